@@ -1,0 +1,49 @@
+# Vool — developer commands. `make demo` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+TOOLS := .tools
+UV_VERSION := 0.9.30
+UV := $(TOOLS)/bin/uv
+VOOL := $(VENV)/bin/vool
+DEMO_CUSTOMERS ?= 2000
+DEMO_SEED ?= 42
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export UV_PYTHON := $(shell command -v $(PYTHON))
+export UV_LINK_MODE := copy
+
+.PHONY: install demo test lint bench clean migrate
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock $(UV)
+	$(UV) sync --locked --quiet
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(VOOL) migrate --no-input
+
+## demo: set up, migrate the SQLite database, seed a demo supplier, serve on 127.0.0.1:8000
+demo: install
+	$(VOOL) demo up --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
+	$(VOOL) runserver $(HOST):$(PORT)
+
+## test: install what the tests need, run the whole suite (DATABASE_URL picks the database)
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+bench: install
+	$(VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var/vool.sqlite3*

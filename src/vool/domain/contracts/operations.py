@@ -1,0 +1,89 @@
+"""Writes for supply contracts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from vool.common.ranges import DateRange
+from vool.domain.contracts import queries
+from vool.domain.contracts.models import SupplyContract
+from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.supply.models import MeteringPoint
+from vool.domain.tariffs.models import Product
+
+
+class UnableToCreateContract(ValidationError):
+    """The contract breaks a rule; the message names the field."""
+
+
+def check_contract(
+    *,
+    customer: Customer,
+    billing_account: BillingAccount,
+    metering_point: MeteringPoint,
+    valid_from: dt.date,
+    valid_to: dt.date | None,
+    exclude_id: int | None = None,
+) -> None:
+    """Raise ``UnableToCreateContract`` naming the field if the contract may not exist."""
+    if valid_to is not None and valid_to <= valid_from:
+        raise UnableToCreateContract({"valid_to": "A contract ends after it starts."})
+    if billing_account.customer_id != customer.pk:
+        raise UnableToCreateContract(
+            {"billing_account": "The billing account belongs to another customer."}
+        )
+    clash = queries.overlapping_contract(
+        metering_point_id=metering_point.pk,
+        period=DateRange(valid_from, valid_to),
+        exclude_id=exclude_id,
+    )
+    if clash is not None:
+        raise UnableToCreateContract(
+            {
+                "valid_from": (
+                    f"Metering point {metering_point.eic} already has a contract for "
+                    f"{clash.valid_from} to {clash.valid_to or 'open end'} that overlaps."
+                )
+            }
+        )
+
+
+def create_contract(
+    *,
+    customer: Customer,
+    billing_account: BillingAccount,
+    metering_point: MeteringPoint,
+    product: Product,
+    valid_from: dt.date,
+    valid_to: dt.date | None = None,
+    signed_channel: str = SupplyContract.Channel.BACKOFFICE,
+) -> SupplyContract:
+    with transaction.atomic():
+        # Lock the metering point so two concurrent sign-ups cannot both pass the check.
+        MeteringPoint.objects.select_for_update().filter(pk=metering_point.pk).first()
+        check_contract(
+            customer=customer,
+            billing_account=billing_account,
+            metering_point=metering_point,
+            valid_from=valid_from,
+            valid_to=valid_to,
+        )
+        contract = SupplyContract(
+            customer=customer,
+            billing_account=billing_account,
+            metering_point=metering_point,
+            product=product,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            signed_channel=signed_channel,
+        )
+        try:
+            contract.save()
+        except IntegrityError as exc:  # the PostgreSQL exclusion constraint
+            raise UnableToCreateContract(
+                {"valid_from": f"Metering point {metering_point.eic} has an overlapping contract."}
+            ) from exc
+    return contract

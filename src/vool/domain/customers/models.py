@@ -1,0 +1,165 @@
+"""Customers and their billing accounts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from vool.domain import validators
+
+
+class Language(models.TextChoices):
+    ESTONIAN = "et", _("Estonian")
+    RUSSIAN = "ru", _("Russian")
+    ENGLISH = "en", _("English")
+
+
+class Customer(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "PERSON", _("Person")
+        BUSINESS = "BUSINESS", _("Business")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    personal_code = models.CharField(
+        _("personal code (isikukood)"),
+        max_length=11,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validators.validate_isikukood],
+    )
+    registry_code = models.CharField(
+        _("registry code (registrikood)"),
+        max_length=8,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validators.validate_registrikood],
+    )
+    vat_number = models.CharField(
+        _("VAT number (KMKR)"),
+        max_length=11,
+        blank=True,
+        default="",
+        validators=[validators.validate_kmkr],
+    )
+    first_name = models.CharField(_("first name"), max_length=100, blank=True, default="")
+    last_name = models.CharField(_("last name"), max_length=100, blank=True, default="")
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    email = models.EmailField(_("e-mail"), blank=True, default="")
+    phone = models.CharField(_("phone"), max_length=32, blank=True, default="")
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=2, choices=Language.choices, default=Language.ESTONIAN
+    )
+    street_address = models.CharField(_("street address"), max_length=200, blank=True, default="")
+    city = models.CharField(_("city"), max_length=100, blank=True, default="")
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True, default="")
+    country = models.CharField(_("country"), max_length=2, default="EE")
+    is_vulnerable = models.BooleanField(
+        _("vulnerable customer"),
+        default=False,
+        help_text=_("Protected from disconnection and shown with care in the back office."),
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("portal user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customer",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="PERSON", personal_code__isnull=False, registry_code__isnull=True)
+                    | Q(kind="BUSINESS", registry_code__isnull=False, personal_code__isnull=True)
+                ),
+                name="customer_code_matches_kind",
+                violation_error_message=_(
+                    "A person needs a personal code and a business a registry code."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="BUSINESS") | Q(vat_number=""),
+                name="customer_vat_only_business",
+                violation_error_message=_("Only a business customer has a VAT number."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BillingAccount(models.Model):
+    class InvoiceChannel(models.TextChoices):
+        EMAIL = "EMAIL", _("E-mail")
+        PORTAL = "PORTAL", _("Portal only")
+        E_INVOICE = "E_INVOICE", _("Bank e-invoice")
+        PAPER = "PAPER", _("Paper")
+
+    class PaymentMethod(models.TextChoices):
+        BANK_TRANSFER = "BANK_TRANSFER", _("Bank transfer")
+        E_INVOICE_STANDING_ORDER = "E_INVOICE_STANDING_ORDER", _("E-invoice standing order")
+        DIRECT_DEBIT = "DIRECT_DEBIT", _("Direct debit")
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="billing_accounts",
+    )
+    reference_number = models.CharField(
+        _("reference number"),
+        max_length=20,
+        unique=True,
+        validators=[validators.validate_reference_number],
+        help_text=_("Estonian 7-3-1 reference number (viitenumber); payments are matched by it."),
+    )
+    invoice_channel = models.CharField(
+        _("invoice channel"),
+        max_length=16,
+        choices=InvoiceChannel.choices,
+        default=InvoiceChannel.EMAIL,
+    )
+    payment_method = models.CharField(
+        _("payment method"),
+        max_length=32,
+        choices=PaymentMethod.choices,
+        default=PaymentMethod.BANK_TRANSFER,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("billing account")
+        verbose_name_plural = _("billing accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reference_number__regex=r"^[0-9]{2,20}$"),
+                name="billing_account_reference_digits",
+                violation_error_message=_("A reference number has 2 to 20 digits."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference_number} ({self.customer})"
+
+
+class NumberCounter(models.Model):
+    """A named counter from which blocks of numbers are allocated (reference-number bases)."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    next_value = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("number counter")
+        verbose_name_plural = _("number counters")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.next_value}"

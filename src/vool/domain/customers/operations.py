@@ -1,0 +1,143 @@
+"""Writes for customers and billing accounts. Each operation is one transaction."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from vool.common import identifiers
+from vool.domain.customers.models import BillingAccount, Customer, NumberCounter
+
+REFERENCE_COUNTER = "billing_account_reference"
+# Reference bases start here, so every generated reference number has at least 7 digits.
+FIRST_REFERENCE_BASE = 100_000
+
+
+class InvalidCustomer(ValidationError):
+    """The customer data break a rule; the message names the field."""
+
+
+def allocate_numbers(*, name: str, count: int, start: int) -> range:
+    """Reserve ``count`` consecutive numbers of the counter ``name`` (created at ``start``)."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    with transaction.atomic():
+        counter, _ = NumberCounter.objects.select_for_update().get_or_create(
+            name=name, defaults={"next_value": start}
+        )
+        first = counter.next_value
+        counter.next_value = first + count
+        counter.save(update_fields=["next_value"])
+    return range(first, first + count)
+
+
+def allocate_reference_numbers(*, count: int) -> list[str]:
+    """New unique billing-account reference numbers (7-3-1 check digit), in order."""
+    bases = allocate_numbers(name=REFERENCE_COUNTER, count=count, start=FIRST_REFERENCE_BASE)
+    return [identifiers.make_reference_number(base) for base in bases]
+
+
+def _clean_codes(
+    *, kind: str, personal_code: str | None, registry_code: str | None, vat_number: str
+) -> tuple[str | None, str | None, str]:
+    errors: dict[str, str] = {}
+    if kind == Customer.Kind.PERSON:
+        if not personal_code:
+            errors["personal_code"] = "A person needs a personal code (isikukood)."
+        if registry_code:
+            errors["registry_code"] = "A person has no registry code."
+        if vat_number:
+            errors["vat_number"] = "Only a business customer has a VAT number."
+    elif kind == Customer.Kind.BUSINESS:
+        if not registry_code:
+            errors["registry_code"] = "A business needs a registry code (registrikood)."
+        if personal_code:
+            errors["personal_code"] = "A business has no personal code."
+    else:
+        errors["kind"] = f"Unknown customer kind {kind!r}; use PERSON or BUSINESS."
+    checks = (
+        ("personal_code", personal_code, identifiers.validate_isikukood),
+        ("registry_code", registry_code, identifiers.validate_registrikood),
+        ("vat_number", vat_number, identifiers.validate_kmkr),
+    )
+    cleaned: dict[str, str | None] = {}
+    for field, value, check in checks:
+        cleaned[field] = value or None
+        if value and field not in errors:
+            try:
+                cleaned[field] = check(value)
+            except identifiers.InvalidIdentifier as exc:
+                errors[field] = str(exc)
+    if errors:
+        raise InvalidCustomer(errors)
+    return cleaned["personal_code"], cleaned["registry_code"], cleaned["vat_number"] or ""
+
+
+def create_customer(
+    *,
+    kind: str,
+    name: str,
+    personal_code: str | None = None,
+    registry_code: str | None = None,
+    vat_number: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
+    preferred_language: str = "et",
+    street_address: str = "",
+    city: str = "",
+    postal_code: str = "",
+    is_vulnerable: bool = False,
+    invoice_channel: str = BillingAccount.InvoiceChannel.EMAIL,
+    payment_method: str = BillingAccount.PaymentMethod.BANK_TRANSFER,
+) -> Customer:
+    """Create a customer with its first billing account (and reference number)."""
+    personal_code, registry_code, vat_number = _clean_codes(
+        kind=kind, personal_code=personal_code, registry_code=registry_code, vat_number=vat_number
+    )
+    customer = Customer(
+        kind=kind,
+        name=name,
+        personal_code=personal_code,
+        registry_code=registry_code,
+        vat_number=vat_number,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=phone,
+        preferred_language=preferred_language,
+        street_address=street_address,
+        city=city,
+        postal_code=postal_code,
+        is_vulnerable=is_vulnerable,
+    )
+    with transaction.atomic():
+        customer.full_clean()
+        customer.save()
+        create_billing_account(
+            customer=customer, invoice_channel=invoice_channel, payment_method=payment_method
+        )
+    return customer
+
+
+def create_billing_account(
+    *,
+    customer: Customer,
+    invoice_channel: str = BillingAccount.InvoiceChannel.EMAIL,
+    payment_method: str = BillingAccount.PaymentMethod.BANK_TRANSFER,
+    reference_number: str | None = None,
+) -> BillingAccount:
+    """A billing account with a new reference number, or a given one (migration) if valid."""
+    with transaction.atomic():
+        if reference_number is None:
+            (reference_number,) = allocate_reference_numbers(count=1)
+        account = BillingAccount(
+            customer=customer,
+            reference_number=reference_number,
+            invoice_channel=invoice_channel,
+            payment_method=payment_method,
+        )
+        account.full_clean()
+        account.save()
+    return account

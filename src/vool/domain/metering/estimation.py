@@ -1,0 +1,186 @@
+"""Estimating a register's consumption when no reading came. Pure: no Django, no clock.
+
+The methods, in the order they are tried:
+
+1. ``SAME_MONTH_LAST_YEAR``: the consumption of the same month a year earlier, scaled by days:
+   ``kwh_last_year * days / days_last_year``.
+2. ``AVERAGE_DAILY``: the average daily consumption of the latest actual periods (total kWh over
+   total days) times the days to estimate.
+3. ``LOAD_PROFILE``: a standard load profile for the segment: the segment's typical annual
+   consumption (or the point's own, when known) times the month's share of the year, scaled by
+   the days of the month covered.
+
+An estimate is whole kWh, rounded half up, and carries the method and its inputs as strings so
+that a person can see why. :func:`apportion` spreads an actual consumption over the months an
+estimate covered (the true-up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Final
+
+from vool.common.localtime import Month
+from vool.domain.metering.plausibility import HistoryPeriod
+
+__all__ = [
+    "ANNUAL_KWH_BY_SEGMENT",
+    "MONTHLY_SHARE",
+    "Estimate",
+    "UnableToEstimate",
+    "apportion",
+    "estimate",
+    "from_average_daily",
+    "from_load_profile",
+    "from_same_month_last_year",
+]
+
+SAME_MONTH_LAST_YEAR: Final = "SAME_MONTH_LAST_YEAR"
+AVERAGE_DAILY: Final = "AVERAGE_DAILY"
+LOAD_PROFILE: Final = "LOAD_PROFILE"
+
+# Share of a year's consumption by calendar month for Estonian households (heating season
+# heavier); sums to exactly 1.
+MONTHLY_SHARE: Final[Mapping[int, Decimal]] = {
+    1: Decimal("0.113"),
+    2: Decimal("0.098"),
+    3: Decimal("0.095"),
+    4: Decimal("0.078"),
+    5: Decimal("0.070"),
+    6: Decimal("0.060"),
+    7: Decimal("0.058"),
+    8: Decimal("0.062"),
+    9: Decimal("0.068"),
+    10: Decimal("0.082"),
+    11: Decimal("0.100"),
+    12: Decimal("0.116"),
+}
+
+# Typical annual consumption by segment (kWh a year).
+ANNUAL_KWH_BY_SEGMENT: Final[Mapping[str, Decimal]] = {
+    "APARTMENT": Decimal(2000),
+    "HOUSE": Decimal(6000),
+    "BUSINESS": Decimal(24000),
+}
+
+_KWH: Final = Decimal(1)
+_MWH_PRECISION: Final = Decimal("0.001")
+
+
+class UnableToEstimate(ValueError):
+    """No method could estimate the consumption (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    kwh: Decimal
+    method: str
+    inputs: dict[str, str] = field(default_factory=dict)
+
+
+def _whole(kwh: Decimal) -> Decimal:
+    return kwh.quantize(_KWH, rounding=ROUND_HALF_UP)
+
+
+def _check_days(days: Decimal) -> None:
+    if days <= 0:
+        raise UnableToEstimate(f"Nothing to estimate over {days} days")
+
+
+def from_same_month_last_year(*, last_year: HistoryPeriod, days: Decimal) -> Estimate:
+    """``last_year.kwh * days / last_year.days``, whole kWh."""
+    _check_days(days)
+    if last_year.days <= 0:
+        raise UnableToEstimate("Last year's period has no days")
+    return Estimate(
+        kwh=_whole(last_year.kwh * days / last_year.days),
+        method=SAME_MONTH_LAST_YEAR,
+        inputs={
+            "last_year_kwh": str(last_year.kwh),
+            "last_year_days": str(last_year.days),
+            "days": str(days),
+        },
+    )
+
+
+def from_average_daily(*, recent: Sequence[HistoryPeriod], days: Decimal) -> Estimate:
+    """Total kWh over total days of ``recent`` periods, times ``days``, whole kWh."""
+    _check_days(days)
+    total_days = sum((p.days for p in recent), Decimal(0))
+    if total_days <= 0:
+        raise UnableToEstimate("No recent actual consumption to average")
+    total_kwh = sum((p.kwh for p in recent), Decimal(0))
+    daily = total_kwh / total_days
+    return Estimate(
+        kwh=_whole(daily * days),
+        method=AVERAGE_DAILY,
+        inputs={
+            "recent_kwh": str(total_kwh),
+            "recent_days": str(total_days),
+            "daily_kwh": str(daily.quantize(_MWH_PRECISION, rounding=ROUND_HALF_UP)),
+            "days": str(days),
+        },
+    )
+
+
+def from_load_profile(
+    *, segment: str, month: Month, days: Decimal, annual_kwh: Decimal | None = None
+) -> Estimate:
+    """``annual * share(month) * days / days_in_month``, whole kWh."""
+    _check_days(days)
+    if annual_kwh is None:
+        if segment not in ANNUAL_KWH_BY_SEGMENT:
+            raise UnableToEstimate(f"No standard load profile for segment {segment!r}")
+        annual_kwh = ANNUAL_KWH_BY_SEGMENT[segment]
+    share = MONTHLY_SHARE[month.month]
+    return Estimate(
+        kwh=_whole(annual_kwh * share * days / month.days),
+        method=LOAD_PROFILE,
+        inputs={
+            "segment": segment,
+            "annual_kwh": str(annual_kwh),
+            "month": str(month),
+            "month_share": str(share),
+            "days": str(days),
+            "days_in_month": str(month.days),
+        },
+    )
+
+
+def estimate(
+    *,
+    month: Month,
+    days: Decimal,
+    same_month_last_year: HistoryPeriod | None,
+    recent: Sequence[HistoryPeriod],
+    segment: str,
+    annual_kwh: Decimal | None = None,
+) -> Estimate:
+    """The first method that has its inputs: last year, then recent average, then profile."""
+    if same_month_last_year is not None and same_month_last_year.days > 0:
+        return from_same_month_last_year(last_year=same_month_last_year, days=days)
+    if sum((p.days for p in recent), Decimal(0)) > 0:
+        return from_average_daily(recent=recent, days=days)
+    return from_load_profile(segment=segment, month=month, days=days, annual_kwh=annual_kwh)
+
+
+def apportion(*, total_kwh: Decimal, weights: Sequence[tuple[str, Decimal]]) -> dict[str, Decimal]:
+    """Split ``total_kwh`` over keys in proportion to ``weights`` (e.g. days per month), in
+    0.001 kWh, so that the parts add up exactly to the total (largest remainder)."""
+    if not weights:
+        raise ValueError("Nothing to apportion over")
+    total_weight = sum((w for _, w in weights), Decimal(0))
+    if total_weight <= 0:
+        raise ValueError("The weights must add up to more than zero")
+    units = int((total_kwh / _MWH_PRECISION).to_integral_value(rounding=ROUND_HALF_UP))
+    sign = -1 if units < 0 else 1
+    units = abs(units)
+    exact = [Decimal(units) * w / total_weight for _, w in weights]
+    floors = [int(e) for e in exact]
+    left = units - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return {key: sign * Decimal(floors[i]) * _MWH_PRECISION for i, (key, _) in enumerate(weights)}

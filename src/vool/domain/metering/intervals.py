@@ -1,0 +1,214 @@
+"""Packing, unpacking and aggregating interval data. Pure: numpy, no Django.
+
+A stored interval day holds its values as little-endian int32 Wh (4 bytes per interval) and
+one quality byte per interval (0 measured, 1 estimated, 2 missing): 5 bytes per interval in
+the row. :func:`unpack_values` reads the bytes back without copying (a read-only view).
+
+The number of intervals in a day follows from the day (92/96/100 quarters, 23/24/25 hours);
+this module never assumes a constant: callers pass the count or the values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from vool.common.localtime import TALLINN, local_midnight
+
+__all__ = [
+    "ESTIMATED",
+    "MEASURED",
+    "MISSING",
+    "QUALITIES",
+    "VALUE_DTYPE",
+    "DayGroup",
+    "Grouping",
+    "build_day",
+    "combine_quality",
+    "group_into_days",
+    "pack_quality",
+    "pack_values",
+    "resample_sum",
+    "total_wh",
+    "unpack_quality",
+    "unpack_values",
+]
+
+MEASURED: Final = 0
+ESTIMATED: Final = 1
+MISSING: Final = 2
+QUALITIES: Final = (MEASURED, ESTIMATED, MISSING)
+
+VALUE_DTYPE: Final = np.dtype("<i4")
+QUALITY_DTYPE: Final = np.dtype("u1")
+_INT32_MIN: Final = -(2**31)
+_INT32_MAX: Final = 2**31 - 1
+
+
+def pack_values(values: npt.ArrayLike) -> bytes:
+    """Values in Wh (integers) as little-endian int32 bytes, 4 per interval.
+
+    Raises :class:`ValueError` for non-integral or out-of-range values: nothing is silently
+    truncated.
+    """
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"Interval values must be one-dimensional, not shape {arr.shape}")
+    if arr.dtype == VALUE_DTYPE:
+        return arr.tobytes()
+    if arr.size == 0:
+        return b""
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+            raise ValueError("Interval values must be whole Wh")
+    elif arr.dtype.kind not in "iub":
+        raise ValueError(f"Interval values must be integers, not {arr.dtype}")
+    if arr.min() < _INT32_MIN or arr.max() > _INT32_MAX:
+        raise ValueError("Interval value out of the int32 range")
+    return arr.astype(VALUE_DTYPE).tobytes()
+
+
+def unpack_values(blob: bytes | bytearray | memoryview) -> npt.NDArray[np.int32]:
+    """The int32 Wh values of a packed blob, as a read-only view (no copy)."""
+    if len(blob) % 4:
+        raise ValueError(f"A packed value blob has a multiple of 4 bytes, not {len(blob)}")
+    return np.frombuffer(blob, dtype=VALUE_DTYPE)
+
+
+def pack_quality(quality: npt.ArrayLike | Iterable[int]) -> bytes:
+    """One byte per interval: 0 measured, 1 estimated, 2 missing."""
+    arr = np.asarray(quality if not isinstance(quality, bytes) else bytearray(quality))
+    if arr.ndim != 1:
+        raise ValueError(f"Quality flags must be one-dimensional, not shape {arr.shape}")
+    if arr.size and (arr.min() < 0 or arr.max() > MISSING):
+        raise ValueError("Quality flags are 0 (measured), 1 (estimated) or 2 (missing)")
+    return arr.astype(QUALITY_DTYPE).tobytes()
+
+
+def unpack_quality(blob: bytes | bytearray | memoryview) -> npt.NDArray[np.uint8]:
+    """The quality flags of a packed blob, as a read-only view (no copy)."""
+    return np.frombuffer(blob, dtype=QUALITY_DTYPE)
+
+
+def combine_quality(flags: npt.NDArray[np.uint8], factor: int) -> npt.NDArray[np.uint8]:
+    """Quality of intervals merged ``factor`` at a time: the worst flag wins
+    (missing > estimated > measured)."""
+    if flags.size % factor:
+        raise ValueError(f"{flags.size} flags do not divide into groups of {factor}")
+    return np.asarray(flags.reshape(-1, factor).max(axis=1), dtype=QUALITY_DTYPE)
+
+
+def resample_sum(values: npt.NDArray[np.integer], factor: int) -> npt.NDArray[np.int64]:
+    """Sum consecutive groups of ``factor`` values (e.g. 4 quarters -> 1 hour), in int64."""
+    if values.size % factor:
+        raise ValueError(f"{values.size} values do not divide into groups of {factor}")
+    return np.asarray(values.reshape(-1, factor).sum(axis=1, dtype=np.int64), dtype=np.int64)
+
+
+def total_wh(values: npt.NDArray[np.integer] | Sequence[int]) -> int:
+    """The exact total of a day's values (int64 sum, Python int out)."""
+    return int(np.asarray(values).sum(dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class DayGroup:
+    """The intervals of one series that fall into one local day.
+
+    ``rows`` index the caller's arrays (sorted by time); ``positions`` are the intervals'
+    places in the day (0 = the first interval after local midnight); ``count`` is the number
+    of intervals the day has at this resolution (92/96/100 or 23/24/25).
+    """
+
+    series: int
+    day: dt.date
+    count: int
+    rows: npt.NDArray[np.intp]
+    positions: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Grouping:
+    groups: list[DayGroup]
+    duplicates: npt.NDArray[np.intp]  # rows that repeat an earlier row's series and start
+
+
+def _day_starts(first: dt.date, last: dt.date) -> tuple[list[dt.date], npt.NDArray[np.int64]]:
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 2)]
+    starts = np.array([int(local_midnight(d).timestamp()) for d in days], dtype=np.int64)
+    return days, starts
+
+
+def group_into_days(
+    *,
+    series: npt.NDArray[np.integer],
+    start_s: npt.NDArray[np.int64],
+    step_s: npt.NDArray[np.int64],
+) -> Grouping:
+    """Group interval rows by series and local (Tallinn) day, vectorised.
+
+    ``series`` is each row's series number, ``start_s`` its UTC start in epoch seconds and
+    ``step_s`` its interval length in seconds (900 or 3600; starts must be aligned to it).
+    """
+    n = len(start_s)
+    if n == 0:
+        return Grouping(groups=[], duplicates=np.empty(0, dtype=np.intp))
+    order = np.lexsort((start_s, series))
+    s_sorted = np.asarray(series)[order]
+    t_sorted = start_s[order]
+    dup_mask = np.zeros(n, dtype=bool)
+    dup_mask[1:] = (s_sorted[1:] == s_sorted[:-1]) & (t_sorted[1:] == t_sorted[:-1])
+    duplicates = order[dup_mask]
+    first = dt.datetime.fromtimestamp(int(t_sorted.min()), tz=dt.UTC).astimezone(TALLINN).date()
+    last = dt.datetime.fromtimestamp(int(t_sorted.max()), tz=dt.UTC).astimezone(TALLINN).date()
+    days, starts = _day_starts(first, last)
+    day_idx = np.searchsorted(starts, t_sorted, side="right") - 1
+    step_sorted = step_s[order]
+    positions = (t_sorted - starts[day_idx]) // step_sorted
+    change = np.ones(n, dtype=bool)
+    change[1:] = (s_sorted[1:] != s_sorted[:-1]) | (day_idx[1:] != day_idx[:-1])
+    bounds = np.append(np.flatnonzero(change), n)
+    groups: list[DayGroup] = []
+    lengths = np.diff(starts)
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        d = int(day_idx[a])
+        groups.append(
+            DayGroup(
+                series=int(s_sorted[a]),
+                day=days[d],
+                count=int(lengths[d] // step_sorted[a]),
+                rows=order[a:b],
+                positions=positions[a:b],
+            )
+        )
+    return Grouping(groups=groups, duplicates=duplicates)
+
+
+def build_day(
+    *,
+    count: int,
+    positions: npt.NDArray[np.int64],
+    wh: npt.NDArray[np.integer],
+    quality: npt.NDArray[np.integer],
+    base_values: npt.NDArray[np.int32] | None = None,
+    base_quality: npt.NDArray[np.uint8] | None = None,
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]:
+    """The day's full value and quality arrays: the given intervals over ``base`` (an earlier
+    version of the same day) or over nothing (value 0, quality MISSING)."""
+    if base_values is not None and base_quality is not None and len(base_values) == count:
+        values = np.array(base_values, dtype=VALUE_DTYPE)
+        flags = np.array(base_quality, dtype=QUALITY_DTYPE)
+    else:
+        values = np.zeros(count, dtype=VALUE_DTYPE)
+        flags = np.full(count, MISSING, dtype=QUALITY_DTYPE)
+    if len(positions) == count and count and positions[0] == 0 and positions[-1] == count - 1:
+        values[:] = wh
+        flags[:] = quality
+    else:
+        values[positions] = wh
+        flags[positions] = quality
+    return values, flags

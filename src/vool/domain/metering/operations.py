@@ -1,0 +1,610 @@
+"""Writes for meters, registers and register readings.
+
+Readings are append-only. A correction, a review decision or a customer's second month-end
+reading in the window is a new row that ``supersedes`` the old one and says who and why. The
+*effective* readings of a register are the ones nothing supersedes.
+
+Each reading's ``details`` keeps what the rules decided, so a person can see why:
+``advance_kwh`` (register units since the previous actual reading), ``wraps`` (rollovers of
+the register since the meter was installed: the unwrapped value is
+``value_kwh + wraps * 10**digits``), ``role`` (``FINAL``/``INITIAL`` at a meter exchange),
+``expected_kwh``, ``estimate`` (method and inputs) and ``true_up`` (see
+:func:`submit_reading`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from vool.common.localtime import Month, local_date, local_midnight
+from vool.domain.metering import estimation
+from vool.domain.metering.models import Meter, Reading, Register
+from vool.domain.metering.plausibility import HistoryPeriod, assess, expected_daily_kwh
+from vool.domain.metering.policy import DEFAULT_POLICY, ReadingPolicy
+from vool.domain.metering.registers import ReadingBelowPrevious, register_advance
+from vool.domain.supply.models import MeteringPoint
+
+
+class UnableToInstallMeter(ValidationError):
+    """The meter cannot be installed as asked; the message names the field."""
+
+
+def install_meter(
+    *,
+    metering_point: MeteringPoint,
+    serial_number: str,
+    installed_date: dt.date,
+    register_kinds: Sequence[str] = (Register.Kind.SINGLE,),
+    digits: int = 6,
+    multiplier: Decimal = Decimal(1),
+) -> Meter:
+    """Install a meter with its registers (SINGLE, or DAY and NIGHT) at a metering point."""
+    kinds = list(register_kinds)
+    if sorted(kinds) not in (["SINGLE"], ["DAY", "NIGHT"]):
+        raise UnableToInstallMeter(
+            {"register_kinds": "A meter has one SINGLE register, or a DAY and a NIGHT register."}
+        )
+    with transaction.atomic():
+        if Meter.objects.filter(metering_point=metering_point, removed_date__isnull=True).exists():
+            raise UnableToInstallMeter(
+                {"metering_point": f"{metering_point.eic} already has an installed meter."}
+            )
+        meter = Meter(
+            metering_point=metering_point,
+            serial_number=serial_number,
+            installed_date=installed_date,
+            digits=digits,
+            multiplier=multiplier,
+        )
+        try:
+            meter.full_clean()
+        except ValidationError as exc:
+            raise UnableToInstallMeter(exc.message_dict) from exc
+        meter.save()
+        Register.objects.bulk_create([Register(meter=meter, kind=kind) for kind in kinds])
+    return meter
+
+
+# --- readings ---------------------------------------------------------------------------
+
+Source = Reading.Source
+Status = Reading.Status
+
+# Sources that a remote-read point accepts; everything a person types is refused there.
+_REMOTE_POINT_SOURCES = frozenset({Source.REMOTE, Source.MIGRATION})
+# Sources whose readings are not judged for plausibility.
+_UNJUDGED_SOURCES = frozenset({Source.REMOTE, Source.MIGRATION, Source.ESTIMATED})
+
+
+class UnableToSubmitReading(Exception):
+    """The reading cannot be taken; the message tells the person what to do."""
+
+
+@dataclass(frozen=True)
+class SubmittedReading:
+    reading: Reading
+    created: bool  # False when the same reading had already been given
+
+
+def _kwh(value: Decimal) -> str:
+    """kWh as text with the register's three decimals, e.g. ``"310.000"``."""
+    return str(value.quantize(Decimal("0.001")))
+
+
+def effective_readings(register: Register) -> Any:
+    """The register's readings that nothing supersedes, oldest first (a queryset)."""
+    return Reading.objects.filter(register=register, superseded_by__isnull=True).order_by(
+        "read_at", "id"
+    )
+
+
+def effective_date(reading: Reading) -> dt.date:
+    """The local date a reading stands for: a month-end reading stands for the 1st of the next
+    month (the boundary between the two bills), any other its local date."""
+    if reading.period:
+        return Month.parse(reading.period).next().first_day
+    return local_date(reading.read_at)
+
+
+def wraps_of(reading: Reading) -> int:
+    return int((reading.details or {}).get("wraps", 0))
+
+
+def unwrapped_kwh(reading: Reading, digits: int) -> Decimal:
+    """The register value as if the register never rolled over."""
+    return reading.value_kwh + wraps_of(reading) * Decimal(10) ** digits
+
+
+def _actual_accepted(readings: Sequence[Reading]) -> list[Reading]:
+    return [r for r in readings if r.status == Status.ACCEPTED and r.source != Source.ESTIMATED]
+
+
+def history_periods(readings: Sequence[Reading], digits: int) -> list[HistoryPeriod]:
+    """Consumption between consecutive actual accepted readings (register units, days)."""
+    actual = _actual_accepted(readings)
+    periods = []
+    for a, b in itertools.pairwise(actual):
+        days = (effective_date(b) - effective_date(a)).days
+        if days > 0:
+            periods.append(
+                HistoryPeriod(
+                    kwh=unwrapped_kwh(b, digits) - unwrapped_kwh(a, digits), days=Decimal(days)
+                )
+            )
+    return periods
+
+
+def _lock_register(register: Register) -> Register:
+    return (
+        Register.objects.select_for_update()
+        .select_related("meter__metering_point")
+        .get(pk=register.pk)
+    )
+
+
+def _check_meter_installed(meter: Meter, read_at: dt.datetime) -> None:
+    day = local_date(read_at)
+    if day < meter.installed_date or (meter.removed_date and day > meter.removed_date):
+        removed = meter.removed_date.isoformat() if meter.removed_date else "now"
+        raise UnableToSubmitReading(
+            f"Meter {meter.serial_number} was installed from {meter.installed_date.isoformat()} "
+            f"to {removed}; a reading of {day.isoformat()} cannot be on it."
+        )
+
+
+def submit_reading(
+    *,
+    register: Register,
+    value_kwh: Decimal,
+    read_at: dt.datetime,
+    source: str,
+    as_of: dt.datetime,
+    created_by: Any = None,
+    policy: ReadingPolicy = DEFAULT_POLICY,
+    reason: str = "",
+    details: Mapping[str, Any] | None = None,
+    check_plausibility: bool = True,
+) -> SubmittedReading:
+    """Take a register reading, with every rule of the reading window.
+
+    * A remote-read metering point refuses readings (except REMOTE and MIGRATION ones).
+    * The same value on the same local day of the same register is the same reading: the
+      existing one is returned with ``created=False``.
+    * A reading in the window (see :class:`ReadingWindow`) taken while the window is open is
+      the month-end reading of that month (``period``); others are interim readings. A second,
+      different month-end reading of the same month supersedes the first.
+    * A reading below the previous actual one is refused unless the register rolled over.
+    * An implausible consumption is kept as ``PENDING_REVIEW`` with the reason.
+    * When actual readings follow estimates, ``details["true_up"]`` records the actual
+      consumption since the last actual reading, what the estimates since had assumed, the
+      difference, and the actual consumption apportioned over the months by days.
+    """
+    if source not in Source.values:
+        raise UnableToSubmitReading(f"Unknown reading source {source!r}.")
+    if read_at > as_of:
+        raise UnableToSubmitReading("A reading cannot be taken in the future.")
+    with transaction.atomic():
+        register = _lock_register(register)
+        meter = register.meter
+        point = meter.metering_point
+        if (
+            point.metering_method == MeteringPoint.MeteringMethod.REMOTE_INTERVAL
+            and source not in _REMOTE_POINT_SOURCES
+        ):
+            raise UnableToSubmitReading(
+                f"Metering point {point.eic} is read remotely: its consumption comes from the "
+                f"meter's interval data and it needs no readings."
+            )
+        capacity = Decimal(10) ** meter.digits
+        if value_kwh < 0 or value_kwh >= capacity:
+            raise UnableToSubmitReading(
+                f"{value_kwh} does not fit meter {meter.serial_number}, which shows "
+                f"{meter.digits} digits (0 to {capacity - 1})."
+            )
+        _check_meter_installed(meter, read_at)
+
+        readings = list(effective_readings(register))
+        day = local_date(read_at)
+        for existing in readings:
+            if (
+                existing.value_kwh == value_kwh
+                and local_date(existing.read_at) == day
+                and existing.status != Status.REJECTED
+                and existing.source != Source.ESTIMATED
+            ):
+                return SubmittedReading(reading=existing, created=False)
+
+        month = policy.window.month_end_of(read_at)
+        if (
+            month is not None
+            and source != Source.MIGRATION
+            and policy.window.is_closed(month, as_of=as_of)
+        ):
+            month = None  # arrived after the window closed: an interim reading
+        period = str(month) if month else ""
+        supersedes = None
+        if period:
+            same_period = [
+                r for r in readings if r.period == period and r.source != Source.ESTIMATED
+            ]
+            if same_period:
+                supersedes = same_period[-1]
+                reason = reason or (
+                    f"A new month-end reading for {period} replaces the one given earlier."
+                )
+        return SubmittedReading(
+            reading=_write_reading(
+                register=register,
+                readings=[r for r in readings if r is not supersedes],
+                value_kwh=value_kwh,
+                read_at=read_at,
+                source=source,
+                period=period,
+                supersedes=supersedes,
+                reason=reason,
+                created_by=created_by,
+                policy=policy,
+                details=dict(details or {}),
+                check_plausibility=check_plausibility and source not in _UNJUDGED_SOURCES,
+            ),
+            created=True,
+        )
+
+
+def _write_reading(
+    *,
+    register: Register,
+    readings: list[Reading],
+    value_kwh: Decimal,
+    read_at: dt.datetime,
+    source: str,
+    period: str,
+    supersedes: Reading | None,
+    reason: str,
+    created_by: Any,
+    policy: ReadingPolicy,
+    details: dict[str, Any],
+    check_plausibility: bool,
+    status: str | None = None,
+) -> Reading:
+    meter = register.meter
+    digits = meter.digits
+    actual = _actual_accepted(readings)
+    before = [r for r in actual if r.read_at <= read_at]
+    after = [r for r in actual if r.read_at > read_at]
+    previous = before[-1] if before else None
+    wraps = 0
+    advance = None
+    try:
+        if previous is not None:
+            step = register_advance(
+                previous_kwh=previous.value_kwh,
+                current_kwh=value_kwh,
+                digits=digits,
+                max_rollover_fraction=policy.max_rollover_fraction,
+            )
+            advance = step.kwh
+            wraps = wraps_of(previous) + (1 if step.rolled_over else 0)
+        if after:
+            nxt = after[0]
+            step = register_advance(
+                previous_kwh=value_kwh,
+                current_kwh=nxt.value_kwh,
+                digits=digits,
+                max_rollover_fraction=policy.max_rollover_fraction,
+            )
+            if wraps + (1 if step.rolled_over else 0) != wraps_of(nxt):
+                raise ReadingBelowPrevious(
+                    f"The reading {value_kwh} does not fit between the readings before and "
+                    f"after it ({nxt.value_kwh} on {local_date(nxt.read_at).isoformat()})."
+                )
+    except ReadingBelowPrevious as exc:
+        raise UnableToSubmitReading(str(exc)) from exc
+    details = {**details, "wraps": wraps}
+    if advance is not None:
+        details["advance_kwh"] = _kwh(advance)
+
+    if status is None:
+        status = Status.ACCEPTED
+    if check_plausibility and previous is not None and advance is not None:
+        since = [r for r in actual if (read_at - r.read_at).days <= policy.history_days]
+        daily = expected_daily_kwh(history_periods([r for r in since if r in before], digits))
+        new_date = Month.parse(period).next().first_day if period else local_date(read_at)
+        days = Decimal((new_date - effective_date(previous)).days)
+        verdict = assess(
+            consumption_kwh=advance,
+            days=days,
+            daily_kwh=daily,
+            factor=policy.plausibility_factor,
+            min_expected_kwh=policy.plausibility_min_kwh,
+        )
+        if verdict.expected_kwh is not None:
+            details["expected_kwh"] = str(verdict.expected_kwh)
+        if not verdict.plausible:
+            status = Status.PENDING_REVIEW
+            reason = f"{reason} {verdict.reason}".strip()
+
+    if source != Source.ESTIMATED and previous is not None and advance is not None:
+        estimates = [
+            r
+            for r in readings
+            if r.source == Source.ESTIMATED
+            and r.status == Status.ACCEPTED
+            and previous.read_at < r.read_at < read_at
+        ]
+        if estimates:
+            new_date = Month.parse(period).next().first_day if period else local_date(read_at)
+            details["true_up"] = _true_up(previous, estimates, value_kwh, wraps, new_date, digits)
+
+    return Reading.objects.create(
+        register=register,
+        read_at=read_at,
+        value_kwh=value_kwh,
+        source=source,
+        status=status,
+        period=period,
+        supersedes=supersedes,
+        reason=reason,
+        details=details,
+        created_by=created_by,
+    )
+
+
+def _true_up(
+    previous: Reading,
+    estimates: list[Reading],
+    value_kwh: Decimal,
+    wraps: int,
+    last: dt.date,
+    digits: int,
+) -> dict[str, Any]:
+    scale = Decimal(10) ** digits
+    start = unwrapped_kwh(previous, digits)
+    actual = value_kwh + wraps * scale - start
+    estimated = unwrapped_kwh(estimates[-1], digits) - start
+    first = effective_date(previous)
+    weights: list[tuple[str, Decimal]] = []
+    for month in Month.range(Month.of(first), Month.of(last).next()):
+        lo = max(first, month.first_day)
+        hi = min(last, month.next().first_day)
+        if hi > lo:
+            weights.append((str(month), Decimal((hi - lo).days)))
+    apportioned = estimation.apportion(total_kwh=actual, weights=weights) if weights else {}
+    return {
+        "since_reading": previous.pk,
+        "since_date": first.isoformat(),
+        "actual_kwh": _kwh(actual),
+        "estimated_kwh": _kwh(estimated),
+        "difference_kwh": _kwh(actual - estimated),
+        "estimates": [r.pk for r in estimates],
+        "apportioned_kwh": {k: _kwh(v) for k, v in apportioned.items()},
+    }
+
+
+def correct_reading(
+    *,
+    reading: Reading,
+    value_kwh: Decimal,
+    reason: str,
+    as_of: dt.datetime,
+    created_by: Any = None,
+    read_at: dt.datetime | None = None,
+    policy: ReadingPolicy = DEFAULT_POLICY,
+) -> Reading:
+    """A new reading that supersedes ``reading`` (who and why are recorded). The old one is
+    kept. The correction is checked against its neighbours like any reading, not for
+    plausibility (a person made it)."""
+    if not reason.strip():
+        raise UnableToSubmitReading("Say why the reading is corrected.")
+    with transaction.atomic():
+        register = _lock_register(reading.register)
+        readings = list(effective_readings(register))
+        if reading.pk not in {r.pk for r in readings}:
+            raise UnableToSubmitReading("This reading was already corrected; correct the newest.")
+        when = read_at or reading.read_at
+        if when > as_of:
+            raise UnableToSubmitReading("A reading cannot be taken in the future.")
+        _check_meter_installed(register.meter, when)
+        return _write_reading(
+            register=register,
+            readings=[r for r in readings if r.pk != reading.pk],
+            value_kwh=value_kwh,
+            read_at=when,
+            source=Source.BACKOFFICE if reading.source != Source.MIGRATION else reading.source,
+            period=reading.period,
+            supersedes=reading,
+            reason=reason,
+            created_by=created_by,
+            policy=policy,
+            details={k: v for k, v in reading.details.items() if k in ("role",)},
+            check_plausibility=False,
+        )
+
+
+def review_reading(
+    *, reading: Reading, accept: bool, reason: str, created_by: Any = None
+) -> Reading:
+    """Accept or reject a reading that waits for review: a new row with the decision that
+    supersedes it (same value, time and period)."""
+    with transaction.atomic():
+        register = _lock_register(reading.register)
+        current = Reading.objects.select_for_update().get(pk=reading.pk)
+        if current.status != Status.PENDING_REVIEW or hasattr(current, "superseded_by"):
+            raise UnableToSubmitReading("Only a reading that waits for review can be reviewed.")
+        return Reading.objects.create(
+            register=register,
+            read_at=current.read_at,
+            value_kwh=current.value_kwh,
+            source=current.source,
+            status=Status.ACCEPTED if accept else Status.REJECTED,
+            period=current.period,
+            supersedes=current,
+            reason=reason or ("Accepted after review." if accept else "Rejected after review."),
+            details={**current.details, "reviewed": True},
+            created_by=created_by,
+        )
+
+
+class UnableToExchangeMeter(Exception):
+    """The meter exchange cannot be made as asked; the message says why."""
+
+
+def exchange_meter(
+    *,
+    metering_point: MeteringPoint,
+    exchanged_at: dt.datetime,
+    final_readings: Mapping[str, Decimal],
+    serial_number: str,
+    as_of: dt.datetime,
+    register_kinds: Sequence[str] = (Register.Kind.SINGLE,),
+    initial_readings: Mapping[str, Decimal] | None = None,
+    digits: int = 6,
+    multiplier: Decimal = Decimal(1),
+    created_by: Any = None,
+    policy: ReadingPolicy = DEFAULT_POLICY,
+) -> Meter:
+    """Close the installed meter's registers with final readings and install a new meter with
+    its initial readings (default 0), both at ``exchanged_at``. Consumption across the
+    exchange is old meter up to its final reading plus new meter from its initial one."""
+    day = local_date(exchanged_at)
+    with transaction.atomic():
+        old = (
+            Meter.objects.select_for_update()
+            .filter(metering_point=metering_point, removed_date__isnull=True)
+            .first()
+        )
+        if old is None:
+            raise UnableToExchangeMeter(f"{metering_point.eic} has no installed meter.")
+        if day <= old.installed_date:
+            raise UnableToExchangeMeter(
+                f"Meter {old.serial_number} was installed on {old.installed_date.isoformat()}; "
+                f"it can be exchanged from the next day on."
+            )
+        registers = {r.kind: r for r in old.registers.all()}
+        if set(final_readings) != set(registers):
+            raise UnableToExchangeMeter(
+                f"Give a final reading for each register of meter {old.serial_number}: "
+                f"{', '.join(sorted(registers))}."
+            )
+        for kind, value in final_readings.items():
+            submit_reading(
+                register=registers[kind],
+                value_kwh=value,
+                read_at=exchanged_at,
+                source=Source.BACKOFFICE,
+                as_of=as_of,
+                created_by=created_by,
+                policy=policy,
+                details={"role": "FINAL"},
+                check_plausibility=False,
+            )
+        old.removed_date = day
+        old.save(update_fields=["removed_date"])
+        new = install_meter(
+            metering_point=metering_point,
+            serial_number=serial_number,
+            installed_date=day,
+            register_kinds=register_kinds,
+            digits=digits,
+            multiplier=multiplier,
+        )
+        initial = initial_readings or {}
+        for reg in new.registers.all():
+            Reading.objects.create(
+                register=reg,
+                read_at=exchanged_at,
+                value_kwh=initial.get(reg.kind, Decimal(0)),
+                source=Source.BACKOFFICE,
+                status=Status.ACCEPTED,
+                details={"role": "INITIAL", "wraps": 0},
+                reason=f"Meter {old.serial_number} exchanged for {serial_number}.",
+                created_by=created_by,
+            )
+    return new
+
+
+def write_estimate(
+    *,
+    register: Register,
+    month: Month,
+    segment: str,
+    as_of: dt.datetime,
+    policy: ReadingPolicy = DEFAULT_POLICY,
+) -> Reading | None:
+    """Write the ESTIMATED month-end reading of ``month`` for ``register`` if it has no
+    accepted month-end reading and the window has closed. Returns ``None`` when nothing is
+    needed (an accepted month-end reading exists, or an estimate was already written)."""
+    if not policy.window.is_closed(month, as_of=as_of):
+        raise UnableToSubmitReading(
+            f"The reading window for {month} is still open; estimate after it closes."
+        )
+    with transaction.atomic():
+        register = _lock_register(register)
+        meter = register.meter
+        readings = list(effective_readings(register))
+        if any(
+            r.period == str(month) and r.status in (Status.ACCEPTED, Status.PENDING_REVIEW)
+            for r in readings
+        ):
+            return None
+        boundary = local_midnight(month.next().first_day)
+        before = [r for r in readings if r.read_at < boundary and r.status == Status.ACCEPTED]
+        if not before:
+            return None  # no reading to start from (a new meter gets its initial reading)
+        last = before[-1]
+        days = Decimal((month.next().first_day - effective_date(last)).days)
+        if days <= 0:
+            return None
+        digits = meter.digits
+        history = history_periods(
+            [r for r in before if (boundary - r.read_at).days <= policy.history_days], digits
+        )
+        last_year = _same_month_last_year(readings, month, digits)
+        result = estimation.estimate(
+            month=month,
+            days=days,
+            same_month_last_year=last_year,
+            recent=history[-3:],
+            segment=segment,
+        )
+        scale = Decimal(10) ** digits
+        total = unwrapped_kwh(last, digits) + result.kwh
+        wraps, value = divmod(total, scale)
+        return Reading.objects.create(
+            register=register,
+            read_at=boundary,
+            value_kwh=value,
+            source=Source.ESTIMATED,
+            status=Status.ACCEPTED,
+            period=str(month),
+            reason=f"Estimated: no reading by the end of the window ({result.method}).",
+            details={
+                "wraps": int(wraps),
+                "advance_kwh": _kwh(result.kwh),
+                "from_reading": last.pk,
+                "estimate": {"method": result.method, "inputs": result.inputs},
+            },
+        )
+
+
+def _same_month_last_year(
+    readings: Sequence[Reading], month: Month, digits: int
+) -> HistoryPeriod | None:
+    target = Month(month.year - 1, month.month)
+    actual = _actual_accepted(readings)
+    ends = {r.period: r for r in actual if r.period}
+    end, start = ends.get(str(target)), ends.get(str(target.previous()))
+    if end is None or start is None:
+        return None
+    return HistoryPeriod(
+        kwh=unwrapped_kwh(end, digits) - unwrapped_kwh(start, digits),
+        days=Decimal(target.days),
+    )

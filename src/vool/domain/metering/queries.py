@@ -1,0 +1,213 @@
+"""Reads for bills and the portal: consumption per register and period, interval series.
+
+Consumption of a period is the difference of two consecutive boundary readings (actual or
+estimated): the month-end reading of the month before and the month-end reading of the month,
+across rollovers (``wraps``) and meter exchanges (old meter up to its final reading plus the new
+one from its initial reading), times the meter multiplier. An actual reading after estimates
+therefore trues the estimates up by itself: the bill after it gets
+``actual since the last actual reading - what the estimates since assumed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from vool.common.localtime import Month, intervals_in_day, local_date, local_midnight
+from vool.domain.metering import intervals
+from vool.domain.metering.models import IntervalCorrection, IntervalDay, Reading, Register
+from vool.domain.metering.operations import unwrapped_kwh
+from vool.domain.supply.models import MeteringPoint
+
+__all__ = [
+    "IntervalSeries",
+    "RegisterConsumption",
+    "consumption_for_period",
+    "interval_corrections",
+    "interval_series",
+]
+
+
+@dataclass(frozen=True)
+class RegisterConsumption:
+    kind: str
+    kwh: Decimal | None  # None: no accepted month-end reading yet (not billable)
+    start_reading_id: int | None
+    end_reading_id: int | None
+    start_date: dt.date | None
+    end_date: dt.date | None
+    estimated: bool  # the start or the end is an estimate
+    pending_review: bool  # a month-end reading of the month waits for review
+
+
+def _chain_kwh(chain: list[Reading], digits: dict[int, int], mult: dict[int, Decimal]) -> Decimal:
+    total = Decimal(0)
+    for a, b in itertools.pairwise(chain):
+        if a.register_id != b.register_id:
+            continue  # a meter exchange: final reading of the old, initial of the new
+        meter_digits = digits[b.register_id]
+        delta = unwrapped_kwh(b, meter_digits) - unwrapped_kwh(a, meter_digits)
+        total += delta * mult[b.register_id]
+    return total
+
+
+def consumption_for_period(
+    *, metering_point: MeteringPoint, month: Month
+) -> dict[str, RegisterConsumption]:
+    """Consumption per register kind (SINGLE, DAY, NIGHT) of ``month``, in kWh."""
+    registers = list(
+        Register.objects.filter(meter__metering_point=metering_point).select_related("meter")
+    )
+    digits = {r.pk: r.meter.digits for r in registers}
+    mult = {r.pk: r.meter.multiplier for r in registers}
+    readings = list(
+        Reading.objects.filter(register__in=registers, superseded_by__isnull=True)
+        .exclude(status=Reading.Status.REJECTED)
+        .select_related("register")
+        .order_by("read_at", "id")
+    )
+    result: dict[str, RegisterConsumption] = {}
+    for kind in sorted({r.kind for r in registers}):
+        of_kind = [r for r in readings if r.register.kind == kind]
+        pending = any(
+            r.period == str(month) and r.status == Reading.Status.PENDING_REVIEW for r in of_kind
+        )
+        accepted = [r for r in of_kind if r.status == Reading.Status.ACCEPTED]
+        ends = [r for r in accepted if r.period == str(month)]
+        starts = [r for r in accepted if r.period == str(month.previous())]
+        end = ends[-1] if ends else None
+        start = starts[-1] if starts else (accepted[0] if accepted else None)
+        if end is None or start is None or start.read_at > end.read_at:
+            result[kind] = RegisterConsumption(
+                kind, None, None, None, None, None, estimated=False, pending_review=pending
+            )
+            continue
+        i, j = accepted.index(start), accepted.index(end)
+        chain = accepted[i : j + 1]
+        result[kind] = RegisterConsumption(
+            kind=kind,
+            kwh=_chain_kwh(chain, digits, mult),
+            start_reading_id=start.pk,
+            end_reading_id=end.pk,
+            start_date=month.first_day if start.period else local_date(start.read_at),
+            end_date=month.next().first_day,
+            estimated=Reading.Source.ESTIMATED in (start.source, end.source),
+            pending_review=pending,
+        )
+    return result
+
+
+Step = Literal["PT15M", "PT1H", "P1D", "P1M"]
+_STEPS: Final = ("PT15M", "PT1H", "P1D", "P1M")
+
+
+@dataclass(frozen=True)
+class IntervalSeries:
+    """A series of a metering point: ``starts`` (UTC) with ``values_wh`` and ``quality``
+    (the worst flag of the intervals inside). ``total_wh`` is the same at every step."""
+
+    step: str
+    starts: list[dt.datetime]
+    values_wh: npt.NDArray[np.int64]
+    quality: npt.NDArray[np.uint8]
+
+    @property
+    def total_wh(self) -> int:
+        return int(self.values_wh.sum(dtype=np.int64))
+
+
+def interval_series(
+    *,
+    metering_point: MeteringPoint,
+    start: dt.date,
+    end: dt.date,
+    step: str = "PT15M",
+    direction: str = IntervalDay.Direction.CONSUMPTION,
+) -> IntervalSeries:
+    """Current interval data of local days ``[start, end)`` at ``PT15M`` (the stored
+    resolution, 15 or 60 min), ``PT1H``, ``P1D`` or ``P1M``. Days without data count as
+    missing with value 0. ``PT15M`` on a 60-minute point returns the hours."""
+    if step not in _STEPS:
+        raise ValueError(f"Step must be one of {', '.join(_STEPS)}, not {step!r}")
+    minutes = metering_point.interval_minutes
+    rows = {
+        d: (res, bytes(v), bytes(q))
+        for d, res, v, q in IntervalDay.objects.filter(
+            metering_point=metering_point,
+            direction=direction,
+            is_current=True,
+            day__gte=start,
+            day__lt=end,
+        ).values_list("day", "resolution_minutes", "values_wh", "quality")
+    }
+    day_values: list[npt.NDArray[np.int64]] = []
+    day_flags: list[npt.NDArray[np.uint8]] = []
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days)]
+    for day in days:
+        row = rows.get(day)
+        if row is not None and row[0] == minutes:
+            day_values.append(intervals.unpack_values(row[1]).astype(np.int64))
+            day_flags.append(intervals.unpack_quality(row[2]))
+        elif row is not None and row[0] == 60 and minutes == 15:
+            hours = intervals.unpack_values(row[1]).astype(np.int64)
+            day_values.append(np.repeat(hours // 4, 4) + _spread_remainder(hours))
+            day_flags.append(np.repeat(intervals.unpack_quality(row[2]), 4))
+        elif row is not None and row[0] == 15 and minutes == 60:
+            day_values.append(intervals.resample_sum(intervals.unpack_values(row[1]), 4))
+            day_flags.append(intervals.combine_quality(intervals.unpack_quality(row[2]), 4))
+        else:
+            count = intervals_in_day(day, minutes=minutes)
+            day_values.append(np.zeros(count, dtype=np.int64))
+            day_flags.append(np.full(count, intervals.MISSING, dtype=np.uint8))
+    if step == "P1D" or step == "P1M":
+        values = np.array([v.sum(dtype=np.int64) for v in day_values], dtype=np.int64)
+        flags = np.array([f.max() if f.size else 0 for f in day_flags], dtype=np.uint8)
+        starts = [local_midnight(d) for d in days]
+        if step == "P1M":
+            months = sorted({Month.of(d) for d in days})
+            keys = [months.index(Month.of(d)) for d in days]
+            values = np.bincount(keys, weights=values, minlength=len(months)).astype(np.int64)
+            flags = np.array(
+                [
+                    max((int(flags[i]) for i, k in enumerate(keys) if k == m), default=0)
+                    for m in range(len(months))
+                ],
+                dtype=np.uint8,
+            )
+            starts = [local_midnight(m.first_day) for m in months]
+        return IntervalSeries(step=step, starts=starts, values_wh=values, quality=flags)
+    values = np.concatenate(day_values) if day_values else np.zeros(0, dtype=np.int64)
+    flags = np.concatenate(day_flags) if day_flags else np.zeros(0, dtype=np.uint8)
+    step_minutes = minutes
+    if step == "PT1H" and minutes == 15:
+        values = intervals.resample_sum(values, 4)
+        flags = intervals.combine_quality(flags, 4)
+        step_minutes = 60
+    first = local_midnight(start)
+    starts = [first + dt.timedelta(minutes=step_minutes * i) for i in range(len(values))]
+    return IntervalSeries(step=step, starts=starts, values_wh=values, quality=flags)
+
+
+def _spread_remainder(hours: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Spread each hour's remainder (Wh not divisible by 4) over its first quarters, so the
+    four quarters add up exactly to the hour."""
+    rem = (hours % 4)[:, None]
+    return (np.arange(4)[None, :] < rem).astype(np.int64).ravel()
+
+
+def interval_corrections(
+    *, metering_point: MeteringPoint | None = None, period: Month | None = None
+) -> list[IntervalCorrection]:
+    """Unsettled true-up markers (interval corrections), oldest first."""
+    qs = IntervalCorrection.objects.filter(settled_at__isnull=True)
+    if metering_point is not None:
+        qs = qs.filter(metering_point=metering_point)
+    if period is not None:
+        qs = qs.filter(period=str(period))
+    return list(qs.order_by("day", "id"))

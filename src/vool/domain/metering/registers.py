@@ -1,0 +1,59 @@
+"""Register arithmetic: the advance between two readings, across a rollover. Pure: no Django.
+
+A register with ``digits`` digits before the decimal point counts up to ``10**digits`` and
+starts again at 0 ("rolls over"). A reading lower than the previous one is therefore either a
+rollover or a mistake. It is taken as a rollover only if the consumption across the rollover
+is small compared with the register's range (at most ``max_rollover_fraction`` of it,
+default 10 %: 100,000 kWh on a 6-digit meter); otherwise it is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+__all__ = ["Advance", "ReadingBelowPrevious", "register_advance"]
+
+DEFAULT_MAX_ROLLOVER_FRACTION = Decimal("0.1")
+
+
+class ReadingBelowPrevious(ValueError):
+    """The reading is lower than the previous one and is not a plausible rollover."""
+
+
+@dataclass(frozen=True)
+class Advance:
+    kwh: Decimal  # register units advanced (before the meter multiplier)
+    rolled_over: bool
+
+
+def _shown(value: Decimal) -> str:
+    """1300.000 -> "1300", 12.50 -> "12.5" (as a person writes it)."""
+    return f"{value.normalize():f}"
+
+
+def register_advance(
+    *,
+    previous_kwh: Decimal,
+    current_kwh: Decimal,
+    digits: int,
+    max_rollover_fraction: Decimal = DEFAULT_MAX_ROLLOVER_FRACTION,
+) -> Advance:
+    """How far the register advanced from ``previous_kwh`` to ``current_kwh``."""
+    capacity = Decimal(10) ** digits
+    for name, value in (("previous", previous_kwh), ("current", current_kwh)):
+        if value < 0 or value >= capacity:
+            raise ValueError(
+                f"The {name} reading {_shown(value)} does not fit a {digits}-digit register "
+                f"(0 to {capacity - 1})"
+            )
+    if current_kwh >= previous_kwh:
+        return Advance(kwh=current_kwh - previous_kwh, rolled_over=False)
+    across = capacity - previous_kwh + current_kwh
+    if across <= capacity * max_rollover_fraction:
+        return Advance(kwh=across, rolled_over=True)
+    raise ReadingBelowPrevious(
+        f"The reading {_shown(current_kwh)} is lower than the previous reading "
+        f"{_shown(previous_kwh)}. "
+        f"Please check the number on the meter."
+    )

@@ -1,0 +1,148 @@
+"""Time bands (day, night, peaks) of intervals, from dated window rules. Pure: no Django.
+
+A band is decided by the interval's *start* in local Tallinn time, its weekday and the
+Estonian public holidays (``holidays``, country EE): a *rest day* is a Saturday, a Sunday or
+a public holiday; every other day is a *working day*.
+
+A :class:`BandScheme` holds dated :class:`BandRules`; the rules valid on the interval's local
+date apply. Within the rules the first :class:`BandWindow` that matches wins, otherwise the
+default band. The current Elektrilevi day/night rule (since 1 March 2022) is::
+
+    BandRules(valid_from=date(2022, 3, 1), valid_to=None, default_band="NIGHT",
+              windows=(BandWindow("DAY", 7 * 60, 22 * 60, day_type="WORKDAY"),))
+
+and the older one (day 07-23 in winter time, 08-24 in summer time, working days) is two
+windows with ``season="STANDARD_TIME"`` and ``season="SUMMER_TIME"``. Nothing here is a
+constant of the law: the rules are data (see ``data/defaults.json``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Final, Literal
+
+import holidays
+import numpy as np
+import numpy.typing as npt
+
+from vool.common.localtime import TALLINN
+
+__all__ = [
+    "ALL",
+    "BandRules",
+    "BandScheme",
+    "BandWindow",
+    "NoBandRules",
+    "is_rest_day",
+]
+
+ALL: Final = "ALL"  # the one band of a flat (unbanded) price
+
+DayType = Literal["ANY", "WORKDAY", "REST_DAY"]
+Season = Literal["ANY", "SUMMER_TIME", "STANDARD_TIME"]
+
+
+class NoBandRules(Exception):
+    """No band rules of a scheme cover a date."""
+
+
+@lru_cache(maxsize=64)
+def _ee_holidays(year: int) -> frozenset[dt.date]:
+    return frozenset(holidays.country_holidays("EE", years=year).keys())
+
+
+def is_rest_day(day: dt.date) -> bool:
+    """Saturday, Sunday or an Estonian public holiday."""
+    return day.weekday() >= 5 or day in _ee_holidays(day.year)
+
+
+@dataclass(frozen=True)
+class BandWindow:
+    """``band`` applies from ``start_minute`` to ``end_minute`` (local minutes after midnight,
+    ``[start, end)``, end 1440 = 24:00) on days of ``day_type``, in ``months`` (``None`` = every
+    month) and ``season`` (summer time = daylight saving time in force)."""
+
+    band: str
+    start_minute: int
+    end_minute: int
+    day_type: DayType = "ANY"
+    months: frozenset[int] | None = None
+    season: Season = "ANY"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start_minute < self.end_minute <= 1440:
+            raise ValueError(
+                f"Band window {self.band}: need 0 <= start < end <= 1440 minutes, "
+                f"not {self.start_minute}..{self.end_minute}"
+            )
+
+    def matches(self, *, minute: int, rest_day: bool, month: int, summer_time: bool) -> bool:
+        if not self.start_minute <= minute < self.end_minute:
+            return False
+        if self.day_type == "WORKDAY" and rest_day:
+            return False
+        if self.day_type == "REST_DAY" and not rest_day:
+            return False
+        if self.months is not None and month not in self.months:
+            return False
+        if self.season == "SUMMER_TIME" and not summer_time:
+            return False
+        return not (self.season == "STANDARD_TIME" and summer_time)
+
+
+@dataclass(frozen=True)
+class BandRules:
+    """The windows of a scheme valid on local dates ``[valid_from, valid_to)``."""
+
+    valid_from: dt.date
+    valid_to: dt.date | None
+    default_band: str
+    windows: tuple[BandWindow, ...] = ()
+
+    def covers(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+
+@dataclass(frozen=True)
+class BandScheme:
+    """A named set of bands (``bands`` in display order) and their dated rules."""
+
+    code: str
+    bands: tuple[str, ...]
+    rules: tuple[BandRules, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        for rules in self.rules:
+            used = {rules.default_band, *(w.band for w in rules.windows)}
+            unknown = used - set(self.bands)
+            if unknown:
+                raise ValueError(f"Band scheme {self.code}: unknown bands {sorted(unknown)}")
+
+    def rules_on(self, day: dt.date) -> BandRules:
+        for rules in self.rules:
+            if rules.covers(day):
+                return rules
+        raise NoBandRules(f"Band scheme {self.code} has no rules valid on {day.isoformat()}")
+
+    def band_at(self, start_utc: dt.datetime) -> str:
+        """The band of an interval starting at the aware instant ``start_utc``."""
+        local = start_utc.astimezone(TALLINN)
+        day = local.date()
+        rules = self.rules_on(day)
+        minute = local.hour * 60 + local.minute
+        rest = is_rest_day(day)
+        summer = bool(local.dst())
+        for window in rules.windows:
+            if window.matches(minute=minute, rest_day=rest, month=day.month, summer_time=summer):
+                return window.band
+        return rules.default_band
+
+    def band_indices(self, starts_utc: Sequence[dt.datetime]) -> npt.NDArray[np.int8]:
+        """Index into :attr:`bands` of each interval start."""
+        position = {band: i for i, band in enumerate(self.bands)}
+        return np.fromiter(
+            (position[self.band_at(t)] for t in starts_utc), dtype=np.int8, count=len(starts_utc)
+        )

@@ -1,0 +1,841 @@
+"""The rating kernel: prices many accounts' month of consumption at once. Pure: numpy, no Django.
+
+Units, exact throughout
+    energy in integer **Wh**; unit prices in integer **micro-euro per kWh** (µ€/kWh =
+    EUR/kWh x 10^6); Wh x µ€/kWh = **nano-euro**. A line's nano-euro total is rounded once,
+    half-up (ties away from zero, like ``ROUND_HALF_UP``), to cents. An hourly point on
+    quarter-hour market prices pays the mean of the four quarters: the kernel sums
+    ``Wh x (p1+p2+p3+p4)`` and divides by 4 only when the line is rounded.
+
+Inputs (plain values; billing and the calculator build them from the database)
+    :class:`Tariff`
+        what one account buys, as components in display order: :class:`EnergyComponent`
+        (per kWh, flat or by time band, or the market price of each interval) and
+        :class:`FeeComponent` (a monthly amount, prorated by days). Each holds dated versions
+        ``[valid_from, valid_to)`` in local dates.
+    :class:`VatVersion`
+        the VAT rates by date. Lines are split at VAT changes and at every version change of
+        their own component; each line carries its VAT rate. VAT itself is added by the bill
+        (:func:`vat_by_rate` is the one policy: per rate, round the rate times the sum).
+    :class:`MarketPrices`
+        the month's quarter-hour prices in µ€/kWh (hourly prices repeated over their
+        quarters), with a mask of missing ones.
+    :class:`AccountMonth`
+        one account's month described without a database: its interval values and the
+        pieces of the month under each tariff (a product change mid-month is two pieces).
+
+Entry points
+    :func:`rate_month`
+        the vectorised kernel: an ``(rows x intervals)`` int matrix of one resolution, pieces
+        ``(row, tariff, first_day, end_day)`` and the tariffs -> :class:`RatedMonth` (flat
+        arrays of lines, per-piece totals, :meth:`RatedMonth.lines` for a piece's
+        :class:`Line` objects, and per-piece failures such as a missing market price).
+    :func:`rate_accounts`
+        the convenience form over :class:`AccountMonth` values (groups by resolution, builds
+        the matrices, returns ``{account_id: [Line, ...]}`` and failures).
+
+Limits checked (so int64 never overflows): ``|Wh|`` per interval <= 10^7 (10 MWh a quarter)
+and ``|price|`` <= 10^7 µ€/kWh (10 EUR/kWh; the harmonised market cap is 4 EUR/kWh).
+
+The same rules in plain Decimal arithmetic are in :mod:`vool.domain.tariffs.rating_reference`;
+property tests prove both give identical lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property, lru_cache
+from typing import Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from vool.common.localtime import TALLINN, Month, interval_starts, local_midnight
+from vool.common.money import RoundingMode, round_money
+from vool.domain.tariffs.bands import ALL, BandScheme, NoBandRules
+
+__all__ = [
+    "MAX_ABS_PRICE_MICRO",
+    "MAX_ABS_WH",
+    "AccountMonth",
+    "EnergyComponent",
+    "FeeComponent",
+    "FeeVersion",
+    "Line",
+    "MarketPrices",
+    "MissingMarketPrice",
+    "MissingPrice",
+    "MonthGrid",
+    "Piece",
+    "PriceVersion",
+    "RatedMonth",
+    "Tariff",
+    "VatVersion",
+    "half_up_div",
+    "month_grid",
+    "rate_accounts",
+    "rate_month",
+    "spread_wh",
+    "vat_by_rate",
+]
+
+MAX_ABS_WH: Final = 10**7
+MAX_ABS_PRICE_MICRO: Final = 10**7
+NANO_PER_CENT: Final = 10**7
+Unit = Literal["KWH", "DAY"]
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+class MissingMarketPrice(Exception):
+    """Market prices are missing for intervals an exchange-priced account consumed in."""
+
+    def __init__(self, missing_starts: Sequence[dt.datetime], *, minutes: int = 15) -> None:
+        self.missing_starts = list(missing_starts)
+        shown = ", ".join(
+            t.astimezone(TALLINN).strftime("%Y-%m-%d %H:%M") for t in self.missing_starts[:6]
+        )
+        more = f" and {len(self.missing_starts) - 6} more" if len(self.missing_starts) > 6 else ""
+        super().__init__(
+            f"No market price for {len(self.missing_starts)} {minutes}-minute interval(s) "
+            f"starting {shown}{more} (Tallinn time). Import them with `vool prices import FILE` "
+            "or `vool prices fetch` and rate again; nothing was estimated."
+        )
+
+
+class MissingPrice(Exception):
+    """A component has no price version (or VAT no rate) for part of a billed period."""
+
+
+# -- inputs ----------------------------------------------------------------------------------
+
+
+def _covers(valid_from: dt.date, valid_to: dt.date | None, day: dt.date) -> bool:
+    return valid_from <= day and (valid_to is None or day < valid_to)
+
+
+@dataclass(frozen=True)
+class PriceVersion:
+    """Per-kWh prices valid on local dates ``[valid_from, valid_to)``: µ€/kWh by band
+    (``{"ALL": p}`` for a flat price). For a market component the price is added to each
+    interval's market price (usually 0)."""
+
+    valid_from: dt.date
+    valid_to: dt.date | None
+    unit_prices: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class EnergyComponent:
+    """A per-kWh component: flat (``scheme=None``), by the bands of ``scheme``, or the
+    market price (``market=True``, flat)."""
+
+    code: str
+    versions: tuple[PriceVersion, ...]
+    scheme: BandScheme | None = None
+    market: bool = False
+
+    def __post_init__(self) -> None:
+        if self.market and self.scheme is not None:
+            raise ValueError(f"Component {self.code}: a market component is not banded")
+        bands = self.scheme.bands if self.scheme is not None else (ALL,)
+        for version in self.versions:
+            missing = set(bands) - set(version.unit_prices)
+            if missing:
+                raise ValueError(
+                    f"Component {self.code} from {version.valid_from}: no price for bands "
+                    f"{sorted(missing)}"
+                )
+            for price in version.unit_prices.values():
+                if abs(price) > MAX_ABS_PRICE_MICRO:
+                    raise ValueError(f"Component {self.code}: price {price} µ€/kWh out of range")
+
+
+@dataclass(frozen=True)
+class FeeVersion:
+    valid_from: dt.date
+    valid_to: dt.date | None
+    monthly_amount: Decimal  # EUR, 2 decimals
+
+
+@dataclass(frozen=True)
+class FeeComponent:
+    """A monthly amount, prorated by ``days supplied / days in month``."""
+
+    code: str
+    versions: tuple[FeeVersion, ...]
+
+
+@dataclass(frozen=True)
+class VatVersion:
+    valid_from: dt.date
+    valid_to: dt.date | None
+    rate: Decimal  # e.g. Decimal("0.24")
+
+
+@dataclass(frozen=True)
+class Tariff:
+    """Everything one account pays, components in the order the bill shows them."""
+
+    code: str
+    components: tuple[EnergyComponent | FeeComponent, ...]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Part of an account's month under one tariff: local days ``[first_day, end_day)``."""
+
+    tariff: Tariff
+    first_day: dt.date
+    end_day: dt.date
+
+
+@dataclass(frozen=True)
+class AccountMonth:
+    """One account's month, DB-free: interval values (Wh, one per interval of the month at
+    ``minutes`` resolution, outside its pieces ignored) and its pieces."""
+
+    account_id: object
+    minutes: int
+    energy_wh: npt.NDArray[np.integer]
+    pieces: tuple[Piece, ...]
+
+
+@dataclass(frozen=True)
+class MarketPrices:
+    """Quarter-hour market prices of one month in µ€/kWh (hourly prices repeated four times),
+    one per quarter of :func:`month_grid` ``(month, 15)``; ``missing`` marks the gaps."""
+
+    month: Month
+    values_micro: npt.NDArray[np.int64]
+    missing: npt.NDArray[np.bool_]
+
+    def __post_init__(self) -> None:
+        expected = month_grid(self.month, 15).count
+        if self.values_micro.shape != (expected,) or self.missing.shape != (expected,):
+            raise ValueError(f"{self.month} has {expected} quarter-hours of market prices")
+        present = self.values_micro[~self.missing]
+        if present.size and np.abs(present).max() > MAX_ABS_PRICE_MICRO:
+            raise ValueError("A market price is out of range (|price| > 10 EUR/kWh)")
+
+    @classmethod
+    def from_mapping(cls, month: Month, prices: Mapping[dt.datetime, int]) -> MarketPrices:
+        """From ``{quarter start (aware): µ€/kWh}``; absent quarters are missing."""
+        grid = month_grid(month, 15)
+        index = {t: i for i, t in enumerate(grid.starts)}
+        values = np.zeros(grid.count, dtype=np.int64)
+        missing = np.ones(grid.count, dtype=np.bool_)
+        for start, price in prices.items():
+            i = index.get(start.astimezone(dt.UTC))
+            if i is not None:
+                values[i] = price
+                missing[i] = False
+        return cls(month, values, missing)
+
+
+# -- outputs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a bill's detail.
+
+    kWh lines: ``quantity`` kWh (3 dp), ``unit_price`` EUR/kWh (6 dp; for a market line the
+    consumption-weighted mean, ``None`` when nothing was consumed). Fee lines: ``quantity``
+    days supplied, ``unit_price`` the monthly amount, ``amount = monthly x days /
+    days_in_month``. ``amount`` is EUR excl. VAT, rounded half-up to cents.
+    """
+
+    component: str
+    band: str
+    period_start: dt.date
+    period_end: dt.date
+    quantity: Decimal
+    unit: Unit
+    unit_price: Decimal | None
+    amount: Decimal
+    vat_rate: Decimal
+
+
+def vat_by_rate(lines: Iterable[Line]) -> dict[Decimal, tuple[Decimal, Decimal]]:
+    """The VAT policy: per rate, ``(taxable sum, VAT rounded half-up to cents)``."""
+    sums: dict[Decimal, Decimal] = {}
+    for line in lines:
+        sums[line.vat_rate] = sums.get(line.vat_rate, Decimal("0.00")) + line.amount
+    return {
+        rate: (base, round_money(base * rate, mode=RoundingMode.HALF_UP))
+        for rate, base in sorted(sums.items())
+    }
+
+
+# -- the time grid ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthGrid:
+    """The intervals of a local month at one resolution."""
+
+    month: Month
+    minutes: int
+    starts: tuple[dt.datetime, ...]
+    day_first: npt.NDArray[np.int64]  # index of each local day's first interval, + count
+
+    @property
+    def count(self) -> int:
+        return len(self.starts)
+
+    @property
+    def days(self) -> int:
+        return self.month.days
+
+    def day(self, offset: int) -> dt.date:
+        return self.month.first_day + dt.timedelta(days=offset)
+
+
+@lru_cache(maxsize=256)
+def month_grid(month: Month, minutes: int) -> MonthGrid:
+    start, end = month.bounds()
+    starts = tuple(interval_starts(start, end, minutes=minutes))
+    step = dt.timedelta(minutes=minutes)
+    firsts = [
+        (local_midnight(month.first_day + dt.timedelta(days=d)) - start) // step
+        for d in range(month.days + 1)
+    ]
+    return MonthGrid(month, minutes, starts, np.array(firsts, dtype=np.int64))
+
+
+@lru_cache(maxsize=256)
+def _band_indices(scheme: BandScheme, month: Month, minutes: int) -> npt.NDArray[np.int8]:
+    return scheme.band_indices(month_grid(month, minutes).starts)
+
+
+def half_up_div(x: npt.NDArray[np.int64], d: int) -> npt.NDArray[np.int64]:
+    """``x / d`` rounded half-up (ties away from zero) for an even ``d > 0``, exactly."""
+    a = np.abs(x)
+    q = (a + d // 2) // d
+    return np.where(x < 0, -q, q)
+
+
+def _half_up_int(n: int, d: int) -> int:
+    """``n / d`` rounded half-up (ties away from zero), exactly, for any non-zero ``d``."""
+    sign = -1 if (n < 0) != (d < 0) else 1
+    q, r = divmod(abs(n), abs(d))
+    if 2 * r >= abs(d):
+        q += 1
+    return sign * q
+
+
+# -- line structure of a piece ---------------------------------------------------------------
+
+_KWH: Final = 0
+_MARKET: Final = 1
+_FEE: Final = 2
+
+
+@dataclass(frozen=True)
+class _Spec:
+    component: str
+    band: str
+    first_day: int
+    end_day: int
+    kind: int
+    unit_price_micro: int  # kWh: the price; market: the offset; fee: monthly cents
+    vat_rate: Decimal
+    runs: tuple[int, ...] = ()  # global run indices (kWh and market lines)
+    fee_cents: int = 0
+    days: int = 0
+
+
+@dataclass
+class _Shape:
+    specs: list[_Spec]
+    mask_of_spec: list[int]  # column in the shape's 0/1 run matrix, -1 for fees
+    masks: npt.NDArray[np.float64]  # runs x columns
+    market: bool
+    failure: Exception | None = None
+
+
+def _segments(
+    first: int,
+    end: int,
+    grid: MonthGrid,
+    versions: Sequence[tuple[dt.date, dt.date | None]],
+    vat: Sequence[VatVersion],
+    what: str,
+) -> list[tuple[int, int, int, int]]:
+    """Split days ``[first, end)`` where the version or the VAT rate changes:
+    ``(first, end, version index, vat index)``."""
+    out: list[tuple[int, int, int, int]] = []
+    current: tuple[int, int] | None = None
+    seg_start = first
+    for d in range(first, end):
+        day = grid.day(d)
+        v = next((i for i, (f, t) in enumerate(versions) if _covers(f, t, day)), None)
+        if v is None:
+            raise MissingPrice(f"{what} has no price valid on {day.isoformat()}")
+        r = next((i for i, x in enumerate(vat) if _covers(x.valid_from, x.valid_to, day)), None)
+        if r is None:
+            raise MissingPrice(f"No VAT rate valid on {day.isoformat()}")
+        if current is not None and (v, r) != current:
+            out.append((seg_start, d, *current))
+            seg_start = d
+        current = (v, r)
+    if current is not None:
+        out.append((seg_start, end, *current))
+    return out
+
+
+class _Runs:
+    """Maximal runs of intervals with the same local day and the same band in every scheme."""
+
+    def __init__(self, grid: MonthGrid, schemes: Sequence[BandScheme]) -> None:
+        change = np.zeros(grid.count, dtype=np.bool_)
+        change[grid.day_first[:-1][grid.day_first[:-1] < grid.count]] = True
+        self.scheme_bands: dict[BandScheme, npt.NDArray[np.int8]] = {}
+        for scheme in schemes:
+            bands = _band_indices(scheme, grid.month, grid.minutes)
+            self.scheme_bands[scheme] = bands
+            change[1:] |= bands[1:] != bands[:-1]
+        change[0] = True
+        self.starts = np.flatnonzero(change).astype(np.int64)
+        self.day_of_run = np.searchsorted(grid.day_first, self.starts, side="right") - 1
+        self.band_of_run = {s: b[self.starts] for s, b in self.scheme_bands.items()}
+        self.count = self.starts.size
+
+
+def _build_shape(
+    tariff: Tariff,
+    first: int,
+    end: int,
+    grid: MonthGrid,
+    runs: _Runs,
+    vat: Sequence[VatVersion],
+    market: MarketPrices | None,
+) -> _Shape:
+    specs: list[_Spec] = []
+    try:
+        for comp in tariff.components:
+            if isinstance(comp, FeeComponent):
+                spans = [(v.valid_from, v.valid_to) for v in comp.versions]
+                for s_first, s_end, v, r in _segments(first, end, grid, spans, vat, comp.code):
+                    monthly = comp.versions[v].monthly_amount
+                    cents = int(monthly.scaleb(2))
+                    days = s_end - s_first
+                    specs.append(
+                        _Spec(
+                            comp.code,
+                            ALL,
+                            s_first,
+                            s_end,
+                            _FEE,
+                            cents,
+                            vat[r].rate,
+                            fee_cents=_half_up_int(cents * days, grid.days),
+                            days=days,
+                        )
+                    )
+                continue
+            spans = [(v.valid_from, v.valid_to) for v in comp.versions]
+            for s_first, s_end, v, r in _segments(first, end, grid, spans, vat, comp.code):
+                in_segment = (runs.day_of_run >= s_first) & (runs.day_of_run < s_end)
+                prices = comp.versions[v].unit_prices
+                if comp.scheme is None:
+                    bands: list[tuple[str, npt.NDArray[np.bool_]]] = [(ALL, in_segment)]
+                else:
+                    run_bands = runs.band_of_run[comp.scheme]
+                    bands = [
+                        (name, in_segment & (run_bands == i))
+                        for i, name in enumerate(comp.scheme.bands)
+                    ]
+                for band, selected in bands:
+                    idx = tuple(int(i) for i in np.flatnonzero(selected))
+                    if not idx:
+                        continue
+                    specs.append(
+                        _Spec(
+                            comp.code,
+                            band,
+                            s_first,
+                            s_end,
+                            _MARKET if comp.market else _KWH,
+                            int(prices[band]),
+                            vat[r].rate,
+                            runs=idx,
+                        )
+                    )
+    except (MissingPrice, NoBandRules) as exc:
+        return _Shape([], [], np.zeros((runs.count, 0)), False, failure=exc)
+
+    is_market = any(s.kind == _MARKET for s in specs)
+    failure: Exception | None = None
+    if is_market:
+        lo, hi = int(grid.day_first[first]), int(grid.day_first[end])
+        if market is None:
+            failure = MissingMarketPrice(list(grid.starts[lo:hi]), minutes=grid.minutes)
+        else:
+            quarters = month_grid(grid.month, 15)
+            q_lo, q_hi = int(quarters.day_first[first]), int(quarters.day_first[end])
+            gaps = np.flatnonzero(market.missing[q_lo:q_hi])
+            if gaps.size:
+                failure = MissingMarketPrice([quarters.starts[q_lo + i] for i in gaps])
+
+    # one 0/1 column per distinct run set
+    columns: dict[tuple[int, ...], int] = {}
+    mask_of_spec: list[int] = []
+    for spec in specs:
+        if spec.kind == _FEE:
+            mask_of_spec.append(-1)
+            continue
+        mask_of_spec.append(columns.setdefault(spec.runs, len(columns)))
+    masks = np.zeros((runs.count, len(columns)), dtype=np.float64)
+    for key, col in columns.items():
+        masks[list(key), col] = 1.0
+    return _Shape(specs, mask_of_spec, masks, is_market, failure)
+
+
+# -- the kernel ------------------------------------------------------------------------------
+
+
+@dataclass
+class RatedMonth:
+    """Lines of many pieces as flat arrays (one entry per line):
+    ``piece`` index, ``quantity`` (Wh, or days for fees), ``amount_cents``; ``failures`` maps a
+    piece index to the reason it could not be rated (its lines are absent)."""
+
+    month: Month
+    minutes: int
+    piece: npt.NDArray[np.int64]
+    spec: npt.NDArray[np.int64]
+    quantity: npt.NDArray[np.int64]
+    amount_cents: npt.NDArray[np.int64]
+    market_nano: npt.NDArray[np.int64]  # market lines: sum of Wh x price (x4 for hourly)
+    specs: list[_Spec]
+    piece_count: int
+    failures: dict[int, Exception] = field(default_factory=dict)
+
+    @property
+    def line_count(self) -> int:
+        return int(self.piece.size)
+
+    def totals_cents(self) -> npt.NDArray[np.int64]:
+        """Sum of the rounded line amounts of each piece (cents, excl. VAT)."""
+        totals = np.zeros(self.piece_count, dtype=np.int64)
+        np.add.at(totals, self.piece, self.amount_cents)
+        return totals
+
+    @cached_property
+    def _order(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        order = np.argsort(self.piece, kind="stable")
+        bounds = np.searchsorted(self.piece[order], np.arange(self.piece_count + 1))
+        return order, bounds
+
+    def lines(self, piece: int) -> list[Line]:
+        """The :class:`Line` values of one piece (raises its failure if it has one)."""
+        if piece in self.failures:
+            raise self.failures[piece]
+        order, bounds = self._order
+        divisor = 4 if self.minutes == 60 else 1
+        out: list[Line] = []
+        for i in order[bounds[piece] : bounds[piece + 1]]:
+            spec = self.specs[int(self.spec[i])]
+            start = self.month.first_day + dt.timedelta(days=spec.first_day)
+            end = self.month.first_day + dt.timedelta(days=spec.end_day)
+            amount = Decimal(int(self.amount_cents[i])).scaleb(-2)
+            if spec.kind == _FEE:
+                out.append(
+                    Line(
+                        spec.component,
+                        spec.band,
+                        start,
+                        end,
+                        Decimal(spec.days),
+                        "DAY",
+                        Decimal(spec.unit_price_micro).scaleb(-2),
+                        amount,
+                        spec.vat_rate,
+                    )
+                )
+                continue
+            wh = int(self.quantity[i])
+            if spec.kind == _KWH:
+                unit_price: Decimal | None = Decimal(spec.unit_price_micro).scaleb(-6)
+            elif wh == 0:
+                unit_price = None
+            else:
+                unit_price = Decimal(_half_up_int(int(self.market_nano[i]), wh * divisor)).scaleb(
+                    -6
+                )
+            out.append(
+                Line(
+                    spec.component,
+                    spec.band,
+                    start,
+                    end,
+                    Decimal(wh).scaleb(-3),
+                    "KWH",
+                    unit_price,
+                    amount,
+                    spec.vat_rate,
+                )
+            )
+        return out
+
+
+def _check_energy(block: npt.NDArray[np.integer]) -> None:
+    if block.size and (int(block.max()) > MAX_ABS_WH or int(block.min()) < -MAX_ABS_WH):
+        raise ValueError(f"An interval value is out of range (|Wh| > {MAX_ABS_WH})")
+
+
+def rate_month(
+    *,
+    month: Month,
+    minutes: int,
+    energy_wh: npt.NDArray[np.integer],
+    piece_row: npt.NDArray[np.integer],
+    piece_tariff: npt.NDArray[np.integer],
+    piece_first_day: npt.NDArray[np.integer],
+    piece_end_day: npt.NDArray[np.integer],
+    tariffs: Sequence[Tariff],
+    vat: Sequence[VatVersion],
+    market: MarketPrices | None = None,
+    block_rows: int = 4096,
+) -> RatedMonth:
+    """Rate pieces of accounts' months in one resolution (vectorised).
+
+    ``energy_wh``: ``(rows, intervals)`` Wh of ``month_grid(month, minutes)``. Piece ``i``
+    rates row ``piece_row[i]`` under ``tariffs[piece_tariff[i]]`` on the month's day offsets
+    ``[piece_first_day[i], piece_end_day[i])``. Rows are processed in blocks of
+    ``block_rows``, so memory stays bounded whatever the number of accounts.
+    """
+    grid = month_grid(month, minutes)
+    if energy_wh.ndim != 2 or energy_wh.shape[1] != grid.count:
+        raise ValueError(
+            f"{month} at {minutes} min has {grid.count} intervals; energy has shape "
+            f"{energy_wh.shape}"
+        )
+    n_pieces = int(piece_row.size)
+    piece_row = np.asarray(piece_row, dtype=np.int64)
+    schemes = sorted(
+        {
+            c.scheme
+            for t in tariffs
+            for c in t.components
+            if isinstance(c, EnergyComponent) and c.scheme is not None
+        },
+        key=lambda s: s.code,
+    )
+    runs = _Runs(grid, schemes)
+    divisor = 4 if minutes == 60 else 1
+    weights: npt.NDArray[np.int64] | None = None
+    if market is not None:
+        if market.month != month:
+            raise ValueError(f"Market prices are for {market.month}, not {month}")
+        quarter = np.where(market.missing, 0, market.values_micro).astype(np.int64)
+        if minutes == 60:
+            q_grid = month_grid(month, 15)
+            weights = quarter.reshape(-1, 4).sum(axis=1) if q_grid.count == 4 * grid.count else None
+            if weights is None:
+                raise ValueError("Quarter-hour prices do not align with the hours")
+        else:
+            weights = quarter
+
+    shape_key = np.stack(
+        [
+            np.asarray(piece_tariff, dtype=np.int64),
+            np.asarray(piece_first_day, dtype=np.int64),
+            np.asarray(piece_end_day, dtype=np.int64),
+        ],
+        axis=1,
+    )
+    keys, shape_of_piece = np.unique(shape_key, axis=0, return_inverse=True)
+    shape_of_piece = shape_of_piece.reshape(-1)
+    shapes: list[_Shape] = []
+    for t, first, end in keys.tolist():
+        if not 0 <= first < end <= grid.days:
+            raise ValueError(f"Piece days [{first}, {end}) are not inside {month}")
+        shapes.append(_build_shape(tariffs[t], first, end, grid, runs, vat, market))
+
+    failures: dict[int, Exception] = {}
+    for s, shape in enumerate(shapes):
+        if shape.failure is not None:
+            for p in np.flatnonzero(shape_of_piece == s).tolist():
+                failures[p] = shape.failure
+
+    # global spec numbering
+    all_specs: list[_Spec] = []
+    spec_offset: list[int] = []
+    for shape in shapes:
+        spec_offset.append(len(all_specs))
+        all_specs.extend(shape.specs)
+
+    out_piece: list[npt.NDArray[np.int64]] = []
+    out_spec: list[npt.NDArray[np.int64]] = []
+    out_qty: list[npt.NDArray[np.int64]] = []
+    out_amount: list[npt.NDArray[np.int64]] = []
+    out_nano: list[npt.NDArray[np.int64]] = []
+
+    order = np.argsort(piece_row, kind="stable")
+    sorted_rows = piece_row[order]
+    n_rows = energy_wh.shape[0]
+    for lo in range(0, n_rows, block_rows):
+        hi = min(lo + block_rows, n_rows)
+        p_lo, p_hi = np.searchsorted(sorted_rows, [lo, hi])
+        if p_lo == p_hi:
+            continue
+        block = energy_wh[lo:hi]
+        _check_energy(block)
+        sums = np.add.reduceat(block, runs.starts, axis=1, dtype=np.int64)
+        pieces_here = order[p_lo:p_hi]
+        shapes_here = shape_of_piece[pieces_here]
+        market_rows = None
+        market_sums = None
+        needs_market = np.array([shapes[s].market for s in shapes_here.tolist()], dtype=bool)
+        if needs_market.any() and weights is not None:
+            market_rows = np.unique(piece_row[pieces_here[needs_market]] - lo)
+            weighted = block[market_rows].astype(np.int64) * weights
+            market_sums = np.add.reduceat(weighted, runs.starts, axis=1)
+        for s in np.unique(shapes_here).tolist():
+            shape = shapes[s]
+            if shape.failure is not None or not shape.specs:
+                continue
+            pieces = pieces_here[shapes_here == s]
+            local = piece_row[pieces] - lo
+            wh_cols = np.rint(sums[local].astype(np.float64) @ shape.masks).astype(np.int64)
+            m_local = (
+                np.searchsorted(market_rows, local)
+                if shape.market and market_rows is not None
+                else None
+            )
+            n = pieces.size
+            for j, spec in enumerate(shape.specs):
+                if spec.kind == _FEE:
+                    qty = np.full(n, spec.days, dtype=np.int64)
+                    amount = np.full(n, spec.fee_cents, dtype=np.int64)
+                    nano = np.zeros(n, dtype=np.int64)
+                else:
+                    qty = wh_cols[:, shape.mask_of_spec[j]]
+                    if spec.kind == _KWH:
+                        nano = qty * spec.unit_price_micro
+                        amount = half_up_div(nano, NANO_PER_CENT)
+                        nano = np.zeros(n, dtype=np.int64)
+                    else:
+                        assert market_sums is not None and m_local is not None
+                        nano = market_sums[m_local][:, list(spec.runs)].sum(axis=1)
+                        nano = nano + qty * spec.unit_price_micro * divisor
+                        amount = half_up_div(nano, NANO_PER_CENT * divisor)
+                out_piece.append(pieces.astype(np.int64))
+                out_spec.append(np.full(n, spec_offset[s] + j, dtype=np.int64))
+                out_qty.append(qty)
+                out_amount.append(amount)
+                out_nano.append(nano)
+
+    def cat(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    return RatedMonth(
+        month=month,
+        minutes=minutes,
+        piece=cat(out_piece),
+        spec=cat(out_spec),
+        quantity=cat(out_qty),
+        amount_cents=cat(out_amount),
+        market_nano=cat(out_nano),
+        specs=all_specs,
+        piece_count=n_pieces,
+        failures=failures,
+    )
+
+
+def rate_accounts(
+    *,
+    month: Month,
+    accounts: Sequence[AccountMonth],
+    vat: Sequence[VatVersion],
+    market: MarketPrices | None = None,
+) -> tuple[dict[object, list[Line]], dict[object, Exception]]:
+    """Rate accounts' months: ``({account_id: lines}, {account_id: failure})``.
+
+    An account with a failing piece (e.g. a missing market price) gets no lines, only its
+    failure: its bill stops with that reason while the others go on.
+    """
+    result: dict[object, list[Line]] = {}
+    failed: dict[object, Exception] = {}
+    for minutes in (15, 60):
+        group = [a for a in accounts if a.minutes == minutes]
+        if not group:
+            continue
+        grid = month_grid(month, minutes)
+        energy = np.zeros((len(group), grid.count), dtype=np.int64)
+        tariffs: list[Tariff] = []
+        tariff_index: dict[int, int] = {}
+        rows: list[int] = []
+        tix: list[int] = []
+        firsts: list[int] = []
+        ends: list[int] = []
+        owners: list[int] = []
+        for r, account in enumerate(group):
+            values = np.asarray(account.energy_wh)
+            if values.shape != (grid.count,):
+                raise ValueError(
+                    f"Account {account.account_id}: {month} has {grid.count} intervals at "
+                    f"{minutes} min, not {values.shape}"
+                )
+            energy[r] = values
+            for piece in account.pieces:
+                key = id(piece.tariff)
+                if key not in tariff_index:
+                    tariff_index[key] = len(tariffs)
+                    tariffs.append(piece.tariff)
+                rows.append(r)
+                tix.append(tariff_index[key])
+                firsts.append((piece.first_day - month.first_day).days)
+                ends.append((piece.end_day - month.first_day).days)
+                owners.append(r)
+        rated = rate_month(
+            month=month,
+            minutes=minutes,
+            energy_wh=energy,
+            piece_row=np.array(rows, dtype=np.int64),
+            piece_tariff=np.array(tix, dtype=np.int64),
+            piece_first_day=np.array(firsts, dtype=np.int64),
+            piece_end_day=np.array(ends, dtype=np.int64),
+            tariffs=tariffs,
+            vat=vat,
+            market=market,
+        )
+        for p, r in enumerate(owners):
+            account_id = group[r].account_id
+            if account_id in failed:
+                continue
+            if p in rated.failures:
+                failed[account_id] = rated.failures[p]
+                result.pop(account_id, None)
+                continue
+            result.setdefault(account_id, []).extend(rated.lines(p))
+    return result, failed
+
+
+def spread_wh(
+    total_wh: int, weights: npt.NDArray[np.floating], mask: npt.NDArray[np.bool_] | None = None
+) -> npt.NDArray[np.int64]:
+    """Spread a whole number of Wh over intervals in proportion to ``weights`` (only where
+    ``mask``), exactly: the result sums to ``total_wh`` (largest remainders get the rest)."""
+    w = np.asarray(weights, dtype=np.float64).copy()
+    if mask is not None:
+        w[~mask] = 0.0
+    out = np.zeros(w.size, dtype=np.int64)
+    if total_wh == 0 or w.sum() <= 0:
+        if total_wh and w.size:
+            raise ValueError("Cannot spread energy over intervals with no weight")
+        return out
+    share = w / w.sum() * abs(total_wh)
+    base = np.floor(share).astype(np.int64)
+    rest = abs(total_wh) - int(base.sum())
+    if rest:
+        top = np.argsort(-(share - base), kind="stable")[:rest]
+        base[top] += 1
+    return base if total_wh > 0 else -base

@@ -1,0 +1,222 @@
+"""The rating rules in plain Decimal arithmetic, one interval at a time. Pure: no Django.
+
+Slow on purpose and written to be read: the property tests compare the vectorised kernel
+(:mod:`vool.domain.tariffs.rating`) against this for random consumption, prices and periods.
+Prices are EUR/kWh Decimals (µ€/kWh x 10^-6), energy kWh Decimals (Wh x 10^-3); an hourly
+point on quarter-hour prices pays ``(p1+p2+p3+p4)/4``; each line's exact amount is rounded
+once with :func:`vool.common.money.round_money` (``HALF_UP``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Sequence
+from decimal import Decimal
+
+from vool.common.localtime import Month, as_local
+from vool.common.money import RoundingMode, round_money
+from vool.domain.tariffs.bands import ALL
+from vool.domain.tariffs.rating import (
+    EnergyComponent,
+    FeeComponent,
+    Line,
+    MissingMarketPrice,
+    MissingPrice,
+    MonthGrid,
+    Tariff,
+    VatVersion,
+    month_grid,
+)
+
+__all__ = ["rate_piece"]
+
+_CONTEXT = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_EVEN)
+
+
+def _version_index(spans: Sequence[tuple[dt.date, dt.date | None]], day: dt.date) -> int | None:
+    for i, (start, end) in enumerate(spans):
+        if start <= day and (end is None or day < end):
+            return i
+    return None
+
+
+def _segment_bounds(
+    spans: Sequence[tuple[dt.date, dt.date | None]],
+    vat: Sequence[VatVersion],
+    first: dt.date,
+    end: dt.date,
+    day: dt.date,
+) -> tuple[dt.date, dt.date]:
+    """The run of days around ``day`` within ``[first, end)`` with the same version and VAT."""
+    key = (_version_index(spans, day), _vat_index(vat, day))
+    lo = day
+    while (
+        lo > first
+        and (
+            _version_index(spans, lo - dt.timedelta(days=1)),
+            _vat_index(vat, lo - dt.timedelta(days=1)),
+        )
+        == key
+    ):
+        lo -= dt.timedelta(days=1)
+    hi = day + dt.timedelta(days=1)
+    while hi < end and (_version_index(spans, hi), _vat_index(vat, hi)) == key:
+        hi += dt.timedelta(days=1)
+    return lo, hi
+
+
+def _vat_index(vat: Sequence[VatVersion], day: dt.date) -> int | None:
+    return _version_index([(v.valid_from, v.valid_to) for v in vat], day)
+
+
+def rate_piece(
+    *,
+    month: Month,
+    minutes: int,
+    energy_wh: Sequence[int],
+    first_day: dt.date,
+    end_day: dt.date,
+    tariff: Tariff,
+    vat: Sequence[VatVersion],
+    quarter_prices_micro: Sequence[int | None] | None = None,
+) -> list[Line]:
+    """The lines of one piece, in the kernel's order (components as listed, then date, then
+    band as listed in the scheme). ``quarter_prices_micro``: one per quarter of the month,
+    ``None`` where missing."""
+    grid = month_grid(month, minutes)
+    quarters = month_grid(month, 15)
+    lines: list[Line] = []
+    for comp in tariff.components:
+        spans = [(v.valid_from, v.valid_to) for v in comp.versions]
+        if isinstance(comp, FeeComponent):
+            day = first_day
+            while day < end_day:
+                v = _version_index(spans, day)
+                r = _vat_index(vat, day)
+                if v is None:
+                    raise MissingPrice(f"{comp.code} has no price valid on {day.isoformat()}")
+                if r is None:
+                    raise MissingPrice(f"No VAT rate valid on {day.isoformat()}")
+                lo, hi = _segment_bounds(spans, vat, first_day, end_day, day)
+                days = (hi - lo).days
+                monthly = comp.versions[v].monthly_amount
+                exact = _CONTEXT.divide(_CONTEXT.multiply(monthly, Decimal(days)), month.days)
+                lines.append(
+                    Line(
+                        comp.code,
+                        ALL,
+                        lo,
+                        hi,
+                        Decimal(days),
+                        "DAY",
+                        monthly,
+                        round_money(exact, mode=RoundingMode.HALF_UP),
+                        vat[r].rate,
+                    )
+                )
+                day = hi
+            continue
+        lines.extend(
+            _energy_lines(
+                comp,
+                spans,
+                grid,
+                quarters,
+                energy_wh,
+                first_day,
+                end_day,
+                vat,
+                quarter_prices_micro,
+                minutes,
+            )
+        )
+    return lines
+
+
+def _energy_lines(
+    comp: EnergyComponent,
+    spans: Sequence[tuple[dt.date, dt.date | None]],
+    grid: MonthGrid,
+    quarters: MonthGrid,
+    energy_wh: Sequence[int],
+    first_day: dt.date,
+    end_day: dt.date,
+    vat: Sequence[VatVersion],
+    quarter_prices_micro: Sequence[int | None] | None,
+    minutes: int,
+) -> list[Line]:
+    segment_of_day: dict[dt.date, tuple[dt.date, dt.date]] = {}
+    # key: (segment start, segment end, band) -> [kWh, exact amount]
+    acc: dict[tuple[dt.date, dt.date, str], list[Decimal]] = {}
+    rate_of: dict[tuple[dt.date, dt.date, str], Decimal] = {}
+    missing: list[dt.datetime] = []
+    quarter_index = {t: i for i, t in enumerate(quarters.starts)}
+    for i, start in enumerate(grid.starts):
+        day = as_local(start).date()
+        if not first_day <= day < end_day:
+            continue
+        v = _version_index(spans, day)
+        r = _vat_index(vat, day)
+        if v is None:
+            raise MissingPrice(f"{comp.code} has no price valid on {day.isoformat()}")
+        if r is None:
+            raise MissingPrice(f"No VAT rate valid on {day.isoformat()}")
+        band = comp.scheme.band_at(start) if comp.scheme is not None else ALL
+        price = Decimal(comp.versions[v].unit_prices[band]).scaleb(-6)
+        if comp.market:
+            q0 = quarter_index[start]
+            qs = [q0] if minutes == 15 else [q0, q0 + 1, q0 + 2, q0 + 3]
+            values = [quarter_prices_micro[q] if quarter_prices_micro else None for q in qs]
+            if any(p is None for p in values):
+                missing.extend(
+                    quarters.starts[q] for q, p in zip(qs, values, strict=True) if p is None
+                )
+                continue
+            market = _CONTEXT.divide(
+                sum((Decimal(p).scaleb(-6) for p in values if p is not None), Decimal(0)),
+                len(values),
+            )
+            price = market + price
+        if day not in segment_of_day:
+            segment_of_day[day] = _segment_bounds(spans, vat, first_day, end_day, day)
+        lo, hi = segment_of_day[day]
+        key = (lo, hi, band)
+        kwh = Decimal(energy_wh[i]).scaleb(-3)
+        total = acc.setdefault(key, [Decimal(0), Decimal(0)])
+        total[0] += kwh
+        total[1] = _CONTEXT.add(total[1], _CONTEXT.multiply(kwh, price))
+        rate_of[key] = vat[r].rate
+    if missing:
+        raise MissingMarketPrice(sorted(set(missing)))
+    band_order = list(comp.scheme.bands) if comp.scheme is not None else [ALL]
+    lines: list[Line] = []
+    for (lo, hi, band), (kwh, exact) in sorted(
+        acc.items(), key=lambda kv: (kv[0][0], band_order.index(kv[0][2]))
+    ):
+        if comp.market:
+            unit_price = (
+                None
+                if kwh == 0
+                else _CONTEXT.divide(exact, kwh).quantize(
+                    Decimal("0.000001"), rounding=decimal.ROUND_HALF_UP, context=_CONTEXT
+                )
+            )
+        else:
+            v = _version_index(spans, lo)
+            assert v is not None
+            unit_price = Decimal(comp.versions[v].unit_prices[band]).scaleb(-6)
+        lines.append(
+            Line(
+                comp.code,
+                band,
+                lo,
+                hi,
+                kwh,
+                "KWH",
+                unit_price,
+                round_money(exact, mode=RoundingMode.HALF_UP),
+                rate_of[(lo, hi, band)],
+            )
+        )
+    return lines

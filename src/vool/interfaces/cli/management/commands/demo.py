@@ -1,0 +1,92 @@
+"""``vool demo seed`` and ``vool demo up``: a realistic demo supplier in one command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from vool.interfaces.cli.progress import ProgressBars
+from vool.usecases.demo import seed, users
+from vool.usecases.overview import system_overview
+
+
+class Command(BaseCommand):
+    help = "Seed a deterministic demo supplier (seed), or set up everything for a demo (up)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        for name, text in (
+            ("seed", "seed customers, contracts and consumption history into an empty database"),
+            ("up", "migrate, seed if the database is empty, create demo log-ins and print them"),
+        ):
+            p = sub.add_parser(name, help=text)
+            p.add_argument("--customers", type=int, default=2000)
+            p.add_argument("--seed", type=int, default=42)
+            p.add_argument(
+                "--as-of",
+                type=dt.date.fromisoformat,
+                default=None,
+                help="history ends the day before this date (default: today)",
+            )
+            p.add_argument("--history-months", type=int, default=13)
+            p.add_argument(
+                "--interval-days",
+                type=int,
+                default=None,
+                help="only the latest N days of interval data (for benchmarks)",
+            )
+            p.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        as_of = options["as_of"] or timezone.localdate()
+        if options["action"] == "up":
+            self._up(as_of=as_of, options=options)
+        else:
+            self._seed(as_of=as_of, options=options)
+
+    def _seed(self, *, as_of: dt.date, options: dict[str, Any]) -> None:
+        bars = ProgressBars(enabled=not options["no_progress"])
+        started = time.perf_counter()
+        try:
+            result = seed.seed_demo(
+                customers=options["customers"],
+                seed=options["seed"],
+                as_of=as_of,
+                history_months=options["history_months"],
+                interval_history_days=options["interval_days"],
+                on_progress=bars.update,
+            )
+        except seed.UnableToSeed as exc:
+            raise CommandError(str(exc)) from exc
+        finally:
+            bars.close()
+        seconds = time.perf_counter() - started
+        self.stdout.write(
+            f"Seeded {result.customers} customers, {result.billing_accounts} billing accounts, "
+            f"{result.metering_points} metering points, {result.meters} meters, "
+            f"{result.contracts} contracts, {result.readings} readings, "
+            f"{result.interval_days} days of interval data in {seconds:.1f} s."
+        )
+
+    def _up(self, *, as_of: dt.date, options: dict[str, Any]) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("`vool demo up` is for development; VOOL_ENV is production.")
+        call_command("migrate", interactive=False, verbosity=0)
+        if system_overview().customers == 0:
+            self._seed(as_of=as_of, options=options)
+        else:
+            self.stdout.write("The database already has customers; not seeding again.")
+        self.stdout.write("\nDemo log-ins (development only):")
+        for login in users.ensure_demo_users():
+            self.stdout.write(
+                f"  {login.role:<26} user {login.username:<8} password {login.password:<6}"
+                f" ({login.who})"
+            )
+        self.stdout.write("\nStart page: http://127.0.0.1:8000/   Back office: /admin/")

@@ -1,0 +1,615 @@
+"""Seed a deterministic, realistic Estonian electricity supplier for demos and benchmarks.
+
+``seed_demo(customers=N, seed=S, as_of=D)`` makes households and businesses with valid
+personal and registry codes, billing accounts with reference numbers, metering points with
+valid EICs (about 80% remote-read, 20% manual), meters and registers, products on sale,
+contracts, and consumption history: interval data (15/60 min, DST-correct) for remote points
+and month-end register readings for manual ones, with seasons and a daily rhythm.
+
+Everything is written set-based (``bulk_create``, COPY on PostgreSQL), in chunks, each in its
+own transaction; the same N, seed and as_of always give the same data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from vool.common import identifiers
+from vool.common.localtime import TALLINN, Month
+from vool.domain.bulk import copy_rows
+from vool.domain.contracts.models import SupplyContract
+from vool.domain.customers import operations as customer_operations
+from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.metering.intervals import pack_quality, pack_values
+from vool.domain.metering.models import IntervalDay, Meter, Reading, Register
+from vool.domain.supply.models import GridOperator, MeteringPoint
+from vool.domain.tariffs.models import Product, ProductPrice
+from vool.usecases.demo import names, profiles
+
+CHUNK = 5000
+DAYS_PER_TRANSACTION = 7
+ProgressCallback = Callable[[str, int, int], None]
+
+
+class UnableToSeed(Exception):
+    """The database is not in a state the seeder can fill."""
+
+
+@dataclass
+class SeedResult:
+    customers: int = 0
+    billing_accounts: int = 0
+    metering_points: int = 0
+    meters: int = 0
+    contracts: int = 0
+    readings: int = 0
+    interval_days: int = 0
+    history: tuple[dt.date, dt.date] | None = None
+
+
+@dataclass
+class _Points:
+    """What the consumption phase needs to know of each metering point (parallel arrays)."""
+
+    ids: list[int] = field(default_factory=list)
+    remote: list[bool] = field(default_factory=list)
+    business: list[bool] = field(default_factory=list)
+    minutes: list[int] = field(default_factory=list)
+    annual_kwh: list[float] = field(default_factory=list)
+    digits: list[int] = field(default_factory=list)
+    registers: list[dict[str, int]] = field(default_factory=list)
+
+
+GRID_OPERATOR = {
+    "code": "ELEKTRILEVI",
+    "name": "Elektrilevi OÜ",
+    # Demo stand-in: a well-formed party EIC; replace with the operator's published X code.
+    "eic": identifiers.make_eic("38XELEKTRILEVI-"),
+}
+
+# Demo packages. Prices are EUR/kWh excl. VAT; invented for the demo, not market offers.
+PRODUCTS = (
+    {
+        "code": "KODU-FIX",
+        "name_et": "Kodu Kindel",
+        "name_ru": "Дом Фикс",
+        "name_en": "Home Fixed",
+        "kind": "FIXED",
+        "segment": "HOUSEHOLD",
+        "monthly_fee_amount": Decimal("2.99"),
+        "fixed_term_months": 12,
+        "early_termination_fee_amount": Decimal("20.00"),
+        "prices": (
+            {"valid_from": dt.date(2024, 1, 1), "energy_price": Decimal("0.139000")},
+            {"valid_from": dt.date(2026, 1, 1), "energy_price": Decimal("0.129000")},
+        ),
+    },
+    {
+        "code": "KODU-PN",
+        "name_et": "Kodu Päev/Öö",
+        "name_ru": "Дом День/Ночь",
+        "name_en": "Home Day/Night",
+        "kind": "DAY_NIGHT",
+        "segment": "HOUSEHOLD",
+        "monthly_fee_amount": Decimal("2.99"),
+        "prices": (
+            {
+                "valid_from": dt.date(2024, 1, 1),
+                "day_price": Decimal("0.149000"),
+                "night_price": Decimal("0.099000"),
+            },
+        ),
+    },
+    {
+        "code": "KODU-BORS",
+        "name_et": "Kodu Börs",
+        "name_ru": "Дом Биржа",
+        "name_en": "Home Exchange",
+        "kind": "EXCHANGE",
+        "segment": "HOUSEHOLD",
+        "monthly_fee_amount": Decimal("1.99"),
+        "prices": ({"valid_from": dt.date(2024, 1, 1), "margin": Decimal("0.006900")},),
+    },
+    {
+        "code": "ARI-BORS",
+        "name_et": "Äri Börs",
+        "name_ru": "Бизнес Биржа",
+        "name_en": "Business Exchange",
+        "kind": "EXCHANGE",
+        "segment": "BUSINESS",
+        "monthly_fee_amount": Decimal("9.90"),
+        "prices": ({"valid_from": dt.date(2024, 1, 1), "margin": Decimal("0.004900")},),
+    },
+    {
+        "code": "ARI-FIX",
+        "name_et": "Äri Kindel",
+        "name_ru": "Бизнес Фикс",
+        "name_en": "Business Fixed",
+        "kind": "FIXED",
+        "segment": "BUSINESS",
+        "monthly_fee_amount": Decimal("9.90"),
+        "fixed_term_months": 24,
+        "early_termination_fee_amount": Decimal("100.00"),
+        "prices": ({"valid_from": dt.date(2024, 1, 1), "energy_price": Decimal("0.119000")},),
+    },
+)
+HOUSEHOLD_PRODUCTS = (("KODU-FIX", 0.35), ("KODU-PN", 0.25), ("KODU-BORS", 0.40))
+BUSINESS_PRODUCTS = (("ARI-BORS", 0.6), ("ARI-FIX", 0.4))
+NETWORK_PACKAGES = (("V1", 0.5), ("V2", 0.4), ("V4", 0.05), ("V5", 0.05))
+
+
+def ensure_reference_data() -> tuple[GridOperator, dict[str, Product]]:
+    """The grid operator and the demo products with their prices (idempotent)."""
+    with transaction.atomic():
+        operator, _ = GridOperator.objects.get_or_create(
+            code=GRID_OPERATOR["code"], defaults=GRID_OPERATOR
+        )
+        products: dict[str, Product] = {}
+        for spec in PRODUCTS:
+            fields = {k: v for k, v in spec.items() if k != "prices"}
+            fields["on_sale_from"] = dt.date(2024, 1, 1)
+            product, created = Product.objects.get_or_create(code=spec["code"], defaults=fields)
+            if created:
+                ProductPrice.objects.bulk_create(
+                    [ProductPrice(product=product, **price) for price in spec["prices"]]  # type: ignore[attr-defined]
+                )
+            products[product.code] = product
+    return operator, products
+
+
+def _pick(rng: np.random.Generator, options: tuple[tuple[str, float], ...], n: int) -> list[str]:
+    labels = [label for label, _ in options]
+    weights = np.array([weight for _, weight in options])
+    return [labels[i] for i in rng.choice(len(labels), size=n, p=weights / weights.sum())]
+
+
+def _ascii(text: str) -> str:
+    table = str.maketrans("õäöüšžÕÄÖÜŠŽ", "oaouszOAOUSZ")
+    return text.translate(table).lower().replace(" ", "").replace("-", "")
+
+
+class _Seeder:
+    def __init__(self, *, seed: int, as_of: dt.date, history_months: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.as_of = as_of
+        self.history_start = Month.of(as_of)
+        for _ in range(history_months):
+            self.history_start = self.history_start.previous()
+        self.used_personal_codes: set[str] = set()
+        self.business_serial = 0
+        self.point_serial = 0
+        self.points = _Points()
+        self.groups: dict[tuple[int, bool], list[int]] = {}
+        towns = names.TOWNS
+        weights = np.array([t[2] for t in towns], dtype=float)
+        self.town_weights = weights / weights.sum()
+
+    # -- master data -------------------------------------------------------------------------
+
+    def _person_code(self, male: bool) -> str:
+        while True:
+            days = int(self.rng.integers(0, (dt.date(2006, 12, 31) - dt.date(1935, 1, 1)).days))
+            code = identifiers.make_isikukood(
+                birth_date=dt.date(1935, 1, 1) + dt.timedelta(days=days),
+                serial=int(self.rng.integers(0, 1000)),
+                male=male,
+            )
+            if code not in self.used_personal_codes:
+                self.used_personal_codes.add(code)
+                return code
+
+    def _next_eic(self) -> str:
+        """The next metering-point EIC; serials whose check character would be '-' are skipped."""
+        while True:
+            self.point_serial += 1
+            try:
+                return identifiers.make_eic(f"38ZEE-{self.point_serial:08d}-")
+            except ValueError:
+                continue
+
+    def _address(self) -> tuple[str, str, str]:
+        town, prefix, _ = names.TOWNS[int(self.rng.choice(len(names.TOWNS), p=self.town_weights))]
+        street = names.STREETS[int(self.rng.integers(len(names.STREETS)))]
+        number = int(self.rng.integers(1, 120))
+        flat = f"-{int(self.rng.integers(1, 80))}" if self.rng.random() < 0.5 else ""
+        postal = f"{prefix}{int(self.rng.integers(100, 999)):03d}"
+        return f"{street} {number}{flat}", town, postal
+
+    def master_chunk(
+        self, *, count: int, operator: GridOperator, products: dict[str, Product]
+    ) -> SeedResult:
+        rng = self.rng
+        result = SeedResult()
+        business = rng.random(count) < 0.10
+        customers: list[Customer] = []
+        for is_business in business:
+            street, town, postal = self._address()
+            language = str(rng.choice(["et", "ru", "en"], p=[0.70, 0.25, 0.05]))
+            if is_business:
+                self.business_serial += 1
+                word = names.BUSINESS_WORDS[int(rng.integers(len(names.BUSINESS_WORDS)))]
+                trade = names.BUSINESS_TRADES[int(rng.integers(len(names.BUSINESS_TRADES)))]
+                form = names.BUSINESS_FORMS[int(rng.integers(len(names.BUSINESS_FORMS)))]
+                name = f"{word}-{trade} {form}"
+                serial = self.business_serial
+                vat = identifiers.make_kmkr(f"10{serial:06d}") if rng.random() < 0.6 else ""
+                customers.append(
+                    Customer(
+                        kind=Customer.Kind.BUSINESS,
+                        name=name,
+                        registry_code=identifiers.make_registrikood(f"1{serial:06d}"),
+                        vat_number=vat,
+                        email=f"arved@{_ascii(word + trade)}{serial}.example.com",
+                        phone=f"+372 6{int(rng.integers(0, 10**6)):06d}",
+                        preferred_language=language,
+                        street_address=street,
+                        city=town,
+                        postal_code=postal,
+                    )
+                )
+            else:
+                male = bool(rng.random() < 0.5)
+                firsts = names.FIRST_NAMES_MALE if male else names.FIRST_NAMES_FEMALE
+                first = firsts[int(rng.integers(len(firsts)))]
+                last = names.LAST_NAMES[int(rng.integers(len(names.LAST_NAMES)))]
+                code = self._person_code(male)
+                customers.append(
+                    Customer(
+                        kind=Customer.Kind.PERSON,
+                        name=f"{first} {last}",
+                        first_name=first,
+                        last_name=last,
+                        personal_code=code,
+                        email=f"{_ascii(first)}.{_ascii(last)}.{code[-4:]}@example.org",
+                        phone=f"+372 5{int(rng.integers(0, 10**7)):07d}",
+                        preferred_language=language,
+                        street_address=street,
+                        city=town,
+                        postal_code=postal,
+                        is_vulnerable=bool(rng.random() < 0.02),
+                    )
+                )
+        Customer.objects.bulk_create(customers, batch_size=2000)
+
+        references = customer_operations.allocate_reference_numbers(count=count)
+        channels = _pick(
+            rng, (("EMAIL", 0.55), ("PORTAL", 0.15), ("E_INVOICE", 0.25), ("PAPER", 0.05)), count
+        )
+        accounts = []
+        for customer, reference, channel in zip(customers, references, channels, strict=True):
+            method = "BANK_TRANSFER"
+            if channel == "E_INVOICE" and rng.random() < 0.6:
+                method = "E_INVOICE_STANDING_ORDER"
+            elif customer.kind == Customer.Kind.BUSINESS and rng.random() < 0.05:
+                method = "DIRECT_DEBIT"
+            accounts.append(
+                BillingAccount(
+                    customer=customer,
+                    reference_number=reference,
+                    invoice_channel=channel,
+                    payment_method=method,
+                )
+            )
+        BillingAccount.objects.bulk_create(accounts, batch_size=2000)
+
+        points: list[MeteringPoint] = []
+        owners: list[int] = []
+        serials: list[int] = []
+        for index, customer in enumerate(customers):
+            is_business = customer.kind == Customer.Kind.BUSINESS
+            n_points = int(rng.choice([1, 2, 3], p=[0.7, 0.2, 0.1])) if is_business else 1
+            for _ in range(n_points):
+                eic = self._next_eic()
+                apartment = (not is_business) and bool(rng.random() < 0.45)
+                remote = bool(rng.random() < 0.8)
+                if is_business:
+                    fuse = int(rng.choice([25, 32, 40, 63, 100, 160, 250]))
+                elif apartment:
+                    fuse = int(rng.choice([16, 20, 25]))
+                else:
+                    fuse = int(rng.choice([16, 20, 25, 32, 40, 63]))
+                street, town, postal = (
+                    (customer.street_address, customer.city, customer.postal_code)
+                    if n_points == 1
+                    else self._address()
+                )
+                resolution = "PT15M" if (not remote or rng.random() < 0.9) else "PT60M"
+                points.append(
+                    MeteringPoint(
+                        eic=eic,
+                        grid_operator=operator,
+                        street_address=street,
+                        city=town,
+                        postal_code=postal,
+                        is_apartment=apartment,
+                        main_fuse_a=fuse,
+                        network_package_code=_pick(rng, NETWORK_PACKAGES, 1)[0],
+                        metering_method="REMOTE_INTERVAL" if remote else "MANUAL_REGISTER",
+                        resolution=resolution,
+                    )
+                )
+                owners.append(index)
+                serials.append(self.point_serial)
+        MeteringPoint.objects.bulk_create(points, batch_size=2000)
+
+        history_first_day = self.history_start.first_day
+        span = (history_first_day - dt.date(2019, 1, 1)).days
+        contracts: list[SupplyContract] = []
+        meters: list[Meter] = []
+        meter_kinds: list[tuple[str, ...]] = []
+        for point, owner, serial in zip(points, owners, serials, strict=True):
+            customer = customers[owner]
+            is_business = customer.kind == Customer.Kind.BUSINESS
+            code = _pick(rng, BUSINESS_PRODUCTS if is_business else HOUSEHOLD_PRODUCTS, 1)[0]
+            start = dt.date(2019, 1, 1) + dt.timedelta(days=int(rng.integers(0, span)))
+            contracts.append(
+                SupplyContract(
+                    customer=customer,
+                    billing_account=accounts[owner],
+                    metering_point=point,
+                    product=products[code],
+                    valid_from=start,
+                    status=SupplyContract.Status.ACTIVE,
+                    signed_channel=_pick(
+                        rng,
+                        (("PORTAL", 0.5), ("PHONE", 0.2), ("BACKOFFICE", 0.1), ("MIGRATION", 0.2)),
+                        1,
+                    )[0],
+                )
+            )
+            remote = point.metering_method == "REMOTE_INTERVAL"
+            digits = 8 if remote else int(rng.choice([5, 6]))
+            meters.append(
+                Meter(
+                    metering_point=point,
+                    serial_number=f"EL{serial:09d}",
+                    digits=digits,
+                    installed_date=start - dt.timedelta(days=int(rng.integers(0, 400))),
+                )
+            )
+            kinds = ("DAY", "NIGHT") if (code == "KODU-PN" and not remote) else ("SINGLE",)
+            meter_kinds.append(kinds)
+            if is_business:
+                annual = float(rng.lognormal(mean=np.log(30000), sigma=0.8))
+            elif point.is_apartment:
+                annual = float(rng.lognormal(mean=np.log(2000), sigma=0.35))
+            else:
+                annual = float(rng.lognormal(mean=np.log(6000), sigma=0.45))
+            self.points.remote.append(remote)
+            self.points.business.append(is_business)
+            self.points.minutes.append(15 if point.resolution == "PT15M" else 60)
+            self.points.annual_kwh.append(annual)
+            self.points.digits.append(digits)
+        SupplyContract.objects.bulk_create(contracts, batch_size=2000)
+        Meter.objects.bulk_create(meters, batch_size=2000)
+        registers = [
+            Register(meter=meter, kind=kind)
+            for meter, kinds in zip(meters, meter_kinds, strict=True)
+            for kind in kinds
+        ]
+        Register.objects.bulk_create(registers, batch_size=2000)
+        by_meter: dict[int, dict[str, int]] = {}
+        for register in registers:
+            by_meter.setdefault(register.meter_id, {})[register.kind] = register.pk
+        for point, meter in zip(points, meters, strict=True):
+            self.points.ids.append(point.pk)
+            self.points.registers.append(by_meter[meter.pk])
+
+        result.customers = count
+        result.billing_accounts = len(accounts)
+        result.metering_points = len(points)
+        result.meters = len(meters)
+        result.contracts = len(contracts)
+        return result
+
+    # -- consumption -------------------------------------------------------------------------
+
+    def history_days(self) -> list[dt.date]:
+        first = self.history_start.first_day
+        return [first + dt.timedelta(days=i) for i in range((self.as_of - first).days)]
+
+    def interval_day_rows(self, day: dt.date, created_at: dt.datetime) -> list[tuple[object, ...]]:
+        rows: list[tuple[object, ...]] = []
+        weekend = day.weekday() >= 5
+        season = profiles.season_factor(day)
+        p = self.points
+        for minutes in (15, 60):
+            for is_business in (False, True):
+                index = self.groups[(minutes, is_business)]
+                if not index:
+                    continue
+                hours = profiles.local_hours(day, minutes=minutes)
+                shape = (profiles.business_shape if is_business else profiles.household_shape)(
+                    hours, weekend=weekend
+                )
+                daily = np.array([p.annual_kwh[i] for i in index]) / 365.25 * season
+                matrix = profiles.day_matrix_wh(daily_kwh=daily, shape=shape, rng=self.rng)
+                quality = pack_quality(np.zeros(shape.size, dtype=np.uint8))
+                totals = matrix.sum(axis=1, dtype=np.int64)
+                for row, i in enumerate(index):
+                    rows.append(
+                        (
+                            p.ids[i],
+                            day,
+                            "OUT",
+                            minutes,
+                            1,
+                            True,
+                            pack_values(matrix[row]),
+                            quality,
+                            int(totals[row]),
+                            created_at,
+                        )
+                    )
+        return rows
+
+    def group_points(self) -> None:
+        p = self.points
+        groups: dict[tuple[int, bool], list[int]] = {
+            (m, b): [] for m in (15, 60) for b in (False, True)
+        }
+        for i in range(len(p.ids)):
+            if p.remote[i]:
+                groups[(p.minutes[i], p.business[i])].append(i)
+        self.groups = groups
+
+    def reading_rows(self, created_at: dt.datetime) -> list[tuple[object, ...]]:
+        """Month-end readings of manual points: a migrated opening reading, then monthly ones."""
+        p = self.points
+        months = Month.range(self.history_start, Month.of(self.as_of))
+        rows: list[tuple[object, ...]] = []
+        opening_at = dt.datetime.combine(
+            self.history_start.first_day, dt.time(0, 0), tzinfo=TALLINN
+        ) - dt.timedelta(hours=2)
+        for i in range(len(p.ids)):
+            if p.remote[i]:
+                continue
+            modulus = 10 ** p.digits[i]
+            near_rollover = self.rng.random() < 0.02
+            kinds = sorted(p.registers[i])
+            values = {
+                kind: float(modulus - self.rng.integers(50, 400))
+                if near_rollover
+                else float(self.rng.integers(0, modulus // 20))
+                for kind in kinds
+            }
+            for kind in kinds:
+                rows.append(
+                    (
+                        p.registers[i][kind],
+                        opening_at,
+                        Decimal(int(values[kind])),
+                        "MIGRATION",
+                        "ACCEPTED",
+                        str(self.history_start.previous()),
+                        "",
+                        {},
+                        created_at,
+                    )
+                )
+            skip_last = self.rng.random() < 0.05
+            for n, month in enumerate(months):
+                if skip_last and n == len(months) - 1:
+                    break
+                month_days = month.days
+                season = np.mean(
+                    [
+                        profiles.season_factor(month.first_day + dt.timedelta(days=d))
+                        for d in range(0, month_days, 7)
+                    ]
+                )
+                used = p.annual_kwh[i] / 365.25 * month_days * season
+                used *= float(self.rng.lognormal(-0.02, 0.2))
+                window_start = dt.datetime.combine(month.last_day, dt.time(0), tzinfo=TALLINN)
+                offset = dt.timedelta(minutes=int(self.rng.integers(0, 4 * 24 * 60)))
+                read_at = min(window_start + offset, self._as_of_instant())
+                source = str(self.rng.choice(["PORTAL", "PHONE", "FILE"], p=[0.8, 0.15, 0.05]))
+                shares = {"SINGLE": 1.0} if kinds == ["SINGLE"] else {"DAY": 0.62, "NIGHT": 0.38}
+                for kind in kinds:
+                    values[kind] += round(used * shares[kind])
+                    shown = int(values[kind]) % modulus
+                    rows.append(
+                        (
+                            p.registers[i][kind],
+                            read_at,
+                            Decimal(shown),
+                            source,
+                            "ACCEPTED",
+                            str(month),
+                            "",
+                            {},
+                            created_at,
+                        )
+                    )
+        return rows
+
+    def _as_of_instant(self) -> dt.datetime:
+        return dt.datetime.combine(self.as_of, dt.time(0), tzinfo=TALLINN)
+
+
+READING_FIELDS = (
+    "register",
+    "read_at",
+    "value_kwh",
+    "source",
+    "status",
+    "period",
+    "reason",
+    "details",
+    "created_at",
+)
+INTERVAL_FIELDS = (
+    "metering_point",
+    "day",
+    "direction",
+    "resolution_minutes",
+    "version",
+    "is_current",
+    "values_wh",
+    "quality",
+    "total_wh",
+    "created_at",
+)
+
+
+def seed_demo(
+    *,
+    customers: int,
+    seed: int,
+    as_of: dt.date,
+    history_months: int = 13,
+    interval_history_days: int | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> SeedResult:
+    """Seed ``customers`` customers and their history up to (not including) ``as_of``.
+
+    ``interval_history_days`` limits the interval data to the latest days (for large
+    benchmarks, where 13 months of 15-minute data would be gigabytes); None = full history.
+    """
+    if customers < 1:
+        raise UnableToSeed("Seed at least one customer.")
+    if Customer.objects.exists():
+        raise UnableToSeed(
+            "The database already has customers; seed into an empty database "
+            "(e.g. delete var/vool.sqlite3 and run `vool migrate`)."
+        )
+    progress = on_progress or (lambda step, done, total: None)
+    operator, products = ensure_reference_data()
+    seeder = _Seeder(seed=seed, as_of=as_of, history_months=history_months)
+    result = SeedResult()
+    done = 0
+    while done < customers:
+        count = min(CHUNK, customers - done)
+        with transaction.atomic():
+            chunk = seeder.master_chunk(count=count, operator=operator, products=products)
+        for name in ("customers", "billing_accounts", "metering_points", "meters", "contracts"):
+            setattr(result, name, getattr(result, name) + getattr(chunk, name))
+        done += count
+        progress("customers", done, customers)
+
+    created_at = timezone.now()
+    with transaction.atomic():
+        rows = seeder.reading_rows(created_at)
+        result.readings = copy_rows(Reading, READING_FIELDS, rows)
+    progress("readings", 1, 1)
+
+    seeder.group_points()
+    days = seeder.history_days()
+    if interval_history_days is not None:
+        days = days[-interval_history_days:]
+    for first in range(0, len(days), DAYS_PER_TRANSACTION):
+        with transaction.atomic():
+            for day in days[first : first + DAYS_PER_TRANSACTION]:
+                result.interval_days += copy_rows(
+                    IntervalDay, INTERVAL_FIELDS, seeder.interval_day_rows(day, created_at)
+                )
+        progress("interval days", min(first + DAYS_PER_TRANSACTION, len(days)), len(days))
+    result.history = (seeder.history_start.first_day, as_of)
+    return result

@@ -1,0 +1,44 @@
+"""Demo log-ins: a back-office superuser and a few portal customers (development only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from vool.domain.customers.models import Customer
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    username: str
+    password: str
+    who: str
+
+
+def ensure_demo_users(*, portal_customers: int = 3) -> list[DemoLogin]:
+    """Create (or reset) the demo log-ins and return them to print."""
+    user_model = get_user_model()
+    logins: list[DemoLogin] = []
+    with transaction.atomic():
+        admin, _ = user_model.objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
+        admin.set_password("admin")
+        admin.save()
+        logins.append(DemoLogin("back office (superuser)", "admin", "admin", "Vool admin"))
+        people = Customer.objects.filter(kind=Customer.Kind.PERSON).order_by("pk")
+        for number, customer in enumerate(people[:portal_customers], start=1):
+            user, _ = user_model.objects.get_or_create(username=f"demo{number}")
+            user.set_password("demo")
+            user.first_name, user.last_name = customer.first_name, customer.last_name
+            user.email = customer.email
+            user.save()
+            if customer.user_id != user.pk:
+                Customer.objects.filter(user=user).update(user=None)
+                customer.user = user
+                customer.save(update_fields=["user"])
+            logins.append(DemoLogin("portal customer", user.username, "demo", customer.name))
+    return logins

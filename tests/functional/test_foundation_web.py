@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from factories import BillingAccountFactory, MeteringPointFactory, ProductFactory
+from vool.domain.contracts.models import SupplyContract
+from vool.domain.customers.models import BillingAccount, Customer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    user = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
+    client.force_login(user)
+    return client
+
+
+class TestStartPage:
+    @pytest.mark.parametrize(
+        ("language", "heading"),
+        [
+            ("et", "Customer information and billing"),  # untranslated yet: English source
+            ("en", "Customer information and billing"),
+        ],
+    )
+    def test_shows_counts(self, client, language, heading):
+        BillingAccountFactory()
+        response = client.get("/", HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert heading in html
+        assert f'<html lang="{language}">' in html
+        assert 'name="viewport"' in html
+
+
+class TestAdminBadInput:
+    def test_invalid_personal_code_is_shown_on_the_field(self, staff_client):
+        response = staff_client.post(
+            "/admin/customers/customer/add/",
+            {
+                "kind": "PERSON",
+                "name": "Mari Maasikas",
+                "personal_code": "36805280108",
+                "preferred_language": "et",
+                "country": "EE",
+                "billing_accounts-TOTAL_FORMS": "0",
+                "billing_accounts-INITIAL_FORMS": "0",
+            },
+        )
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.errors
+        assert "personal_code" in errors
+        assert "check digit" in errors["personal_code"][0]
+        assert Customer.objects.count() == 0
+
+    def test_a_customer_added_in_the_admin_gets_a_reference_number(self, staff_client):
+        response = staff_client.post(
+            "/admin/customers/customer/add/",
+            {
+                "kind": "PERSON",
+                "name": "Mari Maasikas",
+                "personal_code": "36805280109",
+                "preferred_language": "et",
+                "country": "EE",
+                "billing_accounts-TOTAL_FORMS": "0",
+                "billing_accounts-INITIAL_FORMS": "0",
+            },
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+        (account,) = BillingAccount.objects.all()
+        assert account.reference_number == "1000009"
+
+    def test_bad_eic_is_shown_on_the_field(self, staff_client):
+        operator = MeteringPointFactory().grid_operator
+        response = staff_client.post(
+            "/admin/supply/meteringpoint/add/",
+            {
+                "eic": "38ZEE-1000007L-F",
+                "grid_operator": operator.pk,
+                "street_address": "Pikk 1",
+                "city": "Tallinn",
+                "main_fuse_a": "25",
+                "network_package_code": "V1",
+                "metering_method": "REMOTE_INTERVAL",
+                "resolution": "PT15M",
+            },
+        )
+        assert response.status_code == 200
+        assert "eic" in response.context["adminform"].form.errors
+
+    def test_overlapping_contract_is_refused_in_the_admin(self, staff_client):
+        account = BillingAccountFactory()
+        point = MeteringPointFactory()
+        product = ProductFactory()
+        SupplyContract.objects.create(
+            customer=account.customer,
+            billing_account=account,
+            metering_point=point,
+            product=product,
+            valid_from=dt.date(2025, 1, 1),
+            signed_channel="BACKOFFICE",
+        )
+        response = staff_client.post(
+            "/admin/contracts/supplycontract/add/",
+            {
+                "customer": account.customer.pk,
+                "billing_account": account.pk,
+                "metering_point": point.pk,
+                "product": product.pk,
+                "valid_from": "2025-06-01",
+                "status": "ACTIVE",
+                "signed_channel": "BACKOFFICE",
+            },
+        )
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.errors
+        assert "overlaps" in errors["valid_from"][0]
+        assert SupplyContract.objects.count() == 1
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/admin/customers/customer/?q=Tamm",
+            "/admin/customers/billingaccount/?q=1000",
+            "/admin/supply/meteringpoint/?metering_method__exact=REMOTE_INTERVAL",
+            "/admin/metering/reading/",
+            "/admin/metering/intervalday/",
+            "/admin/tariffs/product/",
+            "/admin/contracts/supplycontract/?status__exact=ACTIVE",
+        ],
+    )
+    def test_lists_search_and_filter(self, staff_client, path):
+        BillingAccountFactory()
+        assert staff_client.get(path).status_code == 200

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from itertools import pairwise
+
+import pytest
+
+from vool.common import identifiers
+from vool.common.localtime import intervals_in_day
+from vool.domain.contracts.models import SupplyContract
+from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.metering.intervals import unpack_quality, unpack_values
+from vool.domain.metering.models import IntervalDay, Reading, Register
+from vool.domain.supply.models import MeteringPoint
+from vool.usecases.demo import seed
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = dt.date(2026, 4, 2)  # history from 2026-01-01, over the spring DST change
+
+
+def run_seed(customers: int = 60, seed_value: int = 7) -> seed.SeedResult:
+    return seed.seed_demo(customers=customers, seed=seed_value, as_of=AS_OF, history_months=3)
+
+
+def snapshot() -> list[tuple[object, ...]]:
+    return list(
+        Customer.objects.order_by("pk").values_list(
+            "kind", "name", "personal_code", "registry_code", "vat_number", "city"
+        )
+    )
+
+
+class TestSeedDemo:
+    def test_counts_and_valid_identifiers(self):
+        result = run_seed()
+        assert result.customers == Customer.objects.count() == 60
+        assert result.billing_accounts == BillingAccount.objects.count() == 60
+        assert result.metering_points == MeteringPoint.objects.count()
+        assert result.contracts == SupplyContract.objects.count() == result.metering_points
+        for customer in Customer.objects.all():
+            if customer.kind == "PERSON":
+                identifiers.validate_isikukood(customer.personal_code or "")
+            else:
+                identifiers.validate_registrikood(customer.registry_code or "")
+                if customer.vat_number:
+                    identifiers.validate_kmkr(customer.vat_number)
+        for account in BillingAccount.objects.all():
+            identifiers.validate_reference_number(account.reference_number)
+        for point in MeteringPoint.objects.all():
+            assert identifiers.validate_eic(point.eic) == point.eic
+        assert result.history == (dt.date(2026, 1, 1), AS_OF)
+
+    def test_the_same_seed_gives_the_same_customers(self):
+        run_seed()
+        first = snapshot()
+        # wipe and seed again, inside the same test transaction
+        for model in (IntervalDay, Reading):
+            model.objects.all().delete()
+        SupplyContract.objects.all().delete()
+        Register.objects.all().delete()
+        from vool.domain.metering.models import Meter
+
+        Meter.objects.all().delete()
+        MeteringPoint.objects.all().delete()
+        BillingAccount.objects.all().delete()
+        Customer.objects.all().delete()
+        run_seed()
+        assert snapshot() == first
+
+    def test_about_four_in_five_points_are_remote(self):
+        run_seed(customers=400)
+        methods = Counter(MeteringPoint.objects.values_list("metering_method", flat=True))
+        share = methods["REMOTE_INTERVAL"] / sum(methods.values())
+        assert 0.72 < share < 0.88
+
+    def test_interval_days_follow_dst(self):
+        run_seed()
+        remote = MeteringPoint.objects.filter(metering_method="REMOTE_INTERVAL")
+        days = (AS_OF - dt.date(2026, 1, 1)).days
+        assert IntervalDay.objects.count() == remote.count() * days
+        dst_day = dt.date(2026, 3, 29)
+        for row in IntervalDay.objects.filter(day=dst_day):
+            values = unpack_values(row.values_wh)
+            assert values.size == intervals_in_day(dst_day, minutes=row.resolution_minutes)
+            assert unpack_quality(row.quality).size == values.size
+            assert int(values.sum()) == row.total_wh > 0
+
+    def test_manual_points_have_monthly_readings_that_never_fall(self):
+        run_seed()
+        registers = Register.objects.filter(
+            meter__metering_point__metering_method="MANUAL_REGISTER"
+        )
+        assert registers.exists()
+        for register in registers:
+            readings = list(register.readings.order_by("read_at"))
+            assert readings[0].source == "MIGRATION"
+            assert [r.period for r in readings[:4]][:1] == ["2025-12"]
+            values = [r.value_kwh for r in readings]
+            digits = register.meter.digits
+            for before, after in pairwise(values):
+                assert (after - before) % (10**digits) < 10**digits // 2  # rollover allowed
+
+    def test_refuses_a_database_with_customers(self):
+        run_seed(customers=5)
+        with pytest.raises(seed.UnableToSeed, match="already has customers"):
+            run_seed(customers=5)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from factories import GridOperatorFactory
+from vool.domain.supply import operations
+from vool.domain.supply.models import MeteringPoint
+
+pytestmark = pytest.mark.django_db
+
+
+def create(eic: str, **overrides):
+    fields = {
+        "eic": eic,
+        "grid_operator": GridOperatorFactory(),
+        "street_address": "Narva mnt 1",
+        "city": "Tallinn",
+        "main_fuse_a": 25,
+        "network_package_code": "V2",
+        "metering_method": MeteringPoint.MeteringMethod.REMOTE_INTERVAL,
+    }
+    fields.update(overrides)
+    return operations.create_metering_point(**fields)
+
+
+class TestCreateMeteringPoint:
+    def test_published_eic_is_accepted(self):
+        point = create("38ZEE-1000007L-E")
+        assert point.eic == "38ZEE-1000007L-E"
+        assert point.interval_minutes == 15
+
+    def test_bad_eic_names_the_field(self):
+        with pytest.raises(operations.InvalidMeteringPoint) as caught:
+            create("38ZEE-1000007L-F")
+        assert list(caught.value.message_dict) == ["eic"]
+        assert MeteringPoint.objects.count() == 0
+
+    def test_duplicate_eic_names_the_field(self):
+        create("38ZEE-1000007L-E")
+        with pytest.raises(operations.InvalidMeteringPoint) as caught:
+            create("38ZEE-1000007L-E")
+        assert "already exists" in caught.value.message_dict["eic"][0]
+        assert MeteringPoint.objects.count() == 1
+
+    def test_fuse_must_be_positive(self):
+        with pytest.raises(operations.InvalidMeteringPoint) as caught:
+            create("38ZEE-1000007L-E", main_fuse_a=0)
+        assert "main fuse" in str(caught.value).lower()
