@@ -12,7 +12,7 @@ PORT ?= 8000
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_LINK_MODE := copy
 
-.PHONY: install demo test lint bench clean migrate
+.PHONY: install demo test lint bench clean migrate system-deps
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -32,8 +32,15 @@ demo: install
 	$(VOOL) demo up --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
 	$(VOOL) runserver $(HOST):$(PORT)
 
+## system-deps: Debian packages the tests need (Chromium for the browser tests)
+system-deps:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
+
 ## test: install what the tests need, run the whole suite (DATABASE_URL picks the database)
-test: install
+test: install system-deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
