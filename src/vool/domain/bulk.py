@@ -79,3 +79,38 @@ def copy_rows(
             cursor.executemany(sql, [adapt(row) for row in batch])
             count += len(batch)
     return count
+
+
+def insert_instances(
+    model: type[models.Model], instances: Sequence[models.Model], *, using: str = "default"
+) -> None:
+    """Insert new model instances set-based and set their primary keys.
+
+    On PostgreSQL the keys are drawn from the table's sequence in one query and the rows
+    streamed with COPY; elsewhere ``bulk_create`` (which sets the keys itself).
+    """
+    if not instances:
+        return
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        model._default_manager.using(using).bulk_create(list(instances), batch_size=BATCH_SIZE)
+        return
+    pk = model._meta.pk
+    assert pk is not None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, pk.column, len(instances)],
+        )
+        for instance, (key,) in zip(instances, cursor.fetchall(), strict=True):
+            instance.pk = key
+    fields = [f for f in model._meta.concrete_fields]
+    copy_rows(
+        model,
+        [f.name for f in fields],
+        ([f.pre_save(instance, add=True) for f in fields] for instance in instances),
+        using=using,
+    )
+    for instance in instances:
+        instance._state.adding = False
+        instance._state.db = using

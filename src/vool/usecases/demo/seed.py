@@ -13,7 +13,7 @@ own transaction; the same N, seed and as_of always give the same data.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from vool.common import identifiers
 from vool.common.localtime import TALLINN, Month
-from vool.domain.bulk import copy_rows
+from vool.domain.bulk import copy_rows, insert_instances
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers import operations as customer_operations
 from vool.domain.customers.models import BillingAccount, Customer
@@ -142,6 +142,7 @@ PRODUCTS = (
 )
 HOUSEHOLD_PRODUCTS = (("KODU-FIX", 0.35), ("KODU-PN", 0.25), ("KODU-BORS", 0.40))
 BUSINESS_PRODUCTS = (("ARI-BORS", 0.6), ("ARI-FIX", 0.4))
+SIGNED_CHANNELS = (("PORTAL", 0.5), ("PHONE", 0.2), ("BACKOFFICE", 0.1), ("MIGRATION", 0.2))
 NETWORK_PACKAGES = (("V1", 0.5), ("V2", 0.4), ("V4", 0.05), ("V5", 0.05))
 
 
@@ -170,6 +171,20 @@ def _pick(rng: np.random.Generator, options: tuple[tuple[str, float], ...], n: i
     return [labels[i] for i in rng.choice(len(labels), size=n, p=weights / weights.sum())]
 
 
+class _Picker:
+    """Weighted draws one at a time, taken from pre-drawn blocks (rng.choice is slow per call)."""
+
+    def __init__(self, rng: np.random.Generator, options: tuple[tuple[str, float], ...]):
+        self.rng, self.options = rng, options
+        self.buffer: Iterator[str] = iter(())
+
+    def __call__(self) -> str:
+        for label in self.buffer:
+            return label
+        self.buffer = iter(_pick(self.rng, self.options, 4096))
+        return next(self.buffer)
+
+
 def _ascii(text: str) -> str:
     table = str.maketrans("õäöüšžÕÄÖÜŠŽ", "oaouszOAOUSZ")
     return text.translate(table).lower().replace(" ", "").replace("-", "")
@@ -187,6 +202,10 @@ class _Seeder:
         self.point_serial = 0
         self.points = _Points()
         self.groups: dict[tuple[int, bool], list[int]] = {}
+        self.pick_network = _Picker(self.rng, NETWORK_PACKAGES)
+        self.pick_household = _Picker(self.rng, HOUSEHOLD_PRODUCTS)
+        self.pick_business = _Picker(self.rng, BUSINESS_PRODUCTS)
+        self.pick_channel = _Picker(self.rng, SIGNED_CHANNELS)
         towns = names.TOWNS
         weights = np.array([t[2] for t in towns], dtype=float)
         self.town_weights = weights / weights.sum()
@@ -276,7 +295,7 @@ class _Seeder:
                         is_vulnerable=bool(rng.random() < 0.02),
                     )
                 )
-        Customer.objects.bulk_create(customers, batch_size=2000)
+        insert_instances(Customer, customers)
 
         references = customer_operations.allocate_reference_numbers(count=count)
         channels = _pick(
@@ -297,7 +316,7 @@ class _Seeder:
                     payment_method=method,
                 )
             )
-        BillingAccount.objects.bulk_create(accounts, batch_size=2000)
+        insert_instances(BillingAccount, accounts)
 
         points: list[MeteringPoint] = []
         owners: list[int] = []
@@ -330,14 +349,14 @@ class _Seeder:
                         postal_code=postal,
                         is_apartment=apartment,
                         main_fuse_a=fuse,
-                        network_package_code=_pick(rng, NETWORK_PACKAGES, 1)[0],
+                        network_package_code=self.pick_network(),
                         metering_method="REMOTE_INTERVAL" if remote else "MANUAL_REGISTER",
                         resolution=resolution,
                     )
                 )
                 owners.append(index)
                 serials.append(self.point_serial)
-        MeteringPoint.objects.bulk_create(points, batch_size=2000)
+        insert_instances(MeteringPoint, points)
 
         history_first_day = self.history_start.first_day
         span = (history_first_day - dt.date(2019, 1, 1)).days
@@ -347,7 +366,7 @@ class _Seeder:
         for point, owner, serial in zip(points, owners, serials, strict=True):
             customer = customers[owner]
             is_business = customer.kind == Customer.Kind.BUSINESS
-            code = _pick(rng, BUSINESS_PRODUCTS if is_business else HOUSEHOLD_PRODUCTS, 1)[0]
+            code = (self.pick_business if is_business else self.pick_household)()
             start = dt.date(2019, 1, 1) + dt.timedelta(days=int(rng.integers(0, span)))
             contracts.append(
                 SupplyContract(
@@ -357,11 +376,7 @@ class _Seeder:
                     product=products[code],
                     valid_from=start,
                     status=SupplyContract.Status.ACTIVE,
-                    signed_channel=_pick(
-                        rng,
-                        (("PORTAL", 0.5), ("PHONE", 0.2), ("BACKOFFICE", 0.1), ("MIGRATION", 0.2)),
-                        1,
-                    )[0],
+                    signed_channel=self.pick_channel(),
                 )
             )
             remote = point.metering_method == "REMOTE_INTERVAL"
@@ -387,14 +402,14 @@ class _Seeder:
             self.points.minutes.append(15 if point.resolution == "PT15M" else 60)
             self.points.annual_kwh.append(annual)
             self.points.digits.append(digits)
-        SupplyContract.objects.bulk_create(contracts, batch_size=2000)
-        Meter.objects.bulk_create(meters, batch_size=2000)
+        insert_instances(SupplyContract, contracts)
+        insert_instances(Meter, meters)
         registers = [
             Register(meter=meter, kind=kind)
             for meter, kinds in zip(meters, meter_kinds, strict=True)
             for kind in kinds
         ]
-        Register.objects.bulk_create(registers, batch_size=2000)
+        insert_instances(Register, registers)
         by_meter: dict[int, dict[str, int]] = {}
         for register in registers:
             by_meter.setdefault(register.meter_id, {})[register.kind] = register.pk
@@ -465,6 +480,17 @@ class _Seeder:
         p = self.points
         months = Month.range(self.history_start, Month.of(self.as_of))
         rows: list[tuple[object, ...]] = []
+        seasons = {
+            month: float(
+                np.mean(
+                    [
+                        profiles.season_factor(month.first_day + dt.timedelta(days=d))
+                        for d in range(month.days)
+                    ]
+                )
+            )
+            for month in months
+        }
         opening_at = dt.datetime.combine(
             self.history_start.first_day, dt.time(0, 0), tzinfo=TALLINN
         ) - dt.timedelta(hours=2)
@@ -498,14 +524,7 @@ class _Seeder:
             for n, month in enumerate(months):
                 if skip_last and n == len(months) - 1:
                     break
-                month_days = month.days
-                season = np.mean(
-                    [
-                        profiles.season_factor(month.first_day + dt.timedelta(days=d))
-                        for d in range(0, month_days, 7)
-                    ]
-                )
-                used = p.annual_kwh[i] / 365.25 * month_days * season
+                used = p.annual_kwh[i] / 365.25 * month.days * seasons[month]
                 used *= float(self.rng.lognormal(-0.02, 0.2))
                 window_start = dt.datetime.combine(month.last_day, dt.time(0), tzinfo=TALLINN)
                 offset = dt.timedelta(minutes=int(self.rng.integers(0, 4 * 24 * 60)))
