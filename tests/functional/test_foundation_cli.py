@@ -8,12 +8,18 @@ from pathlib import Path
 VOOL = str(Path(sys.executable).with_name("vool"))
 
 
+def clean_env(**overrides: str) -> dict[str, str]:
+    """The environment for a child process, without what the browser tests set for themselves."""
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {**base, **overrides}
+
+
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [VOOL, *args],
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
+        env=clean_env(**(env or {})),
         timeout=120,
         check=False,
     )
@@ -46,7 +52,7 @@ class TestVoolCommand:
             [VOOL, "check"],
             capture_output=True,
             text=True,
-            env={k: v for k, v in {**os.environ, **env}.items() if k != "SECRET_KEY"},
+            env={k: v for k, v in clean_env(**env).items() if k != "SECRET_KEY"},
             timeout=120,
             check=False,
         )
