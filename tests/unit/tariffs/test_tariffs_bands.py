@@ -72,11 +72,37 @@ class TestVork5:
 
 
 def test_windows_round_trip() -> None:
-    data = [{"band": "DAY", "start": "08:00", "end": "24:00", "day_type": "WORKDAY",
-             "season": "SUMMER_TIME"}]
+    data = [
+        {
+            "band": "DAY",
+            "start": "08:00",
+            "end": "24:00",
+            "day_type": "WORKDAY",
+            "season": "SUMMER_TIME",
+        }
+    ]
     assert windows_to_data(parse_windows(data)) == data
 
 
 def test_bad_window_is_reported() -> None:
     with pytest.raises(ValueError, match="Band window 1: day_type"):
         parse_windows([{"band": "DAY", "start": "07:00", "end": "22:00", "day_type": "X"}])
+
+
+@pytest.mark.parametrize("scheme", ["EE_DAY_NIGHT", "EE_V5"])
+@pytest.mark.parametrize(
+    "month", [(2021, 3), (2021, 10), (2022, 2), (2022, 3), (2025, 12), (2026, 3), (2026, 10)]
+)
+@pytest.mark.parametrize("minutes", [15, 60])
+def test_vectorised_bands_equal_band_at(scheme: str, month: tuple[int, int], minutes: int) -> None:
+    from vool.common.localtime import Month
+    from vool.domain.tariffs.rating import month_grid
+
+    s = SCHEMES[scheme]
+    starts = month_grid(Month(*month), minutes).starts
+    if scheme == "EE_V5" and month < (2022, 3):
+        with pytest.raises(NoBandRules):
+            s.band_indices(starts)
+        return
+    expected = [s.bands.index(s.band_at(t)) for t in starts]
+    assert s.band_indices(starts).tolist() == expected

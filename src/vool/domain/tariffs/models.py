@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import get_language
@@ -81,6 +83,14 @@ class ProductPrice(models.Model):
     margin = models.DecimalField(
         _("exchange margin (EUR/kWh)"), max_digits=10, decimal_places=6, null=True, blank=True
     )
+    green_price = models.DecimalField(
+        _("green-energy add-on (EUR/kWh)"),
+        max_digits=10,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text=_("Empty when the product has no green-energy add-on."),
+    )
 
     class Meta:
         verbose_name = _("product price")
@@ -99,3 +109,281 @@ class ProductPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.code} from {self.valid_from}"
+
+
+# -- dated regulated data: time bands, network packages, levies, VAT, market prices ----------
+
+
+class SourcedVersion(models.Model):
+    """A dated value ``[valid_from, valid_to)`` (local dates) with where it comes from."""
+
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    source = models.TextField(
+        _("source"), blank=True, default="", help_text=_("Where the value comes from.")
+    )
+    verified = models.BooleanField(
+        _("verified"),
+        default=False,
+        help_text=_("Checked against a primary source (the issuer's own publication)."),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class BandScheme(models.Model):
+    """A set of time bands (e.g. DAY/NIGHT) whose windows are dated rules."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    bands = models.JSONField(
+        _("bands"), help_text=_('Band codes in display order, e.g. ["DAY", "NIGHT"].')
+    )
+
+    class Meta:
+        verbose_name = _("time-band scheme")
+        verbose_name_plural = _("time-band schemes")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class BandRule(SourcedVersion):
+    """The windows of a band scheme valid on some dates; first matching window wins."""
+
+    scheme = models.ForeignKey(
+        BandScheme, verbose_name=_("scheme"), on_delete=models.CASCADE, related_name="rules"
+    )
+    default_band = models.CharField(_("default band"), max_length=16)
+    windows = models.JSONField(
+        _("windows"),
+        default=list,
+        help_text=_(
+            'e.g. [{"band": "DAY", "start": "07:00", "end": "22:00", "day_type": "WORKDAY"}]; '
+            "day_type ANY/WORKDAY/REST_DAY, optional months [11, 12, 1], "
+            "season ANY/SUMMER_TIME/STANDARD_TIME."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("time-band rule")
+        verbose_name_plural = _("time-band rules")
+        ordering = ["scheme", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "valid_from"], name="band_rule_unique_start"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
+                name="band_rule_period_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme_id} from {self.valid_from}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from vool.domain.tariffs.tariff_data import parse_windows
+
+        try:
+            parse_windows(self.windows or [])
+        except ValueError as exc:
+            raise ValidationError({"windows": str(exc)}) from exc
+
+
+class NetworkPackage(models.Model):
+    """A grid operator's network package (e.g. Elektrilevi Võrk 2 = ``V2``)."""
+
+    grid_operator_code = models.CharField(
+        _("grid operator"),
+        max_length=32,
+        help_text=_("The grid operator's code, e.g. ELEKTRILEVI."),
+    )
+    code = models.CharField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=100)
+    band_scheme = models.ForeignKey(
+        BandScheme,
+        verbose_name=_("time bands"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("Empty for one flat price."),
+    )
+
+    class Meta:
+        verbose_name = _("network package")
+        verbose_name_plural = _("network packages")
+        ordering = ["grid_operator_code", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grid_operator_code", "code"], name="network_package_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grid_operator_code} {self.code}"
+
+
+def _price_field(label: Any) -> Any:
+    return models.DecimalField(label, max_digits=10, decimal_places=6, null=True, blank=True)
+
+
+class NetworkPrice(SourcedVersion):
+    """Per-kWh network prices (EUR/kWh excl. VAT) of a package, by band."""
+
+    BAND_FIELDS = {
+        "ALL": "flat_price",
+        "DAY": "day_price",
+        "NIGHT": "night_price",
+        "DAY_PEAK": "day_peak_price",
+        "REST_PEAK": "rest_peak_price",
+    }
+
+    package = models.ForeignKey(
+        NetworkPackage, verbose_name=_("package"), on_delete=models.CASCADE, related_name="prices"
+    )
+    flat_price = _price_field(_("flat price (EUR/kWh)"))
+    day_price = _price_field(_("day price (EUR/kWh)"))
+    night_price = _price_field(_("night price (EUR/kWh)"))
+    day_peak_price = _price_field(_("day peak price (EUR/kWh)"))
+    rest_peak_price = _price_field(_("rest-day peak price (EUR/kWh)"))
+
+    class Meta:
+        verbose_name = _("network price")
+        verbose_name_plural = _("network prices")
+        ordering = ["package", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["package", "valid_from"], name="network_price_unique_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
+                name="network_price_period_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package} from {self.valid_from}"
+
+
+class NetworkMonthlyFee(SourcedVersion):
+    """A package's monthly fee (EUR excl. VAT) for apartments or by main-fuse size: the row
+    with the smallest ``max_fuse_a`` at least the point's fuse applies."""
+
+    package = models.ForeignKey(
+        NetworkPackage,
+        verbose_name=_("package"),
+        on_delete=models.CASCADE,
+        related_name="monthly_fees",
+    )
+    is_apartment = models.BooleanField(_("apartment"), default=False)
+    max_fuse_a = models.PositiveSmallIntegerField(_("up to main fuse (A)"), null=True, blank=True)
+    monthly_fee_amount = models.DecimalField(
+        _("monthly fee (EUR)"), max_digits=10, decimal_places=2
+    )
+
+    class Meta:
+        verbose_name = _("network monthly fee")
+        verbose_name_plural = _("network monthly fees")
+        ordering = ["package", "valid_from", "-is_apartment", "max_fuse_a"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["package", "valid_from", "is_apartment", "max_fuse_a"],
+                name="network_fee_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_apartment=True) | Q(max_fuse_a__isnull=False),
+                name="network_fee_fuse_or_apartment",
+                violation_error_message=_("A fee is for apartments or up to a fuse size."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = "apartment" if self.is_apartment else f"<= {self.max_fuse_a} A"
+        return f"{self.package} {what} from {self.valid_from}"
+
+
+class Levy(models.Model):
+    """A per-kWh charge set by law or the TSO: excise, renewable energy fee, ..."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name_et = models.CharField(_("name (Estonian)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("position on the bill"), default=0)
+
+    class Meta:
+        verbose_name = _("levy")
+        verbose_name_plural = _("levies")
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class LevyRate(SourcedVersion):
+    levy = models.ForeignKey(
+        Levy, verbose_name=_("levy"), on_delete=models.CASCADE, related_name="rates"
+    )
+    unit_price = models.DecimalField(_("price (EUR/kWh)"), max_digits=10, decimal_places=6)
+
+    class Meta:
+        verbose_name = _("levy rate")
+        verbose_name_plural = _("levy rates")
+        ordering = ["levy", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["levy", "valid_from"], name="levy_rate_unique_start"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
+                name="levy_rate_period_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.levy_id} {self.unit_price} from {self.valid_from}"
+
+
+class VatRate(SourcedVersion):
+    rate = models.DecimalField(_("rate"), max_digits=5, decimal_places=4, help_text=_("0.24 = 24%"))
+
+    class Meta:
+        verbose_name = _("VAT rate")
+        verbose_name_plural = _("VAT rates")
+        ordering = ["valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["valid_from"], name="vat_rate_unique_start"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
+                name="vat_rate_period_valid",
+            ),
+            models.CheckConstraint(condition=Q(rate__gte=0) & Q(rate__lt=1), name="vat_rate_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rate} from {self.valid_from}"
+
+
+class MarketPrice(models.Model):
+    """A day-ahead market price of one interval (EUR/MWh excl. VAT), as Elering publishes it."""
+
+    area = models.CharField(_("bidding zone"), max_length=4, default="ee")
+    start_at = models.DateTimeField(_("interval start (UTC)"))
+    resolution_minutes = models.PositiveSmallIntegerField(_("resolution (min)"))
+    price_eur_mwh = models.DecimalField(_("price (EUR/MWh)"), max_digits=12, decimal_places=3)
+    source = models.CharField(_("source"), max_length=200, blank=True, default="")
+    imported_at = models.DateTimeField(_("imported at"))
+
+    class Meta:
+        verbose_name = _("market price")
+        verbose_name_plural = _("market prices")
+        ordering = ["area", "start_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "start_at"], name="market_price_unique"),
+            models.CheckConstraint(
+                condition=Q(resolution_minutes__in=[15, 60]), name="market_price_resolution"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.start_at:%Y-%m-%d %H:%M} {self.price_eur_mwh}"

@@ -44,7 +44,10 @@ property tests prove both give identical lines.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -359,12 +362,21 @@ class _Shape:
     failure: Exception | None = None
 
 
+def _version_of_days(grid: MonthGrid, spans: Sequence[tuple[dt.date, dt.date | None]]) -> list[int]:
+    """Index of the version valid on each day of the month (-1: none)."""
+    out = []
+    for d in range(grid.days):
+        day = grid.day(d)
+        out.append(next((i for i, (f, t) in enumerate(spans) if _covers(f, t, day)), -1))
+    return out
+
+
 def _segments(
     first: int,
     end: int,
     grid: MonthGrid,
-    versions: Sequence[tuple[dt.date, dt.date | None]],
-    vat: Sequence[VatVersion],
+    ver_days: Sequence[int],
+    vat_days: Sequence[int],
     what: str,
 ) -> list[tuple[int, int, int, int]]:
     """Split days ``[first, end)`` where the version or the VAT rate changes:
@@ -373,13 +385,11 @@ def _segments(
     current: tuple[int, int] | None = None
     seg_start = first
     for d in range(first, end):
-        day = grid.day(d)
-        v = next((i for i, (f, t) in enumerate(versions) if _covers(f, t, day)), None)
-        if v is None:
-            raise MissingPrice(f"{what} has no price valid on {day.isoformat()}")
-        r = next((i for i, x in enumerate(vat) if _covers(x.valid_from, x.valid_to, day)), None)
-        if r is None:
-            raise MissingPrice(f"No VAT rate valid on {day.isoformat()}")
+        v, r = ver_days[d], vat_days[d]
+        if v < 0:
+            raise MissingPrice(f"{what} has no price valid on {grid.day(d).isoformat()}")
+        if r < 0:
+            raise MissingPrice(f"No VAT rate valid on {grid.day(d).isoformat()}")
         if current is not None and (v, r) != current:
             out.append((seg_start, d, *current))
             seg_start = d
@@ -415,13 +425,23 @@ def _build_shape(
     runs: _Runs,
     vat: Sequence[VatVersion],
     market: MarketPrices | None,
+    days_cache: dict[int, list[int]],
 ) -> _Shape:
     specs: list[_Spec] = []
+    vat_days = days_cache[-1]
+
+    def ver_days(comp: EnergyComponent | FeeComponent) -> list[int]:
+        key = id(comp)
+        if key not in days_cache:
+            spans = [(v.valid_from, v.valid_to) for v in comp.versions]
+            days_cache[key] = _version_of_days(grid, spans)
+        return days_cache[key]
+
     try:
         for comp in tariff.components:
+            segments = _segments(first, end, grid, ver_days(comp), vat_days, comp.code)
             if isinstance(comp, FeeComponent):
-                spans = [(v.valid_from, v.valid_to) for v in comp.versions]
-                for s_first, s_end, v, r in _segments(first, end, grid, spans, vat, comp.code):
+                for s_first, s_end, v, r in segments:
                     monthly = comp.versions[v].monthly_amount
                     cents = int(monthly.scaleb(2))
                     days = s_end - s_first
@@ -439,8 +459,7 @@ def _build_shape(
                         )
                     )
                 continue
-            spans = [(v.valid_from, v.valid_to) for v in comp.versions]
-            for s_first, s_end, v, r in _segments(first, end, grid, spans, vat, comp.code):
+            for s_first, s_end, v, r in segments:
                 in_segment = (runs.day_of_run >= s_first) & (runs.day_of_run < s_end)
                 prices = comp.versions[v].unit_prices
                 if comp.scheme is None:
@@ -452,7 +471,7 @@ def _build_shape(
                         for i, name in enumerate(comp.scheme.bands)
                     ]
                 for band, selected in bands:
-                    idx = tuple(int(i) for i in np.flatnonzero(selected))
+                    idx = tuple(np.flatnonzero(selected).tolist())
                     if not idx:
                         continue
                     specs.append(
@@ -585,9 +604,12 @@ class RatedMonth:
         return out
 
 
-def _check_energy(block: npt.NDArray[np.integer]) -> None:
-    if block.size and (int(block.max()) > MAX_ABS_WH or int(block.min()) < -MAX_ABS_WH):
-        raise ValueError(f"An interval value is out of range (|Wh| > {MAX_ABS_WH})")
+def _check_energy(block: npt.NDArray[np.integer], limit: int) -> None:
+    if block.size and (int(block.max()) > limit or int(block.min()) < -limit):
+        raise ValueError(f"An interval value is out of range (|Wh| > {limit})")
+
+
+_INT64_LIMIT: Final = 2**63 - 1
 
 
 def rate_month(
@@ -602,14 +624,20 @@ def rate_month(
     tariffs: Sequence[Tariff],
     vat: Sequence[VatVersion],
     market: MarketPrices | None = None,
-    block_rows: int = 4096,
+    block_rows: int = 2048,
+    workers: int | None = None,
 ) -> RatedMonth:
     """Rate pieces of accounts' months in one resolution (vectorised).
 
-    ``energy_wh``: ``(rows, intervals)`` Wh of ``month_grid(month, minutes)``. Piece ``i``
-    rates row ``piece_row[i]`` under ``tariffs[piece_tariff[i]]`` on the month's day offsets
-    ``[piece_first_day[i], piece_end_day[i])``. Rows are processed in blocks of
-    ``block_rows``, so memory stays bounded whatever the number of accounts.
+    ``energy_wh``: ``(rows, intervals)`` Wh of ``month_grid(month, minutes)`` (int32 is the
+    fast path). Piece ``i`` rates row ``piece_row[i]`` under ``tariffs[piece_tariff[i]]`` on the
+    month's day offsets ``[piece_first_day[i], piece_end_day[i])``.
+
+    Two passes: (1) rows in blocks of ``block_rows`` (``workers`` threads; numpy releases the
+    GIL) are reduced to sums per *run* (intervals of one day with the same band in every
+    scheme), and for exchange rows the sums of ``Wh x price``; (2) per distinct piece shape
+    (tariff, first day, end day) the line quantities are unions of runs and the amounts are
+    rounded once per line. Memory beyond the input: ``rows x runs`` int64 (~250 runs).
     """
     grid = month_grid(month, minutes)
     if energy_wh.ndim != 2 or energy_wh.shape[1] != grid.count:
@@ -635,13 +663,7 @@ def rate_month(
         if market.month != month:
             raise ValueError(f"Market prices are for {market.month}, not {month}")
         quarter = np.where(market.missing, 0, market.values_micro).astype(np.int64)
-        if minutes == 60:
-            q_grid = month_grid(month, 15)
-            weights = quarter.reshape(-1, 4).sum(axis=1) if q_grid.count == 4 * grid.count else None
-            if weights is None:
-                raise ValueError("Quarter-hour prices do not align with the hours")
-        else:
-            weights = quarter
+        weights = quarter.reshape(-1, 4).sum(axis=1) if minutes == 60 else quarter
 
     shape_key = np.stack(
         [
@@ -653,11 +675,14 @@ def rate_month(
     )
     keys, shape_of_piece = np.unique(shape_key, axis=0, return_inverse=True)
     shape_of_piece = shape_of_piece.reshape(-1)
+    days_cache: dict[int, list[int]] = {
+        -1: _version_of_days(grid, [(v.valid_from, v.valid_to) for v in vat])
+    }
     shapes: list[_Shape] = []
     for t, first, end in keys.tolist():
         if not 0 <= first < end <= grid.days:
             raise ValueError(f"Piece days [{first}, {end}) are not inside {month}")
-        shapes.append(_build_shape(tariffs[t], first, end, grid, runs, vat, market))
+        shapes.append(_build_shape(tariffs[t], first, end, grid, runs, vat, market, days_cache))
 
     failures: dict[int, Exception] = {}
     for s, shape in enumerate(shapes):
@@ -665,73 +690,103 @@ def rate_month(
             for p in np.flatnonzero(shape_of_piece == s).tolist():
                 failures[p] = shape.failure
 
-    # global spec numbering
-    all_specs: list[_Spec] = []
-    spec_offset: list[int] = []
-    for shape in shapes:
-        spec_offset.append(len(all_specs))
-        all_specs.extend(shape.specs)
+    # -- pass 1: run sums of every row, Wh x price run sums of the exchange rows -------------
+    n_rows = energy_wh.shape[0]
+    small_ints = energy_wh.dtype.kind in "iu" and energy_wh.dtype.itemsize <= 4
+    wh_limit = MAX_ABS_WH
+    if weights is not None and weights.size:
+        # |sum of Wh x price| over a month must fit int64
+        wh_limit = max(
+            MAX_ABS_WH, _INT64_LIMIT // (max(1, int(np.abs(weights).max())) * grid.count)
+        )
+    check_all = not small_ints  # int32 run sums always fit float64 exactly
+    check_market = small_ints and wh_limit < 2**31
+    shape_is_market = np.array([s.market and s.failure is None for s in shapes], dtype=bool)
+    market_row_mask = np.zeros(n_rows, dtype=bool)
+    if weights is not None and n_pieces:
+        market_row_mask[piece_row[shape_is_market[shape_of_piece]]] = True
+    market_rows = np.flatnonzero(market_row_mask)
+    market_slot = np.full(n_rows, -1, dtype=np.int64)
+    market_slot[market_rows] = np.arange(market_rows.size)
+    # Run sums are whole numbers below 2**53 (at most 100 intervals of |Wh| <= 2**31), so
+    # float64 holds them exactly and pass 2 can use a BLAS matrix product.
+    sums = np.zeros((n_rows, runs.count), dtype=np.float64)
+    market_sums = np.zeros((market_rows.size, runs.count), dtype=np.int64)
+    scratch = threading.local()
 
+    def pass_one(lo: int) -> None:
+        hi = min(lo + block_rows, n_rows)
+        block = energy_wh[lo:hi]
+        if check_all:
+            _check_energy(block, MAX_ABS_WH)
+        np.add.reduceat(block, runs.starts, axis=1, dtype=np.float64, out=sums[lo:hi])
+        if weights is None:
+            return
+        m_lo, m_hi = np.searchsorted(market_rows, [lo, hi])
+        if m_lo == m_hi:
+            return
+        sub = block[market_rows[m_lo:m_hi] - lo] if m_hi - m_lo < hi - lo else block
+        if check_market:
+            _check_energy(sub, wh_limit)
+        buffer = getattr(scratch, "buffer", None)
+        if buffer is None or buffer.shape[0] < sub.shape[0]:
+            buffer = scratch.buffer = np.empty((block_rows, grid.count), dtype=np.int64)
+        weighted = buffer[: sub.shape[0]]
+        np.multiply(sub, weights, out=weighted)
+        np.add.reduceat(weighted, runs.starts, axis=1, out=market_sums[m_lo:m_hi])
+
+    starts = range(0, n_rows, block_rows)
+    threads = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(pass_one, starts))
+    else:
+        for lo in starts:
+            pass_one(lo)
+
+    # -- pass 2: lines per piece shape ------------------------------------------------------
+    all_specs: list[_Spec] = []
     out_piece: list[npt.NDArray[np.int64]] = []
     out_spec: list[npt.NDArray[np.int64]] = []
     out_qty: list[npt.NDArray[np.int64]] = []
     out_amount: list[npt.NDArray[np.int64]] = []
     out_nano: list[npt.NDArray[np.int64]] = []
-
-    order = np.argsort(piece_row, kind="stable")
-    sorted_rows = piece_row[order]
-    n_rows = energy_wh.shape[0]
-    for lo in range(0, n_rows, block_rows):
-        hi = min(lo + block_rows, n_rows)
-        p_lo, p_hi = np.searchsorted(sorted_rows, [lo, hi])
-        if p_lo == p_hi:
+    order = np.argsort(shape_of_piece, kind="stable")
+    bounds = np.searchsorted(shape_of_piece[order], np.arange(len(shapes) + 1))
+    for s, shape in enumerate(shapes):
+        offset = len(all_specs)
+        all_specs.extend(shape.specs)
+        pieces = order[bounds[s] : bounds[s + 1]]
+        if shape.failure is not None or not shape.specs or not pieces.size:
             continue
-        block = energy_wh[lo:hi]
-        _check_energy(block)
-        sums = np.add.reduceat(block, runs.starts, axis=1, dtype=np.int64)
-        pieces_here = order[p_lo:p_hi]
-        shapes_here = shape_of_piece[pieces_here]
-        market_rows = None
-        market_sums = None
-        needs_market = np.array([shapes[s].market for s in shapes_here.tolist()], dtype=bool)
-        if needs_market.any() and weights is not None:
-            market_rows = np.unique(piece_row[pieces_here[needs_market]] - lo)
-            weighted = block[market_rows].astype(np.int64) * weights
-            market_sums = np.add.reduceat(weighted, runs.starts, axis=1)
-        for s in np.unique(shapes_here).tolist():
-            shape = shapes[s]
-            if shape.failure is not None or not shape.specs:
-                continue
-            pieces = pieces_here[shapes_here == s]
-            local = piece_row[pieces] - lo
-            wh_cols = np.rint(sums[local].astype(np.float64) @ shape.masks).astype(np.int64)
-            m_local = (
-                np.searchsorted(market_rows, local)
-                if shape.market and market_rows is not None
-                else None
-            )
-            n = pieces.size
-            for j, spec in enumerate(shape.specs):
-                if spec.kind == _FEE:
-                    qty = np.full(n, spec.days, dtype=np.int64)
-                    amount = np.full(n, spec.fee_cents, dtype=np.int64)
+        rows = piece_row[pieces]
+        n = pieces.size
+        wh_cols = np.rint(sums[rows] @ shape.masks).astype(np.int64)
+        shape_market = market_sums[market_slot[rows]] if shape.market else None
+        for j, spec in enumerate(shape.specs):
+            if spec.kind == _FEE:
+                qty = np.full(n, spec.days, dtype=np.int64)
+                amount = np.full(n, spec.fee_cents, dtype=np.int64)
+                nano = np.zeros(n, dtype=np.int64)
+            else:
+                qty = wh_cols[:, shape.mask_of_spec[j]]
+                biggest = int(np.abs(qty).max()) * abs(spec.unit_price_micro) * divisor
+                if biggest > _INT64_LIMIT // 2:
+                    raise ValueError(f"{spec.component}: quantity x price overflows; check data")
+                if spec.kind == _KWH:
+                    amount = half_up_div(qty * spec.unit_price_micro, NANO_PER_CENT)
                     nano = np.zeros(n, dtype=np.int64)
                 else:
-                    qty = wh_cols[:, shape.mask_of_spec[j]]
-                    if spec.kind == _KWH:
-                        nano = qty * spec.unit_price_micro
-                        amount = half_up_div(nano, NANO_PER_CENT)
-                        nano = np.zeros(n, dtype=np.int64)
-                    else:
-                        assert market_sums is not None and m_local is not None
-                        nano = market_sums[m_local][:, list(spec.runs)].sum(axis=1)
-                        nano = nano + qty * spec.unit_price_micro * divisor
-                        amount = half_up_div(nano, NANO_PER_CENT * divisor)
-                out_piece.append(pieces.astype(np.int64))
-                out_spec.append(np.full(n, spec_offset[s] + j, dtype=np.int64))
-                out_qty.append(qty)
-                out_amount.append(amount)
-                out_nano.append(nano)
+                    assert shape_market is not None
+                    nano = shape_market[:, list(spec.runs)].sum(axis=1)
+                    if spec.unit_price_micro:
+                        nano = nano + qty * (spec.unit_price_micro * divisor)
+                    amount = half_up_div(nano, NANO_PER_CENT * divisor)
+            out_piece.append(pieces.astype(np.int64))
+            out_spec.append(np.full(n, offset + j, dtype=np.int64))
+            out_qty.append(qty)
+            out_amount.append(amount)
+            out_nano.append(nano)
 
     def cat(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)

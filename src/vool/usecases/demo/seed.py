@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from vool.common import identifiers
-from vool.common.localtime import TALLINN, Month
+from vool.common.localtime import TALLINN, Month, day_bounds, interval_starts, local_midnight
 from vool.domain.bulk import copy_rows, insert_instances
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers import operations as customer_operations
@@ -30,7 +30,8 @@ from vool.domain.customers.models import BillingAccount, Customer
 from vool.domain.metering.intervals import pack_quality, pack_values
 from vool.domain.metering.models import IntervalDay, Meter, Reading, Register
 from vool.domain.supply.models import GridOperator, MeteringPoint
-from vool.domain.tariffs.models import Product, ProductPrice
+from vool.domain.tariffs import operations as tariff_operations
+from vool.domain.tariffs.models import MarketPrice, Product, ProductPrice
 from vool.usecases.demo import names, profiles
 
 CHUNK = 5000
@@ -147,7 +148,9 @@ NETWORK_PACKAGES = (("V1", 0.5), ("V2", 0.4), ("V4", 0.05), ("V5", 0.05))
 
 
 def ensure_reference_data() -> tuple[GridOperator, dict[str, Product]]:
-    """The grid operator and the demo products with their prices (idempotent)."""
+    """Default tariffs (network fees, levies, VAT), the grid operator and the demo products
+    with their prices (idempotent)."""
+    tariff_operations.load_default_tariffs()
     with transaction.atomic():
         operator, _ = GridOperator.objects.get_or_create(
             code=GRID_OPERATOR["code"], defaults=GRID_OPERATOR
@@ -329,7 +332,8 @@ class _Seeder:
                 apartment = (not is_business) and bool(rng.random() < 0.45)
                 remote = bool(rng.random() < 0.8)
                 if is_business:
-                    fuse = int(rng.choice([25, 32, 40, 63, 100, 160, 250]))
+                    # the shipped network price list covers main fuses up to 63 A
+                    fuse = int(rng.choice([25, 32, 40, 63]))
                 elif apartment:
                     fuse = int(rng.choice([16, 20, 25]))
                 else:
@@ -553,6 +557,43 @@ class _Seeder:
         return dt.datetime.combine(self.as_of, dt.time(0), tzinfo=TALLINN)
 
 
+# The day-ahead market went to 15-minute prices with delivery day 2025-10-01.
+QUARTER_HOUR_PRICES_FROM = dt.date(2025, 10, 1)
+DEMO_PRICE_SOURCE = "demo: synthetic prices (not market data)"
+
+
+def market_price_rows(
+    *, first_day: dt.date, end_day: dt.date, rng: np.random.Generator, imported_at: dt.datetime
+) -> list[tuple[object, ...]]:
+    """Synthetic day-ahead prices (EUR/MWh) for the demo: a daily rhythm, winter higher,
+    noise and the odd negative hour. Marked as synthetic in their source."""
+    rows: list[tuple[object, ...]] = []
+    day = first_day
+    while day < end_day:
+        minutes = 15 if day >= QUARTER_HOUR_PRICES_FROM else 60
+        start, end = day_bounds(day)
+        starts = interval_starts(start, end, minutes=minutes)
+        hours = profiles.local_hours(day, minutes=minutes)
+        level = 85.0 * profiles.season_factor(day)
+        shape = 0.55 + 0.45 * np.exp(-(((hours - 8.5) / 2.0) ** 2))
+        shape += 0.75 * np.exp(-(((hours - 19.0) / 2.5) ** 2))
+        prices = level * shape * rng.lognormal(0.0, 0.35) + rng.normal(0.0, 12.0, hours.size)
+        for at, price in zip(starts, prices, strict=True):
+            rows.append(
+                ("ee", at, minutes, Decimal(f"{price:.2f}"), DEMO_PRICE_SOURCE, imported_at)
+            )
+        day += dt.timedelta(days=1)
+    return rows
+
+
+MARKET_PRICE_FIELDS = (
+    "area",
+    "start_at",
+    "resolution_minutes",
+    "price_eur_mwh",
+    "source",
+    "imported_at",
+)
 READING_FIELDS = (
     "register",
     "read_at",
@@ -618,6 +659,22 @@ def seed_demo(
         rows = seeder.reading_rows(created_at)
         result.readings = copy_rows(Reading, READING_FIELDS, rows)
     progress("readings", 1, 1)
+
+    first_day = seeder.history_start.first_day
+    with transaction.atomic():
+        known = set(
+            MarketPrice.objects.filter(
+                area="ee", start_at__gte=local_midnight(first_day)
+            ).values_list("start_at", flat=True)
+        )
+        rows = market_price_rows(
+            first_day=first_day,
+            end_day=as_of + dt.timedelta(days=2),  # day-ahead: tomorrow is known
+            rng=seeder.rng,
+            imported_at=created_at,
+        )
+        copy_rows(MarketPrice, MARKET_PRICE_FIELDS, (r for r in rows if r[1] not in known))
+    progress("market prices", 1, 1)
 
     seeder.group_points()
     days = seeder.history_days()

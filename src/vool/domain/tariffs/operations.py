@@ -1,0 +1,207 @@
+"""Writes for tariffs: the default regulated data and market prices."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from vool.domain.tariffs.models import (
+    BandRule,
+    BandScheme,
+    Levy,
+    LevyRate,
+    MarketPrice,
+    NetworkMonthlyFee,
+    NetworkPackage,
+    NetworkPrice,
+    VatRate,
+)
+from vool.domain.tariffs.tariff_data import load_defaults
+
+__all__ = ["LoadResult", "load_default_tariffs", "load_tariff_data", "store_market_prices"]
+
+
+def _d(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+class LoadResult(dict[str, int]):
+    """Rows created per kind (existing rows are left as they are)."""
+
+
+def _source(data: dict[str, Any], key: str) -> str:
+    return str(data["sources"].get(key, key))
+
+
+def load_tariff_data(data: dict[str, Any]) -> LoadResult:
+    """Add the band schemes, network packages, levies and VAT rates of ``data`` that are not
+    in the database yet (matched by code and ``valid_from``). Idempotent: a second run adds
+    nothing and never overwrites a value edited in the admin."""
+    created = LoadResult()
+
+    def count(kind: str, was_created: bool) -> None:
+        created[kind] = created.get(kind, 0) + int(was_created)
+
+    with transaction.atomic():
+        schemes: dict[str, BandScheme] = {}
+        for s in data["band_schemes"]:
+            scheme, new = BandScheme.objects.get_or_create(
+                code=s["code"], defaults={"name": s["name"], "bands": s["bands"]}
+            )
+            count("band schemes", new)
+            schemes[scheme.code] = scheme
+            for r in s["rules"]:
+                _, new = BandRule.objects.get_or_create(
+                    scheme=scheme,
+                    valid_from=dt.date.fromisoformat(r["valid_from"]),
+                    defaults={
+                        "valid_to": _d(r.get("valid_to")),
+                        "default_band": r["default_band"],
+                        "windows": r.get("windows", []),
+                        "source": _source(data, r["source"]),
+                        "verified": bool(r["verified"]),
+                    },
+                )
+                count("band rules", new)
+        for p in data["network_packages"]:
+            scheme_code = p.get("scheme")
+            package, new = NetworkPackage.objects.get_or_create(
+                grid_operator_code=p["operator"],
+                code=p["code"],
+                defaults={
+                    "name": p["name"],
+                    "band_scheme": schemes[scheme_code] if scheme_code else None,
+                },
+            )
+            count("network packages", new)
+            for v in p["versions"]:
+                common = {
+                    "valid_to": _d(v.get("valid_to")),
+                    "source": _source(data, v["source"]),
+                    "verified": bool(v["verified"]),
+                }
+                prices = {
+                    NetworkPrice.BAND_FIELDS[band]: Decimal(value)
+                    for band, value in v["prices"].items()
+                }
+                _, new = NetworkPrice.objects.get_or_create(
+                    package=package,
+                    valid_from=dt.date.fromisoformat(v["valid_from"]),
+                    defaults=common | prices,
+                )
+                count("network prices", new)
+                for size, amount in v["monthly_fees"].items():
+                    apartment = size == "APARTMENT"
+                    _, new = NetworkMonthlyFee.objects.get_or_create(
+                        package=package,
+                        valid_from=dt.date.fromisoformat(v["valid_from"]),
+                        is_apartment=apartment,
+                        max_fuse_a=None if apartment else int(size),
+                        defaults=common | {"monthly_fee_amount": Decimal(amount)},
+                    )
+                    count("network monthly fees", new)
+        for position, lv in enumerate(data["levies"], start=1):
+            levy, new = Levy.objects.get_or_create(
+                code=lv["code"],
+                defaults={"name_et": lv["name_et"], "name_en": lv["name_en"], "position": position},
+            )
+            count("levies", new)
+            for v in lv["versions"]:
+                _, new = LevyRate.objects.get_or_create(
+                    levy=levy,
+                    valid_from=dt.date.fromisoformat(v["valid_from"]),
+                    defaults={
+                        "valid_to": _d(v.get("valid_to")),
+                        "unit_price": Decimal(v["price"]),
+                        "source": _source(data, v["source"]),
+                        "verified": bool(v["verified"]),
+                    },
+                )
+                count("levy rates", new)
+        for v in data["vat"]:
+            _, new = VatRate.objects.get_or_create(
+                valid_from=dt.date.fromisoformat(v["valid_from"]),
+                defaults={
+                    "valid_to": _d(v.get("valid_to")),
+                    "rate": Decimal(v["rate"]),
+                    "source": _source(data, v["source"]),
+                    "verified": bool(v["verified"]),
+                },
+            )
+            count("VAT rates", new)
+    return created
+
+
+def load_default_tariffs() -> None:
+    """Load ``data/defaults.json`` (idempotent); the demo seeder calls this."""
+    load_tariff_data(load_defaults())
+
+
+def store_market_prices(
+    *,
+    area: str,
+    prices: Sequence[tuple[dt.datetime, int, Decimal]],
+    source: str,
+    imported_at: dt.datetime,
+) -> tuple[int, int, int]:
+    """Upsert ``(start UTC, resolution minutes, EUR/MWh)`` rows of one area in one
+    transaction: ``(created, updated, unchanged)``. Running an import twice changes nothing."""
+    created = updated = unchanged = 0
+    with transaction.atomic():
+        if not prices:
+            return 0, 0, 0
+        starts = [p[0] for p in prices]
+        existing = {
+            m.start_at: m
+            for m in MarketPrice.objects.select_for_update().filter(
+                area=area,
+                start_at__gte=min(starts),
+                start_at__lte=max(starts) + dt.timedelta(minutes=45),
+            )
+        }
+        new_rows: list[MarketPrice] = []
+        changed: list[MarketPrice] = []
+        for start, minutes, price in prices:
+            row = existing.get(start)
+            if row is None:
+                new_rows.append(
+                    MarketPrice(
+                        area=area,
+                        start_at=start,
+                        resolution_minutes=minutes,
+                        price_eur_mwh=price,
+                        source=source,
+                        imported_at=imported_at,
+                    )
+                )
+            elif row.price_eur_mwh != price or row.resolution_minutes != minutes:
+                row.price_eur_mwh = price
+                row.resolution_minutes = minutes
+                row.source = source
+                row.imported_at = imported_at
+                changed.append(row)
+            else:
+                unchanged += 1
+        # An hourly price replaces any quarter-hour prices inside its hour.
+        inner = [
+            start + dt.timedelta(minutes=m)
+            for start, minutes, _ in prices
+            if minutes == 60
+            for m in (15, 30, 45)
+            if start + dt.timedelta(minutes=m) in existing
+        ]
+        if inner:
+            MarketPrice.objects.filter(area=area, start_at__in=inner).delete()
+            updated += len(inner)
+        MarketPrice.objects.bulk_create(new_rows, batch_size=2000)
+        MarketPrice.objects.bulk_update(
+            changed,
+            ["price_eur_mwh", "resolution_minutes", "source", "imported_at"],
+            batch_size=2000,
+        )
+        created, updated = len(new_rows), updated + len(changed)
+    return created, updated, unchanged

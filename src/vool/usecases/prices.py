@@ -1,0 +1,87 @@
+"""Market prices in: import an Elering file, or fetch from Elering's API and import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from vool.common.localtime import local_midnight
+from vool.domain.tariffs import operations as tariff_operations
+from vool.integrations.elering import prices as elering
+
+__all__ = ["ImportResult", "UnableToImportPrices", "fetch_prices", "import_price_file"]
+
+
+class UnableToImportPrices(Exception):
+    """The file could not be read or is not a valid Elering price file (nothing was stored)."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    area: str
+    count: int
+    first: dt.datetime | None
+    last: dt.datetime | None
+    resolutions: tuple[int, ...]
+    created: int
+    updated: int
+    unchanged: int
+
+    def describe(self) -> str:
+        if not self.count or self.first is None or self.last is None:
+            return f"No {self.area} prices in the file."
+        res = "/".join(f"{m} min" for m in self.resolutions)
+        return (
+            f"{self.count} {self.area} prices ({res}) from {self.first:%Y-%m-%d %H:%M} to "
+            f"{self.last:%Y-%m-%d %H:%M} UTC: {self.created} new, {self.updated} changed, "
+            f"{self.unchanged} unchanged."
+        )
+
+
+def _store(
+    points: list[elering.PricePoint], *, area: str, source: str, imported_at: dt.datetime
+) -> ImportResult:
+    created, updated, unchanged = tariff_operations.store_market_prices(
+        area=area,
+        prices=[(p.start, p.minutes, p.price_eur_mwh) for p in points],
+        source=source,
+        imported_at=imported_at,
+    )
+    return ImportResult(
+        area=area,
+        count=len(points),
+        first=points[0].start if points else None,
+        last=points[-1].start if points else None,
+        resolutions=tuple(sorted({p.minutes for p in points})),
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+    )
+
+
+def import_price_file(*, path: Path, area: str, imported_at: dt.datetime) -> ImportResult:
+    """Read an Elering JSON or CSV file and upsert its prices (idempotent, all or nothing)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UnableToImportPrices(f"Cannot read {path}: {exc}") from exc
+    try:
+        points = elering.parse_text(text, area=area)
+    except elering.PriceFileError as exc:
+        raise UnableToImportPrices(f"{path}: {exc}") from exc
+    return _store(points, area=area, source=f"file {path.name}", imported_at=imported_at)
+
+
+def fetch_prices(
+    *, first_day: dt.date, end_day: dt.date, area: str, imported_at: dt.datetime
+) -> ImportResult:
+    """Fetch local days ``[first_day, end_day)`` from Elering's API and upsert them."""
+    if end_day <= first_day:
+        raise UnableToImportPrices(f"--to {end_day} must be after --from {first_day}")
+    try:
+        text = elering.fetch_json(local_midnight(first_day), local_midnight(end_day))
+        points = elering.parse_json(text, area=area)
+    except (elering.PriceFetchFailed, elering.PriceFileError) as exc:
+        raise UnableToImportPrices(str(exc)) from exc
+    return _store(points, area=area, source="Elering API", imported_at=imported_at)
