@@ -19,6 +19,7 @@ class SupplyContractForm(forms.ModelForm):
             "valid_to",
             "status",
             "signed_channel",
+            "green_energy",
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -48,7 +49,7 @@ class SupplyContractAdmin(admin.ModelAdmin):
         "status",
         "signed_channel",
     ]
-    list_filter = ["status", "signed_channel", "product"]
+    list_filter = ["status", "signed_channel", "product", "green_energy"]
     search_fields = [
         "metering_point__eic",
         "customer__name",

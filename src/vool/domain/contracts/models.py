@@ -51,6 +51,11 @@ class SupplyContract(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
     signed_channel = models.CharField(_("signed in"), max_length=10, choices=Channel.choices)
+    green_energy = models.BooleanField(
+        _("green energy add-on"),
+        default=False,
+        help_text=_("The customer buys the product's green-energy add-on."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
