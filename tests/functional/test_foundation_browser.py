@@ -38,4 +38,3 @@ class TestStartPageInABrowser:
         )
         rules = {v["id"] for v in axe_violations(phone_page)}
         assert "button-name" in rules
-
