@@ -135,12 +135,16 @@ class TestRulesOfAReading:
         )
         pending = october(register_with_history)
         assert (pending.kwh, pending.pending_review) == (None, True)
+        point = register_with_history.meter.metering_point
+        assert queries.readings_waiting_for_review(metering_point=point) == [result.reading]
         accepted = operations.review_reading(
             reading=result.reading, accept=True, reason="Customer confirmed: new sauna."
         )
         assert accepted.supersedes == result.reading
         assert accepted.status == Reading.Status.ACCEPTED
         assert october(register_with_history).kwh == Decimal(1000)
+        assert queries.readings_waiting_for_review() == []
+        assert queries.reading_history(metering_point=point)[0] == accepted
 
     def test_remote_read_point_refuses_readings(self):
         register = RegisterFactory(meter=MeterFactory(metering_point=MeteringPointFactory()))
@@ -292,3 +296,39 @@ class TestEstimates:
                 segment="HOUSE",
                 as_of=at(2026, 11, 3, 23, 59),
             )
+
+
+class TestConsumptionForPeriod:
+    def test_a_missing_month_end_falls_back_to_the_one_before(self, register_with_history):
+        submit(register_with_history, 1900, at(2026, 12, 2, 9, 0))  # November's month-end
+        november = queries.consumption_for_period(
+            metering_point=register_with_history.meter.metering_point, month=Month(2026, 11)
+        )["SINGLE"]
+        # no October month-end: from September's (1300, boundary 1 Oct) to 1900
+        assert (november.kwh, november.start_date, november.end_date) == (
+            Decimal(600),
+            dt.date(2026, 10, 1),
+            dt.date(2026, 12, 1),
+        )
+        assert not november.estimated
+
+    def test_day_and_night_registers_with_a_multiplier(self):
+        point = MeteringPointFactory(metering_method=MeteringPoint.MeteringMethod.MANUAL_REGISTER)
+        meter = operations.install_meter(
+            metering_point=point,
+            serial_number="DN-1",
+            installed_date=dt.date(2026, 1, 1),
+            register_kinds=["DAY", "NIGHT"],
+            multiplier=Decimal(30),  # a current-transformer meter
+        )
+        day, night = (
+            Register.objects.get(meter=meter, kind="DAY"),
+            Register.objects.get(meter=meter, kind="NIGHT"),
+        )
+        history(day, ("2026-09", 100))
+        history(night, ("2026-09", 50))
+        submit(day, "112.5", at(2026, 11, 1, 9, 0), source=Source.MIGRATION)
+        submit(night, "58", at(2026, 11, 1, 9, 0), source=Source.MIGRATION)
+        october = queries.consumption_for_period(metering_point=point, month=Month(2026, 10))
+        assert october["DAY"].kwh == Decimal("375.000")  # 12.5 x 30
+        assert october["NIGHT"].kwh == Decimal("240.000")  # 8 x 30

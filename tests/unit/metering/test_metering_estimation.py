@@ -84,3 +84,16 @@ class TestApportion:
             total_kwh=Decimal(-10), weights=[("a", Decimal(1)), ("b", Decimal(2))]
         )
         assert parts == {"a": Decimal("-3.333"), "b": Decimal("-6.667")}
+
+
+class TestDayNightProfile:
+    def test_night_register_gets_its_share(self) -> None:
+        # 6000 kWh a year x 40 % on the night register x 11.6 % in December x 31/31 = 278.4
+        result = estimation.from_load_profile(
+            segment="HOUSE",
+            month=Month(2026, 12),
+            days=Decimal(31),
+            register_share=estimation.REGISTER_SHARE["NIGHT"],
+        )
+        assert result.kwh == Decimal(278)
+        assert result.inputs["annual_kwh"] == "2400.0"

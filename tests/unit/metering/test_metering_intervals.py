@@ -86,3 +86,18 @@ class TestGroupIntoDays:
         )
         assert merged.tolist() == [10, 50, 0, 70]
         assert merged_flags.tolist() == [0, 0, 2, 1]
+
+
+class TestFillGaps:
+    def test_straight_lines_between_known_intervals_and_edges_held(self) -> None:
+        filled = intervals.fill_gaps(np.array([100, 0, 0, 400, 0]), np.array([0, 2, 2, 0, 2]))
+        assert filled is not None
+        values, flags = filled
+        assert values.tolist() == [100, 200, 300, 400, 400]
+        assert flags.tolist() == [0, 1, 1, 0, 1]
+
+    def test_half_wh_rounds_up_and_nothing_known_gives_none(self) -> None:
+        filled = intervals.fill_gaps(np.array([100, 0, 101]), np.array([0, 2, 1]))
+        assert filled is not None
+        assert filled[0].tolist() == [100, 101, 101]
+        assert intervals.fill_gaps(np.zeros(3), np.full(3, 2)) is None

@@ -1,9 +1,18 @@
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from vool.domain.metering.models import IntervalDay, Meter, Reading, Register
+from vool.domain.metering import operations
+from vool.domain.metering.models import (
+    IntervalCorrection,
+    IntervalDay,
+    Meter,
+    MeteringImport,
+    Reading,
+    Register,
+)
 
 
 class RegisterInline(admin.TabularInline):
@@ -54,9 +63,35 @@ class ReadingAdmin(AppendOnlyAdmin):
         "period",
     ]
     date_hierarchy = "read_at"
+    actions = ["accept_after_review", "reject_after_review"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def _review(self, request: HttpRequest, queryset: QuerySet[Reading], accept: bool) -> None:
+        done = 0
+        for reading in queryset.filter(status=Reading.Status.PENDING_REVIEW):
+            try:
+                operations.review_reading(
+                    reading=reading,
+                    accept=accept,
+                    reason="Accepted in the back office."
+                    if accept
+                    else "Rejected in the back office.",
+                    created_by=request.user,
+                )
+                done += 1
+            except operations.UnableToSubmitReading as exc:
+                self.message_user(request, f"{reading}: {exc}", messages.WARNING)
+        self.message_user(request, f"{done} reading(s) reviewed.")
+
+    @admin.action(description="Accept the selected readings waiting for review")
+    def accept_after_review(self, request: HttpRequest, queryset: QuerySet[Reading]) -> None:
+        self._review(request, queryset, accept=True)
+
+    @admin.action(description="Reject the selected readings waiting for review")
+    def reject_after_review(self, request: HttpRequest, queryset: QuerySet[Reading]) -> None:
+        self._review(request, queryset, accept=False)
 
 
 @admin.register(IntervalDay)
@@ -74,6 +109,33 @@ class IntervalDayAdmin(AppendOnlyAdmin):
     search_fields = ["metering_point__eic"]
     date_hierarchy = "day"
     exclude = ["values_wh", "quality"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(IntervalCorrection)
+class IntervalCorrectionAdmin(AppendOnlyAdmin):
+    list_display = ["metering_point", "day", "direction", "delta_wh", "period", "settled_at"]
+    list_filter = ["period", "direction"]
+    search_fields = ["metering_point__eic"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(MeteringImport)
+class MeteringImportAdmin(AppendOnlyAdmin):
+    list_display = [
+        "kind",
+        "file_name",
+        "intervals",
+        "days_created",
+        "days_corrected",
+        "days_unchanged",
+        "created_at",
+    ]
+    list_filter = ["kind"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

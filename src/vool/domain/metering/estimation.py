@@ -28,6 +28,7 @@ from vool.domain.metering.plausibility import HistoryPeriod
 __all__ = [
     "ANNUAL_KWH_BY_SEGMENT",
     "MONTHLY_SHARE",
+    "REGISTER_SHARE",
     "Estimate",
     "UnableToEstimate",
     "apportion",
@@ -63,6 +64,14 @@ ANNUAL_KWH_BY_SEGMENT: Final[Mapping[str, Decimal]] = {
     "APARTMENT": Decimal(2000),
     "HOUSE": Decimal(6000),
     "BUSINESS": Decimal(24000),
+}
+
+# Share of the consumption on each kind of register for the load profile (a day/night meter
+# counts about 60 % of the energy on its day register).
+REGISTER_SHARE: Final[Mapping[str, Decimal]] = {
+    "SINGLE": Decimal(1),
+    "DAY": Decimal("0.6"),
+    "NIGHT": Decimal("0.4"),
 }
 
 _KWH: Final = Decimal(1)
@@ -126,14 +135,20 @@ def from_average_daily(*, recent: Sequence[HistoryPeriod], days: Decimal) -> Est
 
 
 def from_load_profile(
-    *, segment: str, month: Month, days: Decimal, annual_kwh: Decimal | None = None
+    *,
+    segment: str,
+    month: Month,
+    days: Decimal,
+    annual_kwh: Decimal | None = None,
+    register_share: Decimal = Decimal(1),
 ) -> Estimate:
-    """``annual * share(month) * days / days_in_month``, whole kWh."""
+    """``annual * register_share * share(month) * days / days_in_month``, whole kWh."""
     _check_days(days)
     if annual_kwh is None:
         if segment not in ANNUAL_KWH_BY_SEGMENT:
             raise UnableToEstimate(f"No standard load profile for segment {segment!r}")
         annual_kwh = ANNUAL_KWH_BY_SEGMENT[segment]
+    annual_kwh = annual_kwh * register_share
     share = MONTHLY_SHARE[month.month]
     return Estimate(
         kwh=_whole(annual_kwh * share * days / month.days),
@@ -157,13 +172,20 @@ def estimate(
     recent: Sequence[HistoryPeriod],
     segment: str,
     annual_kwh: Decimal | None = None,
+    register_share: Decimal = Decimal(1),
 ) -> Estimate:
     """The first method that has its inputs: last year, then recent average, then profile."""
     if same_month_last_year is not None and same_month_last_year.days > 0:
         return from_same_month_last_year(last_year=same_month_last_year, days=days)
     if sum((p.days for p in recent), Decimal(0)) > 0:
         return from_average_daily(recent=recent, days=days)
-    return from_load_profile(segment=segment, month=month, days=days, annual_kwh=annual_kwh)
+    return from_load_profile(
+        segment=segment,
+        month=month,
+        days=days,
+        annual_kwh=annual_kwh,
+        register_share=register_share,
+    )
 
 
 def apportion(*, total_kwh: Decimal, weights: Sequence[tuple[str, Decimal]]) -> dict[str, Decimal]:

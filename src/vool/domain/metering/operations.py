@@ -574,6 +574,7 @@ def write_estimate(
             same_month_last_year=last_year,
             recent=history[-3:],
             segment=segment,
+            register_share=estimation.REGISTER_SHARE[register.kind],
         )
         scale = Decimal(10) ** digits
         total = unwrapped_kwh(last, digits) + result.kwh

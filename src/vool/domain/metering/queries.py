@@ -31,6 +31,8 @@ __all__ = [
     "consumption_for_period",
     "interval_corrections",
     "interval_series",
+    "reading_history",
+    "readings_waiting_for_review",
 ]
 
 
@@ -80,8 +82,10 @@ def consumption_for_period(
         )
         accepted = [r for r in of_kind if r.status == Reading.Status.ACCEPTED]
         ends = [r for r in accepted if r.period == str(month)]
-        starts = [r for r in accepted if r.period == str(month.previous())]
         end = ends[-1] if ends else None
+        # the previous bill's boundary: the latest month-end reading of an earlier month, or
+        # (first bill) the first reading of this kind
+        starts = [r for r in accepted if r.period and r.period < str(month)]
         start = starts[-1] if starts else (accepted[0] if accepted else None)
         if end is None or start is None or start.read_at > end.read_at:
             result[kind] = RegisterConsumption(
@@ -95,7 +99,11 @@ def consumption_for_period(
             kwh=_chain_kwh(chain, digits, mult),
             start_reading_id=start.pk,
             end_reading_id=end.pk,
-            start_date=month.first_day if start.period else local_date(start.read_at),
+            start_date=(
+                Month.parse(start.period).next().first_day
+                if start.period
+                else local_date(start.read_at)
+            ),
             end_date=month.next().first_day,
             estimated=Reading.Source.ESTIMATED in (start.source, end.source),
             pending_review=pending,
@@ -211,3 +219,25 @@ def interval_corrections(
     if period is not None:
         qs = qs.filter(period=str(period))
     return list(qs.order_by("day", "id"))
+
+
+def readings_waiting_for_review(*, metering_point: MeteringPoint | None = None) -> list[Reading]:
+    """Readings kept as PENDING_REVIEW (shown to the customer as "please check", not billed
+    until the back office accepts them), oldest first."""
+    qs = Reading.objects.filter(
+        status=Reading.Status.PENDING_REVIEW, superseded_by__isnull=True
+    ).select_related("register__meter__metering_point")
+    if metering_point is not None:
+        qs = qs.filter(register__meter__metering_point=metering_point)
+    return list(qs.order_by("read_at", "id"))
+
+
+def reading_history(*, metering_point: MeteringPoint) -> list[Reading]:
+    """The effective readings of a metering point (all its meters), newest first."""
+    return list(
+        Reading.objects.filter(
+            register__meter__metering_point=metering_point, superseded_by__isnull=True
+        )
+        .select_related("register__meter")
+        .order_by("-read_at", "-id")
+    )

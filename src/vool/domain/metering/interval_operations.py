@@ -1,0 +1,503 @@
+"""Storing interval data: validation against the metering points, versions, true-up markers.
+
+The input is a batch of intervals as numpy columns (see :class:`IntervalBatch`), whatever file
+it came from. :func:`store_intervals` either stores all of it in one transaction or raises
+:class:`UnableToImportIntervals` naming every problem, and stores nothing.
+
+* One row per metering point, local day, direction and version (:class:`IntervalDay`).
+* Intervals of a day that the batch does not give keep their earlier value (or are MISSING,
+  value 0, on a new day): the hub sends gaps and partial days.
+* The same data again changes nothing. Different data for a day that has a current version
+  adds version ``n + 1``, keeps version ``n`` (``is_current=False``) and writes an
+  :class:`IntervalCorrection` (the true-up marker billing reads).
+* A correction older than ``correction_months`` (12) before ``as_of`` is refused.
+
+On PostgreSQL new rows are written with binary ``COPY``; elsewhere with ``bulk_create``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from vool.common.localtime import Month, local_date
+from vool.domain.metering import intervals
+from vool.domain.metering.models import IntervalCorrection, IntervalDay, MeteringImport
+from vool.domain.supply.models import MeteringPoint
+
+__all__ = [
+    "IntervalBatch",
+    "IntervalImportResult",
+    "IntervalProblem",
+    "UnableToFillGaps",
+    "UnableToImportIntervals",
+    "fill_interval_gaps",
+    "store_intervals",
+]
+
+MAX_PROBLEMS: Final = 200
+# A connection cannot deliver more than its main fuse allows: 3 x 230/400 V at the fuse's
+# current, with a margin for measuring and rounding.
+CAPACITY_MARGIN: Final = 1.5
+_CHUNK: Final = 5000
+
+
+@dataclass(frozen=True)
+class IntervalBatch:
+    """Intervals as columns. ``series[k]`` is ``(eic, direction, minutes)`` with direction
+    ``OUT`` (consumption) or ``IN`` (production); each row has its series number, UTC start in
+    epoch seconds, value in Wh and quality (0 measured, 1 estimated). ``locate(row)`` says
+    where the row is in the file, for messages."""
+
+    series: Sequence[tuple[str, str, int]]
+    series_index: npt.NDArray[np.int32]
+    start_s: npt.NDArray[np.int64]
+    wh: npt.NDArray[np.int64]
+    quality: npt.NDArray[np.uint8]
+    locate: Callable[[int], str]
+
+
+@dataclass(frozen=True)
+class IntervalProblem:
+    location: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}, {self.field}: {self.message}"
+
+
+class UnableToImportIntervals(Exception):
+    """Nothing was stored; ``problems`` names each one."""
+
+    def __init__(self, problems: list[IntervalProblem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s): " + "; ".join(map(str, problems[:5])))
+
+
+@dataclass(frozen=True)
+class IntervalImportResult:
+    intervals: int
+    days_created: int
+    days_corrected: int
+    days_unchanged: int
+    import_id: int | None
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[IntervalProblem] = []
+
+    def add(self, location: str, field: str, message: str) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(IntervalProblem(location, field, message))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise UnableToImportIntervals(self.items)
+
+
+def _capacity_wh(fuse_a: int, minutes: int) -> int:
+    return int(fuse_a * 400 * math.sqrt(3) * minutes / 60 * CAPACITY_MARGIN)
+
+
+def _months_back(day: dt.date, months: int) -> dt.date:
+    m = Month.of(day)
+    for _ in range(months):
+        m = m.previous()
+    return dt.date(m.year, m.month, min(day.day, m.days))
+
+
+def _points(eics: list[str]) -> dict[str, tuple[int, int, int]]:
+    found: dict[str, tuple[int, int, int]] = {}
+    table = MeteringPoint._meta.db_table
+    rows: list[tuple[int, str, str, int]] = []
+    if connection.vendor == "postgresql":
+        # one array parameter instead of thousands of IN parameters
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, eic, resolution, main_fuse_a FROM {table} "  # noqa: S608
+                "WHERE eic = ANY(%s)",
+                [eics],
+            )
+            rows = cursor.fetchall()
+    else:
+        for i in range(0, len(eics), _CHUNK):
+            rows.extend(
+                MeteringPoint.objects.filter(eic__in=eics[i : i + _CHUNK]).values_list(
+                    "id", "eic", "resolution", "main_fuse_a"
+                )
+            )
+    for pk, eic, resolution, fuse in rows:
+        minutes = 15 if resolution == MeteringPoint.Resolution.PT15M else 60
+        found[eic] = (pk, minutes, fuse)
+    return found
+
+
+_Existing = tuple[int, int, int, bytes, bytes, int]  # id, version, minutes, values, quality, total
+_Key = tuple[int, str, dt.date]
+
+
+def _existing(point_ids: list[int], days: list[dt.date]) -> dict[_Key, _Existing]:
+    found: dict[_Key, _Existing] = {}
+    if not point_ids:
+        return found
+    rows: list[tuple[Any, ...]] = []
+    if connection.vendor == "postgresql":
+        table = IntervalDay._meta.db_table
+        # the table name comes from the model's metadata; the values are parameters
+        sql = (
+            "SELECT id, metering_point_id, direction, day, version, resolution_minutes, "  # noqa: S608
+            f"values_wh, quality, total_wh FROM {table} "
+            "WHERE is_current AND day = ANY(%s) AND metering_point_id = ANY(%s) FOR UPDATE"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [days, point_ids])
+            rows = cursor.fetchall()
+    else:
+        for i in range(0, len(point_ids), _CHUNK):
+            rows.extend(
+                IntervalDay.objects.filter(
+                    is_current=True, metering_point_id__in=point_ids[i : i + _CHUNK], day__in=days
+                ).values_list(
+                    "id",
+                    "metering_point_id",
+                    "direction",
+                    "day",
+                    "version",
+                    "resolution_minutes",
+                    "values_wh",
+                    "quality",
+                    "total_wh",
+                )
+            )
+    for pk, mp, direction, day, version, minutes, values, quality, total in rows:
+        found[(mp, direction, day)] = (pk, version, minutes, bytes(values), bytes(quality), total)
+    return found
+
+
+def store_intervals(
+    *,
+    batch: IntervalBatch,
+    as_of: dt.datetime,
+    file_name: str = "",
+    sha256: str = "",
+    created_by: Any = None,
+    correction_months: int = 12,
+) -> IntervalImportResult:
+    """Validate ``batch`` against the metering points and store it (see the module doc)."""
+    problems = _Problems()
+    n_rows = len(batch.start_s)
+    eics = sorted({eic for eic, _, _ in batch.series})
+    with intervals.gc_paused(), transaction.atomic():
+        points = _points(eics)
+        n_series = len(batch.series)
+        first_row = np.full(n_series, -1, dtype=np.int64)
+        if n_rows:
+            uniq, idx = np.unique(batch.series_index, return_index=True)
+            first_row[uniq] = idx
+        series_point = np.full(n_series, -1, dtype=np.int64)
+        capacity = np.zeros(n_series, dtype=np.int64)
+        step_of_series = np.zeros(n_series, dtype=np.int64)
+        for k, (eic, direction, minutes) in enumerate(batch.series):
+            step_of_series[k] = minutes * 60
+            if first_row[k] < 0:
+                continue
+            where = batch.locate(int(first_row[k]))
+            point = points.get(eic)
+            if point is None:
+                problems.add(where, "EIC", f"{eic} is not a metering point of ours")
+                continue
+            if direction not in ("IN", "OUT"):
+                problems.add(where, "direction", f"{direction!r} is not IN or OUT")
+                continue
+            if minutes != point[1]:
+                problems.add(
+                    where,
+                    "resolution",
+                    f"{minutes}-minute data is not allowed for {eic}, "
+                    f"which is read every {point[1]} minutes",
+                )
+                continue
+            series_point[k] = point[0]
+            capacity[k] = _capacity_wh(point[2], minutes)
+        if n_rows:
+            over = np.flatnonzero(
+                (batch.wh > capacity[batch.series_index]) & (series_point[batch.series_index] >= 0)
+            )
+            for row in over[:MAX_PROBLEMS].tolist():
+                k = int(batch.series_index[row])
+                problems.add(
+                    batch.locate(row),
+                    "kWh",
+                    f"{batch.wh[row] / 1000:.3f} kWh in {batch.series[k][2]} minutes is more than "
+                    f"the connection of {batch.series[k][0]} can deliver "
+                    f"({capacity[k] / 1000:.3f} kWh)",
+                )
+            steps = step_of_series[batch.series_index]
+            late = np.flatnonzero(batch.start_s + steps > int(as_of.timestamp()))
+            for row in late[:MAX_PROBLEMS].tolist():
+                problems.add(batch.locate(row), "start", "the interval has not ended yet")
+        problems.raise_if_any()
+
+        grouping = intervals.group_into_days(
+            series=batch.series_index,
+            start_s=batch.start_s,
+            step_s=step_of_series[batch.series_index] if n_rows else np.zeros(0, dtype=np.int64),
+        )
+        for row in grouping.duplicates[:MAX_PROBLEMS].tolist():
+            problems.add(batch.locate(row), "start", "this interval is given twice")
+        problems.raise_if_any()
+
+        point_ids = sorted({int(p) for p in series_point if p >= 0})
+        days = sorted({g.day for g in grouping.groups})
+        existing = _existing(point_ids, days)
+        oldest = _months_back(local_date(as_of), correction_months)
+
+        now = timezone.now()
+        new_rows: list[tuple[Any, ...]] = []
+        flip: list[int] = []
+        corrections: list[tuple[int, dt.date, str, int, int, int]] = []  # mp, day, dir, old...
+        unchanged = 0
+        wh = batch.wh
+        quality = batch.quality
+        for group in grouping.groups:
+            eic, direction, minutes = batch.series[group.series]
+            mp = int(series_point[group.series])
+            old = existing.get((mp, direction, group.day))
+            rows = group.rows
+            if old is not None and old[2] == minutes:
+                values, flags = intervals.build_day(
+                    count=group.count,
+                    positions=group.positions,
+                    wh=wh[rows],
+                    quality=quality[rows],
+                    base_values=intervals.unpack_values(old[3]),
+                    base_quality=intervals.unpack_quality(old[4]),
+                )
+            else:
+                values, flags = intervals.build_day(
+                    count=group.count, positions=group.positions, wh=wh[rows], quality=quality[rows]
+                )
+            values_blob = values.tobytes()
+            flags_blob = flags.tobytes()
+            total = int(values.sum(dtype=np.int64))
+            if old is None:
+                version = 1
+            elif old[3] == values_blob and old[4] == flags_blob and old[2] == minutes:
+                unchanged += 1
+                continue
+            else:
+                if group.day < oldest:
+                    problems.add(
+                        batch.locate(int(rows[0])),
+                        "start",
+                        f"{eic} {group.day.isoformat()} is more than {correction_months} months "
+                        f"back; corrections are accepted from {oldest.isoformat()} on",
+                    )
+                    continue
+                version = old[1] + 1
+                flip.append(old[0])
+                corrections.append((mp, group.day, direction, old[0], old[5], total))
+            new_rows.append(
+                (
+                    mp,
+                    group.day,
+                    direction,
+                    minutes,
+                    version,
+                    True,
+                    values_blob,
+                    flags_blob,
+                    total,
+                    now,
+                )
+            )
+        problems.raise_if_any()
+
+        record = MeteringImport.objects.create(
+            kind=MeteringImport.Kind.INTERVALS,
+            file_name=file_name[:255],
+            sha256=sha256,
+            intervals=n_rows,
+            days_created=len(new_rows) - len(corrections),
+            days_corrected=len(corrections),
+            days_unchanged=unchanged,
+            as_of=as_of,
+            created_by=created_by,
+        )
+        if flip:
+            for i in range(0, len(flip), _CHUNK):
+                IntervalDay.objects.filter(pk__in=flip[i : i + _CHUNK]).update(is_current=False)
+        try:
+            _insert_days(new_rows)
+        except IntegrityError as exc:
+            raise UnableToImportIntervals(
+                [IntervalProblem("file", "days", f"another import wrote the same days: {exc}")]
+            ) from exc
+        if corrections:
+            _write_corrections(corrections, record, now)
+    return IntervalImportResult(
+        intervals=n_rows,
+        days_created=len(new_rows) - len(corrections),
+        days_corrected=len(corrections),
+        days_unchanged=unchanged,
+        import_id=record.pk,
+    )
+
+
+_COLUMNS: Final = (
+    "metering_point_id",
+    "day",
+    "direction",
+    "resolution_minutes",
+    "version",
+    "is_current",
+    "values_wh",
+    "quality",
+    "total_wh",
+    "created_at",
+)
+_PG_TYPES: Final = (
+    "int8",
+    "date",
+    "varchar",
+    "int2",
+    "int4",
+    "bool",
+    "bytea",
+    "bytea",
+    "int8",
+    "timestamptz",
+)
+
+
+def _insert_days(rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(IntervalDay._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
+            with raw.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(list(_PG_TYPES))
+                for row in rows:
+                    copy.write_row(row)
+        return
+    IntervalDay.objects.bulk_create(
+        [
+            IntervalDay(
+                metering_point_id=r[0],
+                day=r[1],
+                direction=r[2],
+                resolution_minutes=r[3],
+                version=r[4],
+                is_current=r[5],
+                values_wh=r[6],
+                quality=r[7],
+                total_wh=r[8],
+            )
+            for r in rows
+        ],
+        batch_size=2000,
+    )
+
+
+def _write_corrections(
+    corrections: list[tuple[int, dt.date, str, int, int, int]],
+    record: MeteringImport,
+    now: dt.datetime,
+) -> None:
+    keys = {(mp, day, direction) for mp, day, direction, *_ in corrections}
+    current: dict[tuple[int, dt.date, str], int] = {}
+    point_ids = sorted({k[0] for k in keys})
+    days = sorted({k[1] for k in keys})
+    for i in range(0, len(point_ids), _CHUNK):
+        for pk, mp, day, direction in IntervalDay.objects.filter(
+            is_current=True, metering_point_id__in=point_ids[i : i + _CHUNK], day__in=days
+        ).values_list("id", "metering_point_id", "day", "direction"):
+            current[(mp, day, direction)] = pk
+    IntervalCorrection.objects.bulk_create(
+        [
+            IntervalCorrection(
+                metering_point_id=mp,
+                day=day,
+                period=str(Month.of(day)),
+                direction=direction,
+                previous_id=old_id,
+                current_id=current[(mp, day, direction)],
+                previous_total_wh=old_total,
+                current_total_wh=new_total,
+                delta_wh=new_total - old_total,
+                import_run=record,
+            )
+            for mp, day, direction, old_id, old_total, new_total in corrections
+        ],
+        batch_size=2000,
+    )
+
+
+class UnableToFillGaps(Exception):
+    """The gaps cannot be estimated (the message says why)."""
+
+
+def fill_interval_gaps(
+    *, metering_point: MeteringPoint, day: dt.date, direction: str = "OUT"
+) -> IntervalDay | None:
+    """A new version of the day with its MISSING intervals estimated (quality ESTIMATED, see
+    :func:`intervals.fill_gaps`) and a true-up marker; ``None`` if the day has no gaps."""
+    with transaction.atomic():
+        current = (
+            IntervalDay.objects.select_for_update()
+            .filter(metering_point=metering_point, day=day, direction=direction, is_current=True)
+            .first()
+        )
+        if current is None:
+            raise UnableToFillGaps(
+                f"{metering_point.eic} has no interval data for {day.isoformat()}."
+            )
+        values = intervals.unpack_values(bytes(current.values_wh))
+        flags = intervals.unpack_quality(bytes(current.quality))
+        if not np.any(flags == intervals.MISSING):
+            return None
+        filled = intervals.fill_gaps(values, flags)
+        if filled is None:
+            raise UnableToFillGaps(
+                f"{metering_point.eic} has no measured interval on {day.isoformat()} to "
+                f"estimate from."
+            )
+        new_values, new_flags = filled
+        total = int(new_values.sum(dtype=np.int64))
+        IntervalDay.objects.filter(pk=current.pk).update(is_current=False)
+        new = IntervalDay.objects.create(
+            metering_point=metering_point,
+            day=day,
+            direction=direction,
+            resolution_minutes=current.resolution_minutes,
+            version=current.version + 1,
+            is_current=True,
+            values_wh=new_values.tobytes(),
+            quality=new_flags.tobytes(),
+            total_wh=total,
+        )
+        IntervalCorrection.objects.create(
+            metering_point=metering_point,
+            day=day,
+            period=str(Month.of(day)),
+            direction=direction,
+            previous=current,
+            current=new,
+            previous_total_wh=current.total_wh,
+            current_total_wh=total,
+            delta_wh=total - current.total_wh,
+        )
+    return new

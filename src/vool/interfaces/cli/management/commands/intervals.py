@@ -1,0 +1,82 @@
+"""``vool intervals import FILE...``: import data hub metering data (JSON or CSV)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from vool.domain.metering import interval_operations, intervals
+from vool.domain.supply.models import MeteringPoint
+from vool.usecases import import_intervals
+
+
+def _aware(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.get_current_timezone())
+    return value
+
+
+class Command(BaseCommand):
+    help = "Interval data (smart meters): import data hub metering-data JSON or CSV files."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        p = sub.add_parser("import", help="import files together, all or nothing")
+        p.add_argument("files", nargs="+", type=Path)
+        p.add_argument(
+            "--as-of",
+            type=_aware,
+            default=None,
+            help="the time of the import (ISO 8601; default: now)",
+        )
+        p = sub.add_parser("fill-gaps", help="estimate the missing intervals of a day")
+        p.add_argument("eic")
+        p.add_argument("--day", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")
+        p.add_argument("--direction", choices=["OUT", "IN"], default="OUT")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "fill-gaps":
+            self._fill_gaps(options)
+            return
+        as_of = options["as_of"] or timezone.now()
+        started = time.perf_counter()
+        try:
+            result = import_intervals.import_interval_files(paths=options["files"], as_of=as_of)
+        except import_intervals.RejectedFile as exc:
+            for problem in exc.problems:
+                self.stderr.write(str(problem))
+            raise CommandError(
+                f"Rejected: {len(exc.problems)} problem(s) listed above; nothing was imported."
+            ) from exc
+        seconds = time.perf_counter() - started
+        self.stdout.write(
+            f"Imported {result.intervals} intervals: {result.days_created} new days, "
+            f"{result.days_corrected} corrected (new versions, marked for true-up), "
+            f"{result.days_unchanged} unchanged, in {seconds:.2f} s."
+        )
+
+    def _fill_gaps(self, options: dict[str, Any]) -> None:
+        point = MeteringPoint.objects.filter(eic=options["eic"]).first()
+        if point is None:
+            raise CommandError(f"No metering point {options['eic']}.")
+        try:
+            day = interval_operations.fill_interval_gaps(
+                metering_point=point, day=options["day"], direction=options["direction"]
+            )
+        except interval_operations.UnableToFillGaps as exc:
+            raise CommandError(str(exc)) from exc
+        if day is None:
+            self.stdout.write(f"{point.eic} {options['day']}: no gaps.")
+        else:
+            estimated = int((intervals.unpack_quality(day.quality) == intervals.ESTIMATED).sum())
+            self.stdout.write(
+                f"{point.eic} {day.day}: version {day.version}, {estimated} intervals estimated, "
+                f"total {day.total_wh} Wh (marked for true-up)."
+            )

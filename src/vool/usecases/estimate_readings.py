@@ -1,0 +1,78 @@
+"""``vool readings estimate --period YYYY-MM`` and the billing run: estimated month-end
+readings for manual metering points that have no accepted month-end reading when the reading
+window has closed. Running it twice writes nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from vool.common.localtime import Month
+from vool.domain.metering import operations
+from vool.domain.metering.models import Register
+from vool.domain.metering.operations import UnableToSubmitReading
+from vool.domain.supply.models import MeteringPoint
+from vool.usecases.submit_reading import reading_policy
+
+__all__ = ["EstimateRun", "UnableToSubmitReading", "estimate_period", "segment_of"]
+
+BUSINESS_FUSE_A = 63  # connections above 63 A are businesses for the load profile
+
+
+def segment_of(point: MeteringPoint) -> str:
+    """The standard load profile a metering point falls under."""
+    if point.is_apartment:
+        return "APARTMENT"
+    if point.main_fuse_a > BUSINESS_FUSE_A:
+        return "BUSINESS"
+    return "HOUSE"
+
+
+@dataclass
+class EstimateRun:
+    period: str
+    registers: int = 0
+    estimated: int = 0
+    by_method: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+def estimate_period(*, month: Month, as_of: dt.datetime) -> EstimateRun:
+    """Estimate the month-end reading of ``month`` for every register of a manual metering
+    point's meter installed at the end of the month that has none. Raises
+    :class:`UnableToSubmitReading` while the month's reading window is still open."""
+    policy = reading_policy()
+    if not policy.window.is_closed(month, as_of=as_of):
+        raise UnableToSubmitReading(
+            f"The reading window for {month} closes at "
+            f"{policy.window.closes_at(month).isoformat()}; estimate after that."
+        )
+    last_day = month.last_day
+    registers = (
+        Register.objects.filter(
+            meter__metering_point__metering_method=MeteringPoint.MeteringMethod.MANUAL_REGISTER,
+            meter__installed_date__lte=last_day,
+        )
+        .filter(Q(meter__removed_date__isnull=True) | Q(meter__removed_date__gt=last_day))
+        .select_related("meter__metering_point")
+        .order_by("id")
+    )
+    run = EstimateRun(period=str(month))
+    for register in registers.iterator(chunk_size=2000):
+        run.registers += 1
+        point = register.meter.metering_point
+        reading = operations.write_estimate(
+            register=register,
+            month=month,
+            segment=segment_of(point),
+            as_of=as_of,
+            policy=policy,
+        )
+        if reading is not None:
+            run.estimated += 1
+            method = reading.details["estimate"]["method"]
+            run.by_method[method] = run.by_method.get(method, 0) + 1
+    return run

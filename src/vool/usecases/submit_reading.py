@@ -1,0 +1,93 @@
+"""Submitting register readings: the one way in for the portal, the back office, the phone
+channel, the CLI and files. Builds the reading rules from the settings and calls the metering
+operations; all registers of a meter are taken together or not at all.
+
+Settings (defaults in brackets): ``VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END`` [1],
+``VOOL_READING_WINDOW_CLOSES_AFTER_DAY`` [3], ``VOOL_READING_PLAUSIBILITY_FACTOR`` [3],
+``VOOL_READING_PLAUSIBILITY_MIN_KWH`` [10].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from vool.common.localtime import local_date
+from vool.domain.metering import operations
+from vool.domain.metering.models import Meter
+from vool.domain.metering.operations import SubmittedReading, UnableToSubmitReading
+from vool.domain.metering.policy import ReadingPolicy
+from vool.domain.metering.window import ReadingWindow
+from vool.domain.supply.models import MeteringPoint
+
+__all__ = ["UnableToSubmitReading", "reading_policy", "submit_meter_readings"]
+
+
+def reading_policy() -> ReadingPolicy:
+    """The reading rules as configured (see the module doc)."""
+    return ReadingPolicy(
+        window=ReadingWindow(
+            opens_days_before_month_end=int(
+                getattr(settings, "VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END", 1)
+            ),
+            closes_after_day=int(getattr(settings, "VOOL_READING_WINDOW_CLOSES_AFTER_DAY", 3)),
+        ),
+        plausibility_factor=Decimal(str(getattr(settings, "VOOL_READING_PLAUSIBILITY_FACTOR", 3))),
+        plausibility_min_kwh=Decimal(
+            str(getattr(settings, "VOOL_READING_PLAUSIBILITY_MIN_KWH", 10))
+        ),
+    )
+
+
+def submit_meter_readings(
+    *,
+    metering_point: MeteringPoint,
+    values_kwh: Mapping[str, Decimal],
+    read_at: dt.datetime,
+    source: str,
+    as_of: dt.datetime,
+    created_by: Any = None,
+) -> list[SubmittedReading]:
+    """Readings of the meter installed at ``metering_point``, one value per register kind
+    (``{"SINGLE": ...}`` or ``{"DAY": ..., "NIGHT": ...}``), all or none."""
+    policy = reading_policy()
+    with transaction.atomic():
+        if metering_point.metering_method == MeteringPoint.MeteringMethod.REMOTE_INTERVAL and (
+            source not in (operations.Source.REMOTE, operations.Source.MIGRATION)
+        ):
+            raise UnableToSubmitReading(
+                f"Metering point {metering_point.eic} is read remotely: its consumption comes "
+                f"from the meter's interval data and it needs no readings."
+            )
+        meter = (
+            Meter.objects.filter(
+                metering_point=metering_point, installed_date__lte=local_date(read_at)
+            )
+            .order_by("-installed_date")
+            .first()
+        )
+        if meter is None:
+            raise UnableToSubmitReading(f"Metering point {metering_point.eic} has no meter.")
+        registers = {r.kind: r for r in meter.registers.all()}
+        if set(values_kwh) != set(registers):
+            raise UnableToSubmitReading(
+                f"Meter {meter.serial_number} has the registers {', '.join(sorted(registers))}; "
+                f"give a value for each."
+            )
+        return [
+            operations.submit_reading(
+                register=registers[kind],
+                value_kwh=value,
+                read_at=read_at,
+                source=source,
+                as_of=as_of,
+                created_by=created_by,
+                policy=policy,
+            )
+            for kind, value in sorted(values_kwh.items())
+        ]
