@@ -23,7 +23,8 @@ class TestStartPage:
     @pytest.mark.parametrize(
         ("language", "heading"),
         [
-            ("et", "Customer information and billing"),  # untranslated yet: English source
+            ("et", "Kliendiinfo ja arveldus"),
+            ("ru", "Информация о клиентах и выставление счетов"),  # noqa: RUF001 (Russian)
             ("en", "Customer information and billing"),
         ],
     )

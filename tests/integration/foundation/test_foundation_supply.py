@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from factories import GridOperatorFactory
 from vool.domain.supply import operations
@@ -42,7 +43,17 @@ class TestCreateMeteringPoint:
         assert "already exists" in caught.value.message_dict["eic"][0]
         assert MeteringPoint.objects.count() == 1
 
-    def test_fuse_must_be_positive(self):
-        with pytest.raises(operations.InvalidMeteringPoint) as caught:
+    @pytest.mark.parametrize(
+        ("language", "message"),
+        [
+            ("en", "The main fuse must be between 1 and 6300 A."),
+            ("et", "Peakaitse peab olema vahemikus 1 kuni 6300 A."),
+        ],
+    )
+    def test_fuse_must_be_positive_in_the_users_language(self, language, message):
+        with (
+            translation.override(language),
+            pytest.raises(operations.InvalidMeteringPoint) as caught,
+        ):
             create("38ZEE-1000007L-E", main_fuse_a=0)
-        assert "main fuse" in str(caught.value).lower()
+        assert caught.value.messages == [message]
