@@ -5,13 +5,14 @@ from collections import Counter
 from itertools import pairwise
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 
 from vool.common import identifiers
 from vool.common.localtime import intervals_in_day
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import BillingAccount, Customer
 from vool.domain.metering.intervals import unpack_quality, unpack_values
-from vool.domain.metering.models import IntervalDay, Reading, Register
+from vool.domain.metering.models import IntervalDay, Meter, Reading, Register
 from vool.domain.supply.models import MeteringPoint
 from vool.usecases.demo import seed
 
@@ -30,6 +31,22 @@ def snapshot() -> list[tuple[object, ...]]:
             "kind", "name", "personal_code", "registry_code", "vat_number", "city"
         )
     )
+
+
+def wipe_demo_data() -> None:
+    """Delete what the seeder wrote, inside the test's transaction. Readings are append-only
+    (a trigger on PostgreSQL): for this wipe only, triggers are paused by acting as a
+    replica (test database, superuser)."""
+    replica = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if replica:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        for model in (IntervalDay, Reading, SupplyContract, Register, Meter, MeteringPoint):
+            model.objects.all().delete()
+        BillingAccount.objects.all().delete()
+        Customer.objects.all().delete()
+        if replica:
+            cursor.execute("SET LOCAL session_replication_role = DEFAULT")
 
 
 class TestSeedDemo:
@@ -55,17 +72,7 @@ class TestSeedDemo:
     def test_the_same_seed_gives_the_same_customers(self):
         run_seed()
         first = snapshot()
-        # wipe and seed again, inside the same test transaction
-        for model in (IntervalDay, Reading):
-            model.objects.all().delete()
-        SupplyContract.objects.all().delete()
-        Register.objects.all().delete()
-        from vool.domain.metering.models import Meter
-
-        Meter.objects.all().delete()
-        MeteringPoint.objects.all().delete()
-        BillingAccount.objects.all().delete()
-        Customer.objects.all().delete()
+        wipe_demo_data()
         run_seed()
         assert snapshot() == first
 
@@ -106,3 +113,15 @@ class TestSeedDemo:
         run_seed(customers=5)
         with pytest.raises(seed.UnableToSeed, match="already has customers"):
             run_seed(customers=5)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+class TestReadingsAreAppendOnly:
+    def test_the_database_refuses_to_edit_or_delete_a_reading(self):
+        run_seed(customers=20)
+        reading = Reading.objects.first()
+        assert reading is not None
+        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+            Reading.objects.filter(pk=reading.pk).update(value_kwh=0)
+        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+            Reading.objects.filter(pk=reading.pk).delete()

@@ -5,35 +5,111 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('supply', '0001_initial'),
-        ('tariffs', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("supply", "0001_initial"),
+        ("tariffs", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SupplyContract',
+            name="SupplyContract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('valid_from', models.DateField(verbose_name='valid from')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='valid to')),
-                ('status', models.CharField(choices=[('ACTIVE', 'Active'), ('TERMINATED', 'Terminated'), ('CANCELLED', 'Cancelled')], default='ACTIVE', max_length=10, verbose_name='status')),
-                ('signed_channel', models.CharField(choices=[('PORTAL', 'Portal'), ('BACKOFFICE', 'Back office'), ('PHONE', 'Phone'), ('DATAHUB', 'Data hub'), ('MIGRATION', 'Migration')], max_length=10, verbose_name='signed in')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('billing_account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='customers.billingaccount', verbose_name='billing account')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='customers.customer', verbose_name='customer')),
-                ('metering_point', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='supply.meteringpoint', verbose_name='metering point')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contracts', to='tariffs.product', verbose_name='product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("valid_from", models.DateField(verbose_name="valid from")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="valid to")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("ACTIVE", "Active"),
+                            ("TERMINATED", "Terminated"),
+                            ("CANCELLED", "Cancelled"),
+                        ],
+                        default="ACTIVE",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "signed_channel",
+                    models.CharField(
+                        choices=[
+                            ("PORTAL", "Portal"),
+                            ("BACKOFFICE", "Back office"),
+                            ("PHONE", "Phone"),
+                            ("DATAHUB", "Data hub"),
+                            ("MIGRATION", "Migration"),
+                        ],
+                        max_length=10,
+                        verbose_name="signed in",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "billing_account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="customers.billingaccount",
+                        verbose_name="billing account",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "metering_point",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="supply.meteringpoint",
+                        verbose_name="metering point",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contracts",
+                        to="tariffs.product",
+                        verbose_name="product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'supply contract',
-                'verbose_name_plural': 'supply contracts',
-                'indexes': [models.Index(fields=['metering_point', 'valid_from'], name='contracts_s_meterin_2c3282_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_to__gt', models.F('valid_from')), _connector='OR'), name='contract_period_valid', violation_error_message='A contract ends after it starts.')],
+                "verbose_name": "supply contract",
+                "verbose_name_plural": "supply contracts",
+                "indexes": [
+                    models.Index(
+                        fields=["metering_point", "valid_from"],
+                        name="contracts_s_meterin_2c3282_idx",
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("valid_to__isnull", True),
+                            ("valid_to__gt", models.F("valid_from")),
+                            _connector="OR",
+                        ),
+                        name="contract_period_valid",
+                        violation_error_message="A contract ends after it starts.",
+                    )
+                ],
             },
         ),
     ]

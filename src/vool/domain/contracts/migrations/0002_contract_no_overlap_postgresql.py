@@ -6,17 +6,9 @@ constraint, so there the same check runs in ``contracts.operations`` under a wri
 
 from django.db import migrations
 
+from vool.domain.migration_ops import PostgresOnlySQL
+
 CONSTRAINT = "contract_no_overlap_per_point"
-
-
-class PostgresOnlySQL(migrations.RunSQL):
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contracts', '0002_contract_no_overlap_postgresql'),
+        ("contracts", "0002_contract_no_overlap_postgresql"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='supplycontract',
-            name='green_energy',
-            field=models.BooleanField(default=False, help_text="The customer buys the product's green-energy add-on.", verbose_name='green energy add-on'),
+            model_name="supplycontract",
+            name="green_energy",
+            field=models.BooleanField(
+                default=False,
+                help_text="The customer buys the product's green-energy add-on.",
+                verbose_name="green energy add-on",
+            ),
         ),
     ]
