@@ -54,7 +54,17 @@ _SPACES: Final = (" ", "\u00a0", "\u202f", "\u2009", "\t")
 
 
 class InvalidIdentifier(ValueError):
-    """An identifier failed its check; ``str(exc)`` says what is wrong and how to fix it."""
+    """An identifier failed its check; ``str(exc)`` says what is wrong and how to fix it.
+
+    ``kind`` names the failure for translation at the user interface: ``"empty"``,
+    ``"length"``, ``"format"``, ``"checksum"`` (with ``expected``, the right check digit(s),
+    when it can be computed) or ``"invalid"`` for anything else.
+    """
+
+    def __init__(self, message: str, *, kind: str = "invalid", expected: str | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.expected = expected
 
 
 def _require_str(value: object, what: str) -> str:
@@ -106,19 +116,23 @@ def validate_reference_number(value: str) -> str:
     """The compact (no spaces) reference number, if its length and check digit are right."""
     compact = _strip_spaces(_require_str(value, "A reference number"))
     if not compact:
-        raise InvalidIdentifier("Reference number is empty.")
+        raise InvalidIdentifier("Reference number is empty.", kind="empty")
     if not compact.isascii() or not compact.isdigit():
         raise InvalidIdentifier(
-            f"Reference number {_shown(value)} is not valid: it may contain only digits."
+            f"Reference number {_shown(value)} is not valid: it may contain only digits.",
+            kind="format",
         )
     if not 2 <= len(compact) <= 20:
         raise InvalidIdentifier(
-            f"Reference number {compact} has {len(compact)} digits; it must have 2 to 20."
+            f"Reference number {compact} has {len(compact)} digits; it must have 2 to 20.",
+            kind="length",
         )
     expected = reference_check_digit(compact[:-1])
     if compact[-1] != expected:
         raise InvalidIdentifier(
-            f"Reference number {compact} has a wrong check digit (expected {expected})."
+            f"Reference number {compact} has a wrong check digit (expected {expected}).",
+            kind="checksum",
+            expected=expected,
         )
     return compact
 
@@ -223,21 +237,25 @@ def _stdnum_check(
     number = compact(text)
     shown = _shown(text)
     if not number:
-        raise InvalidIdentifier(f"{what} is empty.")
+        raise InvalidIdentifier(f"{what} is empty.", kind="empty")
     try:
         return validate(number)
     except InvalidLength:
-        raise InvalidIdentifier(f"{what} {shown} has the wrong length: {fmt}.") from None
+        raise InvalidIdentifier(
+            f"{what} {shown} has the wrong length: {fmt}.", kind="length"
+        ) from None
     except InvalidFormat:
-        raise InvalidIdentifier(f"{what} {shown} is not valid: {fmt}.") from None
+        raise InvalidIdentifier(f"{what} {shown} is not valid: {fmt}.", kind="format") from None
     except InvalidComponent:
         raise InvalidIdentifier(f"{what} {shown} is not valid: {component}.") from None
     except InvalidChecksum:
         expected = expected_check(number)
         hint = f" (expected {expected})" if expected else ""
-        raise InvalidIdentifier(f"{what} {shown} has a wrong {check_name}{hint}.") from None
+        raise InvalidIdentifier(
+            f"{what} {shown} has a wrong {check_name}{hint}.", kind="checksum", expected=expected
+        ) from None
     except ValidationError:  # pragma: no cover - stdnum raises only the subclasses above
-        raise InvalidIdentifier(f"{what} {shown} is not valid: {fmt}.") from None
+        raise InvalidIdentifier(f"{what} {shown} is not valid: {fmt}.", kind="format") from None
 
 
 def validate_isikukood(value: str) -> str:
@@ -322,12 +340,12 @@ def validate_iban(value: str) -> str:
     number = stdnum_iban.compact(text)
     shown = _shown(text)
     if not number:
-        raise InvalidIdentifier("IBAN is empty.")
+        raise InvalidIdentifier("IBAN is empty.", kind="empty")
     try:
         return stdnum_iban.validate(number)
     except InvalidChecksum:
         raise InvalidIdentifier(
-            f"IBAN {shown} has wrong check digits; check it for typing errors."
+            f"IBAN {shown} has wrong check digits; check it for typing errors.", kind="checksum"
         ) from None
     except InvalidComponent:
         raise InvalidIdentifier(
