@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from factories import BillingAccountFactory, PersonFactory
 from vool.common import identifiers
@@ -9,6 +10,13 @@ from vool.domain.customers import operations
 from vool.domain.customers.models import BillingAccount, Customer
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """These tests read the English messages; the Estonian ones are tested in the admin."""
+    with translation.override("en"):
+        yield
 
 
 class TestCreateCustomer:

@@ -33,7 +33,9 @@ class TestCreateMeteringPoint:
     def test_bad_eic_names_the_field(self):
         with pytest.raises(operations.InvalidMeteringPoint) as caught:
             create("38ZEE-1000007L-F")
-        assert list(caught.value.message_dict) == ["eic"]
+        assert caught.value.message_dict == {
+            "eic": ["EIC-kood 38ZEE-1000007L-F: kontrollnumber on vale (peaks olema E)."]
+        }
         assert MeteringPoint.objects.count() == 0
 
     def test_duplicate_eic_names_the_field(self):

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from vool.common import identifiers
+from vool.domain import validators
 from vool.domain.customers.models import BillingAccount, Customer, NumberCounter
 
 REFERENCE_COUNTER = "billing_account_reference"
@@ -56,18 +57,18 @@ def _clean_codes(
     else:
         errors["kind"] = f"Unknown customer kind {kind!r}; use PERSON or BUSINESS."
     checks = (
-        ("personal_code", personal_code, identifiers.validate_isikukood),
-        ("registry_code", registry_code, identifiers.validate_registrikood),
-        ("vat_number", vat_number, identifiers.validate_kmkr),
+        ("personal_code", personal_code, identifiers.validate_isikukood, "isikukood"),
+        ("registry_code", registry_code, identifiers.validate_registrikood, "registrikood"),
+        ("vat_number", vat_number, identifiers.validate_kmkr, "kmkr"),
     )
     cleaned: dict[str, str | None] = {}
-    for field, value, check in checks:
+    for field, value, check, code in checks:
         cleaned[field] = value or None
         if value and field not in errors:
             try:
                 cleaned[field] = check(value)
             except identifiers.InvalidIdentifier as exc:
-                errors[field] = str(exc)
+                errors[field] = validators.explain(exc, code=code, value=value)
     if errors:
         raise InvalidCustomer(errors)
     return cleaned["personal_code"], cleaned["registry_code"], cleaned["vat_number"] or ""

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from vool.common import identifiers
+from vool.domain import validators
 from vool.domain.supply.models import GridOperator, MeteringPoint
 
 
@@ -29,7 +30,7 @@ def create_metering_point(
     try:
         eic = identifiers.validate_eic(eic)
     except identifiers.InvalidIdentifier as exc:
-        raise InvalidMeteringPoint({"eic": str(exc)}) from exc
+        raise InvalidMeteringPoint({"eic": validators.explain(exc, code="eic", value=eic)}) from exc
     if MeteringPoint.objects.filter(eic=eic).exists():
         raise InvalidMeteringPoint({"eic": f"A metering point with EIC {eic} already exists."})
     point = MeteringPoint(
