@@ -5,6 +5,12 @@
 ``VOOL_ENV``      ``development`` (default) or ``production``
 ``VOOL_ALLOWED_HOSTS``  comma-separated host names for production
 ``VOOL_SCHEMAS_DIR``    the standard schemas folder (default ``../shared/schemas``)
+``VOOL_TASK_BROKER``    a Celery broker URL (e.g. ``redis://127.0.0.1:6379/0``): bill-run chunks
+                        go to Celery workers; unset = a local process pool
+``VOOL_INVOICE_DUE_DAYS``  days from issue to due date (default 14)
+``VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END`` (1), ``VOOL_READING_WINDOW_CLOSES_AFTER_DAY``
+(3), ``VOOL_READING_PLAUSIBILITY_FACTOR`` (3), ``VOOL_READING_PLAUSIBILITY_MIN_KWH`` (10):
+                        the monthly reading window and the plausibility check
 """
 
 from __future__ import annotations
@@ -62,6 +68,8 @@ INSTALLED_APPS = [
     "vool.domain.metering",
     "vool.domain.tariffs",
     "vool.domain.contracts",
+    "vool.domain.ledger",
+    "vool.domain.billing",
     "vool.interfaces.web",
     "vool.interfaces.cli",
 ]
@@ -139,6 +147,18 @@ STATIC_ROOT = VAR_DIR / "static"
 VOOL_SCHEMAS_DIR = Path(
     os.environ.get("VOOL_SCHEMAS_DIR", PROJECT_DIR.parent / "shared" / "schemas")
 )
+
+# Billing and metering rules that a retailer sets (see the module docstring).
+VOOL_TASK_BROKER = os.environ.get("VOOL_TASK_BROKER") or None
+VOOL_INVOICE_DUE_DAYS = int(os.environ.get("VOOL_INVOICE_DUE_DAYS", "14"))
+VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END = int(
+    os.environ.get("VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END", "1")
+)
+VOOL_READING_WINDOW_CLOSES_AFTER_DAY = int(
+    os.environ.get("VOOL_READING_WINDOW_CLOSES_AFTER_DAY", "3")
+)
+VOOL_READING_PLAUSIBILITY_FACTOR = os.environ.get("VOOL_READING_PLAUSIBILITY_FACTOR", "3")
+VOOL_READING_PLAUSIBILITY_MIN_KWH = os.environ.get("VOOL_READING_PLAUSIBILITY_MIN_KWH", "10")
 
 LOGGING = {
     "version": 1,

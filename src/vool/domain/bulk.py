@@ -81,6 +81,25 @@ def copy_rows(
     return count
 
 
+def reserve_ids(
+    model: type[models.Model], count: int, *, using: str = "default"
+) -> list[int] | None:
+    """On PostgreSQL, ``count`` new primary keys drawn from ``model``'s sequence in one query
+    (so rows can be streamed with COPY and referenced at once); elsewhere None (the database
+    assigns keys on INSERT)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    pk = model._meta.pk
+    assert pk is not None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, pk.column, count],
+        )
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
 def insert_instances(
     model: type[models.Model], instances: Sequence[models.Model], *, using: str = "default"
 ) -> None:
@@ -95,15 +114,10 @@ def insert_instances(
     if connection.vendor != "postgresql":
         model._default_manager.using(using).bulk_create(list(instances), batch_size=BATCH_SIZE)
         return
-    pk = model._meta.pk
-    assert pk is not None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, pk.column, len(instances)],
-        )
-        for instance, (key,) in zip(instances, cursor.fetchall(), strict=True):
-            instance.pk = key
+    keys = reserve_ids(model, len(instances), using=using)
+    assert keys is not None
+    for instance, key in zip(instances, keys, strict=True):
+        instance.pk = key
     fields = [f for f in model._meta.concrete_fields]
     copy_rows(
         model,

@@ -161,8 +161,13 @@ def ensure_reference_data() -> tuple[GridOperator, dict[str, Product]]:
             fields["on_sale_from"] = dt.date(2024, 1, 1)
             product, created = Product.objects.get_or_create(code=spec["code"], defaults=fields)
             if created:
+                versions = list(spec["prices"])  # type: ignore[call-overload]
+                ends = [v["valid_from"] for v in versions[1:]] + [None]
                 ProductPrice.objects.bulk_create(
-                    [ProductPrice(product=product, **price) for price in spec["prices"]]  # type: ignore[attr-defined]
+                    [
+                        ProductPrice(product=product, valid_to=end, **price)
+                        for price, end in zip(versions, ends, strict=True)
+                    ]
                 )
             products[product.code] = product
     return operator, products
@@ -520,7 +525,7 @@ class _Seeder:
                         "ACCEPTED",
                         str(self.history_start.previous()),
                         "",
-                        {},
+                        {"wraps": 0},
                         created_at,
                     )
                 )
@@ -536,8 +541,14 @@ class _Seeder:
                 source = str(self.rng.choice(["PORTAL", "PHONE", "FILE"], p=[0.8, 0.15, 0.05]))
                 shares = {"SINGLE": 1.0} if kinds == ["SINGLE"] else {"DAY": 0.62, "NIGHT": 0.38}
                 for kind in kinds:
-                    values[kind] += round(used * shares[kind])
+                    advance = round(used * shares[kind])
+                    values[kind] += advance
                     shown = int(values[kind]) % modulus
+                    # as submit_reading records them: rollovers so far and the advance
+                    details = {
+                        "wraps": int(values[kind]) // modulus,
+                        "advance_kwh": f"{advance}.000",
+                    }
                     rows.append(
                         (
                             p.registers[i][kind],
@@ -547,7 +558,7 @@ class _Seeder:
                             "ACCEPTED",
                             str(month),
                             "",
-                            {},
+                            details,
                             created_at,
                         )
                     )

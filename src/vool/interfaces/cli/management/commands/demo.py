@@ -12,8 +12,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from vool.common.localtime import Month
 from vool.interfaces.cli.progress import ProgressBars
-from vool.usecases.demo import seed, users
+from vool.usecases.demo import billing, seed, users
 from vool.usecases.overview import system_overview
 
 
@@ -24,7 +25,11 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         for name, text in (
             ("seed", "seed customers, contracts and consumption history into an empty database"),
-            ("up", "migrate, seed if the database is empty, create demo log-ins and print them"),
+            (
+                "up",
+                "migrate, seed if the database is empty, bill the seeded months, "
+                "create demo log-ins and print them",
+            ),
         ):
             p = sub.add_parser(name, help=text)
             p.add_argument("--customers", type=int, default=2000)
@@ -43,6 +48,11 @@ class Command(BaseCommand):
                 help="only the latest N days of interval data (for benchmarks)",
             )
             p.add_argument("--no-progress", action="store_true")
+            p.add_argument(
+                "--no-billing",
+                action="store_true",
+                help="(up) do not bill the seeded months",
+            )
 
     def handle(self, *args: Any, **options: Any) -> None:
         as_of = options["as_of"] or timezone.localdate()
@@ -50,6 +60,25 @@ class Command(BaseCommand):
             self._up(as_of=as_of, options=options)
         else:
             self._seed(as_of=as_of, options=options)
+
+    def _bill(self, *, first_month: Month, as_of: dt.date, options: dict[str, Any]) -> None:
+        bars = ProgressBars(enabled=not options["no_progress"])
+        started = time.perf_counter()
+        try:
+            result = billing.bill_history(
+                first_month=first_month,
+                as_of=as_of,
+                seed=options["seed"],
+                on_progress=bars.update,
+            )
+        finally:
+            bars.close()
+        self.stdout.write(
+            f"Billed {result.runs} months: {result.invoices} invoices "
+            f"({result.exceptions} accounts to the runs' exception lists), "
+            f"{result.payments} payments of {result.paid_amount} EUR recorded, "
+            f"in {time.perf_counter() - started:.1f} s."
+        )
 
     def _seed(self, *, as_of: dt.date, options: dict[str, Any]) -> None:
         bars = ProgressBars(enabled=not options["no_progress"])
@@ -68,6 +97,7 @@ class Command(BaseCommand):
         finally:
             bars.close()
         seconds = time.perf_counter() - started
+        self.history_start = result.history[0] if result.history else None
         self.stdout.write(
             f"Seeded {result.customers} customers, {result.billing_accounts} billing accounts, "
             f"{result.metering_points} metering points, {result.meters} meters, "
@@ -81,6 +111,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if system_overview().customers == 0:
             self._seed(as_of=as_of, options=options)
+            if self.history_start is not None and not options["no_billing"]:
+                self._bill(first_month=Month.of(self.history_start), as_of=as_of, options=options)
         else:
             self.stdout.write("The database already has customers; not seeding again.")
         self.stdout.write("\nDemo log-ins (development only):")

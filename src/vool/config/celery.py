@@ -1,0 +1,27 @@
+"""The Celery app: ``celery -A vool.config.celery worker`` runs bill-run chunks (and later
+other batch jobs) on as many machines as needed.
+
+``VOOL_TASK_BROKER`` is the broker URL (e.g. ``redis://127.0.0.1:6379/0``); ``VOOL_TASK_QUEUE``
+the queue (default ``vool``). Tasks are idempotent units of work that record their state in
+the database, so no result backend is needed and a message delivered twice does no harm.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vool.config.settings")
+
+app = Celery("vool")
+app.conf.update(
+    broker_url=os.environ.get("VOOL_TASK_BROKER", "redis://127.0.0.1:6379/0"),
+    task_default_queue=os.environ.get("VOOL_TASK_QUEUE", "vool"),
+    task_acks_late=True,  # a chunk killed with its worker is delivered again
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    broker_connection_retry_on_startup=True,
+    imports=("vool.interfaces.jobs.billing",),
+)

@@ -1,0 +1,290 @@
+"""Bill runs, invoices and credit notes.
+
+A :class:`BillRun` bills one period (a month) for every billing account with a supply contract
+in it. It is a set of :class:`BillRunChunk` rows, each an idempotent unit of work that writes
+DRAFT invoices in its own transaction; one final step numbers and issues all drafts of the run
+in a single transaction (so the invoice numbers have no gaps) and posts them to the ledger.
+
+Issued invoices are never edited: a correction is a credit note (an Invoice of kind
+CREDIT_NOTE with negated lines) and, if wanted, a new invoice (a rebill). The only change an
+issued invoice ever sees is its status becoming CANCELLED when a credit note cancels it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from vool.domain.customers.models import BillingAccount
+from vool.domain.ledger.models import LedgerAccount
+from vool.domain.supply.models import MeteringPoint
+
+ACTIVE_RUN_STATUSES = ("PENDING", "RUNNING", "ISSUING")
+
+
+class BillRun(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Pending")
+        RUNNING = "RUNNING", _("Running")
+        ISSUING = "ISSUING", _("Issuing")
+        DONE = "DONE", _("Done")
+        ABANDONED = "ABANDONED", _("Abandoned")
+
+    period = models.CharField(_("period"), max_length=7, help_text=_("YYYY-MM"))
+    status = models.CharField(
+        _("status"), max_length=9, choices=Status.choices, default=Status.PENDING
+    )
+    issue_date = models.DateField(_("issue date"))
+    due_date = models.DateField(_("due date"))
+    as_of = models.DateTimeField(_("as of"), help_text=_("The instant the run bills as of."))
+    forced = models.BooleanField(_("forced outside the billing window"), default=False)
+    forced_by = models.CharField(_("forced by"), max_length=150, blank=True, default="")
+    forced_reason = models.TextField(_("why forced"), blank=True, default="")
+    workers = models.PositiveSmallIntegerField(_("workers"), default=1)
+    chunk_size = models.PositiveIntegerField(_("accounts per chunk"), default=500)
+    account_count = models.PositiveIntegerField(_("accounts"), default=0)
+    invoice_count = models.PositiveIntegerField(_("invoices"), default=0)
+    exception_count = models.PositiveIntegerField(_("exceptions"), default=0)
+    net_amount = models.DecimalField(_("net"), max_digits=16, decimal_places=2, default=0)
+    vat_amount = models.DecimalField(_("VAT"), max_digits=16, decimal_places=2, default=0)
+    gross_amount = models.DecimalField(_("gross"), max_digits=16, decimal_places=2, default=0)
+    first_number = models.BigIntegerField(_("first invoice number"), null=True, blank=True)
+    last_number = models.BigIntegerField(_("last invoice number"), null=True, blank=True)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    token = models.UUIDField(
+        _("token"),
+        default=uuid.uuid4,
+        editable=False,
+        help_text=_("Identifies this run in caches of worker processes."),
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("bill run")
+        verbose_name_plural = _("bill runs")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period"],
+                condition=Q(status__in=ACTIVE_RUN_STATUSES),
+                name="bill_run_one_active_per_period",
+                violation_error_message=_("A bill run of this period is already in progress."),
+            ),
+            models.CheckConstraint(
+                condition=Q(forced=False) | (~Q(forced_by="") & ~Q(forced_reason="")),
+                name="bill_run_forced_says_who_and_why",
+                violation_error_message=_("A forced run records who forced it and why."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Bill run {self.pk} {self.period} {self.status}"
+
+
+class BillRunChunk(models.Model):
+    class State(models.TextChoices):
+        PENDING = "PENDING", _("Pending")
+        RUNNING = "RUNNING", _("Running")
+        DONE = "DONE", _("Done")
+        FAILED = "FAILED", _("Failed")
+
+    run = models.ForeignKey(BillRun, on_delete=models.PROTECT, related_name="chunks")
+    index = models.PositiveIntegerField(_("index"))
+    account_ids = models.JSONField(_("billing account ids"))
+    first_account_id = models.BigIntegerField(_("first account id"))
+    last_account_id = models.BigIntegerField(_("last account id"))
+    state = models.CharField(_("state"), max_length=7, choices=State.choices, default="PENDING")
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    invoice_count = models.PositiveIntegerField(_("invoices"), default=0)
+    exception_count = models.PositiveIntegerField(_("exceptions"), default=0)
+    report = models.JSONField(_("totals of the chunk's drafts"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True, default="")
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bill run chunk")
+        verbose_name_plural = _("bill run chunks")
+        ordering = ["run", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="bill_run_chunk_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.index} {self.state}"
+
+
+class Invoice(models.Model):
+    class Kind(models.TextChoices):
+        INVOICE = "INVOICE", _("Invoice")
+        CREDIT_NOTE = "CREDIT_NOTE", _("Credit note")
+
+    class Status(models.TextChoices):
+        DRAFT = "DRAFT", _("Draft")
+        ISSUED = "ISSUED", _("Issued")
+        CANCELLED = "CANCELLED", _("Cancelled")
+
+    billing_account = models.ForeignKey(
+        BillingAccount,
+        verbose_name=_("billing account"),
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    period = models.CharField(_("period"), max_length=7)
+    run = models.ForeignKey(
+        BillRun, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    kind = models.CharField(_("kind"), max_length=11, choices=Kind.choices, default="INVOICE")
+    status = models.CharField(_("status"), max_length=9, choices=Status.choices, default="DRAFT")
+    number = models.BigIntegerField(_("number"), null=True, blank=True, unique=True)
+    issue_date = models.DateField(_("issue date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    net_amount = models.DecimalField(_("net"), max_digits=14, decimal_places=2)
+    vat_amount = models.DecimalField(_("VAT"), max_digits=14, decimal_places=2)
+    gross_amount = models.DecimalField(_("total"), max_digits=14, decimal_places=2)
+    credit_applied_amount = models.DecimalField(
+        _("credit balance applied"), max_digits=14, decimal_places=2, default=0
+    )
+    amount_due = models.DecimalField(_("amount due"), max_digits=14, decimal_places=2, default=0)
+    vat_summary = models.JSONField(
+        _("VAT summary"),
+        default=list,
+        blank=True,
+        help_text=_('[{"rate": "0.24", "base": "10.00", "vat": "2.40"}, ...]'),
+    )
+    credited_invoice = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    reason = models.TextField(_("reason"), blank=True, default="")
+    created_by = models.CharField(_("created by"), max_length=150, blank=True, default="")
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        indexes = [
+            models.Index(fields=["run", "status"]),
+            models.Index(fields=["billing_account", "period"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["billing_account", "period"],
+                condition=Q(kind="INVOICE") & ~Q(status="CANCELLED"),
+                name="invoice_one_per_account_and_period",
+                violation_error_message=_("This account already has an invoice for the period."),
+            ),
+            models.UniqueConstraint(
+                fields=["credited_invoice"],
+                condition=Q(kind="CREDIT_NOTE"),
+                name="invoice_credited_once",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="DRAFT", number__isnull=True)
+                    | Q(status="ISSUED", number__isnull=False, issue_date__isnull=False)
+                    | Q(status="CANCELLED")
+                ),
+                name="invoice_number_when_issued",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="INVOICE", credited_invoice__isnull=True)
+                | Q(kind="CREDIT_NOTE", credited_invoice__isnull=False),
+                name="invoice_credit_note_credits_an_invoice",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        shown = self.number if self.number is not None else "draft"
+        return f"{self.get_kind_display()} {shown} ({self.period})"
+
+
+class InvoiceLine(models.Model):
+    class Unit(models.TextChoices):
+        KWH = "KWH", _("kWh")
+        DAY = "DAY", _("days")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveIntegerField(_("position"))
+    metering_point = models.ForeignKey(
+        MeteringPoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    component = models.CharField(_("component"), max_length=32)
+    band = models.CharField(_("time band"), max_length=16, default="ALL")
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("until (exclusive)"))
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
+    unit = models.CharField(_("unit"), max_length=3, choices=Unit.choices)
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=12, decimal_places=6, null=True, blank=True
+    )
+    amount = models.DecimalField(_("amount (excl. VAT)"), max_digits=14, decimal_places=2)
+    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
+    ledger_account = models.CharField(
+        _("revenue account"), max_length=16, choices=LedgerAccount.choices
+    )
+    is_estimated = models.BooleanField(_("estimated"), default=False)
+    is_true_up = models.BooleanField(_("true-up"), default=False)
+    basis = models.JSONField(_("readings or interval totals used"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.component} {self.band} {self.quantity} {self.unit} {self.amount}"
+
+
+class InvoiceIntervalCorrection(models.Model):
+    """An interval-data correction of an earlier month trued up on this invoice. When the
+    invoice is issued the correction is settled; a credit note unsettles it again."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="interval_corrections"
+    )
+    correction = models.ForeignKey(
+        "metering.IntervalCorrection", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("interval correction on an invoice")
+        verbose_name_plural = _("interval corrections on invoices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "correction"], name="invoice_interval_correction_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: correction {self.correction_id}"
+
+
+class BillRunException(models.Model):
+    run = models.ForeignKey(BillRun, on_delete=models.PROTECT, related_name="exceptions")
+    billing_account = models.ForeignKey(
+        BillingAccount, on_delete=models.PROTECT, related_name="bill_run_exceptions"
+    )
+    code = models.CharField(_("code"), max_length=32)
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("bill run exception")
+        verbose_name_plural = _("bill run exceptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "billing_account"], name="bill_run_exception_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.billing_account_id}: {self.reason}"

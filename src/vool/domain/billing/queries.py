@@ -1,0 +1,86 @@
+"""Reads of billing: who is billed in a period, runs and their reports, invoices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q
+
+from vool.common.localtime import Month
+from vool.domain.billing.models import BillRun, BillRunChunk, BillRunException, Invoice
+from vool.domain.contracts.models import SupplyContract
+
+
+def accounts_to_bill(*, period: Month) -> list[int]:
+    """Ids of the billing accounts with a supply contract active in ``period``, ascending."""
+    first, end = period.first_day, period.next().first_day
+    return sorted(
+        SupplyContract.objects.exclude(status=SupplyContract.Status.CANCELLED)
+        .filter(valid_from__lt=end)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
+        .values_list("billing_account_id", flat=True)
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    chunks: int
+    chunks_done: int
+    chunks_failed: int
+    accounts: int
+    accounts_done: int
+
+
+def run_progress(*, run_id: int) -> RunProgress:
+    chunks = list(BillRunChunk.objects.filter(run_id=run_id).values_list("state", "account_ids"))
+    done = [ids for state, ids in chunks if state == BillRunChunk.State.DONE]
+    return RunProgress(
+        chunks=len(chunks),
+        chunks_done=len(done),
+        chunks_failed=sum(1 for state, _ in chunks if state == BillRunChunk.State.FAILED),
+        accounts=sum(len(ids) for _, ids in chunks),
+        accounts_done=sum(len(ids) for ids in done),
+    )
+
+
+def unfinished_chunk_ids(*, run_id: int) -> list[int]:
+    return list(
+        BillRunChunk.objects.filter(run_id=run_id)
+        .exclude(state=BillRunChunk.State.DONE)
+        .order_by("index")
+        .values_list("id", flat=True)
+    )
+
+
+def get_run(*, run_id: int) -> BillRun:
+    return BillRun.objects.get(pk=run_id)
+
+
+def run_exceptions(*, run_id: int, limit: int | None = None) -> list[BillRunException]:
+    qs = (
+        BillRunException.objects.filter(run_id=run_id)
+        .select_related("billing_account")
+        .order_by("billing_account_id")
+    )
+    return list(qs[:limit] if limit is not None else qs)
+
+
+def invoices_of_account(*, billing_account_id: int) -> list[Invoice]:
+    return list(
+        Invoice.objects.filter(billing_account_id=billing_account_id)
+        .exclude(status=Invoice.Status.DRAFT)
+        .prefetch_related("lines")
+        .order_by("period", "number")
+    )
+
+
+def invoiced_total(*, billing_account_id: int) -> Decimal:
+    """Gross of the account's issued invoices and credit notes (credit notes negative)."""
+    total = Decimal("0.00")
+    for gross in Invoice.objects.filter(
+        billing_account_id=billing_account_id, number__isnull=False
+    ).values_list("gross_amount", flat=True):
+        total += gross
+    return total

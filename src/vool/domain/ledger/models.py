@@ -1,0 +1,93 @@
+"""The customers' ledger: append-only double entry.
+
+A :class:`LedgerTransaction` is one business event on one billing account (an invoice issued,
+a credit note, a payment received); its :class:`Posting` rows move amounts between ledger
+accounts and always sum to zero. The receivable balance of a billing account is the sum of
+its ``RECEIVABLE`` postings: positive = the customer owes, negative = a credit balance.
+Nothing is ever updated or deleted: a correction is a new transaction (e.g. a credit note).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from vool.domain.customers.models import BillingAccount
+
+
+class LedgerAccount(models.TextChoices):
+    RECEIVABLE = "RECEIVABLE", _("Receivable from customers")
+    REVENUE_ENERGY = "REVENUE_ENERGY", _("Revenue: energy")
+    REVENUE_NETWORK = "REVENUE_NETWORK", _("Revenue: network fees (pass-through)")
+    REVENUE_LEVIES = "REVENUE_LEVIES", _("Revenue: levies and excise (pass-through)")
+    REVENUE_FEES = "REVENUE_FEES", _("Revenue: monthly fees")
+    VAT_PAYABLE = "VAT_PAYABLE", _("VAT payable")
+    CASH = "CASH", _("Cash at bank")
+
+
+class LedgerTransaction(models.Model):
+    class Kind(models.TextChoices):
+        INVOICE = "INVOICE", _("Invoice")
+        CREDIT_NOTE = "CREDIT_NOTE", _("Credit note")
+        PAYMENT = "PAYMENT", _("Payment")
+        REFUND = "REFUND", _("Refund")
+        ADJUSTMENT = "ADJUSTMENT", _("Adjustment")
+
+    billing_account = models.ForeignKey(
+        BillingAccount,
+        verbose_name=_("billing account"),
+        on_delete=models.PROTECT,
+        related_name="ledger_transactions",
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    document_type = models.CharField(
+        _("source document type"), max_length=32, help_text=_("e.g. billing.Invoice")
+    )
+    document_id = models.BigIntegerField(_("source document id"))
+    reference = models.CharField(_("reference"), max_length=64, blank=True, default="")
+    posted_date = models.DateField(_("posted on"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("ledger transaction")
+        verbose_name_plural = _("ledger transactions")
+        indexes = [models.Index(fields=["billing_account", "posted_date"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document_type", "document_id", "kind"],
+                name="ledger_one_transaction_per_document",
+                violation_error_message=_("This document is already posted."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference or self.document_id} ({self.posted_date})"
+
+
+class Posting(models.Model):
+    transaction = models.ForeignKey(
+        LedgerTransaction,
+        verbose_name=_("transaction"),
+        on_delete=models.PROTECT,
+        related_name="postings",
+    )
+    billing_account = models.ForeignKey(
+        BillingAccount,
+        verbose_name=_("billing account"),
+        on_delete=models.PROTECT,
+        related_name="postings",
+    )
+    account = models.CharField(_("ledger account"), max_length=16, choices=LedgerAccount.choices)
+    amount = models.DecimalField(_("amount (EUR, debit +)"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("posting")
+        verbose_name_plural = _("postings")
+        indexes = [models.Index(fields=["billing_account", "account"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="posting_amount_non_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.amount}"

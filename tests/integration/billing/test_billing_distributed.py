@@ -1,0 +1,188 @@
+"""Bill runs across processes: a local process pool, a run killed with SIGKILL and resumed,
+and chunks on a real Celery worker against the local Redis."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from billing_factories import add_intervals, fixed_product, remote_account
+from vool.common.localtime import Month
+from vool.domain.billing import pricing
+from vool.domain.billing.models import BillRun, BillRunChunk, Invoice
+from vool.domain.billing.totals import invoice_totals
+from vool.domain.ledger import queries as ledger_queries
+from vool.usecases import bill_run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+OCTOBER = Month(2026, 10)
+BILL_DAY = dt.date(2026, 11, 5)
+VOOL = Path(sys.executable).with_name("vool")
+
+
+def database_url() -> str:
+    """The test database as a URL for another process."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = str(s["NAME"])
+        if "memory" in name:
+            pytest.skip("the SQLite test database is in memory; set VOOL_SQLITE_TEST_NAME")
+        return f"sqlite:///{name}"
+    user = s.get("USER") or "postgres"
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    port = s.get("PORT") or 5432
+    return f"postgres://{user}{password}@{s.get('HOST') or '127.0.0.1'}:{port}/{s['NAME']}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "VOOL_TASK_BROKER"}
+    env.update(DATABASE_URL=database_url(), **extra)
+    return env
+
+
+def seed(accounts: int) -> list[int]:
+    product = fixed_product()
+    ids = []
+    for n in range(accounts):
+        contract = remote_account(product=product)
+        add_intervals(contract.metering_point, OCTOBER, wh=10 * (n + 1))
+        ids.append(contract.billing_account_id)
+    return ids
+
+
+def expected_gross(ids: list[int]) -> dict[int, Decimal]:
+    """What an uninterrupted run bills: the pricing seam's lines, totalled."""
+    priced = pricing.price_accounts(
+        billing_account_ids=ids, period=OCTOBER, as_of=dt.datetime(2026, 11, 4, 22, tzinfo=dt.UTC)
+    )
+    return {a: invoice_totals(d.line for d in lines).gross for a, lines in priced.lines.items()}
+
+
+def assert_billed_once_without_gaps(ids: list[int]) -> None:
+    invoices = list(Invoice.objects.values_list("billing_account_id", "number", "gross_amount"))
+    assert sorted(a for a, _, _ in invoices) == sorted(ids)  # every account once
+    assert sorted(n for _, n, _ in invoices) == list(range(1, len(ids) + 1))  # no gap
+    assert {a: g for a, _, g in invoices} == expected_gross(ids)
+    assert ledger_queries.unbalanced_transactions() == []
+    for account_id, _, gross in invoices:
+        assert ledger_queries.receivable_balance(billing_account_id=account_id) == gross
+
+
+def test_a_process_pool_bills_every_account_once() -> None:
+    ids = seed(12)
+    run = bill_run.run_billing(period=OCTOBER, today=BILL_DAY, workers=2, chunk_size=3)
+    assert run.status == "DONE" and run.invoice_count == 12
+    assert run.chunks.filter(state="DONE").count() == 4
+    assert_billed_once_without_gaps(ids)
+
+
+def test_a_run_killed_mid_way_is_finished_by_resume() -> None:
+    ids = seed(10)
+    process = subprocess.Popen(
+        [
+            str(VOOL),
+            "billing",
+            "run",
+            "--period",
+            str(OCTOBER),
+            "--today",
+            str(BILL_DAY),
+            "--chunk-size",
+            "1",
+            "--pause",
+            "0.4",
+            "--no-progress",
+        ],
+        env=child_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if BillRunChunk.objects.filter(state="DONE").count() >= 3:
+                break
+            assert process.poll() is None, "the run ended before it could be killed"
+            time.sleep(0.05)
+        else:
+            pytest.fail("the run did not get going")
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    run = BillRun.objects.get()
+    done = run.chunks.filter(state="DONE").count()
+    assert run.status == "RUNNING" and 3 <= done < 10
+    assert not Invoice.objects.filter(number__isnull=False).exists()  # nothing issued yet
+    with pytest.raises(Exception, match="resume"):
+        bill_run.run_billing(period=OCTOBER, today=BILL_DAY)
+
+    resumed = bill_run.run_billing(period=OCTOBER, today=BILL_DAY, resume_run_id=run.pk)
+    assert resumed.status == "DONE" and resumed.invoice_count == 10
+    assert resumed.chunks.filter(attempts__gt=1).count() <= 1  # only the chunk it was killed in
+    assert_billed_once_without_gaps(ids)
+
+
+def redis_is_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not redis_is_up(), reason="needs the local Redis on 127.0.0.1:6379")
+def test_chunks_run_on_a_celery_worker() -> None:
+    ids = seed(6)
+    broker = "redis://127.0.0.1:6379/0"
+    queue = f"vool-test-{uuid.uuid4().hex[:8]}"
+    celery = Path(sys.executable).with_name("celery")
+    worker = subprocess.Popen(
+        [
+            str(celery),
+            "-A",
+            "vool.config.celery",
+            "worker",
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            queue,
+            "--loglevel",
+            "WARNING",
+        ],
+        env=child_env(VOOL_TASK_BROKER=broker, VOOL_TASK_QUEUE=queue),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        os.environ["VOOL_TASK_QUEUE"] = queue
+        run = bill_run.run_billing(
+            period=OCTOBER, today=BILL_DAY, chunk_size=2, broker=broker, celery_wait_seconds=90
+        )
+    finally:
+        os.environ.pop("VOOL_TASK_QUEUE", None)
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    assert run.status == "DONE", worker.stderr.read().decode() if worker.stderr else ""
+    assert run.chunks.filter(state="DONE").count() == 3
+    assert_billed_once_without_gaps(ids)
