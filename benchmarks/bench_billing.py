@@ -43,8 +43,8 @@ def run(full: bool) -> list[str]:
         f"database: {connection.vendor}; workers {WORKERS}, {CHUNK} accounts a chunk",
     ]
     for n in sizes:
-        call_command("flush", interactive=False, verbosity=0)
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("flush", interactive=False, verbosity=0)
         started = time.perf_counter()
         seeded = seed.seed_demo(customers=n, seed=1, as_of=AS_OF, interval_history_days=31)
         seed_s = time.perf_counter() - started

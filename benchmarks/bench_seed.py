@@ -25,8 +25,8 @@ def run(full: bool) -> list[str]:
     from vool.usecases.demo import seed
 
     customers = 100_000 if full else 5_000
-    call_command("flush", interactive=False, verbosity=0)
     call_command("migrate", interactive=False, verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)
     started = time.perf_counter()
     result = seed.seed_demo(
         customers=customers,

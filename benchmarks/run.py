@@ -1,5 +1,9 @@
 """Run the benchmarks: ``make bench`` or ``python benchmarks/run.py [NAME ...] [--full]``.
 
+Benchmarks empty the database they run on: set ``DATABASE_URL`` to a database of their own
+(e.g. ``postgres://postgres@127.0.0.1:5432/vool_bench``); without it they use
+``var/bench.sqlite3``, never the demo database.
+
 Each ``benchmarks/bench_<name>.py`` has ``run(full: bool) -> list[str]`` returning the lines
 to report. A benchmark prints its figures and the machine it ran on; copy them, with the
 command, into ``benchmarks/RESULTS.md``.
@@ -38,6 +42,10 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vool.config.settings")
+    # Benchmarks empty their database: never the demo's. Without DATABASE_URL they use their
+    # own SQLite file.
+    (HERE.parent / "var").mkdir(exist_ok=True)
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{HERE.parent / 'var' / 'bench.sqlite3'}")
     names = args.names or sorted(p.stem[6:] for p in HERE.glob("bench_*.py"))
     print(f"machine: {machine()}")
     for name in names:
