@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vool.config.settings")
 
@@ -24,4 +25,14 @@ app.conf.update(
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
     imports=("vool.interfaces.jobs.billing",),
+    timezone="Europe/Tallinn",
+    # `celery -A vool.config.celery beat`: the monthly bill run, inside the day 1-9 window
+    beat_schedule={
+        "monthly-bill-run": {
+            "task": "vool.billing.bill_previous_month",
+            "schedule": crontab(
+                minute=0, hour=6, day_of_month=int(os.environ.get("VOOL_BILLING_DAY", "5"))
+            ),
+        },
+    },
 )

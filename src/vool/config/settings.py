@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "vool.domain.ledger",
     "vool.domain.billing",
     "vool.interfaces.web",
+    "vool.interfaces.backoffice",
     "vool.interfaces.cli",
 ]
 

@@ -16,13 +16,15 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 
 from vool.common.localtime import Month, local_midnight
 from vool.domain.billing import operations, queries
@@ -191,6 +193,7 @@ def run_billing(
     pause_seconds: float = 0.0,
     celery_wait_seconds: float = CELERY_WAIT_SECONDS,
     estimate: bool = True,
+    started_by: str = "",
 ) -> BillRun:
     """Bill ``period`` (or resume run ``resume_run_id``) and return the finished run.
 
@@ -221,6 +224,7 @@ def run_billing(
             chunk_size=chunk_size,
             workers=workers,
             forced_by=forced_by,
+            started_by=started_by,
             forced_reason=forced_reason,
         )
     operations.mark_running(run_id=run.pk, as_of=as_of)
@@ -287,3 +291,83 @@ def rebill_account(
         created_by=user,
         window=reading_policy().window,
     )
+
+
+FINISH_TASK = "vool.billing.finish_run"
+
+
+def start_run(
+    *,
+    period: Month,
+    today: dt.date,
+    started_by: str,
+    force_reason: str = "",
+    workers: int = 1,
+) -> BillRun:
+    """Start a run from the back office: the run and its chunks are created now (so a refusal,
+    e.g. outside the billing window, is answered at once) and finished in the background,
+    on Celery when a broker is configured, else by a ``vool billing run --resume`` process.
+    Forcing records ``started_by`` as the one who forced it, with the reason."""
+    run = operations.create_run(
+        period=period,
+        today=today,
+        as_of=local_midnight(today),
+        due_days=_due_days(),
+        workers=workers,
+        forced_by=started_by if force_reason else "",
+        forced_reason=force_reason,
+        started_by=started_by,
+    )
+    transaction.on_commit(lambda: launch_in_background(run_id=run.pk))
+    return run
+
+
+def launch_in_background(*, run_id: int) -> None:
+    """Finish run ``run_id`` outside this process (idempotent: it resumes)."""
+    run = queries.get_run(run_id=run_id)
+    broker = task_broker()
+    if broker:
+        from celery import Celery
+
+        Celery(broker=broker).send_task(FINISH_TASK, kwargs={"run_id": run_id})
+        return
+    log_dir = settings.VAR_DIR / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_dir / f"bill-run-{run_id}.log", "ab") as log:
+        subprocess.Popen(  # noqa: S603 - our own command, arguments from the database
+            [
+                sys.executable,
+                "-m",
+                "vool",
+                "billing",
+                "run",
+                "--period",
+                run.period,
+                "--today",
+                run.issue_date.isoformat(),
+                "--resume",
+                str(run_id),
+                "--workers",
+                str(run.workers),
+                "--no-progress",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def finish_run(*, run_id: int) -> BillRun:
+    """Run the rest of a started run (what the background process or task does)."""
+    run = queries.get_run(run_id=run_id)
+    return run_billing(
+        period=Month.parse(run.period),
+        today=run.issue_date,
+        resume_run_id=run_id,
+        workers=run.workers,
+    )
+
+
+def bill_previous_month(*, today: dt.date, started_by: str = "scheduler") -> BillRun:
+    """The scheduler's monthly run: bill the month before ``today``."""
+    return run_billing(period=Month.of(today).previous(), today=today, started_by=started_by)

@@ -96,6 +96,7 @@ class BillRunAdmin(ReadOnlyAdmin):
         "invoice_count",
         "exception_count",
         "gross_amount",
+        "started_by",
         "forced",
         "started_at",
         "finished_at",

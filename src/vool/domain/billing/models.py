@@ -41,6 +41,13 @@ class BillRun(models.Model):
     due_date = models.DateField(_("due date"))
     as_of = models.DateTimeField(_("as of"), help_text=_("The instant the run bills as of."))
     forced = models.BooleanField(_("forced outside the billing window"), default=False)
+    started_by = models.CharField(
+        _("started by"),
+        max_length=150,
+        blank=True,
+        default="",
+        help_text=_("The user, or 'scheduler', who started the run."),
+    )
     forced_by = models.CharField(_("forced by"), max_length=150, blank=True, default="")
     forced_reason = models.TextField(_("why forced"), blank=True, default="")
     workers = models.PositiveSmallIntegerField(_("workers"), default=1)

@@ -118,6 +118,7 @@ def create_run(
     workers: int = 1,
     forced_by: str = "",
     forced_reason: str = "",
+    started_by: str = "",
 ) -> BillRun:
     """A new run of ``period`` with its chunks: every billing account with a supply contract
     in the period, ``chunk_size`` accounts a chunk, in account order."""
@@ -145,6 +146,7 @@ def create_run(
             due_date=today + dt.timedelta(days=due_days),
             as_of=as_of,
             forced=forced,
+            started_by=started_by.strip(),
             forced_by=forced_by.strip(),
             forced_reason=forced_reason.strip(),
             workers=workers,

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from vool.common.localtime import Month
+
+
+class StartBillRunForm(forms.Form):
+    period = forms.CharField(
+        label=_("Billing month"), max_length=7, help_text=_("YYYY-MM, e.g. 2026-10")
+    )
+    workers = forms.IntegerField(label=_("Worker processes"), min_value=1, max_value=16, initial=2)
+    force = forms.BooleanField(
+        label=_("Force outside the billing window (days 1-9)"), required=False
+    )
+    reason = forms.CharField(
+        label=_("Reason for forcing"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, may_force: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.may_force = may_force
+
+    def clean_period(self) -> Month:
+        try:
+            return Month.parse(self.cleaned_data["period"])
+        except ValueError as exc:
+            raise forms.ValidationError(_("Give the month as YYYY-MM, e.g. 2026-10.")) from exc
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("force"):
+            if not self.may_force:
+                raise forms.ValidationError(_("Only a superuser may force a bill run."))
+            if not (data.get("reason") or "").strip():
+                self.add_error("reason", _("Say why the run is forced."))
+        return data
