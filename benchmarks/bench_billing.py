@@ -10,6 +10,7 @@ Figures: accounts/s over the whole bill run, and the invoices, lines, postings a
 it wrote.
 
 Quick: 1,000 and 4,000 customers. Full (PostgreSQL): 10,000, 50,000 and 200,000.
+``VOOL_BENCH_SIZES=500000`` runs other sizes (the one-off full-scale run).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def run(full: bool) -> list[str]:
     from vool.usecases.demo import seed
 
     sizes = [10_000, 50_000, 200_000] if full else [1_000, 4_000]
+    if os.environ.get("VOOL_BENCH_SIZES"):  # e.g. the one-off 500,000 run
+        sizes = [int(n) for n in os.environ["VOOL_BENCH_SIZES"].split(",")]
     lines = [
         f"database: {connection.vendor}; workers {WORKERS}, {CHUNK} accounts a chunk",
     ]
