@@ -8,6 +8,10 @@ transaction, so a run killed at any point is finished by resuming it: no duplica
 in the invoice numbers, the same totals as an uninterrupted run.
 
 The demo and the scheduler call :func:`run_billing`; ``vool billing run`` is a thin CLI over it.
+
+Time: ``today`` is the issue date, ``as_of`` the data cut-off the run prices (kept by a
+resume), and the audit times (run created, started, finished; chunks; invoices issued) are
+the real times, read here from the clock and handed to the domain.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
+from django.utils import timezone
 
 from vool.common.localtime import Month, local_midnight
 from vool.domain.billing import operations, queries
@@ -35,6 +40,7 @@ from vool.usecases.submit_reading import reading_policy
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
+Clock = Callable[[], dt.datetime]
 CHUNK_TASK = "vool.billing.run_chunk"
 DEFAULT_QUEUE = "vool"
 CELERY_WAIT_SECONDS = 3600.0
@@ -63,10 +69,11 @@ def _due_days() -> int:
     return int(getattr(settings, "VOOL_INVOICE_DUE_DAYS", 14))
 
 
-def run_chunk(*, chunk_id: int, as_of: dt.datetime) -> str:
-    """One chunk (the unit the process pool and the Celery task run). Returns its state."""
+def run_chunk(*, chunk_id: int, clock: Clock = timezone.now) -> str:
+    """One chunk (the unit the process pool and the Celery task run), priced as of its run's
+    data cut-off; ``clock`` stamps when it started and finished. Returns its state."""
     window = reading_policy().window
-    return operations.run_chunk(chunk_id=chunk_id, as_of=as_of, window=window).state
+    return operations.run_chunk(chunk_id=chunk_id, clock=clock, window=window).state
 
 
 _INHERITED: list[Any] = []
@@ -81,9 +88,9 @@ def _forget_inherited_connections() -> None:
             connection.connection = None
 
 
-def _chunk_in_child(chunk_id: int, as_of: dt.datetime, pause_seconds: float) -> str:
+def _chunk_in_child(chunk_id: int, pause_seconds: float) -> str:
     try:
-        state = run_chunk(chunk_id=chunk_id, as_of=as_of)
+        state = run_chunk(chunk_id=chunk_id)
     except Exception as exc:  # recorded on the chunk (FAILED); the run goes on
         logger.exception("Bill run chunk %s failed", chunk_id)
         return f"FAILED: {exc}"
@@ -102,13 +109,13 @@ def _report(run_id: int, on_progress: ProgressCallback) -> None:
 def _run_inline(
     chunk_ids: Sequence[int],
     run_id: int,
-    as_of: dt.datetime,
+    clock: Clock,
     on_progress: ProgressCallback,
     pause_seconds: float,
 ) -> None:
     for chunk_id in chunk_ids:
         try:
-            run_chunk(chunk_id=chunk_id, as_of=as_of)
+            run_chunk(chunk_id=chunk_id, clock=clock)
         except Exception:
             logger.exception("Bill run chunk %s failed", chunk_id)
         _report(run_id, on_progress)
@@ -119,7 +126,6 @@ def _run_inline(
 def _run_pool(
     chunk_ids: Sequence[int],
     run_id: int,
-    as_of: dt.datetime,
     workers: int,
     on_progress: ProgressCallback,
     pause_seconds: float,
@@ -132,7 +138,7 @@ def _run_pool(
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_forget_inherited_connections
     ) as pool:
-        futures = [pool.submit(_chunk_in_child, cid, as_of, pause_seconds) for cid in chunk_ids]
+        futures = [pool.submit(_chunk_in_child, cid, pause_seconds) for cid in chunk_ids]
         for future in futures:
             future.result()
             _report(run_id, on_progress)
@@ -141,7 +147,6 @@ def _run_pool(
 def _run_celery(
     chunk_ids: Sequence[int],
     run_id: int,
-    as_of: dt.datetime,
     broker: str,
     on_progress: ProgressCallback,
     wait_seconds: float,
@@ -151,9 +156,7 @@ def _run_celery(
     queue = os.environ.get("VOOL_TASK_QUEUE", DEFAULT_QUEUE)
     client = Celery("vool-billing-client", broker=broker)
     for chunk_id in chunk_ids:
-        client.send_task(
-            CHUNK_TASK, kwargs={"chunk_id": chunk_id, "as_of": as_of.isoformat()}, queue=queue
-        )
+        client.send_task(CHUNK_TASK, kwargs={"chunk_id": chunk_id}, queue=queue)
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         progress = queries.run_progress(run_id=run_id)
@@ -194,12 +197,14 @@ def run_billing(
     celery_wait_seconds: float = CELERY_WAIT_SECONDS,
     estimate: bool = True,
     started_by: str = "",
+    clock: Clock = timezone.now,
 ) -> BillRun:
     """Bill ``period`` (or resume run ``resume_run_id``) and return the finished run.
 
     ``today`` is the issue date and decides the billing window (days 1-9 of the next month;
     ``forced_by`` and ``forced_reason`` force a run outside it). ``as_of`` (default: midnight
-    starting ``today``, Tallinn) is the instant the data are read as of. ``broker`` (default:
+    starting ``today``, Tallinn) is the data cut-off: the run bills the data known then, and a
+    resume keeps the run's own. ``clock`` gives the audit times. ``broker`` (default:
     ``VOOL_TASK_BROKER``) sends the chunks to Celery workers; otherwise ``workers`` processes
     run them. ``pause_seconds`` waits after each chunk (for demonstrations and tests).
     """
@@ -220,6 +225,7 @@ def run_billing(
             period=period,
             today=today,
             as_of=as_of,
+            now=clock(),
             due_days=_due_days(),
             chunk_size=chunk_size,
             workers=workers,
@@ -227,18 +233,18 @@ def run_billing(
             started_by=started_by,
             forced_reason=forced_reason,
         )
-    operations.mark_running(run_id=run.pk, as_of=as_of)
+    operations.mark_running(run_id=run.pk, now=clock())
     chunk_ids = queries.unfinished_chunk_ids(run_id=run.pk)
     if estimate and chunk_ids:
         _estimate_missing_readings(period=period, as_of=run.as_of, on_progress=progress)
     _report(run.pk, progress)
     if chunk_ids:
         if broker:
-            _run_celery(chunk_ids, run.pk, as_of, broker, progress, celery_wait_seconds)
+            _run_celery(chunk_ids, run.pk, broker, progress, celery_wait_seconds)
         elif workers > 1 and len(chunk_ids) > 1:
-            _run_pool(chunk_ids, run.pk, as_of, workers, progress, pause_seconds)
+            _run_pool(chunk_ids, run.pk, workers, progress, pause_seconds)
         else:
-            _run_inline(chunk_ids, run.pk, as_of, progress, pause_seconds)
+            _run_inline(chunk_ids, run.pk, clock, progress, pause_seconds)
     state = queries.run_progress(run_id=run.pk)
     if state.chunks_done < state.chunks:
         raise UnableToFinishRun(
@@ -247,20 +253,17 @@ def run_billing(
             f"cause and resume: `vool billing run --period {period} --resume {run.pk}`."
         )
     progress("issuing invoices", 0, 1)
-    run = operations.issue_run(run_id=run.pk, as_of=as_of)
+    run = operations.issue_run(run_id=run.pk, now=clock())
     progress("issuing invoices", 1, 1)
     return operations.add_duration(run_id=run.pk, seconds=time.perf_counter() - started)
 
 
 def credit_invoice(
-    *, number: int, reason: str, today: dt.date, as_of: dt.datetime | None = None, user: str = ""
+    *, number: int, reason: str, today: dt.date, user: str = "", clock: Clock = timezone.now
 ) -> Invoice:
+    """Credit invoice ``number`` with a note dated ``today`` (issued now)."""
     return operations.credit_invoice(
-        number=number,
-        reason=reason,
-        today=today,
-        as_of=as_of or local_midnight(today),
-        created_by=user,
+        number=number, reason=reason, today=today, now=clock(), created_by=user
     )
 
 
@@ -272,8 +275,10 @@ def rebill_account(
     as_of: dt.datetime | None = None,
     reason: str = "Rebill",
     user: str = "",
+    clock: Clock = timezone.now,
 ) -> Invoice:
-    """Rebill one account, found by its reference number (or its id)."""
+    """Rebill one account, found by its reference number (or its id), on the data known at
+    ``as_of`` (default: midnight starting ``today``), dated ``today``, issued now."""
     from vool.domain.customers.models import BillingAccount
 
     account = BillingAccount.objects.filter(reference_number=reference_or_id).first()
@@ -286,6 +291,7 @@ def rebill_account(
         period=period,
         today=today,
         as_of=as_of or local_midnight(today),
+        now=clock(),
         due_days=_due_days(),
         reason=reason,
         created_by=user,
@@ -312,6 +318,7 @@ def start_run(
         period=period,
         today=today,
         as_of=local_midnight(today),
+        now=timezone.now(),
         due_days=_due_days(),
         workers=workers,
         forced_by=started_by if force_reason else "",

@@ -441,6 +441,7 @@ class _Seeder:
 
     def interval_day_rows(self, day: dt.date, created_at: dt.datetime) -> list[tuple[object, ...]]:
         rows: list[tuple[object, ...]] = []
+        known_at = local_midnight(day + dt.timedelta(days=1))  # the hub delivers a day after
         weekend = day.weekday() >= 5
         season = profiles.season_factor(day)
         p = self.points
@@ -469,6 +470,7 @@ class _Seeder:
                             pack_values(matrix[row]),
                             quality,
                             int(totals[row]),
+                            known_at,
                             created_at,
                         )
                     )
@@ -626,6 +628,7 @@ INTERVAL_FIELDS = (
     "values_wh",
     "quality",
     "total_wh",
+    "known_at",
     "created_at",
 )
 
