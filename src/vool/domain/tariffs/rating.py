@@ -908,5 +908,6 @@ def spread_wh(
         bounds = np.floor(cum / cum[-1] * n + 0.5).astype(np.int64)
         bounds = np.minimum(np.maximum.accumulate(bounds), n)
         bounds[int(np.flatnonzero(w)[-1]) :] = n
-    out: npt.NDArray[np.int64] = np.diff(bounds.astype(np.int64), prepend=np.int64(0))
+    edges = np.concatenate((np.zeros(1, dtype=np.int64), bounds.astype(np.int64)))
+    out = (edges[1:] - edges[:-1]).astype(np.int64)
     return out if total_wh > 0 else -out
