@@ -223,3 +223,40 @@ class TestExchangePriceOnAManualPoint:
         assert energy.quantity == D("250.000")
         assert energy.unit_price is not None
         assert energy.unit_price > D("0.030")
+
+
+class TestEstimationFailures:
+    """One register that cannot be estimated (here: its estimate raises) does not stop the
+    estimation of the others; the run keeps the failure and gives its reason."""
+
+    def test_a_failing_register_is_recorded_and_the_others_are_still_estimated(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from vool.domain.metering import operations as metering_operations
+
+        broken, broken_register = manual_account(product=fixed_product())
+        fine, fine_register = manual_account(product=fixed_product())
+        add_reading(broken_register, Month(2026, 9), "1000")
+        add_reading(fine_register, Month(2026, 9), "2000")
+        write_estimate = metering_operations.write_estimate
+
+        def failing_for_one(**kwargs):  # type: ignore[no-untyped-def]
+            if kwargs["register"].pk == broken_register.pk:
+                raise ValueError("the register's history is damaged")
+            return write_estimate(**kwargs)
+
+        monkeypatch.setattr(metering_operations, "write_estimate", failing_for_one)
+        run = bill(OCTOBER)
+
+        assert Reading.objects.filter(register=fine_register, period="2026-10").exists()
+        assert invoice_of(fine.billing_account_id, OCTOBER).lines.get(component="ENERGY")
+        (failure,) = run.report["estimation"]["failures"]
+        assert failure["register_id"] == broken_register.pk
+        assert failure["reason"] == "ValueError: the register's history is damaged"
+        assert run.report["estimation"]["estimated"] == 1
+        exception = BillRunException.objects.get(run=run)
+        assert exception.billing_account_id == broken.billing_account_id
+        assert exception.code == "ESTIMATION_FAILED"
+        assert "estimating it failed: ValueError: the register's history is damaged" in (
+            exception.reason
+        )

@@ -43,7 +43,9 @@ import numpy.typing as npt
 from django.db.models import Q
 
 from vool.common.localtime import Month, local_date, local_midnight
+from vool.domain.billing.models import BillRun
 from vool.domain.billing.unbillable import (
+    ESTIMATION_FAILED,
     MISSING_PRICE,
     NO_CONSUMPTION_DATA,
     PENDING_REVIEW,
@@ -118,16 +120,32 @@ class ManualReadings:
     # by register, for months that start from an estimate: the last actual month-end
     # reading before the month and every reading since (the estimates the bills used)
     earlier: dict[int, list[ReadingRow]] = field(default_factory=dict)
+    # by register: why the run's estimation step could not estimate it
+    failed_estimates: dict[int, str] = field(default_factory=dict)
+
+
+def _failed_estimates(run_id: int | None) -> dict[int, str]:
+    """Registers the run's estimation step could not estimate, with the reason (kept on the
+    run's report by ``billing.operations.record_estimation``)."""
+    if run_id is None:
+        return {}
+    report = BillRun.objects.filter(pk=run_id).values_list("report", flat=True).first() or {}
+    failures = (report.get("estimation") or {}).get("failures") or []
+    return {int(f["register_id"]): str(f["reason"]) for f in failures}
 
 
 def load_readings(
-    *, point_ids: Sequence[int], period: Month, window: ReadingWindow
+    *, point_ids: Sequence[int], period: Month, window: ReadingWindow, run_id: int | None = None
 ) -> ManualReadings:
     """The registers of ``point_ids`` installed in ``period`` and their effective readings
     from the last day of the month before to the close of ``period``'s reading window (and,
     where the month starts from an estimate, the readings since the last actual one)."""
     first, end = period.first_day, period.next().first_day
-    out = ManualReadings(registers=defaultdict(list), readings=defaultdict(list))
+    out = ManualReadings(
+        registers=defaultdict(list),
+        readings=defaultdict(list),
+        failed_estimates=_failed_estimates(run_id),
+    )
     for rid, kind, point_id, digits, multiplier, removed in (
         Register.objects.filter(meter__metering_point_id__in=point_ids)
         .filter(Q(meter__removed_date__isnull=True) | Q(meter__removed_date__gt=first))
@@ -428,6 +446,15 @@ def manual_energy(
             supply,
         )
         if use is None:
+            failure = data.failed_estimates.get(register.register_id)
+            if failure is not None:
+                raise Unbillable(
+                    ESTIMATION_FAILED,
+                    f"No {month} month-end reading for register {register.kind}, and "
+                    f"estimating it failed: {failure}. Fix the cause, run `vool readings "
+                    f"estimate --period {month}`, then bill the account with `vool billing "
+                    "rebill`.",
+                )
             if register.removed is None:
                 raise Unbillable(
                     NO_CONSUMPTION_DATA,

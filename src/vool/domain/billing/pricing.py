@@ -346,7 +346,9 @@ def price_accounts(
     window_open = bool(manual_ids) and not window.is_closed(period, as_of=as_of)
     manual_data = manual.ManualReadings()
     if manual_ids and not window_open:
-        manual_data = manual.load_readings(point_ids=manual_ids, period=period, window=window)
+        manual_data = manual.load_readings(
+            point_ids=manual_ids, period=period, window=window, run_id=run_id
+        )
     manual_true_ups: list[manual.TrueUp] = []
 
     accounts: list[rating.AccountMonth] = []

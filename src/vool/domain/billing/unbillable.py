@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "ESTIMATION_FAILED",
     "MISSING_PRICE",
     "NO_CONSUMPTION_DATA",
     "NO_CONTRACT",
@@ -17,6 +18,7 @@ MISSING_PRICE = "MISSING_PRICE"
 NO_CONSUMPTION_DATA = "NO_CONSUMPTION_DATA"
 PENDING_REVIEW = "PENDING_REVIEW"
 WINDOW_OPEN = "READING_WINDOW_OPEN"
+ESTIMATION_FAILED = "ESTIMATION_FAILED"  # the run's estimation step failed for a register
 
 
 class Unbillable(Exception):
