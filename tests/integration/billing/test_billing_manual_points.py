@@ -260,3 +260,54 @@ class TestEstimationFailures:
         assert "estimating it failed: ValueError: the register's history is damaged" in (
             exception.reason
         )
+
+
+class TestPlausibilityGuard:
+    def test_a_huge_line_is_a_run_exception_not_a_bill(self) -> None:
+        contract, register = manual_account(product=fixed_product())
+        add_reading(register, Month(2026, 9), "1000")
+        add_reading(register, OCTOBER, "151000")
+        run = bill(OCTOBER)
+        exception = BillRunException.objects.get(run=run)
+        assert (exception.billing_account_id, exception.code) == (
+            contract.billing_account_id,
+            "IMPLAUSIBLE_BILL",
+        )
+        assert exception.reason.startswith(
+            "The ENERGY line has 150,000.000 kWh, beyond the limit of 100,000 kWh a line"
+        )
+        assert not Invoice.objects.filter(billing_account=contract.billing_account).exists()
+
+    def test_a_bill_far_beyond_the_accounts_history(self, settings) -> None:  # type: ignore[no-untyped-def]
+        contract, register = manual_account(product=fixed_product())
+        add_reading(register, Month(2026, 9), "1000")
+        add_reading(register, OCTOBER, "1250")
+        bill(OCTOBER)  # 250 kWh: net 49.99
+        add_reading(register, Month(2026, 11), "4250")
+        run = bill(Month(2026, 11))
+        # 3000 kWh: 360.00 + 150.00 + 6.00 + 2.99 + 4.00 = 522.99 > 5 x 49.99
+        exception = BillRunException.objects.get(run=run)
+        assert exception.code == "IMPLAUSIBLE_BILL"
+        assert exception.reason == (
+            "The bill comes to 522.99 EUR without VAT, more than 5 times the largest bill of "
+            "the last 12 months (49.99 EUR)."
+        )
+        settings.VOOL_BILL_GUARD_HISTORY_FACTOR = "20"
+        second = bill_run.run_billing(
+            period=Month(2026, 11),
+            today=dt.date(2026, 12, 5),
+            forced_by="tester",
+            forced_reason="checked the reading with the customer",
+        )
+        assert second.invoice_count == 1
+        assert invoice_of(contract.billing_account_id, Month(2026, 11)).net_amount == D("522.99")
+
+    def test_negative_consumption_is_held(self) -> None:
+        _, register = manual_account(product=fixed_product())
+        # an estimate with no actual reading before it: nothing to true up against
+        add_reading(register, Month(2026, 9), "1300", source=ESTIMATED)
+        add_reading(register, OCTOBER, "1250")
+        run = bill(OCTOBER)
+        exception = BillRunException.objects.get(run=run)
+        assert exception.code == "IMPLAUSIBLE_BILL"
+        assert "negative consumption (-50.000 kWh)" in exception.reason

@@ -39,7 +39,7 @@ import numpy.typing as npt
 from django.db.models import Q
 
 from vool.common.localtime import Month
-from vool.domain.billing import manual
+from vool.domain.billing import guard, manual
 from vool.domain.billing.unbillable import (
     MISSING_PRICE,
     NO_CONSUMPTION_DATA,
@@ -448,11 +448,39 @@ def price_accounts(
         _interval_true_ups(
             remote, period, result, failed, true_up_tariff, cache_scope=cache_scope, run_id=run_id
         )
+    _hold_implausible(result, failed, period)
     for account_id, code_and_reason in failed.items():
         result.lines.pop(account_id, None)
         result.corrections.pop(account_id, None)
         result.exceptions[account_id] = code_and_reason
     return result
+
+
+def _hold_implausible(
+    result: PricedAccounts, failed: dict[int, tuple[str, str]], period: Month
+) -> None:
+    """The plausibility guard (:mod:`vool.domain.billing.guard`): bills that look wrong
+    become run exceptions for a person."""
+    figures = {
+        account_id: [
+            guard.LineFigures(
+                d.line.component,
+                d.line.band,
+                d.line.unit,
+                d.line.quantity,
+                d.line.amount,
+                d.is_true_up,
+            )
+            for d in drafts
+        ]
+        for account_id, drafts in result.lines.items()
+        if account_id not in failed
+    }
+    if not figures:
+        return
+    held = guard.held_back(lines=figures, period=period, limits=guard.configured_limits())
+    for account_id, reason in held.items():
+        failed.setdefault(account_id, (guard.IMPLAUSIBLE_BILL, reason))
 
 
 # -- true-ups of manual points' months billed on estimates ------------------------------------
