@@ -167,17 +167,18 @@ def _run_celery(
 
 
 def _estimate_missing_readings(
-    *, period: Month, as_of: dt.datetime, on_progress: ProgressCallback
+    *, run_id: int, period: Month, as_of: dt.datetime, on_progress: ProgressCallback
 ) -> None:
+    """Estimate the month's missing readings; each register on its own. What was estimated
+    and which registers failed (with the reason) are kept on the run's report; the accounts
+    of failed registers become run exceptions that give that reason."""
     on_progress("estimating readings", 0, 1)
     try:
-        estimate_readings.estimate_period(month=period, as_of=as_of)
+        estimated = estimate_readings.estimate_period(month=period, as_of=as_of)
     except estimate_readings.UnableToSubmitReading:
         pass  # the reading window is still open: manual points wait for a run after it
-    except Exception:
-        # Estimation is metering's; if it fails for a register, the points it did not reach
-        # go to the run's exceptions (no reading) and the run goes on.
-        logger.exception("Estimating the %s readings failed; billing without them", period)
+    else:
+        operations.record_estimation(run_id=run_id, summary=estimated.summary())
     on_progress("estimating readings", 1, 1)
 
 
@@ -236,7 +237,9 @@ def run_billing(
     operations.mark_running(run_id=run.pk, now=clock())
     chunk_ids = queries.unfinished_chunk_ids(run_id=run.pk)
     if estimate and chunk_ids:
-        _estimate_missing_readings(period=period, as_of=run.as_of, on_progress=progress)
+        _estimate_missing_readings(
+            run_id=run.pk, period=period, as_of=run.as_of, on_progress=progress
+        )
     _report(run.pk, progress)
     if chunk_ids:
         if broker:

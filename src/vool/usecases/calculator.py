@@ -24,9 +24,10 @@ import numpy as np
 import numpy.typing as npt
 from django.db.models import Q
 
-from vool.common.localtime import TALLINN, Month
+from vool.common.localtime import Month
 from vool.common.money import RoundingMode, round_money
 from vool.domain.contracts.models import SupplyContract
+from vool.domain.metering import estimation
 from vool.domain.metering import queries as metering_queries
 from vool.domain.metering.intervals import MISSING
 from vool.domain.supply.models import MeteringPoint
@@ -223,18 +224,8 @@ def compare_consumption(
 
 
 def household_profile(grid: rating.MonthGrid) -> npt.NDArray[np.float64]:
-    """A simple household load shape over a month's intervals (morning and evening peaks,
-    more at weekends); not Elering's official standard load profile."""
-    local = [t.astimezone(TALLINN) for t in grid.starts]
-    hours = np.array([t.hour + t.minute / 60 for t in local])
-    weekend = np.array([t.weekday() >= 5 for t in local])
-    shape = (
-        0.45
-        + 0.55 * np.exp(-(((hours - np.where(weekend, 8.5, 7.5)) / 1.6) ** 2))
-        + 1.0 * np.exp(-(((hours - 19.5) / 2.4) ** 2))
-        + np.where(weekend, 0.35 * np.exp(-(((hours - 13.0) / 3.0) ** 2)), 0.0)
-    )
-    return np.asarray(shape, dtype=np.float64)
+    """Metering's standard hourly household load shape over a month's intervals."""
+    return estimation.hourly_profile(grid.starts)
 
 
 def _from_registers(

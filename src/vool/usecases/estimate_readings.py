@@ -1,12 +1,19 @@
 """``vool readings estimate --period YYYY-MM`` and the billing run: estimated month-end
 readings for manual metering points that have no accepted month-end reading when the reading
 window has closed. Running it twice writes nothing new.
+
+Each register is estimated on its own: one that fails (bad data, a bug) is recorded with its
+reason in :attr:`EstimateRun.failures` and the others are still estimated. The bill run keeps
+the failures on the run, and the accounts of those registers become run exceptions that say
+why (not a misleading "no reading").
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from django.db.models import Q
 
@@ -17,7 +24,15 @@ from vool.domain.metering.operations import UnableToSubmitReading
 from vool.domain.supply.models import MeteringPoint
 from vool.usecases.submit_reading import reading_policy
 
-__all__ = ["EstimateRun", "UnableToSubmitReading", "estimate_period", "segment_of"]
+__all__ = [
+    "EstimateFailure",
+    "EstimateRun",
+    "UnableToSubmitReading",
+    "estimate_period",
+    "segment_of",
+]
+
+logger = logging.getLogger(__name__)
 
 BUSINESS_FUSE_A = 63  # connections above 63 A are businesses for the load profile
 
@@ -31,13 +46,31 @@ def segment_of(point: MeteringPoint) -> str:
     return "HOUSE"
 
 
+@dataclass(frozen=True)
+class EstimateFailure:
+    register_id: int
+    metering_point: str  # EIC
+    register: str  # kind
+    reason: str
+
+
 @dataclass
 class EstimateRun:
     period: str
     registers: int = 0
     estimated: int = 0
     by_method: dict[str, int] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
+    failures: list[EstimateFailure] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """As plain JSON (what the bill run keeps on its report)."""
+        return {
+            "period": self.period,
+            "registers": self.registers,
+            "estimated": self.estimated,
+            "by_method": dict(sorted(self.by_method.items())),
+            "failures": [asdict(f) for f in self.failures],
+        }
 
 
 def estimate_period(*, month: Month, as_of: dt.datetime) -> EstimateRun:
@@ -64,13 +97,25 @@ def estimate_period(*, month: Month, as_of: dt.datetime) -> EstimateRun:
     for register in registers.iterator(chunk_size=2000):
         run.registers += 1
         point = register.meter.metering_point
-        reading = operations.write_estimate(
-            register=register,
-            month=month,
-            segment=segment_of(point),
-            as_of=as_of,
-            policy=policy,
-        )
+        try:
+            reading = operations.write_estimate(
+                register=register,
+                month=month,
+                segment=segment_of(point),
+                as_of=as_of,
+                policy=policy,
+            )
+        except Exception as exc:  # isolated: recorded, and the next register goes on
+            logger.exception("Estimating register %s (%s) failed", register.pk, point.eic)
+            run.failures.append(
+                EstimateFailure(
+                    register_id=register.pk,
+                    metering_point=point.eic,
+                    register=register.kind,
+                    reason=f"{type(exc).__name__}: {exc}"[:500],
+                )
+            )
+            continue
         if reading is not None:
             run.estimated += 1
             method = reading.details["estimate"]["method"]

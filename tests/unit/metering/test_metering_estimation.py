@@ -46,6 +46,22 @@ class TestEstimationMethods:
         )
         assert result.kwh == Decimal(284)
 
+    def test_load_profile_on_a_meter_with_a_multiplier_is_a_register_advance(self) -> None:
+        # 6000 * 0.06 * 30/30 = 360 kWh; a x5 meter advances 72, a x7 one 51.429 (0.001)
+        x5 = estimation.estimate(
+            month=Month(2026, 6),
+            days=Decimal(30),
+            same_month_last_year=None,
+            recent=[],
+            segment="HOUSE",
+            multiplier=Decimal(5),
+        )
+        assert (x5.method, x5.kwh, x5.inputs["profile_kwh"]) == ("LOAD_PROFILE", 72, "360")
+        x7 = estimation.from_load_profile(
+            segment="HOUSE", month=Month(2026, 6), days=Decimal(30), multiplier=Decimal(7)
+        )
+        assert x7.kwh == Decimal("51.429")
+
     def test_monthly_shares_add_up_to_one(self) -> None:
         assert sum(estimation.MONTHLY_SHARE.values()) == Decimal(1)
 

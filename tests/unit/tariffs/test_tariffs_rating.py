@@ -26,7 +26,6 @@ from vool.domain.tariffs.rating import (
     half_up_div,
     month_grid,
     rate_accounts,
-    spread_wh,
     vat_by_rate,
 )
 from vool.domain.tariffs.tariff_data import default_band_schemes
@@ -389,11 +388,3 @@ class TestHelpers:
     def test_half_up_division_ties_away_from_zero(self) -> None:
         x = np.array([5, 15, -5, -15, 4, -4, 6], dtype=np.int64)
         assert half_up_div(x, 10).tolist() == [1, 2, -1, -2, 0, 0, 1]
-
-    def test_spread_is_exact(self) -> None:
-        # ties in the remainders go to the first interval
-        out = spread_wh(1000, np.array([1.0, 1.0, 1.0]))
-        assert out.tolist() == [334, 333, 333]
-        assert spread_wh(-10, np.array([1.0, 3.0])).tolist() == [-3, -7]
-        mask = np.array([True, False, True])
-        assert spread_wh(7, np.array([1.0, 5.0, 1.0]), mask).tolist() == [4, 0, 3]

@@ -142,7 +142,7 @@ def test_kernel_equals_reference(case: dict) -> None:
     rated = rate_month(
         month=month,
         minutes=minutes,
-        energy_wh=energy[None, :].astype(np.int32),
+        energy_wh=energy[None, :].astype(np.int64),
         piece_row=np.array([0]),
         piece_tariff=np.array([0]),
         piece_first_day=np.array([case["first"]]),
@@ -193,7 +193,7 @@ def test_many_accounts_in_blocks_equal_one_by_one() -> None:
         ),
     )
     grid = month_grid(month, 15)
-    energy = rng.integers(0, 2000, size=(37, grid.count)).astype(np.int32)
+    energy = rng.integers(0, 2000, size=(37, grid.count)).astype(np.int64)
     market = MarketPrices(
         month,
         rng.integers(0, 400_000, size=grid.count).astype(np.int64),

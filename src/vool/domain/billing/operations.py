@@ -570,7 +570,7 @@ def issue_run(*, run_id: int, now: dt.datetime) -> BillRun:
         if first is not None:
             run.first_number = first
             run.last_number = first + count - 1
-        run.report = report
+        run.report = {**report, **_kept_report(run.report)}
         run.finished_at = now
         run.save()
     return run
@@ -790,3 +790,22 @@ __all__ = [
     "rebill_account",
     "run_chunk",
 ]
+
+
+# -- the estimation step's record (issue 8) ----------------------------------------------------
+
+ESTIMATION_REPORT = "estimation"
+
+
+def _kept_report(report: dict[str, Any] | None) -> dict[str, Any]:
+    """The parts of a run's report written before its chunks, kept when it is issued."""
+    return {k: v for k, v in (report or {}).items() if k == ESTIMATION_REPORT}
+
+
+def record_estimation(*, run_id: int, summary: dict[str, Any]) -> None:
+    """Keep what the run's estimation step did (registers estimated, by method, and every
+    register that failed, with the reason) on the run's report."""
+    with transaction.atomic():
+        run = BillRun.objects.select_for_update().get(pk=run_id)
+        run.report = {**(run.report or {}), ESTIMATION_REPORT: summary}
+        run.save(update_fields=["report"])

@@ -36,19 +36,25 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 from django.db.models import Q
 
-from vool.common.localtime import Month, local_midnight
+from vool.common.localtime import Month
+from vool.domain.billing import guard, manual
+from vool.domain.billing.unbillable import (
+    MISSING_PRICE,
+    NO_CONSUMPTION_DATA,
+    NO_CONTRACT,
+    WINDOW_OPEN,
+    Unbillable,
+)
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.ledger.models import LedgerAccount
-from vool.domain.metering import estimation, intervals
-from vool.domain.metering.models import IntervalDay, Reading, Register
+from vool.domain.metering import intervals
+from vool.domain.metering.models import IntervalDay
 from vool.domain.metering.window import DEFAULT_WINDOW, ReadingWindow
 from vool.domain.supply.models import MeteringPoint
 from vool.domain.tariffs import queries as tariff_queries
@@ -58,14 +64,7 @@ from vool.domain.tariffs.models import Product
 
 __all__ = ["DraftLine", "PricedAccounts", "price_accounts"]
 
-MANUAL_MINUTES = 60
-
-# Exception codes (BillRunException.code)
-NO_CONTRACT = "NO_CONTRACT"
-MISSING_PRICE = "MISSING_PRICE"
-NO_CONSUMPTION_DATA = "NO_CONSUMPTION_DATA"
-PENDING_REVIEW = "PENDING_REVIEW"
-WINDOW_OPEN = "READING_WINDOW_OPEN"
+MANUAL_MINUTES = manual.MANUAL_MINUTES
 
 LEDGER_ACCOUNT_OF_COMPONENT = {
     "ENERGY": LedgerAccount.REVENUE_ENERGY,
@@ -104,11 +103,7 @@ class PricedAccounts:
     interval_terms: dict[int, list[Any]] = field(default_factory=dict)  # true_ups.Term
 
 
-class _Unbillable(Exception):
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
+_Unbillable = Unbillable
 
 
 # -- tariffs: the tariffs app's dated data as the kernel's values ----------------------------
@@ -266,172 +261,6 @@ def _remote_energy(
     return minutes, energy, flagged > 0, basis
 
 
-@dataclass
-class _RegisterRow:
-    register_id: int
-    kind: str
-    digits: int
-    multiplier: Decimal
-    removed: dt.date | None
-
-
-@dataclass(frozen=True)
-class _RegisterUse:
-    kwh: Decimal  # consumption of the month (for a true-up: its apportioned share)
-    true_up_kwh: Decimal  # what earlier bills on estimates missed (may be negative)
-    estimated: bool
-    basis: dict[str, Any]
-
-
-def _unwrapped(row: tuple[Any, ...], digits: int) -> Decimal:
-    return Decimal(row[2]) + int((row[6] or {}).get("wraps", 0)) * Decimal(10) ** digits
-
-
-def _advance(start: tuple[Any, ...], end: tuple[Any, ...], register: _RegisterRow) -> Decimal:
-    advance = _unwrapped(end, register.digits) - _unwrapped(start, register.digits)
-    if advance < 0:
-        advance += Decimal(10) ** register.digits  # rolled over
-    kwh = advance * register.multiplier
-    exact = kwh.quantize(Decimal("0.001"))
-    return exact if exact == kwh else kwh
-
-
-def _register_use(
-    register: _RegisterRow,
-    readings: list[tuple[Any, ...]],
-    last_actual: tuple[Any, ...] | None,
-    month: Month,
-) -> _RegisterUse | None:
-    """One register's consumption in ``month``; None = no month-end reading.
-
-    Reading rows: (id, read_at, value_kwh, source, period, status, details). When the month
-    starts from an estimate and ends on an actual reading, the actual consumption since the
-    last actual reading is apportioned over its months by days: this month's share is billed
-    as consumption, the rest (``actual - what the estimates billed - this month's share``) as a
-    true-up.
-    """
-    accepted = [r for r in readings if r[5] == Reading.Status.ACCEPTED]
-    if any(r[4] == str(month) and r[5] == Reading.Status.PENDING_REVIEW for r in readings):
-        raise _Unbillable(
-            PENDING_REVIEW,
-            f"The {month} reading of register {register.kind} waits for review in the back "
-            "office; it is billed once accepted.",
-        )
-    ends = [r for r in accepted if r[4] == str(month)]
-    if not ends and register.removed is not None:
-        ends = accepted[-1:]  # the final reading of a meter exchanged in the month
-    if not ends:
-        return None
-    end = ends[-1]
-    starts = [r for r in accepted if r[4] == str(month.previous())]
-    if not starts:
-        starts = [r for r in accepted if r[1] < end[1]][:1]  # the initial (move-in) reading
-    if not starts:
-        raise _Unbillable(
-            NO_CONSUMPTION_DATA,
-            f"Register {register.kind} has no reading to start {month} from.",
-        )
-    start = starts[-1]
-    kwh = _advance(start, end, register)
-    basis: dict[str, Any] = {
-        "register": register.kind,
-        "start_reading_id": start[0],
-        "start_kwh": str(start[2]),
-        "start_source": start[3],
-        "end_reading_id": end[0],
-        "end_kwh": str(end[2]),
-        "end_source": end[3],
-        "kwh": str(kwh),
-    }
-    estimated = Reading.Source.ESTIMATED
-    if start[3] == estimated and end[3] != estimated and last_actual is not None and last_actual[4]:
-        months = Month.range(Month.parse(last_actual[4]).next(), month.next())
-        actual = _advance(last_actual, end, register)
-        shares = estimation.apportion(
-            total_kwh=actual, weights=[(str(m), Decimal(m.days)) for m in months]
-        )
-        share = shares[str(month)]
-        basis.update(
-            {
-                "last_actual_reading_id": last_actual[0],
-                "last_actual_kwh": str(last_actual[2]),
-                "actual_since_kwh": str(actual),
-                "apportioned_by_days": {k: str(v) for k, v in shares.items()},
-                "billed_on_estimates_kwh": str(actual - kwh),
-                "true_up_kwh": str(kwh - share),
-            }
-        )
-        return _RegisterUse(share, kwh - share, False, basis)
-    return _RegisterUse(kwh, Decimal(0), estimated in (start[3], end[3]), basis)
-
-
-@lru_cache(maxsize=32)
-def _bands(scheme: BandScheme, month: Month) -> npt.NDArray[np.int8]:
-    return scheme.band_indices(rating.month_grid(month, MANUAL_MINUTES).starts)
-
-
-def _spread(
-    by_kind: dict[str, Decimal],
-    grid: rating.MonthGrid,
-    covered: npt.NDArray[np.bool_],
-    scheme: Callable[[], BandScheme],
-) -> npt.NDArray[np.int64]:
-    energy = np.zeros(grid.count, dtype=np.int64)
-    weights = np.ones(grid.count, dtype=np.float64)
-    for kind, kwh in sorted(by_kind.items()):
-        wh = kwh * 1000
-        if wh != wh.to_integral_value():
-            raise _Unbillable(NO_CONSUMPTION_DATA, f"Consumption {kwh} kWh is finer than 1 Wh")
-        mask = covered
-        if kind in ("DAY", "NIGHT"):
-            bands = scheme()
-            mask = covered & (_bands(bands, grid.month) == bands.bands.index(kind))
-        energy += rating.spread_wh(int(wh), weights, mask)
-    return energy
-
-
-def _manual_energy(
-    point: _PointMonth,
-    month: Month,
-    registers: list[_RegisterRow],
-    readings: dict[int, list[tuple[Any, ...]]],
-    last_actual: dict[int, tuple[Any, ...]],
-    scheme: Callable[[], BandScheme],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None, bool, dict[str, Any]]:
-    """(energy of the month, true-up energy or None, estimated?, basis) at 60 minutes."""
-    grid = rating.month_grid(month, MANUAL_MINUTES)
-    covered = _covered_mask(grid, point.pieces)
-    by_kind: dict[str, Decimal] = defaultdict(Decimal)
-    true_up: dict[str, Decimal] = defaultdict(Decimal)
-    estimated = False
-    used: list[dict[str, Any]] = []
-    for register in registers:
-        use = _register_use(
-            register,
-            readings.get(register.register_id, []),
-            last_actual.get(register.register_id),
-            month,
-        )
-        if use is None:
-            if register.removed is None:
-                raise _Unbillable(
-                    NO_CONSUMPTION_DATA,
-                    f"No {month} month-end reading for register {register.kind} and no "
-                    f"estimate; run `vool readings estimate --period {month}` first.",
-                )
-            continue
-        by_kind[register.kind] += use.kwh
-        if use.true_up_kwh:
-            true_up[register.kind] += use.true_up_kwh
-        estimated = estimated or use.estimated
-        used.append(use.basis)
-    if not used:
-        raise _Unbillable(NO_CONSUMPTION_DATA, f"No readings for {month}.")
-    energy = _spread(by_kind, grid, covered, scheme)
-    true_up_energy = _spread(true_up, grid, covered, scheme) if true_up else None
-    return energy, true_up_energy, estimated, {"source": "READINGS", "registers": used}
-
-
 # -- the seam ----------------------------------------------------------------------------------
 
 
@@ -520,71 +349,13 @@ def price_accounts(
 
     day_rows = _interval_days(remote_ids, period, as_of)
 
-    registers: dict[int, list[_RegisterRow]] = defaultdict(list)
-    readings: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    last_actual: dict[int, tuple[Any, ...]] = {}
     window_open = bool(manual_ids) and not window.is_closed(period, as_of=as_of)
+    manual_data = manual.ManualReadings()
     if manual_ids and not window_open:
-        for rid, kind, point_id, digits, multiplier, removed in (
-            Register.objects.filter(meter__metering_point_id__in=manual_ids)
-            .filter(Q(meter__removed_date__isnull=True) | Q(meter__removed_date__gt=first))
-            .filter(meter__installed_date__lt=end)
-            .values_list(
-                "id",
-                "kind",
-                "meter__metering_point_id",
-                "meter__digits",
-                "meter__multiplier",
-                "meter__removed_date",
-            )
-            .order_by("meter__installed_date", "id")
-        ):
-            registers[point_id].append(_RegisterRow(rid, kind, digits, multiplier, removed))
-        register_ids = [r.register_id for rs in registers.values() for r in rs]
-        since = local_midnight(period.previous().last_day)
-        for row in (
-            Reading.objects.filter(
-                register_id__in=register_ids,
-                superseded_by__isnull=True,
-                status__in=(Reading.Status.ACCEPTED, Reading.Status.PENDING_REVIEW),
-                read_at__gte=since,
-                read_at__lt=window.closes_at(period),
-            )
-            .order_by("read_at", "id")
-            .values_list(
-                "register_id", "id", "read_at", "value_kwh", "source", "period", "status", "details"
-            )
-        ):
-            readings[row[0]].append(row[1:])
-        from_estimate = [
-            rid
-            for rid, rows in readings.items()
-            if any(
-                r[4] == str(period.previous()) and r[3] == Reading.Source.ESTIMATED for r in rows
-            )
-        ]
-        if from_estimate:
-            for row in (
-                Reading.objects.filter(
-                    register_id__in=from_estimate,
-                    superseded_by__isnull=True,
-                    status=Reading.Status.ACCEPTED,
-                    read_at__lt=since,
-                )
-                .exclude(source=Reading.Source.ESTIMATED)
-                .order_by("read_at", "id")
-                .values_list(
-                    "register_id",
-                    "id",
-                    "read_at",
-                    "value_kwh",
-                    "source",
-                    "period",
-                    "status",
-                    "details",
-                )
-            ):
-                last_actual[row[0]] = row[1:]
+        manual_data = manual.load_readings(
+            point_ids=manual_ids, period=period, window=window, run_id=run_id
+        )
+    manual_true_ups: list[manual.TrueUp] = []
 
     accounts: list[rating.AccountMonth] = []
     keys_of: dict[int, tuple[int, int, bool]] = {}  # (account, point, is true-up)
@@ -603,7 +374,6 @@ def price_accounts(
     for key, pm in points.items():
         if pm.account_id in failed:
             continue
-        true_up: npt.NDArray[np.int64] | None = None
         try:
             for product, _, _ in pm.pieces:
                 reason = missing_tariffs.get(tariff_key(pm, product))
@@ -619,8 +389,20 @@ def price_accounts(
                 )
             else:
                 minutes = MANUAL_MINUTES
-                energy, true_up, est, basis = _manual_energy(
-                    pm, period, registers[pm.point_id], readings, last_actual, scheme
+                month_use = manual.manual_energy(
+                    month=period,
+                    spans=[(start, stop) for _, start, stop in pm.pieces],
+                    registers=manual_data.registers.get(pm.point_id, []),
+                    data=manual_data,
+                    scheme=scheme,
+                    profile=_uses_market(
+                        tariffs[tariff_key(pm, product)] for product, _, _ in pm.pieces
+                    ),
+                )
+                energy, est, basis = month_use.energy_wh, month_use.estimated, month_use.basis
+                manual_true_ups.extend(
+                    manual.TrueUp(pm.account_id, pm.point_id, month, kinds, basis)
+                    for month, kinds in sorted(month_use.true_ups.items())
                 )
         except _Unbillable as exc:
             failed[pm.account_id] = (exc.code, exc.reason)
@@ -637,17 +419,6 @@ def price_accounts(
         )
         keys_of[id(account)] = (*key, False)
         accounts.append(account)
-        if true_up is not None:
-            correction = rating.AccountMonth(
-                account_id=(*key, True),
-                minutes=minutes,
-                energy_wh=true_up,
-                pieces=tuple(
-                    rating.Piece(true_up_tariff(t), start, stop) for t, start, stop in pieces
-                ),
-            )
-            keys_of[id(correction)] = (*key, True)
-            accounts.append(correction)
     accounts = [a for a in accounts if keys_of[id(a)][0] not in failed]
     used = [p.tariff for a in accounts for p in a.pieces]
     rated, failures = rating.rate_accounts(
@@ -676,11 +447,14 @@ def price_accounts(
             )
             for line in rated[account.account_id]
         )
+    if manual_true_ups:
+        _manual_true_ups(manual_true_ups, result, failed, scheme, true_up_tariff, cache_scope)
     remote = {k: pm for k, pm in points.items() if pm.remote and k[0] not in failed}
     if remote:
         _interval_versions(
             remote, period, as_of, day_rows, result, failed, true_up_tariff, cache_scope, run_id
         )
+    _hold_implausible(result, failed, period)
     for account_id, code_and_reason in failed.items():
         result.lines.pop(account_id, None)
         result.corrections.pop(account_id, None)
@@ -688,6 +462,89 @@ def price_accounts(
         result.interval_terms.pop(account_id, None)
         result.exceptions[account_id] = code_and_reason
     return result
+
+
+def _hold_implausible(
+    result: PricedAccounts, failed: dict[int, tuple[str, str]], period: Month
+) -> None:
+    """The plausibility guard (:mod:`vool.domain.billing.guard`): bills that look wrong
+    become run exceptions for a person."""
+    figures = {
+        account_id: [
+            guard.LineFigures(
+                d.line.component,
+                d.line.band,
+                d.line.unit,
+                d.line.quantity,
+                d.line.amount,
+                d.is_true_up,
+            )
+            for d in drafts
+        ]
+        for account_id, drafts in result.lines.items()
+        if account_id not in failed
+    }
+    if not figures:
+        return
+    held = guard.held_back(lines=figures, period=period, limits=guard.configured_limits())
+    for account_id, reason in held.items():
+        failed.setdefault(account_id, (guard.IMPLAUSIBLE_BILL, reason))
+
+
+# -- true-ups of manual points' months billed on estimates ------------------------------------
+
+
+def _manual_true_ups(
+    true_ups: Sequence[manual.TrueUp],
+    result: PricedAccounts,
+    failed: dict[int, tuple[str, str]],
+    scheme: Callable[[], BandScheme],
+    true_up_tariff: Callable[[rating.Tariff], rating.Tariff],
+    cache_scope: object,
+) -> None:
+    """True-up lines of manual points, each priced at the month it corrects (see
+    :mod:`vool.domain.billing.manual`), on the bills of accounts that are billed."""
+    networks = {
+        point_id: (operator, package, fuse, apartment)
+        for point_id, operator, package, fuse, apartment in MeteringPoint.objects.filter(
+            pk__in={t.point_id for t in true_ups}
+        ).values_list(
+            "id", "grid_operator__code", "network_package_code", "main_fuse_a", "is_apartment"
+        )
+    }
+    vat = tariff_queries.vat_versions()
+
+    def tariff_in(month: Month, product: tuple[int, bool], point_id: int) -> rating.Tariff:
+        key = _key(product, networks[point_id])
+        built, missing = _tariffs({key}, month, cache_scope)
+        if key in missing:
+            raise _Unbillable(MISSING_PRICE, missing[key])
+        return true_up_tariff(built[key])
+
+    def rate(
+        month: Month, accounts: Sequence[rating.AccountMonth]
+    ) -> tuple[dict[object, list[rating.Line]], dict[object, Exception]]:
+        used = [p.tariff for a in accounts for p in a.pieces]
+        return rating.rate_accounts(
+            month=month,
+            accounts=accounts,
+            vat=vat,
+            market=tariff_queries.market_prices(month) if _uses_market(used) else None,
+        )
+
+    pending = [t for t in true_ups if t.account_id not in failed]
+    lines, failures = manual.price_true_ups(
+        pending, scheme=scheme, tariff_in=tariff_in, rate=rate, profile=_uses_market
+    )
+    for account_id, exc in failures.items():
+        failed.setdefault(account_id, (exc.code, exc.reason))
+    for (account_id, point_id), priced in sorted(lines.items()):
+        if account_id in failed or account_id not in result.lines:
+            continue
+        result.lines[account_id].extend(
+            DraftLine(point_id, line, ledger_account_of(line.component), False, True, basis)
+            for line, basis in priced
+        )
 
 
 # -- interval data as of the run's cut-off, and what the bill holds of it ---------------------

@@ -17,12 +17,16 @@ estimate covered (the true-up).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
-from vool.common.localtime import Month
+import numpy as np
+import numpy.typing as npt
+
+from vool.common.localtime import TALLINN, Month
 from vool.domain.metering.plausibility import HistoryPeriod
 
 __all__ = [
@@ -36,6 +40,7 @@ __all__ = [
     "from_average_daily",
     "from_load_profile",
     "from_same_month_last_year",
+    "hourly_profile",
 ]
 
 SAME_MONTH_LAST_YEAR: Final = "SAME_MONTH_LAST_YEAR"
@@ -74,6 +79,24 @@ REGISTER_SHARE: Final[Mapping[str, Decimal]] = {
     "NIGHT": Decimal("0.4"),
 }
 
+
+def hourly_profile(starts: Sequence[dt.datetime]) -> npt.NDArray[np.float64]:
+    """The standard household load shape within a month (the weight of each interval that
+    starts at ``starts``, by its local Tallinn time): a morning and an evening peak, more at
+    weekends. The month's total comes from :data:`MONTHLY_SHARE`; this only says how a month's
+    energy falls over its hours (not Elering's official load profile)."""
+    local = [t.astimezone(TALLINN) for t in starts]
+    hours = np.array([t.hour + t.minute / 60 for t in local], dtype=np.float64)
+    weekend = np.array([t.weekday() >= 5 for t in local], dtype=np.bool_)
+    shape = (
+        0.45
+        + 0.55 * np.exp(-(((hours - np.where(weekend, 8.5, 7.5)) / 1.6) ** 2))
+        + 1.0 * np.exp(-(((hours - 19.5) / 2.4) ** 2))
+        + np.where(weekend, 0.35 * np.exp(-(((hours - 13.0) / 3.0) ** 2)), 0.0)
+    )
+    return np.asarray(shape, dtype=np.float64)
+
+
 _KWH: Final = Decimal(1)
 _MWH_PRECISION: Final = Decimal("0.001")
 
@@ -84,7 +107,7 @@ class UnableToEstimate(ValueError):
 
 @dataclass(frozen=True)
 class Estimate:
-    kwh: Decimal
+    kwh: Decimal  # the register advance (kWh before the meter multiplier)
     method: str
     inputs: dict[str, str] = field(default_factory=dict)
 
@@ -141,19 +164,30 @@ def from_load_profile(
     days: Decimal,
     annual_kwh: Decimal | None = None,
     register_share: Decimal = Decimal(1),
+    multiplier: Decimal = Decimal(1),
 ) -> Estimate:
-    """``annual * register_share * share(month) * days / days_in_month``, whole kWh."""
+    """``annual * register_share * share(month) * days / days_in_month``, whole kWh, as a
+    register advance: divided by the meter's ``multiplier`` (to the register's 0.001), since
+    the bill multiplies the advance again. The other methods work in register units already
+    (they come from the register's own readings)."""
     _check_days(days)
     if annual_kwh is None:
         if segment not in ANNUAL_KWH_BY_SEGMENT:
             raise UnableToEstimate(f"No standard load profile for segment {segment!r}")
         annual_kwh = ANNUAL_KWH_BY_SEGMENT[segment]
     annual_kwh = annual_kwh * register_share
+    if multiplier <= 0:
+        raise UnableToEstimate(f"The meter multiplier {multiplier} is not positive")
     share = MONTHLY_SHARE[month.month]
+    profile_kwh = _whole(annual_kwh * share * days / month.days)
+    inputs = {}
+    if multiplier != 1:
+        inputs = {"profile_kwh": str(profile_kwh), "multiplier": str(multiplier)}
     return Estimate(
-        kwh=_whole(annual_kwh * share * days / month.days),
+        kwh=(profile_kwh / multiplier).quantize(_MWH_PRECISION, rounding=ROUND_HALF_UP),
         method=LOAD_PROFILE,
         inputs={
+            **inputs,
             "segment": segment,
             "annual_kwh": str(annual_kwh),
             "month": str(month),
@@ -173,8 +207,11 @@ def estimate(
     segment: str,
     annual_kwh: Decimal | None = None,
     register_share: Decimal = Decimal(1),
+    multiplier: Decimal = Decimal(1),
 ) -> Estimate:
-    """The first method that has its inputs: last year, then recent average, then profile."""
+    """The first method that has its inputs: last year, then recent average, then profile.
+    The estimate is a register advance (register units; the bill multiplies it by the meter's
+    ``multiplier``)."""
     if same_month_last_year is not None and same_month_last_year.days > 0:
         return from_same_month_last_year(last_year=same_month_last_year, days=days)
     if sum((p.days for p in recent), Decimal(0)) > 0:
@@ -185,6 +222,7 @@ def estimate(
         days=days,
         annual_kwh=annual_kwh,
         register_share=register_share,
+        multiplier=multiplier,
     )
 
 

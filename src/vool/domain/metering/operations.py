@@ -575,6 +575,7 @@ def write_estimate(
             recent=history[-3:],
             segment=segment,
             register_share=estimation.REGISTER_SHARE[register.kind],
+            multiplier=meter.multiplier,
         )
         scale = Decimal(10) ** digits
         total = unwrapped_kwh(last, digits) + result.kwh

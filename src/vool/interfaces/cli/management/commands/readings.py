@@ -81,6 +81,11 @@ class Command(BaseCommand):
             f"{run.period}: {run.registers} registers checked, {run.estimated} estimated "
             f"({methods})."
         )
+        for failure in run.failures:
+            self.stderr.write(
+                f"{failure.metering_point} register {failure.register}: not estimated: "
+                f"{failure.reason}"
+            )
 
     def _submit(self, options: dict[str, Any], as_of: dt.datetime) -> None:
         point = MeteringPoint.objects.filter(eic=options["eic"]).first()

@@ -1,0 +1,598 @@
+"""Manual-read (register) metering points in the bill run: from readings to the hourly energy
+the rating kernel prices, and the true-ups of months billed on estimates.
+
+Consumption of an account's month on a register
+    ``end - start`` (register values unwrapped by the rollovers metering recorded), times the
+    meter's multiplier. ``start`` is the month-end reading of the month before, or, when the
+    account's supply starts inside the month, the move-in reading (an accepted actual reading
+    taken on that day), or a new meter's initial reading. ``end`` is the month-end reading of
+    the month, or, when the supply ends inside the month, the move-out reading of that day, or
+    the final reading of a meter removed in the month. An account that moves out mid-month
+    and the one that moves in are each billed from the same move reading, never the whole
+    month twice.
+Advances
+    An advance from or to an estimate is the signed difference of the unwrapped values: an
+    actual reading below the previous estimate is a negative advance, not a rollover. Only an
+    advance from one actual reading to another may cross a rollover, and only when metering
+    finds it plausible (:func:`vool.domain.metering.registers.register_advance`).
+True-ups
+    A month that starts from an estimate and ends on an actual reading bills its share of the
+    actual consumption since the last actual (month-end) reading, apportioned over the months
+    by days. Each earlier month billed on an estimate gets a true-up of ``its share - what its
+    bill billed``, priced at that month's prices, bands and VAT (per kWh only) and marked with
+    the period it corrects.
+Spread over hours
+    A register's kWh are spread over the supplied hours of the month (DAY and NIGHT registers
+    over their own band's hours): evenly for fixed prices, over metering's standard hourly
+    load profile when a price follows the market (an even spread would give the night the
+    day's share of the exchange price).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+from django.db.models import Q
+
+from vool.common.localtime import Month, local_date, local_midnight
+from vool.domain.billing.models import BillRun
+from vool.domain.billing.unbillable import (
+    ESTIMATION_FAILED,
+    MISSING_PRICE,
+    NO_CONSUMPTION_DATA,
+    PENDING_REVIEW,
+    Unbillable,
+)
+from vool.domain.contracts.models import SupplyContract
+from vool.domain.metering import estimation
+from vool.domain.metering.models import Reading, Register
+from vool.domain.metering.registers import ReadingBelowPrevious, register_advance
+from vool.domain.metering.window import ReadingWindow
+from vool.domain.tariffs import rating
+from vool.domain.tariffs.bands import BandScheme
+
+__all__ = [
+    "MANUAL_MINUTES",
+    "ManualEnergy",
+    "ManualReadings",
+    "ReadingRow",
+    "RegisterRow",
+    "RegisterUse",
+    "advance_kwh",
+    "load_readings",
+    "manual_energy",
+    "register_use",
+]
+
+MANUAL_MINUTES = 60
+_ESTIMATED = Reading.Source.ESTIMATED
+_ACCEPTED = Reading.Status.ACCEPTED
+_READING_FIELDS = ("id", "read_at", "value_kwh", "source", "period", "status", "details")
+
+Span = tuple[dt.date, dt.date]  # local days [first, end)
+
+
+class RegisterRow(NamedTuple):
+    register_id: int
+    kind: str
+    digits: int
+    multiplier: Decimal
+    removed: dt.date | None
+
+
+class ReadingRow(NamedTuple):
+    reading_id: int
+    read_at: dt.datetime
+    value_kwh: Decimal
+    source: str
+    period: str  # the month it is the month-end reading of, or ""
+    status: str
+    details: dict[str, Any] | None
+
+    @property
+    def estimated(self) -> bool:
+        return self.source == _ESTIMATED
+
+    @property
+    def day(self) -> dt.date:
+        return local_date(self.read_at)
+
+    def unwrapped(self, digits: int) -> Decimal:
+        """The value as if the register never rolled over (metering records ``wraps``)."""
+        wraps = int((self.details or {}).get("wraps", 0))
+        return Decimal(self.value_kwh) + wraps * Decimal(10) ** digits
+
+
+@dataclass
+class ManualReadings:
+    """What the manual points of a chunk are billed from."""
+
+    registers: dict[int, list[RegisterRow]] = field(default_factory=dict)  # by point
+    readings: dict[int, list[ReadingRow]] = field(default_factory=dict)  # by register
+    # by register, for months that start from an estimate: the last actual month-end
+    # reading before the month and every reading since (the estimates the bills used)
+    earlier: dict[int, list[ReadingRow]] = field(default_factory=dict)
+    # by register: why the run's estimation step could not estimate it
+    failed_estimates: dict[int, str] = field(default_factory=dict)
+
+
+def _failed_estimates(run_id: int | None) -> dict[int, str]:
+    """Registers the run's estimation step could not estimate, with the reason (kept on the
+    run's report by ``billing.operations.record_estimation``)."""
+    if run_id is None:
+        return {}
+    report = BillRun.objects.filter(pk=run_id).values_list("report", flat=True).first() or {}
+    failures = (report.get("estimation") or {}).get("failures") or []
+    return {int(f["register_id"]): str(f["reason"]) for f in failures}
+
+
+def load_readings(
+    *, point_ids: Sequence[int], period: Month, window: ReadingWindow, run_id: int | None = None
+) -> ManualReadings:
+    """The registers of ``point_ids`` installed in ``period`` and their effective readings
+    from the last day of the month before to the close of ``period``'s reading window (and,
+    where the month starts from an estimate, the readings since the last actual one)."""
+    first, end = period.first_day, period.next().first_day
+    out = ManualReadings(
+        registers=defaultdict(list),
+        readings=defaultdict(list),
+        failed_estimates=_failed_estimates(run_id),
+    )
+    for rid, kind, point_id, digits, multiplier, removed in (
+        Register.objects.filter(meter__metering_point_id__in=point_ids)
+        .filter(Q(meter__removed_date__isnull=True) | Q(meter__removed_date__gt=first))
+        .filter(meter__installed_date__lt=end)
+        .values_list(
+            "id",
+            "kind",
+            "meter__metering_point_id",
+            "meter__digits",
+            "meter__multiplier",
+            "meter__removed_date",
+        )
+        .order_by("meter__installed_date", "id")
+    ):
+        out.registers[point_id].append(RegisterRow(rid, kind, digits, multiplier, removed))
+    register_ids = [r.register_id for rs in out.registers.values() for r in rs]
+    since = local_midnight(period.previous().last_day)
+    for row in (
+        Reading.objects.filter(
+            register_id__in=register_ids,
+            superseded_by__isnull=True,
+            status__in=(Reading.Status.ACCEPTED, Reading.Status.PENDING_REVIEW),
+            read_at__gte=since,
+            read_at__lt=window.closes_at(period),
+        )
+        .order_by("read_at", "id")
+        .values_list("register_id", *_READING_FIELDS)
+    ):
+        out.readings[row[0]].append(ReadingRow._make(row[1:]))
+    previous = str(period.previous())
+    from_estimate = [
+        rid
+        for rid, rows in out.readings.items()
+        if any(r.period == previous and r.estimated and r.status == _ACCEPTED for r in rows)
+    ]
+    if from_estimate:
+        history: dict[int, list[ReadingRow]] = defaultdict(list)
+        for row in (
+            Reading.objects.filter(
+                register_id__in=from_estimate,
+                superseded_by__isnull=True,
+                status=Reading.Status.ACCEPTED,
+                read_at__lt=since,
+            )
+            .order_by("read_at", "id")
+            .values_list("register_id", *_READING_FIELDS)
+        ):
+            history[row[0]].append(ReadingRow._make(row[1:]))
+        for rid, rows in history.items():
+            actual = [i for i, r in enumerate(rows) if not r.estimated]
+            if actual:
+                out.earlier[rid] = rows[actual[-1] :]
+    return out
+
+
+# -- one register ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterUse:
+    kwh: Decimal  # consumption billed in the month (for a true-up month: its share)
+    true_ups: dict[Month, Decimal]  # per earlier month: its share - what its bill billed
+    estimated: bool
+    basis: dict[str, Any]
+
+
+def _exact(kwh: Decimal) -> Decimal:
+    rounded = kwh.quantize(Decimal("0.001"))
+    return rounded if rounded == kwh else kwh
+
+
+def advance_kwh(start: ReadingRow, end: ReadingRow, register: RegisterRow) -> Decimal:
+    """kWh consumed from ``start`` to ``end`` (times the multiplier). Negative when an actual
+    reading is below an estimate; across a rollover only from actual to actual, and only when
+    plausible (else the account cannot be billed until a person checks the reading)."""
+    advance = end.unwrapped(register.digits) - start.unwrapped(register.digits)
+    if advance < 0 and not start.estimated and not end.estimated:
+        try:
+            advance = register_advance(
+                previous_kwh=Decimal(start.value_kwh),
+                current_kwh=Decimal(end.value_kwh),
+                digits=register.digits,
+            ).kwh
+        except (ReadingBelowPrevious, ValueError) as exc:
+            raise Unbillable(
+                NO_CONSUMPTION_DATA,
+                f"Register {register.kind}: {exc} (reading of {end.day.isoformat()} after "
+                f"the reading of {start.day.isoformat()})",
+            ) from exc
+    return _exact(advance * register.multiplier)
+
+
+def _ends(
+    register: RegisterRow, accepted: list[ReadingRow], month: Month, supply: Span
+) -> ReadingRow | None:
+    if supply[1] < month.next().first_day:  # moves out inside the month
+        moved = [r for r in accepted if r.day == supply[1] and not r.estimated]
+        if not moved:
+            raise Unbillable(
+                NO_CONSUMPTION_DATA,
+                f"The supply ends on {supply[1].isoformat()}: register {register.kind} needs "
+                "an actual reading of that day (the move-out reading).",
+            )
+        return moved[-1]
+    ends = [r for r in accepted if r.period == str(month)]
+    if not ends and register.removed is not None:
+        ends = accepted[-1:]  # the final reading of a meter exchanged in the month
+    return ends[-1] if ends else None
+
+
+def _start(
+    register: RegisterRow, accepted: list[ReadingRow], month: Month, supply: Span, end: ReadingRow
+) -> ReadingRow:
+    if supply[0] > month.first_day:  # moves in inside the month
+        moved = [
+            r
+            for r in accepted
+            if r.day == supply[0] and not r.estimated and r.read_at < end.read_at
+        ]
+        if not moved:
+            raise Unbillable(
+                NO_CONSUMPTION_DATA,
+                f"The supply starts on {supply[0].isoformat()}: register {register.kind} needs "
+                "an actual reading of that day (the move-in reading).",
+            )
+        return moved[0]
+    starts = [r for r in accepted if r.period == str(month.previous())]
+    if not starts:
+        starts = [r for r in accepted if r.read_at < end.read_at][:1]  # a new meter's initial
+    if not starts:
+        raise Unbillable(
+            NO_CONSUMPTION_DATA, f"Register {register.kind} has no reading to start {month} from."
+        )
+    return starts[-1]
+
+
+def register_use(
+    register: RegisterRow,
+    readings: list[ReadingRow],
+    earlier: list[ReadingRow],
+    month: Month,
+    supply: Span,
+) -> RegisterUse | None:
+    """One register's consumption on an account supplied ``supply`` (local days) in
+    ``month``; None = no month-end reading (and no estimate)."""
+    if any(r.period == str(month) and r.status == Reading.Status.PENDING_REVIEW for r in readings):
+        raise Unbillable(
+            PENDING_REVIEW,
+            f"The {month} reading of register {register.kind} waits for review in the back "
+            "office; it is billed once accepted.",
+        )
+    accepted = [r for r in readings if r.status == _ACCEPTED]
+    end = _ends(register, accepted, month, supply)
+    if end is None:
+        return None
+    start = _start(register, accepted, month, supply, end)
+    kwh = advance_kwh(start, end, register)
+    basis: dict[str, Any] = {
+        "register": register.kind,
+        "start_reading_id": start.reading_id,
+        "start_kwh": str(start.value_kwh),
+        "start_source": start.source,
+        "end_reading_id": end.reading_id,
+        "end_kwh": str(end.value_kwh),
+        "end_source": end.source,
+        "kwh": str(kwh),
+    }
+    if start.estimated and not end.estimated and earlier and earlier[0].period:
+        return _with_true_ups(register, start, end, earlier, month, kwh, basis)
+    return RegisterUse(kwh, {}, start.estimated or end.estimated, basis)
+
+
+def _with_true_ups(
+    register: RegisterRow,
+    start: ReadingRow,
+    end: ReadingRow,
+    earlier: list[ReadingRow],
+    month: Month,
+    kwh: Decimal,
+    basis: dict[str, Any],
+) -> RegisterUse:
+    """The month's share of the actual consumption since the last actual reading, and per
+    earlier month billed on an estimate, its share minus what its bill billed."""
+    last_actual = earlier[0]
+    months = Month.range(Month.parse(last_actual.period).next(), month.next())
+    end_day = month.next().first_day if end.period else end.day
+    weights = [(str(m), Decimal(m.days)) for m in months[:-1]]
+    weights.append((str(month), Decimal((end_day - month.first_day).days)))
+    actual = advance_kwh(last_actual, end, register)
+    shares = estimation.apportion(total_kwh=actual, weights=weights)
+    estimates = {r.period: r for r in [*earlier[1:], start] if r.period and r.estimated}
+    true_ups: dict[Month, Decimal] = {}
+    billed_total = Decimal(0)
+    previous = last_actual
+    for m in months[:-1]:
+        estimate = estimates.get(str(m))
+        billed = Decimal(0)
+        if estimate is not None:
+            billed = advance_kwh(previous, estimate, register)
+            previous = estimate
+        billed_total += billed
+        true_ups[m] = shares[str(m)] - billed
+    share = shares[str(month)]
+    basis.update(
+        {
+            "last_actual_reading_id": last_actual.reading_id,
+            "last_actual_kwh": str(last_actual.value_kwh),
+            "actual_since_kwh": str(actual),
+            "apportioned_by_days": {k: str(v) for k, v in shares.items()},
+            "billed_on_estimates_kwh": str(billed_total),
+            "true_up_kwh": str(sum(true_ups.values(), Decimal(0))),
+            "true_up_by_period": {str(m): str(v) for m, v in true_ups.items()},
+        }
+    )
+    return RegisterUse(share, true_ups, False, basis)
+
+
+# -- a point's month ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def _bands(scheme: BandScheme, month: Month) -> npt.NDArray[np.int8]:
+    return scheme.band_indices(rating.month_grid(month, MANUAL_MINUTES).starts)
+
+
+@lru_cache(maxsize=32)
+def _profile(month: Month) -> npt.NDArray[np.float64]:
+    weights = estimation.hourly_profile(rating.month_grid(month, MANUAL_MINUTES).starts)
+    weights.setflags(write=False)
+    return weights
+
+
+def _covered(grid: rating.MonthGrid, spans: Sequence[Span]) -> npt.NDArray[np.bool_]:
+    mask = np.zeros(grid.count, dtype=np.bool_)
+    first = grid.month.first_day
+    for start, end in spans:
+        mask[
+            int(grid.day_first[(start - first).days]) : int(grid.day_first[(end - first).days])
+        ] = True
+    return mask
+
+
+def spread(
+    by_kind: dict[str, Decimal],
+    month: Month,
+    spans: Sequence[Span],
+    scheme: Callable[[], BandScheme],
+    *,
+    profile: bool = False,
+) -> npt.NDArray[np.int64]:
+    """kWh by register kind as Wh per hour of ``month`` over the supplied ``spans`` (DAY and
+    NIGHT over their band's hours), evenly or over the standard hourly ``profile``."""
+    grid = rating.month_grid(month, MANUAL_MINUTES)
+    covered = _covered(grid, spans)
+    weights = _profile(month) if profile else np.ones(grid.count, dtype=np.float64)
+    energy = np.zeros(grid.count, dtype=np.int64)
+    for kind, kwh in sorted(by_kind.items()):
+        wh = kwh * 1000
+        if wh != wh.to_integral_value():
+            raise Unbillable(NO_CONSUMPTION_DATA, f"Consumption {kwh} kWh is finer than 1 Wh")
+        mask = covered
+        if kind in ("DAY", "NIGHT"):
+            bands = scheme()
+            mask = covered & (_bands(bands, month) == bands.bands.index(kind))
+        energy += rating.spread_wh(int(wh), weights, mask)
+    return energy
+
+
+@dataclass(frozen=True)
+class ManualEnergy:
+    energy_wh: npt.NDArray[np.int64]  # the month, per hour
+    true_ups: dict[Month, dict[str, Decimal]]  # per earlier month: kWh by register kind
+    estimated: bool
+    basis: dict[str, Any]
+
+
+def manual_energy(
+    *,
+    month: Month,
+    spans: Sequence[Span],
+    registers: list[RegisterRow],
+    data: ManualReadings,
+    scheme: Callable[[], BandScheme],
+    profile: bool = False,
+) -> ManualEnergy:
+    """A manual point's month on one account (supplied ``spans``), at 60 minutes."""
+    supply = (min(s for s, _ in spans), max(e for _, e in spans))
+    by_kind: dict[str, Decimal] = defaultdict(Decimal)
+    true_ups: dict[Month, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    estimated = False
+    used: list[dict[str, Any]] = []
+    for register in registers:
+        use = register_use(
+            register,
+            data.readings.get(register.register_id, []),
+            data.earlier.get(register.register_id, []),
+            month,
+            supply,
+        )
+        if use is None:
+            failure = data.failed_estimates.get(register.register_id)
+            if failure is not None:
+                raise Unbillable(
+                    ESTIMATION_FAILED,
+                    f"No {month} month-end reading for register {register.kind}, and "
+                    f"estimating it failed: {failure}. Fix the cause, run `vool readings "
+                    f"estimate --period {month}`, then bill the account with `vool billing "
+                    "rebill`.",
+                )
+            if register.removed is None:
+                raise Unbillable(
+                    NO_CONSUMPTION_DATA,
+                    f"No {month} month-end reading for register {register.kind} and no "
+                    f"estimate; run `vool readings estimate --period {month}` first.",
+                )
+            continue
+        by_kind[register.kind] += use.kwh
+        for earlier_month, kwh in use.true_ups.items():
+            true_ups[earlier_month][register.kind] += kwh
+        estimated = estimated or use.estimated
+        used.append(use.basis)
+    if not used:
+        raise Unbillable(NO_CONSUMPTION_DATA, f"No readings for {month}.")
+    return ManualEnergy(
+        energy_wh=spread(by_kind, month, spans, scheme, profile=profile),
+        true_ups={m: dict(kinds) for m, kinds in true_ups.items() if any(kinds.values())},
+        estimated=estimated,
+        basis={"source": "READINGS", "registers": used},
+    )
+
+
+# -- true-ups of earlier months --------------------------------------------------------------
+
+Product = tuple[int, bool]  # (product id, green add-on), as pricing keys tariffs
+ProductPiece = tuple[Product, dt.date, dt.date]
+
+
+@dataclass(frozen=True)
+class TrueUp:
+    """What a manual point's bill of ``month`` (an earlier month) got wrong, to be priced
+    under ``month``'s tariffs and VAT on the account's bill of now."""
+
+    account_id: int
+    point_id: int
+    month: Month
+    kwh_by_kind: dict[str, Decimal]
+    basis: dict[str, Any]
+
+
+def contract_pieces(
+    *, keys: set[tuple[int, int]], months: set[Month]
+) -> dict[tuple[int, int, Month], list[ProductPiece]]:
+    """The (product, first day, end day) pieces of each (account, point) in each month."""
+    out: dict[tuple[int, int, Month], list[ProductPiece]] = defaultdict(list)
+    if not keys or not months:
+        return out
+    first = min(months).first_day
+    end = max(months).next().first_day
+    for account_id, point_id, product_id, green, valid_from, valid_to in (
+        SupplyContract.objects.filter(
+            billing_account_id__in={a for a, _ in keys},
+            metering_point_id__in={p for _, p in keys},
+        )
+        .exclude(status=SupplyContract.Status.CANCELLED)
+        .filter(valid_from__lt=end)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
+        .order_by("valid_from")
+        .values_list(
+            "billing_account_id",
+            "metering_point_id",
+            "product_id",
+            "green_energy",
+            "valid_from",
+            "valid_to",
+        )
+    ):
+        if (account_id, point_id) not in keys:
+            continue
+        for month in months:
+            lo = max(valid_from, month.first_day)
+            hi = min(valid_to, month.next().first_day) if valid_to else month.next().first_day
+            if lo < hi:
+                out[(account_id, point_id, month)].append(((product_id, green), lo, hi))
+    return out
+
+
+def price_true_ups(
+    true_ups: Sequence[TrueUp],
+    *,
+    scheme: Callable[[], BandScheme],
+    tariff_in: Callable[[Month, Product, int], rating.Tariff],
+    rate: Callable[
+        [Month, Sequence[rating.AccountMonth]],
+        tuple[dict[object, list[rating.Line]], dict[object, Exception]],
+    ],
+    profile: Callable[[Sequence[rating.Tariff]], bool],
+) -> tuple[dict[tuple[int, int], list[tuple[rating.Line, dict[str, Any]]]], dict[int, Unbillable]]:
+    """Price each true-up under its own month's tariffs (``tariff_in`` gives the per-kWh
+    true-up tariff of a product in a month) and VAT, spread over the hours the account was
+    supplied in that month. Returns the lines (with their basis) by (account, point), and the
+    accounts whose true-up could not be priced."""
+    pieces = contract_pieces(
+        keys={(t.account_id, t.point_id) for t in true_ups}, months={t.month for t in true_ups}
+    )
+    lines: dict[tuple[int, int], list[tuple[rating.Line, dict[str, Any]]]] = defaultdict(list)
+    failed: dict[int, Unbillable] = {}
+    by_month: dict[Month, list[tuple[TrueUp, rating.AccountMonth]]] = defaultdict(list)
+    for t in true_ups:
+        try:
+            supplied = pieces.get((t.account_id, t.point_id, t.month))
+            if not supplied:
+                raise Unbillable(
+                    NO_CONSUMPTION_DATA,
+                    f"A true-up of {t.month} is due, but the account had no contract for the "
+                    "point in that month.",
+                )
+            tariffs = [
+                (tariff_in(t.month, product, t.point_id), lo, hi) for product, lo, hi in supplied
+            ]
+            energy = spread(
+                t.kwh_by_kind,
+                t.month,
+                [(lo, hi) for _, lo, hi in supplied],
+                scheme,
+                profile=profile([tariff for tariff, _, _ in tariffs]),
+            )
+        except Unbillable as exc:
+            failed.setdefault(t.account_id, exc)
+            continue
+        account = rating.AccountMonth(
+            account_id=(t.account_id, t.point_id, t.month),
+            minutes=MANUAL_MINUTES,
+            energy_wh=energy,
+            pieces=tuple(rating.Piece(tariff, lo, hi) for tariff, lo, hi in tariffs),
+        )
+        by_month[t.month].append((t, account))
+    for month, items in sorted(by_month.items()):
+        rated, failures = rate(month, [a for _, a in items])
+        for t, account in items:
+            if account.account_id in failures:
+                failed.setdefault(
+                    t.account_id,
+                    Unbillable(MISSING_PRICE, str(failures[account.account_id])),
+                )
+                continue
+            basis = {**t.basis, "corrects_period": str(month)}
+            lines[(t.account_id, t.point_id)].extend(
+                (line, basis) for line in rated[account.account_id]
+            )
+    return lines, failed
