@@ -24,11 +24,12 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
+from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month, local_midnight
 from vool.domain.billing import operations, queries
-from vool.domain.billing.models import BillRun, Invoice
+from vool.domain.billing.models import ACTIVE_RUN_STATUSES, BillRun, Invoice
 from vool.usecases import estimate_readings
 from vool.usecases.submit_reading import reading_policy
 
@@ -41,6 +42,7 @@ CELERY_WAIT_SECONDS = 3600.0
 
 __all__ = [
     "CHUNK_TASK",
+    "RunAlreadyStarted",
     "UnableToFinishRun",
     "credit_invoice",
     "rebill_account",
@@ -216,7 +218,7 @@ def run_billing(
         if run.status == BillRun.Status.ABANDONED:
             raise UnableToFinishRun(f"Run {run.pk} was abandoned; start a new run.")
     else:
-        run = operations.create_run(
+        run = _create_run(
             period=period,
             today=today,
             as_of=as_of,
@@ -296,6 +298,40 @@ def rebill_account(
 FINISH_TASK = "vool.billing.finish_run"
 
 
+class RunAlreadyStarted(operations.UnableToStartRun):
+    """A run of the month is already going: started earlier, or by another start at the same
+    instant that won the race (the database lets only one active run a month exist).
+    ``run`` is that run."""
+
+    def __init__(self, run: BillRun) -> None:
+        self.run = run
+        super().__init__(
+            _(
+                "Run %(id)s of %(period)s, started by %(who)s, is already in progress; no "
+                "second run was started. If it stopped, resume it: "
+                "`vool billing run --period %(period)s --resume %(id)s`."
+            )
+            % {
+                "id": run.pk,
+                "period": run.period,
+                "who": run.started_by or run.forced_by or _("the command line"),
+            }
+        )
+
+
+def _create_run(*, period: Month, **kwargs: Any) -> BillRun:
+    """``operations.create_run``; when another run of ``period`` is active (also one that
+    committed between our check and our insert, which the unique constraint refuses), say so
+    with :class:`RunAlreadyStarted` instead of a database error."""
+    try:
+        return operations.create_run(period=period, **kwargs)
+    except (IntegrityError, operations.UnableToStartRun) as exc:
+        winner = BillRun.objects.filter(period=str(period), status__in=ACTIVE_RUN_STATUSES).first()
+        if winner is None:
+            raise
+        raise RunAlreadyStarted(winner) from exc
+
+
 def start_run(
     *,
     period: Month,
@@ -307,8 +343,9 @@ def start_run(
     """Start a run from the back office: the run and its chunks are created now (so a refusal,
     e.g. outside the billing window, is answered at once) and finished in the background,
     on Celery when a broker is configured, else by a ``vool billing run --resume`` process.
-    Forcing records ``started_by`` as the one who forced it, with the reason."""
-    run = operations.create_run(
+    Forcing records ``started_by`` as the one who forced it, with the reason. A second start
+    of the same month (a double submit) raises :class:`RunAlreadyStarted` naming the run."""
+    run = _create_run(
         period=period,
         today=today,
         as_of=local_midnight(today),

@@ -32,6 +32,10 @@ def start_bill_run(request: HttpRequest) -> HttpResponse:
                     force_reason=data["reason"].strip() if data["force"] else "",
                     workers=data["workers"],
                 )
+            except bill_run.RunAlreadyStarted as exc:
+                # a double submit, or a colleague was quicker: show the run that is going
+                messages.warning(request, str(exc))
+                return redirect(reverse("admin:billing_billrun_change", args=[exc.run.pk]))
             except (OutsideBillingWindow, UnableToStartRun) as exc:
                 form.add_error(None, str(exc))
             else:
