@@ -24,6 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connections, transaction
 from django.utils.translation import gettext as _
 
@@ -42,6 +43,7 @@ CELERY_WAIT_SECONDS = 3600.0
 
 __all__ = [
     "CHUNK_TASK",
+    "NotAllowedToForce",
     "RunAlreadyStarted",
     "UnableToFinishRun",
     "credit_invoice",
@@ -317,6 +319,34 @@ class RunAlreadyStarted(operations.UnableToStartRun):
                 "who": run.started_by or run.forced_by or _("the command line"),
             }
         )
+
+
+class NotAllowedToForce(operations.UnableToStartRun):
+    """The person named to force a run is not a user, or may not force runs."""
+
+
+def may_force_runs(user: Any) -> bool:
+    """Who may force a bill run outside the billing window: an active superuser."""
+    return bool(user is not None and user.is_active and user.is_superuser)
+
+
+def user_who_may_force(*, username: str) -> Any:
+    """The user named to force a run (``vool billing run --force --user NAME``), who must
+    exist and may force runs (:func:`may_force_runs`)."""
+    users = get_user_model()
+    try:
+        user = users.objects.get_by_natural_key(username.strip())
+    except users.DoesNotExist as exc:
+        raise NotAllowedToForce(
+            _("There is no user %(name)s: name the user who forces the run.")
+            % {"name": repr(username)}
+        ) from exc
+    if not may_force_runs(user):
+        raise NotAllowedToForce(
+            _("%(name)s may not force a bill run: only an active superuser may.")
+            % {"name": user.get_username()}
+        )
+    return user
 
 
 def _create_run(*, period: Month, **kwargs: Any) -> BillRun:

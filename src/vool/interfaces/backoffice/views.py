@@ -19,7 +19,7 @@ from vool.usecases import bill_run
 @permission_required("billing.add_billrun")
 def start_bill_run(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    may_force = bool(getattr(request.user, "is_superuser", False))
+    may_force = bill_run.may_force_runs(request.user)
     if request.method == "POST":
         form = StartBillRunForm(request.POST, may_force=may_force)
         if form.is_valid():

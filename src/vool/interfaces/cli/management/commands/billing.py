@@ -116,7 +116,8 @@ class Command(BaseCommand):
         if options["force"]:
             if not options["user"].strip() or not options["reason"].strip():
                 raise CommandError("--force needs --user NAME and --reason TEXT.")
-            forced_by, forced_reason = options["user"], options["reason"]
+            forced_by = bill_run.user_who_may_force(username=options["user"]).get_username()
+            forced_reason = options["reason"]
         bars = ProgressBars(enabled=not options["no_progress"])
         started = time.perf_counter()
         try:
