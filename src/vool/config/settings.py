@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "vool.domain.contracts",
     "vool.domain.ledger",
     "vool.domain.billing",
+    "vool.usecases.demo",
     "vool.interfaces.web",
     "vool.interfaces.backoffice",
     "vool.interfaces.cli",
