@@ -16,7 +16,7 @@ from vool.interfaces.backoffice.forms import StartBillRunForm
 from vool.usecases import bill_run
 
 
-@permission_required("billing.add_billrun")
+@permission_required("billing.add_billrun", raise_exception=True)
 def start_bill_run(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     may_force = bill_run.may_force_runs(request.user)
