@@ -15,7 +15,6 @@ from vool.domain.metering.models import IntervalDay, Reading
 from vool.domain.supply.models import MeteringPoint
 from vool.domain.tariffs.models import Product
 
-
 CACHE_KEY = "vool:system-overview"
 CACHE_SECONDS = 300
 
