@@ -8,6 +8,7 @@ from io import StringIO
 from unittest import mock
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -51,6 +52,7 @@ class TestBackDatedRunsInProduction:
 
     def test_forced_it_is_recorded_as_forced_with_the_date(self, customer, settings) -> None:  # type: ignore[no-untyped-def]
         settings.PRODUCTION = True
+        User.objects.create_superuser("mari", "mari@example.ee", "x")
         vool(
             "run", "--period", "2026-10", "--today", "2026-11-05", "--force",
             "--user", "mari", "--reason", "catching up", "--no-progress",
@@ -94,6 +96,7 @@ class TestCreditAndRebillTimes:
 
 def test_a_forced_run_of_a_billed_month_points_to_rebill(customer) -> None:  # type: ignore[no-untyped-def]
     vool("run", "--period", "2026-10", "--today", "2026-11-05", "--no-progress")
+    User.objects.create_superuser("mari", "mari@example.ee", "x")
     with pytest.raises(CommandError, match=r"already billed.*vool billing rebill"):
         vool(
             "run", "--period", "2026-10", "--today", "2026-11-25", "--force",

@@ -28,12 +28,14 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month, local_midnight
 from vool.domain.billing import operations, queries
-from vool.domain.billing.models import BillRun, Invoice
+from vool.domain.billing.models import ACTIVE_RUN_STATUSES, BillRun, Invoice
 from vool.usecases import estimate_readings
 from vool.usecases.submit_reading import reading_policy
 
@@ -47,6 +49,8 @@ CELERY_WAIT_SECONDS = 3600.0
 
 __all__ = [
     "CHUNK_TASK",
+    "NotAllowedToForce",
+    "RunAlreadyStarted",
     "UnableToFinishRun",
     "credit_invoice",
     "rebill_account",
@@ -222,7 +226,7 @@ def run_billing(
         if run.status == BillRun.Status.ABANDONED:
             raise UnableToFinishRun(f"Run {run.pk} was abandoned; start a new run.")
     else:
-        run = operations.create_run(
+        run = _create_run(
             period=period,
             today=today,
             as_of=as_of,
@@ -305,6 +309,68 @@ def rebill_account(
 FINISH_TASK = "vool.billing.finish_run"
 
 
+class RunAlreadyStarted(operations.UnableToStartRun):
+    """A run of the month is already going: started earlier, or by another start at the same
+    instant that won the race (the database lets only one active run a month exist).
+    ``run`` is that run."""
+
+    def __init__(self, run: BillRun) -> None:
+        self.run = run
+        super().__init__(
+            _(
+                "Run %(id)s of %(period)s, started by %(who)s, is already in progress; no "
+                "second run was started. If it stopped, resume it: "
+                "`vool billing run --period %(period)s --resume %(id)s`."
+            )
+            % {
+                "id": run.pk,
+                "period": run.period,
+                "who": run.started_by or run.forced_by or _("the command line"),
+            }
+        )
+
+
+class NotAllowedToForce(operations.UnableToStartRun):
+    """The person named to force a run is not a user, or may not force runs."""
+
+
+def may_force_runs(user: Any) -> bool:
+    """Who may force a bill run outside the billing window: an active superuser."""
+    return bool(user is not None and user.is_active and user.is_superuser)
+
+
+def user_who_may_force(*, username: str) -> Any:
+    """The user named to force a run (``vool billing run --force --user NAME``), who must
+    exist and may force runs (:func:`may_force_runs`)."""
+    users = get_user_model()
+    try:
+        user = users.objects.get_by_natural_key(username.strip())
+    except users.DoesNotExist as exc:
+        raise NotAllowedToForce(
+            _("There is no user %(name)s: name the user who forces the run.")
+            % {"name": repr(username)}
+        ) from exc
+    if not may_force_runs(user):
+        raise NotAllowedToForce(
+            _("%(name)s may not force a bill run: only an active superuser may.")
+            % {"name": user.get_username()}
+        )
+    return user
+
+
+def _create_run(*, period: Month, **kwargs: Any) -> BillRun:
+    """``operations.create_run``; when another run of ``period`` is active (also one that
+    committed between our check and our insert, which the unique constraint refuses), say so
+    with :class:`RunAlreadyStarted` instead of a database error."""
+    try:
+        return operations.create_run(period=period, **kwargs)
+    except (IntegrityError, operations.UnableToStartRun) as exc:
+        winner = BillRun.objects.filter(period=str(period), status__in=ACTIVE_RUN_STATUSES).first()
+        if winner is None:
+            raise
+        raise RunAlreadyStarted(winner) from exc
+
+
 def start_run(
     *,
     period: Month,
@@ -316,8 +382,9 @@ def start_run(
     """Start a run from the back office: the run and its chunks are created now (so a refusal,
     e.g. outside the billing window, is answered at once) and finished in the background,
     on Celery when a broker is configured, else by a ``vool billing run --resume`` process.
-    Forcing records ``started_by`` as the one who forced it, with the reason."""
-    run = operations.create_run(
+    Forcing records ``started_by`` as the one who forced it, with the reason. A second start
+    of the same month (a double submit) raises :class:`RunAlreadyStarted` naming the run."""
+    run = _create_run(
         period=period,
         today=today,
         as_of=local_midnight(today),

@@ -43,7 +43,7 @@ class TestBillingWindow:
     @pytest.mark.parametrize("today", [dt.date(2026, 10, 31), dt.date(2026, 11, 10)])
     def test_refuses_outside_days_1_to_9(self, today: dt.date) -> None:
         three_accounts()
-        with pytest.raises(operations.OutsideBillingWindow, match="2026-11-01 to 2026-11-09"):
+        with pytest.raises(operations.OutsideBillingWindow, match="2026-11-01 kuni 2026-11-09"):
             bill_run.run_billing(period=OCTOBER, today=today)
         assert not BillRun.objects.exists()
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month
 from vool.common.money import RoundingMode, round_money
@@ -113,9 +114,17 @@ def check_billing_window(*, period: Month, today: dt.date) -> None:
     closes = opens + dt.timedelta(days=BILLING_WINDOW_LAST_DAY - 1)
     if not opens <= today <= closes:
         raise OutsideBillingWindow(
-            f"Bills for {period} are made from {opens.isoformat()} to {closes.isoformat()}; "
-            f"today is {today.isoformat()}. A privileged user can force the run "
-            "(--force --reason TEXT --user NAME)."
+            _(
+                "Bills for %(period)s are made from %(opens)s to %(closes)s; today is "
+                "%(today)s. A privileged user can force the run (--force --reason TEXT "
+                "--user NAME)."
+            )
+            % {
+                "period": period,
+                "opens": opens.isoformat(),
+                "closes": closes.isoformat(),
+                "today": today.isoformat(),
+            }
         )
 
 

@@ -92,7 +92,11 @@ def _when(options: dict[str, Any]) -> _When:
     if options["force"]:
         if not options["user"].strip() or not options["reason"].strip():
             raise CommandError("--force needs --user NAME and --reason TEXT.")
-        forced_by, forced_reason = options["user"].strip(), options["reason"].strip()
+        try:
+            user = bill_run.user_who_may_force(username=options["user"])
+        except bill_run.NotAllowedToForce as exc:
+            raise CommandError(str(exc)) from exc
+        forced_by, forced_reason = user.get_username(), options["reason"].strip()
     if today != real_today and getattr(settings, "PRODUCTION", False):
         if not forced_by:
             raise CommandError(
