@@ -9,6 +9,8 @@ from pathlib import Path
 from vool.common.localtime import local_midnight
 from vool.domain.tariffs import operations as tariff_operations
 from vool.integrations.elering import prices as elering
+from vool.integrations.safe_input import UnsafeInput
+from vool.usecases.input_limits import import_limits, read_limited
 
 __all__ = ["ImportResult", "UnableToImportPrices", "fetch_prices", "import_price_file"]
 
@@ -62,12 +64,15 @@ def _store(
 
 def import_price_file(*, path: Path, area: str, imported_at: dt.datetime) -> ImportResult:
     """Read an Elering JSON or CSV file and upsert its prices (idempotent, all or nothing)."""
+    limits = import_limits()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_limited(path, limits).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UnableToImportPrices(f"Cannot read {path}: {exc}") from exc
+    except UnsafeInput as exc:
+        raise UnableToImportPrices(f"{path}: {exc}") from exc
     try:
-        points = elering.parse_text(text, area=area)
+        points = elering.parse_text(text, area=area, limits=limits)
     except elering.PriceFileError as exc:
         raise UnableToImportPrices(f"{path}: {exc}") from exc
     return _store(points, area=area, source=f"file {path.name}", imported_at=imported_at)
@@ -81,7 +86,7 @@ def fetch_prices(
         raise UnableToImportPrices(f"--to {end_day} must be after --from {first_day}")
     try:
         text = elering.fetch_json(local_midnight(first_day), local_midnight(end_day))
-        points = elering.parse_json(text, area=area)
+        points = elering.parse_json(text, area=area, limits=import_limits())
     except (elering.PriceFetchFailed, elering.PriceFileError) as exc:
         raise UnableToImportPrices(str(exc)) from exc
     return _store(points, area=area, source="Elering API", imported_at=imported_at)
