@@ -11,6 +11,8 @@
 ``VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END`` (1), ``VOOL_READING_WINDOW_CLOSES_AFTER_DAY``
 (3), ``VOOL_READING_PLAUSIBILITY_FACTOR`` (3), ``VOOL_READING_PLAUSIBILITY_MIN_KWH`` (10):
                         the monthly reading window and the plausibility check
+``VOOL_IMPORT_MAX_FILE_BYTES`` (512 MiB), ``VOOL_IMPORT_MAX_FIELD_CHARS`` (4096),
+``VOOL_IMPORT_MAX_JSON_DEPTH`` (32): what an importer accepts (docs/security.md)
 """
 
 from __future__ import annotations
@@ -160,6 +162,10 @@ VOOL_READING_WINDOW_CLOSES_AFTER_DAY = int(
 )
 VOOL_READING_PLAUSIBILITY_FACTOR = os.environ.get("VOOL_READING_PLAUSIBILITY_FACTOR", "3")
 VOOL_READING_PLAUSIBILITY_MIN_KWH = os.environ.get("VOOL_READING_PLAUSIBILITY_MIN_KWH", "10")
+# What an importer accepts (vool.usecases.input_limits): file size, field length, JSON depth
+VOOL_IMPORT_MAX_FILE_BYTES = int(os.environ.get("VOOL_IMPORT_MAX_FILE_BYTES", str(512 * 2**20)))
+VOOL_IMPORT_MAX_FIELD_CHARS = int(os.environ.get("VOOL_IMPORT_MAX_FIELD_CHARS", "4096"))
+VOOL_IMPORT_MAX_JSON_DEPTH = int(os.environ.get("VOOL_IMPORT_MAX_JSON_DEPTH", "32"))
 
 LOGGING = {
     "version": 1,
