@@ -12,7 +12,7 @@ PORT ?= 8000
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_LINK_MODE := copy
 
-.PHONY: install demo test lint bench clean migrate system-deps
+.PHONY: install demo test fuzz lint bench clean migrate system-deps
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -42,6 +42,11 @@ system-deps:
 ## test: install what the tests need, run the whole suite (DATABASE_URL picks the database)
 test: install system-deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## fuzz: the importers' fuzz suite at length (FUZZ_EXAMPLES per importer; `make test` runs 15)
+FUZZ_EXAMPLES ?= 500
+fuzz: install
+	VOOL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q tests/fuzz $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -99,12 +99,14 @@ class TestReadingsCommands:
             "--as-of",
             "2026-11-02T12:00:00+02:00",
         )
-        assert message == "Rejected: 3 problem(s) listed above; nothing was imported."
+        assert message == "Rejected: 4 problem(s) listed above; nothing was imported."
         assert report.splitlines() == [
             "readings_broken.csv: line 2, Read At: '02.11.2026 09:00' has no time zone, "
             "e.g. 02.11.2026 09:00+02:00",
             "readings_broken.csv: line 3, Register: 'TOTAL' is not SINGLE, DAY or NIGHT",
             "readings_broken.csv: line 4, Value KWH: '16,1234' is not kWh with at most 3 decimals",
+            # a file with bad values is checked for unknown EICs too: one report names both
+            "readings_broken.csv: line 5, Metering Point EIC: 38ZEE-00625607-9 is unknown",
         ]
         assert Reading.objects.count() == 2
 
@@ -127,7 +129,10 @@ class TestReadingsCommands:
         message, _ = run_failing(
             "readings", "estimate", "--period", "2026-10", "--as-of", "2026-11-03T23:59:00+02:00"
         )
-        assert message.startswith("The reading window for 2026-10 closes at 2026-11-03T22:00")
+        assert message == (
+            "The reading window for 2026-10 closes at 2026-11-04 00:00 Tallinn time; "
+            "estimate after that."
+        )
         out = run(
             "readings", "estimate", "--period", "2026-10", "--as-of", "2026-11-04T00:00:00+02:00"
         )

@@ -173,5 +173,7 @@ def test_an_hourly_price_replaces_the_quarters_inside_its_hour(tmp_path: Path) -
     )
     run("prices", "import", str(hourly))
     assert list(
-        MarketPrice.objects.order_by("start_at").values_list("resolution_minutes", "price_eur_mwh")
+        MarketPrice.objects.filter(is_current=True)
+        .order_by("start_at")
+        .values_list("resolution_minutes", "price_eur_mwh")
     ) == [(60, Decimal("20")), (60, Decimal("21"))]

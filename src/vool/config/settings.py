@@ -15,6 +15,8 @@
 ``VOOL_BILL_GUARD_MAX_LINE_KWH`` (100000), ``VOOL_BILL_GUARD_MAX_LINE_AMOUNT`` (20000 EUR),
 ``VOOL_BILL_GUARD_HISTORY_FACTOR`` (5), ``VOOL_BILL_GUARD_HISTORY_FLOOR_AMOUNT`` (200 EUR):
                         the bill run's plausibility guard (``billing.guard``)
+``VOOL_IMPORT_MAX_FILE_BYTES`` (512 MiB), ``VOOL_IMPORT_MAX_FIELD_CHARS`` (4096),
+``VOOL_IMPORT_MAX_JSON_DEPTH`` (32): what an importer accepts (docs/security.md)
 """
 
 from __future__ import annotations
@@ -195,6 +197,10 @@ VOOL_BILL_GUARD_MAX_LINE_KWH = os.environ.get("VOOL_BILL_GUARD_MAX_LINE_KWH", "1
 VOOL_BILL_GUARD_MAX_LINE_AMOUNT = os.environ.get("VOOL_BILL_GUARD_MAX_LINE_AMOUNT", "20000")
 VOOL_BILL_GUARD_HISTORY_FACTOR = os.environ.get("VOOL_BILL_GUARD_HISTORY_FACTOR", "5")
 VOOL_BILL_GUARD_HISTORY_FLOOR_AMOUNT = os.environ.get("VOOL_BILL_GUARD_HISTORY_FLOOR_AMOUNT", "200")
+# What an importer accepts (vool.usecases.input_limits): file size, field length, JSON depth
+VOOL_IMPORT_MAX_FILE_BYTES = int(os.environ.get("VOOL_IMPORT_MAX_FILE_BYTES", str(512 * 2**20)))
+VOOL_IMPORT_MAX_FIELD_CHARS = int(os.environ.get("VOOL_IMPORT_MAX_FIELD_CHARS", "4096"))
+VOOL_IMPORT_MAX_JSON_DEPTH = int(os.environ.get("VOOL_IMPORT_MAX_JSON_DEPTH", "32"))
 
 LOGGING = {
     "version": 1,

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from vool.common.localtime import Month
+from vool.common.localtime import Month, as_local
 from vool.domain.metering import operations
 from vool.domain.metering.models import Register
 from vool.domain.metering.operations import UnableToSubmitReading
@@ -81,7 +81,8 @@ def estimate_period(*, month: Month, as_of: dt.datetime) -> EstimateRun:
     if not policy.window.is_closed(month, as_of=as_of):
         raise UnableToSubmitReading(
             f"The reading window for {month} closes at "
-            f"{policy.window.closes_at(month).isoformat()}; estimate after that."
+            f"{as_local(policy.window.closes_at(month)):%Y-%m-%d %H:%M} Tallinn time; "
+            "estimate after that."
         )
     last_day = month.last_day
     registers = (

@@ -1,14 +1,16 @@
 """``vool intervals import FILE...``: data hub metering data (JSON or CSV) into interval days.
 
 All files of one call are one import: parsed, checked and stored in one transaction, or
-rejected whole with a report naming each bad line (or JSON path) and field.
+rejected whole with a report naming each bad line (or JSON path) and field. A file with bad
+values is also checked for EICs that are not ours, so one report names both. Files are read
+within the limits of :mod:`vool.usecases.input_limits`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,18 @@ from vool.domain.metering.interval_operations import (
     UnableToImportIntervals,
     store_intervals,
 )
+from vool.domain.supply.models import MeteringPoint
 from vool.integrations.datahub import metering_data
+from vool.integrations.safe_input import InputLimits, UnsafeInput, cut
+from vool.usecases.input_limits import import_limits, read_limited
 
-__all__ = ["ImportProblem", "RejectedFile", "import_interval_data", "import_interval_files"]
+__all__ = [
+    "ImportProblem",
+    "RejectedFile",
+    "import_interval_data",
+    "import_interval_files",
+    "unknown_eics",
+]
 
 
 @dataclass(frozen=True)
@@ -38,11 +49,37 @@ class ImportProblem:
 
 
 class RejectedFile(Exception):
-    """The import was rejected and nothing stored; ``problems`` says why, line by line."""
+    """The import was rejected and nothing stored; ``problems`` says why, line by line (the
+    first ones, when the list was cut: ``total`` counts them all)."""
 
-    def __init__(self, problems: list[ImportProblem]) -> None:
+    def __init__(self, problems: list[ImportProblem], *, total: int | None = None) -> None:
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s); nothing was imported")
+        self.total = max(len(problems), total or 0)
+        super().__init__(f"{self.total} problem(s); nothing was imported")
+
+
+_EIC_CHUNK = 5000
+
+
+def unknown_eics(eics: Iterable[str]) -> list[str]:
+    """The EICs among ``eics`` that are not metering points of ours, sorted."""
+    names = sorted(set(eics))
+    known: set[str] = set()
+    for i in range(0, len(names), _EIC_CHUNK):
+        known.update(
+            MeteringPoint.objects.filter(eic__in=names[i : i + _EIC_CHUNK]).values_list(
+                "eic", flat=True
+            )
+        )
+    return [eic for eic in names if eic not in known]
+
+
+def _unknown_eics(name: str, eics: dict[str, str]) -> list[ImportProblem]:
+    """Problems for the EICs of a rejected file that are not metering points of ours."""
+    return [
+        ImportProblem(name, eics[eic], "EIC", f"{cut(eic)} is not a metering point of ours")
+        for eic in unknown_eics(eics)
+    ]
 
 
 def _merge(parts: list[tuple[str, metering_data.MeteringData]]) -> IntervalBatch:
@@ -88,22 +125,28 @@ def import_interval_data(
     as_of: dt.datetime,
     recorded_at: dt.datetime | None = None,
     created_by: Any = None,
+    limits: InputLimits | None = None,
 ) -> IntervalImportResult:
     """Import ``(name, content)`` pairs; raises :class:`RejectedFile` with every problem.
 
     ``as_of`` is the data time the new versions are known since (what bill runs cut off at);
     ``recorded_at`` (default ``as_of``) is when the import ran, for the audit."""
+    limits = limits or import_limits()
     problems: list[ImportProblem] = []
+    total = 0
     parts: list[tuple[str, metering_data.MeteringData]] = []
     digest = hashlib.sha256()
     for name, content in files:
         digest.update(content)
         try:
-            parts.append((name, metering_data.parse(content, name=name)))
+            parts.append((name, metering_data.parse(content, name=name, limits=limits)))
         except metering_data.InvalidMeteringFile as exc:
             problems.extend(ImportProblem(name, e.location, e.field, e.message) for e in exc.errors)
+            unknown = _unknown_eics(name, exc.eics)
+            problems.extend(unknown)
+            total += exc.total + len(unknown)
     if problems:
-        raise RejectedFile(problems)
+        raise RejectedFile(problems, total=total)
     batch = _merge(parts)
     names = ", ".join(name for name, _ in files)
     try:
@@ -118,7 +161,8 @@ def import_interval_data(
     except UnableToImportIntervals as exc:
         file = names if len(files) == 1 else "import"
         raise RejectedFile(
-            [ImportProblem(file, p.location, p.field, p.message) for p in exc.problems]
+            [ImportProblem(file, p.location, p.field, p.message) for p in exc.problems],
+            total=exc.total,
         ) from exc
 
 
@@ -130,15 +174,18 @@ def import_interval_files(
     created_by: Any = None,
 ) -> IntervalImportResult:
     """Read the files and import them together (see :func:`import_interval_data`)."""
+    limits = import_limits()
     files = []
     problems = []
     for path in paths:
         try:
-            files.append((path.name, path.read_bytes()))
+            files.append((path.name, read_limited(path, limits)))
         except OSError as exc:
             problems.append(ImportProblem(str(path), "file", "file", exc.strerror or str(exc)))
+        except UnsafeInput as exc:
+            problems.append(ImportProblem(path.name, exc.location, exc.field, exc.message))
     if problems:
         raise RejectedFile(problems)
     return import_interval_data(
-        files=files, as_of=as_of, recorded_at=recorded_at, created_by=created_by
+        files=files, as_of=as_of, recorded_at=recorded_at, created_by=created_by, limits=limits
     )

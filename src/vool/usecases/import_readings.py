@@ -12,13 +12,11 @@ Serial`` (checked when given) and ``Source`` (``FILE`` (default), ``PHONE``, ``B
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
@@ -28,7 +26,18 @@ from vool.common.localtime import local_date
 from vool.domain.metering import operations
 from vool.domain.metering.models import Meter, MeteringImport, Reading
 from vool.domain.supply.models import MeteringPoint
-from vool.usecases.import_intervals import ImportProblem, RejectedFile
+from vool.integrations.safe_input import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    InputLimits,
+    UnsafeInput,
+    csv_rows,
+    cut,
+    parse_decimal,
+    shown,
+)
+from vool.usecases.import_intervals import ImportProblem, RejectedFile, unknown_eics
+from vool.usecases.input_limits import import_limits, read_limited
 from vool.usecases.submit_reading import reading_policy
 
 __all__ = ["ReadingsImported", "RejectedFile", "import_readings_file"]
@@ -80,85 +89,131 @@ def _read_at(text: str) -> dt.datetime:
         raise ValueError("is not a time such as 02.11.2026 09:00+02:00") from exc
     if value.tzinfo is None:
         raise ValueError("has no time zone, e.g. 02.11.2026 09:00+02:00")
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"is not a time between {FIRST_YEAR} and {LAST_YEAR}")
     return value
 
 
-def _parse(text: str, name: str) -> tuple[list[_Line], list[ImportProblem]]:
-    problems: list[ImportProblem] = []
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";")
-    header = next(reader, None) or []
-    columns = {
-        _COLUMNS[h.strip().lower()]: i
-        for i, h in enumerate(header)
-        if h.strip().lower() in _COLUMNS
-    }
-    for key, label in (
-        ("eic", "Metering Point EIC"),
-        ("read_at", "Read At"),
-        ("value", "Value KWH"),
-    ):
-        if key not in columns:
-            problems.append(ImportProblem(name, "line 1", label, "mandatory column is missing"))
-    if problems:
-        return [], problems
-    width = max(columns.values()) + 1
-    lines: list[_Line] = []
-    for number, row in enumerate(reader, start=2):
-        if not any(c.strip() for c in row):
-            continue
-        row = row + [""] * (width - len(row))
+@dataclass(frozen=True)
+class _Columns:
+    index: dict[str, int]
 
-        def bad(field: str, message: str, number: int = number) -> None:
-            problems.append(ImportProblem(name, f"line {number}", field, message))
+    def get(self, row: list[str], key: str) -> str:
+        i = self.index.get(key)
+        return row[i].strip() if i is not None and i < len(row) else ""
 
-        eic = row[columns["eic"]].strip()
-        if not eic:
-            bad("Metering Point EIC", "is missing")
-            continue
-        try:
-            read_at = _read_at(row[columns["read_at"]])
-        except ValueError as exc:
-            bad("Read At", f"{row[columns['read_at']].strip()!r} {exc}")
-            continue
-        raw = row[columns["value"]].strip().replace(",", ".")
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            bad("Value KWH", f"{row[columns['value']].strip()!r} is not a number")
-            continue
-        if not value.is_finite() or value < 0 or value.as_tuple().exponent < -3:  # type: ignore[operator]
-            bad(
-                "Value KWH", f"{row[columns['value']].strip()!r} is not kWh with at most 3 decimals"
-            )
-            continue
-        register = row[columns["register"]].strip().upper() if "register" in columns else ""
-        register = register or "SINGLE"
-        if register not in ("SINGLE", "DAY", "NIGHT"):
-            bad("Register", f"{register!r} is not SINGLE, DAY or NIGHT")
-            continue
-        source = row[columns["source"]].strip().upper() if "source" in columns else ""
-        source = source or "FILE"
-        if source not in _SOURCES:
-            bad("Source", f"{source!r} is not one of {', '.join(sorted(_SOURCES))}")
-            continue
-        serial = row[columns["serial"]].strip() if "serial" in columns else ""
-        lines.append(_Line(number, eic, register, read_at, value, serial, source))
-    return lines, problems
+
+def _parse_row(columns: _Columns, number: int, row: list[str], name: str) -> _Line | ImportProblem:
+    def bad(field: str, message: str) -> ImportProblem:
+        return ImportProblem(name, f"line {number}", field, message)
+
+    eic = columns.get(row, "eic")
+    if not eic:
+        return bad("Metering Point EIC", "is missing")
+    read_at_text = columns.get(row, "read_at")
+    try:
+        read_at = _read_at(read_at_text)
+    except ValueError as exc:
+        return bad("Read At", f"{shown(read_at_text)} {exc}")
+    value_text = columns.get(row, "value")
+    try:
+        value = parse_decimal(value_text)
+    except ValueError as exc:
+        return bad("Value KWH", str(exc))
+    if value < 0 or value.as_tuple().exponent < -3:  # type: ignore[operator]
+        return bad("Value KWH", f"{shown(value_text)} is not kWh with at most 3 decimals")
+    register = columns.get(row, "register").upper() or "SINGLE"
+    if register not in ("SINGLE", "DAY", "NIGHT"):
+        return bad("Register", f"{shown(register)} is not SINGLE, DAY or NIGHT")
+    source = columns.get(row, "source").upper() or "FILE"
+    if source not in _SOURCES:
+        return bad("Source", f"{shown(source)} is not one of {', '.join(sorted(_SOURCES))}")
+    return _Line(number, eic, register, read_at, value, columns.get(row, "serial"), source)
+
+
+@dataclass
+class _Parsed:
+    lines: list[_Line]
+    problems: list[ImportProblem]
+    eics: dict[str, int]  # every EIC of the file: the first line it is on
+
+
+def _parse(text: str, name: str, limits: InputLimits) -> _Parsed:
+    parsed = _Parsed([], [], {})
+    rows = csv_rows(text, limits)
+    try:
+        header = next(rows, (1, []))[1]
+        columns = _Columns(
+            {
+                _COLUMNS[h.strip().lower()]: i
+                for i, h in enumerate(header)
+                if h.strip().lower() in _COLUMNS
+            }
+        )
+        for key, label in (
+            ("eic", "Metering Point EIC"),
+            ("read_at", "Read At"),
+            ("value", "Value KWH"),
+        ):
+            if key not in columns.index:
+                parsed.problems.append(
+                    ImportProblem(name, "line 1", label, "mandatory column is missing")
+                )
+        if parsed.problems:
+            return parsed
+        for number, row in rows:
+            if not any(c.strip() for c in row):
+                continue
+            eic = columns.get(row, "eic")
+            if eic:
+                parsed.eics.setdefault(eic, number)
+            line = _parse_row(columns, number, row, name)
+            if isinstance(line, ImportProblem):
+                parsed.problems.append(line)
+            else:
+                parsed.lines.append(line)
+    except UnsafeInput as exc:
+        parsed.problems.append(ImportProblem(name, exc.location, exc.field, exc.message))
+    return parsed
+
+
+def _unknown_eics(parsed: _Parsed, name: str) -> list[ImportProblem]:
+    return [
+        ImportProblem(
+            name, f"line {parsed.eics[eic]}", "Metering Point EIC", f"{cut(eic)} is unknown"
+        )
+        for eic in unknown_eics(parsed.eics)
+    ]
+
+
+def _line_number(problem: ImportProblem) -> int:
+    _, _, number = problem.location.partition(" ")
+    return int(number) if number.isdigit() else 0
 
 
 def import_readings_file(
     *, path: Path, as_of: dt.datetime, created_by: Any = None
 ) -> ReadingsImported:
     """Import the readings of ``path`` (see the module doc); raises :class:`RejectedFile`."""
-    try:
-        content = path.read_bytes()
-        text = content.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RejectedFile([ImportProblem(str(path), "file", "file", str(exc))]) from exc
     name = path.name
-    lines, problems = _parse(text, name)
-    if problems:
-        raise RejectedFile(problems)
+    limits = import_limits()
+    try:
+        content = read_limited(path, limits)
+        text = content.decode("utf-8")
+    except OSError as exc:
+        raise RejectedFile([ImportProblem(str(path), "file", "file", str(exc))]) from exc
+    except UnicodeDecodeError as exc:
+        raise RejectedFile(
+            [ImportProblem(name, "file", "encoding", f"is not UTF-8 ({exc.reason})")]
+        ) from exc
+    except UnsafeInput as exc:
+        raise RejectedFile([ImportProblem(name, exc.location, exc.field, exc.message)]) from exc
+    parsed = _parse(text, name, limits)
+    lines = parsed.lines
+    if parsed.problems:
+        found = parsed.problems + _unknown_eics(parsed, name)
+        raise RejectedFile(sorted(found, key=_line_number))
+    problems: list[ImportProblem] = []
     policy = reading_policy()
     created = known = pending = 0
     with transaction.atomic():
@@ -170,7 +225,7 @@ def import_readings_file(
             point = points.get(line.eic)
             if point is None:
                 problems.append(
-                    ImportProblem(name, where, "Metering Point EIC", f"{line.eic} is unknown")
+                    ImportProblem(name, where, "Metering Point EIC", f"{cut(line.eic)} is unknown")
                 )
                 continue
             meter = (
@@ -189,7 +244,8 @@ def import_readings_file(
                         name,
                         where,
                         "Meter Serial",
-                        f"{line.eic} has meter {meter.serial_number}, not {line.serial}",
+                        f"{shown(line.eic)} has meter {meter.serial_number}, not "
+                        f"{shown(line.serial)}",
                     )
                 )
                 continue

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from vool.common.localtime import Month
-from vool.domain.billing.models import BillRun, BillRunChunk, BillRunException, Invoice
+from vool.domain.billing.models import (
+    BillRun,
+    BillRunChunk,
+    BillRunException,
+    Invoice,
+    InvoiceLine,
+)
 from vool.domain.contracts.models import SupplyContract
+from vool.domain.tariffs.models import Product
 
 
 def accounts_to_bill(*, period: Month) -> list[int]:
@@ -84,3 +94,55 @@ def invoiced_total(*, billing_account_id: int) -> Decimal:
     ).values_list("gross_amount", flat=True):
         total += gross
     return total
+
+
+@dataclass(frozen=True)
+class PricedInvoice:
+    """An issued invoice, and the billing account to rebill it by."""
+
+    number: int
+    period: str
+    account_reference: str
+
+
+def issued_invoices_priced_on(*, days: Collection[dt.date]) -> list[PricedInvoice]:
+    """Issued invoices with an exchange-priced energy line (the point's contract is on an
+    EXCHANGE product) that covers any of the local ``days``, by number."""
+    if not days:
+        return []
+    wanted = sorted(set(days))
+    exchange = (
+        SupplyContract.objects.filter(
+            metering_point=OuterRef("metering_point"),
+            billing_account=OuterRef("invoice__billing_account"),
+            product__kind=Product.Kind.EXCHANGE,
+            valid_from__lt=OuterRef("period_end"),
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("period_start")))
+        .exclude(status=SupplyContract.Status.CANCELLED)
+    )
+    lines = (
+        InvoiceLine.objects.filter(
+            invoice__status=Invoice.Status.ISSUED,
+            invoice__kind=Invoice.Kind.INVOICE,
+            component="ENERGY",
+            period_start__lte=wanted[-1],
+            period_end__gt=wanted[0],
+        )
+        .filter(Exists(exchange))
+        .values_list(
+            "invoice__number",
+            "invoice__period",
+            "invoice__billing_account__reference_number",
+            "period_start",
+            "period_end",
+        )
+    )
+    found: dict[int, PricedInvoice] = {}
+    for number, period, reference, start, end in lines:
+        if number is None:  # an issued invoice always has its number
+            continue
+        first = bisect.bisect_left(wanted, start)
+        if first < len(wanted) and wanted[first] < end:
+            found[number] = PricedInvoice(number, period, reference)
+    return [found[n] for n in sorted(found)]

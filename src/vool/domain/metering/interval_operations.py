@@ -79,11 +79,13 @@ class IntervalProblem:
 
 
 class UnableToImportIntervals(Exception):
-    """Nothing was stored; ``problems`` names each one."""
+    """Nothing was stored; ``problems`` names each one (the first :data:`MAX_PROBLEMS` of
+    ``total``)."""
 
-    def __init__(self, problems: list[IntervalProblem]) -> None:
+    def __init__(self, problems: list[IntervalProblem], *, total: int | None = None) -> None:
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s): " + "; ".join(map(str, problems[:5])))
+        self.total = max(len(problems), total or 0)
+        super().__init__(f"{self.total} problem(s): " + "; ".join(map(str, problems[:5])))
 
 
 @dataclass(frozen=True)
@@ -98,14 +100,20 @@ class IntervalImportResult:
 class _Problems:
     def __init__(self) -> None:
         self.items: list[IntervalProblem] = []
+        self.total = 0
 
     def add(self, location: str, field: str, message: str) -> None:
+        self.total += 1
         if len(self.items) < MAX_PROBLEMS:
             self.items.append(IntervalProblem(location, field, message))
 
+    def not_listed(self, count: int) -> None:
+        """``count`` more problems of the same kind, counted but not described."""
+        self.total += max(count, 0)
+
     def raise_if_any(self) -> None:
         if self.items:
-            raise UnableToImportIntervals(self.items)
+            raise UnableToImportIntervals(self.items, total=self.total)
 
 
 def _capacity_wh(fuse_a: int, minutes: int) -> int:
@@ -253,6 +261,7 @@ def store_intervals(
             over = np.flatnonzero(
                 (batch.wh > capacity[batch.series_index]) & (series_point[batch.series_index] >= 0)
             )
+            problems.not_listed(len(over) - MAX_PROBLEMS)
             for row in over[:MAX_PROBLEMS].tolist():
                 k = int(batch.series_index[row])
                 problems.add(
@@ -264,6 +273,7 @@ def store_intervals(
                 )
             steps = step_of_series[batch.series_index]
             late = np.flatnonzero(batch.start_s + steps > int(as_of.timestamp()))
+            problems.not_listed(len(late) - MAX_PROBLEMS)
             for row in late[:MAX_PROBLEMS].tolist():
                 problems.add(batch.locate(row), "start", "the interval has not ended yet")
         problems.raise_if_any()
@@ -273,6 +283,7 @@ def store_intervals(
             start_s=batch.start_s,
             step_s=step_of_series[batch.series_index] if n_rows else np.zeros(0, dtype=np.int64),
         )
+        problems.not_listed(len(grouping.duplicates) - MAX_PROBLEMS)
         for row in grouping.duplicates[:MAX_PROBLEMS].tolist():
             problems.add(batch.locate(row), "start", "this interval is given twice")
         problems.raise_if_any()
@@ -371,9 +382,7 @@ def store_intervals(
         try:
             _insert_days(new_rows)
         except IntegrityError as exc:
-            raise UnableToImportIntervals(
-                [IntervalProblem("file", "days", f"another import wrote the same days: {exc}")]
-            ) from exc
+            raise UnableToImportIntervals([_CONCURRENT_IMPORT]) from exc
         if corrections:
             _write_corrections(corrections, record, recorded_at)
     return IntervalImportResult(
@@ -413,13 +422,23 @@ _PG_TYPES: Final = (
 )
 
 
+_CONCURRENT_IMPORT: Final = IntervalProblem(
+    "file",
+    "days",
+    "another import wrote the same days at the same moment; nothing was imported from this "
+    "one. Import it again: what the other import already stored is then unchanged.",
+)
+
+
 def _insert_days(rows: list[tuple[Any, ...]]) -> None:
     if not rows:
         return
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(IntervalDay._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
-        with connection.cursor() as cursor:
+        # the driver's errors (a UniqueViolation when another import wrote the same days)
+        # become Django's IntegrityError, as they do for ORM queries
+        with connection.cursor() as cursor, connection.wrap_database_errors:
             raw = cursor.cursor  # the psycopg 3 cursor under Django's wrapper
             with raw.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(list(_PG_TYPES))

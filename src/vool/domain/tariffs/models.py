@@ -365,7 +365,11 @@ class VatRate(SourcedVersion):
 
 
 class MarketPrice(models.Model):
-    """A day-ahead market price of one interval (EUR/MWh excl. VAT), as Elering publishes it."""
+    """A day-ahead market price of one interval (EUR/MWh excl. VAT), as Elering publishes it.
+
+    Versioned: a changed price is a new row (``version`` n + 1, current) and the old one is
+    kept with ``is_current=False`` and ``superseded_at``, so what an issued invoice was priced
+    with stays on record. Bills read the current version."""
 
     area = models.CharField(_("bidding zone"), max_length=4, default="ee")
     start_at = models.DateTimeField(_("interval start (UTC)"))
@@ -373,13 +377,23 @@ class MarketPrice(models.Model):
     price_eur_mwh = models.DecimalField(_("price (EUR/MWh)"), max_digits=12, decimal_places=3)
     source = models.CharField(_("source"), max_length=200, blank=True, default="")
     imported_at = models.DateTimeField(_("imported at"))
+    version = models.PositiveIntegerField(_("version"), default=1, db_default=1)
+    is_current = models.BooleanField(_("current"), default=True, db_default=True)
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("market price")
         verbose_name_plural = _("market prices")
-        ordering = ["area", "start_at"]
+        ordering = ["area", "start_at", "version"]
         constraints = [
-            models.UniqueConstraint(fields=["area", "start_at"], name="market_price_unique"),
+            models.UniqueConstraint(
+                fields=["area", "start_at", "version"], name="market_price_version_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["area", "start_at"],
+                condition=Q(is_current=True),
+                name="market_price_one_current",
+            ),
             models.CheckConstraint(
                 condition=Q(resolution_minutes__in=[15, 60]), name="market_price_resolution"
             ),

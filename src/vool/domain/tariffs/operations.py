@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
+from django.db.models import Max
 
 from vool.domain.tariffs.models import (
     BandRule,
@@ -22,7 +23,13 @@ from vool.domain.tariffs.models import (
 )
 from vool.domain.tariffs.tariff_data import load_defaults
 
-__all__ = ["LoadResult", "load_default_tariffs", "load_tariff_data", "store_market_prices"]
+__all__ = [
+    "LoadResult",
+    "StoredMarketPrices",
+    "load_default_tariffs",
+    "load_tariff_data",
+    "store_market_prices",
+]
 
 
 def _d(text: str | None) -> dt.date | None:
@@ -141,67 +148,83 @@ def load_default_tariffs() -> None:
     load_tariff_data(load_defaults())
 
 
+class StoredMarketPrices(NamedTuple):
+    """What :func:`store_market_prices` did; ``changed`` are the ``(start, minutes)`` of the
+    prices that a new version replaced."""
+
+    created: int
+    updated: int
+    unchanged: int
+    changed: tuple[tuple[dt.datetime, int], ...] = ()
+
+
 def store_market_prices(
     *,
     area: str,
     prices: Sequence[tuple[dt.datetime, int, Decimal]],
     source: str,
     imported_at: dt.datetime,
-) -> tuple[int, int, int]:
-    """Upsert ``(start UTC, resolution minutes, EUR/MWh)`` rows of one area in one
-    transaction: ``(created, updated, unchanged)``. Running an import twice changes nothing."""
-    created = updated = unchanged = 0
+) -> StoredMarketPrices:
+    """Store ``(start UTC, resolution minutes, EUR/MWh)`` rows of one area in one transaction.
+    A new interval is version 1; a changed price (or resolution) is a new current version and
+    the old row is kept, no longer current (an hourly price supersedes the quarter-hour
+    prices inside its hour). Running an import twice changes nothing."""
+    if not prices:
+        return StoredMarketPrices(0, 0, 0)
     with transaction.atomic():
-        if not prices:
-            return 0, 0, 0
         starts = [p[0] for p in prices]
-        existing = {
-            m.start_at: m
-            for m in MarketPrice.objects.select_for_update().filter(
-                area=area,
-                start_at__gte=min(starts),
-                start_at__lte=max(starts) + dt.timedelta(minutes=45),
-            )
+        window = MarketPrice.objects.filter(
+            area=area,
+            start_at__gte=min(starts),
+            start_at__lte=max(starts) + dt.timedelta(minutes=45),
+        )
+        current = {
+            m.start_at: m for m in window.filter(is_current=True).select_for_update().order_by()
         }
+        last_version = dict(
+            window.order_by()
+            .values("start_at")
+            .annotate(last=Max("version"))
+            .values_list("start_at", "last")
+        )
         new_rows: list[MarketPrice] = []
-        changed: list[MarketPrice] = []
+        superseded: list[MarketPrice] = []
+        unchanged = 0
         for start, minutes, price in prices:
-            row = existing.get(start)
-            if row is None:
-                new_rows.append(
-                    MarketPrice(
-                        area=area,
-                        start_at=start,
-                        resolution_minutes=minutes,
-                        price_eur_mwh=price,
-                        source=source,
-                        imported_at=imported_at,
-                    )
-                )
-            elif row.price_eur_mwh != price or row.resolution_minutes != minutes:
-                row.price_eur_mwh = price
-                row.resolution_minutes = minutes
-                row.source = source
-                row.imported_at = imported_at
-                changed.append(row)
-            else:
+            row = current.get(start)
+            if row is not None and row.price_eur_mwh == price and row.resolution_minutes == minutes:
                 unchanged += 1
-        # An hourly price replaces any quarter-hour prices inside its hour.
-        inner = [
-            start + dt.timedelta(minutes=m)
+                continue
+            if row is not None:
+                superseded.append(row)
+            new_rows.append(
+                MarketPrice(
+                    area=area,
+                    start_at=start,
+                    resolution_minutes=minutes,
+                    price_eur_mwh=price,
+                    source=source,
+                    imported_at=imported_at,
+                    version=last_version.get(start, 0) + 1,
+                )
+            )
+        # An hourly price supersedes any quarter-hour prices inside its hour.
+        superseded += [
+            current[start + dt.timedelta(minutes=m)]
             for start, minutes, _ in prices
             if minutes == 60
             for m in (15, 30, 45)
-            if start + dt.timedelta(minutes=m) in existing
+            if start + dt.timedelta(minutes=m) in current
         ]
-        if inner:
-            MarketPrice.objects.filter(area=area, start_at__in=inner).delete()
-            updated += len(inner)
-        MarketPrice.objects.bulk_create(new_rows, batch_size=2000)
-        MarketPrice.objects.bulk_update(
-            changed,
-            ["price_eur_mwh", "resolution_minutes", "source", "imported_at"],
-            batch_size=2000,
+        MarketPrice.objects.filter(pk__in=[r.pk for r in superseded]).update(
+            is_current=False, superseded_at=imported_at
         )
-        created, updated = len(new_rows), updated + len(changed)
-    return created, updated, unchanged
+        MarketPrice.objects.bulk_create(new_rows, batch_size=2000)
+    given = set(starts)
+    replaced = sum(1 for r in superseded if r.start_at in given)  # a new version in new_rows
+    return StoredMarketPrices(
+        created=len(new_rows) - replaced,
+        updated=len(superseded),
+        unchanged=unchanged,
+        changed=tuple(sorted((r.start_at, r.resolution_minutes) for r in superseded)),
+    )

@@ -254,7 +254,8 @@ def tariff_for(
 
 
 def market_prices(month: Month, *, area: str = "ee") -> rating.MarketPrices:
-    """The month's quarter-hour prices in µ€/kWh (hourly rows fill their four quarters)."""
+    """The month's quarter-hour prices in µ€/kWh (hourly rows fill their four quarters), the
+    current version of each."""
     grid = rating.month_grid(month, 15)
     start, end = month.bounds()
     values = np.zeros(grid.count, dtype=np.int64)
@@ -262,7 +263,7 @@ def market_prices(month: Month, *, area: str = "ee") -> rating.MarketPrices:
     index = {t: i for i, t in enumerate(grid.starts)}
     step = dt.timedelta(minutes=15)
     rows = MarketPrice.objects.filter(
-        area=area, start_at__gte=start - dt.timedelta(hours=1), start_at__lt=end
+        area=area, is_current=True, start_at__gte=start - dt.timedelta(hours=1), start_at__lt=end
     ).values_list("start_at", "resolution_minutes", "price_eur_mwh")
     for start_at, minutes, price in rows:
         micro = int(price.scaleb(3))  # EUR/MWh x 1000 = µ€/kWh (3 decimals at most)

@@ -17,26 +17,40 @@ and ``Reading Time IN``/``OUT``. ``Period Start`` states its zone: ``01.10.2026 
 ``30.09.2026 21:00Z`` or ISO 8601 ``2026-09-30T21:00:00Z``; a column headed
 ``Period Start (UTC)`` may leave it out.
 
-A bad file raises :class:`InvalidMeteringFile` naming every bad line (or JSON path) and field.
+A bad file raises :class:`InvalidMeteringFile` naming every bad line (or JSON path) and field
+(the first :data:`MAX_ERRORS`, with the total) and the EICs it names, so that the caller can
+report unknown EICs too. Hostile input (a JSON bomb, ``NaN``, duplicate keys, huge fields, stray
+carriage returns, times outside 1990..2099) is refused through :mod:`..safe_input` within the
+caller's :class:`~vool.integrations.safe_input.InputLimits`. kWh are read as ``Decimal``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import gc
-import io
-import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
 from vool.common.localtime import TALLINN
+from vool.integrations.safe_input import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    InputLimits,
+    UnsafeInput,
+    check_size,
+    check_year,
+    csv_rows,
+    cut,
+    load_json,
+    shown,
+)
 
 __all__ = [
     "FieldError",
@@ -72,13 +86,22 @@ class FieldError:
 
 
 class InvalidMeteringFile(Exception):
-    """The file cannot be imported; ``errors`` names each bad line and field."""
+    """The file cannot be imported; ``errors`` names each bad line and field (the first
+    :data:`MAX_ERRORS` of ``total``); ``eics`` maps each EIC the file names to where it first
+    appears."""
 
-    def __init__(self, errors: list[FieldError], *, truncated: bool = False) -> None:
+    def __init__(
+        self,
+        errors: list[FieldError],
+        *,
+        total: int | None = None,
+        eics: dict[str, str] | None = None,
+    ) -> None:
         self.errors = errors
-        self.truncated = truncated
-        more = " (and more)" if truncated else ""
-        super().__init__(f"{len(errors)} error(s){more}: " + "; ".join(map(str, errors[:5])))
+        self.total = len(errors) if total is None else total
+        self.truncated = self.total > len(errors)
+        self.eics = eics or {}
+        super().__init__(f"{self.total} error(s): " + "; ".join(map(str, errors[:5])))
 
 
 @dataclass
@@ -111,17 +134,20 @@ class MeteringData:
 class _Collector:
     def __init__(self) -> None:
         self.errors: list[FieldError] = []
-        self.truncated = False
+        self.total = 0
+        self.eics: dict[str, str] = {}
 
     def add(self, location: str, field_name: str, message: str) -> None:
-        if len(self.errors) >= MAX_ERRORS:
-            self.truncated = True
-            return
-        self.errors.append(FieldError(location, field_name, message))
+        self.total += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(FieldError(location, field_name, message))
+
+    def saw_eic(self, eic: str, location: str) -> None:
+        self.eics.setdefault(eic, location)
 
     def raise_if_any(self) -> None:
         if self.errors:
-            raise InvalidMeteringFile(self.errors, truncated=self.truncated)
+            raise InvalidMeteringFile(self.errors, total=self.total, eics=self.eics)
 
 
 class _Builder:
@@ -155,18 +181,18 @@ class _Builder:
 
 
 def _kwh_number_to_wh(value: Any) -> int | str:
-    """Wh from a JSON number of kWh, or the reason it is not acceptable."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """Wh from a JSON number of kWh (``int`` or ``Decimal``), or the reason it is not
+    acceptable."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
         return "must be a number of kWh"
-    scaled = value * 1000
-    wh = round(scaled)
-    if abs(scaled - wh) > 1e-6:
-        return f"{value} has more than 3 decimals"
-    if wh < 0:
+    if value < 0:
         return f"{value} is negative"
-    if wh > MAX_WH:
-        return f"{value} is out of range"
-    return wh
+    if value * 1000 > MAX_WH:
+        return f"{value} is out of range (at most {MAX_WH / 1000:,.3f} kWh)"
+    scaled = Decimal(value) * 1000
+    if scaled != scaled.to_integral_value():
+        return f"{value} has more than 3 decimals"
+    return int(scaled)
 
 
 _KWH_TEXT: Final = re.compile(r"(\d+)(?:[.,](\d{1,3}))?")
@@ -180,11 +206,13 @@ def _kwh_text_to_wh(text: str) -> int | str | None:
     m = _KWH_TEXT.fullmatch(t)
     if m is None:
         if t.startswith("-"):
-            return f"{text!r} is negative"
-        return f"{text!r} is not a quantity in kWh with at most 3 decimals, e.g. 1,234"
+            return f"{shown(text)} is negative"
+        return f"{shown(text)} is not a quantity in kWh with at most 3 decimals, e.g. 1,234"
+    if len(m.group(1).lstrip("0")) > 7:
+        return f"{shown(text)} is out of range"
     wh = int(m.group(1)) * 1000 + int((m.group(2) or "").ljust(3, "0"))
     if wh > MAX_WH:
-        return f"{text!r} is out of range"
+        return f"{shown(text)} is out of range"
     return wh
 
 
@@ -194,6 +222,7 @@ def _utc_seconds(text: str, cache: dict[str, int]) -> int:
         value = dt.datetime.fromisoformat(text)
         if value.tzinfo is None:
             raise ValueError("has no time zone")
+        check_year(value.year, text)
         seconds = cache[text] = int(value.timestamp())
     return seconds
 
@@ -209,13 +238,17 @@ def _check_alignment(seconds: int, minutes: int) -> str | None:
 # --- JSON --------------------------------------------------------------------------------
 
 
-def parse_json(data: bytes | str) -> MeteringData:
+def _refused(exc: UnsafeInput) -> InvalidMeteringFile:
+    return InvalidMeteringFile([FieldError(exc.location, exc.field, exc.message)])
+
+
+def parse_json(data: bytes | str, *, limits: InputLimits | None = None) -> MeteringData:
     """Parse one data hub metering-data message, or a list of them."""
     errors = _Collector()
     try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidMeteringFile([FieldError("file", "JSON", f"does not parse: {exc}")]) from exc
+        doc = load_json(data, limits or InputLimits())
+    except UnsafeInput as exc:
+        raise _refused(exc) from exc
     messages = doc if isinstance(doc, list) else [doc]
     builder = _Builder()
     labels: list[tuple[int, str]] = []
@@ -231,6 +264,7 @@ def parse_json(data: bytes | str) -> MeteringData:
             errors.add(where, "meterEic", "is missing")
             continue
         eic = eic.strip()
+        errors.saw_eic(eic, where)
         periods = message.get("periods")
         if not isinstance(periods, list):
             errors.add(f"{where} ({eic})", "periods", "must be a list")
@@ -242,7 +276,7 @@ def parse_json(data: bytes | str) -> MeteringData:
                 continue
             minutes = _RESOLUTIONS.get(str(period.get("r", "")).upper())
             if minutes is None or "MIN" in str(period.get("r", "")).upper():
-                errors.add(path, "r", f"{period.get('r')!r} is not PT15M or PT1H")
+                errors.add(path, "r", f"{shown(period.get('r'))} is not PT15M or PT1H")
                 continue
             items = period.get("aI")
             if not isinstance(items, list):
@@ -267,12 +301,15 @@ def parse_json(data: bytes | str) -> MeteringData:
                     reason = (
                         str(exc)
                         if str(exc) in ("is missing", "has no time zone")
-                        else (f"{ps!r} is not an ISO 8601 time such as 2026-10-01T21:00:00.000Z")
+                        or str(exc).endswith(f"{FIRST_YEAR} and {LAST_YEAR}")
+                        else f"{shown(ps)} is not an ISO 8601 time such as 2026-10-01T21:00:00.000Z"
                     )
                     errors.add(f"{path}.aI[{j}]", "pS", reason)
                     continue
                 if start % step:
-                    errors.add(f"{path}.aI[{j}]", "pS", f"{ps} {_check_alignment(start, minutes)}")
+                    errors.add(
+                        f"{path}.aI[{j}]", "pS", f"{cut(ps)} {_check_alignment(start, minutes)}"
+                    )
                     continue
                 for key, series in (("outQty", series_out), ("inQty", series_in)):
                     qty = item.get(key)
@@ -332,13 +369,15 @@ def _csv_start(text: str, *, utc_column: bool, cache: dict[str, int]) -> int:
                     "or head the column 'Period Start (UTC)'"
                 )
             zone = "Z"
-        if zone in ("Z", "UTC"):
-            tz: dt.tzinfo = dt.UTC
-        else:
-            sign = -1 if zone[0] == "-" else 1
-            digits = zone[1:].replace(":", "")
-            tz = dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
         try:
+            if zone in ("Z", "UTC"):
+                tz: dt.tzinfo = dt.UTC
+            else:
+                sign = -1 if zone[0] == "-" else 1
+                digits = zone[1:].replace(":", "")
+                tz = dt.timezone(
+                    sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+                )
             value = dt.datetime(
                 int(year),
                 int(month),
@@ -349,23 +388,25 @@ def _csv_start(text: str, *, utc_column: bool, cache: dict[str, int]) -> int:
                 tzinfo=tz,
             )
         except ValueError as exc:
-            raise ValueError(f"{t!r} is not a date and time ({exc})") from exc
+            raise ValueError(f"{shown(t)} is not a date and time ({exc})") from exc
     else:
         try:
             value = dt.datetime.fromisoformat(t)
         except ValueError as exc:
             raise ValueError(
-                f"{t!r} is not a time such as 01.10.2026 00:00+03:00 (dd.mm.yyyy hh:mm and zone)"
+                f"{shown(t)} is not a time such as 01.10.2026 00:00+03:00 "
+                "(dd.mm.yyyy hh:mm and zone)"
             ) from exc
         if value.tzinfo is None:
             if not utc_column:
-                raise ValueError(f"{t!r} has no time zone")
+                raise ValueError(f"{shown(t)} has no time zone")
             value = value.replace(tzinfo=dt.UTC)
+    check_year(value.year, t)
     offset = value.utcoffset()
     tallinn = value.astimezone(TALLINN)
     if offset and offset != tallinn.utcoffset():
         raise ValueError(
-            f"{t!r} is not a Tallinn time: Tallinn is at UTC{_shown_offset(tallinn)} then, "
+            f"{shown(t)} is not a Tallinn time: Tallinn is at UTC{_shown_offset(tallinn)} then, "
             f"so write {tallinn:%d.%m.%Y %H:%M}{_shown_offset(tallinn)} or the UTC time"
         )
     seconds = cache[text] = int(value.timestamp())
@@ -377,20 +418,36 @@ def _shown_offset(value: dt.datetime) -> str:
     return f"{text[:3]}:{text[3:]}"
 
 
-def parse_csv(data: bytes | str) -> MeteringData:
+def _longest_field(raw: bytes) -> int:
+    """The length of the longest run of bytes between separators and line ends."""
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    marks = np.flatnonzero((buf == 59) | (buf == 10))
+    if not len(marks):
+        return len(raw)
+    return int(max(np.diff(marks).max(initial=0), marks[0], len(raw) - marks[-1]))
+
+
+def parse_csv(data: bytes | str, *, limits: InputLimits | None = None) -> MeteringData:
     """Parse the hub's CSV template (``;``, decimal comma, zoned timestamps)."""
+    limits = limits or InputLimits()
     if isinstance(data, bytes):
         try:
+            check_size(len(data), limits)
             text = data.decode("utf-8-sig")
+        except UnsafeInput as exc:
+            raise _refused(exc) from exc
         except UnicodeDecodeError as exc:
             raise InvalidMeteringFile(
                 [FieldError("file", "encoding", f"is not UTF-8 ({exc.reason})")]
             ) from exc
     else:
         text = data.removeprefix("\ufeff")
-    errors = _Collector()
-    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=";"), None)
-    if not text.strip() or header is None:
+    rows = csv_rows(text, limits)
+    try:
+        header = next(rows, (1, []))[1]
+    except UnsafeInput as exc:
+        raise _refused(exc) from exc
+    if not text.strip() or not header:
         raise InvalidMeteringFile([FieldError("line 1", "header", "the file is empty")])
     columns: dict[str, int] = {}
     for i, name in enumerate(header):
@@ -416,51 +473,75 @@ def parse_csv(data: bytes | str) -> MeteringData:
     i_start = columns["start_utc" if utc_column else "start"]
     i_res = columns["resolution"]
     directions = [(d, columns[d], columns.get(f"type_{d}")) for d in ("out", "in") if d in columns]
-    with _gc_paused():
-        raw = data if isinstance(data, bytes) else text.encode()
-        fast = _parse_csv_numpy(
-            raw, len(header), i_eic, i_start, i_res, directions, utc_column=utc_column
-        ) or _parse_csv_fast(
-            text, len(header), i_eic, i_start, i_res, directions, utc_column=utc_column
-        )
+    fast = None
+    raw = data if isinstance(data, bytes) else text.encode()
+    if "\r" not in text and _longest_field(raw) <= limits.max_field_chars:
+        with _gc_paused():
+            fast = _parse_csv_numpy(
+                raw, len(header), i_eic, i_start, i_res, directions, utc_column=utc_column
+            ) or _parse_csv_fast(
+                text, len(header), i_eic, i_start, i_res, directions, utc_column=utc_column
+            )
     if fast is not None:
         return fast
-    width = max(columns.values()) + 1
-    reader = csv.reader(io.StringIO(text), delimiter=";")
-    next(reader)  # the header
-    builder = _Builder()
-    cache: dict[str, int] = {}
-    res_cache: dict[str, int | None] = {}
-    for line, row in enumerate(reader, start=2):
+    return _CsvRows(columns, i_start, directions, utc_column).parse(rows)
+
+
+@dataclass
+class _CsvRows:
+    """The line-by-line parser: names each bad line and field."""
+
+    columns: dict[str, int]
+    i_start: int
+    directions: Sequence[tuple[str, int, int | None]]
+    utc_column: bool
+    errors: _Collector = field(default_factory=_Collector)
+    builder: _Builder = field(default_factory=_Builder)
+    cache: dict[str, int] = field(default_factory=dict)
+    res_cache: dict[str, int | None] = field(default_factory=dict)
+
+    def parse(self, rows: Iterator[tuple[int, list[str]]]) -> MeteringData:
+        try:
+            for line, row in rows:
+                self.row(line, row)
+        except UnsafeInput as exc:
+            self.errors.add(exc.location, exc.field, exc.message)
+        self.errors.raise_if_any()
+        return self.builder.build()
+
+    def row(self, line: int, row: list[str]) -> None:
         if not row or all(not c.strip() for c in row):
-            continue
+            return
+        errors, columns = self.errors, self.columns
         where = f"line {line}"
+        width = max(columns.values()) + 1
         if len(row) < width:
             row = row + [""] * (width - len(row))
-        eic = row[i_eic].strip()
+        eic = row[columns["eic"]].strip()
         if not eic:
             errors.add(where, "Meter EIC", "is missing")
-            continue
-        res_text = row[i_res]
-        minutes = res_cache.get(res_text, -1)
+            return
+        errors.saw_eic(eic, where)
+        res_text = row[columns["resolution"]]
+        minutes = self.res_cache.get(res_text, -1)
         if minutes == -1:
-            minutes = res_cache[res_text] = _RESOLUTIONS.get(res_text.strip().upper())
+            minutes = self.res_cache[res_text] = _RESOLUTIONS.get(res_text.strip().upper())
         if minutes is None:
-            errors.add(where, "Resolution", f"{res_text!r} is not 15 MINUTES or HOURLY")
-            continue
+            errors.add(where, "Resolution", f"{shown(res_text)} is not 15 MINUTES or HOURLY")
+            return
         try:
-            start = _csv_start(row[i_start], utc_column=utc_column, cache=cache)
+            start = _csv_start(row[self.i_start], utc_column=self.utc_column, cache=self.cache)
         except ValueError as exc:
             errors.add(where, "Period Start", str(exc))
-            continue
+            return
         if start % (minutes * 60):
             errors.add(
                 where,
                 "Period Start",
-                f"{row[i_start].strip()} {_check_alignment(start, minutes)}",
+                f"{cut(row[self.i_start].strip())} {_check_alignment(start, minutes)}",
             )
-            continue
-        for direction, i_qty, i_type in directions:
+            return
+        for direction, i_qty, i_type in self.directions:
             wh = _kwh_text_to_wh(row[i_qty])
             if wh is None:
                 continue
@@ -474,13 +555,12 @@ def parse_csv(data: bytes | str) -> MeteringData:
                     where, f"Reading Type {direction.upper()}", "must be METERED or ESTIMATED"
                 )
                 continue
+            builder = self.builder
             builder.series.append(builder.key(eic, direction.upper(), minutes))
             builder.start.append(start)
             builder.wh.append(wh)
             builder.est.append(rtype)
             builder.ref.append(line)
-    errors.raise_if_any()
-    return builder.build()
 
 
 @contextlib.contextmanager
@@ -708,7 +788,14 @@ def _fixed_times(
     year = d[6] * 1000 + d[7] * 100 + d[8] * 10 + d[9]
     hour = d[11] * 10 + d[12]
     minute = d[14] * 10 + d[15]
-    if np.any((month < 1) | (month > 12) | (year < 1) | (hour > 23) | (minute > 59)):
+    if np.any(
+        (month < 1)
+        | (month > 12)
+        | (year < FIRST_YEAR)
+        | (year > LAST_YEAR)
+        | (hour > 23)
+        | (minute > 59)
+    ):
         return None
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     month_days = _DAYS_IN_MONTH[month - 1] + ((month == 2) & leap)
@@ -895,10 +982,10 @@ def _assemble(
     )
 
 
-def parse(data: bytes, *, name: str = "") -> MeteringData:
+def parse(data: bytes, *, name: str = "", limits: InputLimits | None = None) -> MeteringData:
     """JSON or CSV, by the file name's suffix or, failing that, by the first character."""
     lowered = name.lower()
-    parser: Callable[[bytes], MeteringData]
+    parser: Callable[..., MeteringData]
     if lowered.endswith(".json"):
         parser = parse_json
     elif lowered.endswith(".csv"):
@@ -906,4 +993,4 @@ def parse(data: bytes, *, name: str = "") -> MeteringData:
     else:
         head = data.lstrip()[:1]
         parser = parse_json if head in (b"{", b"[") else parse_csv
-    return parser(data)
+    return parser(data, limits=limits)

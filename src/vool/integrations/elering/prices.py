@@ -12,23 +12,33 @@ CSV (``/api/nps/price/csv``): ``;``-separated, quoted, decimal comma, header
 Resolution: from the spacing of consecutive rows (15 or 60 minutes); a row with no
 15/60-minute neighbour takes the market's resolution on its date (15 minutes from the first
 15-minute delivery day, 1 October 2025 local, before that 60). A bad file is rejected whole:
-:class:`PriceFileError` lists every problem with its line (or JSON path) and field.
+:class:`PriceFileError` lists every problem with its line (or JSON path) and field. Prices are
+read as ``Decimal`` (JSON numbers too); hostile input is refused through :mod:`..safe_input`.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
+
+from vool.integrations.safe_input import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    InputLimits,
+    UnsafeInput,
+    csv_rows,
+    cut,
+    load_json,
+    parse_decimal,
+    shown,
+)
 
 __all__ = [
     "API_URL",
@@ -49,6 +59,8 @@ AREAS: Final = {"ee": "NPS Eesti", "fi": "NPS Soome", "lv": "NPS Läti", "lt": "
 FIRST_QUARTER_HOUR_START: Final = dt.datetime(2025, 9, 30, 21, 0, tzinfo=dt.UTC)
 _TALLINN: Final = ZoneInfo("Europe/Tallinn")
 _MAX_ERRORS: Final = 50
+_FIRST_SECOND: Final = int(dt.datetime(FIRST_YEAR, 1, 1, tzinfo=dt.UTC).timestamp())
+_END_SECOND: Final = int(dt.datetime(LAST_YEAR + 1, 1, 1, tzinfo=dt.UTC).timestamp())
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,11 @@ class PriceFileError(ValueError):
     def __init__(self, errors: Sequence[str]) -> None:
         self.errors = list(errors)
         shown = "\n  ".join(self.errors[:_MAX_ERRORS])
-        more = f"\n  ... and {len(self.errors) - _MAX_ERRORS} more" if len(errors) > 50 else ""
+        more = (
+            f"\n  ... and {len(self.errors) - _MAX_ERRORS} more (the list is cut at {_MAX_ERRORS})"
+            if len(self.errors) > _MAX_ERRORS
+            else ""
+        )
         super().__init__(
             f"Rejected the whole file ({len(self.errors)} problem(s)):\n  {shown}{more}"
         )
@@ -78,31 +94,40 @@ def _price(text: object, where: str, errors: list[str]) -> Decimal | None:
     if isinstance(text, bool) or text is None:
         errors.append(f"{where}: missing price")
         return None
-    raw = str(text).strip().replace(",", ".") if isinstance(text, str) else repr(text)
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        errors.append(f"{where}: {text!r} is not a number")
+    if isinstance(text, Decimal | int):
+        value = Decimal(text)
+    elif isinstance(text, str):
+        try:
+            value = parse_decimal(text)
+        except ValueError as exc:
+            errors.append(f"{where}: {exc}")
+            return None
+    else:
+        errors.append(f"{where}: {shown(text)} is not a number")
         return None
-    if not value.is_finite():
-        errors.append(f"{where}: {text!r} is not a finite number")
+    what = shown(text) if isinstance(text, str) else cut(text)
+    if abs(value) > 10_000:
+        errors.append(f"{where}: {what} EUR/MWh is out of range (|price| <= 10000)")
         return None
     if value != value.quantize(Decimal("0.001")):
-        errors.append(f"{where}: {text!r} has more than 3 decimals (EUR/MWh)")
-        return None
-    if abs(value) > 10_000:
-        errors.append(f"{where}: {text!r} EUR/MWh is out of range (|price| <= 10000)")
+        errors.append(f"{where}: {what} has more than 3 decimals (EUR/MWh)")
         return None
     return value
 
 
 def _start(value: object, where: str, errors: list[str]) -> dt.datetime | None:
-    try:
-        seconds = int(str(value).strip()) if not isinstance(value, bool) else None
-    except ValueError:
-        seconds = None
+    text = str(value).strip()
+    seconds = None
+    if not isinstance(value, bool) and text.isdigit() and len(text) <= 12:
+        seconds = int(text)
     if seconds is None:
-        errors.append(f"{where}: {value!r} is not a Unix timestamp in seconds")
+        errors.append(f"{where}: {shown(text)} is not a Unix timestamp in seconds")
+        return None
+    if not _FIRST_SECOND <= seconds < _END_SECOND:
+        errors.append(
+            f"{where}: {seconds} is not a time between {FIRST_YEAR} and {LAST_YEAR} "
+            "(a Unix timestamp in seconds)"
+        )
         return None
     if seconds % 900:
         errors.append(f"{where}: {seconds} is not on a quarter hour")
@@ -135,14 +160,14 @@ def _with_resolution(
     return points
 
 
-def parse_json(text: str, *, area: str = "ee") -> list[PricePoint]:
+def parse_json(
+    text: str, *, area: str = "ee", limits: InputLimits | None = None
+) -> list[PricePoint]:
     """Points of ``area`` from Elering's JSON; :class:`PriceFileError` if anything is wrong."""
     try:
-        doc: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PriceFileError(
-            [f"line {exc.lineno}, column {exc.colno}: not JSON ({exc.msg})"]
-        ) from exc
+        doc: Any = load_json(text, limits or InputLimits())
+    except UnsafeInput as exc:
+        raise PriceFileError([str(exc)]) from exc
     errors: list[str] = []
     if not isinstance(doc, dict) or doc.get("success") is not True:
         raise PriceFileError(['"success": the file does not say "success": true'])
@@ -151,7 +176,7 @@ def parse_json(text: str, *, area: str = "ee") -> list[PricePoint]:
         raise PriceFileError(
             [
                 f'"data.{area}": missing (areas in the file: '
-                f"{sorted(data) if isinstance(data, dict) else 'none'})"
+                f"{shown(sorted(data)) if isinstance(data, dict) else 'none'})"
             ]
         )
     rows: list[tuple[dt.datetime, Decimal, str]] = []
@@ -170,14 +195,22 @@ def parse_json(text: str, *, area: str = "ee") -> list[PricePoint]:
     return points
 
 
-def parse_csv(text: str, *, area: str = "ee") -> list[PricePoint]:
+def parse_csv(
+    text: str, *, area: str = "ee", limits: InputLimits | None = None
+) -> list[PricePoint]:
     """Points of ``area`` from Elering's CSV; :class:`PriceFileError` if anything is wrong."""
     column = AREAS.get(area)
     if column is None:
-        raise PriceFileError([f"area {area!r} is not one of {sorted(AREAS)}"])
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";", quotechar='"')
+        raise PriceFileError([f"area {shown(area)} is not one of {sorted(AREAS)}"])
     try:
-        header = [h.strip() for h in next(reader)]
+        return _parse_csv_rows(csv_rows(text.lstrip("\ufeff"), limits or InputLimits()), column)
+    except UnsafeInput as exc:
+        raise PriceFileError([str(exc)]) from exc
+
+
+def _parse_csv_rows(reader: Iterator[tuple[int, list[str]]], column: str) -> list[PricePoint]:
+    try:
+        header = [h.strip() for h in next(reader)[1]]
     except StopIteration:
         raise PriceFileError(["line 1: the file is empty"]) from None
     missing = [h for h in ("Ajatempel (UTC)", column) if h not in header]
@@ -187,7 +220,7 @@ def parse_csv(text: str, *, area: str = "ee") -> list[PricePoint]:
     local_col = header.index("Kuupäev (Eesti aeg)") if "Kuupäev (Eesti aeg)" in header else None
     errors: list[str] = []
     rows: list[tuple[dt.datetime, Decimal, str]] = []
-    for line_no, row in enumerate(reader, start=2):
+    for line_no, row in reader:
         if not row or all(not c.strip() for c in row):
             continue
         where = f"line {line_no}"
@@ -200,7 +233,7 @@ def parse_csv(text: str, *, area: str = "ee") -> list[PricePoint]:
             local = start.astimezone(_TALLINN).strftime("%d.%m.%Y %H:%M")
             if row[local_col].strip() != local:
                 errors.append(
-                    f"{where}, field 'Kuupäev (Eesti aeg)': {row[local_col]!r} is not "
+                    f"{where}, field 'Kuupäev (Eesti aeg)': {shown(row[local_col])} is not "
                     f"the local time of the timestamp ({local})"
                 )
         if start is not None and price is not None:
@@ -211,11 +244,13 @@ def parse_csv(text: str, *, area: str = "ee") -> list[PricePoint]:
     return points
 
 
-def parse_text(text: str, *, area: str = "ee") -> list[PricePoint]:
+def parse_text(
+    text: str, *, area: str = "ee", limits: InputLimits | None = None
+) -> list[PricePoint]:
     """JSON if the text starts with ``{``, otherwise CSV."""
     if text.lstrip("\ufeff \t\r\n").startswith("{"):
-        return parse_json(text, area=area)
-    return parse_csv(text, area=area)
+        return parse_json(text, area=area, limits=limits)
+    return parse_csv(text, area=area, limits=limits)
 
 
 def fetch_json(start: dt.datetime, end: dt.datetime, *, timeout: float = 30.0) -> str:

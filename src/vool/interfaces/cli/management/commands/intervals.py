@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from argparse import ArgumentParser
 from pathlib import Path
@@ -13,14 +12,8 @@ from django.utils import timezone
 
 from vool.domain.metering import interval_operations, intervals
 from vool.domain.supply.models import MeteringPoint
+from vool.interfaces.cli.arguments import aware_datetime, day, rejected
 from vool.usecases import import_intervals
-
-
-def _aware(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.get_current_timezone())
-    return value
 
 
 class Command(BaseCommand):
@@ -32,13 +25,13 @@ class Command(BaseCommand):
         p.add_argument("files", nargs="+", type=Path)
         p.add_argument(
             "--as-of",
-            type=_aware,
+            type=aware_datetime,
             default=None,
             help="the time of the import (ISO 8601; default: now)",
         )
         p = sub.add_parser("fill-gaps", help="estimate the missing intervals of a day")
         p.add_argument("eic")
-        p.add_argument("--day", type=dt.date.fromisoformat, required=True, help="YYYY-MM-DD")
+        p.add_argument("--day", type=day, required=True, help="YYYY-MM-DD")
         p.add_argument("--direction", choices=["OUT", "IN"], default="OUT")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -50,11 +43,7 @@ class Command(BaseCommand):
         try:
             result = import_intervals.import_interval_files(paths=options["files"], as_of=as_of)
         except import_intervals.RejectedFile as exc:
-            for problem in exc.problems:
-                self.stderr.write(str(problem))
-            raise CommandError(
-                f"Rejected: {len(exc.problems)} problem(s) listed above; nothing was imported."
-            ) from exc
+            raise rejected(self.stderr, exc.problems, exc.total) from exc
         seconds = time.perf_counter() - started
         self.stdout.write(
             f"Imported {result.intervals} intervals: {result.days_created} new days, "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from vool.integrations.elering.prices import AREAS
+from vool.interfaces.cli.arguments import day
 from vool.usecases import prices
 
 
@@ -26,14 +26,14 @@ class Command(BaseCommand):
         fetch.add_argument(
             "--from",
             dest="first_day",
-            type=dt.date.fromisoformat,
+            type=day,
             required=True,
             help="first local day, YYYY-MM-DD",
         )
         fetch.add_argument(
             "--to",
             dest="end_day",
-            type=dt.date.fromisoformat,
+            type=day,
             required=True,
             help="the day after the last local day (exclusive), YYYY-MM-DD",
         )

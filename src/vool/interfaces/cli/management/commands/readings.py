@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from argparse import ArgumentParser
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +13,9 @@ from django.utils import timezone
 
 from vool.common.localtime import Month
 from vool.domain.supply.models import MeteringPoint
+from vool.integrations.safe_input import parse_decimal, shown
+from vool.interfaces.cli.arguments import aware_datetime, month, rejected
 from vool.usecases import estimate_readings, import_readings, submit_reading
-
-
-def _aware(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.get_current_timezone())
-    return value
-
-
-def _month(text: str) -> Month:
-    return Month.parse(text)
 
 
 class Command(BaseCommand):
@@ -34,18 +25,18 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         p = sub.add_parser("import", help="import a CSV of readings, all lines or none")
         p.add_argument("file", type=Path)
-        p.add_argument("--as-of", type=_aware, default=None, help="default: now")
+        p.add_argument("--as-of", type=aware_datetime, default=None, help="default: now")
         p = sub.add_parser(
             "estimate", help="estimate month-end readings missing when the window has closed"
         )
-        p.add_argument("--period", type=_month, required=True, help="YYYY-MM")
-        p.add_argument("--as-of", type=_aware, default=None, help="default: now")
+        p.add_argument("--period", type=month, required=True, help="YYYY-MM")
+        p.add_argument("--as-of", type=aware_datetime, default=None, help="default: now")
         p = sub.add_parser("submit", help="submit a reading, e.g. 38ZEE-...-X SINGLE=1610")
         p.add_argument("eic")
         p.add_argument("values", nargs="+", help="KIND=VALUE, e.g. DAY=1200 NIGHT=800")
-        p.add_argument("--read-at", type=_aware, default=None, help="default: now")
+        p.add_argument("--read-at", type=aware_datetime, default=None, help="default: now")
         p.add_argument("--source", default="BACKOFFICE")
-        p.add_argument("--as-of", type=_aware, default=None, help="default: now")
+        p.add_argument("--as-of", type=aware_datetime, default=None, help="default: now")
 
     def handle(self, *args: Any, **options: Any) -> None:
         as_of = options["as_of"] or timezone.now()
@@ -61,11 +52,7 @@ class Command(BaseCommand):
         try:
             result = import_readings.import_readings_file(path=path, as_of=as_of)
         except import_readings.RejectedFile as exc:
-            for problem in exc.problems:
-                self.stderr.write(str(problem))
-            raise CommandError(
-                f"Rejected: {len(exc.problems)} problem(s) listed above; nothing was imported."
-            ) from exc
+            raise rejected(self.stderr, exc.problems, exc.total) from exc
         self.stdout.write(
             f"Imported {result.lines} readings: {result.created} new "
             f"({result.pending_review} waiting for review), {result.already_known} already known."
@@ -90,14 +77,18 @@ class Command(BaseCommand):
     def _submit(self, options: dict[str, Any], as_of: dt.datetime) -> None:
         point = MeteringPoint.objects.filter(eic=options["eic"]).first()
         if point is None:
-            raise CommandError(f"No metering point {options['eic']}.")
+            raise CommandError(f"No metering point {shown(options['eic'])}.")
         values: dict[str, Decimal] = {}
         for item in options["values"]:
-            kind, _, text = item.partition("=")
+            kind, equals, text = item.partition("=")
             try:
-                values[kind.strip().upper()] = Decimal(text.replace(",", "."))
-            except InvalidOperation as exc:
-                raise CommandError(f"{item!r}: write KIND=VALUE, e.g. SINGLE=1610") from exc
+                if not equals:
+                    raise ValueError("has no value")
+                values[kind.strip().upper()] = parse_decimal(text)
+            except ValueError as exc:
+                raise CommandError(
+                    f"{shown(item)}: {exc}; write KIND=VALUE in kWh, e.g. SINGLE=1610"
+                ) from exc
         try:
             results = submit_reading.submit_meter_readings(
                 metering_point=point,

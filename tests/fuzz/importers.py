@@ -1,0 +1,217 @@
+"""The importers the fuzz suite drives, each with a strategy for valid input.
+
+To add an importer (bank statements, legacy extracts, data hub V2, ...), append one
+:class:`Importer` to :data:`IMPORTERS`: a name, a strategy that draws a valid file (or argv),
+how to run it through its real command, and the tables it writes. ``test_fuzz_importers``
+then mutates its valid files with :mod:`fuzz.mutations` and checks every result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import models
+from hypothesis import strategies as st
+
+from vool.common.localtime import TALLINN
+from vool.domain.metering.models import IntervalCorrection, IntervalDay, MeteringImport, Reading
+from vool.domain.tariffs.models import MarketPrice
+
+SMART_EIC = "38ZEE-00625607-9"  # a 15-minute remote-read point
+MANUAL_EIC = "38ZEE-00742330-T"  # a manual point with a SINGLE register (last read 1000 kWh)
+INTERVALS_AS_OF = "2026-12-31T00:00+02:00"
+READINGS_AS_OF = "2026-11-03T12:00+02:00"
+METERING_TABLES: tuple[type[models.Model], ...] = (
+    IntervalDay,
+    IntervalCorrection,
+    MeteringImport,
+    Reading,
+)
+
+
+@dataclass(frozen=True)
+class Importer:
+    """One importer under fuzzing. ``valid`` draws valid content (bytes) for a file named
+    ``file_name``; ``argv(path, content)`` gives the command's arguments for it; ``tables``
+    are the models it writes (their row counts must not change when it refuses)."""
+
+    name: str
+    file_name: str
+    valid: st.SearchStrategy[bytes]
+    argv: Callable[[Path, bytes], Sequence[str]]
+    tables: tuple[type[models.Model], ...]
+    text_mutations_only: bool = False  # argv content: no bytes that a shell could not pass
+
+
+@dataclass
+class Counts:
+    """What happened to one importer's examples (printed at the end of the run)."""
+
+    examples: int = 0
+    imported: int = 0
+    refused: int = 0
+    tracebacks: int = 0
+    partial_writes: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+COUNTS: dict[str, Counts] = {}
+
+
+# --- valid content ---------------------------------------------------------------------------
+
+_QUARTER = dt.timedelta(minutes=15)
+_FIRST_QUARTER = dt.datetime(2026, 10, 20, 22, 0, tzinfo=dt.UTC)  # 21 October 00:00 local
+
+
+def _kwh() -> st.SearchStrategy[Decimal]:
+    return st.integers(min_value=0, max_value=2000).map(lambda wh: Decimal(wh).scaleb(-3))
+
+
+@st.composite
+def _quarters(draw: st.DrawFn) -> list[tuple[dt.datetime, Decimal, str]]:
+    first = draw(st.integers(min_value=0, max_value=14 * 96))
+    count = draw(st.integers(min_value=1, max_value=12))
+    return [
+        (
+            _FIRST_QUARTER + (first + i) * _QUARTER,
+            draw(_kwh()),
+            draw(st.sampled_from(["M", "E"])),
+        )
+        for i in range(count)
+    ]
+
+
+def _intervals_json(quarters: list[tuple[dt.datetime, Decimal, str]]) -> bytes:
+    items = ",".join(
+        f'{{"pS":"{t:%Y-%m-%dT%H:%M:%S}.000Z","outQty":{{"rType":"{r}","kwh":{kwh}}}}}'
+        for t, kwh, r in quarters
+    )
+    return f'{{"meterEic":"{SMART_EIC}","periods":[{{"r":"PT15M","aI":[{items}]}}]}}'.encode()
+
+
+def _local(t: dt.datetime) -> str:
+    local = t.astimezone(TALLINN)
+    offset = local.strftime("%z")
+    return f"{local:%d.%m.%Y %H:%M}{offset[:3]}:{offset[3:]}"
+
+
+def _intervals_csv(quarters: list[tuple[dt.datetime, Decimal, str]]) -> bytes:
+    rows = ["Meter EIC;Period Start;Resolution;Quantity KWH OUT;Reading Type OUT"]
+    rows += [
+        f"{SMART_EIC};{_local(t)};15 MINUTES;{str(kwh).replace('.', ',')};"
+        f"{'METERED' if r == 'M' else 'ESTIMATED'}"
+        for t, kwh, r in quarters
+    ]
+    return ("\n".join(rows) + "\n").encode()
+
+
+_PRICE = st.integers(min_value=-500_000, max_value=4_000_000).map(lambda m: Decimal(m).scaleb(-3))
+_FIRST_HOUR = dt.datetime(2025, 9, 1, 0, 0, tzinfo=dt.UTC)  # hourly prices until October 2025
+
+
+@st.composite
+def _hours(draw: st.DrawFn) -> list[tuple[dt.datetime, Decimal]]:
+    first = draw(st.integers(min_value=0, max_value=20 * 24))
+    count = draw(st.integers(min_value=2, max_value=12))
+    return [(_FIRST_HOUR + dt.timedelta(hours=first + i), draw(_PRICE)) for i in range(count)]
+
+
+def _prices_json(hours: list[tuple[dt.datetime, Decimal]]) -> bytes:
+    rows = ",".join(f'{{"timestamp":{int(t.timestamp())},"price":{p}}}' for t, p in hours)
+    return f'{{"success":true,"data":{{"ee":[{rows}],"fi":[]}}}}'.encode()
+
+
+def _prices_csv(hours: list[tuple[dt.datetime, Decimal]]) -> bytes:
+    rows = [
+        '"Ajatempel (UTC)";"Kuupäev (Eesti aeg)";"NPS Läti";"NPS Leedu";"NPS Soome";"NPS Eesti"'
+    ]
+    rows += [
+        f'"{int(t.timestamp())}";"{t.astimezone(TALLINN):%d.%m.%Y %H:%M}";"1";"1";"1";'
+        f'"{str(p).replace(".", ",")}"'
+        for t, p in hours
+    ]
+    return ("\n".join(rows) + "\n").encode()
+
+
+@st.composite
+def _readings(draw: st.DrawFn) -> bytes:
+    read_at = dt.datetime(2026, 10, 31, 8, 0, tzinfo=TALLINN) + dt.timedelta(
+        minutes=draw(st.integers(min_value=0, max_value=2 * 24 * 60))
+    )
+    value = Decimal(draw(st.integers(min_value=1_000_000, max_value=1_400_000))).scaleb(-3)
+    source = draw(st.sampled_from(["PHONE", "FILE", "BACKOFFICE", ""]))
+    rows = [
+        "Metering Point EIC;Register;Read At;Value KWH;Source",
+        f"{MANUAL_EIC};SINGLE;{read_at:%d.%m.%Y %H:%M}+02:00;{str(value).replace('.', ',')};"
+        f"{source}",
+    ]
+    return ("\n".join(rows) + "\n").encode()
+
+
+_SUBMIT_VALUE = st.integers(min_value=1_000_000, max_value=1_400_000).map(
+    lambda wh: f"SINGLE={Decimal(wh).scaleb(-3)}".encode()
+)
+
+
+def _file_argv(command: str, *extra: str) -> Callable[[Path, bytes], Sequence[str]]:
+    def argv(path: Path, content: bytes) -> Sequence[str]:
+        return [*command.split(), str(path), *extra]
+
+    return argv
+
+
+def _submit_argv(path: Path, content: bytes) -> Sequence[str]:
+    value = content.decode("utf-8", "replace")
+    return ["readings", "submit", MANUAL_EIC, value, "--as-of", READINGS_AS_OF]
+
+
+IMPORTERS: tuple[Importer, ...] = (
+    Importer(
+        "intervals-json",
+        "hub.json",
+        _quarters().map(_intervals_json),
+        _file_argv("intervals import", "--as-of", INTERVALS_AS_OF),
+        METERING_TABLES,
+    ),
+    Importer(
+        "intervals-csv",
+        "hub.csv",
+        _quarters().map(_intervals_csv),
+        _file_argv("intervals import", "--as-of", INTERVALS_AS_OF),
+        METERING_TABLES,
+    ),
+    Importer(
+        "prices-json",
+        "prices.json",
+        _hours().map(_prices_json),
+        _file_argv("prices import"),
+        (MarketPrice,),
+    ),
+    Importer(
+        "prices-csv",
+        "prices.csv",
+        _hours().map(_prices_csv),
+        _file_argv("prices import"),
+        (MarketPrice,),
+    ),
+    Importer(
+        "readings-csv",
+        "readings.csv",
+        _readings(),
+        _file_argv("readings import", "--as-of", READINGS_AS_OF),
+        METERING_TABLES,
+    ),
+    Importer(
+        "readings-submit",
+        "value.txt",
+        _SUBMIT_VALUE,
+        _submit_argv,
+        METERING_TABLES,
+        text_mutations_only=True,
+    ),
+)
