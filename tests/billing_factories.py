@@ -46,29 +46,38 @@ CREATED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def fixed_product(code: str = "FIX", price: str = "0.120000", fee: str = "2.99") -> Product:
-    product = ProductFactory(code=code, kind=Product.Kind.FIXED, monthly_fee_amount=Decimal(fee))
+    product = ProductFactory(code=code, kind=Product.Kind.FIXED)
     if not product.prices.exists():
-        ProductPriceFactory(product=product, energy_price=Decimal(price))
+        ProductPriceFactory(
+            product=product, energy_price=Decimal(price), monthly_fee_amount=Decimal(fee)
+        )
     return product
 
 
 def day_night_product(
     code: str = "PN", day: str = "0.149000", night: str = "0.099000", fee: str = "2.99"
 ) -> Product:
-    product = ProductFactory(
-        code=code, kind=Product.Kind.DAY_NIGHT, monthly_fee_amount=Decimal(fee)
-    )
+    product = ProductFactory(code=code, kind=Product.Kind.DAY_NIGHT)
     if not product.prices.exists():
         ProductPriceFactory(
-            product=product, energy_price=None, day_price=Decimal(day), night_price=Decimal(night)
+            product=product,
+            energy_price=None,
+            day_price=Decimal(day),
+            night_price=Decimal(night),
+            monthly_fee_amount=Decimal(fee),
         )
     return product
 
 
 def exchange_product(code: str = "BORS", margin: str = "0.006900", fee: str = "1.99") -> Product:
-    product = ProductFactory(code=code, kind=Product.Kind.EXCHANGE, monthly_fee_amount=Decimal(fee))
+    product = ProductFactory(code=code, kind=Product.Kind.EXCHANGE)
     if not product.prices.exists():
-        ProductPriceFactory(product=product, energy_price=None, margin=Decimal(margin))
+        ProductPriceFactory(
+            product=product,
+            energy_price=None,
+            margin=Decimal(margin),
+            monthly_fee_amount=Decimal(fee),
+        )
     return product
 
 

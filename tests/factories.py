@@ -118,7 +118,6 @@ class ProductFactory(factory.django.DjangoModelFactory):
     name_en = "Fixed"
     kind = Product.Kind.FIXED
     segment = "HOUSEHOLD"
-    monthly_fee_amount = Decimal("2.99")
     on_sale_from = dt.date(2024, 1, 1)
 
 
@@ -128,6 +127,7 @@ class ProductPriceFactory(factory.django.DjangoModelFactory):
 
     product = factory.SubFactory(ProductFactory)
     valid_from = dt.date(2024, 1, 1)
+    monthly_fee_amount = Decimal("2.99")
     energy_price = Decimal("0.120000")
 
 

@@ -298,7 +298,8 @@ def compare_packages(*, metering_point: MeteringPoint, as_of: dt.date) -> Compar
     notes: list[str] = [
         f"Prices in force on {as_of.isoformat()}; exchange packages at each month's market prices."
     ]
-    first, stop = months[0].first_day, end.first_day
+    # every package is priced as on ``as_of`` (see _collapse): its data must cover that day
+    first, stop = as_of, as_of + dt.timedelta(days=1)
     network = True
     candidates: list[Candidate] = []
     for product in sorted(products.values(), key=lambda p: p.code):

@@ -69,9 +69,9 @@ class TestRemotePoints:
         # excise x 0.002 = 0.596; fees 2.99 + 4.00; net 58.25, VAT 24 % = 13.98
         assert lines_of(invoice) == [
             ("ENERGY", "ALL", D("298.000"), D("0.120000"), D("35.76")),
-            ("PRODUCT_FEE", "ALL", D("31.000"), D("2.990000"), D("2.99")),
+            ("PRODUCT_FEE", "ALL", D("31.000"), D("0.096452"), D("2.99")),
             ("NETWORK_ENERGY", "ALL", D("298.000"), D("0.050000"), D("14.90")),
-            ("NETWORK_FEE", "ALL", D("31.000"), D("4.000000"), D("4.00")),
+            ("NETWORK_FEE", "ALL", D("31.000"), D("0.129032"), D("4.00")),
             ("EXCISE", "ALL", D("298.000"), D("0.002000"), D("0.60")),
         ]
         assert (invoice.net_amount, invoice.vat_amount, invoice.gross_amount) == (
@@ -95,9 +95,9 @@ class TestRemotePoints:
         assert lines_of(invoice) == [
             ("ENERGY", "DAY", D("132.000"), D("0.149000"), D("19.67")),
             ("ENERGY", "NIGHT", D("166.000"), D("0.099000"), D("16.43")),
-            ("PRODUCT_FEE", "ALL", D("31.000"), D("2.990000"), D("2.99")),
+            ("PRODUCT_FEE", "ALL", D("31.000"), D("0.096452"), D("2.99")),
             ("NETWORK_ENERGY", "ALL", D("298.000"), D("0.050000"), D("14.90")),
-            ("NETWORK_FEE", "ALL", D("31.000"), D("4.000000"), D("4.00")),
+            ("NETWORK_FEE", "ALL", D("31.000"), D("0.129032"), D("4.00")),
             ("EXCISE", "ALL", D("298.000"), D("0.002000"), D("0.60")),
         ]
         # net 58.59, VAT 24 % = 14.0616
@@ -138,9 +138,9 @@ class TestRemotePoints:
         assert lines_of(invoice) == [
             ("ENERGY", "ALL", D("298.000"), D("0.100000"), D("29.80")),
             ("MARGIN", "ALL", D("298.000"), D("0.006900"), D("2.06")),
-            ("PRODUCT_FEE", "ALL", D("31.000"), D("1.990000"), D("1.99")),
+            ("PRODUCT_FEE", "ALL", D("31.000"), D("0.064194"), D("1.99")),
             ("NETWORK_ENERGY", "ALL", D("298.000"), D("0.050000"), D("14.90")),
-            ("NETWORK_FEE", "ALL", D("31.000"), D("4.000000"), D("4.00")),
+            ("NETWORK_FEE", "ALL", D("31.000"), D("0.129032"), D("4.00")),
             ("EXCISE", "ALL", D("298.000"), D("0.002000"), D("0.60")),
         ]
         assert (invoice.net_amount, invoice.vat_amount, invoice.gross_amount) == (
@@ -158,9 +158,9 @@ class TestRemotePoints:
         # x 0.05 = 7.70, x 0.002 = 0.308; fees 2.99 x 16/31 = 1.5432 and 4.00 x 16/31 = 2.0645
         assert lines_of(invoice) == [
             ("ENERGY", "ALL", D("154.000"), D("0.120000"), D("18.48")),
-            ("PRODUCT_FEE", "ALL", D("16.000"), D("2.990000"), D("1.54")),
+            ("PRODUCT_FEE", "ALL", D("16.000"), D("0.096452"), D("1.54")),
             ("NETWORK_ENERGY", "ALL", D("154.000"), D("0.050000"), D("7.70")),
-            ("NETWORK_FEE", "ALL", D("16.000"), D("4.000000"), D("2.06")),
+            ("NETWORK_FEE", "ALL", D("16.000"), D("0.129032"), D("2.06")),
             ("EXCISE", "ALL", D("154.000"), D("0.002000"), D("0.31")),
         ]
         # net 30.09, VAT 24 % = 7.2216
@@ -190,15 +190,15 @@ class TestRemotePoints:
         # fees 2.99 x 16/31 = 1.5432 and 4.00 x 16/31 = 2.0645
         assert lines_of(invoice) == [
             ("ENERGY", "ALL", D("144.000"), D("0.120000"), D("17.28")),
-            ("PRODUCT_FEE", "ALL", D("15.000"), D("2.990000"), D("1.45")),
+            ("PRODUCT_FEE", "ALL", D("15.000"), D("0.096452"), D("1.45")),
             ("NETWORK_ENERGY", "ALL", D("144.000"), D("0.050000"), D("7.20")),
-            ("NETWORK_FEE", "ALL", D("15.000"), D("4.000000"), D("1.94")),
+            ("NETWORK_FEE", "ALL", D("15.000"), D("0.129032"), D("1.94")),
             ("EXCISE", "ALL", D("144.000"), D("0.002000"), D("0.29")),
             ("ENERGY", "DAY", D("66.000"), D("0.149000"), D("9.83")),
             ("ENERGY", "NIGHT", D("88.000"), D("0.099000"), D("8.71")),
-            ("PRODUCT_FEE", "ALL", D("16.000"), D("2.990000"), D("1.54")),
+            ("PRODUCT_FEE", "ALL", D("16.000"), D("0.096452"), D("1.54")),
             ("NETWORK_ENERGY", "ALL", D("154.000"), D("0.050000"), D("7.70")),
-            ("NETWORK_FEE", "ALL", D("16.000"), D("4.000000"), D("2.06")),
+            ("NETWORK_FEE", "ALL", D("16.000"), D("0.129032"), D("2.06")),
             ("EXCISE", "ALL", D("154.000"), D("0.002000"), D("0.31")),
         ]
         # net 28.16 + 30.15 = 58.31, VAT 24 % = 13.9944
@@ -228,9 +228,9 @@ class TestManualPoints:
         # 4.00; net 49.99, VAT 24 % = 11.9976
         assert lines_of(invoice) == [
             ("ENERGY", "ALL", D("250.000"), D("0.120000"), D("30.00")),
-            ("PRODUCT_FEE", "ALL", D("31.000"), D("2.990000"), D("2.99")),
+            ("PRODUCT_FEE", "ALL", D("31.000"), D("0.096452"), D("2.99")),
             ("NETWORK_ENERGY", "ALL", D("250.000"), D("0.050000"), D("12.50")),
-            ("NETWORK_FEE", "ALL", D("31.000"), D("4.000000"), D("4.00")),
+            ("NETWORK_FEE", "ALL", D("31.000"), D("0.129032"), D("4.00")),
             ("EXCISE", "ALL", D("250.000"), D("0.002000"), D("0.50")),
         ]
         assert invoice.gross_amount == D("61.99")
@@ -268,9 +268,9 @@ class TestManualPoints:
         # (x 0.12 = 6.49176, x 0.05 = 2.7049, x 0.002 = 0.108196); net 58.59, VAT 14.0616
         assert lines_of(november) == [
             ("ENERGY", "ALL", D("245.902"), D("0.120000"), D("29.51")),
-            ("PRODUCT_FEE", "ALL", D("30.000"), D("2.990000"), D("2.99")),
+            ("PRODUCT_FEE", "ALL", D("30.000"), D("0.099667"), D("2.99")),
             ("NETWORK_ENERGY", "ALL", D("245.902"), D("0.050000"), D("12.30")),
-            ("NETWORK_FEE", "ALL", D("30.000"), D("4.000000"), D("4.00")),
+            ("NETWORK_FEE", "ALL", D("30.000"), D("0.133333"), D("4.00")),
             ("EXCISE", "ALL", D("245.902"), D("0.002000"), D("0.49")),
             ("ENERGY", "ALL", D("54.098"), D("0.120000"), D("6.49")),
             ("NETWORK_ENERGY", "ALL", D("54.098"), D("0.050000"), D("2.70")),

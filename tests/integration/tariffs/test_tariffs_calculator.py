@@ -36,12 +36,14 @@ def night_owl() -> MeteringPoint:
     """An hourly V1 25 A point that used 1 kWh in every night hour of February 2026 only:
     387 night hours (672 - 19 working days x 15 day hours) = 387 kWh; on FIX today."""
     operations.load_default_tariffs()
-    fix = ProductFactory(code="FIX", kind=Product.Kind.FIXED, monthly_fee_amount=D("2.99"))
-    ProductPriceFactory(product=fix, energy_price=D("0.129"))
-    pn = ProductFactory(code="PN", kind=Product.Kind.DAY_NIGHT, monthly_fee_amount=D("2.99"))
+    fix = ProductFactory(code="FIX", kind=Product.Kind.FIXED)
+    ProductPriceFactory(product=fix, energy_price=D("0.129"), monthly_fee_amount=D("2.99"))
+    pn = ProductFactory(code="PN", kind=Product.Kind.DAY_NIGHT)
     ProductPriceFactory(product=pn, energy_price=None, day_price=D("0.149"), night_price=D("0.099"))
-    bors = ProductFactory(code="BORS", kind=Product.Kind.EXCHANGE, monthly_fee_amount=D("1.99"))
-    ProductPriceFactory(product=bors, energy_price=None, margin=D("0.0069"))
+    bors = ProductFactory(code="BORS", kind=Product.Kind.EXCHANGE)
+    ProductPriceFactory(
+        product=bors, energy_price=None, margin=D("0.0069"), monthly_fee_amount=D("1.99")
+    )
     off = ProductFactory(
         code="OLD",
         kind=Product.Kind.FIXED,

@@ -25,6 +25,7 @@ from vool.domain.tariffs.rating import (
     VatVersion,
     half_up_div,
     month_grid,
+    price_that_multiplies_out,
     rate_accounts,
     vat_by_rate,
 )
@@ -92,7 +93,7 @@ class TestFixedPrice:
         # 2972 x 100 Wh = 297.2 kWh x 0.129 = 38.3388 -> 38.34
         assert summary(lines) == [
             ("ENERGY", "ALL", "297.200", "38.34", "0.129000"),
-            ("PRODUCT_FEE", "ALL", "31", "2.99", "2.99"),
+            ("PRODUCT_FEE", "ALL", "31", "2.99", "0.096452"),  # 2.99 / 31 a day
         ]
 
     def test_autumn_dst_month_hourly_has_745_hours(self) -> None:
@@ -129,6 +130,16 @@ class TestFixedPrice:
             dt.date(2026, 2, 1),
         )
 
+    def test_fee_on_half_a_cent_gets_a_daily_price_that_multiplies_out(self) -> None:
+        # 0.01 EUR a month, 14 of February's 28 days: exactly 0.005 -> 0.01. The daily price
+        # 0.000357142.. rounds to 0.000357, and 14 x 0.000357 = 0.004998 -> 0.00; the nearest
+        # daily price that gives 0.01 is 0.000358 (14 x 0.000358 = 0.005012).
+        month = Month(2026, 2)
+        tariff = Tariff("FIX", (fee("PRODUCT_FEE", "0.01"),))
+        lines = rate_one(month, tariff, np.zeros(672), minutes=60, first=dt.date(2026, 2, 15))
+        assert summary(lines) == [("PRODUCT_FEE", "ALL", "14", "0.01", "0.000358")]
+        assert lines[0].unit == "DAY" and lines[0].monthly_amount == D("0.01")
+
     def test_part_month_prorates_the_fee(self) -> None:
         # Supply from 21 April 2026: 10 of 30 days; 2.99 x 10 / 30 = 0.99666 -> 1.00
         month = Month(2026, 4)
@@ -137,7 +148,7 @@ class TestFixedPrice:
         lines = rate_one(month, tariff, energy, minutes=60, first=dt.date(2026, 4, 21))
         assert summary(lines) == [
             ("ENERGY", "ALL", "240.000", "30.96", "0.129000"),
-            ("PRODUCT_FEE", "ALL", "10", "1.00", "2.99"),
+            ("PRODUCT_FEE", "ALL", "10", "1.00", "0.099667"),  # 10 x 2.99 / 30
         ]
 
     def test_missing_price_version_is_an_error(self) -> None:
@@ -193,10 +204,10 @@ class TestDayNight:
         lines = rate_one(month, tariff, np.full(672, 1000), minutes=60)
         assert summary(lines) == [
             ("ENERGY", "ALL", "672.000", "86.69", "0.129000"),  # 86.688
-            ("PRODUCT_FEE", "ALL", "28", "2.99", "2.99"),
+            ("PRODUCT_FEE", "ALL", "28", "2.99", "0.106786"),
             ("NETWORK_ENERGY", "DAY", "285.000", "17.30", "0.060700"),  # 17.2995
             ("NETWORK_ENERGY", "NIGHT", "387.000", "13.58", "0.035100"),  # 13.5837
-            ("NETWORK_FEE", "ALL", "28", "8.57", "8.57"),
+            ("NETWORK_FEE", "ALL", "28", "8.57", "0.306071"),  # 8.569988
             ("RENEWABLE_FEE", "ALL", "672.000", "5.64", "0.008400"),  # 5.6448
             ("BALANCING_CAPACITY_FEE", "ALL", "672.000", "2.51", "0.003730"),  # 2.50656
             ("SECURITY_OF_SUPPLY_FEE", "ALL", "672.000", "5.09", "0.007580"),  # 5.09376
@@ -288,6 +299,60 @@ class TestExchange:
             month, Tariff("B", self.tariff.components[:1]), energy, minutes=60, market=market
         )
         assert summary(lines) == [("ENERGY", "ALL", "0.010", "0.01", "0.500000")]
+
+    def test_weighted_mean_is_the_nearest_price_that_multiplies_out(self) -> None:
+        # 373.263 kWh at 0.100000 + 1360.494 kWh at 0.390762 = 568.955656428 -> 568.96.
+        # The mean 0.3281634372 rounds to 0.328163, but 1733.757 x 0.328163 = 568.954898
+        # -> 568.95; the nearest price that gives 568.96 is 0.328164 (568.956632).
+        month = Month(2025, 11)
+        prices = np.zeros(month_grid(month, 15).count, dtype=np.int64)
+        prices[:2] = [100_000, 390_762]
+        market = MarketPrices(month, prices, np.zeros(prices.size, dtype=bool))
+        energy = np.zeros(prices.size, dtype=np.int64)
+        energy[:2] = [373_263, 1_360_494]
+        lines = rate_one(
+            month, Tariff("B", self.tariff.components[:1]), energy, minutes=15, market=market
+        )
+        assert summary(lines) == [("ENERGY", "ALL", "1733.757", "568.96", "0.328164")]
+
+    def test_removed_consumption_is_a_line_of_its_own(self) -> None:
+        # A true-up moves 1 kWh from a 0.20 quarter to a 0.10 quarter: 0 kWh in total but
+        # -0.10 EUR, which no price can multiply out; the added and the removed kWh are shown
+        # apart, each at its own price.
+        month = Month(2025, 11)
+        prices = np.zeros(month_grid(month, 15).count, dtype=np.int64)
+        prices[:2] = [100_000, 200_000]
+        market = MarketPrices(month, prices, np.zeros(prices.size, dtype=bool))
+        energy = np.zeros(prices.size, dtype=np.int64)
+        energy[:2] = [1000, -1000]
+        lines = rate_one(month, self.tariff, energy, minutes=15, market=market)
+        assert summary(lines) == [
+            ("ENERGY", "ALL", "1.000", "0.10", "0.100000"),
+            ("ENERGY", "ALL", "-1.000", "-0.20", "0.200000"),
+            ("MARGIN", "ALL", "0.000", "0.00", "0.006900"),
+        ]
+        assert lines == rating_reference.rate_piece(
+            month=month,
+            minutes=15,
+            energy_wh=energy.tolist(),
+            first_day=month.first_day,
+            end_day=month.next().first_day,
+            tariff=self.tariff,
+            vat=VAT,
+            quarter_prices_micro=prices.tolist(),
+        )
+
+    def test_a_line_above_10_mwh_carries_a_7th_decimal_when_it_must(self) -> None:
+        # 20,000 kWh at a mean of 0.10000025: 20,000 x 6-decimal prices are whole even cents,
+        # but the amount is 2000.005 -> 2000.01 (odd); 0.1000003 x 20,000 = 2000.006 -> 2000.01
+        price = price_that_multiplies_out(
+            quantity=20_000_000,
+            quantity_decimals=3,
+            amount_cents=200_001,
+            exact_num=20_000_000 * 100_000_25,
+            exact_den=20_000_000 * 100,
+        )
+        assert price == D("0.1000003")
 
     def test_missing_market_price_names_the_interval(self) -> None:
         month = Month(2025, 11)

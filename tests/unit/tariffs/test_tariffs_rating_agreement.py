@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from vool.common.localtime import Month
+from vool.common.money import RoundingMode, round_money
 from vool.domain.tariffs import rating_reference
 from vool.domain.tariffs.rating import (
     EnergyComponent,
     FeeComponent,
     FeeVersion,
+    Line,
     MarketPrices,
     MissingMarketPrice,
     PriceVersion,
     Tariff,
     VatVersion,
     month_grid,
+    price_that_multiplies_out,
     rate_month,
 )
 from vool.domain.tariffs.tariff_data import default_band_schemes
@@ -116,6 +120,16 @@ def scenarios(draw: st.DrawFn) -> dict:
     }
 
 
+def assert_multiplies_out(line: Line) -> None:
+    """quantity x unit price, rounded half-up to cents, is the amount (EN 16931 line net)."""
+    if line.unit_price is None:
+        assert line.quantity == 0 and line.amount == 0, line
+        return
+    product = round_money(line.quantity * line.unit_price, mode=RoundingMode.HALF_UP)
+    assert product == line.amount, line
+    assert -line.unit_price.as_tuple().exponent <= 9, line  # type: ignore[operator]
+
+
 @settings(max_examples=60)
 @given(scenarios())
 def test_kernel_equals_reference(case: dict) -> None:
@@ -173,6 +187,8 @@ def test_kernel_equals_reference(case: dict) -> None:
     event(f"compared {len(expected)} lines")
     assert 0 not in rated.failures
     assert rated.lines(0) == expected
+    for line in expected:
+        assert_multiplies_out(line)
     assert int(rated.totals_cents()[0]) == sum(int(ln.amount * 100) for ln in expected)
 
 
@@ -226,3 +242,52 @@ def test_many_accounts_in_blocks_equal_one_by_one() -> None:
             quarter_prices_micro=market.values_micro.tolist(),
         )
         assert big.lines(i) == expected
+
+
+@st.composite
+def quantities(draw: st.DrawFn) -> tuple[int, int]:
+    """Days of a fee line (1-31) or Wh of a kWh line (up to 10 GWh either way)."""
+    if draw(st.booleans()):
+        return draw(st.integers(1, 31)), 0
+    return draw(st.integers(-(10**10), 10**10).filter(lambda q: q != 0)), 3
+
+
+@settings(max_examples=300)
+@given(
+    quantity_and_decimals=quantities(),
+    exact_num=st.integers(-(10**19), 10**19),
+    exact_den=st.integers(1, 10**11),
+)
+def test_the_chosen_price_multiplies_out_and_is_nearest(
+    quantity_and_decimals: tuple[int, int], exact_num: int, exact_den: int
+) -> None:
+    """For any quantity and exact price, the price multiplies out to the exact amount rounded
+    half-up, and no price of the same number of decimals that also does is nearer."""
+    quantity, decimals = quantity_and_decimals
+    exact = Fraction(exact_num, exact_den)
+    exact_cents = exact * quantity / 10 ** (decimals + 4)  # µ€ x quantity -> cents
+    cents = _half_up(exact_cents)
+    price = price_that_multiplies_out(
+        quantity=quantity,
+        quantity_decimals=decimals,
+        amount_cents=cents,
+        exact_num=exact_num,
+        exact_den=exact_den,
+    )
+    product = round_money(Decimal(quantity).scaleb(-decimals) * price, mode=RoundingMode.HALF_UP)
+    assert product == Decimal(cents).scaleb(-2)
+    places = -price.as_tuple().exponent  # type: ignore[operator]
+    assert 6 <= places <= 9
+    step = Decimal(1).scaleb(-places)
+    distance = abs(Fraction(price) - exact / 10**6)
+    for other in (price - step, price + step):
+        other_product = round_money(
+            Decimal(quantity).scaleb(-decimals) * other, mode=RoundingMode.HALF_UP
+        )
+        if other_product == product:
+            assert abs(Fraction(other) - exact / 10**6) >= distance
+
+
+def _half_up(value: Fraction) -> int:
+    whole = int(abs(value) + Fraction(1, 2))
+    return whole if value >= 0 else -whole

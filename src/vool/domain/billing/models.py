@@ -233,8 +233,9 @@ class InvoiceLine(models.Model):
     period_end = models.DateField(_("until (exclusive)"))
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
     unit = models.CharField(_("unit"), max_length=3, choices=Unit.choices)
+    # quantity x unit_price rounds half-up to amount: 6 decimals, up to 9 on very large lines
     unit_price = models.DecimalField(
-        _("unit price"), max_digits=12, decimal_places=6, null=True, blank=True
+        _("unit price"), max_digits=15, decimal_places=9, null=True, blank=True
     )
     amount = models.DecimalField(_("amount (excl. VAT)"), max_digits=14, decimal_places=2)
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)

@@ -1,5 +1,23 @@
-from django.contrib import admin
+"""Admin of products and the dated regulated data.
 
+Every dated version (product prices, band rules, network prices and monthly fees, levy
+rates, VAT rates) is checked for overlap with the other versions of the same thing: on its
+own page against the database (:func:`operations.check_version`), in an inline table
+against the other rows of the table as edited (so ending one version and adding the next in
+one save works).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from vool.common.ranges import DateRange
+from vool.domain.tariffs import operations
 from vool.domain.tariffs.models import (
     BandRule,
     BandScheme,
@@ -15,8 +33,51 @@ from vool.domain.tariffs.models import (
 )
 
 
+class VersionForm(forms.ModelForm):
+    """A dated version on its own page: no overlap with the saved versions of its scope."""
+
+    def validate_unique(self) -> None:
+        # runs once the form has built self.instance and the model's own checks passed
+        super().validate_unique()
+        if self.errors or self.instance.valid_from is None:
+            return
+        try:
+            operations.check_version(self.instance)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+
+
+class VersionInlineFormSet(forms.BaseInlineFormSet):
+    """The versions of one parent as edited together: none of them may overlap."""
+
+    def clean(self) -> None:
+        super().clean()
+        periods: dict[tuple[Any, ...], list[DateRange]] = {}
+        for form in self.forms:
+            if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE"):
+                continue
+            version = form.instance
+            start, end = form.cleaned_data.get("valid_from"), form.cleaned_data.get("valid_to")
+            if start is None or (end is not None and end <= start):
+                continue  # the form itself reports it
+            scope = tuple(
+                form.cleaned_data.get(name.removesuffix("_id"), getattr(version, name, None))
+                for name in version.OVERLAP_SCOPE
+                if name != f"{self.fk.name}_id"
+            )
+            period = DateRange(start, end)
+            for other in periods.get(scope, []):
+                if period.overlaps(other):
+                    raise ValidationError(
+                        _("Two versions overlap: %(a)s and %(b)s. End one where the next starts.")
+                        % {"a": str(other), "b": str(period)}
+                    )
+            periods.setdefault(scope, []).append(period)
+
+
 class ProductPriceInline(admin.TabularInline):
     model = ProductPrice
+    formset = VersionInlineFormSet
     extra = 0
 
 
@@ -27,7 +88,7 @@ class ProductAdmin(admin.ModelAdmin):
         "name_et",
         "kind",
         "segment",
-        "monthly_fee_amount",
+        "band_scheme",
         "on_sale_from",
         "on_sale_to",
         "fixed_term_months",
@@ -39,10 +100,12 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(ProductPrice)
 class ProductPriceAdmin(admin.ModelAdmin):
+    form = VersionForm
     list_display = [
         "product",
         "valid_from",
         "valid_to",
+        "monthly_fee_amount",
         "energy_price",
         "day_price",
         "night_price",
@@ -58,6 +121,7 @@ SOURCED = ["valid_from", "valid_to", "verified", "source"]
 
 class BandRuleInline(admin.StackedInline):
     model = BandRule
+    formset = VersionInlineFormSet
     extra = 0
 
 
@@ -69,11 +133,13 @@ class BandSchemeAdmin(admin.ModelAdmin):
 
 class NetworkPriceInline(admin.TabularInline):
     model = NetworkPrice
+    formset = VersionInlineFormSet
     extra = 0
 
 
 class NetworkMonthlyFeeInline(admin.TabularInline):
     model = NetworkMonthlyFee
+    formset = VersionInlineFormSet
     extra = 0
 
 
@@ -85,18 +151,21 @@ class NetworkPackageAdmin(admin.ModelAdmin):
 
 @admin.register(NetworkPrice)
 class NetworkPriceAdmin(admin.ModelAdmin):
+    form = VersionForm
     list_display = ["package", *SOURCED, "flat_price", "day_price", "night_price"]
     list_filter = ["package", "verified"]
 
 
 @admin.register(NetworkMonthlyFee)
 class NetworkMonthlyFeeAdmin(admin.ModelAdmin):
+    form = VersionForm
     list_display = ["package", "is_apartment", "max_fuse_a", "monthly_fee_amount", *SOURCED]
     list_filter = ["package", "verified"]
 
 
 class LevyRateInline(admin.TabularInline):
     model = LevyRate
+    formset = VersionInlineFormSet
     extra = 0
 
 
@@ -108,12 +177,14 @@ class LevyAdmin(admin.ModelAdmin):
 
 @admin.register(LevyRate)
 class LevyRateAdmin(admin.ModelAdmin):
+    form = VersionForm
     list_display = ["levy", "unit_price", *SOURCED]
     list_filter = ["levy", "verified"]
 
 
 @admin.register(VatRate)
 class VatRateAdmin(admin.ModelAdmin):
+    form = VersionForm
     list_display = ["rate", *SOURCED]
     list_filter = ["verified"]
 
@@ -134,5 +205,6 @@ class MarketPriceAdmin(admin.ModelAdmin):
 
 @admin.register(BandRule)
 class BandRuleAdmin(admin.ModelAdmin):
+    form = VersionForm
     list_display = ["scheme", "default_band", *SOURCED]
     list_filter = ["scheme", "verified"]

@@ -2,7 +2,9 @@
 
 A band is decided by the interval's *start* in local Tallinn time, its weekday and the
 Estonian public holidays (``holidays``, country EE): a *rest day* is a Saturday, a Sunday or
-a public holiday; every other day is a *working day*.
+a public holiday; every other day is a *working day*. A window's ``day_type`` is ``ANY``,
+``WORKDAY``, ``REST_DAY`` or ``WEEKDAY`` (Monday to Friday whether or not a public holiday:
+the rule before March 2022 billed a weekday holiday like any weekday).
 
 A :class:`BandScheme` holds dated :class:`BandRules`; the rules valid on the interval's local
 date apply. Within the rules the first :class:`BandWindow` that matches wins, otherwise the
@@ -11,8 +13,9 @@ default band. The current Elektrilevi day/night rule (since 1 March 2022) is::
     BandRules(valid_from=date(2022, 3, 1), valid_to=None, default_band="NIGHT",
               windows=(BandWindow("DAY", 7 * 60, 22 * 60, day_type="WORKDAY"),))
 
-and the older one (day 07-23 in winter time, 08-24 in summer time, working days) is two
-windows with ``season="STANDARD_TIME"`` and ``season="SUMMER_TIME"``. Nothing here is a
+and the older one (day 07-23 in winter time, 08-24 in summer time, Monday to Friday,
+holidays included) is two ``WEEKDAY`` windows with ``season="STANDARD_TIME"`` and
+``season="SUMMER_TIME"``. Nothing here is a
 constant of the law: the rules are data (see ``data/defaults.json``).
 """
 
@@ -44,7 +47,7 @@ __all__ = [
 
 ALL: Final = "ALL"  # the one band of a flat (unbanded) price
 
-DayType = Literal["ANY", "WORKDAY", "REST_DAY"]
+DayType = Literal["ANY", "WORKDAY", "REST_DAY", "WEEKDAY"]
 Season = Literal["ANY", "SUMMER_TIME", "STANDARD_TIME"]
 
 
@@ -82,12 +85,16 @@ class BandWindow:
                 f"not {self.start_minute}..{self.end_minute}"
             )
 
-    def matches(self, *, minute: int, rest_day: bool, month: int, summer_time: bool) -> bool:
+    def matches(
+        self, *, minute: int, rest_day: bool, weekend: bool, month: int, summer_time: bool
+    ) -> bool:
         if not self.start_minute <= minute < self.end_minute:
             return False
         if self.day_type == "WORKDAY" and rest_day:
             return False
         if self.day_type == "REST_DAY" and not rest_day:
+            return False
+        if self.day_type == "WEEKDAY" and weekend:
             return False
         if self.months is not None and month not in self.months:
             return False
@@ -137,9 +144,12 @@ class BandScheme:
         rules = self.rules_on(day)
         minute = local.hour * 60 + local.minute
         rest = is_rest_day(day)
+        weekend = day.weekday() >= 5
         summer = bool(local.dst())
         for window in rules.windows:
-            if window.matches(minute=minute, rest_day=rest, month=day.month, summer_time=summer):
+            if window.matches(
+                minute=minute, rest_day=rest, weekend=weekend, month=day.month, summer_time=summer
+            ):
                 return window.band
         return rules.default_band
 
@@ -158,6 +168,7 @@ class BandScheme:
         offset = np.zeros(n, dtype=np.int64)
         summer = np.zeros(n, dtype=np.bool_)
         rest = np.zeros(n, dtype=np.bool_)
+        weekend = np.zeros(n, dtype=np.bool_)
         month = np.zeros(n, dtype=np.int8)
         rules_of = np.full(n, -1, dtype=np.int16)
         day = starts_utc[0].astimezone(TALLINN).date()
@@ -177,6 +188,7 @@ class BandScheme:
                         offset[i] = _seconds(local.utcoffset())
                         summer[i] = bool(local.dst())
                 rest[lo:hi] = is_rest_day(day)
+                weekend[lo:hi] = day.weekday() >= 5
                 month[lo:hi] = day.month
                 index = next((k for k, r in enumerate(self.rules) if r.covers(day)), -1)
                 if index < 0:
@@ -198,6 +210,8 @@ class BandScheme:
                     match &= ~rest
                 elif window.day_type == "REST_DAY":
                     match &= rest
+                elif window.day_type == "WEEKDAY":
+                    match &= ~weekend
                 if window.months is not None:
                     match &= np.isin(month, list(window.months))
                 if window.season == "SUMMER_TIME":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
 from django.db.models import F, Q
@@ -27,8 +27,17 @@ class Product(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=100)
     kind = models.CharField(_("kind"), max_length=9, choices=Kind.choices)
     segment = models.CharField(_("segment"), max_length=9, choices=Segment.choices)
-    monthly_fee_amount = models.DecimalField(
-        _("monthly fee (EUR, excl. VAT)"), max_digits=10, decimal_places=2, default=0
+    band_scheme = models.ForeignKey(
+        "BandScheme",
+        verbose_name=_("time bands"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "The day and night bands of a day/night product; empty: the standard day/night "
+            "scheme (EE_DAY_NIGHT)."
+        ),
     )
     on_sale_from = models.DateField(_("on sale from"))
     on_sale_to = models.DateField(_("on sale until"), null=True, blank=True)
@@ -49,9 +58,6 @@ class Product(models.Model):
                 name="product_sale_period_valid",
                 violation_error_message=_("A product goes off sale after it went on sale."),
             ),
-            models.CheckConstraint(
-                condition=Q(monthly_fee_amount__gte=0), name="product_monthly_fee_non_negative"
-            ),
         ]
 
     def __str__(self) -> str:
@@ -63,14 +69,39 @@ class Product(models.Model):
         return str(getattr(self, f"name_{language}", "") or self.name_et)
 
 
-class ProductPrice(models.Model):
-    """A dated version of a product's per-kWh prices, in EUR/kWh excl. VAT, ``[from, to)``."""
+class DatedVersion(models.Model):
+    """A value valid on local dates ``[valid_from, valid_to)`` (open end: ``None``).
+
+    Two versions of the same thing (the same :attr:`OVERLAP_SCOPE` values) never overlap:
+    a PostgreSQL exclusion constraint (migration ``0004_h3_no_overlap``) and, on every
+    database, ``tariffs.operations.check_version`` (the operations, the admin forms and the
+    default-data loader call it)."""
+
+    OVERLAP_SCOPE: ClassVar[tuple[str, ...]] = ()
+
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def overlap_scope(self) -> dict[str, Any]:
+        """The fields two versions share when they version the same thing."""
+        return {name: getattr(self, name) for name in self.OVERLAP_SCOPE}
+
+
+class ProductPrice(DatedVersion):
+    """A dated version of a product's prices, excl. VAT, ``[from, to)``: per-kWh prices in
+    EUR/kWh and the monthly fee (prorated by days supplied)."""
+
+    OVERLAP_SCOPE = ("product_id",)
 
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="prices"
     )
-    valid_from = models.DateField(_("valid from"))
-    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    monthly_fee_amount = models.DecimalField(
+        _("monthly fee (EUR, excl. VAT)"), max_digits=10, decimal_places=2, default=0
+    )
     energy_price = models.DecimalField(
         _("energy price (EUR/kWh)"), max_digits=10, decimal_places=6, null=True, blank=True
     )
@@ -105,6 +136,9 @@ class ProductPrice(models.Model):
                 name="product_price_period_valid",
                 violation_error_message=_("A price ends after it starts."),
             ),
+            models.CheckConstraint(
+                condition=Q(monthly_fee_amount__gte=0), name="product_price_fee_non_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -114,18 +148,19 @@ class ProductPrice(models.Model):
 # -- dated regulated data: time bands, network packages, levies, VAT, market prices ----------
 
 
-class SourcedVersion(models.Model):
+class SourcedVersion(DatedVersion):
     """A dated value ``[valid_from, valid_to)`` (local dates) with where it comes from."""
 
-    valid_from = models.DateField(_("valid from"))
-    valid_to = models.DateField(_("valid to"), null=True, blank=True)
     source = models.TextField(
         _("source"), blank=True, default="", help_text=_("Where the value comes from.")
     )
     verified = models.BooleanField(
         _("verified"),
         default=False,
-        help_text=_("Checked against a primary source (the issuer's own publication)."),
+        help_text=_(
+            "Checked against the sources named (see docs/architecture.md, tariffs); "
+            "unverified values await a check against the issuer's own publication."
+        ),
     )
 
     class Meta:
@@ -153,6 +188,8 @@ class BandScheme(models.Model):
 class BandRule(SourcedVersion):
     """The windows of a band scheme valid on some dates; first matching window wins."""
 
+    OVERLAP_SCOPE = ("scheme_id",)
+
     scheme = models.ForeignKey(
         BandScheme, verbose_name=_("scheme"), on_delete=models.CASCADE, related_name="rules"
     )
@@ -162,7 +199,8 @@ class BandRule(SourcedVersion):
         default=list,
         help_text=_(
             'e.g. [{"band": "DAY", "start": "07:00", "end": "22:00", "day_type": "WORKDAY"}]; '
-            "day_type ANY/WORKDAY/REST_DAY, optional months [11, 12, 1], "
+            "day_type ANY/WORKDAY/REST_DAY/WEEKDAY (Monday to Friday, holidays included), "
+            "optional months [11, 12, 1], "
             "season ANY/SUMMER_TIME/STANDARD_TIME."
         ),
     )
@@ -233,6 +271,8 @@ def _price_field(label: Any) -> Any:
 class NetworkPrice(SourcedVersion):
     """Per-kWh network prices (EUR/kWh excl. VAT) of a package, by band."""
 
+    OVERLAP_SCOPE = ("package_id",)
+
     BAND_FIELDS = {
         "ALL": "flat_price",
         "DAY": "day_price",
@@ -271,6 +311,8 @@ class NetworkPrice(SourcedVersion):
 class NetworkMonthlyFee(SourcedVersion):
     """A package's monthly fee (EUR excl. VAT) for apartments or by main-fuse size: the row
     with the smallest ``max_fuse_a`` at least the point's fuse applies."""
+
+    OVERLAP_SCOPE = ("package_id", "is_apartment", "max_fuse_a")
 
     package = models.ForeignKey(
         NetworkPackage,
@@ -323,6 +365,7 @@ class Levy(models.Model):
 
 
 class LevyRate(SourcedVersion):
+    OVERLAP_SCOPE = ("levy_id",)
     levy = models.ForeignKey(
         Levy, verbose_name=_("levy"), on_delete=models.CASCADE, related_name="rates"
     )
@@ -345,6 +388,8 @@ class LevyRate(SourcedVersion):
 
 
 class VatRate(SourcedVersion):
+    OVERLAP_SCOPE = ()  # one VAT rate at a time
+
     rate = models.DecimalField(_("rate"), max_digits=5, decimal_places=4, help_text=_("0.24 = 24%"))
 
     class Meta:

@@ -7,12 +7,17 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
+from vool.common.ranges import DateRange, any_overlap
+from vool.domain.tariffs import queries
 from vool.domain.tariffs.models import (
     BandRule,
     BandScheme,
+    DatedVersion,
     Levy,
     LevyRate,
     MarketPrice,
@@ -21,37 +26,224 @@ from vool.domain.tariffs.models import (
     NetworkPrice,
     VatRate,
 )
-from vool.domain.tariffs.tariff_data import load_defaults
+from vool.domain.tariffs.tariff_data import DEFAULTS_PATH, load_defaults
 
 __all__ = [
+    "AmbiguousTariffData",
     "LoadResult",
-    "StoredMarketPrices",
+    "UnableToSaveVersion",
+    "check_version",
     "load_default_tariffs",
     "load_tariff_data",
+    "save_version",
+    "StoredMarketPrices",
     "store_market_prices",
 ]
+
+
+# -- dated versions: never two of the same thing on one day ----------------------------------
+
+
+class UnableToSaveVersion(ValidationError):
+    """A dated version would overlap another version of the same thing (or ends before it
+    starts); the message names the field and the other version."""
+
+
+def check_version(version: DatedVersion) -> None:
+    """Raise :class:`UnableToSaveVersion` (on ``valid_from``/``valid_to``) if ``version`` ends
+    before it starts or overlaps a saved version of the same thing (its ``OVERLAP_SCOPE``)."""
+    if version.valid_to is not None and version.valid_to <= version.valid_from:
+        raise UnableToSaveVersion({"valid_to": _("A version ends after it starts.")})
+    clash = queries.overlapping_version(
+        type(version),
+        scope=version.overlap_scope(),
+        period=DateRange(version.valid_from, version.valid_to),
+        exclude_pk=version.pk,
+    )
+    if clash is not None:
+        raise UnableToSaveVersion({"valid_from": overlap_message(clash)})
+
+
+def overlap_message(clash: DatedVersion) -> str:
+    return _(
+        "Overlaps %(what)s valid %(start)s to %(end)s: two versions of one price may not "
+        "be valid on the same day. End that version first, or start this one later."
+    ) % {
+        "what": f"{clash._meta.verbose_name} {clash}",
+        "start": clash.valid_from.isoformat(),
+        "end": clash.valid_to.isoformat() if clash.valid_to else _("open end"),
+    }
+
+
+def save_version(version: DatedVersion) -> DatedVersion:
+    """Check and save a dated version (a product price, network price or fee, levy rate, VAT
+    rate or band rule) in one transaction; the PostgreSQL exclusion constraint backs the
+    check against a concurrent writer."""
+    with transaction.atomic():
+        scope = version.overlap_scope()
+        # lock the versions of the same thing so two writers cannot both pass the check
+        list(type(version)._default_manager.select_for_update().filter(**scope).values_list("pk"))
+        version.full_clean(validate_unique=True)
+        check_version(version)
+        try:
+            with transaction.atomic():
+                version.save()
+        except IntegrityError as exc:  # the exclusion constraint (PostgreSQL)
+            raise UnableToSaveVersion(
+                {"valid_from": _("Overlaps another version of the same price.")}
+            ) from exc
+    return version
+
+
+# -- the default data file --------------------------------------------------------------------
+
+
+class AmbiguousTariffData(Exception):
+    """Tariff data (the file, or the file together with the database) has two versions of one
+    thing valid on the same day; nothing was written."""
+
+
+class LoadResult(dict[str, int]):
+    """Rows per outcome and kind, e.g. ``{"created levy rates": 2, "corrected VAT rates": 3}``:
+    *created* (missing), *corrected* (still held an earlier shipped value, now the current
+    one), *kept* (edited in the admin: left as it is), *withdrawn* (an earlier shipped row
+    that is no longer shipped, removed while unedited)."""
+
+    OUTCOMES = ("created", "corrected", "withdrawn", "kept")
+
+    def count(self, outcome: str, kind: str, n: int = 1) -> None:
+        key = f"{outcome} {kind}"
+        self[key] = self.get(key, 0) + n
+
+    def by_outcome(self) -> dict[str, list[tuple[str, int]]]:
+        """``{"created": [("VAT rates", 3), ...], ...}``, outcomes with no rows left out."""
+        out: dict[str, list[tuple[str, int]]] = {}
+        for key, n in self.items():
+            outcome, _, kind = key.partition(" ")
+            if n:
+                out.setdefault(outcome, []).append((kind, n))
+        return {o: out[o] for o in self.OUTCOMES if o in out}
 
 
 def _d(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
-class LoadResult(dict[str, int]):
-    """Rows created per kind (existing rows are left as they are)."""
-
-
 def _source(data: dict[str, Any], key: str) -> str:
-    return str(data["sources"].get(key, key))
+    return str(data.get("sources", {}).get(key, key))
 
 
-def load_tariff_data(data: dict[str, Any]) -> LoadResult:
-    """Add the band schemes, network packages, levies and VAT rates of ``data`` that are not
-    in the database yet (matched by code and ``valid_from``). Idempotent: a second run adds
-    nothing and never overwrites a value edited in the admin."""
-    created = LoadResult()
+def _states(version: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A version entry and the earlier shipped states of its row (``replaces``: only the
+    fields that differ)."""
+    current = {k: v for k, v in version.items() if k != "replaces"}
+    return current, [current | old for old in version.get("replaces", [])]
 
-    def count(kind: str, was_created: bool) -> None:
-        created[kind] = created.get(kind, 0) + int(was_created)
+
+def _same(row: models.Model, values: dict[str, Any]) -> bool:
+    return all(getattr(row, name) == value for name, value in values.items())
+
+
+def _upsert(
+    model: type[DatedVersion],
+    key: dict[str, Any],
+    values: dict[str, Any],
+    earlier: list[dict[str, Any]],
+    kind: str,
+    result: LoadResult,
+) -> None:
+    """Create the row ``key`` with ``values``; correct it if it holds one of the ``earlier``
+    shipped states; otherwise (an admin edit) keep it."""
+    row = model._default_manager.filter(**key).first()
+    if row is None:
+        model._default_manager.create(**key, **values)
+        result.count("created", kind)
+    elif _same(row, values):
+        return
+    elif any(_same(row, state) for state in earlier):
+        model._default_manager.filter(pk=row.pk).update(**values)
+        result.count("corrected", kind)
+    else:
+        result.count("kept", kind)
+
+
+def _withdraw(
+    model: type[DatedVersion],
+    key: dict[str, Any],
+    values: dict[str, Any],
+    kind: str,
+    result: LoadResult,
+) -> None:
+    row = model._default_manager.filter(**key).first()
+    if row is not None and _same(row, values):
+        row.delete()
+        result.count("withdrawn", kind)
+
+
+def _check_file(data: dict[str, Any], where: str) -> None:
+    """Refuse a data file whose versions of one thing overlap (before anything is written)."""
+
+    def check(section: str, versions: list[dict[str, Any]]) -> None:
+        ranges = []
+        for v in versions:
+            start = dt.date.fromisoformat(v["valid_from"])
+            try:
+                ranges.append(DateRange(start, _d(v.get("valid_to"))))
+            except ValueError as exc:
+                raise AmbiguousTariffData(f"{where}: {section}: {exc}") from exc
+        clash = any_overlap(ranges)
+        if clash is not None:
+            raise AmbiguousTariffData(
+                f"{where}: {section}: the versions {clash[0]} and {clash[1]} overlap; "
+                "end the earlier one where the later one starts"
+            )
+
+    for s in data["band_schemes"]:
+        check(f"band scheme {s['code']} rules", s["rules"])
+    for p in data["network_packages"]:
+        name = f"network package {p['operator']} {p['code']}"
+        check(f"{name} prices", [v for v in p["versions"] if v.get("prices")])
+        sizes = {size for v in p["versions"] for size in v.get("monthly_fees") or {}}
+        for size in sorted(sizes):
+            check(
+                f"{name} monthly fees ({size})",
+                [v for v in p["versions"] if size in (v.get("monthly_fees") or {})],
+            )
+    for lv in data["levies"]:
+        check(f"levy {lv['code']} rates", lv["versions"])
+    check("VAT rates", data["vat"])
+
+
+def _check_database(where: str) -> None:
+    """Refuse (and roll back) when the loaded data and the database's own rows overlap."""
+    for model in (BandRule, NetworkPrice, NetworkMonthlyFee, LevyRate, VatRate):
+        pair = queries.first_overlap(model)
+        if pair is not None:
+            a, b = pair
+            raise AmbiguousTariffData(
+                f"{where}: {model._meta.verbose_name} {a} ({a.valid_from} to "
+                f"{a.valid_to or 'open end'}) overlaps {b} ({b.valid_from} to "
+                f"{b.valid_to or 'open end'}) in the database (an admin edit?); nothing was "
+                "loaded. End one of them in the admin and load again."
+            )
+
+
+def load_tariff_data(data: dict[str, Any], *, where: str = "tariff data") -> LoadResult:
+    """Bring the band schemes, network packages, levies and VAT rates of ``data`` into the
+    database (rows matched by code and ``valid_from``), in one transaction. Idempotent: a
+    second run changes nothing. A row is created when missing and corrected only while it
+    still holds an earlier shipped value (``replaces``); a row edited in the admin is kept.
+    Overlapping versions, in the file or in the result, raise :class:`AmbiguousTariffData`
+    and nothing is written."""
+    _check_file(data, where)
+    result = LoadResult()
+
+    def sourced(v: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "valid_to": _d(v.get("valid_to")),
+            "source": _source(data, v["source"]),
+            "verified": bool(v["verified"]),
+        }
 
     with transaction.atomic():
         schemes: dict[str, BandScheme] = {}
@@ -59,93 +251,127 @@ def load_tariff_data(data: dict[str, Any]) -> LoadResult:
             scheme, new = BandScheme.objects.get_or_create(
                 code=s["code"], defaults={"name": s["name"], "bands": s["bands"]}
             )
-            count("band schemes", new)
+            result.count("created", "band schemes", int(new))
             schemes[scheme.code] = scheme
             for r in s["rules"]:
-                _, new = BandRule.objects.get_or_create(
-                    scheme=scheme,
-                    valid_from=dt.date.fromisoformat(r["valid_from"]),
-                    defaults={
-                        "valid_to": _d(r.get("valid_to")),
-                        "default_band": r["default_band"],
-                        "windows": r.get("windows", []),
-                        "source": _source(data, r["source"]),
-                        "verified": bool(r["verified"]),
-                    },
+                current, earlier = _states(r)
+
+                def rule(v: dict[str, Any]) -> dict[str, Any]:
+                    return sourced(v) | {
+                        "default_band": v["default_band"],
+                        "windows": v.get("windows", []),
+                    }
+
+                _upsert(
+                    BandRule,
+                    {"scheme": scheme, "valid_from": dt.date.fromisoformat(r["valid_from"])},
+                    rule(current),
+                    [rule(e) for e in earlier],
+                    "band rules",
+                    result,
                 )
-                count("band rules", new)
         for p in data["network_packages"]:
-            scheme_code = p.get("scheme")
-            package, new = NetworkPackage.objects.get_or_create(
-                grid_operator_code=p["operator"],
-                code=p["code"],
-                defaults={
-                    "name": p["name"],
-                    "band_scheme": schemes[scheme_code] if scheme_code else None,
-                },
-            )
-            count("network packages", new)
-            for v in p["versions"]:
-                common = {
-                    "valid_to": _d(v.get("valid_to")),
-                    "source": _source(data, v["source"]),
-                    "verified": bool(v["verified"]),
-                }
-                prices = {
-                    NetworkPrice.BAND_FIELDS[band]: Decimal(value)
-                    for band, value in v["prices"].items()
-                }
-                _, new = NetworkPrice.objects.get_or_create(
-                    package=package,
-                    valid_from=dt.date.fromisoformat(v["valid_from"]),
-                    defaults=common | prices,
-                )
-                count("network prices", new)
-                for size, amount in v["monthly_fees"].items():
-                    apartment = size == "APARTMENT"
-                    _, new = NetworkMonthlyFee.objects.get_or_create(
-                        package=package,
-                        valid_from=dt.date.fromisoformat(v["valid_from"]),
-                        is_apartment=apartment,
-                        max_fuse_a=None if apartment else int(size),
-                        defaults=common | {"monthly_fee_amount": Decimal(amount)},
-                    )
-                    count("network monthly fees", new)
+            _load_package(p, schemes, sourced, result)
         for position, lv in enumerate(data["levies"], start=1):
             levy, new = Levy.objects.get_or_create(
                 code=lv["code"],
                 defaults={"name_et": lv["name_et"], "name_en": lv["name_en"], "position": position},
             )
-            count("levies", new)
+            result.count("created", "levies", int(new))
+
+            def rate(v: dict[str, Any]) -> dict[str, Any]:
+                return sourced(v) | {"unit_price": Decimal(v["price"])}
+
+            for v in lv.get("withdrawn", []):
+                key = {"levy": levy, "valid_from": dt.date.fromisoformat(v["valid_from"])}
+                _withdraw(LevyRate, key, rate(v), "levy rates", result)
             for v in lv["versions"]:
-                _, new = LevyRate.objects.get_or_create(
-                    levy=levy,
-                    valid_from=dt.date.fromisoformat(v["valid_from"]),
-                    defaults={
-                        "valid_to": _d(v.get("valid_to")),
-                        "unit_price": Decimal(v["price"]),
-                        "source": _source(data, v["source"]),
-                        "verified": bool(v["verified"]),
-                    },
+                current, earlier = _states(v)
+                _upsert(
+                    LevyRate,
+                    {"levy": levy, "valid_from": dt.date.fromisoformat(v["valid_from"])},
+                    rate(current),
+                    [rate(e) for e in earlier],
+                    "levy rates",
+                    result,
                 )
-                count("levy rates", new)
         for v in data["vat"]:
-            _, new = VatRate.objects.get_or_create(
-                valid_from=dt.date.fromisoformat(v["valid_from"]),
-                defaults={
-                    "valid_to": _d(v.get("valid_to")),
-                    "rate": Decimal(v["rate"]),
-                    "source": _source(data, v["source"]),
-                    "verified": bool(v["verified"]),
-                },
+            current, earlier = _states(v)
+
+            def vat(v: dict[str, Any]) -> dict[str, Any]:
+                return sourced(v) | {"rate": Decimal(v["rate"])}
+
+            _upsert(
+                VatRate,
+                {"valid_from": dt.date.fromisoformat(v["valid_from"])},
+                vat(current),
+                [vat(e) for e in earlier],
+                "VAT rates",
+                result,
             )
-            count("VAT rates", new)
-    return created
+        _check_database(where)
+    return result
 
 
-def load_default_tariffs() -> None:
+def _load_package(
+    p: dict[str, Any],
+    schemes: dict[str, BandScheme],
+    sourced: Any,
+    result: LoadResult,
+) -> None:
+    scheme_code = p.get("scheme")
+    package, new = NetworkPackage.objects.get_or_create(
+        grid_operator_code=p["operator"],
+        code=p["code"],
+        defaults={"name": p["name"], "band_scheme": schemes[scheme_code] if scheme_code else None},
+    )
+    result.count("created", "network packages", int(new))
+    for v in p["versions"]:
+        current, earlier = _states(v)
+        start = dt.date.fromisoformat(v["valid_from"])
+        if current.get("prices"):
+
+            def prices(v: dict[str, Any]) -> dict[str, Any]:
+                fields = dict.fromkeys(NetworkPrice.BAND_FIELDS.values())
+                fields |= {
+                    NetworkPrice.BAND_FIELDS[band]: Decimal(value)
+                    for band, value in v["prices"].items()
+                }
+                return sourced(v) | fields
+
+            _upsert(
+                NetworkPrice,
+                {"package": package, "valid_from": start},
+                prices(current),
+                [prices(e) for e in earlier],
+                "network prices",
+                result,
+            )
+        for size in current.get("monthly_fees") or {}:
+            apartment = size == "APARTMENT"
+            key = {
+                "package": package,
+                "valid_from": start,
+                "is_apartment": apartment,
+                "max_fuse_a": None if apartment else int(size),
+            }
+
+            def fee(v: dict[str, Any], size: str = size) -> dict[str, Any]:
+                return sourced(v) | {"monthly_fee_amount": Decimal(v["monthly_fees"][size])}
+
+            _upsert(
+                NetworkMonthlyFee,
+                key,
+                fee(current),
+                [fee(e) for e in earlier if size in (e.get("monthly_fees") or {})],
+                "network monthly fees",
+                result,
+            )
+
+
+def load_default_tariffs() -> LoadResult:
     """Load ``data/defaults.json`` (idempotent); the demo seeder calls this."""
-    load_tariff_data(load_defaults())
+    return load_tariff_data(load_defaults(), where=str(DEFAULTS_PATH))
 
 
 class StoredMarketPrices(NamedTuple):

@@ -9,18 +9,24 @@ per distinct (product, package, fuse) and batches the accounts.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
+from django.db.models import Q
 
 from vool.common.localtime import Month
+from vool.common.ranges import DateRange
 from vool.domain.tariffs import rating
 from vool.domain.tariffs.bands import BandRules, BandScheme
 from vool.domain.tariffs.models import (
     BandScheme as BandSchemeModel,
 )
 from vool.domain.tariffs.models import (
+    DatedVersion,
     Levy,
     MarketPrice,
     NetworkMonthlyFee,
@@ -36,9 +42,11 @@ __all__ = [
     "PRODUCT_DAY_NIGHT_SCHEME",
     "MissingTariffData",
     "band_scheme",
+    "first_overlap",
     "levy_components",
     "market_prices",
     "network_components",
+    "overlapping_version",
     "product_components",
     "tariff_for",
     "vat_versions",
@@ -50,6 +58,51 @@ _EPOCH: Final = dt.date(2000, 1, 1)
 
 class MissingTariffData(Exception):
     """The database lacks data a tariff needs (a package, a fee for a fuse size, a price)."""
+
+
+V = TypeVar("V", bound=DatedVersion)
+
+
+def overlapping_version(
+    model: type[V], *, scope: Mapping[str, Any], period: DateRange, exclude_pk: Any = None
+) -> V | None:
+    """A saved version of ``model`` with the same ``scope`` whose ``[from, to)`` overlaps
+    ``period``, if any (the earliest)."""
+    overlap = Q(valid_to__isnull=True) | Q(valid_to__gt=period.start)
+    if period.end is not None:
+        overlap &= Q(valid_from__lt=period.end)
+    rows = model._default_manager.filter(**scope).filter(overlap)
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return rows.order_by("valid_from").first()
+
+
+def first_overlap(model: type[V]) -> tuple[V, V] | None:
+    """Two saved versions of one thing (same ``OVERLAP_SCOPE``) that overlap, if any."""
+    groups: dict[tuple[Any, ...], list[V]] = defaultdict(list)
+    for row in model._default_manager.order_by("valid_from"):
+        groups[tuple(row.overlap_scope().values())].append(row)
+    for rows in groups.values():
+        for earlier, later in itertools.pairwise(rows):
+            if earlier.valid_to is None or earlier.valid_to > later.valid_from:
+                return earlier, later
+    return None
+
+
+def _first_gap(
+    spans: Sequence[tuple[dt.date, dt.date | None]], start: dt.date, end: dt.date
+) -> dt.date | None:
+    """The first day of ``[start, end)`` that no span ``[from, to)`` covers, if any."""
+    day = start
+    for valid_from, valid_to in sorted(spans, key=lambda span: span[0]):
+        if valid_from > day:
+            break
+        if valid_to is None:
+            return None
+        day = max(day, valid_to)
+        if day >= end:
+            return None
+    return day if day < end else None
 
 
 def band_scheme(code: str) -> BandScheme:
@@ -77,13 +130,69 @@ def vat_versions() -> tuple[rating.VatVersion, ...]:
     )
 
 
+def _require_cover(
+    spans: Sequence[tuple[dt.date, dt.date | None]],
+    start: dt.date | None,
+    end: dt.date | None,
+    what: str,
+    fix: str,
+) -> None:
+    if start is None or end is None:
+        return
+    gap = _first_gap(spans, start, end)
+    if gap is not None:
+        raise MissingTariffData(f"{what} has no version valid on {gap.isoformat()}; {fix}")
+
+
+def _product_scheme(product: Product) -> BandScheme:
+    code = product.band_scheme.code if product.band_scheme is not None else PRODUCT_DAY_NIGHT_SCHEME
+    scheme = band_scheme(code)
+    if set(scheme.bands) != {"DAY", "NIGHT"}:
+        raise MissingTariffData(
+            f"Product {product.code} is priced by day and night but its time bands {code} are "
+            f"{', '.join(scheme.bands)}; choose a day/night scheme in the admin"
+        )
+    return scheme
+
+
+def _fee_versions(prices: Sequence[ProductPrice]) -> tuple[rating.FeeVersion, ...]:
+    """The monthly fee of each price version, consecutive versions with the same fee
+    merged (a price change does not split the fee line)."""
+    out: list[rating.FeeVersion] = []
+    for p in prices:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last.valid_to == p.valid_from
+            and last.monthly_amount == p.monthly_fee_amount
+        ):
+            out[-1] = rating.FeeVersion(last.valid_from, p.valid_to, last.monthly_amount)
+        else:
+            out.append(rating.FeeVersion(p.valid_from, p.valid_to, p.monthly_fee_amount))
+    return tuple(out)
+
+
 def product_components(
-    product: Product, *, green: bool = False
+    product: Product,
+    *,
+    green: bool = False,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
 ) -> tuple[rating.EnergyComponent | rating.FeeComponent, ...]:
-    """ENERGY (and MARGIN for exchange, GREEN when chosen) per kWh, and the PRODUCT_FEE."""
+    """ENERGY (and MARGIN for exchange, GREEN when chosen) per kWh, and the PRODUCT_FEE, from
+    the product's dated prices. With ``start``/``end``, every day of ``[start, end)`` from
+    the product's first price on must have a price version (else :class:`MissingTariffData`
+    names the first day without; before its first price nobody can have bought it)."""
     prices: list[ProductPrice] = list(product.prices.order_by("valid_from"))
     if not prices:
         raise MissingTariffData(f"Product {product.code} has no prices")
+    _require_cover(
+        [(p.valid_from, p.valid_to) for p in prices],
+        max(start, prices[0].valid_from) if start is not None else None,
+        end,
+        f"Product {product.code}",
+        "add its price from that day in the admin (the product's prices)",
+    )
 
     def need(value: Decimal | None, what: str, price: ProductPrice) -> int:
         if value is None:
@@ -92,19 +201,15 @@ def product_components(
             )
         return micro_per_kwh(value)
 
+    def per_kwh(field: str, what: str) -> tuple[rating.PriceVersion, ...]:
+        return tuple(
+            rating.PriceVersion(p.valid_from, p.valid_to, {"ALL": need(getattr(p, field), what, p)})
+            for p in prices
+        )
+
     comps: list[rating.EnergyComponent | rating.FeeComponent] = []
     if product.kind == Product.Kind.FIXED:
-        comps.append(
-            rating.EnergyComponent(
-                "ENERGY",
-                tuple(
-                    rating.PriceVersion(
-                        p.valid_from, p.valid_to, {"ALL": need(p.energy_price, "energy price", p)}
-                    )
-                    for p in prices
-                ),
-            )
-        )
+        comps.append(rating.EnergyComponent("ENERGY", per_kwh("energy_price", "energy price")))
     elif product.kind == Product.Kind.DAY_NIGHT:
         comps.append(
             rating.EnergyComponent(
@@ -120,7 +225,7 @@ def product_components(
                     )
                     for p in prices
                 ),
-                scheme=band_scheme(PRODUCT_DAY_NIGHT_SCHEME),
+                scheme=_product_scheme(product),
             )
         )
     else:
@@ -131,41 +236,25 @@ def product_components(
                 market=True,
             )
         )
-        comps.append(
-            rating.EnergyComponent(
-                "MARGIN",
-                tuple(
-                    rating.PriceVersion(
-                        p.valid_from, p.valid_to, {"ALL": need(p.margin, "margin", p)}
-                    )
-                    for p in prices
-                ),
-            )
-        )
+        comps.append(rating.EnergyComponent("MARGIN", per_kwh("margin", "margin")))
     if green:
-        comps.append(
-            rating.EnergyComponent(
-                "GREEN",
-                tuple(
-                    rating.PriceVersion(
-                        p.valid_from, p.valid_to, {"ALL": need(p.green_price, "green price", p)}
-                    )
-                    for p in prices
-                ),
-            )
-        )
-    comps.append(
-        rating.FeeComponent(
-            "PRODUCT_FEE", (rating.FeeVersion(_EPOCH, None, product.monthly_fee_amount),)
-        )
-    )
+        comps.append(rating.EnergyComponent("GREEN", per_kwh("green_price", "green price")))
+    comps.append(rating.FeeComponent("PRODUCT_FEE", _fee_versions(prices)))
     return tuple(comps)
 
 
 def network_components(
-    *, grid_operator_code: str, package_code: str, main_fuse_a: int, is_apartment: bool
+    *,
+    grid_operator_code: str,
+    package_code: str,
+    main_fuse_a: int,
+    is_apartment: bool,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
 ) -> tuple[rating.EnergyComponent, rating.FeeComponent]:
-    """NETWORK_ENERGY (by the package's bands) and NETWORK_FEE (by fuse or apartment)."""
+    """NETWORK_ENERGY (by the package's bands) and NETWORK_FEE (by fuse or apartment: on each
+    day the apartment row, or the row with the smallest ``max_fuse_a`` at least the fuse).
+    With ``start``/``end`` every day of ``[start, end)`` must have a price and a fee."""
     package = (
         NetworkPackage.objects.select_related("band_scheme")
         .filter(grid_operator_code=grid_operator_code, code=package_code)
@@ -184,28 +273,72 @@ def network_components(
                 raise MissingTariffData(f"{package} from {price.valid_from} has no {band} price")
             unit[band] = micro_per_kwh(value)
         versions.append(rating.PriceVersion(price.valid_from, price.valid_to, unit))
-    fees: list[rating.FeeVersion] = []
+    _require_cover(
+        [(v.valid_from, v.valid_to) for v in versions],
+        start,
+        end,
+        f"Network package {package} (kWh prices)",
+        "add the price list's kWh prices from that day in the admin (Network prices)",
+    )
     rows = list(NetworkMonthlyFee.objects.filter(package=package).order_by("valid_from"))
-    for start in sorted({r.valid_from for r in rows}):
-        same = [r for r in rows if r.valid_from == start]
+    fees = _fee_rows_for_point(package, rows, main_fuse_a=main_fuse_a, is_apartment=is_apartment)
+    what = "apartments" if is_apartment else f"a {main_fuse_a} A main fuse"
+    _require_cover(
+        [(f.valid_from, f.valid_to) for f in fees],
+        start,
+        end,
+        f"Network package {package} (monthly fee for {what})",
+        "add the price list's monthly fees from that day in the admin (Network monthly fees)",
+    )
+    return (
+        rating.EnergyComponent("NETWORK_ENERGY", tuple(versions), scheme=scheme),
+        rating.FeeComponent("NETWORK_FEE", fees),
+    )
+
+
+def _fee_rows_for_point(
+    package: NetworkPackage,
+    rows: Sequence[NetworkMonthlyFee],
+    *,
+    main_fuse_a: int,
+    is_apartment: bool,
+) -> tuple[rating.FeeVersion, ...]:
+    """The point's monthly fee on each stretch of days between the rows' start and end
+    dates; a fuse above every row's size is refused (the price list's rows above it are not
+    in the database), never billed at the largest row."""
+    largest = max((r.max_fuse_a or 0 for r in rows if not r.is_apartment), default=0)
+    if not is_apartment and rows and main_fuse_a > largest:
+        raise MissingTariffData(
+            f"Network package {package} has monthly fees for main fuses up to {largest} A "
+            f"only; a {main_fuse_a} A connection pays the price list's rows above {largest} A "
+            "(business connections), which are not in the database: add them in the admin "
+            "(Network monthly fees) or move the point to the package its connection is on"
+        )
+    cuts = sorted({r.valid_from for r in rows} | {r.valid_to for r in rows if r.valid_to})
+    fees: list[rating.FeeVersion] = []
+    for i, day in enumerate(cuts):
+        following = cuts[i + 1] if i + 1 < len(cuts) else None
+        live = [r for r in rows if r.valid_from <= day and (r.valid_to is None or day < r.valid_to)]
         if is_apartment:
-            match = next((r for r in same if r.is_apartment), None)
+            match = next((r for r in live if r.is_apartment), None)
         else:
             sized = sorted(
-                (r for r in same if not r.is_apartment and r.max_fuse_a is not None),
+                (r for r in live if not r.is_apartment and r.max_fuse_a is not None),
                 key=lambda r: r.max_fuse_a or 0,
             )
             match = next((r for r in sized if (r.max_fuse_a or 0) >= main_fuse_a), None)
         if match is None:
-            what = "apartments" if is_apartment else f"a {main_fuse_a} A main fuse"
-            raise MissingTariffData(
-                f"{package} has no monthly fee for {what} from {start}; add it in the admin"
-            )
-        fees.append(rating.FeeVersion(start, match.valid_to, match.monthly_fee_amount))
-    return (
-        rating.EnergyComponent("NETWORK_ENERGY", tuple(versions), scheme=scheme),
-        rating.FeeComponent("NETWORK_FEE", tuple(fees)),
-    )
+            continue  # a gap: the cover check names it
+        last = fees[-1] if fees else None
+        if (
+            last is not None
+            and last.valid_to == day
+            and last.monthly_amount == match.monthly_fee_amount
+        ):
+            fees[-1] = rating.FeeVersion(last.valid_from, following, last.monthly_amount)
+        else:
+            fees.append(rating.FeeVersion(day, following, match.monthly_fee_amount))
+    return tuple(fees)
 
 
 def levy_components(*, start: dt.date, end: dt.date) -> tuple[rating.EnergyComponent, ...]:
@@ -222,6 +355,13 @@ def levy_components(*, start: dt.date, end: dt.date) -> tuple[rating.EnergyCompo
         ]
         if rates[0].valid_from > _EPOCH:
             versions.insert(0, rating.PriceVersion(_EPOCH, rates[0].valid_from, {"ALL": 0}))
+        _require_cover(
+            [(v.valid_from, v.valid_to) for v in versions],
+            start,
+            end,
+            f"Levy {levy.code}",
+            "add its rate from that day in the admin (Levy rates) once it is published",
+        )
         comps.append(rating.EnergyComponent(levy.code, tuple(versions)))
     return tuple(comps)
 
@@ -238,7 +378,7 @@ def tariff_for(
     green: bool = False,
 ) -> rating.Tariff:
     """The product, then (if a package is given) the network components, then the levies."""
-    comps = list(product_components(product, green=green))
+    comps = list(product_components(product, green=green, start=start, end=end))
     code = product.code
     if package_code is not None:
         energy, fee = network_components(
@@ -246,6 +386,8 @@ def tariff_for(
             package_code=package_code,
             main_fuse_a=main_fuse_a,
             is_apartment=is_apartment,
+            start=start,
+            end=end,
         )
         comps += [energy, fee]
         code = f"{product.code}+{package_code}"

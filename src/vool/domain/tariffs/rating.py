@@ -44,12 +44,14 @@ property tests prove both give identical lines.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from functools import cached_property, lru_cache
 from typing import Final, Literal
 
@@ -79,6 +81,7 @@ __all__ = [
     "VatVersion",
     "half_up_div",
     "month_grid",
+    "price_that_multiplies_out",
     "rate_accounts",
     "rate_month",
     "spread_wh",
@@ -247,10 +250,22 @@ class MarketPrices:
 class Line:
     """One line of a bill's detail.
 
-    kWh lines: ``quantity`` kWh (3 dp), ``unit_price`` EUR/kWh (6 dp; for a market line the
-    consumption-weighted mean, ``None`` when nothing was consumed). Fee lines: ``quantity``
-    days supplied, ``unit_price`` the monthly amount, ``amount = monthly x days /
-    days_in_month``. ``amount`` is EUR excl. VAT, rounded half-up to cents.
+    Every line multiplies out: ``quantity x unit_price``, rounded half-up to cents, is
+    ``amount`` (EN 16931: line net = price x quantity / base quantity, base quantity 1).
+
+    kWh lines: ``quantity`` kWh (3 dp), ``unit_price`` EUR/kWh. A fixed price is the price
+    itself (6 dp). A market line's price is the consumption-weighted mean: the price with 6
+    decimals (more, up to 9, only when a line is so large that no 6-decimal price
+    multiplies out) nearest to the exact mean at which the quantity multiplies out to the
+    amount; ``None`` when nothing was consumed (then the amount is 0). A market line whose
+    intervals have negative values (a true-up that removes consumption) is split in two: the
+    added and the removed kWh, each with its own mean price, so that neither has a near-zero
+    quantity with a large amount.
+
+    Fee lines: ``quantity`` days supplied, ``unit`` DAY, ``unit_price`` the daily price: the
+    price (6 dp) nearest to ``monthly amount / days in the month`` at which the days multiply
+    out to ``amount = monthly x days / days_in_month``; :attr:`monthly_amount` keeps the
+    monthly amount for the bill's text. ``amount`` is EUR excl. VAT, rounded half-up to cents.
     """
 
     component: str
@@ -262,6 +277,50 @@ class Line:
     unit_price: Decimal | None
     amount: Decimal
     vat_rate: Decimal
+    monthly_amount: Decimal | None = None  # fee lines: the monthly amount the days prorate
+
+
+def price_that_multiplies_out(
+    *,
+    quantity: int,
+    quantity_decimals: int,
+    amount_cents: int,
+    exact_num: int,
+    exact_den: int,
+) -> Decimal:
+    """The unit price in EUR nearest to the exact price ``exact_num / exact_den`` µ€ per unit
+    at which ``quantity`` (an integer in units of ``10**-quantity_decimals``) times the price,
+    rounded half-up to cents, is ``amount_cents``: 6 decimals, more (up to 9) only when no
+    6-decimal price does. ``amount_cents`` must be the exact amount rounded half-up."""
+    if quantity == 0 or exact_den == 0:
+        raise ValueError("A line with no quantity has no unit price")
+    for decimals in range(6, 10):
+        scale = 10 ** (quantity_decimals + decimals - 2)  # quantity x price / scale = cents
+
+        def multiplies_out(price: int, scale: int = scale) -> bool:
+            return _half_up_int(quantity * price, scale) == amount_cents
+
+        nearest = _half_up_int(exact_num * 10 ** (decimals - 6), exact_den)
+        if multiplies_out(nearest):
+            return Decimal(nearest).scaleb(-decimals)
+        # the prices that round to the amount form one interval; clamp into its integers
+        ends = sorted(
+            (
+                Fraction((2 * amount_cents - 1) * scale, 2 * quantity),
+                Fraction((2 * amount_cents + 1) * scale, 2 * quantity),
+            )
+        )
+        low, high = math.ceil(ends[0]), math.floor(ends[1])
+        if not multiplies_out(low):
+            low += 1
+        if high >= low and not multiplies_out(high):
+            high -= 1
+        if low <= high:
+            return Decimal(min(max(nearest, low), high)).scaleb(-decimals)
+    raise ValueError(
+        f"No unit price with at most 9 decimals multiplies {quantity} x 10^-"
+        f"{quantity_decimals} out to {amount_cents} cents"
+    )
 
 
 def vat_by_rate(lines: Iterable[Line]) -> dict[Decimal, tuple[Decimal, Decimal]]:
@@ -563,8 +622,10 @@ class RatedMonth:
             spec = self.specs[int(self.spec[i])]
             start = self.month.first_day + dt.timedelta(days=spec.first_day)
             end = self.month.first_day + dt.timedelta(days=spec.end_day)
-            amount = Decimal(int(self.amount_cents[i])).scaleb(-2)
+            cents = int(self.amount_cents[i])
+            amount = Decimal(cents).scaleb(-2)
             if spec.kind == _FEE:
+                monthly_cents = spec.unit_price_micro
                 out.append(
                     Line(
                         spec.component,
@@ -573,9 +634,16 @@ class RatedMonth:
                         end,
                         Decimal(spec.days),
                         "DAY",
-                        Decimal(spec.unit_price_micro).scaleb(-2),
+                        price_that_multiplies_out(
+                            quantity=spec.days,
+                            quantity_decimals=0,
+                            amount_cents=cents,
+                            exact_num=monthly_cents * 10**4,
+                            exact_den=self.month.days,
+                        ),
                         amount,
                         spec.vat_rate,
+                        Decimal(monthly_cents).scaleb(-2),
                     )
                 )
                 continue
@@ -585,8 +653,12 @@ class RatedMonth:
             elif wh == 0:
                 unit_price = None
             else:
-                unit_price = Decimal(_half_up_int(int(self.market_nano[i]), wh * divisor)).scaleb(
-                    -6
+                unit_price = price_that_multiplies_out(
+                    quantity=wh,
+                    quantity_decimals=3,
+                    amount_cents=cents,
+                    exact_num=int(self.market_nano[i]),
+                    exact_den=wh * divisor,
                 )
             out.append(
                 Line(
@@ -713,6 +785,8 @@ def rate_month(
     sums = np.zeros((n_rows, runs.count), dtype=np.float64)
     market_sums = np.zeros((market_rows.size, runs.count), dtype=np.int64)
     scratch = threading.local()
+    # per block of market rows with negative values: (run sums of the negative Wh, of Wh x price)
+    negatives: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
 
     def pass_one(lo: int) -> None:
         hi = min(lo + block_rows, n_rows)
@@ -734,6 +808,13 @@ def rate_month(
         weighted = buffer[: sub.shape[0]]
         np.multiply(sub, weights, out=weighted)
         np.add.reduceat(weighted, runs.starts, axis=1, out=market_sums[m_lo:m_hi])
+        if sub.size and int(sub.min()) < 0:  # a true-up removing consumption: kept apart
+            removed = np.minimum(sub, 0).astype(np.int64)
+            np.multiply(removed, weights, out=weighted)
+            negatives[m_lo] = (
+                np.add.reduceat(removed, runs.starts, axis=1),
+                np.add.reduceat(weighted, runs.starts, axis=1),
+            )
 
     starts = range(0, n_rows, block_rows)
     threads = workers if workers is not None else min(os.cpu_count() or 1, 4)
@@ -743,6 +824,15 @@ def rate_month(
     else:
         for lo in starts:
             pass_one(lo)
+
+    removed_wh: npt.NDArray[np.int64] | None = None
+    removed_nano: npt.NDArray[np.int64] | None = None
+    if negatives:
+        removed_wh = np.zeros_like(market_sums)
+        removed_nano = np.zeros_like(market_sums)
+        for m_lo, (wh_part, nano_part) in negatives.items():
+            removed_wh[m_lo : m_lo + wh_part.shape[0]] = wh_part
+            removed_nano[m_lo : m_lo + nano_part.shape[0]] = nano_part
 
     # -- pass 2: lines per piece shape ------------------------------------------------------
     all_specs: list[_Spec] = []
@@ -781,6 +871,30 @@ def rate_month(
                     nano = shape_market[:, list(spec.runs)].sum(axis=1)
                     if spec.unit_price_micro:
                         nano = nano + qty * (spec.unit_price_micro * divisor)
+                    if removed_wh is not None and removed_nano is not None:
+                        slots = market_slot[rows]
+                        neg_qty = removed_wh[slots][:, list(spec.runs)].sum(axis=1)
+                        split = neg_qty != 0
+                        if split.any():
+                            neg_nano = removed_nano[slots][:, list(spec.runs)].sum(axis=1)
+                            neg_nano = neg_nano + neg_qty * (spec.unit_price_micro * divisor)
+                            qty = np.where(split, qty - neg_qty, qty)
+                            nano = np.where(split, nano - neg_nano, nano)
+                            keep = ~split | (qty != 0)
+                            for part, part_qty, part_nano in (
+                                (keep, qty, nano),
+                                (split, neg_qty, neg_nano),
+                            ):
+                                out_piece.append(pieces[part].astype(np.int64))
+                                out_spec.append(
+                                    np.full(int(part.sum()), offset + j, dtype=np.int64)
+                                )
+                                out_qty.append(part_qty[part])
+                                out_amount.append(
+                                    half_up_div(part_nano[part], NANO_PER_CENT * divisor)
+                                )
+                                out_nano.append(part_nano[part])
+                            continue
                     amount = half_up_div(nano, NANO_PER_CENT * divisor)
             out_piece.append(pieces.astype(np.int64))
             out_spec.append(np.full(n, offset + j, dtype=np.int64))

@@ -102,6 +102,7 @@ def rate_piece(
                 days = (hi - lo).days
                 monthly = comp.versions[v].monthly_amount
                 exact = _CONTEXT.divide(_CONTEXT.multiply(monthly, Decimal(days)), month.days)
+                amount = round_money(exact, mode=RoundingMode.HALF_UP)
                 lines.append(
                     Line(
                         comp.code,
@@ -110,9 +111,10 @@ def rate_piece(
                         hi,
                         Decimal(days),
                         "DAY",
-                        monthly,
-                        round_money(exact, mode=RoundingMode.HALF_UP),
+                        _unit_price(Decimal(days), amount, _CONTEXT.divide(monthly, month.days)),
+                        amount,
                         vat[r].rate,
+                        monthly,
                     )
                 )
                 day = hi
@@ -147,7 +149,8 @@ def _energy_lines(
     minutes: int,
 ) -> list[Line]:
     segment_of_day: dict[dt.date, tuple[dt.date, dt.date]] = {}
-    # key: (segment start, segment end, band) -> [kWh, exact amount]
+    # key: (segment start, segment end, band) -> [kWh, exact amount, of it: negative kWh,
+    # their exact amount]
     acc: dict[tuple[dt.date, dt.date, str], list[Decimal]] = {}
     rate_of: dict[tuple[dt.date, dt.date, str], Decimal] = {}
     missing: list[dt.datetime] = []
@@ -183,40 +186,74 @@ def _energy_lines(
         lo, hi = segment_of_day[day]
         key = (lo, hi, band)
         kwh = Decimal(energy_wh[i]).scaleb(-3)
-        total = acc.setdefault(key, [Decimal(0), Decimal(0)])
+        total = acc.setdefault(key, [Decimal(0), Decimal(0), Decimal(0), Decimal(0)])
         total[0] += kwh
         total[1] = _CONTEXT.add(total[1], _CONTEXT.multiply(kwh, price))
+        if kwh < 0:
+            total[2] += kwh
+            total[3] = _CONTEXT.add(total[3], _CONTEXT.multiply(kwh, price))
         rate_of[key] = vat[r].rate
     if missing:
         raise MissingMarketPrice(sorted(set(missing)))
     band_order = list(comp.scheme.bands) if comp.scheme is not None else [ALL]
     lines: list[Line] = []
-    for (lo, hi, band), (kwh, exact) in sorted(
+    for (lo, hi, band), (kwh, exact, removed_kwh, removed_exact) in sorted(
         acc.items(), key=lambda kv: (kv[0][0], band_order.index(kv[0][2]))
     ):
-        if comp.market:
-            unit_price = (
-                None
-                if kwh == 0
-                else _CONTEXT.divide(exact, kwh).quantize(
-                    Decimal("0.000001"), rounding=decimal.ROUND_HALF_UP, context=_CONTEXT
+        parts = [(kwh, exact)]
+        if comp.market and removed_kwh != 0:  # added and removed consumption apart
+            added = (kwh - removed_kwh, _CONTEXT.subtract(exact, removed_exact))
+            parts = ([added] if added[0] != 0 else []) + [(removed_kwh, removed_exact)]
+        for part_kwh, part_exact in parts:
+            amount = round_money(part_exact, mode=RoundingMode.HALF_UP)
+            if not comp.market:
+                v = _version_index(spans, lo)
+                assert v is not None
+                unit_price: Decimal | None = Decimal(comp.versions[v].unit_prices[band]).scaleb(-6)
+            elif part_kwh == 0:
+                unit_price = None
+            else:
+                unit_price = _unit_price(part_kwh, amount, _CONTEXT.divide(part_exact, part_kwh))
+            lines.append(
+                Line(
+                    comp.code,
+                    band,
+                    lo,
+                    hi,
+                    part_kwh,
+                    "KWH",
+                    unit_price,
+                    amount,
+                    rate_of[(lo, hi, band)],
                 )
             )
-        else:
-            v = _version_index(spans, lo)
-            assert v is not None
-            unit_price = Decimal(comp.versions[v].unit_prices[band]).scaleb(-6)
-        lines.append(
-            Line(
-                comp.code,
-                band,
-                lo,
-                hi,
-                kwh,
-                "KWH",
-                unit_price,
-                round_money(exact, mode=RoundingMode.HALF_UP),
-                rate_of[(lo, hi, band)],
-            )
-        )
     return lines
+
+
+def _unit_price(quantity: Decimal, amount: Decimal, exact: Decimal) -> Decimal:
+    """The price nearest to ``exact`` with 6 decimals (up to 9 if none fits) such that
+    ``quantity x price`` rounds half-up to ``amount``: scan outwards from the rounded price."""
+    for decimals in range(6, 10):
+        step = Decimal(1).scaleb(-decimals)
+        nearest = exact.quantize(step, rounding=decimal.ROUND_HALF_UP, context=_CONTEXT)
+
+        def fits(price: Decimal) -> bool:
+            product = _CONTEXT.multiply(quantity, price)
+            return round_money(product, mode=RoundingMode.HALF_UP) == amount
+
+        if fits(nearest):
+            return nearest
+        # the prices that fit lie within half a cent / |quantity| of the amount's price
+        half = _CONTEXT.divide(Decimal("0.005"), abs(quantity))
+        centre = _CONTEXT.divide(amount, quantity)
+        low = (centre - half).quantize(step, rounding=decimal.ROUND_FLOOR, context=_CONTEXT)
+        high = (centre + half).quantize(step, rounding=decimal.ROUND_CEILING, context=_CONTEXT)
+        candidates = []
+        price = low
+        while price <= high:
+            if fits(price):
+                candidates.append(price)
+            price += step
+        if candidates:
+            return min(candidates, key=lambda p: (abs(p - exact), p))
+    raise ValueError(f"No unit price multiplies {quantity} out to {amount}")

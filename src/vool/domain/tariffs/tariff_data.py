@@ -50,8 +50,8 @@ def parse_windows(windows: Sequence[Mapping[str, Any]]) -> tuple[BandWindow, ...
         try:
             day_type = w.get("day_type", "ANY")
             season = w.get("season", "ANY")
-            if day_type not in ("ANY", "WORKDAY", "REST_DAY"):
-                raise ValueError(f"day_type {day_type!r} is not ANY, WORKDAY or REST_DAY")
+            if day_type not in ("ANY", "WORKDAY", "REST_DAY", "WEEKDAY"):
+                raise ValueError(f"day_type {day_type!r} is not ANY, WORKDAY, REST_DAY or WEEKDAY")
             if season not in ("ANY", "SUMMER_TIME", "STANDARD_TIME"):
                 raise ValueError(f"season {season!r} is not ANY, SUMMER_TIME or STANDARD_TIME")
             months = w.get("months")

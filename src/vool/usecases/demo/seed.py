@@ -157,7 +157,7 @@ def ensure_reference_data() -> tuple[GridOperator, dict[str, Product]]:
         )
         products: dict[str, Product] = {}
         for spec in PRODUCTS:
-            fields = {k: v for k, v in spec.items() if k != "prices"}
+            fields = {k: v for k, v in spec.items() if k not in ("prices", "monthly_fee_amount")}
             fields["on_sale_from"] = dt.date(2024, 1, 1)
             product, created = Product.objects.get_or_create(code=spec["code"], defaults=fields)
             if created:
@@ -165,7 +165,12 @@ def ensure_reference_data() -> tuple[GridOperator, dict[str, Product]]:
                 ends = [v["valid_from"] for v in versions[1:]] + [None]
                 ProductPrice.objects.bulk_create(
                     [
-                        ProductPrice(product=product, valid_to=end, **price)
+                        ProductPrice(
+                            product=product,
+                            valid_to=end,
+                            monthly_fee_amount=Decimal(str(spec["monthly_fee_amount"])),
+                            **price,
+                        )
                         for price, end in zip(versions, ends, strict=True)
                     ]
                 )

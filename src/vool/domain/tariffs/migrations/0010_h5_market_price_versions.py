@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tariffs', '0002_dated_tariff_data'),
+        ('tariffs', '0004_h3_no_overlap'),
     ]
 
     operations = [

@@ -5,10 +5,9 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from vool.domain.tariffs import operations
-from vool.domain.tariffs.tariff_data import load_defaults
 
 
 class Command(BaseCommand):
@@ -19,6 +18,12 @@ class Command(BaseCommand):
         sub.add_parser("load-defaults", help="add missing default tariff data (idempotent)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        created = operations.load_tariff_data(load_defaults())
-        added = ", ".join(f"{n} {kind}" for kind, n in created.items() if n) or "nothing new"
-        self.stdout.write(f"Default tariff data loaded: {added}.")
+        try:
+            result = operations.load_default_tariffs()
+        except operations.AmbiguousTariffData as exc:
+            raise CommandError(str(exc)) from exc
+        parts = [
+            f"{outcome}: " + ", ".join(f"{n} {kind}" for kind, n in kinds)
+            for outcome, kinds in result.by_outcome().items()
+        ]
+        self.stdout.write(f"Default tariff data loaded: {'; '.join(parts) or 'nothing new'}.")
