@@ -738,6 +738,17 @@ def rebill_account(
                 f"A bill run (run {current.run_id}) is billing this account for {period}; "
                 "finish it first."
             )
+        drafting = (
+            Invoice.objects.filter(billing_account_id=billing_account_id, status="DRAFT")
+            .values_list("run_id", "period")
+            .first()
+        )
+        if drafting is not None:
+            # its draft may true up days this rebill bills: one of the two would bill them twice
+            raise UnableToRebill(
+                f"A bill run (run {drafting[0]}) is billing this account for {drafting[1]}; "
+                "finish it first."
+            )
         if current is not None:
             assert current.number is not None
             credit_invoice(
