@@ -49,7 +49,10 @@ def energy_kwh(invoice: Invoice, *, month: Month, true_up: bool | None = None) -
 
 def live_invoice(contract: SupplyContract, month: Month) -> Invoice:
     return Invoice.objects.get(
-        billing_account=contract.billing_account, period=str(month), status="ISSUED"
+        billing_account=contract.billing_account,
+        period=str(month),
+        kind="INVOICE",
+        status="ISSUED",
     )
 
 
@@ -268,3 +271,18 @@ class TestTimes:
                 forced_reason="again",
             )
         assert "vool billing rebill" in str(caught.value)
+
+    def test_a_forced_run_bills_the_accounts_left_and_counts_the_others(self) -> None:
+        product = fixed_product()
+        contracts = [remote_account(product=product) for _ in range(2)]
+        for c in contracts:
+            add_intervals(c.metering_point, OCTOBER, wh=100)
+        bill_run.run_billing(period=OCTOBER, today=BILL_DAY)
+        first = live_invoice(contracts[0], OCTOBER)
+        assert first.number is not None
+        bill_run.credit_invoice(number=first.number, reason="x", today=dt.date(2026, 11, 20))
+        run = bill_run.run_billing(
+            period=OCTOBER, today=dt.date(2026, 11, 20), forced_by="mari", forced_reason="again"
+        )
+        assert run.invoice_count == 1 and run.report["already_billed"] == 1
+        assert live_invoice(contracts[0], OCTOBER).run_id == run.pk

@@ -198,14 +198,12 @@ def create_run(
 def _refuse_if_billed(*, period: Month, account_ids: list[int]) -> None:
     """A forced run of a month whose every account already has its invoice would bill nobody:
     say so, and how to bill an account again."""
-    billed = (
+    billed = set(
         Invoice.objects.filter(period=str(period), kind=Invoice.Kind.INVOICE)
         .exclude(status=Invoice.Status.CANCELLED)
-        .values("billing_account_id")
-        .distinct()
-        .count()
+        .values_list("billing_account_id", flat=True)
     )
-    if billed >= len(account_ids):
+    if billed.issuperset(account_ids):
         raise UnableToStartRun(
             f"{period} is already billed: all {len(account_ids)} accounts with a contract in it "
             "have their invoice. To bill an account again, credit and rebill it: "

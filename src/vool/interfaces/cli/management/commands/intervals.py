@@ -48,7 +48,9 @@ class Command(BaseCommand):
         as_of = options["as_of"] or timezone.now()
         started = time.perf_counter()
         try:
-            result = import_intervals.import_interval_files(paths=options["files"], as_of=as_of)
+            result = import_intervals.import_interval_files(
+                paths=options["files"], as_of=as_of, recorded_at=timezone.now()
+            )
         except import_intervals.RejectedFile as exc:
             for problem in exc.problems:
                 self.stderr.write(str(problem))
