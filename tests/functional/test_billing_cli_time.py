@@ -63,9 +63,10 @@ class TestBackDatedRunsInProduction:
         assert run.issue_date == dt.date(2026, 11, 5)
 
     def test_outside_production_any_issue_date_is_allowed(self, customer) -> None:  # type: ignore[no-untyped-def]
-        vool("run", "--period", "2026-10", "--today", "2026-11-05", "--no-progress")
+        output = vool("run", "--period", "2026-10", "--today", "2026-11-05", "--no-progress")
         run = BillRun.objects.get()
         assert not run.forced and run.issue_date == dt.date(2026, 11, 5)
+        assert "issue date 2026-11-05, data as of 2026-11-05 00:00 (local time)" in output
 
 
 class TestCreditAndRebillTimes:

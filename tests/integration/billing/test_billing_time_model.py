@@ -49,7 +49,10 @@ def energy_kwh(invoice: Invoice, *, month: Month, true_up: bool | None = None) -
 
 def live_invoice(contract: SupplyContract, month: Month) -> Invoice:
     return Invoice.objects.get(
-        billing_account=contract.billing_account, period=str(month), status="ISSUED"
+        billing_account=contract.billing_account,
+        period=str(month),
+        kind="INVOICE",
+        status="ISSUED",
     )
 
 
@@ -162,6 +165,30 @@ class TestCreditAndRebillByVersion:
         assert october_billed_in_total(contract) == D("302.800")
         assert again.as_of == dt.datetime(2026, 12, 10, tzinfo=dt.UTC)
 
+    def test_no_rebill_while_a_run_holds_drafts_of_the_account(
+        self, contract: SupplyContract
+    ) -> None:
+        bill_run.run_billing(period=OCTOBER, today=BILL_DAY)
+        import_day(contract.metering_point, TENTH, 150, as_of=CUT_OFF + dt.timedelta(days=2))
+        run = operations.create_run(
+            period=NOVEMBER,
+            today=dt.date(2026, 12, 4),
+            as_of=local_midnight(dt.date(2026, 12, 4)),
+            now=local_midnight(dt.date(2026, 12, 4)),
+        )
+        operations.run_chunk(
+            chunk_id=run.chunks.get().pk, clock=lambda: local_midnight(dt.date(2026, 12, 4))
+        )
+        # November's draft trues up 10 October; rebilling October now would bill it twice
+        with pytest.raises(operations.UnableToRebill, match=f"run {run.pk}.*2026-11"):
+            bill_run.rebill_account(
+                reference_or_id=contract.billing_account.reference_number,
+                period=OCTOBER,
+                today=dt.date(2026, 12, 4),
+            )
+        bill_run.run_billing(period=NOVEMBER, today=dt.date(2026, 12, 4), resume_run_id=run.pk)
+        assert october_billed_in_total(contract) == D("302.800")
+
     def test_crediting_a_true_up_opens_it_for_the_next_bill(self, contract: SupplyContract) -> None:
         bill_run.run_billing(period=OCTOBER, today=BILL_DAY)
         import_day(contract.metering_point, TENTH, 150, as_of=CUT_OFF + dt.timedelta(days=2))
@@ -244,3 +271,18 @@ class TestTimes:
                 forced_reason="again",
             )
         assert "vool billing rebill" in str(caught.value)
+
+    def test_a_forced_run_bills_the_accounts_left_and_counts_the_others(self) -> None:
+        product = fixed_product()
+        contracts = [remote_account(product=product) for _ in range(2)]
+        for c in contracts:
+            add_intervals(c.metering_point, OCTOBER, wh=100)
+        bill_run.run_billing(period=OCTOBER, today=BILL_DAY)
+        first = live_invoice(contracts[0], OCTOBER)
+        assert first.number is not None
+        bill_run.credit_invoice(number=first.number, reason="x", today=dt.date(2026, 11, 20))
+        run = bill_run.run_billing(
+            period=OCTOBER, today=dt.date(2026, 11, 20), forced_by="mari", forced_reason="again"
+        )
+        assert run.invoice_count == 1 and run.report["already_billed"] == 1
+        assert live_invoice(contracts[0], OCTOBER).run_id == run.pk

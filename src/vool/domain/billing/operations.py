@@ -207,14 +207,12 @@ def create_run(
 def _refuse_if_billed(*, period: Month, account_ids: list[int]) -> None:
     """A forced run of a month whose every account already has its invoice would bill nobody:
     say so, and how to bill an account again."""
-    billed = (
+    billed = set(
         Invoice.objects.filter(period=str(period), kind=Invoice.Kind.INVOICE)
         .exclude(status=Invoice.Status.CANCELLED)
-        .values("billing_account_id")
-        .distinct()
-        .count()
+        .values_list("billing_account_id", flat=True)
     )
-    if billed >= len(account_ids):
+    if billed.issuperset(account_ids):
         raise UnableToStartRun(
             f"{period} is already billed: all {len(account_ids)} accounts with a contract in it "
             "have their invoice. To bill an account again, credit and rebill it: "
@@ -745,6 +743,17 @@ def rebill_account(
         if current is not None and current.status == Invoice.Status.DRAFT:
             raise UnableToRebill(
                 f"A bill run (run {current.run_id}) is billing this account for {period}; "
+                "finish it first."
+            )
+        drafting = (
+            Invoice.objects.filter(billing_account_id=billing_account_id, status="DRAFT")
+            .values_list("run_id", "period")
+            .first()
+        )
+        if drafting is not None:
+            # its draft may true up days this rebill bills: one of the two would bill them twice
+            raise UnableToRebill(
+                f"A bill run (run {drafting[0]}) is billing this account for {drafting[1]}; "
                 "finish it first."
             )
         if current is not None:

@@ -590,16 +590,11 @@ def _interval_versions(
     :mod:`vool.domain.billing.true_ups`)."""
     from vool.domain.billing import true_ups  # it builds on this module's helpers
 
-    main_versions: dict[tuple[int, int, dt.date], int] = {}
+    billed: dict[tuple[int, int], true_ups.BilledDays] = {}
     for (account_id, point_id), pm in remote.items():
         version_of_day = {day: row.version for day, row in day_rows[point_id].items()}
-        billed = true_ups.billed_days(pm, period, version_of_day)
-        result.interval_days.setdefault(account_id, []).append(billed)
-        for offset, version in enumerate(billed.versions):
-            if version:
-                main_versions[(account_id, point_id, billed.first_day + dt.timedelta(offset))] = (
-                    version
-                )
+        billed[(account_id, point_id)] = true_ups.billed_days(pm, period, version_of_day)
+        result.interval_days.setdefault(account_id, []).append(billed[(account_id, point_id)])
     eics: dict[int, str] = {}
 
     def eic(point_id: int) -> str:
@@ -613,7 +608,7 @@ def _interval_versions(
         points=remote,
         period=period,
         as_of=as_of,
-        main_versions=main_versions,
+        billed=billed,
         result=result,
         failed=failed,
         true_up_tariff=true_up_tariff,

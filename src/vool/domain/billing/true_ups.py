@@ -112,6 +112,16 @@ def billed_days(point: _PointMonth, month: Month, version_of_day: dict[dt.date, 
     return BilledDays(point.point_id, first, tuple(versions))
 
 
+def _billed_version(billed: dict[tuple[int, int], BilledDays], key: _Day) -> int | None:
+    """The version of a day of the month this bill bills (None: not billed on it)."""
+    days = billed.get((key[0], key[1]))
+    if days is None:
+        return None
+    offset = (key[2] - days.first_day).days
+    version = days.versions[offset] if 0 <= offset < len(days.versions) else 0
+    return version or None
+
+
 # -- what the live bills hold ----------------------------------------------------------------
 
 
@@ -259,7 +269,7 @@ def _day_energy(
 def _day_true_ups(
     candidates: set[_Day],
     this_month: Month,
-    main_versions: dict[_Day, int],
+    billed: dict[tuple[int, int], BilledDays],
     as_of: dt.datetime,
     run_id: int | None,
 ) -> tuple[list[_DayTrueUp], dict[_Day, _Version], dict[int, _Version]]:
@@ -278,19 +288,19 @@ def _day_true_ups(
         if key in taken:
             continue
         if key in earlier:
-            billed = month_bill.get(key)
-            if billed is None:
+            month_version = month_bill.get(key)
+            if month_version is None:
                 continue  # not billed on this account (yet): its month's bill will bill it
             target = next((v for v in versions if v.known_at_cutoff(as_of)), None)
             held = Counter(live.get(key, Counter()))
-            held[next(v.id for v in versions if v.version == billed)] += 1
+            held[next(v.id for v in versions if v.version == month_version)] += 1
             if target is None:
                 continue
             terms = Counter({target.id: 1})
         else:
             # this month's bill bills T itself; only the live true-ups of earlier bills of the
             # month (before a credit note and rebill) are offset
-            version = main_versions.get(key)
+            version = _billed_version(billed, key)
             target = next((v for v in versions if v.version == version), None)
             if target is None:
                 continue
@@ -399,7 +409,7 @@ def interval_true_ups(
     points: dict[tuple[int, int], _PointMonth],
     period: Month,
     as_of: dt.datetime,
-    main_versions: dict[_Day, int],
+    billed: dict[tuple[int, int], BilledDays],
     result: PricedAccounts,
     failed: dict[int, tuple[str, str]],
     true_up_tariff: Callable[[rating.Tariff], rating.Tariff],
@@ -413,15 +423,27 @@ def interval_true_ups(
     accounts_of: dict[int, list[int]] = defaultdict(list)
     for account_id, point_id in points:
         accounts_of[point_id].append(account_id)
-    earlier = _unsettled(accounts_of, Q(period__lt=str(period)))
-    current = _unsettled(accounts_of, Q(period=str(period)))
+    unsettled = _unsettled(accounts_of, Q(period__lte=str(period)))
+    earlier = [c for c in unsettled if c.day < period.first_day]
+    current = [c for c in unsettled if c.day >= period.first_day]
     candidates: set[_Day] = {
         (a, c.point_id, c.day) for c in earlier for a in accounts_of[c.point_id]
     }
     candidates |= _month_days_with_live_terms(points, period)
-    true_ups, targets, versions = _day_true_ups(candidates, period, main_versions, as_of, run_id)
+    true_ups, targets, versions = _day_true_ups(candidates, period, billed, as_of, run_id)
     _link(result, earlier, {k: v.version for k, v in targets.items()}, accounts_of, failed)
-    _link(result, current, main_versions, accounts_of, failed)
+    month_targets = {
+        (a, c.point_id, c.day): _billed_version(billed, (a, c.point_id, c.day))
+        for c in current
+        for a in accounts_of[c.point_id]
+    }
+    _link(
+        result,
+        current,
+        {k: v for k, v in month_targets.items() if v is not None},
+        accounts_of,
+        failed,
+    )
     if true_ups:
         _price(true_ups, versions, points, period, result, failed, true_up_tariff, eic, cache_scope)
 

@@ -217,9 +217,11 @@ class IntervalCorrection(models.Model):
     """A true-up marker: interval data of a day changed after it was first stored.
 
     Written when an import makes a new version of an existing day (a correction from the data
-    hub, up to 12 months back, or gaps filled). Billing reads the rows of a period it has
-    already billed and trues the next bill up by ``delta_wh``; it sets ``settled_at`` when the
-    correction is on a bill. Append-only otherwise.
+    hub, up to 12 months back, or gaps filled). Billing looks at the unsettled rows to find the
+    days that may need a true-up; how much is decided by version (what is known at the bill's
+    cut-off minus what the live bills hold, see ``billing.true_ups``), never by ``delta_wh``
+    or timestamps. ``settled_at`` is set when an issued bill holds the correction's version
+    (or a later one), and cleared by a credit note of that bill. Append-only otherwise.
     """
 
     metering_point = models.ForeignKey(

@@ -218,6 +218,8 @@ class Command(BaseCommand):
     def _print_report(self, run: BillRun, seconds: float | None = None) -> None:
         w = self.stdout.write
         w(f"Bill run {run.pk} of {run.period}: {run.status}")
+        cut_off = timezone.localtime(run.as_of).strftime("%Y-%m-%d %H:%M")
+        w(f"  issue date {run.issue_date.isoformat()}, data as of {cut_off} (local time)")
         if run.forced:
             w(f"  forced by {run.forced_by}: {run.forced_reason}")
         w(

@@ -41,7 +41,9 @@ class Command(BaseCommand):
         as_of = options["as_of"] or timezone.now()
         started = time.perf_counter()
         try:
-            result = import_intervals.import_interval_files(paths=options["files"], as_of=as_of)
+            result = import_intervals.import_interval_files(
+                paths=options["files"], as_of=as_of, recorded_at=timezone.now()
+            )
         except import_intervals.RejectedFile as exc:
             raise rejected(self.stderr, exc.problems, exc.total) from exc
         seconds = time.perf_counter() - started
