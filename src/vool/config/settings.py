@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "vool.domain.contracts",
     "vool.domain.ledger",
     "vool.domain.billing",
+    "vool.domain.integrity",
     "vool.interfaces.web",
     "vool.interfaces.backoffice",
     "vool.interfaces.cli",
