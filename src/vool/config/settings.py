@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "vool.domain.ledger",
     "vool.domain.billing",
     "vool.usecases.demo",
+    "vool.domain.integrity",
     "vool.interfaces.web",
     "vool.interfaces.backoffice",
     "vool.interfaces.cli",

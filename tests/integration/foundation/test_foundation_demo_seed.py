@@ -11,6 +11,7 @@ from vool.common import identifiers
 from vool.common.localtime import intervals_in_day
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.integrity import operations as integrity
 from vool.domain.metering.intervals import unpack_quality, unpack_values
 from vool.domain.metering.models import IntervalDay, Meter, Reading, Register
 from vool.domain.supply.models import MeteringPoint
@@ -34,19 +35,14 @@ def snapshot() -> list[tuple[object, ...]]:
 
 
 def wipe_demo_data() -> None:
-    """Delete what the seeder wrote, inside the test's transaction. Readings are append-only
-    (a trigger on PostgreSQL): for this wipe only, triggers are paused by acting as a
-    replica (test database, superuser)."""
-    replica = connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
-        if replica:
-            cursor.execute("SET LOCAL session_replication_role = replica")
+    """Delete what the seeder wrote, inside the test's transaction. Readings and interval
+    data are append-only (database guards): this wipe lifts them with the one maintenance
+    switch, as a database reset does."""
+    with integrity.maintenance(reason="test: wipe the demo data"):
         for model in (IntervalDay, Reading, SupplyContract, Register, Meter, MeteringPoint):
             model.objects.all().delete()
         BillingAccount.objects.all().delete()
         Customer.objects.all().delete()
-        if replica:
-            cursor.execute("SET LOCAL session_replication_role = DEFAULT")
 
 
 class TestSeedDemo:

@@ -31,12 +31,12 @@ from vool.domain.tariffs.tariff_data import DEFAULTS_PATH, load_defaults
 __all__ = [
     "AmbiguousTariffData",
     "LoadResult",
+    "StoredMarketPrices",
     "UnableToSaveVersion",
     "check_version",
     "load_default_tariffs",
     "load_tariff_data",
     "save_version",
-    "StoredMarketPrices",
     "store_market_prices",
 ]
 

@@ -28,8 +28,8 @@ class Migration(migrations.Migration):
                     FOR EACH ROW EXECUTE FUNCTION metering_reading_append_only()""",
             ],
             reverse_sql=[
-                "DROP TRIGGER metering_reading_append_only ON metering_reading",
-                "DROP FUNCTION metering_reading_append_only()",
+                "DROP TRIGGER IF EXISTS metering_reading_append_only ON metering_reading",
+                "DROP FUNCTION IF EXISTS metering_reading_append_only()",
             ],
         ),
     ]
