@@ -285,12 +285,13 @@ class TestPlausibilityGuard:
         bill(OCTOBER)  # 250 kWh: net 49.99
         add_reading(register, Month(2026, 11), "4250")
         run = bill(Month(2026, 11))
-        # 3000 kWh: 360.00 + 150.00 + 6.00 + 2.99 + 4.00 = 522.99 > 5 x 49.99
+        # 3000 kWh: 360.00 + 150.00 + 6.00 + 2.99 + 4.00 = 522.99 for 30 days, 17.43 a day;
+        # October 49.99 for 31 days is 1.61 a day
         exception = BillRunException.objects.get(run=run)
         assert exception.code == "IMPLAUSIBLE_BILL"
         assert exception.reason == (
-            "The bill comes to 522.99 EUR without VAT, more than 5 times the largest bill of "
-            "the last 12 months (49.99 EUR)."
+            "The bill comes to 522.99 EUR without VAT for 30 days, more than 5 times the "
+            "account's largest bill of the last 12 months per day (49.99 EUR for 31 days)."
         )
         settings.VOOL_BILL_GUARD_HISTORY_FACTOR = "20"
         second = bill_run.run_billing(

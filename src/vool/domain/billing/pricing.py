@@ -470,6 +470,8 @@ def _hold_implausible(
                 d.line.quantity,
                 d.line.amount,
                 d.is_true_up,
+                d.line.period_start,
+                d.line.period_end,
             )
             for d in drafts
         ]
