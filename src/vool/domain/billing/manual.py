@@ -17,10 +17,10 @@ Advances
     finds it plausible (:func:`vool.domain.metering.registers.register_advance`).
 True-ups
     A month that starts from an estimate and ends on an actual reading bills its share of the
-    actual consumption since the last actual (month-end) reading, apportioned over the months
-    by days. Each earlier month billed on an estimate gets a true-up of ``its share - what its
-    bill billed``, priced at that month's prices, bands and VAT (per kWh only) and marked with
-    the period it corrects.
+    actual consumption since the last actual reading, apportioned over the months by days
+    (from the day that reading stands for). Each earlier month billed on an estimate gets a
+    true-up of ``its share - what its bill billed``, priced at that month's prices, bands and
+    VAT (per kWh only) and marked with the period it corrects.
 Spread over hours
     A register's kWh are spread over the supplied hours of the month (DAY and NIGHT registers
     over their own band's hours): evenly for fixed prices, over metering's standard hourly
@@ -54,7 +54,11 @@ from vool.domain.billing.unbillable import (
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.metering import estimation
 from vool.domain.metering.models import Reading, Register
-from vool.domain.metering.registers import ReadingBelowPrevious, register_advance
+from vool.domain.metering.registers import (
+    ReadingBelowPrevious,
+    reading_date,
+    register_advance,
+)
 from vool.domain.metering.window import ReadingWindow
 from vool.domain.tariffs import rating
 from vool.domain.tariffs.bands import BandScheme
@@ -104,6 +108,12 @@ class ReadingRow(NamedTuple):
     @property
     def day(self) -> dt.date:
         return local_date(self.read_at)
+
+    @property
+    def stands_for(self) -> dt.date:
+        """The boundary it marks: a month-end reading the 1st of the next month, any other
+        its local day."""
+        return reading_date(period=self.period, read_at=self.read_at)
 
     def unwrapped(self, digits: int) -> Decimal:
         """The value as if the register never rolled over (metering records ``wraps``)."""
@@ -313,7 +323,7 @@ def register_use(
         "end_source": end.source,
         "kwh": str(kwh),
     }
-    if start.estimated and not end.estimated and earlier and earlier[0].period:
+    if start.estimated and not end.estimated and earlier:
         return _with_true_ups(register, start, end, earlier, month, kwh, basis)
     return RegisterUse(kwh, {}, start.estimated or end.estimated, basis)
 
@@ -330,10 +340,15 @@ def _with_true_ups(
     """The month's share of the actual consumption since the last actual reading, and per
     earlier month billed on an estimate, its share minus what its bill billed."""
     last_actual = earlier[0]
-    months = Month.range(Month.parse(last_actual.period).next(), month.next())
-    end_day = month.next().first_day if end.period else end.day
-    weights = [(str(m), Decimal(m.days)) for m in months[:-1]]
-    weights.append((str(month), Decimal((end_day - month.first_day).days)))
+    since, until = last_actual.stands_for, end.stands_for
+    months = Month.range(Month.of(since), month.next())
+    weights = [
+        (
+            str(m),
+            Decimal((min(until, m.next().first_day) - max(since, m.first_day)).days),
+        )
+        for m in months
+    ]
     actual = advance_kwh(last_actual, end, register)
     shares = estimation.apportion(total_kwh=actual, weights=weights)
     estimates = {r.period: r for r in [*earlier[1:], start] if r.period and r.estimated}
