@@ -16,10 +16,12 @@ from factories import (
     RegisterFactory,
     SupplyContractFactory,
 )
-from vool.common.localtime import TALLINN, Month, intervals_in_day
+from vool.common.localtime import TALLINN, Month, day_bounds, interval_starts, intervals_in_day
 from vool.domain.bulk import copy_rows
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import BillingAccount
+from vool.domain.metering import interval_operations
+from vool.domain.metering.interval_operations import IntervalImportResult
 from vool.domain.metering.intervals import pack_quality, pack_values
 from vool.domain.metering.models import IntervalDay, Reading, Register
 from vool.domain.supply.models import MeteringPoint
@@ -37,6 +39,7 @@ INTERVAL_FIELDS = (
     "values_wh",
     "quality",
     "total_wh",
+    "known_at",
     "created_at",
 )
 CREATED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -185,10 +188,32 @@ def add_intervals(point: MeteringPoint, month: Month, wh: int = 100, *, minutes:
                 pack_quality(np.zeros(count, dtype=np.uint8)),
                 int(values.sum()),
                 CREATED,
+                CREATED,
             )
         )
         day += dt.timedelta(days=1)
     return copy_rows(IntervalDay, INTERVAL_FIELDS, rows)
+
+
+def import_day(
+    point: MeteringPoint, day: dt.date, wh: int, *, as_of: dt.datetime, minutes: int = 15
+) -> IntervalImportResult:
+    """What the data hub import does with (corrected) data of a day: ``wh`` Wh in every
+    interval, stored by ``store_intervals`` as known since ``as_of`` (a new version, with a
+    true-up marker, when the day had data)."""
+    starts = interval_starts(*day_bounds(day), minutes=minutes)
+    count = len(starts)
+    return interval_operations.store_intervals(
+        batch=interval_operations.IntervalBatch(
+            series=[(point.eic, "OUT", minutes)],
+            series_index=np.zeros(count, dtype=np.int32),
+            start_s=np.array([int(s.timestamp()) for s in starts], dtype=np.int64),
+            wh=np.full(count, wh, dtype=np.int64),
+            quality=np.zeros(count, dtype=np.uint8),
+            locate=lambda row: f"row {row}",
+        ),
+        as_of=as_of,
+    )
 
 
 def remote_account(
@@ -245,6 +270,7 @@ __all__ = [
     "day_night_product",
     "exchange_product",
     "fixed_product",
+    "import_day",
     "load_test_tariffs",
     "manual_account",
     "remote_account",

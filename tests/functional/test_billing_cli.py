@@ -7,6 +7,7 @@ from io import StringIO
 from unittest import mock
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -49,10 +50,11 @@ def test_run_prints_the_report(customer) -> None:  # type: ignore[no-untyped-def
 
 
 def test_outside_the_window_is_refused_with_how_to_force(customer) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(CommandError, match="from 2026-11-01 to 2026-11-09"):
+    with pytest.raises(CommandError, match="koostatakse 2026-11-01 kuni 2026-11-09"):
         vool("run", "--period", "2026-10", "--today", "2026-11-10", "--no-progress")
     with pytest.raises(CommandError, match="--force needs --user NAME and --reason TEXT"):
         vool("run", "--period", "2026-10", "--force", "--no-progress")
+    get_user_model().objects.create_superuser("mari", "mari@example.com", "pw")
     output = vool(
         "run",
         "--period",

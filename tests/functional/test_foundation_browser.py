@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
 
 from browser_checks import axe_violations
 from factories import BillingAccountFactory
@@ -11,6 +13,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 class TestStartPageInABrowser:
     def test_fits_a_phone_and_passes_axe(self, live_server, phone_page):
         BillingAccountFactory()
+        phone_page.goto(live_server.url + "/")
+        assert phone_page.locator(".card").count() == 0  # no figures for the anonymous
+        staff = Client()
+        staff.force_login(get_user_model().objects.create_superuser("admin", "a@b.ee", "pw"))
+        phone_page.context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": staff.cookies["sessionid"].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
         phone_page.goto(live_server.url + "/")
         assert phone_page.locator("h1").inner_text() == "Customer information and billing"
         assert phone_page.locator(".card strong").first.inner_text() == "1"

@@ -2,7 +2,8 @@
 
 ``DATABASE_URL``  database (default: SQLite file ``var/vool.sqlite3``)
 ``SECRET_KEY``    required when ``VOOL_ENV=production``; generated and kept in ``var/`` otherwise
-``VOOL_ENV``      ``development`` (default) or ``production``
+``VOOL_ENV``      ``development`` (default) or ``production``, in any letter case; anything else
+                  stops with an error (a misspelt ``Prod`` must not run with ``DEBUG`` on)
 ``VOOL_ALLOWED_HOSTS``  comma-separated host names for production
 ``VOOL_SCHEMAS_DIR``    the standard schemas folder (default ``../shared/schemas``)
 ``VOOL_TASK_BROKER``    a Celery broker URL (e.g. ``redis://127.0.0.1:6379/0``): bill-run chunks
@@ -31,9 +32,39 @@ _repo = PACKAGE_DIR.parent.parent
 PROJECT_DIR = _repo if (_repo / "pyproject.toml").exists() else Path.cwd()
 VAR_DIR = Path(os.environ.get("VOOL_VAR_DIR", PROJECT_DIR / "var"))
 
-VOOL_ENV = os.environ.get("VOOL_ENV", "development")
+VOOL_ENVIRONMENTS = ("development", "production")
+
+
+def parse_vool_env(value: str | None) -> str:
+    """``VOOL_ENV`` as one of :data:`VOOL_ENVIRONMENTS` (letter case and spaces ignored);
+    unset means development; any other value is refused."""
+    name = (value if value is not None else "development").strip().lower()
+    if name not in VOOL_ENVIRONMENTS:
+        raise ImproperlyConfigured(
+            f"VOOL_ENV={value!r} is not known; use one of: {', '.join(VOOL_ENVIRONMENTS)}."
+        )
+    return name
+
+
+VOOL_ENV = parse_vool_env(os.environ.get("VOOL_ENV"))
 PRODUCTION = VOOL_ENV == "production"
 DEBUG = not PRODUCTION and os.environ.get("VOOL_DEBUG", "1") == "1"
+
+
+def local_secret_key(var_dir: Path) -> str:
+    """The development key kept in ``var_dir/secret_key``: created readable by its owner only
+    (0600), and an existing file with wider rights is tightened to 0600."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    else:
+        with os.fdopen(fd, "w") as new_file:
+            new_file.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
 
 
 def _secret_key() -> str:
@@ -42,11 +73,7 @@ def _secret_key() -> str:
         return key
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when VOOL_ENV=production.")
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-    return path.read_text().strip()
+    return local_secret_key(VAR_DIR)
 
 
 SECRET_KEY = _secret_key()
@@ -73,6 +100,7 @@ INSTALLED_APPS = [
     "vool.domain.contracts",
     "vool.domain.ledger",
     "vool.domain.billing",
+    "vool.usecases.demo",
     "vool.interfaces.web",
     "vool.interfaces.backoffice",
     "vool.interfaces.cli",

@@ -8,6 +8,10 @@ transaction, so a run killed at any point is finished by resuming it: no duplica
 in the invoice numbers, the same totals as an uninterrupted run.
 
 The demo and the scheduler call :func:`run_billing`; ``vool billing run`` is a thin CLI over it.
+
+Time: ``today`` is the issue date, ``as_of`` the data cut-off the run prices (kept by a
+resume), and the audit times (run created, started, finished; chunks; invoices issued) are
+the real times, read here from the clock and handed to the domain.
 """
 
 from __future__ import annotations
@@ -24,23 +28,29 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month, local_midnight
 from vool.domain.billing import operations, queries
-from vool.domain.billing.models import BillRun, Invoice
+from vool.domain.billing.models import ACTIVE_RUN_STATUSES, BillRun, Invoice
 from vool.usecases import estimate_readings
 from vool.usecases.submit_reading import reading_policy
 
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
+Clock = Callable[[], dt.datetime]
 CHUNK_TASK = "vool.billing.run_chunk"
 DEFAULT_QUEUE = "vool"
 CELERY_WAIT_SECONDS = 3600.0
 
 __all__ = [
     "CHUNK_TASK",
+    "NotAllowedToForce",
+    "RunAlreadyStarted",
     "UnableToFinishRun",
     "credit_invoice",
     "rebill_account",
@@ -63,10 +73,11 @@ def _due_days() -> int:
     return int(getattr(settings, "VOOL_INVOICE_DUE_DAYS", 14))
 
 
-def run_chunk(*, chunk_id: int, as_of: dt.datetime) -> str:
-    """One chunk (the unit the process pool and the Celery task run). Returns its state."""
+def run_chunk(*, chunk_id: int, clock: Clock = timezone.now) -> str:
+    """One chunk (the unit the process pool and the Celery task run), priced as of its run's
+    data cut-off; ``clock`` stamps when it started and finished. Returns its state."""
     window = reading_policy().window
-    return operations.run_chunk(chunk_id=chunk_id, as_of=as_of, window=window).state
+    return operations.run_chunk(chunk_id=chunk_id, clock=clock, window=window).state
 
 
 _INHERITED: list[Any] = []
@@ -81,9 +92,9 @@ def _forget_inherited_connections() -> None:
             connection.connection = None
 
 
-def _chunk_in_child(chunk_id: int, as_of: dt.datetime, pause_seconds: float) -> str:
+def _chunk_in_child(chunk_id: int, pause_seconds: float) -> str:
     try:
-        state = run_chunk(chunk_id=chunk_id, as_of=as_of)
+        state = run_chunk(chunk_id=chunk_id)
     except Exception as exc:  # recorded on the chunk (FAILED); the run goes on
         logger.exception("Bill run chunk %s failed", chunk_id)
         return f"FAILED: {exc}"
@@ -102,13 +113,13 @@ def _report(run_id: int, on_progress: ProgressCallback) -> None:
 def _run_inline(
     chunk_ids: Sequence[int],
     run_id: int,
-    as_of: dt.datetime,
+    clock: Clock,
     on_progress: ProgressCallback,
     pause_seconds: float,
 ) -> None:
     for chunk_id in chunk_ids:
         try:
-            run_chunk(chunk_id=chunk_id, as_of=as_of)
+            run_chunk(chunk_id=chunk_id, clock=clock)
         except Exception:
             logger.exception("Bill run chunk %s failed", chunk_id)
         _report(run_id, on_progress)
@@ -119,7 +130,6 @@ def _run_inline(
 def _run_pool(
     chunk_ids: Sequence[int],
     run_id: int,
-    as_of: dt.datetime,
     workers: int,
     on_progress: ProgressCallback,
     pause_seconds: float,
@@ -132,7 +142,7 @@ def _run_pool(
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_forget_inherited_connections
     ) as pool:
-        futures = [pool.submit(_chunk_in_child, cid, as_of, pause_seconds) for cid in chunk_ids]
+        futures = [pool.submit(_chunk_in_child, cid, pause_seconds) for cid in chunk_ids]
         for future in futures:
             future.result()
             _report(run_id, on_progress)
@@ -141,7 +151,6 @@ def _run_pool(
 def _run_celery(
     chunk_ids: Sequence[int],
     run_id: int,
-    as_of: dt.datetime,
     broker: str,
     on_progress: ProgressCallback,
     wait_seconds: float,
@@ -151,9 +160,7 @@ def _run_celery(
     queue = os.environ.get("VOOL_TASK_QUEUE", DEFAULT_QUEUE)
     client = Celery("vool-billing-client", broker=broker)
     for chunk_id in chunk_ids:
-        client.send_task(
-            CHUNK_TASK, kwargs={"chunk_id": chunk_id, "as_of": as_of.isoformat()}, queue=queue
-        )
+        client.send_task(CHUNK_TASK, kwargs={"chunk_id": chunk_id}, queue=queue)
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         progress = queries.run_progress(run_id=run_id)
@@ -195,12 +202,14 @@ def run_billing(
     celery_wait_seconds: float = CELERY_WAIT_SECONDS,
     estimate: bool = True,
     started_by: str = "",
+    clock: Clock = timezone.now,
 ) -> BillRun:
     """Bill ``period`` (or resume run ``resume_run_id``) and return the finished run.
 
     ``today`` is the issue date and decides the billing window (days 1-9 of the next month;
     ``forced_by`` and ``forced_reason`` force a run outside it). ``as_of`` (default: midnight
-    starting ``today``, Tallinn) is the instant the data are read as of. ``broker`` (default:
+    starting ``today``, Tallinn) is the data cut-off: the run bills the data known then, and a
+    resume keeps the run's own. ``clock`` gives the audit times. ``broker`` (default:
     ``VOOL_TASK_BROKER``) sends the chunks to Celery workers; otherwise ``workers`` processes
     run them. ``pause_seconds`` waits after each chunk (for demonstrations and tests).
     """
@@ -217,10 +226,11 @@ def run_billing(
         if run.status == BillRun.Status.ABANDONED:
             raise UnableToFinishRun(f"Run {run.pk} was abandoned; start a new run.")
     else:
-        run = operations.create_run(
+        run = _create_run(
             period=period,
             today=today,
             as_of=as_of,
+            now=clock(),
             due_days=_due_days(),
             chunk_size=chunk_size,
             workers=workers,
@@ -228,7 +238,7 @@ def run_billing(
             started_by=started_by,
             forced_reason=forced_reason,
         )
-    operations.mark_running(run_id=run.pk, as_of=as_of)
+    operations.mark_running(run_id=run.pk, now=clock())
     chunk_ids = queries.unfinished_chunk_ids(run_id=run.pk)
     if estimate and chunk_ids:
         _estimate_missing_readings(
@@ -237,11 +247,11 @@ def run_billing(
     _report(run.pk, progress)
     if chunk_ids:
         if broker:
-            _run_celery(chunk_ids, run.pk, as_of, broker, progress, celery_wait_seconds)
+            _run_celery(chunk_ids, run.pk, broker, progress, celery_wait_seconds)
         elif workers > 1 and len(chunk_ids) > 1:
-            _run_pool(chunk_ids, run.pk, as_of, workers, progress, pause_seconds)
+            _run_pool(chunk_ids, run.pk, workers, progress, pause_seconds)
         else:
-            _run_inline(chunk_ids, run.pk, as_of, progress, pause_seconds)
+            _run_inline(chunk_ids, run.pk, clock, progress, pause_seconds)
     state = queries.run_progress(run_id=run.pk)
     if state.chunks_done < state.chunks:
         raise UnableToFinishRun(
@@ -250,20 +260,17 @@ def run_billing(
             f"cause and resume: `vool billing run --period {period} --resume {run.pk}`."
         )
     progress("issuing invoices", 0, 1)
-    run = operations.issue_run(run_id=run.pk, as_of=as_of)
+    run = operations.issue_run(run_id=run.pk, now=clock())
     progress("issuing invoices", 1, 1)
     return operations.add_duration(run_id=run.pk, seconds=time.perf_counter() - started)
 
 
 def credit_invoice(
-    *, number: int, reason: str, today: dt.date, as_of: dt.datetime | None = None, user: str = ""
+    *, number: int, reason: str, today: dt.date, user: str = "", clock: Clock = timezone.now
 ) -> Invoice:
+    """Credit invoice ``number`` with a note dated ``today`` (issued now)."""
     return operations.credit_invoice(
-        number=number,
-        reason=reason,
-        today=today,
-        as_of=as_of or local_midnight(today),
-        created_by=user,
+        number=number, reason=reason, today=today, now=clock(), created_by=user
     )
 
 
@@ -275,8 +282,10 @@ def rebill_account(
     as_of: dt.datetime | None = None,
     reason: str = "Rebill",
     user: str = "",
+    clock: Clock = timezone.now,
 ) -> Invoice:
-    """Rebill one account, found by its reference number (or its id)."""
+    """Rebill one account, found by its reference number (or its id), on the data known at
+    ``as_of`` (default: midnight starting ``today``), dated ``today``, issued now."""
     from vool.domain.customers.models import BillingAccount
 
     account = BillingAccount.objects.filter(reference_number=reference_or_id).first()
@@ -289,6 +298,7 @@ def rebill_account(
         period=period,
         today=today,
         as_of=as_of or local_midnight(today),
+        now=clock(),
         due_days=_due_days(),
         reason=reason,
         created_by=user,
@@ -297,6 +307,68 @@ def rebill_account(
 
 
 FINISH_TASK = "vool.billing.finish_run"
+
+
+class RunAlreadyStarted(operations.UnableToStartRun):
+    """A run of the month is already going: started earlier, or by another start at the same
+    instant that won the race (the database lets only one active run a month exist).
+    ``run`` is that run."""
+
+    def __init__(self, run: BillRun) -> None:
+        self.run = run
+        super().__init__(
+            _(
+                "Run %(id)s of %(period)s, started by %(who)s, is already in progress; no "
+                "second run was started. If it stopped, resume it: "
+                "`vool billing run --period %(period)s --resume %(id)s`."
+            )
+            % {
+                "id": run.pk,
+                "period": run.period,
+                "who": run.started_by or run.forced_by or _("the command line"),
+            }
+        )
+
+
+class NotAllowedToForce(operations.UnableToStartRun):
+    """The person named to force a run is not a user, or may not force runs."""
+
+
+def may_force_runs(user: Any) -> bool:
+    """Who may force a bill run outside the billing window: an active superuser."""
+    return bool(user is not None and user.is_active and user.is_superuser)
+
+
+def user_who_may_force(*, username: str) -> Any:
+    """The user named to force a run (``vool billing run --force --user NAME``), who must
+    exist and may force runs (:func:`may_force_runs`)."""
+    users = get_user_model()
+    try:
+        user = users.objects.get_by_natural_key(username.strip())
+    except users.DoesNotExist as exc:
+        raise NotAllowedToForce(
+            _("There is no user %(name)s: name the user who forces the run.")
+            % {"name": repr(username)}
+        ) from exc
+    if not may_force_runs(user):
+        raise NotAllowedToForce(
+            _("%(name)s may not force a bill run: only an active superuser may.")
+            % {"name": user.get_username()}
+        )
+    return user
+
+
+def _create_run(*, period: Month, **kwargs: Any) -> BillRun:
+    """``operations.create_run``; when another run of ``period`` is active (also one that
+    committed between our check and our insert, which the unique constraint refuses), say so
+    with :class:`RunAlreadyStarted` instead of a database error."""
+    try:
+        return operations.create_run(period=period, **kwargs)
+    except (IntegrityError, operations.UnableToStartRun) as exc:
+        winner = BillRun.objects.filter(period=str(period), status__in=ACTIVE_RUN_STATUSES).first()
+        if winner is None:
+            raise
+        raise RunAlreadyStarted(winner) from exc
 
 
 def start_run(
@@ -310,11 +382,13 @@ def start_run(
     """Start a run from the back office: the run and its chunks are created now (so a refusal,
     e.g. outside the billing window, is answered at once) and finished in the background,
     on Celery when a broker is configured, else by a ``vool billing run --resume`` process.
-    Forcing records ``started_by`` as the one who forced it, with the reason."""
-    run = operations.create_run(
+    Forcing records ``started_by`` as the one who forced it, with the reason. A second start
+    of the same month (a double submit) raises :class:`RunAlreadyStarted` naming the run."""
+    run = _create_run(
         period=period,
         today=today,
         as_of=local_midnight(today),
+        now=timezone.now(),
         due_days=_due_days(),
         workers=workers,
         forced_by=started_by if force_reason else "",

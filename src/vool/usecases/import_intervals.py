@@ -86,9 +86,13 @@ def import_interval_data(
     *,
     files: Sequence[tuple[str, bytes]],
     as_of: dt.datetime,
+    recorded_at: dt.datetime | None = None,
     created_by: Any = None,
 ) -> IntervalImportResult:
-    """Import ``(name, content)`` pairs; raises :class:`RejectedFile` with every problem."""
+    """Import ``(name, content)`` pairs; raises :class:`RejectedFile` with every problem.
+
+    ``as_of`` is the data time the new versions are known since (what bill runs cut off at);
+    ``recorded_at`` (default ``as_of``) is when the import ran, for the audit."""
     problems: list[ImportProblem] = []
     parts: list[tuple[str, metering_data.MeteringData]] = []
     digest = hashlib.sha256()
@@ -106,6 +110,7 @@ def import_interval_data(
         return store_intervals(
             batch=batch,
             as_of=as_of,
+            recorded_at=recorded_at,
             file_name=names,
             sha256=digest.hexdigest(),
             created_by=created_by,
@@ -118,7 +123,11 @@ def import_interval_data(
 
 
 def import_interval_files(
-    *, paths: Sequence[Path], as_of: dt.datetime, created_by: Any = None
+    *,
+    paths: Sequence[Path],
+    as_of: dt.datetime,
+    recorded_at: dt.datetime | None = None,
+    created_by: Any = None,
 ) -> IntervalImportResult:
     """Read the files and import them together (see :func:`import_interval_data`)."""
     files = []
@@ -130,4 +139,6 @@ def import_interval_files(
             problems.append(ImportProblem(str(path), "file", "file", exc.strerror or str(exc)))
     if problems:
         raise RejectedFile(problems)
-    return import_interval_data(files=files, as_of=as_of, created_by=created_by)
+    return import_interval_data(
+        files=files, as_of=as_of, recorded_at=recorded_at, created_by=created_by
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-import numpy as np
 import pytest
 
 from billing_factories import (
@@ -20,16 +19,15 @@ from billing_factories import (
     day_night_product,
     exchange_product,
     fixed_product,
+    import_day,
     manual_account,
     remote_account,
 )
 from factories import MeteringPointFactory
 from vool.common.localtime import Month
 from vool.domain.billing.models import BillRunException, Invoice
-from vool.domain.bulk import copy_rows
 from vool.domain.ledger import operations as ledger_operations
 from vool.domain.ledger import queries as ledger_queries
-from vool.domain.metering.intervals import pack_quality, pack_values
 from vool.domain.metering.models import IntervalCorrection, IntervalDay, Reading
 from vool.usecases import bill_run
 
@@ -384,32 +382,9 @@ class TestMeteringPointsOfOneAccount:
 
 class TestIntervalCorrections:
     def correct_day(self, point, day: dt.date, wh: int) -> IntervalCorrection:  # type: ignore[no-untyped-def]
-        """What the data hub import does with corrected data: a new current version and a
-        true-up marker."""
-        previous = IntervalDay.objects.get(metering_point=point, day=day, is_current=True)
-        IntervalDay.objects.filter(pk=previous.pk).update(is_current=False)
-        values = np.full(96, wh, dtype=np.int32)
-        current = IntervalDay.objects.create(
-            metering_point=point,
-            day=day,
-            direction="OUT",
-            resolution_minutes=15,
-            version=2,
-            values_wh=pack_values(values),
-            quality=pack_quality(np.zeros(96, dtype=np.uint8)),
-            total_wh=int(values.sum()),
-        )
-        arrived = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)  # after October was billed
-        copy_rows(
-            IntervalCorrection,
-            ("metering_point", "day", "period", "direction", "previous", "current",
-             "previous_total_wh", "current_total_wh", "delta_wh", "created_at"),
-            [(point.pk, day, str(Month.of(day)), "OUT", previous.pk, current.pk,
-              previous.total_wh, current.total_wh, current.total_wh - previous.total_wh,
-              arrived)],
-        )  # fmt: skip
-        correction = IntervalCorrection.objects.get(current=current)
-        return correction
+        """The data hub corrects a day after October was billed."""
+        import_day(point, day, wh, as_of=dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+        return IntervalCorrection.objects.get(metering_point=point, day=day)
 
     def test_a_correction_of_a_billed_month_is_trued_up_on_the_next_bill(self) -> None:
         contract = remote_account(product=fixed_product())
@@ -446,7 +421,13 @@ class TestIntervalCorrections:
         correction.refresh_from_db()
         assert correction.settled_at is not None
         true_up = november.lines.get(is_true_up=True, component="ENERGY")
-        assert true_up.basis["corrections"] == [correction.pk]
+        # chosen by version: version 2 of 10 October replaces the billed version 1
+        version_1, version_2 = IntervalDay.objects.filter(
+            metering_point=point, day=dt.date(2026, 10, 10)
+        ).order_by("version")
+        assert true_up.basis["days"] == {
+            "2026-10-10": {"version": 2, "terms": [[version_1.pk, -1], [version_2.pk, 1]]}
+        }
         assert true_up.basis["delta_wh"] == 4800
 
     def test_a_credit_note_opens_the_correction_again(self) -> None:

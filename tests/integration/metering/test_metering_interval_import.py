@@ -154,7 +154,7 @@ class TestFillGaps:
             )
         )
         new = interval_operations.fill_interval_gaps(
-            metering_point=quarter_point, day=dt.date(2026, 11, 1)
+            metering_point=quarter_point, day=dt.date(2026, 11, 1), as_of=AS_OF
         )
         values = intervals.unpack_values(new.values_wh)
         flags = intervals.unpack_quality(new.quality)
@@ -164,7 +164,7 @@ class TestFillGaps:
         assert IntervalCorrection.objects.get().delta_wh == 47625 - 750
         assert (
             interval_operations.fill_interval_gaps(
-                metering_point=quarter_point, day=dt.date(2026, 11, 1)
+                metering_point=quarter_point, day=dt.date(2026, 11, 1), as_of=AS_OF
             )
             is None
         )

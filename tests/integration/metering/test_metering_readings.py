@@ -137,8 +137,12 @@ class TestRulesOfAReading:
         assert (pending.kwh, pending.pending_review) == (None, True)
         point = register_with_history.meter.metering_point
         assert queries.readings_waiting_for_review(metering_point=point) == [result.reading]
+        reviewer = get_user_model().objects.create_superuser("reviewer", "r@example.com", "pw")
         accepted = operations.review_reading(
-            reading=result.reading, accept=True, reason="Customer confirmed: new sauna."
+            reading=result.reading,
+            accept=True,
+            reason="Customer confirmed: new sauna.",
+            created_by=reviewer,
         )
         assert accepted.supersedes == result.reading
         assert accepted.status == Reading.Status.ACCEPTED

@@ -68,6 +68,8 @@ def night_owl() -> MeteringPoint:
             values_wh=pack_values(chunk),
             quality=pack_quality(np.zeros(24, dtype=np.uint8)),
             total_wh=int(chunk.sum()),
+            known_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+            created_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
         )
     start, _ = FEB.bounds()
     operations.store_market_prices(

@@ -169,6 +169,12 @@ class Invoice(models.Model):
     )
     reason = models.TextField(_("reason"), blank=True, default="")
     created_by = models.CharField(_("created by"), max_length=150, blank=True, default="")
+    as_of = models.DateTimeField(
+        _("data as of"),
+        null=True,
+        blank=True,
+        help_text=_("The data cut-off: the invoice bills the data known at this instant."),
+    )
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"))
 
@@ -252,8 +258,9 @@ class InvoiceLine(models.Model):
 
 
 class InvoiceIntervalCorrection(models.Model):
-    """An interval-data correction of an earlier month trued up on this invoice. When the
-    invoice is issued the correction is settled; a credit note unsettles it again."""
+    """An interval-data correction whose version (or a later one) this invoice bills, as the
+    month's consumption or as a true-up. When the invoice is issued the correction is settled
+    (no longer looked at by later runs); a credit note unsettles it again."""
 
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="interval_corrections"
@@ -273,6 +280,58 @@ class InvoiceIntervalCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id}: correction {self.correction_id}"
+
+
+class InvoiceIntervalDays(models.Model):
+    """Which version of each local day's interval data an invoice billed as the month's
+    consumption of one metering point: ``versions[i]`` is the version number of day
+    ``first_day + i`` (0 = the day is not billed on this invoice). One row per invoice and
+    point; with :class:`InvoiceIntervalTerm` it says exactly which data each bill holds."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="interval_days")
+    metering_point = models.ForeignKey(MeteringPoint, on_delete=models.PROTECT, related_name="+")
+    first_day = models.DateField(_("first day"))
+    versions = models.JSONField(_("version of each day"), default=list)
+
+    class Meta:
+        verbose_name = _("interval data billed")
+        verbose_name_plural = _("interval data billed")
+        indexes = [models.Index(fields=["metering_point", "first_day"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "metering_point"], name="invoice_interval_days_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.metering_point_id} from {self.first_day}"
+
+
+class InvoiceIntervalTerm(models.Model):
+    """A true-up of one day of interval data on an invoice, as signed versions: the invoice
+    bills the sum of ``sign x`` the values of each term's version. A true-up to version ``T``
+    of a day whose live bills hold the terms ``S`` has the terms ``+T - S``, so after it the
+    live bills of the day add up to exactly version ``T``, whatever was billed, credited or
+    rebilled before."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="interval_terms")
+    metering_point = models.ForeignKey(MeteringPoint, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField(_("local day"))
+    interval_day = models.ForeignKey(
+        "metering.IntervalDay", on_delete=models.PROTECT, related_name="+"
+    )
+    sign = models.SmallIntegerField(_("sign"))
+
+    class Meta:
+        verbose_name = _("interval true-up term")
+        verbose_name_plural = _("interval true-up terms")
+        indexes = [models.Index(fields=["metering_point", "day"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(sign__in=[-1, 1]), name="invoice_term_sign"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.day} {self.sign:+d} x {self.interval_day_id}"
 
 
 class BillRunException(models.Model):

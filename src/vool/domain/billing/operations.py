@@ -1,7 +1,16 @@
 """Writes of billing: bill runs and their chunks, issuing, credit notes and rebills.
 
-Every function here is one or a few short transactions and takes the time as ``today`` /
-``as_of``; nothing reads the clock.
+Every function here is one or a few short transactions; nothing reads the clock. Three times
+are kept apart (see docs/architecture.md, "Time, versions and true-ups"):
+
+``as_of``
+    the data cut-off: bills are priced on the data known at this instant (a run's, fixed at
+    its start and kept by a resume);
+``today``
+    the issue date printed on the documents (and the one the billing window is checked on);
+``now`` / ``clock``
+    the audit time: when a run, chunk, invoice or credit note was really created, started,
+    finished or issued; given by the caller (the use case reads the clock).
 
 Gapless numbers: invoice and credit-note numbers come from one counter, taken under a row
 lock in the same transaction that gives the numbers to the drafts and posts them to the
@@ -13,12 +22,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month
 from vool.common.money import RoundingMode, round_money
@@ -30,6 +40,8 @@ from vool.domain.billing.models import (
     BillRunException,
     Invoice,
     InvoiceIntervalCorrection,
+    InvoiceIntervalDays,
+    InvoiceIntervalTerm,
     InvoiceLine,
 )
 from vool.domain.billing.totals import credit_applied, invoice_totals
@@ -102,9 +114,17 @@ def check_billing_window(*, period: Month, today: dt.date) -> None:
     closes = opens + dt.timedelta(days=BILLING_WINDOW_LAST_DAY - 1)
     if not opens <= today <= closes:
         raise OutsideBillingWindow(
-            f"Bills for {period} are made from {opens.isoformat()} to {closes.isoformat()}; "
-            f"today is {today.isoformat()}. A privileged user can force the run "
-            "(--force --reason TEXT --user NAME)."
+            _(
+                "Bills for %(period)s are made from %(opens)s to %(closes)s; today is "
+                "%(today)s. A privileged user can force the run (--force --reason TEXT "
+                "--user NAME)."
+            )
+            % {
+                "period": period,
+                "opens": opens.isoformat(),
+                "closes": closes.isoformat(),
+                "today": today.isoformat(),
+            }
         )
 
 
@@ -113,6 +133,7 @@ def create_run(
     period: Month,
     today: dt.date,
     as_of: dt.datetime,
+    now: dt.datetime,
     due_days: int = 14,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     workers: int = 1,
@@ -121,7 +142,8 @@ def create_run(
     started_by: str = "",
 ) -> BillRun:
     """A new run of ``period`` with its chunks: every billing account with a supply contract
-    in the period, ``chunk_size`` accounts a chunk, in account order."""
+    in the period, ``chunk_size`` accounts a chunk, in account order. ``today`` is the issue
+    date, ``as_of`` the data cut-off, ``now`` when the run is created."""
     forced = bool(forced_by or forced_reason)
     if forced and not (forced_by.strip() and forced_reason.strip()):
         raise UnableToStartRun("A forced run needs both who forces it and why.")
@@ -132,6 +154,8 @@ def create_run(
     if chunk_size < 1:
         raise UnableToStartRun("A chunk holds at least one account.")
     account_ids = queries.accounts_to_bill(period=period)
+    if forced and account_ids:
+        _refuse_if_billed(period=period, account_ids=account_ids)
     with transaction.atomic():
         active = BillRun.objects.filter(period=str(period), status__in=ACTIVE_RUN_STATUSES).first()
         if active is not None:
@@ -152,7 +176,7 @@ def create_run(
             workers=workers,
             chunk_size=chunk_size,
             account_count=len(account_ids),
-            created_at=as_of,
+            created_at=now,
         )
         BillRunChunk.objects.bulk_create(
             [
@@ -180,9 +204,27 @@ def create_run(
     return run
 
 
-def mark_running(*, run_id: int, as_of: dt.datetime) -> None:
+def _refuse_if_billed(*, period: Month, account_ids: list[int]) -> None:
+    """A forced run of a month whose every account already has its invoice would bill nobody:
+    say so, and how to bill an account again."""
+    billed = (
+        Invoice.objects.filter(period=str(period), kind=Invoice.Kind.INVOICE)
+        .exclude(status=Invoice.Status.CANCELLED)
+        .values("billing_account_id")
+        .distinct()
+        .count()
+    )
+    if billed >= len(account_ids):
+        raise UnableToStartRun(
+            f"{period} is already billed: all {len(account_ids)} accounts with a contract in it "
+            "have their invoice. To bill an account again, credit and rebill it: "
+            f"`vool billing rebill REFERENCE --period {period} --reason TEXT`."
+        )
+
+
+def mark_running(*, run_id: int, now: dt.datetime) -> None:
     BillRun.objects.filter(pk=run_id, status=BillRun.Status.PENDING).update(
-        status=BillRun.Status.RUNNING, started_at=as_of
+        status=BillRun.Status.RUNNING, started_at=now
     )
 
 
@@ -194,6 +236,7 @@ def _draft_rows(
     priced: pricing.PricedAccounts,
     period: Month,
     run_id: int | None,
+    as_of: dt.datetime,
     created_at: dt.datetime,
     created_by: str = "",
     reason: str = "",
@@ -217,6 +260,7 @@ def _draft_rows(
                 vat_summary=totals.vat_summary,
                 created_by=created_by,
                 reason=reason,
+                as_of=as_of,
                 created_at=created_at,
             )
         )
@@ -227,9 +271,10 @@ def _draft_rows(
 def _write_drafts(
     invoices: list[Invoice],
     lines: list[list[pricing.DraftLine]],
-    corrections: dict[int, list[int]],
+    priced: pricing.PricedAccounts,
 ) -> list[int]:
     Invoice.objects.bulk_create(invoices, batch_size=2000)
+    corrections = priced.corrections
     copy_rows(
         InvoiceIntervalCorrection,
         ("invoice", "correction"),
@@ -237,6 +282,24 @@ def _write_drafts(
             (invoice.pk, correction_id)
             for invoice in invoices
             for correction_id in sorted(set(corrections.get(invoice.billing_account_id, ())))
+        ),
+    )
+    copy_rows(
+        InvoiceIntervalDays,
+        ("invoice", "metering_point", "first_day", "versions"),
+        (
+            (invoice.pk, billed.metering_point_id, billed.first_day, list(billed.versions))
+            for invoice in invoices
+            for billed in priced.interval_days.get(invoice.billing_account_id, ())
+        ),
+    )
+    copy_rows(
+        InvoiceIntervalTerm,
+        ("invoice", "metering_point", "day", "interval_day", "sign"),
+        (
+            (invoice.pk, term.metering_point_id, term.day, term.interval_day_id, term.sign)
+            for invoice in invoices
+            for term in priced.interval_terms.get(invoice.billing_account_id, ())
         ),
     )
     copy_rows(
@@ -268,7 +331,9 @@ def _write_drafts(
     return [int(i.pk) for i in invoices]
 
 
-def _chunk_report(lines: list[list[pricing.DraftLine]], invoices: list[Invoice]) -> dict[str, Any]:
+def _chunk_report(
+    lines: list[list[pricing.DraftLine]], invoices: list[Invoice], already_billed: int
+) -> dict[str, Any]:
     by_component: dict[str, Decimal] = defaultdict(Decimal)
     kwh: dict[str, Decimal] = defaultdict(Decimal)
     by_rate: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
@@ -285,13 +350,18 @@ def _chunk_report(lines: list[list[pricing.DraftLine]], invoices: list[Invoice])
         "by_component": {k: str(v) for k, v in sorted(by_component.items())},
         "kwh_by_component": {k: str(v) for k, v in sorted(kwh.items())},
         "by_vat_rate": {k: [str(v[0]), str(v[1])] for k, v in sorted(by_rate.items())},
+        "already_billed": already_billed,
     }
 
 
 def run_chunk(
-    *, chunk_id: int, as_of: dt.datetime, window: ReadingWindow = DEFAULT_WINDOW
+    *,
+    chunk_id: int,
+    clock: Callable[[], dt.datetime],
+    window: ReadingWindow = DEFAULT_WINDOW,
 ) -> BillRunChunk:
-    """Price the chunk's accounts and store their DRAFT invoices (or exceptions).
+    """Price the chunk's accounts as of the run's data cut-off and store their DRAFT invoices
+    (or exceptions); ``clock`` gives the audit times (started, finished, created).
 
     Idempotent: running a chunk again replaces its drafts and exceptions in one transaction;
     an account that already has an invoice of the period (another run, a rebill) is skipped.
@@ -302,7 +372,7 @@ def run_chunk(
             return chunk
         chunk.state = BillRunChunk.State.RUNNING
         chunk.attempts += 1
-        chunk.started_at = as_of
+        chunk.started_at = clock()
         chunk.save(update_fields=["state", "attempts", "started_at"])
     run = chunk.run
     period = Month.parse(run.period)
@@ -325,7 +395,10 @@ def run_chunk(
             cache_scope=run.token,
             run_id=run.pk,
         )
-        invoices, lines = _draft_rows(priced=priced, period=period, run_id=run.pk, created_at=as_of)
+        now = clock()
+        invoices, lines = _draft_rows(
+            priced=priced, period=period, run_id=run.pk, as_of=run.as_of, created_at=now
+        )
         with transaction.atomic():
             # another worker may have finished the same chunk meanwhile (a message delivered
             # twice): the first to commit wins, the other writes nothing
@@ -341,16 +414,18 @@ def run_chunk(
             )
             InvoiceLine.objects.filter(invoice__in=drafts).delete()
             InvoiceIntervalCorrection.objects.filter(invoice__in=drafts).delete()
+            InvoiceIntervalDays.objects.filter(invoice__in=drafts).delete()
+            InvoiceIntervalTerm.objects.filter(invoice__in=drafts).delete()
             drafts.delete()
             BillRunException.objects.filter(
                 run_id=run.pk, billing_account_id__in=account_ids
             ).delete()
-            _write_drafts(invoices, lines, priced.corrections)
+            _write_drafts(invoices, lines, priced)
             copy_rows(
                 BillRunException,
                 ("run", "billing_account", "code", "reason", "created_at"),
                 (
-                    (run.pk, account_id, code, reason, as_of)
+                    (run.pk, account_id, code, reason, now)
                     for account_id, (code, reason) in sorted(priced.exceptions.items())
                 ),
             )
@@ -358,9 +433,9 @@ def run_chunk(
                 state=BillRunChunk.State.DONE,
                 invoice_count=len(invoices),
                 exception_count=len(priced.exceptions),
-                report=_chunk_report(lines, invoices),
+                report=_chunk_report(lines, invoices, len(billed_elsewhere)),
                 error="",
-                finished_at=as_of,
+                finished_at=clock(),
             )
     except Exception as exc:
         BillRunChunk.objects.filter(pk=chunk.pk).exclude(state=BillRunChunk.State.DONE).update(
@@ -380,7 +455,7 @@ def _number_drafts(
     params: Sequence[Any],
     issue_date: dt.date,
     due_date: dt.date,
-    as_of: dt.datetime,
+    now: dt.datetime,
 ) -> tuple[int, int | None]:
     """Give the drafts matching ``where`` the next numbers, in account order, and issue them
     (one UPDATE). Must run inside the caller's transaction. Returns (count, first number)."""
@@ -407,14 +482,14 @@ def _number_drafts(
                 numbers.start,
                 ops.adapt_datefield_value(issue_date),
                 ops.adapt_datefield_value(due_date),
-                ops.adapt_datetimefield_value(as_of),
+                ops.adapt_datetimefield_value(now),
                 *params,
             ],
         )
     return count, numbers.start
 
 
-def _apply_credit_and_post(*, invoices: Q, as_of: dt.datetime) -> None:
+def _apply_credit_and_post(*, invoices: Q, now: dt.datetime) -> None:
     """For the issued invoices (and credit notes) matching ``invoices``: settle the interval
     corrections they true up, apply earlier credit balances to the amount due, and post them
     to the ledger; all set-based, whatever their number."""
@@ -422,7 +497,7 @@ def _apply_credit_and_post(*, invoices: Q, as_of: dt.datetime) -> None:
     IntervalCorrection.objects.filter(
         pk__in=InvoiceIntervalCorrection.objects.filter(invoice__in=issued).values("correction_id"),
         settled_at__isnull=True,
-    ).update(settled_at=as_of)
+    ).update(settled_at=now)
     bills = issued.filter(kind=Invoice.Kind.INVOICE)
     credits = ledger_queries.credit_balances(billing_account_ids=bills.values("billing_account_id"))
     if credits:
@@ -465,13 +540,14 @@ def _apply_credit_and_post(*, invoices: Q, as_of: dt.datetime) -> None:
         documents_params=ids_params,
         postings_sql=postings_sql,
         postings_params=[*ids_params, *ids_params, *ids_params],
-        created_at=as_of,
+        created_at=now,
     )
 
 
-def issue_run(*, run_id: int, as_of: dt.datetime) -> BillRun:
+def issue_run(*, run_id: int, now: dt.datetime) -> BillRun:
     """The final step: number and issue every draft of the run in one transaction, post them
-    to the ledger, and write the run's report. Safe to repeat; a crash leaves no trace."""
+    to the ledger, and write the run's report. Safe to repeat; a crash leaves no trace.
+    The documents carry the run's issue date; ``now`` is when they were issued."""
     with transaction.atomic():
         run = BillRun.objects.select_for_update().get(pk=run_id)
         if run.status == BillRun.Status.DONE:
@@ -486,10 +562,10 @@ def issue_run(*, run_id: int, as_of: dt.datetime) -> BillRun:
             params=[run.pk],
             issue_date=run.issue_date,
             due_date=run.due_date,
-            as_of=as_of,
+            now=now,
         )
         if count:
-            _apply_credit_and_post(invoices=Q(run_id=run.pk), as_of=as_of)
+            _apply_credit_and_post(invoices=Q(run_id=run.pk), now=now)
         report = _run_report(run)
         totals = Invoice.objects.filter(run_id=run.pk, status=Invoice.Status.ISSUED).aggregate(
             net=Sum("net_amount"), vat=Sum("vat_amount"), gross=Sum("gross_amount")
@@ -504,7 +580,7 @@ def issue_run(*, run_id: int, as_of: dt.datetime) -> BillRun:
             run.first_number = first
             run.last_number = first + count - 1
         run.report = {**report, **_kept_report(run.report)}
-        run.finished_at = as_of
+        run.finished_at = now
         run.save()
     return run
 
@@ -521,6 +597,9 @@ def _run_report(run: BillRun) -> dict[str, Any]:
         for k, (base, vat) in (report or {}).get("by_vat_rate", {}).items():
             by_rate[k][0] += Decimal(base)
             by_rate[k][1] += Decimal(vat)
+    already_billed = sum(
+        int((r or {}).get("already_billed", 0)) for r in run.chunks.values_list("report", flat=True)
+    )
     exceptions: dict[str, int] = defaultdict(int)
     for code in run.exceptions.values_list("code", flat=True):
         exceptions[code] += 1
@@ -531,6 +610,7 @@ def _run_report(run: BillRun) -> dict[str, Any]:
             k: {"base": str(v[0]), "vat": str(v[1])} for k, v in sorted(by_rate.items())
         },
         "exceptions_by_code": dict(sorted(exceptions.items())),
+        "already_billed": already_billed,
     }
 
 
@@ -571,10 +651,12 @@ def _negated_summary(summary: list[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def credit_invoice(
-    *, number: int, reason: str, today: dt.date, as_of: dt.datetime, created_by: str = ""
+    *, number: int, reason: str, today: dt.date, now: dt.datetime, created_by: str = ""
 ) -> Invoice:
     """Cancel an issued invoice with a credit note: the same lines negated, its own number
-    from the same series, posted to the ledger as the reverse of the invoice."""
+    from the same series, posted to the ledger as the reverse of the invoice. The note is
+    dated ``today`` and issued at ``now``. What the invoice billed of interval data is no
+    longer live: the next bill of those days trues them up from what remains."""
     if not reason.strip():
         raise UnableToCreditInvoice("Say why the invoice is credited.")
     with transaction.atomic():
@@ -598,7 +680,7 @@ def credit_invoice(
             credited_invoice=original,
             reason=reason.strip(),
             created_by=created_by,
-            created_at=as_of,
+            created_at=now,
         )
         copy_rows(
             InvoiceLine,
@@ -632,10 +714,8 @@ def credit_invoice(
                 "correction_id"
             )
         ).update(settled_at=None)
-        _number_drafts(
-            where="id = %s", params=[note.pk], issue_date=today, due_date=today, as_of=as_of
-        )
-        _apply_credit_and_post(invoices=Q(pk=note.pk), as_of=as_of)
+        _number_drafts(where="id = %s", params=[note.pk], issue_date=today, due_date=today, now=now)
+        _apply_credit_and_post(invoices=Q(pk=note.pk), now=now)
         note.refresh_from_db()
     return note
 
@@ -646,13 +726,15 @@ def rebill_account(
     period: Month,
     today: dt.date,
     as_of: dt.datetime,
+    now: dt.datetime,
     due_days: int = 14,
     reason: str = "Rebill",
     created_by: str = "",
     window: ReadingWindow = DEFAULT_WINDOW,
 ) -> Invoice:
     """Bill one account's period again: credit its issued invoice (if any), price the period
-    as the data stand now and issue a new invoice, all in one transaction."""
+    on the data known at ``as_of`` and issue a new invoice dated ``today`` (issued at
+    ``now``), all in one transaction."""
     with transaction.atomic():
         current = (
             Invoice.objects.select_for_update()
@@ -671,7 +753,7 @@ def rebill_account(
                 number=current.number,
                 reason=reason,
                 today=today,
-                as_of=as_of,
+                now=now,
                 created_by=created_by,
             )
         priced = pricing.price_accounts(
@@ -683,19 +765,20 @@ def rebill_account(
             priced=priced,
             period=period,
             run_id=None,
-            created_at=as_of,
+            as_of=as_of,
+            created_at=now,
             created_by=created_by,
             reason=reason,
         )
-        (invoice_id,) = _write_drafts(invoices, lines, priced.corrections)
+        (invoice_id,) = _write_drafts(invoices, lines, priced)
         _number_drafts(
             where="id = %s",
             params=[invoice_id],
             issue_date=today,
             due_date=today + dt.timedelta(days=due_days),
-            as_of=as_of,
+            now=now,
         )
-        _apply_credit_and_post(invoices=Q(pk=invoice_id), as_of=as_of)
+        _apply_credit_and_post(invoices=Q(pk=invoice_id), now=now)
         invoice = Invoice.objects.get(pk=invoice_id)
     return invoice
 

@@ -9,7 +9,9 @@ price them. Accounts that cannot be billed come back as exceptions with a reason
 act on; the others come back as draft lines.
 
 Consumption
-    remote-read points: the current version of each local day's interval data;
+    remote-read points: each local day's interval data in the version known at the run's data
+    cut-off ``as_of`` (not whatever is current when the chunk runs); the bill records which
+    versions it holds;
     manual points: the difference of the month-end readings of the month before and of the
     month (actual or estimated, across a rollover by the meter's digits, times the multiplier),
     spread over the hours of the supplied days (DAY and NIGHT registers over their own band's
@@ -23,7 +25,9 @@ Prices
 True-ups
     a month that starts from an estimated reading and ends on an actual one bills its share of
     the actual consumption since the last actual reading (apportioned by days) plus a true-up
-    line for what the estimates got wrong.
+    line for what the estimates got wrong. Corrected interval data are trued up by version
+    (:mod:`vool.domain.billing.true_ups`): what is known at the cut-off minus what the live
+    bills hold, never by comparing timestamps.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -50,7 +54,7 @@ from vool.domain.billing.unbillable import (
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.ledger.models import LedgerAccount
 from vool.domain.metering import intervals
-from vool.domain.metering.models import IntervalCorrection, IntervalDay
+from vool.domain.metering.models import IntervalDay
 from vool.domain.metering.window import DEFAULT_WINDOW, ReadingWindow
 from vool.domain.supply.models import MeteringPoint
 from vool.domain.tariffs import queries as tariff_queries
@@ -92,8 +96,11 @@ class DraftLine:
 class PricedAccounts:
     lines: dict[int, list[DraftLine]] = field(default_factory=dict)
     exceptions: dict[int, tuple[str, str]] = field(default_factory=dict)  # code, reason
-    # interval corrections trued up on each account's bill (metering.IntervalCorrection ids)
+    # interval corrections whose version each account's bill holds (IntervalCorrection ids)
     corrections: dict[int, list[int]] = field(default_factory=dict)
+    # the interval data each account's bill holds: the month's versions, true-up terms
+    interval_days: dict[int, list[Any]] = field(default_factory=dict)  # true_ups.BilledDays
+    interval_terms: dict[int, list[Any]] = field(default_factory=dict)  # true_ups.Term
 
 
 _Unbillable = Unbillable
@@ -198,10 +205,19 @@ def _covered_mask(
     return mask
 
 
+class _DayRow(NamedTuple):
+    """A local day's interval data as known at the run's cut-off."""
+
+    minutes: int
+    values: bytes
+    quality: bytes
+    version: int
+
+
 def _remote_energy(
-    point: _PointMonth, month: Month, days: dict[dt.date, tuple[int, bytes, bytes]]
+    point: _PointMonth, month: Month, days: dict[dt.date, _DayRow]
 ) -> tuple[int, npt.NDArray[np.int64], bool, dict[str, Any]]:
-    resolutions = {res for res, _, _ in days.values()}
+    resolutions = {row.minutes for row in days.values()}
     minutes = 15 if resolutions == {15} else 60
     grid = rating.month_grid(month, minutes)
     energy = np.zeros(grid.count, dtype=np.int64)
@@ -215,10 +231,9 @@ def _remote_energy(
             if row is None:
                 missing.append(day)
                 continue
-            res, blob, flags = row
-            values = intervals.unpack_values(blob).astype(np.int64)
-            quality = intervals.unpack_quality(flags)
-            if res != minutes:
+            values = intervals.unpack_values(row.values).astype(np.int64)
+            quality = intervals.unpack_quality(row.quality)
+            if row.minutes != minutes:
                 values = intervals.resample_sum(values, 4)
                 quality = intervals.combine_quality(quality, 4)
             lo, hi = int(grid.day_first[offset]), int(grid.day_first[offset + 1])
@@ -332,16 +347,7 @@ def price_accounts(
     remote_ids = [pm.point_id for pm in points.values() if pm.remote]
     manual_ids = [pm.point_id for pm in points.values() if not pm.remote]
 
-    day_rows: dict[int, dict[dt.date, tuple[int, bytes, bytes]]] = defaultdict(dict)
-    if remote_ids:
-        for point_id, day, res, values, flags in IntervalDay.objects.filter(
-            metering_point_id__in=remote_ids,
-            direction=IntervalDay.Direction.CONSUMPTION,
-            is_current=True,
-            day__gte=first,
-            day__lt=end,
-        ).values_list("metering_point_id", "day", "resolution_minutes", "values_wh", "quality"):
-            day_rows[point_id][day] = (res, bytes(values), bytes(flags))
+    day_rows = _interval_days(remote_ids, period, as_of)
 
     window_open = bool(manual_ids) and not window.is_closed(period, as_of=as_of)
     manual_data = manual.ManualReadings()
@@ -445,13 +451,15 @@ def price_accounts(
         _manual_true_ups(manual_true_ups, result, failed, scheme, true_up_tariff, cache_scope)
     remote = {k: pm for k, pm in points.items() if pm.remote and k[0] not in failed}
     if remote:
-        _interval_true_ups(
-            remote, period, result, failed, true_up_tariff, cache_scope=cache_scope, run_id=run_id
+        _interval_versions(
+            remote, period, as_of, day_rows, result, failed, true_up_tariff, cache_scope, run_id
         )
     _hold_implausible(result, failed, period)
     for account_id, code_and_reason in failed.items():
         result.lines.pop(account_id, None)
         result.corrections.pop(account_id, None)
+        result.interval_days.pop(account_id, None)
+        result.interval_terms.pop(account_id, None)
         result.exceptions[account_id] = code_and_reason
     return result
 
@@ -541,183 +549,77 @@ def _manual_true_ups(
         )
 
 
-# -- true-ups of corrected interval data ----------------------------------------------------
+# -- interval data as of the run's cut-off, and what the bill holds of it ---------------------
 
 
-def _interval_true_ups(
-    points: dict[tuple[int, int], _PointMonth],
+def _interval_days(
+    point_ids: Sequence[int], period: Month, as_of: dt.datetime
+) -> dict[int, dict[dt.date, _DayRow]]:
+    """Each point's days of ``period`` in the version known at ``as_of``: known since then and
+    not yet superseded, whatever arrived later (even while the run runs or is resumed)."""
+    day_rows: dict[int, dict[dt.date, _DayRow]] = defaultdict(dict)
+    if not point_ids:
+        return day_rows
+    for point_id, day, res, values, flags, version in (
+        IntervalDay.objects.filter(
+            metering_point_id__in=point_ids,
+            direction=IntervalDay.Direction.CONSUMPTION,
+            day__gte=period.first_day,
+            day__lt=period.next().first_day,
+            known_at__lte=as_of,
+        )
+        .filter(Q(superseded_at__isnull=True) | Q(superseded_at__gt=as_of))
+        .values_list(
+            "metering_point_id", "day", "resolution_minutes", "values_wh", "quality", "version"
+        )
+    ):
+        day_rows[point_id][day] = _DayRow(res, bytes(values), bytes(flags), version)
+    return day_rows
+
+
+def _interval_versions(
+    remote: dict[tuple[int, int], _PointMonth],
     period: Month,
+    as_of: dt.datetime,
+    day_rows: dict[int, dict[dt.date, _DayRow]],
     result: PricedAccounts,
     failed: dict[int, tuple[str, str]],
     true_up_tariff: Callable[[rating.Tariff], rating.Tariff],
-    *,
     cache_scope: object,
     run_id: int | None,
 ) -> None:
-    """True-up lines for interval data corrected after an earlier month was billed.
+    """Record which versions each remote point's bill holds, and true up what changed (see
+    :mod:`vool.domain.billing.true_ups`)."""
+    from vool.domain.billing import true_ups  # it builds on this module's helpers
 
-    A correction (``metering.IntervalCorrection``, not yet settled) of a day in an earlier
-    month whose invoice was issued before the correction came is priced as that day's change
-    (current version - previous version, interval by interval) under that month's prices,
-    bands and VAT, per kWh only. The invoice records which corrections it settles."""
-    from vool.domain.billing.models import Invoice, InvoiceIntervalCorrection
-
-    account_of = {pm.point_id: pm.account_id for pm in points.values()}
-    rows = list(
-        IntervalCorrection.objects.filter(
-            metering_point_id__in=account_of,
-            settled_at__isnull=True,
-            direction=IntervalDay.Direction.CONSUMPTION,
-            period__lt=str(period),
-        )
-        .order_by("day", "id")
-        .values_list(
-            "id", "metering_point_id", "day", "period", "previous_id", "current_id", "created_at"
-        )
-    )
-    if not rows:
-        return
-    drafts_elsewhere = InvoiceIntervalCorrection.objects.filter(
-        correction_id__in=[r[0] for r in rows], invoice__status=Invoice.Status.DRAFT
-    )
-    if run_id is not None:
-        drafts_elsewhere = drafts_elsewhere.exclude(invoice__run_id=run_id)
-    taken = set(drafts_elsewhere.values_list("correction_id", flat=True))
-    issued: dict[tuple[int, str], dt.datetime] = {}
-    for account_id, billed, issued_at in Invoice.objects.filter(
-        billing_account_id__in=set(account_of.values()),
-        period__in={r[3] for r in rows},
-        kind=Invoice.Kind.INVOICE,
-        status=Invoice.Status.ISSUED,
-    ).values_list("billing_account_id", "period", "issued_at"):
-        if issued_at is not None:
-            issued[(account_id, billed)] = issued_at
-    rows = [
-        r
-        for r in rows
-        if r[0] not in taken
-        and (account_of[r[1]], r[3]) in issued
-        and issued[(account_of[r[1]], r[3])] <= r[6]
-    ]
-    if not rows:
-        return
-    versions = {
-        pk: (res, bytes(values))
-        for pk, res, values in IntervalDay.objects.filter(
-            pk__in=[r[4] for r in rows] + [r[5] for r in rows]
-        ).values_list("id", "resolution_minutes", "values_wh")
-    }
-    first_day = min(r[2] for r in rows)
-    last_day = max(r[2] for r in rows)
-    contracts: dict[int, list[tuple[tuple[int, bool], dt.date, dt.date | None]]] = defaultdict(list)
-    for account_id, point_id, product_id, green, valid_from, valid_to in (
-        SupplyContract.objects.filter(
-            metering_point_id__in={r[1] for r in rows},
-            billing_account_id__in={account_of[r[1]] for r in rows},
-        )
-        .exclude(status=SupplyContract.Status.CANCELLED)
-        .filter(valid_from__lte=last_day)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first_day))
-        .values_list(
-            "billing_account_id",
-            "metering_point_id",
-            "product_id",
-            "green_energy",
-            "valid_from",
-            "valid_to",
-        )
-    ):
-        if account_of.get(point_id) == account_id:
-            contracts[point_id].append(((product_id, green), valid_from, valid_to))
-
-    by_month: dict[Month, dict[int, list[tuple[Any, ...]]]] = defaultdict(lambda: defaultdict(list))
-    for r in rows:
-        by_month[Month.parse(r[3])][r[1]].append(r)
-    network = {pm.point_id: pm.network for pm in points.values()}
-    vat = tariff_queries.vat_versions()
-    for month, by_point in sorted(by_month.items()):
-        accounts: list[rating.AccountMonth] = []
-        used_ids: dict[int, list[int]] = {}
-        keys = {
-            _key(product, network[point_id])
-            for point_id in by_point
-            for product, _, _ in contracts[point_id]
-        }
-        tariffs, missing = _tariffs(keys, month, cache_scope)
-        for point_id, corrections in by_point.items():
-            account_id = account_of[point_id]
-            minutes = (
-                60
-                if any(versions[r[4]][0] == 60 or versions[r[5]][0] == 60 for r in corrections)
-                else 15
-            )
-            grid = rating.month_grid(month, minutes)
-            energy = np.zeros(grid.count, dtype=np.int64)
-            days: list[tuple[dt.date, tuple[int, bool]]] = []
-            for r in corrections:
-                contract = next((c for c in contracts[point_id] if _covers(c[1], c[2], r[2])), None)
-                if contract is None:
-                    continue  # the day was not supplied on this account
-                diff = []
-                for version in (r[5], r[4]):
-                    res, blob = versions[version]
-                    values = intervals.unpack_values(blob).astype(np.int64)
-                    diff.append(intervals.resample_sum(values, 4) if res != minutes else values)
-                offset = (r[2] - month.first_day).days
-                lo, hi = int(grid.day_first[offset]), int(grid.day_first[offset + 1])
-                if diff[0].size != hi - lo or diff[1].size != hi - lo:
-                    continue
-                energy[lo:hi] += diff[0] - diff[1]
-                days.append((r[2], contract[0]))
-                used_ids.setdefault(account_id, []).append(r[0])
-            if not days:
-                continue
-            pieces: list[rating.Piece] = []
-            for day, product in days:
-                key = _key(product, network[point_id])
-                if key in missing:
-                    failed.setdefault(account_id, (MISSING_PRICE, missing[key]))
-                    break
-                tariff = true_up_tariff(tariffs[key])
-                if pieces and pieces[-1].tariff is tariff and pieces[-1].end_day == day:
-                    pieces[-1] = rating.Piece(
-                        tariff, pieces[-1].first_day, pieces[-1].end_day + dt.timedelta(days=1)
-                    )
-                else:
-                    pieces.append(rating.Piece(tariff, day, day + dt.timedelta(days=1)))
-            accounts.append(
-                rating.AccountMonth(
-                    account_id=(account_id, point_id),
-                    minutes=minutes,
-                    energy_wh=energy,
-                    pieces=tuple(pieces),
+    main_versions: dict[tuple[int, int, dt.date], int] = {}
+    for (account_id, point_id), pm in remote.items():
+        version_of_day = {day: row.version for day, row in day_rows[point_id].items()}
+        billed = true_ups.billed_days(pm, period, version_of_day)
+        result.interval_days.setdefault(account_id, []).append(billed)
+        for offset, version in enumerate(billed.versions):
+            if version:
+                main_versions[(account_id, point_id, billed.first_day + dt.timedelta(offset))] = (
+                    version
                 )
+    eics: dict[int, str] = {}
+
+    def eic(point_id: int) -> str:
+        if not eics:
+            eics.update(
+                MeteringPoint.objects.filter(pk__in={p for _, p in remote}).values_list("id", "eic")
             )
-        accounts = [a for a in accounts if a.account_id[0] not in failed]  # type: ignore[index]
-        if not accounts:
-            continue
-        used = [p.tariff for a in accounts for p in a.pieces]
-        rated, failures = rating.rate_accounts(
-            month=month,
-            accounts=accounts,
-            vat=vat,
-            market=tariff_queries.market_prices(month) if _uses_market(used) else None,
-        )
-        for account in accounts:
-            account_id, point_id = account.account_id  # type: ignore[misc]
-            if account.account_id in failures:
-                failed.setdefault(account_id, (MISSING_PRICE, str(failures[account.account_id])))
-                continue
-            if account_id in failed or account_id not in result.lines:
-                continue
-            basis = {
-                "source": "INTERVAL_CORRECTIONS",
-                "period": str(month),
-                "corrections": used_ids[account_id],
-                "delta_wh": int(account.energy_wh.sum()),
-            }
-            result.lines[account_id].extend(
-                DraftLine(point_id, line, ledger_account_of(line.component), False, True, basis)
-                for line in rated[account.account_id]
-            )
-            result.corrections.setdefault(account_id, []).extend(used_ids[account_id])
+        return eics.get(point_id, str(point_id))
+
+    true_ups.interval_true_ups(
+        points=remote,
+        period=period,
+        as_of=as_of,
+        main_versions=main_versions,
+        result=result,
+        failed=failed,
+        true_up_tariff=true_up_tariff,
+        eic=eic,
+        cache_scope=cache_scope,
+        run_id=run_id,
+    )

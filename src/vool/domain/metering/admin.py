@@ -68,6 +68,11 @@ class ReadingAdmin(AppendOnlyAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        """Accepting or rejecting changes what is billed: the change permission, which the
+        operation checks again."""
+        return request.user.has_perm(operations.REVIEW_PERMISSION)
+
     def _review(self, request: HttpRequest, queryset: QuerySet[Reading], accept: bool) -> None:
         done = 0
         for reading in queryset.filter(status=Reading.Status.PENDING_REVIEW):
@@ -81,15 +86,22 @@ class ReadingAdmin(AppendOnlyAdmin):
                     created_by=request.user,
                 )
                 done += 1
+            except operations.NotAllowedToReviewReading as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return
             except operations.UnableToSubmitReading as exc:
                 self.message_user(request, f"{reading}: {exc}", messages.WARNING)
         self.message_user(request, f"{done} reading(s) reviewed.")
 
-    @admin.action(description="Accept the selected readings waiting for review")
+    @admin.action(
+        description="Accept the selected readings waiting for review", permissions=["review"]
+    )
     def accept_after_review(self, request: HttpRequest, queryset: QuerySet[Reading]) -> None:
         self._review(request, queryset, accept=True)
 
-    @admin.action(description="Reject the selected readings waiting for review")
+    @admin.action(
+        description="Reject the selected readings waiting for review", permissions=["review"]
+    )
     def reject_after_review(self, request: HttpRequest, queryset: QuerySet[Reading]) -> None:
         self._review(request, queryset, accept=False)
 

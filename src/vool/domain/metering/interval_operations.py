@@ -11,6 +11,10 @@ it came from. :func:`store_intervals` either stores all of it in one transaction
   adds version ``n + 1``, keeps version ``n`` (``is_current=False``) and writes an
   :class:`IntervalCorrection` (the true-up marker billing reads).
 * A correction older than ``correction_months`` (12) before ``as_of`` is refused.
+* Time: ``as_of`` is the data time of the import. Each new version is *known since* ``as_of``
+  and the version it replaces is *superseded at* ``as_of``, so a bill priced as of an instant
+  reads exactly the versions known then; ``recorded_at`` (default ``as_of``) is the audit time
+  the rows were written. Nothing here reads the clock: the caller (use case, CLI) does.
 
 On PostgreSQL new rows are written with binary ``COPY``; elsewhere with ``bulk_create``.
 """
@@ -21,12 +25,11 @@ import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from vool.common.localtime import Month, local_date
 from vool.domain.metering import intervals
@@ -142,7 +145,18 @@ def _points(eics: list[str]) -> dict[str, tuple[int, int, int]]:
     return found
 
 
-_Existing = tuple[int, int, int, bytes, bytes, int]  # id, version, minutes, values, quality, total
+class _Existing(NamedTuple):
+    """The current version of a day, as stored."""
+
+    id: int
+    version: int
+    minutes: int
+    values: bytes
+    quality: bytes
+    total_wh: int
+    known_at: dt.datetime
+
+
 _Key = tuple[int, str, dt.date]
 
 
@@ -156,7 +170,7 @@ def _existing(point_ids: list[int], days: list[dt.date]) -> dict[_Key, _Existing
         # the table name comes from the model's metadata; the values are parameters
         sql = (
             "SELECT id, metering_point_id, direction, day, version, resolution_minutes, "  # noqa: S608
-            f"values_wh, quality, total_wh FROM {table} "
+            f"values_wh, quality, total_wh, known_at FROM {table} "
             "WHERE is_current AND day = ANY(%s) AND metering_point_id = ANY(%s) FOR UPDATE"
         )
         with connection.cursor() as cursor:
@@ -177,10 +191,13 @@ def _existing(point_ids: list[int], days: list[dt.date]) -> dict[_Key, _Existing
                     "values_wh",
                     "quality",
                     "total_wh",
+                    "known_at",
                 )
             )
-    for pk, mp, direction, day, version, minutes, values, quality, total in rows:
-        found[(mp, direction, day)] = (pk, version, minutes, bytes(values), bytes(quality), total)
+    for pk, mp, direction, day, version, minutes, values, quality, total, known_at in rows:
+        found[(mp, direction, day)] = _Existing(
+            pk, version, minutes, bytes(values), bytes(quality), total, known_at
+        )
     return found
 
 
@@ -188,13 +205,16 @@ def store_intervals(
     *,
     batch: IntervalBatch,
     as_of: dt.datetime,
+    recorded_at: dt.datetime | None = None,
     file_name: str = "",
     sha256: str = "",
     created_by: Any = None,
     correction_months: int = 12,
 ) -> IntervalImportResult:
-    """Validate ``batch`` against the metering points and store it (see the module doc)."""
+    """Validate ``batch`` against the metering points and store it (see the module doc):
+    versions known since ``as_of``, recorded at ``recorded_at`` (default ``as_of``)."""
     problems = _Problems()
+    recorded_at = recorded_at or as_of
     n_rows = len(batch.start_s)
     eics = sorted({eic for eic, _, _ in batch.series})
     with intervals.gc_paused(), transaction.atomic():
@@ -262,7 +282,6 @@ def store_intervals(
         existing = _existing(point_ids, days)
         oldest = _months_back(local_date(as_of), correction_months)
 
-        now = timezone.now()
         new_rows: list[tuple[Any, ...]] = []
         flip: list[int] = []
         corrections: list[tuple[int, dt.date, str, int, int, int]] = []  # mp, day, dir, old...
@@ -274,14 +293,14 @@ def store_intervals(
             mp = int(series_point[group.series])
             old = existing.get((mp, direction, group.day))
             rows = group.rows
-            if old is not None and old[2] == minutes:
+            if old is not None and old.minutes == minutes:
                 values, flags = intervals.build_day(
                     count=group.count,
                     positions=group.positions,
                     wh=wh[rows],
                     quality=quality[rows],
-                    base_values=intervals.unpack_values(old[3]),
-                    base_quality=intervals.unpack_quality(old[4]),
+                    base_values=intervals.unpack_values(old.values),
+                    base_quality=intervals.unpack_quality(old.quality),
                 )
             else:
                 values, flags = intervals.build_day(
@@ -292,10 +311,19 @@ def store_intervals(
             total = int(values.sum(dtype=np.int64))
             if old is None:
                 version = 1
-            elif old[3] == values_blob and old[4] == flags_blob and old[2] == minutes:
+            elif old.values == values_blob and old.quality == flags_blob and old.minutes == minutes:
                 unchanged += 1
                 continue
             else:
+                if old.known_at > as_of:
+                    problems.add(
+                        batch.locate(int(rows[0])),
+                        "start",
+                        f"{eic} {group.day.isoformat()} has a version known since "
+                        f"{old.known_at.isoformat()}; an import as of {as_of.isoformat()} "
+                        "cannot replace it (import with a later as-of)",
+                    )
+                    continue
                 if group.day < oldest:
                     problems.add(
                         batch.locate(int(rows[0])),
@@ -304,9 +332,9 @@ def store_intervals(
                         f"back; corrections are accepted from {oldest.isoformat()} on",
                     )
                     continue
-                version = old[1] + 1
-                flip.append(old[0])
-                corrections.append((mp, group.day, direction, old[0], old[5], total))
+                version = old.version + 1
+                flip.append(old.id)
+                corrections.append((mp, group.day, direction, old.id, old.total_wh, total))
             new_rows.append(
                 (
                     mp,
@@ -318,7 +346,8 @@ def store_intervals(
                     values_blob,
                     flags_blob,
                     total,
-                    now,
+                    as_of,
+                    recorded_at,
                 )
             )
         problems.raise_if_any()
@@ -336,7 +365,9 @@ def store_intervals(
         )
         if flip:
             for i in range(0, len(flip), _CHUNK):
-                IntervalDay.objects.filter(pk__in=flip[i : i + _CHUNK]).update(is_current=False)
+                IntervalDay.objects.filter(pk__in=flip[i : i + _CHUNK]).update(
+                    is_current=False, superseded_at=as_of
+                )
         try:
             _insert_days(new_rows)
         except IntegrityError as exc:
@@ -344,7 +375,7 @@ def store_intervals(
                 [IntervalProblem("file", "days", f"another import wrote the same days: {exc}")]
             ) from exc
         if corrections:
-            _write_corrections(corrections, record, now)
+            _write_corrections(corrections, record, recorded_at)
     return IntervalImportResult(
         intervals=n_rows,
         days_created=len(new_rows) - len(corrections),
@@ -364,6 +395,7 @@ _COLUMNS: Final = (
     "values_wh",
     "quality",
     "total_wh",
+    "known_at",
     "created_at",
 )
 _PG_TYPES: Final = (
@@ -376,6 +408,7 @@ _PG_TYPES: Final = (
     "bytea",
     "bytea",
     "int8",
+    "timestamptz",
     "timestamptz",
 )
 
@@ -405,6 +438,8 @@ def _insert_days(rows: list[tuple[Any, ...]]) -> None:
                 values_wh=r[6],
                 quality=r[7],
                 total_wh=r[8],
+                known_at=r[9],
+                created_at=r[10],
             )
             for r in rows
         ],
@@ -415,7 +450,7 @@ def _insert_days(rows: list[tuple[Any, ...]]) -> None:
 def _write_corrections(
     corrections: list[tuple[int, dt.date, str, int, int, int]],
     record: MeteringImport,
-    now: dt.datetime,
+    recorded_at: dt.datetime,
 ) -> None:
     keys = {(mp, day, direction) for mp, day, direction, *_ in corrections}
     current: dict[tuple[int, dt.date, str], int] = {}
@@ -439,6 +474,7 @@ def _write_corrections(
                 current_total_wh=new_total,
                 delta_wh=new_total - old_total,
                 import_run=record,
+                created_at=recorded_at,
             )
             for mp, day, direction, old_id, old_total, new_total in corrections
         ],
@@ -451,10 +487,17 @@ class UnableToFillGaps(Exception):
 
 
 def fill_interval_gaps(
-    *, metering_point: MeteringPoint, day: dt.date, direction: str = "OUT"
+    *,
+    metering_point: MeteringPoint,
+    day: dt.date,
+    as_of: dt.datetime,
+    recorded_at: dt.datetime | None = None,
+    direction: str = "OUT",
 ) -> IntervalDay | None:
     """A new version of the day with its MISSING intervals estimated (quality ESTIMATED, see
-    :func:`intervals.fill_gaps`) and a true-up marker; ``None`` if the day has no gaps."""
+    :func:`intervals.fill_gaps`) and a true-up marker; ``None`` if the day has no gaps. The new
+    version is known since ``as_of`` (recorded at ``recorded_at``, default ``as_of``)."""
+    recorded_at = recorded_at or as_of
     with transaction.atomic():
         current = (
             IntervalDay.objects.select_for_update()
@@ -475,9 +518,14 @@ def fill_interval_gaps(
                 f"{metering_point.eic} has no measured interval on {day.isoformat()} to "
                 f"estimate from."
             )
+        if current.known_at > as_of:
+            raise UnableToFillGaps(
+                f"{metering_point.eic} {day.isoformat()} has a version known since "
+                f"{current.known_at.isoformat()}, after {as_of.isoformat()}."
+            )
         new_values, new_flags = filled
         total = int(new_values.sum(dtype=np.int64))
-        IntervalDay.objects.filter(pk=current.pk).update(is_current=False)
+        IntervalDay.objects.filter(pk=current.pk).update(is_current=False, superseded_at=as_of)
         new = IntervalDay.objects.create(
             metering_point=metering_point,
             day=day,
@@ -488,6 +536,8 @@ def fill_interval_gaps(
             values_wh=new_values.tobytes(),
             quality=new_flags.tobytes(),
             total_wh=total,
+            known_at=as_of,
+            created_at=recorded_at,
         )
         IntervalCorrection.objects.create(
             metering_point=metering_point,
@@ -499,5 +549,6 @@ def fill_interval_gaps(
             previous_total_wh=current.total_wh,
             current_total_wh=total,
             delta_wh=total - current.total_wh,
+            created_at=recorded_at,
         )
     return new

@@ -172,7 +172,17 @@ class IntervalDay(models.Model):
     values_wh = models.BinaryField(_("values (int32 Wh)"))
     quality = models.BinaryField(_("quality flags"))
     total_wh = models.BigIntegerField(_("total (Wh)"))
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    known_at = models.DateTimeField(
+        _("known since"),
+        help_text=_("The data time from which this version is known (the import's as-of)."),
+    )
+    superseded_at = models.DateTimeField(
+        _("superseded at"),
+        null=True,
+        blank=True,
+        help_text=_("When the next version became known; empty while this one is current."),
+    )
+    created_at = models.DateTimeField(_("recorded at"))
 
     class Meta:
         verbose_name = _("interval day")
@@ -189,6 +199,13 @@ class IntervalDay(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(resolution_minutes__in=[15, 60]), name="interval_day_resolution"
+            ),
+            models.CheckConstraint(
+                condition=Q(superseded_at__isnull=True, is_current=True)
+                | Q(
+                    superseded_at__isnull=False, is_current=False, superseded_at__gte=F("known_at")
+                ),
+                name="interval_day_superseded_when_not_current",
             ),
         ]
 
@@ -224,7 +241,7 @@ class IntervalCorrection(models.Model):
         "MeteringImport", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     settled_at = models.DateTimeField(_("settled on a bill at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("recorded at"))
 
     class Meta:
         verbose_name = _("interval correction")

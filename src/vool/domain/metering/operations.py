@@ -23,6 +23,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month, local_date, local_midnight
 from vool.domain.metering import estimation
@@ -431,11 +432,25 @@ def correct_reading(
         )
 
 
-def review_reading(
-    *, reading: Reading, accept: bool, reason: str, created_by: Any = None
-) -> Reading:
+REVIEW_PERMISSION = "metering.change_reading"
+
+
+class NotAllowedToReviewReading(UnableToSubmitReading):
+    """The reviewer lacks the permission to change readings (a review changes what is billed)."""
+
+
+def review_reading(*, reading: Reading, accept: bool, reason: str, created_by: Any) -> Reading:
     """Accept or reject a reading that waits for review: a new row with the decision that
-    supersedes it (same value, time and period)."""
+    supersedes it (same value, time and period). ``created_by``, the reviewer, must be a user
+    with the permission to change readings (:data:`REVIEW_PERMISSION`)."""
+    if created_by is None or not created_by.has_perm(REVIEW_PERMISSION):
+        raise NotAllowedToReviewReading(
+            _(
+                "%(user)s may not accept or reject readings: that needs the permission "
+                "to change readings."
+            )
+            % {"user": getattr(created_by, "username", None) or _("An unknown user")}
+        )
     with transaction.atomic():
         register = _lock_register(reading.register)
         current = Reading.objects.select_for_update().get(pk=reading.pk)

@@ -16,10 +16,10 @@ from vool.interfaces.backoffice.forms import StartBillRunForm
 from vool.usecases import bill_run
 
 
-@permission_required("billing.add_billrun")
+@permission_required("billing.add_billrun", raise_exception=True)
 def start_bill_run(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    may_force = bool(getattr(request.user, "is_superuser", False))
+    may_force = bill_run.may_force_runs(request.user)
     if request.method == "POST":
         form = StartBillRunForm(request.POST, may_force=may_force)
         if form.is_valid():
@@ -32,6 +32,10 @@ def start_bill_run(request: HttpRequest) -> HttpResponse:
                     force_reason=data["reason"].strip() if data["force"] else "",
                     workers=data["workers"],
                 )
+            except bill_run.RunAlreadyStarted as exc:
+                # a double submit, or a colleague was quicker: show the run that is going
+                messages.warning(request, str(exc))
+                return redirect(reverse("admin:billing_billrun_change", args=[exc.run.pk]))
             except (OutsideBillingWindow, UnableToStartRun) as exc:
                 form.add_error(None, str(exc))
             else:

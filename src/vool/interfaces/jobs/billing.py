@@ -14,9 +14,10 @@ MONTHLY_TASK = "vool.billing.bill_previous_month"
 
 
 @shared_task(name=bill_run.CHUNK_TASK, acks_late=True)
-def run_bill_run_chunk(*, chunk_id: int, as_of: str) -> str:
-    """Price and draft one chunk (idempotent; its state is in the database)."""
-    return bill_run.run_chunk(chunk_id=chunk_id, as_of=dt.datetime.fromisoformat(as_of))
+def run_bill_run_chunk(*, chunk_id: int, as_of: str = "") -> str:
+    """Price and draft one chunk (idempotent; its state is in the database). The chunk is
+    priced as of its run's data cut-off; ``as_of`` is only accepted from older messages."""
+    return bill_run.run_chunk(chunk_id=chunk_id)
 
 
 @shared_task(name=bill_run.FINISH_TASK, acks_late=True)

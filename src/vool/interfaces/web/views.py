@@ -5,4 +5,7 @@ from vool.usecases import overview
 
 
 def start_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/start.html", {"overview": overview.system_overview()})
+    """The start page. Business figures are for staff only (cached counts); the anonymous see
+    where to go and nothing else, and cost no database query."""
+    figures = overview.cached_system_overview() if request.user.is_staff else None
+    return render(request, "web/start.html", {"overview": figures})

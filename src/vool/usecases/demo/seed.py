@@ -32,7 +32,7 @@ from vool.domain.metering.models import IntervalDay, Meter, Reading, Register
 from vool.domain.supply.models import GridOperator, MeteringPoint
 from vool.domain.tariffs import operations as tariff_operations
 from vool.domain.tariffs.models import MarketPrice, Product, ProductPrice
-from vool.usecases.demo import names, profiles
+from vool.usecases.demo import marker, names, profiles
 
 CHUNK = 5000
 DAYS_PER_TRANSACTION = 7
@@ -441,6 +441,7 @@ class _Seeder:
 
     def interval_day_rows(self, day: dt.date, created_at: dt.datetime) -> list[tuple[object, ...]]:
         rows: list[tuple[object, ...]] = []
+        known_at = local_midnight(day + dt.timedelta(days=1))  # the hub delivers a day after
         weekend = day.weekday() >= 5
         season = profiles.season_factor(day)
         p = self.points
@@ -469,6 +470,7 @@ class _Seeder:
                             pack_values(matrix[row]),
                             quality,
                             int(totals[row]),
+                            known_at,
                             created_at,
                         )
                     )
@@ -626,6 +628,7 @@ INTERVAL_FIELDS = (
     "values_wh",
     "quality",
     "total_wh",
+    "known_at",
     "created_at",
 )
 
@@ -651,6 +654,11 @@ def seed_demo(
             "The database already has customers; seed into an empty database "
             "(e.g. delete var/vool.sqlite3 and run `vool migrate`)."
         )
+    try:
+        marker.check_demo_may_use_database()  # users that are not the demo's
+    except marker.NotADemoDatabase as exc:
+        raise UnableToSeed(str(exc)) from exc
+    marker.record_seed(seed=seed, customers=customers, history_until=as_of, at=timezone.now())
     progress = on_progress or (lambda step, done, total: None)
     operator, products = ensure_reference_data()
     seeder = _Seeder(seed=seed, as_of=as_of, history_months=history_months)

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from vool.domain.customers.models import Customer
+from vool.usecases.demo import marker
 
 
 @dataclass(frozen=True)
@@ -19,11 +21,16 @@ class DemoLogin:
 
 
 def ensure_demo_users(*, portal_customers: int = 3) -> list[DemoLogin]:
-    """Create (or reset) the demo log-ins and return them to print."""
+    """Create (or reset) the demo log-ins and return them to print: only in a database the
+    demo seeded (:class:`~vool.usecases.demo.marker.NotADemoDatabase` otherwise)."""
+    if not marker.is_seeded_by_demo():
+        raise marker.NotADemoDatabase(
+            _("The demo did not seed this database: it creates no demo log-ins here.")
+        )
     user_model = get_user_model()
     logins: list[DemoLogin] = []
     with transaction.atomic():
-        admin, _ = user_model.objects.get_or_create(
+        admin, _created = user_model.objects.get_or_create(
             username="admin", defaults={"is_staff": True, "is_superuser": True}
         )
         admin.set_password("admin")
@@ -31,7 +38,7 @@ def ensure_demo_users(*, portal_customers: int = 3) -> list[DemoLogin]:
         logins.append(DemoLogin("back office (superuser)", "admin", "admin", "Vool admin"))
         people = Customer.objects.filter(kind=Customer.Kind.PERSON).order_by("pk")
         for number, customer in enumerate(people[:portal_customers], start=1):
-            user, _ = user_model.objects.get_or_create(username=f"demo{number}")
+            user, _created = user_model.objects.get_or_create(username=f"demo{number}")
             user.set_password("demo")
             user.first_name, user.last_name = customer.first_name, customer.last_name
             user.email = customer.email

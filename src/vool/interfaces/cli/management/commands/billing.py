@@ -1,13 +1,22 @@
-"""``vool billing run|rebill|credit|report``: the monthly bill run and its corrections."""
+"""``vool billing run|rebill|credit|report``: the monthly bill run and its corrections.
+
+Time: ``--today`` is the issue date (default: the real date here), ``--as-of`` the data
+cut-off (default: now, or midnight starting ``--today`` when that is given). In production
+settings (``VOOL_ENV=production``) an issue date other than the real today is a forced action:
+it needs ``--force --user NAME --reason TEXT`` and is recorded as forced. Outside production
+(development, tests, the demo) any issue date is allowed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from argparse import SUPPRESS, ArgumentParser
+from argparse import SUPPRESS, ArgumentParser, ArgumentTypeError
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -28,6 +37,78 @@ def _month(text: str) -> Month:
         raise CommandError(str(exc)) from exc
 
 
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _instant(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ArgumentTypeError(f"{text!r} is not a date and time (ISO 8601)") from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.get_current_timezone())
+    return value
+
+
+def _add_time_options(parser: ArgumentParser, *, issue: str) -> None:
+    parser.add_argument(
+        "--today", type=_date, default=None, help=f"{issue} (default: today; see --force)"
+    )
+    parser.add_argument(
+        "--as-of",
+        type=_instant,
+        default=None,
+        help="data cut-off (ISO 8601; default: now, or midnight starting --today)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="privileged: outside days 1-9, or (in production) an issue date other than today",
+    )
+    parser.add_argument("--reason", default="", help="why (needed with --force)")
+    parser.add_argument("--user", default="", help="who (needed with --force)")
+
+
+@dataclass(frozen=True)
+class _When:
+    today: dt.date
+    as_of: dt.datetime | None
+    forced_by: str
+    forced_reason: str
+
+
+def _when(options: dict[str, Any]) -> _When:
+    """The issue date, data cut-off and who forces what, from the options (see module doc)."""
+    real_today = timezone.localdate()
+    today = options["today"] or real_today
+    as_of = options["as_of"]
+    if as_of is None and options["today"] is None:
+        as_of = timezone.now()
+    forced_by = forced_reason = ""
+    if options["force"]:
+        if not options["user"].strip() or not options["reason"].strip():
+            raise CommandError("--force needs --user NAME and --reason TEXT.")
+        try:
+            user = bill_run.user_who_may_force(username=options["user"])
+        except bill_run.NotAllowedToForce as exc:
+            raise CommandError(str(exc)) from exc
+        forced_by, forced_reason = user.get_username(), options["reason"].strip()
+    if today != real_today and getattr(settings, "PRODUCTION", False):
+        if not forced_by:
+            raise CommandError(
+                f"The issue date {today.isoformat()} is not today ({real_today.isoformat()}); "
+                "in production that is a forced action: add --force --user NAME --reason TEXT."
+            )
+        forced_reason = (
+            f"issue date {today.isoformat()} set on {real_today.isoformat()}: {forced_reason}"
+        )
+    return _When(today, as_of, forced_by, forced_reason)
+
+
 class Command(BaseCommand):
     help = "Bill a month (run), rebill an account, credit an invoice, or print a run's report."
 
@@ -37,24 +118,19 @@ class Command(BaseCommand):
         run.add_argument("--period", required=True, help="YYYY-MM")
         run.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
         run.add_argument("--resume", type=int, default=None, metavar="RUN_ID")
-        run.add_argument("--force", action="store_true", help="outside days 1-9 (privileged)")
-        run.add_argument("--reason", default="", help="why the run is forced")
-        run.add_argument("--user", default="", help="who forces the run")
         run.add_argument("--chunk-size", type=int, default=operations.DEFAULT_CHUNK_SIZE)
-        run.add_argument("--today", type=dt.date.fromisoformat, default=None, help="issue date")
+        _add_time_options(run, issue="issue date of the invoices")
         run.add_argument("--pause", type=float, default=0.0, help=SUPPRESS)
         run.add_argument("--no-progress", action="store_true")
 
         rebill = sub.add_parser("rebill", help="credit an account's invoice and bill it again")
         rebill.add_argument("account", help="reference number (or id) of the billing account")
         rebill.add_argument("--period", required=True)
-        rebill.add_argument("--reason", default="Rebill")
-        rebill.add_argument("--user", default="")
+        _add_time_options(rebill, issue="issue date of the credit note and the new invoice")
 
         credit = sub.add_parser("credit", help="cancel an issued invoice with a credit note")
         credit.add_argument("number", type=int, help="invoice number")
-        credit.add_argument("--reason", required=True)
-        credit.add_argument("--user", default="")
+        _add_time_options(credit, issue="issue date of the credit note")
 
         report = sub.add_parser("report", help="print a run's report")
         report.add_argument("run_id", type=int)
@@ -69,12 +145,13 @@ class Command(BaseCommand):
             if action == "run":
                 self._run(options)
             elif action == "rebill":
+                when = _when(options)
                 invoice = bill_run.rebill_account(
                     reference_or_id=options["account"],
                     period=_month(options["period"]),
-                    today=timezone.localdate(),
-                    as_of=timezone.now(),
-                    reason=options["reason"],
+                    today=when.today,
+                    as_of=when.as_of,
+                    reason=when.forced_reason or options["reason"] or "Rebill",
                     user=options["user"],
                 )
                 self.stdout.write(
@@ -82,11 +159,13 @@ class Command(BaseCommand):
                     f"due {format_money(invoice.amount_due)}."
                 )
             elif action == "credit":
+                if not options["reason"].strip():
+                    raise CommandError("Say why the invoice is credited: --reason TEXT.")
+                when = _when(options)
                 note = bill_run.credit_invoice(
                     number=options["number"],
-                    reason=options["reason"],
-                    today=timezone.localdate(),
-                    as_of=timezone.now(),
+                    reason=when.forced_reason or options["reason"],
+                    today=when.today,
                     user=options["user"],
                 )
                 self.stdout.write(
@@ -112,22 +191,22 @@ class Command(BaseCommand):
 
     def _run(self, options: dict[str, Any]) -> None:
         period = _month(options["period"])
-        forced_by = forced_reason = ""
-        if options["force"]:
-            if not options["user"].strip() or not options["reason"].strip():
-                raise CommandError("--force needs --user NAME and --reason TEXT.")
-            forced_by, forced_reason = options["user"], options["reason"]
+        if options["resume"] is not None:
+            # a resume finishes the run as it was started: its issue date and data cut-off
+            when = _When(options["today"] or timezone.localdate(), None, "", "")
+        else:
+            when = _when(options)
         bars = ProgressBars(enabled=not options["no_progress"])
         started = time.perf_counter()
         try:
             run = bill_run.run_billing(
                 period=period,
-                today=options["today"] or timezone.localdate(),
-                as_of=timezone.now() if options["today"] is None else None,
+                today=when.today,
+                as_of=when.as_of,
                 workers=options["workers"],
                 resume_run_id=options["resume"],
-                forced_by=forced_by,
-                forced_reason=forced_reason,
+                forced_by=when.forced_by,
+                forced_reason=when.forced_reason,
                 chunk_size=options["chunk_size"],
                 on_progress=bars.update,
                 pause_seconds=options["pause"],
@@ -163,6 +242,12 @@ class Command(BaseCommand):
             )
         for code, count in report.get("exceptions_by_code", {}).items():
             w(f"    exceptions {code}: {count}")
+        if report.get("already_billed"):
+            w(
+                f"  {report['already_billed']} account(s) already had their {run.period} invoice "
+                "and were not billed again; to bill one again: "
+                f"`vool billing rebill REFERENCE --period {run.period} --reason TEXT`"
+            )
         listed = queries.run_exceptions(run_id=run.pk, limit=EXCEPTIONS_SHOWN)
         for exception in listed:
             w(f"    {exception.billing_account.reference_number}: {exception.reason}")

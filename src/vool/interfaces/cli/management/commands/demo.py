@@ -14,8 +14,7 @@ from django.utils import timezone
 
 from vool.common.localtime import Month
 from vool.interfaces.cli.progress import ProgressBars
-from vool.usecases.demo import billing, seed, users
-from vool.usecases.overview import system_overview
+from vool.usecases.demo import billing, marker, seed, users
 
 
 class Command(BaseCommand):
@@ -108,13 +107,17 @@ class Command(BaseCommand):
     def _up(self, *, as_of: dt.date, options: dict[str, Any]) -> None:
         if settings.PRODUCTION:
             raise CommandError("`vool demo up` is for development; VOOL_ENV is production.")
+        try:
+            marker.check_demo_may_use_database()  # before migrating or changing anything
+        except marker.NotADemoDatabase as exc:
+            raise CommandError(str(exc)) from exc
         call_command("migrate", interactive=False, verbosity=0)
-        if system_overview().customers == 0:
+        if not marker.has_customers():
             self._seed(as_of=as_of, options=options)
             if self.history_start is not None and not options["no_billing"]:
                 self._bill(first_month=Month.of(self.history_start), as_of=as_of, options=options)
         else:
-            self.stdout.write("The database already has customers; not seeding again.")
+            self.stdout.write("The demo already seeded this database; not seeding again.")
         self.stdout.write("\nDemo log-ins (development only):")
         for login in users.ensure_demo_users():
             self.stdout.write(

@@ -68,7 +68,10 @@ class Command(BaseCommand):
             raise CommandError(f"No metering point {options['eic']}.")
         try:
             day = interval_operations.fill_interval_gaps(
-                metering_point=point, day=options["day"], direction=options["direction"]
+                metering_point=point,
+                day=options["day"],
+                as_of=timezone.now(),
+                direction=options["direction"],
             )
         except interval_operations.UnableToFillGaps as exc:
             raise CommandError(str(exc)) from exc

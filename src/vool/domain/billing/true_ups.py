@@ -1,0 +1,567 @@
+"""True-ups of corrected interval data, chosen by version, never by comparing timestamps.
+
+Every invoice records which interval data it bills: the month's consumption as the version
+number of each local day (``billing.InvoiceIntervalDays``), a true-up as signed versions of a
+day (``billing.InvoiceIntervalTerm``). The *live* bills of an account are its ISSUED invoices;
+what they bill of a day is the sum of their terms (``sign x`` the values of the version).
+
+A bill priced as of ``as_of`` (the run's data cut-off) takes, for each day it touches, the
+version ``T`` known at ``as_of`` (known since ``<= as_of`` and not superseded by then) and
+bills ``+T - S``, ``S`` being the terms of the live bills of that day: so afterwards the live
+bills of the day add up to exactly version ``T``. This covers
+
+* a correction of an earlier, billed month: ``S = {+v_billed}``, the true-up bills
+  ``v_T - v_billed`` at that month's prices, bands and VAT (per kWh only);
+* a correction that came after the cut-off of the run that billed the month (even while
+  that run was running or being resumed): that run billed the older version, so the next run
+  trues it up, once;
+* a credit note: a cancelled invoice is not live, its terms drop out of ``S``;
+* a rebill of a month whose days later bills already trued up: the rebill bills the month at
+  ``T`` and offsets the live true-ups (``-S``) on a true-up line of its own.
+
+``metering.IntervalCorrection`` rows only say *which* days may need a look (those not yet
+settled); whether and how much to true up is decided by the versions above.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, cast
+
+import numpy as np
+import numpy.typing as npt
+from django.db.models import Q
+
+from vool.common.localtime import Month, intervals_in_day
+from vool.domain.billing.pricing import (
+    MISSING_PRICE,
+    NO_CONSUMPTION_DATA,
+    NO_CONTRACT,
+    DraftLine,
+    PricedAccounts,
+    _covers,
+    _key,
+    _PointMonth,
+    _tariffs,
+    _uses_market,
+    ledger_account_of,
+)
+from vool.domain.contracts.models import SupplyContract
+from vool.domain.metering import intervals
+from vool.domain.metering.models import IntervalCorrection, IntervalDay
+from vool.domain.tariffs import queries as tariff_queries
+from vool.domain.tariffs import rating
+
+__all__ = ["BilledDays", "Term", "billed_days", "interval_true_ups"]
+
+CONSUMPTION = IntervalDay.Direction.CONSUMPTION
+
+
+@dataclass(frozen=True)
+class BilledDays:
+    """The versions one invoice bills as one point's consumption of its month: version
+    number of day ``first_day + i`` (0 = not billed on this invoice)."""
+
+    metering_point_id: int
+    first_day: dt.date
+    versions: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One signed version of one day on an invoice's true-up."""
+
+    metering_point_id: int
+    day: dt.date
+    interval_day_id: int
+    sign: int
+
+
+class _Version(NamedTuple):
+    id: int
+    version: int
+    minutes: int
+    values: bytes
+    known_at: dt.datetime
+    superseded_at: dt.datetime | None
+
+    def known_at_cutoff(self, as_of: dt.datetime) -> bool:
+        return self.known_at <= as_of and (self.superseded_at is None or self.superseded_at > as_of)
+
+
+class _Correction(NamedTuple):
+    id: int
+    point_id: int
+    day: dt.date
+    version: int  # the version the correction made
+
+
+_Day = tuple[int, int, dt.date]  # account, point, day
+
+
+def billed_days(point: _PointMonth, month: Month, version_of_day: dict[dt.date, int]) -> BilledDays:
+    """What a month's bill of ``point`` bills: the version of each supplied day."""
+    versions = [0] * month.days
+    first = month.first_day
+    for _, start, end in point.pieces:
+        for offset in range((start - first).days, (end - first).days):
+            versions[offset] = version_of_day.get(first + dt.timedelta(days=offset), 0)
+    return BilledDays(point.point_id, first, tuple(versions))
+
+
+# -- what the live bills hold ----------------------------------------------------------------
+
+
+def _unsettled(point_ids: Iterable[int], where: Q) -> list[_Correction]:
+    return [
+        _Correction(*row)
+        for row in IntervalCorrection.objects.filter(
+            where,
+            metering_point_id__in=list(point_ids),
+            settled_at__isnull=True,
+            direction=CONSUMPTION,
+        )
+        .order_by("day", "id")
+        .values_list("id", "metering_point_id", "day", "current__version")
+    ]
+
+
+def _versions(pairs: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], list[_Version]]:
+    found: dict[tuple[int, dt.date], list[_Version]] = defaultdict(list)
+    if not pairs:
+        return found
+    for point_id, day, pk, version, minutes, values, known_at, superseded_at in (
+        IntervalDay.objects.filter(
+            metering_point_id__in={p for p, _ in pairs},
+            day__in={d for _, d in pairs},
+            direction=CONSUMPTION,
+        )
+        .order_by("version")
+        .values_list(
+            "metering_point_id",
+            "day",
+            "id",
+            "version",
+            "resolution_minutes",
+            "values_wh",
+            "known_at",
+            "superseded_at",
+        )
+    ):
+        if (point_id, day) in pairs:
+            found[(point_id, day)].append(
+                _Version(pk, version, minutes, bytes(values), known_at, superseded_at)
+            )
+    return found
+
+
+def _live_terms(days: set[_Day], run_id: int | None) -> tuple[dict[_Day, Counter[int]], set[_Day]]:
+    """The true-up terms of ``days`` on live (issued) bills of their accounts, and the days a
+    draft of another run holds (left to that run)."""
+    from vool.domain.billing.models import Invoice, InvoiceIntervalTerm
+
+    live: dict[_Day, Counter[int]] = defaultdict(Counter)
+    taken: set[_Day] = set()
+    if not days:
+        return live, taken
+    for (
+        account_id,
+        point_id,
+        day,
+        version_id,
+        sign,
+        status,
+        run,
+    ) in InvoiceIntervalTerm.objects.filter(
+        metering_point_id__in={p for _, p, _ in days},
+        day__in={d for _, _, d in days},
+        invoice__billing_account_id__in={a for a, _, _ in days},
+        invoice__status__in=(Invoice.Status.ISSUED, Invoice.Status.DRAFT),
+    ).values_list(
+        "invoice__billing_account_id",
+        "metering_point_id",
+        "day",
+        "interval_day_id",
+        "sign",
+        "invoice__status",
+        "invoice__run_id",
+    ):
+        key = (account_id, point_id, day)
+        if key not in days:
+            continue
+        if status == Invoice.Status.ISSUED:
+            live[key][version_id] += sign
+        elif run_id is None or run != run_id:
+            taken.add(key)
+    return live, taken
+
+
+def _live_month_versions(days: set[_Day]) -> dict[_Day, int]:
+    """The version number each day of ``days`` has on the live bill of its month (0 or absent:
+    no live bill of that month bills the day on that account)."""
+    from vool.domain.billing.models import Invoice, InvoiceIntervalDays
+
+    if not days:
+        return {}
+    months = {str(Month.of(d)) for _, _, d in days}
+    found: dict[_Day, int] = {}
+    for account_id, point_id, first_day, versions in InvoiceIntervalDays.objects.filter(
+        metering_point_id__in={p for _, p, _ in days},
+        invoice__billing_account_id__in={a for a, _, _ in days},
+        invoice__period__in=months,
+        invoice__kind=Invoice.Kind.INVOICE,
+        invoice__status=Invoice.Status.ISSUED,
+    ).values_list("invoice__billing_account_id", "metering_point_id", "first_day", "versions"):
+        for offset, version in enumerate(versions):
+            key = (account_id, point_id, first_day + dt.timedelta(days=offset))
+            if version and key in days:
+                found[key] = int(version)
+    return found
+
+
+# -- the true-up of one day ------------------------------------------------------------------
+
+
+@dataclass
+class _DayTrueUp:
+    account_id: int
+    point_id: int
+    day: dt.date
+    target: _Version
+    terms: Counter[int]  # interval day id -> sign (non-zero)
+
+
+def _day_energy(
+    true_up: _DayTrueUp, versions: dict[int, _Version], minutes: int
+) -> npt.NDArray[np.int64]:
+    """``sum(sign x values)`` of the day's terms at ``minutes`` resolution; raises ValueError
+    naming the version whose number of values does not fit the day."""
+    total: npt.NDArray[np.int64] | None = None
+    for version_id, sign in sorted(true_up.terms.items()):
+        version = versions[version_id]
+        values = intervals.unpack_values(version.values).astype(np.int64)
+        expected = intervals_in_day(true_up.day, minutes=version.minutes)
+        if values.size != expected:
+            raise ValueError(
+                f"Interval data of {true_up.day} (version {version.version}) has {values.size} "
+                f"values, the day has {expected}; the correction cannot be trued up."
+            )
+        if version.minutes != minutes:
+            values = intervals.resample_sum(values, minutes // version.minutes)
+        total = sign * values if total is None else total + sign * values
+    assert total is not None
+    return total
+
+
+def _day_true_ups(
+    candidates: set[_Day],
+    this_month: Month,
+    main_versions: dict[_Day, int],
+    as_of: dt.datetime,
+    run_id: int | None,
+) -> tuple[list[_DayTrueUp], dict[_Day, _Version], dict[int, _Version]]:
+    """For each candidate day: the terms ``+T - S`` (empty when the live bills already hold
+    ``T``), the target version ``T`` of every day looked at, and the versions by id."""
+    by_pair = _versions({(p, d) for _, p, d in candidates})
+    live, taken = _live_terms(candidates, run_id)
+    earlier = {k for k in candidates if Month.of(k[2]) != this_month}
+    month_bill = _live_month_versions(earlier)
+    by_id = {v.id: v for vs in by_pair.values() for v in vs}
+    true_ups: list[_DayTrueUp] = []
+    targets: dict[_Day, _Version] = {}
+    for key in sorted(candidates):
+        account_id, point_id, day = key
+        versions = by_pair.get((point_id, day), [])
+        if key in taken:
+            continue
+        if key in earlier:
+            billed = month_bill.get(key)
+            if billed is None:
+                continue  # not billed on this account (yet): its month's bill will bill it
+            target = next((v for v in versions if v.known_at_cutoff(as_of)), None)
+            held = Counter(live.get(key, Counter()))
+            held[next(v.id for v in versions if v.version == billed)] += 1
+            if target is None:
+                continue
+            terms = Counter({target.id: 1})
+        else:
+            # this month's bill bills T itself; only the live true-ups of earlier bills of the
+            # month (before a credit note and rebill) are offset
+            version = main_versions.get(key)
+            target = next((v for v in versions if v.version == version), None)
+            if target is None:
+                continue
+            held = Counter(live.get(key, Counter()))
+            terms = Counter()
+        targets[key] = target
+        terms.subtract(held)
+        terms = Counter({k: v for k, v in terms.items() if v})
+        if terms:
+            true_ups.append(_DayTrueUp(account_id, point_id, day, target, terms))
+    return true_ups, targets, by_id
+
+
+# -- pricing -------------------------------------------------------------------------------------
+
+
+def _contracts(
+    days: Sequence[_DayTrueUp],
+) -> dict[tuple[int, int], list[tuple[tuple[int, bool], dt.date, dt.date | None]]]:
+    found: dict[tuple[int, int], list[tuple[tuple[int, bool], dt.date, dt.date | None]]] = (
+        defaultdict(list)
+    )
+    if not days:
+        return found
+    for account_id, point_id, product_id, green, valid_from, valid_to in (
+        SupplyContract.objects.filter(
+            metering_point_id__in={t.point_id for t in days},
+            billing_account_id__in={t.account_id for t in days},
+        )
+        .exclude(status=SupplyContract.Status.CANCELLED)
+        .filter(valid_from__lte=max(t.day for t in days))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=min(t.day for t in days)))
+        .values_list(
+            "billing_account_id",
+            "metering_point_id",
+            "product_id",
+            "green_energy",
+            "valid_from",
+            "valid_to",
+        )
+    ):
+        found[(account_id, point_id)].append(((product_id, green), valid_from, valid_to))
+    return found
+
+
+@dataclass
+class _Group:
+    """The true-ups of one account, point and month: one rated account-month."""
+
+    account_id: int
+    point_id: int
+    month: Month
+    days: list[_DayTrueUp]
+
+
+def _rate_group(
+    group: _Group,
+    versions: dict[int, _Version],
+    day_tariffs: list[tuple[rating.Tariff, dt.date]],
+) -> rating.AccountMonth:
+    involved = [versions[i] for t in group.days for i in t.terms]
+    minutes = 60 if any(v.minutes == 60 for v in involved) else 15
+    grid = rating.month_grid(group.month, minutes)
+    energy = np.zeros(grid.count, dtype=np.int64)
+    pieces: list[rating.Piece] = []
+    for true_up, (tariff, day) in zip(group.days, day_tariffs, strict=True):
+        offset = (day - group.month.first_day).days
+        lo, hi = int(grid.day_first[offset]), int(grid.day_first[offset + 1])
+        energy[lo:hi] += _day_energy(true_up, versions, minutes)
+        if pieces and pieces[-1].tariff is tariff and pieces[-1].end_day == day:
+            pieces[-1] = rating.Piece(tariff, pieces[-1].first_day, day + dt.timedelta(days=1))
+        else:
+            pieces.append(rating.Piece(tariff, day, day + dt.timedelta(days=1)))
+    return rating.AccountMonth(
+        account_id=(group.account_id, group.point_id),
+        minutes=minutes,
+        energy_wh=energy,
+        pieces=tuple(pieces),
+    )
+
+
+def _product_of_day(
+    true_up: _DayTrueUp,
+    points: dict[tuple[int, int], _PointMonth],
+    contracts: dict[tuple[int, int], list[tuple[tuple[int, bool], dt.date, dt.date | None]]],
+    this_month: Month,
+    eic: Callable[[int], str],
+) -> tuple[int, bool]:
+    key = (true_up.account_id, true_up.point_id)
+    if Month.of(true_up.day) == this_month:
+        for product, start, end in points[key].pieces:
+            if start <= true_up.day < end:
+                return product
+    for product, valid_from, valid_to in contracts.get(key, []):
+        if _covers(valid_from, valid_to, true_up.day):
+            return product
+    raise LookupError(
+        f"The interval data of {eic(true_up.point_id)} on {true_up.day} changed after it was "
+        "billed on this account, but no supply contract of the account covers that day any "
+        "more; the true-up cannot be priced."
+    )
+
+
+def interval_true_ups(
+    *,
+    points: dict[tuple[int, int], _PointMonth],
+    period: Month,
+    as_of: dt.datetime,
+    main_versions: dict[_Day, int],
+    result: PricedAccounts,
+    failed: dict[int, tuple[str, str]],
+    true_up_tariff: Callable[[rating.Tariff], rating.Tariff],
+    eic: Callable[[int], str],
+    cache_scope: object,
+    run_id: int | None,
+) -> None:
+    """True-up lines (and their terms) for the remote points of the accounts being billed:
+    corrections of earlier months and, on a rebill, the offset of the month's live true-ups.
+    Also links the corrections whose version the bill holds, so issuing settles them."""
+    accounts_of: dict[int, list[int]] = defaultdict(list)
+    for account_id, point_id in points:
+        accounts_of[point_id].append(account_id)
+    earlier = _unsettled(accounts_of, Q(period__lt=str(period)))
+    current = _unsettled(accounts_of, Q(period=str(period)))
+    candidates: set[_Day] = {
+        (a, c.point_id, c.day) for c in earlier for a in accounts_of[c.point_id]
+    }
+    candidates |= _month_days_with_live_terms(points, period)
+    true_ups, targets, versions = _day_true_ups(candidates, period, main_versions, as_of, run_id)
+    _link(result, earlier, {k: v.version for k, v in targets.items()}, accounts_of, failed)
+    _link(result, current, main_versions, accounts_of, failed)
+    if true_ups:
+        _price(true_ups, versions, points, period, result, failed, true_up_tariff, eic, cache_scope)
+
+
+def _month_days_with_live_terms(
+    points: dict[tuple[int, int], _PointMonth], period: Month
+) -> set[_Day]:
+    """Days of ``period`` that live bills of the same account trued up (a rebill offsets them)."""
+    from vool.domain.billing.models import Invoice, InvoiceIntervalTerm
+
+    if not points:
+        return set()
+    return {
+        row
+        for row in InvoiceIntervalTerm.objects.filter(
+            metering_point_id__in={p for _, p in points},
+            invoice__billing_account_id__in={a for a, _ in points},
+            invoice__status=Invoice.Status.ISSUED,
+            day__gte=period.first_day,
+            day__lt=period.next().first_day,
+        )
+        .values_list("invoice__billing_account_id", "metering_point_id", "day")
+        .distinct()
+        if (row[0], row[1]) in points
+    }
+
+
+def _link(
+    result: PricedAccounts,
+    corrections: list[_Correction],
+    targets: dict[_Day, int],
+    accounts_of: dict[int, list[int]],
+    failed: dict[int, tuple[str, str]],
+) -> None:
+    """Corrections whose version (or a later one) the bill holds: settled when it is issued."""
+    for c in corrections:
+        for account_id in accounts_of[c.point_id]:
+            target = targets.get((account_id, c.point_id, c.day))
+            if account_id in failed or target is None or target < c.version:
+                continue
+            result.corrections.setdefault(account_id, []).append(c.id)
+
+
+def _price(
+    true_ups: list[_DayTrueUp],
+    versions: dict[int, _Version],
+    points: dict[tuple[int, int], _PointMonth],
+    period: Month,
+    result: PricedAccounts,
+    failed: dict[int, tuple[str, str]],
+    true_up_tariff: Callable[[rating.Tariff], rating.Tariff],
+    eic: Callable[[int], str],
+    cache_scope: object,
+) -> None:
+    contracts = _contracts(true_ups)
+    network = {pm.point_id: pm.network for pm in points.values()}
+    groups: dict[tuple[Month, int, int], _Group] = {}
+    products: dict[tuple[Month, int, int], list[tuple[tuple[int, bool], dt.date]]] = defaultdict(
+        list
+    )
+    for t in true_ups:
+        if t.account_id in failed:
+            continue
+        try:
+            product = _product_of_day(t, points, contracts, period, eic)
+        except LookupError as exc:
+            failed.setdefault(t.account_id, (NO_CONTRACT, str(exc)))
+            continue
+        key = (Month.of(t.day), t.account_id, t.point_id)
+        groups.setdefault(key, _Group(t.account_id, t.point_id, key[0], [])).days.append(t)
+        products[key].append((product, t.day))
+    vat = tariff_queries.vat_versions()
+    for month in sorted({k[0] for k in groups}):
+        in_month = {k: g for k, g in groups.items() if k[0] == month}
+        keys = {_key(product, network[k[2]]) for k in in_month for product, _ in products[k]}
+        tariffs, missing = _tariffs(keys, month, cache_scope)
+        accounts: list[rating.AccountMonth] = []
+        for k, group in in_month.items():
+            if group.account_id in failed:
+                continue
+            day_keys = [_key(product, network[group.point_id]) for product, _ in products[k]]
+            reason = next((missing[key] for key in day_keys if key in missing), None)
+            if reason is not None:
+                failed.setdefault(group.account_id, (MISSING_PRICE, reason))
+                continue
+            day_tariffs = [
+                (true_up_tariff(tariffs[key]), day)
+                for key, (_, day) in zip(day_keys, products[k], strict=True)
+            ]
+            try:
+                accounts.append(_rate_group(group, versions, day_tariffs))
+            except ValueError as exc:
+                failed.setdefault(group.account_id, (NO_CONSUMPTION_DATA, str(exc)))
+        _rate_month(month, accounts, in_month, vat, result, failed)
+
+
+def _rate_month(
+    month: Month,
+    accounts: list[rating.AccountMonth],
+    groups: dict[tuple[Month, int, int], _Group],
+    vat: Sequence[Any],
+    result: PricedAccounts,
+    failed: dict[int, tuple[str, str]],
+) -> None:
+    accounts = [a for a in accounts if a.account_id[0] not in failed]  # type: ignore[index]
+    if not accounts:
+        return
+    used = [p.tariff for a in accounts for p in a.pieces]
+    rated, failures = rating.rate_accounts(
+        month=month,
+        accounts=accounts,
+        vat=vat,
+        market=tariff_queries.market_prices(month) if _uses_market(used) else None,
+    )
+    for account in accounts:
+        account_id, point_id = cast(tuple[int, int], account.account_id)
+        if account.account_id in failures:
+            failed.setdefault(account_id, (MISSING_PRICE, str(failures[account.account_id])))
+            continue
+        if account_id in failed or account_id not in result.lines:
+            continue
+        group = groups[(month, account_id, point_id)]
+        basis = {
+            "source": "INTERVAL_CORRECTIONS",
+            "period": str(month),
+            "days": {
+                t.day.isoformat(): {
+                    "version": t.target.version,
+                    "terms": [[i, s] for i, s in sorted(t.terms.items())],
+                }
+                for t in group.days
+            },
+            "delta_wh": int(account.energy_wh.sum()),
+        }
+        result.lines[account_id].extend(
+            DraftLine(point_id, line, ledger_account_of(line.component), False, True, basis)
+            for line in rated[account.account_id]
+        )
+        result.interval_terms.setdefault(account_id, []).extend(
+            Term(point_id, t.day, version_id, sign)
+            for t in group.days
+            for version_id, sign in sorted(t.terms.items())
+        )
