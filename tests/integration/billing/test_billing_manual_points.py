@@ -312,3 +312,24 @@ class TestPlausibilityGuard:
         exception = BillRunException.objects.get(run=run)
         assert exception.code == "IMPLAUSIBLE_BILL"
         assert "negative consumption (-50.000 kWh)" in exception.reason
+
+    def test_when_the_whole_step_fails_the_run_goes_on_and_says_why(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from vool.usecases import estimate_readings
+
+        contract, register = manual_account(product=fixed_product())
+        add_reading(register, Month(2026, 9), "1000")
+
+        def broken(**kwargs):  # type: ignore[no-untyped-def]
+            raise RuntimeError("the metering tables are locked")
+
+        monkeypatch.setattr(estimate_readings, "estimate_period", broken)
+        run = bill(OCTOBER)
+        assert run.report["estimation"]["error"] == "RuntimeError: the metering tables are locked"
+        exception = BillRunException.objects.get(run=run)
+        assert exception.billing_account_id == contract.billing_account_id
+        assert exception.code == "ESTIMATION_FAILED"
+        assert "estimating it failed: RuntimeError: the metering tables are locked" in (
+            exception.reason
+        )

@@ -132,16 +132,23 @@ class ManualReadings:
     earlier: dict[int, list[ReadingRow]] = field(default_factory=dict)
     # by register: why the run's estimation step could not estimate it
     failed_estimates: dict[int, str] = field(default_factory=dict)
+    # why the run's estimation step failed as a whole ("" = it did not)
+    estimation_error: str = ""
 
 
-def _failed_estimates(run_id: int | None) -> dict[int, str]:
-    """Registers the run's estimation step could not estimate, with the reason (kept on the
-    run's report by ``billing.operations.record_estimation``)."""
+def _failed_estimates(run_id: int | None) -> tuple[dict[int, str], str]:
+    """Registers the run's estimation step could not estimate, with the reason, and why the
+    step failed as a whole, if it did (kept on the run's report by
+    ``billing.operations.record_estimation``)."""
     if run_id is None:
-        return {}
+        return {}, ""
     report = BillRun.objects.filter(pk=run_id).values_list("report", flat=True).first() or {}
-    failures = (report.get("estimation") or {}).get("failures") or []
-    return {int(f["register_id"]): str(f["reason"]) for f in failures}
+    estimation = report.get("estimation") or {}
+    failures = estimation.get("failures") or []
+    return (
+        {int(f["register_id"]): str(f["reason"]) for f in failures},
+        str(estimation.get("error") or ""),
+    )
 
 
 def load_readings(
@@ -151,10 +158,12 @@ def load_readings(
     from the last day of the month before to the close of ``period``'s reading window (and,
     where the month starts from an estimate, the readings since the last actual one)."""
     first, end = period.first_day, period.next().first_day
+    failed, error = _failed_estimates(run_id)
     out = ManualReadings(
         registers=defaultdict(list),
         readings=defaultdict(list),
-        failed_estimates=_failed_estimates(run_id),
+        failed_estimates=failed,
+        estimation_error=error,
     )
     for rid, kind, point_id, digits, multiplier, removed in (
         Register.objects.filter(meter__metering_point_id__in=point_ids)
@@ -461,8 +470,10 @@ def manual_energy(
             supply,
         )
         if use is None:
-            failure = data.failed_estimates.get(register.register_id)
-            if failure is not None:
+            if register.removed is not None:
+                continue  # a meter exchanged in the month without a final reading here
+            failure = data.failed_estimates.get(register.register_id) or data.estimation_error
+            if failure:
                 raise Unbillable(
                     ESTIMATION_FAILED,
                     f"No {month} month-end reading for register {register.kind}, and "
@@ -470,13 +481,11 @@ def manual_energy(
                     f"estimate --period {month}`, then bill the account with `vool billing "
                     "rebill`.",
                 )
-            if register.removed is None:
-                raise Unbillable(
-                    NO_CONSUMPTION_DATA,
-                    f"No {month} month-end reading for register {register.kind} and no "
-                    f"estimate; run `vool readings estimate --period {month}` first.",
-                )
-            continue
+            raise Unbillable(
+                NO_CONSUMPTION_DATA,
+                f"No {month} month-end reading for register {register.kind} and no "
+                f"estimate; run `vool readings estimate --period {month}` first.",
+            )
         by_kind[register.kind] += use.kwh
         for earlier_month, kwh in use.true_ups.items():
             true_ups[earlier_month][register.kind] += kwh
