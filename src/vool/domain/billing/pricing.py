@@ -26,9 +26,10 @@ Prices
 True-ups
     a month that starts from an estimated reading and ends on an actual one bills its share of
     the actual consumption since the last actual reading (apportioned by days), and each month
-    billed on an estimate gets a true-up line priced at that month's prices and VAT. Corrected interval data are trued up by version
-    (:mod:`vool.domain.billing.true_ups`): what is known at the cut-off minus what the live
-    bills hold, never by comparing timestamps.
+    billed on an estimate gets a true-up line priced at that month's prices and VAT.
+    Corrected interval data are trued up by version (:mod:`vool.domain.billing.true_ups`):
+    what is known at the cut-off minus what the live bills hold, never by comparing
+    timestamps.
 """
 
 from __future__ import annotations
