@@ -201,22 +201,32 @@ def load_readings(
         if any(r.period == previous and r.estimated and r.status == _ACCEPTED for r in rows)
     ]
     if from_estimate:
-        history: dict[int, list[ReadingRow]] = defaultdict(list)
-        for row in (
-            Reading.objects.filter(
-                register_id__in=from_estimate,
-                superseded_by__isnull=True,
-                status=Reading.Status.ACCEPTED,
-                read_at__lt=since,
-            )
-            .order_by("read_at", "id")
-            .values_list("register_id", *_READING_FIELDS)
-        ):
-            history[row[0]].append(ReadingRow._make(row[1:]))
-        for rid, rows in history.items():
-            actual = [i for i, r in enumerate(rows) if not r.estimated]
-            if actual:
-                out.earlier[rid] = rows[actual[-1] :]
+        out.earlier = _since_last_actual(from_estimate, before=since)
+    return out
+
+
+def _since_last_actual(
+    register_ids: Sequence[int], *, before: dt.datetime
+) -> dict[int, list[ReadingRow]]:
+    """Per register, its last actual accepted reading before ``before`` and every accepted
+    reading after it (the estimates that bills used since)."""
+    history: dict[int, list[ReadingRow]] = defaultdict(list)
+    for row in (
+        Reading.objects.filter(
+            register_id__in=register_ids,
+            superseded_by__isnull=True,
+            status=Reading.Status.ACCEPTED,
+            read_at__lt=before,
+        )
+        .order_by("read_at", "id")
+        .values_list("register_id", *_READING_FIELDS)
+    ):
+        history[row[0]].append(ReadingRow._make(row[1:]))
+    out: dict[int, list[ReadingRow]] = {}
+    for rid, rows in history.items():
+        actual = [i for i, r in enumerate(rows) if not r.estimated]
+        if actual:
+            out[rid] = rows[actual[-1] :]
     return out
 
 
@@ -556,6 +566,38 @@ def contract_pieces(
     return out
 
 
+def _true_up_month(
+    t: TrueUp,
+    supplied: Sequence[ProductPiece],
+    *,
+    scheme: Callable[[], BandScheme],
+    tariff_in: Callable[[Month, Product, int], rating.Tariff],
+    profile: Callable[[Sequence[rating.Tariff]], bool],
+) -> rating.AccountMonth:
+    """The kernel's input for one true-up: its kWh over the hours the account was supplied
+    in the month it corrects, under that month's (per-kWh) tariffs."""
+    if not supplied:
+        raise Unbillable(
+            NO_CONSUMPTION_DATA,
+            f"A true-up of {t.month} is due, but the account had no contract for the point in "
+            "that month.",
+        )
+    tariffs = [(tariff_in(t.month, product, t.point_id), lo, hi) for product, lo, hi in supplied]
+    energy = spread(
+        t.kwh_by_kind,
+        t.month,
+        [(lo, hi) for _, lo, hi in supplied],
+        scheme,
+        profile=profile([tariff for tariff, _, _ in tariffs]),
+    )
+    return rating.AccountMonth(
+        account_id=(t.account_id, t.point_id, t.month),
+        minutes=MANUAL_MINUTES,
+        energy_wh=energy,
+        pieces=tuple(rating.Piece(tariff, lo, hi) for tariff, lo, hi in tariffs),
+    )
+
+
 def price_true_ups(
     true_ups: Sequence[TrueUp],
     *,
@@ -579,32 +621,16 @@ def price_true_ups(
     by_month: dict[Month, list[tuple[TrueUp, rating.AccountMonth]]] = defaultdict(list)
     for t in true_ups:
         try:
-            supplied = pieces.get((t.account_id, t.point_id, t.month))
-            if not supplied:
-                raise Unbillable(
-                    NO_CONSUMPTION_DATA,
-                    f"A true-up of {t.month} is due, but the account had no contract for the "
-                    "point in that month.",
-                )
-            tariffs = [
-                (tariff_in(t.month, product, t.point_id), lo, hi) for product, lo, hi in supplied
-            ]
-            energy = spread(
-                t.kwh_by_kind,
-                t.month,
-                [(lo, hi) for _, lo, hi in supplied],
-                scheme,
-                profile=profile([tariff for tariff, _, _ in tariffs]),
+            account = _true_up_month(
+                t,
+                pieces.get((t.account_id, t.point_id, t.month), []),
+                scheme=scheme,
+                tariff_in=tariff_in,
+                profile=profile,
             )
         except Unbillable as exc:
             failed.setdefault(t.account_id, exc)
             continue
-        account = rating.AccountMonth(
-            account_id=(t.account_id, t.point_id, t.month),
-            minutes=MANUAL_MINUTES,
-            energy_wh=energy,
-            pieces=tuple(rating.Piece(tariff, lo, hi) for tariff, lo, hi in tariffs),
-        )
         by_month[t.month].append((t, account))
     for month, items in sorted(by_month.items()):
         rated, failures = rate(month, [a for _, a in items])
