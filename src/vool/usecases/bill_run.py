@@ -181,6 +181,12 @@ def _estimate_missing_readings(
         estimated = estimate_readings.estimate_period(month=period, as_of=as_of)
     except estimate_readings.UnableToSubmitReading:
         pass  # the reading window is still open: manual points wait for a run after it
+    except Exception as exc:
+        # the step as a whole failed: kept on the run; the manual points it did not reach
+        # become run exceptions that say so, and the run goes on
+        logger.exception("Estimating the %s readings failed; billing without them", period)
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        operations.record_estimation(run_id=run_id, summary={"period": str(period), "error": error})
     else:
         operations.record_estimation(run_id=run_id, summary=estimated.summary())
     on_progress("estimating readings", 1, 1)

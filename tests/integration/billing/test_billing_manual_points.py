@@ -285,12 +285,13 @@ class TestPlausibilityGuard:
         bill(OCTOBER)  # 250 kWh: net 49.99
         add_reading(register, Month(2026, 11), "4250")
         run = bill(Month(2026, 11))
-        # 3000 kWh: 360.00 + 150.00 + 6.00 + 2.99 + 4.00 = 522.99 > 5 x 49.99
+        # 3000 kWh: 360.00 + 150.00 + 6.00 + 2.99 + 4.00 = 522.99 for 30 days, 17.43 a day;
+        # October 49.99 for 31 days is 1.61 a day
         exception = BillRunException.objects.get(run=run)
         assert exception.code == "IMPLAUSIBLE_BILL"
         assert exception.reason == (
-            "The bill comes to 522.99 EUR without VAT, more than 5 times the largest bill of "
-            "the last 12 months (49.99 EUR)."
+            "The bill comes to 522.99 EUR without VAT for 30 days, more than 5 times the "
+            "account's largest bill of the last 12 months per day (49.99 EUR for 31 days)."
         )
         settings.VOOL_BILL_GUARD_HISTORY_FACTOR = "20"
         second = bill_run.run_billing(
@@ -311,3 +312,24 @@ class TestPlausibilityGuard:
         exception = BillRunException.objects.get(run=run)
         assert exception.code == "IMPLAUSIBLE_BILL"
         assert "negative consumption (-50.000 kWh)" in exception.reason
+
+    def test_when_the_whole_step_fails_the_run_goes_on_and_says_why(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from vool.usecases import estimate_readings
+
+        contract, register = manual_account(product=fixed_product())
+        add_reading(register, Month(2026, 9), "1000")
+
+        def broken(**kwargs):  # type: ignore[no-untyped-def]
+            raise RuntimeError("the metering tables are locked")
+
+        monkeypatch.setattr(estimate_readings, "estimate_period", broken)
+        run = bill(OCTOBER)
+        assert run.report["estimation"]["error"] == "RuntimeError: the metering tables are locked"
+        exception = BillRunException.objects.get(run=run)
+        assert exception.billing_account_id == contract.billing_account_id
+        assert exception.code == "ESTIMATION_FAILED"
+        assert "estimating it failed: RuntimeError: the metering tables are locked" in (
+            exception.reason
+        )

@@ -6,9 +6,10 @@ A priced account is held back when
 * a kWh line has more than ``max_line_kwh`` either way (e.g. a misread rollover),
 * a line's amount is more than ``max_line_amount`` either way,
 * a consumption line (not a true-up) is negative, or
-* the bill's net is more than ``history_factor`` times the largest net of the account's
-  invoices of the 12 months before, and more than ``history_floor_amount`` (an account
-  without invoices in those months is judged by the line limits only).
+* the bill's net per supplied day is more than ``history_factor`` times the largest of the
+  account's invoices of the 12 months before, and the net is more than
+  ``history_floor_amount`` (an account without invoices in those months is judged by the
+  line limits only).
 
 The limits are settings (``VOOL_BILL_GUARD_MAX_LINE_KWH`` 100000,
 ``VOOL_BILL_GUARD_MAX_LINE_AMOUNT`` 20000, ``VOOL_BILL_GUARD_HISTORY_FACTOR`` 5,
@@ -18,19 +19,29 @@ with ``vool billing rebill`` (which applies the same guard).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Min
 
 from vool.common.localtime import Month
 from vool.common.money import RoundingMode, round_money
-from vool.domain.billing.models import Invoice
+from vool.domain.billing.models import Invoice, InvoiceLine
 
-__all__ = ["IMPLAUSIBLE_BILL", "GuardLimits", "LineFigures", "configured_limits", "held_back"]
+__all__ = [
+    "IMPLAUSIBLE_BILL",
+    "GuardLimits",
+    "LineFigures",
+    "RecentBill",
+    "configured_limits",
+    "held_back",
+    "implausibility",
+    "recent_bills",
+]
 
 IMPLAUSIBLE_BILL = "IMPLAUSIBLE_BILL"
 HISTORY_MONTHS = 12
@@ -66,6 +77,15 @@ class LineFigures(NamedTuple):
     quantity: Decimal
     amount: Decimal
     is_true_up: bool
+    period_start: dt.date
+    period_end: dt.date  # exclusive
+
+
+class RecentBill(NamedTuple):
+    """The account's bill of the 12 months before with the largest net per supplied day."""
+
+    net: Decimal
+    days: int
 
 
 def _named(line: LineFigures) -> str:
@@ -74,69 +94,96 @@ def _named(line: LineFigures) -> str:
     return f"The {line.component}{band}{true_up} line"
 
 
-def implausibility(
-    *, lines: Sequence[LineFigures], largest_recent_net: Decimal | None, limits: GuardLimits
-) -> str | None:
-    """Why a bill of ``lines`` looks wrong, or None. Pure."""
-    for line in lines:
-        if line.unit == "KWH" and abs(line.quantity) > limits.max_line_kwh:
-            return (
-                f"{_named(line)} has {line.quantity:,} kWh, beyond the limit of "
-                f"{limits.max_line_kwh:,} kWh a line: check the readings or interval data."
-            )
-        if abs(line.amount) > limits.max_line_amount:
-            return (
-                f"{_named(line)} comes to {line.amount:,} EUR, beyond the limit "
-                f"of {limits.max_line_amount:,} EUR a line."
-            )
-        if line.unit == "KWH" and not line.is_true_up and line.quantity < 0:
-            return (
-                f"{_named(line)} has negative consumption ({line.quantity} kWh): "
-                "check the readings."
-            )
-    net = sum((line.amount for line in lines), Decimal(0))
-    if (
-        largest_recent_net is not None
-        and largest_recent_net > 0
-        and net > limits.history_floor_amount
-        and net > limits.history_factor * largest_recent_net
-    ):
+def _line_problem(line: LineFigures, limits: GuardLimits) -> str | None:
+    if line.unit == "KWH" and abs(line.quantity) > limits.max_line_kwh:
         return (
-            f"The bill comes to {net} EUR without VAT, more than {limits.history_factor} times "
-            f"the largest bill of the last {HISTORY_MONTHS} months ({largest_recent_net} EUR)."
+            f"{_named(line)} has {line.quantity:,} kWh, beyond the limit of "
+            f"{limits.max_line_kwh:,} kWh a line: check the readings or interval data."
+        )
+    if abs(line.amount) > limits.max_line_amount:
+        return (
+            f"{_named(line)} comes to {line.amount:,} EUR, beyond the limit "
+            f"of {limits.max_line_amount:,} EUR a line."
+        )
+    if line.unit == "KWH" and not line.is_true_up and line.quantity < 0:
+        return f"{_named(line)} has negative consumption ({line.quantity} kWh): check the readings."
+    return None
+
+
+def _days(lines: Sequence[LineFigures]) -> int:
+    """Days the bill supplies (its lines of the period, true-ups of earlier ones aside)."""
+    own = [line for line in lines if not line.is_true_up]
+    if not own:
+        return 0
+    return (max(line.period_end for line in own) - min(line.period_start for line in own)).days
+
+
+def implausibility(
+    *, lines: Sequence[LineFigures], recent: RecentBill | None, limits: GuardLimits
+) -> str | None:
+    """Why a bill of ``lines`` looks wrong, or None. Pure. The history rule compares net per
+    supplied day, so a first bill of a few days does not make the next full month suspect."""
+    for line in lines:
+        problem = _line_problem(line, limits)
+        if problem is not None:
+            return problem
+    net = sum((line.amount for line in lines), Decimal(0))
+    days = _days(lines)
+    if (
+        recent is None
+        or recent.net <= 0
+        or recent.days <= 0
+        or days <= 0
+        or net <= limits.history_floor_amount
+    ):
+        return None
+    if net / days > limits.history_factor * recent.net / recent.days:
+        return (
+            f"The bill comes to {net} EUR without VAT for {days} days, more than "
+            f"{limits.history_factor} times the account's largest bill of the last "
+            f"{HISTORY_MONTHS} months per day ({recent.net} EUR for {recent.days} days)."
         )
     return None
+
+
+def recent_bills(*, account_ids: Sequence[int], period: Month) -> dict[int, RecentBill]:
+    """Per account, its issued bill of the 12 months before ``period`` with the largest net
+    per supplied day."""
+    first = period
+    for _ in range(HISTORY_MONTHS):
+        first = first.previous()
+    out: dict[int, RecentBill] = {}
+    for account_id, net, start, end in (
+        InvoiceLine.objects.filter(
+            invoice__billing_account_id__in=list(account_ids),
+            invoice__kind=Invoice.Kind.INVOICE,
+            invoice__status=Invoice.Status.ISSUED,
+            invoice__period__gte=str(first),
+            invoice__period__lt=str(period),
+            is_true_up=False,
+        )
+        .values("invoice_id", "invoice__billing_account_id", "invoice__net_amount")
+        .annotate(start=Min("period_start"), end=Max("period_end"))
+        .values_list("invoice__billing_account_id", "invoice__net_amount", "start", "end")
+    ):
+        days = (end - start).days
+        if days <= 0:
+            continue
+        bill = RecentBill(round_money(Decimal(net), mode=RoundingMode.HALF_UP), days)
+        best = out.get(account_id)
+        if best is None or bill.net * best.days > best.net * bill.days:
+            out[account_id] = bill
+    return out
 
 
 def held_back(
     *, lines: Mapping[int, Sequence[LineFigures]], period: Month, limits: GuardLimits
 ) -> dict[int, str]:
     """The accounts (of ``lines``, their priced bills of ``period``) to hold back, with why."""
-    first = period
-    for _ in range(HISTORY_MONTHS):
-        first = first.previous()
-    largest = dict(
-        Invoice.objects.filter(
-            billing_account_id__in=list(lines),
-            kind=Invoice.Kind.INVOICE,
-            status=Invoice.Status.ISSUED,
-            period__gte=str(first),
-            period__lt=str(period),
-        )
-        .values("billing_account_id")
-        .annotate(largest=Max("net_amount"))
-        .values_list("billing_account_id", "largest")
-    )
+    recent = recent_bills(account_ids=list(lines), period=period)
     out: dict[int, str] = {}
     for account_id, account_lines in lines.items():
-        recent = largest.get(account_id)
-        reason = implausibility(
-            lines=account_lines,
-            largest_recent_net=None
-            if recent is None
-            else round_money(Decimal(recent), mode=RoundingMode.HALF_UP),
-            limits=limits,
-        )
+        reason = implausibility(lines=account_lines, recent=recent.get(account_id), limits=limits)
         if reason is not None:
             out[account_id] = reason
     return out

@@ -17,10 +17,10 @@ Advances
     finds it plausible (:func:`vool.domain.metering.registers.register_advance`).
 True-ups
     A month that starts from an estimate and ends on an actual reading bills its share of the
-    actual consumption since the last actual (month-end) reading, apportioned over the months
-    by days. Each earlier month billed on an estimate gets a true-up of ``its share - what its
-    bill billed``, priced at that month's prices, bands and VAT (per kWh only) and marked with
-    the period it corrects.
+    actual consumption since the last actual reading, apportioned over the months by days
+    (from the day that reading stands for). Each earlier month billed on an estimate gets a
+    true-up of ``its share - what its bill billed``, priced at that month's prices, bands and
+    VAT (per kWh only) and marked with the period it corrects.
 Spread over hours
     A register's kWh are spread over the supplied hours of the month (DAY and NIGHT registers
     over their own band's hours): evenly for fixed prices, over metering's standard hourly
@@ -54,7 +54,11 @@ from vool.domain.billing.unbillable import (
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.metering import estimation
 from vool.domain.metering.models import Reading, Register
-from vool.domain.metering.registers import ReadingBelowPrevious, register_advance
+from vool.domain.metering.registers import (
+    ReadingBelowPrevious,
+    reading_date,
+    register_advance,
+)
 from vool.domain.metering.window import ReadingWindow
 from vool.domain.tariffs import rating
 from vool.domain.tariffs.bands import BandScheme
@@ -105,6 +109,12 @@ class ReadingRow(NamedTuple):
     def day(self) -> dt.date:
         return local_date(self.read_at)
 
+    @property
+    def stands_for(self) -> dt.date:
+        """The boundary it marks: a month-end reading the 1st of the next month, any other
+        its local day."""
+        return reading_date(period=self.period, read_at=self.read_at)
+
     def unwrapped(self, digits: int) -> Decimal:
         """The value as if the register never rolled over (metering records ``wraps``)."""
         wraps = int((self.details or {}).get("wraps", 0))
@@ -122,16 +132,23 @@ class ManualReadings:
     earlier: dict[int, list[ReadingRow]] = field(default_factory=dict)
     # by register: why the run's estimation step could not estimate it
     failed_estimates: dict[int, str] = field(default_factory=dict)
+    # why the run's estimation step failed as a whole ("" = it did not)
+    estimation_error: str = ""
 
 
-def _failed_estimates(run_id: int | None) -> dict[int, str]:
-    """Registers the run's estimation step could not estimate, with the reason (kept on the
-    run's report by ``billing.operations.record_estimation``)."""
+def _failed_estimates(run_id: int | None) -> tuple[dict[int, str], str]:
+    """Registers the run's estimation step could not estimate, with the reason, and why the
+    step failed as a whole, if it did (kept on the run's report by
+    ``billing.operations.record_estimation``)."""
     if run_id is None:
-        return {}
+        return {}, ""
     report = BillRun.objects.filter(pk=run_id).values_list("report", flat=True).first() or {}
-    failures = (report.get("estimation") or {}).get("failures") or []
-    return {int(f["register_id"]): str(f["reason"]) for f in failures}
+    estimation = report.get("estimation") or {}
+    failures = estimation.get("failures") or []
+    return (
+        {int(f["register_id"]): str(f["reason"]) for f in failures},
+        str(estimation.get("error") or ""),
+    )
 
 
 def load_readings(
@@ -141,10 +158,12 @@ def load_readings(
     from the last day of the month before to the close of ``period``'s reading window (and,
     where the month starts from an estimate, the readings since the last actual one)."""
     first, end = period.first_day, period.next().first_day
+    failed, error = _failed_estimates(run_id)
     out = ManualReadings(
         registers=defaultdict(list),
         readings=defaultdict(list),
-        failed_estimates=_failed_estimates(run_id),
+        failed_estimates=failed,
+        estimation_error=error,
     )
     for rid, kind, point_id, digits, multiplier, removed in (
         Register.objects.filter(meter__metering_point_id__in=point_ids)
@@ -182,22 +201,32 @@ def load_readings(
         if any(r.period == previous and r.estimated and r.status == _ACCEPTED for r in rows)
     ]
     if from_estimate:
-        history: dict[int, list[ReadingRow]] = defaultdict(list)
-        for row in (
-            Reading.objects.filter(
-                register_id__in=from_estimate,
-                superseded_by__isnull=True,
-                status=Reading.Status.ACCEPTED,
-                read_at__lt=since,
-            )
-            .order_by("read_at", "id")
-            .values_list("register_id", *_READING_FIELDS)
-        ):
-            history[row[0]].append(ReadingRow._make(row[1:]))
-        for rid, rows in history.items():
-            actual = [i for i, r in enumerate(rows) if not r.estimated]
-            if actual:
-                out.earlier[rid] = rows[actual[-1] :]
+        out.earlier = _since_last_actual(from_estimate, before=since)
+    return out
+
+
+def _since_last_actual(
+    register_ids: Sequence[int], *, before: dt.datetime
+) -> dict[int, list[ReadingRow]]:
+    """Per register, its last actual accepted reading before ``before`` and every accepted
+    reading after it (the estimates that bills used since)."""
+    history: dict[int, list[ReadingRow]] = defaultdict(list)
+    for row in (
+        Reading.objects.filter(
+            register_id__in=register_ids,
+            superseded_by__isnull=True,
+            status=Reading.Status.ACCEPTED,
+            read_at__lt=before,
+        )
+        .order_by("read_at", "id")
+        .values_list("register_id", *_READING_FIELDS)
+    ):
+        history[row[0]].append(ReadingRow._make(row[1:]))
+    out: dict[int, list[ReadingRow]] = {}
+    for rid, rows in history.items():
+        actual = [i for i, r in enumerate(rows) if not r.estimated]
+        if actual:
+            out[rid] = rows[actual[-1] :]
     return out
 
 
@@ -313,7 +342,7 @@ def register_use(
         "end_source": end.source,
         "kwh": str(kwh),
     }
-    if start.estimated and not end.estimated and earlier and earlier[0].period:
+    if start.estimated and not end.estimated and earlier:
         return _with_true_ups(register, start, end, earlier, month, kwh, basis)
     return RegisterUse(kwh, {}, start.estimated or end.estimated, basis)
 
@@ -330,10 +359,15 @@ def _with_true_ups(
     """The month's share of the actual consumption since the last actual reading, and per
     earlier month billed on an estimate, its share minus what its bill billed."""
     last_actual = earlier[0]
-    months = Month.range(Month.parse(last_actual.period).next(), month.next())
-    end_day = month.next().first_day if end.period else end.day
-    weights = [(str(m), Decimal(m.days)) for m in months[:-1]]
-    weights.append((str(month), Decimal((end_day - month.first_day).days)))
+    since, until = last_actual.stands_for, end.stands_for
+    months = Month.range(Month.of(since), month.next())
+    weights = [
+        (
+            str(m),
+            Decimal((min(until, m.next().first_day) - max(since, m.first_day)).days),
+        )
+        for m in months
+    ]
     actual = advance_kwh(last_actual, end, register)
     shares = estimation.apportion(total_kwh=actual, weights=weights)
     estimates = {r.period: r for r in [*earlier[1:], start] if r.period and r.estimated}
@@ -446,8 +480,10 @@ def manual_energy(
             supply,
         )
         if use is None:
-            failure = data.failed_estimates.get(register.register_id)
-            if failure is not None:
+            if register.removed is not None:
+                continue  # a meter exchanged in the month without a final reading here
+            failure = data.failed_estimates.get(register.register_id) or data.estimation_error
+            if failure:
                 raise Unbillable(
                     ESTIMATION_FAILED,
                     f"No {month} month-end reading for register {register.kind}, and "
@@ -455,13 +491,11 @@ def manual_energy(
                     f"estimate --period {month}`, then bill the account with `vool billing "
                     "rebill`.",
                 )
-            if register.removed is None:
-                raise Unbillable(
-                    NO_CONSUMPTION_DATA,
-                    f"No {month} month-end reading for register {register.kind} and no "
-                    f"estimate; run `vool readings estimate --period {month}` first.",
-                )
-            continue
+            raise Unbillable(
+                NO_CONSUMPTION_DATA,
+                f"No {month} month-end reading for register {register.kind} and no "
+                f"estimate; run `vool readings estimate --period {month}` first.",
+            )
         by_kind[register.kind] += use.kwh
         for earlier_month, kwh in use.true_ups.items():
             true_ups[earlier_month][register.kind] += kwh
@@ -532,6 +566,38 @@ def contract_pieces(
     return out
 
 
+def _true_up_month(
+    t: TrueUp,
+    supplied: Sequence[ProductPiece],
+    *,
+    scheme: Callable[[], BandScheme],
+    tariff_in: Callable[[Month, Product, int], rating.Tariff],
+    profile: Callable[[Sequence[rating.Tariff]], bool],
+) -> rating.AccountMonth:
+    """The kernel's input for one true-up: its kWh over the hours the account was supplied
+    in the month it corrects, under that month's (per-kWh) tariffs."""
+    if not supplied:
+        raise Unbillable(
+            NO_CONSUMPTION_DATA,
+            f"A true-up of {t.month} is due, but the account had no contract for the point in "
+            "that month.",
+        )
+    tariffs = [(tariff_in(t.month, product, t.point_id), lo, hi) for product, lo, hi in supplied]
+    energy = spread(
+        t.kwh_by_kind,
+        t.month,
+        [(lo, hi) for _, lo, hi in supplied],
+        scheme,
+        profile=profile([tariff for tariff, _, _ in tariffs]),
+    )
+    return rating.AccountMonth(
+        account_id=(t.account_id, t.point_id, t.month),
+        minutes=MANUAL_MINUTES,
+        energy_wh=energy,
+        pieces=tuple(rating.Piece(tariff, lo, hi) for tariff, lo, hi in tariffs),
+    )
+
+
 def price_true_ups(
     true_ups: Sequence[TrueUp],
     *,
@@ -555,32 +621,16 @@ def price_true_ups(
     by_month: dict[Month, list[tuple[TrueUp, rating.AccountMonth]]] = defaultdict(list)
     for t in true_ups:
         try:
-            supplied = pieces.get((t.account_id, t.point_id, t.month))
-            if not supplied:
-                raise Unbillable(
-                    NO_CONSUMPTION_DATA,
-                    f"A true-up of {t.month} is due, but the account had no contract for the "
-                    "point in that month.",
-                )
-            tariffs = [
-                (tariff_in(t.month, product, t.point_id), lo, hi) for product, lo, hi in supplied
-            ]
-            energy = spread(
-                t.kwh_by_kind,
-                t.month,
-                [(lo, hi) for _, lo, hi in supplied],
-                scheme,
-                profile=profile([tariff for tariff, _, _ in tariffs]),
+            account = _true_up_month(
+                t,
+                pieces.get((t.account_id, t.point_id, t.month), []),
+                scheme=scheme,
+                tariff_in=tariff_in,
+                profile=profile,
             )
         except Unbillable as exc:
             failed.setdefault(t.account_id, exc)
             continue
-        account = rating.AccountMonth(
-            account_id=(t.account_id, t.point_id, t.month),
-            minutes=MANUAL_MINUTES,
-            energy_wh=energy,
-            pieces=tuple(rating.Piece(tariff, lo, hi) for tariff, lo, hi in tariffs),
-        )
         by_month[t.month].append((t, account))
     for month, items in sorted(by_month.items()):
         rated, failures = rate(month, [a for _, a in items])

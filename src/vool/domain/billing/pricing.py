@@ -6,16 +6,17 @@ dated prices, the VAT rates, the interval data of remote-read points and the mon
 readings of manual points. It turns them into the rating kernel's plain inputs and lets the
 kernel (:mod:`vool.domain.tariffs.rating`, exact integer arithmetic, one rounding per line)
 price them. Accounts that cannot be billed come back as exceptions with a reason a person can
-act on; the others come back as draft lines.
+act on (and so do bills that look implausible, :mod:`vool.domain.billing.guard`); the others
+come back as draft lines.
 
 Consumption
     remote-read points: each local day's interval data in the version known at the run's data
     cut-off ``as_of`` (not whatever is current when the chunk runs); the bill records which
     versions it holds;
-    manual points: the difference of the month-end readings of the month before and of the
-    month (actual or estimated, across a rollover by the meter's digits, times the multiplier),
-    spread over the hours of the supplied days (DAY and NIGHT registers over their own band's
-    hours), so the kernel prices registers and intervals alike.
+    manual points (:mod:`vool.domain.billing.manual`): the advance between the month-end (or
+    move-in/move-out) readings, times the multiplier, spread over the hours of the supplied
+    days (DAY and NIGHT registers over their own band's hours; over the standard load profile
+    when the price follows the exchange), so the kernel prices registers and intervals alike.
 Prices
     the tariffs app builds each distinct (product, network package, main fuse) tariff once per
     chunk (:func:`vool.domain.tariffs.queries.tariff_for`: the product's energy, margin and
@@ -24,10 +25,11 @@ Prices
     band and VAT change and prorates monthly fees by supplied days.
 True-ups
     a month that starts from an estimated reading and ends on an actual one bills its share of
-    the actual consumption since the last actual reading (apportioned by days) plus a true-up
-    line for what the estimates got wrong. Corrected interval data are trued up by version
-    (:mod:`vool.domain.billing.true_ups`): what is known at the cut-off minus what the live
-    bills hold, never by comparing timestamps.
+    the actual consumption since the last actual reading (apportioned by days), and each month
+    billed on an estimate gets a true-up line priced at that month's prices and VAT.
+    Corrected interval data are trued up by version (:mod:`vool.domain.billing.true_ups`):
+    what is known at the cut-off minus what the live bills hold, never by comparing
+    timestamps.
 """
 
 from __future__ import annotations
@@ -191,18 +193,6 @@ class _PointMonth:
     # ((product id, green add-on), first day, end day (exclusive)), one per contract
     pieces: list[tuple[tuple[int, bool], dt.date, dt.date]]
     network: tuple[str, str, int, bool] = ("", "", 0, False)  # operator, package, fuse, flat
-
-
-def _covered_mask(
-    grid: rating.MonthGrid, pieces: Sequence[tuple[tuple[int, bool], dt.date, dt.date]]
-) -> npt.NDArray[np.bool_]:
-    mask = np.zeros(grid.count, dtype=np.bool_)
-    first = grid.month.first_day
-    for _, start, end in pieces:
-        lo = int(grid.day_first[(start - first).days])
-        hi = int(grid.day_first[(end - first).days])
-        mask[lo:hi] = True
-    return mask
 
 
 class _DayRow(NamedTuple):
@@ -478,6 +468,8 @@ def _hold_implausible(
                 d.line.quantity,
                 d.line.amount,
                 d.is_true_up,
+                d.line.period_start,
+                d.line.period_end,
             )
             for d in drafts
         ]

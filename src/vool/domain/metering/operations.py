@@ -30,7 +30,11 @@ from vool.domain.metering import estimation
 from vool.domain.metering.models import Meter, Reading, Register
 from vool.domain.metering.plausibility import HistoryPeriod, assess, expected_daily_kwh
 from vool.domain.metering.policy import DEFAULT_POLICY, ReadingPolicy
-from vool.domain.metering.registers import ReadingBelowPrevious, register_advance
+from vool.domain.metering.registers import (
+    ReadingBelowPrevious,
+    reading_date,
+    register_advance,
+)
 from vool.domain.supply.models import MeteringPoint
 
 
@@ -110,9 +114,7 @@ def effective_readings(register: Register) -> Any:
 def effective_date(reading: Reading) -> dt.date:
     """The local date a reading stands for: a month-end reading stands for the 1st of the next
     month (the boundary between the two bills), any other its local date."""
-    if reading.period:
-        return Month.parse(reading.period).next().first_day
-    return local_date(reading.read_at)
+    return reading_date(period=reading.period, read_at=reading.read_at)
 
 
 def wraps_of(reading: Reading) -> int:

@@ -9,10 +9,13 @@ default 10 %: 100,000 kWh on a 6-digit meter); otherwise it is refused.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-__all__ = ["Advance", "ReadingBelowPrevious", "register_advance"]
+from vool.common.localtime import Month, local_date
+
+__all__ = ["Advance", "ReadingBelowPrevious", "reading_date", "register_advance"]
 
 DEFAULT_MAX_ROLLOVER_FRACTION = Decimal("0.1")
 
@@ -57,3 +60,11 @@ def register_advance(
         f"{_shown(previous_kwh)}. "
         f"Please check the number on the meter."
     )
+
+
+def reading_date(*, period: str, read_at: dt.datetime) -> dt.date:
+    """The local date a reading stands for: a month-end reading (``period`` "YYYY-MM") the 1st
+    of the next month (the boundary between the two bills), any other its local date."""
+    if period:
+        return Month.parse(period).next().first_day
+    return local_date(read_at)
