@@ -218,7 +218,7 @@ class BandRule(SourcedVersion):
         ]
 
     def __str__(self) -> str:
-        return f"{self.scheme_id} from {self.valid_from}"
+        return f"{self.scheme.code} from {self.valid_from}"
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
@@ -384,7 +384,7 @@ class LevyRate(SourcedVersion):
         ]
 
     def __str__(self) -> str:
-        return f"{self.levy_id} {self.unit_price} from {self.valid_from}"
+        return f"{self.levy.code} {self.unit_price} from {self.valid_from}"
 
 
 class VatRate(SourcedVersion):
