@@ -379,3 +379,16 @@ class TestProductBandScheme:
         )
         with pytest.raises(queries.MissingTariffData, match="its time bands EE_V5 are DAY"):
             _rate(product, Month(2026, 3), package=None)
+
+
+def test_the_admin_refuses_a_scheme_a_product_cannot_use(defaults: None) -> None:
+    from django.core.exceptions import ValidationError
+
+    v5 = BandScheme.objects.get(code="EE_V5")
+    product = ProductFactory(code="PN", kind=Product.Kind.DAY_NIGHT, band_scheme=v5)
+    with pytest.raises(ValidationError, match="scheme of the bands DAY and NIGHT"):
+        product.full_clean()
+    product.kind = Product.Kind.FIXED
+    product.band_scheme = BandScheme.objects.get(code="EE_DAY_NIGHT")
+    with pytest.raises(ValidationError, match="Only a day/night product has time bands"):
+        product.full_clean()

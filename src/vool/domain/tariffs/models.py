@@ -63,6 +63,18 @@ class Product(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.band_scheme is None:
+            return
+        if self.kind != self.Kind.DAY_NIGHT:
+            raise ValidationError({"band_scheme": _("Only a day/night product has time bands.")})
+        if set(self.band_scheme.bands or []) != {"DAY", "NIGHT"}:
+            raise ValidationError(
+                {"band_scheme": _("A day/night product needs a scheme of the bands DAY and NIGHT.")}
+            )
+
     @property
     def name(self) -> str:
         language = (get_language() or "et")[:2]
