@@ -392,3 +392,14 @@ def test_the_admin_refuses_a_scheme_a_product_cannot_use(defaults: None) -> None
     product.band_scheme = BandScheme.objects.get(code="EE_DAY_NIGHT")
     with pytest.raises(ValidationError, match="Only a day/night product has time bands"):
         product.full_clean()
+
+
+def test_load_defaults_command_says_what_overlaps() -> None:
+    from django.core.management import CommandError, call_command
+
+    operations.load_tariff_data(earlier_data())
+    LevyRate.objects.filter(levy__code="EXCISE", valid_from=dt.date(2026, 5, 1)).update(
+        unit_price=D("0.0030")
+    )
+    with pytest.raises(CommandError, match=r"defaults\.json: levy rate EXCISE .* overlaps"):
+        call_command("tariffs", "load-defaults")
