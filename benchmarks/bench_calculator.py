@@ -56,7 +56,7 @@ def run(full: bool) -> list[str]:
     def flat(code: str, micro: int) -> EnergyComponent:
         return EnergyComponent(code, (PriceVersion(start, None, {"ALL": micro}),))
 
-    v2 = data["network_packages"][1]["versions"][0]
+    v2 = next(v for v in data["network_packages"][1]["versions"] if v.get("monthly_fees"))
     common = (
         EnergyComponent(
             "NETWORK_ENERGY",

@@ -63,7 +63,7 @@ def _tariffs() -> list[Tariff]:
     tariffs = []
     for kind, comps in products.items():
         for package in data["network_packages"]:
-            version = package["versions"][0]
+            version = next(v for v in package["versions"] if v.get("monthly_fees"))
             scheme = schemes[package["scheme"]] if package["scheme"] else None
             prices = {b: int(Decimal(p).scaleb(6)) for b, p in version["prices"].items()}
             network = EnergyComponent(

@@ -53,6 +53,14 @@ class TestOlderRule:
         assert DAY_NIGHT.band_at(local(2021, 6, 7, 7, 30)) == "NIGHT"  # summer, Monday
         assert DAY_NIGHT.band_at(local(2021, 6, 7, 23, 30)) == "DAY"
 
+    def test_weekday_holiday_was_an_ordinary_weekday(self) -> None:
+        # Wednesday 24 Feb 2021 (Independence Day): day 07-23 like any Wednesday then; the
+        # same holiday on Tuesday 24 Feb 2026 is night all day under the 2022 rule
+        assert DAY_NIGHT.band_at(local(2021, 2, 24, 12, 0)) == "DAY"
+        assert DAY_NIGHT.band_at(local(2021, 12, 24, 12, 0)) == "DAY"  # Friday, Christmas Eve
+        assert DAY_NIGHT.band_at(local(2021, 2, 27, 12, 0)) == "NIGHT"  # Saturday
+        assert DAY_NIGHT.band_at(local(2026, 2, 24, 12, 0)) == "NIGHT"
+
     def test_no_rules_is_an_error(self) -> None:
         with pytest.raises(NoBandRules, match="1999-12-31"):
             DAY_NIGHT.band_at(local(1999, 12, 31, 12, 0))
@@ -91,7 +99,8 @@ def test_bad_window_is_reported() -> None:
 
 @pytest.mark.parametrize("scheme", ["EE_DAY_NIGHT", "EE_V5"])
 @pytest.mark.parametrize(
-    "month", [(2021, 3), (2021, 10), (2022, 2), (2022, 3), (2025, 12), (2026, 3), (2026, 10)]
+    "month",
+    [(2021, 2), (2021, 3), (2021, 10), (2022, 2), (2022, 3), (2025, 12), (2026, 3), (2026, 10)],
 )
 @pytest.mark.parametrize("minutes", [15, 60])
 def test_vectorised_bands_equal_band_at(scheme: str, month: tuple[int, int], minutes: int) -> None:

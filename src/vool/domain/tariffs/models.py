@@ -63,6 +63,18 @@ class Product(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.band_scheme is None:
+            return
+        if self.kind != self.Kind.DAY_NIGHT:
+            raise ValidationError({"band_scheme": _("Only a day/night product has time bands.")})
+        if set(self.band_scheme.bands or []) != {"DAY", "NIGHT"}:
+            raise ValidationError(
+                {"band_scheme": _("A day/night product needs a scheme of the bands DAY and NIGHT.")}
+            )
+
     @property
     def name(self) -> str:
         language = (get_language() or "et")[:2]
@@ -218,7 +230,7 @@ class BandRule(SourcedVersion):
         ]
 
     def __str__(self) -> str:
-        return f"{self.scheme_id} from {self.valid_from}"
+        return f"{self.scheme.code} from {self.valid_from}"
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
@@ -384,7 +396,7 @@ class LevyRate(SourcedVersion):
         ]
 
     def __str__(self) -> str:
-        return f"{self.levy_id} {self.unit_price} from {self.valid_from}"
+        return f"{self.levy.code} {self.unit_price} from {self.valid_from}"
 
 
 class VatRate(SourcedVersion):

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from vool.common.ranges import DateRange, any_overlap
@@ -155,16 +156,36 @@ def _upsert(
     """Create the row ``key`` with ``values``; correct it if it holds one of the ``earlier``
     shipped states; otherwise (an admin edit) keep it."""
     row = model._default_manager.filter(**key).first()
+    if row is not None and _same(row, values):
+        return
+    if row is not None and not any(_same(row, state) for state in earlier):
+        result.count("kept", kind)
+        return
+    probe = model(**key, **values)
+    clash = queries.overlapping_version(
+        model,
+        scope=probe.overlap_scope(),
+        period=DateRange(probe.valid_from, probe.valid_to),
+        exclude_pk=row.pk if row is not None else None,
+    )
+    if clash is not None:
+        raise AmbiguousTariffData(_overlap_text(probe, clash))
     if row is None:
         model._default_manager.create(**key, **values)
         result.count("created", kind)
-    elif _same(row, values):
-        return
-    elif any(_same(row, state) for state in earlier):
+    else:
         model._default_manager.filter(pk=row.pk).update(**values)
         result.count("corrected", kind)
-    else:
-        result.count("kept", kind)
+
+
+def _overlap_text(a: DatedVersion, b: DatedVersion) -> str:
+    with translation.override("en"):
+        kind = str(a._meta.verbose_name)
+    return (
+        f"{kind} {a} ({a.valid_from} to {a.valid_to or 'open end'}) overlaps {b} "
+        f"({b.valid_from} to {b.valid_to or 'open end'}) in the database (an admin edit?); "
+        "nothing was loaded. End one of them in the admin and load again."
+    )
 
 
 def _withdraw(
@@ -214,18 +235,12 @@ def _check_file(data: dict[str, Any], where: str) -> None:
     check("VAT rates", data["vat"])
 
 
-def _check_database(where: str) -> None:
+def _check_database() -> None:
     """Refuse (and roll back) when the loaded data and the database's own rows overlap."""
     for model in (BandRule, NetworkPrice, NetworkMonthlyFee, LevyRate, VatRate):
         pair = queries.first_overlap(model)
         if pair is not None:
-            a, b = pair
-            raise AmbiguousTariffData(
-                f"{where}: {model._meta.verbose_name} {a} ({a.valid_from} to "
-                f"{a.valid_to or 'open end'}) overlaps {b} ({b.valid_from} to "
-                f"{b.valid_to or 'open end'}) in the database (an admin edit?); nothing was "
-                "loaded. End one of them in the admin and load again."
-            )
+            raise AmbiguousTariffData(_overlap_text(*pair))
 
 
 def load_tariff_data(data: dict[str, Any], *, where: str = "tariff data") -> LoadResult:
@@ -234,138 +249,142 @@ def load_tariff_data(data: dict[str, Any], *, where: str = "tariff data") -> Loa
     second run changes nothing. A row is created when missing and corrected only while it
     still holds an earlier shipped value (``replaces``); a row edited in the admin is kept.
     Overlapping versions, in the file or in the result, raise :class:`AmbiguousTariffData`
-    and nothing is written."""
+    naming ``where`` and the versions, and nothing is written."""
     _check_file(data, where)
-    result = LoadResult()
+    loader = _Loader(data)
+    try:
+        with transaction.atomic():
+            schemes = {s["code"]: loader.band_scheme(s) for s in data["band_schemes"]}
+            for p in data["network_packages"]:
+                loader.network_package(p, schemes)
+            for position, lv in enumerate(data["levies"], start=1):
+                loader.levy(lv, position)
+            for v in data["vat"]:
+                current, earlier = _states(v)
+                _upsert(
+                    VatRate,
+                    {"valid_from": dt.date.fromisoformat(v["valid_from"])},
+                    loader.vat(current),
+                    [loader.vat(e) for e in earlier],
+                    "VAT rates",
+                    loader.result,
+                )
+            _check_database()
+    except AmbiguousTariffData as exc:
+        raise AmbiguousTariffData(f"{where}: {exc}") from exc
+    return loader.result
 
-    def sourced(v: dict[str, Any]) -> dict[str, Any]:
+
+class _Loader:
+    """The rows of one data file: each ``*(v)`` method gives a row's field values."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.result = LoadResult()
+
+    def sourced(self, v: dict[str, Any]) -> dict[str, Any]:
         return {
             "valid_to": _d(v.get("valid_to")),
-            "source": _source(data, v["source"]),
+            "source": _source(self.data, v["source"]),
             "verified": bool(v["verified"]),
         }
 
-    with transaction.atomic():
-        schemes: dict[str, BandScheme] = {}
-        for s in data["band_schemes"]:
-            scheme, new = BandScheme.objects.get_or_create(
-                code=s["code"], defaults={"name": s["name"], "bands": s["bands"]}
+    def rule(self, v: dict[str, Any]) -> dict[str, Any]:
+        return self.sourced(v) | {
+            "default_band": v["default_band"],
+            "windows": v.get("windows", []),
+        }
+
+    def prices(self, v: dict[str, Any]) -> dict[str, Any]:
+        fields: dict[str, Any] = dict.fromkeys(NetworkPrice.BAND_FIELDS.values())
+        fields |= {
+            NetworkPrice.BAND_FIELDS[band]: Decimal(value) for band, value in v["prices"].items()
+        }
+        return self.sourced(v) | fields
+
+    def fee(self, v: dict[str, Any], size: str) -> dict[str, Any]:
+        return self.sourced(v) | {"monthly_fee_amount": Decimal(v["monthly_fees"][size])}
+
+    def rate(self, v: dict[str, Any]) -> dict[str, Any]:
+        return self.sourced(v) | {"unit_price": Decimal(v["price"])}
+
+    def vat(self, v: dict[str, Any]) -> dict[str, Any]:
+        return self.sourced(v) | {"rate": Decimal(v["rate"])}
+
+    def band_scheme(self, s: dict[str, Any]) -> BandScheme:
+        scheme, new = BandScheme.objects.get_or_create(
+            code=s["code"], defaults={"name": s["name"], "bands": s["bands"]}
+        )
+        self.result.count("created", "band schemes", int(new))
+        for r in s["rules"]:
+            current, earlier = _states(r)
+            _upsert(
+                BandRule,
+                {"scheme": scheme, "valid_from": dt.date.fromisoformat(r["valid_from"])},
+                self.rule(current),
+                [self.rule(e) for e in earlier],
+                "band rules",
+                self.result,
             )
-            result.count("created", "band schemes", int(new))
-            schemes[scheme.code] = scheme
-            for r in s["rules"]:
-                current, earlier = _states(r)
+        return scheme
 
-                def rule(v: dict[str, Any]) -> dict[str, Any]:
-                    return sourced(v) | {
-                        "default_band": v["default_band"],
-                        "windows": v.get("windows", []),
-                    }
-
-                _upsert(
-                    BandRule,
-                    {"scheme": scheme, "valid_from": dt.date.fromisoformat(r["valid_from"])},
-                    rule(current),
-                    [rule(e) for e in earlier],
-                    "band rules",
-                    result,
-                )
-        for p in data["network_packages"]:
-            _load_package(p, schemes, sourced, result)
-        for position, lv in enumerate(data["levies"], start=1):
-            levy, new = Levy.objects.get_or_create(
-                code=lv["code"],
-                defaults={"name_et": lv["name_et"], "name_en": lv["name_en"], "position": position},
-            )
-            result.count("created", "levies", int(new))
-
-            def rate(v: dict[str, Any]) -> dict[str, Any]:
-                return sourced(v) | {"unit_price": Decimal(v["price"])}
-
-            for v in lv.get("withdrawn", []):
-                key = {"levy": levy, "valid_from": dt.date.fromisoformat(v["valid_from"])}
-                _withdraw(LevyRate, key, rate(v), "levy rates", result)
-            for v in lv["versions"]:
-                current, earlier = _states(v)
-                _upsert(
-                    LevyRate,
-                    {"levy": levy, "valid_from": dt.date.fromisoformat(v["valid_from"])},
-                    rate(current),
-                    [rate(e) for e in earlier],
-                    "levy rates",
-                    result,
-                )
-        for v in data["vat"]:
+    def network_package(self, p: dict[str, Any], schemes: dict[str, BandScheme]) -> None:
+        scheme_code = p.get("scheme")
+        package, new = NetworkPackage.objects.get_or_create(
+            grid_operator_code=p["operator"],
+            code=p["code"],
+            defaults={
+                "name": p["name"],
+                "band_scheme": schemes[scheme_code] if scheme_code else None,
+            },
+        )
+        self.result.count("created", "network packages", int(new))
+        for v in p["versions"]:
             current, earlier = _states(v)
+            start = dt.date.fromisoformat(v["valid_from"])
+            if current.get("prices"):
+                _upsert(
+                    NetworkPrice,
+                    {"package": package, "valid_from": start},
+                    self.prices(current),
+                    [self.prices(e) for e in earlier],
+                    "network prices",
+                    self.result,
+                )
+            for size in current.get("monthly_fees") or {}:
+                apartment = size == "APARTMENT"
+                _upsert(
+                    NetworkMonthlyFee,
+                    {
+                        "package": package,
+                        "valid_from": start,
+                        "is_apartment": apartment,
+                        "max_fuse_a": None if apartment else int(size),
+                    },
+                    self.fee(current, size),
+                    [self.fee(e, size) for e in earlier if size in (e.get("monthly_fees") or {})],
+                    "network monthly fees",
+                    self.result,
+                )
 
-            def vat(v: dict[str, Any]) -> dict[str, Any]:
-                return sourced(v) | {"rate": Decimal(v["rate"])}
-
+    def levy(self, lv: dict[str, Any], position: int) -> None:
+        levy, new = Levy.objects.get_or_create(
+            code=lv["code"],
+            defaults={"name_et": lv["name_et"], "name_en": lv["name_en"], "position": position},
+        )
+        self.result.count("created", "levies", int(new))
+        for v in lv.get("withdrawn", []):
+            key = {"levy": levy, "valid_from": dt.date.fromisoformat(v["valid_from"])}
+            _withdraw(LevyRate, key, self.rate(v), "levy rates", self.result)
+        for v in lv["versions"]:
+            current, earlier = _states(v)
             _upsert(
-                VatRate,
-                {"valid_from": dt.date.fromisoformat(v["valid_from"])},
-                vat(current),
-                [vat(e) for e in earlier],
-                "VAT rates",
-                result,
-            )
-        _check_database(where)
-    return result
-
-
-def _load_package(
-    p: dict[str, Any],
-    schemes: dict[str, BandScheme],
-    sourced: Any,
-    result: LoadResult,
-) -> None:
-    scheme_code = p.get("scheme")
-    package, new = NetworkPackage.objects.get_or_create(
-        grid_operator_code=p["operator"],
-        code=p["code"],
-        defaults={"name": p["name"], "band_scheme": schemes[scheme_code] if scheme_code else None},
-    )
-    result.count("created", "network packages", int(new))
-    for v in p["versions"]:
-        current, earlier = _states(v)
-        start = dt.date.fromisoformat(v["valid_from"])
-        if current.get("prices"):
-
-            def prices(v: dict[str, Any]) -> dict[str, Any]:
-                fields = dict.fromkeys(NetworkPrice.BAND_FIELDS.values())
-                fields |= {
-                    NetworkPrice.BAND_FIELDS[band]: Decimal(value)
-                    for band, value in v["prices"].items()
-                }
-                return sourced(v) | fields
-
-            _upsert(
-                NetworkPrice,
-                {"package": package, "valid_from": start},
-                prices(current),
-                [prices(e) for e in earlier],
-                "network prices",
-                result,
-            )
-        for size in current.get("monthly_fees") or {}:
-            apartment = size == "APARTMENT"
-            key = {
-                "package": package,
-                "valid_from": start,
-                "is_apartment": apartment,
-                "max_fuse_a": None if apartment else int(size),
-            }
-
-            def fee(v: dict[str, Any], size: str = size) -> dict[str, Any]:
-                return sourced(v) | {"monthly_fee_amount": Decimal(v["monthly_fees"][size])}
-
-            _upsert(
-                NetworkMonthlyFee,
-                key,
-                fee(current),
-                [fee(e) for e in earlier if size in (e.get("monthly_fees") or {})],
-                "network monthly fees",
-                result,
+                LevyRate,
+                {"levy": levy, "valid_from": dt.date.fromisoformat(v["valid_from"])},
+                self.rate(current),
+                [self.rate(e) for e in earlier],
+                "levy rates",
+                self.result,
             )
 
 

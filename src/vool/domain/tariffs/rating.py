@@ -676,6 +676,26 @@ class RatedMonth:
         return out
 
 
+_Part = tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+
+def _added_and_removed(
+    qty: npt.NDArray[np.int64],
+    nano: npt.NDArray[np.int64],
+    removed_qty: npt.NDArray[np.int64],
+    removed_nano: npt.NDArray[np.int64],
+) -> tuple[_Part, _Part] | None:
+    """A market line's rows with negative intervals become two lines, the added and the
+    removed kWh (the added one only if there are any): ``(rows, Wh, nano-euro)`` of each
+    part. ``None`` when no row has negative intervals (one line each)."""
+    split = removed_qty != 0
+    if not split.any():
+        return None
+    added_qty = np.where(split, qty - removed_qty, qty)
+    added_nano = np.where(split, nano - removed_nano, nano)
+    return (~split | (added_qty != 0), added_qty, added_nano), (split, removed_qty, removed_nano)
+
+
 def _check_energy(block: npt.NDArray[np.integer], limit: int) -> None:
     if block.size and (int(block.max()) > limit or int(block.min()) < -limit):
         raise ValueError(f"An interval value is out of range (|Wh| > {limit})")
@@ -873,27 +893,21 @@ def rate_month(
                         nano = nano + qty * (spec.unit_price_micro * divisor)
                     if removed_wh is not None and removed_nano is not None:
                         slots = market_slot[rows]
-                        neg_qty = removed_wh[slots][:, list(spec.runs)].sum(axis=1)
-                        split = neg_qty != 0
-                        if split.any():
-                            neg_nano = removed_nano[slots][:, list(spec.runs)].sum(axis=1)
-                            neg_nano = neg_nano + neg_qty * (spec.unit_price_micro * divisor)
-                            qty = np.where(split, qty - neg_qty, qty)
-                            nano = np.where(split, nano - neg_nano, nano)
-                            keep = ~split | (qty != 0)
-                            for part, part_qty, part_nano in (
-                                (keep, qty, nano),
-                                (split, neg_qty, neg_nano),
-                            ):
-                                out_piece.append(pieces[part].astype(np.int64))
+                        removed_qty = removed_wh[slots][:, list(spec.runs)].sum(axis=1)
+                        removed = removed_nano[slots][:, list(spec.runs)].sum(axis=1)
+                        removed = removed + removed_qty * (spec.unit_price_micro * divisor)
+                        parts = _added_and_removed(qty, nano, removed_qty, removed)
+                        if parts is not None:
+                            for mask, part_qty, part_nano in parts:
+                                out_piece.append(pieces[mask].astype(np.int64))
                                 out_spec.append(
-                                    np.full(int(part.sum()), offset + j, dtype=np.int64)
+                                    np.full(int(mask.sum()), offset + j, dtype=np.int64)
                                 )
-                                out_qty.append(part_qty[part])
+                                out_qty.append(part_qty[mask])
                                 out_amount.append(
-                                    half_up_div(part_nano[part], NANO_PER_CENT * divisor)
+                                    half_up_div(part_nano[mask], NANO_PER_CENT * divisor)
                                 )
-                                out_nano.append(part_nano[part])
+                                out_nano.append(part_nano[mask])
                             continue
                     amount = half_up_div(nano, NANO_PER_CENT * divisor)
             out_piece.append(pieces.astype(np.int64))

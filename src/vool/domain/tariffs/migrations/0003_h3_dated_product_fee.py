@@ -52,6 +52,10 @@ class Migration(migrations.Migration):
             name='monthly_fee_amount',
             field=models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name='monthly fee (EUR, excl. VAT)'),
         ),
+        migrations.AddConstraint(
+            model_name='productprice',
+            constraint=models.CheckConstraint(condition=models.Q(('monthly_fee_amount__gte', 0)), name='product_price_fee_non_negative'),
+        ),
         migrations.RunPython(fee_into_prices, fee_back_to_product),
         migrations.RemoveConstraint(
             model_name='product',
@@ -90,9 +94,5 @@ class Migration(migrations.Migration):
             model_name='vatrate',
             name='verified',
             field=models.BooleanField(default=False, help_text="Checked against the sources named (see docs/architecture.md, tariffs); unverified values await a check against the issuer's own publication.", verbose_name='verified'),
-        ),
-        migrations.AddConstraint(
-            model_name='productprice',
-            constraint=models.CheckConstraint(condition=models.Q(('monthly_fee_amount__gte', 0)), name='product_price_fee_non_negative'),
         ),
     ]
