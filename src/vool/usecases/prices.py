@@ -118,8 +118,9 @@ def fetch_prices(
     if end_day <= first_day:
         raise UnableToImportPrices(f"--to {end_day} must be after --from {first_day}")
     try:
-        text = elering.fetch_json(local_midnight(first_day), local_midnight(end_day))
-        points = elering.parse_json(text, area=area, limits=import_limits())
+        limits = import_limits()
+        text = elering.fetch_json(local_midnight(first_day), local_midnight(end_day), limits=limits)
+        points = elering.parse_json(text, area=area, limits=limits)
     except (elering.PriceFetchFailed, elering.PriceFileError) as exc:
         raise UnableToImportPrices(str(exc)) from exc
     return _store(points, area=area, source="Elering API", imported_at=imported_at)
