@@ -118,6 +118,16 @@ INTERVAL_FILES = {
         f"{CSV_HEADER}\n{SMART};01.11.2026 00:00+02:00;15 MIN\rUTES;0,100;METERED\n",
         "carriage return",
     ),
+    "csv_nul_in_eic": (
+        "x.csv",
+        f"{CSV_HEADER}\n{SMART}\x00;01.11.2026 00:00+02:00;15 MINUTES;0,100;METERED\n",
+        "NUL",
+    ),
+    "json_nul_in_eic": (
+        "x.json",
+        hub_json(quarter("0.1")).replace(SMART, SMART + "\\u0000"),
+        "NUL",
+    ),
     "csv_huge_quantity": (
         "x.csv",
         f"{CSV_HEADER}\n{SMART};01.11.2026 00:00+02:00;15 MINUTES;{'9' * 200};METERED\n",
@@ -258,6 +268,7 @@ READING_FILES = {
     "stray_cr": f"{READINGS_HEADER}\n{MANUAL};SINGLE;02.11.2026 09:00+02:00;16\r10;PHONE\n",
     "year_0001": f"{READINGS_HEADER}\n{MANUAL};SINGLE;01.01.0001 00:00+02:00;1610;PHONE\n",
     "year_9999": f"{READINGS_HEADER}\n{MANUAL};SINGLE;31.12.9999 23:00+02:00;1610;PHONE\n",
+    "nul_in_eic": f"{READINGS_HEADER}\n{MANUAL}\x00;SINGLE;02.11.2026 09:00+02:00;1610;PHONE\n",
     "nan": f"{READINGS_HEADER}\n{MANUAL};SINGLE;02.11.2026 09:00+02:00;NaN;PHONE\n",
     "1e30": f"{READINGS_HEADER}\n{MANUAL};SINGLE;02.11.2026 09:00+02:00;1e30;PHONE\n",
     "not_utf8": None,

@@ -8,6 +8,7 @@ import json
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -131,7 +132,7 @@ def test_fetch_url_asks_for_the_last_millisecond(monkeypatch: pytest.MonkeyPatch
         def __exit__(self, *args: object) -> None:
             return None
 
-        def read(self) -> bytes:
+        def read(self, size: int = -1) -> bytes:
             return b"{}"
 
     def fake_urlopen(request: object, timeout: float) -> Response:
@@ -146,6 +147,30 @@ def test_fetch_url_asks_for_the_last_millisecond(monkeypatch: pytest.MonkeyPatch
         "https://dashboard.elering.ee/api/nps/price?start=2025-10-31T22%3A00%3A00.000Z"
         "&end=2025-11-01T21%3A59%3A59.999Z"
     )
+
+
+def test_a_fetched_answer_that_is_not_text_or_too_large_is_refused_in_words(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    answer = {"body": b"\xff\xfe{}"}
+
+    class Response:
+        def __enter__(self) -> Response:
+            return self
+
+        def __exit__(self, *args: object) -> None:
+            return None
+
+        def read(self, size: int = -1) -> bytes:
+            return answer["body"][:size] if size >= 0 else answer["body"]
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda request, timeout: Response())
+    with pytest.raises(CommandError, match="Elering's answer is not UTF-8 text"):
+        run("prices", "fetch", "--from", "2025-11-01", "--to", "2025-11-02")
+    settings.VOOL_IMPORT_MAX_FILE_BYTES = 100
+    answer["body"] = b'{"success": true, "data": {"ee": []}}' + b" " * 200
+    with pytest.raises(CommandError, match="larger than the limit of 100 bytes"):
+        run("prices", "fetch", "--from", "2025-11-01", "--to", "2025-11-02")
 
 
 def test_an_hourly_price_replaces_the_quarters_inside_its_hour(tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ duplicate keys, a 5 MB field, a stray carriage return, a year-0001 date) ends as
   before parsing), ``NaN``/``Infinity``, a key given twice in one object (no "last one wins"),
   strings and numbers longer than ``max_field_chars``; numbers come back as ``int`` or
   ``Decimal``, never ``float``.
-* :func:`csv_rows` yields ``(line number, fields)``, refusing a carriage return inside a line
-  and a field longer than ``max_field_chars``.
+* :func:`csv_rows` yields ``(line number, fields)``, refusing a carriage return inside a line,
+  a NUL character (PostgreSQL text cannot hold one) and a field longer than
+  ``max_field_chars``; JSON strings with ``\\u0000`` are refused too.
 * :func:`shown` cuts a value for an error message (80 characters and "…").
 * :func:`check_year` keeps times within the years :data:`FIRST_YEAR` .. :data:`LAST_YEAR`.
 """
@@ -135,6 +136,10 @@ class _Strict:
         self.limit = limits.max_field_chars
 
     def _check_text(self, text: str, what: str) -> None:
+        if "\x00" in text:
+            raise UnsafeInput(
+                "file", "JSON", f"{what} {shown(text)} contains a NUL character (\\u0000)"
+            )
         if len(text) > self.limit:
             raise UnsafeInput(
                 "file",
@@ -213,6 +218,13 @@ def load_json(data: bytes | str, limits: InputLimits) -> Any:
 # --- CSV ---------------------------------------------------------------------------------
 
 
+def _refuse_nul(text: str) -> None:
+    at = text.find("\x00")
+    if at >= 0:
+        line = text.count("\n", 0, at) + 1
+        raise UnsafeInput(f"line {line}", "file", "contains a NUL character (byte 0)")
+
+
 def _without_stray_returns(text: str) -> str:
     """``text`` with CRLF line ends made LF; a carriage return anywhere else is refused."""
     if "\r" not in text:
@@ -236,6 +248,7 @@ def csv_rows(
     yielded too, as line 1). Raises :class:`UnsafeInput` on a stray carriage return, a field
     longer than ``max_field_chars`` or CSV that does not parse."""
     text = _without_stray_returns(text.removeprefix("\ufeff"))
+    _refuse_nul(text)
     if limits.max_field_chars >= csv.field_size_limit():
         csv.field_size_limit(limits.max_field_chars + 1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')

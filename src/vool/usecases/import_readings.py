@@ -38,7 +38,7 @@ from vool.integrations.safe_input import (
 )
 from vool.usecases.import_intervals import ImportProblem, RejectedFile, unknown_eics
 from vool.usecases.input_limits import import_limits, read_limited
-from vool.usecases.submit_reading import reading_policy
+from vool.usecases.submit_reading import reading_policy, reading_value_problem
 
 __all__ = ["ReadingsImported", "RejectedFile", "import_readings_file"]
 
@@ -120,7 +120,7 @@ def _parse_row(columns: _Columns, number: int, row: list[str], name: str) -> _Li
         value = parse_decimal(value_text)
     except ValueError as exc:
         return bad("Value KWH", str(exc))
-    if value < 0 or value.as_tuple().exponent < -3:  # type: ignore[operator]
+    if reading_value_problem(value) is not None:
         return bad("Value KWH", f"{shown(value_text)} is not kWh with at most 3 decimals")
     register = columns.get(row, "register").upper() or "SINGLE"
     if register not in ("SINGLE", "DAY", "NIGHT"):

@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.db import IntegrityError
+
 from vool.common.localtime import local_date, local_midnight
 from vool.domain.billing import queries as billing_queries
 from vool.domain.tariffs import operations as tariff_operations
@@ -72,12 +74,18 @@ class ImportResult:
 def _store(
     points: list[elering.PricePoint], *, area: str, source: str, imported_at: dt.datetime
 ) -> ImportResult:
-    stored = tariff_operations.store_market_prices(
-        area=area,
-        prices=[(p.start, p.minutes, p.price_eur_mwh) for p in points],
-        source=source,
-        imported_at=imported_at,
-    )
+    try:
+        stored = tariff_operations.store_market_prices(
+            area=area,
+            prices=[(p.start, p.minutes, p.price_eur_mwh) for p in points],
+            source=source,
+            imported_at=imported_at,
+        )
+    except IntegrityError as exc:
+        raise UnableToImportPrices(
+            "Another import wrote the same prices at the same moment; nothing was stored from "
+            "this one. Import it again: what the other import stored is then unchanged."
+        ) from exc
     affected: list[billing_queries.PricedInvoice] = []
     if area == BILLED_AREA and stored.changed:
         days = {local_date(start) for start, _ in stored.changed}
@@ -118,8 +126,9 @@ def fetch_prices(
     if end_day <= first_day:
         raise UnableToImportPrices(f"--to {end_day} must be after --from {first_day}")
     try:
-        text = elering.fetch_json(local_midnight(first_day), local_midnight(end_day))
-        points = elering.parse_json(text, area=area, limits=import_limits())
+        limits = import_limits()
+        text = elering.fetch_json(local_midnight(first_day), local_midnight(end_day), limits=limits)
+        points = elering.parse_json(text, area=area, limits=limits)
     except (elering.PriceFetchFailed, elering.PriceFileError) as exc:
         raise UnableToImportPrices(str(exc)) from exc
     return _store(points, area=area, source="Elering API", imported_at=imported_at)

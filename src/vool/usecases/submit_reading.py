@@ -26,7 +26,12 @@ from vool.domain.metering.window import ReadingWindow
 from vool.domain.supply.models import MeteringPoint
 from vool.integrations.safe_input import cut
 
-__all__ = ["UnableToSubmitReading", "reading_policy", "submit_meter_readings"]
+__all__ = [
+    "UnableToSubmitReading",
+    "reading_policy",
+    "reading_value_problem",
+    "submit_meter_readings",
+]
 
 
 def reading_policy() -> ReadingPolicy:
@@ -48,14 +53,14 @@ def reading_policy() -> ReadingPolicy:
 _MAX_KWH = Decimal(10) ** 12
 
 
-def _check_value(kind: str, value: Decimal) -> None:
-    """A register value is a finite, non-negative number of kWh with at most 3 decimals."""
+def reading_value_problem(value: Decimal) -> str | None:
+    """Why ``value`` cannot be a register reading (a finite, non-negative number of kWh with
+    at most 3 decimals), or ``None``."""
     if not value.is_finite() or not 0 <= value < _MAX_KWH:
-        raise UnableToSubmitReading(
-            f"{kind}: {cut(value)} kWh is not a meter reading (0 or more, below {_MAX_KWH:,})."
-        )
+        return f"{cut(value)} kWh is not a meter reading (0 or more, below {_MAX_KWH:,})"
     if value != value.quantize(Decimal("0.001")):
-        raise UnableToSubmitReading(f"{kind}: {cut(value)} kWh has more than 3 decimals.")
+        return f"{cut(value)} kWh has more than 3 decimals"
+    return None
 
 
 def submit_meter_readings(
@@ -69,8 +74,10 @@ def submit_meter_readings(
 ) -> list[SubmittedReading]:
     """Readings of the meter installed at ``metering_point``, one value per register kind
     (``{"SINGLE": ...}`` or ``{"DAY": ..., "NIGHT": ...}``), all or none."""
-    for kind, value in values_kwh.items():
-        _check_value(kind, value)
+    for kind, value in sorted(values_kwh.items()):
+        problem = reading_value_problem(value)
+        if problem is not None:
+            raise UnableToSubmitReading(f"{kind}: {problem}.")
     policy = reading_policy()
     with transaction.atomic():
         if metering_point.metering_method == MeteringPoint.MeteringMethod.REMOTE_INTERVAL and (

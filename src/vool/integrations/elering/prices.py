@@ -253,8 +253,15 @@ def parse_text(
     return parse_csv(text, area=area, limits=limits)
 
 
-def fetch_json(start: dt.datetime, end: dt.datetime, *, timeout: float = 30.0) -> str:
-    """Elering's JSON for ``[start, end)`` (aware datetimes). Not used in tests."""
+def fetch_json(
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    timeout: float = 30.0,
+    limits: InputLimits | None = None,
+) -> str:
+    """Elering's JSON for ``[start, end)`` (aware datetimes), at most ``max_file_bytes``."""
+    max_bytes = (limits or InputLimits()).max_file_bytes
 
     def iso(t: dt.datetime) -> str:
         utc = t.astimezone(dt.UTC)
@@ -268,7 +275,15 @@ def fetch_json(start: dt.datetime, end: dt.datetime, *, timeout: float = 30.0) -
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return str(response.read().decode("utf-8"))
+            body = response.read(max_bytes + 1)
+        if len(body) > max_bytes:
+            raise PriceFetchFailed(
+                f"Elering's answer is larger than the limit of {max_bytes:,} bytes "
+                "(setting VOOL_IMPORT_MAX_FILE_BYTES); fetch fewer days at a time."
+            )
+        return str(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise PriceFetchFailed(f"Elering's answer is not UTF-8 text ({exc.reason}).") from exc
     except urllib.error.HTTPError as exc:
         raise PriceFetchFailed(f"Elering answered {exc.code} {exc.reason} for {url}") from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
