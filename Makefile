@@ -12,7 +12,7 @@ PORT ?= 8000
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_LINK_MODE := copy
 
-.PHONY: install demo test fuzz lint bench clean migrate system-deps
+.PHONY: install demo test fuzz lint audit bench clean migrate system-deps
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -49,10 +49,23 @@ fuzz: install
 	VOOL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q tests/fuzz $(PYTEST_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks tools
+	$(VENV)/bin/ruff format --check src tests benchmarks tools
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+## audit: the locked dependencies (uv.lock, all groups) against known vulnerabilities with
+## pip-audit; findings fail unless security-audit.toml accepts them (tools/security_audit.py)
+AUDIT_DIR := var/audit
+audit: install
+	@mkdir -p $(AUDIT_DIR) && rm -f $(AUDIT_DIR)/pip-audit.json
+	$(UV) export --frozen --format requirements-txt --all-groups --no-emit-project --quiet \
+	  -o $(AUDIT_DIR)/requirements.txt
+	-$(VENV)/bin/pip-audit --requirement $(AUDIT_DIR)/requirements.txt --disable-pip \
+	  --require-hashes --vulnerability-service pypi --progress-spinner off \
+	  --format json --output $(AUDIT_DIR)/pip-audit.json
+	$(VENV)/bin/python tools/security_audit.py $(AUDIT_DIR)/pip-audit.json \
+	  --accepted security-audit.toml --requirements $(AUDIT_DIR)/requirements.txt
 
 bench: install
 	$(VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)

@@ -9,6 +9,8 @@
 ``VOOL_TASK_BROKER``    a Celery broker URL (e.g. ``redis://127.0.0.1:6379/0``): bill-run chunks
                         go to Celery workers; unset = a local process pool
 ``VOOL_INVOICE_DUE_DAYS``  days from issue to due date (default 14)
+``VOOL_LOGIN_FAILURE_LIMIT`` (5), ``VOOL_LOGIN_COOLOFF_MINUTES`` (15): sign-in throttling
+                        (see AXES_* below)
 ``VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END`` (1), ``VOOL_READING_WINDOW_CLOSES_AFTER_DAY``
 (3), ``VOOL_READING_PLAUSIBILITY_FACTOR`` (3), ``VOOL_READING_PLAUSIBILITY_MIN_KWH`` (10):
                         the monthly reading window and the plausibility check
@@ -21,6 +23,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -95,6 +98,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "vool.domain.customers",
     "vool.domain.supply",
     "vool.domain.metering",
@@ -118,7 +122,24 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out sign-in
 ]
+
+# Sign-in throttling (django-axes) for every sign-in form: the admin's, which the back office
+# uses too. After VOOL_LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address,
+# that pair is refused (HTTP 429) for VOOL_LOGIN_COOLOFF_MINUTES, even with the right password;
+# a successful sign-in clears the count. Failed attempts are kept in the database (one count
+# across all server processes). The address is REMOTE_ADDR: behind a reverse proxy that is
+# the proxy's, so the count is then in effect per user name.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("VOOL_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("VOOL_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 
 ROOT_URLCONF = "vool.config.urls"
 WSGI_APPLICATION = "vool.config.wsgi.application"
