@@ -11,6 +11,8 @@
 ``VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END`` (1), ``VOOL_READING_WINDOW_CLOSES_AFTER_DAY``
 (3), ``VOOL_READING_PLAUSIBILITY_FACTOR`` (3), ``VOOL_READING_PLAUSIBILITY_MIN_KWH`` (10):
                         the monthly reading window and the plausibility check
+``VOOL_PAYMENT_ALLOCATION_RULE``  which open invoices a bank payment pays: ``OLDEST_FIRST``
+                        (default) or ``EXACT_AMOUNT_FIRST``
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
     "vool.domain.contracts",
     "vool.domain.ledger",
     "vool.domain.billing",
+    "vool.domain.receivables",
     "vool.interfaces.web",
     "vool.interfaces.backoffice",
     "vool.interfaces.cli",
@@ -160,6 +163,8 @@ VOOL_READING_WINDOW_CLOSES_AFTER_DAY = int(
 )
 VOOL_READING_PLAUSIBILITY_FACTOR = os.environ.get("VOOL_READING_PLAUSIBILITY_FACTOR", "3")
 VOOL_READING_PLAUSIBILITY_MIN_KWH = os.environ.get("VOOL_READING_PLAUSIBILITY_MIN_KWH", "10")
+# Which open invoices a bank payment pays: OLDEST_FIRST or EXACT_AMOUNT_FIRST.
+VOOL_PAYMENT_ALLOCATION_RULE = os.environ.get("VOOL_PAYMENT_ALLOCATION_RULE", "OLDEST_FIRST")
 
 LOGGING = {
     "version": 1,
