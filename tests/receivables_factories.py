@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from factories import BillingAccountFactory
-from vool.domain.billing.models import Invoice
+from vool.domain.billing.models import Invoice, InvoiceLine
 from vool.domain.customers.models import BillingAccount
 from vool.domain.ledger import operations as ledger_operations
 from vool.domain.ledger.models import LedgerAccount
@@ -42,7 +42,8 @@ def issued_invoice(
     due: dt.date,
     period: str | None = None,
 ) -> Invoice:
-    """An issued invoice of ``gross`` posted to the ledger (receivable against revenue)."""
+    """An issued invoice of ``gross`` (one energy line, no VAT) posted to the ledger
+    (receivable against revenue), as the bill run's final step leaves it."""
     amount = Decimal(gross)
     issue = due - dt.timedelta(days=14)
     invoice = Invoice.objects.create(
@@ -59,6 +60,18 @@ def issued_invoice(
         amount_due=amount,
         created_at=AS_OF,
         issued_at=AS_OF,
+    )
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        position=1,
+        component="ENERGY",
+        period_start=issue.replace(day=1),
+        period_end=issue,
+        quantity=Decimal("1.000"),
+        unit=InvoiceLine.Unit.KWH,
+        amount=amount,
+        vat_rate=Decimal("0"),
+        ledger_account=LedgerAccount.REVENUE_ENERGY,
     )
     ledger_operations.post_transactions(
         transactions=[
