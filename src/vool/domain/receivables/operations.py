@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from vool.common.identifiers import InvalidIdentifier, validate_iban
+from vool.domain.bulk import insert_instances
 from vool.domain.ledger import operations as ledger_operations
 from vool.domain.ledger.models import LedgerAccount, LedgerTransaction
 from vool.domain.receivables import queries
@@ -224,8 +225,8 @@ def _store_payments(
         )
         for line in new
     ]
-    created = Payment.objects.bulk_create(payments, batch_size=2000)
-    return [_NewPayment(p, accounts.get(p.reference)) for p in created]
+    insert_instances(Payment, payments)
+    return [_NewPayment(p, accounts.get(p.reference)) for p in payments]
 
 
 def _allocate_matched(
@@ -250,21 +251,19 @@ def _post_shares(shares: Sequence[_Share], *, as_of: dt.datetime, rule: str) -> 
     settle the accounts' open invoices."""
     if not shares:
         return []
-    allocations = Allocation.objects.bulk_create(
-        [
-            Allocation(
-                payment=s.payment,
-                kind=Allocation.Kind.ACCOUNT,
-                billing_account_id=s.billing_account_id,
-                amount=s.amount,
-                created_by=s.created_by[:150],
-                reason=s.reason,
-                created_at=as_of,
-            )
-            for s in shares
-        ],
-        batch_size=2000,
-    )
+    allocations = [
+        Allocation(
+            payment=s.payment,
+            kind=Allocation.Kind.ACCOUNT,
+            billing_account_id=s.billing_account_id,
+            amount=s.amount,
+            created_by=s.created_by[:150],
+            reason=s.reason,
+            created_at=as_of,
+        )
+        for s in shares
+    ]
+    insert_instances(Allocation, allocations)
     ledger_operations.post_transactions(
         transactions=[_ledger_transaction(a, s) for a, s in zip(allocations, shares, strict=True)],
         created_at=as_of,
@@ -306,7 +305,7 @@ def _settle_invoices(allocations: list[Allocation], *, rule: str) -> None:
             InvoiceSettlement(allocation=allocation, invoice_id=s.invoice_id, amount=s.amount)
             for s in settlements
         ]
-    InvoiceSettlement.objects.bulk_create(rows, batch_size=2000)
+    insert_instances(InvoiceSettlement, rows)
 
 
 # --- debits: reversals, returns, refunds paid out -------------------------------------------
