@@ -18,13 +18,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Sum
 
 from vool.common.identifiers import InvalidIdentifier, validate_iban
-from vool.domain.bulk import insert_instances
+from vool.domain.bulk import copy_rows, reserve_ids
 from vool.domain.ledger import operations as ledger_operations
 from vool.domain.ledger.models import LedgerAccount, LedgerTransaction
 from vool.domain.receivables import queries
@@ -42,6 +42,56 @@ ALLOCATION_DOCUMENT = "receivables.Allocation"
 IMPORTER = "bank import"
 CENT = Decimal("0.01")
 _RETURN_FAMILIES = ("RDDT", "UPDD", "RRTN")
+
+
+_PAYMENT_FIELDS = (
+    "bank_account",
+    "statement",
+    "entry_key",
+    "amount",
+    "booking_date",
+    "value_date",
+    "payer_name",
+    "payer_iban",
+    "end_to_end_id",
+    "reference",
+    "reference_source",
+    "text",
+    "bank_transaction_code",
+    "status",
+    "created_at",
+)
+_ALLOCATION_FIELDS = (
+    "payment",
+    "kind",
+    "billing_account",
+    "amount",
+    "refund_iban",
+    "created_by",
+    "reason",
+    "created_at",
+)
+
+
+def insert_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> list[int]:
+    """Insert plain rows (values in the order of ``fields``; a foreign key as its id) and
+    return their new ids: COPY on PostgreSQL (keys drawn from the sequence first), else
+    ``bulk_create``. No model instance per row: this is the import's hot path."""
+    if not rows:
+        return []
+    ids = reserve_ids(model, len(rows))
+    if ids is None:
+        names = [model._meta.get_field(f).attname for f in fields]  # type: ignore[union-attr]
+        created = model._default_manager.bulk_create(
+            [model(**dict(zip(names, row, strict=True))) for row in rows], batch_size=2000
+        )
+        return [int(obj.pk) for obj in created]
+    copy_rows(model, ("id", *fields), ((pk, *row) for pk, row in zip(ids, rows, strict=True)))
+    return ids
 
 
 class UnknownBankAccount(ValueError):
@@ -107,13 +157,32 @@ class Part:
 
 
 class _NewPayment(NamedTuple):
-    payment: Payment
+    payment_id: int
+    line: BankLine
     account_id: int | None  # the billing account its reference number names
+
+
+class _PaymentRef(NamedTuple):
+    """What an allocation's ledger transaction says about its payment."""
+
+    payment_id: int
+    booking_date: dt.date
+    ledger_reference: str
+
+    @classmethod
+    def of(cls, payment: Payment) -> _PaymentRef:
+        return cls(payment.pk, payment.booking_date, payment.entry_key or payment.reference)
+
+
+class _Written(NamedTuple):
+    allocation_id: int
+    billing_account_id: int
+    amount: Decimal
 
 
 @dataclass(frozen=True)
 class _Share:
-    payment: Payment
+    payment: _PaymentRef
     billing_account_id: int
     amount: Decimal  # positive: onto the account; negative: taken back
     created_by: str
@@ -203,30 +272,35 @@ def _store_payments(
     result.known_payments = len(lines) - len(new)
     result.new_payments = len(new)
     accounts = queries.accounts_by_reference(references=(line.reference for line in new))
-    payments = [
-        Payment(
-            bank_account_id=file.bank_account_id,
-            statement=file,
-            entry_key=line.key,
-            amount=line.amount,
-            booking_date=line.booking_date,
-            value_date=line.value_date,
-            payer_name=line.name[:140],
-            payer_iban=line.iban,
-            end_to_end_id=line.end_to_end_id,
-            reference=line.reference,
-            reference_source=line.reference_source,
-            text=line.text[:500],
-            bank_transaction_code=line.bank_code,
-            status=(
-                Payment.Status.ALLOCATED if line.reference in accounts else Payment.Status.SUSPENSE
-            ),
-            created_at=as_of,
-        )
-        for line in new
+    statuses = {True: Payment.Status.ALLOCATED, False: Payment.Status.SUSPENSE}
+    ids = insert_rows(
+        Payment,
+        _PAYMENT_FIELDS,
+        [
+            (
+                file.bank_account_id,
+                file.pk,
+                line.key,
+                line.amount,
+                line.booking_date,
+                line.value_date,
+                line.name[:140],
+                line.iban,
+                line.end_to_end_id,
+                line.reference,
+                line.reference_source,
+                line.text[:500],
+                line.bank_code,
+                statuses[line.reference in accounts],
+                as_of,
+            )
+            for line in new
+        ],
+    )
+    return [
+        _NewPayment(pk, line, accounts.get(line.reference))
+        for pk, line in zip(ids, new, strict=True)
     ]
-    insert_instances(Payment, payments)
-    return [_NewPayment(p, accounts.get(p.reference)) for p in payments]
 
 
 def _allocate_matched(
@@ -234,11 +308,11 @@ def _allocate_matched(
 ) -> None:
     shares = [
         _Share(
-            new.payment,
+            _PaymentRef(new.payment_id, new.line.booking_date, new.line.key or new.line.reference),
             new.account_id,
-            new.payment.amount,
+            new.line.amount,
             by,
-            f"reference number {new.payment.reference}",
+            f"reference number {new.line.reference}",
         )
         for new in payments
         if new.account_id is not None
@@ -246,66 +320,73 @@ def _allocate_matched(
     _post_shares(shares, as_of=as_of, rule=rule)
 
 
-def _post_shares(shares: Sequence[_Share], *, as_of: dt.datetime, rule: str) -> list[Allocation]:
+def _post_shares(shares: Sequence[_Share], *, as_of: dt.datetime, rule: str) -> list[_Written]:
     """Write ACCOUNT allocations, their ledger transactions and, for positive ones, how they
     settle the accounts' open invoices."""
     if not shares:
         return []
-    allocations = [
-        Allocation(
-            payment=s.payment,
-            kind=Allocation.Kind.ACCOUNT,
-            billing_account_id=s.billing_account_id,
-            amount=s.amount,
-            created_by=s.created_by[:150],
-            reason=s.reason,
-            created_at=as_of,
-        )
-        for s in shares
+    ids = insert_rows(
+        Allocation,
+        _ALLOCATION_FIELDS,
+        [
+            (
+                s.payment.payment_id,
+                Allocation.Kind.ACCOUNT.value,
+                s.billing_account_id,
+                s.amount,
+                "",
+                s.created_by[:150],
+                s.reason,
+                as_of,
+            )
+            for s in shares
+        ],
+    )
+    written = [
+        _Written(pk, s.billing_account_id, s.amount) for pk, s in zip(ids, shares, strict=True)
     ]
-    insert_instances(Allocation, allocations)
     ledger_operations.post_transactions(
-        transactions=[_ledger_transaction(a, s) for a, s in zip(allocations, shares, strict=True)],
+        transactions=[_ledger_transaction(w, s) for w, s in zip(written, shares, strict=True)],
         created_at=as_of,
     )
-    _settle_invoices([a for a in allocations if a.amount > 0], rule=rule)
-    return allocations
+    _settle_invoices([w for w in written if w.amount > 0], rule=rule)
+    return written
 
 
-def _ledger_transaction(allocation: Allocation, share: _Share) -> ledger_operations.NewTransaction:
-    amount = allocation.amount
+def _ledger_transaction(written: _Written, share: _Share) -> ledger_operations.NewTransaction:
+    amount = written.amount
     return ledger_operations.NewTransaction(
         billing_account_id=share.billing_account_id,
         kind=LedgerTransaction.Kind.PAYMENT if amount > 0 else LedgerTransaction.Kind.REFUND,
         document_type=ALLOCATION_DOCUMENT,
-        document_id=int(allocation.pk),
-        reference=(share.payment.entry_key or share.payment.reference)[:64],
+        document_id=written.allocation_id,
+        reference=share.payment.ledger_reference[:64],
         posted_date=share.payment.booking_date,
         postings=((LedgerAccount.CASH, amount), (LedgerAccount.RECEIVABLE, -amount)),
     )
 
 
-def _settle_invoices(allocations: list[Allocation], *, rule: str) -> None:
+def _settle_invoices(allocations: list[_Written], *, rule: str) -> None:
     if not allocations:
         return
-    account_ids = {int(a.billing_account_id) for a in allocations if a.billing_account_id}
-    open_by_account = queries.open_invoices(billing_account_ids=account_ids)
+    open_by_account = queries.open_invoices(
+        billing_account_ids={a.billing_account_id for a in allocations}
+    )
     rows = []
     for allocation in allocations:
-        invoices = open_by_account.get(int(allocation.billing_account_id or 0), [])
+        invoices = open_by_account.get(allocation.billing_account_id, [])
+        if not invoices:
+            continue
         settlements, _ = settle(amount=allocation.amount, open_invoices=invoices, rule=rule)
         paid = {s.invoice_id: s.amount for s in settlements}
-        open_by_account[int(allocation.billing_account_id or 0)] = [
+        open_by_account[allocation.billing_account_id] = [
             OpenInvoice(
                 i.invoice_id, i.number, i.due_date, i.open_amount - paid.get(i.invoice_id, 0)
             )
             for i in invoices
         ]
-        rows += [
-            InvoiceSettlement(allocation=allocation, invoice_id=s.invoice_id, amount=s.amount)
-            for s in settlements
-        ]
-    insert_instances(InvoiceSettlement, rows)
+        rows += [(allocation.allocation_id, s.invoice_id, s.amount) for s in settlements]
+    insert_rows(InvoiceSettlement, ("allocation", "invoice", "amount"), rows)
 
 
 # --- debits: reversals, returns, refunds paid out -------------------------------------------
@@ -414,7 +495,7 @@ def take_back_payment(
             .order_by("billing_account_id")
         )
         shares = [
-            _Share(payment, account_id, -queries.cents(total), by, reason)
+            _Share(_PaymentRef.of(payment), account_id, -queries.cents(total), by, reason)
             for account_id, total in on_accounts
             if queries.cents(total) > 0
         ]
@@ -433,23 +514,23 @@ def take_back_payment(
         _refresh_status([payment.pk])
 
 
-def _unsettle(payment: Payment, backs: list[Allocation]) -> None:
+def _unsettle(payment: Payment, backs: list[_Written]) -> None:
     """Negative settlements on the take-back allocations for what the payment had settled."""
-    back_of = {int(a.billing_account_id or 0): a for a in backs}
+    back_of = {w.billing_account_id: w.allocation_id for w in backs}
     settled = (
         InvoiceSettlement.objects.filter(allocation__payment=payment)
         .values_list("allocation__billing_account_id", "invoice_id")
         .annotate(total=Sum("amount"))
         .order_by()
     )
-    InvoiceSettlement.objects.bulk_create(
+    insert_rows(
+        InvoiceSettlement,
+        ("allocation", "invoice", "amount"),
         [
-            InvoiceSettlement(
-                allocation=back_of[account_id], invoice_id=invoice_id, amount=-queries.cents(total)
-            )
+            (back_of[account_id], invoice_id, -queries.cents(total))
             for account_id, invoice_id, total in settled
             if queries.cents(total) > 0 and account_id in back_of
-        ]
+        ],
     )
 
 
@@ -523,12 +604,14 @@ def allocate_from_suspense(
                 f"Payment {payment_id} has {left} in suspense; {wanted} cannot be allocated."
             )
         shares = [
-            _Share(payment, p.billing_account_id, p.amount, by.strip(), reason.strip())
+            _Share(
+                _PaymentRef.of(payment), p.billing_account_id, p.amount, by.strip(), reason.strip()
+            )
             for p in parts
         ]
-        allocations = _post_shares(shares, as_of=as_of, rule=rule)
+        written = _post_shares(shares, as_of=as_of, rule=rule)
         _refresh_status([payment.pk])
-    return allocations
+    return list(Allocation.objects.filter(pk__in=[w.allocation_id for w in written]).order_by("pk"))
 
 
 def refund_from_suspense(
