@@ -143,10 +143,6 @@ def _schema(path: Path) -> Any:
     return etree.XMLSchema(etree.parse(str(path), safe_parser()))
 
 
-def _local(tag: object) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
 def _load(data: bytes) -> Any:
     head = data[:4096]
     if any(marker in head for marker in _PROLOG_DANGER):
