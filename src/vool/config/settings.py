@@ -19,6 +19,8 @@
                         the bill run's plausibility guard (``billing.guard``)
 ``VOOL_IMPORT_MAX_FILE_BYTES`` (512 MiB), ``VOOL_IMPORT_MAX_FIELD_CHARS`` (4096),
 ``VOOL_IMPORT_MAX_JSON_DEPTH`` (32): what an importer accepts (docs/security.md)
+``VOOL_PAYMENT_ALLOCATION_RULE``  which open invoices a bank payment pays: ``OLDEST_FIRST``
+                        (default) or ``EXACT_AMOUNT_FIRST``
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ INSTALLED_APPS = [
     "vool.domain.billing",
     "vool.usecases.demo",
     "vool.domain.integrity",
+    "vool.domain.receivables",
     "vool.interfaces.web",
     "vool.interfaces.backoffice",
     "vool.interfaces.cli",
@@ -223,6 +226,8 @@ VOOL_BILL_GUARD_HISTORY_FLOOR_AMOUNT = os.environ.get("VOOL_BILL_GUARD_HISTORY_F
 VOOL_IMPORT_MAX_FILE_BYTES = int(os.environ.get("VOOL_IMPORT_MAX_FILE_BYTES", str(512 * 2**20)))
 VOOL_IMPORT_MAX_FIELD_CHARS = int(os.environ.get("VOOL_IMPORT_MAX_FIELD_CHARS", "4096"))
 VOOL_IMPORT_MAX_JSON_DEPTH = int(os.environ.get("VOOL_IMPORT_MAX_JSON_DEPTH", "32"))
+# Which open invoices a bank payment pays: OLDEST_FIRST or EXACT_AMOUNT_FIRST.
+VOOL_PAYMENT_ALLOCATION_RULE = os.environ.get("VOOL_PAYMENT_ALLOCATION_RULE", "OLDEST_FIRST")
 
 LOGGING = {
     "version": 1,

@@ -3,23 +3,39 @@
 Each month of the seeded history is billed by the real billing run, as it would be on the
 5th of the following month; then about nine in ten customers pay their bill in full a few
 days before or after the due date, some pay late, some not at all (for dunning later).
+
+The payments reach the books the way real ones do: each run's payments are written as the
+bank's camt.053 statement (``integrations.bank.camt_writer``; most with the structured
+reference number, some in the ``/RFB/`` form or as an RF reference) and imported with
+``usecases.import_bank_statement``, which matches and allocates them. In the last month a few
+payers leave out the reference (only "Arve <number>" in the text), so the suspense queue has
+something to show (``vool bank suspense``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+from stdnum.iso7064 import mod_97_10
 
+from vool.common.identifiers import reference_to_rf
 from vool.common.localtime import Month, local_midnight
 from vool.domain.billing.models import Invoice
-from vool.domain.ledger import operations as ledger_operations
-from vool.usecases import bill_run
+from vool.domain.receivables import operations as receivables_operations
+from vool.integrations.bank import camt_writer
+from vool.usecases import bill_run, import_bank_statement
 
 BILLING_DAY = 5  # the demo's bill runs are on the 5th of the following month
+RETAILER_IBAN = "EE382200221020145685"  # the demo retailer's account at Swedbank
+NO_REFERENCE_EVERY = 150  # in the last month, one payer in so many forgets the reference
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -31,6 +47,8 @@ class DemoBilling:
     exceptions: int = 0
     payments: int = 0
     paid_amount: Decimal = Decimal(0)
+    suspense: int = 0
+    statements: list[Path] = field(default_factory=list)
 
 
 def bill_history(
@@ -40,8 +58,10 @@ def bill_history(
     seed: int,
     workers: int = 1,
     on_progress: ProgressCallback | None = None,
+    statements_dir: Path | None = None,
 ) -> DemoBilling:
-    """Bill every month from ``first_month`` whose run day has passed by ``as_of``."""
+    """Bill every month from ``first_month`` whose run day has passed by ``as_of``; the bank
+    statements are written to ``statements_dir`` (default: a temporary folder)."""
     progress = on_progress or (lambda step, done, total: None)
     rng = np.random.default_rng(seed + 1)
     months = []
@@ -50,46 +70,125 @@ def bill_history(
         months.append(month)
         month = month.next()
     result = DemoBilling()
-    for n, month in enumerate(months, start=1):
-        today = month.next().first_day + dt.timedelta(days=BILLING_DAY - 1)
-        run = bill_run.run_billing(period=month, today=today, workers=workers)
-        result.runs += 1
-        result.invoices += run.invoice_count
-        result.exceptions += run.exception_count
-        paid, amount = _pay(run_id=run.pk, rng=rng, as_of=as_of)
-        result.payments += paid
-        result.paid_amount += amount
-        progress("billing the seeded months", n, len(months))
+    receivables_operations.add_bank_account(iban=RETAILER_IBAN, name="Swedbank (demo)")
+    with contextlib.ExitStack() as stack:
+        folder = statements_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        folder.mkdir(parents=True, exist_ok=True)
+        for n, month in enumerate(months, start=1):
+            today = month.next().first_day + dt.timedelta(days=BILLING_DAY - 1)
+            run = bill_run.run_billing(period=month, today=today, workers=workers)
+            result.runs += 1
+            result.invoices += run.invoice_count
+            result.exceptions += run.exception_count
+            lines = _pay(run_id=run.pk, rng=rng, as_of=as_of, last=n == len(months))
+            path = folder / f"camt053-{month}.xml"
+            _import(path, lines, as_of=as_of, result=result)
+            progress("billing the seeded months", n, len(months))
     return result
 
 
-def _pay(*, run_id: int, rng: np.random.Generator, as_of: dt.date) -> tuple[int, Decimal]:
-    invoices = list(
-        Invoice.objects.filter(
+def _import(
+    path: Path, lines: list[camt_writer.StatementLine], *, as_of: dt.date, result: DemoBilling
+) -> None:
+    if not lines:
+        return
+    path.write_bytes(
+        camt_writer.write(
+            account_iban=RETAILER_IBAN,
+            statement_id=path.stem,
+            created_at=local_midnight(as_of),
+            lines=lines,
+        )
+    )
+    imported = import_bank_statement.import_bank_file(
+        path=path, as_of=local_midnight(as_of), imported_by="demo"
+    )
+    result.statements.append(path)
+    result.payments += imported.result.new_payments
+    result.suspense += imported.result.suspense
+    result.paid_amount += sum((line.amount for line in lines), Decimal(0))
+
+
+def payer_iban(billing_account_id: int) -> str:
+    """A valid Estonian IBAN for the demo payer of an account (bank 22, Swedbank)."""
+    bban = f"22{billing_account_id:014d}"
+    return f"EE{mod_97_10.calc_check_digits(bban + 'EE')}{bban}"
+
+
+def _statement_line(
+    *, key: str, invoice: _Bill, received: dt.date, form: float, no_reference: bool
+) -> camt_writer.StatementLine:
+    """How the payer gives the reference: mostly structured, some /RFB/ with a text, some RF;
+    ``no_reference``: only the invoice number in the text."""
+    text, reference, structured = "", invoice.reference, True
+    if no_reference:
+        text, reference = f"Arve {invoice.number}", ""
+    elif form < 0.2:
+        text = f"Arve {invoice.number}"
+    elif form < 0.25:
+        text, reference = reference_to_rf(invoice.reference), ""
+    return camt_writer.StatementLine(
+        servicer_reference=key,
+        amount=invoice.amount_due,
+        is_credit=True,
+        booking_date=received,
+        name=invoice.payer,
+        iban=payer_iban(invoice.billing_account_id),
+        reference=reference,
+        text=text,
+        structured=structured,
+        end_to_end_id=f"DEMO-{invoice.number}",
+    )
+
+
+class _Bill(NamedTuple):
+    billing_account_id: int
+    amount_due: Decimal
+    due_date: dt.date | None
+    number: int
+    reference: str
+    payer: str
+
+
+def _pay(
+    *, run_id: int, rng: np.random.Generator, as_of: dt.date, last: bool
+) -> list[camt_writer.StatementLine]:
+    """The bank statement lines of the payments for the run's invoices."""
+    invoices = [
+        _Bill(account_id, amount, due, number, reference, payer)
+        for account_id, amount, due, number, reference, payer in Invoice.objects.filter(
             run_id=run_id, kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED
         )
         .exclude(amount_due__lte=0)
         .order_by("pk")
-        .values_list("billing_account_id", "amount_due", "due_date", "number")
-    )
-    payments = []
-    for account_id, amount_due, due_date, number in invoices:
-        if due_date is None:
+        .values_list(
+            "billing_account_id",
+            "amount_due",
+            "due_date",
+            "number",
+            "billing_account__reference_number",
+            "billing_account__customer__name",
+        )
+        if number is not None
+    ]
+    lines: list[camt_writer.StatementLine] = []
+    for invoice in invoices:
+        if invoice.due_date is None:
             continue
         behaviour = rng.random()
         if behaviour < 0.04:
             continue  # does not pay (yet)
         days = int(rng.integers(-10, 3)) if behaviour < 0.9 else int(rng.integers(3, 30))
-        received = due_date + dt.timedelta(days=days)
+        received = invoice.due_date + dt.timedelta(days=days)
         if received >= as_of:
             continue
-        payments.append(
-            ledger_operations.Payment(
-                billing_account_id=account_id,
-                amount=amount_due,
-                received_date=received,
-                reference=f"demo payment of invoice {number}",
+        lines.append(
+            _statement_line(
+                key=f"DEMO{run_id:04d}{invoice.number:010d}",
+                invoice=invoice,
+                received=received,
+                form=float(rng.random()),
+                no_reference=last and len(lines) % NO_REFERENCE_EVERY == 7,
             )
         )
-    ledger_operations.record_payments(payments=payments, as_of=local_midnight(as_of))
-    return len(payments), sum((p.amount for p in payments), Decimal(0))
+    return lines

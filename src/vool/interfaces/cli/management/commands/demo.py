@@ -69,14 +69,16 @@ class Command(BaseCommand):
                 as_of=as_of,
                 seed=options["seed"],
                 on_progress=bars.update,
+                statements_dir=settings.VAR_DIR / "bank",
             )
         finally:
             bars.close()
         self.stdout.write(
             f"Billed {result.runs} months: {result.invoices} invoices "
             f"({result.exceptions} accounts to the runs' exception lists), "
-            f"{result.payments} payments of {result.paid_amount} EUR recorded, "
-            f"in {time.perf_counter() - started:.1f} s."
+            f"{result.payments} payments of {result.paid_amount} EUR imported from "
+            f"{len(result.statements)} bank statements ({result.suspense} in suspense: "
+            f"`vool bank suspense`), in {time.perf_counter() - started:.1f} s."
         )
 
     def _seed(self, *, as_of: dt.date, options: dict[str, Any]) -> None:

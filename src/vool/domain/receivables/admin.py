@@ -1,0 +1,187 @@
+"""Receivables in the admin: the retailer's bank accounts (editable), imported files,
+payments with their allocations, and bank debits (read-only: they change only through
+``receivables.operations``, which record who and why). Two actions on a payment in suspense
+(until the back office has its own page): allocate or split it onto billing accounts, and
+refund it to the payer; each asks for the reason and records the user."""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from vool.domain.customers.models import BillingAccount
+from vool.domain.receivables import operations, queries
+from vool.domain.receivables.models import (
+    Allocation,
+    BankAccount,
+    BankDebit,
+    Payment,
+    StatementFile,
+)
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(admin.ModelAdmin):
+    list_display = ["iban", "name", "is_active"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AllocationInline(admin.TabularInline):
+    model = Allocation
+    extra = 0
+    fields = ("kind", "billing_account", "amount", "refund_iban", "created_by", "reason")
+    readonly_fields = ("kind", "billing_account", "amount", "refund_iban", "created_by", "reason")
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StatementFile)
+class StatementFileAdmin(ReadOnlyAdmin):
+    list_display = ["imported_at", "message", "statement_id", "bank_account", "entry_count"]
+    list_filter = ["message"]
+
+
+class SuspenseForm(forms.Form):
+    parts = forms.CharField(
+        label=gettext_lazy("Billing accounts and amounts"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("One line per account: reference number and amount."),
+    )
+    amount = forms.DecimalField(
+        label=gettext_lazy("Amount to refund"),
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        help_text=gettext_lazy("Empty: everything in suspense."),
+    )
+    iban = forms.CharField(label=gettext_lazy("Refund to IBAN"), required=False, max_length=34)
+    reason = forms.CharField(label=gettext_lazy("Why"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _parts(text: str) -> list[operations.Part]:
+    parts = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        reference, _sep, amount = line.strip().replace("=", " ").partition(" ")
+        account = BillingAccount.objects.filter(reference_number=reference.strip()).first()
+        try:
+            value = Decimal(amount.strip().replace(",", "."))
+        except InvalidOperation:
+            value = None
+        if account is None or value is None:
+            raise operations.UnableToAllocate(
+                _("%(line)s: give a billing account's reference number and an amount.")
+                % {"line": line.strip()}
+            )
+        parts.append(operations.Part(account.pk, value))
+    return parts
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["booking_date", "amount", "payer_name", "reference", "status", "entry_key"]
+    list_filter = ["status", "booking_date"]
+    search_fields = ["entry_key", "reference", "payer_name", "payer_iban", "text"]
+    inlines = [AllocationInline]
+    actions = ["allocate_or_split", "refund_to_payer"]
+
+    def _suspense_action(
+        self, request: HttpRequest, queryset: QuerySet[Payment], refund: bool
+    ) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, _("Select one payment."), messages.WARNING)
+            return None
+        payment = queryset.get()
+        left = queries.unallocated_amount(payment=payment)
+        if left <= 0:
+            self.message_user(request, _("This payment has nothing in suspense."), messages.WARNING)
+            return None
+        suggestions = queries.suggestions_for(payment=payment)
+        if "apply" in request.POST:
+            form = SuspenseForm(request.POST)
+            if form.is_valid() and self._apply(request, payment, form.cleaned_data, refund):
+                return None
+        else:
+            first = suggestions[0].reference_number if suggestions else ""
+            form = SuspenseForm(initial={"parts": f"{first} {left}".strip()})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Refund a payment") if refund else _("Allocate a payment"),
+            "payment": payment,
+            "unallocated": left,
+            "suggestions": suggestions,
+            "form": form,
+            "refund": refund,
+            "action": request.POST.get("action"),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/receivables/payment/suspense_action.html", context)
+
+    def _apply(
+        self, request: HttpRequest, payment: Payment, data: dict[str, Any], refund: bool
+    ) -> bool:
+        user = request.user.get_username()
+        try:
+            if refund:
+                operations.refund_from_suspense(
+                    payment_id=payment.pk,
+                    amount=data["amount"],
+                    iban=data["iban"],
+                    by=user,
+                    reason=data["reason"],
+                    as_of=timezone.now(),
+                )
+            else:
+                operations.allocate_from_suspense(
+                    payment_id=payment.pk,
+                    parts=_parts(data["parts"]),
+                    by=user,
+                    reason=data["reason"],
+                    as_of=timezone.now(),
+                    rule=settings.VOOL_PAYMENT_ALLOCATION_RULE,
+                )
+        except operations.UnableToAllocate as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return False
+        self.message_user(request, _("Done; the payment's allocations show what was recorded."))
+        return True
+
+    @admin.action(description=gettext_lazy("Allocate or split the payment in suspense"))
+    def allocate_or_split(
+        self, request: HttpRequest, queryset: QuerySet[Payment]
+    ) -> HttpResponse | None:
+        return self._suspense_action(request, queryset, refund=False)
+
+    @admin.action(description=gettext_lazy("Refund the payment in suspense to the payer"))
+    def refund_to_payer(
+        self, request: HttpRequest, queryset: QuerySet[Payment]
+    ) -> HttpResponse | None:
+        return self._suspense_action(request, queryset, refund=True)
+
+
+@admin.register(BankDebit)
+class BankDebitAdmin(ReadOnlyAdmin):
+    list_display = ["booking_date", "amount", "kind", "counterparty_name", "payment", "entry_key"]
+    list_filter = ["kind"]

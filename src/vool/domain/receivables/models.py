@@ -1,0 +1,234 @@
+"""Receivables: the money that reaches the retailer's bank accounts and where it went.
+
+A :class:`Payment` is one booked credit on one of the retailer's :class:`BankAccount` rows,
+from a bank statement (:class:`StatementFile`, camt.053) or an intraday notification
+(camt.054); the same bank entry in both is one payment (unique per account and the bank's own
+reference). What happened to its money is a list of append-only :class:`Allocation` rows:
+ACCOUNT (onto a billing account; posted to the ledger as cash against receivable; a negative
+ACCOUNT row takes it back off when the bank reverses the payment), REFUND (paid back to the
+payer) and RETURNED (taken back by the bank). Whatever is not allocated is in suspense. So for
+every payment ``amount = allocated + refunded + returned + suspense``.
+
+How an ACCOUNT allocation pays the account's invoices (oldest first by default) is kept in
+:class:`InvoiceSettlement` rows, so issued invoices and the ledger are never edited; an amount
+not settled against an invoice is a credit balance that the next bill applies.
+
+Debits on the statement (a reversal of a payment, a returned direct debit, a refund we sent,
+bank fees) are :class:`BankDebit` rows, linked to what they undo or pay out when known.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from vool.domain import validators
+from vool.domain.billing.models import Invoice
+from vool.domain.customers.models import BillingAccount
+
+
+class BankAccount(models.Model):
+    """One of the retailer's own bank accounts; statements for any other IBAN are refused."""
+
+    iban = models.CharField(
+        _("IBAN"), max_length=34, unique=True, validators=[validators.validate_iban]
+    )
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("bank account")
+        verbose_name_plural = _("bank accounts")
+        ordering = ["iban"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.iban}"
+
+
+class StatementFile(models.Model):
+    """An imported camt file; the same bytes are imported once (unique checksum)."""
+
+    bank_account = models.ForeignKey(
+        BankAccount, verbose_name=_("bank account"), on_delete=models.PROTECT
+    )
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    message = models.CharField(_("message"), max_length=16)
+    message_id = models.CharField(_("message id"), max_length=35, blank=True, default="")
+    statement_id = models.CharField(_("statement id"), max_length=35, blank=True, default="")
+    entry_count = models.PositiveIntegerField(_("entries"), default=0)
+    new_payment_count = models.PositiveIntegerField(_("new payments"), default=0)
+    imported_by = models.CharField(_("imported by"), max_length=150, blank=True, default="")
+    imported_at = models.DateTimeField(_("imported at"))
+
+    class Meta:
+        verbose_name = _("bank statement file")
+        verbose_name_plural = _("bank statement files")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.statement_id or self.file_name}"
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        SUSPENSE = "SUSPENSE", _("In suspense")
+        ALLOCATED = "ALLOCATED", _("Allocated")
+        REFUNDED = "REFUNDED", _("Refunded")
+        RETURNED = "RETURNED", _("Returned by the bank")
+
+    bank_account = models.ForeignKey(
+        BankAccount, verbose_name=_("bank account"), on_delete=models.PROTECT
+    )
+    statement = models.ForeignKey(
+        StatementFile,
+        verbose_name=_("first seen in"),
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    entry_key = models.CharField(_("bank reference (AcctSvcrRef)"), max_length=40)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    booking_date = models.DateField(_("booking date"))
+    value_date = models.DateField(_("value date"), null=True, blank=True)
+    payer_name = models.CharField(_("payer"), max_length=140, blank=True, default="")
+    payer_iban = models.CharField(_("payer IBAN"), max_length=34, blank=True, default="")
+    end_to_end_id = models.CharField(max_length=35, blank=True, default="")
+    reference = models.CharField(_("reference number"), max_length=35, blank=True, default="")
+    reference_source = models.CharField(max_length=4, blank=True, default="")
+    text = models.CharField(_("payment details"), max_length=500, blank=True, default="")
+    bank_transaction_code = models.CharField(max_length=35, blank=True, default="")
+    status = models.CharField(
+        _("status"), max_length=9, choices=Status.choices, default=Status.SUSPENSE
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-booking_date", "-id"]
+        indexes = [
+            models.Index(fields=["status", "booking_date"]),
+            models.Index(fields=["payer_iban"]),
+            models.Index(fields=["end_to_end_id"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank_account", "entry_key"], name="payment_once_per_bank_entry"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_date} {self.amount} {self.payer_name} ({self.entry_key})"
+
+
+class Allocation(models.Model):
+    class Kind(models.TextChoices):
+        ACCOUNT = "ACCOUNT", _("To a billing account")
+        REFUND = "REFUND", _("Refunded to the payer")
+        RETURNED = "RETURNED", _("Returned by the bank")
+
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="allocations"
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    billing_account = models.ForeignKey(
+        BillingAccount,
+        verbose_name=_("billing account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payment_allocations",
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    refund_iban = models.CharField(_("refund to IBAN"), max_length=34, blank=True, default="")
+    created_by = models.CharField(_("by"), max_length=150)
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("payment allocation")
+        verbose_name_plural = _("payment allocations")
+        indexes = [models.Index(fields=["billing_account", "kind"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="allocation_amount_non_zero"),
+            models.CheckConstraint(
+                condition=Q(kind="ACCOUNT", billing_account__isnull=False)
+                | (~Q(kind="ACCOUNT") & Q(billing_account__isnull=True) & Q(amount__gt=0)),
+                name="allocation_account_only_for_account_kind",
+            ),
+            models.CheckConstraint(
+                condition=~Q(created_by="") & ~Q(reason=""),
+                name="allocation_says_who_and_why",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} ({self.payment_id})"
+
+
+class InvoiceSettlement(models.Model):
+    """How much of an ACCOUNT allocation pays an invoice (negative when taken back)."""
+
+    allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, related_name="settlements")
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="settlements"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("invoice settlement")
+        verbose_name_plural = _("invoice settlements")
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="settlement_amount_non_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.amount}"
+
+
+class BankDebit(models.Model):
+    class Kind(models.TextChoices):
+        REVERSAL = "REVERSAL", _("Reversal of a payment")
+        RETURN = "RETURN", _("Returned payment or direct debit")
+        REFUND = "REFUND", _("Refund paid out")
+        OTHER = "OTHER", _("Other debit")
+
+    bank_account = models.ForeignKey(
+        BankAccount, verbose_name=_("bank account"), on_delete=models.PROTECT
+    )
+    statement = models.ForeignKey(StatementFile, on_delete=models.PROTECT, related_name="debits")
+    entry_key = models.CharField(_("bank reference (AcctSvcrRef)"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    booking_date = models.DateField(_("booking date"))
+    counterparty_name = models.CharField(max_length=140, blank=True, default="")
+    counterparty_iban = models.CharField(max_length=34, blank=True, default="")
+    end_to_end_id = models.CharField(max_length=35, blank=True, default="")
+    return_reason = models.CharField(max_length=35, blank=True, default="")
+    text = models.CharField(_("payment details"), max_length=500, blank=True, default="")
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="debits"
+    )
+    refund = models.OneToOneField(
+        Allocation, null=True, blank=True, on_delete=models.PROTECT, related_name="bank_debit"
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("bank debit")
+        verbose_name_plural = _("bank debits")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank_account", "entry_key"], name="bank_debit_once_per_bank_entry"
+            ),
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=Q(payment__isnull=False),
+                name="bank_debit_reverses_a_payment_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} ({self.entry_key})"

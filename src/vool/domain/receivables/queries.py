@@ -1,0 +1,236 @@
+"""Reads of receivables: open invoices, the suspense queue with suggestions, and the totals
+that prove no payment is lost."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TypeVar
+
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from vool.common.identifiers import is_valid_reference_number
+from vool.common.money import RoundingMode, round_money
+from vool.domain.billing.models import Invoice
+from vool.domain.customers.models import BillingAccount
+from vool.domain.receivables.allocation import OpenInvoice
+from vool.domain.receivables.models import Allocation, InvoiceSettlement, Payment
+
+ZERO = Decimal("0.00")
+CHUNK = 5000
+T = TypeVar("T")
+_NUMBERS = re.compile(r"\d{1,20}")
+
+
+def cents(value: Decimal | None) -> Decimal:
+    """A sum in whole cents (SQLite sums decimals as binary floats)."""
+    return ZERO if value is None else round_money(Decimal(value), mode=RoundingMode.HALF_UP)
+
+
+def _chunks(ids: Sequence[T]) -> Iterable[Sequence[T]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def accounts_by_reference(*, references: Iterable[str]) -> dict[str, int]:
+    """Billing account ids of the given reference numbers (unknown ones are left out)."""
+    refs = sorted({r for r in references if r})
+    found: dict[str, int] = {}
+    for chunk in _chunks(refs):
+        found.update(
+            BillingAccount.objects.filter(reference_number__in=chunk).values_list(
+                "reference_number", "id"
+            )
+        )
+    return found
+
+
+def open_invoices(*, billing_account_ids: Iterable[int]) -> dict[int, list[OpenInvoice]]:
+    """Each account's issued invoices with something left to pay (amount due minus what
+    payments have settled), oldest due first."""
+    ids = sorted(set(billing_account_ids))
+    settled = (
+        InvoiceSettlement.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    result: dict[int, list[OpenInvoice]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        rows = (
+            Invoice.objects.filter(
+                billing_account_id__in=chunk,
+                kind=Invoice.Kind.INVOICE,
+                status=Invoice.Status.ISSUED,
+            )
+            .annotate(
+                settled=Coalesce(
+                    Subquery(settled, output_field=DecimalField(max_digits=14, decimal_places=2)),
+                    Value(ZERO),
+                    output_field=DecimalField(max_digits=14, decimal_places=2),
+                )
+            )
+            .order_by("due_date", "number")
+            .values_list("billing_account_id", "id", "number", "due_date", "amount_due", "settled")
+        )
+        for account_id, invoice_id, number, due_date, due, paid in rows:
+            left = cents(due) - cents(paid)
+            if left > 0 and number is not None and due_date is not None:
+                result[account_id].append(OpenInvoice(invoice_id, number, due_date, left))
+    return dict(result)
+
+
+def unallocated_amount(*, payment: Payment) -> Decimal:
+    """What of the payment is still in suspense."""
+    total = payment.allocations.aggregate(total=Sum("amount"))["total"]
+    return payment.amount - cents(total)
+
+
+@dataclass(frozen=True)
+class PaymentTotals:
+    received: Decimal
+    allocated: Decimal  # net on billing accounts
+    refunded: Decimal  # paid back by us or returned by the bank
+    suspense: Decimal
+
+    @property
+    def balanced(self) -> bool:
+        return self.allocated + self.refunded + self.suspense == self.received
+
+
+def payment_totals(*, payment_ids: Iterable[int] | None = None) -> PaymentTotals:
+    """Received, allocated, refunded and in suspense over all payments (or the given ones);
+    suspense is what each payment has not allocated, summed (never computed as a remainder
+    of the others, so the totals prove something)."""
+    payments = Payment.objects.all()
+    if payment_ids is not None:
+        payments = payments.filter(pk__in=list(payment_ids))
+    allocated = (
+        Allocation.objects.filter(payment=OuterRef("pk"))
+        .values("payment")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    received = ZERO
+    suspense = ZERO
+    for amount, used in payments.annotate(used=Subquery(allocated)).values_list("amount", "used"):
+        received += amount
+        suspense += amount - cents(used)
+    rows = (
+        Allocation.objects.filter(payment__in=payments)
+        .values_list("kind")
+        .annotate(total=Sum("amount"))
+    )
+    by_kind = {kind: cents(total) for kind, total in rows.order_by()}
+    return PaymentTotals(
+        received=received,
+        allocated=by_kind.get(Allocation.Kind.ACCOUNT, ZERO),
+        refunded=by_kind.get(Allocation.Kind.REFUND, ZERO)
+        + by_kind.get(Allocation.Kind.RETURNED, ZERO),
+        suspense=suspense,
+    )
+
+
+def allocated_to_account(*, billing_account_id: int) -> Decimal:
+    """What bank payments have put onto the account, net of reversals."""
+    total = Allocation.objects.filter(
+        billing_account_id=billing_account_id, kind=Allocation.Kind.ACCOUNT
+    ).aggregate(total=Sum("amount"))["total"]
+    return cents(total)
+
+
+def invoiced_total(*, billing_account_id: int) -> Decimal:
+    """Issued invoices plus credit notes (negative) of the account."""
+    total = Invoice.objects.filter(
+        billing_account_id=billing_account_id, number__isnull=False
+    ).aggregate(total=Sum("gross_amount"))["total"]
+    return cents(total)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    billing_account_id: int
+    reference_number: str
+    why: str
+
+
+@dataclass(frozen=True)
+class SuspenseItem:
+    payment: Payment
+    unallocated: Decimal
+    suggestions: tuple[Suggestion, ...]
+
+
+def suggestions_for(*, payment: Payment) -> list[Suggestion]:
+    """Accounts the payment may belong to: an invoice number or a reference number in its
+    text, the same payer IBAN or name on payments allocated before."""
+    found: dict[int, Suggestion] = {}
+    numbers = set(_NUMBERS.findall(f"{payment.text} {payment.reference}"))
+
+    def add(rows: Iterable[tuple[int, str]], why: str) -> None:
+        for account_id, reference in rows:
+            found.setdefault(account_id, Suggestion(account_id, reference, why))
+
+    if numbers:
+        add(
+            Invoice.objects.filter(number__in=[int(n) for n in numbers if len(n) <= 18])
+            .values_list("billing_account_id", "billing_account__reference_number")
+            .distinct(),
+            f"invoice number in the text ({', '.join(sorted(numbers))})",
+        )
+        refs = [n for n in numbers if is_valid_reference_number(n)]
+        add(
+            BillingAccount.objects.filter(reference_number__in=refs).values_list(
+                "id", "reference_number"
+            ),
+            "reference number in the text",
+        )
+    earlier = Allocation.objects.filter(kind=Allocation.Kind.ACCOUNT, amount__gt=0)
+    if payment.pk is not None:
+        earlier = earlier.exclude(payment_id=payment.pk)
+    if payment.payer_iban:
+        add(
+            earlier.filter(payment__payer_iban=payment.payer_iban)
+            .values_list("billing_account_id", "billing_account__reference_number")
+            .distinct(),
+            f"paid before from {payment.payer_iban}",
+        )
+    if payment.payer_name:
+        add(
+            earlier.filter(payment__payer_name__iexact=payment.payer_name)
+            .values_list("billing_account_id", "billing_account__reference_number")
+            .distinct(),
+            f"paid before by {payment.payer_name}",
+        )
+    return list(found.values())
+
+
+def suspense_queue(*, limit: int = 200) -> list[SuspenseItem]:
+    """Payments with money in suspense, oldest first, each with its suggestions."""
+    allocated = (
+        Allocation.objects.filter(payment=OuterRef("pk"))
+        .values("payment")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    payments = (
+        Payment.objects.filter(status=Payment.Status.SUSPENSE)
+        .annotate(used=Subquery(allocated))
+        .order_by("booking_date", "id")[:limit]
+    )
+    return [
+        SuspenseItem(p, p.amount - cents(p.used), tuple(suggestions_for(payment=p)))
+        for p in payments
+    ]
+
+
+def payments_of_account(*, billing_account_id: int) -> list[Payment]:
+    return list(
+        Payment.objects.filter(Q(allocations__billing_account_id=billing_account_id))
+        .distinct()
+        .order_by("booking_date", "id")
+    )
