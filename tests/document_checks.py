@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,3 +50,31 @@ def keep_pngs(pdf: bytes, name: str) -> None:
     path = ARTEFACTS / f"{name}.pdf"
     path.write_bytes(pdf)
     subprocess.run(["pdftoppm", "-png", "-r", "80", str(path), str(ARTEFACTS / name)], check=True)
+
+
+_SAXON: dict[str, Any] = {}
+
+
+def schematron_failures(xml: bytes, xslt: Path) -> list[str]:
+    """The failed asserts (not warnings) of a compiled Schematron (XSLT 2.0, run offline
+    with Saxon HE from ``saxonche``): ``"BR-CO-15: ..."``."""
+    from saxonche import PySaxonProcessor
+
+    if "processor" not in _SAXON:
+        _SAXON["processor"] = PySaxonProcessor(license=False)
+    processor = _SAXON["processor"]
+    if str(xslt) not in _SAXON:
+        _SAXON[str(xslt)] = processor.new_xslt30_processor().compile_stylesheet(
+            stylesheet_file=str(xslt)
+        )
+    document = processor.parse_xml(xml_text=xml.decode("utf-8"))
+    svrl = _SAXON[str(xslt)].transform_to_string(xdm_node=document)
+    from lxml import etree
+
+    report = etree.fromstring(svrl.encode("utf-8"))
+    ns = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
+    return [
+        f"{fail.get('id')}: {' '.join(fail.findtext('svrl:text', '', ns).split())}"
+        for fail in report.iterfind(".//svrl:failed-assert", ns)
+        if fail.get("flag") != "warning"
+    ]

@@ -32,6 +32,8 @@ from vool.domain.documents import queries as document_queries
 from vool.domain.documents.invoice_data import InvalidInvoiceDocument, invoice_data
 from vool.domain.documents.models import InvoiceDocument
 from vool.domain.documents.operations import DocumentChanged
+from vool.integrations.einvoice import ubl
+from vool.integrations.einvoice.ubl import UnableToBuildUbl
 from vool.integrations.pdf.content_store import ContentStore
 from vool.integrations.pdf.qr import qr_svg
 from vool.integrations.pdf.typst_compiler import TypstRenderer, UnableToRender
@@ -45,8 +47,10 @@ __all__ = [
     "DocumentChanged",
     "InvalidInvoiceDocument",
     "RenderReport",
+    "UnableToBuildUbl",
     "UnableToRender",
     "invoice_pdf",
+    "invoice_ubl",
     "render_invoice",
     "render_period",
 ]
@@ -200,3 +204,15 @@ def render_period(
         for future, size in futures:
             add(future.result(), size)
     return report
+
+
+# -- e-invoices -------------------------------------------------------------------------------
+
+
+def invoice_ubl(*, number: int) -> bytes:
+    """The Peppol BIS 3 UBL of business invoice (or credit note) ``number``, from the same
+    document data as its PDF."""
+    invoice_id = Invoice.objects.filter(number=number).values_list("pk", flat=True).first()
+    if invoice_id is None:
+        raise NoSuchInvoice(f"There is no issued invoice number {number}.")
+    return ubl.build_ubl(document_data(_invoice(invoice_id)))

@@ -12,9 +12,10 @@ Schema ``vool.invoice/1``::
     invoice: number, issue_date(+_text), due_date(+_text), period ("YYYY-MM"), period_text,
              period_start, period_end (exclusive), credited_number (credit notes), reason,
              is_estimated
-    supplier: name, address_lines[], registry_code, vat_number, iban, bic, bank_name, email,
-              phone, website
-    customer: name, address_lines[], code, vat_number, kind ("PERSON" | "BUSINESS")
+    supplier: name, address_lines[], street_address, postal_code, city, country,
+              registry_code, vat_number, iban, bic, bank_name, email, phone, website
+    customer: name, address_lines[], street_address, postal_code, city, country, code,
+              vat_number, kind ("PERSON" | "BUSINESS")
     account: reference_number, rf_reference, payment_method, automatic (bool),
              automatic_text
     amounts: net, vat, gross, levies, credit_applied, amount_due, balance_carried,
@@ -178,6 +179,10 @@ def _supplier_part(supplier: SupplierDetails) -> dict[str, Any]:
             supplier.street_address,
             f"{supplier.postal_code} {supplier.city}".strip(),
         ],
+        "street_address": supplier.street_address,
+        "postal_code": supplier.postal_code,
+        "city": supplier.city,
+        "country": supplier.country or "EE",
         "registry_code": supplier.registry_code,
         "vat_number": supplier.vat_number,
         "iban": identifiers.validate_iban(supplier.iban),
@@ -197,6 +202,10 @@ def _customer_part(invoice: Invoice) -> dict[str, Any]:
             customer.street_address,
             f"{customer.postal_code} {customer.city}".strip(),
         ],
+        "street_address": customer.street_address,
+        "postal_code": customer.postal_code,
+        "city": customer.city,
+        "country": customer.country or "EE",
         "code": customer.registry_code or customer.personal_code or "",
         "vat_number": customer.vat_number,
         "kind": customer.kind,

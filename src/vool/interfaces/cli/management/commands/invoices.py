@@ -1,4 +1,5 @@
-"""``vool invoices pdf|render``: an invoice's PDF on demand, or a month's batch of PDFs."""
+"""``vool invoices pdf|ubl|render``: an invoice's PDF or Peppol UBL on demand, or a month's
+batch of PDFs."""
 
 from __future__ import annotations
 
@@ -18,13 +19,17 @@ FAILURES_SHOWN = 20
 
 
 class Command(BaseCommand):
-    help = "Write one invoice's PDF (pdf), or render every invoice of a month (render)."
+    help = "Write one invoice's PDF (pdf) or UBL (ubl), or render a month's invoices (render)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         pdf = sub.add_parser("pdf", help="write invoice NUMBER's PDF (rendered if need be)")
         pdf.add_argument("number", type=int, help="invoice or credit-note number")
         pdf.add_argument("-o", "--output", required=True, type=Path, help="PDF file to write")
+
+        ubl = sub.add_parser("ubl", help="write business invoice NUMBER as Peppol BIS 3 UBL")
+        ubl.add_argument("number", type=int, help="invoice or credit-note number")
+        ubl.add_argument("-o", "--output", required=True, type=Path, help="XML file to write")
 
         render = sub.add_parser("render", help="render the month's invoices that have no PDF")
         render.add_argument("--period", required=True, help="YYYY-MM")
@@ -36,6 +41,10 @@ class Command(BaseCommand):
         try:
             if options["action"] == "pdf":
                 self._pdf(options["number"], options["output"])
+            elif options["action"] == "ubl":
+                xml = render_invoices.invoice_ubl(number=options["number"])
+                options["output"].write_bytes(xml)
+                self.stdout.write(f"Invoice {options['number']}: {options['output']} (UBL)")
             else:
                 self._render(options)
         except (
@@ -43,6 +52,7 @@ class Command(BaseCommand):
             render_invoices.InvalidInvoiceDocument,
             render_invoices.DocumentChanged,
             render_invoices.UnableToRender,
+            render_invoices.UnableToBuildUbl,
         ) as exc:
             raise CommandError(str(exc)) from exc
 
