@@ -24,7 +24,7 @@ from document_checks import keep_pngs, pdf_pages, qr_codes
 from vool.common import identifiers
 from vool.common.localtime import Month
 from vool.domain.billing.models import Invoice
-from vool.domain.customers.models import BillingAccount
+from vool.domain.customers.models import BillingAccount, Customer
 from vool.domain.documents.models import Supplier
 from vool.domain.metering.models import Reading
 from vool.usecases import bill_run, render_invoices
@@ -99,6 +99,16 @@ class TestTheInvoiceInEachLanguage:
         for line in point["lines"]:
             for key in ("name", "quantity_text", "unit_price_text", "amount_text"):
                 assert contains(page2, line[key]), f"{line[key]!r} not on page 2"
+            # quantity x unit price (per its base quantity) = amount, to the cent
+            shown = (
+                Decimal(line["quantity"])
+                * Decimal(line["unit_price"])
+                / Decimal(line["price_base_quantity"])
+            )
+            assert abs(shown - Decimal(line["amount"])) <= Decimal("0.005"), line
+        fee = next(ln for ln in point["lines"] if ln["component"] == "PRODUCT_FEE")
+        per_month = {"et": "2,99 €/kuu", "ru": "2,99 €/мес.", "en": "€2.99/month"}[language]
+        assert normalised(fee["unit_price_text"]) == per_month
         # the VAT breakdown: 24 % of 58.25 is 13.98
         assert contains(page2, "58,25 €" if language != "en" else "€58.25")
         assert contains(page2, "13,98 €" if language != "en" else "€13.98")
@@ -201,13 +211,22 @@ class TestEstimatesAndCorrections:
 class TestBadInput:
     def test_no_address_names_the_invoice_and_the_field(self, supplier) -> None:
         invoice = october_customer()
-        invoice.billing_account.customer.__class__.objects.filter(
-            pk=invoice.billing_account.customer_id
-        ).update(street_address="")
+        Customer.objects.filter(pk=invoice.billing_account.customer_id).update(street_address="")
         with pytest.raises(render_invoices.InvalidInvoiceDocument) as caught:
             render_invoices.render_invoice(invoice_id=invoice.pk, as_of=AS_OF)
         assert str(caught.value) == f"Invoice {invoice.number}: customer.street_address: is empty"
         assert not hasattr(Invoice.objects.get(pk=invoice.pk), "document")
+
+    def test_a_language_without_a_translation_is_named(self, supplier) -> None:
+        invoice = october_customer()
+        Customer.objects.filter(pk=invoice.billing_account.customer_id).update(
+            preferred_language="fi"
+        )
+        with pytest.raises(render_invoices.InvalidInvoiceDocument) as caught:
+            render_invoices.render_invoice(invoice_id=invoice.pk, as_of=AS_OF)
+        assert str(caught.value) == (
+            f"Invoice {invoice.number}: customer.preferred_language: no translation for 'fi'"
+        )
 
     def test_a_too_long_name_is_refused(self, supplier) -> None:
         invoice = october_customer()

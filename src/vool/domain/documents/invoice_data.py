@@ -34,8 +34,9 @@ Schema ``vool.invoice/1``::
 
     LINE: position, component, name, category ("ENERGY" | "NETWORK" | "LEVY" | "FEE"), band,
           band_text, period_start, period_end, period_text, quantity(+_text), unit,
-          unit_text, unit_price(+_text, null when none), amount(+_text), vat_rate(+_text),
-          is_estimated, is_true_up, true_up_period_text
+          unit_text, unit_price(+_text, null when none), price_base_quantity (the quantity
+          the unit price is for: "1", or the month's days for a fee priced by the month),
+          amount(+_text), vat_rate(+_text), is_estimated, is_true_up, true_up_period_text
 """
 
 from __future__ import annotations
@@ -399,12 +400,35 @@ def _true_up_period(line: InvoiceLine, period: str, language: str) -> str:
     return formatting.date_range(line.period_start, line.period_end, language=language)
 
 
+PRICE_TOLERANCE: Final = Decimal("0.01")
+
+
+def price_base_quantity(line: InvoiceLine) -> Decimal:
+    """The quantity the unit price is for (EN 16931 BT-149): 1, or for a fee line priced by
+    the month (quantity in days, the monthly amount as price) the days of its month, so that
+    quantity x price / base = amount on every line, within a cent."""
+    price = line.unit_price
+    if price is None or abs(line.quantity * price - line.amount) <= PRICE_TOLERANCE:
+        return Decimal(1)
+    days = Decimal(Month.of(line.period_start).days)
+    if line.unit == "DAY" and abs(line.quantity * price / days - line.amount) <= PRICE_TOLERANCE:
+        return days
+    return Decimal(1)
+
+
+def _unit_price_text(line: InvoiceLine, base: Decimal, language: str) -> str:
+    if line.unit_price is None:
+        return ""
+    per = labels.PER_UNIT.get(line.unit, line.unit) if base == 1 else labels.PER_MONTH
+    return f"{formatting.money(line.unit_price, language=language)}/{per}"
+
+
 def _line(line: InvoiceLine, period: str, language: str) -> dict[str, Any]:
     name = str(labels.COMPONENTS.get(line.component, line.component))
     band = str(labels.BANDS.get(line.band, "")) if line.band != "ALL" else ""
     unit_text = str(labels.UNITS.get(line.unit, line.unit))
     price = line.unit_price
-    per = str(labels.PER_UNIT.get(line.unit, line.unit))
+    base = price_base_quantity(line)
     quantity_places = 3 if line.unit == "KWH" else None
     return {
         "position": line.position,
@@ -423,9 +447,8 @@ def _line(line: InvoiceLine, period: str, language: str) -> dict[str, Any]:
         "unit": line.unit,
         "unit_text": unit_text,
         "unit_price": str(price) if price is not None else None,
-        "unit_price_text": (
-            f"{formatting.money(price, language=language)}/{per}" if price is not None else ""
-        ),
+        "unit_price_text": _unit_price_text(line, base, language),
+        "price_base_quantity": str(base),
         **_money("amount", line.amount, language),
         "vat_rate": str(line.vat_rate),
         "vat_rate_text": formatting.percent(line.vat_rate, language=language),

@@ -101,6 +101,8 @@ PER_UNIT: dict[str, Promise] = {
     "DAY": pgettext_lazy("bill", "day"),
 }
 
+PER_MONTH = pgettext_lazy("bill", "month")
+
 ESTIMATE_METHODS: dict[str, Promise] = {
     "SAME_MONTH_LAST_YEAR": pgettext_lazy("bill", "estimated from the same month last year"),
     "AVERAGE_DAILY": pgettext_lazy("bill", "estimated from your recent daily average"),

@@ -8,14 +8,13 @@ Choices: both parties are addressed by their Estonian registry code (EAS ``0191`
 reference (BT-10) is the billing account's reference number, repeated as the payment id with
 the supplier's IBAN (payment means 30, credit transfer); a credit balance applied is the
 prepaid amount (BT-113). A credit note is a UBL ``CreditNote`` (type 381) with the amounts
-positive, referring to the invoice it corrects (BT-25). A fee line billed as days x a
-monthly price has the month's days as its price base quantity (BT-149), so quantity x price
-/ base = amount as EN 16931 asks.
+positive, referring to the invoice it corrects (BT-25). Each line's price base quantity
+(BT-149) comes with the data (the month's days for a fee priced by the month), so quantity x
+price / base = amount as EN 16931 asks.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -82,21 +81,17 @@ def _party(parent: etree._Element, tag: str, party: Mapping[str, Any], code: str
 
 
 def _price(line: Mapping[str, Any], sign: int) -> tuple[Decimal, Decimal]:
-    """(price, base quantity) with quantity x price / base = amount within a cent."""
+    """(price, base quantity), checked: quantity x price / base = amount within a cent."""
     quantity = Decimal(line["quantity"]) * sign
     amount = Decimal(line["amount"]) * sign
     price = Decimal(line["unit_price"]) if line["unit_price"] is not None else Decimal(0)
-    bases = [Decimal(1)]
-    if line["unit"] == "DAY":
-        start = dt.date.fromisoformat(line["period_start"])
-        bases.append(Decimal(calendar.monthrange(start.year, start.month)[1]))
-    for base in bases:
-        if abs(quantity * price / base - amount) <= TOLERANCE:
-            return price, base
-    raise UnableToBuildUbl(
-        f"Line {line['position']} ({line['component']}): {line['quantity']} x "
-        f"{line['unit_price']} does not give {line['amount']}, and no price does."
-    )
+    base = Decimal(line.get("price_base_quantity") or 1)
+    if abs(quantity * price / base - amount) > TOLERANCE:
+        raise UnableToBuildUbl(
+            f"Line {line['position']} ({line['component']}): {line['quantity']} x "
+            f"{line['unit_price']} / {base} does not give {line['amount']}."
+        )
+    return price, base
 
 
 def _line(root: etree._Element, kind: str, line: Mapping[str, Any], number: int, sign: int) -> None:
