@@ -16,6 +16,7 @@ import pytest
 from billing_factories import (
     add_intervals,
     add_reading,
+    day_night_product,
     fixed_product,
     manual_account,
     remote_account,
@@ -133,6 +134,23 @@ class TestTheInvoiceInEachLanguage:
             rf,
         ]
         assert identifiers.rf_to_reference(rf) == invoice.billing_account.reference_number
+
+
+def test_a_remote_day_night_point_shows_its_interval_totals_by_band(supplier, tmp_path) -> None:
+    contract = remote_account(product=day_night_product())
+    give_address(contract.billing_account)
+    add_intervals(contract.metering_point, OCTOBER, wh=100)
+    bill_run.run_billing(period=OCTOBER, today=dt.date(2026, 11, 5))
+    data = render_invoices.document_data(Invoice.objects.get())
+    intervals = data["points"][0]["intervals"]
+    bands = {b["band"]: b["kwh_text"] for b in intervals["by_band"]}
+    assert set(bands) == {"DAY", "NIGHT"} and intervals["kwh_text"] == "298,000"
+    day, night = (Decimal(bands[b].replace(",", ".")) for b in ("DAY", "NIGHT"))
+    assert day + night == Decimal("298.000")
+    page2 = pdf_pages(render_invoices.pdf_of_data(data), tmp_path)[1]
+    assert contains(page2, f"päev {bands['DAY']} kWh") and contains(
+        page2, f"öö {bands['NIGHT']} kWh"
+    )
 
 
 class TestEstimatesAndCorrections:
