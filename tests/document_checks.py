@@ -14,11 +14,12 @@ ARTEFACTS = Path(__file__).resolve().parents[1] / "var" / "test-artefacts" / "in
 
 
 def pdf_pages(pdf: bytes, tmp_path: Path) -> list[str]:
-    """The text of each page, as ``pdftotext -layout`` reads it."""
+    """The text of each page as ``pdftotext`` reads it, in reading order (a table cell that
+    wraps onto two lines stays together)."""
     path = tmp_path / "invoice.pdf"
     path.write_bytes(pdf)
     text = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+        ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
     return text.split("\f")
 

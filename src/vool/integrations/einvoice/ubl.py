@@ -94,7 +94,14 @@ def _price(line: Mapping[str, Any], sign: int) -> tuple[Decimal, Decimal]:
     return price, base
 
 
-def _line(root: etree._Element, kind: str, line: Mapping[str, Any], number: int, sign: int) -> None:
+def _line(
+    root: etree._Element,
+    kind: str,
+    line: Mapping[str, Any],
+    number: int,
+    sign: int,
+    invoice_period: tuple[str, str],
+) -> None:
     tag, quantity_tag = (
         ("cac:InvoiceLine", "cbc:InvoicedQuantity")
         if kind == "INVOICE"
@@ -108,10 +115,13 @@ def _line(root: etree._Element, kind: str, line: Mapping[str, Any], number: int,
     quantity = Decimal(line["quantity"]) * sign
     _el(node, quantity_tag, f"{quantity:f}", unitCode=unit)
     _amount(node, "cbc:LineExtensionAmount", Decimal(line["amount"]) * sign)
-    period = _el(node, "cac:InvoicePeriod")
-    _el(period, "cbc:StartDate", line["period_start"])
-    end = dt.date.fromisoformat(line["period_end"]) - dt.timedelta(days=1)
-    _el(period, "cbc:EndDate", end.isoformat())
+    if invoice_period[0] <= line["period_start"] and line["period_end"] <= invoice_period[1]:
+        # a line period must lie within the invoice's (PEPPOL-EN16931-R110/R111); a true-up
+        # of an earlier month names that month in the item name instead
+        period = _el(node, "cac:InvoicePeriod")
+        _el(period, "cbc:StartDate", line["period_start"])
+        end = dt.date.fromisoformat(line["period_end"]) - dt.timedelta(days=1)
+        _el(period, "cbc:EndDate", end.isoformat())
     item = _el(node, "cac:Item")
     name = line["name"] + (f", {line['band_text']}" if line["band_text"] else "")
     if line["is_true_up"]:
@@ -198,8 +208,9 @@ def build_ubl(data: Mapping[str, Any]) -> bytes:
     lines = _all_lines(data)
     if not lines:
         raise UnableToBuildUbl(f"Invoice {data['invoice']['number']}: has no lines")
+    invoice_period = (data["invoice"]["period_start"], data["invoice"]["period_end"])
     for number, line in enumerate(lines, start=1):
-        _line(root, data["kind"], line, number, sign)
+        _line(root, data["kind"], line, number, sign, invoice_period)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 

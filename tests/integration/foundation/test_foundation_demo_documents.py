@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 AS_OF = dt.date(2026, 3, 20)
 
 
-def test_the_demo_supplier_is_seeded_once_and_every_latest_bill_renders() -> None:
+def test_the_demo_supplier_is_seeded_once_and_every_latest_bill_renders(settings, tmp_path) -> None:
+    settings.VOOL_DOCUMENTS_DIR = tmp_path / "documents"
     seed.seed_demo(customers=12, seed=5, as_of=AS_OF, history_months=2)
     assert Supplier.objects.get(is_active=True).name == "Vool Energia AS"
     documents.ensure_demo_supplier()
