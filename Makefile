@@ -32,12 +32,13 @@ demo: install
 	$(VOOL) demo up --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
 	$(VOOL) runserver $(HOST):$(PORT)
 
-## system-deps: Debian packages the tests need (Chromium for the browser tests)
+## system-deps: Debian packages the tests need (Chromium for the browser tests, poppler-utils
+## for reading the invoice PDFs: pdftotext, pdftoppm)
 system-deps:
-	@command -v chromium >/dev/null || { \
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	  else echo "Missing: sudo apt-get install chromium poppler-utils" >&2; exit 1; fi; }
 
 ## test: install what the tests need, run the whole suite (DATABASE_URL picks the database)
 test: install system-deps

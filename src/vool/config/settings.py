@@ -11,6 +11,9 @@
 ``VOOL_INVOICE_DUE_DAYS``  days from issue to due date (default 14)
 ``VOOL_LOGIN_FAILURE_LIMIT`` (5), ``VOOL_LOGIN_COOLOFF_MINUTES`` (15): sign-in throttling
                         (see AXES_* below)
+``VOOL_DOCUMENTS_DIR``  rendered bill PDFs, content-addressed (default ``var/documents``)
+``VOOL_SUPPLIER_NAME``, ``_IBAN``, ``_REGISTRY_CODE``, ... the supplier on bills when no
+                        Supplier is active in the admin
 ``VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END`` (1), ``VOOL_READING_WINDOW_CLOSES_AFTER_DAY``
 (3), ``VOOL_READING_PLAUSIBILITY_FACTOR`` (3), ``VOOL_READING_PLAUSIBILITY_MIN_KWH`` (10):
                         the monthly reading window and the plausibility check
@@ -111,6 +114,7 @@ INSTALLED_APPS = [
     "vool.usecases.demo",
     "vool.domain.integrity",
     "vool.domain.receivables",
+    "vool.domain.documents",
     "vool.interfaces.web",
     "vool.interfaces.backoffice",
     "vool.interfaces.cli",
@@ -210,6 +214,24 @@ VOOL_SCHEMAS_DIR = Path(
 # Billing and metering rules that a retailer sets (see the module docstring).
 VOOL_TASK_BROKER = os.environ.get("VOOL_TASK_BROKER") or None
 VOOL_INVOICE_DUE_DAYS = int(os.environ.get("VOOL_INVOICE_DUE_DAYS", "14"))
+# Bill documents: where rendered PDFs are kept (content-addressed), and the supplier printed
+# on bills when no Supplier is active in the admin.
+VOOL_DOCUMENTS_DIR = Path(os.environ.get("VOOL_DOCUMENTS_DIR", VAR_DIR / "documents"))
+VOOL_SUPPLIER = {
+    "name": os.environ.get("VOOL_SUPPLIER_NAME", ""),
+    "street_address": os.environ.get("VOOL_SUPPLIER_STREET_ADDRESS", ""),
+    "city": os.environ.get("VOOL_SUPPLIER_CITY", ""),
+    "postal_code": os.environ.get("VOOL_SUPPLIER_POSTAL_CODE", ""),
+    "country": os.environ.get("VOOL_SUPPLIER_COUNTRY", "EE"),
+    "registry_code": os.environ.get("VOOL_SUPPLIER_REGISTRY_CODE", ""),
+    "vat_number": os.environ.get("VOOL_SUPPLIER_VAT_NUMBER", ""),
+    "iban": os.environ.get("VOOL_SUPPLIER_IBAN", ""),
+    "bic": os.environ.get("VOOL_SUPPLIER_BIC", ""),
+    "bank_name": os.environ.get("VOOL_SUPPLIER_BANK_NAME", ""),
+    "email": os.environ.get("VOOL_SUPPLIER_EMAIL", ""),
+    "phone": os.environ.get("VOOL_SUPPLIER_PHONE", ""),
+    "website": os.environ.get("VOOL_SUPPLIER_WEBSITE", ""),
+}
 VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END = int(
     os.environ.get("VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END", "1")
 )

@@ -32,7 +32,7 @@ from vool.domain.metering.models import IntervalDay, Meter, Reading, Register
 from vool.domain.supply.models import GridOperator, MeteringPoint
 from vool.domain.tariffs import operations as tariff_operations
 from vool.domain.tariffs.models import MarketPrice, Product, ProductPrice
-from vool.usecases.demo import marker, names, profiles
+from vool.usecases.demo import documents, marker, names, profiles
 
 CHUNK = 5000
 DAYS_PER_TRANSACTION = 7
@@ -151,6 +151,7 @@ def ensure_reference_data() -> tuple[GridOperator, dict[str, Product]]:
     """Default tariffs (network fees, levies, VAT), the grid operator and the demo products
     with their prices (idempotent)."""
     tariff_operations.load_default_tariffs()
+    documents.ensure_demo_supplier()
     with transaction.atomic():
         operator, _ = GridOperator.objects.get_or_create(
             code=GRID_OPERATOR["code"], defaults=GRID_OPERATOR

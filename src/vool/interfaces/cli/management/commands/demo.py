@@ -15,6 +15,7 @@ from django.utils import timezone
 from vool.common.localtime import Month
 from vool.interfaces.cli.progress import ProgressBars
 from vool.usecases.demo import billing, marker, seed, users
+from vool.usecases.demo import documents as demo_documents
 
 
 class Command(BaseCommand):
@@ -81,6 +82,18 @@ class Command(BaseCommand):
             f"`vool bank suspense`), in {time.perf_counter() - started:.1f} s."
         )
 
+    def _render(self, *, as_of: dt.date, options: dict[str, Any]) -> None:
+        bars = ProgressBars(enabled=not options["no_progress"])
+        try:
+            report = demo_documents.render_latest_month(as_of=as_of, on_progress=bars.update)
+        finally:
+            bars.close()
+        if report is not None:
+            self.stdout.write(
+                f"Rendered {report.rendered} invoice PDFs of {report.period} "
+                f"({len(report.failures)} could not be rendered)."
+            )
+
     def _seed(self, *, as_of: dt.date, options: dict[str, Any]) -> None:
         bars = ProgressBars(enabled=not options["no_progress"])
         started = time.perf_counter()
@@ -118,6 +131,7 @@ class Command(BaseCommand):
             self._seed(as_of=as_of, options=options)
             if self.history_start is not None and not options["no_billing"]:
                 self._bill(first_month=Month.of(self.history_start), as_of=as_of, options=options)
+                self._render(as_of=as_of, options=options)
         else:
             self.stdout.write("The demo already seeded this database; not seeding again.")
         self.stdout.write("\nDemo log-ins (development only):")

@@ -1,0 +1,77 @@
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin
+from django.http import FileResponse, Http404, HttpRequest
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from vool.domain.documents.models import InvoiceDocument, Supplier
+
+
+@admin.register(Supplier)
+class SupplierAdmin(admin.ModelAdmin):
+    list_display = ["name", "registry_code", "iban", "is_active", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "registry_code", "vat_number", "is_active"]}),
+        (_("Address"), {"fields": ["street_address", "postal_code", "city", "country"]}),
+        (_("Bank"), {"fields": ["iban", "bic", "bank_name"]}),
+        (_("Contacts"), {"fields": ["email", "phone", "website"]}),
+    ]
+
+
+@admin.register(InvoiceDocument)
+class InvoiceDocumentAdmin(admin.ModelAdmin):
+    """Rendered PDFs: read-only (a PDF never changes), each downloadable."""
+
+    list_display = ["invoice", "language", "size_bytes", "rendered_at", "download"]
+    list_filter = ["language", "invoice__period"]
+    search_fields = ["=invoice__number", "invoice__billing_account__reference_number"]
+    readonly_fields = [
+        "invoice",
+        "language",
+        "template",
+        "sha256",
+        "path",
+        "size_bytes",
+        "rendered_at",
+        "download",
+    ]
+    list_select_related = ["invoice"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("PDF"))
+    def download(self, document: InvoiceDocument) -> str:
+        url = reverse("admin:documents_invoicedocument_pdf", args=[document.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+    def get_urls(self) -> list[URLPattern]:
+        pdf = path(
+            "<int:document_id>/pdf/",
+            self.admin_site.admin_view(self.pdf_view),
+            name="documents_invoicedocument_pdf",
+        )
+        return [pdf, *super().get_urls()]
+
+    def pdf_view(self, request: HttpRequest, document_id: int) -> FileResponse:
+        document = InvoiceDocument.objects.select_related("invoice").filter(pk=document_id).first()
+        if document is None or not self.has_view_permission(request, document):
+            raise Http404
+        file = Path(settings.VOOL_DOCUMENTS_DIR) / document.path
+        if not file.is_file():
+            raise Http404(f"The PDF file {document.path} is missing from the documents store.")
+        return FileResponse(
+            file.open("rb"),
+            content_type="application/pdf",
+            filename=f"invoice-{document.invoice.number}.pdf",
+        )

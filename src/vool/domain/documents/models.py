@@ -1,0 +1,84 @@
+"""The supplier shown on documents, and the rendered PDF of each invoice."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from vool.domain import validators
+from vool.domain.billing.models import Invoice
+
+
+class Supplier(models.Model):
+    """The retailer's own details printed on every bill. The active row is used; with none,
+    the ``VOOL_SUPPLIER_*`` settings are (see ``queries.current_supplier``)."""
+
+    name = models.CharField(_("name"), max_length=70)
+    street_address = models.CharField(_("street address"), max_length=200)
+    city = models.CharField(_("city"), max_length=100)
+    postal_code = models.CharField(_("postal code"), max_length=10)
+    country = models.CharField(_("country"), max_length=2, default="EE")
+    registry_code = models.CharField(
+        _("registry code (registrikood)"),
+        max_length=8,
+        validators=[validators.validate_registrikood],
+    )
+    vat_number = models.CharField(
+        _("VAT number (KMKR)"),
+        max_length=11,
+        blank=True,
+        default="",
+        validators=[validators.validate_kmkr],
+    )
+    iban = models.CharField(_("IBAN"), max_length=34, validators=[validators.validate_iban])
+    bic = models.CharField(_("BIC"), max_length=11, blank=True, default="")
+    bank_name = models.CharField(_("bank"), max_length=100, blank=True, default="")
+    email = models.EmailField(_("e-mail"), blank=True, default="")
+    phone = models.CharField(_("phone"), max_length=32, blank=True, default="")
+    website = models.CharField(_("website"), max_length=100, blank=True, default="")
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("The one supplier printed on new documents.")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=Q(is_active=True),
+                name="supplier_one_active",
+                violation_error_message=_("Only one supplier can be active."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InvoiceDocument(models.Model):
+    """The PDF of an issued invoice or credit note, stored content-addressed: once
+    rendered it never changes."""
+
+    invoice = models.OneToOneField(
+        Invoice,
+        verbose_name=_("invoice"),
+        on_delete=models.PROTECT,
+        related_name="document",
+    )
+    language = models.CharField(_("language"), max_length=2)
+    template = models.CharField(_("template"), max_length=100)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    path = models.CharField(_("file"), max_length=200)
+    size_bytes = models.PositiveIntegerField(_("size (bytes)"))
+    rendered_at = models.DateTimeField(_("rendered at"))
+
+    class Meta:
+        verbose_name = _("invoice document")
+        verbose_name_plural = _("invoice documents")
+        ordering = ["-invoice_id"]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} PDF {self.sha256[:12]}"

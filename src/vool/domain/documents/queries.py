@@ -1,0 +1,46 @@
+"""Reads for documents: the supplier printed on bills, and stored invoice documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from vool.domain.documents.models import InvoiceDocument, Supplier
+
+
+@dataclass(frozen=True)
+class SupplierDetails:
+    name: str
+    street_address: str
+    city: str
+    postal_code: str
+    country: str
+    registry_code: str
+    vat_number: str
+    iban: str
+    bic: str
+    bank_name: str
+    email: str
+    phone: str
+    website: str
+
+    @classmethod
+    def of(cls, supplier: Supplier) -> SupplierDetails:
+        return cls(**{f: getattr(supplier, f) for f in cls.__dataclass_fields__})
+
+
+def current_supplier() -> SupplierDetails:
+    """The active :class:`Supplier` (edited in the admin); with none, the defaults from the
+    ``VOOL_SUPPLIER`` setting."""
+    active = Supplier.objects.filter(is_active=True).first()
+    if active is not None:
+        return SupplierDetails.of(active)
+    defaults = dict(settings.VOOL_SUPPLIER)
+    return SupplierDetails(
+        **{f: str(defaults.get(f, "")) for f in SupplierDetails.__dataclass_fields__}
+    )
+
+
+def document_of(*, invoice_id: int) -> InvoiceDocument | None:
+    return InvoiceDocument.objects.filter(invoice_id=invoice_id).first()

@@ -1,0 +1,102 @@
+"""``vool invoices pdf|ubl|render``: an invoice's PDF or Peppol UBL on demand, or a month's
+batch of PDFs."""
+
+from __future__ import annotations
+
+import time
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from vool.common.localtime import Month
+from vool.interfaces.cli.progress import ProgressBars
+from vool.usecases import render_invoices
+
+FAILURES_SHOWN = 20
+
+
+class Command(BaseCommand):
+    help = "Write one invoice's PDF (pdf) or UBL (ubl), or render a month's invoices (render)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        pdf = sub.add_parser("pdf", help="write invoice NUMBER's PDF (rendered if need be)")
+        pdf.add_argument("number", type=int, help="invoice or credit-note number")
+        pdf.add_argument("-o", "--output", required=True, type=Path, help="PDF file to write")
+
+        ubl = sub.add_parser("ubl", help="write business invoice NUMBER as Peppol BIS 3 UBL")
+        ubl.add_argument("number", type=int, help="invoice or credit-note number")
+        ubl.add_argument("-o", "--output", required=True, type=Path, help="XML file to write")
+
+        render = sub.add_parser("render", help="render the month's invoices that have no PDF")
+        render.add_argument("--period", required=True, help="YYYY-MM")
+        render.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
+        render.add_argument("--chunk-size", type=int, default=render_invoices.DEFAULT_CHUNK_SIZE)
+        render.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            if options["action"] == "pdf":
+                self._pdf(options["number"], options["output"])
+            elif options["action"] == "ubl":
+                xml = render_invoices.invoice_ubl(number=options["number"])
+                options["output"].write_bytes(xml)
+                self.stdout.write(f"Invoice {options['number']}: {options['output']} (UBL)")
+            else:
+                self._render(options)
+        except (
+            render_invoices.NoSuchInvoice,
+            render_invoices.InvalidInvoiceDocument,
+            render_invoices.DocumentChanged,
+            render_invoices.UnableToRender,
+            render_invoices.UnableToBuildUbl,
+        ) as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _pdf(self, number: int, output: Path) -> None:
+        pdf = render_invoices.invoice_pdf(number=number, as_of=timezone.now())
+        output.write_bytes(pdf)
+        self.stdout.write(f"Invoice {number}: {output} ({len(pdf):,} bytes)")
+
+    def _render(self, options: dict[str, Any]) -> None:
+        try:
+            period = Month.parse(options["period"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        if options["workers"] < 1 or options["chunk_size"] < 1:
+            raise CommandError("--workers and --chunk-size must be at least 1.")
+        bars = ProgressBars(enabled=not options["no_progress"])
+        started = time.perf_counter()
+        try:
+            report = render_invoices.render_period(
+                period=period,
+                as_of=timezone.now(),
+                workers=options["workers"],
+                chunk_size=options["chunk_size"],
+                on_progress=bars.update,
+            )
+        finally:
+            bars.close()
+        seconds = time.perf_counter() - started
+        w = self.stdout.write
+        w(
+            f"Invoices of {report.period}: {report.rendered} rendered, "
+            f"{len(report.failures)} failed, of {report.to_render} without a PDF."
+        )
+        if report.rendered:
+            w(
+                f"  {seconds * 1000 / report.rendered:.1f} ms and "
+                f"{report.bytes_written / report.rendered / 1024:.1f} KB per invoice"
+            )
+        for number, reason in report.failures[:FAILURES_SHOWN]:
+            w(f"  failed: {reason}" if str(number) in reason else f"  {number}: {reason}")
+        if len(report.failures) > FAILURES_SHOWN:
+            w(f"  ... and {len(report.failures) - FAILURES_SHOWN} more")
+        if report.failures:
+            raise CommandError(
+                f"{len(report.failures)} invoice(s) could not be rendered; fix them and run "
+                "the same command again (what is rendered stays)."
+            )

@@ -1,0 +1,218 @@
+"""Render invoices to PDF: one on demand, or a month's batch after the bill run.
+
+The batch is the invoices of the period that have no document yet, split in chunks; each
+chunk is an idempotent unit (an invoice already rendered is skipped), so running the batch
+again, or after a crash, renders only what is missing. Chunks run inline or on a pool of
+spawned processes (``render_pool``). An invoice that cannot be rendered (no address, no
+IBAN, ...) is listed with the reason and the batch goes on.
+
+A PDF is stored content-addressed (``VOOL_DOCUMENTS_DIR``) and recorded once on its invoice;
+a later render that gives different bytes is refused (:class:`DocumentChanged`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+
+from vool.common.localtime import Month
+from vool.domain.billing.models import Invoice
+from vool.domain.documents import INVOICE_TEMPLATE, TEMPLATES_DIR
+from vool.domain.documents import operations as document_operations
+from vool.domain.documents import queries as document_queries
+from vool.domain.documents.invoice_data import InvalidInvoiceDocument, invoice_data
+from vool.domain.documents.models import InvoiceDocument
+from vool.domain.documents.operations import DocumentChanged
+from vool.integrations.einvoice import ubl
+from vool.integrations.einvoice.ubl import UnableToBuildUbl
+from vool.integrations.pdf.content_store import ContentStore
+from vool.integrations.pdf.qr import qr_svg
+from vool.integrations.pdf.typst_compiler import TypstRenderer, UnableToRender
+from vool.usecases import render_pool
+
+logger = logging.getLogger(__name__)
+ProgressCallback = Callable[[str, int, int], None]
+DEFAULT_CHUNK_SIZE = 200
+
+__all__ = [
+    "DocumentChanged",
+    "InvalidInvoiceDocument",
+    "RenderReport",
+    "UnableToBuildUbl",
+    "UnableToRender",
+    "invoice_pdf",
+    "invoice_ubl",
+    "render_invoice",
+    "render_period",
+]
+
+
+class NoSuchInvoice(LookupError):
+    pass
+
+
+@cache
+def _renderer() -> TypstRenderer:
+    """One compiler per process, reused (Typst keeps the template and fonts loaded)."""
+    return TypstRenderer(TEMPLATES_DIR / INVOICE_TEMPLATE)
+
+
+def store() -> ContentStore:
+    return ContentStore(settings.VOOL_DOCUMENTS_DIR)
+
+
+def document_data(invoice: Invoice) -> dict[str, Any]:
+    """The invoice's document data (see ``invoice_data``) with the supplier configured now."""
+    return invoice_data(invoice, supplier=document_queries.current_supplier())
+
+
+def pdf_of_data(data: dict[str, Any]) -> bytes:
+    """The PDF of an invoice's document data (the EPC QR code drawn from its payload)."""
+    payload = data["payment"]["epc_qr_payload"]
+    filled = {
+        **data,
+        "payment": {**data["payment"], "qr_svg": qr_svg(payload) if payload else None},
+    }
+    return _renderer().render(
+        filled, created_on=dt.date.fromisoformat(data["invoice"]["issue_date"])
+    )
+
+
+def _invoice(invoice_id: int) -> Invoice:
+    return Invoice.objects.select_related("billing_account__customer", "credited_invoice").get(
+        pk=invoice_id
+    )
+
+
+def render_invoice(*, invoice_id: int, as_of: dt.datetime) -> InvoiceDocument:
+    """Render, store and record an invoice's PDF. Rendered before: the same bytes again are
+    a no-op; different bytes raise :class:`DocumentChanged` (and nothing is recorded)."""
+    invoice = _invoice(invoice_id)
+    data = document_data(invoice)
+    pdf = pdf_of_data(data)
+    stored = store().put(pdf)
+    return document_operations.record_document(
+        invoice_id=invoice.pk,
+        language=data["language"],
+        template=INVOICE_TEMPLATE,
+        sha256=stored.sha256,
+        path=stored.relative_path,
+        size_bytes=stored.size_bytes,
+        rendered_at=as_of,
+    )
+
+
+def invoice_pdf(*, number: int, as_of: dt.datetime) -> bytes:
+    """The PDF of invoice ``number``: the stored one, rendered first if there is none."""
+    invoice_id = Invoice.objects.filter(number=number).values_list("pk", flat=True).first()
+    if invoice_id is None:
+        raise NoSuchInvoice(f"There is no issued invoice number {number}.")
+    document = document_queries.document_of(invoice_id=invoice_id)
+    if document is None:
+        document = render_invoice(invoice_id=invoice_id, as_of=as_of)
+    return store().read(document.path)
+
+
+# -- the batch --------------------------------------------------------------------------------
+
+
+@dataclass
+class ChunkResult:
+    rendered: int = 0
+    failures: list[tuple[int, str]] = field(default_factory=list)  # (invoice number, why)
+    bytes_written: int = 0
+
+
+@dataclass
+class RenderReport:
+    period: str
+    to_render: int = 0
+    rendered: int = 0
+    failures: list[tuple[int, str]] = field(default_factory=list)
+    bytes_written: int = 0
+
+
+def invoices_to_render(*, period: Month) -> list[int]:
+    """Ids of the period's issued invoices and credit notes without a document yet."""
+    return list(
+        Invoice.objects.filter(period=str(period), number__isnull=False, document__isnull=True)
+        .order_by("number")
+        .values_list("pk", flat=True)
+    )
+
+
+def render_chunk(*, invoice_ids: Sequence[int], as_of: dt.datetime) -> ChunkResult:
+    result = ChunkResult()
+    for invoice_id in invoice_ids:
+        try:
+            document = render_invoice(invoice_id=invoice_id, as_of=as_of)
+        except (InvalidInvoiceDocument, DocumentChanged, UnableToRender) as exc:
+            number = Invoice.objects.filter(pk=invoice_id).values_list("number", flat=True)[0]
+            result.failures.append((number or 0, str(exc)))
+            continue
+        result.rendered += 1
+        result.bytes_written += document.size_bytes
+    return result
+
+
+def render_period(
+    *,
+    period: Month,
+    as_of: dt.datetime,
+    workers: int = 1,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_progress: ProgressCallback | None = None,
+) -> RenderReport:
+    """Render every invoice of ``period`` that has no PDF yet (resumable, idempotent)."""
+    ids = invoices_to_render(period=period)
+    report = RenderReport(period=str(period), to_render=len(ids))
+    chunks = [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)]
+    progress = on_progress or (lambda step, done, total: None)
+    done = 0
+
+    def add(result: ChunkResult, size: int) -> None:
+        nonlocal done
+        report.rendered += result.rendered
+        report.failures.extend(result.failures)
+        report.bytes_written += result.bytes_written
+        done += size
+        progress("invoices", done, max(len(ids), 1))
+
+    if workers <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            add(render_chunk(invoice_ids=chunk, as_of=as_of), len(chunk))
+        return report
+    database = str(connections["default"].settings_dict["NAME"])
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=render_pool.init_worker,
+        initargs=(database, str(settings.VOOL_DOCUMENTS_DIR)),
+    ) as pool:
+        futures = [
+            (pool.submit(render_pool.render_chunk, chunk, as_of), len(chunk)) for chunk in chunks
+        ]
+        for future, size in futures:
+            add(future.result(), size)
+    return report
+
+
+# -- e-invoices -------------------------------------------------------------------------------
+
+
+def invoice_ubl(*, number: int) -> bytes:
+    """The Peppol BIS 3 UBL of business invoice (or credit note) ``number``, from the same
+    document data as its PDF."""
+    invoice_id = Invoice.objects.filter(number=number).values_list("pk", flat=True).first()
+    if invoice_id is None:
+        raise NoSuchInvoice(f"There is no issued invoice number {number}.")
+    return ubl.build_ubl(document_data(_invoice(invoice_id)))

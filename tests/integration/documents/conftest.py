@@ -1,0 +1,49 @@
+"""Fixtures of the document tests: the billing test tariffs, a configured supplier, a
+temporary documents directory, and helpers to bill a month and read the PDF's text.
+
+The batch tests fork a process pool that must see the test database: on SQLite the test
+database is therefore a file, as in the billing tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from billing_factories import load_test_tariffs
+from vool.domain.documents.models import Supplier
+
+_db = connections["default"].settings_dict
+if _db["ENGINE"] == "django.db.backends.sqlite3" and not os.environ.get("VOOL_SQLITE_TEST_NAME"):
+    _name = Path(settings.VAR_DIR) / f"test-{os.getpid()}.sqlite3"
+    _db.setdefault("TEST", {})["NAME"] = str(_name)
+
+SUPPLIER_IBAN = "EE382200221020145685"
+
+
+@pytest.fixture(autouse=True)
+def documents_setup(request: pytest.FixtureRequest, tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.VOOL_DOCUMENTS_DIR = tmp_path / "documents"
+    if request.node.get_closest_marker("django_db") is not None:
+        load_test_tariffs()
+
+
+@pytest.fixture
+def supplier() -> Supplier:
+    return Supplier.objects.create(
+        name="Vool Energia AS",
+        street_address="Narva mnt 5",
+        city="Tallinn",
+        postal_code="10117",
+        registry_code="10000356",
+        vat_number="EE100000356",
+        iban=SUPPLIER_IBAN,
+        bic="HABAEE2X",
+        bank_name="Swedbank",
+        email="arved@vool.example",
+        phone="+372 600 0000",
+        website="vool.example",
+    )

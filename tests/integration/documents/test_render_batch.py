@@ -1,0 +1,73 @@
+"""The month's batch: every invoice without a PDF is rendered, failures are listed and the
+batch goes on; running it again renders only what is missing (resumable, idempotent); a
+process pool gives the same result."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from billing_factories import add_intervals, fixed_product, remote_account
+from vool.common.localtime import Month
+from vool.domain.billing.models import Invoice
+from vool.domain.customers.models import Customer
+from vool.domain.documents.models import InvoiceDocument
+from vool.usecases import bill_run, render_invoices
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+OCTOBER = Month(2026, 10)
+AS_OF = dt.datetime(2026, 11, 5, 12, tzinfo=dt.UTC)
+
+
+def bill_customers(count: int) -> list[Invoice]:
+    product = fixed_product()
+    for i in range(count):
+        contract = remote_account(product=product)
+        Customer.objects.filter(pk=contract.billing_account.customer_id).update(
+            street_address=f"Lai {i + 1}", postal_code="10133", city="Tallinn"
+        )
+        add_intervals(contract.metering_point, OCTOBER, wh=50 + i)
+    bill_run.run_billing(period=OCTOBER, today=dt.date(2026, 11, 5))
+    return list(Invoice.objects.order_by("number"))
+
+
+def test_failures_are_listed_and_a_second_run_renders_only_what_is_missing(supplier) -> None:
+    invoices = bill_customers(3)
+    broken = invoices[1]
+    Customer.objects.filter(pk=broken.billing_account.customer_id).update(city="")
+    progress: list[tuple[int, int]] = []
+
+    report = render_invoices.render_period(
+        period=OCTOBER,
+        as_of=AS_OF,
+        chunk_size=2,
+        on_progress=lambda _, d, t: progress.append((d, t)),
+    )
+    assert (report.to_render, report.rendered) == (3, 2)
+    assert report.failures == [(broken.number, f"Invoice {broken.number}: customer.city: is empty")]
+    assert progress == [(2, 3), (3, 3)]
+    assert InvoiceDocument.objects.count() == 2
+
+    again = render_invoices.render_period(period=OCTOBER, as_of=AS_OF)
+    assert (again.to_render, again.rendered, len(again.failures)) == (1, 0, 1)
+
+    Customer.objects.filter(pk=broken.billing_account.customer_id).update(city="Tallinn")
+    fixed = render_invoices.render_period(period=OCTOBER, as_of=AS_OF)
+    assert (fixed.to_render, fixed.rendered, fixed.failures) == (1, 1, [])
+    assert render_invoices.render_period(period=OCTOBER, as_of=AS_OF).to_render == 0
+
+
+def test_a_process_pool_renders_the_same_pdfs(supplier, settings) -> None:
+    bill_customers(4)
+    report = render_invoices.render_period(period=OCTOBER, as_of=AS_OF, workers=2, chunk_size=1)
+    assert (report.rendered, report.failures) == (4, [])
+    documents = list(InvoiceDocument.objects.order_by("invoice__number"))
+    assert len({d.sha256 for d in documents}) == 4
+    root = Path(settings.VOOL_DOCUMENTS_DIR)
+    for document in documents:
+        assert (root / document.path).read_bytes().startswith(b"%PDF-")
+        again = render_invoices.render_invoice(invoice_id=document.invoice_id, as_of=AS_OF)
+        assert again.sha256 == document.sha256  # the same bytes in this process
