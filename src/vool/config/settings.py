@@ -5,7 +5,8 @@
 ``VOOL_ENV``      ``development`` (default) or ``production``, in any letter case; anything else
                   stops with an error (a misspelt ``Prod`` must not run with ``DEBUG`` on)
 ``VOOL_ALLOWED_HOSTS``  comma-separated host names for production
-``VOOL_SCHEMAS_DIR``    the standard schemas folder (default ``../shared/schemas``)
+``VOOL_SCHEMAS_DIR``    the standard schemas folder (default ``../shared/schemas``, or the nearest
+                        ``shared/schemas`` above the project)
 ``VOOL_TASK_BROKER``    a Celery broker URL (e.g. ``redis://127.0.0.1:6379/0``): bill-run chunks
                         go to Celery workers; unset = a local process pool
 ``VOOL_INVOICE_DUE_DAYS``  days from issue to due date (default 14)
@@ -206,10 +207,19 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
+
+
+def _default_schemas_dir() -> Path:
+    """``../shared/schemas`` beside the project; from a git worktree or a clone one level
+    deeper, the nearest ``shared/schemas`` above the project."""
+    for folder in PROJECT_DIR.parents:
+        if (folder / "shared" / "schemas").is_dir():
+            return folder / "shared" / "schemas"
+    return PROJECT_DIR.parent / "shared" / "schemas"
+
+
 # Where the standard schemas (camt, UBL, e-arve, Schematron) live; tests validate against them.
-VOOL_SCHEMAS_DIR = Path(
-    os.environ.get("VOOL_SCHEMAS_DIR", PROJECT_DIR.parent / "shared" / "schemas")
-)
+VOOL_SCHEMAS_DIR = Path(os.environ.get("VOOL_SCHEMAS_DIR") or _default_schemas_dir())
 
 # Billing and metering rules that a retailer sets (see the module docstring).
 VOOL_TASK_BROKER = os.environ.get("VOOL_TASK_BROKER") or None
