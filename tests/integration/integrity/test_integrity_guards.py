@@ -29,8 +29,8 @@ from vool.domain.billing import operations as billing_operations
 from vool.domain.billing.models import Invoice, InvoiceLine
 from vool.domain.customers import operations as customer_operations
 from vool.domain.customers.models import NumberCounter
+from vool.domain.integrity import checks, rules
 from vool.domain.integrity import operations as integrity
-from vool.domain.integrity import rules
 from vool.domain.ledger.models import LedgerTransaction, Posting
 from vool.domain.metering.models import IntervalDay, Reading
 from vool.domain.tariffs.models import MarketPrice
@@ -340,6 +340,19 @@ class TestMarketPrices:
         assert first is not None and first.start_at == dt.datetime(2026, 9, 30, 21, tzinfo=dt.UTC)
         refused("DELETE FROM tariffs_marketprice WHERE id = %s", [first.pk], PRICES)
 
+    def test_a_price_cannot_be_moved_into_an_invoiced_month(self, october: Issued) -> None:
+        december = MarketPrice.objects.get(start_at=dt.datetime(2026, 12, 15, 10, tzinfo=dt.UTC))
+        refused(
+            "UPDATE tariffs_marketprice SET start_at = %s WHERE id = %s",
+            [
+                connection.ops.adapt_datetimefield_value(
+                    dt.datetime(2026, 10, 20, 10, 7, tzinfo=dt.UTC)
+                ),
+                december.pk,
+            ],
+            PRICES,
+        )
+
     def test_prices_of_a_month_without_issued_invoices_may_be_corrected(
         self, october: Issued
     ) -> None:
@@ -416,3 +429,21 @@ class TestInstallation:
                     [[name for _, name in rules.SUPERSEDED_TRIGGERS]],
                 )
                 assert cursor.fetchall() == []
+
+
+class TestMissingGuardsCheck:
+    def test_all_present_no_warning(self) -> None:
+        assert integrity.missing_triggers() == []
+        assert checks.guards_installed(databases=["default"]) == []
+
+    def test_a_dropped_guard_is_reported_until_installed_again(self) -> None:
+        if connection.vendor == "postgresql":
+            run("DROP TRIGGER vool_integrity_posting_delete ON ledger_posting")
+        else:
+            run("DROP TRIGGER vool_integrity_posting_delete")
+        assert integrity.missing_triggers() == ["vool_integrity_posting_delete"]
+        (warning,) = checks.guards_installed(databases=["default"])
+        assert warning.id == "integrity.W001"
+        assert "vool_integrity_posting_delete" in warning.msg
+        integrity.install_guards()
+        assert integrity.missing_triggers() == []

@@ -106,15 +106,19 @@ def _interval_day_update_allowed(sql: Sql) -> str:
 PRICE_COLUMNS = ("area", "start_at", "resolution_minutes", "price_eur_mwh")
 
 
-def _month_not_invoiced(sql: Sql) -> str:
+def _month_not_invoiced(sql: Sql, row: str = "OLD") -> str:
     return (
         f"NOT EXISTS (SELECT 1 FROM {INVOICE_TABLE} AS i WHERE i.number IS NOT NULL AND "  # noqa: S608
-        f"{sql.in_tallinn_month(period='i.period', instant='OLD.start_at')})"
+        f"{sql.in_tallinn_month(period='i.period', instant=f'{row}.start_at')})"
     )
 
 
 def _price_update_allowed(sql: Sql) -> str:
-    return f"{sql.same(*PRICE_COLUMNS)} OR {_month_not_invoiced(sql)}"
+    # neither the month the price was in nor the one it is moved to may be invoiced
+    return (
+        f"{sql.same(*PRICE_COLUMNS)} OR "
+        f"({_month_not_invoiced(sql, 'OLD')} AND {_month_not_invoiced(sql, 'NEW')})"
+    )
 
 
 ISSUED_INVOICE = (
