@@ -318,6 +318,22 @@ class TestIntervalVersions:
             INTERVALS,
         )
 
+    def test_superseded_at_once_added_is_set_once_with_the_flip(self, october: Issued) -> None:
+        # the column the one-time-model migration (metering 0004) adds; here added by hand
+        check_deferred_constraints()
+        run("ALTER TABLE metering_intervalday ADD COLUMN superseded_at TIMESTAMP NULL")
+        integrity.install_guards()
+        day = IntervalDay.objects.order_by("pk").first()
+        assert day is not None
+        flip = "UPDATE metering_intervalday SET is_current = %s, superseded_at = %s WHERE id = %s"
+        assert run(flip, [False, "2026-11-05 10:00:00", day.pk]) == 1
+        refused(flip, [False, "2027-01-01 00:00:00", day.pk], INTERVALS)
+        refused(
+            "UPDATE metering_intervalday SET superseded_at = NULL WHERE id = %s",
+            [day.pk],
+            INTERVALS,
+        )
+
 
 PRICES = "a market price of a month with issued invoices is never changed in place"
 
@@ -369,6 +385,8 @@ class TestMarketPrices:
 class TestTruncate:
     @pytest.mark.parametrize("table", rules.guarded_tables())
     def test_truncate_is_refused(self, october: Issued, table: str) -> None:
+        if table not in connection.introspection.table_names():
+            pytest.skip(f"{table} comes with a later migration")
         check_deferred_constraints()
         refused(f"TRUNCATE {table} CASCADE", [], r"TRUNCATE of \w+ refused")
         assert Posting.objects.exists() and Reading.objects.exists()
@@ -400,14 +418,16 @@ class TestMaintenanceSwitch:
         check_deferred_constraints()
         call_command("flush", interactive=False, verbosity=0)
         assert not Invoice.objects.exists() and not Posting.objects.exists()
-        assert set(integrity.installed_triggers()) >= {g.trigger for g in rules.GUARDS}
+        assert integrity.installed_triggers() and integrity.missing_triggers() == []
         assert not integrity.guards_lifted()
 
 
 class TestInstallation:
     def test_every_guard_is_installed_and_installing_again_changes_nothing(self) -> None:
         before = integrity.installed_triggers()
-        assert set(before) >= {g.trigger for g in rules.GUARDS}
+        assert before and integrity.missing_triggers() == []
+        tables = set(connection.introspection.table_names())
+        assert {g.trigger for g in rules.GUARDS if g.table in tables} <= set(before)
         assert integrity.install_guards() == before
         assert integrity.installed_triggers() == before
 

@@ -64,6 +64,16 @@ def _drop(cursor: Any, vendor: str, table: str, trigger: str) -> None:
         cursor.execute(f"DROP TRIGGER IF EXISTS {sql.quote(trigger)}")
 
 
+def _column_names(cursor: Any, vendor: str, table: str) -> list[str]:
+    """The table's columns in order. On SQLite from ``PRAGMA table_info``: Django's SQLite
+    introspection parses the CREATE TABLE text and fails on some check constraints."""
+    if vendor == "sqlite":
+        cursor.execute(f"PRAGMA table_info({sql.quote(table)})")
+        return [str(row[1]) for row in cursor.fetchall()]
+    connection = cursor.db
+    return [c.name for c in connection.introspection.get_table_description(cursor, table)]
+
+
 def _applicable(tables: set[str]) -> list[Guard]:
     """The guards whose table, and the tables they read, exist."""
     return [g for g in GUARDS if g.table in tables and tables.issuperset(g.reads)]
@@ -101,9 +111,7 @@ def install_guards(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
         if vendor == "sqlite":
             cursor.execute(sql.sqlite_maintenance_table())
         for guard in _applicable(tables):
-            columns = [
-                c.name for c in connection.introspection.get_table_description(cursor, guard.table)
-            ]
+            columns = _column_names(cursor, vendor, guard.table)
             missing = [c for c in guard.columns if c not in columns]
             if missing:
                 raise GuardsOutOfDate(

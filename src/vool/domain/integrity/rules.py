@@ -37,6 +37,10 @@ class Sql(Protocol):
         """These columns are the same in OLD and NEW (NULL equals NULL)."""
         ...
 
+    def has(self, column: str) -> bool:
+        """Whether the table has this column (for columns a later migration adds)."""
+        ...
+
     def in_tallinn_month(self, *, period: str, instant: str) -> str:
         """``period`` ('YYYY-MM') is the Tallinn month of the UTC ``instant`` (on SQLite,
         which has no time zones, either month the instant falls in at UTC+2 or UTC+3: a
@@ -95,11 +99,20 @@ def _counter_update_allowed(sql: Sql) -> str:
     return f"{sql.unchanged(except_=('next_value',))} AND NEW.next_value >= OLD.next_value"
 
 
+def _superseded_once(sql: Sql, column: str) -> str:
+    """``column`` (when the table has it) is set once, from empty, and never changed after."""
+    if not sql.has(column):
+        return "TRUE"
+    return f"(OLD.{column} IS NULL OR {sql.same(column)})"
+
+
 def _interval_day_update_allowed(sql: Sql) -> str:
-    # a new version makes the old one not current; nothing else about a version ever changes
+    # a new version makes the old one not current and stamps when (superseded_at, once);
+    # nothing else about a version ever changes
     return (
-        f"{sql.unchanged(except_=('is_current',))} AND "
-        "(NEW.is_current = OLD.is_current OR NOT NEW.is_current)"
+        f"{sql.unchanged(except_=('is_current', 'superseded_at'))} AND "
+        "(NEW.is_current = OLD.is_current OR NOT NEW.is_current) AND "
+        f"{_superseded_once(sql, 'superseded_at')}"
     )
 
 
@@ -127,11 +140,12 @@ ISSUED_INVOICE = (
 )
 ISSUED_LINES = "the lines of an issued invoice are never added, changed or deleted"
 ISSUED_CORRECTIONS = "the interval corrections an issued invoice trued up are never changed"
+ISSUED_INTERVAL_DATA = "the interval data versions an issued invoice holds are never changed"
 READINGS = "readings are append-only: record a new reading that supersedes this one"
 LEDGER = "the ledger is append-only: a correction is a new transaction"
 INTERVALS = (
     "interval data versions are append-only: a correction is a new version "
-    "(only is_current may change, from true to false)"
+    "(only is_current may change, from true to false, with superseded_at set once)"
 )
 PRICES = (
     "a market price of a month with issued invoices is never changed in place: "
@@ -200,6 +214,8 @@ GUARDS: tuple[Guard, ...] = (
     ),
     *_invoice_parts("billing_invoiceline", "invoice_line", ISSUED_LINES),
     *_invoice_parts("billing_invoiceintervalcorrection", "invoice_correction", ISSUED_CORRECTIONS),
+    *_invoice_parts("billing_invoiceintervaldays", "invoice_interval_days", ISSUED_INTERVAL_DATA),
+    *_invoice_parts("billing_invoiceintervalterm", "invoice_interval_term", ISSUED_INTERVAL_DATA),
     Guard(
         "counter_update",
         "customers_numbercounter",
