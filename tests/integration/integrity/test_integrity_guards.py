@@ -29,8 +29,8 @@ from vool.domain.billing import operations as billing_operations
 from vool.domain.billing.models import Invoice, InvoiceIntervalDays, InvoiceLine
 from vool.domain.customers import operations as customer_operations
 from vool.domain.customers.models import NumberCounter
+from vool.domain.integrity import checks, rules
 from vool.domain.integrity import operations as integrity
-from vool.domain.integrity import rules
 from vool.domain.ledger.models import LedgerTransaction, Posting
 from vool.domain.metering.models import IntervalDay, Reading
 from vool.domain.tariffs.models import MarketPrice
@@ -373,6 +373,19 @@ class TestMarketPrices:
         assert first is not None and first.start_at == dt.datetime(2026, 9, 30, 21, tzinfo=dt.UTC)
         refused("DELETE FROM tariffs_marketprice WHERE id = %s", [first.pk], PRICES)
 
+    def test_a_price_cannot_be_moved_into_an_invoiced_month(self, october: Issued) -> None:
+        december = MarketPrice.objects.get(start_at=dt.datetime(2026, 12, 15, 10, tzinfo=dt.UTC))
+        refused(
+            "UPDATE tariffs_marketprice SET start_at = %s WHERE id = %s",
+            [
+                connection.ops.adapt_datetimefield_value(
+                    dt.datetime(2026, 10, 20, 10, 7, tzinfo=dt.UTC)
+                ),
+                december.pk,
+            ],
+            PRICES,
+        )
+
     def test_prices_of_a_month_without_issued_invoices_may_be_corrected(
         self, october: Issued
     ) -> None:
@@ -389,6 +402,8 @@ class TestMarketPrices:
 class TestTruncate:
     @pytest.mark.parametrize("table", rules.guarded_tables())
     def test_truncate_is_refused(self, october: Issued, table: str) -> None:
+        if table not in connection.introspection.table_names():
+            pytest.skip(f"{table} comes with a later migration")
         check_deferred_constraints()
         refused(f"TRUNCATE {table} CASCADE", [], r"TRUNCATE of \w+ refused")
         assert Posting.objects.exists() and Reading.objects.exists()
@@ -420,14 +435,16 @@ class TestMaintenanceSwitch:
         check_deferred_constraints()
         call_command("flush", interactive=False, verbosity=0)
         assert not Invoice.objects.exists() and not Posting.objects.exists()
-        assert set(integrity.installed_triggers()) >= {g.trigger for g in rules.GUARDS}
+        assert integrity.installed_triggers() and integrity.missing_triggers() == []
         assert not integrity.guards_lifted()
 
 
 class TestInstallation:
     def test_every_guard_is_installed_and_installing_again_changes_nothing(self) -> None:
         before = integrity.installed_triggers()
-        assert set(before) >= {g.trigger for g in rules.GUARDS}
+        assert before and integrity.missing_triggers() == []
+        tables = set(connection.introspection.table_names())
+        assert {g.trigger for g in rules.GUARDS if g.table in tables} <= set(before)
         assert integrity.install_guards() == before
         assert integrity.installed_triggers() == before
 
@@ -449,3 +466,21 @@ class TestInstallation:
                     [[name for _, name in rules.SUPERSEDED_TRIGGERS]],
                 )
                 assert cursor.fetchall() == []
+
+
+class TestMissingGuardsCheck:
+    def test_all_present_no_warning(self) -> None:
+        assert integrity.missing_triggers() == []
+        assert checks.guards_installed(databases=["default"]) == []
+
+    def test_a_dropped_guard_is_reported_until_installed_again(self) -> None:
+        if connection.vendor == "postgresql":
+            run("DROP TRIGGER vool_integrity_posting_delete ON ledger_posting")
+        else:
+            run("DROP TRIGGER vool_integrity_posting_delete")
+        assert integrity.missing_triggers() == ["vool_integrity_posting_delete"]
+        (warning,) = checks.guards_installed(databases=["default"])
+        assert warning.id == "integrity.W001"
+        assert "vool_integrity_posting_delete" in warning.msg
+        integrity.install_guards()
+        assert integrity.missing_triggers() == []

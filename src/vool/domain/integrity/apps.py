@@ -25,6 +25,8 @@ class IntegrityConfig(AppConfig):
     verbose_name = "Integrity guards"
 
     def ready(self) -> None:
+        from vool.domain.integrity import checks  # noqa: F401  (registers the system check)
+
         pre_migrate.connect(_remove_before_migrate, sender=self, dispatch_uid="vool-integrity-pre")
         post_migrate.connect(
             _install_after_migrate, sender=self, dispatch_uid="vool-integrity-post"

@@ -25,6 +25,7 @@ from vool.domain.integrity.rules import (
     INVOICE_TABLE,
     SUPERSEDED_FUNCTIONS,
     SUPERSEDED_TRIGGERS,
+    Guard,
     guarded_tables,
 )
 
@@ -73,6 +74,30 @@ def _column_names(cursor: Any, vendor: str, table: str) -> list[str]:
     return [c.name for c in connection.introspection.get_table_description(cursor, table)]
 
 
+def _applicable(tables: set[str]) -> list[Guard]:
+    """The guards whose table, and the tables they read, exist."""
+    return [g for g in GUARDS if g.table in tables and tables.issuperset(g.reads)]
+
+
+def _truncate_guarded(tables: set[str]) -> list[str]:
+    return [table for table in guarded_tables() if table in tables]
+
+
+def missing_triggers(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
+    """The integrity triggers the database should have, given its tables, and does not (the
+    guards are off on SQLite while ``migrate`` runs, and after one that failed)."""
+    connection = connections[using]
+    if connection.vendor not in ("postgresql", "sqlite"):
+        return []
+    with connection.cursor() as cursor:
+        tables = set(connection.introspection.table_names(cursor))
+        expected = {g.trigger for g in _applicable(tables)}
+        if connection.vendor == "postgresql":
+            expected |= {sql.truncate_trigger_name(t) for t in _truncate_guarded(tables)}
+        present = {name for _, name in _installed(cursor, connection.vendor)}
+    return sorted(expected - present)
+
+
 def install_guards(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
     """Write every guard whose tables exist (replacing what was there) and drop integrity
     triggers no rule asks for any more; returns the trigger names now installed."""
@@ -85,9 +110,7 @@ def install_guards(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
         wanted: set[str] = set()
         if vendor == "sqlite":
             cursor.execute(sql.sqlite_maintenance_table())
-        for guard in GUARDS:
-            if guard.table not in tables or not tables.issuperset(guard.reads):
-                continue
+        for guard in _applicable(tables):
             columns = _column_names(cursor, vendor, guard.table)
             missing = [c for c in guard.columns if c not in columns]
             if missing:
@@ -101,10 +124,9 @@ def install_guards(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
             wanted.add(guard.trigger)
         if vendor == "postgresql":
             cursor.execute(sql.postgresql_truncate_function())
-            for table in guarded_tables():
-                if table in tables:
-                    cursor.execute(sql.postgresql_truncate_trigger(table))
-                    wanted.add(sql.truncate_trigger_name(table))
+            for table in _truncate_guarded(tables):
+                cursor.execute(sql.postgresql_truncate_trigger(table))
+                wanted.add(sql.truncate_trigger_name(table))
             for table, trigger in SUPERSEDED_TRIGGERS:
                 if table in tables:
                     _drop(cursor, vendor, table, trigger)

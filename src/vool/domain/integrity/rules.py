@@ -37,6 +37,10 @@ class Sql(Protocol):
         """These columns are the same in OLD and NEW (NULL equals NULL)."""
         ...
 
+    def has(self, column: str) -> bool:
+        """Whether the table has this column (for columns a later migration adds)."""
+        ...
+
     def in_tallinn_month(self, *, period: str, instant: str) -> str:
         """``period`` ('YYYY-MM') is the Tallinn month of the UTC ``instant`` (on SQLite,
         which has no time zones, either month the instant falls in at UTC+2 or UTC+3: a
@@ -95,28 +99,39 @@ def _counter_update_allowed(sql: Sql) -> str:
     return f"{sql.unchanged(except_=('next_value',))} AND NEW.next_value >= OLD.next_value"
 
 
+def _superseded_once(sql: Sql, column: str) -> str:
+    """``column`` (when the table has it) is set once, from empty, and never changed after."""
+    if not sql.has(column):
+        return "TRUE"
+    return f"(OLD.{column} IS NULL OR {sql.same(column)})"
+
+
 def _interval_day_update_allowed(sql: Sql) -> str:
     # a new version makes the old one not current and stamps when (superseded_at, once);
     # nothing else about a version ever changes
     return (
         f"{sql.unchanged(except_=('is_current', 'superseded_at'))} AND "
         "(NEW.is_current = OLD.is_current OR NOT NEW.is_current) AND "
-        f"(OLD.superseded_at IS NULL OR {sql.same('superseded_at')})"
+        f"{_superseded_once(sql, 'superseded_at')}"
     )
 
 
 PRICE_COLUMNS = ("area", "start_at", "resolution_minutes", "price_eur_mwh")
 
 
-def _month_not_invoiced(sql: Sql) -> str:
+def _month_not_invoiced(sql: Sql, row: str = "OLD") -> str:
     return (
         f"NOT EXISTS (SELECT 1 FROM {INVOICE_TABLE} AS i WHERE i.number IS NOT NULL AND "  # noqa: S608
-        f"{sql.in_tallinn_month(period='i.period', instant='OLD.start_at')})"
+        f"{sql.in_tallinn_month(period='i.period', instant=f'{row}.start_at')})"
     )
 
 
 def _price_update_allowed(sql: Sql) -> str:
-    return f"{sql.same(*PRICE_COLUMNS)} OR {_month_not_invoiced(sql)}"
+    # neither the month the price was in nor the one it is moved to may be invoiced
+    return (
+        f"{sql.same(*PRICE_COLUMNS)} OR "
+        f"({_month_not_invoiced(sql, 'OLD')} AND {_month_not_invoiced(sql, 'NEW')})"
+    )
 
 
 ISSUED_INVOICE = (
@@ -225,7 +240,7 @@ GUARDS: tuple[Guard, ...] = (
         "UPDATE",
         _interval_day_update_allowed,
         INTERVALS,
-        columns=("is_current", "superseded_at"),
+        columns=("is_current",),
     ),
     Guard("interval_day_delete", "metering_intervalday", "DELETE", _never, INTERVALS),
     Guard(
