@@ -208,7 +208,6 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
 
-
 def _default_schemas_dir() -> Path:
     """``../shared/schemas`` beside the project; from a git worktree or a clone one level
     deeper, the nearest ``shared/schemas`` above the project."""
