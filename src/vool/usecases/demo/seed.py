@@ -534,6 +534,7 @@ class _Seeder:
                         str(self.history_start.previous()),
                         "",
                         {"wraps": 0},
+                        opening_at,  # known from when it was read
                         created_at,
                     )
                 )
@@ -567,6 +568,7 @@ class _Seeder:
                             str(month),
                             "",
                             details,
+                            read_at,  # known from when it was read (as submitted)
                             created_at,
                         )
                     )
@@ -622,6 +624,7 @@ READING_FIELDS = (
     "period",
     "reason",
     "details",
+    "known_at",
     "created_at",
 )
 INTERVAL_FIELDS = (
