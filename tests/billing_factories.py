@@ -255,8 +255,10 @@ def add_reading(
     status: str = Reading.Status.ACCEPTED,
     wraps: int = 0,
     supersedes: Reading | None = None,
+    known_at: dt.datetime | None = None,
 ) -> Reading:
-    """The month-end reading of ``month``, read on its last day at 18:00 Tallinn time."""
+    """The month-end reading of ``month``, read on its last day at 18:00 Tallinn time and
+    known from then (or from ``known_at``)."""
     read_at = dt.datetime.combine(month.last_day, dt.time(18), tzinfo=TALLINN)
     return Reading.objects.create(
         register=register,
@@ -267,6 +269,7 @@ def add_reading(
         period=str(month),
         details={"wraps": wraps} if wraps else {},
         supersedes=supersedes,
+        known_at=known_at or read_at,
     )
 
 

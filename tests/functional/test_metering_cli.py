@@ -49,6 +49,7 @@ def manual_register():
             value_kwh=value,
             source=Reading.Source.MIGRATION,
             period=f"{read_at.year}-{read_at.month - 1:02d}",
+            known_at=read_at,
         )
     return register
 

@@ -28,6 +28,7 @@ def fuzz_points() -> None:
         value_kwh=1000,
         source=Reading.Source.MIGRATION,
         period="2026-09",
+        known_at=dt.datetime(2026, 10, 1, 10, tzinfo=TALLINN),
     )
 
 

@@ -180,6 +180,7 @@ class TestMoveMidMonth:
             value_kwh=D("1100"),
             source=Reading.Source.BACKOFFICE,
             status=Reading.Status.ACCEPTED,
+            known_at=dt.datetime(2026, 10, 15, 11, 0, tzinfo=TALLINN),
         )
         bill(OCTOBER)
         # 1 to 14 October: 1100 - 1000 = 100 kWh x 0.12 = 12.00; from the 15th: 1250 - 1100

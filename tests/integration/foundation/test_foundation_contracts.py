@@ -61,7 +61,17 @@ class TestCreateContract:
     def test_a_cancelled_contract_does_not_block(self, account, point):
         first = sign(account, point, dt.date(2025, 1, 1))
         SupplyContract.objects.filter(pk=first.pk).update(status="CANCELLED")
-        sign(account, point, dt.date(2025, 1, 1))
+        second = sign(account, point, dt.date(2025, 1, 1))
+        # the new contract is saved beside the cancelled one, over the same days
+        assert second.pk != first.pk
+        assert sorted(
+            SupplyContract.objects.filter(metering_point=point).values_list(
+                "status", "valid_from", "valid_to"
+            )
+        ) == [
+            ("ACTIVE", dt.date(2025, 1, 1), None),
+            ("CANCELLED", dt.date(2025, 1, 1), None),
+        ]
 
     def test_end_before_start_is_refused(self, account, point):
         with pytest.raises(operations.UnableToCreateContract) as caught:

@@ -143,6 +143,7 @@ class TestRulesOfAReading:
             accept=True,
             reason="Customer confirmed: new sauna.",
             created_by=reviewer,
+            as_of=at(2026, 11, 3, 12, 0),
         )
         assert accepted.supersedes == result.reading
         assert accepted.status == Reading.Status.ACCEPTED

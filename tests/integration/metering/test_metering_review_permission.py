@@ -25,6 +25,9 @@ def at(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=TALLINN)
 
 
+LATER = at(2026, 11, 3, 12, 0)  # the review decision is known from then
+
+
 @pytest.fixture
 def pending() -> Reading:
     """A reading of 1000 kWh in a month where 310 kWh were expected: it waits for review."""
@@ -64,7 +67,7 @@ class TestTheOperation:
         viewer = staff("vaataja", "view_reading")
         with pytest.raises(operations.NotAllowedToReviewReading) as refused:
             operations.review_reading(
-                reading=pending, accept=True, reason="looks fine", created_by=viewer
+                reading=pending, accept=True, reason="looks fine", created_by=viewer, as_of=LATER
             )
         assert str(refused.value) == (
             "vaataja ei tohi näite kinnitada ega tagasi lükata: selleks on vaja näitude "
@@ -74,13 +77,15 @@ class TestTheOperation:
 
     def test_nobody_named_is_refused(self, pending):
         with pytest.raises(operations.NotAllowedToReviewReading):
-            operations.review_reading(reading=pending, accept=False, reason="", created_by=None)
+            operations.review_reading(
+                reading=pending, accept=False, reason="", created_by=None, as_of=LATER
+            )
         assert still_pending(pending)
 
     def test_a_user_with_the_change_permission_may_review(self, pending):
         reviewer = staff("kontrollija", "view_reading", "change_reading")
         rejected = operations.review_reading(
-            reading=pending, accept=False, reason="typo", created_by=reviewer
+            reading=pending, accept=False, reason="typo", created_by=reviewer, as_of=LATER
         )
         assert (rejected.status, rejected.supersedes, rejected.created_by) == (
             Reading.Status.REJECTED,

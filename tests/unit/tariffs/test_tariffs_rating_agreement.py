@@ -291,3 +291,26 @@ def test_the_chosen_price_multiplies_out_and_is_nearest(
 def _half_up(value: Fraction) -> int:
     whole = int(abs(value) + Fraction(1, 2))
     return whole if value >= 0 else -whole
+
+
+class TestTheReferenceHasItsOwnTimeGrid:
+    """The reference steps its own intervals; the kernel's month_grid must agree with it."""
+
+    def test_the_reference_does_not_use_the_kernels_grid(self) -> None:
+        assert not hasattr(rating_reference, "month_grid")
+
+    def test_dst_months_have_the_hour_less_or_more(self) -> None:
+        # spring forward on 29 March 2026 (23 hours), fall back on 25 October 2026 (25 hours)
+        assert len(rating_reference.interval_starts(Month(2026, 3), 15)) == 31 * 96 - 4
+        assert len(rating_reference.interval_starts(Month(2026, 10), 60)) == 31 * 24 + 1
+        assert len(rating_reference.interval_starts(Month(2026, 6), 15)) == 30 * 96
+        october = rating_reference.interval_starts(Month(2026, 10), 60)
+        assert october[0] == dt.datetime(2026, 9, 30, 21, tzinfo=dt.UTC)  # 00:00 EEST
+        assert october[-1] == dt.datetime(2026, 10, 31, 21, tzinfo=dt.UTC)  # 23:00 EET
+
+    def test_both_grids_agree_on_every_month_and_resolution(self) -> None:
+        for month in Month.range(Month(2019, 1), Month(2028, 1)):
+            for minutes in (15, 60):
+                assert list(month_grid(month, minutes).starts) == (
+                    rating_reference.interval_starts(month, minutes)
+                ), (month, minutes)

@@ -31,6 +31,7 @@ from django.db.models import Max, Min
 from vool.common.localtime import Month
 from vool.common.money import RoundingMode, round_money
 from vool.domain.billing.models import Invoice, InvoiceLine
+from vool.domain.billing.unbillable import IMPLAUSIBLE_BILL
 
 __all__ = [
     "IMPLAUSIBLE_BILL",
@@ -43,7 +44,6 @@ __all__ = [
     "recent_bills",
 ]
 
-IMPLAUSIBLE_BILL = "IMPLAUSIBLE_BILL"
 HISTORY_MONTHS = 12
 
 

@@ -40,10 +40,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from vool.common.localtime import Month, local_date, local_midnight
-from vool.domain.billing.models import BillRun
+from vool.domain.billing.models import BillRun, Invoice, InvoiceLine
 from vool.domain.billing.unbillable import (
     ESTIMATION_FAILED,
     MISSING_PRICE,
@@ -73,6 +73,7 @@ __all__ = [
     "advance_kwh",
     "load_readings",
     "manual_energy",
+    "readings_known_at",
     "register_use",
 ]
 
@@ -121,6 +122,20 @@ class ReadingRow(NamedTuple):
         return Decimal(self.value_kwh) + wraps * Decimal(10) ** digits
 
 
+@dataclass(frozen=True)
+class HeldBoundary:
+    """What an account's live (ISSUED) bills hold of the month-end reading that ends a month:
+    the reading its bill of that month ended at, plus the reading true-ups of that month on
+    live bills since (kWh). When the reading known now differs, the next bill trues up the
+    difference (a reading corrected after that bill's cut-off)."""
+
+    end: ReadingRow
+    true_ups_kwh: Decimal
+
+    def kwh(self, register: RegisterRow) -> Decimal:
+        return self.end.unwrapped(register.digits) * register.multiplier + self.true_ups_kwh
+
+
 @dataclass
 class ManualReadings:
     """What the manual points of a chunk are billed from."""
@@ -134,6 +149,12 @@ class ManualReadings:
     failed_estimates: dict[int, str] = field(default_factory=dict)
     # why the run's estimation step failed as a whole ("" = it did not)
     estimation_error: str = ""
+    # by (account, register): what the account's live bills hold of the month-end reading
+    # of the month before (see :class:`HeldBoundary`)
+    held: dict[tuple[int, int], HeldBoundary] = field(default_factory=dict)
+    # by (account, register): reading true-ups of the billed month on the account's live
+    # bills of other months (a rebill takes them back), kWh and the invoices
+    later_true_ups: dict[tuple[int, int], tuple[Decimal, list[int]]] = field(default_factory=dict)
 
 
 def _failed_estimates(run_id: int | None) -> tuple[dict[int, str], str]:
@@ -151,12 +172,27 @@ def _failed_estimates(run_id: int | None) -> tuple[dict[int, str], str]:
     )
 
 
+def readings_known_at(as_of: dt.datetime) -> QuerySet[Reading]:
+    """The readings as they stood at the data cut-off ``as_of``: known by then (``known_at``)
+    and not superseded by a reading known by then. A correction or review decision recorded
+    after the cut-off does not change what a run with that cut-off bills (also when a chunk
+    runs or is resumed later); the next bill or a rebill takes it."""
+    superseded = Reading.objects.filter(supersedes=OuterRef("pk"), known_at__lte=as_of)
+    return Reading.objects.filter(known_at__lte=as_of).exclude(Exists(superseded))
+
+
 def load_readings(
-    *, point_ids: Sequence[int], period: Month, window: ReadingWindow, run_id: int | None = None
+    *,
+    point_ids: Sequence[int],
+    period: Month,
+    window: ReadingWindow,
+    as_of: dt.datetime,
+    run_id: int | None = None,
 ) -> ManualReadings:
-    """The registers of ``point_ids`` installed in ``period`` and their effective readings
-    from the last day of the month before to the close of ``period``'s reading window (and,
-    where the month starts from an estimate, the readings since the last actual one)."""
+    """The registers of ``point_ids`` installed in ``period`` and their readings as known at
+    ``as_of`` (:func:`readings_known_at`) from the last day of the month before to the close
+    of ``period``'s reading window (and, where the month starts from an estimate, the
+    readings since the last actual one)."""
     first, end = period.first_day, period.next().first_day
     failed, error = _failed_estimates(run_id)
     out = ManualReadings(
@@ -183,9 +219,9 @@ def load_readings(
     register_ids = [r.register_id for rs in out.registers.values() for r in rs]
     since = local_midnight(period.previous().last_day)
     for row in (
-        Reading.objects.filter(
+        readings_known_at(as_of)
+        .filter(
             register_id__in=register_ids,
-            superseded_by__isnull=True,
             status__in=(Reading.Status.ACCEPTED, Reading.Status.PENDING_REVIEW),
             read_at__gte=since,
             read_at__lt=window.closes_at(period),
@@ -201,20 +237,95 @@ def load_readings(
         if any(r.period == previous and r.estimated and r.status == _ACCEPTED for r in rows)
     ]
     if from_estimate:
-        out.earlier = _since_last_actual(from_estimate, before=since)
+        out.earlier = _since_last_actual(from_estimate, before=since, as_of=as_of)
+    out.held, out.later_true_ups = _live_reading_terms(point_ids, period)
     return out
 
 
+READING_TRUE_UPS = "reading_true_ups"  # the basis key of reading (boundary) true-ups
+
+
+def _live_reading_terms(
+    point_ids: Sequence[int], period: Month
+) -> tuple[dict[tuple[int, int], HeldBoundary], dict[tuple[int, int], tuple[Decimal, list[int]]]]:
+    """From the live bills of the points: per (account, register), what they hold of the
+    month-end reading that ends the month before ``period`` (:class:`HeldBoundary`), and the
+    reading true-ups of ``period`` itself on bills of other months."""
+    before = period.previous()
+    end_ids: dict[tuple[int, int], list[int]] = defaultdict(list)
+    terms: dict[tuple[int, Month, int], Decimal] = defaultdict(Decimal)
+    later_kwh: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    invoices_of: dict[tuple[int, int], list[int]] = defaultdict(list)
+    seen: set[tuple[int, int, Month, bool]] = set()
+    for invoice_id, invoice_period, account_id, point_id, start, true_up, basis in (
+        InvoiceLine.objects.filter(
+            metering_point_id__in=point_ids,
+            invoice__kind=Invoice.Kind.INVOICE,  # a credit note takes its invoice out
+            invoice__status=Invoice.Status.ISSUED,
+            unit=InvoiceLine.Unit.KWH,
+            period_start__gte=before.first_day,
+            period_start__lt=period.next().first_day,
+        )
+        .order_by("invoice_id", "position")
+        .values_list(
+            "invoice_id",
+            "invoice__period",
+            "invoice__billing_account_id",
+            "metering_point_id",
+            "period_start",
+            "is_true_up",
+            "basis",
+        )
+    ):
+        month = Month.of(start)
+        if (invoice_id, point_id, month, true_up) in seen or not basis:
+            continue  # one basis per invoice, point and month (every kWh line repeats it)
+        seen.add((invoice_id, point_id, month, true_up))
+        if not true_up:
+            if month == before and invoice_period == str(before):
+                end_ids[(account_id, point_id)].extend(
+                    int(r["end_reading_id"]) for r in basis.get("registers", [])
+                )
+            continue
+        for entry in basis.get(READING_TRUE_UPS, []):
+            if entry["corrects_period"] != str(month):
+                continue
+            register_id = int(entry["register_id"])
+            terms[(account_id, month, register_id)] += Decimal(entry["kwh"])
+            if month == period and invoice_period != str(period):
+                later_kwh[(account_id, register_id)] += Decimal(entry["kwh"])
+                invoices_of[(account_id, register_id)].append(invoice_id)
+    rows = {
+        row[0]: (row[1], ReadingRow._make(row[2:]))
+        for row in Reading.objects.filter(
+            pk__in=[i for ids in end_ids.values() for i in ids]
+        ).values_list("id", "register_id", *_READING_FIELDS)
+    }
+    held: dict[tuple[int, int], HeldBoundary] = {}
+    for (account_id, _), ids in end_ids.items():
+        for reading_id in ids:
+            register_id, row = rows[reading_id]
+            held[(account_id, register_id)] = HeldBoundary(
+                row, terms.get((account_id, before, register_id), Decimal(0))
+            )
+    later = {
+        key: (later_kwh[key], sorted(set(ids)))
+        for key, ids in invoices_of.items()
+        if later_kwh[key]
+    }
+    return held, later
+
+
 def _since_last_actual(
-    register_ids: Sequence[int], *, before: dt.datetime
+    register_ids: Sequence[int], *, before: dt.datetime, as_of: dt.datetime
 ) -> dict[int, list[ReadingRow]]:
     """Per register, its last actual accepted reading before ``before`` and every accepted
-    reading after it (the estimates that bills used since)."""
+    reading after it (the estimates that bills used since), as known at ``as_of``."""
     history: dict[int, list[ReadingRow]] = defaultdict(list)
     for row in (
-        Reading.objects.filter(
+        readings_known_at(as_of)
+        .filter(
             register_id__in=register_ids,
-            superseded_by__isnull=True,
             status=Reading.Status.ACCEPTED,
             read_at__lt=before,
         )
@@ -239,6 +350,7 @@ class RegisterUse:
     true_ups: dict[Month, Decimal]  # per earlier month: its share - what its bill billed
     estimated: bool
     basis: dict[str, Any]
+    start: ReadingRow | None = None  # the reading the month starts from
 
 
 def _exact(kwh: Decimal) -> Decimal:
@@ -343,8 +455,8 @@ def register_use(
         "kwh": str(kwh),
     }
     if start.estimated and not end.estimated and earlier:
-        return _with_true_ups(register, start, end, earlier, month, kwh, basis)
-    return RegisterUse(kwh, {}, start.estimated or end.estimated, basis)
+        return _with_true_ups(register, start, end, earlier, month, kwh, basis, start)
+    return RegisterUse(kwh, {}, start.estimated or end.estimated, basis, start)
 
 
 def _with_true_ups(
@@ -355,6 +467,7 @@ def _with_true_ups(
     month: Month,
     kwh: Decimal,
     basis: dict[str, Any],
+    start_row: ReadingRow,
 ) -> RegisterUse:
     """The month's share of the actual consumption since the last actual reading, and per
     earlier month billed on an estimate, its share minus what its bill billed."""
@@ -394,7 +507,7 @@ def _with_true_ups(
             "true_up_by_period": {str(m): str(v) for m, v in true_ups.items()},
         }
     )
-    return RegisterUse(share, true_ups, False, basis)
+    return RegisterUse(share, true_ups, False, basis, start_row)
 
 
 # -- a point's month ---------------------------------------------------------------------------
@@ -456,8 +569,54 @@ class ManualEnergy:
     basis: dict[str, Any]
 
 
+def reading_true_ups(
+    account_id: int, register: RegisterRow, use: RegisterUse, month: Month, data: ManualReadings
+) -> list[dict[str, Any]]:
+    """The reading true-ups of one register on the account's bill of ``month``:
+
+    * the month before, when the month-end reading it starts from is not what the account's
+      live bills hold of it (the reading was corrected after that bill's cut-off): the
+      difference, so every kWh between the readings is billed once;
+    * ``month`` itself (a rebill), taking back the reading true-ups of ``month`` that live
+      bills of later months made, as this bill bills the month on the readings known now.
+    """
+    entries: list[dict[str, Any]] = []
+    previous = month.previous()
+    held = data.held.get((account_id, register.register_id))
+    start = use.start
+    if held is not None and start is not None and start.period == str(previous):
+        kwh = _exact(start.unwrapped(register.digits) * register.multiplier - held.kwh(register))
+        if kwh:
+            entries.append(
+                {
+                    "register_id": register.register_id,
+                    "register": register.kind,
+                    "corrects_period": str(previous),
+                    "kwh": str(kwh),
+                    "billed_end_reading_id": held.end.reading_id,
+                    "billed_end_kwh": str(held.end.value_kwh),
+                    "end_reading_id": start.reading_id,
+                    "end_kwh": str(start.value_kwh),
+                }
+            )
+    later = data.later_true_ups.get((account_id, register.register_id))
+    if later is not None:
+        kwh, invoice_ids = later
+        entries.append(
+            {
+                "register_id": register.register_id,
+                "register": register.kind,
+                "corrects_period": str(month),
+                "kwh": str(-kwh),
+                "takes_back_invoice_ids": invoice_ids,
+            }
+        )
+    return entries
+
+
 def manual_energy(
     *,
+    account_id: int,
     month: Month,
     spans: Sequence[Span],
     registers: list[RegisterRow],
@@ -465,12 +624,14 @@ def manual_energy(
     scheme: Callable[[], BandScheme],
     profile: bool = False,
 ) -> ManualEnergy:
-    """A manual point's month on one account (supplied ``spans``), at 60 minutes."""
+    """A manual point's month on one account (supplied ``spans``), at 60 minutes, with the
+    true-ups of earlier months (estimates, :func:`reading_true_ups`)."""
     supply = (min(s for s, _ in spans), max(e for _, e in spans))
     by_kind: dict[str, Decimal] = defaultdict(Decimal)
     true_ups: dict[Month, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     estimated = False
     used: list[dict[str, Any]] = []
+    corrections: list[dict[str, Any]] = []
     for register in registers:
         use = register_use(
             register,
@@ -499,15 +660,21 @@ def manual_energy(
         by_kind[register.kind] += use.kwh
         for earlier_month, kwh in use.true_ups.items():
             true_ups[earlier_month][register.kind] += kwh
+        for entry in reading_true_ups(account_id, register, use, month, data):
+            true_ups[Month.parse(entry["corrects_period"])][register.kind] += Decimal(entry["kwh"])
+            corrections.append(entry)
         estimated = estimated or use.estimated
         used.append(use.basis)
     if not used:
         raise Unbillable(NO_CONSUMPTION_DATA, f"No readings for {month}.")
+    basis: dict[str, Any] = {"source": "READINGS", "registers": used}
+    if corrections:
+        basis[READING_TRUE_UPS] = corrections
     return ManualEnergy(
         energy_wh=spread(by_kind, month, spans, scheme, profile=profile),
         true_ups={m: dict(kinds) for m, kinds in true_ups.items() if any(kinds.values())},
         estimated=estimated,
-        basis={"source": "READINGS", "registers": used},
+        basis=basis,
     )
 
 

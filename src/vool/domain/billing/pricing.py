@@ -343,7 +343,7 @@ def price_accounts(
     manual_data = manual.ManualReadings()
     if manual_ids and not window_open:
         manual_data = manual.load_readings(
-            point_ids=manual_ids, period=period, window=window, run_id=run_id
+            point_ids=manual_ids, period=period, window=window, as_of=as_of, run_id=run_id
         )
     manual_true_ups: list[manual.TrueUp] = []
 
@@ -380,6 +380,7 @@ def price_accounts(
             else:
                 minutes = MANUAL_MINUTES
                 month_use = manual.manual_energy(
+                    account_id=pm.account_id,
                     month=period,
                     spans=[(start, stop) for _, start, stop in pm.pieces],
                     registers=manual_data.registers.get(pm.point_id, []),

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Q
 
 from vool.common.localtime import Month
+from vool.domain.billing import unbillable
 from vool.domain.billing.models import (
     BillRun,
     BillRunChunk,
@@ -75,6 +76,60 @@ def run_exceptions(*, run_id: int, limit: int | None = None) -> list[BillRunExce
         .order_by("billing_account_id")
     )
     return list(qs[:limit] if limit is not None else qs)
+
+
+@dataclass(frozen=True)
+class ExceptionCount:
+    code: str
+    description: str  # the code in words
+    count: int
+
+
+def exceptions_by_code(*, run: BillRun) -> list[ExceptionCount]:
+    """The run's exceptions counted by code, each code in words."""
+    counts = (run.report or {}).get("exceptions_by_code") or {}
+    return [
+        ExceptionCount(code, unbillable.describe(code), int(count))
+        for code, count in sorted(counts.items())
+    ]
+
+
+@dataclass(frozen=True)
+class EstimationFailure:
+    metering_point: str  # EIC
+    register: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class EstimationReport:
+    """What the run's estimation step did (``report["estimation"]``)."""
+
+    registers: int
+    estimated: int
+    by_method: dict[str, int]
+    failures: list[EstimationFailure]
+    error: str  # why the step failed as a whole ("" = it did not)
+
+
+def estimation_report(*, run: BillRun) -> EstimationReport | None:
+    """The run's estimation step, or None when the run had none (no manual points, or it
+    has not got there yet)."""
+    data = (run.report or {}).get("estimation")
+    if not data:
+        return None
+    return EstimationReport(
+        registers=int(data.get("registers") or 0),
+        estimated=int(data.get("estimated") or 0),
+        by_method={str(k): int(v) for k, v in (data.get("by_method") or {}).items()},
+        failures=[
+            EstimationFailure(
+                str(f.get("metering_point", "")), str(f.get("register", "")), str(f["reason"])
+            )
+            for f in data.get("failures") or []
+        ],
+        error=str(data.get("error") or ""),
+    )
 
 
 def invoices_of_account(*, billing_account_id: int) -> list[Invoice]:

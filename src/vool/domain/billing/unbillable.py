@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 __all__ = [
+    "DESCRIPTIONS",
     "ESTIMATION_FAILED",
+    "IMPLAUSIBLE_BILL",
     "MISSING_PRICE",
     "NO_CONSUMPTION_DATA",
     "NO_CONTRACT",
     "PENDING_REVIEW",
     "WINDOW_OPEN",
     "Unbillable",
+    "describe",
 ]
 
 NO_CONTRACT = "NO_CONTRACT"
@@ -19,6 +24,24 @@ NO_CONSUMPTION_DATA = "NO_CONSUMPTION_DATA"
 PENDING_REVIEW = "PENDING_REVIEW"
 WINDOW_OPEN = "READING_WINDOW_OPEN"
 ESTIMATION_FAILED = "ESTIMATION_FAILED"  # the run's estimation step failed for a register
+IMPLAUSIBLE_BILL = "IMPLAUSIBLE_BILL"  # the plausibility guard (billing.guard) held the bill
+
+# what each code means, in words, for the run's report and page
+DESCRIPTIONS = {
+    NO_CONTRACT: _("no supply contract in the month"),
+    MISSING_PRICE: _("a price or tariff is missing"),
+    NO_CONSUMPTION_DATA: _("no consumption data (readings or interval data)"),
+    PENDING_REVIEW: _("a reading waits for review"),
+    WINDOW_OPEN: _("the reading window is still open"),
+    ESTIMATION_FAILED: _("estimating a missing reading failed"),
+    IMPLAUSIBLE_BILL: _("the bill looks implausible: a person must check it"),
+}
+
+
+def describe(code: str) -> str:
+    """The exception code in words (the code itself when it has no description)."""
+    description = DESCRIPTIONS.get(code)
+    return str(description) if description is not None else code
 
 
 class Unbillable(Exception):

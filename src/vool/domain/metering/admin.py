@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from vool.domain.metering import operations
 from vool.domain.metering.models import (
@@ -84,6 +85,7 @@ class ReadingAdmin(AppendOnlyAdmin):
                     if accept
                     else "Rejected in the back office.",
                     created_by=request.user,
+                    as_of=timezone.now(),  # the decision is known from now
                 )
                 done += 1
             except operations.NotAllowedToReviewReading as exc:

@@ -89,7 +89,12 @@ class Register(models.Model):
 
 
 class Reading(models.Model):
-    """A register reading. Append-only: a correction is a new reading that supersedes."""
+    """A register reading. Append-only: a correction is a new reading that supersedes.
+
+    ``known_at`` is its data time (given by the caller, never the clock); a reading is
+    superseded from the ``known_at`` of the reading that supersedes it, so the readings
+    known at an instant are those known by then that nothing known by then supersedes.
+    ``created_at`` is the audit time."""
 
     class Source(models.TextChoices):
         PORTAL = "PORTAL", _("Portal")
@@ -133,6 +138,13 @@ class Reading(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    known_at = models.DateTimeField(
+        _("known since"),
+        help_text=_(
+            "The data time from which this reading is known (the as-of of the submission, "
+            "import or estimate); a bill reads the readings known at its cut-off."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -142,6 +154,11 @@ class Reading(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(value_kwh__gte=0), name="reading_value_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(known_at__gte=F("read_at")),
+                name="reading_known_after_read",
+                violation_error_message=_("A reading cannot be known before it was read."),
             ),
         ]
 

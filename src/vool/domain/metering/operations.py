@@ -163,6 +163,17 @@ def _check_meter_installed(meter: Meter, read_at: dt.datetime) -> None:
         )
 
 
+def _check_known_after(supersedes: Reading | None, known_at: dt.datetime) -> None:
+    """A reading is known from ``known_at`` (its data time); the one it supersedes must have
+    been known by then, so the readings known at any instant are one consistent set."""
+    if supersedes is not None and known_at < supersedes.known_at:
+        raise UnableToSubmitReading(
+            f"The reading it replaces is known only from {supersedes.known_at.isoformat()}; "
+            f"a correction as of {known_at.isoformat()} would come before it. Give a later "
+            "as-of."
+        )
+
+
 def submit_reading(
     *,
     register: Register,
@@ -257,6 +268,7 @@ def submit_reading(
                 policy=policy,
                 details=dict(details or {}),
                 check_plausibility=check_plausibility and source not in _UNJUDGED_SOURCES,
+                known_at=as_of,
             ),
             created=True,
         )
@@ -276,8 +288,10 @@ def _write_reading(
     policy: ReadingPolicy,
     details: dict[str, Any],
     check_plausibility: bool,
+    known_at: dt.datetime,
     status: str | None = None,
 ) -> Reading:
+    _check_known_after(supersedes, known_at)
     meter = register.meter
     digits = meter.digits
     actual = _actual_accepted(readings)
@@ -358,6 +372,7 @@ def _write_reading(
         reason=reason,
         details=details,
         created_by=created_by,
+        known_at=known_at,
     )
 
 
@@ -429,6 +444,7 @@ def correct_reading(
             policy=policy,
             details={k: v for k, v in reading.details.items() if k in ("role",)},
             check_plausibility=False,
+            known_at=as_of,
         )
 
 
@@ -439,10 +455,13 @@ class NotAllowedToReviewReading(UnableToSubmitReading):
     """The reviewer lacks the permission to change readings (a review changes what is billed)."""
 
 
-def review_reading(*, reading: Reading, accept: bool, reason: str, created_by: Any) -> Reading:
+def review_reading(
+    *, reading: Reading, accept: bool, reason: str, created_by: Any, as_of: dt.datetime
+) -> Reading:
     """Accept or reject a reading that waits for review: a new row with the decision that
-    supersedes it (same value, time and period). ``created_by``, the reviewer, must be a user
-    with the permission to change readings (:data:`REVIEW_PERMISSION`)."""
+    supersedes it (same value, time and period), known from ``as_of``. ``created_by``, the
+    reviewer, must be a user with the permission to change readings
+    (:data:`REVIEW_PERMISSION`)."""
     if created_by is None or not created_by.has_perm(REVIEW_PERMISSION):
         raise NotAllowedToReviewReading(
             _(
@@ -456,6 +475,7 @@ def review_reading(*, reading: Reading, accept: bool, reason: str, created_by: A
         current = Reading.objects.select_for_update().get(pk=reading.pk)
         if current.status != Status.PENDING_REVIEW or hasattr(current, "superseded_by"):
             raise UnableToSubmitReading("Only a reading that waits for review can be reviewed.")
+        _check_known_after(current, as_of)
         return Reading.objects.create(
             register=register,
             read_at=current.read_at,
@@ -467,6 +487,7 @@ def review_reading(*, reading: Reading, accept: bool, reason: str, created_by: A
             reason=reason or ("Accepted after review." if accept else "Rejected after review."),
             details={**current.details, "reviewed": True},
             created_by=created_by,
+            known_at=as_of,
         )
 
 
@@ -544,6 +565,7 @@ def exchange_meter(
                 details={"role": "INITIAL", "wraps": 0},
                 reason=f"Meter {old.serial_number} exchanged for {serial_number}.",
                 created_by=created_by,
+                known_at=as_of,
             )
     return new
 
@@ -611,6 +633,7 @@ def write_estimate(
                 "from_reading": last.pk,
                 "estimate": {"method": result.method, "inputs": result.inputs},
             },
+            known_at=as_of,
         )
 
 

@@ -5,6 +5,11 @@ Slow on purpose and written to be read: the property tests compare the vectorise
 Prices are EUR/kWh Decimals (µ€/kWh x 10^-6), energy kWh Decimals (Wh x 10^-3); an hourly
 point on quarter-hour prices pays ``(p1+p2+p3+p4)/4``; each line's exact amount is rounded
 once with :func:`vool.common.money.round_money` (``HALF_UP``).
+
+The reference has its own time grid (:func:`interval_starts`: plain ``datetime`` stepping
+from the Tallinn midnights given by ``zoneinfo``), not the kernel's ``month_grid``, so a bug
+in the kernel's grid (a lost or doubled DST hour) makes the two disagree instead of hiding in
+both.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ import datetime as dt
 import decimal
 from collections.abc import Sequence
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from vool.common.localtime import Month, as_local
+from vool.common.localtime import Month
 from vool.common.money import RoundingMode, round_money
 from vool.domain.tariffs.bands import ALL
 from vool.domain.tariffs.rating import (
@@ -23,15 +29,30 @@ from vool.domain.tariffs.rating import (
     Line,
     MissingMarketPrice,
     MissingPrice,
-    MonthGrid,
     Tariff,
     VatVersion,
-    month_grid,
 )
 
-__all__ = ["rate_piece"]
+__all__ = ["interval_starts", "rate_piece"]
+
+_TALLINN = ZoneInfo("Europe/Tallinn")
 
 _CONTEXT = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_EVEN)
+
+
+def interval_starts(month: Month, minutes: int) -> list[dt.datetime]:
+    """The UTC starts of the ``minutes`` intervals of a Tallinn month: from local midnight of
+    the 1st to local midnight of the next month's 1st, one step of ``minutes`` at a time in
+    UTC (so a 23- or 25-hour day has its 92 or 100 quarters)."""
+    year, number = (month.year + 1, 1) if month.month == 12 else (month.year, month.month + 1)
+    start = dt.datetime(month.year, month.month, 1, tzinfo=_TALLINN).astimezone(dt.UTC)
+    stop = dt.datetime(year, number, 1, tzinfo=_TALLINN).astimezone(dt.UTC)
+    step = dt.timedelta(minutes=minutes)
+    starts = []
+    while start < stop:
+        starts.append(start)
+        start += step
+    return starts
 
 
 def _version_index(spans: Sequence[tuple[dt.date, dt.date | None]], day: dt.date) -> int | None:
@@ -84,8 +105,8 @@ def rate_piece(
     """The lines of one piece, in the kernel's order (components as listed, then date, then
     band as listed in the scheme). ``quarter_prices_micro``: one per quarter of the month,
     ``None`` where missing."""
-    grid = month_grid(month, minutes)
-    quarters = month_grid(month, 15)
+    grid = interval_starts(month, minutes)
+    quarters = interval_starts(month, 15)
     lines: list[Line] = []
     for comp in tariff.components:
         spans = [(v.valid_from, v.valid_to) for v in comp.versions]
@@ -139,8 +160,8 @@ def rate_piece(
 def _energy_lines(
     comp: EnergyComponent,
     spans: Sequence[tuple[dt.date, dt.date | None]],
-    grid: MonthGrid,
-    quarters: MonthGrid,
+    grid: Sequence[dt.datetime],
+    quarters: Sequence[dt.datetime],
     energy_wh: Sequence[int],
     first_day: dt.date,
     end_day: dt.date,
@@ -154,9 +175,9 @@ def _energy_lines(
     acc: dict[tuple[dt.date, dt.date, str], list[Decimal]] = {}
     rate_of: dict[tuple[dt.date, dt.date, str], Decimal] = {}
     missing: list[dt.datetime] = []
-    quarter_index = {t: i for i, t in enumerate(quarters.starts)}
-    for i, start in enumerate(grid.starts):
-        day = as_local(start).date()
+    quarter_index = {t: i for i, t in enumerate(quarters)}
+    for i, start in enumerate(grid):
+        day = start.astimezone(_TALLINN).date()
         if not first_day <= day < end_day:
             continue
         v = _version_index(spans, day)
@@ -172,9 +193,7 @@ def _energy_lines(
             qs = [q0] if minutes == 15 else [q0, q0 + 1, q0 + 2, q0 + 3]
             values = [quarter_prices_micro[q] if quarter_prices_micro else None for q in qs]
             if any(p is None for p in values):
-                missing.extend(
-                    quarters.starts[q] for q, p in zip(qs, values, strict=True) if p is None
-                )
+                missing.extend(quarters[q] for q, p in zip(qs, values, strict=True) if p is None)
                 continue
             market = _CONTEXT.divide(
                 sum((Decimal(p).scaleb(-6) for p in values if p is not None), Decimal(0)),

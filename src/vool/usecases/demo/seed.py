@@ -31,6 +31,7 @@ from vool.domain.metering.intervals import pack_quality, pack_values
 from vool.domain.metering.models import IntervalDay, Meter, Reading, Register
 from vool.domain.supply.models import GridOperator, MeteringPoint
 from vool.domain.tariffs import operations as tariff_operations
+from vool.domain.tariffs import queries as tariff_queries
 from vool.domain.tariffs.models import MarketPrice, Product, ProductPrice
 from vool.usecases.demo import documents, marker, names, profiles
 
@@ -145,6 +146,36 @@ HOUSEHOLD_PRODUCTS = (("KODU-FIX", 0.35), ("KODU-PN", 0.25), ("KODU-BORS", 0.40)
 BUSINESS_PRODUCTS = (("ARI-BORS", 0.6), ("ARI-FIX", 0.4))
 SIGNED_CHANNELS = (("PORTAL", 0.5), ("PHONE", 0.2), ("BACKOFFICE", 0.1), ("MIGRATION", 0.2))
 NETWORK_PACKAGES = (("V1", 0.5), ("V2", 0.4), ("V4", 0.05), ("V5", 0.05))
+# the connections the seeder makes: main fuses of houses and businesses, and apartments
+SEEDED_FUSES = (16, 20, 25, 32, 40, 63)
+
+
+def packages_known_for(
+    *, operator_code: str, first_day: dt.date, end_day: dt.date
+) -> tuple[tuple[str, float], ...]:
+    """The demo's network packages whose kWh prices and monthly fees (every seeded fuse size
+    and apartments) are known on every day of ``[first_day, end_day)``, with their weights.
+    A package with a gap (Võrk 5's fees from 2026-06-01 are not shipped) would make its
+    customers run exceptions in every month of the gap; the seed leaves it out, while a real
+    customer on it stays a clear exception. When no package is known for the whole period
+    (a history reaching before the shipped fee lists), all are kept and the bills of those
+    months name the missing data."""
+    known = []
+    for code, weight in NETWORK_PACKAGES:
+        try:
+            for fuse, apartment in [(f, False) for f in SEEDED_FUSES] + [(16, True)]:
+                tariff_queries.network_components(
+                    grid_operator_code=operator_code,
+                    package_code=code,
+                    main_fuse_a=fuse,
+                    is_apartment=apartment,
+                    start=first_day,
+                    end=end_day,
+                )
+        except tariff_queries.MissingTariffData:
+            continue
+        known.append((code, weight))
+    return tuple(known) or NETWORK_PACKAGES
 
 
 def ensure_reference_data() -> tuple[GridOperator, dict[str, Product]]:
@@ -204,19 +235,32 @@ def _ascii(text: str) -> str:
     return text.translate(table).lower().replace(" ", "").replace("-", "")
 
 
+def _history_start(as_of: dt.date, history_months: int) -> Month:
+    """The first seeded month: ``history_months`` before the month of ``as_of``."""
+    month = Month.of(as_of)
+    for _ in range(history_months):
+        month = month.previous()
+    return month
+
+
 class _Seeder:
-    def __init__(self, *, seed: int, as_of: dt.date, history_months: int) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        as_of: dt.date,
+        history_months: int,
+        network_packages: tuple[tuple[str, float], ...] = NETWORK_PACKAGES,
+    ) -> None:
         self.rng = np.random.default_rng(seed)
         self.as_of = as_of
-        self.history_start = Month.of(as_of)
-        for _ in range(history_months):
-            self.history_start = self.history_start.previous()
+        self.history_start = _history_start(as_of, history_months)
         self.used_personal_codes: set[str] = set()
         self.business_serial = 0
         self.point_serial = 0
         self.points = _Points()
         self.groups: dict[tuple[int, bool], list[int]] = {}
-        self.pick_network = _Picker(self.rng, NETWORK_PACKAGES)
+        self.pick_network = _Picker(self.rng, network_packages)
         self.pick_household = _Picker(self.rng, HOUSEHOLD_PRODUCTS)
         self.pick_business = _Picker(self.rng, BUSINESS_PRODUCTS)
         self.pick_channel = _Picker(self.rng, SIGNED_CHANNELS)
@@ -534,6 +578,7 @@ class _Seeder:
                         str(self.history_start.previous()),
                         "",
                         {"wraps": 0},
+                        opening_at,  # known from when it was read
                         created_at,
                     )
                 )
@@ -567,6 +612,7 @@ class _Seeder:
                             str(month),
                             "",
                             details,
+                            read_at,  # known from when it was read (as submitted)
                             created_at,
                         )
                     )
@@ -622,6 +668,7 @@ READING_FIELDS = (
     "period",
     "reason",
     "details",
+    "known_at",
     "created_at",
 )
 INTERVAL_FIELDS = (
@@ -667,7 +714,17 @@ def seed_demo(
     marker.record_seed(seed=seed, customers=customers, history_until=as_of, at=timezone.now())
     progress = on_progress or (lambda step, done, total: None)
     operator, products = ensure_reference_data()
-    seeder = _Seeder(seed=seed, as_of=as_of, history_months=history_months)
+    history_start = _history_start(as_of, history_months)
+    seeder = _Seeder(
+        seed=seed,
+        as_of=as_of,
+        history_months=history_months,
+        network_packages=packages_known_for(
+            operator_code=operator.code,
+            first_day=history_start.first_day,
+            end_day=Month.of(as_of).next().first_day,
+        ),
+    )
     result = SeedResult()
     done = 0
     while done < customers:

@@ -215,6 +215,23 @@ class Command(BaseCommand):
             bars.close()
         self._print_report(run, seconds=time.perf_counter() - started)
 
+    def _print_estimation(self, run: BillRun) -> None:
+        w = self.stdout.write
+        estimation = queries.estimation_report(run=run)
+        if estimation is None:
+            return
+        methods = ", ".join(f"{m} {n}" for m, n in estimation.by_method.items())
+        w(
+            f"  readings estimated: {estimation.estimated} of {estimation.registers} registers"
+            + (f" ({methods})" if methods else "")
+        )
+        if estimation.error:
+            w(f"  the estimation step failed: {estimation.error}")
+        if estimation.failures:
+            w(f"  {len(estimation.failures)} register(s) could not be estimated:")
+        for failure in estimation.failures:
+            w(f"    {failure.metering_point} {failure.register}: {failure.reason}")
+
     def _print_report(self, run: BillRun, seconds: float | None = None) -> None:
         w = self.stdout.write
         w(f"Bill run {run.pk} of {run.period}: {run.status}")
@@ -242,8 +259,9 @@ class Command(BaseCommand):
                 f"    VAT {rate}: base {format_money(Decimal(values['base']))}, "
                 f"VAT {format_money(Decimal(values['vat']))}"
             )
-        for code, count in report.get("exceptions_by_code", {}).items():
-            w(f"    exceptions {code}: {count}")
+        for exceptions in queries.exceptions_by_code(run=run):
+            w(f"    exceptions {exceptions.code} ({exceptions.description}): {exceptions.count}")
+        self._print_estimation(run)
         if report.get("already_billed"):
             w(
                 f"  {report['already_billed']} account(s) already had their {run.period} invoice "
