@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "vool.domain.audit",
     "vool.domain.customers",
     "vool.domain.supply",
     "vool.domain.metering",
