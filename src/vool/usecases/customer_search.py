@@ -108,7 +108,7 @@ def _customers(ids: dict[int, tuple[str, str]]) -> list[SearchHit]:
             customer_id=pk,
             name=name,
             code=personal or registry or "",
-            matched_on=str(MATCHED_ON[ids[pk][0]]),
+            matched_on=str(MATCHED_ON[ids[pk][0]]),  # in the active language
             matched_value=ids[pk][1],
         )
         for pk, name, personal, registry in sorted(rows, key=lambda row: row[1])
