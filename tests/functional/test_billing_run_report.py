@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from billing_factories import fixed_product, load_test_tariffs, manual_account
 from vool.common.localtime import Month
@@ -52,7 +53,8 @@ def run() -> BillRun:
 
 def test_the_cli_report_says_what_each_exception_code_means(run: BillRun) -> None:
     out = StringIO()
-    call_command("billing", "report", str(run.pk), stdout=out)
+    with translation.override("en"):
+        call_command("billing", "report", str(run.pk), stdout=out)
     text = out.getvalue()
     assert (
         "    exceptions NO_CONSUMPTION_DATA (no consumption data (readings or interval data)): 1"
@@ -66,7 +68,9 @@ def test_the_cli_report_says_what_each_exception_code_means(run: BillRun) -> Non
 def test_the_run_page_shows_exceptions_and_estimation_failures(run: BillRun) -> None:
     client = Client()
     client.force_login(get_user_model().objects.create_superuser("admin", "a@example.com", "pw"))
-    page = client.get(reverse("admin:billing_billrun_change", args=[run.pk]))
+    page = client.get(
+        reverse("admin:billing_billrun_change", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert page.status_code == 200
     html = page.content.decode()
     assert (
@@ -82,5 +86,6 @@ def test_a_whole_step_failure_is_shown_too(run: BillRun) -> None:
         run_id=run.pk, summary={"period": "2026-10", "error": "RuntimeError: tables locked"}
     )
     out = StringIO()
-    call_command("billing", "report", str(run.pk), stdout=out)
+    with translation.override("en"):
+        call_command("billing", "report", str(run.pk), stdout=out)
     assert "  the estimation step failed: RuntimeError: tables locked" in out.getvalue()

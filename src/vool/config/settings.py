@@ -10,6 +10,8 @@
 ``VOOL_TASK_BROKER``    a Celery broker URL (e.g. ``redis://127.0.0.1:6379/0``): bill-run chunks
                         go to Celery workers; unset = a local process pool
 ``VOOL_INVOICE_DUE_DAYS``  days from issue to due date (default 14)
+``VOOL_BACKOFFICE_CREDIT_LIMIT``  the largest invoice (gross EUR) crediting without a supervisor
+                        (default 200.00)
 ``VOOL_LOGIN_FAILURE_LIMIT`` (5), ``VOOL_LOGIN_COOLOFF_MINUTES`` (15): sign-in throttling
                         (see AXES_* below)
 ``VOOL_DOCUMENTS_DIR``  rendered bill PDFs, content-addressed (default ``var/documents``)
@@ -32,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -105,6 +108,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "vool.domain.audit",
     "vool.domain.customers",
     "vool.domain.supply",
     "vool.domain.metering",
@@ -223,6 +227,9 @@ VOOL_SCHEMAS_DIR = Path(os.environ.get("VOOL_SCHEMAS_DIR") or _default_schemas_d
 # Billing and metering rules that a retailer sets (see the module docstring).
 VOOL_TASK_BROKER = os.environ.get("VOOL_TASK_BROKER") or None
 VOOL_INVOICE_DUE_DAYS = int(os.environ.get("VOOL_INVOICE_DUE_DAYS", "14"))
+# The largest invoice (gross EUR) a back-office user may credit without the supervisor
+# permission audit.credit_above_limit.
+VOOL_BACKOFFICE_CREDIT_LIMIT = Decimal(os.environ.get("VOOL_BACKOFFICE_CREDIT_LIMIT", "200.00"))
 # Bill documents: where rendered PDFs are kept (content-addressed), and the supplier printed
 # on bills when no Supplier is active in the admin.
 VOOL_DOCUMENTS_DIR = Path(os.environ.get("VOOL_DOCUMENTS_DIR", VAR_DIR / "documents"))

@@ -147,6 +147,7 @@ INTERVALS = (
     "interval data versions are append-only: a correction is a new version "
     "(only is_current may change, from true to false, with superseded_at set once)"
 )
+AUDIT = "the audit log is append-only: an entry is never changed or deleted"
 PRICES = (
     "a market price of a month with issued invoices is never changed in place: "
     "a change is a new version"
@@ -234,6 +235,7 @@ GUARDS: tuple[Guard, ...] = (
     *_append_only("metering_reading", "reading", READINGS),
     *_append_only(LEDGER_TRANSACTION_TABLE, "ledger_transaction", LEDGER),
     *_append_only("ledger_posting", "posting", LEDGER),
+    *_append_only("audit_auditentry", "audit_entry", AUDIT),
     Guard(
         "interval_day_update",
         "metering_intervalday",

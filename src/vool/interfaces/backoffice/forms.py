@@ -38,3 +38,18 @@ class StartBillRunForm(forms.Form):
             if not (data.get("reason") or "").strip():
                 self.add_error("reason", _("Say why the run is forced."))
         return data
+
+
+class CreditInvoiceForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the invoice credited?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ReviewReadingForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=[("accept", _("Accept")), ("reject", _("Reject"))]
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500)

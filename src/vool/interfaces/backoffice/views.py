@@ -1,19 +1,48 @@
-"""Back-office pages that go beyond the admin: starting a bill run."""
+"""Back-office pages that go beyond the admin: search, the 360° customer view, an invoice with
+its lines, and the actions (credit an invoice, review a reading, start a bill run), each
+through ``usecases.backoffice_actions``, which checks the permission and writes the audit
+row."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from vool.common.localtime import Month
-from vool.domain.billing.operations import OutsideBillingWindow, UnableToStartRun
-from vool.interfaces.backoffice.forms import StartBillRunForm
-from vool.usecases import bill_run
+from vool.domain.billing.models import Invoice
+from vool.domain.billing.operations import (
+    OutsideBillingWindow,
+    UnableToCreditInvoice,
+    UnableToStartRun,
+)
+from vool.domain.metering.models import Reading
+from vool.domain.metering.operations import (
+    REVIEW_PERMISSION,
+    NotAllowedToReviewReading,
+    UnableToSubmitReading,
+)
+from vool.interfaces.backoffice.forms import (
+    CreditInvoiceForm,
+    ReviewReadingForm,
+    StartBillRunForm,
+)
+from vool.usecases import (
+    backoffice_actions,
+    bill_run,
+    customer_search,
+    customer_view,
+    render_invoices,
+)
 
 
 @permission_required("billing.add_billrun", raise_exception=True)
@@ -25,12 +54,14 @@ def start_bill_run(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                run = bill_run.start_run(
+                run = backoffice_actions.start_bill_run(
+                    user=request.user,
                     period=data["period"],
                     today=today,
-                    started_by=request.user.get_username(),
+                    now=timezone.now(),
                     force_reason=data["reason"].strip() if data["force"] else "",
                     workers=data["workers"],
+                    request_id=request_id(request),
                 )
             except bill_run.RunAlreadyStarted as exc:
                 # a double submit, or a colleague was quicker: show the run that is going
@@ -56,3 +87,155 @@ def start_bill_run(request: HttpRequest) -> HttpResponse:
         "today": today,
     }
     return render(request, "backoffice/start_bill_run.html", context)
+
+
+PAGE_SIZE = 20
+
+
+def request_id(request: HttpRequest) -> str:
+    """The request's id for the audit log: the proxy's ``X-Request-ID``, else a new one."""
+    given = request.headers.get("X-Request-ID", "")[:64]
+    return given or uuid.uuid4().hex
+
+
+def _page(request: HttpRequest, rows: Any, name: str) -> Any:
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get(name))
+
+
+@permission_required("customers.view_customer", raise_exception=True)
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    result = customer_search.search(query=query) if query.strip() else None
+    if result is not None and result.jump_to is not None:
+        return redirect(reverse("backoffice:customer", args=[result.jump_to]))
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Find a customer"),
+        "query": query,
+        "result": result,
+    }
+    return render(request, "backoffice/search.html", context)
+
+
+@permission_required("customers.view_customer", raise_exception=True)
+def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
+    try:
+        view = customer_view.customer_view(customer_id=customer_id, today=timezone.localdate())
+    except customer_view.NoSuchCustomer as exc:
+        raise Http404(str(exc)) from exc
+    audit = _page(request, view.audit, "audit")
+    for entry in audit:
+        entry.action_label = customer_view.action_label(entry.action)
+    context = {
+        **admin.site.each_context(request),
+        "title": view.customer.name,
+        "view": view,
+        "invoices": _page(request, view.invoices, "invoices"),
+        "allocations": _page(request, view.allocations, "payments"),
+        "audit": audit,
+        "may_review": request.user.has_perm(REVIEW_PERMISSION),
+        "pending": Reading.Status.PENDING_REVIEW,
+    }
+    return render(request, "backoffice/customer.html", context)
+
+
+def _invoice_or_404(number: int) -> Invoice:
+    invoice = (
+        Invoice.objects.select_related("billing_account__customer", "credited_invoice")
+        .filter(number=number)
+        .first()
+    )
+    if invoice is None:
+        raise Http404(_("There is no invoice number %(number)s.") % {"number": number})
+    return invoice
+
+
+@permission_required("billing.view_invoice", raise_exception=True)
+def invoice(request: HttpRequest, number: int) -> HttpResponse:
+    shown = _invoice_or_404(number)
+    form = CreditInvoiceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            note = backoffice_actions.credit_invoice(
+                user=request.user,
+                number=number,
+                reason=form.cleaned_data["reason"],
+                today=timezone.localdate(),
+                now=timezone.now(),
+                request_id=request_id(request),
+            )
+        except backoffice_actions.NotAllowed as exc:
+            return render(
+                request,
+                "backoffice/refused.html",
+                {**admin.site.each_context(request), "title": _("Not allowed"), "message": exc},
+                status=403,
+            )
+        except UnableToCreditInvoice as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Invoice %(number)s credited by credit note %(note)s.")
+                % {"number": number, "note": note.number},
+            )
+            return redirect(
+                reverse("backoffice:customer", args=[shown.billing_account.customer_id])
+            )
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Invoice %(number)s") % {"number": number},
+        "invoice": shown,
+        "lines": customer_view.invoice_lines(invoice=shown),
+        "form": form,
+        "may_credit": shown.kind == Invoice.Kind.INVOICE
+        and shown.status == Invoice.Status.ISSUED
+        and request.user.has_perm(backoffice_actions.CREDIT_PERMISSION),
+    }
+    return render(request, "backoffice/invoice.html", context)
+
+
+@permission_required("billing.view_invoice", raise_exception=True)
+def invoice_pdf(request: HttpRequest, number: int) -> HttpResponse:
+    try:
+        data = render_invoices.invoice_pdf(number=number, as_of=timezone.now())
+    except render_invoices.NoSuchInvoice as exc:
+        raise Http404(str(exc)) from exc
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="invoice-{number}.pdf"'
+    return response
+
+
+@require_POST
+def review_reading(request: HttpRequest, reading_id: int) -> HttpResponse:
+    form = ReviewReadingForm(request.POST)
+    back = request.POST.get("customer", "")
+    target = (
+        reverse("backoffice:customer", args=[int(back)])
+        if back.isdigit()
+        else reverse("backoffice:search")
+    )
+    if not form.is_valid():
+        messages.error(request, _("Say why the reading is accepted or rejected."))
+        return redirect(target)
+    try:
+        backoffice_actions.review_reading(
+            user=request.user,
+            reading_id=reading_id,
+            accept=form.cleaned_data["decision"] == "accept",
+            reason=form.cleaned_data["reason"],
+            now=timezone.now(),
+            request_id=request_id(request),
+        )
+    except NotAllowedToReviewReading as exc:
+        return render(
+            request,
+            "backoffice/refused.html",
+            {**admin.site.each_context(request), "title": _("Not allowed"), "message": exc},
+            status=403,
+        )
+    except UnableToSubmitReading as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The reading was reviewed."))
+    return redirect(target)
