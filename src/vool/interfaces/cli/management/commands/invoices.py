@@ -1,5 +1,5 @@
-"""``vool invoices pdf|ubl|render``: an invoice's PDF or Peppol UBL on demand, or a month's
-batch of PDFs."""
+"""``vool invoices pdf|ubl|render|deliver``: an invoice's PDF or Peppol UBL on demand, a
+month's batch of PDFs, or delivering the month's rendered invoices by channel."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from vool.common.localtime import Month
 from vool.interfaces.cli.progress import ProgressBars
-from vool.usecases import render_invoices
+from vool.usecases import deliver_invoices, render_invoices
 
 FAILURES_SHOWN = 20
 
@@ -37,6 +37,11 @@ class Command(BaseCommand):
         render.add_argument("--chunk-size", type=int, default=render_invoices.DEFAULT_CHUNK_SIZE)
         render.add_argument("--no-progress", action="store_true")
 
+        deliver = sub.add_parser(
+            "deliver", help="send the month's rendered invoices not yet sent, by channel"
+        )
+        deliver.add_argument("--period", required=True, help="YYYY-MM")
+
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["action"] == "pdf":
@@ -45,6 +50,8 @@ class Command(BaseCommand):
                 xml = render_invoices.invoice_ubl(number=options["number"])
                 options["output"].write_bytes(xml)
                 self.stdout.write(f"Invoice {options['number']}: {options['output']} (UBL)")
+            elif options["action"] == "deliver":
+                self._deliver(options)
             else:
                 self._render(options)
         except (
@@ -61,11 +68,31 @@ class Command(BaseCommand):
         output.write_bytes(pdf)
         self.stdout.write(f"Invoice {number}: {output} ({len(pdf):,} bytes)")
 
+    def _deliver(self, options: dict[str, Any]) -> None:
+        report = deliver_invoices.deliver_period(
+            period=_period(options["period"]), as_of=timezone.now()
+        )
+        w = self.stdout.write
+        w(
+            f"Invoices of {report.period}: {report.queued} queued; {report.emailed} e-mailed, "
+            f"{report.to_portal} to the portal, {report.printed} printed, "
+            f"{report.waiting_for_bank} waiting for the e-invoice batch, "
+            f"{len(report.failures)} failed."
+        )
+        if report.print_file is not None:
+            w(f"  print file: {report.print_file}")
+        for number, reason in report.failures[:FAILURES_SHOWN]:
+            w(f"  {number}: {reason}")
+        if len(report.failures) > FAILURES_SHOWN:
+            w(f"  ... and {len(report.failures) - FAILURES_SHOWN} more")
+        if report.failures:
+            raise CommandError(
+                f"{len(report.failures)} invoice(s) could not be delivered; they are retried "
+                "with back-off by the next runs (see Deliveries in the admin)."
+            )
+
     def _render(self, options: dict[str, Any]) -> None:
-        try:
-            period = Month.parse(options["period"])
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+        period = _period(options["period"])
         if options["workers"] < 1 or options["chunk_size"] < 1:
             raise CommandError("--workers and --chunk-size must be at least 1.")
         bars = ProgressBars(enabled=not options["no_progress"])
@@ -100,3 +127,10 @@ class Command(BaseCommand):
                 f"{len(report.failures)} invoice(s) could not be rendered; fix them and run "
                 "the same command again (what is rendered stays)."
             )
+
+
+def _period(text: str) -> Month:
+    try:
+        return Month.parse(text)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
