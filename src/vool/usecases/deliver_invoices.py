@@ -9,7 +9,10 @@
 - **portal only**: nothing is sent; the delivery is marked sent (the portal shows the PDF);
 - **paper**: one merged print PDF per run (pypdf), in print order by postcode, stored
   content-addressed under ``VOOL_DOCUMENTS_DIR/print``;
-- **e-invoice**: left PENDING for the bank's e-invoice batch.
+- **e-invoice**: left PENDING for the bank's e-invoice batch, :func:`einvoice_batch`
+  (``vool invoices earve``): one Estonian e-arve 1.2 file per run for the bank operator, with
+  each payer's bank channel (``EInvoiceChannel``), checked against the e-arve XSD and its
+  sums before it is written.
 
 Each send is claimed (SENDING) before and recorded (SENT/FAILED) after, so a second run sends
 nothing that was sent; only a crash between the send and the record can send one message
@@ -21,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import os
 import smtplib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +41,8 @@ from vool.domain.billing.models import Invoice
 from vool.domain.customers.models import BillingAccount
 from vool.domain.documents import delivery
 from vool.domain.documents.invoice_data import InvalidInvoiceDocument
-from vool.domain.documents.models import Delivery
+from vool.domain.documents.models import Delivery, EInvoiceChannel
+from vool.integrations.einvoice import earve
 from vool.integrations.pdf.content_store import ContentStore
 from vool.usecases import render_invoices
 
@@ -192,4 +197,88 @@ def deliver_period(
         channel=Channel.E_INVOICE,
         status__in=[Delivery.Status.PENDING, Delivery.Status.FAILED],
     ).count()
+    return report
+
+
+# -- the bank's e-invoice batch (e-arve) ------------------------------------------------------
+
+
+@dataclass
+class EinvoiceBatchReport:
+    period: str
+    queued: int = 0
+    included: list[int] = field(default_factory=list)  # invoice numbers in the file
+    file: Path | None = None
+    failures: list[tuple[int, str]] = field(default_factory=list)
+
+
+def earve_schema() -> Path | None:
+    """The e-arve 1.2 XSD in ``VOOL_SCHEMAS_DIR``, if it is there."""
+    path = Path(settings.VOOL_SCHEMAS_DIR) / "e-arve" / "e-invoice_ver1.2.xsd"
+    return path if path.is_file() else None
+
+
+class InvalidEarveBatch(ValueError):
+    """The e-arve file built fails its XSD or its sums: nothing was written or marked sent."""
+
+
+def _earve_item(item: Delivery) -> earve.EarveInvoice:
+    account = item.invoice.billing_account
+    channel = EInvoiceChannel.objects.filter(billing_account=account).first()
+    if channel is None:
+        raise earve.UnableToBuildEarve(
+            f"Invoice {item.invoice.number}: billing account {account.reference_number} has "
+            "no e-invoice bank channel (the payer's bank and IBAN; add one in the admin)"
+        )
+    data = render_invoices.document_data(item.invoice)
+    return earve.EarveInvoice(
+        data=data,
+        channel=earve.BankChannel(bank_bic=channel.bank_bic, payer_iban=channel.payer_iban),
+    )
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(content)
+    os.replace(tmp, path)
+
+
+def einvoice_batch(
+    *, period: Month, as_of: dt.datetime, output: Path, schema: Path | None
+) -> EinvoiceBatchReport:
+    """Write the period's due e-invoice deliveries to one e-arve file at ``output`` and mark
+    them sent to it. Each invoice is built alone first, so one that cannot be an e-arve (no
+    bank channel, no payer code, ...) is a FAILED delivery and the others go on; the whole
+    file is then checked (``schema``: the e-arve XSD, when given, and always its sums) before
+    anything is written."""
+    report = EinvoiceBatchReport(period=str(period))
+    report.queued = delivery.queue_period(period=str(period), at=as_of)
+    ids = delivery.due(period=str(period), channel=Channel.E_INVOICE, at=as_of)
+    claimed = [_load(i) for i in ids if delivery.claim(delivery_id=i, at=as_of)]
+    items: list[tuple[Delivery, earve.EarveInvoice]] = []
+    for item in claimed:
+        try:
+            built = _earve_item(item)
+            earve.build_batch([built], file_id="check", created_on=as_of.date())
+        except (earve.UnableToBuildEarve, InvalidInvoiceDocument) as exc:
+            delivery.mark_failed(delivery_id=item.pk, at=as_of, error=str(exc))
+            report.failures.append((item.invoice.number or 0, str(exc)))
+            continue
+        items.append((item, built))
+    if not items:
+        return report
+    file_id = f"{period}-{as_of:%Y%m%d%H%M%S}"
+    xml = earve.build_batch([b for _, b in items], file_id=file_id, created_on=as_of.date())
+    errors = earve.check(xml, schema) if schema is not None else earve.sum_errors(xml)
+    if errors:
+        reason = f"e-arve file {file_id}: " + "; ".join(errors[:5])
+        for item, _built in items:
+            delivery.mark_failed(delivery_id=item.pk, at=as_of, error=reason)
+        raise InvalidEarveBatch(reason)
+    _write_atomically(output, xml)
+    delivery.mark_many_sent(
+        delivery_ids=[item.pk for item, _ in items], at=as_of, destination=str(output)
+    )
+    report.included = [item.invoice.number or 0 for item, _ in items]
+    report.file = output
     return report

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from vool.domain.documents import delivery
-from vool.domain.documents.models import Delivery, InvoiceDocument, Supplier
+from vool.domain.documents.models import Delivery, EInvoiceChannel, InvoiceDocument, Supplier
 
 
 @admin.register(Supplier)
@@ -116,3 +116,12 @@ class DeliveryAdmin(admin.ModelAdmin):
             delivery_ids=list(queryset.values_list("pk", flat=True)), at=timezone.now()
         )
         self.message_user(request, f"{count}", messages.SUCCESS)
+
+
+@admin.register(EInvoiceChannel)
+class EInvoiceChannelAdmin(admin.ModelAdmin):
+    """The payer's bank and IBAN of an e-invoice (e-arve) billing account."""
+
+    list_display = ["billing_account", "bank_bic", "payer_iban", "updated_at"]
+    search_fields = ["billing_account__reference_number", "payer_iban"]
+    raw_id_fields = ["billing_account"]

@@ -134,3 +134,29 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice} {self.channel} {self.status}"
+
+
+class EInvoiceChannel(models.Model):
+    """The bank channel of a billing account's e-invoices (e-arve): the payer's bank and IBAN,
+    as given in the bank's e-invoice or standing-order (püsimakse) agreement notice."""
+
+    billing_account = models.OneToOneField(
+        BillingAccount,
+        verbose_name=_("billing account"),
+        on_delete=models.PROTECT,
+        related_name="einvoice_channel",
+    )
+    bank_bic = models.CharField(
+        _("payer's bank (BIC)"), max_length=11, help_text=_("For example HABAEE2X.")
+    )
+    payer_iban = models.CharField(
+        _("payer's IBAN"), max_length=34, validators=[validators.validate_iban]
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("e-invoice bank channel")
+        verbose_name_plural = _("e-invoice bank channels")
+
+    def __str__(self) -> str:
+        return f"{self.billing_account_id}: {self.bank_bic} {self.payer_iban}"

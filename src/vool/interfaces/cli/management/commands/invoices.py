@@ -1,5 +1,6 @@
-"""``vool invoices pdf|ubl|render|deliver``: an invoice's PDF or Peppol UBL on demand, a
-month's batch of PDFs, or delivering the month's rendered invoices by channel."""
+"""``vool invoices pdf|ubl|render|deliver|earve``: an invoice's PDF or Peppol UBL on demand,
+a month's batch of PDFs, delivering the month's rendered invoices by channel, or the bank's
+e-arve batch file of the e-invoice channel."""
 
 from __future__ import annotations
 
@@ -42,6 +43,12 @@ class Command(BaseCommand):
         )
         deliver.add_argument("--period", required=True, help="YYYY-MM")
 
+        batch = sub.add_parser(
+            "earve", help="write the month's e-invoices not yet sent as one e-arve 1.2 file"
+        )
+        batch.add_argument("--period", required=True, help="YYYY-MM")
+        batch.add_argument("-o", "--output", required=True, type=Path, help="XML file to write")
+
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["action"] == "pdf":
@@ -52,6 +59,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"Invoice {options['number']}: {options['output']} (UBL)")
             elif options["action"] == "deliver":
                 self._deliver(options)
+            elif options["action"] == "earve":
+                self._earve(options)
             else:
                 self._render(options)
         except (
@@ -60,6 +69,7 @@ class Command(BaseCommand):
             render_invoices.DocumentChanged,
             render_invoices.UnableToRender,
             render_invoices.UnableToBuildUbl,
+            deliver_invoices.InvalidEarveBatch,
         ) as exc:
             raise CommandError(str(exc)) from exc
 
@@ -89,6 +99,27 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(report.failures)} invoice(s) could not be delivered; they are retried "
                 "with back-off by the next runs (see Deliveries in the admin)."
+            )
+
+    def _earve(self, options: dict[str, Any]) -> None:
+        period = _period(options["period"])
+        schema = deliver_invoices.earve_schema()
+        if schema is None:
+            self.stderr.write("No e-arve XSD in VOOL_SCHEMAS_DIR: only the sums are checked.")
+        report = deliver_invoices.einvoice_batch(
+            period=period, as_of=timezone.now(), output=options["output"], schema=schema
+        )
+        w = self.stdout.write
+        if report.file is None:
+            w(f"E-invoices of {report.period}: none to send; no file written.")
+        else:
+            w(f"E-invoices of {report.period}: {len(report.included)} in {report.file}")
+        for number, reason in report.failures[:FAILURES_SHOWN]:
+            w(f"  {number}: {reason}")
+        if report.failures:
+            raise CommandError(
+                f"{len(report.failures)} e-invoice(s) could not be put in the file; fix them "
+                "and run again after their retry time (see Deliveries in the admin)."
             )
 
     def _render(self, options: dict[str, Any]) -> None:
