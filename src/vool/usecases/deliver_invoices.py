@@ -28,6 +28,7 @@ import os
 import smtplib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -219,7 +220,8 @@ def earve_schema() -> Path | None:
 
 
 class InvalidEarveBatch(ValueError):
-    """The e-arve file built fails its XSD or its sums: nothing was written or marked sent."""
+    """The e-arve file fails its XSD or its sums, or cannot be written: nothing was written
+    or marked sent (the deliveries are FAILED, retried later)."""
 
 
 def _earve_item(item: Delivery) -> earve.EarveInvoice:
@@ -241,6 +243,14 @@ def _write_atomically(path: Path, content: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(content)
     os.replace(tmp, path)
+
+
+def _fail_batch(
+    items: list[tuple[Delivery, earve.EarveInvoice]], at: dt.datetime, reason: str
+) -> NoReturn:
+    for item, _built in items:
+        delivery.mark_failed(delivery_id=item.pk, at=at, error=reason)
+    raise InvalidEarveBatch(reason)
 
 
 def einvoice_batch(
@@ -271,11 +281,11 @@ def einvoice_batch(
     xml = earve.build_batch([b for _, b in items], file_id=file_id, created_on=as_of.date())
     errors = earve.check(xml, schema) if schema is not None else earve.sum_errors(xml)
     if errors:
-        reason = f"e-arve file {file_id}: " + "; ".join(errors[:5])
-        for item, _built in items:
-            delivery.mark_failed(delivery_id=item.pk, at=as_of, error=reason)
-        raise InvalidEarveBatch(reason)
-    _write_atomically(output, xml)
+        _fail_batch(items, as_of, f"e-arve file {file_id}: " + "; ".join(errors[:5]))
+    try:
+        _write_atomically(output, xml)
+    except OSError as exc:
+        _fail_batch(items, as_of, f"e-arve file {file_id}: cannot write {output}: {exc}")
     delivery.mark_many_sent(
         delivery_ids=[item.pk for item, _ in items], at=as_of, destination=str(output)
     )

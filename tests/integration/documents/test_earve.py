@@ -212,3 +212,14 @@ def test_an_account_without_its_bank_channel_fails_and_the_others_go_on(supplier
     )
     assert len(invoices_of((tmp_path / "b.xml").read_bytes())) == 1
     assert Delivery.objects.get(invoice=failed).status == "FAILED"
+
+
+def test_an_unwritable_file_marks_nothing_sent(supplier, tmp_path) -> None:
+    household()
+    bill_run.run_billing(period=OCTOBER, today=dt.date(2026, 11, 5))
+    render()
+    with pytest.raises(deliver_invoices.InvalidEarveBatch, match="cannot write"):
+        batch(tmp_path / "no-such-folder")
+    failed = Delivery.objects.get()
+    assert (failed.status, failed.attempts) == ("FAILED", 1)
+    assert "cannot write" in failed.last_error
