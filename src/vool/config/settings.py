@@ -17,6 +17,9 @@
 ``VOOL_DOCUMENTS_DIR``  rendered bill PDFs, content-addressed (default ``var/documents``)
 ``VOOL_SUPPLIER_NAME``, ``_IBAN``, ``_REGISTRY_CODE``, ... the supplier on bills when no
                         Supplier is active in the admin
+``VOOL_SMTP_HOST`` (localhost), ``VOOL_SMTP_PORT`` (25), ``VOOL_SMTP_USER``,
+``VOOL_SMTP_PASSWORD``, ``VOOL_SMTP_TLS`` (1 = STARTTLS), ``VOOL_MAIL_FROM``: the SMTP server
+                        and sender address bills are e-mailed with (``vool invoices deliver``)
 ``VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END`` (1), ``VOOL_READING_WINDOW_CLOSES_AFTER_DAY``
 (3), ``VOOL_READING_PLAUSIBILITY_FACTOR`` (3), ``VOOL_READING_PLAUSIBILITY_MIN_KWH`` (10):
                         the monthly reading window and the plausibility check
@@ -248,6 +251,14 @@ VOOL_SUPPLIER = {
     "phone": os.environ.get("VOOL_SUPPLIER_PHONE", ""),
     "website": os.environ.get("VOOL_SUPPLIER_WEBSITE", ""),
 }
+# E-mailed bills (``vool invoices deliver``): Django's SMTP backend, configured from here.
+EMAIL_HOST = os.environ.get("VOOL_SMTP_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("VOOL_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("VOOL_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("VOOL_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("VOOL_SMTP_TLS", "0") == "1"
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = os.environ.get("VOOL_MAIL_FROM", "arved@localhost")
 VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END = int(
     os.environ.get("VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END", "1")
 )

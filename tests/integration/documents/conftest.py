@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connections
 
 from billing_factories import load_test_tariffs
+from mail_server import mailbox  # noqa: F401 (a fixture: a local SMTP server)
 from vool.domain.documents.models import Supplier
 
 _db = connections["default"].settings_dict

@@ -2,13 +2,16 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from vool.domain.documents.models import InvoiceDocument, Supplier
+from vool.domain.documents import delivery
+from vool.domain.documents.models import Delivery, EInvoiceChannel, InvoiceDocument, Supplier
 
 
 @admin.register(Supplier)
@@ -75,3 +78,50 @@ class InvoiceDocumentAdmin(admin.ModelAdmin):
             content_type="application/pdf",
             filename=f"invoice-{document.invoice.number}.pdf",
         )
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """Deliveries by channel; filter by status "Failed" for the ones to look at. Read-only:
+    the only change is "Retry now" (a failed delivery becomes due for the next run)."""
+
+    list_display = [
+        "invoice",
+        "channel",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "destination",
+        "last_error",
+    ]
+    list_filter = ["status", "channel", "invoice__period"]
+    search_fields = ["=invoice__number", "invoice__billing_account__reference_number"]
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+    list_select_related = ["invoice"]
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Retry now"), permissions=["view"])
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        count = delivery.retry_now(
+            delivery_ids=list(queryset.values_list("pk", flat=True)), at=timezone.now()
+        )
+        self.message_user(request, f"{count}", messages.SUCCESS)
+
+
+@admin.register(EInvoiceChannel)
+class EInvoiceChannelAdmin(admin.ModelAdmin):
+    """The payer's bank and IBAN of an e-invoice (e-arve) billing account."""
+
+    list_display = ["billing_account", "bank_bic", "payer_iban", "updated_at"]
+    search_fields = ["billing_account__reference_number", "payer_iban"]
+    raw_id_fields = ["billing_account"]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vool.domain import validators
 from vool.domain.billing.models import Invoice
+from vool.domain.customers.models import BillingAccount
 
 
 class Supplier(models.Model):
@@ -82,3 +83,80 @@ class InvoiceDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice} PDF {self.sha256[:12]}"
+
+
+class Delivery(models.Model):
+    """How an invoice's document got (or is getting) to the customer, by the billing account's
+    channel. One per invoice. Sending is recorded around the send: ``SENDING`` (claimed, with a
+    lease in ``next_attempt_at``) before, ``SENT`` or ``FAILED`` after (see ``delivery``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Pending")
+        SENDING = "SENDING", _("Sending")
+        SENT = "SENT", _("Sent")
+        FAILED = "FAILED", _("Failed")
+
+    invoice = models.OneToOneField(
+        Invoice,
+        verbose_name=_("invoice"),
+        on_delete=models.PROTECT,
+        related_name="delivery",
+    )
+    channel = models.CharField(
+        _("invoice channel"), max_length=16, choices=BillingAccount.InvoiceChannel.choices
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True, default="")
+    next_attempt_at = models.DateTimeField(
+        _("next attempt at"),
+        null=True,
+        blank=True,
+        help_text=_("Empty when sent, or when the attempts are used up."),
+    )
+    destination = models.CharField(
+        _("sent to"),
+        max_length=254,
+        blank=True,
+        default="",
+        help_text=_("The e-mail address, the print file or the e-invoice batch file."),
+    )
+    queued_at = models.DateTimeField(_("queued at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-invoice_id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} {self.channel} {self.status}"
+
+
+class EInvoiceChannel(models.Model):
+    """The bank channel of a billing account's e-invoices (e-arve): the payer's bank and IBAN,
+    as given in the bank's e-invoice or standing-order (püsimakse) agreement notice."""
+
+    billing_account = models.OneToOneField(
+        BillingAccount,
+        verbose_name=_("billing account"),
+        on_delete=models.PROTECT,
+        related_name="einvoice_channel",
+    )
+    bank_bic = models.CharField(
+        _("payer's bank (BIC)"), max_length=11, help_text=_("For example HABAEE2X.")
+    )
+    payer_iban = models.CharField(
+        _("payer's IBAN"), max_length=34, validators=[validators.validate_iban]
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("e-invoice bank channel")
+        verbose_name_plural = _("e-invoice bank channels")
+
+    def __str__(self) -> str:
+        return f"{self.billing_account_id}: {self.bank_bic} {self.payer_iban}"
