@@ -289,6 +289,7 @@ class _Point(NamedTuple):
 
 
 _NET_KEYS: Final = (("OUT", ("netQtyOut", "netOutQty")), ("IN", ("netQtyIn", "netInQty")))
+_ALL_NET_KEYS: Final = frozenset(k for _, keys in _NET_KEYS for k in keys)
 _V1_KEY: Final = "meterEic"
 _V2_KEY: Final = "meteringPointEic"
 
@@ -458,7 +459,7 @@ class _JsonReader:
                 self.errors.add(path, f"{key}.rType", "must be M or E")
                 continue
             gross[direction] = (wh, rtype)
-        net = self.net_quantities(path, item, gross)
+        net = self.net_quantities(path, item, gross) if _ALL_NET_KEYS & item.keys() else {}
         for builder, values in ((self.gross, gross), (self.net, net)):
             for direction, (wh, rtype) in values.items():
                 builder.series.append(builder.key(eic, direction, minutes))
