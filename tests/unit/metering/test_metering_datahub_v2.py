@@ -224,3 +224,13 @@ class TestOlderTemplate:
         first = int(dt.datetime(2026, 3, 28, 22, 0, tzinfo=dt.UTC).timestamp())
         assert data.start_s.tolist() == [first + 900 * i for i in range(92)]
         assert data.wh.tolist() == [50 + i for i in range(92)]
+
+    def test_the_autumn_day_in_local_time_leaves_the_fast_path_for_row_order(self) -> None:
+        current = (DATA / "hub_template_2026_autumn.csv").read_text(encoding="utf-8-sig")
+        rows = ["Meter EIC;Period Start;Resolution;Quantity KWH OUT"]
+        for line in current.splitlines()[1:]:
+            eic, start, _, out, *_ = line.split(";")
+            rows.append(f"{eic};{start};15 MINUTES;{out}")
+        data = metering_data.parse_csv("\n".join(rows) + "\n")
+        first = int(dt.datetime(2026, 10, 24, 21, 0, tzinfo=dt.UTC).timestamp())
+        assert data.start_s.tolist() == [first + 900 * i for i in range(100)]

@@ -505,7 +505,7 @@ class _JsonReader:
                 self.errors.add(path, given[0], wh)
                 continue
             gross_wh = gross[direction][0] if direction in gross else None
-            problem = _net_error(direction, wh, gross_wh, f"{direction.lower()}Qty")
+            problem = _net_error(wh, gross_wh, f"{direction.lower()}Qty")
             if problem is not None:
                 self.errors.add(path, given[0], problem)
                 continue
@@ -763,7 +763,7 @@ def parse_csv(data: bytes | str, *, limits: InputLimits | None = None) -> Meteri
     return _CsvRows(layout).parse(rows)
 
 
-def _net_error(direction: str, net_wh: int, gross_wh: int | None, gross_name: str) -> str | None:
+def _net_error(net_wh: int, gross_wh: int | None, gross_name: str) -> str | None:
     """Why a net quantity cannot be, or ``None``: netting cannot add energy."""
     if gross_wh is not None and net_wh > gross_wh:
         return (
@@ -896,7 +896,7 @@ class _CsvRows:
             return
         for direction, (wh, _) in net.items():
             gross_wh = gross[direction][0] if direction in gross else None
-            problem = _net_error(direction, wh, gross_wh, self.label(direction.lower()))
+            problem = _net_error(wh, gross_wh, self.label(direction.lower()))
             if problem is not None:
                 self.errors.add(where, self.label("net_" + direction.lower()), problem)
                 return
