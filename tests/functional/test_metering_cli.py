@@ -77,6 +77,38 @@ class TestIntervalsImport:
         assert MeteringImport.objects.count() == 0
 
 
+class TestIntervalsImportFromTheHubToday:
+    """Issue 15 §1: V2 JSON and the current spreadsheet template through the command."""
+
+    def test_the_get_response_imports_and_names_what_the_hub_did_not_give(self):
+        MeteringPointFactory(eic="38ZEE-00625607-9")
+        MeteringPointFactory(eic="38ZEE-1000009--Z")
+        out, err = io.StringIO(), io.StringIO()
+        call_command(
+            "intervals",
+            "import",
+            str(DATA / "v2_get_response.json"),
+            "--as-of",
+            "2026-11-27T12:00:00+02:00",
+            stdout=out,
+            stderr=err,
+        )
+        assert out.getvalue().startswith("Imported 16 intervals: 2 new days")
+        assert "Read and checked 16 net intervals" in out.getvalue()
+        assert err.getvalue().splitlines() == [
+            "Not imported: v2_get_response.json: unsuccessful[0], 38ZEE-1000009--Z: the hub "
+            "answered METERING_POINT_ACCESS_DENIED: No access right to the metering point "
+            "(error id 0b6f1c7e-2f4e-4c1e-9d3a-5f0a8e2b7c11, trace id 6f1d2c3b4a5e6f70)",
+            "The hub could not give 1 point(s), listed above: request them again.",
+        ]
+
+    def test_the_current_template(self):
+        MeteringPointFactory(eic="38ZEE-00625607-9")
+        path = str(DATA / "hub_template_2026_autumn.csv")
+        first = run("intervals", "import", path, "--as-of", "2026-11-27T12:00:00+02:00")
+        assert first.startswith("Imported 200 intervals: 2 new days")
+
+
 class TestReadingsCommands:
     def test_import_a_call_centre_file(self, manual_register):
         out = run(

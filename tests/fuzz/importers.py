@@ -110,6 +110,71 @@ def _intervals_csv(quarters: list[tuple[dt.datetime, Decimal, str]]) -> bytes:
     return ("\n".join(rows) + "\n").encode()
 
 
+@st.composite
+def _v2_intervals(draw: st.DrawFn) -> list[tuple[dt.datetime, Decimal, Decimal, str]]:
+    """Quarter hours of a prosumer: ``(start, OUT kWh, IN kWh, rType)``."""
+    return [(t, out, draw(_kwh()), r) for t, out, r in draw(_quarters())]
+
+
+def _v2_interval(t: dt.datetime, out: Decimal, inn: Decimal, r: str, *, offset: bool) -> str:
+    ps = t.astimezone(TALLINN).isoformat() if offset else f"{t:%Y-%m-%dT%H:%M:%S}.000Z"
+    net_out, net_in = max(out - inn, Decimal(0)), max(inn - out, Decimal(0))
+    return (
+        f'{{"pS":"{ps}","rTime":"2026-11-20T07:00:00+02:00",'
+        f'"inQty":{{"rType":"{r}","kwh":{inn}}},"outQty":{{"rType":"{r}","kwh":{out}}},'
+        + (
+            f'"netQtyIn":{net_in},"netQtyOut":{net_out}}}'
+            if offset
+            else f'"netInQty":{net_in},"netOutQty":{net_out}}}'
+        )
+    )
+
+
+@st.composite
+def _intervals_v2_json(draw: st.DrawFn) -> bytes:
+    """V2 metering data in one of the hub's documented shapes (ESTONIA.md §6)."""
+    quarters = draw(_v2_intervals())
+    direct = draw(st.booleans())
+    items = ",".join(_v2_interval(*q, offset=direct) for q in quarters)
+    periods = f"[{items}]" if direct else f'[{{"r":"PT15M","aI":[{items}]}}]'
+    point = f'{{"meteringPointEic":"{SMART_EIC}","periods":{periods}}}'
+    shape = draw(st.sampled_from(["array", "get", "page"]))
+    if shape == "array":
+        return f"[{point}]".encode()
+    if shape == "get":
+        error = (
+            '{"meteringPointEic":"38ZEE-1000009--Z","error":{"id":"e1","message":"No access",'
+            '"code":"ACCESS_DENIED","args":[],"traceId":"t1"}}'
+        )
+        return f'{{"successful":[{point}],"unsuccessful":[{error}]}}'.encode()
+    return (
+        f'{{"content":[{{"id":1,"createdTime":"2026-11-20T07:00:00+02:00",'
+        f'"reason":"METERING_DATA_CHANGED","content":[{point}]}}]}}'
+    ).encode()
+
+
+def _kwh_comma(value: Decimal) -> str:
+    return str(value).replace(".", ",")
+
+
+@st.composite
+def _intervals_csv_2026(draw: st.DrawFn) -> bytes:
+    """The hub's current template: local Tallinn times without a zone, net columns."""
+    rows = [
+        "Metering Point EIC;Period Start;IN Quantity kWh;OUT Quantity kWh;NET IN Quantity kWh;"
+        "NET OUT Quantity kWh;Reading Type IN;Reading Type OUT"
+    ]
+    for t, out, inn, r in draw(_v2_intervals()):
+        kind = "METERED" if r == "M" else "ESTIMATED"
+        net_out, net_in = max(out - inn, Decimal(0)), max(inn - out, Decimal(0))
+        rows.append(
+            f"{SMART_EIC};{t.astimezone(TALLINN):%d.%m.%Y %H:%M};{_kwh_comma(inn)};"
+            f"{_kwh_comma(out)};{_kwh_comma(net_in)};{_kwh_comma(net_out)};{kind};{kind}"
+        )
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1257"]))
+    return ("\r\n".join(rows) + "\r\n").encode(encoding)
+
+
 _PRICE = st.integers(min_value=-500_000, max_value=4_000_000).map(lambda m: Decimal(m).scaleb(-3))
 _FIRST_HOUR = dt.datetime(2025, 9, 1, 0, 0, tzinfo=dt.UTC)  # hourly prices until October 2025
 
@@ -182,6 +247,20 @@ IMPORTERS: tuple[Importer, ...] = (
         "intervals-csv",
         "hub.csv",
         _quarters().map(_intervals_csv),
+        _file_argv("intervals import", "--as-of", INTERVALS_AS_OF),
+        METERING_TABLES,
+    ),
+    Importer(
+        "intervals-v2-json",
+        "hub-v2.json",
+        _intervals_v2_json(),
+        _file_argv("intervals import", "--as-of", INTERVALS_AS_OF),
+        METERING_TABLES,
+    ),
+    Importer(
+        "intervals-csv-2026",
+        "hub-2026.csv",
+        _intervals_csv_2026(),
         _file_argv("intervals import", "--as-of", INTERVALS_AS_OF),
         METERING_TABLES,
     ),

@@ -8,6 +8,7 @@ within the limits of :mod:`vool.usecases.input_limits`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,7 @@ from vool.usecases.input_limits import import_limits, read_limited
 
 __all__ = [
     "ImportProblem",
+    "IntervalImportReport",
     "RejectedFile",
     "import_interval_data",
     "import_interval_files",
@@ -46,6 +48,17 @@ class ImportProblem:
 
     def __str__(self) -> str:
         return f"{self.file}: {self.location}, {self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class IntervalImportReport(IntervalImportResult):
+    """What was stored, plus what the files said but was not stored: the points the hub
+    could not give (its ``unsuccessful`` answers, ``not_given``, for the operator to ask for
+    again) and the count of net intervals read and checked (``net_intervals``; IntervalDay
+    has no net channel yet, so only the gross IN and OUT are stored)."""
+
+    not_given: tuple[ImportProblem, ...] = ()
+    net_intervals: int = 0
 
 
 class RejectedFile(Exception):
@@ -126,7 +139,7 @@ def import_interval_data(
     recorded_at: dt.datetime | None = None,
     created_by: Any = None,
     limits: InputLimits | None = None,
-) -> IntervalImportResult:
+) -> IntervalImportReport:
     """Import ``(name, content)`` pairs; raises :class:`RejectedFile` with every problem.
 
     ``as_of`` is the data time the new versions are known since (what bill runs cut off at);
@@ -150,7 +163,7 @@ def import_interval_data(
     batch = _merge(parts)
     names = ", ".join(name for name, _ in files)
     try:
-        return store_intervals(
+        result = store_intervals(
             batch=batch,
             as_of=as_of,
             recorded_at=recorded_at,
@@ -164,6 +177,15 @@ def import_interval_data(
             [ImportProblem(file, p.location, p.field, p.message) for p in exc.problems],
             total=exc.total,
         ) from exc
+    return IntervalImportReport(
+        **dataclasses.asdict(result),
+        not_given=tuple(
+            ImportProblem(name, e.location, e.eic, str(e).removeprefix(f"{e.eic}: "))
+            for name, data in parts
+            for e in data.hub_errors
+        ),
+        net_intervals=sum(len(data.net) for _, data in parts if data.net is not None),
+    )
 
 
 def import_interval_files(
@@ -172,7 +194,7 @@ def import_interval_files(
     as_of: dt.datetime,
     recorded_at: dt.datetime | None = None,
     created_by: Any = None,
-) -> IntervalImportResult:
+) -> IntervalImportReport:
     """Read the files and import them together (see :func:`import_interval_data`)."""
     limits = import_limits()
     files = []

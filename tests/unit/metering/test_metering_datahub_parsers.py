@@ -130,13 +130,14 @@ class TestCsv:
             "line 1, Resolution: mandatory column is missing",
         ]
 
-    def test_local_time_without_zone_is_refused(self) -> None:
-        with pytest.raises(InvalidMeteringFile) as caught:
-            metering_data.parse_csv(
-                "Meter EIC;Period Start;Resolution;Quantity KWH OUT\n"
-                "38ZEE-00625607-9;25.10.2026 03:00;15 MINUTES;1\n"
-            )
-        assert caught.value.errors[0].message.startswith("has no time zone")
+    def test_the_older_templates_local_times_are_tallinn_time(self) -> None:
+        # issue 15: "dd.mm.yyyy hh:mm" as the hub writes it, no zone: Tallinn's clocks
+        data = metering_data.parse_csv(
+            "Meter EIC;Period Start;Resolution;Quantity KWH OUT\n"
+            "38ZEE-00625607-9;25.10.2026 02:45;15 MINUTES;1\n"
+            "38ZEE-00625607-9;01.11.2024 00:00:00;HOURLY;2\n"
+        )
+        assert data.start_s.tolist() == [epoch(2026, 10, 24, 23, 45), epoch(2024, 10, 31, 22, 0)]
 
 
 class TestCsvFastPath:

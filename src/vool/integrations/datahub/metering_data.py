@@ -5,17 +5,28 @@ numpy columns (series number, UTC start in epoch seconds, Wh, estimated flag), t
 ``(meter EIC, direction, minutes)``. Nothing here knows the database; a usecase maps the result
 to the metering operations.
 
-JSON (ESTONIA.md §6, ``eng/12-metering-data.md``): one message or a list of messages
+JSON (ESTONIA.md §6, ``eng/12-metering-data.md``). V1: one message or a list of messages
 ``{"meterEic": "38ZEE-...", "periods": [{"r": "PT15M"|"PT1H"|"PT60M", "aI": [{"pS":
 "2026-10-01T21:00:00.000Z", "inQty": {"rType": "M"|"E", "kwh": 0.25}, "outQty": {...}}]}]}``.
+V2 (since 2026): a list of points ``{"meteringPointEic": ..., "periods": [...]}`` whose
+periods are either the interval itself (``pS`` with an offset or ``Z``, ``rTime``, the
+quantities; 15 minutes) or the ``r``/``aI`` form; each interval may also carry the net
+quantities ``netQtyOut``/``netQtyIn`` (or ``netOutQty``/``netInQty``), plain numbers, read
+into :attr:`MeteringData.net`. The points may come bare, in the GET response
+``{"successful": [...], "unsuccessful": [{meteringPointEic, error: {id, message, code, args,
+traceId}}]}`` (the unsuccessful ones become :attr:`MeteringData.hub_errors`) or in a
+data-distribution page ``{"content": [{id, createdTime, reason, content: [...]}]}``.
 ``IN`` is production (into the grid), ``OUT`` consumption.
 
-CSV (the hub's spreadsheet template): ``;``-separated, decimal comma, a header row with
-``Meter EIC``, ``Period Start``, ``Resolution`` (``15 MINUTES``/``HOURLY``), ``Quantity KWH IN``
-and/or ``Quantity KWH OUT``, optional ``Reading Type IN``/``OUT`` (``METERED``/``ESTIMATED``)
-and ``Reading Time IN``/``OUT``. ``Period Start`` states its zone: ``01.10.2026 00:00+03:00``,
-``30.09.2026 21:00Z`` or ISO 8601 ``2026-09-30T21:00:00Z``; a column headed
-``Period Start (UTC)`` may leave it out.
+CSV (the hub's spreadsheet templates, told apart by the header): ``;``-separated, decimal
+comma. The current one has ``Metering Point EIC``, ``Period Start``, ``IN``/``OUT``/``NET
+IN``/``NET OUT Quantity kWh`` and ``Reading Type IN``/``OUT`` (quarter hours, no resolution
+column); the older one ``Meter EIC``, ``Period Start``, ``Resolution`` (``15 MINUTES``/
+``HOURLY``), ``Quantity KWH IN``/``OUT``, ``Reading Type``/``Reading Time IN``/``OUT``.
+``Period Start`` is Tallinn wall time ``dd.mm.yyyy hh:mm[:ss]`` as the hub writes it (the
+autumn's repeated hour told apart by row order, the spring's missing hour refused), or
+states its zone: ``01.10.2026 00:00+03:00``, ``30.09.2026 21:00Z``, ISO 8601; a column headed
+``Period Start (UTC)`` holds UTC times. UTF-8 with or without BOM, or windows-1257.
 
 A bad file raises :class:`InvalidMeteringFile` naming every bad line (or JSON path) and field
 (the first :data:`MAX_ERRORS`, with the total) and the EICs it names, so that the caller can
@@ -33,7 +44,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +65,7 @@ from vool.integrations.safe_input import (
 
 __all__ = [
     "FieldError",
+    "HubError",
     "InvalidMeteringFile",
     "MeteringData",
     "parse",
@@ -115,7 +127,12 @@ class MeteringData:
     wh: npt.NDArray[np.int64]
     estimated: npt.NDArray[np.uint8]
     row_ref: npt.NDArray[np.int64]  # line number (CSV) or interval ordinal (JSON)
-    _labels: list[tuple[int, str]] = field(default_factory=list)  # JSON: (first ordinal, path)
+    # JSON: (first ordinal, path prefix, first index), e.g. (96, "point 2 (EIC) periods", 0)
+    _labels: list[tuple[int, str, int]] = field(default_factory=list)
+    # the net quantities (V2 ``netQtyOut``/``netQtyIn``, CSV ``NET OUT``/``NET IN``), same
+    # columns; ``None`` when the file has no net columns
+    net: MeteringData | None = None
+    hub_errors: list[HubError] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.start_s)
@@ -125,10 +142,10 @@ class MeteringData:
         ref = int(self.row_ref[row])
         if not self._labels:
             return f"line {ref}"
-        firsts = [first for first, _ in self._labels]
+        firsts = [first for first, _, _ in self._labels]
         k = int(np.searchsorted(firsts, ref, side="right")) - 1
-        first, label = self._labels[k]
-        return f"{label}.aI[{ref - first}]"
+        first, prefix, index = self._labels[k]
+        return f"{prefix}[{ref - first + index}]"
 
 
 class _Collector:
@@ -168,7 +185,7 @@ class _Builder:
             index = self.keys[k] = len(self.keys)
         return index
 
-    def build(self, labels: list[tuple[int, str]] | None = None) -> MeteringData:
+    def build(self, labels: list[tuple[int, str, int]] | None = None) -> MeteringData:
         return MeteringData(
             series=list(self.keys),
             series_index=np.array(self.series, dtype=np.int32),
@@ -242,103 +259,291 @@ def _refused(exc: UnsafeInput) -> InvalidMeteringFile:
     return InvalidMeteringFile([FieldError(exc.location, exc.field, exc.message)])
 
 
+@dataclass(frozen=True)
+class HubError:
+    """A point the hub could not give (an ``unsuccessful`` entry of its GET response)."""
+
+    location: str  # "unsuccessful[0]"
+    eic: str
+    code: str
+    message: str
+    error_id: str = ""
+    trace_id: str = ""
+
+    def __str__(self) -> str:
+        ids = ", ".join(
+            f"{name} {value}"
+            for name, value in (("error id", self.error_id), ("trace id", self.trace_id))
+            if value
+        )
+        return f"{self.eic}: the hub answered {self.code}: {self.message}" + (
+            f" ({ids})" if ids else ""
+        )
+
+
+class _Point(NamedTuple):
+    """One point (V2) or message (V1) of a JSON file and where it is."""
+
+    where: str  # "point 1", "message 1", "successful[0]", "content[0].content[2]"
+    value: Any
+
+
+_NET_KEYS: Final = (("OUT", ("netQtyOut", "netOutQty")), ("IN", ("netQtyIn", "netInQty")))
+_ALL_NET_KEYS: Final = frozenset(k for _, keys in _NET_KEYS for k in keys)
+_V1_KEY: Final = "meterEic"
+_V2_KEY: Final = "meteringPointEic"
+
+
+def _points_of(doc: Any, errors: _Collector) -> tuple[list[_Point], list[HubError]]:
+    """The points of every documented shape: one V1 message, a list of messages or points,
+    the GET response ``{"successful": [...], "unsuccessful": [...]}`` and the
+    data-distribution page ``{"content": [{"id", "content": [...]}]}``."""
+    if isinstance(doc, list):
+        kind = "message" if any(isinstance(p, dict) and _V1_KEY in p for p in doc) else "point"
+        return [_Point(f"{kind} {i}", p) for i, p in enumerate(doc, start=1)], []
+    if not isinstance(doc, dict):
+        errors.add("file", "JSON", "must be an object or a list of metering points")
+        return [], []
+    if "successful" in doc or "unsuccessful" in doc:
+        points: list[_Point] = []
+        successful = doc.get("successful", [])
+        if not isinstance(successful, list):
+            errors.add("file", "successful", "must be a list of metering points")
+        else:
+            points = [_Point(f"successful[{i}]", p) for i, p in enumerate(successful)]
+        return points, _hub_errors(doc.get("unsuccessful", []), errors)
+    if "content" in doc:
+        return _page_points(doc["content"], errors), []
+    return [_Point("message 1" if _V1_KEY in doc else "point 1", doc)], []
+
+
+def _page_points(content: Any, errors: _Collector) -> list[_Point]:
+    if not isinstance(content, list):
+        errors.add("file", "content", "must be a list of data-distribution entries")
+        return []
+    points: list[_Point] = []
+    for i, entry in enumerate(content):
+        inner = entry.get("content") if isinstance(entry, dict) else None
+        if not isinstance(inner, list):
+            errors.add(f"content[{i}]", "content", "must be a list of metering points")
+            continue
+        points.extend(_Point(f"content[{i}].content[{j}]", p) for j, p in enumerate(inner))
+    return points
+
+
+def _hub_errors(entries: Any, errors: _Collector) -> list[HubError]:
+    if not isinstance(entries, list):
+        errors.add("file", "unsuccessful", "must be a list")
+        return []
+    found = []
+    for i, entry in enumerate(entries):
+        where = f"unsuccessful[{i}]"
+        eic = entry.get(_V2_KEY, entry.get(_V1_KEY)) if isinstance(entry, dict) else None
+        error = entry.get("error") if isinstance(entry, dict) else None
+        if not isinstance(eic, str) or not eic.strip():
+            errors.add(where, _V2_KEY, "is missing")
+            continue
+        if not isinstance(error, dict):
+            errors.add(f"{where} ({cut(eic)})", "error", "must be an object with code and message")
+            continue
+        errors.saw_eic(eic.strip(), where)
+        found.append(
+            HubError(
+                where,
+                cut(eic.strip()),
+                cut(error.get("code") or "no code"),
+                cut(error.get("message") or "no message", 300),
+                cut(error.get("id") or ""),
+                cut(error.get("traceId") or ""),
+            )
+        )
+    return found
+
+
+@dataclass
+class _JsonReader:
+    """Reads the points into a builder of gross quantities (``inQty``/``outQty``) and one of
+    net quantities, naming each bad interval by its path."""
+
+    errors: _Collector = field(default_factory=_Collector)
+    gross: _Builder = field(default_factory=_Builder)
+    net: _Builder = field(default_factory=_Builder)
+    labels: list[tuple[int, str, int]] = field(default_factory=list)
+    cache: dict[str, int] = field(default_factory=dict)
+    ordinal: int = 0
+    versions: dict[str, str] = field(default_factory=dict)  # "V1"/"V2" -> first point
+
+    def point(self, point: _Point) -> None:
+        where, value = point
+        if not isinstance(value, dict):
+            self.errors.add(where, "point", "must be an object with meteringPointEic and periods")
+            return
+        if _V1_KEY in value and _V2_KEY in value:
+            self.errors.add(where, _V2_KEY, "a point has either meterEic (V1) or this (V2)")
+            return
+        key, version = (_V1_KEY, "V1") if _V1_KEY in value else (_V2_KEY, "V2")
+        eic = value.get(key)
+        if not isinstance(eic, str) or not eic.strip():
+            self.errors.add(where, key, "is missing")
+            return
+        eic = eic.strip()
+        self.errors.saw_eic(eic, where)
+        other = self.versions.get("V2" if version == "V1" else "V1")
+        if other is not None:
+            self.errors.add(
+                f"{where} ({cut(eic)})",
+                key,
+                f"the file mixes V1 (meterEic) and V2 (meteringPointEic) points ({other} is "
+                f"{'V2' if version == 'V1' else 'V1'}); send each version in its own file",
+            )
+            return
+        self.versions.setdefault(version, where)
+        periods = value.get("periods")
+        where = f"{where} ({cut(eic)})"
+        if not isinstance(periods, list):
+            self.errors.add(where, "periods", "must be a list")
+            return
+        run_open = False
+        for p, period in enumerate(periods):
+            path = f"{where} periods[{p}]"
+            if not isinstance(period, dict):
+                self.errors.add(path, "period", "must be an object")
+                run_open = False
+            elif "aI" in period or "r" in period:
+                self.items(eic, path, period)
+                run_open = False
+            else:
+                # V2: the period is the interval (pS, rTime, quantities), 15 minutes
+                if not run_open:
+                    self.labels.append((self.ordinal, f"{where} periods", p))
+                    run_open = True
+                self.interval(eic, 15, path, period)
+
+    def items(self, eic: str, path: str, period: dict[str, Any]) -> None:
+        r = period.get("r")
+        minutes = _RESOLUTIONS.get(str(r).upper()) if isinstance(r, str) else None
+        if minutes is None or "MIN" in str(r).upper():
+            self.errors.add(path, "r", f"{shown(r)} is not PT15M or PT1H")
+            return
+        items = period.get("aI")
+        if not isinstance(items, list):
+            self.errors.add(path, "aI", "must be a list")
+            return
+        self.labels.append((self.ordinal, f"{path}.aI", 0))
+        for j, item in enumerate(items):
+            self.interval(eic, minutes, f"{path}.aI[{j}]", item)
+
+    def interval(self, eic: str, minutes: int, path: str, item: Any) -> None:
+        ref = self.ordinal
+        self.ordinal += 1
+        if not isinstance(item, dict):
+            self.errors.add(path, "interval", "must be an object with pS")
+            return
+        start = self.start(path, item.get("pS"), minutes)
+        if start is None:
+            return
+        gross: dict[str, tuple[int, int]] = {}
+        for direction, key in (("OUT", "outQty"), ("IN", "inQty")):
+            qty = item.get(key)
+            if qty is None:
+                continue
+            if not isinstance(qty, dict):
+                self.errors.add(path, key, "must be an object with kwh")
+                continue
+            wh = _kwh_number_to_wh(qty.get("kwh"))
+            if isinstance(wh, str):
+                self.errors.add(path, f"{key}.kwh", wh)
+                continue
+            rtype = _READING_TYPES.get(str(qty.get("rType", "M")).upper())
+            if rtype is None or len(str(qty.get("rType", "M"))) > 1:
+                self.errors.add(path, f"{key}.rType", "must be M or E")
+                continue
+            gross[direction] = (wh, rtype)
+        net = self.net_quantities(path, item, gross) if _ALL_NET_KEYS & item.keys() else {}
+        for builder, values in ((self.gross, gross), (self.net, net)):
+            for direction, (wh, rtype) in values.items():
+                builder.series.append(builder.key(eic, direction, minutes))
+                builder.start.append(start)
+                builder.wh.append(wh)
+                builder.est.append(rtype)
+                builder.ref.append(ref)
+
+    def start(self, path: str, ps: Any, minutes: int) -> int | None:
+        try:
+            if not isinstance(ps, str):
+                raise ValueError("is missing")
+            start = _utc_seconds(ps, self.cache)
+        except ValueError as exc:
+            reason = (
+                str(exc)
+                if str(exc) in ("is missing", "has no time zone")
+                or str(exc).endswith(f"{FIRST_YEAR} and {LAST_YEAR}")
+                else f"{shown(ps)} is not an ISO 8601 time such as 2026-10-01T21:00:00.000Z"
+            )
+            self.errors.add(path, "pS", reason)
+            return None
+        if start % (minutes * 60):
+            self.errors.add(path, "pS", f"{cut(ps)} {_check_alignment(start, minutes)}")
+            return None
+        return start
+
+    def net_quantities(
+        self, path: str, item: dict[str, Any], gross: dict[str, tuple[int, int]]
+    ) -> dict[str, tuple[int, int]]:
+        """``netQtyOut``/``netQtyIn`` (or ``netOutQty``/``netInQty``): plain numbers of kWh
+        that netting leaves, at most the gross quantity and never both above zero."""
+        net: dict[str, tuple[int, int]] = {}
+        for direction, keys in _NET_KEYS:
+            given = [k for k in keys if item.get(k) is not None]
+            if len(given) > 1:
+                self.errors.add(path, given[1], f"is given together with {given[0]}; give one")
+                continue
+            if not given:
+                continue
+            wh = _kwh_number_to_wh(item[given[0]])
+            if isinstance(wh, str):
+                self.errors.add(path, given[0], wh)
+                continue
+            gross_wh = gross[direction][0] if direction in gross else None
+            problem = _net_error(wh, gross_wh, f"{direction.lower()}Qty")
+            if problem is not None:
+                self.errors.add(path, given[0], problem)
+                continue
+            net[direction] = (wh, gross.get(direction, (0, 0))[1])
+        if net.get("OUT", (0, 0))[0] and net.get("IN", (0, 0))[0]:
+            self.errors.add(path, "netQtyIn/netQtyOut", _BOTH_NET)
+            return {}
+        return net
+
+
 def parse_json(data: bytes | str, *, limits: InputLimits | None = None) -> MeteringData:
-    """Parse one data hub metering-data message, or a list of them."""
-    errors = _Collector()
+    """Parse data hub metering data: V1 messages (``meterEic``) or V2 points
+    (``meteringPointEic``), alone, in a list, in the GET response or in a data-distribution
+    page (see the module doc)."""
     try:
         doc = load_json(data, limits or InputLimits())
     except UnsafeInput as exc:
         raise _refused(exc) from exc
-    messages = doc if isinstance(doc, list) else [doc]
-    builder = _Builder()
-    labels: list[tuple[int, str]] = []
-    cache: dict[str, int] = {}
-    ordinal = 0
-    for m, message in enumerate(messages, start=1):
-        where = f"message {m}"
-        if not isinstance(message, dict):
-            errors.add(where, "message", "must be an object with meterEic and periods")
-            continue
-        eic = message.get("meterEic")
-        if not isinstance(eic, str) or not eic.strip():
-            errors.add(where, "meterEic", "is missing")
-            continue
-        eic = eic.strip()
-        errors.saw_eic(eic, where)
-        periods = message.get("periods")
-        if not isinstance(periods, list):
-            errors.add(f"{where} ({eic})", "periods", "must be a list")
-            continue
-        for p, period in enumerate(periods):
-            path = f"{where} ({eic}) periods[{p}]"
-            if not isinstance(period, dict):
-                errors.add(path, "period", "must be an object")
-                continue
-            minutes = _RESOLUTIONS.get(str(period.get("r", "")).upper())
-            if minutes is None or "MIN" in str(period.get("r", "")).upper():
-                errors.add(path, "r", f"{shown(period.get('r'))} is not PT15M or PT1H")
-                continue
-            items = period.get("aI")
-            if not isinstance(items, list):
-                errors.add(path, "aI", "must be a list")
-                continue
-            labels.append((ordinal, path))
-            series_out = builder.key(eic, "OUT", minutes)
-            series_in = builder.key(eic, "IN", minutes)
-            step = minutes * 60
-            for j, item in enumerate(items):
-                ref = ordinal
-                ordinal += 1
-                if not isinstance(item, dict):
-                    errors.add(f"{path}.aI[{j}]", "aI", "must be an object")
-                    continue
-                ps = item.get("pS")
-                try:
-                    if not isinstance(ps, str):
-                        raise ValueError("is missing")
-                    start = _utc_seconds(ps, cache)
-                except ValueError as exc:
-                    reason = (
-                        str(exc)
-                        if str(exc) in ("is missing", "has no time zone")
-                        or str(exc).endswith(f"{FIRST_YEAR} and {LAST_YEAR}")
-                        else f"{shown(ps)} is not an ISO 8601 time such as 2026-10-01T21:00:00.000Z"
-                    )
-                    errors.add(f"{path}.aI[{j}]", "pS", reason)
-                    continue
-                if start % step:
-                    errors.add(
-                        f"{path}.aI[{j}]", "pS", f"{cut(ps)} {_check_alignment(start, minutes)}"
-                    )
-                    continue
-                for key, series in (("outQty", series_out), ("inQty", series_in)):
-                    qty = item.get(key)
-                    if qty is None:
-                        continue
-                    if not isinstance(qty, dict):
-                        errors.add(f"{path}.aI[{j}]", key, "must be an object with kwh")
-                        continue
-                    wh = _kwh_number_to_wh(qty.get("kwh"))
-                    if isinstance(wh, str):
-                        errors.add(f"{path}.aI[{j}]", f"{key}.kwh", wh)
-                        continue
-                    rtype = _READING_TYPES.get(str(qty.get("rType", "M")).upper())
-                    if rtype is None or len(str(qty.get("rType", "M"))) > 1:
-                        errors.add(f"{path}.aI[{j}]", f"{key}.rType", "must be M or E")
-                        continue
-                    builder.series.append(series)
-                    builder.start.append(start)
-                    builder.wh.append(wh)
-                    builder.est.append(rtype)
-                    builder.ref.append(ref)
-    errors.raise_if_any()
-    return builder.build(labels)
+    reader = _JsonReader()
+    points, hub_errors = _points_of(doc, reader.errors)
+    for point in points:
+        reader.point(point)
+    reader.errors.raise_if_any()
+    result = reader.gross.build(reader.labels)
+    result.net = reader.net.build(reader.labels)
+    result.hub_errors = hub_errors
+    return result
 
 
 # --- CSV ---------------------------------------------------------------------------------
 
 _COLUMNS: Final = {
     "meter eic": "eic",
+    "metering point eic": "eic",
+    "in quantity kwh": "in",
+    "out quantity kwh": "out",
+    "net in quantity kwh": "net_in",
+    "net out quantity kwh": "net_out",
     "period start": "start",
     "period start (utc)": "start_utc",
     "resolution": "resolution",
@@ -362,13 +567,10 @@ def _csv_start(text: str, *, utc_column: bool, cache: dict[str, int]) -> int:
     m = _LOCAL_FORMAT.fullmatch(t)
     if m is not None:
         day, month, year, hour, minute, second, zone = m.groups()
-        if zone is None:
-            if not utc_column:
-                raise ValueError(
-                    "has no time zone: write it as 01.10.2026 00:00+03:00 or 30.09.2026 21:00Z, "
-                    "or head the column 'Period Start (UTC)'"
-                )
-            zone = "Z"
+        if zone is None and not utc_column:
+            seconds = cache[text] = _tallinn_wall_time(t, m.groups()[:6])
+            return seconds
+        zone = zone or "Z"
         try:
             if zone in ("Z", "UTC"):
                 tz: dt.tzinfo = dt.UTC
@@ -413,6 +615,40 @@ def _csv_start(text: str, *, utc_column: bool, cache: dict[str, int]) -> int:
     return seconds
 
 
+class AmbiguousLocalTime(ValueError):
+    """A local time of the autumn hour that Tallinn's clocks repeat: ``first`` (summer time)
+    and ``second`` (winter time) are its two instants in epoch seconds; the row order tells
+    them apart."""
+
+    def __init__(self, text: str, first: int, second: int) -> None:
+        self.first = first
+        self.second = second
+        super().__init__(f"{shown(text)} is in the hour the clocks repeat")
+
+
+def _tallinn_wall_time(text: str, parts: Sequence[str | None]) -> int:
+    """Epoch seconds of ``dd.mm.yyyy hh:mm[:ss]`` on Tallinn's clocks, as the hub writes its
+    spreadsheets. A time the clocks skip (spring) is refused; a time they repeat (autumn)
+    raises :class:`AmbiguousLocalTime` for the caller to resolve by row order."""
+    day, month, year, hour, minute, second = (int(p or 0) for p in parts)
+    try:
+        first = dt.datetime(year, month, day, hour, minute, second, tzinfo=TALLINN)
+    except ValueError as exc:
+        raise ValueError(f"{shown(text)} is not a date and time ({exc})") from exc
+    check_year(year, text)
+    second_ = first.replace(fold=1)
+    if first.astimezone(dt.UTC).astimezone(TALLINN).replace(tzinfo=None) != first.replace(
+        tzinfo=None
+    ):
+        raise ValueError(
+            f"{shown(text)} does not exist in Tallinn: on {first:%d.%m.%Y} the clocks jump "
+            "from 03:00 to 04:00 (summer time begins)"
+        )
+    if first.utcoffset() != second_.utcoffset():
+        raise AmbiguousLocalTime(text, int(first.timestamp()), int(second_.timestamp()))
+    return int(first.timestamp())
+
+
 def _shown_offset(value: dt.datetime) -> str:
     text = value.strftime("%z")
     return f"{text[:3]}:{text[3:]}"
@@ -427,21 +663,84 @@ def _longest_field(raw: bytes) -> int:
     return int(max(np.diff(marks).max(initial=0), marks[0], len(raw) - marks[-1]))
 
 
-def parse_csv(data: bytes | str, *, limits: InputLimits | None = None) -> MeteringData:
-    """Parse the hub's CSV template (``;``, decimal comma, zoned timestamps)."""
-    limits = limits or InputLimits()
-    if isinstance(data, bytes):
-        try:
-            check_size(len(data), limits)
-            text = data.decode("utf-8-sig")
-        except UnsafeInput as exc:
-            raise _refused(exc) from exc
-        except UnicodeDecodeError as exc:
-            raise InvalidMeteringFile(
-                [FieldError("file", "encoding", f"is not UTF-8 ({exc.reason})")]
-            ) from exc
-    else:
+def _decode(data: bytes | str, limits: InputLimits) -> tuple[str, bytes]:
+    """The text of the file (UTF-8 with or without BOM, or windows-1257 as Excel in Estonia
+    saves it) and its UTF-8 bytes for the vectorised parser."""
+    if isinstance(data, str):
         text = data.removeprefix("\ufeff")
+        return text, text.encode()
+    try:
+        check_size(len(data), limits)
+    except UnsafeInput as exc:
+        raise _refused(exc) from exc
+    try:
+        return data.decode("utf-8-sig"), data
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1257")
+    except UnicodeDecodeError as exc:
+        raise InvalidMeteringFile(
+            [FieldError("file", "encoding", f"is neither UTF-8 nor windows-1257 ({exc.reason})")]
+        ) from exc
+    return text, text.encode()
+
+
+class _Layout(NamedTuple):
+    """Which of the hub's spreadsheet templates a header is, and where its columns are."""
+
+    columns: dict[str, int]
+    current: bool  # the 2026 template: "Metering Point EIC", no resolution, net columns
+    utc_column: bool
+
+    @property
+    def i_start(self) -> int:
+        return self.columns["start_utc" if self.utc_column else "start"]
+
+    def directions(self, prefix: str = "") -> list[tuple[str, int, int | None]]:
+        """``(direction, quantity column, reading-type column)`` of the gross (or, with
+        ``prefix="net_"``, the net) quantities."""
+        return [
+            (d, self.columns[prefix + d], self.columns.get(f"type_{d}"))
+            for d in ("out", "in")
+            if prefix + d in self.columns
+        ]
+
+
+def _layout(header: list[str]) -> _Layout:
+    columns: dict[str, int] = {}
+    current = False
+    for i, name in enumerate(header):
+        label = name.strip().lower()
+        key = _COLUMNS.get(label)
+        if key is not None:
+            columns[key] = i
+            current = current or label == "metering point eic"
+    quantities = ("in", "out", "net_in", "net_out") if current else ("in", "out")
+    required = (
+        (("Metering Point EIC" if current else "Meter EIC"), "eic" in columns),
+        ("Period Start", "start" in columns or "start_utc" in columns),
+        ("Resolution", current or "resolution" in columns),
+        (
+            "IN Quantity kWh or OUT Quantity kWh" if current else "Quantity KWH IN or OUT",
+            any(q in columns for q in quantities),
+        ),
+    )
+    missing = [name for name, present in required if not present]
+    if missing:
+        raise InvalidMeteringFile(
+            [FieldError("line 1", name, "mandatory column is missing") for name in missing]
+        )
+    return _Layout(columns, current, "start_utc" in columns)
+
+
+def parse_csv(data: bytes | str, *, limits: InputLimits | None = None) -> MeteringData:
+    """Parse the hub's spreadsheet templates (``;``, decimal comma): the current one
+    (``Metering Point EIC``, local ``Period Start``, IN/OUT/NET IN/NET OUT quantities) and
+    the older one (``Meter EIC``, ``Resolution``, ``Quantity KWH IN``/``OUT``), told apart
+    by the header."""
+    limits = limits or InputLimits()
+    text, raw = _decode(data, limits)
     rows = csv_rows(text, limits)
     try:
         header = next(rows, (1, []))[1]
@@ -449,56 +748,45 @@ def parse_csv(data: bytes | str, *, limits: InputLimits | None = None) -> Meteri
         raise _refused(exc) from exc
     if not text.strip() or not header:
         raise InvalidMeteringFile([FieldError("line 1", "header", "the file is empty")])
-    columns: dict[str, int] = {}
-    for i, name in enumerate(header):
-        key = _COLUMNS.get(name.strip().lower())
-        if key is not None:
-            columns[key] = i
-    missing = [
-        label
-        for label, present in (
-            ("Meter EIC", "eic" in columns),
-            ("Period Start", "start" in columns or "start_utc" in columns),
-            ("Resolution", "resolution" in columns),
-            ("Quantity KWH IN or Quantity KWH OUT", "in" in columns or "out" in columns),
-        )
-        if not present
-    ]
-    if missing:
-        raise InvalidMeteringFile(
-            [FieldError("line 1", name, "mandatory column is missing") for name in missing]
-        )
-    utc_column = "start_utc" in columns
-    i_eic = columns["eic"]
-    i_start = columns["start_utc" if utc_column else "start"]
-    i_res = columns["resolution"]
-    directions = [(d, columns[d], columns.get(f"type_{d}")) for d in ("out", "in") if d in columns]
-    fast = None
-    raw = data if isinstance(data, bytes) else text.encode()
-    if "\r" not in text and _longest_field(raw) <= limits.max_field_chars:
+    layout = _layout(header)
+    columns = layout.columns
+    directions = layout.directions()
+    plain = "resolution" in columns and not layout.directions("net_")
+    if plain and "\r" not in text and _longest_field(raw) <= limits.max_field_chars:
+        args = (len(header), columns["eic"], layout.i_start, columns["resolution"], directions)
         with _gc_paused():
-            fast = _parse_csv_numpy(
-                raw, len(header), i_eic, i_start, i_res, directions, utc_column=utc_column
-            ) or _parse_csv_fast(
-                text, len(header), i_eic, i_start, i_res, directions, utc_column=utc_column
+            fast = _parse_csv_numpy(raw, *args, utc_column=layout.utc_column) or _parse_csv_fast(
+                text, *args, utc_column=layout.utc_column
             )
-    if fast is not None:
-        return fast
-    return _CsvRows(columns, i_start, directions, utc_column).parse(rows)
+        if fast is not None:
+            return fast
+    return _CsvRows(layout).parse(rows)
+
+
+def _net_error(net_wh: int, gross_wh: int | None, gross_name: str) -> str | None:
+    """Why a net quantity cannot be, or ``None``: netting cannot add energy."""
+    if gross_wh is not None and net_wh > gross_wh:
+        return (
+            f"{net_wh / 1000:.3f} kWh is more than the {gross_name} of {gross_wh / 1000:.3f} "
+            "kWh: netting cannot add energy"
+        )
+    return None
+
+
+_BOTH_NET: Final = "both net quantities are above zero; netting leaves one of them at zero"
 
 
 @dataclass
 class _CsvRows:
     """The line-by-line parser: names each bad line and field."""
 
-    columns: dict[str, int]
-    i_start: int
-    directions: Sequence[tuple[str, int, int | None]]
-    utc_column: bool
+    layout: _Layout
     errors: _Collector = field(default_factory=_Collector)
     builder: _Builder = field(default_factory=_Builder)
+    net: _Builder = field(default_factory=_Builder)
     cache: dict[str, int] = field(default_factory=dict)
     res_cache: dict[str, int | None] = field(default_factory=dict)
+    repeated: dict[tuple[str, str], int] = field(default_factory=dict)  # autumn hour seen
 
     def parse(self, rows: Iterator[tuple[int, list[str]]]) -> MeteringData:
         try:
@@ -507,60 +795,121 @@ class _CsvRows:
         except UnsafeInput as exc:
             self.errors.add(exc.location, exc.field, exc.message)
         self.errors.raise_if_any()
-        return self.builder.build()
+        result = self.builder.build()
+        if self.layout.directions("net_"):
+            result.net = self.net.build()
+        return result
+
+    def label(self, key: str) -> str:
+        """The column's heading in this layout, for messages."""
+        current = {
+            "eic": "Metering Point EIC",
+            "in": "IN Quantity kWh",
+            "out": "OUT Quantity kWh",
+            "net_in": "NET IN Quantity kWh",
+            "net_out": "NET OUT Quantity kWh",
+        }
+        older = {"eic": "Meter EIC", "in": "Quantity KWH IN", "out": "Quantity KWH OUT"}
+        return (current if self.layout.current else older).get(key, key)
+
+    def minutes(self, where: str, row: list[str]) -> int | None:
+        i_res = self.layout.columns.get("resolution")
+        if i_res is None:
+            return 15  # the current template: quarter hours
+        res_text = row[i_res]
+        minutes = self.res_cache.get(res_text, -1)
+        if minutes == -1:
+            minutes = self.res_cache[res_text] = _RESOLUTIONS.get(res_text.strip().upper())
+        if minutes is None:
+            self.errors.add(where, "Resolution", f"{shown(res_text)} is not 15 MINUTES or HOURLY")
+        return minutes
+
+    def start(self, where: str, eic: str, text: str, minutes: int) -> int | None:
+        try:
+            start = _csv_start(text, utc_column=self.layout.utc_column, cache=self.cache)
+        except AmbiguousLocalTime as exc:
+            # the hub writes rows in time order: the first is summer time, the next winter
+            seen = self.repeated[eic, text.strip()] = self.repeated.get((eic, text.strip()), 0) + 1
+            if seen > 2:
+                self.errors.add(
+                    where,
+                    "Period Start",
+                    f"{shown(text.strip())} appears a third time for {cut(eic)}; the autumn hour "
+                    "repeats once (first summer time, then winter time)",
+                )
+                return None
+            start = exc.first if seen == 1 else exc.second
+        except ValueError as exc:
+            self.errors.add(where, "Period Start", str(exc))
+            return None
+        if start % (minutes * 60):
+            self.errors.add(
+                where, "Period Start", f"{cut(text.strip())} {_check_alignment(start, minutes)}"
+            )
+            return None
+        return start
+
+    def quantities(
+        self, where: str, row: list[str], prefix: str = ""
+    ) -> dict[str, tuple[int, int]] | None:
+        """``{direction: (Wh, estimated)}`` of the row's filled quantity columns."""
+        found: dict[str, tuple[int, int]] = {}
+        ok = True
+        for direction, i_qty, i_type in self.layout.directions(prefix):
+            wh = _kwh_text_to_wh(row[i_qty])
+            if wh is None:
+                continue
+            if isinstance(wh, str):
+                self.errors.add(where, self.label(prefix + direction), wh)
+                ok = False
+                continue
+            rtype = _READING_TYPES.get(row[i_type].strip().upper()) if i_type is not None else 0
+            if rtype is None:
+                self.errors.add(
+                    where, f"Reading Type {direction.upper()}", "must be METERED or ESTIMATED"
+                )
+                ok = False
+                continue
+            found[direction.upper()] = (wh, rtype)
+        return found if ok else None
 
     def row(self, line: int, row: list[str]) -> None:
         if not row or all(not c.strip() for c in row):
             return
-        errors, columns = self.errors, self.columns
+        columns = self.layout.columns
         where = f"line {line}"
         width = max(columns.values()) + 1
         if len(row) < width:
             row = row + [""] * (width - len(row))
         eic = row[columns["eic"]].strip()
         if not eic:
-            errors.add(where, "Meter EIC", "is missing")
+            self.errors.add(where, self.label("eic"), "is missing")
             return
-        errors.saw_eic(eic, where)
-        res_text = row[columns["resolution"]]
-        minutes = self.res_cache.get(res_text, -1)
-        if minutes == -1:
-            minutes = self.res_cache[res_text] = _RESOLUTIONS.get(res_text.strip().upper())
+        self.errors.saw_eic(eic, where)
+        minutes = self.minutes(where, row)
         if minutes is None:
-            errors.add(where, "Resolution", f"{shown(res_text)} is not 15 MINUTES or HOURLY")
             return
-        try:
-            start = _csv_start(row[self.i_start], utc_column=self.utc_column, cache=self.cache)
-        except ValueError as exc:
-            errors.add(where, "Period Start", str(exc))
+        start = self.start(where, eic, row[self.layout.i_start], minutes)
+        gross = self.quantities(where, row)
+        net = self.quantities(where, row, "net_")
+        if start is None or gross is None or net is None:
             return
-        if start % (minutes * 60):
-            errors.add(
-                where,
-                "Period Start",
-                f"{cut(row[self.i_start].strip())} {_check_alignment(start, minutes)}",
-            )
+        for direction, (wh, _) in net.items():
+            gross_wh = gross[direction][0] if direction in gross else None
+            problem = _net_error(wh, gross_wh, self.label(direction.lower()))
+            if problem is not None:
+                self.errors.add(where, self.label("net_" + direction.lower()), problem)
+                return
+        if all(net.get(d, (0, 0))[0] for d in ("IN", "OUT")):
+            self.errors.add(where, "NET IN/NET OUT Quantity kWh", _BOTH_NET)
             return
-        for direction, i_qty, i_type in self.directions:
-            wh = _kwh_text_to_wh(row[i_qty])
-            if wh is None:
-                continue
-            label = f"Quantity KWH {direction.upper()}"
-            if isinstance(wh, str):
-                errors.add(where, label, wh)
-                continue
-            rtype = _READING_TYPES.get(row[i_type].strip().upper()) if i_type is not None else 0
-            if rtype is None:
-                errors.add(
-                    where, f"Reading Type {direction.upper()}", "must be METERED or ESTIMATED"
-                )
-                continue
-            builder = self.builder
-            builder.series.append(builder.key(eic, direction.upper(), minutes))
-            builder.start.append(start)
-            builder.wh.append(wh)
-            builder.est.append(rtype)
-            builder.ref.append(line)
+        for builder, values in ((self.builder, gross), (self.net, net)):
+            for direction, (wh, rtype) in values.items():
+                builder.series.append(builder.key(eic, direction, minutes))
+                builder.start.append(start)
+                builder.wh.append(wh)
+                builder.est.append(rtype)
+                builder.ref.append(line)
 
 
 @contextlib.contextmanager

@@ -52,6 +52,18 @@ class Command(BaseCommand):
             f"{result.days_corrected} corrected (new versions, marked for true-up), "
             f"{result.days_unchanged} unchanged, in {seconds:.2f} s."
         )
+        if result.net_intervals:
+            self.stdout.write(
+                f"Read and checked {result.net_intervals} net intervals (prosumer netting); "
+                "the gross IN and OUT are stored."
+            )
+        for problem in result.not_given:
+            self.stderr.write(f"Not imported: {problem}")
+        if result.not_given:
+            self.stderr.write(
+                f"The hub could not give {len(result.not_given)} point(s), listed above: "
+                "request them again."
+            )
 
     def _fill_gaps(self, options: dict[str, Any]) -> None:
         point = MeteringPoint.objects.filter(eic=options["eic"]).first()
