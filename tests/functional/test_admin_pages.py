@@ -49,3 +49,20 @@ def test_list_search_add_and_change_pages_open(staff_client):
                 broken.append(change)
     assert len(MODELS) >= 15
     assert broken == []
+
+
+def test_market_prices_are_shown_not_edited_in_the_admin(admin_client) -> None:  # type: ignore[no-untyped-def]
+    """Prices change only as new versions through the price import; the admin has no edit,
+    add or delete that the database would refuse with an error page."""
+    from billing_factories import add_market_prices
+    from vool.common.localtime import Month
+    from vool.domain.tariffs.models import MarketPrice
+
+    add_market_prices(Month(2026, 10), ("38.590",))
+    price = MarketPrice.objects.order_by("pk").first()
+    assert price is not None
+    assert admin_client.get("/admin/tariffs/marketprice/").status_code == 200
+    assert admin_client.get("/admin/tariffs/marketprice/add/").status_code == 403
+    assert admin_client.post(f"/admin/tariffs/marketprice/{price.pk}/delete/").status_code == 403
+    admin_client.post(f"/admin/tariffs/marketprice/{price.pk}/change/", {"price_eur_mwh": "9999"})
+    assert MarketPrice.objects.get(pk=price.pk).price_eur_mwh == price.price_eur_mwh

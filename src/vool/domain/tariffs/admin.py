@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from vool.common.ranges import DateRange
@@ -201,6 +202,18 @@ class MarketPriceAdmin(admin.ModelAdmin):
     ]
     list_filter = ["area", "resolution_minutes"]
     date_hierarchy = "start_at"
+
+    # Prices are versions written by `vool prices import/fetch` (a change is a new version
+    # that names the invoices it affects); the database refuses edits of invoiced months, so
+    # the admin shows them and changes none.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(BandRule)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from argparse import ArgumentParser
 from typing import Any
 
@@ -11,6 +10,7 @@ from django.utils import timezone
 
 from vool.common.money import format_money
 from vool.domain.supply import queries as supply_queries
+from vool.interfaces.cli import arguments
 from vool.usecases import calculator
 
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("eic", help="metering point EIC, e.g. 38ZEE-00000001-K")
         parser.add_argument(
             "--as-of",
-            type=dt.date.fromisoformat,
+            type=arguments.day,
             default=None,
             help="compare at this date (default: today)",
         )

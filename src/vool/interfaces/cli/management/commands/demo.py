@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from vool.common.localtime import Month
+from vool.interfaces.cli import arguments
 from vool.interfaces.cli.progress import ProgressBars
 from vool.usecases.demo import billing, marker, seed, users
 from vool.usecases.demo import documents as demo_documents
@@ -36,7 +37,7 @@ class Command(BaseCommand):
             p.add_argument("--seed", type=int, default=42)
             p.add_argument(
                 "--as-of",
-                type=dt.date.fromisoformat,
+                type=arguments.day,
                 default=None,
                 help="history ends the day before this date (default: today)",
             )
