@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month, local_date, local_midnight
+from vool.domain import bulk
 from vool.domain.metering import estimation
 from vool.domain.metering.models import Meter, Reading, Register
 from vool.domain.metering.plausibility import HistoryPeriod, assess, expected_daily_kwh
@@ -99,6 +102,29 @@ class SubmittedReading:
     created: bool  # False when the same reading had already been given
 
 
+class ReadingFacts(Protocol):
+    """What the reading rules read of a reading (a :class:`Reading`, or a
+    :class:`ReadingRow` read in bulk)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def read_at(self) -> dt.datetime: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def value_kwh(self) -> Decimal: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def details(self) -> Any: ...
+
+
+_R = TypeVar("_R", bound=ReadingFacts)
+
+
 def _kwh(value: Decimal) -> str:
     """kWh as text with the register's three decimals, e.g. ``"310.000"``."""
     return str(value.quantize(Decimal("0.001")))
@@ -111,26 +137,26 @@ def effective_readings(register: Register) -> Any:
     )
 
 
-def effective_date(reading: Reading) -> dt.date:
+def effective_date(reading: ReadingFacts) -> dt.date:
     """The local date a reading stands for: a month-end reading stands for the 1st of the next
     month (the boundary between the two bills), any other its local date."""
     return reading_date(period=reading.period, read_at=reading.read_at)
 
 
-def wraps_of(reading: Reading) -> int:
+def wraps_of(reading: ReadingFacts) -> int:
     return int((reading.details or {}).get("wraps", 0))
 
 
-def unwrapped_kwh(reading: Reading, digits: int) -> Decimal:
+def unwrapped_kwh(reading: ReadingFacts, digits: int) -> Decimal:
     """The register value as if the register never rolled over."""
     return reading.value_kwh + wraps_of(reading) * Decimal(10) ** digits
 
 
-def _actual_accepted(readings: Sequence[Reading]) -> list[Reading]:
+def _actual_accepted(readings: Sequence[_R]) -> list[_R]:
     return [r for r in readings if r.status == Status.ACCEPTED and r.source != Source.ESTIMATED]
 
 
-def history_periods(readings: Sequence[Reading], digits: int) -> list[HistoryPeriod]:
+def history_periods(readings: Sequence[ReadingFacts], digits: int) -> list[HistoryPeriod]:
     """Consumption between consecutive actual accepted readings (register units, days)."""
     actual = _actual_accepted(readings)
     periods = []
@@ -548,74 +574,245 @@ def exchange_meter(
     return new
 
 
-def write_estimate(
+# --- estimates, set-based ------------------------------------------------------------------
+
+
+class UnableToEstimateMonth(UnableToSubmitReading):
+    """The month cannot be estimated yet (its reading window is still open)."""
+
+
+@dataclass(frozen=True)
+class EstimateTarget:
+    """A register of a manual metering point whose meter was installed at the end of the
+    month, with what the estimate needs to know about its meter and point."""
+
+    register_id: int
+    kind: str
+    digits: int
+    multiplier: Decimal
+    metering_point: str  # EIC
+    is_apartment: bool
+    main_fuse_a: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingRow:
+    """An effective reading as the estimate reads it in bulk (the rules take it like a
+    :class:`Reading`: only ``wraps`` of its details is read)."""
+
+    pk: int
+    read_at: dt.datetime
+    period: str
+    value_kwh: Decimal
+    status: str
+    source: str
+    wraps: int
+
+    @property
+    def details(self) -> Mapping[str, Any]:
+        return {"wraps": self.wraps}
+
+
+@dataclass(frozen=True)
+class EstimateFailed:
+    target: EstimateTarget
+    error: Exception
+
+
+@dataclass
+class MonthEstimates:
+    registers: int  # registers looked at
+    written: list[Reading]
+    failures: list[EstimateFailed]
+
+
+def estimated_reading(
     *,
-    register: Register,
+    target: EstimateTarget,
     month: Month,
+    last: ReadingRow,
+    actual: Sequence[ReadingRow],
     segment: str,
-    as_of: dt.datetime,
-    policy: ReadingPolicy = DEFAULT_POLICY,
+    policy: ReadingPolicy,
 ) -> Reading | None:
-    """Write the ESTIMATED month-end reading of ``month`` for ``register`` if it has no
-    accepted month-end reading and the window has closed. Returns ``None`` when nothing is
-    needed (an accepted month-end reading exists, or an estimate was already written)."""
+    """The ESTIMATED month-end reading of ``month`` for one register (unsaved), from the last
+    accepted reading before the month's end (``last``, actual or estimated) and the register's
+    actual accepted readings (``actual``, oldest first: those of the last
+    ``policy.history_days`` before the month's end and the month-ends of the same month a year
+    earlier and the month before it). ``None`` when the last reading is not before the
+    boundary day."""
+    boundary = local_midnight(month.next().first_day)
+    days = Decimal((month.next().first_day - effective_date(last)).days)
+    if days <= 0:
+        return None
+    digits = target.digits
+    history = history_periods(
+        [
+            r
+            for r in actual
+            if r.read_at < boundary and (boundary - r.read_at).days <= policy.history_days
+        ],
+        digits,
+    )
+    result = estimation.estimate(
+        month=month,
+        days=days,
+        same_month_last_year=_same_month_last_year(actual, month, digits),
+        recent=history[-3:],
+        segment=segment,
+        register_share=estimation.REGISTER_SHARE[target.kind],
+        multiplier=target.multiplier,
+    )
+    scale = Decimal(10) ** digits
+    wraps, value = divmod(unwrapped_kwh(last, digits) + result.kwh, scale)
+    return Reading(
+        register_id=target.register_id,
+        read_at=boundary,
+        value_kwh=value,
+        source=Source.ESTIMATED,
+        status=Status.ACCEPTED,
+        period=str(month),
+        reason=f"Estimated: no reading by the end of the window ({result.method}).",
+        details={
+            "wraps": int(wraps),
+            "advance_kwh": _kwh(result.kwh),
+            "from_reading": last.pk,
+            "estimate": {"method": result.method, "inputs": result.inputs},
+        },
+    )
+
+
+_ROW_FIELDS = ("register_id", "id", "read_at", "period", "value_kwh", "status", "source")
+
+
+def _rows(queryset: Any) -> Any:
+    """``(register_id, ReadingRow)`` for each reading of ``queryset``, oldest first."""
+    for register_id, pk, read_at, period, value, status, source, wraps in queryset.values_list(
+        *_ROW_FIELDS, "details__wraps"
+    ).order_by("register_id", "read_at", "id"):
+        yield register_id, ReadingRow(pk, read_at, period, value, status, source, int(wraps or 0))
+
+
+def _estimate_targets(month: Month, register_ids: Sequence[int] | None) -> Any:
+    """The registers of manual points whose meter was installed at the end of ``month``."""
+    last_day = month.last_day
+    registers = Register.objects.filter(
+        meter__metering_point__metering_method=MeteringPoint.MeteringMethod.MANUAL_REGISTER,
+        meter__installed_date__lte=last_day,
+    ).filter(Q(meter__removed_date__isnull=True) | Q(meter__removed_date__gt=last_day))
+    if register_ids is not None:
+        registers = registers.filter(pk__in=register_ids)
+    return registers
+
+
+def estimate_month(
+    *,
+    month: Month,
+    as_of: dt.datetime,
+    segment_of: Callable[[EstimateTarget], str],
+    policy: ReadingPolicy,
+    register_ids: Sequence[int] | None = None,
+) -> MonthEstimates:
+    """Write the ESTIMATED month-end reading of ``month`` for every register of a manual
+    metering point installed at the month's end (or of ``register_ids``) that has no accepted
+    or pending month-end reading of the month and an accepted reading before its end.
+
+    Set-based: one query for the registers, one for the last reading before the month's end of
+    those that need an estimate, one for their actual history; each estimate is computed in
+    memory (:func:`estimated_reading`) and all are written in one stream (COPY on PostgreSQL).
+    A register whose estimate fails is left out and returned in ``failures`` with the error;
+    the others are written. Writing it again writes nothing new."""
     if not policy.window.is_closed(month, as_of=as_of):
-        raise UnableToSubmitReading(
+        raise UnableToEstimateMonth(
             f"The reading window for {month} is still open; estimate after it closes."
         )
+    boundary = local_midnight(month.next().first_day)
+    last_year = Month(month.year - 1, month.month)
     with transaction.atomic():
-        register = _lock_register(register)
-        meter = register.meter
-        readings = list(effective_readings(register))
-        if any(
-            r.period == str(month) and r.status in (Status.ACCEPTED, Status.PENDING_REVIEW)
-            for r in readings
-        ):
-            return None
-        boundary = local_midnight(month.next().first_day)
-        before = [r for r in readings if r.read_at < boundary and r.status == Status.ACCEPTED]
-        if not before:
-            return None  # no reading to start from (a new meter gets its initial reading)
-        last = before[-1]
-        days = Decimal((month.next().first_day - effective_date(last)).days)
-        if days <= 0:
-            return None
-        digits = meter.digits
-        history = history_periods(
-            [r for r in before if (boundary - r.read_at).days <= policy.history_days], digits
-        )
-        last_year = _same_month_last_year(readings, month, digits)
-        result = estimation.estimate(
-            month=month,
-            days=days,
-            same_month_last_year=last_year,
-            recent=history[-3:],
-            segment=segment,
-            register_share=estimation.REGISTER_SHARE[register.kind],
-            multiplier=meter.multiplier,
-        )
-        scale = Decimal(10) ** digits
-        total = unwrapped_kwh(last, digits) + result.kwh
-        wraps, value = divmod(total, scale)
-        return Reading.objects.create(
-            register=register,
-            read_at=boundary,
-            value_kwh=value,
-            source=Source.ESTIMATED,
-            status=Status.ACCEPTED,
+        if connection.vendor == "postgresql":
+            # No reading may arrive between the reads below and the write (a month-end reading
+            # given meanwhile would be estimated over); readers are not blocked.
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {Reading._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        registers = _estimate_targets(month, register_ids)
+        done = Reading.objects.filter(
+            register=OuterRef("pk"),
+            superseded_by__isnull=True,
             period=str(month),
-            reason=f"Estimated: no reading by the end of the window ({result.method}).",
-            details={
-                "wraps": int(wraps),
-                "advance_kwh": _kwh(result.kwh),
-                "from_reading": last.pk,
-                "estimate": {"method": result.method, "inputs": result.inputs},
-            },
+            status__in=(Status.ACCEPTED, Status.PENDING_REVIEW),
         )
+        targets: list[EstimateTarget] = []
+        looked_at = 0
+        for *fields, is_done in (
+            registers.annotate(is_done=Exists(done))
+            .values_list(
+                "id",
+                "kind",
+                "meter__digits",
+                "meter__multiplier",
+                "meter__metering_point__eic",
+                "meter__metering_point__is_apartment",
+                "meter__metering_point__main_fuse_a",
+                "is_done",
+            )
+            .order_by("id")
+        ):
+            looked_at += 1
+            if not is_done:
+                targets.append(EstimateTarget(*fields))
+        needed = registers.filter(~Exists(done)).values("pk")
+        effective = Reading.objects.filter(
+            register__in=needed, superseded_by__isnull=True, status=Status.ACCEPTED
+        )
+        last = dict(
+            _rows(
+                effective.filter(read_at__lt=boundary)
+                .annotate(
+                    newest=Window(
+                        RowNumber(),
+                        partition_by=[F("register_id")],
+                        order_by=[F("read_at").desc(), F("id").desc()],
+                    )
+                )
+                .filter(newest=1)
+            )
+        )
+        actual: dict[int, list[ReadingRow]] = {}
+        for register_id, row in _rows(
+            effective.exclude(source=Source.ESTIMATED).filter(
+                Q(
+                    read_at__lt=boundary,
+                    read_at__gt=boundary - dt.timedelta(policy.history_days + 1),
+                )
+                | Q(period__in=(str(last_year), str(last_year.previous())))
+            )
+        ):
+            actual.setdefault(register_id, []).append(row)
+        written: list[Reading] = []
+        failures: list[EstimateFailed] = []
+        for target in targets:
+            if target.register_id not in last:
+                continue  # no reading to start from (a new meter gets its initial reading)
+            try:
+                reading = estimated_reading(
+                    target=target,
+                    month=month,
+                    last=last[target.register_id],
+                    actual=actual.get(target.register_id, ()),
+                    segment=segment_of(target),
+                    policy=policy,
+                )
+            except Exception as exc:  # isolated: recorded, and the next register goes on
+                failures.append(EstimateFailed(target=target, error=exc))
+                continue
+            if reading is not None:
+                written.append(reading)
+        bulk.insert_instances(Reading, written)
+    return MonthEstimates(registers=looked_at, written=written, failures=failures)
 
 
 def _same_month_last_year(
-    readings: Sequence[Reading], month: Month, digits: int
+    readings: Sequence[ReadingFacts], month: Month, digits: int
 ) -> HistoryPeriod | None:
     target = Month(month.year - 1, month.month)
     actual = _actual_accepted(readings)
