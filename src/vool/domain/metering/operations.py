@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import CharField, Exists, F, IntegerField, OuterRef, Q, Window
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month, local_date, local_midnight
@@ -682,15 +683,39 @@ def estimated_reading(
     )
 
 
-_ROW_FIELDS = ("register_id", "id", "read_at", "period", "value_kwh", "status", "source")
+_ROW_FIELDS = ("register_id", "id", "at_text", "period", "value_kwh", "status", "source")
+_TARGET_FIELDS = (
+    "id",
+    "kind",
+    "meter__digits",
+    "meter__multiplier",
+    "meter__metering_point__eic",
+    "meter__metering_point__is_apartment",
+    "meter__metering_point__main_fuse_a",
+)
 
 
-def _rows(queryset: Any) -> Any:
-    """``(register_id, ReadingRow)`` for each reading of ``queryset``, oldest first."""
-    for register_id, pk, read_at, period, value, status, source, wraps in queryset.values_list(
-        *_ROW_FIELDS, "details__wraps"
-    ).order_by("register_id", "read_at", "id"):
-        yield register_id, ReadingRow(pk, read_at, period, value, status, source, int(wraps or 0))
+def _rows(queryset: Any) -> Iterator[tuple[int, ReadingRow]]:
+    """``(register_id, ReadingRow)`` for each reading of ``queryset``, by register, oldest
+    first."""
+    # wraps as an integer in SQL, not each row's details decoded; the time as ISO text, which
+    # datetime parses in C (the driver's time zone-aware loader is ten times slower)
+    wraps = Coalesce(Cast(KeyTextTransform("wraps", "details"), IntegerField()), 0)
+    at_text = Cast("read_at", CharField())
+    for register_id, pk, text, period, value, status, source, turns in (
+        queryset.annotate(turns=wraps, at_text=at_text)
+        .values_list(*_ROW_FIELDS, "turns")
+        .order_by("register_id", "read_at", "id")
+    ):
+        read_at = dt.datetime.fromisoformat(text)
+        if read_at.tzinfo is None:  # SQLite keeps UTC without an offset
+            read_at = read_at.replace(tzinfo=dt.UTC)
+        yield register_id, ReadingRow(pk, read_at, period, value, status, source, turns)
+
+
+def _effective() -> Any:
+    """Readings that nothing supersedes (as an anti-join the planner estimates well)."""
+    return Reading.objects.filter(~Exists(Reading.objects.filter(supersedes=OuterRef("pk"))))
 
 
 def _estimate_targets(month: Month, register_ids: Sequence[int] | None) -> Any:
@@ -705,6 +730,82 @@ def _estimate_targets(month: Month, register_ids: Sequence[int] | None) -> Any:
     return registers
 
 
+@dataclass
+class _RegisterReadings:
+    """What one query reads of a target register's effective readings."""
+
+    done: bool = False  # an accepted or pending month-end reading of the month
+    last: ReadingRow | None = None  # the newest accepted one before the boundary, if recent
+    actual: list[ReadingRow] = field(default_factory=list)
+
+
+def _month_readings(
+    registers: Any, month: Month, policy: ReadingPolicy
+) -> dict[int, _RegisterReadings]:
+    """In one query, the effective accepted or pending readings of ``registers`` since
+    ``policy.history_days`` before the month's end, and the month-ends of the month and of the
+    same month a year earlier and the month before it (whenever they were read)."""
+    boundary = local_midnight(month.next().first_day)
+    cutoff = boundary - dt.timedelta(days=policy.history_days + 1)
+    last_year = Month(month.year - 1, month.month)
+    periods = (str(month), str(last_year), str(last_year.previous()))
+    found: dict[int, _RegisterReadings] = {}
+    for register_id, row in _rows(
+        _effective()
+        .filter(
+            register__in=registers.values("pk"),
+            status__in=(Status.ACCEPTED, Status.PENDING_REVIEW),
+        )
+        .filter(Q(read_at__gt=cutoff) | Q(period__in=periods))
+    ):
+        seen = found.setdefault(register_id, _RegisterReadings())
+        if row.period == periods[0]:
+            seen.done = True
+        if row.status != Status.ACCEPTED:
+            continue
+        if cutoff < row.read_at < boundary:
+            seen.last = row  # rows come oldest first
+        if row.source != Source.ESTIMATED:
+            seen.actual.append(row)
+    return found
+
+
+def _older_last(register_ids: list[int], month: Month) -> dict[int, ReadingRow]:
+    """The newest effective accepted reading before the month's end of each register (for
+    those without one in the history window: usually none)."""
+    boundary = local_midnight(month.next().first_day)
+    last: dict[int, ReadingRow] = {}
+    for start in range(0, len(register_ids), bulk.BATCH_SIZE):
+        newest = Window(
+            RowNumber(),
+            partition_by=[F("register_id")],
+            order_by=[F("read_at").desc(), F("id").desc()],
+        )
+        last.update(
+            _rows(
+                _effective()
+                .filter(
+                    register_id__in=register_ids[start : start + bulk.BATCH_SIZE],
+                    status=Status.ACCEPTED,
+                    read_at__lt=boundary,
+                )
+                .annotate(newest=newest)
+                .filter(newest=1)
+            )
+        )
+    return last
+
+
+def _lock_readings_for_the_estimate() -> None:
+    """No reading may arrive between the reads of the estimate and its write (a month-end
+    reading given meanwhile would be estimated over); readers are not blocked. On SQLite the
+    write of the same transaction fails instead if another writer came between."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Reading._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # sort the month's readings in memory
+
+
 def estimate_month(
     *,
     month: Month,
@@ -717,8 +818,8 @@ def estimate_month(
     metering point installed at the month's end (or of ``register_ids``) that has no accepted
     or pending month-end reading of the month and an accepted reading before its end.
 
-    Set-based: one query for the registers, one for the last reading before the month's end of
-    those that need an estimate, one for their actual history; each estimate is computed in
+    Set-based: one query for the registers, one for their readings (see
+    :func:`_month_readings`), rarely one for an older last reading; each estimate is computed in
     memory (:func:`estimated_reading`) and all are written in one stream (COPY on PostgreSQL).
     A register whose estimate fails is left out and returned in ``failures`` with the error;
     the others are written. Writing it again writes nothing new."""
@@ -726,79 +827,36 @@ def estimate_month(
         raise UnableToEstimateMonth(
             f"The reading window for {month} is still open; estimate after it closes."
         )
-    boundary = local_midnight(month.next().first_day)
-    last_year = Month(month.year - 1, month.month)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # No reading may arrive between the reads below and the write (a month-end reading
-            # given meanwhile would be estimated over); readers are not blocked.
-            with connection.cursor() as cursor:
-                cursor.execute(f"LOCK TABLE {Reading._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        _lock_readings_for_the_estimate()
         registers = _estimate_targets(month, register_ids)
-        done = Reading.objects.filter(
-            register=OuterRef("pk"),
-            superseded_by__isnull=True,
-            period=str(month),
-            status__in=(Status.ACCEPTED, Status.PENDING_REVIEW),
+        targets = [
+            EstimateTarget(*row) for row in registers.values_list(*_TARGET_FIELDS).order_by("id")
+        ]
+        found = _month_readings(registers, month, policy)
+        nothing = _RegisterReadings()
+        older = _older_last(
+            [
+                t.register_id
+                for t in targets
+                if not found.get(t.register_id, nothing).done
+                and found.get(t.register_id, nothing).last is None
+            ],
+            month,
         )
-        targets: list[EstimateTarget] = []
-        looked_at = 0
-        for *fields, is_done in (
-            registers.annotate(is_done=Exists(done))
-            .values_list(
-                "id",
-                "kind",
-                "meter__digits",
-                "meter__multiplier",
-                "meter__metering_point__eic",
-                "meter__metering_point__is_apartment",
-                "meter__metering_point__main_fuse_a",
-                "is_done",
-            )
-            .order_by("id")
-        ):
-            looked_at += 1
-            if not is_done:
-                targets.append(EstimateTarget(*fields))
-        needed = registers.filter(~Exists(done)).values("pk")
-        effective = Reading.objects.filter(
-            register__in=needed, superseded_by__isnull=True, status=Status.ACCEPTED
-        )
-        last = dict(
-            _rows(
-                effective.filter(read_at__lt=boundary)
-                .annotate(
-                    newest=Window(
-                        RowNumber(),
-                        partition_by=[F("register_id")],
-                        order_by=[F("read_at").desc(), F("id").desc()],
-                    )
-                )
-                .filter(newest=1)
-            )
-        )
-        actual: dict[int, list[ReadingRow]] = {}
-        for register_id, row in _rows(
-            effective.exclude(source=Source.ESTIMATED).filter(
-                Q(
-                    read_at__lt=boundary,
-                    read_at__gt=boundary - dt.timedelta(policy.history_days + 1),
-                )
-                | Q(period__in=(str(last_year), str(last_year.previous())))
-            )
-        ):
-            actual.setdefault(register_id, []).append(row)
         written: list[Reading] = []
         failures: list[EstimateFailed] = []
         for target in targets:
-            if target.register_id not in last:
-                continue  # no reading to start from (a new meter gets its initial reading)
+            seen = found.get(target.register_id, nothing)
+            last = seen.last or older.get(target.register_id)
+            if seen.done or last is None:
+                continue  # estimated or read already, or no reading to start from
             try:
                 reading = estimated_reading(
                     target=target,
                     month=month,
-                    last=last[target.register_id],
-                    actual=actual.get(target.register_id, ()),
+                    last=last,
+                    actual=seen.actual,
                     segment=segment_of(target),
                     policy=policy,
                 )
@@ -808,7 +866,7 @@ def estimate_month(
             if reading is not None:
                 written.append(reading)
         bulk.insert_instances(Reading, written)
-    return MonthEstimates(registers=looked_at, written=written, failures=failures)
+    return MonthEstimates(registers=len(targets), written=written, failures=failures)
 
 
 def _same_month_last_year(
