@@ -732,37 +732,39 @@ def _estimate_targets(month: Month, register_ids: Sequence[int] | None) -> Any:
 
 @dataclass
 class _RegisterReadings:
-    """What one query reads of a target register's effective readings."""
+    """What the estimate reads of a target register's effective readings."""
 
-    done: bool = False  # an accepted or pending month-end reading of the month
     last: ReadingRow | None = None  # the newest accepted one before the boundary, if recent
     actual: list[ReadingRow] = field(default_factory=list)
+
+
+def _read_this_month(registers: Any, month: Month) -> Any:
+    """The effective accepted or pending month-end readings of ``month`` of ``registers``:
+    a register with one needs no estimate."""
+    return _effective().filter(
+        register__in=registers.values("pk"),
+        period=str(month),
+        status__in=(Status.ACCEPTED, Status.PENDING_REVIEW),
+    )
 
 
 def _month_readings(
     registers: Any, month: Month, policy: ReadingPolicy
 ) -> dict[int, _RegisterReadings]:
-    """In one query, the effective accepted or pending readings of ``registers`` since
-    ``policy.history_days`` before the month's end, and the month-ends of the month and of the
+    """In one query, the effective accepted readings of those of ``registers`` that need an
+    estimate, since ``policy.history_days`` before the month's end, and the month-ends of the
     same month a year earlier and the month before it (whenever they were read)."""
     boundary = local_midnight(month.next().first_day)
     cutoff = boundary - dt.timedelta(days=policy.history_days + 1)
     last_year = Month(month.year - 1, month.month)
-    periods = (str(month), str(last_year), str(last_year.previous()))
     found: dict[int, _RegisterReadings] = {}
     for register_id, row in _rows(
         _effective()
-        .filter(
-            register__in=registers.values("pk"),
-            status__in=(Status.ACCEPTED, Status.PENDING_REVIEW),
-        )
-        .filter(Q(read_at__gt=cutoff) | Q(period__in=periods))
+        .filter(register__in=registers.values("pk"), status=Status.ACCEPTED)
+        .exclude(register__in=_read_this_month(registers, month).values("register_id"))
+        .filter(Q(read_at__gt=cutoff) | Q(period__in=(str(last_year), str(last_year.previous()))))
     ):
         seen = found.setdefault(register_id, _RegisterReadings())
-        if row.period == periods[0]:
-            seen.done = True
-        if row.status != Status.ACCEPTED:
-            continue
         if cutoff < row.read_at < boundary:
             seen.last = row  # rows come oldest first
         if row.source != Source.ESTIMATED:
@@ -818,9 +820,10 @@ def estimate_month(
     metering point installed at the month's end (or of ``register_ids``) that has no accepted
     or pending month-end reading of the month and an accepted reading before its end.
 
-    Set-based: one query for the registers, one for their readings (see
-    :func:`_month_readings`), rarely one for an older last reading; each estimate is computed in
-    memory (:func:`estimated_reading`) and all are written in one stream (COPY on PostgreSQL).
+    Set-based: one query for the registers, one for those read already, one for the readings
+    of the others (see :func:`_month_readings`), rarely one for an older last reading; each
+    estimate is computed in memory (:func:`estimated_reading`) and all are written in one
+    stream (COPY on PostgreSQL).
     A register whose estimate fails is left out and returned in ``failures`` with the error;
     the others are written. Writing it again writes nothing new."""
     if not policy.window.is_closed(month, as_of=as_of):
@@ -833,14 +836,14 @@ def estimate_month(
         targets = [
             EstimateTarget(*row) for row in registers.values_list(*_TARGET_FIELDS).order_by("id")
         ]
+        done = set(_read_this_month(registers, month).values_list("register_id", flat=True))
         found = _month_readings(registers, month, policy)
         nothing = _RegisterReadings()
         older = _older_last(
             [
                 t.register_id
                 for t in targets
-                if not found.get(t.register_id, nothing).done
-                and found.get(t.register_id, nothing).last is None
+                if t.register_id not in done and found.get(t.register_id, nothing).last is None
             ],
             month,
         )
@@ -849,7 +852,7 @@ def estimate_month(
         for target in targets:
             seen = found.get(target.register_id, nothing)
             last = seen.last or older.get(target.register_id)
-            if seen.done or last is None:
+            if target.register_id in done or last is None:
                 continue  # estimated or read already, or no reading to start from
             try:
                 reading = estimated_reading(
