@@ -223,70 +223,172 @@ def submit_reading(
         raise UnableToSubmitReading("A reading cannot be taken in the future.")
     with transaction.atomic():
         register = _lock_register(register)
-        meter = register.meter
-        point = meter.metering_point
-        if (
-            point.metering_method == MeteringPoint.MeteringMethod.REMOTE_INTERVAL
-            and source not in _REMOTE_POINT_SOURCES
-        ):
-            raise UnableToSubmitReading(
-                f"Metering point {point.eic} is read remotely: its consumption comes from the "
-                f"meter's interval data and it needs no readings."
-            )
-        capacity = Decimal(10) ** meter.digits
-        if value_kwh < 0 or value_kwh >= capacity:
-            raise UnableToSubmitReading(
-                f"{value_kwh} does not fit meter {meter.serial_number}, which shows "
-                f"{meter.digits} digits (0 to {capacity - 1})."
-            )
-        _check_meter_installed(meter, read_at)
-
-        readings = list(effective_readings(register))
-        day = local_date(read_at)
-        for existing in readings:
-            if (
-                existing.value_kwh == value_kwh
-                and local_date(existing.read_at) == day
-                and existing.status != Status.REJECTED
-                and existing.source != Source.ESTIMATED
-            ):
-                return SubmittedReading(reading=existing, created=False)
-
-        month = policy.window.month_end_of(read_at)
-        if (
-            month is not None
-            and source != Source.MIGRATION
-            and policy.window.is_closed(month, as_of=as_of)
-        ):
-            month = None  # arrived after the window closed: an interim reading
-        period = str(month) if month else ""
-        supersedes = None
-        if period:
-            same_period = [
-                r for r in readings if r.period == period and r.source != Source.ESTIMATED
-            ]
-            if same_period:
-                supersedes = same_period[-1]
-                reason = reason or (
-                    f"A new month-end reading for {period} replaces the one given earlier."
-                )
-        return SubmittedReading(
-            reading=_write_reading(
-                register=register,
-                readings=[r for r in readings if r is not supersedes],
-                value_kwh=value_kwh,
-                read_at=read_at,
-                source=source,
-                period=period,
-                supersedes=supersedes,
-                reason=reason,
-                created_by=created_by,
-                policy=policy,
-                details=dict(details or {}),
-                check_plausibility=check_plausibility and source not in _UNJUDGED_SOURCES,
-            ),
-            created=True,
+        return _take_reading(
+            register=register,
+            readings=list(effective_readings(register)),
+            value_kwh=value_kwh,
+            read_at=read_at,
+            source=source,
+            as_of=as_of,
+            created_by=created_by,
+            policy=policy,
+            reason=reason,
+            details=details,
+            check_plausibility=check_plausibility,
         )
+
+
+def _take_reading(
+    *,
+    register: Register,
+    readings: list[Reading],
+    value_kwh: Decimal,
+    read_at: dt.datetime,
+    source: str,
+    as_of: dt.datetime,
+    created_by: Any,
+    policy: ReadingPolicy,
+    reason: str,
+    details: Mapping[str, Any] | None,
+    check_plausibility: bool,
+) -> SubmittedReading:
+    """:func:`submit_reading`'s rules for a locked ``register`` (with its meter and point)
+    whose effective readings, oldest first, are ``readings``."""
+    meter = register.meter
+    point = meter.metering_point
+    if (
+        point.metering_method == MeteringPoint.MeteringMethod.REMOTE_INTERVAL
+        and source not in _REMOTE_POINT_SOURCES
+    ):
+        raise UnableToSubmitReading(
+            f"Metering point {point.eic} is read remotely: its consumption comes from the "
+            f"meter's interval data and it needs no readings."
+        )
+    capacity = Decimal(10) ** meter.digits
+    if value_kwh < 0 or value_kwh >= capacity:
+        raise UnableToSubmitReading(
+            f"{value_kwh} does not fit meter {meter.serial_number}, which shows "
+            f"{meter.digits} digits (0 to {capacity - 1})."
+        )
+    _check_meter_installed(meter, read_at)
+
+    day = local_date(read_at)
+    for existing in readings:
+        if (
+            existing.value_kwh == value_kwh
+            and local_date(existing.read_at) == day
+            and existing.status != Status.REJECTED
+            and existing.source != Source.ESTIMATED
+        ):
+            return SubmittedReading(reading=existing, created=False)
+
+    month = policy.window.month_end_of(read_at)
+    if (
+        month is not None
+        and source != Source.MIGRATION
+        and policy.window.is_closed(month, as_of=as_of)
+    ):
+        month = None  # arrived after the window closed: an interim reading
+    period = str(month) if month else ""
+    supersedes = None
+    if period:
+        same_period = [r for r in readings if r.period == period and r.source != Source.ESTIMATED]
+        if same_period:
+            supersedes = same_period[-1]
+            reason = reason or (
+                f"A new month-end reading for {period} replaces the one given earlier."
+            )
+    return SubmittedReading(
+        reading=_write_reading(
+            register=register,
+            readings=[r for r in readings if r is not supersedes],
+            value_kwh=value_kwh,
+            read_at=read_at,
+            source=source,
+            period=period,
+            supersedes=supersedes,
+            reason=reason,
+            created_by=created_by,
+            policy=policy,
+            details=dict(details or {}),
+            check_plausibility=check_plausibility and source not in _UNJUDGED_SOURCES,
+        ),
+        created=True,
+    )
+
+
+@dataclass(frozen=True)
+class ReadingToSubmit:
+    """One reading of many given at once (:func:`submit_readings`)."""
+
+    register_id: int
+    value_kwh: Decimal
+    read_at: dt.datetime
+    source: str
+
+
+def _in_batches(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), bulk.BATCH_SIZE):
+        yield ids[start : start + bulk.BATCH_SIZE]
+
+
+def submit_readings(
+    *,
+    readings: Sequence[ReadingToSubmit],
+    as_of: dt.datetime,
+    policy: ReadingPolicy,
+    created_by: Any = None,
+) -> list[SubmittedReading | UnableToSubmitReading]:
+    """Take many readings in their order, each with every rule of :func:`submit_reading`
+    (a later one sees the earlier ones), in the caller's transaction: the registers are
+    locked and their effective readings read in one query each (per 2,000 registers), then
+    each reading is judged in memory and written. Returns, for each reading, what
+    :func:`submit_reading` returns or the :class:`UnableToSubmitReading` it raises (nothing is
+    written for that one)."""
+    ids = sorted({r.register_id for r in readings})
+    registers: dict[int, Register] = {}
+    effective: dict[int, list[Reading]] = {pk: [] for pk in ids}
+    with transaction.atomic():
+        for batch in _in_batches(ids):
+            registers.update(
+                (r.pk, r)
+                for r in Register.objects.select_for_update()
+                .select_related("meter__metering_point")
+                .filter(pk__in=batch)
+            )
+            for reading in Reading.objects.filter(
+                register_id__in=batch, superseded_by__isnull=True
+            ).order_by("read_at", "id"):
+                effective[reading.register_id].append(reading)
+        results: list[SubmittedReading | UnableToSubmitReading] = []
+        for item in readings:
+            try:
+                if item.source not in Source.values:
+                    raise UnableToSubmitReading(f"Unknown reading source {item.source!r}.")
+                if item.read_at > as_of:
+                    raise UnableToSubmitReading("A reading cannot be taken in the future.")
+                result = _take_reading(
+                    register=registers[item.register_id],
+                    readings=effective[item.register_id],
+                    value_kwh=item.value_kwh,
+                    read_at=item.read_at,
+                    source=item.source,
+                    as_of=as_of,
+                    created_by=created_by,
+                    policy=policy,
+                    reason="",
+                    details=None,
+                    check_plausibility=True,
+                )
+            except UnableToSubmitReading as exc:
+                results.append(exc)
+                continue
+            if result.created:  # what effective_readings would now return
+                new = result.reading
+                kept = [r for r in effective[item.register_id] if r.pk != new.supersedes_id]
+                effective[item.register_id] = sorted([*kept, new], key=lambda r: (r.read_at, r.pk))
+            results.append(result)
+    return results
 
 
 def _write_reading(
