@@ -768,6 +768,8 @@ def estimated_reading(
     )
     scale = Decimal(10) ** digits
     wraps, value = divmod(unwrapped_kwh(last, digits) + result.kwh, scale)
+    # written by bulk.insert_instances, which writes every concrete field: a new column of
+    # Reading is one more keyword here
     return Reading(
         register_id=target.register_id,
         read_at=boundary,
