@@ -2,10 +2,11 @@
 readings for manual metering points that have no accepted month-end reading when the reading
 window has closed. Running it twice writes nothing new.
 
-Each register is estimated on its own: one that fails (bad data, a bug) is recorded with its
-reason in :attr:`EstimateRun.failures` and the others are still estimated. The bill run keeps
-the failures on the run, and the accounts of those registers become run exceptions that say
-why (not a misleading "no reading").
+Set-based (:func:`~vool.domain.metering.operations.estimate_month`): a few queries and one
+write for the whole month. Each register's estimate is computed on its own: one that fails
+(bad data, a bug) is recorded with its reason in :attr:`EstimateRun.failures` and the others
+are still estimated. The bill run keeps the failures on the run, and the accounts of those
+registers become run exceptions that say why (not a misleading "no reading").
 """
 
 from __future__ import annotations
@@ -13,15 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-from django.db.models import Q
+from typing import Any, Protocol
 
 from vool.common.localtime import Month, as_local
 from vool.domain.metering import operations
-from vool.domain.metering.models import Register
 from vool.domain.metering.operations import UnableToSubmitReading
-from vool.domain.supply.models import MeteringPoint
 from vool.usecases.submit_reading import reading_policy
 
 __all__ = [
@@ -37,7 +34,16 @@ logger = logging.getLogger(__name__)
 BUSINESS_FUSE_A = 63  # connections above 63 A are businesses for the load profile
 
 
-def segment_of(point: MeteringPoint) -> str:
+class PointShape(Protocol):
+    """What the load profile looks at of a metering point."""
+
+    @property
+    def is_apartment(self) -> bool: ...
+    @property
+    def main_fuse_a(self) -> int: ...
+
+
+def segment_of(point: PointShape) -> str:
     """The standard load profile a metering point falls under."""
     if point.is_apartment:
         return "APARTMENT"
@@ -84,41 +90,28 @@ def estimate_period(*, month: Month, as_of: dt.datetime) -> EstimateRun:
             f"{as_local(policy.window.closes_at(month)):%Y-%m-%d %H:%M} Tallinn time; "
             "estimate after that."
         )
-    last_day = month.last_day
-    registers = (
-        Register.objects.filter(
-            meter__metering_point__metering_method=MeteringPoint.MeteringMethod.MANUAL_REGISTER,
-            meter__installed_date__lte=last_day,
-        )
-        .filter(Q(meter__removed_date__isnull=True) | Q(meter__removed_date__gt=last_day))
-        .select_related("meter__metering_point")
-        .order_by("id")
+    result = operations.estimate_month(
+        month=month, as_of=as_of, segment_of=segment_of, policy=policy
     )
-    run = EstimateRun(period=str(month))
-    for register in registers.iterator(chunk_size=2000):
-        run.registers += 1
-        point = register.meter.metering_point
-        try:
-            reading = operations.write_estimate(
-                register=register,
-                month=month,
-                segment=segment_of(point),
-                as_of=as_of,
-                policy=policy,
+    run = EstimateRun(period=str(month), registers=result.registers)
+    for failed in result.failures:
+        target, exc = failed.target, failed.error
+        logger.error(
+            "Estimating register %s (%s) failed",
+            target.register_id,
+            target.metering_point,
+            exc_info=exc,
+        )
+        run.failures.append(
+            EstimateFailure(
+                register_id=target.register_id,
+                metering_point=target.metering_point,
+                register=target.kind,
+                reason=f"{type(exc).__name__}: {exc}"[:500],
             )
-        except Exception as exc:  # isolated: recorded, and the next register goes on
-            logger.exception("Estimating register %s (%s) failed", register.pk, point.eic)
-            run.failures.append(
-                EstimateFailure(
-                    register_id=register.pk,
-                    metering_point=point.eic,
-                    register=register.kind,
-                    reason=f"{type(exc).__name__}: {exc}"[:500],
-                )
-            )
-            continue
-        if reading is not None:
-            run.estimated += 1
-            method = reading.details["estimate"]["method"]
-            run.by_method[method] = run.by_method.get(method, 0) + 1
+        )
+    for reading in result.written:
+        method = reading.details["estimate"]["method"]
+        run.by_method[method] = run.by_method.get(method, 0) + 1
+    run.estimated = len(result.written)
     return run

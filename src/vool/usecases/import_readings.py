@@ -24,7 +24,7 @@ from django.db import transaction
 
 from vool.common.localtime import local_date
 from vool.domain.metering import operations
-from vool.domain.metering.models import Meter, MeteringImport, Reading
+from vool.domain.metering.models import Meter, MeteringImport, Reading, Register
 from vool.domain.supply.models import MeteringPoint
 from vool.integrations.safe_input import (
     FIRST_YEAR,
@@ -191,6 +191,87 @@ def _line_number(problem: ImportProblem) -> int:
     return int(number) if number.isdigit() else 0
 
 
+def _registers_of(
+    lines: list[_Line], name: str
+) -> tuple[list[ImportProblem], list[tuple[_Line, int]]]:
+    """The register of each line (its point's meter installed on the reading's day, the
+    line's register kind), in three queries for the file; the problems of the lines without
+    one."""
+    points = dict(
+        MeteringPoint.objects.filter(eic__in={line.eic for line in lines}).values_list("eic", "pk")
+    )
+    meters: dict[int, list[Meter]] = {}
+    for installed in Meter.objects.filter(metering_point_id__in=set(points.values())).order_by(
+        "-installed_date", "-id"
+    ):
+        meters.setdefault(installed.metering_point_id, []).append(installed)
+    registers = {
+        (meter_id, kind): pk
+        for meter_id, kind, pk in Register.objects.filter(
+            meter__metering_point_id__in=set(points.values())
+        ).values_list("meter_id", "kind", "pk")
+    }
+    problems: list[ImportProblem] = []
+    found: list[tuple[_Line, int]] = []
+    for line in lines:
+        where = f"line {line.line}"
+        point = points.get(line.eic)
+        if point is None:
+            problems.append(
+                ImportProblem(name, where, "Metering Point EIC", f"{cut(line.eic)} is unknown")
+            )
+            continue
+        day = local_date(line.read_at)
+        meter = next((m for m in meters.get(point, []) if m.installed_date <= day), None)
+        if meter is None:
+            problems.append(ImportProblem(name, where, "Metering Point EIC", "has no meter"))
+            continue
+        if line.serial and line.serial != meter.serial_number:
+            problems.append(
+                ImportProblem(
+                    name,
+                    where,
+                    "Meter Serial",
+                    f"{shown(line.eic)} has meter {meter.serial_number}, not {shown(line.serial)}",
+                )
+            )
+            continue
+        register = registers.get((meter.pk, line.register))
+        if register is None:
+            problems.append(
+                ImportProblem(
+                    name, where, "Register", f"meter {meter.serial_number} has no {line.register}"
+                )
+            )
+            continue
+        found.append((line, register))
+    return problems, found
+
+
+def _submit(
+    lines: list[_Line], name: str, *, as_of: dt.datetime, created_by: Any
+) -> tuple[list[ImportProblem], list[operations.SubmittedReading]]:
+    """Every line through :func:`~vool.domain.metering.operations.submit_readings` (all its
+    rules, a handful of queries and one INSERT a reading); the problems, or the results."""
+    problems, found = _registers_of(lines, name)
+    results = operations.submit_readings(
+        readings=[
+            operations.ReadingToSubmit(register, line.value, line.read_at, line.source)
+            for line, register in found
+        ],
+        as_of=as_of,
+        policy=reading_policy(),
+        created_by=created_by,
+    )
+    submitted: list[operations.SubmittedReading] = []
+    for (line, _), result in zip(found, results, strict=True):
+        if isinstance(result, operations.UnableToSubmitReading):
+            problems.append(ImportProblem(name, f"line {line.line}", "Value KWH", str(result)))
+        else:
+            submitted.append(result)
+    return sorted(problems, key=_line_number), submitted
+
+
 def import_readings_file(
     *, path: Path, as_of: dt.datetime, created_by: Any = None
 ) -> ReadingsImported:
@@ -213,71 +294,8 @@ def import_readings_file(
     if parsed.problems:
         found = parsed.problems + _unknown_eics(parsed, name)
         raise RejectedFile(sorted(found, key=_line_number))
-    problems: list[ImportProblem] = []
-    policy = reading_policy()
-    created = known = pending = 0
     with transaction.atomic():
-        points = {
-            p.eic: p for p in MeteringPoint.objects.filter(eic__in={line.eic for line in lines})
-        }
-        for line in lines:
-            where = f"line {line.line}"
-            point = points.get(line.eic)
-            if point is None:
-                problems.append(
-                    ImportProblem(name, where, "Metering Point EIC", f"{cut(line.eic)} is unknown")
-                )
-                continue
-            meter = (
-                Meter.objects.filter(
-                    metering_point=point, installed_date__lte=local_date(line.read_at)
-                )
-                .order_by("-installed_date")
-                .first()
-            )
-            if meter is None:
-                problems.append(ImportProblem(name, where, "Metering Point EIC", "has no meter"))
-                continue
-            if line.serial and line.serial != meter.serial_number:
-                problems.append(
-                    ImportProblem(
-                        name,
-                        where,
-                        "Meter Serial",
-                        f"{shown(line.eic)} has meter {meter.serial_number}, not "
-                        f"{shown(line.serial)}",
-                    )
-                )
-                continue
-            register = meter.registers.filter(kind=line.register).first()
-            if register is None:
-                problems.append(
-                    ImportProblem(
-                        name,
-                        where,
-                        "Register",
-                        f"meter {meter.serial_number} has no {line.register}",
-                    )
-                )
-                continue
-            try:
-                result = operations.submit_reading(
-                    register=register,
-                    value_kwh=line.value,
-                    read_at=line.read_at,
-                    source=line.source,
-                    as_of=as_of,
-                    created_by=created_by,
-                    policy=policy,
-                )
-            except operations.UnableToSubmitReading as exc:
-                problems.append(ImportProblem(name, where, "Value KWH", str(exc)))
-                continue
-            if not result.created:
-                known += 1
-            else:
-                created += 1
-                pending += result.reading.status == Reading.Status.PENDING_REVIEW
+        problems, submitted = _submit(lines, name, as_of=as_of, created_by=created_by)
         if problems:
             transaction.set_rollback(True)
         else:
@@ -291,6 +309,10 @@ def import_readings_file(
             )
     if problems:
         raise RejectedFile(problems)
+    created = [r.reading for r in submitted if r.created]
     return ReadingsImported(
-        lines=len(lines), created=created, already_known=known, pending_review=pending
+        lines=len(lines),
+        created=len(created),
+        already_known=len(submitted) - len(created),
+        pending_review=sum(r.status == Reading.Status.PENDING_REVIEW for r in created),
     )

@@ -239,14 +239,14 @@ class TestEstimationFailures:
         fine, fine_register = manual_account(product=fixed_product())
         add_reading(broken_register, Month(2026, 9), "1000")
         add_reading(fine_register, Month(2026, 9), "2000")
-        write_estimate = metering_operations.write_estimate
+        estimated_reading = metering_operations.estimated_reading
 
         def failing_for_one(**kwargs):  # type: ignore[no-untyped-def]
-            if kwargs["register"].pk == broken_register.pk:
+            if kwargs["target"].register_id == broken_register.pk:
                 raise ValueError("the register's history is damaged")
-            return write_estimate(**kwargs)
+            return estimated_reading(**kwargs)
 
-        monkeypatch.setattr(metering_operations, "write_estimate", failing_for_one)
+        monkeypatch.setattr(metering_operations, "estimated_reading", failing_for_one)
         run = bill(OCTOBER)
 
         assert Reading.objects.filter(register=fine_register, period="2026-10").exists()

@@ -10,6 +10,7 @@ from factories import MeterFactory, MeteringPointFactory, RegisterFactory
 from vool.common.localtime import TALLINN, UTC, Month
 from vool.domain.metering import operations, queries
 from vool.domain.metering.models import Meter, Reading, Register
+from vool.domain.metering.policy import DEFAULT_POLICY
 from vool.domain.supply.models import MeteringPoint
 
 pytestmark = pytest.mark.django_db
@@ -223,11 +224,24 @@ class TestMeterExchange:
         assert Meter.objects.count() == 1
 
 
+def write_estimate(*, register, month, segment, as_of):
+    """The set-based month estimate for this one register: its reading, or None."""
+    result = operations.estimate_month(
+        month=month,
+        as_of=as_of,
+        segment_of=lambda target: segment,
+        policy=DEFAULT_POLICY,
+        register_ids=[register.pk],
+    )
+    assert result.failures == []
+    return result.written[0] if result.written else None
+
+
 class TestEstimates:
     closed = at(2026, 11, 4, 0, 0)
 
     def test_average_daily_then_true_up_by_the_next_actual(self, register_with_history):
-        estimate = operations.write_estimate(
+        estimate = write_estimate(
             register=register_with_history,
             month=Month(2026, 10),
             segment="HOUSE",
@@ -251,7 +265,7 @@ class TestEstimates:
         assert october(register_with_history).estimated
         # writing it again changes nothing
         assert (
-            operations.write_estimate(
+            write_estimate(
                 register=register_with_history,
                 month=Month(2026, 10),
                 segment="HOUSE",
@@ -277,7 +291,7 @@ class TestEstimates:
     def test_same_month_last_year_scaled_by_days(self, register):
         history(register, ("2025-09", 500), ("2025-10", 912), ("2026-09", 1300))
         submit(register, 1400, at(2026, 10, 10, 9, 0), source=Source.MIGRATION)  # interim
-        estimate = operations.write_estimate(
+        estimate = write_estimate(
             register=register, month=Month(2026, 10), segment="HOUSE", as_of=self.closed
         )
         # 412 kWh in 31 days of October 2025; 22 days from 10 Oct: 412 * 22 / 31 = 292.39
@@ -286,7 +300,7 @@ class TestEstimates:
 
     def test_load_profile_without_history(self, register):
         submit(register, 100, at(2026, 10, 1, 9, 0), source=Source.MIGRATION)
-        estimate = operations.write_estimate(
+        estimate = write_estimate(
             register=register, month=Month(2026, 10), segment="HOUSE", as_of=self.closed
         )
         # 6000 kWh a year x 8.2 % in October x 31/31 days = 492
@@ -295,7 +309,7 @@ class TestEstimates:
 
     def test_no_estimate_while_the_window_is_open(self, register_with_history):
         with pytest.raises(operations.UnableToSubmitReading, match="still open"):
-            operations.write_estimate(
+            write_estimate(
                 register=register_with_history,
                 month=Month(2026, 10),
                 segment="HOUSE",

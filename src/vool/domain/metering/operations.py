@@ -16,17 +16,21 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import CharField, Exists, F, IntegerField, OuterRef, Q, Window
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month, local_date, local_midnight
-from vool.domain.metering import estimation
+from vool.domain import bulk
+from vool.domain.metering import estimation, intervals
 from vool.domain.metering.models import Meter, Reading, Register
 from vool.domain.metering.plausibility import HistoryPeriod, assess, expected_daily_kwh
 from vool.domain.metering.policy import DEFAULT_POLICY, ReadingPolicy
@@ -99,6 +103,29 @@ class SubmittedReading:
     created: bool  # False when the same reading had already been given
 
 
+class ReadingFacts(Protocol):
+    """What the reading rules read of a reading (a :class:`Reading`, or a
+    :class:`ReadingRow` read in bulk)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def read_at(self) -> dt.datetime: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def value_kwh(self) -> Decimal: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def details(self) -> Any: ...
+
+
+_R = TypeVar("_R", bound=ReadingFacts)
+
+
 def _kwh(value: Decimal) -> str:
     """kWh as text with the register's three decimals, e.g. ``"310.000"``."""
     return str(value.quantize(Decimal("0.001")))
@@ -111,26 +138,26 @@ def effective_readings(register: Register) -> Any:
     )
 
 
-def effective_date(reading: Reading) -> dt.date:
+def effective_date(reading: ReadingFacts) -> dt.date:
     """The local date a reading stands for: a month-end reading stands for the 1st of the next
     month (the boundary between the two bills), any other its local date."""
     return reading_date(period=reading.period, read_at=reading.read_at)
 
 
-def wraps_of(reading: Reading) -> int:
+def wraps_of(reading: ReadingFacts) -> int:
     return int((reading.details or {}).get("wraps", 0))
 
 
-def unwrapped_kwh(reading: Reading, digits: int) -> Decimal:
+def unwrapped_kwh(reading: ReadingFacts, digits: int) -> Decimal:
     """The register value as if the register never rolled over."""
     return reading.value_kwh + wraps_of(reading) * Decimal(10) ** digits
 
 
-def _actual_accepted(readings: Sequence[Reading]) -> list[Reading]:
+def _actual_accepted(readings: Sequence[_R]) -> list[_R]:
     return [r for r in readings if r.status == Status.ACCEPTED and r.source != Source.ESTIMATED]
 
 
-def history_periods(readings: Sequence[Reading], digits: int) -> list[HistoryPeriod]:
+def history_periods(readings: Sequence[ReadingFacts], digits: int) -> list[HistoryPeriod]:
     """Consumption between consecutive actual accepted readings (register units, days)."""
     actual = _actual_accepted(readings)
     periods = []
@@ -207,71 +234,173 @@ def submit_reading(
         raise UnableToSubmitReading("A reading cannot be taken in the future.")
     with transaction.atomic():
         register = _lock_register(register)
-        meter = register.meter
-        point = meter.metering_point
-        if (
-            point.metering_method == MeteringPoint.MeteringMethod.REMOTE_INTERVAL
-            and source not in _REMOTE_POINT_SOURCES
-        ):
-            raise UnableToSubmitReading(
-                f"Metering point {point.eic} is read remotely: its consumption comes from the "
-                f"meter's interval data and it needs no readings."
-            )
-        capacity = Decimal(10) ** meter.digits
-        if value_kwh < 0 or value_kwh >= capacity:
-            raise UnableToSubmitReading(
-                f"{value_kwh} does not fit meter {meter.serial_number}, which shows "
-                f"{meter.digits} digits (0 to {capacity - 1})."
-            )
-        _check_meter_installed(meter, read_at)
-
-        readings = list(effective_readings(register))
-        day = local_date(read_at)
-        for existing in readings:
-            if (
-                existing.value_kwh == value_kwh
-                and local_date(existing.read_at) == day
-                and existing.status != Status.REJECTED
-                and existing.source != Source.ESTIMATED
-            ):
-                return SubmittedReading(reading=existing, created=False)
-
-        month = policy.window.month_end_of(read_at)
-        if (
-            month is not None
-            and source != Source.MIGRATION
-            and policy.window.is_closed(month, as_of=as_of)
-        ):
-            month = None  # arrived after the window closed: an interim reading
-        period = str(month) if month else ""
-        supersedes = None
-        if period:
-            same_period = [
-                r for r in readings if r.period == period and r.source != Source.ESTIMATED
-            ]
-            if same_period:
-                supersedes = same_period[-1]
-                reason = reason or (
-                    f"A new month-end reading for {period} replaces the one given earlier."
-                )
-        return SubmittedReading(
-            reading=_write_reading(
-                register=register,
-                readings=[r for r in readings if r is not supersedes],
-                value_kwh=value_kwh,
-                read_at=read_at,
-                source=source,
-                period=period,
-                supersedes=supersedes,
-                reason=reason,
-                created_by=created_by,
-                policy=policy,
-                details=dict(details or {}),
-                check_plausibility=check_plausibility and source not in _UNJUDGED_SOURCES,
-                known_at=as_of,
-            ),
-            created=True,
+        return _take_reading(
+            register=register,
+            readings=list(effective_readings(register)),
+            value_kwh=value_kwh,
+            read_at=read_at,
+            source=source,
+            as_of=as_of,
+            created_by=created_by,
+            policy=policy,
+            reason=reason,
+            details=details,
+            check_plausibility=check_plausibility,
         )
+
+
+def _take_reading(
+    *,
+    register: Register,
+    readings: list[Reading],
+    value_kwh: Decimal,
+    read_at: dt.datetime,
+    source: str,
+    as_of: dt.datetime,
+    created_by: Any,
+    policy: ReadingPolicy,
+    reason: str,
+    details: Mapping[str, Any] | None,
+    check_plausibility: bool,
+) -> SubmittedReading:
+    """:func:`submit_reading`'s rules for a locked ``register`` (with its meter and point)
+    whose effective readings, oldest first, are ``readings``."""
+    meter = register.meter
+    point = meter.metering_point
+    if (
+        point.metering_method == MeteringPoint.MeteringMethod.REMOTE_INTERVAL
+        and source not in _REMOTE_POINT_SOURCES
+    ):
+        raise UnableToSubmitReading(
+            f"Metering point {point.eic} is read remotely: its consumption comes from the "
+            f"meter's interval data and it needs no readings."
+        )
+    capacity = Decimal(10) ** meter.digits
+    if value_kwh < 0 or value_kwh >= capacity:
+        raise UnableToSubmitReading(
+            f"{value_kwh} does not fit meter {meter.serial_number}, which shows "
+            f"{meter.digits} digits (0 to {capacity - 1})."
+        )
+    _check_meter_installed(meter, read_at)
+
+    day = local_date(read_at)
+    for existing in readings:
+        if (
+            existing.value_kwh == value_kwh
+            and local_date(existing.read_at) == day
+            and existing.status != Status.REJECTED
+            and existing.source != Source.ESTIMATED
+        ):
+            return SubmittedReading(reading=existing, created=False)
+
+    month = policy.window.month_end_of(read_at)
+    if (
+        month is not None
+        and source != Source.MIGRATION
+        and policy.window.is_closed(month, as_of=as_of)
+    ):
+        month = None  # arrived after the window closed: an interim reading
+    period = str(month) if month else ""
+    supersedes = None
+    if period:
+        same_period = [r for r in readings if r.period == period and r.source != Source.ESTIMATED]
+        if same_period:
+            supersedes = same_period[-1]
+            reason = reason or (
+                f"A new month-end reading for {period} replaces the one given earlier."
+            )
+    return SubmittedReading(
+        reading=_write_reading(
+            register=register,
+            readings=[r for r in readings if r is not supersedes],
+            value_kwh=value_kwh,
+            read_at=read_at,
+            source=source,
+            period=period,
+            supersedes=supersedes,
+            reason=reason,
+            created_by=created_by,
+            policy=policy,
+            details=dict(details or {}),
+            check_plausibility=check_plausibility and source not in _UNJUDGED_SOURCES,
+            known_at=as_of,
+        ),
+        created=True,
+    )
+
+
+@dataclass(frozen=True)
+class ReadingToSubmit:
+    """One reading of many given at once (:func:`submit_readings`)."""
+
+    register_id: int
+    value_kwh: Decimal
+    read_at: dt.datetime
+    source: str
+
+
+def _in_batches(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), bulk.BATCH_SIZE):
+        yield ids[start : start + bulk.BATCH_SIZE]
+
+
+def submit_readings(
+    *,
+    readings: Sequence[ReadingToSubmit],
+    as_of: dt.datetime,
+    policy: ReadingPolicy,
+    created_by: Any = None,
+) -> list[SubmittedReading | UnableToSubmitReading]:
+    """Take many readings in their order, each with every rule of :func:`submit_reading`
+    (a later one sees the earlier ones), in the caller's transaction: the registers are
+    locked and their effective readings read in one query each (per 2,000 registers), then
+    each reading is judged in memory and written. Returns, for each reading, what
+    :func:`submit_reading` returns or the :class:`UnableToSubmitReading` it raises (nothing is
+    written for that one)."""
+    ids = sorted({r.register_id for r in readings})
+    registers: dict[int, Register] = {}
+    effective: dict[int, list[Reading]] = {pk: [] for pk in ids}
+    with transaction.atomic():
+        for batch in _in_batches(ids):
+            registers.update(
+                (r.pk, r)
+                for r in Register.objects.select_for_update()
+                .select_related("meter__metering_point")
+                .filter(pk__in=batch)
+            )
+            for reading in Reading.objects.filter(
+                register_id__in=batch, superseded_by__isnull=True
+            ).order_by("read_at", "id"):
+                effective[reading.register_id].append(reading)
+        results: list[SubmittedReading | UnableToSubmitReading] = []
+        for item in readings:
+            try:
+                if item.source not in Source.values:
+                    raise UnableToSubmitReading(f"Unknown reading source {item.source!r}.")
+                if item.read_at > as_of:
+                    raise UnableToSubmitReading("A reading cannot be taken in the future.")
+                result = _take_reading(
+                    register=registers[item.register_id],
+                    readings=effective[item.register_id],
+                    value_kwh=item.value_kwh,
+                    read_at=item.read_at,
+                    source=item.source,
+                    as_of=as_of,
+                    created_by=created_by,
+                    policy=policy,
+                    reason="",
+                    details=None,
+                    check_plausibility=True,
+                )
+            except UnableToSubmitReading as exc:
+                results.append(exc)
+                continue
+            if result.created:  # what effective_readings would now return
+                new = result.reading
+                kept = [r for r in effective[item.register_id] if r.pk != new.supersedes_id]
+                effective[item.register_id] = sorted([*kept, new], key=lambda r: (r.read_at, r.pk))
+            results.append(result)
+    return results
 
 
 def _write_reading(
@@ -570,75 +699,311 @@ def exchange_meter(
     return new
 
 
-def write_estimate(
+# --- estimates, set-based ------------------------------------------------------------------
+
+
+class UnableToEstimateMonth(UnableToSubmitReading):
+    """The month cannot be estimated yet (its reading window is still open)."""
+
+
+@dataclass(frozen=True)
+class EstimateTarget:
+    """A register of a manual metering point whose meter was installed at the end of the
+    month, with what the estimate needs to know about its meter and point."""
+
+    register_id: int
+    kind: str
+    digits: int
+    multiplier: Decimal
+    metering_point: str  # EIC
+    is_apartment: bool
+    main_fuse_a: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingRow:
+    """An effective reading as the estimate reads it in bulk (the rules take it like a
+    :class:`Reading`: only ``wraps`` of its details is read)."""
+
+    pk: int
+    read_at: dt.datetime
+    period: str
+    value_kwh: Decimal
+    status: str
+    source: str
+    wraps: int
+
+    @property
+    def details(self) -> Mapping[str, Any]:
+        return {"wraps": self.wraps}
+
+
+@dataclass(frozen=True)
+class EstimateFailed:
+    target: EstimateTarget
+    error: Exception
+
+
+@dataclass
+class MonthEstimates:
+    registers: int  # registers looked at
+    written: list[Reading]
+    failures: list[EstimateFailed]
+
+
+def estimated_reading(
     *,
-    register: Register,
+    target: EstimateTarget,
     month: Month,
+    last: ReadingRow,
+    actual: Sequence[ReadingRow],
     segment: str,
-    as_of: dt.datetime,
-    policy: ReadingPolicy = DEFAULT_POLICY,
+    policy: ReadingPolicy,
+    known_at: dt.datetime,
 ) -> Reading | None:
-    """Write the ESTIMATED month-end reading of ``month`` for ``register`` if it has no
-    accepted month-end reading and the window has closed. Returns ``None`` when nothing is
-    needed (an accepted month-end reading exists, or an estimate was already written)."""
+    """The ESTIMATED month-end reading of ``month`` for one register (unsaved), from the last
+    accepted reading before the month's end (``last``, actual or estimated) and the register's
+    actual accepted readings (``actual``, oldest first: those of the last
+    ``policy.history_days`` before the month's end and the month-ends of the same month a year
+    earlier and the month before it). ``None`` when the last reading is not before the
+    boundary day."""
+    boundary = local_midnight(month.next().first_day)
+    days = Decimal((month.next().first_day - effective_date(last)).days)
+    if days <= 0:
+        return None
+    digits = target.digits
+    history = history_periods(
+        [
+            r
+            for r in actual
+            if r.read_at < boundary and (boundary - r.read_at).days <= policy.history_days
+        ],
+        digits,
+    )
+    result = estimation.estimate(
+        month=month,
+        days=days,
+        same_month_last_year=_same_month_last_year(actual, month, digits),
+        recent=history[-3:],
+        segment=segment,
+        register_share=estimation.REGISTER_SHARE[target.kind],
+        multiplier=target.multiplier,
+    )
+    scale = Decimal(10) ** digits
+    wraps, value = divmod(unwrapped_kwh(last, digits) + result.kwh, scale)
+    # written by bulk.insert_instances, which writes every concrete field: a new column of
+    # Reading is one more keyword here
+    return Reading(
+        register_id=target.register_id,
+        read_at=boundary,
+        value_kwh=value,
+        source=Source.ESTIMATED,
+        status=Status.ACCEPTED,
+        period=str(month),
+        reason=f"Estimated: no reading by the end of the window ({result.method}).",
+        details={
+            "wraps": int(wraps),
+            "advance_kwh": _kwh(result.kwh),
+            "from_reading": last.pk,
+            "estimate": {"method": result.method, "inputs": result.inputs},
+        },
+        known_at=known_at,
+    )
+
+
+_ROW_FIELDS = ("register_id", "id", "at_text", "period", "value_kwh", "status", "source")
+_TARGET_FIELDS = (
+    "id",
+    "kind",
+    "meter__digits",
+    "meter__multiplier",
+    "meter__metering_point__eic",
+    "meter__metering_point__is_apartment",
+    "meter__metering_point__main_fuse_a",
+)
+
+
+def _rows(queryset: Any) -> Iterator[tuple[int, ReadingRow]]:
+    """``(register_id, ReadingRow)`` for each reading of ``queryset``, by register, oldest
+    first."""
+    # wraps as an integer in SQL, not each row's details decoded; the time as ISO text, which
+    # datetime parses in C (the driver's time zone-aware loader is ten times slower)
+    wraps = Coalesce(Cast(KeyTextTransform("wraps", "details"), IntegerField()), 0)
+    at_text = Cast("read_at", CharField())
+    for register_id, pk, text, period, value, status, source, turns in (
+        queryset.annotate(turns=wraps, at_text=at_text)
+        .values_list(*_ROW_FIELDS, "turns")
+        .order_by("register_id", "read_at", "id")
+    ):
+        read_at = dt.datetime.fromisoformat(text)
+        if read_at.tzinfo is None:  # SQLite keeps UTC without an offset
+            read_at = read_at.replace(tzinfo=dt.UTC)
+        yield register_id, ReadingRow(pk, read_at, period, value, status, source, turns)
+
+
+def _effective() -> Any:
+    """Readings that nothing supersedes (as an anti-join the planner estimates well)."""
+    return Reading.objects.filter(~Exists(Reading.objects.filter(supersedes=OuterRef("pk"))))
+
+
+def _estimate_targets(month: Month, register_ids: Sequence[int] | None) -> Any:
+    """The registers of manual points whose meter was installed at the end of ``month``."""
+    last_day = month.last_day
+    registers = Register.objects.filter(
+        meter__metering_point__metering_method=MeteringPoint.MeteringMethod.MANUAL_REGISTER,
+        meter__installed_date__lte=last_day,
+    ).filter(Q(meter__removed_date__isnull=True) | Q(meter__removed_date__gt=last_day))
+    if register_ids is not None:
+        registers = registers.filter(pk__in=register_ids)
+    return registers
+
+
+@dataclass
+class _RegisterReadings:
+    """What the estimate reads of a target register's effective readings."""
+
+    last: ReadingRow | None = None  # the newest accepted one before the boundary, if recent
+    actual: list[ReadingRow] = field(default_factory=list)
+
+
+def _read_this_month(registers: Any, month: Month) -> Any:
+    """The effective accepted or pending month-end readings of ``month`` of ``registers``:
+    a register with one needs no estimate."""
+    return _effective().filter(
+        register__in=registers.values("pk"),
+        period=str(month),
+        status__in=(Status.ACCEPTED, Status.PENDING_REVIEW),
+    )
+
+
+def _month_readings(
+    registers: Any, month: Month, policy: ReadingPolicy
+) -> dict[int, _RegisterReadings]:
+    """In one query, the effective accepted readings of those of ``registers`` that need an
+    estimate, since ``policy.history_days`` before the month's end, and the month-ends of the
+    same month a year earlier and the month before it (whenever they were read)."""
+    boundary = local_midnight(month.next().first_day)
+    cutoff = boundary - dt.timedelta(days=policy.history_days + 1)
+    last_year = Month(month.year - 1, month.month)
+    found: dict[int, _RegisterReadings] = {}
+    for register_id, row in _rows(
+        _effective()
+        .filter(register__in=registers.values("pk"), status=Status.ACCEPTED)
+        .exclude(register__in=_read_this_month(registers, month).values("register_id"))
+        .filter(Q(read_at__gt=cutoff) | Q(period__in=(str(last_year), str(last_year.previous()))))
+    ):
+        seen = found.setdefault(register_id, _RegisterReadings())
+        if cutoff < row.read_at < boundary:
+            seen.last = row  # rows come oldest first
+        if row.source != Source.ESTIMATED:
+            seen.actual.append(row)
+    return found
+
+
+def _older_last(register_ids: list[int], month: Month) -> dict[int, ReadingRow]:
+    """The newest effective accepted reading before the month's end of each register (for
+    those without one in the history window: usually none)."""
+    boundary = local_midnight(month.next().first_day)
+    last: dict[int, ReadingRow] = {}
+    for start in range(0, len(register_ids), bulk.BATCH_SIZE):
+        newest = Window(
+            RowNumber(),
+            partition_by=[F("register_id")],
+            order_by=[F("read_at").desc(), F("id").desc()],
+        )
+        last.update(
+            _rows(
+                _effective()
+                .filter(
+                    register_id__in=register_ids[start : start + bulk.BATCH_SIZE],
+                    status=Status.ACCEPTED,
+                    read_at__lt=boundary,
+                )
+                .annotate(newest=newest)
+                .filter(newest=1)
+            )
+        )
+    return last
+
+
+def _lock_readings_for_the_estimate() -> None:
+    """No reading may arrive between the reads of the estimate and its write (a month-end
+    reading given meanwhile would be estimated over); readers are not blocked. On SQLite the
+    write of the same transaction fails instead if another writer came between."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Reading._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # sort the month's readings in memory
+
+
+def estimate_month(
+    *,
+    month: Month,
+    as_of: dt.datetime,
+    segment_of: Callable[[EstimateTarget], str],
+    policy: ReadingPolicy,
+    register_ids: Sequence[int] | None = None,
+) -> MonthEstimates:
+    """Write the ESTIMATED month-end reading of ``month`` for every register of a manual
+    metering point installed at the month's end (or of ``register_ids``) that has no accepted
+    or pending month-end reading of the month and an accepted reading before its end.
+
+    Set-based: one query for the registers, one for those read already, one for the readings
+    of the others (see :func:`_month_readings`), rarely one for an older last reading; each
+    estimate is computed in memory (:func:`estimated_reading`) and all are written in one
+    stream (COPY on PostgreSQL).
+    A register whose estimate fails is left out and returned in ``failures`` with the error;
+    the others are written. Writing it again writes nothing new."""
     if not policy.window.is_closed(month, as_of=as_of):
-        raise UnableToSubmitReading(
+        raise UnableToEstimateMonth(
             f"The reading window for {month} is still open; estimate after it closes."
         )
-    with transaction.atomic():
-        register = _lock_register(register)
-        meter = register.meter
-        readings = list(effective_readings(register))
-        if any(
-            r.period == str(month) and r.status in (Status.ACCEPTED, Status.PENDING_REVIEW)
-            for r in readings
-        ):
-            return None
-        boundary = local_midnight(month.next().first_day)
-        before = [r for r in readings if r.read_at < boundary and r.status == Status.ACCEPTED]
-        if not before:
-            return None  # no reading to start from (a new meter gets its initial reading)
-        last = before[-1]
-        days = Decimal((month.next().first_day - effective_date(last)).days)
-        if days <= 0:
-            return None
-        digits = meter.digits
-        history = history_periods(
-            [r for r in before if (boundary - r.read_at).days <= policy.history_days], digits
+    # many small acyclic objects: the cycle collector would walk them again and again
+    with intervals.gc_paused(), transaction.atomic():
+        _lock_readings_for_the_estimate()
+        registers = _estimate_targets(month, register_ids)
+        targets = [
+            EstimateTarget(*row) for row in registers.values_list(*_TARGET_FIELDS).order_by("id")
+        ]
+        done = set(_read_this_month(registers, month).values_list("register_id", flat=True))
+        found = _month_readings(registers, month, policy)
+        nothing = _RegisterReadings()
+        older = _older_last(
+            [
+                t.register_id
+                for t in targets
+                if t.register_id not in done and found.get(t.register_id, nothing).last is None
+            ],
+            month,
         )
-        last_year = _same_month_last_year(readings, month, digits)
-        result = estimation.estimate(
-            month=month,
-            days=days,
-            same_month_last_year=last_year,
-            recent=history[-3:],
-            segment=segment,
-            register_share=estimation.REGISTER_SHARE[register.kind],
-            multiplier=meter.multiplier,
-        )
-        scale = Decimal(10) ** digits
-        total = unwrapped_kwh(last, digits) + result.kwh
-        wraps, value = divmod(total, scale)
-        return Reading.objects.create(
-            register=register,
-            read_at=boundary,
-            value_kwh=value,
-            source=Source.ESTIMATED,
-            status=Status.ACCEPTED,
-            period=str(month),
-            reason=f"Estimated: no reading by the end of the window ({result.method}).",
-            details={
-                "wraps": int(wraps),
-                "advance_kwh": _kwh(result.kwh),
-                "from_reading": last.pk,
-                "estimate": {"method": result.method, "inputs": result.inputs},
-            },
-            known_at=as_of,
-        )
+        written: list[Reading] = []
+        failures: list[EstimateFailed] = []
+        for target in targets:
+            seen = found.get(target.register_id, nothing)
+            last = seen.last or older.get(target.register_id)
+            if target.register_id in done or last is None:
+                continue  # estimated or read already, or no reading to start from
+            try:
+                reading = estimated_reading(
+                    target=target,
+                    month=month,
+                    last=last,
+                    actual=seen.actual,
+                    segment=segment_of(target),
+                    policy=policy,
+                    known_at=as_of,
+                )
+            except Exception as exc:  # isolated: recorded, and the next register goes on
+                failures.append(EstimateFailed(target=target, error=exc))
+                continue
+            if reading is not None:
+                written.append(reading)
+        bulk.insert_instances(Reading, written)
+    return MonthEstimates(registers=len(targets), written=written, failures=failures)
 
 
 def _same_month_last_year(
-    readings: Sequence[Reading], month: Month, digits: int
+    readings: Sequence[ReadingFacts], month: Month, digits: int
 ) -> HistoryPeriod | None:
     target = Month(month.year - 1, month.month)
     actual = _actual_accepted(readings)

@@ -10,6 +10,7 @@ default 10 %: 100,000 kWh on a 6-digit meter); otherwise it is refused.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -66,5 +67,12 @@ def reading_date(*, period: str, read_at: dt.datetime) -> dt.date:
     """The local date a reading stands for: a month-end reading (``period`` "YYYY-MM") the 1st
     of the next month (the boundary between the two bills), any other its local date."""
     if period:
-        return Month.parse(period).next().first_day
+        return _boundary_after(period)
     return local_date(read_at)
+
+
+@functools.lru_cache(maxsize=4096)
+def _boundary_after(period: str) -> dt.date:
+    """The 1st of the month after ``period`` (cached: a bulk estimate asks for the same few
+    months hundreds of thousands of times)."""
+    return Month.parse(period).next().first_day
