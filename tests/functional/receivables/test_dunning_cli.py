@@ -50,6 +50,9 @@ class TestDunningCli:
         assert "10000016 invoice 11: REMINDER 40.00 (fee 0.00)" in vool(
             "letters", "--date", "2026-10-08"
         )
+        aging = vool("aging", "--date", "2026-10-08")
+        assert "  0-30           2 invoices          65.00 EUR" in aging
+        assert "  NOT_DUE        0 invoices           0.00 EUR" in aging
 
     def test_refusals_in_words(self) -> None:
         with pytest.raises(CommandError, match="not a date"):

@@ -1,6 +1,7 @@
 """``vool dunning run --date YYYY-MM-DD`` (letters and disconnection requests for the date,
 once per date), ``hold`` (a vulnerable customer, a clerk's hold or a disputed invoice, with who
-and why) and ``letters --date`` (what a run wrote)."""
+and why), ``letters --date`` (what a run wrote) and ``aging --date`` (open invoices by days
+past due)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from vool.domain.billing.models import Invoice
 from vool.domain.customers.models import BillingAccount
-from vool.domain.receivables import dunning
+from vool.domain.receivables import dunning, queries
 from vool.domain.receivables.models import DunningHold, DunningLetter
 
 
@@ -43,6 +44,8 @@ class Command(BaseCommand):
         p.add_argument("--user", required=True)
         p = sub.add_parser("letters", help="the letters of a run")
         p.add_argument("--date", type=_date, required=True)
+        p = sub.add_parser("aging", help="open invoices by days past due, as of a date")
+        p.add_argument("--date", type=_date, required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -51,6 +54,8 @@ class Command(BaseCommand):
                 self._run(options["date"], options["user"])
             elif action == "hold":
                 self._hold(options)
+            elif action == "aging":
+                self._aging(options["date"])
             else:
                 self._letters(options["date"])
         except (dunning.AmbiguousDunningLevels, dunning.UnableToHold) as exc:
@@ -115,3 +120,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{reference} invoice {number}: {level} {amount} (fee {fee}){until}")
         if not count:
             self.stdout.write(f"No letters on {day}.")
+
+    def _aging(self, day: dt.date) -> None:
+        self.stdout.write(f"Open invoices on {day} by days past due:")
+        for bucket in queries.aging(on=day):
+            self.stdout.write(
+                f"  {bucket.name:8} {bucket.invoices:7} invoices {bucket.open_amount:>14} EUR"
+            )
