@@ -4,11 +4,12 @@ vulnerable customer and a disputed invoice, the minimum, idempotent per date."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from receivables_factories import (
@@ -189,3 +190,28 @@ class TestDunningRun:
                 valid_to=None,
                 as_of=AS_OF,
             )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_one_date_at_once_write_it_once() -> None:
+    issued_invoice(account("10000016"), number=1, gross="40.00", due=DUE, period="2026-08")
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            outcomes.append(run(dt.date(2026, 10, 11)))
+        except Exception as exc:
+            outcomes.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o.already_run for o in outcomes) == [False, True]  # type: ignore[attr-defined]
+    assert DunningLetter.objects.count() == 1

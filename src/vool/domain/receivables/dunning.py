@@ -13,8 +13,9 @@ in one query the issued invoices that qualify and writes their letters in one in
   invoice's (disputed).
 
 A DISCONNECTION letter also records one :class:`DisconnectionRequest` per account for the
-data-hub step to send. A run is done once per date: running the same date again returns that
-run and writes nothing. Domain code: the date and the time come in as arguments.
+data-hub step to send. A run is done once per date: running the same date again (also at the
+same time, from another process) returns that run and writes nothing. Domain code: the date
+and the time come in as arguments.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import (
     DecimalField,
     Exists,
@@ -182,7 +183,13 @@ def run_dunning(*, run_date: dt.date, as_of: dt.datetime, by: str = "") -> Dunni
         if known is not None:
             return _result(known, already_run=True)
         levels = levels_on(run_date=run_date)
-        run = DunningRun.objects.create(run_date=run_date, created_by=by[:150], created_at=as_of)
+        try:
+            with transaction.atomic():
+                run = DunningRun.objects.create(
+                    run_date=run_date, created_by=by[:150], created_at=as_of
+                )
+        except IntegrityError:  # a run of the same date, started at the same time, won
+            return _result(DunningRun.objects.get(run_date=run_date), already_run=True)
         previous: str | None = None
         disconnect: dict[int, Decimal] = defaultdict(Decimal)
         letters = 0
