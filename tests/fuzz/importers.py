@@ -17,9 +17,20 @@ from pathlib import Path
 from django.db import models
 from hypothesis import strategies as st
 
+from vool.common.identifiers import make_reference_number
 from vool.common.localtime import TALLINN
+from vool.domain.ledger.models import LedgerTransaction, Posting
 from vool.domain.metering.models import IntervalCorrection, IntervalDay, MeteringImport, Reading
+from vool.domain.receivables import operations as receivables_operations
+from vool.domain.receivables.models import (
+    Allocation,
+    BankDebit,
+    InvoiceSettlement,
+    Payment,
+    StatementFile,
+)
 from vool.domain.tariffs.models import MarketPrice
+from vool.integrations.bank import camt, camt_writer
 
 SMART_EIC = "38ZEE-00625607-9"  # a 15-minute remote-read point
 MANUAL_EIC = "38ZEE-00742330-T"  # a manual point with a SINGLE register (last read 1000 kWh)
@@ -235,6 +246,61 @@ def _submit_argv(path: Path, content: bytes) -> Sequence[str]:
     return ["readings", "submit", MANUAL_EIC, value, "--as-of", READINGS_AS_OF]
 
 
+OUR_IBAN = "EE382200221020145685"  # the retailer's bank account the statements are for
+_PAYER_IBANS = ("EE462200221011112222", "EE437700771003334444")
+BANK_TABLES: tuple[type[models.Model], ...] = (
+    StatementFile,
+    Payment,
+    Allocation,
+    InvoiceSettlement,
+    BankDebit,
+    LedgerTransaction,
+    Posting,
+)
+
+
+@st.composite
+def _bank_line(draw: st.DrawFn, key: str) -> camt_writer.StatementLine:
+    amount = Decimal(draw(st.integers(min_value=1, max_value=10_000_000))).scaleb(-2)
+    reference = draw(
+        st.one_of(
+            st.just(""),
+            st.integers(min_value=1000, max_value=99_999_999).map(make_reference_number),
+        )
+    )
+    return camt_writer.StatementLine(
+        key,
+        amount,
+        draw(st.booleans()),
+        dt.date(2026, 11, 3) + dt.timedelta(days=draw(st.integers(min_value=0, max_value=30))),
+        name=draw(st.sampled_from(["", "Mari Maasikas", "Jüri Õun"])),
+        iban=draw(st.sampled_from(("", *_PAYER_IBANS))),
+        reference=reference,
+        text=draw(st.sampled_from(["", "arve 1001", "elekter"])),
+        structured=draw(st.booleans()),
+        end_to_end_id=draw(st.sampled_from(["", f"E2E-{key}"])),
+    )
+
+
+@st.composite
+def _camt(draw: st.DrawFn) -> bytes:
+    count = draw(st.integers(min_value=1, max_value=6))
+    return camt_writer.write(
+        message=draw(st.sampled_from([camt.CAMT053, camt.CAMT054])),
+        account_iban=OUR_IBAN,
+        statement_id=f"FUZZ-{draw(st.integers(min_value=1, max_value=999))}",
+        created_at=dt.datetime(2026, 12, 3, 22, 0, tzinfo=dt.UTC),
+        lines=[draw(_bank_line(f"F{i}")) for i in range(count)],
+    )
+
+
+def _bank_argv(path: Path, content: bytes) -> Sequence[str]:
+    """``vool bank import``: the statement's account must be one of ours, so it is configured
+    here, inside the example's savepoint (the schemas come from ``VOOL_SCHEMAS_DIR``)."""
+    receivables_operations.add_bank_account(iban=OUR_IBAN, name="Fuzz bank")
+    return ["bank", "import", str(path)]
+
+
 IMPORTERS: tuple[Importer, ...] = (
     Importer(
         "intervals-json",
@@ -293,4 +359,5 @@ IMPORTERS: tuple[Importer, ...] = (
         METERING_TABLES,
         text_mutations_only=True,
     ),
+    Importer("bank-camt", "statement.xml", _camt(), _bank_argv, BANK_TABLES),
 )

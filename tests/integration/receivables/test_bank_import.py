@@ -143,7 +143,15 @@ class TestEstonianStatement:
         payment = Payment.objects.get()
         assert payment.status == Payment.Status.SUSPENSE
         assert payment.reference == "77777777"
-        assert not LedgerTransaction.objects.filter(kind="PAYMENT").exists()
+        # on the ledger as cash against suspense, on no billing account
+        (tx,) = LedgerTransaction.objects.filter(kind="PAYMENT")
+        assert tx.billing_account_id is None
+        assert (tx.document_type, tx.document_id) == ("receivables.Payment", payment.pk)
+        assert sorted((p.account, p.amount) for p in tx.postings.all()) == [
+            ("CASH", Decimal("9.00")),
+            ("SUSPENSE", Decimal("-9.00")),
+        ]
+        assert ledger_queries.suspense_balance() == Decimal("9.00")
 
     def test_duplicate_file_adds_nothing(self, accounts: dict[str, int]) -> None:
         run(DATA / "swedbank-camt053.xml")
@@ -185,8 +193,20 @@ class TestEstonianStatement:
         assert payment.status == Payment.Status.RETURNED
         assert balance(accounts["mari"]) == Decimal("30.00")
         assert open_amounts(accounts["mari"]) == [(1, Decimal("30.00"))]
-        back = LedgerTransaction.objects.get(kind="REFUND")
-        assert back.posted_date == DAY
+        # off Mari's account into suspense, and out of suspense to the bank on the debit's day
+        back, out = LedgerTransaction.objects.filter(kind="REFUND").order_by("id")
+        assert (back.billing_account_id, back.posted_date) == (accounts["mari"], DAY)
+        assert sorted((p.account, p.amount) for p in back.postings.all()) == [
+            ("RECEIVABLE", Decimal("30.00")),
+            ("SUSPENSE", Decimal("-30.00")),
+        ]
+        assert (out.billing_account_id, out.posted_date) == (None, later)
+        assert sorted((p.account, p.amount) for p in out.postings.all()) == [
+            ("CASH", Decimal("-30.00")),
+            ("SUSPENSE", Decimal("30.00")),
+        ]
+        assert ledger_queries.suspense_balance() == Decimal("0.00")
+        assert ledger_queries.account_totals()["CASH"] == Decimal("0.00")
         assert BankDebit.objects.get(entry_key="R1").payment == payment
         assert queries.payment_totals().balanced
 

@@ -1,6 +1,8 @@
 """Property: after any mix of invoices, credit notes, bank payments (matched or not), clerk
 allocations, refunds and bank reversals, each account's ledger balance equals its invoices
-minus what payments put on it, and allocated + suspense + refunded = received."""
+minus what payments put on it, allocated + suspense + refunded = received, and the ledger
+says so: its SUSPENSE balance is the payments' suspense total and its CASH balance what was
+received less what was refunded or returned, at every step."""
 
 from __future__ import annotations
 
@@ -164,6 +166,10 @@ def check(book: Book) -> None:
     assert totals.allocated + totals.suspense + totals.refunded == totals.received
     assert totals.received == sum((p.amount for p in Payment.objects.all()), Decimal("0.00"))
     assert ledger_queries.unbalanced_transactions() == []
+    assert ledger_queries.suspense_balance() == totals.suspense
+    assert ledger_queries.account_totals().get("CASH", Decimal("0.00")) == (
+        totals.received - totals.refunded
+    )
     for payment in Payment.objects.all():
         left = queries.unallocated_amount(payment=payment)
         assert Decimal(0) <= left <= payment.amount

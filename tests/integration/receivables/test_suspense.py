@@ -63,6 +63,13 @@ class TestSuspense:
         assert queries.unallocated_amount(payment=in_suspense) == Decimal("5.00")
         assert ledger_queries.receivable_balance(billing_account_id=first.pk) == Decimal("0.00")
         assert ledger_queries.receivable_balance(billing_account_id=second.pk) == Decimal("-15.00")
+        # the ledger moved 45.00 from suspense to the two receivables; 5.00 is still there
+        assert ledger_queries.suspense_balance() == Decimal("5.00")
+        assert ledger_queries.account_totals(billing_account_id=second.pk) == {
+            "RECEIVABLE": Decimal("-15.00"),
+            "SUSPENSE": Decimal("15.00"),
+        }
+        assert ledger_queries.account_totals()["CASH"] == Decimal("50.00")
         rows = list(Allocation.objects.values_list("created_by", "reason").distinct())
         assert rows == [("clerk.anu", "customer called: both flats")]
         # the payer is now known: the next payment from the IBAN suggests both accounts
@@ -84,6 +91,9 @@ class TestSuspense:
             payment_id=in_suspense.pk, by="clerk", reason="paid twice", as_of=AS_OF
         )
         assert (refund.amount, refund.refund_iban) == (Decimal("30.00"), STRANGER_IBAN)
+        # paid out of suspense: nothing is left there, the bank holds the 20.00 allocated
+        assert ledger_queries.suspense_balance() == Decimal("0.00")
+        assert ledger_queries.account_totals()["CASH"] == Decimal("20.00")
         in_suspense.refresh_from_db()
         assert in_suspense.status == Payment.Status.ALLOCATED
         totals = queries.payment_totals()
@@ -122,6 +132,7 @@ class TestSuspense:
                 payment_id=in_suspense.pk, amount=Decimal("1.005"), by="c", reason="x", as_of=AS_OF
             )
         assert not Allocation.objects.exists()
+        assert ledger_queries.suspense_balance() == Decimal("50.00")
 
 
 @pytest.mark.skipif(

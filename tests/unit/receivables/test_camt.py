@@ -191,3 +191,15 @@ class TestRefusals:
     def test_rf_like_text_with_bad_check_digits_is_free_text(self) -> None:
         (tx,) = parse(written(line(text="RF0010000016"))).transactions
         assert (tx.reference, tx.text) == ("", "RF0010000016")
+
+
+def test_an_echoed_value_is_cut() -> None:
+    """Found by the fuzz suite: lxml's message echoes a 64 kB namespace of the file."""
+    data = b'<?xml version="1.0"?>\n<Document xmlns:' + b"9" * 64_000 + b'="x"/>'
+    with pytest.raises(camt.InvalidBankFile) as caught:
+        parse(data)
+    (error,) = caught.value.errors
+    assert error.field == "XML"
+    assert error.message.startswith("not well-formed XML")
+    assert len(error.message) <= camt.MESSAGE_CHARS
+    assert len(str(caught.value)) < 400

@@ -4,6 +4,11 @@ A :class:`LedgerTransaction` is one business event on one billing account (an in
 a credit note, a payment received); its :class:`Posting` rows move amounts between ledger
 accounts and always sum to zero. The receivable balance of a billing account is the sum of
 its ``RECEIVABLE`` postings: positive = the customer owes, negative = a credit balance.
+A payment that no billing account holds yet is on the ledger too: a transaction without a
+billing account moves it between ``CASH`` and ``SUSPENSE`` (received into suspense, refunded
+or returned from it); allocating it moves it from ``SUSPENSE`` to the customer's
+``RECEIVABLE``. A posting belongs to its transaction's billing account (or to none), so the
+postings of each billing account, and those of none, sum to zero.
 Nothing is ever updated or deleted: a correction is a new transaction (e.g. a credit note).
 """
 
@@ -24,6 +29,12 @@ class LedgerAccount(models.TextChoices):
     REVENUE_FEES = "REVENUE_FEES", _("Revenue: monthly fees")
     VAT_PAYABLE = "VAT_PAYABLE", _("VAT payable")
     CASH = "CASH", _("Cash at bank")
+    SUSPENSE = "SUSPENSE", _("Payments in suspense (not yet allocated)")
+
+
+#: Ledger accounts that may be posted without a billing account: money at the bank that no
+#: customer's account holds yet (a payment in suspense, its refund or return).
+RETAILER_ACCOUNTS = (LedgerAccount.CASH, LedgerAccount.SUSPENSE)
 
 
 class LedgerTransaction(models.Model):
@@ -39,6 +50,9 @@ class LedgerTransaction(models.Model):
         verbose_name=_("billing account"),
         on_delete=models.PROTECT,
         related_name="ledger_transactions",
+        null=True,
+        blank=True,
+        help_text=_("Empty for money no customer's account holds yet (suspense)."),
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     document_type = models.CharField(
@@ -77,6 +91,8 @@ class Posting(models.Model):
         verbose_name=_("billing account"),
         on_delete=models.PROTECT,
         related_name="postings",
+        null=True,
+        blank=True,
     )
     account = models.CharField(_("ledger account"), max_length=16, choices=LedgerAccount.choices)
     amount = models.DecimalField(_("amount (EUR, debit +)"), max_digits=14, decimal_places=2)
@@ -87,6 +103,11 @@ class Posting(models.Model):
         indexes = [models.Index(fields=["billing_account", "account"])]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="posting_amount_non_zero"),
+            models.CheckConstraint(
+                condition=Q(billing_account__isnull=False)
+                | Q(account__in=[a.value for a in RETAILER_ACCOUNTS]),
+                name="posting_without_account_is_cash_or_suspense",
+            ),
         ]
 
     def __str__(self) -> str:

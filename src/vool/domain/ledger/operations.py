@@ -12,7 +12,12 @@ from django.db import connection, transaction
 
 from vool.domain.bulk import copy_rows, reserve_ids
 from vool.domain.customers import operations as customer_operations
-from vool.domain.ledger.models import LedgerAccount, LedgerTransaction, Posting
+from vool.domain.ledger.models import (
+    RETAILER_ACCOUNTS,
+    LedgerAccount,
+    LedgerTransaction,
+    Posting,
+)
 
 PAYMENT_COUNTER = "ledger_manual_payment"
 PAYMENT_DOCUMENT = "ledger.ManualPayment"
@@ -28,9 +33,10 @@ class UnableToRecordPayment(ValueError):
 
 @dataclass(frozen=True)
 class NewTransaction:
-    """A transaction to post: ``postings`` are ``(ledger account, amount)``, debit positive."""
+    """A transaction to post: ``postings`` are ``(ledger account, amount)``, debit positive.
+    Without a billing account (``None``) only ``CASH`` and ``SUSPENSE`` may be posted."""
 
-    billing_account_id: int
+    billing_account_id: int | None
     kind: str
     document_type: str
     document_id: int
@@ -51,6 +57,11 @@ def check_balanced(new: NewTransaction) -> None:
             raise UnbalancedTransaction(f"Unknown ledger account {account!r}")
         if amount != amount.quantize(Decimal("0.01")):
             raise UnbalancedTransaction(f"Posting {account} {amount} has fractions of a cent")
+        if new.billing_account_id is None and account not in RETAILER_ACCOUNTS:
+            raise UnbalancedTransaction(
+                f"{new.kind} {new.reference or new.document_id} posts {account} without a "
+                "billing account; only cash and suspense may be posted without one"
+            )
 
 
 TRANSACTION_FIELDS = (

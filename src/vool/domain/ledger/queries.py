@@ -70,6 +70,13 @@ def account_totals(*, billing_account_id: int | None = None) -> dict[str, Decima
     return {a: _exact(t) for a, t in qs.values_list("account").annotate(t=Sum("amount")).order_by()}
 
 
+def suspense_balance() -> Decimal:
+    """The money received that no billing account holds yet: what ``SUSPENSE`` owes (its
+    postings are credits, so this is minus their sum; never negative when all is well)."""
+    total = Posting.objects.filter(account=LedgerAccount.SUSPENSE).aggregate(t=Sum("amount"))["t"]
+    return -_exact(total)
+
+
 def unbalanced_transactions() -> list[int]:
     """Ids of transactions whose postings do not sum to zero (should always be empty)."""
     return list(

@@ -23,6 +23,11 @@ from vool.domain.receivables.models import (
     Allocation,
     BankAccount,
     BankDebit,
+    DisconnectionRequest,
+    DunningHold,
+    DunningLetter,
+    DunningLevel,
+    DunningRun,
     Payment,
     StatementFile,
 )
@@ -185,3 +190,65 @@ class PaymentAdmin(ReadOnlyAdmin):
 class BankDebitAdmin(ReadOnlyAdmin):
     list_display = ["booking_date", "amount", "kind", "counterparty_name", "payment", "entry_key"]
     list_filter = ["kind"]
+
+
+# --- dunning -----------------------------------------------------------------------------
+
+
+@admin.register(DunningLevel)
+class DunningLevelAdmin(admin.ModelAdmin):
+    """Dated data: a change is a new version (end the old one with *valid to*)."""
+
+    list_display = [
+        "level",
+        "days_after_due",
+        "disconnection_after_days",
+        "fee_amount",
+        "minimum_amount",
+        "valid_from",
+        "valid_to",
+        "verified",
+    ]
+    list_filter = ["level", "verified"]
+
+
+@admin.register(DunningHold)
+class DunningHoldAdmin(admin.ModelAdmin):
+    list_display = ["kind", "billing_account", "invoice", "valid_from", "valid_to", "created_by"]
+    list_filter = ["kind"]
+    raw_id_fields = ["billing_account", "invoice"]
+    fields = ["kind", "billing_account", "invoice", "reason", "valid_from", "valid_to"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj.created_by = request.user.get_username()
+        if not change:
+            obj.created_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(DunningRun)
+class DunningRunAdmin(ReadOnlyAdmin):
+    list_display = ["run_date", "letter_count", "request_count", "created_by", "created_at"]
+
+
+@admin.register(DunningLetter)
+class DunningLetterAdmin(ReadOnlyAdmin):
+    """The letters, until the documents issue sends them."""
+
+    list_display = [
+        "run",
+        "billing_account",
+        "invoice",
+        "level",
+        "open_amount",
+        "fee_amount",
+        "disconnection_date",
+    ]
+    list_filter = ["level", "run__run_date"]
+    search_fields = ["billing_account__reference_number"]
+
+
+@admin.register(DisconnectionRequest)
+class DisconnectionRequestAdmin(ReadOnlyAdmin):
+    list_display = ["run", "billing_account", "open_amount", "status"]
+    list_filter = ["status"]

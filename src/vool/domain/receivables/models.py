@@ -232,3 +232,203 @@ class BankDebit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} ({self.entry_key})"
+
+
+# --- dunning ---------------------------------------------------------------------------------
+
+
+class DunningLevel(models.Model):
+    """One level of dunning as dated data (``[valid_from, valid_to)``): a REMINDER some days
+    after the due date, a WARNING naming the disconnection date (the run's date plus
+    ``disconnection_after_days``), a DISCONNECTION request recorded for the data-hub step. Each
+    may carry a fee; an invoice (or an account's debt) under ``minimum_amount`` gets no letter.
+    """
+
+    class Level(models.TextChoices):
+        REMINDER = "REMINDER", _("Reminder")
+        WARNING = "WARNING", _("Warning before disconnection")
+        DISCONNECTION = "DISCONNECTION", _("Disconnection request")
+
+    level = models.CharField(_("level"), max_length=13, choices=Level.choices)
+    days_after_due = models.PositiveIntegerField(_("days after the due date"))
+    disconnection_after_days = models.PositiveIntegerField(
+        _("disconnection after (days)"),
+        null=True,
+        blank=True,
+        help_text=_("A warning names the disconnection date: the run's date plus these days."),
+    )
+    fee_amount = models.DecimalField(_("fee"), max_digits=8, decimal_places=2, default=0)
+    minimum_amount = models.DecimalField(
+        _("minimum amount"), max_digits=8, decimal_places=2, default=0
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=200, blank=True, default="")
+    verified = models.BooleanField(_("verified"), default=False)
+
+    class Meta:
+        verbose_name = _("dunning level")
+        verbose_name_plural = _("dunning levels")
+        ordering = ["valid_from", "days_after_due"]
+        constraints = [
+            models.UniqueConstraint(fields=["level", "valid_from"], name="dunning_level_once"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="dunning_level_period",
+            ),
+            models.CheckConstraint(
+                condition=~Q(level="WARNING") | Q(disconnection_after_days__isnull=False),
+                name="dunning_warning_names_a_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_amount__gte=0) & Q(minimum_amount__gte=0),
+                name="dunning_level_amounts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} +{self.days_after_due} d ({self.valid_from})"
+
+
+class DunningHold(models.Model):
+    """No letters while a hold is active (``[valid_from, valid_to)``): a vulnerable customer
+    (e.g. medical equipment) or a clerk's hold on a billing account, or a disputed invoice."""
+
+    class Kind(models.TextChoices):
+        VULNERABLE = "VULNERABLE", _("Vulnerable customer")
+        CLERK = "CLERK", _("Held by a clerk")
+        DISPUTED = "DISPUTED", _("Disputed invoice")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    billing_account = models.ForeignKey(
+        BillingAccount,
+        verbose_name=_("billing account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dunning_holds",
+    )
+    invoice = models.ForeignKey(
+        Invoice,
+        verbose_name=_("invoice"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dunning_holds",
+    )
+    reason = models.TextField(_("reason"))
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    created_by = models.CharField(_("by"), max_length=150)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("dunning hold")
+        verbose_name_plural = _("dunning holds")
+        indexes = [models.Index(fields=["billing_account", "valid_from"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="DISPUTED") & Q(invoice__isnull=False))
+                | (~Q(kind="DISPUTED") & Q(billing_account__isnull=False)),
+                name="dunning_hold_on_account_or_invoice",
+            ),
+            models.CheckConstraint(
+                condition=~Q(created_by="") & ~Q(reason=""), name="dunning_hold_who_and_why"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="dunning_hold_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.valid_from} - {self.valid_to or ''}"
+
+
+class DunningRun(models.Model):
+    """One run per date: running the same date again adds nothing."""
+
+    run_date = models.DateField(_("date"), unique=True)
+    created_by = models.CharField(_("by"), max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"))
+    letter_count = models.PositiveIntegerField(_("letters"), default=0)
+    request_count = models.PositiveIntegerField(_("disconnection requests"), default=0)
+
+    class Meta:
+        verbose_name = _("dunning run")
+        verbose_name_plural = _("dunning runs")
+        ordering = ["-run_date"]
+
+    def __str__(self) -> str:
+        return str(self.run_date)
+
+
+class DunningLetter(models.Model):
+    """A letter about one overdue invoice at one level; an invoice gets each level once.
+    (Sent through the documents issue's letters when they land; until then listed here.)"""
+
+    run = models.ForeignKey(
+        DunningRun, verbose_name=_("run"), on_delete=models.PROTECT, related_name="letters"
+    )
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="dunning_letters"
+    )
+    billing_account = models.ForeignKey(
+        BillingAccount,
+        verbose_name=_("billing account"),
+        on_delete=models.PROTECT,
+        related_name="dunning_letters",
+    )
+    level = models.CharField(_("level"), max_length=13, choices=DunningLevel.Level.choices)
+    open_amount = models.DecimalField(_("open amount"), max_digits=14, decimal_places=2)
+    fee_amount = models.DecimalField(_("fee"), max_digits=8, decimal_places=2, default=0)
+    disconnection_date = models.DateField(_("disconnection date"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("dunning letter")
+        verbose_name_plural = _("dunning letters")
+        ordering = ["-run__run_date", "billing_account", "invoice"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "level"], name="dunning_letter_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.invoice_id} ({self.open_amount})"
+
+
+class DisconnectionRequest(models.Model):
+    """A request to the grid operator to disconnect an account's supply, recorded for the
+    data-hub step (connection-state DISCONNECT) to send; one per account and run."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("To send to the data hub")
+        SENT = "SENT", _("Sent")
+        CANCELLED = "CANCELLED", _("Cancelled")
+
+    run = models.ForeignKey(
+        DunningRun, verbose_name=_("run"), on_delete=models.PROTECT, related_name="requests"
+    )
+    billing_account = models.ForeignKey(
+        BillingAccount,
+        verbose_name=_("billing account"),
+        on_delete=models.PROTECT,
+        related_name="disconnection_requests",
+    )
+    open_amount = models.DecimalField(_("open amount"), max_digits=14, decimal_places=2)
+    status = models.CharField(
+        _("status"), max_length=9, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("disconnection request")
+        verbose_name_plural = _("disconnection requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "billing_account"], name="disconnection_once_per_run"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.billing_account_id} {self.status}"

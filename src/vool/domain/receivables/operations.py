@@ -1,10 +1,23 @@
 """Writes of receivables: importing a bank statement's lines as payments and bank debits,
 matching and allocating them, and the clerk's operations on the suspense queue.
 
-Every write is one transaction. Payments on a billing account are posted to the ledger
-(cash against receivable, one transaction per :class:`Allocation`, through
-``ledger.operations.post_transactions``); a reversal posts the opposite. Nothing here edits
-the ledger or an invoice: how payments settle invoices is kept in ``InvoiceSettlement``.
+Every write is one transaction, and the ledger follows every payment (through
+``ledger.operations.post_transactions``; one ledger transaction per document):
+
+* a payment matched at import: cash against the account's receivable (its ACCOUNT
+  :class:`Allocation`);
+* a payment that goes to suspense: cash against ``SUSPENSE``, without a billing account
+  (document the :class:`Payment`);
+* allocated from suspense: ``SUSPENSE`` against the account's receivable (the ACCOUNT
+  allocation); refunded or returned from suspense: cash out against ``SUSPENSE`` (the REFUND or
+  RETURNED allocation, no billing account);
+* taken back by the bank (a reversal, a returned direct debit): what was on accounts goes back
+  from their receivables to ``SUSPENSE``, and the whole payment leaves suspense as cash out
+  (its RETURNED allocation).
+
+So the ledger's suspense balance is, at every moment, what the payments have not allocated.
+Nothing here edits the ledger or an invoice: how payments settle invoices is kept in
+``InvoiceSettlement``.
 
 Imports of one bank account are serialised by a row lock on the :class:`BankAccount`, so two
 imports of the same file at the same time store it once, and an entry that came in a camt.054
@@ -24,6 +37,7 @@ from django.db import models, transaction
 from django.db.models import Sum
 
 from vool.common.identifiers import InvalidIdentifier, validate_iban
+from vool.common.localtime import local_date
 from vool.domain.bulk import copy_rows, reserve_ids
 from vool.domain.ledger import operations as ledger_operations
 from vool.domain.ledger.models import LedgerAccount, LedgerTransaction
@@ -39,6 +53,7 @@ from vool.domain.receivables.models import (
 )
 
 ALLOCATION_DOCUMENT = "receivables.Allocation"
+PAYMENT_DOCUMENT = "receivables.Payment"  # a payment received into suspense
 IMPORTER = "bank import"
 CENT = Decimal("0.01")
 _RETURN_FAMILIES = ("RDDT", "UPDD", "RRTN")
@@ -187,6 +202,48 @@ class _Share:
     amount: Decimal  # positive: onto the account; negative: taken back
     created_by: str
     reason: str
+    # where the money comes from (or goes back to): the bank (CASH) or the suspense queue
+    source: str = LedgerAccount.CASH
+
+
+def _suspense_movement(
+    *,
+    document_type: str,
+    document_id: int,
+    reference: str,
+    posted_date: dt.date,
+    amount: Decimal,
+) -> ledger_operations.NewTransaction:
+    """Money no billing account holds: received into suspense (``amount`` positive) or paid
+    out of it (negative, a refund or a return), cash against suspense."""
+    return ledger_operations.NewTransaction(
+        billing_account_id=None,
+        kind=LedgerTransaction.Kind.PAYMENT if amount > 0 else LedgerTransaction.Kind.REFUND,
+        document_type=document_type,
+        document_id=document_id,
+        reference=reference[:64],
+        posted_date=posted_date,
+        postings=((LedgerAccount.CASH, amount), (LedgerAccount.SUSPENSE, -amount)),
+    )
+
+
+def _allocation_paid_out(
+    allocation: Allocation, payment: Payment, *, posted_date: dt.date | None = None
+) -> None:
+    """Post a REFUND or RETURNED allocation of suspense money: cash out of suspense, on
+    ``posted_date`` (the bank's debit) or the day it was decided."""
+    ledger_operations.post_transactions(
+        transactions=[
+            _suspense_movement(
+                document_type=ALLOCATION_DOCUMENT,
+                document_id=allocation.pk,
+                reference=payment.entry_key or payment.reference,
+                posted_date=posted_date or local_date(allocation.created_at),
+                amount=-allocation.amount,
+            )
+        ],
+        created_at=allocation.created_at,
+    )
 
 
 def bank_account_for(*, iban: str) -> BankAccount:
@@ -297,10 +354,25 @@ def _store_payments(
             for line in new
         ],
     )
-    return [
+    stored = [
         _NewPayment(pk, line, accounts.get(line.reference))
         for pk, line in zip(ids, new, strict=True)
     ]
+    ledger_operations.post_transactions(
+        transactions=[
+            _suspense_movement(
+                document_type=PAYMENT_DOCUMENT,
+                document_id=new.payment_id,
+                reference=new.line.key or new.line.reference,
+                posted_date=new.line.booking_date,
+                amount=new.line.amount,
+            )
+            for new in stored
+            if new.account_id is None
+        ],
+        created_at=as_of,
+    )
+    return stored
 
 
 def _allocate_matched(
@@ -362,7 +434,7 @@ def _ledger_transaction(written: _Written, share: _Share) -> ledger_operations.N
         document_id=written.allocation_id,
         reference=share.payment.ledger_reference[:64],
         posted_date=share.payment.booking_date,
-        postings=((LedgerAccount.CASH, amount), (LedgerAccount.RECEIVABLE, -amount)),
+        postings=((share.source, amount), (LedgerAccount.RECEIVABLE, -amount)),
     )
 
 
@@ -474,18 +546,32 @@ def _store_debits(
         result.new_debits += 1
         if payment is not None:
             why = f"{kind} {line.key}" + (f" ({line.return_reason})" if line.return_reason else "")
-            take_back_payment(payment=payment, reason=why, by=IMPORTER, as_of=as_of, rule=rule)
+            take_back_payment(
+                payment=payment,
+                reason=why,
+                by=IMPORTER,
+                as_of=as_of,
+                rule=rule,
+                returned_date=line.booking_date,
+            )
             result.reversed_payments += 1
         elif refund is None:
             result.unmatched_debits.append(f"{line.key} {line.amount} {line.name}".strip())
 
 
 def take_back_payment(
-    *, payment: Payment, reason: str, by: str, as_of: dt.datetime, rule: str = OLDEST_FIRST
+    *,
+    payment: Payment,
+    reason: str,
+    by: str,
+    as_of: dt.datetime,
+    rule: str = OLDEST_FIRST,
+    returned_date: dt.date | None = None,
 ) -> None:
-    """The bank took the payment back (a reversal or a returned direct debit): take it off the
-    accounts it was allocated to (the ledger gets the opposite posting; the invoices it paid
-    are open again) and record what is left as RETURNED."""
+    """The bank took the payment back (a reversal or a returned direct debit) on
+    ``returned_date`` (default: the local day of ``as_of``): take it off the accounts it was
+    allocated to (back to suspense on the ledger; the invoices it paid are open again) and
+    record what is left as RETURNED (cash out of suspense)."""
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         on_accounts = (
@@ -494,8 +580,16 @@ def take_back_payment(
             .annotate(total=Sum("amount"))
             .order_by("billing_account_id")
         )
+        # back off the accounts into suspense, then out of suspense to the bank (RETURNED)
         shares = [
-            _Share(_PaymentRef.of(payment), account_id, -queries.cents(total), by, reason)
+            _Share(
+                _PaymentRef.of(payment),
+                account_id,
+                -queries.cents(total),
+                by,
+                reason,
+                source=LedgerAccount.SUSPENSE,
+            )
             for account_id, total in on_accounts
             if queries.cents(total) > 0
         ]
@@ -503,7 +597,7 @@ def take_back_payment(
         _unsettle(payment, backs)
         left = queries.unallocated_amount(payment=payment)
         if left > 0:
-            Allocation.objects.create(
+            returned = Allocation.objects.create(
                 payment=payment,
                 kind=Allocation.Kind.RETURNED,
                 amount=left,
@@ -511,6 +605,7 @@ def take_back_payment(
                 reason=reason,
                 created_at=as_of,
             )
+            _allocation_paid_out(returned, payment, posted_date=returned_date)
         _refresh_status([payment.pk])
 
 
@@ -605,7 +700,12 @@ def allocate_from_suspense(
             )
         shares = [
             _Share(
-                _PaymentRef.of(payment), p.billing_account_id, p.amount, by.strip(), reason.strip()
+                _PaymentRef.of(payment),
+                p.billing_account_id,
+                p.amount,
+                by.strip(),
+                reason.strip(),
+                source=LedgerAccount.SUSPENSE,
             )
             for p in parts
         ]
@@ -653,12 +753,14 @@ def refund_from_suspense(
             reason=reason.strip(),
             created_at=as_of,
         )
+        _allocation_paid_out(refund, payment)
         _refresh_status([payment.pk])
     return refund
 
 
 __all__ = [
     "ALLOCATION_DOCUMENT",
+    "PAYMENT_DOCUMENT",
     "BankLine",
     "ImportResult",
     "Part",

@@ -3,6 +3,7 @@ that prove no payment is lost."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -10,10 +11,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from vool.common.identifiers import is_valid_reference_number
+from vool.common.localtime import day_bounds
 from vool.common.money import RoundingMode, round_money
 from vool.domain.billing.models import Invoice
 from vool.domain.customers.models import BillingAccount
@@ -234,3 +250,72 @@ def payments_of_account(*, billing_account_id: int) -> list[Payment]:
         .distinct()
         .order_by("booking_date", "id")
     )
+
+
+# --- aging -----------------------------------------------------------------------------------
+
+AGING_BUCKETS = ("NOT_DUE", "0-30", "31-60", "61-90", "90+")
+
+
+@dataclass(frozen=True)
+class AgingBucket:
+    name: str  # one of AGING_BUCKETS: days past the due date on the date
+    invoices: int
+    open_amount: Decimal
+
+
+def aging(*, on: dt.date) -> list[AgingBucket]:
+    """Open invoices as they stood at the end of ``on``, by days past due: not yet due,
+    1-30 (``0-30``), 31-60, 61-90, over 90. In one query. An invoice counts when issued by
+    then and not credited by a credit note issued by then; a payment settles it from its
+    booking date, a take-back (reversal, return) from when it was recorded."""
+    _, end = day_bounds(on)
+    settled = (
+        InvoiceSettlement.objects.filter(
+            invoice=OuterRef("pk"), allocation__payment__booking_date__lte=on
+        )
+        .filter(Q(amount__gt=0) | Q(allocation__created_at__lt=end))
+        .values("invoice")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    money = DecimalField(max_digits=14, decimal_places=2)
+    bucket = Case(
+        When(due_date__gte=on, then=Value("NOT_DUE")),
+        When(due_date__gte=on - dt.timedelta(days=30), then=Value("0-30")),
+        When(due_date__gte=on - dt.timedelta(days=60), then=Value("31-60")),
+        When(due_date__gte=on - dt.timedelta(days=90), then=Value("61-90")),
+        default=Value("90+"),
+        output_field=CharField(),
+    )
+    rows = (
+        Invoice.objects.filter(
+            kind=Invoice.Kind.INVOICE,
+            number__isnull=False,
+            issue_date__lte=on,
+            due_date__isnull=False,
+        )
+        .exclude(
+            Exists(
+                Invoice.objects.filter(
+                    credited_invoice=OuterRef("pk"),
+                    kind=Invoice.Kind.CREDIT_NOTE,
+                    number__isnull=False,
+                    issue_date__lte=on,
+                )
+            )
+        )
+        .annotate(
+            open_amount=ExpressionWrapper(
+                F("amount_due") - Coalesce(Subquery(settled, output_field=money), Value(ZERO)),
+                output_field=money,
+            ),
+            bucket=bucket,
+        )
+        .filter(open_amount__gte=Decimal("0.005"))  # SQLite subtracts decimals as floats
+        .values_list("bucket")
+        .annotate(count=Count("pk"), total=Sum("open_amount"))
+        .order_by()
+    )
+    found = {name: (count, cents(total)) for name, count, total in rows}
+    return [AgingBucket(name, *found.get(name, (0, ZERO))) for name in AGING_BUCKETS]

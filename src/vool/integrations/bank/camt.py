@@ -40,6 +40,7 @@ from vool.common.identifiers import (
     validate_reference_number,
     validate_rf,
 )
+from vool.integrations.safe_input import cut
 
 __all__ = [
     "CAMT053",
@@ -64,12 +65,20 @@ _PROLOG_DANGER: Final = (b"<!DOCTYPE", b"<!ENTITY")
 _ENTRY_STOP: Final = frozenset({"NtryDtls/TxDtls"})
 
 
+MESSAGE_CHARS: Final = 300  # a refusal's part at most this long (a file's content is echoed)
+
+
 @dataclass(frozen=True)
 class FieldError:
     location: str  # "entry 3 (AcctSvcrRef 2026...)" or "file"
     field: str  # "Ntry/Amt"
     message: str
     line: int | None = None
+
+    def __post_init__(self) -> None:
+        # what the file holds is echoed (a namespace, lxml's and the schema's messages): cut
+        for name in ("location", "field", "message"):
+            object.__setattr__(self, name, cut(getattr(self, name), MESSAGE_CHARS))
 
     def __str__(self) -> str:
         at = f" (line {self.line})" if self.line else ""

@@ -1,0 +1,129 @@
+"""``vool dunning run --date YYYY-MM-DD`` (letters and disconnection requests for the date,
+once per date), ``hold`` (a vulnerable customer, a clerk's hold or a disputed invoice, with who
+and why), ``letters --date`` (what a run wrote) and ``aging --date`` (open invoices by days
+past due)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from vool.domain.billing.models import Invoice
+from vool.domain.customers.models import BillingAccount
+from vool.domain.receivables import dunning, queries
+from vool.domain.receivables.models import DunningHold, DunningLetter
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise CommandError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+class Command(BaseCommand):
+    help = "Dunning: run the levels for a date, hold an account or an invoice, list letters."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        p = sub.add_parser("run", help="write the date's letters (once per date)")
+        p.add_argument("--date", type=_date, required=True)
+        p.add_argument("--user", default="")
+        p = sub.add_parser("hold", help="no letters for an account or an invoice for a while")
+        p.add_argument("--kind", choices=DunningHold.Kind.values, required=True)
+        target = p.add_mutually_exclusive_group(required=True)
+        target.add_argument("--account", help="reference number (VULNERABLE, CLERK)")
+        target.add_argument("--invoice", type=int, help="invoice number (DISPUTED)")
+        p.add_argument("--from", dest="valid_from", type=_date, required=True)
+        p.add_argument("--until", type=_date, default=None, help="first day without the hold")
+        p.add_argument("--reason", required=True)
+        p.add_argument("--user", required=True)
+        p = sub.add_parser("letters", help="the letters of a run")
+        p.add_argument("--date", type=_date, required=True)
+        p = sub.add_parser("aging", help="open invoices by days past due, as of a date")
+        p.add_argument("--date", type=_date, required=True)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        try:
+            if action == "run":
+                self._run(options["date"], options["user"])
+            elif action == "hold":
+                self._hold(options)
+            elif action == "aging":
+                self._aging(options["date"])
+            else:
+                self._letters(options["date"])
+        except (dunning.AmbiguousDunningLevels, dunning.UnableToHold) as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _run(self, day: dt.date, user: str) -> None:
+        result = dunning.run_dunning(run_date=day, as_of=timezone.now(), by=user)
+        done = "already run; nothing added" if result.already_run else "done"
+        counts = ", ".join(f"{count} {level.lower()}" for level, count in result.letters.items())
+        self.stdout.write(
+            f"Dunning run {day}: {done}. Letters: {counts}; "
+            f"{result.requests} disconnection request(s) for the data hub."
+        )
+
+    def _hold(self, options: dict[str, Any]) -> None:
+        account_id = invoice_id = None
+        if options["account"]:
+            account_id = (
+                BillingAccount.objects.filter(reference_number=options["account"])
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if account_id is None:
+                raise CommandError(f"No billing account has reference number {options['account']}")
+        else:
+            invoice_id = (
+                Invoice.objects.filter(number=options["invoice"])
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if invoice_id is None:
+                raise CommandError(f"No invoice has number {options['invoice']}")
+        hold = dunning.add_hold(
+            kind=options["kind"],
+            billing_account_id=account_id,
+            invoice_id=invoice_id,
+            reason=options["reason"],
+            by=options["user"],
+            valid_from=options["valid_from"],
+            valid_to=options["until"],
+            as_of=timezone.now(),
+        )
+        self.stdout.write(f"Hold {hold.pk} ({hold.kind}) recorded.")
+
+    def _letters(self, day: dt.date) -> None:
+        rows = (
+            DunningLetter.objects.filter(run__run_date=day)
+            .order_by("billing_account__reference_number", "invoice__number", "level")
+            .values_list(
+                "billing_account__reference_number",
+                "invoice__number",
+                "level",
+                "open_amount",
+                "fee_amount",
+                "disconnection_date",
+            )
+        )
+        count = 0
+        for reference, number, level, amount, fee, disconnection in rows:
+            count += 1
+            until = f", disconnection on {disconnection}" if disconnection else ""
+            self.stdout.write(f"{reference} invoice {number}: {level} {amount} (fee {fee}){until}")
+        if not count:
+            self.stdout.write(f"No letters on {day}.")
+
+    def _aging(self, day: dt.date) -> None:
+        self.stdout.write(f"Open invoices on {day} by days past due:")
+        for bucket in queries.aging(on=day):
+            self.stdout.write(
+                f"  {bucket.name:8} {bucket.invoices:7} invoices {bucket.open_amount:>14} EUR"
+            )
