@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from vool.domain.customers import operations
-from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.customers.models import BillingAccount, Customer, PortalAccess
 
 
 class BillingAccountInline(admin.TabularInline):
@@ -16,6 +16,16 @@ class BillingAccountInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class PortalAccessInline(admin.TabularInline):
+    """Other portal users who may act for this customer (household member, representative)."""
+
+    model = PortalAccess
+    extra = 0
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+    raw_id_fields = ["user"]
 
 
 @admin.register(Customer)
@@ -38,7 +48,7 @@ class CustomerAdmin(admin.ModelAdmin):
         "phone",
         "billing_accounts__reference_number",
     ]
-    inlines = [BillingAccountInline]
+    inlines = [BillingAccountInline, PortalAccessInline]
     readonly_fields = ["created_at"]
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from vool.interfaces.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("invoices/<int:invoice_id>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("login/", views.sign_in, name="login"),
+    path("logout/", views.sign_out, name="logout"),
+    path("customer/", views.switch_customer, name="switch_customer"),
+    path("password-reset/", views.password_reset, name="password_reset"),
+    path("password-reset/sent/", views.password_reset_done, name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done/", views.password_reset_complete, name="password_reset_complete"),
+]

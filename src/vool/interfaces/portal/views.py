@@ -1,0 +1,90 @@
+"""The pages of the self-service portal (e-teenindus). Each page reads through
+``vool.usecases.portal`` for the customer the user acts for (see ``access``)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from vool.domain.customers.models import Customer
+from vool.interfaces.portal.access import SESSION_CUSTOMER, customer_page, user_id_of
+from vool.interfaces.portal.forms import SignInForm, SwitchCustomerForm
+from vool.usecases import portal, render_invoices
+
+
+class SignInView(auth_views.LoginView):
+    """Sign-in (throttled by django-axes, like the admin's); the session lasts
+    ``VOOL_PORTAL_SESSION_MINUTES`` from the last request that changed it."""
+
+    form_class = SignInForm
+    template_name = "portal/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        self.request.session.pop(SESSION_CUSTOMER, None)
+        self.request.session.set_expiry(settings.VOOL_PORTAL_SESSION_MINUTES * 60)
+        return response
+
+
+sign_in = SignInView.as_view()
+sign_out = auth_views.LogoutView.as_view(next_page=reverse_lazy("portal:login"))
+
+password_reset = auth_views.PasswordResetView.as_view(
+    template_name="portal/registration/password_reset_form.html",
+    email_template_name="portal/registration/password_reset_email.txt",
+    subject_template_name="portal/registration/password_reset_subject.txt",
+    success_url=reverse_lazy("portal:password_reset_done"),
+)
+password_reset_done = auth_views.PasswordResetDoneView.as_view(
+    template_name="portal/registration/password_reset_done.html"
+)
+password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
+    template_name="portal/registration/password_reset_confirm.html",
+    success_url=reverse_lazy("portal:password_reset_complete"),
+)
+password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
+    template_name="portal/registration/password_reset_complete.html"
+)
+
+
+@require_POST
+@customer_page
+def switch_customer(request: HttpRequest, customer: Customer) -> HttpResponse:
+    form = SwitchCustomerForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    try:
+        chosen = portal.customer_for(
+            user_id=user_id_of(request), customer_id=form.cleaned_data["customer"]
+        )
+    except portal.NotTheirs:
+        raise Http404 from None
+    request.session[SESSION_CUSTOMER] = chosen.pk
+    return redirect("portal:overview")
+
+
+@customer_page
+def overview(request: HttpRequest, customer: Customer) -> HttpResponse:
+    data = portal.overview(customer, as_of=timezone.now())
+    return render(request, "portal/overview.html", {"customer": customer, "overview": data})
+
+
+@customer_page
+def invoice_pdf(request: HttpRequest, customer: Customer, invoice_id: int) -> HttpResponse:
+    """The invoice's PDF, rendered on demand the first time (then the stored one)."""
+    try:
+        invoice = portal.invoice_of(customer, invoice_id=invoice_id)
+    except portal.NotTheirs:
+        raise Http404 from None
+    assert invoice.number is not None
+    pdf = render_invoices.invoice_pdf(number=invoice.number, as_of=timezone.now())
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="vool-{invoice.number}.pdf"'
+    return response
