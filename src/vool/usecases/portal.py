@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Sum
@@ -23,7 +24,7 @@ from vool.domain.customers import queries as customer_queries
 from vool.domain.customers.models import BillingAccount, Customer
 from vool.domain.documents import epc
 from vool.domain.documents import queries as document_queries
-from vool.domain.documents.invoice_data import AUTOMATIC
+from vool.domain.documents.invoice_data import AUTOMATIC, invoice_data
 from vool.domain.ledger import queries as ledger_queries
 from vool.domain.metering.models import Reading
 from vool.domain.receivables.models import InvoiceSettlement
@@ -40,6 +41,7 @@ __all__ = [
     "ReadingWindowState",
     "customer_for",
     "customers_for",
+    "invoice_detail",
     "invoice_rows",
     "overview",
     "username_for_sign_in",
@@ -204,6 +206,13 @@ def invoice_of(customer: Customer, *, invoice_id: int) -> Invoice:
     if invoice is None:
         raise NotTheirs(f"Invoice {invoice_id} is not one of this customer's.")
     return invoice
+
+
+def invoice_detail(customer: Customer, *, invoice_id: int, language: str) -> dict[str, Any]:
+    """The invoice's lines as its page 2 explains them (``documents.invoice_data``), in
+    ``language``; :class:`NotTheirs` for another customer's invoice."""
+    invoice = invoice_of(customer, invoice_id=invoice_id)
+    return invoice_data(invoice, supplier=document_queries.current_supplier(), language=language)
 
 
 # -- the overview ------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from vool.interfaces.portal import views
 app_name = "portal"
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("invoices/", views.invoices, name="invoices"),
+    path("invoices/<int:invoice_id>/", views.invoice, name="invoice"),
     path("invoices/<int:invoice_id>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("login/", views.sign_in, name="login"),
     path("logout/", views.sign_out, name="logout"),

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from vool.domain.customers.models import Customer
@@ -88,3 +89,25 @@ def invoice_pdf(request: HttpRequest, customer: Customer, invoice_id: int) -> Ht
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="vool-{invoice.number}.pdf"'
     return response
+
+
+def _language() -> str:
+    language = (get_language() or "et")[:2]
+    return language if language in ("et", "ru", "en") else "et"
+
+
+@customer_page
+def invoices(request: HttpRequest, customer: Customer) -> HttpResponse:
+    rows = portal.invoice_rows(customer, today=timezone.localdate())
+    return render(request, "portal/invoices.html", {"customer": customer, "rows": rows})
+
+
+@customer_page
+def invoice(request: HttpRequest, customer: Customer, invoice_id: int) -> HttpResponse:
+    try:
+        data = portal.invoice_detail(customer, invoice_id=invoice_id, language=_language())
+    except portal.NotTheirs:
+        raise Http404 from None
+    return render(
+        request, "portal/invoice.html", {"customer": customer, "data": data, "id": invoice_id}
+    )
