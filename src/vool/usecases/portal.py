@@ -26,28 +26,42 @@ from vool.domain.documents import epc
 from vool.domain.documents import queries as document_queries
 from vool.domain.documents.invoice_data import AUTOMATIC, invoice_data
 from vool.domain.ledger import queries as ledger_queries
-from vool.domain.metering.models import Reading
+from vool.domain.metering import queries as metering_queries
+from vool.domain.metering.models import Meter, Reading
+from vool.domain.metering.registers import ReadingBelowPrevious
 from vool.domain.receivables.models import InvoiceSettlement
 from vool.domain.supply.models import MeteringPoint
 from vool.integrations.pdf.qr import qr_svg
-from vool.usecases.submit_reading import reading_policy
+from vool.usecases.submit_reading import (
+    UnableToSubmitReading,
+    reading_policy,
+    submit_meter_readings,
+)
 
 __all__ = [
     "AccountOverview",
     "InvoiceRow",
+    "ManualPoint",
     "NotTheirs",
     "Overview",
     "PaymentStatus",
+    "ReadingOutcome",
+    "ReadingResult",
     "ReadingWindowState",
+    "UnableToSubmitReading",
     "customer_for",
     "customers_for",
     "invoice_detail",
     "invoice_rows",
+    "manual_point_of",
+    "manual_points",
     "overview",
+    "submit_portal_reading",
     "username_for_sign_in",
 ]
 
 ZERO = Decimal("0.00")
+MANUAL = MeteringPoint.MeteringMethod.MANUAL_REGISTER
 
 
 class NotTheirs(LookupError):
@@ -213,6 +227,123 @@ def invoice_detail(customer: Customer, *, invoice_id: int, language: str) -> dic
     ``language``; :class:`NotTheirs` for another customer's invoice."""
     invoice = invoice_of(customer, invoice_id=invoice_id)
     return invoice_data(invoice, supplier=document_queries.current_supplier(), language=language)
+
+
+# -- meter readings ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterField:
+    kind: str  # SINGLE, DAY, NIGHT
+    digits: int
+    last_kwh: Decimal | None
+    last_read_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class ManualPoint:
+    point: MeteringPoint
+    meter_serial: str
+    registers: list[RegisterField]
+    history: list[Reading]
+
+
+def manual_point_of(customer: Customer, *, point_id: int, today: dt.date) -> MeteringPoint:
+    """One of the customer's manually read metering points, or :class:`NotTheirs`."""
+    for point in metering_points_of(customer, today=today):
+        if point.pk == point_id and point.metering_method == MANUAL:
+            return point
+    raise NotTheirs(f"Metering point {point_id} is not a manual point of this customer.")
+
+
+def manual_points(customer: Customer, *, today: dt.date, history: int = 24) -> list[ManualPoint]:
+    """The customer's manually read points: the meter's registers with their last actual
+    reading, and the history of readings and estimates (newest first)."""
+    result = []
+    for point in metering_points_of(customer, today=today):
+        if point.metering_method != MANUAL:
+            continue
+        meter = (
+            Meter.objects.filter(metering_point=point, installed_date__lte=today)
+            .order_by("-installed_date")
+            .first()
+        )
+        if meter is None:
+            continue
+        readings = metering_queries.reading_history(metering_point=point)
+        fields = []
+        for register in meter.registers.order_by("kind"):
+            last = next(
+                (
+                    r
+                    for r in readings
+                    if r.register_id == register.pk
+                    and r.source != Reading.Source.ESTIMATED
+                    and r.status != Reading.Status.REJECTED
+                ),
+                None,
+            )
+            fields.append(
+                RegisterField(
+                    kind=register.kind,
+                    digits=meter.digits,
+                    last_kwh=last.value_kwh if last else None,
+                    last_read_on=local_date(last.read_at) if last else None,
+                )
+            )
+        result.append(ManualPoint(point, meter.serial_number, fields, readings[:history]))
+    return result
+
+
+class ReadingOutcome(StrEnum):
+    MONTH_END = "MONTH_END"  # the month-end reading of ``period``
+    INTERIM = "INTERIM"  # outside the window: kept, the bill uses it as an interim reading
+    FOR_REVIEW = "FOR_REVIEW"  # implausible consumption: customer service looks at it
+    ALREADY_GIVEN = "ALREADY_GIVEN"  # the same value today was given before
+    BELOW_PREVIOUS = "BELOW_PREVIOUS"  # refused: lower than the previous reading
+
+
+@dataclass(frozen=True)
+class ReadingResult:
+    outcome: ReadingOutcome
+    period: str = ""
+    detail: str = ""  # the metering rule's own words, for a refusal without a named outcome
+
+
+def submit_portal_reading(
+    customer: Customer,
+    *,
+    point_id: int,
+    values_kwh: dict[str, Decimal],
+    as_of: dt.datetime,
+    user: Any,
+) -> ReadingResult:
+    """The customer's reading of each register of the point now, through the one way in
+    (``submit_reading``); the rules' answer as an outcome the portal words in the reader's
+    language. :class:`NotTheirs` for a point that is not theirs; ``UnableToSubmitReading``
+    for a refusal the rules name only in their own words."""
+    point = manual_point_of(customer, point_id=point_id, today=local_date(as_of))
+    try:
+        submitted = submit_meter_readings(
+            metering_point=point,
+            values_kwh=values_kwh,
+            read_at=as_of,
+            source=Reading.Source.PORTAL,
+            as_of=as_of,
+            created_by=user,
+        )
+    except UnableToSubmitReading as exc:
+        if isinstance(exc.__cause__, ReadingBelowPrevious):
+            return ReadingResult(ReadingOutcome.BELOW_PREVIOUS, detail=str(exc))
+        raise
+    readings = [s.reading for s in submitted]
+    if not any(s.created for s in submitted):
+        return ReadingResult(ReadingOutcome.ALREADY_GIVEN, period=readings[0].period)
+    if any(r.status == Reading.Status.PENDING_REVIEW for r in readings):
+        return ReadingResult(ReadingOutcome.FOR_REVIEW, period=readings[0].period)
+    if readings[0].period:
+        return ReadingResult(ReadingOutcome.MONTH_END, period=readings[0].period)
+    return ReadingResult(ReadingOutcome.INTERIM)
 
 
 # -- the overview ------------------------------------------------------------------------------

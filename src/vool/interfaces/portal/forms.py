@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from vool.domain.metering.models import Register
 from vool.usecases import portal
 
 _NOT_RIGHT = _("The e-mail or user name and the password do not match. Check them and try again.")
@@ -33,3 +35,30 @@ class SignInForm(AuthenticationForm):
 
 class SwitchCustomerForm(forms.Form):
     customer = forms.IntegerField(min_value=1)
+
+
+class ReadingForm(forms.Form):
+    """One value per register of the meter (``value_SINGLE`` or ``value_DAY`` and
+    ``value_NIGHT``), in kWh as the meter shows it, written as the reader's language writes
+    numbers; no more than the meter's digits."""
+
+    def __init__(self, *args: Any, registers: list[portal.RegisterField], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kinds = dict(Register.Kind.choices)
+        for register in registers:
+            self.fields[f"value_{register.kind}"] = forms.DecimalField(
+                label=kinds.get(register.kind, register.kind),
+                min_value=Decimal(0),
+                max_value=Decimal(10) ** register.digits - Decimal("0.001"),
+                max_digits=15,
+                decimal_places=3,
+                localize=True,
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+
+    def values_kwh(self) -> dict[str, Decimal]:
+        return {
+            name.removeprefix("value_"): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("value_")
+        }

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,11 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from vool.domain.customers.models import Customer
 from vool.interfaces.portal.access import SESSION_CUSTOMER, customer_page, user_id_of
-from vool.interfaces.portal.forms import SignInForm, SwitchCustomerForm
+from vool.interfaces.portal.forms import ReadingForm, SignInForm, SwitchCustomerForm
 from vool.usecases import portal, render_invoices
 
 
@@ -111,3 +113,88 @@ def invoice(request: HttpRequest, customer: Customer, invoice_id: int) -> HttpRe
     return render(
         request, "portal/invoice.html", {"customer": customer, "data": data, "id": invoice_id}
     )
+
+
+_READING_SAID = {
+    portal.ReadingOutcome.MONTH_END: (
+        messages.SUCCESS,
+        _("Thank you: your reading is the month-end reading of %(period)s."),
+    ),
+    portal.ReadingOutcome.INTERIM: (
+        messages.SUCCESS,
+        _(
+            "Thank you: your reading is saved. It came outside the reading window, so it is "
+            "an interim reading; the next bill uses it."
+        ),
+    ),
+    portal.ReadingOutcome.FOR_REVIEW: (
+        messages.WARNING,
+        _(
+            "Your reading is saved, but the consumption it gives is unusually high or low for "
+            "this meter: customer service checks it before the bill uses it."
+        ),
+    ),
+    portal.ReadingOutcome.ALREADY_GIVEN: (
+        messages.INFO,
+        _("You gave this reading today already; nothing changed."),
+    ),
+}
+
+
+@customer_page
+def readings(request: HttpRequest, customer: Customer) -> HttpResponse:
+    return _readings_page(request, customer)
+
+
+def _readings_page(
+    request: HttpRequest,
+    customer: Customer,
+    bound: tuple[int, ReadingForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    now = timezone.now()
+    points = portal.manual_points(customer, today=timezone.localdate(now))
+    forms = [
+        (p, bound[1] if bound and bound[0] == p.point.pk else ReadingForm(registers=p.registers))
+        for p in points
+    ]
+    window = portal.reading_window_state(customer, as_of=now)
+    context = {"customer": customer, "points": forms, "window": window}
+    return render(request, "portal/readings.html", context, status=status)
+
+
+@require_POST
+@customer_page
+def submit_reading(request: HttpRequest, customer: Customer, point_id: int) -> HttpResponse:
+    now = timezone.now()
+    try:
+        portal.manual_point_of(customer, point_id=point_id, today=timezone.localdate(now))
+    except portal.NotTheirs:
+        raise Http404 from None
+    (point,) = [
+        p
+        for p in portal.manual_points(customer, today=timezone.localdate(now))
+        if p.point.pk == point_id
+    ]
+    form = ReadingForm(request.POST, registers=point.registers)
+    if not form.is_valid():
+        return _readings_page(request, customer, bound=(point_id, form), status=400)
+    try:
+        result = portal.submit_portal_reading(
+            customer, point_id=point_id, values_kwh=form.values_kwh(), as_of=now, user=request.user
+        )
+    except portal.UnableToSubmitReading as exc:
+        form.add_error(None, _("The reading was not accepted: %(why)s") % {"why": exc})
+        return _readings_page(request, customer, bound=(point_id, form), status=400)
+    if result.outcome == portal.ReadingOutcome.BELOW_PREVIOUS:
+        form.add_error(
+            None,
+            _(
+                "The reading is lower than the previous one. Check the numbers on the meter; if "
+                "the meter has gone round past zero or was replaced, contact customer service."
+            ),
+        )
+        return _readings_page(request, customer, bound=(point_id, form), status=400)
+    level, text = _READING_SAID[result.outcome]
+    messages.add_message(request, level, text % {"period": result.period})
+    return redirect("portal:readings")

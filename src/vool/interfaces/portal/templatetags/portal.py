@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django import template
+from django.utils import timezone
 from django.utils.translation import get_language
 
 from vool.domain.documents import formatting
@@ -31,5 +32,10 @@ def kwh(value: Decimal | None) -> str:
 
 
 @register.filter
-def day(value: dt.date | None) -> str:
-    return "" if value is None else formatting.date(value, language=_language())
+def day(value: dt.date | dt.datetime | None) -> str:
+    """A date, or the local (Tallinn) day of an instant."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).date()
+    return formatting.date(value, language=_language())
