@@ -430,7 +430,7 @@ def _payment_qr(*, name: str, iban: str, amount: Decimal, rf: str) -> str | None
         )
     except epc.InvalidPaymentQr:
         return None
-    return qr_svg(payload)
+    return qr_svg(payload, scalable=True)
 
 
 def overview(customer: Customer, *, as_of: dt.datetime) -> Overview:
