@@ -40,6 +40,9 @@ from vool.usecases.submit_reading import (
 
 __all__ = [
     "AccountOverview",
+    "Consumption",
+    "ConsumptionRow",
+    "ConsumptionStep",
     "InvoiceRow",
     "ManualPoint",
     "NotTheirs",
@@ -49,12 +52,15 @@ __all__ = [
     "ReadingResult",
     "ReadingWindowState",
     "UnableToSubmitReading",
+    "consumption",
+    "consumption_point_of",
     "customer_for",
     "customers_for",
     "invoice_detail",
     "invoice_rows",
     "manual_point_of",
     "manual_points",
+    "metering_points_of",
     "overview",
     "submit_portal_reading",
     "username_for_sign_in",
@@ -344,6 +350,89 @@ def submit_portal_reading(
     if readings[0].period:
         return ReadingResult(ReadingOutcome.MONTH_END, period=readings[0].period)
     return ReadingResult(ReadingOutcome.INTERIM)
+
+
+# -- consumption -------------------------------------------------------------------------------
+
+
+class ConsumptionStep(StrEnum):
+    DAY = "day"
+    MONTH = "month"
+
+
+@dataclass(frozen=True)
+class ConsumptionRow:
+    start: dt.date  # the local day, or the first day of the month
+    kwh: Decimal | None  # None: not known (no reading at the month's end yet)
+    estimated: bool  # estimated or missing data inside
+
+
+@dataclass(frozen=True)
+class Consumption:
+    point: MeteringPoint
+    step: ConsumptionStep
+    month: Month  # the month shown by day, or the last of the twelve shown by month
+    rows: list[ConsumptionRow]
+    by_day_available: bool  # remote-read points have interval data; manual ones by month
+
+
+def consumption_point_of(customer: Customer, *, point_id: int, today: dt.date) -> MeteringPoint:
+    for point in metering_points_of(customer, today=today):
+        if point.pk == point_id:
+            return point
+    raise NotTheirs(f"Metering point {point_id} is not one of this customer's.")
+
+
+def _kwh_of(wh: int) -> Decimal:
+    return (Decimal(int(wh)) / 1000).quantize(Decimal("0.001"))
+
+
+def consumption(
+    customer: Customer,
+    *,
+    point_id: int,
+    step: ConsumptionStep,
+    month: Month,
+    today: dt.date,
+) -> Consumption:
+    """The point's consumption in kWh: by day over ``month``, or by month over the twelve
+    months up to ``month``. Remote points from their current interval data; manual points by
+    month from their readings (no days). :class:`NotTheirs` for another customer's point."""
+    point = consumption_point_of(customer, point_id=point_id, today=today)
+    remote = point.metering_method == MeteringPoint.MeteringMethod.REMOTE_INTERVAL
+    if step == ConsumptionStep.DAY and not remote:
+        step = ConsumptionStep.MONTH
+    first = month
+    if step == ConsumptionStep.MONTH:
+        for _ in range(11):
+            first = first.previous()
+    rows: list[ConsumptionRow] = []
+    if remote:
+        series = metering_queries.interval_series(
+            metering_point=point,
+            start=first.first_day,
+            end=month.next().first_day,
+            step="P1D" if step == ConsumptionStep.DAY else "P1M",
+        )
+        rows = [
+            ConsumptionRow(local_date(start), _kwh_of(wh), bool(flag))
+            for start, wh, flag in zip(series.starts, series.values_wh, series.quality, strict=True)
+        ]
+    else:
+        for each in Month.range(first, month.next()):
+            kinds = metering_queries.consumption_for_period(metering_point=point, month=each)
+            known = [c for c in kinds.values() if c.kwh is not None]
+            total = sum((c.kwh for c in known if c.kwh is not None), Decimal("0.000"))
+            rows.append(
+                ConsumptionRow(
+                    each.first_day,
+                    total.quantize(Decimal("0.001"))
+                    if known and len(known) == len(kinds)
+                    else None,
+                    any(c.estimated for c in known),
+                )
+            )
+    return Consumption(point, step, month, rows, by_day_available=remote)
 
 
 # -- the overview ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The portal in a real browser (Debian's Chromium through Playwright, issue 13 §5): sign in,
-see the balance, download the latest bill, submit a reading; axe finds no serious or
-critical violation on any page; desktop and phone (375 px) screenshots are kept under
-``var/test-artefacts/portal/``."""
+see the balance, download the latest bill, submit a reading, see the consumption; axe finds
+no serious or critical violation on any page; desktop and phone (375 px) screenshots are
+kept under ``var/test-artefacts/portal/``."""
 
 from __future__ import annotations
 
@@ -77,9 +77,14 @@ class TestPortalJourney:
         assert Reading.objects.get(register=household.register).value_kwh == 1234.5
         check(page, "readings")
 
+        page.click("nav >> text=Tarbimine")
+        assert page.locator(".chart svg[role=img]").count() == 1
+        assert page.locator("table tbody tr").count() == 12
+        check(page, "consumption")
+
         page.select_option("#language", "ru")
         page.click("form:has(#language) button")
         page.wait_for_load_state()
         assert page.locator("html").get_attribute("lang") == "ru"
-        assert page.locator("h1").inner_text() == "Показания счётчика"
-        check(page, "readings-ru")
+        assert page.locator("h1").inner_text() == "Потребление"
+        check(page, "consumption-ru")

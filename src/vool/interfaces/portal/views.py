@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import csv
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -11,13 +13,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from vool.common.localtime import Month
 from vool.domain.customers.models import Customer
+from vool.interfaces.portal import charts
 from vool.interfaces.portal.access import SESSION_CUSTOMER, customer_page, user_id_of
 from vool.interfaces.portal.forms import ReadingForm, SignInForm, SwitchCustomerForm
+from vool.interfaces.portal.templatetags.portal import kwh
 from vool.usecases import portal, render_invoices
 
 
@@ -198,3 +204,94 @@ def submit_reading(request: HttpRequest, customer: Customer, point_id: int) -> H
     level, text = _READING_SAID[result.outcome]
     messages.add_message(request, level, text % {"period": result.period})
     return redirect("portal:readings")
+
+
+def _consumption_request(
+    request: HttpRequest, customer: Customer, point_id: int
+) -> portal.Consumption:
+    """The consumption the query string asks for (``step=day|month``, ``month=YYYY-MM``);
+    Http404 for another customer's point or a month that is not one."""
+    today = timezone.localdate()
+    step = (
+        portal.ConsumptionStep.DAY
+        if request.GET.get("step") == "day"
+        else portal.ConsumptionStep.MONTH
+    )
+    try:
+        month = Month.parse(request.GET["month"]) if "month" in request.GET else Month.of(today)
+        return portal.consumption(customer, point_id=point_id, step=step, month=month, today=today)
+    except (portal.NotTheirs, ValueError):
+        raise Http404 from None
+
+
+def _row_label(row: portal.ConsumptionRow, step: portal.ConsumptionStep) -> str:
+    if step == portal.ConsumptionStep.DAY:
+        return str(row.start.day)
+    return date_format(row.start, "M Y")
+
+
+@customer_page
+def consumption_points(request: HttpRequest, customer: Customer) -> HttpResponse:
+    points = portal.metering_points_of(customer, today=timezone.localdate())
+    if len(points) == 1:
+        return redirect("portal:consumption", point_id=points[0].pk)
+    return render(request, "portal/consumption_points.html", {"points": points})
+
+
+@customer_page
+def consumption(request: HttpRequest, customer: Customer, point_id: int) -> HttpResponse:
+    data = _consumption_request(request, customer, point_id)
+    by_day = data.step == portal.ConsumptionStep.DAY
+    title = (
+        _("Consumption by day in %(month)s, kWh")
+        if by_day
+        else _("Consumption by month over 12 months up to %(month)s, kWh")
+    ) % {"month": date_format(data.month.first_day, "F Y")}
+    rows = [(row, _row_label(row, data.step)) for row in data.rows]
+    bars = [
+        charts.Bar(
+            label=label if by_day else date_format(row.start, "M"),
+            title=f"{label}: {kwh(row.kwh) if row.kwh is not None else '—'}",
+            value=row.kwh,
+            estimated=row.estimated,
+        )
+        for row, label in rows
+    ]
+    chart = charts.bar_chart(
+        bars,
+        title=title,
+        description=str(_("The same figures are in the table below the chart.")),
+        unit="kWh",
+    )
+    context = {
+        "customer": customer,
+        "data": data,
+        "title": title,
+        "chart": chart,
+        "rows": rows,
+        "previous": data.month.previous(),
+        "next": data.month.next(),
+        "step": data.step.value,
+    }
+    return render(request, "portal/consumption.html", context)
+
+
+@customer_page
+def consumption_csv(request: HttpRequest, customer: Customer, point_id: int) -> HttpResponse:
+    """The figures of the page as CSV (ISO dates, kWh with a point: for spreadsheets)."""
+    data = _consumption_request(request, customer, point_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"vool-{data.point.eic}-{data.step.value}-{data.month}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(["metering_point", "start", "kwh", "estimated"])
+    for row in data.rows:
+        writer.writerow(
+            [
+                data.point.eic,
+                row.start.isoformat() if data.step == "day" else row.start.strftime("%Y-%m"),
+                "" if row.kwh is None else f"{row.kwh:f}",
+                "yes" if row.estimated else "no",
+            ]
+        )
+    return response
