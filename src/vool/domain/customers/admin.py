@@ -18,16 +18,6 @@ class BillingAccountInline(admin.TabularInline):
         return False
 
 
-class PortalAccessInline(admin.TabularInline):
-    """Other portal users who may act for this customer (household member, representative)."""
-
-    model = PortalAccess
-    extra = 0
-    fields = ["user", "role", "created_at"]
-    readonly_fields = ["created_at"]
-    raw_id_fields = ["user"]
-
-
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = [
@@ -48,7 +38,7 @@ class CustomerAdmin(admin.ModelAdmin):
         "phone",
         "billing_accounts__reference_number",
     ]
-    inlines = [BillingAccountInline, PortalAccessInline]
+    inlines = [BillingAccountInline]
     readonly_fields = ["created_at"]
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
@@ -80,3 +70,15 @@ class BillingAccountAdmin(admin.ModelAdmin):
         if not change:
             (obj.reference_number,) = operations.allocate_reference_numbers(count=1)
         super().save_model(request, obj, form, change)
+
+
+@admin.register(PortalAccess)
+class PortalAccessAdmin(admin.ModelAdmin):
+    """Portal users who may act for a customer besides its holder (household member,
+    representative)."""
+
+    list_display = ["user", "customer", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__email", "customer__name"]
+    raw_id_fields = ["user", "customer"]
+    readonly_fields = ["created_at"]
