@@ -14,6 +14,7 @@
                         (default 200.00)
 ``VOOL_LOGIN_FAILURE_LIMIT`` (5), ``VOOL_LOGIN_COOLOFF_MINUTES`` (15): sign-in throttling
                         (see AXES_* below)
+``VOOL_PORTAL_SESSION_MINUTES`` (30): a portal session ends this long after its last change
 ``VOOL_DOCUMENTS_DIR``  rendered bill PDFs, content-addressed (default ``var/documents``)
 ``VOOL_SUPPLIER_NAME``, ``_IBAN``, ``_REGISTRY_CODE``, ... the supplier on bills when no
                         Supplier is active in the admin
@@ -125,6 +126,7 @@ INSTALLED_APPS = [
     "vool.domain.documents",
     "vool.interfaces.web",
     "vool.interfaces.backoffice",
+    "vool.interfaces.portal",
     "vool.interfaces.cli",
 ]
 
@@ -196,6 +198,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["TEST"]["NAME"] = os.environ["VOOL_SQLITE_TEST_NAME"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Passwords are hashed with Argon2id; hashes made before with the others still verify (and are
+# re-hashed with Argon2 at the next sign-in).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# The portal's sign-in (the admin and the back office have the admin's); a portal session
+# ends VOOL_PORTAL_SESSION_MINUTES after its last change.
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:overview"
+VOOL_PORTAL_SESSION_MINUTES = int(os.environ.get("VOOL_PORTAL_SESSION_MINUTES", "30"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

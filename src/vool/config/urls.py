@@ -9,6 +9,7 @@ admin.site.index_title = _("Customers, metering, tariffs and billing")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("backoffice/", include("vool.interfaces.backoffice.urls")),
+    path("portal/", include("vool.interfaces.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("vool.interfaces.web.urls")),
 ]

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from vool.domain.customers import operations
-from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.customers.models import BillingAccount, Customer, PortalAccess
 
 
 class BillingAccountInline(admin.TabularInline):
@@ -70,3 +70,15 @@ class BillingAccountAdmin(admin.ModelAdmin):
         if not change:
             (obj.reference_number,) = operations.allocate_reference_numbers(count=1)
         super().save_model(request, obj, form, change)
+
+
+@admin.register(PortalAccess)
+class PortalAccessAdmin(admin.ModelAdmin):
+    """Portal users who may act for a customer besides its holder (household member,
+    representative)."""
+
+    list_display = ["user", "customer", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__email", "customer__name"]
+    raw_id_fields = ["user", "customer"]
+    readonly_fields = ["created_at"]

@@ -163,3 +163,39 @@ class NumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.next_value}"
+
+
+class PortalAccess(models.Model):
+    """A portal user who may act for a customer besides its holder (``Customer.user``): a
+    household member, or a company's representative. One user may act for several customers
+    and switches between them in the portal."""
+
+    class Role(models.TextChoices):
+        HOLDER = "HOLDER", _("Account holder")
+        MEMBER = "MEMBER", _("Household member")
+        REPRESENTATIVE = "REPRESENTATIVE", _("Representative")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("portal user"),
+        on_delete=models.CASCADE,
+        related_name="portal_accesses",
+    )
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="portal_accesses",
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("portal access")
+        verbose_name_plural = _("portal accesses")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "customer"], name="portal_access_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.customer} ({self.get_role_display()})"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from vool.domain.customers.models import BillingAccount, Customer
 
@@ -16,4 +16,10 @@ def find_billing_account(*, reference_number: str) -> BillingAccount | None:
 
 
 def customers_of_user(*, user_id: int) -> QuerySet[Customer]:
-    return Customer.objects.filter(user_id=user_id)
+    """The customers a portal user may act for: the one they hold (``Customer.user``) and those
+    a :class:`PortalAccess` grants them (household member, representative)."""
+    return (
+        Customer.objects.filter(Q(user_id=user_id) | Q(portal_accesses__user_id=user_id))
+        .distinct()
+        .order_by("name", "pk")
+    )

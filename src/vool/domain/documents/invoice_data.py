@@ -75,12 +75,15 @@ class InvalidInvoiceDocument(ValueError):
         self.field = field
 
 
-def invoice_data(invoice: Invoice, *, supplier: SupplierDetails) -> dict[str, Any]:
-    """The document data of an issued invoice or credit note (see the module docstring)."""
+def invoice_data(
+    invoice: Invoice, *, supplier: SupplierDetails, language: str | None = None
+) -> dict[str, Any]:
+    """The document data of an issued invoice or credit note (see the module docstring), in
+    the customer's language or ``language`` (the portal shows it in the reader's)."""
     if invoice.status == Invoice.Status.DRAFT or invoice.number is None:
         raise InvalidInvoiceDocument(invoice, "status", "a draft has no document; issue it first")
     customer = invoice.billing_account.customer
-    language = customer.preferred_language
+    language = language or customer.preferred_language
     if language not in formatting.LANGUAGES:
         raise InvalidInvoiceDocument(
             invoice, "customer.preferred_language", f"no translation for {language!r}"

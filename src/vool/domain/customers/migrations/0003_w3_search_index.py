@@ -35,6 +35,6 @@ def drop(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0001_initial")]
+    dependencies = [("customers", "0002_w2_portal_access")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]

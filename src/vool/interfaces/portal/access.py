@@ -1,0 +1,55 @@
+"""Who is signed in and for which customer they act: the one door every portal page goes
+through. A page of the portal is a function ``(request, customer, ...)``; it never sees a
+customer the user may not act for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from vool.domain.customers.models import Customer
+from vool.usecases import portal
+
+SESSION_CUSTOMER = "portal_customer_id"
+
+CustomerPage = Callable[..., HttpResponse]
+
+
+def user_id_of(request: HttpRequest) -> int:
+    return int(request.user.pk)  # type: ignore[arg-type]  # signed in: never None
+
+
+def current_customer(request: HttpRequest) -> Customer | None:
+    """The customer chosen in this session if still theirs, else their first (or ``None``)."""
+    chosen = request.session.get(SESSION_CUSTOMER)
+    try:
+        return portal.customer_for(user_id=user_id_of(request), customer_id=chosen)
+    except portal.NotTheirs:
+        request.session.pop(SESSION_CUSTOMER, None)
+    try:
+        return portal.customer_for(user_id=user_id_of(request), customer_id=None)
+    except portal.NotTheirs:
+        return None
+
+
+def customer_page(view: CustomerPage) -> Callable[..., HttpResponse]:
+    """Signed in, acting for a customer: ``view(request, customer, **kwargs)``."""
+
+    @login_required
+    @wraps(view)
+    def page(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        customer = current_customer(request)
+        if customer is None:
+            return render(request, "portal/no_customer.html", status=403)
+        request.portal_customer = customer  # type: ignore[attr-defined]
+        request.portal_customers = portal.customers_for(  # type: ignore[attr-defined]
+            user_id=user_id_of(request)
+        )
+        return view(request, customer, *args, **kwargs)
+
+    return page

@@ -1,0 +1,41 @@
+"""Money, numbers and dates as the current language writes them (the bill's own formatting)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from vool.domain.documents import formatting
+
+register = template.Library()
+
+
+def _language() -> str:
+    language = (get_language() or "et")[:2]
+    return language if language in formatting.LANGUAGES else "et"
+
+
+@register.filter
+def money(amount: Decimal | None) -> str:
+    return "" if amount is None else formatting.money(amount, language=_language())
+
+
+@register.filter
+def kwh(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return f"{formatting.number(value, language=_language(), places=3)}\u00a0kWh"
+
+
+@register.filter
+def day(value: dt.date | dt.datetime | None) -> str:
+    """A date, or the local (Tallinn) day of an instant."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).date()
+    return formatting.date(value, language=_language())

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from vool.interfaces.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("invoices/", views.invoices, name="invoices"),
+    path("invoices/<int:invoice_id>/", views.invoice, name="invoice"),
+    path("invoices/<int:invoice_id>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("readings/", views.readings, name="readings"),
+    path("readings/<int:point_id>/", views.submit_reading, name="submit_reading"),
+    path("consumption/", views.consumption_points, name="consumption_points"),
+    path("consumption/<int:point_id>/", views.consumption, name="consumption"),
+    path("consumption/<int:point_id>/csv/", views.consumption_csv, name="consumption_csv"),
+    path("login/", views.sign_in, name="login"),
+    path("logout/", views.sign_out, name="logout"),
+    path("customer/", views.switch_customer, name="switch_customer"),
+    path("password-reset/", views.password_reset, name="password_reset"),
+    path("password-reset/sent/", views.password_reset_done, name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done/", views.password_reset_complete, name="password_reset_complete"),
+]
