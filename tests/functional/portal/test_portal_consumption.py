@@ -85,9 +85,11 @@ class TestByMonth:
     def test_a_manual_point_by_month_from_its_readings(self, client, household):
         register = household.register
         for period, value, day in (("2026-09", "1000", 30), ("2026-10", "1250.5", 31)):
+            read_at = Month.parse(period).first_day.replace(day=day).isoformat() + "T09:00Z"
             Reading.objects.create(
                 register=register,
-                read_at=Month.parse(period).first_day.replace(day=day).isoformat() + "T09:00Z",
+                read_at=read_at,
+                known_at=read_at,
                 value_kwh=Decimal(value),
                 source="PORTAL",
                 period=period,

@@ -96,6 +96,7 @@ class TestReadingWindow:
         Reading.objects.create(
             register=household.register,
             read_at=self.at(2026, 12, 1, 9),
+            known_at=self.at(2026, 12, 1, 9),
             value_kwh=Decimal("1234.000"),
             source=Reading.Source.PORTAL,
         )

@@ -21,9 +21,11 @@ def url(household) -> str:
 
 
 def earlier(household, value: str, days: int = 40, source: str = "PORTAL") -> Reading:
+    read_at = timezone.now() - dt.timedelta(days=days)
     return Reading.objects.create(
         register=household.register,
-        read_at=timezone.now() - dt.timedelta(days=days),
+        read_at=read_at,
+        known_at=read_at,
         value_kwh=Decimal(value),
         source=source,
     )

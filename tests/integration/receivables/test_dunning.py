@@ -194,7 +194,7 @@ class TestDunningRun:
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_two_runs_of_one_date_at_once_write_it_once() -> None:
+def test_two_runs_of_one_date_at_once_write_it_once(levels: None) -> None:
     issued_invoice(account("10000016"), number=1, gross="40.00", due=DUE, period="2026-08")
     barrier = threading.Barrier(2)
     outcomes: list[object] = []
