@@ -141,4 +141,7 @@ class Command(BaseCommand):
                 f"  {login.role:<26} user {login.username:<8} password {login.password:<6}"
                 f" ({login.who})"
             )
-        self.stdout.write("\nStart page: http://127.0.0.1:8000/   Back office: /admin/")
+        self.stdout.write(
+            "\nStart page: http://127.0.0.1:8000/   Portal: /portal/   "
+            "Back office: /backoffice/   Admin: /admin/"
+        )
