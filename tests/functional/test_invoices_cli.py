@@ -14,10 +14,11 @@ from django.urls import reverse
 
 from billing_factories import add_intervals, fixed_product, load_test_tariffs, remote_account
 from document_checks import pdf_pages
+from documents_factories import make_supplier
 from vool.common.localtime import Month
 from vool.domain.billing.models import Invoice
 from vool.domain.customers.models import Customer
-from vool.domain.documents.models import InvoiceDocument, Supplier
+from vool.domain.documents.models import InvoiceDocument
 from vool.usecases import bill_run
 
 pytestmark = pytest.mark.django_db
@@ -35,14 +36,7 @@ def vool(*args: str) -> str:
 def billed(settings, tmp_path) -> Invoice:  # type: ignore[no-untyped-def]
     settings.VOOL_DOCUMENTS_DIR = tmp_path / "documents"
     load_test_tariffs()
-    Supplier.objects.create(
-        name="Vool Energia AS",
-        street_address="Narva mnt 5",
-        city="Tallinn",
-        postal_code="10117",
-        registry_code="10000356",
-        iban="EE382200221020145685",
-    )
+    make_supplier()
     contract = remote_account(product=fixed_product())
     Customer.objects.filter(pk=contract.billing_account.customer_id).update(
         street_address="Lai 1", postal_code="10133", city="Tallinn"

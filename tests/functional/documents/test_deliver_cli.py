@@ -11,10 +11,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from billing_factories import add_intervals, fixed_product, load_test_tariffs, remote_account
+from documents_factories import make_supplier
 from mail_server import Mailbox
 from vool.common.localtime import Month
 from vool.domain.customers.models import BillingAccount, Customer
-from vool.domain.documents.models import Delivery, Supplier
+from vool.domain.documents.models import Delivery
 from vool.usecases import bill_run
 
 pytestmark = pytest.mark.django_db
@@ -32,14 +33,7 @@ def vool(*args: str) -> str:
 def billed(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings.VOOL_DOCUMENTS_DIR = tmp_path / "documents"
     load_test_tariffs()
-    Supplier.objects.create(
-        name="Vool Energia AS",
-        street_address="Narva mnt 5",
-        city="Tallinn",
-        postal_code="10117",
-        registry_code="10000356",
-        iban="EE382200221020145685",
-    )
+    make_supplier()
     product = fixed_product()
     for i, (channel, address) in enumerate(
         [("EMAIL", "mari@example.ee"), ("EMAIL", ""), ("PAPER", ""), ("PORTAL", "")]

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from billing_factories import fixed_product, manual_account
+from documents_factories import make_supplier
 from factories import BillingAccountFactory, PersonFactory
 from receivables_factories import issued_invoice
 from vool.domain.billing.models import Invoice
@@ -21,7 +22,6 @@ from vool.domain.customers.models import BillingAccount, Customer
 from vool.domain.documents.models import Supplier
 from vool.domain.metering.models import Register
 
-SUPPLIER_IBAN = "EE382200221020145685"
 PASSWORD = "kask-ja-mand-7"
 
 
@@ -43,19 +43,7 @@ def portal_setup(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-d
 
 @pytest.fixture
 def supplier(db) -> Supplier:  # type: ignore[no-untyped-def]
-    return Supplier.objects.create(
-        name="Vool Energia AS",
-        street_address="Narva mnt 5",
-        city="Tallinn",
-        postal_code="10117",
-        registry_code="10000356",
-        vat_number="EE100000356",
-        iban=SUPPLIER_IBAN,
-        bic="HABAEE2X",
-        bank_name="Swedbank",
-        email="arved@vool.example",
-        is_active=True,
-    )
+    return make_supplier()
 
 
 def make_household(username: str, number: int, gross: str) -> Household:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connections
 
 from billing_factories import load_test_tariffs
+from documents_factories import make_supplier
 from mail_server import mailbox  # noqa: F401 (a fixture: a local SMTP server)
 from vool.domain.documents.models import Supplier
 
@@ -21,8 +22,6 @@ _db = connections["default"].settings_dict
 if _db["ENGINE"] == "django.db.backends.sqlite3" and not os.environ.get("VOOL_SQLITE_TEST_NAME"):
     _name = Path(settings.VAR_DIR) / f"test-{os.getpid()}.sqlite3"
     _db.setdefault("TEST", {})["NAME"] = str(_name)
-
-SUPPLIER_IBAN = "EE382200221020145685"
 
 
 @pytest.fixture(autouse=True)
@@ -34,17 +33,4 @@ def documents_setup(request: pytest.FixtureRequest, tmp_path: Path, settings) ->
 
 @pytest.fixture
 def supplier() -> Supplier:
-    return Supplier.objects.create(
-        name="Vool Energia AS",
-        street_address="Narva mnt 5",
-        city="Tallinn",
-        postal_code="10117",
-        registry_code="10000356",
-        vat_number="EE100000356",
-        iban=SUPPLIER_IBAN,
-        bic="HABAEE2X",
-        bank_name="Swedbank",
-        email="arved@vool.example",
-        phone="+372 600 0000",
-        website="vool.example",
-    )
+    return make_supplier()

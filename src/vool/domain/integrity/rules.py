@@ -37,10 +37,6 @@ class Sql(Protocol):
         """These columns are the same in OLD and NEW (NULL equals NULL)."""
         ...
 
-    def has(self, column: str) -> bool:
-        """Whether the table has this column (for columns a later migration adds)."""
-        ...
-
     def in_tallinn_month(self, *, period: str, instant: str) -> str:
         """``period`` ('YYYY-MM') is the Tallinn month of the UTC ``instant`` (on SQLite,
         which has no time zones, either month the instant falls in at UTC+2 or UTC+3: a
@@ -100,9 +96,7 @@ def _counter_update_allowed(sql: Sql) -> str:
 
 
 def _superseded_once(sql: Sql, column: str) -> str:
-    """``column`` (when the table has it) is set once, from empty, and never changed after."""
-    if not sql.has(column):
-        return "TRUE"
+    """``column`` is set once, from empty, and never changed after."""
     return f"(OLD.{column} IS NULL OR {sql.same(column)})"
 
 
@@ -242,7 +236,7 @@ GUARDS: tuple[Guard, ...] = (
         "UPDATE",
         _interval_day_update_allowed,
         INTERVALS,
-        columns=("is_current",),
+        columns=("is_current", "superseded_at"),
     ),
     Guard("interval_day_delete", "metering_intervalday", "DELETE", _never, INTERVALS),
     Guard(

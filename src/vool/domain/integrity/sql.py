@@ -62,9 +62,6 @@ class Dialect:
     def unchanged(self, *, except_: Sequence[str] = ()) -> str:
         return self.same(*(c for c in self.columns if c not in except_))
 
-    def has(self, column: str) -> bool:
-        return column in self.columns
-
     def in_tallinn_month(self, *, period: str, instant: str) -> str:
         if self.vendor == "postgresql":
             return f"{period} = to_char({instant} AT TIME ZONE 'Europe/Tallinn', 'YYYY-MM')"
