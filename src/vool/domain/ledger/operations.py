@@ -45,6 +45,11 @@ class NewTransaction:
     postings: tuple[tuple[str, Decimal], ...]
 
 
+# built once: ``LedgerAccount.values`` builds a new list on every access (per posting here)
+_KNOWN_ACCOUNTS = frozenset(LedgerAccount.values)
+_CENT = Decimal("0.01")
+
+
 def check_balanced(new: NewTransaction) -> None:
     total = sum((amount for _, amount in new.postings), Decimal(0))
     if total != 0:
@@ -53,9 +58,9 @@ def check_balanced(new: NewTransaction) -> None:
             f"{new.billing_account_id} does not balance: its postings sum to {total}"
         )
     for account, amount in new.postings:
-        if account not in LedgerAccount.values:
+        if account not in _KNOWN_ACCOUNTS:
             raise UnbalancedTransaction(f"Unknown ledger account {account!r}")
-        if amount != amount.quantize(Decimal("0.01")):
+        if amount != amount.quantize(_CENT):
             raise UnbalancedTransaction(f"Posting {account} {amount} has fractions of a cent")
         if new.billing_account_id is None and account not in RETAILER_ACCOUNTS:
             raise UnbalancedTransaction(
