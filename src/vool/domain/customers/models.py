@@ -199,3 +199,42 @@ class PortalAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.customer} ({self.get_role_display()})"
+
+
+class FormerReferenceNumber(models.Model):
+    """A reference number an account was known by before its current one (a legacy system's
+    number, or one replaced at go-live). Payments quoting it still reach the account; the
+    banks' move-over files and the customer's letter list old beside new."""
+
+    account = models.ForeignKey(
+        BillingAccount,
+        verbose_name=_("billing account"),
+        on_delete=models.PROTECT,
+        related_name="former_reference_numbers",
+    )
+    reference_number = models.CharField(
+        _("former reference number"),
+        max_length=20,
+        unique=True,
+        help_text=_("Payments quoting this number are matched to the account."),
+    )
+    replaced_on = models.DateField(_("replaced on"))
+    source = models.CharField(
+        _("source"),
+        max_length=100,
+        help_text=_("Where the number came from, e.g. the legacy system's extract."),
+    )
+
+    class Meta:
+        verbose_name = _("former reference number")
+        verbose_name_plural = _("former reference numbers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reference_number__regex=r"^[0-9]{2,20}$"),
+                name="former_reference_number_digits",
+                violation_error_message=_("A reference number has 2 to 20 digits."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference_number} → {self.account.reference_number}"
