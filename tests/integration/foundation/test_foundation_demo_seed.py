@@ -5,7 +5,7 @@ from collections import Counter
 from itertools import pairwise
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from vool.common import identifiers
 from vool.common.localtime import intervals_in_day
@@ -111,7 +111,6 @@ class TestSeedDemo:
             run_seed(customers=5)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
 class TestReadingsAreAppendOnly:
     def test_the_database_refuses_to_edit_or_delete_a_reading(self):
         run_seed(customers=20)
