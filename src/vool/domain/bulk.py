@@ -128,3 +128,17 @@ def insert_instances(
     for instance in instances:
         instance._state.adding = False
         instance._state.db = using
+
+
+def refresh_statistics(*models_: type[models.Model], using: str = "default") -> None:
+    """Bring the planner's statistics of these tables up to date after a bulk write, on
+    PostgreSQL (``ANALYZE`` samples the table; a fraction of a second even at millions of
+    rows). A statement over rows written moments ago in the same job otherwise runs on stale
+    estimates: a fresh database's first bill run planned its ledger postings as a nested loop
+    over invoices x transactions (4.6 s for 1,000 invoices, growing with the square)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models_:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

@@ -45,7 +45,7 @@ from vool.domain.billing.models import (
     InvoiceLine,
 )
 from vool.domain.billing.totals import credit_applied, invoice_totals
-from vool.domain.bulk import copy_rows
+from vool.domain.bulk import copy_rows, refresh_statistics
 from vool.domain.customers import operations as customer_operations
 from vool.domain.ledger import operations as ledger_operations
 from vool.domain.ledger import queries as ledger_queries
@@ -555,6 +555,7 @@ def issue_run(*, run_id: int, now: dt.datetime) -> BillRun:
             raise UnableToIssue(
                 f"{pending} chunk(s) of run {run.pk} are not done; resume the run to finish them."
             )
+        refresh_statistics(Invoice, InvoiceLine)  # the chunks wrote them just now
         count, first = _number_drafts(
             where="run_id = %s",
             params=[run.pk],

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from vool.domain.bulk import copy_rows, reserve_ids
+from vool.domain.bulk import copy_rows, refresh_statistics, reserve_ids
 from vool.domain.customers import operations as customer_operations
 from vool.domain.ledger.models import (
     RETAILER_ACCOUNTS,
@@ -234,6 +234,7 @@ def post_documents(
             [document_type, created, *documents_params],
         )
         count = cursor.rowcount
+        refresh_statistics(LedgerTransaction)  # the postings below join what was just written
         cursor.execute(
             f"""INSERT INTO {postings} (transaction_id, billing_account_id, account, amount)
                 SELECT t.id, p.billing_account_id, p.account, ROUND(p.amount, 2)
