@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import time
 from dataclasses import dataclass
+from typing import Any
 
 # What a run reads: the billed month's interval days and the readings of its registers.
 READ_QUERIES = (
@@ -80,7 +81,7 @@ def measure(*, first_day: dt.date, last_day: dt.date) -> Floor:
     return Floor(read_s, read_bytes, write_s, write_bytes)
 
 
-def _dump_written(raw) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+def _dump_written(raw: Any) -> dict[str, bytes]:
     """The rows the run wrote, as COPY binary data (not timed)."""
     dumps: dict[str, bytes] = {}
     with raw.cursor() as cursor:
