@@ -33,12 +33,15 @@ demo: install
 	$(VOOL) runserver $(HOST):$(PORT)
 
 ## system-deps: Debian packages the tests need (Chromium for the browser tests, poppler-utils
-## for reading the invoice PDFs: pdftotext, pdftoppm)
+## for reading the invoice PDFs: pdftotext, pdftoppm; gettext: the catalogues are checked
+## against the messages xgettext finds in the code)
 system-deps:
-	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null && \
+	  command -v xgettext >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
-	  else echo "Missing: sudo apt-get install chromium poppler-utils" >&2; exit 1; fi; }
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils gettext \
+	    >/dev/null; \
+	  else echo "Missing: sudo apt-get install chromium poppler-utils gettext" >&2; exit 1; fi; }
 
 ## test: install what the tests need, run the whole suite (DATABASE_URL picks the database)
 test: install system-deps

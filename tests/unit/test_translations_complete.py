@@ -136,3 +136,47 @@ def test_translations_keep_the_placeholders(catalogue):
             if text and not (found <= source if "msgid_plural" in e.fields else found == source):
                 wrong.append(f"line {e.line} {name}: {e.msgid!r} -> {text!r}")
     assert not wrong, f"placeholders changed in locale/{language}:\n" + "\n".join(wrong)
+
+
+@pytest.fixture(scope="module")
+def messages_in_the_code(tmp_path_factory: pytest.TempPathFactory) -> list[Entry]:
+    """Every message the code and templates mark for translation, as Django's ``makemessages``
+    (xgettext) extracts them, run on a copy of the package so the committed catalogues stay
+    as they are."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("xgettext") is None:
+        pytest.skip("xgettext (GNU gettext) is not installed")  # .ci/run installs it
+    copy = tmp_path_factory.mktemp("messages") / "vool"
+    shutil.copytree(
+        LOCALE_DIR.parent, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "*.po")
+    )
+    (copy / "locale" / "et" / "LC_MESSAGES").mkdir(parents=True, exist_ok=True)
+    django_admin = Path(sys.executable).with_name("django-admin")
+    subprocess.run(
+        [str(django_admin), "makemessages", "-l", "et", "--no-location", "--no-wrap"],
+        cwd=copy,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": ""},
+    )
+    return messages(parse_po(copy / "locale" / "et" / "LC_MESSAGES" / "django.po"))
+
+
+def test_every_message_in_the_code_is_in_the_catalogue(catalogue, messages_in_the_code):
+    """A string marked for translation but never added to a catalogue shows in English to an
+    Estonian or Russian user: the catalogues must hold every message the code has."""
+    language, entries = catalogue
+    known = {(e.fields.get("msgctxt"), e.msgid) for e in messages(entries)}
+    missing = [
+        f"{e.msgid!r}" + (f" (context {e.fields['msgctxt']!r})" if "msgctxt" in e.fields else "")
+        for e in messages_in_the_code
+        if (e.fields.get("msgctxt"), e.msgid) not in known
+    ]
+    assert not missing, (
+        f"{len(missing)} message(s) of the code missing from locale/{language}:\n"
+        + "\n".join(missing)
+    )
