@@ -11,7 +11,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from vool.domain.documents import delivery
-from vool.domain.documents.models import Delivery, EInvoiceChannel, InvoiceDocument, Supplier
+from vool.domain.documents.models import (
+    Delivery,
+    EInvoiceChannel,
+    InvoiceDocument,
+    Letter,
+    Supplier,
+)
 
 
 @admin.register(Supplier)
@@ -125,3 +131,72 @@ class EInvoiceChannelAdmin(admin.ModelAdmin):
     list_display = ["billing_account", "bank_bic", "payer_iban", "updated_at"]
     search_fields = ["billing_account__reference_number", "payer_iban"]
     raw_id_fields = ["billing_account"]
+
+
+@admin.register(Letter)
+class LetterAdmin(admin.ModelAdmin):
+    """Personal letters (``vool letters send``): by kind and campaign, each PDF downloadable;
+    filter by status "Failed" for the ones to look at. Read-only but for "Retry now"."""
+
+    list_display = [
+        "billing_account",
+        "kind",
+        "campaign",
+        "language",
+        "channel",
+        "status",
+        "attempts",
+        "sent_at",
+        "destination",
+        "last_error",
+        "download",
+    ]
+    list_filter = ["status", "kind", "campaign", "channel", "language"]
+    search_fields = ["billing_account__reference_number", "billing_account__customer__name"]
+    readonly_fields = [*(f.name for f in Letter._meta.fields), "download"]
+    list_select_related = ["billing_account__customer"]
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("PDF"))
+    def download(self, letter: Letter) -> str:
+        url = reverse("admin:documents_letter_pdf", args=[letter.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+    def get_urls(self) -> list[URLPattern]:
+        pdf = path(
+            "<int:letter_id>/pdf/",
+            self.admin_site.admin_view(self.pdf_view),
+            name="documents_letter_pdf",
+        )
+        return [pdf, *super().get_urls()]
+
+    def pdf_view(self, request: HttpRequest, letter_id: int) -> FileResponse:
+        letter = Letter.objects.select_related("billing_account").filter(pk=letter_id).first()
+        if letter is None or not self.has_view_permission(request, letter):
+            raise Http404
+        file = Path(settings.VOOL_DOCUMENTS_DIR) / letter.path
+        if not file.is_file():
+            raise Http404(f"The PDF file {letter.path} is missing from the documents store.")
+        return FileResponse(
+            file.open("rb"),
+            content_type="application/pdf",
+            filename=f"{letter.kind}-{letter.billing_account.reference_number}.pdf",
+        )
+
+    @admin.action(description=_("Retry now"), permissions=["view"])
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[Letter]) -> None:
+        count = delivery.retry_now(
+            delivery_ids=list(queryset.values_list("pk", flat=True)),
+            at=timezone.now(),
+            model=Letter,
+        )
+        self.message_user(request, f"{count}", messages.SUCCESS)
