@@ -185,3 +185,39 @@ def test_a_rerender_gives_the_same_bytes(supplier) -> None:
     first = letters.letter_pdf(data, today=TODAY)
     letters._renderer.cache_clear()  # a new compiler: nothing memoised
     assert letters.letter_pdf(data, today=TODAY) == first
+
+
+def test_dunning_letters_of_a_run(supplier, tmp_path: Path) -> None:
+    from receivables_factories import issued_invoice
+    from vool.domain.receivables.models import DunningLetter, DunningRun
+
+    customer = PersonFactory(
+        preferred_language="et", street_address="Pikk 3", postal_code="10123", city="Tallinn"
+    )
+    account = BillingAccountFactory(customer=customer, invoice_channel="PAPER")
+    first = issued_invoice(account, number=501, gross="42.10", due=dt.date(2026, 9, 30))
+    second = issued_invoice(account, number=502, gross="17.00", due=dt.date(2026, 11, 5))
+    run = DunningRun.objects.create(run_date=dt.date(2026, 11, 20), created_at=NOW)
+    for invoice, level, fee, cut_off in [
+        (first, "WARNING", "5.00", dt.date(2026, 12, 4)),
+        (second, "REMINDER", "0.00", None),
+    ]:
+        DunningLetter.objects.create(
+            run=run,
+            invoice=invoice,
+            billing_account=account,
+            level=level,
+            open_amount=invoice.gross_amount,
+            fee_amount=fee,
+            disconnection_date=cut_off,
+            created_at=NOW,
+        )
+
+    report = letters.send_letters(kind="dunning", accounts="all", today=TODAY, as_of=NOW)
+
+    assert (report.campaign, report.rendered, report.printed) == ("dunning-2026-11-20", 1, 1)
+    text = letter_text(Letter.objects.get(), tmp_path).replace("\u00a0", " ")
+    assert "Hoiatus enne võrguühenduse katkestamist" in text
+    assert "64,10 €" in text  # 42.10 + 5.00 + 17.00
+    assert "04.12.2026" in text and "501" in text and "502" in text
+    assert account.reference_number in text
