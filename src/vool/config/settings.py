@@ -9,6 +9,8 @@
                         ``shared/schemas`` above the project)
 ``VOOL_TASK_BROKER``    a Celery broker URL (e.g. ``redis://127.0.0.1:6379/0``): bill-run chunks
                         go to Celery workers; unset = a local process pool
+``VOOL_TASK_RESULT_BACKEND``  where Celery keeps the render chunks' outcomes (default: the
+                        broker when it is Redis, else ``rpc://``)
 ``VOOL_INVOICE_DUE_DAYS``  days from issue to due date (default 14)
 ``VOOL_BACKOFFICE_CREDIT_LIMIT``  the largest invoice (gross EUR) crediting without a supervisor
                         (default 200.00)
