@@ -7,8 +7,10 @@ import datetime as dt
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from documents_factories import make_supplier
 from factories import BillingAccountFactory, PersonFactory
@@ -87,3 +89,26 @@ def test_kinds_and_bad_arguments_are_named() -> None:
         vool("send", "new-reference-number", "--accounts", "colour=red")
     with pytest.raises(CommandError, match="No letter kind 'nope'"):
         vool("send", "nope", "--accounts", "all")
+
+
+def test_the_admin_lists_letters_downloads_and_retries(mailbox: Mailbox, client) -> None:  # type: ignore[no-untyped-def]
+    mailbox.refuse.add("a@b.ee")
+    with pytest.raises(CommandError):
+        vool("send", "new-reference-number", "--accounts", "language=en", "--no-progress")
+    letter = Letter.objects.get()
+    assert letter.status == "FAILED" and letter.next_attempt_at is not None
+    client.force_login(get_user_model().objects.create_superuser("admin", "a@example.ee", "pw"))
+    listing = client.get(reverse("admin:documents_letter_changelist") + "?status__exact=FAILED")
+    url = reverse("admin:documents_letter_pdf", args=[letter.pk])
+    assert url in listing.content.decode() and "550" in listing.content.decode()
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert len(b"".join(response.streaming_content)) == letter.size_bytes
+
+    before = letter.next_attempt_at
+    client.post(
+        reverse("admin:documents_letter_changelist"),
+        {"action": "retry_now", "_selected_action": [letter.pk]},
+    )
+    letter.refresh_from_db()
+    assert letter.next_attempt_at is not None and letter.next_attempt_at < before
