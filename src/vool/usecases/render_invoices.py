@@ -31,6 +31,7 @@ from vool.domain.billing.models import Invoice
 from vool.domain.documents import INVOICE_TEMPLATE, TEMPLATES_DIR
 from vool.domain.documents import operations as document_operations
 from vool.domain.documents import queries as document_queries
+from vool.domain.documents import storage as document_storage
 from vool.domain.documents.invoice_data import InvalidInvoiceDocument, invoice_data
 from vool.domain.documents.models import InvoiceDocument
 from vool.domain.documents.operations import DocumentChanged
@@ -71,7 +72,9 @@ def _renderer() -> TypstRenderer:
 
 
 def store() -> ContentStore:
-    return ContentStore(settings.VOOL_DOCUMENTS_DIR)
+    """The documents' content store: ``VOOL_DOCUMENTS_DIR``, or the configured ``documents``
+    storage (an S3-compatible bucket, see ``documents.storage``)."""
+    return ContentStore(settings.VOOL_DOCUMENTS_DIR, blobs=document_storage.blobs())
 
 
 def document_data(invoice: Invoice) -> dict[str, Any]:

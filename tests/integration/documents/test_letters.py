@@ -12,10 +12,10 @@ import pytest
 from pypdf import PdfReader
 
 from document_checks import keep_pngs, pdf_pages
+from documents_factories import account_with_former
 from factories import BillingAccountFactory, PersonFactory
 from mail_server import Mailbox
-from vool.common import identifiers
-from vool.domain.customers.models import BillingAccount, FormerReferenceNumber
+from vool.domain.customers.models import BillingAccount
 from vool.domain.documents.models import Letter
 from vool.usecases import letters, render_invoices
 
@@ -24,30 +24,6 @@ pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 20)
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 KIND = "new-reference-number"
-
-
-def account_with_former(
-    i: int, *, language: str, channel: str, email: str = "", street: str = "Lai 1"
-) -> BillingAccount:
-    customer = PersonFactory(
-        preferred_language=language,
-        email=email,
-        street_address=street,
-        postal_code=f"1010{i}",
-        city="Tallinn",
-    )
-    account = BillingAccountFactory(
-        customer=customer,
-        reference_number=identifiers.make_reference_number(7700 + i),
-        invoice_channel=channel,
-    )
-    FormerReferenceNumber.objects.create(
-        account=account,
-        reference_number=identifiers.make_reference_number(5500 + i),
-        replaced_on=dt.date(2026, 11, 1),
-        source="legacy extract",
-    )
-    return account
 
 
 def send(accounts: str = "all") -> letters.LetterReport:

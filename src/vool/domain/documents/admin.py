@@ -1,7 +1,5 @@
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest
@@ -10,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from vool.domain.documents import delivery
+from vool.domain.documents import delivery, storage
 from vool.domain.documents.models import (
     Delivery,
     EInvoiceChannel,
@@ -76,11 +74,14 @@ class InvoiceDocumentAdmin(admin.ModelAdmin):
         document = InvoiceDocument.objects.select_related("invoice").filter(pk=document_id).first()
         if document is None or not self.has_view_permission(request, document):
             raise Http404
-        file = Path(settings.VOOL_DOCUMENTS_DIR) / document.path
-        if not file.is_file():
-            raise Http404(f"The PDF file {document.path} is missing from the documents store.")
+        try:
+            file = storage.open_document(document.path)
+        except FileNotFoundError:
+            raise Http404(
+                f"The PDF file {document.path} is missing from the documents store."
+            ) from None
         return FileResponse(
-            file.open("rb"),
+            file,
             content_type="application/pdf",
             filename=f"invoice-{document.invoice.number}.pdf",
         )
@@ -183,11 +184,14 @@ class LetterAdmin(admin.ModelAdmin):
         letter = Letter.objects.select_related("billing_account").filter(pk=letter_id).first()
         if letter is None or not self.has_view_permission(request, letter):
             raise Http404
-        file = Path(settings.VOOL_DOCUMENTS_DIR) / letter.path
-        if not file.is_file():
-            raise Http404(f"The PDF file {letter.path} is missing from the documents store.")
+        try:
+            file = storage.open_document(letter.path)
+        except FileNotFoundError:
+            raise Http404(
+                f"The PDF file {letter.path} is missing from the documents store."
+            ) from None
         return FileResponse(
-            file.open("rb"),
+            file,
             content_type="application/pdf",
             filename=f"{letter.kind}-{letter.billing_account.reference_number}.pdf",
         )
