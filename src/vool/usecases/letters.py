@@ -525,6 +525,8 @@ def _load(letter_id: int) -> Letter:
 def letter_email(letter: Letter) -> EmailMessage:
     """The e-mail of a letter: its PDF attached, a short text in the customer's language."""
     account = letter.billing_account
+    if not account.customer.email.strip():
+        raise InvalidLetter(account.reference_number, "customer.email", "is empty")
     supplier = document_queries.current_supplier()
     kind = kind_of(letter.kind)
     with translation.override(letter.language):
@@ -569,7 +571,11 @@ def _email(
                 if mail.send_messages([message]) != 1:
                     raise smtplib.SMTPException("the mail backend sent nothing")
             except (InvalidLetter, smtplib.SMTPException, OSError, ValueError) as exc:
-                reason = deliver_invoices.smtp_reason(exc)
+                reason = (
+                    str(exc)
+                    if isinstance(exc, InvalidLetter)
+                    else deliver_invoices.smtp_reason(exc)
+                )
                 delivery.mark_failed(delivery_id=letter_id, at=at, error=reason, model=Letter)
                 report.failures.append((letter.billing_account.reference_number, reason))
                 continue

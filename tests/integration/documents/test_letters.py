@@ -118,8 +118,22 @@ def test_a_refused_recipient_is_failed_and_retried_later(mailbox: Mailbox, suppl
 
     mailbox.refuse.clear()
     assert send().emailed == 0  # not due yet: the back-off
+    customer = letter.billing_account.customer
+    customer.email = ""
+    customer.save()
+    emptied = letters.send_letters(
+        kind=KIND, accounts="all", today=TODAY, as_of=NOW + dt.timedelta(minutes=20)
+    )
+    assert emptied.failures == [
+        (
+            letter.billing_account.reference_number,
+            f"Account {letter.billing_account.reference_number}: customer.email: is empty",
+        )
+    ]
+    customer.email = "gone@example.ee"
+    customer.save()
     later = letters.send_letters(
-        kind=KIND, accounts="all", today=TODAY, as_of=NOW + dt.timedelta(hours=1)
+        kind=KIND, accounts="all", today=TODAY, as_of=NOW + dt.timedelta(hours=2)
     )
     assert later.emailed == 1
     assert Letter.objects.get().status == Letter.Status.SENT
