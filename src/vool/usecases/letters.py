@@ -43,6 +43,7 @@ import datetime as dt
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -232,35 +233,33 @@ def _dunning_concerned(
     return accounts.filter(pk__in=ids)
 
 
-def _dunning_letter(account: BillingAccount, campaign: str, language: str) -> dict[str, Any]:
-    letters = list(
-        _dunning_letters(campaign)
-        .filter(billing_account=account)
-        .select_related("invoice")
-        .order_by("invoice__number")
-    )
-    if not letters:
-        raise InvalidLetter(account.reference_number, "dunning letters", f"none in {campaign}")
-
-    def money(amount: Any) -> str:
-        return formatting.money(amount, language=language)
-
-    rows = [
+def _dunning_rows(letters: list[DunningLetter], language: str) -> list[list[str]]:
+    return [
         [
             str(d.invoice.number),
             formatting.date(d.invoice.due_date, language=language) if d.invoice.due_date else "",
-            money(d.open_amount),
-            money(d.fee_amount),
+            formatting.money(d.open_amount, language=language),
+            formatting.money(d.fee_amount, language=language),
         ]
         for d in letters
     ]
-    total = sum((d.open_amount + d.fee_amount for d in letters), start=letters[0].open_amount * 0)
+
+
+def _dunning_paragraphs(
+    letters: list[DunningLetter], account: BillingAccount, language: str
+) -> tuple[list[str], bool]:
+    """What to pay (open amounts and fees) and, for a warning, by when; and whether it is a
+    warning (a disconnection date is named)."""
+    total = sum((d.open_amount + d.fee_amount for d in letters), start=Decimal("0.00"))
     cut_off = [
         d.disconnection_date
         for d in letters
         if d.level == DunningLevel.Level.WARNING and d.disconnection_date is not None
     ]
-    values = {"total": money(total), "reference": account.reference_number}
+    values = {
+        "total": formatting.money(total, language=language),
+        "reference": account.reference_number,
+    }
     paragraphs = [
         pgettext(
             "letter",
@@ -270,18 +269,30 @@ def _dunning_letter(account: BillingAccount, campaign: str, language: str) -> di
         % values
     ]
     if cut_off:
-        when = formatting.date(min(cut_off), language=language)
         paragraphs.append(
             pgettext(
                 "letter",
                 "If the debt is not paid by %(date)s, the supply of electricity to your "
                 "metering points may be disconnected.",
             )
-            % {"date": when}
+            % {"date": formatting.date(min(cut_off), language=language)}
         )
+    return paragraphs, bool(cut_off)
+
+
+def _dunning_letter(account: BillingAccount, campaign: str, language: str) -> dict[str, Any]:
+    letters = list(
+        _dunning_letters(campaign)
+        .filter(billing_account=account)
+        .select_related("invoice")
+        .order_by("invoice__number")
+    )
+    if not letters:
+        raise InvalidLetter(account.reference_number, "dunning letters", f"none in {campaign}")
+    paragraphs, warning = _dunning_paragraphs(letters, account, language)
     return {
         "title": pgettext("letter", "Warning before disconnection")
-        if cut_off
+        if warning
         else pgettext("letter", "Payment reminder"),
         "paragraphs": paragraphs,
         "table": {
@@ -291,7 +302,7 @@ def _dunning_letter(account: BillingAccount, campaign: str, language: str) -> di
                 pgettext("letter", "Open amount"),
                 pgettext("letter", "Fee"),
             ],
-            "rows": rows,
+            "rows": _dunning_rows(letters, language),
         },
         "after": [
             pgettext(
