@@ -7,14 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from billing_factories import add_intervals, fixed_product, remote_account
 from vool.common.localtime import Month
@@ -22,6 +20,7 @@ from vool.domain.billing.models import Invoice
 from vool.domain.customers.models import Customer
 from vool.domain.documents.models import InvoiceDocument
 from vool.usecases import bill_run, render_invoices
+from worker_processes import database_url, redis_is_up
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,25 +77,6 @@ def test_a_process_pool_renders_the_same_pdfs(supplier, settings) -> None:
         assert (root / document.path).read_bytes().startswith(b"%PDF-")
         again = render_invoices.render_invoice(invoice_id=document.invoice_id, as_of=AS_OF)
         assert again.sha256 == document.sha256  # the same bytes in this process
-
-
-def database_url() -> str:
-    """The test database as a URL for another process."""
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    user = s.get("USER") or "postgres"
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    port = s.get("PORT") or 5432
-    return f"postgres://{user}{password}@{s.get('HOST') or '127.0.0.1'}:{port}/{s['NAME']}"
-
-
-def redis_is_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 # Skipped only off CI: .ci/run starts Redis, so there a missing Redis fails the test.
