@@ -13,18 +13,25 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from vool.common.task_results import result_backend
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vool.config.settings")
+
+BROKER = os.environ.get("VOOL_TASK_BROKER", "redis://127.0.0.1:6379/0")
 
 app = Celery("vool")
 app.conf.update(
-    broker_url=os.environ.get("VOOL_TASK_BROKER", "redis://127.0.0.1:6379/0"),
+    broker_url=BROKER,
+    # only tasks declared with ignore_result=False (the invoice render's chunks) keep one
+    result_backend=result_backend(BROKER),
+    result_expires=24 * 3600,
     task_default_queue=os.environ.get("VOOL_TASK_QUEUE", "vool"),
     task_acks_late=True,  # a chunk killed with its worker is delivered again
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
-    imports=("vool.interfaces.jobs.billing",),
+    imports=("vool.interfaces.jobs.billing", "vool.interfaces.jobs.documents"),
     timezone="Europe/Tallinn",
     # `celery -A vool.config.celery beat`: the monthly bill run, inside the day 1-9 window
     beat_schedule={

@@ -9,6 +9,8 @@
                         ``shared/schemas`` above the project)
 ``VOOL_TASK_BROKER``    a Celery broker URL (e.g. ``redis://127.0.0.1:6379/0``): bill-run chunks
                         go to Celery workers; unset = a local process pool
+``VOOL_TASK_RESULT_BACKEND``  where Celery keeps the render chunks' outcomes (default: the
+                        broker when it is Redis, else ``rpc://``)
 ``VOOL_INVOICE_DUE_DAYS``  days from issue to due date (default 14)
 ``VOOL_BACKOFFICE_CREDIT_LIMIT``  the largest invoice (gross EUR) crediting without a supervisor
                         (default 200.00)
@@ -16,6 +18,9 @@
                         (see AXES_* below)
 ``VOOL_PORTAL_SESSION_MINUTES`` (30): a portal session ends this long after its last change
 ``VOOL_DOCUMENTS_DIR``  rendered bill PDFs, content-addressed (default ``var/documents``)
+``VOOL_DOCUMENTS_S3_BUCKET``  keep the rendered PDFs in this S3-compatible bucket instead
+                        (``VOOL_DOCUMENTS_S3_ENDPOINT_URL``, ``_REGION``, ``_PREFIX``; keys from
+                        ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``)
 ``VOOL_SUPPLIER_NAME``, ``_IBAN``, ``_REGISTRY_CODE``, ... the supplier on bills when no
                         Supplier is active in the admin
 ``VOOL_SMTP_HOST`` (localhost), ``VOOL_SMTP_PORT`` (25), ``VOOL_SMTP_USER``,
@@ -252,6 +257,26 @@ VOOL_BACKOFFICE_CREDIT_LIMIT = Decimal(os.environ.get("VOOL_BACKOFFICE_CREDIT_LI
 # Bill documents: where rendered PDFs are kept (content-addressed), and the supplier printed
 # on bills when no Supplier is active in the admin.
 VOOL_DOCUMENTS_DIR = Path(os.environ.get("VOOL_DOCUMENTS_DIR", VAR_DIR / "documents"))
+# Or an S3-compatible bucket for the rendered PDFs (credentials from the usual
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY); print files stay in VOOL_DOCUMENTS_DIR/print.
+VOOL_DOCUMENTS_S3_BUCKET = os.environ.get("VOOL_DOCUMENTS_S3_BUCKET", "")
+if VOOL_DOCUMENTS_S3_BUCKET:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "documents": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": VOOL_DOCUMENTS_S3_BUCKET,
+                "endpoint_url": os.environ.get("VOOL_DOCUMENTS_S3_ENDPOINT_URL") or None,
+                "region_name": os.environ.get("VOOL_DOCUMENTS_S3_REGION") or None,
+                "location": os.environ.get("VOOL_DOCUMENTS_S3_PREFIX", ""),
+                "file_overwrite": True,  # content-addressed: the same name is the same bytes
+                "default_acl": None,
+                "querystring_auth": True,
+            },
+        },
+    }
 VOOL_SUPPLIER = {
     "name": os.environ.get("VOOL_SUPPLIER_NAME", ""),
     "street_address": os.environ.get("VOOL_SUPPLIER_STREET_ADDRESS", ""),

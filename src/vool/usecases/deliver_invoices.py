@@ -119,7 +119,7 @@ def _email(
             if connection.send_messages([message]) != 1:
                 raise smtplib.SMTPException("the mail backend sent nothing")
         except (InvalidInvoiceDocument, smtplib.SMTPException, OSError, ValueError) as exc:
-            reason = _smtp_reason(exc)
+            reason = smtp_reason(exc)
             delivery.mark_failed(delivery_id=delivery_id, at=at, error=reason)
             report.failures.append((item.invoice.number or 0, reason))
             continue
@@ -127,7 +127,7 @@ def _email(
         report.emailed += 1
 
 
-def _smtp_reason(exc: Exception) -> str:
+def smtp_reason(exc: Exception) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         refused = "; ".join(
             f"{address}: {code} {_text(reply)}" for address, (code, reply) in exc.recipients.items()
@@ -138,6 +138,18 @@ def _smtp_reason(exc: Exception) -> str:
 
 def _text(reply: bytes | str) -> str:
     return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+
+
+def print_file(paths: list[str]) -> str:
+    """The stored PDFs at ``paths`` (in the documents store) merged, in that order, into one
+    print file, stored content-addressed; its path under ``VOOL_DOCUMENTS_DIR``."""
+    writer = PdfWriter()
+    for path in paths:
+        writer.append(io.BytesIO(render_invoices.store().read(path)))
+    out = io.BytesIO()
+    writer.write(out)
+    stored = print_store().put(out.getvalue())
+    return f"{PRINT_DIR}/{stored.relative_path}"
 
 
 def _portal(period: str, at: dt.datetime, report: DeliveryReport) -> None:
@@ -157,19 +169,13 @@ def _paper(period: str, at: dt.datetime, report: DeliveryReport) -> None:
         (_load(i) for i in claimed),
         key=lambda d: (d.invoice.billing_account.customer.postal_code, d.invoice.number or 0),
     )
-    writer = PdfWriter()
     try:
-        for item in items:
-            writer.append(io.BytesIO(render_invoices.store().read(item.invoice.document.path)))
-        out = io.BytesIO()
-        writer.write(out)
-        stored = print_store().put(out.getvalue())
+        destination = print_file([item.invoice.document.path for item in items])
     except (OSError, ValueError) as exc:
         for item in items:
             delivery.mark_failed(delivery_id=item.pk, at=at, error=f"print file: {exc}")
             report.failures.append((item.invoice.number or 0, f"print file: {exc}"))
         return
-    destination = f"{PRINT_DIR}/{stored.relative_path}"
     delivery.mark_many_sent(delivery_ids=[d.pk for d in items], at=at, destination=destination)
     report.printed += len(items)
     report.print_file = Path(settings.VOOL_DOCUMENTS_DIR) / destination

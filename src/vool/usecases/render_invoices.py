@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import multiprocessing
+import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from vool.domain.billing.models import Invoice
 from vool.domain.documents import INVOICE_TEMPLATE, TEMPLATES_DIR
 from vool.domain.documents import operations as document_operations
 from vool.domain.documents import queries as document_queries
+from vool.domain.documents import storage as document_storage
 from vool.domain.documents.invoice_data import InvalidInvoiceDocument, invoice_data
 from vool.domain.documents.models import InvoiceDocument
 from vool.domain.documents.operations import DocumentChanged
@@ -37,11 +40,13 @@ from vool.integrations.einvoice.ubl import UnableToBuildUbl
 from vool.integrations.pdf.content_store import ContentStore
 from vool.integrations.pdf.qr import qr_svg
 from vool.integrations.pdf.typst_compiler import TypstRenderer, UnableToRender
-from vool.usecases import render_pool
+from vool.usecases import bill_run, render_pool
 
 logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, int, int], None]
 DEFAULT_CHUNK_SIZE = 200
+RENDER_TASK = "vool.documents.render_chunk"
+CELERY_WAIT_SECONDS = 3600.0
 
 __all__ = [
     "DocumentChanged",
@@ -67,7 +72,9 @@ def _renderer() -> TypstRenderer:
 
 
 def store() -> ContentStore:
-    return ContentStore(settings.VOOL_DOCUMENTS_DIR)
+    """The documents' content store: ``VOOL_DOCUMENTS_DIR``, or the configured ``documents``
+    storage (an S3-compatible bucket, see ``documents.storage``)."""
+    return ContentStore(settings.VOOL_DOCUMENTS_DIR, blobs=document_storage.blobs())
 
 
 def document_data(invoice: Invoice) -> dict[str, Any]:
@@ -151,8 +158,15 @@ def invoices_to_render(*, period: Month) -> list[int]:
 
 
 def render_chunk(*, invoice_ids: Sequence[int], as_of: dt.datetime) -> ChunkResult:
+    """Render the invoices of ``invoice_ids`` that have no PDF yet (a chunk run twice, e.g.
+    a task message delivered again, renders nothing the second time)."""
     result = ChunkResult()
-    for invoice_id in invoice_ids:
+    missing = set(
+        Invoice.objects.filter(pk__in=invoice_ids, document__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    for invoice_id in (i for i in invoice_ids if i in missing):
         try:
             document = render_invoice(invoice_id=invoice_id, as_of=as_of)
         except (InvalidInvoiceDocument, DocumentChanged, UnableToRender) as exc:
@@ -164,6 +178,47 @@ def render_chunk(*, invoice_ids: Sequence[int], as_of: dt.datetime) -> ChunkResu
     return result
 
 
+def _run_celery(
+    chunks: list[list[int]],
+    as_of: dt.datetime,
+    broker: str,
+    add: Callable[[ChunkResult, int], None],
+    wait_seconds: float,
+) -> None:
+    """Send each chunk to the Celery workers and wait here (never inside a task) for each
+    one's outcome through the result backend. A chunk whose worker failed, or that did not
+    finish in time, is listed as a failure: running the batch again renders what is missing."""
+    from celery import Celery  # only needed when a broker is configured
+
+    from vool.common.task_results import result_backend
+
+    queue = os.environ.get("VOOL_TASK_QUEUE", bill_run.DEFAULT_QUEUE)
+    client = Celery("vool-render-client", broker=broker, backend=result_backend(broker))
+    sent = [
+        (
+            client.send_task(
+                RENDER_TASK,
+                kwargs={"invoice_ids": chunk, "as_of": as_of.isoformat()},
+                queue=queue,
+            ),
+            chunk,
+        )
+        for chunk in chunks
+    ]
+    deadline = time.monotonic() + wait_seconds
+    for result, chunk in sent:
+        try:
+            value = result.get(timeout=max(deadline - time.monotonic(), 0.1))
+        except Exception as exc:  # the worker's error, or a timeout: the chunk is retried later
+            why = f"{type(exc).__name__}: {exc}"[:500]
+            add(ChunkResult(failures=[(0, f"a chunk of {len(chunk)} invoices: {why}")]), len(chunk))
+            continue
+        finally:
+            result.forget()
+        failures = [(int(number), str(why)) for number, why in value["failures"]]
+        add(ChunkResult(value["rendered"], failures, value["bytes_written"]), len(chunk))
+
+
 def render_period(
     *,
     period: Month,
@@ -171,8 +226,12 @@ def render_period(
     workers: int = 1,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     on_progress: ProgressCallback | None = None,
+    broker: str | None = None,
+    celery_wait_seconds: float = CELERY_WAIT_SECONDS,
 ) -> RenderReport:
-    """Render every invoice of ``period`` that has no PDF yet (resumable, idempotent)."""
+    """Render every invoice of ``period`` that has no PDF yet (resumable, idempotent).
+    Chunks run on Celery workers when a broker is configured (``broker``, default
+    ``VOOL_TASK_BROKER``), else on ``workers`` local processes, else here."""
     ids = invoices_to_render(period=period)
     report = RenderReport(period=str(period), to_render=len(ids))
     chunks = [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)]
@@ -187,6 +246,10 @@ def render_period(
         done += size
         progress("invoices", done, max(len(ids), 1))
 
+    broker = broker if broker is not None else bill_run.task_broker()
+    if broker and chunks:
+        _run_celery(chunks, as_of, broker, add, celery_wait_seconds)
+        return report
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
             add(render_chunk(invoice_ids=chunk, as_of=as_of), len(chunk))

@@ -5,6 +5,11 @@ process pool gives the same result."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,6 +20,7 @@ from vool.domain.billing.models import Invoice
 from vool.domain.customers.models import Customer
 from vool.domain.documents.models import InvoiceDocument
 from vool.usecases import bill_run, render_invoices
+from worker_processes import database_url, redis_is_up
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,3 +77,72 @@ def test_a_process_pool_renders_the_same_pdfs(supplier, settings) -> None:
         assert (root / document.path).read_bytes().startswith(b"%PDF-")
         again = render_invoices.render_invoice(invoice_id=document.invoice_id, as_of=AS_OF)
         assert again.sha256 == document.sha256  # the same bytes in this process
+
+
+# Skipped only off CI: .ci/run starts Redis, so there a missing Redis fails the test.
+@pytest.mark.skipif(
+    not redis_is_up() and not os.environ.get("CI"),
+    reason="needs the local Redis on 127.0.0.1:6379",
+)
+def test_chunks_render_on_a_celery_worker(supplier, settings) -> None:
+    invoices = bill_customers(5)
+    broken = invoices[2]
+    Customer.objects.filter(pk=broken.billing_account.customer_id).update(city="")
+    broker = os.environ.get("VOOL_TEST_REDIS", "redis://127.0.0.1:6379/3")
+    queue = f"vool-test-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k != "VOOL_TASK_BROKER"}
+    env.update(
+        DATABASE_URL=database_url(),
+        VOOL_DOCUMENTS_DIR=str(settings.VOOL_DOCUMENTS_DIR),
+        VOOL_TASK_BROKER=broker,
+        VOOL_TASK_QUEUE=queue,
+    )
+    worker = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "vool.config.celery",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            queue,
+            "--loglevel",
+            "WARNING",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    progress: list[int] = []
+    try:
+        os.environ["VOOL_TASK_QUEUE"] = queue
+        report = render_invoices.render_period(
+            period=OCTOBER,
+            as_of=AS_OF,
+            chunk_size=2,
+            broker=broker,
+            celery_wait_seconds=120,
+            on_progress=lambda _, done, total: progress.append(done),
+        )
+    finally:
+        os.environ.pop("VOOL_TASK_QUEUE", None)
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    errors = worker.stderr.read().decode() if worker.stderr else ""
+    assert (report.rendered, len(report.failures)) == (4, 1), errors
+    assert report.failures == [(broken.number, f"Invoice {broken.number}: customer.city: is empty")]
+    assert progress == [2, 4, 5]
+    documents = list(InvoiceDocument.objects.order_by("invoice__number"))
+    assert len(documents) == 4 and broken.pk not in {d.invoice_id for d in documents}
+    for document in documents:  # the worker's PDF is the one this process renders
+        again = render_invoices.render_invoice(invoice_id=document.invoice_id, as_of=AS_OF)
+        assert again.sha256 == document.sha256
+        assert (Path(settings.VOOL_DOCUMENTS_DIR) / document.path).is_file()

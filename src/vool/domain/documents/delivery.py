@@ -22,7 +22,11 @@ from typing import Final
 from django.db.models import F, Q
 
 from vool.domain.billing.models import Invoice
-from vool.domain.documents.models import Delivery
+from vool.domain.documents.models import Delivery, Letter
+
+# The same state machine records invoice deliveries and letters (``Letter`` has the same
+# status, attempts, next_attempt_at, last_error, destination and sent_at fields).
+Sendable = type[Delivery] | type[Letter]
 
 LEASE: Final = dt.timedelta(minutes=15)
 FIRST_RETRY: Final = dt.timedelta(minutes=15)
@@ -59,6 +63,15 @@ def _due(at: dt.datetime) -> Q:
     return Q(status__in=retryable, next_attempt_at__lte=at)
 
 
+def due_letters(*, kind: str, campaign: str, channel: str, at: dt.datetime) -> list[int]:
+    """Ids of a letter campaign's letters by ``channel`` that may be attempted at ``at``."""
+    return list(
+        Letter.objects.filter(_due(at), kind=kind, campaign=campaign, channel=channel)
+        .order_by("billing_account__reference_number")
+        .values_list("pk", flat=True)
+    )
+
+
 def due(*, period: str, channel: str, at: dt.datetime) -> list[int]:
     """Ids of the period's deliveries by ``channel`` that may be attempted at ``at``: pending,
     failed and due for a retry, or SENDING with an expired lease (a crashed run)."""
@@ -69,10 +82,10 @@ def due(*, period: str, channel: str, at: dt.datetime) -> list[int]:
     )
 
 
-def claim(*, delivery_id: int, at: dt.datetime) -> bool:
-    """Take the delivery for sending (SENDING, one more attempt, leased until ``at + LEASE``);
-    False when another run has it or it is not due."""
-    claimed = Delivery.objects.filter(_due(at), pk=delivery_id).update(
+def claim(*, delivery_id: int, at: dt.datetime, model: Sendable = Delivery) -> bool:
+    """Take the delivery (or letter) for sending (SENDING, one more attempt, leased until
+    ``at + LEASE``); False when another run has it or it is not due."""
+    claimed = model.objects.filter(_due(at), pk=delivery_id).update(
         status=Delivery.Status.SENDING,
         attempts=F("attempts") + 1,
         next_attempt_at=at + LEASE,
@@ -80,8 +93,10 @@ def claim(*, delivery_id: int, at: dt.datetime) -> bool:
     return claimed == 1
 
 
-def mark_sent(*, delivery_id: int, at: dt.datetime, destination: str) -> None:
-    Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
+def mark_sent(
+    *, delivery_id: int, at: dt.datetime, destination: str, model: Sendable = Delivery
+) -> None:
+    model.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
         status=Delivery.Status.SENT,
         sent_at=at,
         destination=destination[:254],
@@ -90,25 +105,29 @@ def mark_sent(*, delivery_id: int, at: dt.datetime, destination: str) -> None:
     )
 
 
-def mark_many_sent(*, delivery_ids: Sequence[int], at: dt.datetime, destination: str) -> None:
+def mark_many_sent(
+    *, delivery_ids: Sequence[int], at: dt.datetime, destination: str, model: Sendable = Delivery
+) -> None:
     for delivery_id in delivery_ids:
-        mark_sent(delivery_id=delivery_id, at=at, destination=destination)
+        mark_sent(delivery_id=delivery_id, at=at, destination=destination, model=model)
 
 
-def mark_failed(*, delivery_id: int, at: dt.datetime, error: str) -> None:
+def mark_failed(
+    *, delivery_id: int, at: dt.datetime, error: str, model: Sendable = Delivery
+) -> None:
     """FAILED with the reason; retried after :func:`retry_delay`, or never after
     ``MAX_ATTEMPTS`` (then only the back office's retry sends it)."""
-    delivery = Delivery.objects.get(pk=delivery_id)
+    delivery = model.objects.get(pk=delivery_id)
     next_attempt = at + retry_delay(delivery.attempts)
-    Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
+    model.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
         status=Delivery.Status.FAILED,
         last_error=error[:MAX_ERROR],
         next_attempt_at=next_attempt if delivery.attempts < MAX_ATTEMPTS else None,
     )
 
 
-def retry_now(*, delivery_ids: Sequence[int], at: dt.datetime) -> int:
-    """Make failed deliveries due at ``at`` (the admin's "retry" action)."""
-    return Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.Status.FAILED).update(
+def retry_now(*, delivery_ids: Sequence[int], at: dt.datetime, model: Sendable = Delivery) -> int:
+    """Make failed deliveries (or letters) due at ``at`` (the admin's "retry" action)."""
+    return model.objects.filter(pk__in=delivery_ids, status=Delivery.Status.FAILED).update(
         next_attempt_at=at
     )

@@ -160,3 +160,60 @@ class EInvoiceChannel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.billing_account_id}: {self.bank_bic} {self.payer_iban}"
+
+
+class Letter(models.Model):
+    """A personal letter of one kind to one billing account in one campaign (e.g. the new
+    reference number letter, or the dunning letters of one dunning run): its PDF, rendered
+    once in the customer's language and stored content-addressed, and how it was sent. A
+    letter of a kind goes to an account once per campaign (the unique constraint); sending is
+    claimed (SENDING) before and recorded (SENT/FAILED) after, as for invoices."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Pending")
+        SENDING = "SENDING", _("Sending")
+        SENT = "SENT", _("Sent")
+        FAILED = "FAILED", _("Failed")
+
+    kind = models.CharField(_("letter kind"), max_length=40)
+    campaign = models.CharField(
+        _("campaign"),
+        max_length=60,
+        help_text=_("A letter of a kind goes to an account once per campaign."),
+    )
+    billing_account = models.ForeignKey(
+        BillingAccount,
+        verbose_name=_("billing account"),
+        on_delete=models.PROTECT,
+        related_name="letters",
+    )
+    language = models.CharField(_("language"), max_length=2)
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=BillingAccount.InvoiceChannel.choices
+    )
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    path = models.CharField(_("file"), max_length=200)
+    size_bytes = models.PositiveIntegerField(_("size (bytes)"))
+    rendered_at = models.DateTimeField(_("rendered at"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True, default="")
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    destination = models.CharField(_("sent to"), max_length=254, blank=True, default="")
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("letter")
+        verbose_name_plural = _("letters")
+        ordering = ["-rendered_at", "billing_account_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "campaign", "billing_account"], name="letter_once_per_campaign"
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "campaign", "status"], name="letter_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.campaign} {self.billing_account_id} {self.status}"

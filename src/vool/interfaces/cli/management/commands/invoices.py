@@ -34,7 +34,12 @@ class Command(BaseCommand):
 
         render = sub.add_parser("render", help="render the month's invoices that have no PDF")
         render.add_argument("--period", required=True, help="YYYY-MM")
-        render.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
+        render.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="local processes (default 1); with VOOL_TASK_BROKER set, Celery workers render",
+        )
         render.add_argument("--chunk-size", type=int, default=render_invoices.DEFAULT_CHUNK_SIZE)
         render.add_argument("--no-progress", action="store_true")
 

@@ -1,0 +1,31 @@
+"""For tests that start other processes (Celery workers, servers) on the test database: the
+database as a URL for the child, and whether the local Redis is up."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from django.db import connection
+
+
+def database_url() -> str:
+    """The test database as a URL for another process."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = str(s["NAME"])
+        if "memory" in name:
+            pytest.skip("the SQLite test database is in memory; set VOOL_SQLITE_TEST_NAME")
+        return f"sqlite:///{name}"
+    user = s.get("USER") or "postgres"
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    port = s.get("PORT") or 5432
+    return f"postgres://{user}{password}@{s.get('HOST') or '127.0.0.1'}:{port}/{s['NAME']}"
+
+
+def redis_is_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
