@@ -287,3 +287,13 @@ __all__ = [
     "manual_account",
     "remote_account",
 ]
+
+
+def superuser(username: str) -> str:
+    """An active superuser named ``username`` (who may force a bill run); returns the name."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()
+    if not users.objects.filter(username=username).exists():
+        users.objects.create_superuser(username, f"{username}@example.com", "pw")
+    return username

@@ -48,9 +48,8 @@ from vool.usecases import (
 @permission_required("billing.add_billrun", raise_exception=True)
 def start_bill_run(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    may_force = bill_run.may_force_runs(request.user)
     if request.method == "POST":
-        form = StartBillRunForm(request.POST, may_force=may_force)
+        form = StartBillRunForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -77,9 +76,7 @@ def start_bill_run(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect(reverse("admin:billing_billrun_change", args=[run.pk]))
     else:
-        form = StartBillRunForm(
-            initial={"period": str(Month.of(today).previous())}, may_force=may_force
-        )
+        form = StartBillRunForm(initial={"period": str(Month.of(today).previous())})
     context = {
         **admin.site.each_context(request),
         "title": _("Start a bill run"),
