@@ -184,6 +184,7 @@ def create_run(
                     run=run,
                     index=n,
                     account_ids=ids,
+                    account_count=len(ids),
                     first_account_id=ids[0],
                     last_account_id=ids[-1],
                 )

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from vool.common.localtime import Month
 from vool.domain.billing import unbillable
@@ -45,14 +45,25 @@ class RunProgress:
 
 
 def run_progress(*, run_id: int) -> RunProgress:
-    chunks = list(BillRunChunk.objects.filter(run_id=run_id).values_list("state", "account_ids"))
-    done = [ids for state, ids in chunks if state == BillRunChunk.State.DONE]
+    """The run's chunks and accounts, done and failed: one grouped count over the chunks'
+    stored account counts (never their id lists; this is polled while a run goes)."""
+    chunks: dict[str, int] = {}
+    accounts: dict[str, int] = {}
+    for row in (
+        BillRunChunk.objects.filter(run_id=run_id)
+        .order_by()
+        .values("state")
+        .annotate(chunks=Count("id"), accounts=Sum("account_count"))
+    ):
+        chunks[row["state"]] = row["chunks"]
+        accounts[row["state"]] = row["accounts"] or 0
+    done, failed = BillRunChunk.State.DONE, BillRunChunk.State.FAILED
     return RunProgress(
-        chunks=len(chunks),
-        chunks_done=len(done),
-        chunks_failed=sum(1 for state, _ in chunks if state == BillRunChunk.State.FAILED),
-        accounts=sum(len(ids) for _, ids in chunks),
-        accounts_done=sum(len(ids) for ids in done),
+        chunks=sum(chunks.values()),
+        chunks_done=chunks.get(done, 0),
+        chunks_failed=chunks.get(failed, 0),
+        accounts=sum(accounts.values()),
+        accounts_done=accounts.get(done, 0),
     )
 
 
