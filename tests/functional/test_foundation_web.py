@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from factories import BillingAccountFactory, MeteringPointFactory, ProductFactory
+from vool.domain.contracts import operations as contract_operations
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import BillingAccount, Customer
 from vool.usecases import overview
@@ -154,6 +155,39 @@ class TestAdminBadInput:
         errors = response.context["adminform"].form.errors
         assert "overlaps" in errors["valid_from"][0]
         assert SupplyContract.objects.count() == 1
+
+    def test_the_admin_saves_contracts_through_the_locked_operation(
+        self, staff_client, monkeypatch
+    ):
+        saved = []
+        real = contract_operations.save_contract
+
+        def spy(*, contract):
+            saved.append(contract.valid_from)
+            return real(contract=contract)
+
+        monkeypatch.setattr(contract_operations, "save_contract", spy)
+        account = BillingAccountFactory()
+        data = {
+            "customer": account.customer.pk,
+            "billing_account": account.pk,
+            "metering_point": MeteringPointFactory().pk,
+            "product": ProductFactory().pk,
+            "valid_from": "2025-06-01",
+            "status": "ACTIVE",
+            "signed_channel": "BACKOFFICE",
+        }
+        response = staff_client.post("/admin/contracts/supplycontract/add/", data)
+        assert response.status_code == 302
+        contract = SupplyContract.objects.get()
+        response = staff_client.post(
+            f"/admin/contracts/supplycontract/{contract.pk}/change/",
+            {**data, "valid_to": "2025-12-01"},
+        )
+        assert response.status_code == 302
+        assert saved == [dt.date(2025, 6, 1), dt.date(2025, 6, 1)]
+        contract.refresh_from_db()
+        assert contract.valid_to == dt.date(2025, 12, 1)
 
     @pytest.mark.parametrize(
         "path",
