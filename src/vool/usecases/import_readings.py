@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -27,12 +26,14 @@ from vool.domain.metering import operations
 from vool.domain.metering.models import Meter, MeteringImport, Reading, Register
 from vool.domain.supply.models import MeteringPoint
 from vool.integrations.safe_input import (
+    DOTTED_TIME,
     FIRST_YEAR,
     LAST_YEAR,
     InputLimits,
     UnsafeInput,
     csv_rows,
     cut,
+    header_columns,
     parse_decimal,
     shown,
 )
@@ -52,9 +53,6 @@ _COLUMNS: Final = {
     "source": "source",
 }
 _SOURCES: Final = {"FILE", "PHONE", "BACKOFFICE", "MIGRATION"}
-_LOCAL: Final = re.compile(
-    r"(\d{2})\.(\d{2})\.(\d{4})[ T](\d{2}):(\d{2})(?::(\d{2}))?\s*(Z|UTC|[+-]\d{2}:?\d{2})?"
-)
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,7 @@ class _Line:
 
 def _read_at(text: str) -> dt.datetime:
     t = text.strip()
-    m = _LOCAL.fullmatch(t)
+    m = DOTTED_TIME.fullmatch(t)
     if m is not None:
         day, month, year, hour, minute, second, zone = m.groups()
         zone = (zone or "").replace("UTC", "Z")
@@ -143,13 +141,7 @@ def _parse(text: str, name: str, limits: InputLimits) -> _Parsed:
     rows = csv_rows(text, limits)
     try:
         header = next(rows, (1, []))[1]
-        columns = _Columns(
-            {
-                _COLUMNS[h.strip().lower()]: i
-                for i, h in enumerate(header)
-                if h.strip().lower() in _COLUMNS
-            }
-        )
+        columns = _Columns(header_columns(header, _COLUMNS))
         for key, label in (
             ("eic", "Metering Point EIC"),
             ("read_at", "Read At"),
