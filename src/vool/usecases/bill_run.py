@@ -32,7 +32,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -42,9 +42,12 @@ from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month, local_midnight
 from vool.domain.billing import operations, queries
-from vool.domain.billing.models import ACTIVE_RUN_STATUSES, BillRun, Invoice
+from vool.domain.customers import queries as customer_queries
 from vool.usecases import estimate_readings
 from vool.usecases.submit_reading import reading_policy
+
+if TYPE_CHECKING:  # types only: runs and invoices are read through billing.queries
+    from vool.domain.billing.models import BillRun, Invoice
 
 logger = logging.getLogger(__name__)
 
@@ -254,9 +257,9 @@ def run_billing(
         run = queries.get_run(run_id=resume_run_id)
         if run.period != str(period):
             raise UnableToFinishRun(f"Run {run.pk} bills {run.period}, not {period}.")
-        if run.status == BillRun.Status.DONE:
+        if run.status == run.Status.DONE:
             return run
-        if run.status == BillRun.Status.ABANDONED:
+        if run.status == run.Status.ABANDONED:
             raise UnableToFinishRun(f"Run {run.pk} was abandoned; start a new run.")
     else:
         run = _create_run(
@@ -314,7 +317,7 @@ def dispatch_run(
     A run with nothing left to run is issued here. Idempotent: dispatching again resends the
     unfinished chunks, and a chunk already done is not run again."""
     run = queries.get_run(run_id=run_id)
-    if run.status in (BillRun.Status.DONE, BillRun.Status.ABANDONED):
+    if run.status in (run.Status.DONE, run.Status.ABANDONED):
         return run
     operations.mark_running(run_id=run_id, now=clock())
     chunk_ids = queries.unfinished_chunk_ids(run_id=run_id)
@@ -353,11 +356,9 @@ def rebill_account(
 ) -> Invoice:
     """Rebill one account, found by its reference number (or its id), on the data known at
     ``as_of`` (default: midnight starting ``today``), dated ``today``, issued now."""
-    from vool.domain.customers.models import BillingAccount
-
-    account = BillingAccount.objects.filter(reference_number=reference_or_id).first()
+    account = customer_queries.find_billing_account(reference_number=reference_or_id)
     if account is None and reference_or_id.isdigit():
-        account = BillingAccount.objects.filter(pk=int(reference_or_id)).first()
+        account = customer_queries.get_billing_account(billing_account_id=int(reference_or_id))
     if account is None:
         raise operations.UnableToRebill(f"No billing account with reference {reference_or_id}.")
     return operations.rebill_account(
@@ -436,7 +437,7 @@ def _create_run(*, period: Month, **kwargs: Any) -> BillRun:
     try:
         return operations.create_run(period=period, **kwargs)
     except (IntegrityError, operations.UnableToStartRun) as exc:
-        winner = BillRun.objects.filter(period=str(period), status__in=ACTIVE_RUN_STATUSES).first()
+        winner = queries.active_run(period=period)
         if winner is None:
             raise
         raise RunAlreadyStarted(winner) from exc

@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from vool.common.localtime import Month
 from vool.domain.billing import unbillable
 from vool.domain.billing.models import (
+    ACTIVE_RUN_STATUSES,
     BillRun,
     BillRunChunk,
     BillRunException,
@@ -74,6 +75,16 @@ def unfinished_chunk_ids(*, run_id: int) -> list[int]:
         .order_by("index")
         .values_list("id", flat=True)
     )
+
+
+def invoice_id(*, number: int) -> int | None:
+    """The id of the invoice (or credit note) numbered ``number``, if there is one."""
+    return Invoice.objects.filter(number=number).values_list("pk", flat=True).first()
+
+
+def active_run(*, period: Month) -> BillRun | None:
+    """The run of ``period`` that has not finished (at most one exists), if any."""
+    return BillRun.objects.filter(period=str(period), status__in=ACTIVE_RUN_STATUSES).first()
 
 
 def get_run(*, run_id: int) -> BillRun:
