@@ -77,6 +77,28 @@ def unfinished_chunk_ids(*, run_id: int) -> list[int]:
     )
 
 
+def invoice_by_number(*, number: int) -> Invoice | None:
+    """The invoice (or credit note) numbered ``number``, with its account, customer and the
+    invoice it credits."""
+    return (
+        Invoice.objects.select_related("billing_account__customer", "credited_invoice")
+        .filter(number=number)
+        .first()
+    )
+
+
+def get_invoice(*, invoice_id: int) -> Invoice:
+    """Invoice ``invoice_id`` with its account, customer and the invoice it credits."""
+    return Invoice.objects.select_related("billing_account__customer", "credited_invoice").get(
+        pk=invoice_id
+    )
+
+
+def invoice_number(*, invoice_id: int) -> int | None:
+    """The number of invoice ``invoice_id`` (None for a draft)."""
+    return Invoice.objects.filter(pk=invoice_id).values_list("number", flat=True).first()
+
+
 def invoice_id(*, number: int) -> int | None:
     """The id of the invoice (or credit note) numbered ``number``, if there is one."""
     return Invoice.objects.filter(number=number).values_list("pk", flat=True).first()

@@ -294,3 +294,16 @@ def installed_meters(*, metering_point_ids: Iterable[int]) -> InstalledMeters:
         ).values_list("meter_id", "kind", "pk")
     }
     return InstalledMeters(meters, registers)
+
+
+PENDING_REVIEW: Final = Reading.Status.PENDING_REVIEW  # a reading waiting for review
+
+
+def get_reading(*, reading_id: int) -> Reading:
+    """The reading with its register, meter and metering point."""
+    return Reading.objects.select_related("register__meter__metering_point").get(pk=reading_id)
+
+
+def register_kind_labels() -> dict[str, str]:
+    """Each register kind (SINGLE, DAY, NIGHT) in words, in the active language."""
+    return {kind: str(label) for kind, label in Register.Kind.choices}
