@@ -24,6 +24,7 @@ from vool.common.localtime import Month
 from vool.domain.audit import operations as audit
 from vool.domain.billing import operations as billing_operations
 from vool.domain.billing import queries as billing_queries
+from vool.domain.contracts import lookups as contract_lookups
 from vool.domain.metering import operations as metering_operations
 from vool.domain.metering import queries as metering_queries
 from vool.usecases import bill_run
@@ -120,7 +121,7 @@ def review_reading(
         raise metering_operations.UnableToSubmitReading(_("Say why the reading is reviewed."))
     reading = metering_queries.get_reading(reading_id=reading_id)
     point = reading.register.meter.metering_point
-    contract = point.contracts.order_by("-valid_from").first()
+    contract = contract_lookups.latest_contract(metering_point_id=point.pk)
     with transaction.atomic():
         decision = metering_operations.review_reading(
             reading=reading, accept=accept, reason=reason, created_by=user, as_of=now

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from vool.domain.contracts import counts as contract_counts
+from vool.domain.contracts import lookups as contract_lookups
 from vool.domain.customers import queries as customer_queries
 from vool.domain.metering import queries as metering_queries
 from vool.domain.supply import queries as supply_queries
@@ -37,7 +37,7 @@ def system_overview() -> SystemOverview:
         billing_accounts=customer_queries.count_billing_accounts(),
         metering_points=supply_queries.count_metering_points(),
         remote_points=supply_queries.count_metering_points(remote_only=True),
-        active_contracts=contract_counts.count_active_contracts(),
+        active_contracts=contract_lookups.count_active_contracts(),
         products=tariff_queries.count_products(),
         readings=metering_queries.count_readings(),
         interval_days=metering_queries.count_interval_days(),
