@@ -21,7 +21,7 @@ from vool.domain.bulk import copy_rows
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import BillingAccount
 from vool.domain.metering import interval_operations
-from vool.domain.metering.interval_operations import IntervalImportResult
+from vool.domain.metering.interval_operations import INTERVAL_DAY_COLUMNS, IntervalImportResult
 from vool.domain.metering.intervals import pack_quality, pack_values
 from vool.domain.metering.models import IntervalDay, Reading, Register
 from vool.domain.supply.models import MeteringPoint
@@ -29,19 +29,6 @@ from vool.domain.tariffs import operations as tariff_operations
 from vool.domain.tariffs import rating
 from vool.domain.tariffs.models import MarketPrice, Product
 
-INTERVAL_FIELDS = (
-    "metering_point",
-    "day",
-    "direction",
-    "resolution_minutes",
-    "version",
-    "is_current",
-    "values_wh",
-    "quality",
-    "total_wh",
-    "known_at",
-    "created_at",
-)
 CREATED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
@@ -201,7 +188,7 @@ def add_intervals(point: MeteringPoint, month: Month, wh: int = 100, *, minutes:
             )
         )
         day += dt.timedelta(days=1)
-    return copy_rows(IntervalDay, INTERVAL_FIELDS, rows)
+    return copy_rows(IntervalDay, INTERVAL_DAY_COLUMNS, rows)
 
 
 def import_day(
@@ -287,3 +274,13 @@ __all__ = [
     "manual_account",
     "remote_account",
 ]
+
+
+def superuser(username: str) -> str:
+    """An active superuser named ``username`` (who may force a bill run); returns the name."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()
+    if not users.objects.filter(username=username).exists():
+        users.objects.create_superuser(username, f"{username}@example.com", "pw")
+    return username

@@ -4,10 +4,15 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from factories import BillingAccountFactory, MeteringPointFactory, ProductFactory
+from vool.domain.contracts import operations as contract_operations
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import BillingAccount, Customer
+from vool.usecases import overview
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +41,28 @@ class TestStartPage:
         assert heading in html
         assert f'<html lang="{language}">' in html
         assert 'name="viewport"' in html
+
+
+class TestStartPageCost:
+    """The start page must not count whole tables (the interval table: millions of rows) on
+    every request: the anonymous cost no query, staff one set of counts per cache period."""
+
+    def test_an_anonymous_visit_runs_no_query(self, client, django_assert_num_queries):
+        BillingAccountFactory()
+        with django_assert_num_queries(0):
+            assert client.get("/").status_code == 200
+
+    def test_staff_count_once_per_cache_period(self, staff_client):
+        cache.delete(overview.CACHE_KEY)
+        BillingAccountFactory()
+        with CaptureQueriesContext(connection) as first:
+            assert staff_client.get("/").status_code == 200
+        with CaptureQueriesContext(connection) as second:
+            assert staff_client.get("/").status_code == 200
+        counts = [q["sql"] for q in first if "COUNT(" in q["sql"].upper()]
+        assert len(counts) == 8
+        assert not [q["sql"] for q in second if "COUNT(" in q["sql"].upper()]
+        cache.delete(overview.CACHE_KEY)
 
 
 class TestAdminBadInput:
@@ -128,6 +155,39 @@ class TestAdminBadInput:
         errors = response.context["adminform"].form.errors
         assert "overlaps" in errors["valid_from"][0]
         assert SupplyContract.objects.count() == 1
+
+    def test_the_admin_saves_contracts_through_the_locked_operation(
+        self, staff_client, monkeypatch
+    ):
+        saved = []
+        real = contract_operations.save_contract
+
+        def spy(*, contract):
+            saved.append(contract.valid_from)
+            return real(contract=contract)
+
+        monkeypatch.setattr(contract_operations, "save_contract", spy)
+        account = BillingAccountFactory()
+        data = {
+            "customer": account.customer.pk,
+            "billing_account": account.pk,
+            "metering_point": MeteringPointFactory().pk,
+            "product": ProductFactory().pk,
+            "valid_from": "2025-06-01",
+            "status": "ACTIVE",
+            "signed_channel": "BACKOFFICE",
+        }
+        response = staff_client.post("/admin/contracts/supplycontract/add/", data)
+        assert response.status_code == 302
+        contract = SupplyContract.objects.get()
+        response = staff_client.post(
+            f"/admin/contracts/supplycontract/{contract.pk}/change/",
+            {**data, "valid_to": "2025-12-01"},
+        )
+        assert response.status_code == 302
+        assert saved == [dt.date(2025, 6, 1), dt.date(2025, 6, 1)]
+        contract.refresh_from_db()
+        assert contract.valid_to == dt.date(2025, 12, 1)
 
     @pytest.mark.parametrize(
         "path",

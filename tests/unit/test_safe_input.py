@@ -97,3 +97,23 @@ class TestValues:
     def test_parse_decimal(self) -> None:
         assert parse_decimal(" 1610,5 ") == Decimal("1610.5")
         assert parse_decimal("0") == 0
+
+
+def test_header_columns_maps_known_labels_in_any_case_and_ignores_others() -> None:
+    from vool.integrations.safe_input import header_columns
+
+    labels = {"meter eic": "eic", "metering point eic": "eic", "read at": "read_at"}
+    assert header_columns([" Read At ", "Extra", "METER EIC"], labels) == {
+        "read_at": 0,
+        "eic": 2,
+    }
+    assert header_columns([], labels) == {}
+
+
+def test_dotted_time_reads_day_month_year_time_and_zone() -> None:
+    from vool.integrations.safe_input import DOTTED_TIME
+
+    match = DOTTED_TIME.fullmatch("02.11.2026 09:00+02:00")
+    assert match is not None
+    assert match.groups() == ("02", "11", "2026", "09", "00", None, "+02:00")
+    assert DOTTED_TIME.fullmatch("2026-11-02 09:00") is None

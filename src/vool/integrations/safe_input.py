@@ -23,7 +23,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
@@ -31,6 +31,7 @@ from typing import Any, Final
 import numpy as np
 
 __all__ = [
+    "DOTTED_TIME",
     "FIRST_YEAR",
     "LAST_YEAR",
     "SHOWN_CHARS",
@@ -40,6 +41,7 @@ __all__ = [
     "check_year",
     "csv_rows",
     "cut",
+    "header_columns",
     "load_json",
     "parse_decimal",
     "shown",
@@ -50,6 +52,11 @@ SHOWN_CHARS: Final = 80
 FIRST_YEAR: Final = 1990
 LAST_YEAR: Final = 2099
 _MAX_EXPONENT: Final = 30
+# A time as the hub's and our CSV templates write it: dd.mm.yyyy hh:mm[:ss], then an optional
+# zone (Z, UTC, +hh:mm). Groups: day, month, year, hour, minute, second, zone.
+DOTTED_TIME: Final = re.compile(
+    r"(\d{2})\.(\d{2})\.(\d{4})[ T](\d{2}):(\d{2})(?::(\d{2}))?\s*(Z|UTC|[+-]\d{2}:?\d{2})?"
+)
 _STRING: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
 
@@ -276,3 +283,15 @@ def csv_rows(
                     f"of {limits.max_field_chars:,} (setting VOOL_IMPORT_MAX_FIELD_CHARS)",
                 )
         yield reader.line_num, row
+
+
+def header_columns(header: list[str], labels: Mapping[str, str]) -> dict[str, int]:
+    """A CSV header's known columns: ``labels`` maps a column's label (lower case) to its key;
+    returns key -> column index (labels compared trimmed and in any letter case; of two
+    columns with the same key, the later one counts)."""
+    columns: dict[str, int] = {}
+    for i, name in enumerate(header):
+        key = labels.get(name.strip().lower())
+        if key is not None:
+            columns[key] = i
+    return columns

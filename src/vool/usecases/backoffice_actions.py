@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -23,10 +23,15 @@ from django.utils.translation import gettext as _
 from vool.common.localtime import Month
 from vool.domain.audit import operations as audit
 from vool.domain.billing import operations as billing_operations
-from vool.domain.billing.models import BillRun, Invoice
+from vool.domain.billing import queries as billing_queries
+from vool.domain.contracts import lookups as contract_lookups
 from vool.domain.metering import operations as metering_operations
-from vool.domain.metering.models import Reading
+from vool.domain.metering import queries as metering_queries
 from vool.usecases import bill_run
+
+if TYPE_CHECKING:  # types only
+    from vool.domain.billing.models import BillRun, Invoice
+    from vool.domain.metering.models import Reading
 
 CREDIT_PERMISSION = "billing.change_invoice"
 CREDIT_ABOVE_LIMIT_PERMISSION = "audit.credit_above_limit"
@@ -76,7 +81,7 @@ def credit_invoice(
     *, user: Any, number: int, reason: str, today: dt.date, now: dt.datetime, request_id: str = ""
 ) -> Invoice:
     """Credit invoice ``number`` (a credit note) as ``user``, with the audit row."""
-    invoice = Invoice.objects.select_related("billing_account").filter(number=number).first()
+    invoice = billing_queries.invoice_by_number(number=number)
     if invoice is None:
         raise billing_operations.UnableToCreditInvoice(f"There is no invoice number {number}.")
     check_may_credit(user=user, invoice=invoice)
@@ -114,9 +119,9 @@ def review_reading(
     readings), with the audit row."""
     if not reason.strip():
         raise metering_operations.UnableToSubmitReading(_("Say why the reading is reviewed."))
-    reading = Reading.objects.select_related("register__meter__metering_point").get(pk=reading_id)
+    reading = metering_queries.get_reading(reading_id=reading_id)
     point = reading.register.meter.metering_point
-    contract = point.contracts.order_by("-valid_from").first()
+    contract = contract_lookups.latest_contract(metering_point_id=point.pk)
     with transaction.atomic():
         decision = metering_operations.review_reading(
             reading=reading, accept=accept, reason=reason, created_by=user, as_of=now

@@ -2,10 +2,17 @@
 
 Chunks run in this process (``workers=1``), in a local process pool (``workers>1``), or on
 Celery workers when a task broker is configured (``VOOL_TASK_BROKER``, e.g.
-``redis://127.0.0.1:6379/0``); the caller waits for them in every case. Each chunk is an
-idempotent unit of work, and the final step numbers and issues every draft in one
-transaction, so a run killed at any point is finished by resuming it: no duplicate, no gap
-in the invoice numbers, the same totals as an uninterrupted run.
+``redis://127.0.0.1:6379/0``). Each chunk is an idempotent unit of work, and the final step
+numbers and issues every draft in one transaction, so a run killed at any point is finished by
+resuming it: no duplicate, no gap in the invoice numbers, the same totals as an uninterrupted
+run.
+
+On Celery no task waits for other tasks (with one worker slot that would wait forever): the
+back-office and scheduled runs are *dispatched* (:func:`dispatch_run` estimates, sends one task
+a chunk and returns), and the chunk task that finds every chunk done issues the run
+(:func:`run_chunk_and_finish`; idempotent, so two last chunks finishing together issue it
+once). Only the command line (``vool billing run`` with a broker) waits, by polling the
+database, and it is not a task.
 
 The demo and the scheduler call :func:`run_billing`; ``vool billing run`` is a thin CLI over it.
 
@@ -25,7 +32,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -35,9 +42,12 @@ from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month, local_midnight
 from vool.domain.billing import operations, queries
-from vool.domain.billing.models import ACTIVE_RUN_STATUSES, BillRun, Invoice
+from vool.domain.customers import queries as customer_queries
 from vool.usecases import estimate_readings
 from vool.usecases.submit_reading import reading_policy
+
+if TYPE_CHECKING:  # types only: runs and invoices are read through billing.queries
+    from vool.domain.billing.models import BillRun, Invoice
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +63,12 @@ __all__ = [
     "RunAlreadyStarted",
     "UnableToFinishRun",
     "credit_invoice",
+    "dispatch_previous_month",
+    "dispatch_run",
     "rebill_account",
     "run_billing",
     "run_chunk",
+    "run_chunk_and_finish",
     "task_broker",
 ]
 
@@ -78,6 +91,17 @@ def run_chunk(*, chunk_id: int, clock: Clock = timezone.now) -> str:
     data cut-off; ``clock`` stamps when it started and finished. Returns its state."""
     window = reading_policy().window
     return operations.run_chunk(chunk_id=chunk_id, clock=clock, window=window).state
+
+
+def run_chunk_and_finish(*, chunk_id: int, clock: Clock = timezone.now) -> str:
+    """What the Celery chunk task does: run the chunk, then, when it was the run's last one
+    (every chunk done), issue the run. Issuing is idempotent and locked, so a message
+    delivered twice or two last chunks finishing together issue the run once."""
+    window = reading_policy().window
+    chunk = operations.run_chunk(chunk_id=chunk_id, clock=clock, window=window)
+    if chunk.state == chunk.State.DONE:
+        operations.issue_run_if_complete(run_id=chunk.run_id, now=clock())
+    return chunk.state
 
 
 _INHERITED: list[Any] = []
@@ -155,12 +179,8 @@ def _run_celery(
     on_progress: ProgressCallback,
     wait_seconds: float,
 ) -> None:
-    from celery import Celery  # only needed when a broker is configured
-
-    queue = os.environ.get("VOOL_TASK_QUEUE", DEFAULT_QUEUE)
-    client = Celery("vool-billing-client", broker=broker)
     for chunk_id in chunk_ids:
-        client.send_task(CHUNK_TASK, kwargs={"chunk_id": chunk_id}, queue=queue)
+        send_task(broker, CHUNK_TASK, chunk_id=chunk_id)
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         progress = queries.run_progress(run_id=run_id)
@@ -168,6 +188,16 @@ def _run_celery(
         if progress.chunks_done + progress.chunks_failed >= progress.chunks:
             return
         time.sleep(0.2)
+
+
+def send_task(broker: str, name: str, **kwargs: Any) -> None:
+    """Send task ``name`` to the workers' queue (``VOOL_TASK_QUEUE``, default ``vool``) from a
+    process that is not a worker (the command line, the back office)."""
+    from celery import Celery  # only needed when a broker is configured
+
+    queue = os.environ.get("VOOL_TASK_QUEUE", DEFAULT_QUEUE)
+    with Celery("vool-billing-client", broker=broker) as client:
+        client.send_task(name, kwargs=kwargs, queue=queue)
 
 
 def _estimate_missing_readings(
@@ -227,9 +257,9 @@ def run_billing(
         run = queries.get_run(run_id=resume_run_id)
         if run.period != str(period):
             raise UnableToFinishRun(f"Run {run.pk} bills {run.period}, not {period}.")
-        if run.status == BillRun.Status.DONE:
+        if run.status == run.Status.DONE:
             return run
-        if run.status == BillRun.Status.ABANDONED:
+        if run.status == run.Status.ABANDONED:
             raise UnableToFinishRun(f"Run {run.pk} was abandoned; start a new run.")
     else:
         run = _create_run(
@@ -266,9 +296,43 @@ def run_billing(
             f"cause and resume: `vool billing run --period {period} --resume {run.pk}`."
         )
     progress("issuing invoices", 0, 1)
-    run = operations.issue_run(run_id=run.pk, now=clock())
+    # on Celery the last chunk's task may have issued the run already: then this returns it
+    run = operations.issue_run_if_complete(
+        run_id=run.pk, now=clock(), seconds=time.perf_counter() - started
+    )
     progress("issuing invoices", 1, 1)
-    return operations.add_duration(run_id=run.pk, seconds=time.perf_counter() - started)
+    return run
+
+
+def dispatch_run(
+    *,
+    run_id: int,
+    send_chunk: Callable[[int], None],
+    estimate: bool = True,
+    clock: Clock = timezone.now,
+) -> BillRun:
+    """Hand the rest of run ``run_id`` to the task workers and return without waiting: mark
+    it running, estimate the month's missing readings, and ``send_chunk`` each unfinished
+    chunk (the chunk task that completes the run issues it, :func:`run_chunk_and_finish`).
+    A run with nothing left to run is issued here. Idempotent: dispatching again resends the
+    unfinished chunks, and a chunk already done is not run again."""
+    run = queries.get_run(run_id=run_id)
+    if run.status in (run.Status.DONE, run.Status.ABANDONED):
+        return run
+    operations.mark_running(run_id=run_id, now=clock())
+    chunk_ids = queries.unfinished_chunk_ids(run_id=run_id)
+    if not chunk_ids:
+        return operations.issue_run_if_complete(run_id=run_id, now=clock())
+    if estimate:
+        _estimate_missing_readings(
+            run_id=run_id,
+            period=Month.parse(run.period),
+            as_of=run.as_of,
+            on_progress=lambda step, done, total: None,
+        )
+    for chunk_id in chunk_ids:
+        send_chunk(chunk_id)
+    return queries.get_run(run_id=run_id)
 
 
 def credit_invoice(
@@ -292,11 +356,9 @@ def rebill_account(
 ) -> Invoice:
     """Rebill one account, found by its reference number (or its id), on the data known at
     ``as_of`` (default: midnight starting ``today``), dated ``today``, issued now."""
-    from vool.domain.customers.models import BillingAccount
-
-    account = BillingAccount.objects.filter(reference_number=reference_or_id).first()
+    account = customer_queries.find_billing_account(reference_number=reference_or_id)
     if account is None and reference_or_id.isdigit():
-        account = BillingAccount.objects.filter(pk=int(reference_or_id)).first()
+        account = customer_queries.get_billing_account(billing_account_id=int(reference_or_id))
     if account is None:
         raise operations.UnableToRebill(f"No billing account with reference {reference_or_id}.")
     return operations.rebill_account(
@@ -368,10 +430,14 @@ def _create_run(*, period: Month, **kwargs: Any) -> BillRun:
     """``operations.create_run``; when another run of ``period`` is active (also one that
     committed between our check and our insert, which the unique constraint refuses), say so
     with :class:`RunAlreadyStarted` instead of a database error."""
+    forced_by = kwargs.get("forced_by") or ""
+    if forced_by or kwargs.get("forced_reason"):
+        # who may force is decided here, for every interface (CLI, back office, jobs)
+        kwargs["forced_by"] = user_who_may_force(username=forced_by).get_username()
     try:
         return operations.create_run(period=period, **kwargs)
     except (IntegrityError, operations.UnableToStartRun) as exc:
-        winner = BillRun.objects.filter(period=str(period), status__in=ACTIVE_RUN_STATUSES).first()
+        winner = queries.active_run(period=period)
         if winner is None:
             raise
         raise RunAlreadyStarted(winner) from exc
@@ -406,13 +472,13 @@ def start_run(
 
 
 def launch_in_background(*, run_id: int) -> None:
-    """Finish run ``run_id`` outside this process (idempotent: it resumes)."""
+    """Finish run ``run_id`` outside this process (idempotent: it resumes): on Celery the
+    finish task dispatches its chunks (:func:`dispatch_run`), else a ``vool billing run
+    --resume`` process runs it to the end."""
     run = queries.get_run(run_id=run_id)
     broker = task_broker()
     if broker:
-        from celery import Celery
-
-        Celery(broker=broker).send_task(FINISH_TASK, kwargs={"run_id": run_id})
+        send_task(broker, FINISH_TASK, run_id=run_id)
         return
     log_dir = settings.VAR_DIR / "log"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -452,5 +518,21 @@ def finish_run(*, run_id: int) -> BillRun:
 
 
 def bill_previous_month(*, today: dt.date, started_by: str = "scheduler") -> BillRun:
-    """The scheduler's monthly run: bill the month before ``today``."""
+    """The monthly run in this process: bill the month before ``today``."""
     return run_billing(period=Month.of(today).previous(), today=today, started_by=started_by)
+
+
+def dispatch_previous_month(
+    *, today: dt.date, send_chunk: Callable[[int], None], started_by: str = "scheduler"
+) -> BillRun:
+    """The scheduler's monthly run on the task workers: create the run of the month before
+    ``today`` and dispatch it (:func:`dispatch_run`; returns without waiting)."""
+    run = _create_run(
+        period=Month.of(today).previous(),
+        today=today,
+        as_of=local_midnight(today),
+        now=timezone.now(),
+        due_days=_due_days(),
+        started_by=started_by,
+    )
+    return dispatch_run(run_id=run.pk, send_chunk=send_chunk)

@@ -24,7 +24,7 @@ from vool.domain.metering.interval_operations import (
     UnableToImportIntervals,
     store_intervals,
 )
-from vool.domain.supply.models import MeteringPoint
+from vool.domain.supply import queries as supply_queries
 from vool.integrations.datahub import metering_data
 from vool.integrations.safe_input import InputLimits, UnsafeInput, cut
 from vool.usecases.input_limits import import_limits, read_limited
@@ -71,20 +71,11 @@ class RejectedFile(Exception):
         super().__init__(f"{self.total} problem(s); nothing was imported")
 
 
-_EIC_CHUNK = 5000
-
-
 def unknown_eics(eics: Iterable[str]) -> list[str]:
     """The EICs among ``eics`` that are not metering points of ours, sorted."""
-    names = sorted(set(eics))
-    known: set[str] = set()
-    for i in range(0, len(names), _EIC_CHUNK):
-        known.update(
-            MeteringPoint.objects.filter(eic__in=names[i : i + _EIC_CHUNK]).values_list(
-                "eic", flat=True
-            )
-        )
-    return [eic for eic in names if eic not in known]
+    names = set(eics)
+    known = supply_queries.point_ids_by_eic(eics=names)
+    return sorted(eic for eic in names if eic not in known)
 
 
 def _unknown_eics(name: str, eics: dict[str, str]) -> list[ImportProblem]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -24,15 +23,17 @@ from django.db import transaction
 
 from vool.common.localtime import local_date
 from vool.domain.metering import operations
-from vool.domain.metering.models import Meter, MeteringImport, Reading, Register
-from vool.domain.supply.models import MeteringPoint
+from vool.domain.metering import queries as metering_queries
+from vool.domain.supply import queries as supply_queries
 from vool.integrations.safe_input import (
+    DOTTED_TIME,
     FIRST_YEAR,
     LAST_YEAR,
     InputLimits,
     UnsafeInput,
     csv_rows,
     cut,
+    header_columns,
     parse_decimal,
     shown,
 )
@@ -52,9 +53,6 @@ _COLUMNS: Final = {
     "source": "source",
 }
 _SOURCES: Final = {"FILE", "PHONE", "BACKOFFICE", "MIGRATION"}
-_LOCAL: Final = re.compile(
-    r"(\d{2})\.(\d{2})\.(\d{4})[ T](\d{2}):(\d{2})(?::(\d{2}))?\s*(Z|UTC|[+-]\d{2}:?\d{2})?"
-)
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,7 @@ class _Line:
 
 def _read_at(text: str) -> dt.datetime:
     t = text.strip()
-    m = _LOCAL.fullmatch(t)
+    m = DOTTED_TIME.fullmatch(t)
     if m is not None:
         day, month, year, hour, minute, second, zone = m.groups()
         zone = (zone or "").replace("UTC", "Z")
@@ -143,13 +141,7 @@ def _parse(text: str, name: str, limits: InputLimits) -> _Parsed:
     rows = csv_rows(text, limits)
     try:
         header = next(rows, (1, []))[1]
-        columns = _Columns(
-            {
-                _COLUMNS[h.strip().lower()]: i
-                for i, h in enumerate(header)
-                if h.strip().lower() in _COLUMNS
-            }
-        )
+        columns = _Columns(header_columns(header, _COLUMNS))
         for key, label in (
             ("eic", "Metering Point EIC"),
             ("read_at", "Read At"),
@@ -197,20 +189,9 @@ def _registers_of(
     """The register of each line (its point's meter installed on the reading's day, the
     line's register kind), in three queries for the file; the problems of the lines without
     one."""
-    points = dict(
-        MeteringPoint.objects.filter(eic__in={line.eic for line in lines}).values_list("eic", "pk")
-    )
-    meters: dict[int, list[Meter]] = {}
-    for installed in Meter.objects.filter(metering_point_id__in=set(points.values())).order_by(
-        "-installed_date", "-id"
-    ):
-        meters.setdefault(installed.metering_point_id, []).append(installed)
-    registers = {
-        (meter_id, kind): pk
-        for meter_id, kind, pk in Register.objects.filter(
-            meter__metering_point_id__in=set(points.values())
-        ).values_list("meter_id", "kind", "pk")
-    }
+    points = supply_queries.point_ids_by_eic(eics={line.eic for line in lines})
+    installed = metering_queries.installed_meters(metering_point_ids=points.values())
+    registers = installed.registers
     problems: list[ImportProblem] = []
     found: list[tuple[_Line, int]] = []
     for line in lines:
@@ -222,7 +203,7 @@ def _registers_of(
             )
             continue
         day = local_date(line.read_at)
-        meter = next((m for m in meters.get(point, []) if m.installed_date <= day), None)
+        meter = installed.meter_on(point, day)
         if meter is None:
             problems.append(ImportProblem(name, where, "Metering Point EIC", "has no meter"))
             continue
@@ -299,11 +280,10 @@ def import_readings_file(
         if problems:
             transaction.set_rollback(True)
         else:
-            MeteringImport.objects.create(
-                kind=MeteringImport.Kind.READINGS,
-                file_name=name[:255],
+            operations.record_readings_import(
+                file_name=name,
                 sha256=hashlib.sha256(content).hexdigest(),
-                intervals=len(lines),
+                lines=len(lines),
                 as_of=as_of,
                 created_by=created_by,
             )
@@ -314,5 +294,5 @@ def import_readings_file(
         lines=len(lines),
         created=len(created),
         already_known=len(submitted) - len(created),
-        pending_review=sum(r.status == Reading.Status.PENDING_REVIEW for r in created),
+        pending_review=sum(r.status == r.Status.PENDING_REVIEW for r in created),
     )

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from vool.domain.contracts.models import SupplyContract
-from vool.domain.customers.models import BillingAccount, Customer
-from vool.domain.metering.models import IntervalDay, Reading
-from vool.domain.supply.models import MeteringPoint
-from vool.domain.tariffs.models import Product
+from vool.domain.contracts import lookups as contract_lookups
+from vool.domain.customers import queries as customer_queries
+from vool.domain.metering import queries as metering_queries
+from vool.domain.supply import queries as supply_queries
+from vool.domain.tariffs import queries as tariff_queries
 
 CACHE_KEY = "vool:system-overview"
 CACHE_SECONDS = 300
@@ -33,16 +33,14 @@ class SystemOverview:
 
 def system_overview() -> SystemOverview:
     return SystemOverview(
-        customers=Customer.objects.count(),
-        billing_accounts=BillingAccount.objects.count(),
-        metering_points=MeteringPoint.objects.count(),
-        remote_points=MeteringPoint.objects.filter(
-            metering_method=MeteringPoint.MeteringMethod.REMOTE_INTERVAL
-        ).count(),
-        active_contracts=SupplyContract.objects.filter(status=SupplyContract.Status.ACTIVE).count(),
-        products=Product.objects.count(),
-        readings=Reading.objects.count(),
-        interval_days=IntervalDay.objects.count(),
+        customers=customer_queries.count_customers(),
+        billing_accounts=customer_queries.count_billing_accounts(),
+        metering_points=supply_queries.count_metering_points(),
+        remote_points=supply_queries.count_metering_points(remote_only=True),
+        active_contracts=contract_lookups.count_active_contracts(),
+        products=tariff_queries.count_products(),
+        readings=metering_queries.count_readings(),
+        interval_days=metering_queries.count_interval_days(),
     )
 
 

@@ -21,19 +21,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connections
 
 from vool.common.localtime import Month
-from vool.domain.billing.models import Invoice
+from vool.domain.billing import queries as billing_queries
 from vool.domain.documents import INVOICE_TEMPLATE, TEMPLATES_DIR
 from vool.domain.documents import operations as document_operations
 from vool.domain.documents import queries as document_queries
 from vool.domain.documents import storage as document_storage
 from vool.domain.documents.invoice_data import InvalidInvoiceDocument, invoice_data
-from vool.domain.documents.models import InvoiceDocument
 from vool.domain.documents.operations import DocumentChanged
 from vool.integrations.einvoice import ubl
 from vool.integrations.einvoice.ubl import UnableToBuildUbl
@@ -41,6 +40,10 @@ from vool.integrations.pdf.content_store import ContentStore
 from vool.integrations.pdf.qr import qr_svg
 from vool.integrations.pdf.typst_compiler import TypstRenderer, UnableToRender
 from vool.usecases import bill_run, render_pool
+
+if TYPE_CHECKING:  # types only: invoices are read through billing.queries
+    from vool.domain.billing.models import Invoice
+    from vool.domain.documents.models import InvoiceDocument
 
 logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, int, int], None]
@@ -95,9 +98,7 @@ def pdf_of_data(data: dict[str, Any]) -> bytes:
 
 
 def _invoice(invoice_id: int) -> Invoice:
-    return Invoice.objects.select_related("billing_account__customer", "credited_invoice").get(
-        pk=invoice_id
-    )
+    return billing_queries.get_invoice(invoice_id=invoice_id)
 
 
 def render_invoice(*, invoice_id: int, as_of: dt.datetime) -> InvoiceDocument:
@@ -120,7 +121,7 @@ def render_invoice(*, invoice_id: int, as_of: dt.datetime) -> InvoiceDocument:
 
 def invoice_pdf(*, number: int, as_of: dt.datetime) -> bytes:
     """The PDF of invoice ``number``: the stored one, rendered first if there is none."""
-    invoice_id = Invoice.objects.filter(number=number).values_list("pk", flat=True).first()
+    invoice_id = billing_queries.invoice_id(number=number)
     if invoice_id is None:
         raise NoSuchInvoice(f"There is no issued invoice number {number}.")
     document = document_queries.document_of(invoice_id=invoice_id)
@@ -150,11 +151,7 @@ class RenderReport:
 
 def invoices_to_render(*, period: Month) -> list[int]:
     """Ids of the period's issued invoices and credit notes without a document yet."""
-    return list(
-        Invoice.objects.filter(period=str(period), number__isnull=False, document__isnull=True)
-        .order_by("number")
-        .values_list("pk", flat=True)
-    )
+    return document_queries.invoices_without_document(period=period)
 
 
 def render_chunk(*, invoice_ids: Sequence[int], as_of: dt.datetime) -> ChunkResult:
@@ -170,7 +167,7 @@ def render_chunk(*, invoice_ids: Sequence[int], as_of: dt.datetime) -> ChunkResu
         try:
             document = render_invoice(invoice_id=invoice_id, as_of=as_of)
         except (InvalidInvoiceDocument, DocumentChanged, UnableToRender) as exc:
-            number = Invoice.objects.filter(pk=invoice_id).values_list("number", flat=True)[0]
+            number = billing_queries.invoice_number(invoice_id=invoice_id)
             result.failures.append((number or 0, str(exc)))
             continue
         result.rendered += 1
@@ -275,7 +272,7 @@ def render_period(
 def invoice_ubl(*, number: int) -> bytes:
     """The Peppol BIS 3 UBL of business invoice (or credit note) ``number``, from the same
     document data as its PDF."""
-    invoice_id = Invoice.objects.filter(number=number).values_list("pk", flat=True).first()
+    invoice_id = billing_queries.invoice_id(number=number)
     if invoice_id is None:
         raise NoSuchInvoice(f"There is no issued invoice number {number}.")
     return ubl.build_ubl(document_data(_invoice(invoice_id)))

@@ -12,19 +12,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 
 from vool.common.localtime import local_date
 from vool.domain.metering import operations
-from vool.domain.metering.models import Meter
+from vool.domain.metering import queries as metering_queries
 from vool.domain.metering.operations import SubmittedReading, UnableToSubmitReading
 from vool.domain.metering.policy import ReadingPolicy
 from vool.domain.metering.window import ReadingWindow
-from vool.domain.supply.models import MeteringPoint
 from vool.integrations.safe_input import cut
+
+if TYPE_CHECKING:  # types only: metering points are read through supply.queries
+    from vool.domain.supply.models import MeteringPoint
 
 __all__ = [
     "UnableToSubmitReading",
@@ -80,19 +82,15 @@ def submit_meter_readings(
             raise UnableToSubmitReading(f"{kind}: {problem}.")
     policy = reading_policy()
     with transaction.atomic():
-        if metering_point.metering_method == MeteringPoint.MeteringMethod.REMOTE_INTERVAL and (
+        if metering_point.metering_method == metering_point.MeteringMethod.REMOTE_INTERVAL and (
             source not in (operations.Source.REMOTE, operations.Source.MIGRATION)
         ):
             raise UnableToSubmitReading(
                 f"Metering point {metering_point.eic} is read remotely: its consumption comes "
                 f"from the meter's interval data and it needs no readings."
             )
-        meter = (
-            Meter.objects.filter(
-                metering_point=metering_point, installed_date__lte=local_date(read_at)
-            )
-            .order_by("-installed_date")
-            .first()
+        meter = metering_queries.meter_on(
+            metering_point_id=metering_point.pk, day=local_date(read_at)
         )
         if meter is None:
             raise UnableToSubmitReading(f"Metering point {metering_point.eic} has no meter.")

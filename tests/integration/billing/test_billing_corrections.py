@@ -14,6 +14,7 @@ from billing_factories import (
     fixed_product,
     manual_account,
     remote_account,
+    superuser,
 )
 from vool.common.localtime import Month
 from vool.domain.billing import operations
@@ -52,7 +53,7 @@ class TestBillingWindow:
         run = bill_run.run_billing(
             period=OCTOBER,
             today=dt.date(2026, 11, 12),
-            forced_by="mari",
+            forced_by=superuser("mari"),
             forced_reason="bank holiday delayed the run",
         )
         assert run.status == "DONE" and run.forced
@@ -60,14 +61,16 @@ class TestBillingWindow:
 
     def test_forcing_needs_who_and_why(self) -> None:
         with pytest.raises(operations.UnableToStartRun, match="who forces it and why"):
-            bill_run.run_billing(period=OCTOBER, today=dt.date(2026, 11, 12), forced_by="mari")
+            bill_run.run_billing(
+                period=OCTOBER, today=dt.date(2026, 11, 12), forced_by=superuser("mari")
+            )
 
     def test_never_bills_a_month_that_is_not_over(self) -> None:
         with pytest.raises(operations.UnableToStartRun, match="not over"):
             bill_run.run_billing(
                 period=Month(2026, 11),
                 today=dt.date(2026, 11, 20),
-                forced_by="x",
+                forced_by=superuser("x"),
                 forced_reason="y",
             )
 

@@ -3,6 +3,7 @@ and chunks on a real Celery worker against the local Redis."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,11 +20,12 @@ import pytest
 from django.db import connection
 
 from billing_factories import add_intervals, fixed_product, remote_account
-from vool.common.localtime import Month
-from vool.domain.billing import pricing
+from vool.common.localtime import Month, local_midnight
+from vool.domain.billing import operations, pricing
 from vool.domain.billing.models import BillRun, BillRunChunk, Invoice
 from vool.domain.billing.totals import invoice_totals
 from vool.domain.ledger import queries as ledger_queries
+from vool.interfaces.jobs import billing as billing_jobs
 from vool.usecases import bill_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -142,15 +145,22 @@ def redis_is_up() -> bool:
         return False
 
 
+BROKER = "redis://127.0.0.1:6379/1"
+
 # Skipped only off CI: .ci/run starts Redis, so there a missing Redis fails the test.
-@pytest.mark.skipif(
+needs_redis = pytest.mark.skipif(
     not redis_is_up() and not os.environ.get("CI"),
     reason="needs the local Redis on 127.0.0.1:6379",
 )
-def test_chunks_run_on_a_celery_worker() -> None:
-    ids = seed(6)
-    broker = "redis://127.0.0.1:6379/0"
+
+
+@contextlib.contextmanager
+def one_slot_worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker with ONE slot (solo pool) on a queue of its own, on the local
+    Redis and the test database; this process sends to the same queue."""
     queue = f"vool-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("VOOL_TASK_QUEUE", queue)
+    monkeypatch.setenv("VOOL_TASK_BROKER", BROKER)
     celery = Path(sys.executable).with_name("celery")
     worker = subprocess.Popen(
         [
@@ -170,23 +180,98 @@ def test_chunks_run_on_a_celery_worker() -> None:
             "--loglevel",
             "WARNING",
         ],
-        env=child_env(VOOL_TASK_BROKER=broker, VOOL_TASK_QUEUE=queue),
+        env=child_env(VOOL_TASK_BROKER=BROKER, VOOL_TASK_QUEUE=queue),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     try:
-        os.environ["VOOL_TASK_QUEUE"] = queue
-        run = bill_run.run_billing(
-            period=OCTOBER, today=BILL_DAY, chunk_size=2, broker=broker, celery_wait_seconds=90
-        )
+        yield worker
     finally:
-        os.environ.pop("VOOL_TASK_QUEUE", None)
         worker.send_signal(signal.SIGTERM)
         try:
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
-    assert run.status == "DONE", worker.stderr.read().decode() if worker.stderr else ""
+
+
+def wait_until_done(seconds: float, worker: subprocess.Popen[bytes] | None = None) -> BillRun:
+    """The month's run once it is DONE; fails the test when it is not within ``seconds`` (a
+    deadlocked orchestration never gets there)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run = BillRun.objects.filter(period=str(OCTOBER)).first()
+        if run is not None and run.status == "DONE":
+            return run
+        if worker is not None and worker.poll() is not None:
+            pytest.fail(
+                f"the worker died: {worker.stderr.read().decode() if worker.stderr else ''}"
+            )
+        time.sleep(0.2)
+    run = BillRun.objects.filter(period=str(OCTOBER)).first()
+    states = list(BillRunChunk.objects.values_list("index", "state")) if run else []
+    pytest.fail(
+        f"the run did not end within {seconds:.0f} s (deadlock?): "
+        f"{run.status if run else 'no run'}, chunks {states}"
+    )
+
+
+@needs_redis
+def test_chunks_run_on_a_celery_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``vool billing run`` with a broker: the command line sends the chunks and waits."""
+    ids = seed(6)
+    with one_slot_worker(monkeypatch):
+        run = bill_run.run_billing(
+            period=OCTOBER, today=BILL_DAY, chunk_size=2, broker=BROKER, celery_wait_seconds=90
+        )
+    assert run.status == "DONE"
     assert run.chunks.filter(state="DONE").count() == 3
+    assert_billed_once_without_gaps(ids)
+
+
+@needs_redis
+def test_a_back_office_run_ends_on_a_one_slot_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The back office's finish task runs on the worker's only slot and must not wait for the
+    chunk tasks behind it on the same queue: it dispatches them, the last one issues the run."""
+    ids = seed(6)
+    started = operations.create_run(
+        period=OCTOBER,
+        today=BILL_DAY,
+        as_of=local_midnight(BILL_DAY),
+        now=dt.datetime.now(dt.UTC),
+        chunk_size=2,
+        started_by="kati",
+    )
+    with one_slot_worker(monkeypatch) as worker:
+        bill_run.launch_in_background(run_id=started.pk)  # what start_run does on commit
+        run = wait_until_done(120, worker)
+    assert run.pk == started.pk and run.invoice_count == 6
+    assert run.chunks.filter(state="DONE").count() == 3 and run.report["duration_seconds"] > 0
+    assert_billed_once_without_gaps(ids)
+
+
+@needs_redis
+def test_the_scheduled_run_ends_on_a_one_slot_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The monthly task on the worker's only slot: it creates the run, dispatches its chunk
+    and returns; the chunk task then issues the run."""
+    ids = seed(6)
+    with one_slot_worker(monkeypatch) as worker:
+        bill_run.send_task(BROKER, billing_jobs.MONTHLY_TASK, today=BILL_DAY.isoformat())
+        run = wait_until_done(120, worker)
+    assert (run.started_by, run.invoice_count) == ("scheduler", 6)
+    assert_billed_once_without_gaps(ids)
+
+
+def test_the_back_office_launcher_runs_the_run_in_a_process_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``launch_in_background`` without a broker, for real: the ``vool billing run --resume``
+    process it starts (it inherits this environment, here pointed at the test database)
+    finishes the run."""
+    ids = seed(4)
+    monkeypatch.delenv("VOOL_TASK_BROKER", raising=False)
+    monkeypatch.setenv("DATABASE_URL", database_url())
+    started = bill_run.start_run(period=OCTOBER, today=BILL_DAY, started_by="kati")
+    run = wait_until_done(120)
+    assert run.pk == started.pk and run.invoice_count == 4
     assert_billed_once_without_gaps(ids)

@@ -15,7 +15,7 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from billing_factories import add_intervals, fixed_product, import_day, remote_account
+from billing_factories import add_intervals, fixed_product, import_day, remote_account, superuser
 from vool.common.localtime import Month
 from vool.domain.billing import operations
 from vool.domain.billing.models import BillRunChunk, Invoice
@@ -71,7 +71,7 @@ class Scenario:
                 as_of=as_of,
                 now=as_of,
                 chunk_size=1,
-                forced_by="property",
+                forced_by=superuser("property"),
                 forced_reason="any day",
             )
         except operations.UnableToStartRun:
@@ -165,7 +165,7 @@ def test_every_wh_is_billed_exactly_once(steps: list[tuple[object, ...]]) -> Non
             period=LAST,
             today=FINAL.date(),
             as_of=FINAL,
-            forced_by="property",
+            forced_by=superuser("property"),
             forced_reason="settle",
         )
         for account in (0, 1):

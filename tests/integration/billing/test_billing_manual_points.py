@@ -19,6 +19,7 @@ from billing_factories import (
     exchange_product,
     fixed_product,
     manual_account,
+    superuser,
 )
 from factories import MeterFactory, MeteringPointFactory, RegisterFactory, SupplyContractFactory
 from vool.common.localtime import TALLINN, Month
@@ -298,7 +299,7 @@ class TestPlausibilityGuard:
         second = bill_run.run_billing(
             period=Month(2026, 11),
             today=dt.date(2026, 12, 5),
-            forced_by="tester",
+            forced_by=superuser("tester"),
             forced_reason="checked the reading with the customer",
         )
         assert second.invoice_count == 1

@@ -95,8 +95,22 @@ class TestStartFromTheBackOffice:
         )
         assert response.status_code == 200
         assert response.context["form"].non_field_errors() == [
-            "Arveldusjooksu saab erandkorras käivitada ainult superkasutaja."
+            "kati ei tohi arveldusjooksu erandkorras käivitada: seda tohib ainult aktiivne "
+            "superkasutaja."
         ]
+        assert not BillRun.objects.exists()
+
+    def test_start_run_itself_refuses_a_force_by_who_may_not(self, accounts):
+        # the rule lives in the use case, so every interface (CLI, back office, jobs) has it
+        get_user_model().objects.create_user("kati", password="pw", is_staff=True)
+        with pytest.raises(bill_run.NotAllowedToForce, match="ainult aktiivne superkasutaja"):
+            bill_run.start_run(
+                period=OCTOBER, today=dt.date(2026, 11, 27), started_by="kati", force_reason="x"
+            )
+        with pytest.raises(bill_run.NotAllowedToForce, match="nobody"):
+            bill_run.run_billing(
+                period=OCTOBER, today=dt.date(2026, 11, 27), forced_by="nobody", forced_reason="x"
+            )
         assert not BillRun.objects.exists()
 
     def test_a_forced_run_records_who_and_why(self, superuser, accounts, monkeypatch):
@@ -129,7 +143,13 @@ class TestScheduler:
         assert celery_app.conf.timezone == "Europe/Tallinn"
 
     def test_the_monthly_task_bills_the_previous_month(self, accounts):
-        status = billing_jobs.bill_previous_month.run(today="2026-11-05")
+        # eager: the chunk tasks the monthly task sends run here, the last one issues the run
+        # (on a real one-slot worker: test_billing_distributed.py)
+        celery_app.conf.task_always_eager = True
+        try:
+            status = billing_jobs.bill_previous_month.run(today="2026-11-05")
+        finally:
+            celery_app.conf.task_always_eager = False
         run = BillRun.objects.get()
         assert (status, run.period, run.started_by, run.invoice_count) == (
             "DONE",

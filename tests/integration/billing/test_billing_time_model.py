@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing_factories import add_intervals, fixed_product, import_day, remote_account
+from billing_factories import add_intervals, fixed_product, import_day, remote_account, superuser
 from vool.common.localtime import Month, local_midnight
 from vool.domain.billing import operations
 from vool.domain.billing.models import (
@@ -269,7 +269,7 @@ class TestTimes:
             bill_run.run_billing(
                 period=OCTOBER,
                 today=dt.date(2026, 11, 20),
-                forced_by="mari",
+                forced_by=superuser("mari"),
                 forced_reason="again",
             )
         assert "vool billing rebill" in str(caught.value)
@@ -284,7 +284,10 @@ class TestTimes:
         assert first.number is not None
         bill_run.credit_invoice(number=first.number, reason="x", today=dt.date(2026, 11, 20))
         run = bill_run.run_billing(
-            period=OCTOBER, today=dt.date(2026, 11, 20), forced_by="mari", forced_reason="again"
+            period=OCTOBER,
+            today=dt.date(2026, 11, 20),
+            forced_by=superuser("mari"),
+            forced_reason="again",
         )
         assert run.invoice_count == 1 and run.report["already_billed"] == 1
         assert live_invoice(contracts[0], OCTOBER).run_id == run.pk

@@ -91,6 +91,26 @@ class TestCreateContract:
         assert "billing_account" in caught.value.message_dict
 
 
+class TestSaveContract:
+    """``save_contract``: the one locked write path (sign-ups and the admin)."""
+
+    def test_a_change_that_would_overlap_is_refused_and_not_saved(self, account, point):
+        sign(account, point, dt.date(2025, 1, 1), dt.date(2025, 7, 1))
+        later = sign(account, point, dt.date(2025, 7, 1))
+        later.valid_from = dt.date(2025, 3, 1)  # as a form whose check was passed earlier
+        with pytest.raises(operations.UnableToCreateContract):
+            operations.save_contract(contract=later)
+        later.refresh_from_db()
+        assert later.valid_from == dt.date(2025, 7, 1)
+
+    def test_a_contract_can_be_changed_without_clashing_with_itself(self, account, point):
+        contract = sign(account, point, dt.date(2025, 1, 1))
+        contract.valid_to = dt.date(2025, 12, 1)
+        operations.save_contract(contract=contract)
+        contract.refresh_from_db()
+        assert contract.valid_to == dt.date(2025, 12, 1)
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="exclusion constraint is PostgreSQL")
 class TestExclusionConstraint:
     def test_database_refuses_overlap_even_past_the_operation(self, point):

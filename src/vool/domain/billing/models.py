@@ -103,6 +103,8 @@ class BillRunChunk(models.Model):
     run = models.ForeignKey(BillRun, on_delete=models.PROTECT, related_name="chunks")
     index = models.PositiveIntegerField(_("index"))
     account_ids = models.JSONField(_("billing account ids"))
+    # len(account_ids), stored so that progress is counted without reading the ids
+    account_count = models.PositiveIntegerField(_("accounts"), default=0)
     first_account_id = models.BigIntegerField(_("first account id"))
     last_account_id = models.BigIntegerField(_("last account id"))
     state = models.CharField(_("state"), max_length=7, choices=State.choices, default="PENDING")

@@ -184,6 +184,7 @@ def create_run(
                     run=run,
                     index=n,
                     account_ids=ids,
+                    account_count=len(ids),
                     first_account_id=ids[0],
                     last_account_id=ids[-1],
                 )
@@ -611,6 +612,26 @@ def _run_report(run: BillRun) -> dict[str, Any]:
         "exceptions_by_code": dict(sorted(exceptions.items())),
         "already_billed": already_billed,
     }
+
+
+def issue_run_if_complete(
+    *, run_id: int, now: dt.datetime, seconds: float | None = None
+) -> BillRun:
+    """Issue run ``run_id`` when every chunk is done (:func:`issue_run`) and add the time it
+    took to its report: ``seconds`` (this attempt's wall-clock time), or by default the time
+    since the run started. A run already issued, abandoned, or with chunks still to do is
+    returned unchanged, so the callers that race to finish it (the last chunk tasks, a
+    waiting command line) issue it exactly once: the run row is locked for the decision."""
+    with transaction.atomic():
+        run = BillRun.objects.select_for_update().get(pk=run_id)
+        if run.status not in ACTIVE_RUN_STATUSES:
+            return run
+        if run.chunks.exclude(state=BillRunChunk.State.DONE).exists():
+            return run
+        run = issue_run(run_id=run_id, now=now)
+        if seconds is None:
+            seconds = (now - (run.started_at or run.created_at)).total_seconds()
+        return add_duration(run_id=run_id, seconds=seconds)
 
 
 def add_duration(*, run_id: int, seconds: float) -> BillRun:

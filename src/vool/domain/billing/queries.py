@@ -8,11 +8,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from vool.common.localtime import Month
 from vool.domain.billing import unbillable
 from vool.domain.billing.models import (
+    ACTIVE_RUN_STATUSES,
     BillRun,
     BillRunChunk,
     BillRunException,
@@ -45,14 +46,25 @@ class RunProgress:
 
 
 def run_progress(*, run_id: int) -> RunProgress:
-    chunks = list(BillRunChunk.objects.filter(run_id=run_id).values_list("state", "account_ids"))
-    done = [ids for state, ids in chunks if state == BillRunChunk.State.DONE]
+    """The run's chunks and accounts, done and failed: one grouped count over the chunks'
+    stored account counts (never their id lists; this is polled while a run goes)."""
+    chunks: dict[str, int] = {}
+    accounts: dict[str, int] = {}
+    for row in (
+        BillRunChunk.objects.filter(run_id=run_id)
+        .order_by()
+        .values("state")
+        .annotate(chunks=Count("id"), accounts=Sum("account_count"))
+    ):
+        chunks[row["state"]] = row["chunks"]
+        accounts[row["state"]] = row["accounts"] or 0
+    done, failed = BillRunChunk.State.DONE, BillRunChunk.State.FAILED
     return RunProgress(
-        chunks=len(chunks),
-        chunks_done=len(done),
-        chunks_failed=sum(1 for state, _ in chunks if state == BillRunChunk.State.FAILED),
-        accounts=sum(len(ids) for _, ids in chunks),
-        accounts_done=sum(len(ids) for ids in done),
+        chunks=sum(chunks.values()),
+        chunks_done=chunks.get(done, 0),
+        chunks_failed=chunks.get(failed, 0),
+        accounts=sum(accounts.values()),
+        accounts_done=accounts.get(done, 0),
     )
 
 
@@ -63,6 +75,38 @@ def unfinished_chunk_ids(*, run_id: int) -> list[int]:
         .order_by("index")
         .values_list("id", flat=True)
     )
+
+
+def invoice_by_number(*, number: int) -> Invoice | None:
+    """The invoice (or credit note) numbered ``number``, with its account, customer and the
+    invoice it credits."""
+    return (
+        Invoice.objects.select_related("billing_account__customer", "credited_invoice")
+        .filter(number=number)
+        .first()
+    )
+
+
+def get_invoice(*, invoice_id: int) -> Invoice:
+    """Invoice ``invoice_id`` with its account, customer and the invoice it credits."""
+    return Invoice.objects.select_related("billing_account__customer", "credited_invoice").get(
+        pk=invoice_id
+    )
+
+
+def invoice_number(*, invoice_id: int) -> int | None:
+    """The number of invoice ``invoice_id`` (None for a draft)."""
+    return Invoice.objects.filter(pk=invoice_id).values_list("number", flat=True).first()
+
+
+def invoice_id(*, number: int) -> int | None:
+    """The id of the invoice (or credit note) numbered ``number``, if there is one."""
+    return Invoice.objects.filter(number=number).values_list("pk", flat=True).first()
+
+
+def active_run(*, period: Month) -> BillRun | None:
+    """The run of ``period`` that has not finished (at most one exists), if any."""
+    return BillRun.objects.filter(period=str(period), status__in=ACTIVE_RUN_STATUSES).first()
 
 
 def get_run(*, run_id: int) -> BillRun:

@@ -2,6 +2,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
 from vool.domain.contracts import operations
 from vool.domain.contracts.models import SupplyContract
@@ -59,3 +60,14 @@ class SupplyContractAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer", "billing_account", "metering_point"]
     date_hierarchy = "valid_from"
     readonly_fields = ["created_at"]
+
+    def save_model(
+        self, request: Any, obj: SupplyContract, form: forms.ModelForm, change: bool
+    ) -> None:
+        """Saved through the locked operation, not the form: the form's check gives the
+        clerk the message, the operation keeps two concurrent saves from overlapping."""
+        try:
+            operations.save_contract(contract=obj)
+        except operations.UnableToCreateContract as exc:
+            # another save won the race between the form's check and this one
+            raise PermissionDenied(" ".join(exc.messages)) from exc

@@ -61,29 +61,43 @@ def create_contract(
     valid_to: dt.date | None = None,
     signed_channel: str = SupplyContract.Channel.BACKOFFICE,
 ) -> SupplyContract:
+    contract = SupplyContract(
+        customer=customer,
+        billing_account=billing_account,
+        metering_point=metering_point,
+        product=product,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        signed_channel=signed_channel,
+    )
+    return save_contract(contract=contract)
+
+
+def save_contract(*, contract: SupplyContract) -> SupplyContract:
+    """Create or change ``contract``: the one way contracts are written (sign-ups, the admin).
+
+    The metering point is locked while the contract is checked and saved, so two concurrent
+    writes cannot both pass the overlap check (on SQLite the only guard; PostgreSQL also has
+    its exclusion constraint). A cancelled contract overlaps nothing."""
     with transaction.atomic():
-        # Lock the metering point so two concurrent sign-ups cannot both pass the check.
-        MeteringPoint.objects.select_for_update().filter(pk=metering_point.pk).first()
-        check_contract(
-            customer=customer,
-            billing_account=billing_account,
-            metering_point=metering_point,
-            valid_from=valid_from,
-            valid_to=valid_to,
-        )
-        contract = SupplyContract(
-            customer=customer,
-            billing_account=billing_account,
-            metering_point=metering_point,
-            product=product,
-            valid_from=valid_from,
-            valid_to=valid_to,
-            signed_channel=signed_channel,
-        )
+        MeteringPoint.objects.select_for_update().filter(pk=contract.metering_point_id).first()
+        if contract.status != SupplyContract.Status.CANCELLED:
+            check_contract(
+                customer=contract.customer,
+                billing_account=contract.billing_account,
+                metering_point=contract.metering_point,
+                valid_from=contract.valid_from,
+                valid_to=contract.valid_to,
+                exclude_id=contract.pk,
+            )
         try:
             contract.save()
         except IntegrityError as exc:  # the PostgreSQL exclusion constraint
             raise UnableToCreateContract(
-                {"valid_from": f"Metering point {metering_point.eic} has an overlapping contract."}
+                {
+                    "valid_from": (
+                        f"Metering point {contract.metering_point.eic} has an overlapping contract."
+                    )
+                }
             ) from exc
     return contract

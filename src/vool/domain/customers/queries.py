@@ -15,6 +15,10 @@ def find_billing_account(*, reference_number: str) -> BillingAccount | None:
     )
 
 
+def get_billing_account(*, billing_account_id: int) -> BillingAccount | None:
+    return BillingAccount.objects.select_related("customer").filter(pk=billing_account_id).first()
+
+
 def customers_of_user(*, user_id: int) -> QuerySet[Customer]:
     """The customers a portal user may act for: the one they hold (``Customer.user``) and those
     a :class:`PortalAccess` grants them (household member, representative)."""
@@ -23,3 +27,11 @@ def customers_of_user(*, user_id: int) -> QuerySet[Customer]:
         .distinct()
         .order_by("name", "pk")
     )
+
+
+def count_customers() -> int:
+    return Customer.objects.count()
+
+
+def count_billing_accounts() -> int:
+    return BillingAccount.objects.count()

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from vool.common.localtime import Month
+from vool.domain.billing.models import Invoice
 from vool.domain.documents.models import InvoiceDocument, Supplier
 
 
@@ -44,3 +46,12 @@ def current_supplier() -> SupplierDetails:
 
 def document_of(*, invoice_id: int) -> InvoiceDocument | None:
     return InvoiceDocument.objects.filter(invoice_id=invoice_id).first()
+
+
+def invoices_without_document(*, period: Month) -> list[int]:
+    """Ids of the period's issued invoices and credit notes without a document yet, by number."""
+    return list(
+        Invoice.objects.filter(period=str(period), number__isnull=False, document__isnull=True)
+        .order_by("number")
+        .values_list("pk", flat=True)
+    )

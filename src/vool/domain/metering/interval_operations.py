@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db import IntegrityError, connection, transaction
 
+from vool.common.collector import gc_paused
 from vool.common.localtime import Month, local_date
 from vool.domain.metering import intervals
 from vool.domain.metering.models import IntervalCorrection, IntervalDay, MeteringImport
@@ -225,7 +226,7 @@ def store_intervals(
     recorded_at = recorded_at or as_of
     n_rows = len(batch.start_s)
     eics = sorted({eic for eic, _, _ in batch.series})
-    with intervals.gc_paused(), transaction.atomic():
+    with gc_paused(), transaction.atomic():
         points = _points(eics)
         n_series = len(batch.series)
         first_row = np.full(n_series, -1, dtype=np.int64)
@@ -394,7 +395,9 @@ def store_intervals(
     )
 
 
-_COLUMNS: Final = (
+# The interval table's columns as the bulk writers give them (COPY here, the demo seeder),
+# in one place: the rows are tuples in this order.
+INTERVAL_DAY_COLUMNS: Final = (
     "metering_point_id",
     "day",
     "direction",
@@ -435,7 +438,7 @@ def _insert_days(rows: list[tuple[Any, ...]]) -> None:
         return
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(IntervalDay._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
+        columns = ", ".join(connection.ops.quote_name(c) for c in INTERVAL_DAY_COLUMNS)
         # the driver's errors (a UniqueViolation when another import wrote the same days)
         # become Django's IntegrityError, as they do for ORM queries
         with connection.cursor() as cursor, connection.wrap_database_errors:
@@ -446,22 +449,7 @@ def _insert_days(rows: list[tuple[Any, ...]]) -> None:
                     copy.write_row(row)
         return
     IntervalDay.objects.bulk_create(
-        [
-            IntervalDay(
-                metering_point_id=r[0],
-                day=r[1],
-                direction=r[2],
-                resolution_minutes=r[3],
-                version=r[4],
-                is_current=r[5],
-                values_wh=r[6],
-                quality=r[7],
-                total_wh=r[8],
-                known_at=r[9],
-                created_at=r[10],
-            )
-            for r in rows
-        ],
+        [IntervalDay(**dict(zip(INTERVAL_DAY_COLUMNS, r, strict=True))) for r in rows],
         batch_size=2000,
     )
 

@@ -10,10 +10,8 @@ this module never assumes a constant: callers pass the count or the values.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -33,7 +31,6 @@ __all__ = [
     "build_day",
     "combine_quality",
     "fill_gaps",
-    "gc_paused",
     "group_into_days",
     "pack_quality",
     "pack_values",
@@ -139,19 +136,6 @@ class DayGroup:
 class Grouping:
     groups: list[DayGroup]
     duplicates: npt.NDArray[np.intp]  # rows that repeat an earlier row's series and start
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cycle collector while a bulk job makes many short-lived acyclic objects (it
-    would walk the large live arrays and lists again and again)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _day_starts(first: dt.date, last: dt.date) -> tuple[list[dt.date], npt.NDArray[np.int64]]:

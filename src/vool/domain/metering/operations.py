@@ -28,10 +28,11 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils.translation import gettext as _
 
+from vool.common.collector import gc_paused
 from vool.common.localtime import Month, local_date, local_midnight
 from vool.domain import bulk
-from vool.domain.metering import estimation, intervals
-from vool.domain.metering.models import Meter, Reading, Register
+from vool.domain.metering import estimation
+from vool.domain.metering.models import Meter, MeteringImport, Reading, Register
 from vool.domain.metering.plausibility import HistoryPeriod, assess, expected_daily_kwh
 from vool.domain.metering.policy import DEFAULT_POLICY, ReadingPolicy
 from vool.domain.metering.registers import (
@@ -959,7 +960,7 @@ def estimate_month(
             f"The reading window for {month} is still open; estimate after it closes."
         )
     # many small acyclic objects: the cycle collector would walk them again and again
-    with intervals.gc_paused(), transaction.atomic():
+    with gc_paused(), transaction.atomic():
         _lock_readings_for_the_estimate()
         registers = _estimate_targets(month, register_ids)
         targets = [
@@ -1014,4 +1015,19 @@ def _same_month_last_year(
     return HistoryPeriod(
         kwh=unwrapped_kwh(end, digits) - unwrapped_kwh(start, digits),
         days=Decimal(target.days),
+    )
+
+
+def record_readings_import(
+    *, file_name: str, sha256: str, lines: int, as_of: dt.datetime, created_by: Any
+) -> MeteringImport:
+    """Record an imported readings file (its name, digest and size, when, and the user who
+    imported it, or None)."""
+    return MeteringImport.objects.create(
+        kind=MeteringImport.Kind.READINGS,
+        file_name=file_name[:255],
+        sha256=sha256,
+        intervals=lines,
+        as_of=as_of,
+        created_by=created_by,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final, Literal
@@ -21,7 +22,13 @@ import numpy.typing as npt
 
 from vool.common.localtime import Month, intervals_in_day, local_date, local_midnight
 from vool.domain.metering import intervals
-from vool.domain.metering.models import IntervalCorrection, IntervalDay, Reading, Register
+from vool.domain.metering.models import (
+    IntervalCorrection,
+    IntervalDay,
+    Meter,
+    Reading,
+    Register,
+)
 from vool.domain.metering.operations import unwrapped_kwh
 from vool.domain.supply.models import MeteringPoint
 
@@ -241,3 +248,62 @@ def reading_history(*, metering_point: MeteringPoint) -> list[Reading]:
         .select_related("register__meter")
         .order_by("-read_at", "-id")
     )
+
+
+def count_readings() -> int:
+    return Reading.objects.count()
+
+
+def count_interval_days() -> int:
+    """Rows of the interval table (a full count: cache it, see ``usecases.overview``)."""
+    return IntervalDay.objects.count()
+
+
+def meter_on(*, metering_point_id: int, day: dt.date) -> Meter | None:
+    """The meter installed at the point on ``day`` (the latest installed by then)."""
+    return (
+        Meter.objects.filter(metering_point_id=metering_point_id, installed_date__lte=day)
+        .order_by("-installed_date")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class InstalledMeters:
+    """The meters of some metering points and their registers, read in two queries."""
+
+    meters: dict[int, list[Meter]]  # metering point id -> its meters, latest installed first
+    registers: dict[tuple[int, str], int]  # (meter id, register kind) -> register id
+
+    def meter_on(self, metering_point_id: int, day: dt.date) -> Meter | None:
+        """The meter installed at the point on ``day``."""
+        return next(
+            (m for m in self.meters.get(metering_point_id, []) if m.installed_date <= day), None
+        )
+
+
+def installed_meters(*, metering_point_ids: Iterable[int]) -> InstalledMeters:
+    ids = set(metering_point_ids)
+    meters: dict[int, list[Meter]] = {}
+    for meter in Meter.objects.filter(metering_point_id__in=ids).order_by("-installed_date", "-id"):
+        meters.setdefault(meter.metering_point_id, []).append(meter)
+    registers = {
+        (meter_id, kind): pk
+        for meter_id, kind, pk in Register.objects.filter(
+            meter__metering_point_id__in=ids
+        ).values_list("meter_id", "kind", "pk")
+    }
+    return InstalledMeters(meters, registers)
+
+
+PENDING_REVIEW: Final = Reading.Status.PENDING_REVIEW  # a reading waiting for review
+
+
+def get_reading(*, reading_id: int) -> Reading:
+    """The reading with its register, meter and metering point."""
+    return Reading.objects.select_related("register__meter__metering_point").get(pk=reading_id)
+
+
+def register_kind_labels() -> dict[str, str]:
+    """Each register kind (SINGLE, DAY, NIGHT) in words, in the active language."""
+    return {kind: str(label) for kind, label in Register.Kind.choices}

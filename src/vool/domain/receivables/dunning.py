@@ -60,6 +60,7 @@ ORDER = (
     DunningLevel.Level.DISCONNECTION,
 )
 HALF_CENT = Decimal("0.005")
+HOLD_KINDS = tuple(DunningHold.Kind.values)  # what ``add_hold(kind=...)`` accepts
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
 _LETTER_FIELDS = (
     "run",

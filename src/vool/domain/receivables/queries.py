@@ -34,7 +34,12 @@ from vool.common.money import RoundingMode, round_money
 from vool.domain.billing.models import Invoice
 from vool.domain.customers.models import BillingAccount
 from vool.domain.receivables.allocation import OpenInvoice
-from vool.domain.receivables.models import Allocation, InvoiceSettlement, Payment
+from vool.domain.receivables.models import (
+    Allocation,
+    DunningLetter,
+    InvoiceSettlement,
+    Payment,
+)
 
 ZERO = Decimal("0.00")
 CHUNK = 5000
@@ -319,3 +324,32 @@ def aging(*, on: dt.date) -> list[AgingBucket]:
     )
     found = {name: (count, cents(total)) for name, count, total in rows}
     return [AgingBucket(name, *found.get(name, (0, ZERO))) for name in AGING_BUCKETS]
+
+
+@dataclass(frozen=True)
+class LetterLine:
+    """A dunning letter as ``vool dunning letters`` lists it."""
+
+    reference_number: str
+    invoice_number: int | None
+    level: str
+    open_amount: Decimal
+    fee_amount: Decimal
+    disconnection_date: dt.date | None
+
+
+def letters_on(*, run_date: dt.date) -> list[LetterLine]:
+    """The dunning letters of the run of ``run_date``, by account reference and invoice."""
+    rows = (
+        DunningLetter.objects.filter(run__run_date=run_date)
+        .order_by("billing_account__reference_number", "invoice__number", "level")
+        .values_list(
+            "billing_account__reference_number",
+            "invoice__number",
+            "level",
+            "open_amount",
+            "fee_amount",
+            "disconnection_date",
+        )
+    )
+    return [LetterLine(*row) for row in rows]

@@ -2,8 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from vool.domain.supply.models import MeteringPoint
 
 
 def get_metering_point(*, eic: str) -> MeteringPoint | None:
     return MeteringPoint.objects.select_related("grid_operator").filter(eic=eic.strip()).first()
+
+
+def count_metering_points(*, remote_only: bool = False) -> int:
+    """How many metering points there are (``remote_only``: read remotely, by interval)."""
+    points = MeteringPoint.objects.all()
+    if remote_only:
+        points = points.filter(metering_method=MeteringPoint.MeteringMethod.REMOTE_INTERVAL)
+    return points.count()
+
+
+_EIC_CHUNK = 5000
+
+
+def point_ids_by_eic(*, eics: Iterable[str]) -> dict[str, int]:
+    """The ids of the metering points among ``eics`` (unknown EICs are left out)."""
+    names = sorted(set(eics))
+    found: dict[str, int] = {}
+    for i in range(0, len(names), _EIC_CHUNK):
+        found.update(
+            MeteringPoint.objects.filter(eic__in=names[i : i + _EIC_CHUNK]).values_list("eic", "pk")
+        )
+    return found

@@ -415,3 +415,7 @@ def market_prices(month: Month, *, area: str = "ee") -> rating.MarketPrices:
                 values[i] = micro
                 missing[i] = False
     return rating.MarketPrices(month, values, missing)
+
+
+def count_products() -> int:
+    return Product.objects.count()

@@ -37,9 +37,7 @@ caller's :class:`~vool.integrations.safe_input.InputLimits`. kWh are read as ``D
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -49,8 +47,10 @@ from typing import Any, Final, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from vool.common.collector import gc_paused
 from vool.common.localtime import TALLINN
 from vool.integrations.safe_input import (
+    DOTTED_TIME,
     FIRST_YEAR,
     LAST_YEAR,
     InputLimits,
@@ -59,6 +59,7 @@ from vool.integrations.safe_input import (
     check_year,
     csv_rows,
     cut,
+    header_columns,
     load_json,
     shown,
 )
@@ -554,9 +555,6 @@ _COLUMNS: Final = {
     "reading time in": "time_in",
     "reading time out": "time_out",
 }
-_LOCAL_FORMAT: Final = re.compile(
-    r"(\d{2})\.(\d{2})\.(\d{4})[ T](\d{2}):(\d{2})(?::(\d{2}))?\s*(Z|UTC|[+-]\d{2}:?\d{2})?"
-)
 
 
 def _csv_start(text: str, *, utc_column: bool, cache: dict[str, int]) -> int:
@@ -564,7 +562,7 @@ def _csv_start(text: str, *, utc_column: bool, cache: dict[str, int]) -> int:
     if seconds is not None:
         return seconds
     t = text.strip()
-    m = _LOCAL_FORMAT.fullmatch(t)
+    m = DOTTED_TIME.fullmatch(t)
     if m is not None:
         day, month, year, hour, minute, second, zone = m.groups()
         if zone is None and not utc_column:
@@ -708,14 +706,8 @@ class _Layout(NamedTuple):
 
 
 def _layout(header: list[str]) -> _Layout:
-    columns: dict[str, int] = {}
-    current = False
-    for i, name in enumerate(header):
-        label = name.strip().lower()
-        key = _COLUMNS.get(label)
-        if key is not None:
-            columns[key] = i
-            current = current or label == "metering point eic"
+    columns = header_columns(header, _COLUMNS)
+    current = any(name.strip().lower() == "metering point eic" for name in header)
     quantities = ("in", "out", "net_in", "net_out") if current else ("in", "out")
     required = (
         (("Metering Point EIC" if current else "Meter EIC"), "eic" in columns),
@@ -754,7 +746,7 @@ def parse_csv(data: bytes | str, *, limits: InputLimits | None = None) -> Meteri
     plain = "resolution" in columns and not layout.directions("net_")
     if plain and "\r" not in text and _longest_field(raw) <= limits.max_field_chars:
         args = (len(header), columns["eic"], layout.i_start, columns["resolution"], directions)
-        with _gc_paused():
+        with gc_paused():
             fast = _parse_csv_numpy(raw, *args, utc_column=layout.utc_column) or _parse_csv_fast(
                 text, *args, utc_column=layout.utc_column
             )
@@ -910,19 +902,6 @@ class _CsvRows:
                 builder.wh.append(wh)
                 builder.est.append(rtype)
                 builder.ref.append(line)
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cycle collector while millions of acyclic strings and lists are made: it
-    would otherwise walk the growing lists again and again (parsing gets about 2x faster)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _NotFast(Exception):

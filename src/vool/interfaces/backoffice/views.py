@@ -6,7 +6,7 @@ row."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import permission_required
@@ -19,13 +19,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from vool.common.localtime import Month
-from vool.domain.billing.models import Invoice
+from vool.domain.billing import queries as billing_queries
 from vool.domain.billing.operations import (
     OutsideBillingWindow,
     UnableToCreditInvoice,
     UnableToStartRun,
 )
-from vool.domain.metering.models import Reading
+from vool.domain.metering import queries as metering_queries
 from vool.domain.metering.operations import (
     REVIEW_PERMISSION,
     NotAllowedToReviewReading,
@@ -44,13 +44,15 @@ from vool.usecases import (
     render_invoices,
 )
 
+if TYPE_CHECKING:  # types only: invoices are read through billing.queries
+    from vool.domain.billing.models import Invoice
+
 
 @permission_required("billing.add_billrun", raise_exception=True)
 def start_bill_run(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    may_force = bill_run.may_force_runs(request.user)
     if request.method == "POST":
-        form = StartBillRunForm(request.POST, may_force=may_force)
+        form = StartBillRunForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -77,9 +79,7 @@ def start_bill_run(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect(reverse("admin:billing_billrun_change", args=[run.pk]))
     else:
-        form = StartBillRunForm(
-            initial={"period": str(Month.of(today).previous())}, may_force=may_force
-        )
+        form = StartBillRunForm(initial={"period": str(Month.of(today).previous())})
     context = {
         **admin.site.each_context(request),
         "title": _("Start a bill run"),
@@ -134,17 +134,13 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
         "allocations": _page(request, view.allocations, "payments"),
         "audit": audit,
         "may_review": request.user.has_perm(REVIEW_PERMISSION),
-        "pending": Reading.Status.PENDING_REVIEW,
+        "pending": metering_queries.PENDING_REVIEW,
     }
     return render(request, "backoffice/customer.html", context)
 
 
 def _invoice_or_404(number: int) -> Invoice:
-    invoice = (
-        Invoice.objects.select_related("billing_account__customer", "credited_invoice")
-        .filter(number=number)
-        .first()
-    )
+    invoice = billing_queries.invoice_by_number(number=number)
     if invoice is None:
         raise Http404(_("There is no invoice number %(number)s.") % {"number": number})
     return invoice
@@ -188,8 +184,8 @@ def invoice(request: HttpRequest, number: int) -> HttpResponse:
         "invoice": shown,
         "lines": customer_view.invoice_lines(invoice=shown),
         "form": form,
-        "may_credit": shown.kind == Invoice.Kind.INVOICE
-        and shown.status == Invoice.Status.ISSUED
+        "may_credit": shown.kind == shown.Kind.INVOICE
+        and shown.status == shown.Status.ISSUED
         and request.user.has_perm(backoffice_actions.CREDIT_PERMISSION),
     }
     return render(request, "backoffice/invoice.html", context)

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from vool.domain.customers.models import Customer
 from vool.usecases import portal
+
+if TYPE_CHECKING:  # types only
+    from vool.domain.customers.models import Customer
 
 SESSION_CUSTOMER = "portal_customer_id"
 

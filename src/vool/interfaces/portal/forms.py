@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from vool.domain.metering.models import Register
+from vool.domain.metering import queries as metering_queries
 from vool.usecases import portal
 
 _NOT_RIGHT = _("The e-mail or user name and the password do not match. Check them and try again.")
@@ -44,7 +44,7 @@ class ReadingForm(forms.Form):
 
     def __init__(self, *args: Any, registers: list[portal.RegisterField], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        kinds = dict(Register.Kind.choices)
+        kinds = metering_queries.register_kind_labels()
         for register in registers:
             self.fields[f"value_{register.kind}"] = forms.DecimalField(
                 label=kinds.get(register.kind, register.kind),

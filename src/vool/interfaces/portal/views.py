@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,12 +20,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from vool.common.localtime import Month
-from vool.domain.customers.models import Customer
 from vool.interfaces.portal import charts
 from vool.interfaces.portal.access import SESSION_CUSTOMER, customer_page, user_id_of
 from vool.interfaces.portal.forms import ReadingForm, SignInForm, SwitchCustomerForm
 from vool.interfaces.portal.templatetags.portal import kwh
 from vool.usecases import portal, render_invoices
+
+if TYPE_CHECKING:  # types only
+    from vool.domain.customers.models import Customer
 
 
 class SignInView(auth_views.LoginView):

@@ -27,6 +27,7 @@ from vool.domain.bulk import copy_rows, insert_instances
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers import operations as customer_operations
 from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.metering.interval_operations import INTERVAL_DAY_COLUMNS
 from vool.domain.metering.intervals import pack_quality, pack_values
 from vool.domain.metering.models import IntervalDay, Meter, Reading, Register
 from vool.domain.supply.models import GridOperator, MeteringPoint
@@ -671,19 +672,6 @@ READING_FIELDS = (
     "known_at",
     "created_at",
 )
-INTERVAL_FIELDS = (
-    "metering_point",
-    "day",
-    "direction",
-    "resolution_minutes",
-    "version",
-    "is_current",
-    "values_wh",
-    "quality",
-    "total_wh",
-    "known_at",
-    "created_at",
-)
 
 
 def seed_demo(
@@ -766,7 +754,7 @@ def seed_demo(
         with transaction.atomic():
             for day in days[first : first + DAYS_PER_TRANSACTION]:
                 result.interval_days += copy_rows(
-                    IntervalDay, INTERVAL_FIELDS, seeder.interval_day_rows(day, created_at)
+                    IntervalDay, INTERVAL_DAY_COLUMNS, seeder.interval_day_rows(day, created_at)
                 )
         progress("interval days", min(first + DAYS_PER_TRANSACTION, len(days)), len(days))
     result.history = (seeder.history_start.first_day, as_of)

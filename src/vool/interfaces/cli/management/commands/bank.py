@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from vool.domain.customers.models import BillingAccount
+from vool.domain.customers import queries as customer_queries
 from vool.domain.receivables import operations, queries
 from vool.usecases import import_bank_statement
 
@@ -122,7 +122,7 @@ class Command(BaseCommand):
         parts = []
         for text in options["parts"]:
             reference, _, amount = text.partition("=")
-            account = BillingAccount.objects.filter(reference_number=reference.strip()).first()
+            account = customer_queries.find_billing_account(reference_number=reference)
             if account is None or not amount:
                 raise CommandError(f"{text!r}: give REFERENCE=AMOUNT of an existing account")
             parts.append(operations.Part(account.pk, _amount(amount)))

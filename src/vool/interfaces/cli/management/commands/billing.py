@@ -14,18 +14,21 @@ import time
 from argparse import SUPPRESS, ArgumentParser, ArgumentTypeError
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from vool.common.localtime import Month
 from vool.common.money import format_money
 from vool.domain.billing import operations, queries
-from vool.domain.billing.models import BillRun
 from vool.interfaces.cli.progress import ProgressBars
 from vool.usecases import bill_run
+
+if TYPE_CHECKING:  # types only: the command reads runs through billing.queries
+    from vool.domain.billing.models import BillRun
 
 EXCEPTIONS_SHOWN = 10
 
@@ -177,7 +180,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"Run {run.pk} of {run.period} abandoned; start a new run.")
             else:
                 self._print_report(queries.get_run(run_id=options["run_id"]))
-        except BillRun.DoesNotExist as exc:
+        except ObjectDoesNotExist as exc:  # no such run
             raise CommandError("No such bill run.") from exc
         except (
             operations.OutsideBillingWindow,

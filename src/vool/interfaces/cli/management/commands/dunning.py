@@ -12,10 +12,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from vool.domain.billing.models import Invoice
-from vool.domain.customers.models import BillingAccount
+from vool.domain.billing import queries as billing_queries
+from vool.domain.customers import queries as customer_queries
 from vool.domain.receivables import dunning, queries
-from vool.domain.receivables.models import DunningHold, DunningLetter
 
 
 def _date(text: str) -> dt.date:
@@ -34,7 +33,7 @@ class Command(BaseCommand):
         p.add_argument("--date", type=_date, required=True)
         p.add_argument("--user", default="")
         p = sub.add_parser("hold", help="no letters for an account or an invoice for a while")
-        p.add_argument("--kind", choices=DunningHold.Kind.values, required=True)
+        p.add_argument("--kind", choices=dunning.HOLD_KINDS, required=True)
         target = p.add_mutually_exclusive_group(required=True)
         target.add_argument("--account", help="reference number (VULNERABLE, CLERK)")
         target.add_argument("--invoice", type=int, help="invoice number (DISPUTED)")
@@ -73,19 +72,12 @@ class Command(BaseCommand):
     def _hold(self, options: dict[str, Any]) -> None:
         account_id = invoice_id = None
         if options["account"]:
-            account_id = (
-                BillingAccount.objects.filter(reference_number=options["account"])
-                .values_list("pk", flat=True)
-                .first()
-            )
+            account = customer_queries.find_billing_account(reference_number=options["account"])
+            account_id = account.pk if account is not None else None
             if account_id is None:
                 raise CommandError(f"No billing account has reference number {options['account']}")
         else:
-            invoice_id = (
-                Invoice.objects.filter(number=options["invoice"])
-                .values_list("pk", flat=True)
-                .first()
-            )
+            invoice_id = billing_queries.invoice_id(number=options["invoice"])
             if invoice_id is None:
                 raise CommandError(f"No invoice has number {options['invoice']}")
         hold = dunning.add_hold(
@@ -101,24 +93,18 @@ class Command(BaseCommand):
         self.stdout.write(f"Hold {hold.pk} ({hold.kind}) recorded.")
 
     def _letters(self, day: dt.date) -> None:
-        rows = (
-            DunningLetter.objects.filter(run__run_date=day)
-            .order_by("billing_account__reference_number", "invoice__number", "level")
-            .values_list(
-                "billing_account__reference_number",
-                "invoice__number",
-                "level",
-                "open_amount",
-                "fee_amount",
-                "disconnection_date",
+        letters = queries.letters_on(run_date=day)
+        for letter in letters:
+            until = (
+                f", disconnection on {letter.disconnection_date}"
+                if letter.disconnection_date
+                else ""
             )
-        )
-        count = 0
-        for reference, number, level, amount, fee, disconnection in rows:
-            count += 1
-            until = f", disconnection on {disconnection}" if disconnection else ""
-            self.stdout.write(f"{reference} invoice {number}: {level} {amount} (fee {fee}){until}")
-        if not count:
+            self.stdout.write(
+                f"{letter.reference_number} invoice {letter.invoice_number}: {letter.level} "
+                f"{letter.open_amount} (fee {letter.fee_amount}){until}"
+            )
+        if not letters:
             self.stdout.write(f"No letters on {day}.")
 
     def _aging(self, day: dt.date) -> None:

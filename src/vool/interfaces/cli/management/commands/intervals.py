@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from vool.domain.metering import interval_operations, intervals
-from vool.domain.supply.models import MeteringPoint
+from vool.domain.supply import queries as supply_queries
 from vool.interfaces.cli.arguments import aware_datetime, day, rejected
 from vool.usecases import import_intervals
 
@@ -66,7 +66,7 @@ class Command(BaseCommand):
             )
 
     def _fill_gaps(self, options: dict[str, Any]) -> None:
-        point = MeteringPoint.objects.filter(eic=options["eic"]).first()
+        point = supply_queries.get_metering_point(eic=options["eic"])
         if point is None:
             raise CommandError(f"No metering point {options['eic']}.")
         try:

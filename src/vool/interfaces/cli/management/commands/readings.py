@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from vool.common.localtime import Month
-from vool.domain.supply.models import MeteringPoint
+from vool.domain.supply import queries as supply_queries
 from vool.integrations.safe_input import parse_decimal, shown
 from vool.interfaces.cli.arguments import aware_datetime, month, rejected
 from vool.usecases import estimate_readings, import_readings, submit_reading
@@ -75,7 +75,7 @@ class Command(BaseCommand):
             )
 
     def _submit(self, options: dict[str, Any], as_of: dt.datetime) -> None:
-        point = MeteringPoint.objects.filter(eic=options["eic"]).first()
+        point = supply_queries.get_metering_point(eic=options["eic"])
         if point is None:
             raise CommandError(f"No metering point {shown(options['eic'])}.")
         values: dict[str, Decimal] = {}
