@@ -16,3 +16,16 @@ settings.load_profile("default")
 def tallinn_settings(settings):  # type: ignore[no-untyped-def]
     settings.TIME_ZONE = "Europe/Tallinn"
     return settings
+
+
+@pytest.fixture(autouse=True)
+def default_language():  # type: ignore[no-untyped-def]
+    """Each test starts in the project's default language: a request through the test client
+    leaves its language (LocaleMiddleware's choice) active in the thread afterwards, which
+    made a later test's message come out in English."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
