@@ -16,6 +16,8 @@
                         (see AXES_* below)
 ``VOOL_PORTAL_SESSION_MINUTES`` (30): a portal session ends this long after its last change
 ``VOOL_DOCUMENTS_DIR``  rendered bill PDFs, content-addressed (default ``var/documents``)
+``VOOL_CASE_ATTACHMENTS_DIR`` (``var/case-attachments``), ``VOOL_CASE_ATTACHMENT_MAX_BYTES``
+(5 MiB): files attached to customer requests
 ``VOOL_SUPPLIER_NAME``, ``_IBAN``, ``_REGISTRY_CODE``, ... the supplier on bills when no
                         Supplier is active in the admin
 ``VOOL_SMTP_HOST`` (localhost), ``VOOL_SMTP_PORT`` (25), ``VOOL_SMTP_USER``,
@@ -124,6 +126,7 @@ INSTALLED_APPS = [
     "vool.domain.integrity",
     "vool.domain.receivables",
     "vool.domain.documents",
+    "vool.domain.cases",
     "vool.interfaces.web",
     "vool.interfaces.backoffice",
     "vool.interfaces.portal",
@@ -140,6 +143,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it answers a locked-out sign-in
+    # the service freeze: the portal read-only (a view hook; it never answers a sign-in)
+    "vool.interfaces.portal.freeze.PortalFreezeMiddleware",
 ]
 
 # Sign-in throttling (django-axes) for every sign-in form: the admin's, which the back office
@@ -252,6 +257,13 @@ VOOL_BACKOFFICE_CREDIT_LIMIT = Decimal(os.environ.get("VOOL_BACKOFFICE_CREDIT_LI
 # Bill documents: where rendered PDFs are kept (content-addressed), and the supplier printed
 # on bills when no Supplier is active in the admin.
 VOOL_DOCUMENTS_DIR = Path(os.environ.get("VOOL_DOCUMENTS_DIR", VAR_DIR / "documents"))
+# Files attached to customer requests, content-addressed, and the largest one accepted.
+VOOL_CASE_ATTACHMENTS_DIR = Path(
+    os.environ.get("VOOL_CASE_ATTACHMENTS_DIR", VAR_DIR / "case-attachments")
+)
+VOOL_CASE_ATTACHMENT_MAX_BYTES = int(
+    os.environ.get("VOOL_CASE_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024))
+)
 VOOL_SUPPLIER = {
     "name": os.environ.get("VOOL_SUPPLIER_NAME", ""),
     "street_address": os.environ.get("VOOL_SUPPLIER_STREET_ADDRESS", ""),
