@@ -58,9 +58,10 @@ BILL_ACCOUNT = "billing.add_invoice"
 ALLOCATE_PAYMENT = "receivables.change_payment"
 
 
-def _require(user: Any, permission: str, what: str) -> None:
+def _require(user: Any, permission: str, refusal: str) -> None:
+    """``refusal`` (translated, naming ``%(user)s``) unless ``user`` holds ``permission``."""
     if user is None or not user.has_perm(permission):
-        raise NotAllowed(_("%(user)s may not %(what)s.") % {"user": user_name(user), "what": what})
+        raise NotAllowed(refusal % {"user": user_name(user)})
 
 
 def may_work(user: Any, case: Case) -> bool:
@@ -137,7 +138,7 @@ def register_case(
     needs ``cases.add_case``; ``as_customer`` is the portal, where the user acts for the
     customer and the view has checked that."""
     if not as_customer:
-        _require(user, ADD_CASE, _("register customer requests"))
+        _require(user, ADD_CASE, _("%(user)s may not register customer requests."))
     freeze = case_queries.current_freeze()
     with transaction.atomic():
         case = cases.open_case(
@@ -370,7 +371,7 @@ def _freeze_audit(
 
 
 def switch_freeze_on(*, user: Any, message: str, now: dt.datetime, request_id: str = "") -> Freeze:
-    _require(user, SWITCH_FREEZE, _("switch the freeze"))
+    _require(user, SWITCH_FREEZE, _("%(user)s may not switch the freeze."))
     with transaction.atomic():
         freeze = cases.freeze_on(message=message, by=user_name(user), now=now)
         _freeze_audit(
@@ -385,7 +386,7 @@ def switch_freeze_on(*, user: Any, message: str, now: dt.datetime, request_id: s
 
 
 def switch_freeze_off(*, user: Any, now: dt.datetime, request_id: str = "") -> Freeze:
-    _require(user, SWITCH_FREEZE, _("switch the freeze"))
+    _require(user, SWITCH_FREEZE, _("%(user)s may not switch the freeze."))
     with transaction.atomic():
         freeze = cases.freeze_off(by=user_name(user), now=now)
         _freeze_audit(
@@ -403,8 +404,9 @@ def apply_queued_reading(
     *, user: Any, queued_id: int, now: dt.datetime, request_id: str = ""
 ) -> QueuedReading:
     """Take a reading queued during the freeze in through the reading rules, read when the
-    customer gave it, known now; a reading the rules refuse is marked refused with why."""
-    _require(user, APPLY_QUEUED_READING, _("apply queued readings"))
+    customer gave it, known now, by the customer's user; a reading the rules refuse is marked
+    refused with why (the clerk then contacts the customer)."""
+    _require(user, APPLY_QUEUED_READING, _("%(user)s may not apply queued readings."))
     check_not_frozen()
     queued = QueuedReading.objects.select_related("metering_point").get(pk=queued_id)
     values = {kind: Decimal(value) for kind, value in queued.values_kwh.items()}
@@ -417,7 +419,7 @@ def apply_queued_reading(
                     read_at=queued.read_at,
                     source="PORTAL",
                     as_of=now,
-                    created_by=user,
+                    created_by=queued.given_by_user or user,
                 )
         except UnableToSubmitReading as exc:
             applied, outcome = False, str(exc)
@@ -448,7 +450,7 @@ def apply_queued_reading(
 def end_dunning_hold(
     *, user: Any, hold_id: int, reason: str, now: dt.datetime, request_id: str = ""
 ) -> DunningHold:
-    _require(user, END_HOLD, _("end dunning holds"))
+    _require(user, END_HOLD, _("%(user)s may not end dunning holds."))
     check_not_frozen()
     if not reason.strip():
         raise dunning.UnableToHold(_("Say why the hold ends."))
@@ -476,7 +478,7 @@ def bill_mended_account(
     """Bill the account of a run exception once its cause is mended: the run's period,
     through billing's rebill (priced on the data known now, dated today). If it is still not
     billable, ``UnableToRebill`` names why (the rule again)."""
-    _require(user, BILL_ACCOUNT, _("bill accounts"))
+    _require(user, BILL_ACCOUNT, _("%(user)s may not bill accounts."))
     check_not_frozen()
     if not reason.strip():
         raise UnableToRebill(_("Say what was mended."))
@@ -519,7 +521,7 @@ def allocate_suspense(
 ) -> Decimal:
     """Allocate all a payment has in suspense to one billing account (a suggestion the queue
     shows); a split is the admin's suspense page. Returns the amount allocated."""
-    _require(user, ALLOCATE_PAYMENT, _("allocate payments"))
+    _require(user, ALLOCATE_PAYMENT, _("%(user)s may not allocate payments."))
     check_not_frozen()
     payment = Payment.objects.filter(pk=payment_id).first()
     if payment is None:

@@ -3,6 +3,7 @@ refusal every back-office write but registering a request goes through."""
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vool.domain.cases import queries
@@ -26,5 +27,8 @@ def check_not_frozen() -> None:
                 "Vool is frozen since %(since)s (%(message)s): only customer requests can be "
                 "registered until the freeze is switched off."
             )
-            % {"since": freeze.started_at.isoformat(timespec="minutes"), "message": freeze.message}
+            % {
+                "since": timezone.localtime(freeze.started_at).strftime("%Y-%m-%d %H:%M"),
+                "message": freeze.message,
+            }
         )

@@ -345,7 +345,7 @@ def submit_portal_reading(
             metering_point=point,
             values_kwh=values_kwh,
             read_at=as_of,
-            by=user.get_username() if user is not None else "",
+            by=user,
         )
         return ReadingResult(ReadingOutcome.QUEUED)
     try:

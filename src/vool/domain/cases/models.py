@@ -273,6 +273,14 @@ class QueuedReading(models.Model):
     values_kwh = models.JSONField(_("values (kWh)"), help_text=_("register kind → kWh as text"))
     read_at = models.DateTimeField(_("read at"))
     given_by = models.CharField(_("given by"), max_length=150)
+    given_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("given by user"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     freeze = models.ForeignKey(
         Freeze, verbose_name=_("service freeze"), on_delete=models.PROTECT, related_name="+"
     )

@@ -257,7 +257,7 @@ def queue_reading(
     metering_point: MeteringPoint,
     values_kwh: dict[str, Decimal],
     read_at: dt.datetime,
-    by: str,
+    by: Any,
 ) -> QueuedReading:
     """Keep a reading given during the freeze, exactly as given, for after it."""
     return QueuedReading.objects.create(
@@ -266,7 +266,8 @@ def queue_reading(
         metering_point=metering_point,
         values_kwh={kind: str(value) for kind, value in sorted(values_kwh.items())},
         read_at=read_at,
-        given_by=by.strip()[:150] or "?",
+        given_by=(by.get_username() if by is not None else "")[:150] or "?",
+        given_by_user=by if by is not None and by.pk is not None else None,
     )
 
 
