@@ -14,17 +14,15 @@ from vool.domain.billing.unbillable import describe
 from vool.domain.cases import queries as case_queries
 from vool.domain.cases.models import Case, QueuedReading
 from vool.domain.documents.models import Delivery
+from vool.domain.metering import queries as metering_queries
 from vool.domain.metering.models import Reading
 from vool.domain.receivables import queries as receivable_queries
 from vool.domain.receivables.models import DunningHold, Payment
 
 
-def pending_readings() -> QuerySet[Reading]:
-    return (
-        Reading.objects.filter(status=Reading.Status.PENDING_REVIEW)
-        .select_related("register__meter__metering_point")
-        .order_by("read_at", "pk")
-    )
+def pending_readings() -> list[Reading]:
+    """Readings waiting for review (not yet superseded by the decision), oldest first."""
+    return metering_queries.readings_waiting_for_review()
 
 
 def open_exceptions(*, code: str = "") -> QuerySet[BillRunException]:
@@ -77,7 +75,7 @@ def suspense_items(*, limit: int = 200) -> list[receivable_queries.SuspenseItem]
 def counts(*, today: dt.date) -> dict[str, int]:
     """Each queue's size, for the queues page."""
     return {
-        "readings": pending_readings().count(),
+        "readings": len(pending_readings()),
         "exceptions": open_exceptions().count(),
         "suspense": suspense_count(),
         "deliveries": failed_deliveries().count(),
@@ -105,7 +103,7 @@ def filtered_cases(
         rows = rows.filter(case_type=case_type)
     if assigned == "me":
         rows = rows.filter(assigned_user_id=user_id)
-    elif assigned == "team":
+    elif assigned == "team" and user_id is not None:
         rows = rows.filter(assigned_group__user__id=user_id)
     elif assigned == "none":
         rows = rows.filter(assigned_user__isnull=True, assigned_group__isnull=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -57,14 +57,11 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = (
-            get_user_model()
-            .objects.filter(  # type: ignore[attr-defined]
-                is_active=True, is_staff=True
-            )
-            .order_by("username")
+        assignee = cast(forms.ModelChoiceField, self.fields["assignee"])
+        assignee.queryset = (
+            get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
         )
-        self.fields["team"].queryset = Group.objects.order_by("name")  # type: ignore[attr-defined]
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = Group.objects.order_by("name")
 
 
 class CaseFilterForm(forms.Form):

@@ -242,7 +242,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 def _work_case(request: HttpRequest, case: Case) -> HttpResponse:
     back = reverse("backoffice:case", args=[case.pk])
     what = request.POST.get("action", "")
-    common = {
+    common: dict[str, Any] = {
         "user": request.user,
         "case_id": case.pk,
         "now": timezone.now(),
@@ -343,9 +343,7 @@ def queue_readings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/queue_readings.html",
-        _context(
-            request, _("Readings pending review"), page=_page(request, rows), total=rows.count()
-        ),
+        _context(request, _("Readings pending review"), page=_page(request, rows), total=len(rows)),
     )
 
 
