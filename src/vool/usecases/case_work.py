@@ -491,6 +491,7 @@ def bill_mended_account(
             reference_or_id=account.reference_number,
             period=Month.parse(exception.run.period),
             today=local_date(now),
+            as_of=now,
             reason=reason,
             user=user_name(user),
             clock=lambda: now,

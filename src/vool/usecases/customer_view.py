@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "receivables.end_hold": _("Dunning hold ended"),
     "receivables.allocate_suspense": _("Payment allocated from suspense"),
     "billing.bill_mended_account": _("Account billed after its exception was mended"),
+    "billing.rebill": _("Account rebilled"),
 }
 
 

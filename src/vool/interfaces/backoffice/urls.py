@@ -50,4 +50,5 @@ urlpatterns = [
         name="queue_frozen_readings",
     ),
     path("freeze/", staff_member_required(work.freeze_page), name="freeze"),
+    path("invoices/<int:number>/rebill/", staff_member_required(work.rebill_page), name="rebill"),
 ]

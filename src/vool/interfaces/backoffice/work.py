@@ -5,6 +5,7 @@ permission, refuse during the freeze (all but registering a request) and write t
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import admin, messages
@@ -35,7 +36,7 @@ from vool.interfaces.backoffice.case_forms import (
     StatusForm,
 )
 from vool.interfaces.backoffice.views import request_id
-from vool.usecases import backoffice_actions, case_work, freeze, work_queues
+from vool.usecases import backoffice_actions, case_work, freeze, rebill, work_queues
 from vool.usecases.backoffice_actions import NotAllowed
 from vool.usecases.submit_reading import UnableToSubmitReading
 
@@ -515,3 +516,47 @@ def freeze_page(request: HttpRequest) -> HttpResponse:
     return render(
         request, "backoffice/freeze.html", _context(request, _("Service freeze"), form=form)
     )
+
+
+# -- rebill with preview -----------------------------------------------------------------------
+
+
+@permission_required("billing.view_invoice", raise_exception=True)
+def rebill_page(request: HttpRequest, number: int) -> HttpResponse:
+    """GET: the reason; POST ``preview``: the new invoice beside the old; POST ``confirm``:
+    the rebill, if the new invoice is still the previewed one."""
+    form = ReasonForm(request.POST or None)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        reason, now = form.cleaned_data["reason"], timezone.now()
+        try:
+            if request.POST.get("step") == "confirm":
+                new = rebill.rebill(
+                    user=request.user,
+                    number=number,
+                    reason=reason,
+                    expected_gross=Decimal(request.POST.get("expected_gross", "")),
+                    now=now,
+                    request_id=request_id(request),
+                )
+                messages.success(
+                    request,
+                    _("Invoice %(old)s rebilled: new invoice %(new)s.")
+                    % {"old": number, "new": new.number},
+                )
+                return redirect(reverse("backoffice:invoice", args=[new.number]))
+            preview = rebill.preview_rebill(
+                user=request.user, number=number, reason=reason, now=now
+            )
+        except NotAllowed as exc:
+            return _refused(request, exc)
+        except (UnableToRebill, freeze.FrozenNow, InvalidOperation) as exc:
+            form.add_error(None, str(exc))
+    context = _context(
+        request,
+        _("Rebill invoice %(number)s") % {"number": number},
+        form=form,
+        number=number,
+        preview=preview,
+    )
+    return render(request, "backoffice/rebill.html", context)
