@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
 from django.test import Client
 
 from cases_factories import holder, in_role
 from vool.domain.audit.models import AuditEntry
 from vool.domain.cases import operations as case_operations
-from vool.domain.cases.models import Case, CaseAttachment, ServiceLevel
+from vool.domain.cases.models import Case, CaseAttachment, CaseNote, ServiceLevel
 from vool.domain.cases.roles import AGENT, SUPERVISOR
 from vool.domain.receivables import dunning
 from vool.domain.receivables.models import DunningHold
@@ -227,3 +228,13 @@ class TestBackOfficePages:
         assert response.status_code == 200
         assert "names the disputed invoice" in response.content.decode()
         assert not Case.objects.exists()
+
+
+def test_a_note_is_never_changed_or_deleted(mari: Any) -> None:
+    agent = in_role("kati", AGENT)
+    case = dispute(agent, mari)
+    note = case_work.add_note(user=agent, case_id=case.pk, text="Said", for_customer=True, now=NOW)
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        CaseNote.objects.filter(pk=note.pk).update(text="Never said")
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        CaseNote.objects.filter(pk=note.pk).delete()
