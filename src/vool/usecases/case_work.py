@@ -43,7 +43,7 @@ from vool.domain.receivables import queries as receivable_queries
 from vool.domain.receivables.models import DunningHold, Payment
 from vool.domain.receivables.operations import UnableToAllocate
 from vool.integrations.pdf.content_store import ContentStore
-from vool.usecases import bill_run
+from vool.usecases import rebill
 from vool.usecases.backoffice_actions import NotAllowed, user_name
 from vool.usecases.freeze import check_not_frozen
 from vool.usecases.submit_reading import UnableToSubmitReading, submit_meter_readings
@@ -487,14 +487,12 @@ def bill_mended_account(
     )
     account = exception.billing_account
     with transaction.atomic():
-        invoice = bill_run.rebill_account(
-            reference_or_id=account.reference_number,
+        invoice = rebill.bill_now(
+            reference_number=account.reference_number,
             period=Month.parse(exception.run.period),
-            today=local_date(now),
-            as_of=now,
+            user=user,
             reason=reason,
-            user=user_name(user),
-            clock=lambda: now,
+            now=now,
         )
         audit.record(
             user=user,

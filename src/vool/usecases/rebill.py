@@ -66,17 +66,31 @@ def _checked_invoice(user: Any, number: int) -> Invoice:
     return invoice
 
 
-def _rebill(invoice: Invoice, *, user: Any, reason: str, now: dt.datetime) -> Invoice:
+def bill_now(
+    *, reference_number: str, period: Month, user: Any, reason: str, now: dt.datetime
+) -> Invoice:
+    """Bill the account's month again on the data known ``now``, dated today: billing's rebill
+    (credits a live invoice of the month first, if any)."""
     if not reason.strip():
         raise UnableToRebill(_("Say why the account is billed again."))
     return bill_run.rebill_account(
-        reference_or_id=invoice.billing_account.reference_number,
-        period=Month.parse(invoice.period),
+        reference_or_id=reference_number,
+        period=period,
         today=local_date(now),
         as_of=now,
         reason=reason,
         user=user_name(user),
         clock=lambda: now,
+    )
+
+
+def _rebill(invoice: Invoice, *, user: Any, reason: str, now: dt.datetime) -> Invoice:
+    return bill_now(
+        reference_number=invoice.billing_account.reference_number,
+        period=Month.parse(invoice.period),
+        user=user,
+        reason=reason,
+        now=now,
     )
 
 

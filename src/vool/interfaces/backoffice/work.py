@@ -85,6 +85,26 @@ def _act(
     return redirect(back)
 
 
+def _act_with_reason(
+    request: HttpRequest,
+    back: str,
+    *,
+    names: tuple[str, ...],
+    missing: str,
+    action: Callable[[str, dict[str, int]], Any],
+    success: Callable[[Any], str],
+) -> HttpResponse:
+    """A queue's one-row action: the row ids posted as ``names`` and a reason, else ``missing``
+    as the message; then :func:`_act`."""
+    form = ReasonForm(request.POST)
+    posted = {name: request.POST.get(name, "") for name in names}
+    if not form.is_valid() or not all(value.isdigit() for value in posted.values()):
+        messages.error(request, missing)
+        return redirect(back)
+    ids = {name: int(value) for name, value in posted.items()}
+    return _act(request, lambda: action(form.cleaned_data["reason"], ids), success, back)
+
+
 def _ids(request: HttpRequest) -> list[int]:
     return [int(v) for v in request.POST.getlist("selected") if v.isdigit()]
 
@@ -352,22 +372,19 @@ def queue_readings(request: HttpRequest) -> HttpResponse:
 def queue_exceptions(request: HttpRequest) -> HttpResponse:
     back = reverse("backoffice:queue_exceptions")
     if request.method == "POST":
-        form = ReasonForm(request.POST)
-        exception_id = request.POST.get("exception", "")
-        if not form.is_valid() or not exception_id.isdigit():
-            messages.error(request, _("Say what was mended."))
-            return redirect(back)
-        return _act(
+        return _act_with_reason(
             request,
-            lambda: case_work.bill_mended_account(
+            back,
+            names=("exception",),
+            missing=_("Say what was mended."),
+            action=lambda reason, ids: case_work.bill_mended_account(
                 user=request.user,
-                exception_id=int(exception_id),
-                reason=form.cleaned_data["reason"],
+                exception_id=ids["exception"],
+                reason=reason,
                 now=timezone.now(),
                 request_id=request_id(request),
             ),
-            lambda invoice: _("Invoice %(number)s issued.") % {"number": invoice.number},
-            back,
+            success=lambda invoice: _("Invoice %(number)s issued.") % {"number": invoice.number},
         )
     code = request.GET.get("code", "")
     rows = work_queues.open_exceptions(code=code)
@@ -385,23 +402,20 @@ def queue_exceptions(request: HttpRequest) -> HttpResponse:
 def queue_suspense(request: HttpRequest) -> HttpResponse:
     back = reverse("backoffice:queue_suspense")
     if request.method == "POST":
-        form = ReasonForm(request.POST)
-        payment, account = request.POST.get("payment", ""), request.POST.get("account", "")
-        if not form.is_valid() or not payment.isdigit() or not account.isdigit():
-            messages.error(request, _("Choose the account and say why."))
-            return redirect(back)
-        return _act(
+        return _act_with_reason(
             request,
-            lambda: case_work.allocate_suspense(
+            back,
+            names=("payment", "account"),
+            missing=_("Choose the account and say why."),
+            action=lambda reason, ids: case_work.allocate_suspense(
                 user=request.user,
-                payment_id=int(payment),
-                billing_account_id=int(account),
-                reason=form.cleaned_data["reason"],
+                payment_id=ids["payment"],
+                billing_account_id=ids["account"],
+                reason=reason,
                 now=timezone.now(),
                 request_id=request_id(request),
             ),
-            lambda amount: _("%(amount)s EUR allocated.") % {"amount": amount},
-            back,
+            success=lambda amount: _("%(amount)s EUR allocated.") % {"amount": amount},
         )
     items = work_queues.suspense_items()
     return render(
@@ -427,22 +441,19 @@ def queue_deliveries(request: HttpRequest) -> HttpResponse:
 def queue_holds(request: HttpRequest) -> HttpResponse:
     back = reverse("backoffice:queue_holds")
     if request.method == "POST":
-        form = ReasonForm(request.POST)
-        hold = request.POST.get("hold", "")
-        if not form.is_valid() or not hold.isdigit():
-            messages.error(request, _("Say why the hold ends."))
-            return redirect(back)
-        return _act(
+        return _act_with_reason(
             request,
-            lambda: case_work.end_dunning_hold(
+            back,
+            names=("hold",),
+            missing=_("Say why the hold ends."),
+            action=lambda reason, ids: case_work.end_dunning_hold(
                 user=request.user,
-                hold_id=int(hold),
-                reason=form.cleaned_data["reason"],
+                hold_id=ids["hold"],
+                reason=reason,
                 now=timezone.now(),
                 request_id=request_id(request),
             ),
-            lambda ended: _("The hold ends on %(day)s.") % {"day": ended.valid_to},
-            back,
+            success=lambda ended: _("The hold ends on %(day)s.") % {"day": ended.valid_to},
         )
     kind = request.GET.get("kind", "")
     rows = work_queues.active_holds(today=timezone.localdate(), kind=kind)
