@@ -7,22 +7,31 @@ the notice. axe finds no serious or critical violation; screenshots are kept und
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
+from billing_factories import add_reading, fixed_product, load_test_tariffs, manual_account
 from browser_checks import axe_violations
 from cases_factories import holder, in_role
+from vool.common.localtime import Month
 from vool.domain.audit.models import AuditEntry
+from vool.domain.billing.models import Invoice
 from vool.domain.cases import roles
 from vool.domain.cases.models import Case
+from vool.domain.metering.models import Reading
 from vool.domain.receivables.models import DunningHold
+from vool.usecases import bill_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+OCTOBER = Month(2026, 10)
 ARTEFACTS = Path(settings.VAR_DIR) / "test-artefacts" / "backoffice"
 
 
@@ -122,3 +131,74 @@ def test_an_administrator_freezes_and_the_portal_says_so(browser, live_server) -
     assert "Moving to the new system" in portal.locator("#freeze-notice").inner_text()
     check(portal, "portal-frozen")
     portal.context.close()
+
+
+def test_queues_a_reading_a_mended_exception_and_a_rebill_with_preview(  # type: ignore[no-untyped-def]
+    browser, live_server, settings
+) -> None:
+    load_test_tariffs()
+    first, register = manual_account(product=fixed_product())
+    add_reading(register, Month(2026, 9), "1000.000")
+    wrong = add_reading(register, OCTOBER, "1150.000")
+    _, held_register = manual_account(product=fixed_product(code="FIX2"))
+    add_reading(held_register, Month(2026, 9), "2000.000")
+    add_reading(held_register, OCTOBER, "2090.000")
+    settings.VOOL_BILL_GUARD_MAX_LINE_KWH = 100  # the second account's 90 kWh pass, 150 do not
+    bill_run.run_billing(
+        period=OCTOBER, today=dt.date(2026, 11, 5), as_of=dt.datetime(2026, 11, 5, tzinfo=dt.UTC)
+    )
+    settings.VOOL_BILL_GUARD_MAX_LINE_KWH = 100000  # checked: the consumption is right
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    pending = Reading.objects.create(
+        register=held_register,
+        read_at=yesterday,
+        known_at=yesterday,
+        value_kwh=Decimal("9000.000"),
+        source="PORTAL",
+        status=Reading.Status.PENDING_REVIEW,
+    )
+    specialist = in_role("tiit", roles.BILLING_SPECIALIST)
+    page = signed_in_page(browser, live_server, specialist)
+
+    page.goto(f"{live_server.url}/backoffice/queues/readings/")
+    check(page, "queue-readings")
+    page.check(f"input[name=selected][value='{pending.pk}']")
+    page.select_option("#decision", "reject")
+    page.fill("#reason", "Photo shows 2110")
+    page.click("#review-readings input[type=submit]")
+    assert "Nothing waits." in page.locator("#queue").inner_text()
+
+    page.goto(f"{live_server.url}/backoffice/queues/exceptions/")
+    assert "IMPLAUSIBLE_BILL" in page.locator("#queue").inner_text()
+    check(page, "queue-exceptions")
+    page.fill("#queue input[name=reason]", "Meter photo confirms 150 kWh")
+    page.click("#queue input[type=submit]")
+    assert "issued" in page.locator("ul.messagelist").inner_text()
+    assert "Nothing waits." in page.locator("#queue").inner_text()
+
+    add_reading(
+        register,
+        OCTOBER,
+        "1100.000",
+        supersedes=wrong,
+        known_at=dt.datetime(2026, 11, 8, tzinfo=dt.UTC),
+    )
+    billed = Invoice.objects.get(billing_account=first.billing_account, kind=Invoice.Kind.INVOICE)
+    page.goto(f"{live_server.url}/backoffice/invoices/{billed.number}/")
+    page.click("#rebill-link")
+    page.fill("#id_reason", "October reading corrected")
+    page.click("#preview-form input[type=submit]")
+    assert page.locator("#old-gross").inner_text() == str(billed.gross_amount)
+    assert page.locator("#new-lines").is_visible()
+    check(page, "rebill-preview")
+    page.click("#confirm-form input[type=submit]")
+    new = Invoice.objects.filter(
+        billing_account=first.billing_account, kind=Invoice.Kind.INVOICE, status="ISSUED"
+    ).get()
+    assert page.url.endswith(f"/backoffice/invoices/{new.number}/")
+    assert set(AuditEntry.objects.values_list("action", flat=True)) == {
+        "metering.reject_reading",
+        "billing.bill_mended_account",
+        "billing.rebill",
+    }
+    page.context.close()

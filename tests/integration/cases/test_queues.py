@@ -179,3 +179,30 @@ def test_the_queues_page_counts_each_queue() -> None:
         "open_cases",
         "queued_readings",
     }
+
+
+def test_overdue_requests_are_counted_filtered_and_assigned_in_bulk() -> None:
+    mari = holder("mari", 26000001, "42.50")
+    agent, boss = in_role("kati", roles.AGENT), in_role("liis", roles.SUPERVISOR)
+    opened = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    late, fresh = (
+        case_work.register_case(
+            user=agent,
+            new=case_work.NewCase(mari.customer.pk, "PHONE", "GRID_FAULT", subject),
+            now=at,
+        )
+        for subject, at in (("No power", opened), ("Flicker", NOW))
+    )
+    assert late.due_date == dt.date(2026, 11, 4) and fresh.due_date == dt.date(2026, 11, 11)
+    today = NOW.date()
+    assert work_queues.counts(today=today)["overdue"] == 1
+    overdue = work_queues.filtered_cases(today=today, user_id=None, overdue=True)
+    assert list(overdue) == [late]
+    client = signed_in(boss)
+    client.post(
+        "/backoffice/cases/",
+        {"selected": [late.pk, fresh.pk], "assignee": agent.pk, "reason": "Grid desk"},
+    )
+    mine = work_queues.filtered_cases(today=today, user_id=agent.pk, assigned="me")
+    assert set(mine) == {late, fresh}
+    assert AuditEntry.objects.filter(action="cases.assign").count() == 2
