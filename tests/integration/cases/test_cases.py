@@ -238,3 +238,15 @@ def test_a_note_is_never_changed_or_deleted(mari: Any) -> None:
         CaseNote.objects.filter(pk=note.pk).update(text="Never said")
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
         CaseNote.objects.filter(pk=note.pk).delete()
+
+
+def test_an_unknown_invoice_number_is_named_on_the_form(mari: Any) -> None:
+    client = Client()
+    client.force_login(in_role("kati", AGENT))
+    response = client.post(
+        f"/backoffice/customers/{mari.customer.pk}/cases/new/",
+        {"channel": "PHONE", "case_type": "QUESTION", "subject": "x", "invoice_number": 999},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "There is no invoice number 999." in response.content.decode()
+    assert not Case.objects.exists()

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
+from vool.domain.billing.models import Invoice
 from vool.domain.cases.models import Case, CaseType, Channel
 
 
@@ -27,6 +28,18 @@ class RegisterCaseForm(forms.Form):
     )
     reading_id = forms.IntegerField(label=_("Reading id"), required=False, min_value=1)
     contract_id = forms.IntegerField(label=_("Contract id"), required=False, min_value=1)
+
+    def clean_invoice_number(self) -> int | None:
+        """The invoice's id (the request links the invoice), or ``None``."""
+        number = self.cleaned_data.get("invoice_number")
+        if number is None:
+            return None
+        invoice_id = Invoice.objects.filter(number=number).values_list("pk", flat=True).first()
+        if invoice_id is None:
+            raise forms.ValidationError(
+                _("There is no invoice number %(number)s.") % {"number": number}
+            )
+        return int(invoice_id)
 
 
 class NoteForm(forms.Form):

@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vool.domain.billing.models import Invoice
 from vool.domain.billing.operations import UnableToRebill
 from vool.domain.cases import operations as case_operations
 from vool.domain.cases.models import Case, CaseAttachment
@@ -177,10 +176,6 @@ def case_new(request: HttpRequest, customer_id: int) -> HttpResponse:
     form = RegisterCaseForm(request.POST or None, initial={"channel": "PHONE"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        invoice_id = None
-        if data["invoice_number"]:
-            invoice = Invoice.objects.filter(number=data["invoice_number"]).first()
-            invoice_id = invoice.pk if invoice is not None else 0
         try:
             case = case_work.register_case(
                 user=request.user,
@@ -190,7 +185,7 @@ def case_new(request: HttpRequest, customer_id: int) -> HttpResponse:
                     case_type=data["case_type"],
                     subject=data["subject"],
                     description=data["description"],
-                    invoice_id=invoice_id,
+                    invoice_id=data["invoice_number"],  # cleaned to the invoice's id
                     reading_id=data["reading_id"],
                     contract_id=data["contract_id"],
                 ),
