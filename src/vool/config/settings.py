@@ -145,6 +145,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # last: it answers a locked-out sign-in
     # the service freeze: the portal read-only (a view hook; it never answers a sign-in)
     "vool.interfaces.portal.freeze.PortalFreezeMiddleware",
+    "vool.interfaces.backoffice.freeze.AdminFreezeMiddleware",
 ]
 
 # Sign-in throttling (django-axes) for every sign-in form: the admin's, which the back office

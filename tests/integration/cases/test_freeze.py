@@ -22,6 +22,7 @@ from vool.domain.billing.models import Invoice
 from vool.domain.cases import roles
 from vool.domain.cases.models import Case, QueuedReading
 from vool.domain.metering.models import Reading
+from vool.domain.receivables.models import DunningHold
 from vool.usecases import backoffice_actions, case_work, freeze
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +147,27 @@ def test_a_queued_reading_the_rules_refuse_is_marked_refused(mari: Any) -> None:
     )
     assert queued.status == QueuedReading.Status.REFUSED and "lower" in queued.outcome.lower()
     assert Reading.objects.count() == 1
+
+
+def test_during_the_freeze_a_clerk_cannot_write_through_the_admin(mari: Any) -> None:
+    admin = in_role("admin", roles.ADMINISTRATOR)
+    now = timezone.now()
+    case_work.switch_freeze_on(user=admin, message="Go-live", now=now)
+    clerk = Client()
+    clerk.force_login(in_role("ene", roles.FINANCE))
+    url = "/admin/receivables/dunninghold/add/"
+    assert clerk.get(url).status_code == 200  # looking is fine
+    form = {
+        "kind": "CLERK",
+        "billing_account": mari.account.pk,
+        "reason": "Plan",
+        "valid_from": now.date().isoformat(),
+        "created_by": "ene",
+        "created_at_0": now.date().isoformat(),
+        "created_at_1": "10:00:00",
+    }
+    refused = clerk.post(url, form, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 503 and "only customer requests" in refused.content.decode()
+    assert not DunningHold.objects.exists()
+    case_work.switch_freeze_off(user=admin, now=now)
+    assert clerk.post(url, form).status_code != 503
