@@ -155,7 +155,6 @@ def cases_list(request: HttpRequest) -> HttpResponse:
         _("Customer requests"),
         filters=filters,
         page=_page(request, rows),
-        total=rows.count(),
         assign_form=AssignForm(),
         today=today,
         query=query.urlencode(),
@@ -359,7 +358,7 @@ def queue_readings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/queue_readings.html",
-        _context(request, _("Readings pending review"), page=_page(request, rows), total=len(rows)),
+        _context(request, _("Readings pending review"), page=_page(request, rows)),
     )
 
 
@@ -389,7 +388,7 @@ def queue_exceptions(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/queue_exceptions.html",
-        _context(request, _("Bill-run exceptions"), page=page, total=rows.count(), code=code),
+        _context(request, _("Bill-run exceptions"), page=page, code=code),
     )
 
 
@@ -428,7 +427,7 @@ def queue_deliveries(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/queue_deliveries.html",
-        _context(request, _("Failed deliveries"), page=_page(request, rows), total=rows.count()),
+        _context(request, _("Failed deliveries"), page=_page(request, rows)),
     )
 
 
@@ -455,9 +454,7 @@ def queue_holds(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/queue_holds.html",
-        _context(
-            request, _("Dunning holds"), page=_page(request, rows), total=rows.count(), kind=kind
-        ),
+        _context(request, _("Dunning holds"), page=_page(request, rows), kind=kind),
     )
 
 
@@ -489,7 +486,6 @@ def queue_frozen_readings(request: HttpRequest) -> HttpResponse:
             request,
             _("Readings queued during the freeze"),
             page=_page(request, rows),
-            total=rows.count(),
         ),
     )
 
