@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.test import Client
 
@@ -250,3 +251,22 @@ def test_an_unknown_invoice_number_is_named_on_the_form(mari: Any) -> None:
     )
     assert "There is no invoice number 999." in response.content.decode()
     assert not Case.objects.exists()
+
+
+def test_a_file_is_attached_on_the_page_and_a_too_large_one_refused(
+    mari: Any, settings: Any
+) -> None:
+    settings.VOOL_CASE_ATTACHMENT_MAX_BYTES = 10
+    agent = in_role("kati", AGENT)
+    case = dispute(agent, mari)
+    client = Client()
+    client.force_login(agent)
+    url = f"/backoffice/cases/{case.pk}/"
+    photo = SimpleUploadedFile("meter.jpg", b"0123456789", content_type="image/jpeg")
+    client.post(url, {"action": "attach", "file": photo})
+    big = SimpleUploadedFile("scan.pdf", b"0123456789A", content_type="application/pdf")
+    page = client.post(
+        url, {"action": "attach", "file": big}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "at most 10 bytes" in page.content.decode()
+    assert list(case.attachments.values_list("file_name", "size_bytes")) == [("meter.jpg", 10)]
