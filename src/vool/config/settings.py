@@ -21,6 +21,8 @@
 ``VOOL_DOCUMENTS_S3_BUCKET``  keep the rendered PDFs in this S3-compatible bucket instead
                         (``VOOL_DOCUMENTS_S3_ENDPOINT_URL``, ``_REGION``, ``_PREFIX``; keys from
                         ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``)
+``VOOL_CASE_ATTACHMENTS_DIR`` (``var/case-attachments``), ``VOOL_CASE_ATTACHMENT_MAX_BYTES``
+(5 MiB): files attached to customer requests
 ``VOOL_SUPPLIER_NAME``, ``_IBAN``, ``_REGISTRY_CODE``, ... the supplier on bills when no
                         Supplier is active in the admin
 ``VOOL_SMTP_HOST`` (localhost), ``VOOL_SMTP_PORT`` (25), ``VOOL_SMTP_USER``,
@@ -129,6 +131,7 @@ INSTALLED_APPS = [
     "vool.domain.integrity",
     "vool.domain.receivables",
     "vool.domain.documents",
+    "vool.domain.cases",
     "vool.interfaces.web",
     "vool.interfaces.backoffice",
     "vool.interfaces.portal",
@@ -145,6 +148,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it answers a locked-out sign-in
+    # the service freeze: the portal read-only (a view hook; it never answers a sign-in)
+    "vool.interfaces.portal.freeze.PortalFreezeMiddleware",
+    "vool.interfaces.backoffice.freeze.AdminFreezeMiddleware",
 ]
 
 # Sign-in throttling (django-axes) for every sign-in form: the admin's, which the back office
@@ -277,6 +283,14 @@ if VOOL_DOCUMENTS_S3_BUCKET:
             },
         },
     }
+
+# Files attached to customer requests, content-addressed, and the largest one accepted.
+VOOL_CASE_ATTACHMENTS_DIR = Path(
+    os.environ.get("VOOL_CASE_ATTACHMENTS_DIR", VAR_DIR / "case-attachments")
+)
+VOOL_CASE_ATTACHMENT_MAX_BYTES = int(
+    os.environ.get("VOOL_CASE_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024))
+)
 VOOL_SUPPLIER = {
     "name": os.environ.get("VOOL_SUPPLIER_NAME", ""),
     "street_address": os.environ.get("VOOL_SUPPLIER_STREET_ADDRESS", ""),

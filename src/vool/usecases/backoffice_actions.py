@@ -8,6 +8,9 @@ write). Permissions are checked here, not only on the page that offers the actio
 - Accepting or rejecting a pending reading: ``metering.operations.review_reading`` checks
   ``metering.change_reading``.
 - Starting a bill run: ``billing.add_billrun`` (forcing: an active superuser, as before).
+
+While the service freeze is on (``usecases.freeze``) each refuses with ``FrozenNow``: the back
+office only registers requests then.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from vool.domain.contracts import lookups as contract_lookups
 from vool.domain.metering import operations as metering_operations
 from vool.domain.metering import queries as metering_queries
 from vool.usecases import bill_run
+from vool.usecases.freeze import check_not_frozen
 
 if TYPE_CHECKING:  # types only
     from vool.domain.billing.models import BillRun, Invoice
@@ -46,7 +50,7 @@ def credit_limit() -> Decimal:
     return Decimal(settings.VOOL_BACKOFFICE_CREDIT_LIMIT)
 
 
-def _user_name(user: Any) -> str:
+def user_name(user: Any) -> str:
     return str(getattr(user, "username", "") or _("An unknown user"))
 
 
@@ -55,7 +59,7 @@ def check_may_credit(*, user: Any, invoice: Invoice) -> None:
     if user is None or not user.has_perm(CREDIT_PERMISSION):
         raise NotAllowed(
             _("%(user)s may not credit invoices: that needs the permission to change invoices.")
-            % {"user": _user_name(user)}
+            % {"user": user_name(user)}
         )
     limit = credit_limit()
     if abs(invoice.gross_amount) > limit and not user.has_perm(CREDIT_ABOVE_LIMIT_PERMISSION):
@@ -85,6 +89,7 @@ def credit_invoice(
     if invoice is None:
         raise billing_operations.UnableToCreditInvoice(f"There is no invoice number {number}.")
     check_may_credit(user=user, invoice=invoice)
+    check_not_frozen()
     with transaction.atomic():
         before = _invoice_state(invoice)
         note = billing_operations.credit_invoice(
@@ -122,6 +127,7 @@ def review_reading(
     reading = metering_queries.get_reading(reading_id=reading_id)
     point = reading.register.meter.metering_point
     contract = contract_lookups.latest_contract(metering_point_id=point.pk)
+    check_not_frozen()
     with transaction.atomic():
         decision = metering_operations.review_reading(
             reading=reading, accept=accept, reason=reason, created_by=user, as_of=now
@@ -154,7 +160,8 @@ def start_bill_run(
     """Start the bill run of ``period`` as ``user``, with the audit row (the reason is the
     forcing reason, or that the run was started from the back office)."""
     if user is None or not user.has_perm(START_RUN_PERMISSION):
-        raise NotAllowed(_("%(user)s may not start bill runs.") % {"user": _user_name(user)})
+        raise NotAllowed(_("%(user)s may not start bill runs.") % {"user": user_name(user)})
+    check_not_frozen()
     with transaction.atomic():
         run = bill_run.start_run(
             period=period,

@@ -30,6 +30,19 @@ ACTION_LABELS = {
     "metering.accept_reading": _("Reading accepted"),
     "metering.reject_reading": _("Reading rejected"),
     "billing.start_bill_run": _("Bill run started"),
+    # issue 14 part 2: requests, queues, the freeze
+    "cases.open_case": _("Request registered"),
+    "cases.add_note": _("Note added to a request"),
+    "cases.add_attachment": _("File attached to a request"),
+    "cases.assign": _("Request assigned"),
+    "cases.set_status": _("Request status changed"),
+    "cases.apply_queued_reading": _("Reading from the freeze taken in"),
+    "cases.freeze_on": _("Freeze switched on"),
+    "cases.freeze_off": _("Freeze switched off"),
+    "receivables.end_hold": _("Dunning hold ended"),
+    "receivables.allocate_suspense": _("Payment allocated from suspense"),
+    "billing.bill_mended_account": _("Account billed after its exception was mended"),
+    "billing.rebill": _("Account rebilled"),
 }
 
 

@@ -20,6 +20,8 @@ from django.db.models import Sum
 from vool.common import identifiers
 from vool.common.localtime import Month, local_date
 from vool.domain.billing.models import Invoice
+from vool.domain.cases import operations as case_operations
+from vool.domain.cases import queries as case_queries
 from vool.domain.customers import queries as customer_queries
 from vool.domain.customers.models import BillingAccount, Customer
 from vool.domain.documents import epc
@@ -35,6 +37,7 @@ from vool.integrations.pdf.qr import qr_svg
 from vool.usecases.submit_reading import (
     UnableToSubmitReading,
     reading_policy,
+    reading_value_problem,
     submit_meter_readings,
 )
 
@@ -307,6 +310,7 @@ class ReadingOutcome(StrEnum):
     FOR_REVIEW = "FOR_REVIEW"  # implausible consumption: customer service looks at it
     ALREADY_GIVEN = "ALREADY_GIVEN"  # the same value today was given before
     BELOW_PREVIOUS = "BELOW_PREVIOUS"  # refused: lower than the previous reading
+    QUEUED = "QUEUED"  # the service freeze is on: kept as given, taken in after the freeze
 
 
 @dataclass(frozen=True)
@@ -329,6 +333,21 @@ def submit_portal_reading(
     language. :class:`NotTheirs` for a point that is not theirs; ``UnableToSubmitReading``
     for a refusal the rules name only in their own words."""
     point = manual_point_of(customer, point_id=point_id, today=local_date(as_of))
+    freeze = case_queries.current_freeze()
+    if freeze is not None:
+        for kind, value in sorted(values_kwh.items()):
+            problem = reading_value_problem(value)
+            if problem is not None:
+                raise UnableToSubmitReading(f"{kind}: {problem}.")
+        case_operations.queue_reading(
+            freeze=freeze,
+            customer=customer,
+            metering_point=point,
+            values_kwh=values_kwh,
+            read_at=as_of,
+            by=user,
+        )
+        return ReadingResult(ReadingOutcome.QUEUED)
     try:
         submitted = submit_meter_readings(
             metering_point=point,

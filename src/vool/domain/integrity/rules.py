@@ -142,6 +142,7 @@ INTERVALS = (
     "(only is_current may change, from true to false, with superseded_at set once)"
 )
 AUDIT = "the audit log is append-only: an entry is never changed or deleted"
+CASE_RECORDS = "a request's notes and attachments are append-only: a correction is a new note"
 PRICES = (
     "a market price of a month with issued invoices is never changed in place: "
     "a change is a new version"
@@ -230,6 +231,8 @@ GUARDS: tuple[Guard, ...] = (
     *_append_only(LEDGER_TRANSACTION_TABLE, "ledger_transaction", LEDGER),
     *_append_only("ledger_posting", "posting", LEDGER),
     *_append_only("audit_auditentry", "audit_entry", AUDIT),
+    *_append_only("cases_casenote", "case_note", CASE_RECORDS),
+    *_append_only("cases_caseattachment", "case_attachment", CASE_RECORDS),
     Guard(
         "interval_day_update",
         "metering_intervalday",

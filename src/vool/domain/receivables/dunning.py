@@ -293,3 +293,17 @@ def add_hold(
 
 class UnableToHold(ValueError):
     """The hold cannot be recorded (the message says why)."""
+
+
+def end_hold(*, hold_id: int, on: dt.date) -> DunningHold:
+    """End an open hold: not active from ``on`` (a hold that began that day or later ends the
+    day after it began, as a period is never empty). An ended hold is refused."""
+    with transaction.atomic():
+        hold = DunningHold.objects.select_for_update().filter(pk=hold_id).first()
+        if hold is None:
+            raise UnableToHold(f"There is no dunning hold {hold_id}.")
+        if hold.valid_to is not None:
+            raise UnableToHold(f"Dunning hold {hold_id} already ended on {hold.valid_to}.")
+        hold.valid_to = max(on, hold.valid_from + dt.timedelta(days=1))
+        hold.save(update_fields=["valid_to"])
+    return hold

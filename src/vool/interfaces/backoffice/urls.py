@@ -1,7 +1,7 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.urls import path
 
-from vool.interfaces.backoffice import views
+from vool.interfaces.backoffice import views, work
 
 app_name = "backoffice"
 urlpatterns = [
@@ -17,4 +17,38 @@ urlpatterns = [
         name="review_reading",
     ),
     path("bill-runs/start/", staff_member_required(views.start_bill_run), name="start_bill_run"),
+    # customer requests, work queues, the freeze (issue 14 part 2)
+    path("cases/", staff_member_required(work.cases_list), name="cases"),
+    path(
+        "customers/<int:customer_id>/cases/new/",
+        staff_member_required(work.case_new),
+        name="case_new",
+    ),
+    path("cases/<int:case_id>/", staff_member_required(work.case_detail), name="case"),
+    path(
+        "cases/<int:case_id>/attachments/<int:attachment_id>/",
+        staff_member_required(work.case_attachment),
+        name="case_attachment",
+    ),
+    path("queues/", staff_member_required(work.queues), name="queues"),
+    path("queues/readings/", staff_member_required(work.queue_readings), name="queue_readings"),
+    path(
+        "queues/exceptions/",
+        staff_member_required(work.queue_exceptions),
+        name="queue_exceptions",
+    ),
+    path("queues/suspense/", staff_member_required(work.queue_suspense), name="queue_suspense"),
+    path(
+        "queues/deliveries/",
+        staff_member_required(work.queue_deliveries),
+        name="queue_deliveries",
+    ),
+    path("queues/holds/", staff_member_required(work.queue_holds), name="queue_holds"),
+    path(
+        "queues/frozen-readings/",
+        staff_member_required(work.queue_frozen_readings),
+        name="queue_frozen_readings",
+    ),
+    path("freeze/", staff_member_required(work.freeze_page), name="freeze"),
+    path("invoices/<int:number>/rebill/", staff_member_required(work.rebill_page), name="rebill"),
 ]

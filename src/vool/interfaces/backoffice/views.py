@@ -42,6 +42,7 @@ from vool.usecases import (
     customer_search,
     customer_view,
     render_invoices,
+    work_queues,
 )
 
 if TYPE_CHECKING:  # types only: invoices are read through billing.queries
@@ -135,6 +136,7 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
         "audit": audit,
         "may_review": request.user.has_perm(REVIEW_PERMISSION),
         "pending": metering_queries.PENDING_REVIEW,
+        "cases": work_queues.cases_of_customer(customer_id=customer_id)[:50],
     }
     return render(request, "backoffice/customer.html", context)
 

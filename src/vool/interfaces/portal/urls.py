@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vool.interfaces.portal import views
+from vool.interfaces.portal import requests, views
 
 app_name = "portal"
 urlpatterns = [
@@ -24,4 +24,8 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/done/", views.password_reset_complete, name="password_reset_complete"),
+    # the customer's requests (issue 14 part 2)
+    path("requests/", requests.requests_list, name="requests"),
+    path("requests/new/", requests.request_new, name="request_new"),
+    path("requests/<int:case_id>/", requests.request_detail, name="request"),
 ]

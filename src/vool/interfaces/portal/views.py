@@ -147,6 +147,13 @@ _READING_SAID = {
         messages.INFO,
         _("You gave this reading today already; nothing changed."),
     ),
+    portal.ReadingOutcome.QUEUED: (
+        messages.INFO,
+        _(
+            "Thank you: your reading is kept. The service is paused for maintenance; the "
+            "reading is taken in as soon as the pause ends, dated when you gave it."
+        ),
+    ),
 }
 
 

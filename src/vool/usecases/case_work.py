@@ -1,0 +1,554 @@
+"""Customer requests (cases), the freeze and the work queues' actions, as the back office, the
+portal and the CLI use them. Each action checks the permission itself (not only the page that
+offers it), refuses while the freeze is on unless it only registers a request, calls the
+domain operation and writes the audit row in the same transaction.
+
+Permissions (the roles in ``vool.domain.cases.roles`` hold them):
+
+- register a request: ``cases.add_case`` (also during the freeze);
+- work one (note, attachment, status, assignment): ``cases.work_case``, on a request that is
+  unassigned, assigned to the user or to one of the user's teams; ``cases.change_case``
+  (supervisor) works any;
+- switch the freeze: ``cases.switch_freeze`` (administrator);
+- apply the readings queued during a freeze: ``metering.add_reading``;
+- end a dunning hold: ``receivables.change_dunninghold``;
+- bill an account whose run exception was mended: ``billing.add_invoice``;
+- allocate a payment in suspense to a suggested account: ``receivables.change_payment``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from vool.common.localtime import Month, local_date
+from vool.domain.audit import operations as audit
+from vool.domain.billing.models import BillRunException, Invoice
+from vool.domain.billing.operations import UnableToRebill
+from vool.domain.cases import operations as cases
+from vool.domain.cases import queries as case_queries
+from vool.domain.cases.models import Case, CaseAttachment, CaseNote, Freeze, QueuedReading
+from vool.domain.customers.models import BillingAccount
+from vool.domain.receivables import dunning
+from vool.domain.receivables import operations as receivable_operations
+from vool.domain.receivables import queries as receivable_queries
+from vool.domain.receivables.models import DunningHold, Payment
+from vool.domain.receivables.operations import UnableToAllocate
+from vool.integrations.pdf.content_store import ContentStore
+from vool.usecases import rebill
+from vool.usecases.backoffice_actions import NotAllowed, user_name
+from vool.usecases.freeze import check_not_frozen
+from vool.usecases.submit_reading import UnableToSubmitReading, submit_meter_readings
+
+ADD_CASE = "cases.add_case"
+WORK_CASE = "cases.work_case"
+WORK_ANY_CASE = "cases.change_case"
+SWITCH_FREEZE = "cases.switch_freeze"
+APPLY_QUEUED_READING = "metering.add_reading"
+END_HOLD = "receivables.change_dunninghold"
+BILL_ACCOUNT = "billing.add_invoice"
+ALLOCATE_PAYMENT = "receivables.change_payment"
+
+
+def _require(user: Any, permission: str, refusal: str) -> None:
+    """``refusal`` (translated, naming ``%(user)s``) unless ``user`` holds ``permission``."""
+    if user is None or not user.has_perm(permission):
+        raise NotAllowed(refusal % {"user": user_name(user)})
+
+
+def may_work(user: Any, case: Case) -> bool:
+    """The object-level rule: a request that is unassigned, the user's or their team's; a
+    supervisor (``cases.change_case``) works any."""
+    if user is None or not user.has_perm(WORK_CASE):
+        return False
+    if user.has_perm(WORK_ANY_CASE):
+        return True
+    if case.assigned_user_id is None and case.assigned_group_id is None:
+        return True
+    if case.assigned_user_id == user.pk:
+        return True
+    return (
+        case.assigned_group_id is not None
+        and user.groups.filter(pk=case.assigned_group_id).exists()
+    )
+
+
+def _case_for_work(user: Any, case_id: int) -> Case:
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None:
+        raise cases.UnableToWorkCase(_("There is no request %(id)s.") % {"id": case_id})
+    if not may_work(user, case):
+        raise NotAllowed(
+            _("%(user)s may not work request %(id)s: it is assigned to someone else.")
+            % {"user": user_name(user), "id": case_id}
+        )
+    check_not_frozen()
+    return case
+
+
+def _record(
+    *,
+    user: Any,
+    now: dt.datetime,
+    action: str,
+    case: Case,
+    reason: str,
+    request_id: str,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    audit.record(
+        user=user,
+        happened_at=now,
+        action=action,
+        object_type="cases.Case",
+        object_id=case.pk,
+        customer_id=case.customer_id,
+        reason=reason,
+        before=before,
+        after=after,
+        request_id=request_id,
+    )
+
+
+@dataclass(frozen=True)
+class NewCase:
+    customer_id: int
+    channel: str
+    case_type: str
+    subject: str
+    description: str = ""
+    invoice_id: int | None = None
+    reading_id: int | None = None
+    contract_id: int | None = None
+
+
+def register_case(
+    *, user: Any, new: NewCase, now: dt.datetime, request_id: str = "", as_customer: bool = False
+) -> Case:
+    """Register a request (also while the freeze is on: it is worked afterwards). A clerk
+    needs ``cases.add_case``; ``as_customer`` is the portal, where the user acts for the
+    customer and the view has checked that."""
+    if not as_customer:
+        _require(user, ADD_CASE, _("%(user)s may not register customer requests."))
+    freeze = case_queries.current_freeze()
+    with transaction.atomic():
+        case = cases.open_case(
+            customer_id=new.customer_id,
+            channel=new.channel,
+            case_type=new.case_type,
+            subject=new.subject,
+            description=new.description,
+            by=user_name(user),
+            now=now,
+            today=local_date(now),
+            invoice_id=new.invoice_id,
+            reading_id=new.reading_id,
+            contract_id=new.contract_id,
+            during_freeze=freeze is not None,
+        )
+        _record(
+            user=user,
+            now=now,
+            action="cases.open_case",
+            case=case,
+            reason=new.subject,
+            request_id=request_id,
+            after={
+                **cases.case_state(case),
+                "type": case.case_type,
+                "channel": case.channel,
+                "invoice": case.invoice_id,
+            },
+        )
+    return case
+
+
+def add_note(
+    *,
+    user: Any,
+    case_id: int,
+    text: str,
+    for_customer: bool,
+    now: dt.datetime,
+    request_id: str = "",
+) -> CaseNote:
+    case = _case_for_work(user, case_id)
+    with transaction.atomic():
+        note = cases.add_note(
+            case_id=case_id, text=text, for_customer=for_customer, by=user_name(user), now=now
+        )
+        _record(
+            user=user,
+            now=now,
+            action="cases.add_note",
+            case=case,
+            reason=text,
+            request_id=request_id,
+            after={"note": note.pk, "for_customer": for_customer},
+        )
+    return note
+
+
+def attachments_store() -> ContentStore:
+    return ContentStore(settings.VOOL_CASE_ATTACHMENTS_DIR, suffix=".bin")
+
+
+def max_attachment_bytes() -> int:
+    return int(settings.VOOL_CASE_ATTACHMENT_MAX_BYTES)
+
+
+def add_attachment(
+    *,
+    user: Any,
+    case_id: int,
+    file_name: str,
+    content_type: str,
+    content: bytes,
+    now: dt.datetime,
+    request_id: str = "",
+) -> CaseAttachment:
+    """Store the file by its SHA-256 and record it on the request; a file above
+    ``VOOL_CASE_ATTACHMENT_MAX_BYTES`` (or an empty one) is refused before anything is
+    written."""
+    case = _case_for_work(user, case_id)
+    limit = max_attachment_bytes()
+    if not content:
+        raise cases.UnableToWorkCase(_("The file %(name)s is empty.") % {"name": file_name})
+    if len(content) > limit:
+        raise cases.UnableToWorkCase(
+            _("The file %(name)s is %(size)s bytes; at most %(limit)s bytes are accepted.")
+            % {"name": file_name, "size": len(content), "limit": limit}
+        )
+    stored = attachments_store().put(content)
+    with transaction.atomic():
+        attachment = cases.add_attachment(
+            case_id=case_id,
+            file_name=file_name,
+            content_type=content_type,
+            size_bytes=stored.size_bytes,
+            sha256=stored.sha256,
+            stored_path=stored.relative_path,
+            by=user_name(user),
+            now=now,
+        )
+        _record(
+            user=user,
+            now=now,
+            action="cases.add_attachment",
+            case=case,
+            reason=_("File %(name)s attached.") % {"name": attachment.file_name},
+            request_id=request_id,
+            after={"attachment": attachment.pk, "sha256": stored.sha256, "size": stored.size_bytes},
+        )
+    return attachment
+
+
+def attachment_content(attachment: CaseAttachment) -> bytes:
+    return attachments_store().read(attachment.stored_path)
+
+
+def assign_case(
+    *,
+    user: Any,
+    case_id: int,
+    assignee_id: int | None,
+    group_id: int | None,
+    reason: str,
+    now: dt.datetime,
+    request_id: str = "",
+) -> Case:
+    case = _case_for_work(user, case_id)
+    if (
+        assignee_id is not None
+        and not get_user_model()
+        .objects.filter(pk=assignee_id, is_active=True, is_staff=True)
+        .exists()
+    ):
+        raise cases.UnableToWorkCase(
+            _("There is no active staff user %(id)s.") % {"id": assignee_id}
+        )
+    if group_id is not None and not Group.objects.filter(pk=group_id).exists():
+        raise cases.UnableToWorkCase(_("There is no team %(id)s.") % {"id": group_id})
+    with transaction.atomic():
+        before = cases.case_state(case)
+        case = cases.assign(case_id=case_id, user_id=assignee_id, group_id=group_id)
+        _record(
+            user=user,
+            now=now,
+            action="cases.assign",
+            case=case,
+            reason=reason.strip() or _("Assigned."),
+            request_id=request_id,
+            before=before,
+            after=cases.case_state(case),
+        )
+    return case
+
+
+def change_status(
+    *,
+    user: Any,
+    case_id: int,
+    status: str,
+    resolution: str,
+    now: dt.datetime,
+    request_id: str = "",
+) -> Case:
+    """Move a request on; resolving it ends a dispute's dunning hold."""
+    case = _case_for_work(user, case_id)
+    with transaction.atomic():
+        before = cases.case_state(case)
+        case = cases.set_status(
+            case_id=case_id, status=status, resolution=resolution, now=now, today=local_date(now)
+        )
+        _record(
+            user=user,
+            now=now,
+            action="cases.set_status",
+            case=case,
+            reason=resolution.strip() or _("Status changed to %(status)s.") % {"status": status},
+            request_id=request_id,
+            before=before,
+            after=cases.case_state(case),
+        )
+    return case
+
+
+def bulk_assign(
+    *,
+    user: Any,
+    case_ids: list[int],
+    assignee_id: int | None,
+    group_id: int | None,
+    reason: str,
+    now: dt.datetime,
+    request_id: str = "",
+) -> int:
+    """Assign several requests at once (each checked and audited); all or none."""
+    with transaction.atomic():
+        for case_id in case_ids:
+            assign_case(
+                user=user,
+                case_id=case_id,
+                assignee_id=assignee_id,
+                group_id=group_id,
+                reason=reason,
+                now=now,
+                request_id=request_id,
+            )
+    return len(case_ids)
+
+
+# -- the freeze --------------------------------------------------------------------------------
+
+
+def _freeze_audit(
+    *, user: Any, now: dt.datetime, action: str, freeze: Freeze, reason: str, request_id: str
+) -> None:
+    audit.record(
+        user=user,
+        happened_at=now,
+        action=action,
+        object_type="cases.Freeze",
+        object_id=freeze.pk,
+        reason=reason,
+        request_id=request_id,
+        after={
+            "message": freeze.message,
+            "started_at": freeze.started_at,
+            "ended_at": freeze.ended_at,
+        },
+    )
+
+
+def switch_freeze_on(*, user: Any, message: str, now: dt.datetime, request_id: str = "") -> Freeze:
+    _require(user, SWITCH_FREEZE, _("%(user)s may not switch the freeze."))
+    with transaction.atomic():
+        freeze = cases.freeze_on(message=message, by=user_name(user), now=now)
+        _freeze_audit(
+            user=user,
+            now=now,
+            action="cases.freeze_on",
+            freeze=freeze,
+            reason=message,
+            request_id=request_id,
+        )
+    return freeze
+
+
+def switch_freeze_off(*, user: Any, now: dt.datetime, request_id: str = "") -> Freeze:
+    _require(user, SWITCH_FREEZE, _("%(user)s may not switch the freeze."))
+    with transaction.atomic():
+        freeze = cases.freeze_off(by=user_name(user), now=now)
+        _freeze_audit(
+            user=user,
+            now=now,
+            action="cases.freeze_off",
+            freeze=freeze,
+            reason=_("Freeze switched off."),
+            request_id=request_id,
+        )
+    return freeze
+
+
+def apply_queued_reading(
+    *, user: Any, queued_id: int, now: dt.datetime, request_id: str = ""
+) -> QueuedReading:
+    """Take a reading queued during the freeze in through the reading rules, read when the
+    customer gave it, known now, by the customer's user; a reading the rules refuse is marked
+    refused with why (the clerk then contacts the customer)."""
+    _require(user, APPLY_QUEUED_READING, _("%(user)s may not apply queued readings."))
+    check_not_frozen()
+    queued = QueuedReading.objects.select_related("metering_point").get(pk=queued_id)
+    values = {kind: Decimal(value) for kind, value in queued.values_kwh.items()}
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                submitted = submit_meter_readings(
+                    metering_point=queued.metering_point,
+                    values_kwh=values,
+                    read_at=queued.read_at,
+                    source="PORTAL",
+                    as_of=now,
+                    created_by=queued.given_by_user or user,
+                )
+        except UnableToSubmitReading as exc:
+            applied, outcome = False, str(exc)
+        else:
+            applied = True
+            outcome = ", ".join(f"{s.reading.pk}:{s.reading.status}" for s in submitted)
+        queued = cases.mark_worked(
+            queued_id=queued_id, applied=applied, outcome=outcome, by=user_name(user), now=now
+        )
+        audit.record(
+            user=user,
+            happened_at=now,
+            action="cases.apply_queued_reading",
+            object_type="cases.QueuedReading",
+            object_id=queued.pk,
+            customer_id=queued.customer_id,
+            reason=_("Reading queued during the freeze worked."),
+            request_id=request_id,
+            before={"status": QueuedReading.Status.QUEUED, "values_kwh": queued.values_kwh},
+            after={"status": queued.status, "outcome": outcome},
+        )
+    return queued
+
+
+# -- other queues' actions ---------------------------------------------------------------------
+
+
+def end_dunning_hold(
+    *, user: Any, hold_id: int, reason: str, now: dt.datetime, request_id: str = ""
+) -> DunningHold:
+    _require(user, END_HOLD, _("%(user)s may not end dunning holds."))
+    check_not_frozen()
+    if not reason.strip():
+        raise dunning.UnableToHold(_("Say why the hold ends."))
+    with transaction.atomic():
+        hold = dunning.end_hold(hold_id=hold_id, on=local_date(now))
+        account = hold.billing_account or (hold.invoice.billing_account if hold.invoice else None)
+        audit.record(
+            user=user,
+            happened_at=now,
+            action="receivables.end_hold",
+            object_type="receivables.DunningHold",
+            object_id=hold.pk,
+            customer_id=account.customer_id if account is not None else None,
+            reason=reason,
+            request_id=request_id,
+            before={"valid_to": None},
+            after={"valid_to": hold.valid_to},
+        )
+    return hold
+
+
+def bill_mended_account(
+    *, user: Any, exception_id: int, reason: str, now: dt.datetime, request_id: str = ""
+) -> Invoice:
+    """Bill the account of a run exception once its cause is mended: the run's period,
+    through billing's rebill (priced on the data known now, dated today). If it is still not
+    billable, ``UnableToRebill`` names why (the rule again)."""
+    _require(user, BILL_ACCOUNT, _("%(user)s may not bill accounts."))
+    check_not_frozen()
+    if not reason.strip():
+        raise UnableToRebill(_("Say what was mended."))
+    exception = BillRunException.objects.select_related("run", "billing_account").get(
+        pk=exception_id
+    )
+    account = exception.billing_account
+    with transaction.atomic():
+        invoice = rebill.bill_now(
+            reference_number=account.reference_number,
+            period=Month.parse(exception.run.period),
+            user=user,
+            reason=reason,
+            now=now,
+        )
+        audit.record(
+            user=user,
+            happened_at=now,
+            action="billing.bill_mended_account",
+            object_type="billing.BillRunException",
+            object_id=exception.pk,
+            customer_id=account.customer_id,
+            reason=reason,
+            request_id=request_id,
+            before={"code": exception.code, "reason": exception.reason},
+            after={"invoice": invoice.number, "gross_amount": invoice.gross_amount},
+        )
+    return invoice
+
+
+def allocate_suspense(
+    *,
+    user: Any,
+    payment_id: int,
+    billing_account_id: int,
+    reason: str,
+    now: dt.datetime,
+    request_id: str = "",
+) -> Decimal:
+    """Allocate all a payment has in suspense to one billing account (a suggestion the queue
+    shows); a split is the admin's suspense page. Returns the amount allocated."""
+    _require(user, ALLOCATE_PAYMENT, _("%(user)s may not allocate payments."))
+    check_not_frozen()
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None:
+        raise UnableToAllocate(_("There is no payment %(id)s.") % {"id": payment_id})
+    account = BillingAccount.objects.filter(pk=billing_account_id).first()
+    if account is None:
+        raise UnableToAllocate(
+            _("There is no billing account %(id)s.") % {"id": billing_account_id}
+        )
+    with transaction.atomic():
+        left = receivable_queries.unallocated_amount(payment=payment)
+        receivable_operations.allocate_from_suspense(
+            payment_id=payment_id,
+            parts=[receivable_operations.Part(billing_account_id, left)],
+            by=user_name(user),
+            reason=reason,
+            as_of=now,
+        )
+        audit.record(
+            user=user,
+            happened_at=now,
+            action="receivables.allocate_suspense",
+            object_type="receivables.Payment",
+            object_id=payment_id,
+            customer_id=account.customer_id,
+            reason=reason,
+            request_id=request_id,
+            before={"in_suspense": left},
+            after={"billing_account": account.reference_number, "allocated": left},
+        )
+    return left

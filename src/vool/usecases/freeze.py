@@ -1,0 +1,34 @@
+"""The service freeze (issue 16 §6) as the interfaces see it: whether it is on, and the one
+refusal every back-office write but registering a request goes through."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vool.domain.cases import queries
+from vool.domain.cases.models import Freeze
+
+
+class FrozenNow(Exception):
+    """The freeze is on: only requests may be registered (the message says so)."""
+
+
+def current() -> Freeze | None:
+    return queries.current_freeze()
+
+
+def check_not_frozen() -> None:
+    """Raise :class:`FrozenNow` while the freeze is on."""
+    freeze = queries.current_freeze()
+    if freeze is not None:
+        raise FrozenNow(
+            _(
+                "Vool is frozen since %(since)s (%(message)s): only customer requests can be "
+                "registered until the freeze is switched off."
+            )
+            % {
+                "since": timezone.localtime(freeze.started_at).strftime("%Y-%m-%d %H:%M"),
+                "message": freeze.message,
+            }
+        )

@@ -1,0 +1,120 @@
+"""What the back office's work queues list and count: readings pending review, bill-run
+exceptions not yet billed, payments in suspense, failed deliveries, active dunning holds,
+overdue requests and the readings queued during a freeze. Reads only; the actions are in
+``usecases.case_work`` and ``usecases.backoffice_actions``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from vool.domain.billing.models import BillRunException, Invoice
+from vool.domain.billing.unbillable import describe
+from vool.domain.cases import queries as case_queries
+from vool.domain.cases.models import Case, QueuedReading
+from vool.domain.documents.models import Delivery
+from vool.domain.metering import queries as metering_queries
+from vool.domain.metering.models import Reading
+from vool.domain.receivables import queries as receivable_queries
+from vool.domain.receivables.models import DunningHold, Payment
+
+
+def pending_readings() -> list[Reading]:
+    """Readings waiting for review (not yet superseded by the decision), oldest first."""
+    return metering_queries.readings_waiting_for_review()
+
+
+def open_exceptions(*, code: str = "") -> QuerySet[BillRunException]:
+    """Run exceptions whose account has no live invoice for the run's month yet (once billed,
+    by a rebill after the cause was mended, it leaves the queue)."""
+    billed = Invoice.objects.filter(
+        billing_account_id=OuterRef("billing_account_id"),
+        period=OuterRef("run__period"),
+        kind=Invoice.Kind.INVOICE,
+    ).exclude(status=Invoice.Status.CANCELLED)
+    rows = (
+        BillRunException.objects.filter(~Exists(billed))
+        .select_related("run", "billing_account__customer")
+        .order_by("-run__period", "code", "pk")
+    )
+    return rows.filter(code=code) if code else rows
+
+
+def exception_rule(code: str) -> str:
+    """The rule that raised an exception, in words."""
+    return str(describe(code))
+
+
+def failed_deliveries() -> QuerySet[Delivery]:
+    return (
+        Delivery.objects.filter(status=Delivery.Status.FAILED)
+        .select_related("invoice__billing_account__customer")
+        .order_by("pk")
+    )
+
+
+def active_holds(*, today: dt.date, kind: str = "") -> QuerySet[DunningHold]:
+    rows = (
+        DunningHold.objects.filter(valid_from__lte=today)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today))
+        .select_related("billing_account__customer", "invoice__billing_account__customer")
+        .order_by("valid_from", "pk")
+    )
+    return rows.filter(kind=kind) if kind else rows
+
+
+def suspense_count() -> int:
+    return Payment.objects.filter(status=Payment.Status.SUSPENSE).count()
+
+
+def suspense_items(*, limit: int = 200) -> list[receivable_queries.SuspenseItem]:
+    return receivable_queries.suspense_queue(limit=limit)
+
+
+def counts(*, today: dt.date) -> dict[str, int]:
+    """Each queue's size, for the queues page."""
+    return {
+        "readings": len(pending_readings()),
+        "exceptions": open_exceptions().count(),
+        "suspense": suspense_count(),
+        "deliveries": failed_deliveries().count(),
+        "holds": active_holds(today=today).count(),
+        "overdue": case_queries.overdue_cases(today=today).count(),
+        "open_cases": case_queries.open_cases().count(),
+        "queued_readings": QueuedReading.objects.filter(status=QueuedReading.Status.QUEUED).count(),
+    }
+
+
+def filtered_cases(
+    *,
+    today: dt.date,
+    user_id: int | None,
+    status: str = "",
+    case_type: str = "",
+    assigned: str = "",
+    overdue: bool = False,
+) -> QuerySet[Case]:
+    """The request queue: open ones by due date unless a status is chosen; ``assigned`` is
+    ``me``, ``team`` (the user's groups), ``none`` or empty (all)."""
+    rows = case_queries.cases().order_by("due_date", "pk")
+    rows = rows.filter(status=status) if status else rows.exclude(status=Case.Status.RESOLVED)
+    if case_type:
+        rows = rows.filter(case_type=case_type)
+    if assigned == "me":
+        rows = rows.filter(assigned_user_id=user_id)
+    elif assigned == "team" and user_id is not None:
+        rows = rows.filter(assigned_group__user__id=user_id)
+    elif assigned == "none":
+        rows = rows.filter(assigned_user__isnull=True, assigned_group__isnull=True)
+    if overdue:
+        rows = rows.filter(due_date__lt=today)
+    return rows
+
+
+def queued_readings() -> QuerySet[QueuedReading]:
+    return case_queries.queued_readings()
+
+
+def cases_of_customer(*, customer_id: int) -> QuerySet[Case]:
+    return case_queries.cases_of_customer(customer_id=customer_id)
