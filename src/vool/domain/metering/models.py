@@ -194,7 +194,7 @@ class IntervalDay(models.Model):
     quality = models.BinaryField(_("quality flags"))
     net_wh = models.BinaryField(
         _("net values"),
-        default=b"",
+        db_default=b"",
         blank=True,
         help_text=_(
             "Consumption rows of a prosumer point: net OUT minus net IN per interval "
