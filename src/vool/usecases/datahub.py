@@ -3,9 +3,10 @@ data-distribution entries, supplier switching and connection-state requests.
 
 **Sync.** For each resource type, the query windows the hub allows (1 hour for metering data,
 1 day otherwise) are read page by page from where the last run stopped (:class:`HubCursor`)
-up to ``now`` (a window is read once it has ended). Each page is one transaction: its entries
-are stored once by the hub's id, handled, and the position moves on; a run that is killed
-resumes at the page it did not finish, and an entry seen again is not handled again.
+up to a few minutes before ``now`` (``LAG``: an entry being written is read next time).
+Each page is one transaction: its entries are stored once by the hub's id, handled, and the
+position moves on; a run that is killed resumes at the page it did not finish, and an entry
+seen again is not handled again.
 
 * METERING_DATA: imported like a file (:mod:`vool.usecases.import_intervals`), all or nothing
   per entry: an entry with a bad point is refused whole and queued (``HubEntry.QUEUED``, the
@@ -23,6 +24,7 @@ resumes at the page it did not finish, and an entry seen again is not handled ag
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
@@ -37,7 +39,7 @@ from vool.domain.contracts import operations as contract_operations
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.hub import operations as hub_operations
 from vool.domain.hub import switching
-from vool.domain.hub.models import AgreementSubmission, ConnectionRequest, HubEntry
+from vool.domain.hub.models import AgreementSubmission, ConnectionRequest, HubCursor, HubEntry
 from vool.domain.supply import operations as supply_operations
 from vool.domain.supply.models import GridOperator, MeteringPoint
 from vool.integrations.datahub import resources
@@ -60,6 +62,8 @@ __all__ = [
 
 WINDOWS: Final = {"METERING_DATA": dt.timedelta(hours=1)}
 DEFAULT_WINDOW: Final = dt.timedelta(days=1)
+# read up to a little before now: an entry the hub is still writing is read next time
+LAG: Final = dt.timedelta(minutes=5)
 # master data before the data that needs it
 SYNCED: Final = (
     "METERING_POINT",
@@ -125,42 +129,60 @@ def sync(
     since: dt.datetime,
     resource_types: Sequence[str] = SYNCED,
     max_pages: int | None = None,
+    lag: dt.timedelta = LAG,
     progress: Callable[[SyncProgress], None] | None = None,
 ) -> SyncReport:
     """Read the hub's entries from where the last run stopped (or ``since``, the first time)
-    up to ``now``; see the module doc."""
+    up to ``now - lag``; see the module doc."""
     report = SyncReport()
+    limit = now - lag
     for resource_type in resource_types:
         cursor = hub_operations.cursor_for(resource_type=resource_type, start=since, now=now)
-        while cursor.window_start + _window(resource_type) <= now:
+        while cursor.window_start < limit:
             if max_pages is not None and report.pages >= max_pages:
                 report.finished = False
                 return report
-            window_end = cursor.window_start + _window(resource_type)
+            window_end = min(cursor.window_start + _window(resource_type), limit)
+            shown = SyncProgress(resource_type, cursor.window_start, cursor.page, 0)
             doc = hub.search(
                 resource_type=resource_type,
                 start=cursor.window_start,
                 end=window_end,
                 page=cursor.page,
             )
-            page = resources.parse_page(doc, resource_type=resource_type)
-            shown = SyncProgress(resource_type, cursor.window_start, cursor.page, 0)
-            with transaction.atomic():
-                fresh = hub_operations.store_entries(
-                    entries=page.entries, received_at=now, kept_types=set(KEPT)
-                )
-                for entry in fresh:
-                    _handle(entry, now=now, report=report)
-                hub_operations.advance_cursor(
-                    cursor=cursor, window_end=window_end, last_page=page.last, now=now
-                )
-            report.pages += 1
-            report.new_entries += len(fresh)
+            fresh = _take_page(
+                resources.parse_page(doc, resource_type=resource_type),
+                cursor=cursor,
+                window_end=window_end,
+                now=now,
+                report=report,
+            )
             if progress is not None:
-                progress(
-                    SyncProgress(shown.resource_type, shown.window_start, shown.page, len(fresh))
-                )
+                progress(dataclasses.replace(shown, new_entries=fresh))
     return report
+
+
+def _take_page(
+    page: resources.Page,
+    *,
+    cursor: HubCursor,
+    window_end: dt.datetime,
+    now: dt.datetime,
+    report: SyncReport,
+) -> int:
+    """Store, handle and pass one page, in one transaction; the number of new entries."""
+    with transaction.atomic():
+        fresh = hub_operations.store_entries(
+            entries=page.entries, received_at=now, kept_types=set(KEPT)
+        )
+        for entry in fresh:
+            _handle(entry, now=now, report=report)
+        hub_operations.advance_cursor(
+            cursor=cursor, window_end=window_end, last_page=page.last, now=now
+        )
+    report.pages += 1
+    report.new_entries += len(fresh)
+    return len(fresh)
 
 
 def _handle(entry: HubEntry, *, now: dt.datetime, report: SyncReport) -> None:
