@@ -17,6 +17,7 @@ import datetime as dt
 import itertools
 import json
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +40,7 @@ class HubState:
     tokens: set[str] = field(default_factory=set)
     agreements: dict[str, dict[str, Any]] = field(default_factory=dict)
     connection_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    delay_s: float = 0.0  # each search answer waits this long (to stop a sync mid-way)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -125,6 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(200, {"access_token": token, "token_type": "Bearer", "expires_in": 300})
 
     def _search(self, body: dict[str, Any]) -> None:
+        if self.server.state.delay_s:
+            time.sleep(self.server.state.delay_s)
         kind = body.get("resourceType", "")
         start, end = _instant(body["periodStart"]), _instant(body["periodEnd"])
         if end - start > MAX_WINDOW.get(kind, dt.timedelta(days=1)) or end <= start:
