@@ -266,27 +266,29 @@ def _check_series(batch: IntervalBatch, problems: _Problems) -> _Series:
     )
     for k, (eic, direction, minutes) in enumerate(batch.series):
         found.step_s[k] = minutes * 60
-        if first_row[k] >= 0:
-            where = batch.locate(int(first_row[k]))
-        elif first_net[k] >= 0 and batch.net is not None:
-            where = batch.net.locate(int(first_net[k]))
-        else:
+        if first_row[k] < 0 and first_net[k] < 0:
             continue
         point = points.get(eic)
+        if point is not None and direction in ("IN", "OUT") and minutes == point[1]:
+            found.point[k] = point[0]
+            found.capacity[k] = _capacity_wh(point[2], minutes)
+            continue
+        # only a refused series is located: locating is not free for a large JSON file
+        if first_row[k] >= 0 or batch.net is None:
+            where = batch.locate(int(first_row[k]))
+        else:
+            where = batch.net.locate(int(first_net[k]))
         if point is None:
             problems.add(where, "EIC", f"{eic} is not a metering point of ours")
         elif direction not in ("IN", "OUT"):
             problems.add(where, "direction", f"{direction!r} is not IN or OUT")
-        elif minutes != point[1]:
+        else:
             problems.add(
                 where,
                 "resolution",
                 f"{minutes}-minute data is not allowed for {eic}, "
                 f"which is read every {point[1]} minutes",
             )
-        else:
-            found.point[k] = point[0]
-            found.capacity[k] = _capacity_wh(point[2], minutes)
     return found
 
 
@@ -416,7 +418,6 @@ def _plan(
             net_blob = intervals.build_net(
                 count=count, positions=net_group.positions, net_wh=net_group.net_wh, base=net_blob
             )
-        where = batch.locate(first) if first >= 0 else _net_locate(batch, net_group)
         values_blob = values.tobytes()
         flags_blob = flags.tobytes()
         total = int(values.sum(dtype=np.int64))
@@ -432,7 +433,7 @@ def _plan(
             continue
         elif old.known_at > as_of:
             problems.add(
-                where,
+                _where(batch, first, net_group),
                 "start",
                 f"{eic} {day.isoformat()} has a version known since "
                 f"{old.known_at.isoformat()}; an import as of {as_of.isoformat()} "
@@ -441,7 +442,7 @@ def _plan(
             continue
         elif day < oldest:
             problems.add(
-                where,
+                _where(batch, first, net_group),
                 "start",
                 f"{eic} {day.isoformat()} is more than {correction_months} months "
                 f"back; corrections are accepted from {oldest.isoformat()} on",
@@ -456,7 +457,10 @@ def _plan(
     return plan._replace(unchanged=unchanged)
 
 
-def _net_locate(batch: IntervalBatch, group: _NetGroup | None) -> str:
+def _where(batch: IntervalBatch, first: int, group: _NetGroup | None) -> str:
+    """Where a day's first row is, for a message (only then: locating is not free)."""
+    if first >= 0:
+        return batch.locate(first)
     if batch.net is None or group is None:
         return "file"
     return batch.net.locate(group.row)
