@@ -127,8 +127,9 @@ def run(full: bool) -> list[str]:
         f"{quarters / store[0]:,.0f} quarter hours/s ({gross / store[0]:,.0f} gross values/s)",
         f"parse + store: {total:.2f} s wall = {quarters / total:,.0f} quarter hours/s "
         f"({gross / total:,.0f} gross values/s)",
-        f"storage per quarter hour of a prosumer point: payload {(payload + net_payload) / quarters:.2f} "
-        f"bytes (IN and OUT values + quality {payload / quarters:.2f}, net {net_payload / quarters:.2f})"
+        f"storage per quarter hour of a prosumer point: payload "
+        f"{(payload + net_payload) / quarters:.2f} bytes (IN and OUT values + quality "
+        f"{payload / quarters:.2f}, net {net_payload / quarters:.2f})"
         + (
             f"; on disk {(size_after - size_before) / quarters:.2f} bytes "
             f"(table + TOAST + indexes, {(size_after - size_before) / 1e6:,.0f} MB)"

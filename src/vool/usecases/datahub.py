@@ -256,7 +256,13 @@ def _metering_point(entry: HubEntry, now: dt.datetime, report: SyncReport) -> No
             )
     except supply_operations.InvalidMeteringPoint as exc:
         raise _Refused(f"{data.eic}: {exc.message_dict}") from exc
-    hub_operations.set_point_state(point=point, data=data, now=now)
+    hub_operations.set_point_state(
+        point=point,
+        connection_state=data.connection_state,
+        address_id=data.address_id,
+        production=data.production,
+        now=now,
+    )
 
 
 def _new_point(
@@ -324,7 +330,14 @@ def _agreement(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
 def _connection_state(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
     answer = resources.parse_connection_answer(entry.content, where=f"entry {entry.entry_id}")
     try:
-        hub_operations.record_connection_answer(answer=answer, entry=entry, now=now)
+        hub_operations.record_connection_answer(
+            request_id=answer.request_id,
+            state=answer.state,
+            answered_at=answer.at,
+            comment=answer.comment,
+            entry=entry,
+            now=now,
+        )
     except hub_operations.UnknownConnectionRequest as exc:
         raise _Refused(str(exc)) from exc
 

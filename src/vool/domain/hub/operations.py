@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
 
@@ -18,7 +18,6 @@ from vool.domain.hub.models import (
     PointHubState,
 )
 from vool.domain.supply.models import MeteringPoint
-from vool.integrations.datahub import resources
 
 __all__ = [
     "advance_cursor",
@@ -33,8 +32,23 @@ __all__ = [
 ]
 
 
+class EntryData(Protocol):
+    """A distributed entry as the integration reads it (``resources.Entry``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def resource_type(self) -> str: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def content(self) -> Any: ...
+
+
 def store_entries(
-    *, entries: Sequence[resources.Entry], received_at: dt.datetime, kept_types: set[str]
+    *, entries: Sequence[EntryData], received_at: dt.datetime, kept_types: set[str]
 ) -> list[HubEntry]:
     """Store the entries not stored before (by the hub's id) and return them, in page order;
     an entry seen again is not returned, so it is never handled twice."""
@@ -95,14 +109,19 @@ def advance_cursor(
 
 
 def set_point_state(
-    *, point: MeteringPoint, data: resources.PointMasterData, now: dt.datetime
+    *,
+    point: MeteringPoint,
+    connection_state: str,
+    address_id: int | None,
+    production: bool,
+    now: dt.datetime,
 ) -> None:
     PointHubState.objects.update_or_create(
         metering_point=point,
         defaults={
-            "connection_state": data.connection_state[:20],
-            "address_id": data.address_id,
-            "production": data.production,
+            "connection_state": connection_state[:20],
+            "address_id": address_id,
+            "production": production,
             "updated_at": now,
         },
     )
@@ -159,26 +178,30 @@ class UnknownConnectionRequest(Exception):
 
 
 def record_connection_answer(
-    *, answer: resources.ConnectionAnswer, entry: HubEntry | None, now: dt.datetime
+    *,
+    request_id: str,
+    state: str,
+    answered_at: dt.datetime | None,
+    comment: str,
+    entry: HubEntry | None,
+    now: dt.datetime,
 ) -> ConnectionRequest:
     """Record the grid operator's answer; the request's state follows the latest answer
     (a request in a final state keeps it: the hub accepts no message after one)."""
     with transaction.atomic():
         request = (
-            ConnectionRequest.objects.select_for_update()
-            .filter(request_id=answer.request_id)
-            .first()
+            ConnectionRequest.objects.select_for_update().filter(request_id=request_id).first()
         )
         if request is None:
             raise UnknownConnectionRequest(
-                f"requestId {answer.request_id[:60]}: no connection-state request of ours"
+                f"requestId {request_id[:60]}: no connection-state request of ours"
             )
-        at = answer.at or now
+        at = answered_at or now
         ConnectionAnswer.objects.create(
-            request=request, state=answer.state, answered_at=at, comment=answer.comment, entry=entry
+            request=request, state=state, answered_at=at, comment=comment, entry=entry
         )
         if request.state not in _FINAL_STATES:
-            request.state = answer.state
+            request.state = state
             request.answered_at = at
             request.save(update_fields=["state", "answered_at"])
     return request
