@@ -107,6 +107,12 @@ class TestLeftToTheGeneralReader:
             compact(SAMPLE).replace(b"]},{", b"]},,{"),
             compact(SAMPLE).replace(b'"rType":"E"', b'"rType":"X"'),
             compact(SAMPLE).replace(b'"periods":[', b'"extra":1,"periods":['),
+            compact(SAMPLE).replace(b"},{", b"},,{", 1),  # an empty element
+            compact(SAMPLE).replace(b"},{", b"}{", 1),  # a missing comma
+            compact(SAMPLE).replace(b"},{", b"}, {", 1),  # not the compact form
+            compact(SAMPLE).replace(b'[{"pS"', b'[1,{"pS"', 1),  # something else in periods
+            compact(SAMPLE).replace(b"}]}", b"},2]}", 1),
+            compact({EIC: []}),
             compact({EIC: [p.replace('"netQtyIn"', '"netInQty"') for p in SAMPLE[EIC]]}),
         ],
     )

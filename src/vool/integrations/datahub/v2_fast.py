@@ -20,21 +20,18 @@ import numpy as np
 __all__ = ["read_compact_v2"]
 
 _NUM: Final = rb"(0|[1-9]\d{0,5}(?:\.\d{1,3})?|0\.\d{1,3})"
-_PERIOD_TEXT: Final = (
-    rb'\{"pS":"([0-9T:+.Z-]{16,35})"(?:,"rTime":"[0-9T:+.Z-]{0,35}")?'
+_PERIOD: Final = re.compile(
+    rb'\{"pS":"([0-9T:+.Z-]{16,35})"((?:,"rTime":"[0-9T:+.Z-]{0,35}")?)'
     rb',"inQty":\{"rType":"([ME])","kwh":' + _NUM + rb"\}"
     rb',"outQty":\{"rType":"([ME])","kwh":' + _NUM + rb"\}"
     rb',"netQtyIn":' + _NUM + rb',"netQtyOut":' + _NUM + rb"\}"
 )
-_PERIOD: Final = re.compile(_PERIOD_TEXT)
-_GROUP: Final = _PERIOD_TEXT.replace(b"(", b"(?:").replace(b"(?:?:", b"(?:")
-_POINT: Final = re.compile(
-    rb'\{"meteringPointEic":"([0-9A-Z-]{16})","periods":\[((?:'
-    + _GROUP
-    + rb",)*"
-    + _GROUP
-    + rb")\]\}"
+# the period's text without its variable parts (pS, the rTime part, the four numbers); the
+# two reading types are one character each
+_FIXED: Final = len(
+    b'{"pS":"","inQty":{"rType":"M","kwh":},"outQty":{"rType":"M","kwh":},"netQtyIn":,"netQtyOut":}'
 )
+_HEAD: Final = re.compile(rb'\{"meteringPointEic":"([0-9A-Z-]{16})","periods":\[')
 _SEPARATOR: Final = re.compile(rb"\s*,\s*")
 
 
@@ -45,7 +42,8 @@ def _wh(text: bytes) -> int:
 
 def _points(data: bytes) -> list[tuple[bytes, int, int]] | None:
     """``(eic, periods start, periods end)`` of each point, or ``None`` unless the document
-    is exactly ``[point, point, ...]``."""
+    is ``[point, point, ...]`` with each point ``{"meteringPointEic":"…","periods":[…]}``
+    (what is inside the brackets is checked by :func:`_exactly_periods`)."""
     start = len(data) - len(data.lstrip())
     end = len(data.rstrip())
     if data[start : start + 1] != b"[" or data[end - 1 : end] != b"]":
@@ -55,18 +53,37 @@ def _points(data: bytes) -> list[tuple[bytes, int, int]] | None:
         pos += 1
     found = []
     while True:
-        m = _POINT.match(data, pos)
-        if m is None:
+        head = _HEAD.match(data, pos)
+        if head is None:
             return None
-        found.append((m.group(1), m.start(2), m.end(2)))
-        sep = _SEPARATOR.match(data, m.end())
-        if sep is not None and sep.end() > sep.start() and b"," in sep.group():
+        close = data.find(b"]}", head.end(), end)  # a period holds no "]"
+        if close < 0:
+            return None
+        found.append((head.group(1), head.end(), close))
+        sep = _SEPARATOR.match(data, close + 2)
+        if sep is not None and b"," in sep.group():
             pos = sep.end()
             continue
-        tail = m.end()
+        tail = close + 2
         while data[tail : tail + 1].isspace():
             tail += 1
         return found if tail == end - 1 else None
+
+
+def _exactly_periods(
+    data: bytes, points: list[tuple[bytes, int, int]], counts: list[int], parts: list[list[bytes]]
+) -> bool:
+    """Whether the periods found fill their brackets exactly, separated by single commas:
+    each bracket holds ``n - 1`` separators ``},{`` (a period holds none), and the text
+    found plus those commas is as long as all the brackets together, so nothing else is in
+    them."""
+    separators = 0
+    for (_, a, b), n in zip(points, counts, strict=True):
+        if n == 0 or data.count(b"},{", a, b) != n - 1:
+            return False
+        separators += n - 1
+    found = sum(counts) * _FIXED + sum(sum(map(len, column)) for column in parts)
+    return found + separators == sum(b - a for _, a, b in points)
 
 
 Compact = tuple[
@@ -80,16 +97,18 @@ def read_compact_v2(data: bytes, *, utc_seconds: Callable[[str], int]) -> Compac
     points = _points(data)
     if not points:
         return None
-    columns: list[list[bytes]] = [[] for _ in range(7)]
+    columns: list[list[bytes]] = [[] for _ in range(8)]
     counts = []
     for _, a, b in points:
         rows = _PERIOD.findall(data, a, b)
         counts.append(len(rows))
-        for column, values in zip(columns, zip(*rows, strict=True), strict=True):
-            column.extend(values)
-    ps, in_type, in_kwh, out_type, out_kwh, net_in, net_out = columns
+        if rows:
+            for column, values in zip(columns, zip(*rows, strict=True), strict=True):
+                column.extend(values)
+    ps, r_time, in_type, in_kwh, out_type, out_kwh, net_in, net_out = columns
     n = len(ps)
-    if n == 0:
+    variable = [ps, r_time, in_kwh, out_kwh, net_in, net_out]
+    if n == 0 or not _exactly_periods(data, points, counts, variable):
         return None
     starts_by_text = {t: utc_seconds(t.decode()) for t in set(ps)}
     start = np.fromiter(map(starts_by_text.__getitem__, ps), dtype=np.int64, count=n)
