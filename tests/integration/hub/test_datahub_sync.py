@@ -436,3 +436,37 @@ class TestKeptAndSettings:
     def test_the_hub_is_off_by_default(self) -> None:
         with pytest.raises(datahub.HubDisabled, match="VOOL_DATAHUB_ENABLED"):
             datahub.hub_from_settings()
+
+
+class TestScheduler:
+    def test_the_beat_syncs_every_quarter_hour(self) -> None:
+        from vool.config.celery import app as celery_app
+
+        entry = celery_app.conf.beat_schedule["datahub-sync"]
+        assert entry["task"] == "vool.datahub.sync"
+        assert entry["schedule"].minute == {0, 15, 30, 45}
+
+    def test_the_task_is_a_no_op_while_the_hub_is_off(self) -> None:
+        from vool.interfaces.jobs import datahub as datahub_jobs
+
+        assert datahub_jobs.sync_datahub.run() == "DISABLED"
+
+    def test_the_task_syncs_when_the_hub_is_on(self, local: LocalHub, settings: object) -> None:
+        from vool.interfaces.jobs import datahub as datahub_jobs
+
+        for name, value in {
+            "VOOL_DATAHUB_ENABLED": True,
+            "VOOL_DATAHUB_BASE_URL": local.url,
+            "VOOL_DATAHUB_TOKEN_URL": f"{local.url}/token",
+            "VOOL_DATAHUB_CLIENT_ID": CLIENT_ID,
+            "VOOL_DATAHUB_CLIENT_SECRET": CLIENT_SECRET,
+        }.items():
+            setattr(settings, name, value)
+        local.state.publish(
+            "NETWORK_BILL",
+            dt.datetime.now(UTC) - dt.timedelta(hours=2),
+            [{"commodityType": "ELECTRICITY"}],
+        )
+        result = datahub_jobs.sync_datahub.run(since_hours=3)
+        assert ", 1 new," in result
+        assert HubEntry.objects.get().status == "KEPT"
