@@ -314,8 +314,9 @@ def _agreement(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
                 ).exclude(valid_to__lte=end_day)
             )
         for contract in contracts:
+            before = contract.valid_to
             try:
-                contract_operations.end_contract(
+                ended = contract_operations.end_contract(
                     contract=contract,
                     end_date=end_day,
                     reason=_SWITCH_AWAY.format(day=end_day, agreement=agreement.agreement_id),
@@ -324,7 +325,8 @@ def _agreement(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
                 )
             except contract_operations.UnableToEndContract as exc:
                 raise _Refused(f"{agreement.eic}: {exc.messages[0]}") from exc
-            report.contracts_ended.append(contract.pk)
+            if ended.valid_to != before:  # a contract ending earlier already is left
+                report.contracts_ended.append(contract.pk)
 
 
 def _connection_state(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
