@@ -94,7 +94,7 @@ class TestIntervalsImportFromTheHubToday:
             stderr=err,
         )
         assert out.getvalue().startswith("Imported 16 intervals: 2 new days")
-        assert "Read and checked 16 net intervals" in out.getvalue()
+        assert "Stored 16 net values" in out.getvalue()
         assert err.getvalue().splitlines() == [
             "Not imported: v2_get_response.json: unsuccessful[0], 38ZEE-1000009--Z: the hub "
             "answered METERING_POINT_ACCESS_DENIED: No access right to the metering point "

@@ -31,7 +31,11 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
-    imports=("vool.interfaces.jobs.billing", "vool.interfaces.jobs.documents"),
+    imports=(
+        "vool.interfaces.jobs.billing",
+        "vool.interfaces.jobs.documents",
+        "vool.interfaces.jobs.datahub",
+    ),
     timezone="Europe/Tallinn",
     # `celery -A vool.config.celery beat`: the monthly bill run, inside the day 1-9 window
     beat_schedule={
@@ -41,5 +45,7 @@ app.conf.update(
                 minute=0, hour=6, day_of_month=int(os.environ.get("VOOL_BILLING_DAY", "5"))
             ),
         },
+        # the data hub's entries (a no-op while VOOL_DATAHUB_ENABLED is off)
+        "datahub-sync": {"task": "vool.datahub.sync", "schedule": crontab(minute="*/15")},
     },
 )

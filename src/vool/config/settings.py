@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "vool.domain.contracts",
     "vool.domain.ledger",
     "vool.domain.billing",
+    "vool.domain.hub",
     "vool.usecases.demo",
     "vool.domain.integrity",
     "vool.domain.receivables",
@@ -350,3 +351,17 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+
+# The data hub (Estfeed Datahub, vool.usecases.datahub): off by default.
+VOOL_DATAHUB_ENABLED = os.environ.get("VOOL_DATAHUB_ENABLED", "0") == "1"
+VOOL_DATAHUB_BASE_URL = os.environ.get("VOOL_DATAHUB_BASE_URL", "https://datahub.elering.ee")
+VOOL_DATAHUB_TOKEN_URL = os.environ.get(
+    "VOOL_DATAHUB_TOKEN_URL",
+    "https://kc.elering.ee/realms/elering-sso/protocol/openid-connect/token",
+)
+VOOL_DATAHUB_CLIENT_ID = os.environ.get("VOOL_DATAHUB_CLIENT_ID", "")
+VOOL_DATAHUB_CLIENT_SECRET = os.environ.get("VOOL_DATAHUB_CLIENT_SECRET", "")
+VOOL_DATAHUB_API_VERSION = os.environ.get("VOOL_DATAHUB_API_VERSION", "v2")
+# The hub's metering-point data carry no main fuse: a point created from it gets this one
+# until the grid contract says otherwise (the import's capacity check uses it).
+VOOL_DATAHUB_DEFAULT_MAIN_FUSE_A = int(os.environ.get("VOOL_DATAHUB_DEFAULT_MAIN_FUSE_A", "25"))

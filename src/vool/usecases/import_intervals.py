@@ -21,6 +21,7 @@ import numpy as np
 from vool.domain.metering.interval_operations import (
     IntervalBatch,
     IntervalImportResult,
+    NetBatch,
     UnableToImportIntervals,
     store_intervals,
 )
@@ -54,8 +55,8 @@ class ImportProblem:
 class IntervalImportReport(IntervalImportResult):
     """What was stored, plus what the files said but was not stored: the points the hub
     could not give (its ``unsuccessful`` answers, ``not_given``, for the operator to ask for
-    again) and the count of net intervals read and checked (``net_intervals``; IntervalDay
-    has no net channel yet, so only the gross IN and OUT are stored)."""
+    again). ``net_intervals`` counts the net values read and stored (net OUT and net IN on
+    the consumption rows)."""
 
     not_given: tuple[ImportProblem, ...] = ()
     net_intervals: int = 0
@@ -86,7 +87,56 @@ def _unknown_eics(name: str, eics: dict[str, str]) -> list[ImportProblem]:
     ]
 
 
+def _net_batch(
+    parts: list[tuple[str, metering_data.MeteringData]], keys: dict[tuple[str, str, int], int]
+) -> NetBatch | None:
+    """The net rows of all parts, their series mapped to the point's OUT series in ``keys``
+    (added when the file gave no gross OUT for the point)."""
+    nets = [(name, data.net) for name, data in parts if data.net is not None and len(data.net)]
+    if not nets:
+        return None
+    index, is_out, offsets = [], [], []
+    total = 0
+    for _, net in nets:
+        remap = np.array(
+            [keys.setdefault((eic, "OUT", minutes), len(keys)) for eic, _, minutes in net.series],
+            dtype=np.int32,
+        )
+        out = np.array([direction == "OUT" for _, direction, _ in net.series], dtype=bool)
+        index.append(remap[net.series_index])
+        is_out.append(out[net.series_index])
+        offsets.append(total)
+        total += len(net)
+
+    def locate(row: int) -> str:
+        k = int(np.searchsorted(offsets, row, side="right")) - 1
+        name, net = nets[k]
+        where = net.locate(row - offsets[k])
+        return f"{name}: {where}" if len(parts) > 1 else where
+
+    return NetBatch(
+        series_index=np.concatenate(index),
+        start_s=np.concatenate([net.start_s for _, net in nets]),
+        wh=np.concatenate([net.wh for _, net in nets]),
+        is_out=np.concatenate(is_out),
+        locate=locate,
+    )
+
+
 def _merge(parts: list[tuple[str, metering_data.MeteringData]]) -> IntervalBatch:
+    if len(parts) == 1:
+        data = parts[0][1]
+        single = {k: i for i, k in enumerate(data.series)}
+        net = _net_batch(parts, single)
+        return IntervalBatch(
+            series=list(single),
+            series_index=data.series_index,
+            start_s=data.start_s,
+            wh=data.wh,
+            quality=data.estimated,
+            locate=data.locate,
+            net=net,
+        )
     keys: dict[tuple[str, str, int], int] = {}
     series_index = []
     offsets = []
@@ -100,19 +150,9 @@ def _merge(parts: list[tuple[str, metering_data.MeteringData]]) -> IntervalBatch
     def locate(row: int) -> str:
         k = int(np.searchsorted(offsets, row, side="right")) - 1
         name, data = parts[k]
-        where = data.locate(row - offsets[k])
-        return f"{name}: {where}" if len(parts) > 1 else where
+        return f"{name}: {data.locate(row - offsets[k])}"
 
-    if len(parts) == 1:
-        data = parts[0][1]
-        return IntervalBatch(
-            series=data.series,
-            series_index=data.series_index,
-            start_s=data.start_s,
-            wh=data.wh,
-            quality=data.estimated,
-            locate=data.locate,
-        )
+    net = _net_batch(parts, keys)
     return IntervalBatch(
         series=list(keys),
         series_index=np.concatenate(series_index),
@@ -120,6 +160,7 @@ def _merge(parts: list[tuple[str, metering_data.MeteringData]]) -> IntervalBatch
         wh=np.concatenate([d.wh for _, d in parts]),
         quality=np.concatenate([d.estimated for _, d in parts]),
         locate=locate,
+        net=net,
     )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from vool.common.ranges import DateRange
+from vool.domain.audit import operations as audit_operations
 from vool.domain.contracts import queries
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import BillingAccount, Customer
@@ -101,3 +103,76 @@ def save_contract(*, contract: SupplyContract) -> SupplyContract:
                 }
             ) from exc
     return contract
+
+
+class UnableToEndContract(ValidationError):
+    """The contract cannot end as asked; the message says why."""
+
+
+def _contract_state(contract: SupplyContract) -> dict[str, str | None]:
+    return {
+        "status": contract.status,
+        "valid_from": contract.valid_from.isoformat(),
+        "valid_to": contract.valid_to.isoformat() if contract.valid_to else None,
+    }
+
+
+def end_contract(
+    *, contract: SupplyContract, end_date: dt.date, reason: str, user: Any, now: dt.datetime
+) -> SupplyContract:
+    """End ``contract`` on ``end_date`` (exclusive: the last supplied day is the day before),
+    e.g. because the data hub says another supplier takes the point then. The bill run bills
+    the contract up to that day, so the month's run makes its final bill. A contract that
+    already ends on or before ``end_date`` is left as it is. Audited with ``user`` (``None``
+    for the data hub) and ``reason``."""
+    with transaction.atomic():
+        locked = SupplyContract.objects.select_for_update().get(pk=contract.pk)
+        if locked.status == SupplyContract.Status.CANCELLED:
+            raise UnableToEndContract(f"Contract {locked.pk} was cancelled; it cannot end.")
+        if end_date <= locked.valid_from:
+            raise UnableToEndContract(
+                f"Contract {locked.pk} starts on {locked.valid_from}; it cannot end on "
+                f"{end_date} (cancel it instead)."
+            )
+        if locked.valid_to is not None and locked.valid_to <= end_date:
+            return locked
+        before = _contract_state(locked)
+        locked.valid_to = end_date
+        locked.status = SupplyContract.Status.TERMINATED
+        locked.save(update_fields=["valid_to", "status"])
+        audit_operations.record(
+            user=user,
+            happened_at=now,
+            action="contract.end",
+            object_type="contracts.SupplyContract",
+            object_id=locked.pk,
+            reason=reason,
+            customer_id=locked.customer_id,
+            before=before,
+            after=_contract_state(locked),
+        )
+    return locked
+
+
+def cancel_contract(
+    *, contract: SupplyContract, reason: str, user: Any, now: dt.datetime
+) -> SupplyContract:
+    """Cancel a contract that has not started to supply (the customer withdrew within the
+    14 days the law gives); it is never billed. Audited."""
+    with transaction.atomic():
+        locked = SupplyContract.objects.select_for_update().get(pk=contract.pk)
+        before = _contract_state(locked)
+        locked.status = SupplyContract.Status.CANCELLED
+        locked.save(update_fields=["status"])
+        audit_operations.record(
+            user=user,
+            happened_at=now,
+            action="contract.cancel",
+            object_type="contracts.SupplyContract",
+            object_id=locked.pk,
+            reason=reason,
+            customer_id=locked.customer_id,
+            before=before,
+            after=_contract_state(locked),
+        )
+    return locked

@@ -10,6 +10,9 @@ it came from. :func:`store_intervals` either stores all of it in one transaction
 * The same data again changes nothing. Different data for a day that has a current version
   adds version ``n + 1``, keeps version ``n`` (``is_current=False``) and writes an
   :class:`IntervalCorrection` (the true-up marker billing reads).
+* Net quantities (``batch.net``, a prosumer point's ``netQtyOut``/``netQtyIn``) are stored on
+  the consumption (OUT) row of their day as one signed channel (see
+  :mod:`vool.domain.metering.intervals`); a change of the net alone is a new version too.
 * A correction older than ``correction_months`` (12) before ``as_of`` is refused.
 * Time: ``as_of`` is the data time of the import. Each new version is *known since* ``as_of``
   and the version it replaces is *superseded at* ``as_of``, so a bill priced as of an instant
@@ -41,6 +44,7 @@ __all__ = [
     "IntervalBatch",
     "IntervalImportResult",
     "IntervalProblem",
+    "NetBatch",
     "UnableToFillGaps",
     "UnableToImportIntervals",
     "fill_interval_gaps",
@@ -52,6 +56,22 @@ MAX_PROBLEMS: Final = 200
 # current, with a margin for measuring and rounding.
 CAPACITY_MARGIN: Final = 1.5
 _CHUNK: Final = 5000
+
+
+@dataclass(frozen=True)
+class NetBatch:
+    """Net quantities as columns: one row per interval and direction, ``series_index`` into
+    the batch's series (the point's ``OUT`` series), ``wh`` >= 0, ``is_out`` True for net OUT
+    (consumption left after netting) and False for net IN (surplus fed in)."""
+
+    series_index: npt.NDArray[np.int32]
+    start_s: npt.NDArray[np.int64]
+    wh: npt.NDArray[np.int64]
+    is_out: npt.NDArray[np.bool_]
+    locate: Callable[[int], str]
+
+    def __len__(self) -> int:
+        return len(self.start_s)
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,7 @@ class IntervalBatch:
     wh: npt.NDArray[np.int64]
     quality: npt.NDArray[np.uint8]
     locate: Callable[[int], str]
+    net: NetBatch | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +185,7 @@ class _Existing(NamedTuple):
     quality: bytes
     total_wh: int
     known_at: dt.datetime
+    net: bytes
 
 
 _Key = tuple[int, str, dt.date]
@@ -179,7 +201,7 @@ def _existing(point_ids: list[int], days: list[dt.date]) -> dict[_Key, _Existing
         # the table name comes from the model's metadata; the values are parameters
         sql = (
             "SELECT id, metering_point_id, direction, day, version, resolution_minutes, "  # noqa: S608
-            f"values_wh, quality, total_wh, known_at FROM {table} "
+            f"values_wh, quality, total_wh, known_at, net_wh FROM {table} "
             "WHERE is_current AND day = ANY(%s) AND metering_point_id = ANY(%s) FOR UPDATE"
         )
         with connection.cursor() as cursor:
@@ -201,13 +223,248 @@ def _existing(point_ids: list[int], days: list[dt.date]) -> dict[_Key, _Existing
                     "quality",
                     "total_wh",
                     "known_at",
+                    "net_wh",
                 )
             )
-    for pk, mp, direction, day, version, minutes, values, quality, total, known_at in rows:
+    for pk, mp, direction, day, version, minutes, values, quality, total, known_at, net in rows:
         found[(mp, direction, day)] = _Existing(
-            pk, version, minutes, bytes(values), bytes(quality), total, known_at
+            pk, version, minutes, bytes(values), bytes(quality), total, known_at, bytes(net)
         )
     return found
+
+
+class _Series(NamedTuple):
+    """Per series of the batch: its point's id (-1: refused or unused), the connection's
+    capacity per interval in Wh and the interval length in seconds."""
+
+    point: npt.NDArray[np.int64]
+    capacity: npt.NDArray[np.int64]
+    step_s: npt.NDArray[np.int64]
+
+
+def _first_rows(n_series: int, series_index: npt.NDArray[np.integer]) -> npt.NDArray[np.int64]:
+    first_row = np.full(n_series, -1, dtype=np.int64)
+    if len(series_index):
+        uniq, idx = np.unique(series_index, return_index=True)
+        first_row[uniq] = idx
+    return first_row
+
+
+def _check_series(batch: IntervalBatch, problems: _Problems) -> _Series:
+    """Each series used by a gross or net row: a point of ours, read at its resolution."""
+    points = _points(sorted({eic for eic, _, _ in batch.series}))
+    n_series = len(batch.series)
+    first_row = _first_rows(n_series, batch.series_index)
+    first_net = (
+        _first_rows(n_series, batch.net.series_index)
+        if batch.net is not None
+        else np.full(n_series, -1, dtype=np.int64)
+    )
+    found = _Series(
+        point=np.full(n_series, -1, dtype=np.int64),
+        capacity=np.zeros(n_series, dtype=np.int64),
+        step_s=np.zeros(n_series, dtype=np.int64),
+    )
+    for k, (eic, direction, minutes) in enumerate(batch.series):
+        found.step_s[k] = minutes * 60
+        if first_row[k] < 0 and first_net[k] < 0:
+            continue
+        point = points.get(eic)
+        if point is not None and direction in ("IN", "OUT") and minutes == point[1]:
+            found.point[k] = point[0]
+            found.capacity[k] = _capacity_wh(point[2], minutes)
+            continue
+        # only a refused series is located: locating is not free for a large JSON file
+        if first_row[k] >= 0 or batch.net is None:
+            where = batch.locate(int(first_row[k]))
+        else:
+            where = batch.net.locate(int(first_net[k]))
+        if point is None:
+            problems.add(where, "EIC", f"{eic} is not a metering point of ours")
+        elif direction not in ("IN", "OUT"):
+            problems.add(where, "direction", f"{direction!r} is not IN or OUT")
+        else:
+            problems.add(
+                where,
+                "resolution",
+                f"{minutes}-minute data is not allowed for {eic}, "
+                f"which is read every {point[1]} minutes",
+            )
+    return found
+
+
+def _check_rows(
+    batch: IntervalBatch, series: _Series, as_of: dt.datetime, problems: _Problems
+) -> None:
+    """Gross values within the connection's capacity; no interval (gross or net) that has
+    not ended by ``as_of``."""
+    if len(batch.start_s):
+        over = np.flatnonzero(
+            (batch.wh > series.capacity[batch.series_index])
+            & (series.point[batch.series_index] >= 0)
+        )
+        problems.not_listed(len(over) - MAX_PROBLEMS)
+        for row in over[:MAX_PROBLEMS].tolist():
+            k = int(batch.series_index[row])
+            problems.add(
+                batch.locate(row),
+                "kWh",
+                f"{batch.wh[row] / 1000:.3f} kWh in {batch.series[k][2]} minutes is more than "
+                f"the connection of {batch.series[k][0]} can deliver "
+                f"({series.capacity[k] / 1000:.3f} kWh)",
+            )
+    for index, start_s, locate in (
+        (batch.series_index, batch.start_s, batch.locate),
+        *(
+            [(batch.net.series_index, batch.net.start_s, batch.net.locate)]
+            if batch.net is not None
+            else []
+        ),
+    ):
+        if not len(start_s):
+            continue
+        late = np.flatnonzero(start_s + series.step_s[index] > int(as_of.timestamp()))
+        problems.not_listed(len(late) - MAX_PROBLEMS)
+        for row in late[:MAX_PROBLEMS].tolist():
+            problems.add(locate(row), "start", "the interval has not ended yet")
+
+
+def _duplicates(
+    rows: npt.NDArray[np.intp], locate: Callable[[int], str], problems: _Problems
+) -> None:
+    problems.not_listed(len(rows) - MAX_PROBLEMS)
+    for row in rows[:MAX_PROBLEMS].tolist():
+        problems.add(locate(row), "start", "this interval is given twice")
+
+
+class _NetGroup(NamedTuple):
+    positions: npt.NDArray[np.int64]
+    net_wh: npt.NDArray[np.int64]
+    intervals: int
+    row: int  # a row of the net batch, for messages
+
+
+def _net_groups(
+    batch: IntervalBatch, series: _Series, problems: _Problems
+) -> dict[tuple[int, dt.date], _NetGroup]:
+    """The net rows per (series, local day), net OUT and net IN merged into one value."""
+    if batch.net is None or not len(batch.net):
+        return {}
+    net = batch.net
+    combined = intervals.combine_net(
+        series=net.series_index, start_s=net.start_s, wh=net.wh, is_out=net.is_out
+    )
+    _duplicates(combined.duplicates, net.locate, problems)
+    grouping = intervals.group_into_days(
+        series=combined.series,
+        start_s=combined.start_s,
+        step_s=series.step_s[combined.series],
+    )
+    return {
+        (g.series, g.day): _NetGroup(
+            g.positions, combined.net_wh[g.rows], g.count, int(combined.rows[g.rows[0]])
+        )
+        for g in grouping.groups
+    }
+
+
+class _Plan(NamedTuple):
+    new_rows: list[tuple[Any, ...]]
+    flip: list[int]
+    corrections: list[tuple[int, dt.date, str, int, int, int]]  # mp, day, dir, old id, totals
+    unchanged: int
+
+
+def _plan(
+    batch: IntervalBatch,
+    series: _Series,
+    grouping: intervals.Grouping,
+    net_groups: dict[tuple[int, dt.date], _NetGroup],
+    *,
+    as_of: dt.datetime,
+    recorded_at: dt.datetime,
+    correction_months: int,
+    problems: _Problems,
+) -> _Plan:
+    """The rows to write: a new version for each day whose gross or net values change."""
+    point_ids = sorted({int(p) for p in series.point if p >= 0})
+    days = sorted({g.day for g in grouping.groups} | {day for _, day in net_groups})
+    existing = _existing(point_ids, days)
+    oldest = _months_back(local_date(as_of), correction_months)
+    plan = _Plan([], [], [], 0)
+    unchanged = 0
+    empty = np.zeros(0, dtype=np.int64)
+    work: list[tuple[int, dt.date, int, npt.NDArray[Any], npt.NDArray[np.int64], int]] = [
+        (g.series, g.day, g.count, g.rows, g.positions, int(g.rows[0])) for g in grouping.groups
+    ]
+    gross_keys = {(g.series, g.day) for g in grouping.groups}
+    net_only = [k for k in net_groups if k not in gross_keys]
+    work.extend((k[0], k[1], net_groups[k].intervals, empty, empty, -1) for k in net_only)
+    for k, day, count, rows, positions, first in work:
+        eic, direction, minutes = batch.series[k]
+        mp = int(series.point[k])
+        old = existing.get((mp, direction, day))
+        base = old if old is not None and old.minutes == minutes else None
+        values, flags = intervals.build_day(
+            count=count,
+            positions=positions,
+            wh=batch.wh[rows] if len(rows) else empty,
+            quality=batch.quality[rows] if len(rows) else np.zeros(0, dtype=np.uint8),
+            base_values=intervals.unpack_values(base.values) if base else None,
+            base_quality=intervals.unpack_quality(base.quality) if base else None,
+        )
+        net_group = net_groups.get((k, day))
+        net_blob = base.net if base else b""
+        if net_group is not None:
+            net_blob = intervals.build_net(
+                count=count, positions=net_group.positions, net_wh=net_group.net_wh, base=net_blob
+            )
+        values_blob = values.tobytes()
+        flags_blob = flags.tobytes()
+        total = int(values.sum(dtype=np.int64))
+        if old is None:
+            version = 1
+        elif (
+            base is not None
+            and old.values == values_blob
+            and old.quality == flags_blob
+            and old.net == net_blob
+        ):
+            unchanged += 1
+            continue
+        elif old.known_at > as_of:
+            problems.add(
+                _where(batch, first, net_group),
+                "start",
+                f"{eic} {day.isoformat()} has a version known since "
+                f"{old.known_at.isoformat()}; an import as of {as_of.isoformat()} "
+                "cannot replace it (import with a later as-of)",
+            )
+            continue
+        elif day < oldest:
+            problems.add(
+                _where(batch, first, net_group),
+                "start",
+                f"{eic} {day.isoformat()} is more than {correction_months} months "
+                f"back; corrections are accepted from {oldest.isoformat()} on",
+            )
+            continue
+        else:
+            version = old.version + 1
+            plan.flip.append(old.id)
+            plan.corrections.append((mp, day, direction, old.id, old.total_wh, total))
+        row = (mp, day, direction, minutes, version, True, values_blob, flags_blob, total)
+        plan.new_rows.append((*row, as_of, recorded_at, net_blob))
+    return plan._replace(unchanged=unchanged)
+
+
+def _where(batch: IntervalBatch, first: int, group: _NetGroup | None) -> str:
+    """Where a day's first row is, for a message (only then: locating is not free)."""
+    if first >= 0:
+        return batch.locate(first)
+    if batch.net is None or group is None:
+        return "file"
+    return batch.net.locate(group.row)
 
 
 def store_intervals(
@@ -225,172 +482,56 @@ def store_intervals(
     problems = _Problems()
     recorded_at = recorded_at or as_of
     n_rows = len(batch.start_s)
-    eics = sorted({eic for eic, _, _ in batch.series})
     with gc_paused(), transaction.atomic():
-        points = _points(eics)
-        n_series = len(batch.series)
-        first_row = np.full(n_series, -1, dtype=np.int64)
-        if n_rows:
-            uniq, idx = np.unique(batch.series_index, return_index=True)
-            first_row[uniq] = idx
-        series_point = np.full(n_series, -1, dtype=np.int64)
-        capacity = np.zeros(n_series, dtype=np.int64)
-        step_of_series = np.zeros(n_series, dtype=np.int64)
-        for k, (eic, direction, minutes) in enumerate(batch.series):
-            step_of_series[k] = minutes * 60
-            if first_row[k] < 0:
-                continue
-            where = batch.locate(int(first_row[k]))
-            point = points.get(eic)
-            if point is None:
-                problems.add(where, "EIC", f"{eic} is not a metering point of ours")
-                continue
-            if direction not in ("IN", "OUT"):
-                problems.add(where, "direction", f"{direction!r} is not IN or OUT")
-                continue
-            if minutes != point[1]:
-                problems.add(
-                    where,
-                    "resolution",
-                    f"{minutes}-minute data is not allowed for {eic}, "
-                    f"which is read every {point[1]} minutes",
-                )
-                continue
-            series_point[k] = point[0]
-            capacity[k] = _capacity_wh(point[2], minutes)
-        if n_rows:
-            over = np.flatnonzero(
-                (batch.wh > capacity[batch.series_index]) & (series_point[batch.series_index] >= 0)
-            )
-            problems.not_listed(len(over) - MAX_PROBLEMS)
-            for row in over[:MAX_PROBLEMS].tolist():
-                k = int(batch.series_index[row])
-                problems.add(
-                    batch.locate(row),
-                    "kWh",
-                    f"{batch.wh[row] / 1000:.3f} kWh in {batch.series[k][2]} minutes is more than "
-                    f"the connection of {batch.series[k][0]} can deliver "
-                    f"({capacity[k] / 1000:.3f} kWh)",
-                )
-            steps = step_of_series[batch.series_index]
-            late = np.flatnonzero(batch.start_s + steps > int(as_of.timestamp()))
-            problems.not_listed(len(late) - MAX_PROBLEMS)
-            for row in late[:MAX_PROBLEMS].tolist():
-                problems.add(batch.locate(row), "start", "the interval has not ended yet")
+        series = _check_series(batch, problems)
+        _check_rows(batch, series, as_of, problems)
         problems.raise_if_any()
-
         grouping = intervals.group_into_days(
             series=batch.series_index,
             start_s=batch.start_s,
-            step_s=step_of_series[batch.series_index] if n_rows else np.zeros(0, dtype=np.int64),
+            step_s=series.step_s[batch.series_index] if n_rows else np.zeros(0, dtype=np.int64),
         )
-        problems.not_listed(len(grouping.duplicates) - MAX_PROBLEMS)
-        for row in grouping.duplicates[:MAX_PROBLEMS].tolist():
-            problems.add(batch.locate(row), "start", "this interval is given twice")
+        _duplicates(grouping.duplicates, batch.locate, problems)
+        net_groups = _net_groups(batch, series, problems)
         problems.raise_if_any()
-
-        point_ids = sorted({int(p) for p in series_point if p >= 0})
-        days = sorted({g.day for g in grouping.groups})
-        existing = _existing(point_ids, days)
-        oldest = _months_back(local_date(as_of), correction_months)
-
-        new_rows: list[tuple[Any, ...]] = []
-        flip: list[int] = []
-        corrections: list[tuple[int, dt.date, str, int, int, int]] = []  # mp, day, dir, old...
-        unchanged = 0
-        wh = batch.wh
-        quality = batch.quality
-        for group in grouping.groups:
-            eic, direction, minutes = batch.series[group.series]
-            mp = int(series_point[group.series])
-            old = existing.get((mp, direction, group.day))
-            rows = group.rows
-            if old is not None and old.minutes == minutes:
-                values, flags = intervals.build_day(
-                    count=group.count,
-                    positions=group.positions,
-                    wh=wh[rows],
-                    quality=quality[rows],
-                    base_values=intervals.unpack_values(old.values),
-                    base_quality=intervals.unpack_quality(old.quality),
-                )
-            else:
-                values, flags = intervals.build_day(
-                    count=group.count, positions=group.positions, wh=wh[rows], quality=quality[rows]
-                )
-            values_blob = values.tobytes()
-            flags_blob = flags.tobytes()
-            total = int(values.sum(dtype=np.int64))
-            if old is None:
-                version = 1
-            elif old.values == values_blob and old.quality == flags_blob and old.minutes == minutes:
-                unchanged += 1
-                continue
-            else:
-                if old.known_at > as_of:
-                    problems.add(
-                        batch.locate(int(rows[0])),
-                        "start",
-                        f"{eic} {group.day.isoformat()} has a version known since "
-                        f"{old.known_at.isoformat()}; an import as of {as_of.isoformat()} "
-                        "cannot replace it (import with a later as-of)",
-                    )
-                    continue
-                if group.day < oldest:
-                    problems.add(
-                        batch.locate(int(rows[0])),
-                        "start",
-                        f"{eic} {group.day.isoformat()} is more than {correction_months} months "
-                        f"back; corrections are accepted from {oldest.isoformat()} on",
-                    )
-                    continue
-                version = old.version + 1
-                flip.append(old.id)
-                corrections.append((mp, group.day, direction, old.id, old.total_wh, total))
-            new_rows.append(
-                (
-                    mp,
-                    group.day,
-                    direction,
-                    minutes,
-                    version,
-                    True,
-                    values_blob,
-                    flags_blob,
-                    total,
-                    as_of,
-                    recorded_at,
-                )
-            )
+        plan = _plan(
+            batch,
+            series,
+            grouping,
+            net_groups,
+            as_of=as_of,
+            recorded_at=recorded_at,
+            correction_months=correction_months,
+            problems=problems,
+        )
         problems.raise_if_any()
-
+        corrections = plan.corrections
         record = MeteringImport.objects.create(
             kind=MeteringImport.Kind.INTERVALS,
             file_name=file_name[:255],
             sha256=sha256,
             intervals=n_rows,
-            days_created=len(new_rows) - len(corrections),
+            days_created=len(plan.new_rows) - len(corrections),
             days_corrected=len(corrections),
-            days_unchanged=unchanged,
+            days_unchanged=plan.unchanged,
             as_of=as_of,
             created_by=created_by,
         )
-        if flip:
-            for i in range(0, len(flip), _CHUNK):
-                IntervalDay.objects.filter(pk__in=flip[i : i + _CHUNK]).update(
-                    is_current=False, superseded_at=as_of
-                )
+        for i in range(0, len(plan.flip), _CHUNK):
+            IntervalDay.objects.filter(pk__in=plan.flip[i : i + _CHUNK]).update(
+                is_current=False, superseded_at=as_of
+            )
         try:
-            _insert_days(new_rows)
+            _insert_days(plan.new_rows)
         except IntegrityError as exc:
             raise UnableToImportIntervals([_CONCURRENT_IMPORT]) from exc
         if corrections:
             _write_corrections(corrections, record, recorded_at)
     return IntervalImportResult(
         intervals=n_rows,
-        days_created=len(new_rows) - len(corrections),
+        days_created=len(plan.new_rows) - len(corrections),
         days_corrected=len(corrections),
-        days_unchanged=unchanged,
+        days_unchanged=plan.unchanged,
         import_id=record.pk,
     )
 
@@ -410,6 +551,9 @@ INTERVAL_DAY_COLUMNS: Final = (
     "known_at",
     "created_at",
 )
+"""The interval table's columns every writer gives (the importer, the demo seeder, the test
+factory); ``net_wh`` has a database default (no net data) and only the importer writes it."""
+_IMPORT_COLUMNS: Final = (*INTERVAL_DAY_COLUMNS, "net_wh")
 _PG_TYPES: Final = (
     "int8",
     "date",
@@ -422,6 +566,7 @@ _PG_TYPES: Final = (
     "int8",
     "timestamptz",
     "timestamptz",
+    "bytea",
 )
 
 
@@ -438,7 +583,7 @@ def _insert_days(rows: list[tuple[Any, ...]]) -> None:
         return
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(IntervalDay._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(c) for c in INTERVAL_DAY_COLUMNS)
+        columns = ", ".join(connection.ops.quote_name(c) for c in _IMPORT_COLUMNS)
         # the driver's errors (a UniqueViolation when another import wrote the same days)
         # become Django's IntegrityError, as they do for ORM queries
         with connection.cursor() as cursor, connection.wrap_database_errors:
@@ -449,7 +594,7 @@ def _insert_days(rows: list[tuple[Any, ...]]) -> None:
                     copy.write_row(row)
         return
     IntervalDay.objects.bulk_create(
-        [IntervalDay(**dict(zip(INTERVAL_DAY_COLUMNS, r, strict=True))) for r in rows],
+        [IntervalDay(**dict(zip(_IMPORT_COLUMNS, r, strict=True))) for r in rows],
         batch_size=2000,
     )
 

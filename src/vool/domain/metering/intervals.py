@@ -6,6 +6,14 @@ the row. :func:`unpack_values` reads the bytes back without copying (a read-only
 
 The number of intervals in a day follows from the day (92/96/100 quarters, 23/24/25 hours);
 this module never assumes a constant: callers pass the count or the values.
+
+Net quantities (a prosumer point, V2 ``netQtyOut``/``netQtyIn``) ride on the consumption row
+as one signed channel, ``net = net OUT - net IN`` per interval: netting leaves at most one of
+the two above zero (the parser refuses both), so the one signed number holds both. It is
+stored as little-endian int16 (2 bytes per interval) when every value fits, int32 otherwise;
+the width follows from the blob's length and the day's interval count. An interval the hub
+gave no net value for holds the width's minimum (:data:`NET_ABSENT16`/:data:`NET_ABSENT32`).
+A day without net data stores an empty blob (0 bytes).
 """
 
 from __future__ import annotations
@@ -24,18 +32,24 @@ __all__ = [
     "ESTIMATED",
     "MEASURED",
     "MISSING",
+    "NET_ABSENT16",
+    "NET_ABSENT32",
     "QUALITIES",
     "VALUE_DTYPE",
     "DayGroup",
     "Grouping",
+    "NetDay",
     "build_day",
+    "build_net",
     "combine_quality",
     "fill_gaps",
     "group_into_days",
+    "pack_net",
     "pack_quality",
     "pack_values",
     "resample_sum",
     "total_wh",
+    "unpack_net",
     "unpack_quality",
     "unpack_values",
 ]
@@ -241,3 +255,118 @@ def fill_gaps(
         out_values[missing] = np.floor(estimated + 0.5).astype(VALUE_DTYPE)
         out_flags[missing] = ESTIMATED
     return out_values, out_flags
+
+
+NET_ABSENT16: Final = -(2**15)
+NET_ABSENT32: Final = _INT32_MIN
+_NET16: Final = np.dtype("<i2")
+
+
+@dataclass(frozen=True)
+class NetDay:
+    """A day's net quantities: ``out_wh`` (net consumption) and ``in_wh`` (net surplus fed
+    in), both >= 0 and never both above zero, and ``given`` (the hub gave a net value)."""
+
+    out_wh: npt.NDArray[np.int64]
+    in_wh: npt.NDArray[np.int64]
+    given: npt.NDArray[np.bool_]
+
+
+def pack_net(net_wh: npt.NDArray[np.integer], given: npt.NDArray[np.bool_]) -> bytes:
+    """The signed net channel (``net OUT - net IN``, in Wh) of a day as bytes: int16 when
+    every given value fits, else int32; ``b""`` when no interval has a net value."""
+    if not np.any(given):
+        return b""
+    net = np.asarray(net_wh, dtype=np.int64)
+    shown = net[given]
+    if shown.min() > NET_ABSENT16 and shown.max() < 2**15:
+        out = np.where(given, net, NET_ABSENT16).astype(_NET16)
+    elif shown.min() > NET_ABSENT32 and shown.max() <= _INT32_MAX:
+        out = np.where(given, net, NET_ABSENT32).astype(VALUE_DTYPE)
+    else:
+        raise ValueError("Net value out of the int32 range")
+    return out.tobytes()
+
+
+def _net_array(blob: bytes | bytearray | memoryview, count: int) -> npt.NDArray[np.int64]:
+    if len(blob) == 2 * count:
+        raw = np.frombuffer(blob, dtype=_NET16).astype(np.int64)
+        return np.where(raw == NET_ABSENT16, NET_ABSENT32, raw)
+    if len(blob) == 4 * count:
+        return np.frombuffer(blob, dtype=VALUE_DTYPE).astype(np.int64)
+    raise ValueError(f"A net blob of {len(blob)} bytes does not fit a day of {count} intervals")
+
+
+def unpack_net(blob: bytes | bytearray | memoryview, count: int) -> NetDay:
+    """The net quantities of a day of ``count`` intervals (none given for an empty blob)."""
+    if not blob:
+        zeros = np.zeros(count, dtype=np.int64)
+        return NetDay(out_wh=zeros, in_wh=zeros.copy(), given=np.zeros(count, dtype=bool))
+    net = _net_array(blob, count)
+    given = net != NET_ABSENT32
+    signed = np.where(given, net, 0)
+    return NetDay(out_wh=np.maximum(signed, 0), in_wh=np.maximum(-signed, 0), given=given)
+
+
+def build_net(
+    *,
+    count: int,
+    positions: npt.NDArray[np.int64],
+    net_wh: npt.NDArray[np.integer],
+    base: bytes = b"",
+) -> bytes:
+    """The day's packed net channel: the given signed net values (``net OUT - net IN``) at
+    ``positions`` over ``base`` (an earlier version's blob of the same day, or nothing)."""
+    if base:
+        merged = _net_array(base, count).copy()
+    else:
+        merged = np.full(count, NET_ABSENT32, dtype=np.int64)
+    merged[positions] = net_wh
+    given = merged != NET_ABSENT32
+    return pack_net(np.where(given, merged, 0), given)
+
+
+@dataclass(frozen=True)
+class CombinedNet:
+    """Net rows merged per series and start: ``net_wh`` is ``net OUT - net IN``; ``rows``
+    is a row of the input for each (for messages); ``duplicates`` are input rows that give
+    the same direction of the same interval again."""
+
+    series: npt.NDArray[np.int64]
+    start_s: npt.NDArray[np.int64]
+    net_wh: npt.NDArray[np.int64]
+    rows: npt.NDArray[np.intp]
+    duplicates: npt.NDArray[np.intp]
+
+
+def combine_net(
+    *,
+    series: npt.NDArray[np.integer],
+    start_s: npt.NDArray[np.int64],
+    wh: npt.NDArray[np.integer],
+    is_out: npt.NDArray[np.bool_],
+) -> CombinedNet:
+    """Merge net OUT and net IN rows (separate rows, ``wh`` >= 0) into one signed value per
+    series and interval, vectorised."""
+    n = len(start_s)
+    series64 = np.asarray(series, dtype=np.int64)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return CombinedNet(empty, empty, empty, np.zeros(0, np.intp), np.zeros(0, np.intp))
+    direction = np.asarray(is_out, dtype=np.int64)
+    order = np.lexsort((direction, start_s, series64))
+    s, t, d = series64[order], start_s[order], direction[order]
+    same_interval = np.zeros(n, dtype=bool)
+    same_interval[1:] = (s[1:] == s[:-1]) & (t[1:] == t[:-1])
+    duplicate = np.zeros(n, dtype=bool)
+    duplicate[1:] = same_interval[1:] & (d[1:] == d[:-1])
+    signed = np.where(d == 1, np.asarray(wh, dtype=np.int64)[order], -np.asarray(wh)[order])
+    signed[duplicate] = 0
+    starts = np.flatnonzero(~same_interval)
+    return CombinedNet(
+        series=s[starts],
+        start_s=t[starts],
+        net_wh=np.add.reduceat(signed, starts),
+        rows=order[starts],
+        duplicates=order[duplicate],
+    )

@@ -167,7 +167,11 @@ class Reading(models.Model):
 
 
 class IntervalDay(models.Model):
-    """One local day of interval data of one metering point and direction, one version."""
+    """One local day of interval data of one metering point and direction, one version.
+
+    The consumption (OUT) row of a prosumer point also carries the day's net quantities
+    (``net_wh``, see :mod:`vool.domain.metering.intervals`); a version is one consistent set
+    of gross and net values."""
 
     class Direction(models.TextChoices):
         CONSUMPTION = "OUT", _("Consumption")
@@ -188,6 +192,15 @@ class IntervalDay(models.Model):
     is_current = models.BooleanField(_("current"), default=True)
     values_wh = models.BinaryField(_("values (int32 Wh)"))
     quality = models.BinaryField(_("quality flags"))
+    net_wh = models.BinaryField(
+        _("net values"),
+        db_default=b"",
+        blank=True,
+        help_text=_(
+            "Consumption rows of a prosumer point: net OUT minus net IN per interval "
+            "(int16 or int32 Wh); empty when the hub sent no net quantities."
+        ),
+    )
     total_wh = models.BigIntegerField(_("total (Wh)"))
     known_at = models.DateTimeField(
         _("known since"),

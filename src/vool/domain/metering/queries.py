@@ -19,6 +19,7 @@ from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
+from django.db.models import Q
 
 from vool.common.localtime import Month, intervals_in_day, local_date, local_midnight
 from vool.domain.metering import intervals
@@ -34,10 +35,12 @@ from vool.domain.supply.models import MeteringPoint
 
 __all__ = [
     "IntervalSeries",
+    "NetDayTotals",
     "RegisterConsumption",
     "consumption_for_period",
     "interval_corrections",
     "interval_series",
+    "net_by_day",
     "reading_history",
     "readings_waiting_for_review",
 ]
@@ -307,3 +310,60 @@ def get_reading(*, reading_id: int) -> Reading:
 def register_kind_labels() -> dict[str, str]:
     """Each register kind (SINGLE, DAY, NIGHT) in words, in the active language."""
     return {kind: str(label) for kind, label in Register.Kind.choices}
+
+
+@dataclass(frozen=True)
+class NetDayTotals:
+    """A prosumer point's net quantities of one local day, as known at a cut-off: the
+    consumption left after netting (``consumption_wh``, the sum of net OUT) and the surplus
+    fed into the grid (``surplus_wh``, the sum of net IN). ``intervals`` is the day's count,
+    ``given`` how many of them the hub gave a net value for; ``version`` is the consumption
+    row's version the totals come from (what a bill holds for its true-ups)."""
+
+    day: dt.date
+    consumption_wh: int
+    surplus_wh: int
+    intervals: int
+    given: int
+    version: int
+
+    @property
+    def complete(self) -> bool:
+        return self.given == self.intervals
+
+
+def net_by_day(
+    *, metering_point_ids: list[int], start: dt.date, end: dt.date, as_of: dt.datetime
+) -> dict[int, list[NetDayTotals]]:
+    """Net consumption and surplus per point and local day ``[start, end)``, from the
+    versions known at ``as_of`` (known by then and not superseded by then: the same cut-off a
+    bill run reads gross data at). Days without net data are left out; a point without any is
+    absent from the answer."""
+    found: dict[int, list[NetDayTotals]] = {}
+    rows = (
+        IntervalDay.objects.filter(
+            metering_point_id__in=metering_point_ids,
+            direction=IntervalDay.Direction.CONSUMPTION,
+            day__gte=start,
+            day__lt=end,
+            known_at__lte=as_of,
+        )
+        .filter(Q(superseded_at__isnull=True) | Q(superseded_at__gt=as_of))
+        .exclude(net_wh=b"")
+        .order_by("metering_point_id", "day")
+        .values_list("metering_point_id", "day", "values_wh", "net_wh", "version")
+    )
+    for point_id, day, values, net_blob, version in rows:
+        count = len(values) // intervals.VALUE_DTYPE.itemsize
+        net = intervals.unpack_net(bytes(net_blob), count)
+        found.setdefault(point_id, []).append(
+            NetDayTotals(
+                day=day,
+                consumption_wh=int(net.out_wh.sum()),
+                surplus_wh=int(net.in_wh.sum()),
+                intervals=count,
+                given=int(net.given.sum()),
+                version=version,
+            )
+        )
+    return found

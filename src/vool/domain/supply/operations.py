@@ -52,3 +52,43 @@ def create_metering_point(
             raise InvalidMeteringPoint(exc.message_dict) from exc
         point.save()
     return point
+
+
+def update_master_data(
+    *,
+    point: MeteringPoint,
+    street_address: str,
+    city: str,
+    postal_code: str,
+    resolution: str,
+    metering_method: str,
+    grid_operator: GridOperator | None = None,
+    network_package_code: str = "",
+) -> list[str]:
+    """Bring ``point`` to the master data the data hub gives; the names of the fields that
+    changed (an empty list: nothing to write). Empty values from the hub keep what we have."""
+    wanted: dict[str, object] = {
+        "street_address": street_address,
+        "city": city,
+        "postal_code": postal_code,
+        "resolution": resolution,
+        "metering_method": metering_method,
+        "network_package_code": network_package_code,
+    }
+    if grid_operator is not None:
+        wanted["grid_operator_id"] = grid_operator.pk
+    changed = [
+        name
+        for name, value in wanted.items()
+        if value not in ("", None) and getattr(point, name) != value
+    ]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(point, name, wanted[name])
+    try:
+        point.full_clean()
+    except ValidationError as exc:
+        raise InvalidMeteringPoint(exc.message_dict) from exc
+    point.save(update_fields=changed)
+    return changed

@@ -54,8 +54,8 @@ class Command(BaseCommand):
         )
         if result.net_intervals:
             self.stdout.write(
-                f"Read and checked {result.net_intervals} net intervals (prosumer netting); "
-                "the gross IN and OUT are stored."
+                f"Stored {result.net_intervals} net values (prosumer netting) beside the "
+                "gross IN and OUT."
             )
         for problem in result.not_given:
             self.stderr.write(f"Not imported: {problem}")

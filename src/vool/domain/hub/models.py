@@ -1,0 +1,156 @@
+"""What Vool keeps of its conversation with the data hub: every entry the hub distributed
+(stored once, by the hub's id), how far each resource type has been read, the supply
+agreements submitted for our contracts and the connection-state requests with the grid
+operator's answers."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from vool.domain.contracts.models import SupplyContract
+from vool.domain.supply.models import MeteringPoint
+
+
+class HubEntry(models.Model):
+    """One data-distribution entry. ``QUEUED``: refused (``problem`` says why), kept for an
+    operator; ``KEPT``: a resource type Vool does not act on yet, stored for later."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "RECEIVED", _("Received")
+        DONE = "DONE", _("Done")
+        QUEUED = "QUEUED", _("Refused, in the queue")
+        KEPT = "KEPT", _("Kept for later")
+
+    entry_id = models.CharField(_("hub id"), max_length=200, unique=True)
+    resource_type = models.CharField(_("resource type"), max_length=32)
+    hub_created_at = models.DateTimeField(_("created in the hub at"))
+    reason = models.CharField(_("reason"), max_length=64, blank=True, default="")
+    content = models.JSONField(_("content"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices)
+    problem = models.TextField(_("problem"), blank=True, default="")
+    received_at = models.DateTimeField(_("received at"))
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("data hub entry")
+        verbose_name_plural = _("data hub entries")
+        indexes = [models.Index(fields=["status", "resource_type"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource_type} {self.entry_id}"
+
+
+class HubCursor(models.Model):
+    """How far a resource type has been read: the query window starting at ``window_start``
+    and the next ``page`` of it."""
+
+    resource_type = models.CharField(_("resource type"), max_length=32, unique=True)
+    window_start = models.DateTimeField(_("window start"))
+    page = models.PositiveIntegerField(_("next page"), default=0)
+    pages_read = models.PositiveBigIntegerField(_("pages read"), default=0)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("data hub position")
+        verbose_name_plural = _("data hub positions")
+
+    def __str__(self) -> str:
+        return f"{self.resource_type} {self.window_start:%Y-%m-%d %H:%M} p{self.page}"
+
+
+class PointHubState(models.Model):
+    """What the hub says of a metering point beyond its master data: the connection state,
+    the address id, whether it produces."""
+
+    metering_point = models.OneToOneField(
+        MeteringPoint, on_delete=models.PROTECT, related_name="hub_state"
+    )
+    connection_state = models.CharField(_("connection state"), max_length=20, blank=True)
+    address_id = models.BigIntegerField(_("address id (ADS)"), null=True, blank=True)
+    production = models.BooleanField(_("produces"), default=False)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("metering point in the hub")
+        verbose_name_plural = _("metering points in the hub")
+
+    def __str__(self) -> str:
+        return f"{self.metering_point_id} {self.connection_state}"
+
+
+class AgreementSubmission(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "SUBMITTED", _("Submitted")
+        CANCELLED = "CANCELLED", _("Cancelled")
+        ENDED = "ENDED", _("Ended by the hub")
+
+    contract = models.OneToOneField(
+        SupplyContract, on_delete=models.PROTECT, related_name="hub_agreement"
+    )
+    agreement_id = models.CharField(_("hub agreement id"), max_length=200, unique=True)
+    valid_from = models.DateField(_("supply from"))
+    open_supply_elsewhere = models.BooleanField(_("switching from another supplier"))
+    status = models.CharField(_("status"), max_length=9, choices=Status.choices)
+    submitted_at = models.DateTimeField(_("submitted at"))
+    changed_at = models.DateTimeField(_("changed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("supply agreement in the hub")
+        verbose_name_plural = _("supply agreements in the hub")
+
+    def __str__(self) -> str:
+        return self.agreement_id
+
+
+class ConnectionRequest(models.Model):
+    """A request to the grid operator, through the hub, to disconnect or reconnect a point,
+    and the latest state the grid operator answered (every answer in ``answers``)."""
+
+    class Action(models.TextChoices):
+        CONNECT = "CONNECT", _("Reconnect")
+        DISCONNECT = "DISCONNECT", _("Disconnect")
+
+    class State(models.TextChoices):
+        REQUESTED = "REQUESTED", _("Requested")
+        PLANNED = "PLANNED", _("Planned")
+        REFUSED = "REFUSED", _("Refused")
+        CONNECTED = "CONNECTED", _("Connected")
+        DISCONNECTED = "DISCONNECTED", _("Disconnected")
+        CANCELLED = "CANCELLED", _("Cancelled")
+
+    metering_point = models.ForeignKey(
+        MeteringPoint, on_delete=models.PROTECT, related_name="connection_requests"
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    request_id = models.CharField(_("hub request id"), max_length=200, unique=True)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices)
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    answered_at = models.DateTimeField(_("last answer at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("connection-state request")
+        verbose_name_plural = _("connection-state requests")
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.metering_point_id} {self.state}"
+
+
+class ConnectionAnswer(models.Model):
+    request = models.ForeignKey(ConnectionRequest, on_delete=models.PROTECT, related_name="answers")
+    state = models.CharField(_("state"), max_length=12, choices=ConnectionRequest.State.choices)
+    answered_at = models.DateTimeField(_("answered at"))
+    comment = models.TextField(_("comment"), blank=True, default="")
+    entry = models.ForeignKey(HubEntry, null=True, blank=True, on_delete=models.PROTECT)
+
+    class Meta:
+        verbose_name = _("connection-state answer")
+        verbose_name_plural = _("connection-state answers")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.state}"

@@ -1,0 +1,207 @@
+"""Writes for the data-hub conversation (see :mod:`vool.domain.hub.models`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from django.db import transaction
+
+from vool.domain.contracts.models import SupplyContract
+from vool.domain.hub.models import (
+    AgreementSubmission,
+    ConnectionAnswer,
+    ConnectionRequest,
+    HubCursor,
+    HubEntry,
+    PointHubState,
+)
+from vool.domain.supply.models import MeteringPoint
+
+__all__ = [
+    "advance_cursor",
+    "cursor_for",
+    "finish_entry",
+    "record_agreement",
+    "record_connection_answer",
+    "record_connection_request",
+    "set_agreement_status",
+    "set_point_state",
+    "store_entries",
+]
+
+
+class EntryData(Protocol):
+    """A distributed entry as the integration reads it (``resources.Entry``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def resource_type(self) -> str: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def content(self) -> Any: ...
+
+
+def store_entries(
+    *, entries: Sequence[EntryData], received_at: dt.datetime, kept_types: set[str]
+) -> list[HubEntry]:
+    """Store the entries not stored before (by the hub's id) and return them, in page order;
+    an entry seen again is not returned, so it is never handled twice."""
+    ids = [e.id for e in entries]
+    known = set(HubEntry.objects.filter(entry_id__in=ids).values_list("entry_id", flat=True))
+    fresh = [
+        HubEntry(
+            entry_id=e.id,
+            resource_type=e.resource_type,
+            hub_created_at=e.created_at,
+            reason=e.reason[:64],
+            content=e.content,
+            status=HubEntry.Status.KEPT
+            if e.resource_type in kept_types
+            else HubEntry.Status.RECEIVED,
+            received_at=received_at,
+        )
+        for e in entries
+        if e.id not in known
+    ]
+    unique: list[HubEntry] = []
+    seen: set[str] = set()
+    for hub_entry in fresh:  # a page may list an entry twice: once is enough
+        if hub_entry.entry_id not in seen:
+            seen.add(hub_entry.entry_id)
+            unique.append(hub_entry)
+    HubEntry.objects.bulk_create(unique)
+    return unique
+
+
+def finish_entry(*, entry: HubEntry, problem: str, processed_at: dt.datetime) -> None:
+    """Done, or (with a ``problem``) refused and queued for an operator."""
+    entry.status = HubEntry.Status.QUEUED if problem else HubEntry.Status.DONE
+    entry.problem = problem
+    entry.processed_at = processed_at
+    entry.save(update_fields=["status", "problem", "processed_at"])
+
+
+def cursor_for(*, resource_type: str, start: dt.datetime, now: dt.datetime) -> HubCursor:
+    cursor, _ = HubCursor.objects.get_or_create(
+        resource_type=resource_type, defaults={"window_start": start, "updated_at": now}
+    )
+    return cursor
+
+
+def advance_cursor(
+    *, cursor: HubCursor, window_end: dt.datetime, last_page: bool, now: dt.datetime
+) -> None:
+    """After a page: the next page of the window, or the first page of the next window."""
+    if last_page:
+        cursor.window_start = window_end
+        cursor.page = 0
+    else:
+        cursor.page += 1
+    cursor.pages_read += 1
+    cursor.updated_at = now
+    cursor.save(update_fields=["window_start", "page", "pages_read", "updated_at"])
+
+
+def set_point_state(
+    *,
+    point: MeteringPoint,
+    connection_state: str,
+    address_id: int | None,
+    production: bool,
+    now: dt.datetime,
+) -> None:
+    PointHubState.objects.update_or_create(
+        metering_point=point,
+        defaults={
+            "connection_state": connection_state[:20],
+            "address_id": address_id,
+            "production": production,
+            "updated_at": now,
+        },
+    )
+
+
+def record_agreement(
+    *,
+    contract: SupplyContract,
+    agreement_id: str,
+    open_supply_elsewhere: bool,
+    now: dt.datetime,
+) -> AgreementSubmission:
+    return AgreementSubmission.objects.create(
+        contract=contract,
+        agreement_id=agreement_id,
+        valid_from=contract.valid_from,
+        open_supply_elsewhere=open_supply_elsewhere,
+        status=AgreementSubmission.Status.SUBMITTED,
+        submitted_at=now,
+    )
+
+
+def set_agreement_status(*, submission: AgreementSubmission, status: str, now: dt.datetime) -> None:
+    submission.status = status
+    submission.changed_at = now
+    submission.save(update_fields=["status", "changed_at"])
+
+
+def record_connection_request(
+    *,
+    point: MeteringPoint,
+    action: str,
+    request_id: str,
+    reason: str,
+    user: Any,
+    now: dt.datetime,
+) -> ConnectionRequest:
+    return ConnectionRequest.objects.create(
+        metering_point=point,
+        action=action,
+        request_id=request_id,
+        state=ConnectionRequest.State.REQUESTED,
+        reason=reason,
+        requested_by=user if user is not None and user.pk is not None else None,
+        requested_at=now,
+    )
+
+
+_FINAL_STATES = {"REFUSED", "CONNECTED", "DISCONNECTED", "CANCELLED"}
+
+
+class UnknownConnectionRequest(Exception):
+    """The hub answered a request Vool did not make."""
+
+
+def record_connection_answer(
+    *,
+    request_id: str,
+    state: str,
+    answered_at: dt.datetime | None,
+    comment: str,
+    entry: HubEntry | None,
+    now: dt.datetime,
+) -> ConnectionRequest:
+    """Record the grid operator's answer; the request's state follows the latest answer
+    (a request in a final state keeps it: the hub accepts no message after one)."""
+    with transaction.atomic():
+        request = (
+            ConnectionRequest.objects.select_for_update().filter(request_id=request_id).first()
+        )
+        if request is None:
+            raise UnknownConnectionRequest(
+                f"requestId {request_id[:60]}: no connection-state request of ours"
+            )
+        at = answered_at or now
+        ConnectionAnswer.objects.create(
+            request=request, state=state, answered_at=at, comment=comment, entry=entry
+        )
+        if request.state not in _FINAL_STATES:
+            request.state = state
+            request.answered_at = at
+            request.save(update_fields=["state", "answered_at"])
+    return request

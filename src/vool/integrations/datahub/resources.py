@@ -1,0 +1,210 @@
+"""The hub's data-distribution pages and the resources in them, as plain values. Pure.
+
+A page (``POST data-distribution/search``) is ``{"content": [entry...], "last": bool}``
+(Spring-style paging: ``last``, or ``number``/``totalPages``); an entry is ``{id, createdTime,
+resourceType, reason, content}`` where ``content`` is the resource: a list of metering-data
+points, a metering point, a list of agreements, a network bill list, a connection-state
+answer. The examples of ``eng/30-data-distribution.md`` are the model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Final
+
+__all__ = [
+    "Agreement",
+    "BadResource",
+    "ConnectionAnswer",
+    "Entry",
+    "Page",
+    "PointMasterData",
+    "parse_agreements",
+    "parse_connection_answer",
+    "parse_page",
+    "parse_point",
+]
+
+CONNECTION_STATES: Final = ("PLANNED", "REFUSED", "CONNECTED", "DISCONNECTED", "CANCELLED")
+
+
+class BadResource(ValueError):
+    """A page or resource the hub sent does not have the documented shape; the message names
+    the entry and field."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    resource_type: str
+    created_at: dt.datetime
+    reason: str
+    content: Any
+
+
+@dataclass(frozen=True)
+class Page:
+    entries: list[Entry]
+    last: bool
+
+
+def _instant(value: Any, where: str) -> dt.datetime:
+    if not isinstance(value, str):
+        raise BadResource(f"{where}: is missing")
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadResource(f"{where}: {value[:40]!r} is not an ISO 8601 time") from exc
+    if parsed.tzinfo is None:
+        raise BadResource(f"{where}: {value[:40]!r} has no time zone")
+    return parsed.astimezone(dt.UTC)
+
+
+def _text(obj: dict[str, Any], key: str, where: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise BadResource(f"{where}, {key}: is missing")
+    return value.strip()
+
+
+def parse_page(doc: Any, *, resource_type: str) -> Page:
+    """A search answer as entries; ``last`` says whether more pages follow."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("content"), list):
+        raise BadResource("page: must be an object with a content list")
+    entries = []
+    for i, raw in enumerate(doc["content"]):
+        where = f"content[{i}]"
+        if not isinstance(raw, dict):
+            raise BadResource(f"{where}: must be an object")
+        entries.append(
+            Entry(
+                id=_text(raw, "id", where)
+                if not isinstance(raw.get("id"), int)
+                else str(raw["id"]),
+                resource_type=str(raw.get("resourceType") or resource_type),
+                created_at=_instant(raw.get("createdTime"), f"{where}, createdTime"),
+                reason=str(raw.get("reason") or ""),
+                content=raw.get("content"),
+            )
+        )
+    if isinstance(doc.get("last"), bool):
+        last = doc["last"]
+    elif isinstance(doc.get("totalPages"), int) and isinstance(doc.get("number"), int):
+        last = doc["number"] + 1 >= doc["totalPages"]
+    else:
+        last = not entries
+    return Page(entries=entries, last=last)
+
+
+@dataclass(frozen=True)
+class PointMasterData:
+    """A metering point as the hub describes it (``eng/30-data-distribution.md``)."""
+
+    eic: str
+    remote_read: bool
+    street_address: str
+    city: str
+    postal_code: str
+    address_id: int | None
+    resolution: str  # PT15M / PT60M
+    connection_state: str
+    production: bool
+    grid_operator_eic: str
+    network_package: str
+
+
+def _street(raw: str) -> str:
+    """The hub writes the street address as comma-separated parts, some empty
+    (``", Uus tn, , 20-3"``): the non-empty parts, joined."""
+    return " ".join(part.strip() for part in raw.split(",") if part.strip())
+
+
+def parse_point(content: Any, *, where: str = "content") -> PointMasterData:
+    if not isinstance(content, dict):
+        raise BadResource(f"{where}: must be a metering point object")
+    point = content.get("meteringPoint") or {}
+    location = content.get("meterLocation") or {}
+    characteristics = content.get("electricityCharacteristics") or {}
+    if not all(isinstance(x, dict) for x in (point, location, characteristics)):
+        raise BadResource(f"{where}: meteringPoint, meterLocation, electricityCharacteristics")
+    eic = str(point.get("meteringPointEic") or point.get("meterEic") or "").strip()
+    if not eic:
+        raise BadResource(f"{where}, meteringPoint.meterEic: is missing")
+    resolution = str(characteristics.get("resolution") or "PT15M").upper()
+    if resolution not in ("PT15M", "PT1H", "PT60M"):
+        raise BadResource(f"{where}, resolution: {resolution[:20]!r} is not PT15M or PT1H")
+    adr = location.get("adrId")
+    city = location.get("locality") or location.get("municipality") or ""
+    return PointMasterData(
+        eic=eic,
+        remote_read=str(point.get("meteringType") or "") != "NON_REMOTE_READING",
+        street_address=_street(str(location.get("streetAddress") or ""))[:200],
+        city=str(city)[:100],
+        postal_code=str(location.get("postcode") or "")[:10],
+        address_id=adr if isinstance(adr, int) else None,
+        resolution="PT15M" if resolution == "PT15M" else "PT60M",
+        connection_state=str(characteristics.get("connectionState") or ""),
+        production=bool(characteristics.get("production")),
+        grid_operator_eic=str(
+            content.get("gridOperatorEic") or characteristics.get("gridOperatorEic") or ""
+        ),
+        network_package=str(characteristics.get("networkPackage") or ""),
+    )
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A supply agreement notice: ``valid_to`` set means the agreement ends then (e.g. the
+    hub ended it because another supplier takes the point)."""
+
+    agreement_id: str
+    eic: str
+    agreement_type: str
+    valid_from: dt.datetime
+    valid_to: dt.datetime | None
+    supplier_eic: str
+
+
+def parse_agreements(content: Any, *, where: str = "content") -> list[Agreement]:
+    items = content if isinstance(content, list) else [content]
+    found = []
+    for i, raw in enumerate(items):
+        here = f"{where}[{i}]"
+        if not isinstance(raw, dict):
+            raise BadResource(f"{here}: must be an agreement object")
+        valid_to = raw.get("validTo")
+        found.append(
+            Agreement(
+                agreement_id=_text(raw, "agreementId", here),
+                eic=_text(raw, "meterEic", here),
+                agreement_type=str(raw.get("agreementType") or ""),
+                valid_from=_instant(raw.get("validFrom"), f"{here}, validFrom"),
+                valid_to=_instant(valid_to, f"{here}, validTo") if valid_to else None,
+                supplier_eic=str(raw.get("supplierEic") or ""),
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class ConnectionAnswer:
+    request_id: str
+    state: str
+    at: dt.datetime | None
+    comment: str
+
+
+def parse_connection_answer(content: Any, *, where: str = "content") -> ConnectionAnswer:
+    if not isinstance(content, dict):
+        raise BadResource(f"{where}: must be a connection-state object")
+    state = _text(content, "state", where).upper()
+    if state not in CONNECTION_STATES:
+        raise BadResource(f"{where}, state: {state[:20]!r} is not one of {CONNECTION_STATES}")
+    at = content.get("stateTime")
+    return ConnectionAnswer(
+        request_id=_text(content, "requestId", where),
+        state=state,
+        at=_instant(at, f"{where}, stateTime") if at else None,
+        comment=str(content.get("comment") or "")[:500],
+    )

@@ -1,0 +1,78 @@
+"""``vool datahub sync``: read the data hub's distributed entries (resumable)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from vool.integrations.datahub.client import HubRefused, HubUnavailable
+from vool.interfaces.cli.arguments import aware_datetime
+from vool.usecases import datahub
+
+
+class Command(BaseCommand):
+    help = "The data hub (Estfeed Datahub): read its distributed entries."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        p = sub.add_parser(
+            "sync",
+            help="read the hub's entries from where the last run stopped (resumable: each "
+            "page is stored once, with the position)",
+        )
+        p.add_argument(
+            "--since",
+            type=aware_datetime,
+            default=None,
+            help="where a resource type never read before starts (default: a day ago)",
+        )
+        p.add_argument(
+            "--type",
+            dest="types",
+            action="append",
+            choices=sorted({*datahub.SYNCED, "PERMISSION"}),
+            help="only these resource types (repeat; default: all)",
+        )
+        p.add_argument("--max-pages", type=int, default=None, help="stop after this many pages")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()
+        since = options["since"] or now - dt.timedelta(days=1)
+        try:
+            hub = datahub.hub_from_settings()
+        except datahub.HubDisabled as exc:
+            raise CommandError(str(exc)) from exc
+
+        def show(progress: datahub.SyncProgress) -> None:
+            self.stdout.write(
+                f"{progress.resource_type} {progress.window_start:%Y-%m-%d %H:%M} "
+                f"page {progress.page}: {progress.new_entries} new"
+            )
+
+        with hub:
+            try:
+                report = datahub.sync(
+                    hub=hub,
+                    now=now,
+                    since=since,
+                    resource_types=options["types"] or datahub.SYNCED,
+                    max_pages=options["max_pages"],
+                    progress=show,
+                )
+            except (HubUnavailable, HubRefused) as exc:
+                raise CommandError(
+                    f"{exc}. What was read so far is stored; run again to go on from there."
+                ) from exc
+        self.stdout.write(
+            f"{report.pages} pages, {report.new_entries} new entries: {report.done} done, "
+            f"{report.queued} queued (refused, see the data hub entries), {report.kept} kept "
+            f"for later; {len(report.contracts_ended)} contracts ended by a switch."
+        )
+        if report.not_given:
+            self.stderr.write(f"The hub could not give {report.not_given} point(s) of data.")
+        if not report.finished:
+            self.stdout.write("Stopped at --max-pages; run again to go on.")

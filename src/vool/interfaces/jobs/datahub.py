@@ -1,0 +1,26 @@
+"""Celery task of the data hub: the scheduler's sync (Celery beat, every 15 minutes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.utils import timezone
+
+from vool.usecases import datahub
+
+SYNC_TASK = "vool.datahub.sync"
+
+
+@shared_task(name=SYNC_TASK)
+def sync_datahub(*, since_hours: int = 24) -> str:
+    """Read the hub's new entries (resumes where the last sync stopped; a type never read
+    starts ``since_hours`` back). ``DISABLED`` while the hub connection is off."""
+    now = timezone.now()
+    try:
+        hub = datahub.hub_from_settings()
+    except datahub.HubDisabled:
+        return "DISABLED"
+    with hub:
+        report = datahub.sync(hub=hub, now=now, since=now - dt.timedelta(hours=since_hours))
+    return f"{report.pages} pages, {report.new_entries} new, {report.queued} queued"

@@ -1,0 +1,477 @@
+"""The supplier's conversation with the data hub (Estfeed Datahub): polling its
+data-distribution entries, supplier switching and connection-state requests.
+
+**Sync.** For each resource type, the query windows the hub allows (1 hour for metering data,
+1 day otherwise) are read page by page from where the last run stopped (:class:`HubCursor`)
+up to a few minutes before ``now`` (``LAG``: an entry being written is read next time).
+Each page is one transaction: its entries are stored once by the hub's id, handled, and the
+position moves on; a run that is killed resumes at the page it did not finish, and an entry
+seen again is not handled again.
+
+* METERING_DATA: imported like a file (:mod:`vool.usecases.import_intervals`), all or nothing
+  per entry: an entry with a bad point is refused whole and queued (``HubEntry.QUEUED``, the
+  problems in ``problem``) for an operator, never half-stored; the hub's ``unsuccessful``
+  points are counted in the report.
+* METERING_POINT: master data (address, resolution, metering method, grid operator, network
+  package) create or update the point; the connection state, address id and production
+  flag go to :class:`PointHubState`.
+* AGREEMENT: our agreement ended by the hub (``validTo``), or another supplier's agreement
+  on a point we supply, ends our contract on that day (audited, ``contracts.end_contract``);
+  the month's bill run then bills it up to that day: the final bill.
+* CONNECTION_STATE: the grid operator's answers to our requests are recorded.
+* CUSTOMER, NETWORK_BILL, PERMISSION: stored for later (``KEPT``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from django.conf import settings
+from django.db import transaction
+
+from vool.common.localtime import local_date, local_midnight
+from vool.domain.contracts import operations as contract_operations
+from vool.domain.contracts.models import SupplyContract
+from vool.domain.hub import operations as hub_operations
+from vool.domain.hub import switching
+from vool.domain.hub.models import AgreementSubmission, ConnectionRequest, HubCursor, HubEntry
+from vool.domain.supply import operations as supply_operations
+from vool.domain.supply.models import GridOperator, MeteringPoint
+from vool.integrations.datahub import resources
+from vool.integrations.datahub.client import HttpHub, HubApi, HubConfig, format_instant
+from vool.usecases import import_intervals
+
+__all__ = [
+    "HubDisabled",
+    "SyncProgress",
+    "SyncReport",
+    "UnableToRequestConnection",
+    "UnableToSubmitAgreement",
+    "UnableToWithdraw",
+    "hub_from_settings",
+    "request_connection_state",
+    "submit_agreement",
+    "sync",
+    "withdraw_agreement",
+]
+
+WINDOWS: Final = {"METERING_DATA": dt.timedelta(hours=1)}
+DEFAULT_WINDOW: Final = dt.timedelta(days=1)
+# read up to a little before now: an entry the hub is still writing is read next time
+LAG: Final = dt.timedelta(minutes=5)
+# master data before the data that needs it
+SYNCED: Final = (
+    "METERING_POINT",
+    "AGREEMENT",
+    "METERING_DATA",
+    "CONNECTION_STATE",
+    "NETWORK_BILL",
+    "CUSTOMER",
+)
+KEPT: Final = frozenset({"NETWORK_BILL", "CUSTOMER", "PERMISSION"})
+
+
+class HubDisabled(Exception):
+    """The data hub connection is off (``VOOL_DATAHUB_ENABLED``)."""
+
+
+def hub_from_settings() -> HttpHub:
+    """The hub client configured by the ``VOOL_DATAHUB_*`` settings."""
+    if not settings.VOOL_DATAHUB_ENABLED:
+        raise HubDisabled(
+            "The data hub connection is off: set VOOL_DATAHUB_ENABLED=1 and the "
+            "VOOL_DATAHUB_CLIENT_ID / VOOL_DATAHUB_CLIENT_SECRET the hub gave."
+        )
+    return HttpHub(
+        HubConfig(
+            base_url=settings.VOOL_DATAHUB_BASE_URL,
+            token_url=settings.VOOL_DATAHUB_TOKEN_URL,
+            client_id=settings.VOOL_DATAHUB_CLIENT_ID,
+            client_secret=settings.VOOL_DATAHUB_CLIENT_SECRET,
+            api_version=settings.VOOL_DATAHUB_API_VERSION,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    resource_type: str
+    window_start: dt.datetime
+    page: int
+    new_entries: int
+
+
+@dataclass
+class SyncReport:
+    pages: int = 0
+    new_entries: int = 0
+    done: int = 0
+    queued: int = 0
+    kept: int = 0
+    not_given: int = 0
+    contracts_ended: list[int] = field(default_factory=list)
+    finished: bool = True  # False: stopped at max_pages before reaching now
+
+
+def _window(resource_type: str) -> dt.timedelta:
+    return WINDOWS.get(resource_type, DEFAULT_WINDOW)
+
+
+def sync(
+    *,
+    hub: HubApi,
+    now: dt.datetime,
+    since: dt.datetime,
+    resource_types: Sequence[str] = SYNCED,
+    max_pages: int | None = None,
+    lag: dt.timedelta = LAG,
+    progress: Callable[[SyncProgress], None] | None = None,
+) -> SyncReport:
+    """Read the hub's entries from where the last run stopped (or ``since``, the first time)
+    up to ``now - lag``; see the module doc."""
+    report = SyncReport()
+    limit = now - lag
+    for resource_type in resource_types:
+        cursor = hub_operations.cursor_for(resource_type=resource_type, start=since, now=now)
+        while cursor.window_start < limit:
+            if max_pages is not None and report.pages >= max_pages:
+                report.finished = False
+                return report
+            window_end = min(cursor.window_start + _window(resource_type), limit)
+            shown = SyncProgress(resource_type, cursor.window_start, cursor.page, 0)
+            doc = hub.search(
+                resource_type=resource_type,
+                start=cursor.window_start,
+                end=window_end,
+                page=cursor.page,
+            )
+            fresh = _take_page(
+                resources.parse_page(doc, resource_type=resource_type),
+                cursor=cursor,
+                window_end=window_end,
+                now=now,
+                report=report,
+            )
+            if progress is not None:
+                progress(dataclasses.replace(shown, new_entries=fresh))
+    return report
+
+
+def _take_page(
+    page: resources.Page,
+    *,
+    cursor: HubCursor,
+    window_end: dt.datetime,
+    now: dt.datetime,
+    report: SyncReport,
+) -> int:
+    """Store, handle and pass one page, in one transaction; the number of new entries."""
+    with transaction.atomic():
+        fresh = hub_operations.store_entries(
+            entries=page.entries, received_at=now, kept_types=set(KEPT)
+        )
+        for entry in fresh:
+            _handle(entry, now=now, report=report)
+        hub_operations.advance_cursor(
+            cursor=cursor, window_end=window_end, last_page=page.last, now=now
+        )
+    report.pages += 1
+    report.new_entries += len(fresh)
+    return len(fresh)
+
+
+def _handle(entry: HubEntry, *, now: dt.datetime, report: SyncReport) -> None:
+    if entry.status == HubEntry.Status.KEPT:
+        report.kept += 1
+        return
+    handler = _HANDLERS.get(entry.resource_type)
+    if handler is None:
+        entry.status = HubEntry.Status.KEPT
+        entry.save(update_fields=["status"])
+        report.kept += 1
+        return
+    try:
+        with transaction.atomic():
+            handler(entry, now, report)
+        problem = ""
+    except _Refused as exc:
+        problem = str(exc)
+    except resources.BadResource as exc:
+        problem = f"entry {entry.entry_id}: {exc}"
+    hub_operations.finish_entry(entry=entry, problem=problem, processed_at=now)
+    if problem:
+        report.queued += 1
+    else:
+        report.done += 1
+
+
+class _Refused(Exception):
+    """The entry cannot be handled; the message says why (it goes to the queue)."""
+
+
+def _metering_data(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
+    name = f"hub entry {entry.entry_id}"
+    try:
+        result = import_intervals.import_interval_data(
+            files=[(name, json.dumps(entry.content).encode())], as_of=now, recorded_at=now
+        )
+    except import_intervals.RejectedFile as exc:
+        shown = "; ".join(str(p) for p in exc.problems[:5])
+        more = f" (and {exc.total - 5} more)" if exc.total > 5 else ""
+        raise _Refused(f"{shown}{more}") from exc
+    report.not_given += len(result.not_given)
+
+
+def _metering_point(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
+    data = resources.parse_point(entry.content, where=f"entry {entry.entry_id}")
+    operator = (
+        GridOperator.objects.filter(eic=data.grid_operator_eic).first()
+        if data.grid_operator_eic
+        else None
+    )
+    method = (
+        MeteringPoint.MeteringMethod.REMOTE_INTERVAL
+        if data.remote_read
+        else MeteringPoint.MeteringMethod.MANUAL_REGISTER
+    )
+    point = MeteringPoint.objects.select_for_update().filter(eic=data.eic).first()
+    try:
+        if point is None:
+            point = _new_point(data, operator, method)
+        else:
+            supply_operations.update_master_data(
+                point=point,
+                street_address=data.street_address,
+                city=data.city,
+                postal_code=data.postal_code,
+                resolution=data.resolution,
+                metering_method=method,
+                grid_operator=operator,
+                network_package_code=data.network_package,
+            )
+    except supply_operations.InvalidMeteringPoint as exc:
+        raise _Refused(f"{data.eic}: {exc.message_dict}") from exc
+    hub_operations.set_point_state(
+        point=point,
+        connection_state=data.connection_state,
+        address_id=data.address_id,
+        production=data.production,
+        now=now,
+    )
+
+
+def _new_point(
+    data: resources.PointMasterData, operator: GridOperator | None, method: str
+) -> MeteringPoint:
+    if operator is None:
+        raise _Refused(
+            f"{data.eic}: the grid operator {data.grid_operator_eic or '(none given)'} is not "
+            "known; add it and sync again"
+        )
+    if not data.network_package:
+        raise _Refused(f"{data.eic}: the hub gave no network package for a new point")
+    return supply_operations.create_metering_point(
+        eic=data.eic,
+        grid_operator=operator,
+        street_address=data.street_address,
+        city=data.city,
+        postal_code=data.postal_code,
+        main_fuse_a=settings.VOOL_DATAHUB_DEFAULT_MAIN_FUSE_A,
+        network_package_code=data.network_package,
+        metering_method=method,
+        resolution=data.resolution,
+    )
+
+
+_SWITCH_AWAY: Final = (
+    "data hub: another supplier takes the point from {day} (supply agreement {agreement})"
+)
+
+
+def _agreement(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
+    for agreement in resources.parse_agreements(entry.content, where=f"entry {entry.entry_id}"):
+        ours = AgreementSubmission.objects.filter(agreement_id=agreement.agreement_id).first()
+        if ours is not None:
+            if agreement.valid_to is None:
+                continue
+            end_day = local_date(agreement.valid_to)
+            contracts = [ours.contract]
+            hub_operations.set_agreement_status(
+                submission=ours, status=AgreementSubmission.Status.ENDED, now=now
+            )
+        else:
+            end_day = local_date(agreement.valid_from)
+            contracts = list(
+                SupplyContract.objects.filter(
+                    metering_point__eic=agreement.eic,
+                    status=SupplyContract.Status.ACTIVE,
+                    valid_from__lt=end_day,
+                ).exclude(valid_to__lte=end_day)
+            )
+        for contract in contracts:
+            before = contract.valid_to
+            try:
+                ended = contract_operations.end_contract(
+                    contract=contract,
+                    end_date=end_day,
+                    reason=_SWITCH_AWAY.format(day=end_day, agreement=agreement.agreement_id),
+                    user=None,
+                    now=now,
+                )
+            except contract_operations.UnableToEndContract as exc:
+                raise _Refused(f"{agreement.eic}: {exc.messages[0]}") from exc
+            if ended.valid_to != before:  # a contract ending earlier already is left
+                report.contracts_ended.append(contract.pk)
+
+
+def _connection_state(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
+    answer = resources.parse_connection_answer(entry.content, where=f"entry {entry.entry_id}")
+    try:
+        hub_operations.record_connection_answer(
+            request_id=answer.request_id,
+            state=answer.state,
+            answered_at=answer.at,
+            comment=answer.comment,
+            entry=entry,
+            now=now,
+        )
+    except hub_operations.UnknownConnectionRequest as exc:
+        raise _Refused(str(exc)) from exc
+
+
+_HANDLERS: Final[dict[str, Callable[[HubEntry, dt.datetime, SyncReport], None]]] = {
+    "METERING_DATA": _metering_data,
+    "METERING_POINT": _metering_point,
+    "AGREEMENT": _agreement,
+    "CONNECTION_STATE": _connection_state,
+}
+
+
+# --- supplier switching ------------------------------------------------------------------
+
+
+class UnableToSubmitAgreement(Exception):
+    """The agreement cannot be submitted; the message says why."""
+
+
+def submit_agreement(
+    *,
+    hub: HubApi,
+    contract: SupplyContract,
+    open_supply_elsewhere: bool,
+    today: dt.date,
+    now: dt.datetime,
+) -> AgreementSubmission:
+    """Submit the supply agreement of a new contract to the hub, within the legal lead times
+    (:mod:`vool.domain.hub.switching`). Submitting again returns the earlier submission."""
+    existing = AgreementSubmission.objects.filter(contract=contract).first()
+    if existing is not None:
+        return existing
+    earliest = switching.earliest_start(
+        submitted_on=today, open_supply_elsewhere=open_supply_elsewhere
+    )
+    if contract.valid_from < earliest:
+        lead = "14 days" if open_supply_elsewhere else "1 day"
+        raise UnableToSubmitAgreement(
+            f"The contract starts on {contract.valid_from}; submitted on {today} it can start "
+            f"on {earliest} at the earliest ({lead} ahead "
+            + (
+                "when the customer has a supplier)"
+                if open_supply_elsewhere
+                else "from general service)"
+            )
+        )
+    body = {
+        "meterEic": contract.metering_point.eic,
+        "agreementType": "SUPPLY",
+        "commodityType": "ELECTRICITY",
+        "validFrom": format_instant(local_midnight(contract.valid_from)),
+        "validTo": format_instant(local_midnight(contract.valid_to)) if contract.valid_to else None,
+        "preliminaryTerminationFee": False,
+    }
+    answer = hub.submit_agreement(body)
+    agreement_id = str(answer.get("agreementId") or "")
+    if not agreement_id:
+        raise UnableToSubmitAgreement(f"The hub answered without an agreementId: {answer!r:.200}")
+    return hub_operations.record_agreement(
+        contract=contract,
+        agreement_id=agreement_id,
+        open_supply_elsewhere=open_supply_elsewhere,
+        now=now,
+    )
+
+
+class UnableToWithdraw(Exception):
+    """The withdrawal cannot cancel the agreement; the message says why."""
+
+
+def withdraw_agreement(
+    *,
+    hub: HubApi,
+    contract: SupplyContract,
+    today: dt.date,
+    now: dt.datetime,
+    user: Any,
+    reason: str,
+) -> SupplyContract:
+    """The customer withdraws (within 14 days of concluding the contract, at least a day
+    before it starts): the agreement is cancelled in the hub and the contract cancelled."""
+    submission = AgreementSubmission.objects.filter(contract=contract).first()
+    if submission is None or submission.status != AgreementSubmission.Status.SUBMITTED:
+        raise UnableToWithdraw(f"Contract {contract.pk} has no submitted agreement in the hub.")
+    problem = switching.withdrawal_problem(
+        concluded_on=local_date(contract.created_at), starts_on=contract.valid_from, today=today
+    )
+    if problem:
+        raise UnableToWithdraw(f"Contract {contract.pk}: {problem}.")
+    hub.cancel_agreement(submission.agreement_id)
+    with transaction.atomic():
+        hub_operations.set_agreement_status(
+            submission=submission, status=AgreementSubmission.Status.CANCELLED, now=now
+        )
+        return contract_operations.cancel_contract(
+            contract=contract, reason=f"withdrawal: {reason}", user=user, now=now
+        )
+
+
+# --- connection state ----------------------------------------------------------------------
+
+
+class UnableToRequestConnection(Exception):
+    """The request cannot be sent; the message says why."""
+
+
+def request_connection_state(
+    *,
+    hub: HubApi,
+    metering_point: MeteringPoint,
+    action: str,
+    reason: str,
+    user: Any,
+    now: dt.datetime,
+) -> ConnectionRequest:
+    """Ask the grid operator, through the hub, to disconnect (``DISCONNECT``) or reconnect
+    (``CONNECT``) a point; its answers arrive with :func:`sync`."""
+    if action not in ConnectionRequest.Action.values:
+        raise UnableToRequestConnection(f"{action!r} is not CONNECT or DISCONNECT")
+    if not reason.strip():
+        raise UnableToRequestConnection("A connection-state request needs a reason.")
+    answer = hub.initiate_connection_state(
+        {"meterEic": metering_point.eic, "state": action, "comment": reason[:500]}
+    )
+    request_id = str(answer.get("requestId") or answer.get("id") or "")
+    if not request_id:
+        raise UnableToRequestConnection(f"The hub answered without a requestId: {answer!r:.200}")
+    return hub_operations.record_connection_request(
+        point=metering_point,
+        action=action,
+        request_id=request_id,
+        reason=reason,
+        user=user,
+        now=now,
+    )

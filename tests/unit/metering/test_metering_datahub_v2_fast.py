@@ -1,0 +1,130 @@
+"""The fast V2 reader gives exactly what the general reader gives, and leaves every file it
+does not fully recognise (or that has a problem) to the general reader."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from vool.integrations.datahub import metering_data, v2_fast
+from vool.integrations.datahub.metering_data import InvalidMeteringFile
+
+EIC = "38ZEE-00625607-9"
+OTHER = "38ZEE-1000009--Z"
+
+
+def period(minute: int, out: str, inn: str, net_out: str, net_in: str, r: str = "M") -> str:
+    hour, minute = divmod(minute, 60)
+    return (
+        f'{{"pS":"2026-11-01T{hour:02d}:{minute:02d}:00+02:00","rTime":"2026-11-02T07:12:00Z",'
+        f'"inQty":{{"rType":"M","kwh":{inn}}},"outQty":{{"rType":"{r}","kwh":{out}}},'
+        f'"netQtyIn":{net_in},"netQtyOut":{net_out}}}'
+    )
+
+
+def compact(points: dict[str, list[str]]) -> bytes:
+    return (
+        "["
+        + ",".join(
+            f'{{"meteringPointEic":"{eic}","periods":[{",".join(ps)}]}}'
+            for eic, ps in points.items()
+        )
+        + "]"
+    ).encode()
+
+
+SAMPLE = {
+    EIC: [
+        period(0, "0.250", "0", "0.250", "0"),
+        period(15, "0.1", "0.300", "0", "0.200", r="E"),
+        period(30, "12", "1.5", "10.5", "0"),
+    ],
+    OTHER: [period(45, "0", "0.005", "0", "0.005")],
+}
+
+
+def columns(data: metering_data.MeteringData) -> list[tuple[object, ...]]:
+    rows = zip(
+        [data.series[k] for k in data.series_index],
+        data.start_s.tolist(),
+        data.wh.tolist(),
+        data.estimated.tolist(),
+        [data.locate(i) for i in range(len(data))],
+        strict=True,
+    )
+    return sorted(rows)
+
+
+class TestSameAsTheGeneralReader:
+    def test_gross_net_and_locations_match(self) -> None:
+        content = compact(SAMPLE)
+        fast = metering_data.parse_json(content)
+        general = metering_data.parse_json(json.dumps(json.loads(content), indent=1))
+        assert v2_fast.read_compact_v2(content, utc_seconds=lambda t: 0) is not None
+        assert columns(fast) == columns(general)
+        assert fast.net is not None and general.net is not None
+        assert columns(fast.net) == columns(general.net)
+        assert columns(fast)[0][4] == "point 1 (38ZEE-00625607-9) periods[0]"
+
+    def test_separators_between_points_may_carry_whitespace(self) -> None:
+        content = compact(SAMPLE).replace(b"]},{", b"]},\n  {")
+        assert v2_fast.read_compact_v2(content, utc_seconds=lambda t: 0) is not None
+
+
+def not_fast(content: bytes) -> bool:
+    seconds = lambda t: metering_data._utc_seconds(t, {})  # noqa: E731
+    return v2_fast.read_compact_v2(content, utc_seconds=seconds) is None
+
+
+class TestLeftToTheGeneralReader:
+    @pytest.mark.parametrize(
+        "text",
+        [
+            period(0, "0.1", "0", "0.2", "0"),  # net OUT above OUT
+            period(0, "0.3", "0.3", "0.1", "0.1"),  # both net quantities above zero
+            period(0, "0.1234", "0", "0.1", "0"),  # four decimals
+            period(0, "-0.1", "0", "0", "0"),  # negative
+            period(0, "01", "0", "0", "0"),  # not a JSON number
+            period(0, "1e3", "0", "0", "0"),  # an exponent
+            period(10, "0.1", "0", "0.1", "0"),  # off the quarter-hour grid
+        ],
+    )
+    def test_a_value_with_a_problem(self, text: str) -> None:
+        assert not_fast(compact({EIC: [text]}))
+
+    def test_the_general_reader_then_names_the_problem(self) -> None:
+        with pytest.raises(InvalidMeteringFile) as caught:
+            metering_data.parse_json(compact({EIC: [period(0, "0.1", "0", "0.2", "0")]}))
+        assert "netQtyOut" in str(caught.value.errors[0])
+
+    @pytest.mark.parametrize(
+        "content",
+        [
+            b"[]",
+            compact(SAMPLE) + b"x",
+            compact(SAMPLE).replace(b"]},{", b"]},,{"),
+            compact(SAMPLE).replace(b'"rType":"E"', b'"rType":"X"'),
+            compact(SAMPLE).replace(b'"periods":[', b'"extra":1,"periods":['),
+            compact(SAMPLE).replace(b"},{", b"},,{", 1),  # an empty element
+            compact(SAMPLE).replace(b"},{", b"}{", 1),  # a missing comma
+            compact(SAMPLE).replace(b"},{", b"}, {", 1),  # not the compact form
+            compact(SAMPLE).replace(b'[{"pS"', b'[1,{"pS"', 1),  # something else in periods
+            compact(SAMPLE).replace(b"}]}", b"},2]}", 1),
+            compact({EIC: []}),
+            compact({EIC: [p.replace('"netQtyIn"', '"netInQty"') for p in SAMPLE[EIC]]}),
+        ],
+    )
+    def test_a_document_not_entirely_of_the_compact_shape(self, content: bytes) -> None:
+        assert not_fast(content)
+
+    def test_a_time_without_a_zone_is_explained_by_the_general_reader(self) -> None:
+        content = compact({EIC: [period(0, "0.1", "0", "0.1", "0")]}).replace(b"+02:00", b"", 1)
+        with pytest.raises(InvalidMeteringFile, match="has no time zone"):
+            metering_data.parse_json(content)
+
+
+def test_the_columns_are_numpy_of_the_general_types() -> None:
+    fast = metering_data.parse_json(compact(SAMPLE))
+    assert fast.start_s.dtype == np.int64 and fast.estimated.dtype == np.uint8
