@@ -15,6 +15,7 @@ from django.utils import timezone
 from billing_factories import fixed_product, manual_account
 from documents_factories import make_supplier
 from factories import BillingAccountFactory, PersonFactory
+from mail_server import mailbox  # noqa: F401 (a fixture: a local SMTP server)
 from receivables_factories import issued_invoice
 from vool.domain.billing.models import Invoice
 from vool.domain.contracts.models import SupplyContract

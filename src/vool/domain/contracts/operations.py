@@ -87,3 +87,58 @@ def create_contract(
                 {"valid_from": f"Metering point {metering_point.eic} has an overlapping contract."}
             ) from exc
     return contract
+
+
+class UnableToEndContract(ValidationError):
+    """The contract cannot end on that day; the message names the field."""
+
+
+def end_contract(*, contract_id: int, valid_to: dt.date, terminate: bool = False) -> SupplyContract:
+    """End the contract at the start of ``valid_to`` (its last day is the day before), under a
+    row lock. ``terminate`` marks it TERMINATED (moving out) rather than replaced by another."""
+    with transaction.atomic():
+        contract = SupplyContract.objects.select_for_update().get(pk=contract_id)
+        if contract.status == SupplyContract.Status.CANCELLED:
+            raise UnableToEndContract({"valid_to": "A cancelled contract cannot end."})
+        if valid_to <= contract.valid_from:
+            raise UnableToEndContract(
+                {"valid_to": f"The contract starts on {contract.valid_from}; it ends after that."}
+            )
+        if contract.valid_to is not None and contract.valid_to <= valid_to:
+            raise UnableToEndContract(
+                {"valid_to": f"The contract ends already on {contract.valid_to}."}
+            )
+        contract.valid_to = valid_to
+        fields = ["valid_to"]
+        if terminate:
+            contract.status = SupplyContract.Status.TERMINATED
+            fields.append("status")
+        contract.save(update_fields=fields)
+    return contract
+
+
+def replace_contract(
+    *, contract_id: int, product: Product, valid_from: dt.date, signed_channel: str
+) -> SupplyContract:
+    """A new contract for ``product`` on the same point, account and customer from
+    ``valid_from``; the old one ends the day before (no gap, no overlap). The new contract
+    ends when the old one was to end, and keeps its green-energy choice."""
+    with transaction.atomic():
+        MeteringPoint.objects.select_for_update().filter(
+            contracts__pk=contract_id
+        ).first()  # one switch of a point at a time
+        old_end = SupplyContract.objects.get(pk=contract_id).valid_to
+        old = end_contract(contract_id=contract_id, valid_to=valid_from)
+        new = create_contract(
+            customer=old.customer,
+            billing_account=old.billing_account,
+            metering_point=old.metering_point,
+            product=product,
+            valid_from=valid_from,
+            valid_to=old_end,
+            signed_channel=signed_channel,
+        )
+        if old.green_energy:
+            new.green_energy = True
+            new.save(update_fields=["green_energy"])
+    return new

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from vool.common import identifiers
 from vool.domain import validators
-from vool.domain.customers.models import BillingAccount, Customer, NumberCounter
+from vool.domain.customers import queries
+from vool.domain.customers.models import BillingAccount, Consent, Customer, NumberCounter
 
 REFERENCE_COUNTER = "billing_account_reference"
 # Reference bases start here, so every generated reference number has at least 7 digits.
@@ -142,3 +146,72 @@ def create_billing_account(
         account.full_clean()
         account.save()
     return account
+
+
+CONTACT_FIELDS = ("email", "phone", "street_address", "city", "postal_code", "preferred_language")
+
+
+def update_contact_details(*, customer_id: int, **values: str) -> dict[str, tuple[str, str]]:
+    """Change the customer's contact details and language (only ``CONTACT_FIELDS``), checked
+    as the model checks them; returns what changed as ``{field: (before, after)}``."""
+    unknown = set(values) - set(CONTACT_FIELDS)
+    if unknown:
+        raise InvalidCustomer({name: "This field cannot be changed here." for name in unknown})
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer_id)
+        changed = {
+            name: (getattr(customer, name), value)
+            for name, value in values.items()
+            if getattr(customer, name) != value
+        }
+        for name, (_before, after) in changed.items():
+            setattr(customer, name, after)
+        try:
+            customer.full_clean(
+                exclude=[f.name for f in Customer._meta.fields if f.name not in changed]
+            )
+        except ValidationError as exc:
+            raise InvalidCustomer(exc.message_dict) from exc
+        if changed:
+            customer.save(update_fields=list(changed))
+    return changed
+
+
+def change_invoice_channel(*, account_id: int, channel: str) -> tuple[str, str]:
+    """Send the account's invoices by ``channel`` from now on; returns (before, after)."""
+    if channel not in BillingAccount.InvoiceChannel.values:
+        raise InvalidCustomer({"invoice_channel": f"Unknown invoice channel {channel!r}."})
+    with transaction.atomic():
+        account = BillingAccount.objects.select_for_update().get(pk=account_id)
+        before = account.invoice_channel
+        if before != channel:
+            account.invoice_channel = channel
+            account.save(update_fields=["invoice_channel"])
+    return before, channel
+
+
+def record_consents(
+    *, customer_id: int, granted: dict[str, bool], at: dt.datetime, channel: str, user: Any = None
+) -> list[Consent]:
+    """A row per consent whose answer changed (or was never given); the others stay as they
+    were. ``at`` is the real time the customer answered."""
+    unknown = set(granted) - set(Consent.Kind.values)
+    if unknown:
+        raise InvalidCustomer({"consents": f"Unknown consents: {', '.join(sorted(unknown))}."})
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer_id).first()
+        latest = queries.current_consents(customer_id=customer_id)
+        rows = [
+            Consent(
+                customer_id=customer_id,
+                kind=kind,
+                granted=answer,
+                recorded_at=at,
+                channel=channel,
+                user=user,
+            )
+            for kind, answer in sorted(granted.items())
+            if kind not in latest or latest[kind].granted != answer
+        ]
+        Consent.objects.bulk_create(rows)
+    return rows

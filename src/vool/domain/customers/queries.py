@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.customers.models import BillingAccount, Consent, Customer
 
 
 def find_billing_account(*, reference_number: str) -> BillingAccount | None:
@@ -23,3 +23,11 @@ def customers_of_user(*, user_id: int) -> QuerySet[Customer]:
         .distinct()
         .order_by("name", "pk")
     )
+
+
+def current_consents(*, customer_id: int) -> dict[str, Consent]:
+    """The latest answer per consent kind."""
+    latest: dict[str, Consent] = {}
+    for consent in Consent.objects.filter(customer_id=customer_id).order_by("recorded_at", "pk"):
+        latest[consent.kind] = consent
+    return latest

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vool.interfaces.portal import views
+from vool.interfaces.portal import contract_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -24,4 +24,19 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/done/", views.password_reset_complete, name="password_reset_complete"),
+]
+
+# contracts, packages, moving, profile (issue 13 part 2)
+urlpatterns += [
+    path("contracts/", contract_views.contracts_page, name="contracts"),
+    path("contracts/move-in/", contract_views.move_in, name="move_in"),
+    path("contracts/<int:contract_id>/packages/", contract_views.packages, name="packages"),
+    path("contracts/<int:contract_id>/move-out/", contract_views.move_out, name="move_out"),
+    path("profile/", contract_views.profile, name="profile"),
+    path(
+        "profile/accounts/<int:account_id>/channel/",
+        contract_views.invoice_channel,
+        name="invoice_channel",
+    ),
+    path("profile/consents/", contract_views.consents, name="consents"),
 ]
