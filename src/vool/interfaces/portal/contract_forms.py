@@ -76,8 +76,12 @@ class MoveInForm(Confirmable):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = [(a.pk, a.reference_number) for a in accounts]
-        self.fields["product"].choices = products
+        account_field = self.fields["account"]
+        product_field = self.fields["product"]
+        assert isinstance(account_field, forms.ChoiceField)
+        assert isinstance(product_field, forms.ChoiceField)
+        account_field.choices = [(a.pk, a.reference_number) for a in accounts]
+        product_field.choices = products
         for kind in ("SINGLE", "DAY", "NIGHT"):
             _reading_fields(self, [kind])
             self.fields[f"value_{kind}"].required = False

@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from vool.domain.customers.models import Customer
+from vool.domain.customers.models import BillingAccount, Customer
 from vool.interfaces.portal.access import customer_page
 from vool.interfaces.portal.contract_forms import (
     ChannelForm,
@@ -315,7 +315,7 @@ def invoice_channel(request: HttpRequest, customer: Customer, account_id: int) -
         messages.error(request, _("Choose how your invoices are sent."))
         return redirect("portal:profile")
     channel = form.cleaned_data["invoice_channel"]
-    label = dict(form.fields["invoice_channel"].choices)[channel]
+    label = BillingAccount.InvoiceChannel(channel).label
     if not form.is_confirmed():
         return _confirm(
             request,
