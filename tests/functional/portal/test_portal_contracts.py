@@ -13,31 +13,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from billing_factories import add_reading, fixed_product
 from factories import MeterFactory, MeteringPointFactory, ProductFactory, RegisterFactory
-from vool.common.localtime import Month
 from vool.domain.audit.models import AuditEntry
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.metering.models import Reading
 from vool.domain.supply.models import MeteringPoint
-from vool.domain.tariffs import operations as tariff_operations
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def priced(household):  # type: ignore[no-untyped-def]
-    """The household used 250 kWh in each of its last 13 months (month-end readings), the
-    default taxes are loaded and a cheaper fixed package CHEAP (0.10 €/kWh) is on sale."""
-    tariff_operations.load_default_tariffs()
-    month = Month.of(timezone.localdate())
-    for back in range(13, 0, -1):
-        m = month
-        for _ in range(back):
-            m = m.previous()
-        add_reading(household.register, m, str(10000 + 250 * (13 - back)))
-    fixed_product(code="CHEAP", price="0.100000")
-    return household
 
 
 def packages_url(household) -> str:  # type: ignore[no-untyped-def]

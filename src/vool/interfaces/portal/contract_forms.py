@@ -48,7 +48,7 @@ class PackageForm(Confirmable):
 
 class MoveOutForm(Confirmable):
     move_out_on = forms.DateField(
-        label=_("Move-out date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Move-out date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
 
     def __init__(self, *args: Any, registers: list[str], **kwargs: Any) -> None:
@@ -63,7 +63,7 @@ class MoveInForm(Confirmable):
         help_text=_("16 characters, on the meter or on the previous occupant's bill"),
     )
     move_in_on = forms.DateField(
-        label=_("Move-in date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Move-in date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
     account = forms.TypedChoiceField(label=_("Billing account"), coerce=int)
     product = forms.ChoiceField(label=_("Package"))
