@@ -6,23 +6,33 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
+import pyotp
 from django.db import transaction
 
 from vool.domain.audit import operations as audit
 from vool.domain.customers import operations as customer_operations
 from vool.domain.customers import queries as customer_queries
 from vool.domain.customers.models import BillingAccount, Consent, Customer
+from vool.integrations.pdf.qr import qr_svg
 from vool.usecases.portal import NotTheirs
 from vool.usecases.portal_contracts import Actor
 
 __all__ = [
     "ConsentState",
     "Profile",
+    "SecondFactorSetup",
     "account_of",
+    "begin_second_factor",
     "change_invoice_channel",
+    "check_sign_in_code",
+    "confirm_second_factor",
+    "pending_second_factor",
     "profile",
     "save_consents",
+    "second_factor_on",
+    "turn_off_second_factor",
     "update_contact_details",
 ]
 
@@ -122,3 +132,85 @@ def save_consents(customer: Customer, *, granted: dict[str, bool], actor: Actor)
         user=actor.user,
     )
     return len(rows)
+
+
+# -- two-step sign-in (TOTP) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecondFactorSetup:
+    secret: str  # base32, for typing into an app by hand
+    uri: str  # otpauth://, what the QR code holds
+    qr_svg: str
+
+
+ISSUER = "Vool"
+
+
+def second_factor_on(*, user_id: int) -> bool:
+    return customer_queries.has_second_factor(user_id=user_id)
+
+
+def begin_second_factor(*, user: Any) -> SecondFactorSetup:
+    """A new key to add to an authenticator app (scan the QR code or type the key)."""
+    factor = customer_operations.begin_second_factor(user_id=user.pk)
+    uri = pyotp.TOTP(factor.secret).provisioning_uri(
+        name=user.email or user.get_username(), issuer_name=ISSUER
+    )
+    return SecondFactorSetup(secret=factor.secret, uri=uri, qr_svg=qr_svg(uri, scalable=True))
+
+
+def pending_second_factor(*, user: Any) -> SecondFactorSetup | None:
+    """The key being set up (not confirmed yet), to show again after a wrong code."""
+    factor = customer_queries.second_factor_of(user_id=user.pk)
+    if factor is None or factor.confirmed_at is not None:
+        return None
+    uri = pyotp.TOTP(factor.secret).provisioning_uri(
+        name=user.email or user.get_username(), issuer_name=ISSUER
+    )
+    return SecondFactorSetup(secret=factor.secret, uri=uri, qr_svg=qr_svg(uri, scalable=True))
+
+
+def _audit_second_factor(customer: Customer, actor: Actor, action: str, reason: str) -> None:
+    audit.record(
+        user=actor.user,
+        happened_at=actor.now,
+        action=action,
+        object_type="auth.User",
+        object_id=actor.user.pk,
+        customer_id=customer.pk,
+        reason=reason,
+        source_address=actor.address,
+    )
+
+
+def confirm_second_factor(customer: Customer, *, code: str, actor: Actor) -> bool:
+    """Turn two-step sign-in on with the first code from the app; audited."""
+    with transaction.atomic():
+        ok = customer_operations.use_second_factor(
+            user_id=actor.user.pk, code=code, at=actor.now, confirm=True
+        )
+        if ok:
+            _audit_second_factor(
+                customer, actor, "auth.second_factor_on", "User turned on two-step sign-in"
+            )
+    return ok
+
+
+def turn_off_second_factor(customer: Customer, *, code: str, actor: Actor) -> bool:
+    """Turn two-step sign-in off, proven with a current code; audited."""
+    with transaction.atomic():
+        if not customer_operations.use_second_factor(
+            user_id=actor.user.pk, code=code, at=actor.now
+        ):
+            return False
+        customer_operations.remove_second_factor(user_id=actor.user.pk)
+        _audit_second_factor(
+            customer, actor, "auth.second_factor_off", "User turned off two-step sign-in"
+        )
+    return True
+
+
+def check_sign_in_code(*, user_id: int, code: str, at: dt.datetime) -> bool:
+    """The second step of signing in: the code from the user's app (each code once)."""
+    return customer_operations.use_second_factor(user_id=user_id, code=code, at=at)

@@ -275,3 +275,27 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} {self.kind} {'yes' if self.granted else 'no'} {self.recorded_at}"
+
+
+class SecondFactor(models.Model):
+    """A portal user's optional second factor: a TOTP key (RFC 6238: 30-second steps, six
+    digits, as authenticator apps use). Usable once confirmed with a code from the app; the
+    last step used is kept so a code is never accepted twice."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="second_factor",
+    )
+    secret = models.CharField(_("secret key (base32)"), max_length=64)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    last_used_step = models.BigIntegerField(_("last time step used"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("second factor")
+        verbose_name_plural = _("second factors")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'on' if self.confirmed_at else 'not confirmed'})"

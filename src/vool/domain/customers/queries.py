@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from vool.domain.customers.models import BillingAccount, Consent, Customer
+from vool.domain.customers.models import BillingAccount, Consent, Customer, SecondFactor
 
 
 def find_billing_account(*, reference_number: str) -> BillingAccount | None:
@@ -31,3 +31,13 @@ def current_consents(*, customer_id: int) -> dict[str, Consent]:
     for consent in Consent.objects.filter(customer_id=customer_id).order_by("recorded_at", "pk"):
         latest[consent.kind] = consent
     return latest
+
+
+def second_factor_of(*, user_id: int) -> SecondFactor | None:
+    """The user's second factor, confirmed or not (``None``: two-step sign-in never set up)."""
+    return SecondFactor.objects.filter(user_id=user_id).first()
+
+
+def has_second_factor(*, user_id: int) -> bool:
+    """Whether the user signs in with a code as well as the password."""
+    return SecondFactor.objects.filter(user_id=user_id, confirmed_at__isnull=False).exists()

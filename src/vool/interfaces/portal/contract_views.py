@@ -36,7 +36,7 @@ from vool.usecases import portal_contracts as contracts
 from vool.usecases import portal_profile as profiles
 
 
-def _actor(request: HttpRequest) -> contracts.Actor:
+def actor_of(request: HttpRequest) -> contracts.Actor:
     language = (get_language() or "et")[:2]
     return contracts.Actor(
         user=request.user,
@@ -100,7 +100,7 @@ def packages(request: HttpRequest, customer: Customer, contract_id: int) -> Http
                     customer,
                     contract_id=contract_id,
                     product_code=chosen.code,
-                    actor=_actor(request),
+                    actor=actor_of(request),
                 )
             except contracts.UnableToChangeContract as exc:
                 _refusal(form, exc)
@@ -196,7 +196,7 @@ def move_out(request: HttpRequest, customer: Customer, contract_id: int) -> Http
                 contract_id=contract_id,
                 move_out_on=moving_on,
                 values_kwh=reading_values(form),
-                actor=_actor(request),
+                actor=actor_of(request),
             )
         except contracts.UnableToChangeContract as exc:
             _refusal(form, exc)
@@ -256,7 +256,7 @@ def move_in(request: HttpRequest, customer: Customer) -> HttpResponse:
                 product_code=data["product"],
                 move_in_on=data["move_in_on"],
                 values_kwh=reading_values(form),
-                actor=_actor(request),
+                actor=actor_of(request),
             )
         except portal.NotTheirs:
             raise Http404 from None
@@ -285,7 +285,7 @@ def profile(request: HttpRequest, customer: Customer) -> HttpResponse:
     contact = ContactForm(request.POST or None, instance=customer)
     if request.method == "POST" and contact.is_valid():
         values = {name: contact.cleaned_data[name] for name in contact.Meta.fields}
-        profiles.update_contact_details(customer, values=values, actor=_actor(request))
+        profiles.update_contact_details(customer, values=values, actor=actor_of(request))
         messages.success(request, _("Your contact details are saved."))
         return redirect("portal:profile")
     consents = ConsentForm(initial={c.kind: c.granted for c in data.consents})
@@ -299,6 +299,7 @@ def profile(request: HttpRequest, customer: Customer) -> HttpResponse:
         "contact": contact,
         "consents": consents,
         "channels": channels,
+        "two_step_on": profiles.second_factor_on(user_id=int(request.user.pk)),  # type: ignore[arg-type]
     }
     return render(request, "portal/profile.html", context, status=400 if contact.errors else 200)
 
@@ -328,7 +329,7 @@ def invoice_channel(request: HttpRequest, customer: Customer, account_id: int) -
             button=_("Change the invoice channel"),
         )
     profiles.change_invoice_channel(
-        customer, account_id=account.pk, channel=channel, actor=_actor(request)
+        customer, account_id=account.pk, channel=channel, actor=actor_of(request)
     )
     messages.success(
         request,
@@ -343,6 +344,6 @@ def invoice_channel(request: HttpRequest, customer: Customer, account_id: int) -
 def consents(request: HttpRequest, customer: Customer) -> HttpResponse:
     form = ConsentForm(request.POST)
     form.is_valid()  # checkboxes: every answer is valid
-    profiles.save_consents(customer, granted=form.answers(), actor=_actor(request))
+    profiles.save_consents(customer, granted=form.answers(), actor=actor_of(request))
     messages.success(request, _("Your consents are saved."))
     return redirect("portal:profile")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vool.interfaces.portal import contract_views, views
+from vool.interfaces.portal import contract_views, security_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -39,4 +39,11 @@ urlpatterns += [
         name="invoice_channel",
     ),
     path("profile/consents/", contract_views.consents, name="consents"),
+]
+
+# two-step sign-in (TOTP, issue 13 part 2)
+urlpatterns += [
+    path("login/code/", security_views.sign_in_code, name="sign_in_code"),
+    path("profile/two-step/", security_views.two_step, name="two_step"),
+    path("profile/two-step/new/", security_views.two_step_begin, name="two_step_begin"),
 ]

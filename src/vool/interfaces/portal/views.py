@@ -23,6 +23,7 @@ from vool.domain.customers.models import Customer
 from vool.interfaces.portal import charts
 from vool.interfaces.portal.access import SESSION_CUSTOMER, customer_page, user_id_of
 from vool.interfaces.portal.forms import ReadingForm, SignInForm, SwitchCustomerForm
+from vool.interfaces.portal.security_views import needs_second_step
 from vool.interfaces.portal.templatetags.portal import kwh
 from vool.usecases import portal, render_invoices
 
@@ -36,6 +37,9 @@ class SignInView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        second_step = needs_second_step(self.request, form.get_user(), self.get_success_url())
+        if second_step is not None:  # two-step sign-in: the code first (security_views)
+            return second_step
         response = super().form_valid(form)
         self.request.session.pop(SESSION_CUSTOMER, None)
         self.request.session.set_expiry(settings.VOOL_PORTAL_SESSION_MINUTES * 60)
