@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vool.interfaces.portal import contract_views, security_views, views
+from vool.interfaces.portal import contract_views, interval_views, security_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -46,4 +46,13 @@ urlpatterns += [
     path("login/code/", security_views.sign_in_code, name="sign_in_code"),
     path("profile/two-step/", security_views.two_step, name="two_step"),
     path("profile/two-step/new/", security_views.two_step_begin, name="two_step_begin"),
+]
+
+# consumption of a day by hour / quarter hour (issue 13 part 2)
+urlpatterns += [
+    path(
+        "consumption/<int:point_id>/day/",
+        interval_views.consumption_day,
+        name="consumption_day",
+    ),
 ]
