@@ -8,12 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pyotp
 import pytest
 from django.utils import timezone
 from tests.functional.portal.conftest import PASSWORD
 from tests.functional.portal.test_portal_browser import ARTEFACTS, SIZES
 
+from billing_factories import add_intervals, fixed_product, remote_account
 from browser_checks import axe_violations
+from vool.common.localtime import Month
 from vool.domain.audit.models import AuditEntry
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import BillingAccount
@@ -122,3 +125,26 @@ class TestContractJourneys:
         household.account.refresh_from_db()
         assert household.account.invoice_channel == BillingAccount.InvoiceChannel.PAPER
         check(page, "channel-done")
+
+
+class TestMorePages:
+    def test_two_step_set_up_and_a_day_by_quarter_hour(self, live_server, page, household):
+        """Two-step sign-in switched on in the browser, then the hours of a day."""
+        contract = remote_account(product=fixed_product(code="R15"), account=household.account)
+        SupplyContract.objects.filter(pk=contract.pk).update(customer=household.customer)
+        add_intervals(contract.metering_point, Month(2026, 10), wh=100)
+        sign_in(page, live_server, household, "/portal/profile/two-step/")
+        check(page, "two-step")
+        page.click("form button.primary")
+        page.wait_for_load_state()
+        secret = page.locator("[data-testid=secret]").inner_text()
+        check(page, "two-step-set-up")
+        page.fill("#id_code", pyotp.TOTP(secret).now())
+        page.click("form button.primary")
+        page.wait_for_url(live_server.url + "/portal/profile/")
+        assert AuditEntry.objects.filter(action="auth.second_factor_on").count() == 1
+        page.goto(
+            f"{live_server.url}/portal/consumption/{contract.metering_point_id}/day/?day=2026-10-25"
+        )
+        assert page.locator("table tbody tr").count() == 100
+        check(page, "consumption-day")
