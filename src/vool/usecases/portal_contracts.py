@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -271,6 +273,28 @@ def _refused(exc: ValidationError) -> UnableToChangeContract:
     return UnableToChangeContract(" ".join(messages), field=field)
 
 
+@contextmanager
+def _one_change() -> Iterator[None]:
+    """One transaction; a refusal of the contracts or metering rules becomes
+    :class:`UnableToChangeContract` naming the field, and nothing is written."""
+    try:
+        with transaction.atomic():
+            yield
+    except ValidationError as exc:
+        raise _refused(exc) from exc
+    except UnableToSubmitReading as exc:
+        raise UnableToChangeContract(str(exc), field="reading") from exc
+
+
+def _open_product(customer: Customer, code: str, on: dt.date) -> Product:
+    product = next((p for p in products_open_to(customer, on=on) if p.code == code), None)
+    if product is None:
+        raise UnableToChangeContract(
+            f"Package {code} is not open to this customer.", field="product"
+        )
+    return product
+
+
 def switch_package(
     customer: Customer, *, contract_id: int, product_code: str, actor: Actor
 ) -> SupplyContract:
@@ -279,37 +303,27 @@ def switch_package(
     today = local_date(actor.now)
     contract = contract_of(customer, contract_id=contract_id)
     effective = takes_effect_on(contract, today=today)
-    product = next(
-        (p for p in products_open_to(customer, on=effective) if p.code == product_code), None
-    )
-    if product is None:
-        raise UnableToChangeContract(
-            f"Package {product_code} is not open to this customer.", field="product"
-        )
+    product = _open_product(customer, product_code, effective)
     if product.pk == contract.product_id:
         raise UnableToChangeContract(f"The contract is on {product_code} already.", field="product")
     before = _contract_state(contract)
-    try:
-        with transaction.atomic():
-            new = contract_operations.replace_contract(
-                contract_id=contract.pk,
-                product=product,
-                valid_from=effective,
-                signed_channel=SupplyContract.Channel.PORTAL,
-            )
-            _audit(
-                actor,
-                action="contracts.switch_package",
-                contract=new,
-                reason=(
-                    f"Customer changed package {contract.product.code} -> {product.code} "
-                    f"in the portal"
-                ),
-                before=before,
-                after=_contract_state(new),
-            )
-    except ValidationError as exc:
-        raise _refused(exc) from exc
+    with _one_change():
+        new = contract_operations.replace_contract(
+            contract_id=contract.pk,
+            product=product,
+            valid_from=effective,
+            signed_channel=SupplyContract.Channel.PORTAL,
+        )
+        _audit(
+            actor,
+            action="contracts.switch_package",
+            contract=new,
+            reason=(
+                f"Customer changed package {contract.product.code} -> {product.code} in the portal"
+            ),
+            before=before,
+            after=_contract_state(new),
+        )
     _confirm_by_email(customer, actor, "package_changed", {"old": contract, "new": new})
     return new
 
@@ -363,24 +377,19 @@ def move_out(
     contract = contract_of(customer, contract_id=contract_id)
     _check_move_day(move_out_on, today, "move_out_on")
     before = _contract_state(contract)
-    try:
-        with transaction.atomic():
-            _submit_move_reading(contract.metering_point, values_kwh, move_out_on, actor)
-            ended = contract_operations.end_contract(
-                contract_id=contract.pk, valid_to=move_out_on, terminate=True
-            )
-            _audit(
-                actor,
-                action="contracts.move_out",
-                contract=ended,
-                reason=f"Customer moved out of {contract.metering_point.eic} on {move_out_on}",
-                before=before,
-                after={**_contract_state(ended), "final_reading_kwh": values_kwh},
-            )
-    except ValidationError as exc:
-        raise _refused(exc) from exc
-    except UnableToSubmitReading as exc:
-        raise UnableToChangeContract(str(exc), field="reading") from exc
+    with _one_change():
+        _submit_move_reading(contract.metering_point, values_kwh, move_out_on, actor)
+        ended = contract_operations.end_contract(
+            contract_id=contract.pk, valid_to=move_out_on, terminate=True
+        )
+        _audit(
+            actor,
+            action="contracts.move_out",
+            contract=ended,
+            reason=f"Customer moved out of {contract.metering_point.eic} on {move_out_on}",
+            before=before,
+            after={**_contract_state(ended), "final_reading_kwh": values_kwh},
+        )
     _confirm_by_email(customer, actor, "moved_out", {"contract": ended})
     return ended
 
@@ -409,33 +418,24 @@ def move_in(
             f"the previous occupant's bill.",
             field="eic",
         )
-    product = next(
-        (p for p in products_open_to(customer, on=move_in_on) if p.code == product_code), None
-    )
-    if product is None:
-        raise UnableToChangeContract(f"Package {product_code} is not open to you.", field="product")
-    try:
-        with transaction.atomic():
-            contract = contract_operations.create_contract(
-                customer=customer,
-                billing_account=account,
-                metering_point=point,
-                product=product,
-                valid_from=move_in_on,
-                signed_channel=SupplyContract.Channel.PORTAL,
-            )
-            _submit_move_reading(point, values_kwh, move_in_on, actor)
-            _audit(
-                actor,
-                action="contracts.move_in",
-                contract=contract,
-                reason=f"Customer moved in to {point.eic} on {move_in_on}",
-                after={**_contract_state(contract), "move_in_reading_kwh": values_kwh},
-            )
-    except ValidationError as exc:
-        raise _refused(exc) from exc
-    except UnableToSubmitReading as exc:
-        raise UnableToChangeContract(str(exc), field="reading") from exc
+    product = _open_product(customer, product_code, move_in_on)
+    with _one_change():
+        contract = contract_operations.create_contract(
+            customer=customer,
+            billing_account=account,
+            metering_point=point,
+            product=product,
+            valid_from=move_in_on,
+            signed_channel=SupplyContract.Channel.PORTAL,
+        )
+        _submit_move_reading(point, values_kwh, move_in_on, actor)
+        _audit(
+            actor,
+            action="contracts.move_in",
+            contract=contract,
+            reason=f"Customer moved in to {point.eic} on {move_in_on}",
+            after={**_contract_state(contract), "move_in_reading_kwh": values_kwh},
+        )
     _confirm_by_email(customer, actor, "moved_in", {"contract": contract})
     return contract
 

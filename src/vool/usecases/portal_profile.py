@@ -52,6 +52,32 @@ class Profile:
     consents: tuple[ConsentState, ...]
 
 
+def _record(
+    customer: Customer,
+    actor: Actor,
+    *,
+    action: str,
+    object_type: str,
+    object_id: object,
+    reason: str,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """The audit entry of a change the customer made: who, when and from where."""
+    audit.record(
+        user=actor.user,
+        happened_at=actor.now,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        customer_id=customer.pk,
+        reason=reason,
+        before=before,
+        after=after,
+        source_address=actor.address,
+    )
+
+
 def profile(customer: Customer) -> Profile:
     latest = customer_queries.current_consents(customer_id=customer.pk)
     consents = tuple(
@@ -80,17 +106,15 @@ def update_contact_details(customer: Customer, *, values: dict[str, str], actor:
     with transaction.atomic():
         changed = customer_operations.update_contact_details(customer_id=customer.pk, **values)
         if changed:
-            audit.record(
-                user=actor.user,
-                happened_at=actor.now,
+            _record(
+                customer,
+                actor,
                 action="customers.update_contact_details",
                 object_type="customers.Customer",
                 object_id=customer.pk,
-                customer_id=customer.pk,
                 reason="Customer changed their contact details in the portal",
                 before={name: old for name, (old, _new) in changed.items()},
                 after={name: new for name, (_old, new) in changed.items()},
-                source_address=actor.address,
             )
     return len(changed)
 
@@ -106,17 +130,15 @@ def change_invoice_channel(
             account_id=account.pk, channel=channel
         )
         if before != after:
-            audit.record(
-                user=actor.user,
-                happened_at=actor.now,
+            _record(
+                customer,
+                actor,
                 action="customers.change_invoice_channel",
                 object_type="customers.BillingAccount",
                 object_id=account.pk,
-                customer_id=customer.pk,
                 reason=f"Customer changed the invoice channel {before} -> {after} in the portal",
                 before={"invoice_channel": before},
                 after={"invoice_channel": after},
-                source_address=actor.address,
             )
     account.refresh_from_db()
     return account
@@ -172,15 +194,13 @@ def pending_second_factor(*, user: Any) -> SecondFactorSetup | None:
 
 
 def _audit_second_factor(customer: Customer, actor: Actor, action: str, reason: str) -> None:
-    audit.record(
-        user=actor.user,
-        happened_at=actor.now,
+    _record(
+        customer,
+        actor,
         action=action,
         object_type="auth.User",
         object_id=actor.user.pk,
-        customer_id=customer.pk,
         reason=reason,
-        source_address=actor.address,
     )
 
 

@@ -61,6 +61,21 @@ def _confirm(
     return render(request, "portal/confirm.html", context)
 
 
+def _reading_lines(form: Any, text: str) -> list[str]:
+    """One line per register value of the form, e.g. "Final reading %(register)s: ..."."""
+    return [
+        text % {"register": form.fields[f"value_{kind}"].label, "value": value}
+        for kind, value in reading_values(form).items()
+    ]
+
+
+def _point_line(point: Any) -> str:
+    return _("Metering point %(eic)s, %(address)s") % {
+        "eic": point.eic,
+        "address": point.street_address,
+    }
+
+
 def _refusal(form: Any, exc: contracts.UnableToChangeContract) -> None:
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, _("Not possible: %(why)s") % {"why": exc})
@@ -124,8 +139,7 @@ def _confirm_package(
 ) -> HttpResponse:
     current = offers.contract
     summary = [
-        _("Metering point %(eic)s, %(address)s")
-        % {"eic": current.metering_point.eic, "address": current.metering_point.street_address},
+        _point_line(current.metering_point),
         _("From %(old)s to %(new)s") % {"old": current.product.name, "new": chosen.name},
         _("The new package applies from %(day)s; the current contract ends the day before.")
         % {"day": day(offers.takes_effect_on)},
@@ -170,17 +184,9 @@ def move_out(request: HttpRequest, customer: Customer, contract_id: int) -> Http
         moving_on = form.cleaned_data["move_out_on"]
         if not form.is_confirmed():
             summary = [
-                _("Metering point %(eic)s, %(address)s")
-                % {
-                    "eic": contract.metering_point.eic,
-                    "address": contract.metering_point.street_address,
-                },
+                _point_line(contract.metering_point),
                 _("The contract ends on %(day)s.") % {"day": day(moving_on)},
-                *[
-                    _("Final reading %(register)s: %(value)s kWh")
-                    % {"register": form.fields[f"value_{k}"].label, "value": v}
-                    for k, v in reading_values(form).items()
-                ],
+                *_reading_lines(form, _("Final reading %(register)s: %(value)s kWh")),
                 _("The final bill comes with the next monthly bills."),
             ]
             return _confirm(
@@ -235,11 +241,7 @@ def move_in(request: HttpRequest, customer: Customer) -> HttpResponse:
                 _("Metering point %(eic)s") % {"eic": data["eic"].upper()},
                 _("The contract starts on %(day)s with the package %(package)s.")
                 % {"day": day(data["move_in_on"]), "package": names[data["product"]]},
-                *[
-                    _("Move-in reading %(register)s: %(value)s kWh")
-                    % {"register": form.fields[f"value_{k}"].label, "value": v}
-                    for k, v in reading_values(form).items()
-                ],
+                *_reading_lines(form, _("Move-in reading %(register)s: %(value)s kWh")),
             ]
             return _confirm(
                 request,
