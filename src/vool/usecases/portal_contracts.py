@@ -290,7 +290,7 @@ def _open_product(customer: Customer, code: str, on: dt.date) -> Product:
     product = next((p for p in products_open_to(customer, on=on) if p.code == code), None)
     if product is None:
         raise UnableToChangeContract(
-            f"Package {code} is not open to this customer.", field="product"
+            _("Package %(code)s is not open to you.") % {"code": code}, field="product"
         )
     return product
 
@@ -305,7 +305,9 @@ def switch_package(
     effective = takes_effect_on(contract, today=today)
     product = _open_product(customer, product_code, effective)
     if product.pk == contract.product_id:
-        raise UnableToChangeContract(f"The contract is on {product_code} already.", field="product")
+        raise UnableToChangeContract(
+            _("The contract is on %(code)s already.") % {"code": product_code}, field="product"
+        )
     before = _contract_state(contract)
     with _one_change():
         new = contract_operations.replace_contract(
@@ -338,12 +340,13 @@ def _read_at(day: dt.date, actor: Actor) -> dt.datetime:
 def _check_move_day(day: dt.date, today: dt.date, field: str) -> None:
     if day > today:
         raise UnableToChangeContract(
-            "Report the move on the day or after it, with the meter reading of that day.",
+            _("Report the move on the day or after it, with the meter reading of that day."),
             field=field,
         )
     if day < today - dt.timedelta(days=MOVE_OUT_DAYS_BACK):
         raise UnableToChangeContract(
-            f"A move more than {MOVE_OUT_DAYS_BACK} days ago is handled by customer service.",
+            _("A move more than %(days)s days ago is handled by customer service.")
+            % {"days": MOVE_OUT_DAYS_BACK},
             field=field,
         )
 
@@ -414,8 +417,11 @@ def move_in(
     point = MeteringPoint.objects.filter(eic=eic.strip().upper()).first()
     if point is None:
         raise UnableToChangeContract(
-            f"No metering point {eic.strip()} is known. Check the EIC code on the meter or in "
-            f"the previous occupant's bill.",
+            _(
+                "No metering point %(eic)s is known. Check the EIC code on the meter or on the "
+                "previous occupant's bill."
+            )
+            % {"eic": eic.strip()},
             field="eic",
         )
     product = _open_product(customer, product_code, move_in_on)

@@ -138,6 +138,12 @@ class TestMoveOut:
         )
         assert response.status_code == 400
         assert "Report the move on the day or after it" in response.content.decode()
+        estonian = client.post(
+            f"/portal/contracts/{household.contract.pk}/move-out/",
+            {"move_out_on": later.isoformat(), "value_SINGLE": "10", "confirmed": "on"},
+            HTTP_ACCEPT_LANGUAGE="et",
+        )
+        assert "Ei ole võimalik: Teatage kolimisest" in estonian.content.decode()
         household.contract.refresh_from_db()
         assert household.contract.valid_to is None and not Reading.objects.exists()
 
