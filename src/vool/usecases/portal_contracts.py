@@ -36,7 +36,7 @@ from vool.domain.customers.models import BillingAccount, Customer
 from vool.domain.documents import formatting
 from vool.domain.metering.models import Meter
 from vool.domain.supply.models import MeteringPoint
-from vool.domain.tariffs.models import Product, ProductPrice
+from vool.domain.tariffs.models import Product, ProductPrice, Segment
 from vool.usecases import calculator
 from vool.usecases.portal import NotTheirs
 from vool.usecases.submit_reading import UnableToSubmitReading, submit_meter_readings
@@ -163,7 +163,8 @@ def terms_of(product: Product, *, on: dt.date) -> ContractTerms:
 
 def products_open_to(customer: Customer, *, on: dt.date) -> list[Product]:
     """The packages on sale on ``on`` in the customer's segment (the calculator's rule)."""
-    segment = "BUSINESS" if customer.kind == Customer.Kind.BUSINESS else "HOUSEHOLD"
+    business = customer.kind == Customer.Kind.BUSINESS
+    segment = Segment.BUSINESS if business else Segment.HOUSEHOLD
     return list(
         Product.objects.filter(on_sale_from__lte=on, segment=segment)
         .filter(Q(on_sale_to__isnull=True) | Q(on_sale_to__gt=on))
