@@ -16,6 +16,7 @@ from billing_factories import add_reading, fixed_product, manual_account
 from documents_factories import make_supplier
 from factories import BillingAccountFactory, PersonFactory
 from mail_server import mailbox  # noqa: F401 (a fixture: a local SMTP server)
+from oidc_provider import oidc_provider  # noqa: F401 (a fixture: a local OIDC provider)
 from receivables_factories import issued_invoice
 from vool.common.localtime import Month
 from vool.domain.billing.models import Invoice

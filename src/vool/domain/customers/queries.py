@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from vool.domain.customers.models import BillingAccount, Consent, Customer, SecondFactor
@@ -41,3 +44,8 @@ def second_factor_of(*, user_id: int) -> SecondFactor | None:
 def has_second_factor(*, user_id: int) -> bool:
     """Whether the user signs in with a code as well as the password."""
     return SecondFactor.objects.filter(user_id=user_id, confirmed_at__isnull=False).exists()
+
+
+def portal_users_with_personal_code(*, personal_code: str) -> QuerySet[Any]:
+    """The portal user holding the customer with this personal code (none, or one)."""
+    return get_user_model().objects.filter(customer__personal_code=personal_code, is_active=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vool.interfaces.portal import contract_views, interval_views, security_views, views
+from vool.interfaces.portal import contract_views, interval_views, oidc, security_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -55,4 +55,10 @@ urlpatterns += [
         interval_views.consumption_day,
         name="consumption_day",
     ),
+]
+
+# OpenID Connect sign-in through an eID broker (off unless VOOL_OIDC_ENABLED)
+urlpatterns += [
+    path("oidc/start/", oidc.start, name="oidc_start"),
+    path("oidc/callback/", oidc.callback, name="oidc_callback"),
 ]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -35,6 +36,11 @@ class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "portal/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["oidc_enabled"] = settings.VOOL_OIDC_ENABLED  # the eID broker (oidc.py)
+        return context
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         second_step = needs_second_step(self.request, form.get_user(), self.get_success_url())
