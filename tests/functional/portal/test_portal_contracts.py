@@ -97,6 +97,15 @@ class TestSwitchPackage:
         assert message["Subject"] == "Vool: Teie pakett on vahetatud"
         assert f"{tomorrow:%d.%m.%Y}" in message.get_content()
 
+    def test_their_own_package_is_not_a_change(self, client, priced):
+        client.force_login(priced.user)
+        code = priced.contract.product.code
+        response = client.post(
+            packages_url(priced), {"product": code, "confirmed": "on"}, HTTP_ACCEPT_LANGUAGE="ru"
+        )
+        assert response.status_code == 400
+        assert "Выберите другой пакет" in response.content.decode()
+
     def test_a_package_not_open_to_them_is_refused(self, client, priced):
         ProductFactory(code="BIZ", segment="BUSINESS")
         client.force_login(priced.user)
@@ -104,7 +113,7 @@ class TestSwitchPackage:
             packages_url(priced), {"product": "BIZ", "confirmed": "on"}, HTTP_ACCEPT_LANGUAGE="en"
         )
         assert response.status_code == 400
-        assert "Choose another package" in response.content.decode()
+        assert "Choose one of the packages listed." in response.content.decode()
         assert not AuditEntry.objects.exists()
 
 

@@ -105,7 +105,9 @@ def packages(request: HttpRequest, customer: Customer, contract_id: int) -> Http
     form = PackageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         chosen = next((o for o in offers.offers if o.code == form.cleaned_data["product"]), None)
-        if chosen is None or chosen.is_current:
+        if chosen is None:
+            form.add_error("product", _("Choose one of the packages listed."))
+        elif chosen.is_current:
             form.add_error("product", _("Choose another package than the one you have."))
         elif not form.is_confirmed():
             return _confirm_package(request, offers, chosen)
