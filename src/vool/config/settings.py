@@ -225,6 +225,25 @@ LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:overview"
 VOOL_PORTAL_SESSION_MINUTES = int(os.environ.get("VOOL_PORTAL_SESSION_MINUTES", "30"))
 
+# OpenID Connect sign-in to the portal through a national eID broker (issue 13 §1), off by
+# default: VOOL_OIDC_ENABLED=1 and the broker's issuer, endpoints and this client's id/secret.
+VOOL_OIDC_ENABLED = os.environ.get("VOOL_OIDC_ENABLED", "0") == "1"
+OIDC_OP_ISSUER = os.environ.get("VOOL_OIDC_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("VOOL_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("VOOL_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("VOOL_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("VOOL_OIDC_JWKS_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = os.environ.get("VOOL_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("VOOL_OIDC_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = os.environ.get("VOOL_OIDC_SCOPES", "openid")
+OIDC_CREATE_USER = False  # only people who have a portal user sign in
+OIDC_AUTHENTICATION_CALLBACK_URL = "portal:oidc_callback"
+OIDC_TIMEOUT = 10
+LOGIN_REDIRECT_URL_FAILURE = "/portal/login/"
+if VOOL_OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("vool.interfaces.portal.oidc.PortalOIDCBackend")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -316,7 +316,7 @@ def _agreement(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
         for contract in contracts:
             before = contract.valid_to
             try:
-                ended = contract_operations.end_contract(
+                ended = contract_operations.end_supply(
                     contract=contract,
                     end_date=end_day,
                     reason=_SWITCH_AWAY.format(day=end_day, agreement=agreement.agreement_id),

@@ -42,7 +42,7 @@ class TestByDay:
         html = response.content.decode()
         assert response.status_code == 200
         assert html.count("<rect ") == 31
-        assert "<td>1\u00a0Oct\u00a02026</td>" in html
+        assert '?day=2026-10-01">1\u00a0Oct\u00a02026</a></td>' in html  # to its hours
         assert "9.600\u00a0kWh" in html  # 96 quarters x 100 Wh
         assert "10.000\u00a0kWh" in html  # 25 Oct: 100 quarters
         assert 'role="img"' in html and '<title id="chart-title">' in html

@@ -10,7 +10,15 @@ from vool.domain.audit.models import AuditEntry
 class AuditEntryAdmin(admin.ModelAdmin):
     """Read-only: the audit log is append-only."""
 
-    list_display = ("happened_at", "username", "action", "object_type", "object_id", "reason")
+    list_display = (
+        "happened_at",
+        "username",
+        "source_address",
+        "action",
+        "object_type",
+        "object_id",
+        "reason",
+    )
     list_filter = ("action", "object_type")
     search_fields = ("username", "object_id", "reason", "request_id")
     date_hierarchy = "happened_at"

@@ -35,6 +35,12 @@ class AuditEntry(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True, default="")
+    source_address = models.GenericIPAddressField(
+        _("from address"),
+        null=True,
+        blank=True,
+        help_text=_("the IP address the action came from (portal actions)"),
+    )
 
     class Meta:
         verbose_name = _("audit entry")

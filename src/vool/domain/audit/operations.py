@@ -35,9 +35,11 @@ def record(
     before: Any = None,
     after: Any = None,
     request_id: str = "",
+    source_address: str | None = None,
 ) -> AuditEntry:
     """Append one audit entry: ``user`` did ``action`` to ``object_type``/``object_id`` at
-    ``happened_at`` (aware) because of ``reason``; ``before``/``after`` are JSON-able."""
+    ``happened_at`` (aware) because of ``reason``; ``before``/``after`` are JSON-able;
+    ``source_address`` is the IP address the request came from, when there was one."""
     if not action.strip():
         raise UnableToRecordAudit("An audit entry needs an action.")
     if not reason.strip():
@@ -57,4 +59,5 @@ def record(
         before=_plain(before),
         after=_plain(after),
         request_id=request_id,
+        source_address=source_address or None,
     )

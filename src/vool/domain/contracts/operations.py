@@ -106,7 +106,58 @@ def save_contract(*, contract: SupplyContract) -> SupplyContract:
 
 
 class UnableToEndContract(ValidationError):
-    """The contract cannot end as asked; the message says why."""
+    """The contract cannot end as asked; the message names the field and says why."""
+
+
+def end_contract(*, contract_id: int, valid_to: dt.date, terminate: bool = False) -> SupplyContract:
+    """End the contract at the start of ``valid_to`` (its last day is the day before), under a
+    row lock. ``terminate`` marks it TERMINATED (moving out) rather than replaced by another."""
+    with transaction.atomic():
+        contract = SupplyContract.objects.select_for_update().get(pk=contract_id)
+        if contract.status == SupplyContract.Status.CANCELLED:
+            raise UnableToEndContract({"valid_to": "A cancelled contract cannot end."})
+        if valid_to <= contract.valid_from:
+            raise UnableToEndContract(
+                {"valid_to": f"The contract starts on {contract.valid_from}; it ends after that."}
+            )
+        if contract.valid_to is not None and contract.valid_to <= valid_to:
+            raise UnableToEndContract(
+                {"valid_to": f"The contract ends already on {contract.valid_to}."}
+            )
+        contract.valid_to = valid_to
+        fields = ["valid_to"]
+        if terminate:
+            contract.status = SupplyContract.Status.TERMINATED
+            fields.append("status")
+        contract.save(update_fields=fields)
+    return contract
+
+
+def replace_contract(
+    *, contract_id: int, product: Product, valid_from: dt.date, signed_channel: str
+) -> SupplyContract:
+    """A new contract for ``product`` on the same point, account and customer from
+    ``valid_from``; the old one ends the day before (no gap, no overlap). The new contract
+    ends when the old one was to end, and keeps its green-energy choice."""
+    with transaction.atomic():
+        MeteringPoint.objects.select_for_update().filter(
+            contracts__pk=contract_id
+        ).first()  # one switch of a point at a time
+        old_end = SupplyContract.objects.get(pk=contract_id).valid_to
+        old = end_contract(contract_id=contract_id, valid_to=valid_from)
+        new = create_contract(
+            customer=old.customer,
+            billing_account=old.billing_account,
+            metering_point=old.metering_point,
+            product=product,
+            valid_from=valid_from,
+            valid_to=old_end,
+            signed_channel=signed_channel,
+        )
+        if old.green_energy:
+            new.green_energy = True
+            new.save(update_fields=["green_energy"])
+    return new
 
 
 def _contract_state(contract: SupplyContract) -> dict[str, str | None]:
@@ -117,41 +168,32 @@ def _contract_state(contract: SupplyContract) -> dict[str, str | None]:
     }
 
 
-def end_contract(
+def end_supply(
     *, contract: SupplyContract, end_date: dt.date, reason: str, user: Any, now: dt.datetime
 ) -> SupplyContract:
     """End ``contract`` on ``end_date`` (exclusive: the last supplied day is the day before),
-    e.g. because the data hub says another supplier takes the point then. The bill run bills
-    the contract up to that day, so the month's run makes its final bill. A contract that
-    already ends on or before ``end_date`` is left as it is. Audited with ``user`` (``None``
-    for the data hub) and ``reason``."""
+    e.g. because the data hub says another supplier takes the point then: the contract is
+    TERMINATED through :func:`end_contract`, so the month's run makes its final bill. A
+    contract that already ends on or before ``end_date`` is left as it is. Audited with
+    ``user`` (``None`` for the data hub) and ``reason``."""
     with transaction.atomic():
         locked = SupplyContract.objects.select_for_update().get(pk=contract.pk)
-        if locked.status == SupplyContract.Status.CANCELLED:
-            raise UnableToEndContract(f"Contract {locked.pk} was cancelled; it cannot end.")
-        if end_date <= locked.valid_from:
-            raise UnableToEndContract(
-                f"Contract {locked.pk} starts on {locked.valid_from}; it cannot end on "
-                f"{end_date} (cancel it instead)."
-            )
         if locked.valid_to is not None and locked.valid_to <= end_date:
             return locked
         before = _contract_state(locked)
-        locked.valid_to = end_date
-        locked.status = SupplyContract.Status.TERMINATED
-        locked.save(update_fields=["valid_to", "status"])
+        ended = end_contract(contract_id=locked.pk, valid_to=end_date, terminate=True)
         audit_operations.record(
             user=user,
             happened_at=now,
             action="contract.end",
             object_type="contracts.SupplyContract",
-            object_id=locked.pk,
+            object_id=ended.pk,
             reason=reason,
-            customer_id=locked.customer_id,
+            customer_id=ended.customer_id,
             before=before,
-            after=_contract_state(locked),
+            after=_contract_state(ended),
         )
-    return locked
+    return ended
 
 
 def cancel_contract(

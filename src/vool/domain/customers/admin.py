@@ -4,7 +4,13 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from vool.domain.customers import operations
-from vool.domain.customers.models import BillingAccount, Customer, PortalAccess
+from vool.domain.customers.models import (
+    BillingAccount,
+    Consent,
+    Customer,
+    PortalAccess,
+    SecondFactor,
+)
 
 
 class BillingAccountInline(admin.TabularInline):
@@ -82,3 +88,39 @@ class PortalAccessAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "customer__name"]
     raw_id_fields = ["user", "customer"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    """Read-only: a consent's history is its proof (a change is a new row, from the portal)."""
+
+    list_display = ["customer", "kind", "granted", "recorded_at", "channel", "user"]
+    list_filter = ["kind", "granted", "channel"]
+    search_fields = ["customer__name", "customer__personal_code"]
+    date_hierarchy = "recorded_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SecondFactor)
+class SecondFactorAdmin(admin.ModelAdmin):
+    """Shown without the key; customer service may only remove one (a lost phone), after which
+    the user signs in with the password alone and may set up a new one."""
+
+    list_display = ["user", "confirmed_at", "created_at"]
+    search_fields = ["user__username", "user__email"]
+    fields = ["user", "confirmed_at", "created_at"]
+    readonly_fields = ["user", "confirmed_at", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

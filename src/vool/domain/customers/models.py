@@ -238,3 +238,64 @@ class FormerReferenceNumber(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference_number} → {self.account.reference_number}"
+
+
+class Consent(models.Model):
+    """A customer's consent given or withdrawn, with when and through which channel: one row per
+    change, never edited, so the history is the proof. The latest row per kind is the answer."""
+
+    class Kind(models.TextChoices):
+        MARKETING = "MARKETING", _("Offers and news by e-mail")
+        PARTNER_OFFERS = "PARTNER_OFFERS", _("Offers from partners")
+        CONSUMPTION_ANALYSIS = (
+            "CONSUMPTION_ANALYSIS",
+            _("Use of my consumption data for saving advice"),
+        )
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="consents"
+    )
+    kind = models.CharField(_("consent"), max_length=24, choices=Kind.choices)
+    granted = models.BooleanField(_("granted"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+    channel = models.CharField(_("channel"), max_length=16, default="PORTAL")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        indexes = [models.Index(fields=["customer", "kind", "recorded_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer} {self.kind} {'yes' if self.granted else 'no'} {self.recorded_at}"
+
+
+class SecondFactor(models.Model):
+    """A portal user's optional second factor: a TOTP key (RFC 6238: 30-second steps, six
+    digits, as authenticator apps use). Usable once confirmed with a code from the app; the
+    last step used is kept so a code is never accepted twice."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="second_factor",
+    )
+    secret = models.CharField(_("secret key (base32)"), max_length=64)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    last_used_step = models.BigIntegerField(_("last time step used"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("second factor")
+        verbose_name_plural = _("second factors")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'on' if self.confirmed_at else 'not confirmed'})"

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from vool.interfaces.portal import requests, views
+from vool.interfaces.portal import (
+    contract_views,
+    interval_views,
+    oidc,
+    requests,
+    security_views,
+    views,
+)
 
 app_name = "portal"
 urlpatterns = [
@@ -28,4 +35,41 @@ urlpatterns = [
     path("requests/", requests.requests_list, name="requests"),
     path("requests/new/", requests.request_new, name="request_new"),
     path("requests/<int:case_id>/", requests.request_detail, name="request"),
+]
+
+# contracts, packages, moving, profile (issue 13 part 2)
+urlpatterns += [
+    path("contracts/", contract_views.contracts_page, name="contracts"),
+    path("contracts/move-in/", contract_views.move_in, name="move_in"),
+    path("contracts/<int:contract_id>/packages/", contract_views.packages, name="packages"),
+    path("contracts/<int:contract_id>/move-out/", contract_views.move_out, name="move_out"),
+    path("profile/", contract_views.profile, name="profile"),
+    path(
+        "profile/accounts/<int:account_id>/channel/",
+        contract_views.invoice_channel,
+        name="invoice_channel",
+    ),
+    path("profile/consents/", contract_views.consents, name="consents"),
+]
+
+# two-step sign-in (TOTP, issue 13 part 2)
+urlpatterns += [
+    path("login/code/", security_views.sign_in_code, name="sign_in_code"),
+    path("profile/two-step/", security_views.two_step, name="two_step"),
+    path("profile/two-step/new/", security_views.two_step_begin, name="two_step_begin"),
+]
+
+# consumption of a day by hour / quarter hour (issue 13 part 2)
+urlpatterns += [
+    path(
+        "consumption/<int:point_id>/day/",
+        interval_views.consumption_day,
+        name="consumption_day",
+    ),
+]
+
+# OpenID Connect sign-in through an eID broker (off unless VOOL_OIDC_ENABLED)
+urlpatterns += [
+    path("oidc/start/", oidc.start, name="oidc_start"),
+    path("oidc/callback/", oidc.callback, name="oidc_callback"),
 ]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import csv
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,6 +23,7 @@ from vool.common.localtime import Month
 from vool.interfaces.portal import charts
 from vool.interfaces.portal.access import SESSION_CUSTOMER, customer_page, user_id_of
 from vool.interfaces.portal.forms import ReadingForm, SignInForm, SwitchCustomerForm
+from vool.interfaces.portal.security_views import needs_second_step
 from vool.interfaces.portal.templatetags.portal import kwh
 from vool.usecases import portal, render_invoices
 
@@ -38,7 +39,15 @@ class SignInView(auth_views.LoginView):
     template_name = "portal/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["oidc_enabled"] = settings.VOOL_OIDC_ENABLED  # the eID broker (oidc.py)
+        return context
+
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        second_step = needs_second_step(self.request, form.get_user(), self.get_success_url())
+        if second_step is not None:  # two-step sign-in: the code first (security_views)
+            return second_step
         response = super().form_valid(form)
         self.request.session.pop(SESSION_CUSTOMER, None)
         self.request.session.set_expiry(settings.VOOL_PORTAL_SESSION_MINUTES * 60)

@@ -39,3 +39,12 @@ def day(value: dt.date | dt.datetime | None) -> str:
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value).date()
     return formatting.date(value, language=_language())
+
+
+@register.filter
+def unit_price(value: Decimal | None) -> str:
+    """A price per kWh in euros, with up to six decimals as the language writes them."""
+    if value is None:
+        return ""
+    places = max(2, -value.normalize().as_tuple().exponent)  # type: ignore[operator]
+    return formatting.number(value, language=_language(), places=min(places, 6))
