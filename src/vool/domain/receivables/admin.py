@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from vool.domain.billing.models import PendingCharge
 from vool.domain.customers.models import BillingAccount
 from vool.domain.receivables import operations, queries
 from vool.domain.receivables.models import (
@@ -30,6 +31,7 @@ from vool.domain.receivables.models import (
     DunningRun,
     Payment,
     StatementFile,
+    StatutoryInterestRate,
 )
 
 
@@ -252,3 +254,37 @@ class DunningLetterAdmin(ReadOnlyAdmin):
 class DisconnectionRequestAdmin(ReadOnlyAdmin):
     list_display = ["run", "billing_account", "open_amount", "status"]
     list_filter = ["status"]
+
+
+@admin.register(StatutoryInterestRate)
+class StatutoryInterestRateAdmin(admin.ModelAdmin):
+    """Dated data: the ECB main refinancing rate of each half-year (+ 8 %); rows not yet
+    checked against Eesti Pank's publication are unverified."""
+
+    list_display = [
+        "valid_from",
+        "valid_to",
+        "ecb_rate_percent",
+        "margin_percent",
+        "verified",
+        "source",
+    ]
+    list_filter = ["verified"]
+
+
+@admin.register(PendingCharge)
+class PendingChargeAdmin(ReadOnlyAdmin):
+    """Late-payment interest and dunning fees waiting for (or billed on) the next invoice."""
+
+    list_display = [
+        "billing_account",
+        "kind",
+        "period_start",
+        "period_end",
+        "quantity",
+        "unit_price",
+        "amount",
+        "invoice",
+    ]
+    list_filter = ["kind"]
+    raw_id_fields = ["billing_account", "source_invoice", "invoice"]

@@ -432,3 +432,38 @@ class DisconnectionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.billing_account_id} {self.status}"
+
+
+# --- late-payment interest -------------------------------------------------------------------
+
+
+class StatutoryInterestRate(models.Model):
+    """The statutory late-payment interest (viivis, VÕS § 113(1)) as dated data
+    (``[valid_from, valid_to)``): the ECB main refinancing rate in force before 1 January /
+    1 July plus 8 % a year. Rows seeded from memory are ``verified=False`` until checked
+    against Eesti Pank's published rate (editable in the admin)."""
+
+    valid_from = models.DateField(_("valid from"), unique=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    ecb_rate_percent = models.DecimalField(
+        _("ECB main refinancing rate (% a year)"), max_digits=6, decimal_places=3
+    )
+    margin_percent = models.DecimalField(
+        _("margin (% a year)"), max_digits=6, decimal_places=3, default=8
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True, default="")
+    verified = models.BooleanField(_("verified"), default=False)
+
+    class Meta:
+        verbose_name = _("statutory interest rate")
+        verbose_name_plural = _("statutory interest rates")
+        ordering = ["valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="statutory_rate_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ecb_rate_percent} + {self.margin_percent} % ({self.valid_from})"

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from vool.domain.billing.models import Invoice
 from vool.domain.customers.models import BillingAccount
-from vool.domain.receivables import dunning, queries
+from vool.domain.receivables import dunning, interest, queries
 from vool.domain.receivables.models import DunningHold, DunningLetter
 
 
@@ -58,7 +58,11 @@ class Command(BaseCommand):
                 self._aging(options["date"])
             else:
                 self._letters(options["date"])
-        except (dunning.AmbiguousDunningLevels, dunning.UnableToHold) as exc:
+        except (
+            dunning.AmbiguousDunningLevels,
+            dunning.UnableToHold,
+            interest.MissingInterestRate,
+        ) as exc:
             raise CommandError(str(exc)) from exc
 
     def _run(self, day: dt.date, user: str) -> None:
