@@ -24,6 +24,8 @@ from vool.domain.receivables.models import (
     Allocation,
     BankAccount,
     BankDebit,
+    DirectDebitItem,
+    DirectDebitMandate,
     DisconnectionRequest,
     DunningHold,
     DunningLetter,
@@ -288,3 +290,28 @@ class PendingChargeAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["kind"]
     raw_id_fields = ["billing_account", "source_invoice", "invoice"]
+
+
+@admin.register(DirectDebitMandate)
+class DirectDebitMandateAdmin(admin.ModelAdmin):
+    """A customer's SEPA mandate; a revoked one is ended with *revoked on*, not deleted."""
+
+    list_display = ["mandate_id", "billing_account", "signed_date", "debtor_name", "revoked_date"]
+    raw_id_fields = ["billing_account"]
+    search_fields = ["mandate_id", "billing_account__reference_number", "debtor_iban"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DirectDebitItem)
+class DirectDebitItemAdmin(ReadOnlyAdmin):
+    list_display = [
+        "end_to_end_id",
+        "invoice",
+        "amount",
+        "sequence_type",
+        "status",
+        "return_reason",
+    ]
+    list_filter = ["status", "collection__collection_date"]
