@@ -15,8 +15,11 @@ Quick: 10,000 entries. Full: 100,000.
 
 from __future__ import annotations
 
+import cProfile
 import datetime as dt
+import io
 import os
+import pstats
 import tempfile
 import time
 from decimal import Decimal
@@ -143,18 +146,28 @@ def run(full: bool) -> list[str]:
             parsed = camt.parse(data, schemas_dir=settings.VOOL_SCHEMAS_DIR)
             parse_s = time.perf_counter() - started
             postings_before = Posting.objects.count()
-            started = time.perf_counter()
+            profiler = cProfile.Profile() if os.environ.get("VOOL_BENCH_PROFILE") else None
+            started, cpu_started = time.perf_counter(), time.process_time()
+            if profiler is not None:
+                profiler.enable()
             imported = import_bank_statement.import_bank_file(
                 path=path, as_of=local_midnight(BOOKED + dt.timedelta(days=1))
             )
-            seconds = time.perf_counter() - started
+            if profiler is not None:
+                profiler.disable()
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            if profiler is not None:
+                out = io.StringIO()
+                pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+                lines.append(out.getvalue())
         r = imported.result
         totals = queries.payment_totals()
         entries = len(parsed.transactions)
         lines.append(
             f"N={entries:,} entries ({len(data) / 1e6:.1f} MB): parse + XSD {parse_s:.2f} s "
             f"= {entries / parse_s:,.0f}/s; parse + match + post {seconds:.2f} s = "
-            f"{entries / seconds:,.0f} entries/s; {r.allocated:,} allocated, "
+            f"{entries / seconds:,.0f} entries/s (this process's CPU {cpu:.2f} s = "
+            f"{entries / cpu:,.0f} entries/s per core); {r.allocated:,} allocated, "
             f"{r.suspense:,} in suspense, {Posting.objects.count() - postings_before:,} postings; "
             f"payments {Payment.objects.count():,}, totals balance: {totals.balanced}"
         )
