@@ -110,6 +110,22 @@ def _statement(accounts: list[tuple[int, str]], amounts: dict[int, Decimal]) -> 
     )
 
 
+def backend_cpu_seconds() -> float | None:
+    """CPU time of this connection's PostgreSQL server process (same machine), else None."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(full: bool) -> list[str]:
     import django
 
@@ -147,6 +163,7 @@ def run(full: bool) -> list[str]:
             parse_s = time.perf_counter() - started
             postings_before = Posting.objects.count()
             profiler = cProfile.Profile() if os.environ.get("VOOL_BENCH_PROFILE") else None
+            server_started = backend_cpu_seconds()
             started, cpu_started = time.perf_counter(), time.process_time()
             if profiler is not None:
                 profiler.enable()
@@ -156,6 +173,12 @@ def run(full: bool) -> list[str]:
             if profiler is not None:
                 profiler.disable()
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            server_ended = backend_cpu_seconds()
+            server = (
+                server_ended - server_started
+                if server_started is not None and server_ended is not None
+                else float("nan")
+            )
             if profiler is not None:
                 out = io.StringIO()
                 pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
@@ -166,8 +189,9 @@ def run(full: bool) -> list[str]:
         lines.append(
             f"N={entries:,} entries ({len(data) / 1e6:.1f} MB): parse + XSD {parse_s:.2f} s "
             f"= {entries / parse_s:,.0f}/s; parse + match + post {seconds:.2f} s = "
-            f"{entries / seconds:,.0f} entries/s (this process's CPU {cpu:.2f} s = "
-            f"{entries / cpu:,.0f} entries/s per core); {r.allocated:,} allocated, "
+            f"{entries / seconds:,.0f} entries/s; CPU: this process {cpu:.2f} s + PostgreSQL "
+            f"server process {server:.2f} s = {entries / (cpu + server):,.0f} entries/s per "
+            f"CPU second; {r.allocated:,} allocated, "
             f"{r.suspense:,} in suspense, {Posting.objects.count() - postings_before:,} postings; "
             f"payments {Payment.objects.count():,}, totals balance: {totals.balanced}"
         )

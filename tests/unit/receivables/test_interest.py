@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vool.common.money import RoundingMode, round_money
 from vool.domain.receivables import interest
@@ -143,3 +145,50 @@ def test_every_line_multiplies_out() -> None:
         ):
             product = round_money(line.days * line.unit_price, mode=RoundingMode.HALF_UP)
             assert product == line.amount
+
+
+def _day_by_day(
+    amount_due: Decimal,
+    paid: list[tuple[dt.date, Decimal]],
+    start: dt.date,
+    end: dt.date,
+) -> Decimal:
+    """The reference: each day's base x that day's daily amount, summed per run of equal
+    (base, rate) as the lines do, without the shortcut over runs."""
+    total = Decimal("0.00")
+    runs: list[list[object]] = []
+    day = start
+    while day < end:
+        base = max(amount_due - sum((a for d, a in paid if d <= day), Decimal(0)), Decimal(0))
+        if base > 0:
+            rate = STATUTORY(day)
+            if runs and runs[-1][1] == day and runs[-1][2] == base and runs[-1][3] == rate:
+                runs[-1][1] = day + dt.timedelta(days=1)
+            else:
+                runs.append([day, day + dt.timedelta(days=1), base, rate])
+        day += dt.timedelta(days=1)
+    for first, after, base, rate in runs:
+        price = round_money(base * rate.rate, mode=RoundingMode.HALF_UP, places=9)  # type: ignore[attr-defined, operator]
+        total += round_money((after - first).days * price, mode=RoundingMode.HALF_UP)  # type: ignore[operator]
+    return total
+
+
+@given(
+    cents=st.integers(1, 10_000_000),
+    payments=st.lists(st.tuples(st.integers(0, 120), st.integers(1, 500_000)), max_size=4),
+    offset=st.integers(0, 200),
+    days=st.integers(1, 150),
+)
+def test_the_runs_give_what_walking_day_by_day_gives(
+    cents: int, payments: list[tuple[int, int]], offset: int, days: int
+) -> None:
+    start = D(2025, 3, 1) + dt.timedelta(days=offset)
+    paid = [(start + dt.timedelta(days=d), Decimal(c).scaleb(-2)) for d, c in payments]
+    amount_due = Decimal(cents).scaleb(-2)
+    end = start + dt.timedelta(days=days)
+    got = sum(
+        (ln.amount for ln in lines(amount_due=amount_due, paid=paid, start=start, end=end,
+                                   rate_on=STATUTORY)),
+        Decimal("0.00"),
+    )  # fmt: skip
+    assert got == _day_by_day(amount_due, paid, start, end)

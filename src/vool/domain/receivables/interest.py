@@ -22,9 +22,10 @@ computation is visible on the bill: "100.00 EUR overdue, 31 days x 0.033287671 E
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 
 from vool.common.money import RoundingMode, round_money
 
@@ -75,52 +76,68 @@ def _percent(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
+def _statutory(period: RatePeriod) -> DailyRate:
+    return DailyRate(
+        rate=period.annual_percent / 100 / DAYS_A_YEAR,
+        label=f"statutory {_percent(period.annual_percent)} % a year / 365",
+    )
+
+
 def statutory_rate_on(day: dt.date, periods: Sequence[RatePeriod]) -> DailyRate:
     for period in periods:
         if period.covers(day):
-            return DailyRate(
-                rate=period.annual_percent / 100 / DAYS_A_YEAR,
-                label=f"statutory {_percent(period.annual_percent)} % a year / 365",
-            )
+            return _statutory(period)
     raise MissingInterestRate(
         f"No statutory late-payment interest rate is known for {day}; add the ECB main "
         "refinancing rate of that half-year (statutory interest rates in the admin)."
     )
 
 
-def rate_chooser(
-    *, contract_daily_rate: Decimal | None, periods: Sequence[RatePeriod]
-) -> Callable[[dt.date], DailyRate]:
-    """The daily rate of each day: the contract's unless absent or void (see the module)."""
+class RateSchedule:
+    """The daily rate of each day (``schedule(day)``): the contract's unless absent or void
+    (see the module); ``changes`` are the days on which it may change."""
 
-    def rate_on(day: dt.date) -> DailyRate:
-        statutory = statutory_rate_on(day, periods)
-        if contract_daily_rate is None or contract_daily_rate > VOID_MULTIPLE * statutory.rate:
-            return statutory
-        return DailyRate(
-            rate=contract_daily_rate,
-            label=f"contract {_percent(contract_daily_rate * 100)} % a day",
+    def __init__(self, *, contract_daily_rate: Decimal | None, periods: Sequence[RatePeriod]):
+        self._periods = [(period, _statutory(period)) for period in periods]
+        self._contract = (
+            DailyRate(
+                rate=contract_daily_rate,
+                label=f"contract {_percent(contract_daily_rate * 100)} % a day",
+            )
+            if contract_daily_rate is not None
+            else None
+        )
+        self.changes = sorted(
+            {p.start for p in periods} | {p.end for p in periods if p.end is not None}
         )
 
-    return rate_on
+    def __call__(self, day: dt.date) -> DailyRate:
+        for period, statutory in self._periods:
+            if period.covers(day):
+                contract = self._contract
+                if contract is None or contract.rate > VOID_MULTIPLE * statutory.rate:
+                    return statutory
+                return contract
+        raise MissingInterestRate(
+            f"No statutory late-payment interest rate is known for {day}; add the ECB main "
+            "refinancing rate of that half-year (statutory interest rates in the admin)."
+        )
 
 
-def unpaid_by_day(
-    *,
+def rate_chooser(
+    *, contract_daily_rate: Decimal | None, periods: Sequence[RatePeriod]
+) -> RateSchedule:
+    return RateSchedule(contract_daily_rate=contract_daily_rate, periods=periods)
+
+
+def _base_on(
+    day: dt.date,
     amount_due: Decimal,
     paid: Sequence[tuple[dt.date, Decimal]],
     interest_billed_on_it: Decimal,
-    start: dt.date,
-    end: dt.date,
-) -> list[Decimal]:
-    """The interest base of each day of ``[start, end)`` (see the module)."""
-    bases = []
-    day = start
-    while day < end:
-        settled = sum((amount for paid_on, amount in paid if paid_on <= day), ZERO)
-        bases.append(max(amount_due - settled - interest_billed_on_it, ZERO))
-        day += dt.timedelta(days=1)
-    return bases
+) -> Decimal:
+    settled = sum((amount for paid_on, amount in paid if paid_on <= day), ZERO)
+    return max(amount_due - settled - interest_billed_on_it, ZERO)
 
 
 def interest_lines(
@@ -130,28 +147,26 @@ def interest_lines(
     interest_billed_on_it: Decimal,
     start: dt.date,
     end: dt.date,
-    rate_on: Callable[[dt.date], DailyRate],
+    rate_on: RateSchedule,
 ) -> list[InterestLine]:
     """The interest of ``[start, end)`` as lines; days of zero base bear none, and a line
-    that rounds to 0.00 is left out."""
-    bases = unpaid_by_day(
-        amount_due=amount_due,
-        paid=paid,
-        interest_billed_on_it=interest_billed_on_it,
-        start=start,
-        end=end,
+    that rounds to 0.00 is left out. The base and the rate change only on a payment's day
+    and on a rate period's bounds, so the days are walked in those runs, not one by one."""
+    cuts = sorted(
+        {start, end}
+        | {day for day, _ in paid if start < day < end}
+        | {day for day in rate_on.changes if start < day < end}
     )
     runs: list[tuple[dt.date, dt.date, Decimal, DailyRate]] = []
-    for offset, base in enumerate(bases):
-        day = start + dt.timedelta(days=offset)
-        rate = rate_on(day) if base > 0 else None
-        if rate is None:
+    for first, after in pairwise(cuts):
+        base = _base_on(first, amount_due, paid, interest_billed_on_it)
+        if base <= 0:
             continue
-        if runs and runs[-1][1] == day and runs[-1][2] == base and runs[-1][3] == rate:
-            first, _, _, _ = runs[-1]
-            runs[-1] = (first, day + dt.timedelta(days=1), base, rate)
+        rate = rate_on(first)
+        if runs and runs[-1][1] == first and runs[-1][2] == base and runs[-1][3] == rate:
+            runs[-1] = (runs[-1][0], after, base, rate)
         else:
-            runs.append((day, day + dt.timedelta(days=1), base, rate))
+            runs.append((first, after, base, rate))
     lines = []
     for first, after, base, rate in runs:
         unit_price = round_money(

@@ -20,6 +20,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import DecimalField, Exists, F, Max, OuterRef, Q, Subquery, Sum, Value
@@ -34,6 +35,7 @@ from vool.domain.receivables.models import (
     InvoiceSettlement,
     StatutoryInterestRate,
 )
+from vool.domain.receivables.operations import insert_rows
 from vool.domain.receivables.queries import cents
 
 INTEREST_COMPONENT = "LATE_INTEREST"
@@ -167,32 +169,52 @@ def contract_daily_rates(*, billing_account_ids: list[int]) -> dict[int, Decimal
     return rates
 
 
+_CHARGE_FIELDS = (
+    "billing_account",
+    "kind",
+    "source_key",
+    "source_invoice",
+    "component",
+    "period_start",
+    "period_end",
+    "quantity",
+    "unit",
+    "unit_price",
+    "amount",
+    "vat_rate",
+    "ledger_account",
+    "basis",
+    "created_by",
+    "created_at",
+)
+
+
 def _charge_row(
     invoice: _Overdue, line: interest.InterestLine, *, by: str, now: dt.datetime
-) -> PendingCharge:
-    return PendingCharge(
-        billing_account_id=invoice.billing_account_id,
-        kind=PendingCharge.Kind.LATE_INTEREST,
-        source_key=f"{INTEREST_COMPONENT}:{invoice.invoice_id}:{line.start.isoformat()}",
-        source_invoice_id=invoice.invoice_id,
-        component=INTEREST_COMPONENT,
-        period_start=line.start,
-        period_end=line.end,
-        quantity=Decimal(line.days),
-        unit=InvoiceLine.Unit.DAY,
-        unit_price=line.unit_price,
-        amount=line.amount,
-        vat_rate=Decimal(0),
-        ledger_account=LedgerAccount.REVENUE_INTEREST,
-        basis={
+) -> tuple[Any, ...]:
+    return (
+        invoice.billing_account_id,
+        PendingCharge.Kind.LATE_INTEREST.value,
+        f"{INTEREST_COMPONENT}:{invoice.invoice_id}:{line.start.isoformat()}",
+        invoice.invoice_id,
+        INTEREST_COMPONENT,
+        line.start,
+        line.end,
+        Decimal(line.days),
+        InvoiceLine.Unit.DAY.value,
+        line.unit_price,
+        line.amount,
+        Decimal(0),
+        LedgerAccount.REVENUE_INTEREST.value,
+        {
             "invoice": invoice.number,
             "due_date": invoice.due_date.isoformat(),
             "base": str(line.base),
             "daily_rate": str(line.daily_rate.rate),
             "rate": line.daily_rate.label,
         },
-        created_by=by,
-        created_at=now,
+        by,
+        now,
     )
 
 
@@ -200,7 +222,9 @@ def accrue_interest(
     *, through: dt.date, now: dt.datetime, by: str = "interest accrual"
 ) -> AccrualResult:
     """Store the interest of every overdue invoice up to and including ``through`` (see the
-    module); ``now`` is when. Idempotent: the days already charged are not charged again."""
+    module); ``now`` is when. Idempotent: the days already charged are not charged again
+    (and a charge stored twice for the same days would break a unique key, not bill twice).
+    """
     with transaction.atomic():
         overdue = _overdue(through)
         ids = [o.invoice_id for o in overdue]
@@ -210,32 +234,33 @@ def accrue_interest(
             billing_account_ids=sorted({o.billing_account_id for o in overdue})
         )
         periods = statutory_periods()
-        rows: list[PendingCharge] = []
+        schedules: dict[Decimal | None, interest.RateSchedule] = {}
+        rows: list[tuple[Any, ...]] = []
+        total = ZERO
         invoices = 0
         for invoice in overdue:
             start = invoice.charged_until or invoice.due_date + _ONE_DAY
             if start > through:
                 continue
+            rate = contract_rates.get(invoice.billing_account_id)
+            schedule = schedules.get(rate)
+            if schedule is None:
+                schedule = schedules[rate] = interest.rate_chooser(
+                    contract_daily_rate=rate, periods=periods
+                )
             lines = interest.interest_lines(
                 amount_due=invoice.amount_due,
                 paid=paid.get(invoice.invoice_id, []),
                 interest_billed_on_it=billed_on.get(invoice.invoice_id, ZERO),
                 start=start,
                 end=through + _ONE_DAY,
-                rate_on=interest.rate_chooser(
-                    contract_daily_rate=contract_rates.get(invoice.billing_account_id),
-                    periods=periods,
-                ),
+                rate_on=schedule,
             )
             rows.extend(_charge_row(invoice, line, by=by, now=now) for line in lines)
+            total += sum((line.amount for line in lines), ZERO)
             invoices += bool(lines)
-        PendingCharge.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-    return AccrualResult(
-        through=through,
-        invoices=invoices,
-        charges=len(rows),
-        amount=sum((r.amount for r in rows), ZERO),
-    )
+        insert_rows(PendingCharge, _CHARGE_FIELDS, rows)
+    return AccrualResult(through=through, invoices=invoices, charges=len(rows), amount=total)
 
 
 def charge_dunning_fees(*, run_id: int, run_date: dt.date, now: dt.datetime, by: str) -> int:
@@ -246,24 +271,25 @@ def charge_dunning_fees(*, run_id: int, run_date: dt.date, now: dt.datetime, by:
         .values_list("pk", "billing_account_id", "level", "fee_amount", "invoice__number")
     )
     rows = [
-        PendingCharge(
-            billing_account_id=account_id,
-            kind=PendingCharge.Kind.DUNNING_FEE,
-            source_key=f"{FEE_COMPONENT}:{letter_id}",
-            component=FEE_COMPONENT,
-            period_start=run_date,
-            period_end=run_date + _ONE_DAY,
-            quantity=Decimal(1),
-            unit=InvoiceLine.Unit.PCS,
-            unit_price=fee,
-            amount=cents(fee),
-            vat_rate=Decimal(0),
-            ledger_account=LedgerAccount.REVENUE_DUNNING,
-            basis={"level": level, "invoice": number, "letter": letter_id},
-            created_by=by or "dunning run",
-            created_at=now,
+        (
+            account_id,
+            PendingCharge.Kind.DUNNING_FEE.value,
+            f"{FEE_COMPONENT}:{letter_id}",
+            None,
+            FEE_COMPONENT,
+            run_date,
+            run_date + _ONE_DAY,
+            Decimal(1),
+            InvoiceLine.Unit.PCS.value,
+            fee,
+            cents(fee),
+            Decimal(0),
+            LedgerAccount.REVENUE_DUNNING.value,
+            {"level": level, "invoice": number, "letter": letter_id},
+            by or "dunning run",
+            now,
         )
         for letter_id, account_id, level, fee, number in letters
     ]
-    PendingCharge.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    insert_rows(PendingCharge, _CHARGE_FIELDS, rows)
     return len(rows)
