@@ -63,8 +63,8 @@ class SupplyContract(models.Model):
         null=True,
         blank=True,
         help_text=_(
-            "The contract's own rate as a fraction a day (0.00066 = 0.066 %% a day); empty: "
-            "the statutory rate (ECB main refinancing rate + 8 %% a year)."
+            "The contract's own rate as a fraction a day (0.00066 = 0.066 % a day); empty: "
+            "the statutory rate (ECB main refinancing rate + 8 % a year)."
         ),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='supplycontract',
             name='late_interest_daily_rate',
-            field=models.DecimalField(blank=True, decimal_places=7, help_text="The contract's own rate as a fraction a day (0.00066 = 0.066 %% a day); empty: the statutory rate (ECB main refinancing rate + 8 %% a year).", max_digits=8, null=True, verbose_name='late-payment interest a day'),
+            field=models.DecimalField(blank=True, decimal_places=7, help_text="The contract's own rate as a fraction a day (0.00066 = 0.066 % a day); empty: the statutory rate (ECB main refinancing rate + 8 % a year).", max_digits=8, null=True, verbose_name='late-payment interest a day'),
         ),
     ]
