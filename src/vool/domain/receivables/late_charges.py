@@ -36,7 +36,7 @@ from vool.domain.receivables.models import (
     StatutoryInterestRate,
 )
 from vool.domain.receivables.operations import insert_rows
-from vool.domain.receivables.queries import cents
+from vool.domain.receivables.queries import _chunks, cents
 
 INTEREST_COMPONENT = "LATE_INTEREST"
 FEE_COMPONENT = "DUNNING_FEE"
@@ -130,40 +130,47 @@ def _overdue(through: dt.date) -> list[_Overdue]:
 
 def _payments_by_invoice(invoice_ids: list[int]) -> dict[int, list[tuple[dt.date, Decimal]]]:
     paid: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
-    rows = (
-        InvoiceSettlement.objects.filter(invoice_id__in=invoice_ids)
-        .annotate(
-            paid_on=Coalesce("allocation__payment__value_date", "allocation__payment__booking_date")
+    for chunk in _chunks(invoice_ids):  # bounded IN lists (SQLite's parameter limit)
+        rows = (
+            InvoiceSettlement.objects.filter(invoice_id__in=chunk)
+            .annotate(
+                paid_on=Coalesce(
+                    "allocation__payment__value_date", "allocation__payment__booking_date"
+                )
+            )
+            .values_list("invoice_id", "paid_on", "amount")
         )
-        .values_list("invoice_id", "paid_on", "amount")
-    )
-    for invoice_id, paid_on, amount in rows:
-        paid[invoice_id].append((paid_on, cents(amount)))
+        for invoice_id, paid_on, amount in rows:
+            paid[invoice_id].append((paid_on, cents(amount)))
     return paid
 
 
 def _interest_billed_on(invoice_ids: list[int]) -> dict[int, Decimal]:
-    rows = (
-        InvoiceLine.objects.filter(invoice_id__in=invoice_ids, component=INTEREST_COMPONENT)
-        .values("invoice_id")
-        .annotate(total=Sum("amount"))
-        .values_list("invoice_id", "total")
-    )
-    return {invoice_id: cents(total) for invoice_id, total in rows}
+    billed: dict[int, Decimal] = {}
+    for chunk in _chunks(invoice_ids):
+        rows = (
+            InvoiceLine.objects.filter(invoice_id__in=chunk, component=INTEREST_COMPONENT)
+            .values("invoice_id")
+            .annotate(total=Sum("amount"))
+            .values_list("invoice_id", "total")
+        )
+        billed.update((invoice_id, cents(total)) for invoice_id, total in rows)
+    return billed
 
 
 def contract_daily_rates(*, billing_account_ids: list[int]) -> dict[int, Decimal]:
     """The contractual daily rate of each account that has one (the lowest of its contracts'
     when they differ: the customer is not charged more than any of them agreed)."""
     rows = (
-        SupplyContract.objects.filter(
-            billing_account_id__in=billing_account_ids, late_interest_daily_rate__isnull=False
-        )
+        SupplyContract.objects.filter(late_interest_daily_rate__isnull=False)
         .exclude(status=SupplyContract.Status.CANCELLED)
         .values_list("billing_account_id", "late_interest_daily_rate")
     )
+    wanted = set(billing_account_ids)
     rates: dict[int, Decimal] = {}
-    for account_id, rate in rows:
+    for account_id, rate in rows:  # the few contracts with their own rate
+        if account_id not in wanted:
+            continue
         if rate is not None:
             rates[account_id] = min(rate, rates.get(account_id, rate))
     return rates
