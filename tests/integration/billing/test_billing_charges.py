@@ -9,7 +9,14 @@ from decimal import Decimal
 import pytest
 
 from billing_factories import add_intervals, fixed_product, remote_account
-from receivables_factories import AS_OF, credit, issued_invoice, our_bank_account, statement_file
+from receivables_factories import (
+    AS_OF,
+    credit,
+    issued_invoice,
+    our_bank_account,
+    statement_file,
+    statutory_rates,
+)
 from vool.common.localtime import Month
 from vool.domain.billing import charges
 from vool.domain.billing.models import Invoice, PendingCharge
@@ -24,6 +31,11 @@ OCTOBER = Month(2026, 10)
 NOVEMBER = Month(2026, 11)
 D = Decimal
 OLD_DUE = dt.date(2026, 9, 30)
+
+
+@pytest.fixture(autouse=True)
+def _rates() -> None:
+    statutory_rates()
 
 
 @pytest.fixture
