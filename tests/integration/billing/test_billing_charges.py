@@ -143,3 +143,34 @@ class TestChargesOnTheNextInvoice:
             dt.date(2026, 10, 6),
         )
         assert charge.basis["rate"] == "statutory 10.15 % a year / 365"
+
+
+class TestChunkRunAgain:
+    def test_a_chunk_run_again_bills_the_charges_on_its_new_draft_once(self, overdue) -> None:  # type: ignore[no-untyped-def]
+        from vool.domain.billing import operations
+        from vool.domain.billing.models import BillRunChunk
+
+        contract, _ = overdue
+        late_charges.accrue_interest(through=dt.date(2026, 10, 10), now=AS_OF)
+        run = operations.create_run(
+            period=OCTOBER,
+            today=dt.date(2026, 11, 5),
+            as_of=AS_OF,
+            now=AS_OF,
+        )
+        chunk = BillRunChunk.objects.get(run=run)
+        bill_run.run_chunk(chunk_id=chunk.pk)
+        first_draft = Invoice.objects.get(run=run, status="DRAFT")
+        assert PendingCharge.objects.get().invoice_id == first_draft.pk
+        # the chunk runs again (a message delivered twice after a failure): its draft is
+        # replaced and the charge goes onto the new one, once
+        BillRunChunk.objects.filter(pk=chunk.pk).update(state=BillRunChunk.State.FAILED)
+        bill_run.run_chunk(chunk_id=chunk.pk)
+        draft = Invoice.objects.get(run=run, status="DRAFT")
+        assert draft.pk != first_draft.pk
+        assert PendingCharge.objects.get().invoice_id == draft.pk
+        assert draft.lines.filter(component="LATE_INTEREST").count() == 1
+        bill_run.run_billing(period=OCTOBER, today=dt.date(2026, 11, 5), resume_run_id=run.pk)
+        issued = Invoice.objects.get(run=run, billing_account=contract.billing_account)
+        # 1-10 October: 10 days x 0.027808219 = 0.28
+        assert issued.lines.get(component="LATE_INTEREST").amount == D("0.28")

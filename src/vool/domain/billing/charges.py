@@ -6,8 +6,10 @@ line per open charge of each account that gets an invoice (after its priced line
 metering point), and :func:`claim` links the charges to the draft invoices in the same
 transaction that writes the drafts. A charge is open while it has no invoice or only a draft
 that was cancelled unissued (an abandoned run); deleting a draft (its chunk running again)
-sets the link back to empty. The claim updates only charges still open and fails the chunk
-if another run took one meanwhile, so a charge is billed exactly once.
+sets the link back to empty (a chunk run again prices the charges of the drafts it replaces
+too, and claims them once those drafts are deleted). The claim updates only charges still
+open and fails the chunk if another run took one meanwhile, so a charge is billed exactly
+once.
 
 A credited invoice keeps its charges (the credit note reverses them with the rest); they are
 not billed again.
@@ -36,10 +38,17 @@ def _open() -> Q:
     )
 
 
-def open_charges(*, billing_account_ids: list[int]) -> dict[int, list[PendingCharge]]:
+def open_charges(
+    *, billing_account_ids: list[int], run_id: int | None = None
+) -> dict[int, list[PendingCharge]]:
+    """The open charges of the accounts; with ``run_id`` also those on the run's drafts of
+    the accounts (a chunk run again replaces its drafts, and their charges with them)."""
+    where = _open()
+    if run_id is not None:
+        where |= Q(invoice__run_id=run_id, invoice__status=Invoice.Status.DRAFT)
     found: dict[int, list[PendingCharge]] = defaultdict(list)
     for charge in PendingCharge.objects.filter(
-        _open(), billing_account_id__in=billing_account_ids
+        where, billing_account_id__in=billing_account_ids
     ).order_by("billing_account_id", "period_start", "pk"):
         found[charge.billing_account_id].append(charge)
     return dict(found)
@@ -66,10 +75,13 @@ def _draft_line(charge: PendingCharge) -> pricing.DraftLine:
     )
 
 
-def add_open_charges(priced: pricing.PricedAccounts) -> dict[int, list[int]]:
-    """Append the open charges of the accounts ``priced`` bills to their lines; returns the
-    charge ids per account for :func:`claim`."""
-    charges = open_charges(billing_account_ids=sorted(priced.lines))
+def add_open_charges(
+    priced: pricing.PricedAccounts, *, run_id: int | None = None
+) -> dict[int, list[int]]:
+    """Append the open charges of the accounts ``priced`` bills to their lines (with
+    ``run_id``, also those on the run's drafts that the chunk replaces); returns the charge
+    ids per account for :func:`claim`."""
+    charges = open_charges(billing_account_ids=sorted(priced.lines), run_id=run_id)
     for account_id, account_charges in charges.items():
         priced.lines[account_id] = [
             *priced.lines[account_id],

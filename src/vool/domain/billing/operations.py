@@ -393,7 +393,8 @@ def run_chunk(
             cache_scope=run.token,
             run_id=run.pk,
         )
-        charge_ids = charges.add_open_charges(priced)  # interest, dunning fees: own lines
+        # late-payment interest, dunning fees: their own lines (billing.charges)
+        charge_ids = charges.add_open_charges(priced, run_id=run.pk)
         now = clock()
         invoices, lines = _draft_rows(
             priced=priced, period=period, run_id=run.pk, as_of=run.as_of, created_at=now
