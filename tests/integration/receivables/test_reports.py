@@ -191,6 +191,14 @@ class TestPayments:
         )
         assert [r.payer_name for r in waiting] == ["Somebody"]
 
+    def test_cli_suspense_list(self, book: int, capsys: pytest.CaptureFixture[str]) -> None:
+        call_command(
+            "receivables", "payments", "--from", "2026-11-01", "--to", "2026-11-30",
+            "--status", "SUSPENSE",
+        )  # fmt: skip
+        out = capsys.readouterr().out
+        assert "suspense 7.77" in out and "1 payment(s), 7.77 EUR." in out
+
 
 @pytest.mark.django_db
 class TestGLExport:
