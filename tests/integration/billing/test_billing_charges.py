@@ -174,3 +174,20 @@ class TestChunkRunAgain:
         issued = Invoice.objects.get(run=run, billing_account=contract.billing_account)
         # 1-10 October: 10 days x 0.027808219 = 0.28
         assert issued.lines.get(component="LATE_INTEREST").amount == D("0.28")
+
+
+def test_a_disputed_invoice_accrues_once_the_dispute_ends(overdue) -> None:  # type: ignore[no-untyped-def]
+    _, old = overdue
+    dunning.add_hold(
+        kind="DISPUTED",
+        invoice_id=old.pk,
+        reason="the customer disputes the reading",
+        by="clerk",
+        valid_from=dt.date(2026, 10, 1),
+        valid_to=dt.date(2026, 10, 20),
+        as_of=AS_OF,
+    )
+    assert late_charges.accrue_interest(through=dt.date(2026, 10, 10), now=AS_OF).charges == 0
+    after = late_charges.accrue_interest(through=dt.date(2026, 10, 20), now=AS_OF)
+    # the hold ended on 20 October: 1-20 October = 20 days x 0.027808219 = 0.556 -> 0.56
+    assert (after.charges, after.amount) == (1, D("0.56"))

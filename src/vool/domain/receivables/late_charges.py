@@ -10,7 +10,9 @@ charges of an account on its next invoice, each exactly once
 (:mod:`vool.domain.billing.charges`).
 
 Payments count by their value date (else booking date) as they are known when the accrual
-runs. A cancelled (credited) invoice accrues no interest. An accrual whose lines all round to
+runs. A cancelled (credited) invoice accrues no interest; a disputed one (an active DISPUTED
+hold) is left out while the dispute lasts, and its days are charged once it ends (if the
+invoice still stands). An accrual whose lines all round to
 0.00 stores nothing, so those days are looked at again next time.
 """
 
@@ -31,6 +33,7 @@ from vool.domain.contracts.models import SupplyContract
 from vool.domain.ledger.models import LedgerAccount
 from vool.domain.receivables import interest
 from vool.domain.receivables.models import (
+    DunningHold,
     DunningLetter,
     InvoiceSettlement,
     StatutoryInterestRate,
@@ -75,6 +78,14 @@ def statutory_periods() -> list[interest.RatePeriod]:
     ]
 
 
+def _disputed_on(day: dt.date) -> Any:
+    return DunningHold.objects.filter(
+        Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day)),
+        kind=DunningHold.Kind.DISPUTED,
+        invoice=OuterRef("pk"),
+    )
+
+
 def _overdue(through: dt.date) -> list[_Overdue]:
     """Issued invoices due before ``through`` that are open, or were paid after their due
     date (interest ran until the payment), with the day their interest is charged until."""
@@ -108,6 +119,7 @@ def _overdue(through: dt.date) -> list[_Overdue]:
             settled=Coalesce(Subquery(settled, output_field=_MONEY), Value(ZERO)),
             charged_until=Subquery(charged_until),
         )
+        .exclude(Exists(_disputed_on(through)))
         .annotate(open_amount=F("amount_due") - F("settled"))
         .filter(Q(open_amount__gte=Decimal("0.005")) | Exists(paid_late))
         .order_by("billing_account_id", "due_date", "pk")
