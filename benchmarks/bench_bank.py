@@ -15,8 +15,11 @@ Quick: 10,000 entries. Full: 100,000.
 
 from __future__ import annotations
 
+import cProfile
 import datetime as dt
+import io
 import os
+import pstats
 import tempfile
 import time
 from decimal import Decimal
@@ -107,6 +110,22 @@ def _statement(accounts: list[tuple[int, str]], amounts: dict[int, Decimal]) -> 
     )
 
 
+def backend_cpu_seconds() -> float | None:
+    """CPU time of this connection's PostgreSQL server process (same machine), else None."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(full: bool) -> list[str]:
     import django
 
@@ -143,18 +162,36 @@ def run(full: bool) -> list[str]:
             parsed = camt.parse(data, schemas_dir=settings.VOOL_SCHEMAS_DIR)
             parse_s = time.perf_counter() - started
             postings_before = Posting.objects.count()
-            started = time.perf_counter()
+            profiler = cProfile.Profile() if os.environ.get("VOOL_BENCH_PROFILE") else None
+            server_started = backend_cpu_seconds()
+            started, cpu_started = time.perf_counter(), time.process_time()
+            if profiler is not None:
+                profiler.enable()
             imported = import_bank_statement.import_bank_file(
                 path=path, as_of=local_midnight(BOOKED + dt.timedelta(days=1))
             )
-            seconds = time.perf_counter() - started
+            if profiler is not None:
+                profiler.disable()
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            server_ended = backend_cpu_seconds()
+            server = (
+                server_ended - server_started
+                if server_started is not None and server_ended is not None
+                else float("nan")
+            )
+            if profiler is not None:
+                out = io.StringIO()
+                pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+                lines.append(out.getvalue())
         r = imported.result
         totals = queries.payment_totals()
         entries = len(parsed.transactions)
         lines.append(
             f"N={entries:,} entries ({len(data) / 1e6:.1f} MB): parse + XSD {parse_s:.2f} s "
             f"= {entries / parse_s:,.0f}/s; parse + match + post {seconds:.2f} s = "
-            f"{entries / seconds:,.0f} entries/s; {r.allocated:,} allocated, "
+            f"{entries / seconds:,.0f} entries/s; CPU: this process {cpu:.2f} s + PostgreSQL "
+            f"server process {server:.2f} s = {entries / (cpu + server):,.0f} entries/s per "
+            f"CPU second; {r.allocated:,} allocated, "
             f"{r.suspense:,} in suspense, {Posting.objects.count() - postings_before:,} postings; "
             f"payments {Payment.objects.count():,}, totals balance: {totals.balanced}"
         )

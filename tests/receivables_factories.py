@@ -134,3 +134,20 @@ def statement_file(
         )
     )
     return path
+
+
+def statutory_rates() -> None:
+    """The statutory interest rates the receivables migration seeds (a transactional test's
+    flush empties the table; tests that accrue interest put them back)."""
+    import importlib
+
+    from vool.domain.receivables.models import StatutoryInterestRate
+
+    seeded = importlib.import_module(
+        "vool.domain.receivables.migrations.0004_h12_statutory_interest"
+    )
+    for valid_from, valid_to, ecb in seeded._RATES:
+        StatutoryInterestRate.objects.get_or_create(
+            valid_from=valid_from,
+            defaults={"valid_to": valid_to, "ecb_rate_percent": Decimal(ecb)},
+        )

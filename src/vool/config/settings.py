@@ -352,6 +352,10 @@ VOOL_IMPORT_MAX_FIELD_CHARS = int(os.environ.get("VOOL_IMPORT_MAX_FIELD_CHARS", 
 VOOL_IMPORT_MAX_JSON_DEPTH = int(os.environ.get("VOOL_IMPORT_MAX_JSON_DEPTH", "32"))
 # Which open invoices a bank payment pays: OLDEST_FIRST or EXACT_AMOUNT_FIRST.
 VOOL_PAYMENT_ALLOCATION_RULE = os.environ.get("VOOL_PAYMENT_ALLOCATION_RULE", "OLDEST_FIRST")
+# SEPA direct debit (``vool bank direct-debit``, pain.008.001.02): the creditor identifier the
+# retailer's bank issued (e.g. EE..ZZZ + registry code); the creditor's name, IBAN and BIC are
+# the supplier's (VOOL_SUPPLIER_NAME, _IBAN, _BIC).
+VOOL_SEPA_CREDITOR_ID = os.environ.get("VOOL_SEPA_CREDITOR_ID", "")
 
 LOGGING = {
     "version": 1,

@@ -42,3 +42,12 @@ class TestSettle:
     def test_unknown_rule(self) -> None:
         with pytest.raises(ValueError, match="Unknown allocation rule"):
             settle(amount=Decimal("1.00"), open_invoices=[], rule="NEWEST")
+
+
+def test_a_direct_debit_collection_pays_its_invoice_first() -> None:
+    # 30.00 collected for November's invoice: 25.00 to it, the 5.00 left to October's
+    settlements, left = settle(
+        amount=Decimal("30.00"), open_invoices=[OCT, NOV], first_invoice_id=NOV.invoice_id
+    )
+    assert settlements == [Settlement(2, Decimal("25.00")), Settlement(1, Decimal("5.00"))]
+    assert left == Decimal("0.00")

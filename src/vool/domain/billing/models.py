@@ -223,6 +223,7 @@ class InvoiceLine(models.Model):
     class Unit(models.TextChoices):
         KWH = "KWH", _("kWh")
         DAY = "DAY", _("days")
+        PCS = "PCS", _("pcs")
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
     position = models.PositiveIntegerField(_("position"))
@@ -357,3 +358,79 @@ class BillRunException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.billing_account_id}: {self.reason}"
+
+
+class PendingCharge(models.Model):
+    """A charge the account's next invoice bills as its own line: late-payment interest on
+    an overdue invoice (``source_invoice``) for ``[period_start, period_end)``, or a dunning
+    level's fee (``source_key`` names the letter). Written by receivables; the bill run adds a
+    line for every open charge of the accounts it bills and links the charge to the invoice
+    (:mod:`vool.domain.billing.charges`), so each charge is billed exactly once.
+
+    Open = no invoice yet, or only a draft that was never issued (an abandoned run's): a
+    draft deleted when its chunk runs again sets ``invoice`` back to empty. The line is
+    ``quantity x unit_price`` rounded half-up = ``amount`` (interest: days x daily amount;
+    a fee: 1 x the fee)."""
+
+    class Kind(models.TextChoices):
+        LATE_INTEREST = "LATE_INTEREST", _("Late-payment interest")
+        DUNNING_FEE = "DUNNING_FEE", _("Dunning fee")
+
+    billing_account = models.ForeignKey(
+        BillingAccount,
+        verbose_name=_("billing account"),
+        on_delete=models.PROTECT,
+        related_name="pending_charges",
+    )
+    kind = models.CharField(_("kind"), max_length=13, choices=Kind.choices)
+    source_key = models.CharField(_("source"), max_length=64, unique=True)
+    source_invoice = models.ForeignKey(
+        Invoice,
+        verbose_name=_("overdue invoice"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="interest_charges",
+    )
+    component = models.CharField(_("component"), max_length=32)
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("until (exclusive)"))
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
+    unit = models.CharField(_("unit"), max_length=3, choices=InvoiceLine.Unit.choices)
+    unit_price = models.DecimalField(_("unit price"), max_digits=15, decimal_places=9)
+    amount = models.DecimalField(_("amount (excl. VAT)"), max_digits=14, decimal_places=2)
+    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4, default=0)
+    ledger_account = models.CharField(
+        _("revenue account"), max_length=16, choices=LedgerAccount.choices
+    )
+    basis = models.JSONField(_("basis"), default=dict, blank=True)
+    invoice = models.ForeignKey(
+        Invoice,
+        verbose_name=_("billed on"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="charges",
+    )
+    created_by = models.CharField(_("by"), max_length=150)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("pending charge")
+        verbose_name_plural = _("pending charges")
+        ordering = ["billing_account", "period_start", "id"]
+        indexes = [models.Index(fields=["billing_account", "invoice"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="pending_charge_positive"),
+            models.CheckConstraint(
+                condition=Q(period_end__gt=models.F("period_start")),
+                name="pending_charge_period",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="LATE_INTEREST") | Q(source_invoice__isnull=False),
+                name="pending_interest_names_its_invoice",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} ({self.billing_account_id})"

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month
 from vool.common.money import RoundingMode, round_money
-from vool.domain.billing import pricing, queries
+from vool.domain.billing import charges, pricing, queries
 from vool.domain.billing.models import (
     ACTIVE_RUN_STATUSES,
     BillRun,
@@ -394,6 +394,8 @@ def run_chunk(
             cache_scope=run.token,
             run_id=run.pk,
         )
+        # late-payment interest, dunning fees: their own lines (billing.charges)
+        charge_ids = charges.add_open_charges(priced, run_id=run.pk)
         now = clock()
         invoices, lines = _draft_rows(
             priced=priced, period=period, run_id=run.pk, as_of=run.as_of, created_at=now
@@ -420,6 +422,7 @@ def run_chunk(
                 run_id=run.pk, billing_account_id__in=account_ids
             ).delete()
             _write_drafts(invoices, lines, priced)
+            charges.claim(charge_ids=charge_ids, invoices=invoices)
             copy_rows(
                 BillRunException,
                 ("run", "billing_account", "code", "reason", "created_at"),

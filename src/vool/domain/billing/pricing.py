@@ -86,7 +86,7 @@ def ledger_account_of(component: str) -> str:
 
 @dataclass(frozen=True)
 class DraftLine:
-    metering_point_id: int
+    metering_point_id: int | None  # None: a charge of the account (interest, a fee)
     line: rating.Line
     ledger_account: str
     is_estimated: bool

@@ -56,6 +56,17 @@ class SupplyContract(models.Model):
         default=False,
         help_text=_("The customer buys the product's green-energy add-on."),
     )
+    late_interest_daily_rate = models.DecimalField(
+        _("late-payment interest a day"),
+        max_digits=8,
+        decimal_places=7,
+        null=True,
+        blank=True,
+        help_text=_(
+            "The contract's own rate as a fraction a day (0.00066 = 0.066 % a day); empty: "
+            "the statutory rate (ECB main refinancing rate + 8 % a year)."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

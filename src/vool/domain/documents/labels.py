@@ -84,6 +84,8 @@ COMPONENTS: dict[str, Promise] = {
     "BALANCING_CAPACITY_FEE": pgettext_lazy("bill", "Balancing capacity fee"),
     "SECURITY_OF_SUPPLY_FEE": pgettext_lazy("bill", "Security of supply fee"),
     "EXCISE": pgettext_lazy("bill", "Electricity excise"),
+    "LATE_INTEREST": pgettext_lazy("bill", "Late-payment interest"),
+    "DUNNING_FEE": pgettext_lazy("bill", "Payment reminder fee"),
 }
 LEVIES = frozenset({"RENEWABLE_FEE", "BALANCING_CAPACITY_FEE", "SECURITY_OF_SUPPLY_FEE", "EXCISE"})
 
@@ -95,10 +97,12 @@ BANDS: dict[str, Promise] = {
 UNITS: dict[str, Promise] = {
     "KWH": pgettext_lazy("bill", "kWh"),
     "DAY": pgettext_lazy("bill", "days"),
+    "PCS": pgettext_lazy("bill", "pcs"),
 }
 PER_UNIT: dict[str, Promise] = {
     "KWH": pgettext_lazy("bill", "kWh"),
     "DAY": pgettext_lazy("bill", "day"),
+    "PCS": pgettext_lazy("bill", "pcs"),
 }
 
 PER_MONTH = pgettext_lazy("bill", "month")

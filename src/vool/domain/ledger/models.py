@@ -30,6 +30,8 @@ class LedgerAccount(models.TextChoices):
     VAT_PAYABLE = "VAT_PAYABLE", _("VAT payable")
     CASH = "CASH", _("Cash at bank")
     SUSPENSE = "SUSPENSE", _("Payments in suspense (not yet allocated)")
+    REVENUE_INTEREST = "REVENUE_INTEREST", _("Revenue: late-payment interest")
+    REVENUE_DUNNING = "REVENUE_DUNNING", _("Revenue: dunning fees")
 
 
 #: Ledger accounts that may be posted without a billing account: money at the bank that no

@@ -17,12 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from vool.domain.billing.models import PendingCharge
 from vool.domain.customers.models import BillingAccount
 from vool.domain.receivables import operations, queries
 from vool.domain.receivables.models import (
     Allocation,
     BankAccount,
     BankDebit,
+    DirectDebitItem,
+    DirectDebitMandate,
     DisconnectionRequest,
     DunningHold,
     DunningLetter,
@@ -30,6 +33,7 @@ from vool.domain.receivables.models import (
     DunningRun,
     Payment,
     StatementFile,
+    StatutoryInterestRate,
 )
 
 
@@ -252,3 +256,62 @@ class DunningLetterAdmin(ReadOnlyAdmin):
 class DisconnectionRequestAdmin(ReadOnlyAdmin):
     list_display = ["run", "billing_account", "open_amount", "status"]
     list_filter = ["status"]
+
+
+@admin.register(StatutoryInterestRate)
+class StatutoryInterestRateAdmin(admin.ModelAdmin):
+    """Dated data: the ECB main refinancing rate of each half-year (+ 8 %); rows not yet
+    checked against Eesti Pank's publication are unverified."""
+
+    list_display = [
+        "valid_from",
+        "valid_to",
+        "ecb_rate_percent",
+        "margin_percent",
+        "verified",
+        "source",
+    ]
+    list_filter = ["verified"]
+
+
+@admin.register(PendingCharge)
+class PendingChargeAdmin(ReadOnlyAdmin):
+    """Late-payment interest and dunning fees waiting for (or billed on) the next invoice."""
+
+    list_display = [
+        "billing_account",
+        "kind",
+        "period_start",
+        "period_end",
+        "quantity",
+        "unit_price",
+        "amount",
+        "invoice",
+    ]
+    list_filter = ["kind"]
+    raw_id_fields = ["billing_account", "source_invoice", "invoice"]
+
+
+@admin.register(DirectDebitMandate)
+class DirectDebitMandateAdmin(admin.ModelAdmin):
+    """A customer's SEPA mandate; a revoked one is ended with *revoked on*, not deleted."""
+
+    list_display = ["mandate_id", "billing_account", "signed_date", "debtor_name", "revoked_date"]
+    raw_id_fields = ["billing_account"]
+    search_fields = ["mandate_id", "billing_account__reference_number", "debtor_iban"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DirectDebitItem)
+class DirectDebitItemAdmin(ReadOnlyAdmin):
+    list_display = [
+        "end_to_end_id",
+        "invoice",
+        "amount",
+        "sequence_type",
+        "status",
+        "return_reason",
+    ]
+    list_filter = ["status", "collection__collection_date"]

@@ -37,10 +37,15 @@ class Settlement:
 
 
 def settle(
-    *, amount: Decimal, open_invoices: Sequence[OpenInvoice], rule: str = OLDEST_FIRST
+    *,
+    amount: Decimal,
+    open_invoices: Sequence[OpenInvoice],
+    rule: str = OLDEST_FIRST,
+    first_invoice_id: int | None = None,
 ) -> tuple[list[Settlement], Decimal]:
     """The settlements of ``amount`` against ``open_invoices`` (each never more than its open
-    amount) and what is left over (a credit balance)."""
+    amount) and what is left over (a credit balance). ``first_invoice_id`` (the invoice a
+    direct-debit collection collected) is paid before the rule's order."""
     if rule not in RULES:
         raise ValueError(f"Unknown allocation rule {rule!r}; use one of {', '.join(RULES)}")
     if amount <= 0:
@@ -49,6 +54,8 @@ def settle(
     if rule == EXACT_AMOUNT_FIRST:
         exact = [i for i in ordered if i.open_amount == amount]
         ordered = exact[:1] + [i for i in ordered if i not in exact[:1]]
+    if first_invoice_id is not None:
+        ordered = sorted(ordered, key=lambda i: i.invoice_id != first_invoice_id)
     left = amount
     settlements = []
     for invoice in ordered:

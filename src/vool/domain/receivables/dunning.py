@@ -12,6 +12,10 @@ in one query the issued invoices that qualify and writes their letters in one in
 * no hold active on the date: the account's (vulnerable customer, a clerk's) or the
   invoice's (disputed).
 
+A letter whose level has a fee also stores a pending charge of that fee, and the run accrues
+the late-payment interest of every overdue invoice up to the day before its date; both are
+billed as their own lines on the account's next invoice
+(:mod:`vool.domain.receivables.late_charges`).
 A DISCONNECTION letter also records one :class:`DisconnectionRequest` per account for the
 data-hub step to send. A run is done once per date: running the same date again (also at the
 same time, from another process) returns that run and writes nothing. Domain code: the date
@@ -43,7 +47,7 @@ from django.db.models.functions import Coalesce
 
 from vool.domain.billing.models import Invoice
 from vool.domain.ledger.models import LedgerAccount, Posting
-from vool.domain.receivables import queries
+from vool.domain.receivables import late_charges, queries
 from vool.domain.receivables.models import (
     DisconnectionRequest,
     DunningHold,
@@ -235,6 +239,10 @@ def run_dunning(*, run_date: dt.date, as_of: dt.datetime, by: str = "") -> Dunni
                 (run.pk, account_id, amount, DisconnectionRequest.Status.PENDING.value, as_of)
                 for account_id, amount in sorted(disconnect.items())
             ],
+        )
+        late_charges.accrue_interest(through=run_date - dt.timedelta(days=1), now=as_of)
+        late_charges.charge_dunning_fees(
+            run_id=run.pk, run_date=run_date, now=as_of, by=by or "dunning run"
         )
         DunningRun.objects.filter(pk=run.pk).update(
             letter_count=letters, request_count=len(disconnect)

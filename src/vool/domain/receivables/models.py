@@ -432,3 +432,142 @@ class DisconnectionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.billing_account_id} {self.status}"
+
+
+# --- late-payment interest -------------------------------------------------------------------
+
+
+class StatutoryInterestRate(models.Model):
+    """The statutory late-payment interest (viivis, VÕS § 113(1)) as dated data
+    (``[valid_from, valid_to)``): the ECB main refinancing rate in force before 1 January /
+    1 July plus 8 % a year. Rows seeded from memory are ``verified=False`` until checked
+    against Eesti Pank's published rate (editable in the admin)."""
+
+    valid_from = models.DateField(_("valid from"), unique=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    ecb_rate_percent = models.DecimalField(
+        _("ECB main refinancing rate (% a year)"), max_digits=6, decimal_places=3
+    )
+    margin_percent = models.DecimalField(
+        _("margin (% a year)"), max_digits=6, decimal_places=3, default=8
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True, default="")
+    verified = models.BooleanField(_("verified"), default=False)
+
+    class Meta:
+        verbose_name = _("statutory interest rate")
+        verbose_name_plural = _("statutory interest rates")
+        ordering = ["valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="statutory_rate_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ecb_rate_percent} + {self.margin_percent} % ({self.valid_from})"
+
+
+# --- SEPA direct debit -----------------------------------------------------------------------
+
+
+class DirectDebitMandate(models.Model):
+    """A customer's SEPA Core direct-debit mandate for a billing account: its id and the date
+    it was signed (both go into every collection), and the debtor's account. At most one
+    mandate of an account is in force (not revoked)."""
+
+    billing_account = models.ForeignKey(
+        BillingAccount,
+        verbose_name=_("billing account"),
+        on_delete=models.PROTECT,
+        related_name="mandates",
+    )
+    mandate_id = models.CharField(_("mandate id"), max_length=35, unique=True)
+    signed_date = models.DateField(_("signed on"))
+    debtor_name = models.CharField(_("debtor"), max_length=70)
+    debtor_iban = models.CharField(
+        _("debtor IBAN"), max_length=34, validators=[validators.validate_iban]
+    )
+    debtor_bic = models.CharField(_("debtor BIC"), max_length=11, blank=True, default="")
+    revoked_date = models.DateField(_("revoked on"), null=True, blank=True)
+    created_by = models.CharField(_("by"), max_length=150)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("direct-debit mandate")
+        verbose_name_plural = _("direct-debit mandates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["billing_account"],
+                condition=Q(revoked_date__isnull=True),
+                name="one_mandate_in_force_per_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(mandate_id__regex=r"^[A-Za-z0-9+?/:().,' -]{1,35}$"),
+                name="mandate_id_sepa_characters",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mandate_id} ({self.signed_date})"
+
+
+class DirectDebitCollection(models.Model):
+    """One pain.008.001.02 file sent to the bank: the collections of one date."""
+
+    message_id = models.CharField(_("message id"), max_length=35, unique=True)
+    collection_date = models.DateField(_("collection date"))
+    item_count = models.PositiveIntegerField(_("collections"), default=0)
+    total_amount = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=0)
+    xml = models.TextField(_("pain.008 file"))
+    created_by = models.CharField(_("by"), max_length=150)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("direct-debit collection file")
+        verbose_name_plural = _("direct-debit collection files")
+        ordering = ["-collection_date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} ({self.collection_date})"
+
+
+class DirectDebitItem(models.Model):
+    """One invoice collected by direct debit. An invoice is collected once: after a return
+    (the bank's reason code kept here) it is open again and follows dunning."""
+
+    class Status(models.TextChoices):
+        SENT = "SENT", _("Sent to the bank")
+        RETURNED = "RETURNED", _("Returned")
+
+    collection = models.ForeignKey(
+        DirectDebitCollection, on_delete=models.PROTECT, related_name="items"
+    )
+    invoice = models.OneToOneField(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="direct_debit"
+    )
+    mandate = models.ForeignKey(DirectDebitMandate, on_delete=models.PROTECT, related_name="items")
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    sequence_type = models.CharField(_("sequence"), max_length=4)
+    end_to_end_id = models.CharField(_("end-to-end id"), max_length=35, unique=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.SENT
+    )
+    return_reason = models.CharField(_("return reason"), max_length=35, blank=True, default="")
+    returned_by = models.OneToOneField(
+        BankDebit, null=True, blank=True, on_delete=models.PROTECT, related_name="direct_debit"
+    )
+
+    class Meta:
+        verbose_name = _("direct-debit collection")
+        verbose_name_plural = _("direct-debit collections")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="direct_debit_positive"),
+            models.CheckConstraint(
+                condition=Q(sequence_type__in=["FRST", "RCUR"]), name="direct_debit_sequence"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.end_to_end_id} {self.amount} ({self.status})"

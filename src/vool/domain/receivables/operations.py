@@ -41,7 +41,7 @@ from vool.common.localtime import local_date
 from vool.domain.bulk import copy_rows, reserve_ids
 from vool.domain.ledger import operations as ledger_operations
 from vool.domain.ledger.models import LedgerAccount, LedgerTransaction
-from vool.domain.receivables import queries
+from vool.domain.receivables import direct_debit, queries
 from vool.domain.receivables.allocation import OLDEST_FIRST, OpenInvoice, settle
 from vool.domain.receivables.models import (
     Allocation,
@@ -389,10 +389,25 @@ def _allocate_matched(
         for new in payments
         if new.account_id is not None
     ]
-    _post_shares(shares, as_of=as_of, rule=rule)
+    # a direct-debit collection pays the invoice it collected first
+    collected = direct_debit.collected_invoices(
+        end_to_end_ids={new.line.end_to_end_id for new in payments if new.account_id is not None}
+    )
+    first = {
+        new.payment_id: collected[new.line.end_to_end_id]
+        for new in payments
+        if new.account_id is not None and new.line.end_to_end_id in collected
+    }
+    _post_shares(shares, as_of=as_of, rule=rule, first_invoice=first)
 
 
-def _post_shares(shares: Sequence[_Share], *, as_of: dt.datetime, rule: str) -> list[_Written]:
+def _post_shares(
+    shares: Sequence[_Share],
+    *,
+    as_of: dt.datetime,
+    rule: str,
+    first_invoice: dict[int, int] | None = None,
+) -> list[_Written]:
     """Write ACCOUNT allocations, their ledger transactions and, for positive ones, how they
     settle the accounts' open invoices."""
     if not shares:
@@ -421,7 +436,16 @@ def _post_shares(shares: Sequence[_Share], *, as_of: dt.datetime, rule: str) -> 
         transactions=[_ledger_transaction(w, s) for w, s in zip(written, shares, strict=True)],
         created_at=as_of,
     )
-    _settle_invoices([w for w in written if w.amount > 0], rule=rule)
+    first = first_invoice or {}
+    _settle_invoices(
+        [w for w in written if w.amount > 0],
+        rule=rule,
+        first_invoice={
+            w.allocation_id: first[s.payment.payment_id]
+            for w, s in zip(written, shares, strict=True)
+            if s.payment.payment_id in first
+        },
+    )
     return written
 
 
@@ -438,7 +462,9 @@ def _ledger_transaction(written: _Written, share: _Share) -> ledger_operations.N
     )
 
 
-def _settle_invoices(allocations: list[_Written], *, rule: str) -> None:
+def _settle_invoices(
+    allocations: list[_Written], *, rule: str, first_invoice: dict[int, int] | None = None
+) -> None:
     if not allocations:
         return
     open_by_account = queries.open_invoices(
@@ -449,7 +475,12 @@ def _settle_invoices(allocations: list[_Written], *, rule: str) -> None:
         invoices = open_by_account.get(allocation.billing_account_id, [])
         if not invoices:
             continue
-        settlements, _ = settle(amount=allocation.amount, open_invoices=invoices, rule=rule)
+        settlements, _ = settle(
+            amount=allocation.amount,
+            open_invoices=invoices,
+            rule=rule,
+            first_invoice_id=(first_invoice or {}).get(allocation.allocation_id),
+        )
         paid = {s.invoice_id: s.amount for s in settlements}
         open_by_account[allocation.billing_account_id] = [
             OpenInvoice(
@@ -527,7 +558,7 @@ def _store_debits(
             refund = _refund_paid_out(line)
             if refund is not None:
                 kind = BankDebit.Kind.REFUND
-        BankDebit.objects.create(
+        debit = BankDebit.objects.create(
             bank_account_id=file.bank_account_id,
             statement=file,
             entry_key=line.key,
@@ -544,6 +575,10 @@ def _store_debits(
             created_at=as_of,
         )
         result.new_debits += 1
+        if kind == BankDebit.Kind.RETURN:  # a returned direct debit: its item says why
+            direct_debit.mark_returned(
+                end_to_end_id=line.end_to_end_id, reason=line.return_reason, bank_debit_id=debit.pk
+            )
         if payment is not None:
             why = f"{kind} {line.key}" + (f" ({line.return_reason})" if line.return_reason else "")
             take_back_payment(

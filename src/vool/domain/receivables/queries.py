@@ -259,6 +259,7 @@ def payments_of_account(*, billing_account_id: int) -> list[Payment]:
 
 # --- aging -----------------------------------------------------------------------------------
 
+PAYMENT_STATUSES = tuple(Payment.Status.values)  # for command-line choices
 AGING_BUCKETS = ("NOT_DUE", "0-30", "31-60", "61-90", "90+")
 
 

@@ -1,6 +1,7 @@
 """``vool bank import FILE...`` (camt.053/camt.054 from file to ledger), ``add-account IBAN
 NAME`` (one of the retailer's own accounts), ``suspense`` (the queue with suggestions),
-``allocate PAYMENT REF=AMOUNT...`` and ``refund PAYMENT`` (with who and why)."""
+``allocate PAYMENT REF=AMOUNT...`` and ``refund PAYMENT`` (with who and why), ``mandate``
+(a SEPA direct-debit mandate) and ``direct-debit --date`` (the pain.008 file of the date)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from vool.domain.customers import queries as customer_queries
-from vool.domain.receivables import operations, queries
+from vool.domain.receivables import direct_debit, operations, queries
+from vool.usecases import direct_debit as direct_debit_usecase
 from vool.usecases import import_bank_statement
 
 
@@ -50,6 +52,18 @@ class Command(BaseCommand):
         p.add_argument("--iban", default="", help="default: the payer's IBAN")
         p.add_argument("--user", required=True)
         p.add_argument("--reason", required=True)
+        p = sub.add_parser("mandate", help="record a customer's SEPA direct-debit mandate")
+        p.add_argument("--account", required=True, help="reference number")
+        p.add_argument("--mandate-id", required=True)
+        p.add_argument("--signed", type=dt.date.fromisoformat, required=True)
+        p.add_argument("--name", required=True, help="the debtor (account holder)")
+        p.add_argument("--iban", required=True)
+        p.add_argument("--bic", default="")
+        p.add_argument("--user", required=True)
+        p = sub.add_parser("direct-debit", help="pain.008 collections of the invoices due")
+        p.add_argument("--date", type=dt.date.fromisoformat, required=True, help="collect on")
+        p.add_argument("--out", type=Path, default=None, help="file (default: print the XML)")
+        p.add_argument("--user", default="")
 
     def handle(self, *args: Any, **options: Any) -> None:
         as_of = timezone.now()
@@ -64,6 +78,10 @@ class Command(BaseCommand):
                 self._suspense(options["limit"])
             elif action == "allocate":
                 self._allocate(options, as_of)
+            elif action == "mandate":
+                self._mandate(options, as_of)
+            elif action == "direct-debit":
+                self._direct_debit(options, as_of)
             else:
                 refund = operations.refund_from_suspense(
                     payment_id=options["payment"],
@@ -74,7 +92,12 @@ class Command(BaseCommand):
                     as_of=as_of,
                 )
                 self.stdout.write(f"Refund of {refund.amount} to {refund.refund_iban} recorded.")
-        except (operations.UnableToAllocate, operations.UnknownBankAccount) as exc:
+        except (
+            operations.UnableToAllocate,
+            operations.UnknownBankAccount,
+            direct_debit.UnableToAddMandate,
+            direct_debit_usecase.UnableToCollect,
+        ) as exc:
             raise CommandError(str(exc)) from exc
 
     def _import(self, files: list[Path], user: str, as_of: dt.datetime) -> None:
@@ -135,3 +158,34 @@ class Command(BaseCommand):
             rule=settings.VOOL_PAYMENT_ALLOCATION_RULE,
         )
         self.stdout.write(f"Allocated {len(allocations)} part(s) of payment {options['payment']}.")
+
+    def _mandate(self, options: dict[str, Any], as_of: dt.datetime) -> None:
+        account = customer_queries.find_billing_account(reference_number=options["account"])
+        if account is None:
+            raise CommandError(f"No billing account with reference {options['account']}.")
+        mandate = direct_debit.add_mandate(
+            billing_account_id=account.pk,
+            mandate_id=options["mandate_id"],
+            signed_date=options["signed"],
+            debtor_name=options["name"],
+            debtor_iban=options["iban"],
+            debtor_bic=options["bic"],
+            by=options["user"],
+            now=as_of,
+        )
+        self.stdout.write(f"Mandate {mandate.mandate_id} of {account.reference_number} recorded.")
+
+    def _direct_debit(self, options: dict[str, Any], as_of: dt.datetime) -> None:
+        day = options["date"]
+        file = direct_debit_usecase.collect(collection_date=day, now=as_of, by=options["user"])
+        if file is None:
+            self.stdout.write(f"Nothing to collect on {day}.")
+            return
+        if options["out"] is None:
+            self.stdout.write(file.xml.decode("utf-8"))
+        else:
+            options["out"].write_bytes(file.xml)
+            self.stdout.write(
+                f"{options['out']}: {file.message_id}, {file.count} collection(s), "
+                f"{file.total} EUR on {day}."
+            )

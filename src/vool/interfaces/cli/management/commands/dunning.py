@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from vool.domain.billing import queries as billing_queries
 from vool.domain.customers import queries as customer_queries
-from vool.domain.receivables import dunning, queries
+from vool.domain.receivables import dunning, interest, queries
 
 
 def _date(text: str) -> dt.date:
@@ -57,7 +57,11 @@ class Command(BaseCommand):
                 self._aging(options["date"])
             else:
                 self._letters(options["date"])
-        except (dunning.AmbiguousDunningLevels, dunning.UnableToHold) as exc:
+        except (
+            dunning.AmbiguousDunningLevels,
+            dunning.UnableToHold,
+            interest.MissingInterestRate,
+        ) as exc:
             raise CommandError(str(exc)) from exc
 
     def _run(self, day: dt.date, user: str) -> None:
