@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month
 from vool.common.money import RoundingMode, round_money
-from vool.domain.billing import pricing, queries
+from vool.domain.billing import guard, pricing, queries
 from vool.domain.billing.models import (
     ACTIVE_RUN_STATUSES,
     BillRun,
@@ -50,8 +50,8 @@ from vool.domain.customers import operations as customer_operations
 from vool.domain.ledger import operations as ledger_operations
 from vool.domain.ledger import queries as ledger_queries
 from vool.domain.ledger.models import LedgerAccount
-from vool.domain.metering.models import IntervalCorrection
-from vool.domain.metering.window import DEFAULT_WINDOW, ReadingWindow
+from vool.domain.metering import interval_operations
+from vool.domain.metering.window import ReadingWindow
 
 logger = logging.getLogger(__name__)
 
@@ -356,7 +356,7 @@ def run_chunk(
     *,
     chunk_id: int,
     clock: Callable[[], dt.datetime],
-    window: ReadingWindow = DEFAULT_WINDOW,
+    window: ReadingWindow,
 ) -> BillRunChunk:
     """Price the chunk's accounts as of the run's data cut-off and store their DRAFT invoices
     (or exceptions); ``clock`` gives the audit times (started, finished, created).
@@ -390,6 +390,7 @@ def run_chunk(
             period=period,
             as_of=run.as_of,
             window=window,
+            limits=guard.configured_limits(),
             cache_scope=run.token,
             run_id=run.pk,
         )
@@ -492,10 +493,12 @@ def _apply_credit_and_post(*, invoices: Q, now: dt.datetime) -> None:
     corrections they true up, apply earlier credit balances to the amount due, and post them
     to the ledger; all set-based, whatever their number."""
     issued = Invoice.objects.filter(invoices, status=Invoice.Status.ISSUED)
-    IntervalCorrection.objects.filter(
-        pk__in=InvoiceIntervalCorrection.objects.filter(invoice__in=issued).values("correction_id"),
-        settled_at__isnull=True,
-    ).update(settled_at=now)
+    interval_operations.settle_corrections(
+        correction_ids=InvoiceIntervalCorrection.objects.filter(invoice__in=issued).values(
+            "correction_id"
+        ),
+        now=now,
+    )
     bills = issued.filter(kind=Invoice.Kind.INVOICE)
     credits = ledger_queries.credit_balances(billing_account_ids=bills.values("billing_account_id"))
     if credits:
@@ -707,11 +710,11 @@ def credit_invoice(
         )
         Invoice.objects.filter(pk=original.pk).update(status=Invoice.Status.CANCELLED)
         # what the cancelled invoice trued up is open again for the next bill
-        IntervalCorrection.objects.filter(
-            pk__in=InvoiceIntervalCorrection.objects.filter(invoice=original).values(
+        interval_operations.reopen_corrections(
+            correction_ids=InvoiceIntervalCorrection.objects.filter(invoice=original).values(
                 "correction_id"
             )
-        ).update(settled_at=None)
+        )
         _number_drafts(where="id = %s", params=[note.pk], issue_date=today, due_date=today, now=now)
         _apply_credit_and_post(invoices=Q(pk=note.pk), now=now)
         note.refresh_from_db()
@@ -728,7 +731,7 @@ def rebill_account(
     due_days: int = 14,
     reason: str = "Rebill",
     created_by: str = "",
-    window: ReadingWindow = DEFAULT_WINDOW,
+    window: ReadingWindow,
 ) -> Invoice:
     """Bill one account's period again: credit its issued invoice (if any), price the period
     on the data known at ``as_of`` and issue a new invoice dated ``today`` (issued at
@@ -766,7 +769,11 @@ def rebill_account(
                 created_by=created_by,
             )
         priced = pricing.price_accounts(
-            billing_account_ids=[billing_account_id], period=period, as_of=as_of, window=window
+            billing_account_ids=[billing_account_id],
+            period=period,
+            as_of=as_of,
+            window=window,
+            limits=guard.configured_limits(),
         )
         if billing_account_id in priced.exceptions:
             raise UnableToRebill(priced.exceptions[billing_account_id][1])

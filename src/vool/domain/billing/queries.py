@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from vool.common.localtime import Month
 from vool.domain.billing import unbillable
@@ -19,19 +19,15 @@ from vool.domain.billing.models import (
     Invoice,
     InvoiceLine,
 )
+from vool.domain.contracts import queries as contract_queries
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.tariffs.models import Product
 
 
 def accounts_to_bill(*, period: Month) -> list[int]:
     """Ids of the billing accounts with a supply contract active in ``period``, ascending."""
-    first, end = period.first_day, period.next().first_day
-    return sorted(
-        SupplyContract.objects.exclude(status=SupplyContract.Status.CANCELLED)
-        .filter(valid_from__lt=end)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
-        .values_list("billing_account_id", flat=True)
-        .distinct()
+    return contract_queries.accounts_with_live_contract(
+        start=period.first_day, end=period.next().first_day
     )
 
 
@@ -166,15 +162,11 @@ def issued_invoices_priced_on(*, days: Collection[dt.date]) -> list[PricedInvoic
     if not days:
         return []
     wanted = sorted(set(days))
-    exchange = (
-        SupplyContract.objects.filter(
-            metering_point=OuterRef("metering_point"),
-            billing_account=OuterRef("invoice__billing_account"),
-            product__kind=Product.Kind.EXCHANGE,
-            valid_from__lt=OuterRef("period_end"),
-        )
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("period_start")))
-        .exclude(status=SupplyContract.Status.CANCELLED)
+    exchange = SupplyContract.objects.filter(
+        contract_queries.live_in(start=OuterRef("period_start"), end=OuterRef("period_end")),
+        metering_point=OuterRef("metering_point"),
+        billing_account=OuterRef("invoice__billing_account"),
+        product__kind=Product.Kind.EXCHANGE,
     )
     lines = (
         InvoiceLine.objects.filter(

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
+from django.db.models import Q
 
 from vool.common.localtime import Month, intervals_in_day, local_date, local_midnight
 from vool.domain.metering import intervals
@@ -29,8 +32,11 @@ __all__ = [
     "IntervalSeries",
     "RegisterConsumption",
     "consumption_for_period",
+    "day_versions",
     "interval_corrections",
+    "interval_days_known_at",
     "interval_series",
+    "open_corrections",
     "reading_history",
     "readings_waiting_for_review",
 ]
@@ -241,3 +247,80 @@ def reading_history(*, metering_point: MeteringPoint) -> list[Reading]:
         .select_related("register__meter")
         .order_by("-read_at", "-id")
     )
+
+
+# -- what the bill run reads of interval data -----------------------------------------------
+
+
+def interval_days_known_at(
+    *, point_ids: Collection[int], first_day: dt.date, end_day: dt.date, as_of: dt.datetime
+) -> dict[int, dict[dt.date, intervals.KnownDay]]:
+    """Each point's consumption days in ``[first_day, end_day)`` in the version known at
+    ``as_of``: known since then and not yet superseded, whatever arrived later (even while a
+    run runs or is resumed)."""
+    found: dict[int, dict[dt.date, intervals.KnownDay]] = defaultdict(dict)
+    if not point_ids:
+        return found
+    for point_id, day, minutes, values, quality, version in (
+        IntervalDay.objects.filter(
+            metering_point_id__in=list(point_ids),
+            direction=IntervalDay.Direction.CONSUMPTION,
+            day__gte=first_day,
+            day__lt=end_day,
+            known_at__lte=as_of,
+        )
+        .filter(Q(superseded_at__isnull=True) | Q(superseded_at__gt=as_of))
+        .values_list(
+            "metering_point_id", "day", "resolution_minutes", "values_wh", "quality", "version"
+        )
+    ):
+        found[point_id][day] = intervals.KnownDay(minutes, bytes(values), bytes(quality), version)
+    return found
+
+
+def day_versions(
+    *, pairs: Collection[tuple[int, dt.date]]
+) -> dict[tuple[int, dt.date], list[intervals.DayVersion]]:
+    """Every stored consumption version of each (point, day) of ``pairs``, oldest first."""
+    found: dict[tuple[int, dt.date], list[intervals.DayVersion]] = defaultdict(list)
+    if not pairs:
+        return found
+    wanted = set(pairs)
+    for point_id, day, pk, version, minutes, values, known_at, superseded_at in (
+        IntervalDay.objects.filter(
+            metering_point_id__in={p for p, _ in wanted},
+            day__in={d for _, d in wanted},
+            direction=IntervalDay.Direction.CONSUMPTION,
+        )
+        .order_by("version")
+        .values_list(
+            "metering_point_id",
+            "day",
+            "id",
+            "version",
+            "resolution_minutes",
+            "values_wh",
+            "known_at",
+            "superseded_at",
+        )
+    ):
+        if (point_id, day) in wanted:
+            found[(point_id, day)].append(
+                intervals.DayVersion(pk, version, minutes, bytes(values), known_at, superseded_at)
+            )
+    return found
+
+
+def open_corrections(*, point_ids: Collection[int], up_to: Month) -> list[intervals.OpenCorrection]:
+    """The unsettled consumption corrections of the points in months up to ``up_to``, by day."""
+    return [
+        intervals.OpenCorrection(*row)
+        for row in IntervalCorrection.objects.filter(
+            metering_point_id__in=list(point_ids),
+            period__lte=str(up_to),
+            settled_at__isnull=True,
+            direction=IntervalDay.Direction.CONSUMPTION,
+        )
+        .order_by("day", "id")
+        .values_list("id", "metering_point_id", "day", "current__version")
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final, TypeVar
 
@@ -415,3 +415,8 @@ def market_prices(month: Month, *, area: str = "ee") -> rating.MarketPrices:
                 values[i] = micro
                 missing[i] = False
     return rating.MarketPrices(month, values, missing)
+
+
+def products_by_id(*, product_ids: Collection[int]) -> dict[int, Product]:
+    """The products of ``product_ids``, by id."""
+    return {p.pk: p for p in Product.objects.filter(pk__in=list(product_ids))}
