@@ -14,11 +14,11 @@ import pytest
 from billing_factories import add_reading, fixed_product, manual_account
 from vool.common.localtime import Month, local_midnight
 from vool.domain.billing import operations
-from vool.domain.billing.manual import readings_known_at
 from vool.domain.billing.models import BillRunChunk, Invoice
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.metering import operations as metering
 from vool.domain.metering.models import Reading, Register
+from vool.domain.metering.queries import readings_known_at
 from vool.domain.metering.window import DEFAULT_WINDOW
 from vool.usecases import bill_run
 

@@ -29,14 +29,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
-from vool.common.localtime import Month, local_date
+from vool.common.localtime import Month
 from vool.domain.billing.reasons import NO_CONSUMPTION_DATA, PENDING_REVIEW, Unbillable
 from vool.domain.metering import estimation
 from vool.domain.metering.registers import (
     ReadingBelowPrevious,
-    reading_date,
+    ReadingRow,
+    RegisterRow,
     register_advance,
 )
 
@@ -53,50 +54,12 @@ __all__ = [
     "register_use",
 ]
 
-# reading sources and statuses (metering.Reading's choice values)
-ESTIMATED = "ESTIMATED"
+# reading statuses (metering.Reading's choice values)
 ACCEPTED = "ACCEPTED"
 WAITS_FOR_REVIEW = "PENDING_REVIEW"
 READING_TRUE_UPS = "reading_true_ups"  # the basis key of reading (boundary) true-ups
 
 Span = tuple[dt.date, dt.date]  # local days [first, end)
-
-
-class RegisterRow(NamedTuple):
-    register_id: int
-    kind: str
-    digits: int
-    multiplier: Decimal
-    removed: dt.date | None
-
-
-class ReadingRow(NamedTuple):
-    reading_id: int
-    read_at: dt.datetime
-    value_kwh: Decimal
-    source: str
-    period: str  # the month it is the month-end reading of, or ""
-    status: str
-    details: dict[str, Any] | None
-
-    @property
-    def estimated(self) -> bool:
-        return self.source == ESTIMATED
-
-    @property
-    def day(self) -> dt.date:
-        return local_date(self.read_at)
-
-    @property
-    def stands_for(self) -> dt.date:
-        """The boundary it marks: a month-end reading the 1st of the next month, any other
-        its local day."""
-        return reading_date(period=self.period, read_at=self.read_at)
-
-    def unwrapped(self, digits: int) -> Decimal:
-        """The value as if the register never rolled over (metering records ``wraps``)."""
-        wraps = int((self.details or {}).get("wraps", 0))
-        return Decimal(self.value_kwh) + wraps * Decimal(10) ** digits
 
 
 @dataclass(frozen=True)

@@ -268,6 +268,24 @@ class ManualEnergy:
     basis: dict[str, Any]
 
 
+def _no_month_end(register: RegisterRow, month: Month, data: ManualReadings) -> Unbillable:
+    """Why a register without a month-end reading cannot be billed, and what to do."""
+    failure = data.failed_estimates.get(register.register_id) or data.estimation_error
+    if failure:
+        return Unbillable(
+            ESTIMATION_FAILED,
+            f"No {month} month-end reading for register {register.kind}, and "
+            f"estimating it failed: {failure}. Fix the cause, run `vool readings "
+            f"estimate --period {month}`, then bill the account with `vool billing "
+            "rebill`.",
+        )
+    return Unbillable(
+        NO_CONSUMPTION_DATA,
+        f"No {month} month-end reading for register {register.kind} and no "
+        f"estimate; run `vool readings estimate --period {month}` first.",
+    )
+
+
 def manual_energy(
     *,
     account_id: int,
@@ -297,20 +315,7 @@ def manual_energy(
         if use is None:
             if register.removed is not None:
                 continue  # a meter exchanged in the month without a final reading here
-            failure = data.failed_estimates.get(register.register_id) or data.estimation_error
-            if failure:
-                raise Unbillable(
-                    ESTIMATION_FAILED,
-                    f"No {month} month-end reading for register {register.kind}, and "
-                    f"estimating it failed: {failure}. Fix the cause, run `vool readings "
-                    f"estimate --period {month}`, then bill the account with `vool billing "
-                    "rebill`.",
-                )
-            raise Unbillable(
-                NO_CONSUMPTION_DATA,
-                f"No {month} month-end reading for register {register.kind} and no "
-                f"estimate; run `vool readings estimate --period {month}` first.",
-            )
+            raise _no_month_end(register, month, data)
         by_kind[register.kind] += use.kwh
         for earlier_month, kwh in use.true_ups.items():
             true_ups[earlier_month][register.kind] += kwh

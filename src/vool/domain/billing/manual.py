@@ -16,53 +16,25 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
-
 from vool.common.localtime import Month, local_midnight
+from vool.domain.billing import queries as billing_queries
 from vool.domain.billing.advances import (
     ACCEPTED,
     READING_TRUE_UPS,
+    WAITS_FOR_REVIEW,
     HeldBoundary,
     ManualReadings,
     ReadingRow,
-    RegisterRow,
 )
 from vool.domain.billing.consumption import ContractPiece, Product, TrueUp, pieces_in, true_up_month
-from vool.domain.billing.models import BillRun, Invoice, InvoiceLine
 from vool.domain.billing.reasons import MISSING_PRICE, Unbillable
 from vool.domain.contracts import queries as contract_queries
-from vool.domain.metering.models import Reading, Register
+from vool.domain.metering import queries as metering_queries
 from vool.domain.metering.window import ReadingWindow
 from vool.domain.tariffs import rating
 from vool.domain.tariffs.bands import BandScheme
 
-__all__ = ["contract_pieces", "load_readings", "price_true_ups", "readings_known_at"]
-
-_READING_FIELDS = ("id", "read_at", "value_kwh", "source", "period", "status", "details")
-
-
-def _failed_estimates(run_id: int | None) -> tuple[dict[int, str], str]:
-    """Registers the run's estimation step could not estimate, with the reason, and why the
-    step failed as a whole, if it did (kept on the run's report by
-    ``billing.operations.record_estimation``)."""
-    if run_id is None:
-        return {}, ""
-    report = BillRun.objects.filter(pk=run_id).values_list("report", flat=True).first() or {}
-    estimation = report.get("estimation") or {}
-    failures = estimation.get("failures") or []
-    return (
-        {int(f["register_id"]): str(f["reason"]) for f in failures},
-        str(estimation.get("error") or ""),
-    )
-
-
-def readings_known_at(as_of: dt.datetime) -> QuerySet[Reading]:
-    """The readings as they stood at the data cut-off ``as_of``: known by then (``known_at``)
-    and not superseded by a reading known by then. A correction or review decision recorded
-    after the cut-off does not change what a run with that cut-off bills (also when a chunk
-    runs or is resumed later); the next bill or a rebill takes it."""
-    superseded = Reading.objects.filter(supersedes=OuterRef("pk"), known_at__lte=as_of)
-    return Reading.objects.filter(known_at__lte=as_of).exclude(Exists(superseded))
+__all__ = ["contract_pieces", "load_readings", "price_true_ups"]
 
 
 def load_readings(
@@ -74,46 +46,23 @@ def load_readings(
     run_id: int | None = None,
 ) -> ManualReadings:
     """The registers of ``point_ids`` installed in ``period`` and their readings as known at
-    ``as_of`` (:func:`readings_known_at`) from the last day of the month before to the close
-    of ``period``'s reading window (and, where the month starts from an estimate, the
-    readings since the last actual one)."""
+    ``as_of`` (:func:`vool.domain.metering.queries.readings_known_at`) from the last day of
+    the month before to the close of ``period``'s reading window (and, where the month starts
+    from an estimate, the readings since the last actual one)."""
     first, end = period.first_day, period.next().first_day
-    failed, error = _failed_estimates(run_id)
-    out = ManualReadings(
-        registers=defaultdict(list),
-        readings=defaultdict(list),
-        failed_estimates=failed,
-        estimation_error=error,
+    failed, error = billing_queries.estimation_failures(run_id=run_id)
+    out = ManualReadings(failed_estimates=failed, estimation_error=error)
+    out.registers = metering_queries.registers_on_points(
+        point_ids=point_ids, first_day=first, end_day=end
     )
-    for rid, kind, point_id, digits, multiplier, removed in (
-        Register.objects.filter(meter__metering_point_id__in=point_ids)
-        .filter(Q(meter__removed_date__isnull=True) | Q(meter__removed_date__gt=first))
-        .filter(meter__installed_date__lt=end)
-        .values_list(
-            "id",
-            "kind",
-            "meter__metering_point_id",
-            "meter__digits",
-            "meter__multiplier",
-            "meter__removed_date",
-        )
-        .order_by("meter__installed_date", "id")
-    ):
-        out.registers[point_id].append(RegisterRow(rid, kind, digits, multiplier, removed))
-    register_ids = [r.register_id for rs in out.registers.values() for r in rs]
     since = local_midnight(period.previous().last_day)
-    for row in (
-        readings_known_at(as_of)
-        .filter(
-            register_id__in=register_ids,
-            status__in=(Reading.Status.ACCEPTED, Reading.Status.PENDING_REVIEW),
-            read_at__gte=since,
-            read_at__lt=window.closes_at(period),
-        )
-        .order_by("read_at", "id")
-        .values_list("register_id", *_READING_FIELDS)
-    ):
-        out.readings[row[0]].append(ReadingRow._make(row[1:]))
+    out.readings = metering_queries.register_readings(
+        register_ids=[r.register_id for rs in out.registers.values() for r in rs],
+        as_of=as_of,
+        statuses=(ACCEPTED, WAITS_FOR_REVIEW),
+        read_from=since,
+        read_before=window.closes_at(period),
+    )
     previous = str(period.previous())
     from_estimate = [
         rid
@@ -126,9 +75,29 @@ def load_readings(
     return out
 
 
-def _live_reading_terms(
-    point_ids: Sequence[int], period: Month
-) -> tuple[dict[tuple[int, int], HeldBoundary], dict[tuple[int, int], tuple[Decimal, list[int]]]]:
+_Held = dict[tuple[int, int], HeldBoundary]
+_Later = dict[tuple[int, int], tuple[Decimal, list[int]]]
+
+
+def _one_basis_each(lines: list[billing_queries.KwhBasis]) -> list[billing_queries.KwhBasis]:
+    """One line per invoice, point, month and kind (every kWh line repeats the basis)."""
+    seen: set[tuple[int, int, Month, bool]] = set()
+    out: list[billing_queries.KwhBasis] = []
+    for line in lines:
+        key = (
+            line.invoice_id,
+            line.metering_point_id,
+            Month.of(line.period_start),
+            line.is_true_up,
+        )
+        if key in seen or not line.basis:
+            continue
+        seen.add(key)
+        out.append(line)
+    return out
+
+
+def _live_reading_terms(point_ids: Sequence[int], period: Month) -> tuple[_Held, _Later]:
     """From the live bills of the points: per (account, register), what they hold of the
     month-end reading that ends the month before ``period`` (:class:`HeldBoundary`), and the
     reading true-ups of ``period`` itself on bills of other months."""
@@ -137,52 +106,27 @@ def _live_reading_terms(
     terms: dict[tuple[int, Month, int], Decimal] = defaultdict(Decimal)
     later_kwh: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     invoices_of: dict[tuple[int, int], list[int]] = defaultdict(list)
-    seen: set[tuple[int, int, Month, bool]] = set()
-    for invoice_id, invoice_period, account_id, point_id, start, true_up, basis in (
-        InvoiceLine.objects.filter(
-            metering_point_id__in=point_ids,
-            invoice__kind=Invoice.Kind.INVOICE,  # a credit note takes its invoice out
-            invoice__status=Invoice.Status.ISSUED,
-            unit=InvoiceLine.Unit.KWH,
-            period_start__gte=before.first_day,
-            period_start__lt=period.next().first_day,
-        )
-        .order_by("invoice_id", "position")
-        .values_list(
-            "invoice_id",
-            "invoice__period",
-            "invoice__billing_account_id",
-            "metering_point_id",
-            "period_start",
-            "is_true_up",
-            "basis",
-        )
-    ):
-        month = Month.of(start)
-        if (invoice_id, point_id, month, true_up) in seen or not basis:
-            continue  # one basis per invoice, point and month (every kWh line repeats it)
-        seen.add((invoice_id, point_id, month, true_up))
-        if not true_up:
-            if month == before and invoice_period == str(before):
-                end_ids[(account_id, point_id)].extend(
-                    int(r["end_reading_id"]) for r in basis.get("registers", [])
+    lines = billing_queries.issued_kwh_bases(
+        point_ids=point_ids, first_start=before.first_day, end_start=period.next().first_day
+    )
+    for line in _one_basis_each(lines):
+        month, account_id = Month.of(line.period_start), line.billing_account_id
+        if not line.is_true_up:
+            if month == before and line.invoice_period == str(before):
+                end_ids[(account_id, line.metering_point_id)].extend(
+                    int(r["end_reading_id"]) for r in line.basis.get("registers", [])
                 )
             continue
-        for entry in basis.get(READING_TRUE_UPS, []):
+        for entry in line.basis.get(READING_TRUE_UPS, []):
             if entry["corrects_period"] != str(month):
                 continue
             register_id = int(entry["register_id"])
             terms[(account_id, month, register_id)] += Decimal(entry["kwh"])
-            if month == period and invoice_period != str(period):
+            if month == period and line.invoice_period != str(period):
                 later_kwh[(account_id, register_id)] += Decimal(entry["kwh"])
-                invoices_of[(account_id, register_id)].append(invoice_id)
-    rows = {
-        row[0]: (row[1], ReadingRow._make(row[2:]))
-        for row in Reading.objects.filter(
-            pk__in=[i for ids in end_ids.values() for i in ids]
-        ).values_list("id", "register_id", *_READING_FIELDS)
-    }
-    held: dict[tuple[int, int], HeldBoundary] = {}
+                invoices_of[(account_id, register_id)].append(line.invoice_id)
+    rows = metering_queries.readings_by_id(reading_ids=[i for ids in end_ids.values() for i in ids])
+    held: _Held = {}
     for (account_id, _), ids in end_ids.items():
         for reading_id in ids:
             register_id, row = rows[reading_id]
@@ -202,18 +146,9 @@ def _since_last_actual(
 ) -> dict[int, list[ReadingRow]]:
     """Per register, its last actual accepted reading before ``before`` and every accepted
     reading after it (the estimates that bills used since), as known at ``as_of``."""
-    history: dict[int, list[ReadingRow]] = defaultdict(list)
-    for row in (
-        readings_known_at(as_of)
-        .filter(
-            register_id__in=register_ids,
-            status=Reading.Status.ACCEPTED,
-            read_at__lt=before,
-        )
-        .order_by("read_at", "id")
-        .values_list("register_id", *_READING_FIELDS)
-    ):
-        history[row[0]].append(ReadingRow._make(row[1:]))
+    history = metering_queries.register_readings(
+        register_ids=register_ids, as_of=as_of, statuses=(ACCEPTED,), read_before=before
+    )
     out: dict[int, list[ReadingRow]] = {}
     for rid, rows in history.items():
         actual = [i for i, r in enumerate(rows) if not r.estimated]

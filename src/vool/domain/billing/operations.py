@@ -352,18 +352,8 @@ def _chunk_report(
     }
 
 
-def run_chunk(
-    *,
-    chunk_id: int,
-    clock: Callable[[], dt.datetime],
-    window: ReadingWindow,
-) -> BillRunChunk:
-    """Price the chunk's accounts as of the run's data cut-off and store their DRAFT invoices
-    (or exceptions); ``clock`` gives the audit times (started, finished, created).
-
-    Idempotent: running a chunk again replaces its drafts and exceptions in one transaction;
-    an account that already has an invoice of the period (another run, a rebill) is skipped.
-    """
+def _claim_chunk(chunk_id: int, clock: Callable[[], dt.datetime]) -> BillRunChunk:
+    """Mark the chunk RUNNING (one more attempt) unless it is DONE already."""
     with transaction.atomic():
         chunk = BillRunChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
         if chunk.state == BillRunChunk.State.DONE:
@@ -372,70 +362,111 @@ def run_chunk(
         chunk.attempts += 1
         chunk.started_at = clock()
         chunk.save(update_fields=["state", "attempts", "started_at"])
+    return chunk
+
+
+def _billed_elsewhere(run: BillRun, account_ids: list[int]) -> set[int]:
+    """Accounts of ``account_ids`` with an invoice of the run's period from elsewhere (another
+    run, a rebill): this run skips them."""
+    return set(
+        Invoice.objects.filter(
+            billing_account_id__in=account_ids, period=run.period, kind=Invoice.Kind.INVOICE
+        )
+        .exclude(status=Invoice.Status.CANCELLED)
+        .exclude(run_id=run.pk, status=Invoice.Status.DRAFT)
+        .values_list("billing_account_id", flat=True)
+    )
+
+
+def _delete_drafts(run_id: int, account_ids: list[int]) -> None:
+    """The run's drafts (and exceptions) of the accounts, with what they hold."""
+    drafts = Invoice.objects.filter(
+        run_id=run_id, billing_account_id__in=account_ids, status=Invoice.Status.DRAFT
+    )
+    InvoiceLine.objects.filter(invoice__in=drafts).delete()
+    InvoiceIntervalCorrection.objects.filter(invoice__in=drafts).delete()
+    InvoiceIntervalDays.objects.filter(invoice__in=drafts).delete()
+    InvoiceIntervalTerm.objects.filter(invoice__in=drafts).delete()
+    drafts.delete()
+    BillRunException.objects.filter(run_id=run_id, billing_account_id__in=account_ids).delete()
+
+
+def _store_chunk(
+    chunk: BillRunChunk,
+    priced: pricing.PricedAccounts,
+    *,
+    skipped: int,
+    now: dt.datetime,
+    clock: Callable[[], dt.datetime],
+) -> bool:
+    """Replace the chunk's drafts and exceptions and mark it DONE, in one transaction. False
+    when another worker finished the same chunk meanwhile (a message delivered twice): the
+    first to commit wins, the other writes nothing."""
     run = chunk.run
     period = Month.parse(run.period)
+    invoices, lines = _draft_rows(
+        priced=priced, period=period, run_id=run.pk, as_of=run.as_of, created_at=now
+    )
+    with transaction.atomic():
+        state = (
+            BillRunChunk.objects.select_for_update()
+            .values_list("state", flat=True)
+            .get(pk=chunk.pk)
+        )
+        if state == BillRunChunk.State.DONE:
+            return False
+        _delete_drafts(run.pk, [int(i) for i in chunk.account_ids])
+        _write_drafts(invoices, lines, priced)
+        copy_rows(
+            BillRunException,
+            ("run", "billing_account", "code", "reason", "created_at"),
+            (
+                (run.pk, account_id, code, reason, now)
+                for account_id, (code, reason) in sorted(priced.exceptions.items())
+            ),
+        )
+        BillRunChunk.objects.filter(pk=chunk.pk).update(
+            state=BillRunChunk.State.DONE,
+            invoice_count=len(invoices),
+            exception_count=len(priced.exceptions),
+            report=_chunk_report(lines, invoices, skipped),
+            error="",
+            finished_at=clock(),
+        )
+    return True
+
+
+def run_chunk(
+    *,
+    chunk_id: int,
+    clock: Callable[[], dt.datetime],
+    window: ReadingWindow,
+) -> BillRunChunk:
+    """Price the chunk's accounts as of the run's data cut-off (manual points once
+    ``window`` has closed) and store their DRAFT invoices (or exceptions); ``clock`` gives
+    the audit times (started, finished, created).
+
+    Idempotent: running a chunk again replaces its drafts and exceptions in one transaction;
+    an account that already has an invoice of the period (another run, a rebill) is skipped.
+    """
+    chunk = _claim_chunk(chunk_id, clock)
+    if chunk.state == BillRunChunk.State.DONE:
+        return chunk
+    run = chunk.run
     account_ids = [int(i) for i in chunk.account_ids]
     try:
-        billed_elsewhere = set(
-            Invoice.objects.filter(
-                billing_account_id__in=account_ids, period=run.period, kind=Invoice.Kind.INVOICE
-            )
-            .exclude(status=Invoice.Status.CANCELLED)
-            .exclude(run_id=run.pk, status=Invoice.Status.DRAFT)
-            .values_list("billing_account_id", flat=True)
-        )
-        to_bill = [i for i in account_ids if i not in billed_elsewhere]
+        billed_elsewhere = _billed_elsewhere(run, account_ids)
         priced = pricing.price_accounts(
-            billing_account_ids=to_bill,
-            period=period,
+            billing_account_ids=[i for i in account_ids if i not in billed_elsewhere],
+            period=Month.parse(run.period),
             as_of=run.as_of,
             window=window,
             limits=guard.configured_limits(),
             cache_scope=run.token,
             run_id=run.pk,
         )
-        now = clock()
-        invoices, lines = _draft_rows(
-            priced=priced, period=period, run_id=run.pk, as_of=run.as_of, created_at=now
-        )
-        with transaction.atomic():
-            # another worker may have finished the same chunk meanwhile (a message delivered
-            # twice): the first to commit wins, the other writes nothing
-            state = (
-                BillRunChunk.objects.select_for_update()
-                .values_list("state", flat=True)
-                .get(pk=chunk.pk)
-            )
-            if state == BillRunChunk.State.DONE:
-                return BillRunChunk.objects.get(pk=chunk.pk)
-            drafts = Invoice.objects.filter(
-                run_id=run.pk, billing_account_id__in=account_ids, status=Invoice.Status.DRAFT
-            )
-            InvoiceLine.objects.filter(invoice__in=drafts).delete()
-            InvoiceIntervalCorrection.objects.filter(invoice__in=drafts).delete()
-            InvoiceIntervalDays.objects.filter(invoice__in=drafts).delete()
-            InvoiceIntervalTerm.objects.filter(invoice__in=drafts).delete()
-            drafts.delete()
-            BillRunException.objects.filter(
-                run_id=run.pk, billing_account_id__in=account_ids
-            ).delete()
-            _write_drafts(invoices, lines, priced)
-            copy_rows(
-                BillRunException,
-                ("run", "billing_account", "code", "reason", "created_at"),
-                (
-                    (run.pk, account_id, code, reason, now)
-                    for account_id, (code, reason) in sorted(priced.exceptions.items())
-                ),
-            )
-            BillRunChunk.objects.filter(pk=chunk.pk).update(
-                state=BillRunChunk.State.DONE,
-                invoice_count=len(invoices),
-                exception_count=len(priced.exceptions),
-                report=_chunk_report(lines, invoices, len(billed_elsewhere)),
-                error="",
-                finished_at=clock(),
-            )
+        if not _store_chunk(chunk, priced, skipped=len(billed_elsewhere), now=clock(), clock=clock):
+            return BillRunChunk.objects.get(pk=chunk.pk)
     except Exception as exc:
         BillRunChunk.objects.filter(pk=chunk.pk).exclude(state=BillRunChunk.State.DONE).update(
             state=BillRunChunk.State.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
@@ -721,6 +752,35 @@ def credit_invoice(
     return note
 
 
+def _rebillable_invoice(billing_account_id: int, period: Month) -> Invoice | None:
+    """The account's live invoice of ``period`` (locked), if any; refuses while a bill run is
+    drafting the account (its draft may true up days this rebill bills: one of the two would
+    bill them twice)."""
+    current = (
+        Invoice.objects.select_for_update()
+        .filter(billing_account_id=billing_account_id, period=str(period), kind="INVOICE")
+        .exclude(status=Invoice.Status.CANCELLED)
+        .first()
+    )
+    if current is not None and current.status == Invoice.Status.DRAFT:
+        raise UnableToRebill(
+            f"A bill run (run {current.run_id}) is billing this account for {period}; "
+            "finish it first."
+        )
+    drafting = (
+        Invoice.objects.filter(billing_account_id=billing_account_id, status="DRAFT")
+        .values_list("run_id", "period")
+        .first()
+    )
+    if drafting is not None:
+        # its draft may true up days this rebill bills: one of the two would bill them twice
+        raise UnableToRebill(
+            f"A bill run (run {drafting[0]}) is billing this account for {drafting[1]}; "
+            "finish it first."
+        )
+    return current
+
+
 def rebill_account(
     *,
     billing_account_id: int,
@@ -737,28 +797,7 @@ def rebill_account(
     on the data known at ``as_of`` and issue a new invoice dated ``today`` (issued at
     ``now``), all in one transaction."""
     with transaction.atomic():
-        current = (
-            Invoice.objects.select_for_update()
-            .filter(billing_account_id=billing_account_id, period=str(period), kind="INVOICE")
-            .exclude(status=Invoice.Status.CANCELLED)
-            .first()
-        )
-        if current is not None and current.status == Invoice.Status.DRAFT:
-            raise UnableToRebill(
-                f"A bill run (run {current.run_id}) is billing this account for {period}; "
-                "finish it first."
-            )
-        drafting = (
-            Invoice.objects.filter(billing_account_id=billing_account_id, status="DRAFT")
-            .values_list("run_id", "period")
-            .first()
-        )
-        if drafting is not None:
-            # its draft may true up days this rebill bills: one of the two would bill them twice
-            raise UnableToRebill(
-                f"A bill run (run {drafting[0]}) is billing this account for {drafting[1]}; "
-                "finish it first."
-            )
+        current = _rebillable_invoice(billing_account_id, period)
         if current is not None:
             assert current.number is not None
             credit_invoice(

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Exists, OuterRef
 
@@ -193,3 +194,62 @@ def issued_invoices_priced_on(*, days: Collection[dt.date]) -> list[PricedInvoic
         if first < len(wanted) and wanted[first] < end:
             found[number] = PricedInvoice(number, period, reference)
     return [found[n] for n in sorted(found)]
+
+
+# -- what live bills hold (the bill run's true-ups read it) ---------------------------------
+
+
+def estimation_failures(*, run_id: int | None) -> tuple[dict[int, str], str]:
+    """Registers the run's estimation step could not estimate, with the reason, and why the
+    step failed as a whole, if it did (kept on the run's report by
+    ``billing.operations.record_estimation``)."""
+    if run_id is None:
+        return {}, ""
+    report = BillRun.objects.filter(pk=run_id).values_list("report", flat=True).first() or {}
+    estimation = report.get("estimation") or {}
+    failures = estimation.get("failures") or []
+    return (
+        {int(f["register_id"]): str(f["reason"]) for f in failures},
+        str(estimation.get("error") or ""),
+    )
+
+
+@dataclass(frozen=True)
+class KwhBasis:
+    """A kWh line of an issued invoice (not a credit note) and what it billed (``basis``)."""
+
+    invoice_id: int
+    invoice_period: str
+    billing_account_id: int
+    metering_point_id: int
+    period_start: dt.date
+    is_true_up: bool
+    basis: dict[str, Any]
+
+
+def issued_kwh_bases(
+    *, point_ids: Collection[int], first_start: dt.date, end_start: dt.date
+) -> list[KwhBasis]:
+    """The kWh lines of the points' issued invoices that start in ``[first_start, end_start)``,
+    by invoice and position (a credit note takes its invoice out)."""
+    return [
+        KwhBasis(*row)
+        for row in InvoiceLine.objects.filter(
+            metering_point_id__in=list(point_ids),
+            invoice__kind=Invoice.Kind.INVOICE,
+            invoice__status=Invoice.Status.ISSUED,
+            unit=InvoiceLine.Unit.KWH,
+            period_start__gte=first_start,
+            period_start__lt=end_start,
+        )
+        .order_by("invoice_id", "position")
+        .values_list(
+            "invoice_id",
+            "invoice__period",
+            "invoice__billing_account_id",
+            "metering_point_id",
+            "period_start",
+            "is_true_up",
+            "basis",
+        )
+    ]

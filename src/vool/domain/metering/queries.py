@@ -20,12 +20,13 @@ from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from vool.common.localtime import Month, intervals_in_day, local_date, local_midnight
 from vool.domain.metering import intervals
 from vool.domain.metering.models import IntervalCorrection, IntervalDay, Reading, Register
 from vool.domain.metering.operations import unwrapped_kwh
+from vool.domain.metering.registers import ReadingRow, RegisterRow
 from vool.domain.supply.models import MeteringPoint
 
 __all__ = [
@@ -38,7 +39,11 @@ __all__ = [
     "interval_series",
     "open_corrections",
     "reading_history",
+    "readings_by_id",
+    "readings_known_at",
     "readings_waiting_for_review",
+    "register_readings",
+    "registers_on_points",
 ]
 
 
@@ -324,3 +329,72 @@ def open_corrections(*, point_ids: Collection[int], up_to: Month) -> list[interv
         .order_by("day", "id")
         .values_list("id", "metering_point_id", "day", "current__version")
     ]
+
+
+# -- what the bill run reads of registers and readings -------------------------------------
+
+_READING_ROW = ("id", "read_at", "value_kwh", "source", "period", "status", "details")
+
+
+def readings_known_at(as_of: dt.datetime) -> QuerySet[Reading]:
+    """The readings as they stood at the data cut-off ``as_of``: known by then (``known_at``)
+    and not superseded by a reading known by then. A correction or review decision recorded
+    after the cut-off does not change what a run with that cut-off bills (also when a chunk
+    runs or is resumed later); the next bill or a rebill takes it."""
+    superseded = Reading.objects.filter(supersedes=OuterRef("pk"), known_at__lte=as_of)
+    return Reading.objects.filter(known_at__lte=as_of).exclude(Exists(superseded))
+
+
+def registers_on_points(
+    *, point_ids: Collection[int], first_day: dt.date, end_day: dt.date
+) -> dict[int, list[RegisterRow]]:
+    """By point, the registers of meters installed on it in ``[first_day, end_day)``, in the
+    order the meters were installed."""
+    found: dict[int, list[RegisterRow]] = defaultdict(list)
+    for register_id, kind, point_id, digits, multiplier, removed in (
+        Register.objects.filter(meter__metering_point_id__in=list(point_ids))
+        .filter(Q(meter__removed_date__isnull=True) | Q(meter__removed_date__gt=first_day))
+        .filter(meter__installed_date__lt=end_day)
+        .values_list(
+            "id",
+            "kind",
+            "meter__metering_point_id",
+            "meter__digits",
+            "meter__multiplier",
+            "meter__removed_date",
+        )
+        .order_by("meter__installed_date", "id")
+    ):
+        found[point_id].append(RegisterRow(register_id, kind, digits, multiplier, removed))
+    return found
+
+
+def register_readings(
+    *,
+    register_ids: Collection[int],
+    as_of: dt.datetime,
+    statuses: Collection[str],
+    read_before: dt.datetime,
+    read_from: dt.datetime | None = None,
+) -> dict[int, list[ReadingRow]]:
+    """By register, its readings known at ``as_of`` (:func:`readings_known_at`) with one of
+    ``statuses``, read in ``[read_from, read_before)``, in the order they were read."""
+    readings = readings_known_at(as_of).filter(
+        register_id__in=list(register_ids), status__in=list(statuses), read_at__lt=read_before
+    )
+    if read_from is not None:
+        readings = readings.filter(read_at__gte=read_from)
+    found: dict[int, list[ReadingRow]] = defaultdict(list)
+    for row in readings.order_by("read_at", "id").values_list("register_id", *_READING_ROW):
+        found[row[0]].append(ReadingRow._make(row[1:]))
+    return found
+
+
+def readings_by_id(*, reading_ids: Collection[int]) -> dict[int, tuple[int, ReadingRow]]:
+    """The readings of ``reading_ids`` with their register, by id."""
+    return {
+        row[0]: (row[1], ReadingRow._make(row[2:]))
+        for row in Reading.objects.filter(pk__in=list(reading_ids)).values_list(
+            "id", "register_id", *_READING_ROW
+        )
+    }
