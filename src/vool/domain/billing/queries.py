@@ -18,6 +18,8 @@ from vool.domain.billing.models import (
     BillRunChunk,
     BillRunException,
     Invoice,
+    InvoiceIntervalDays,
+    InvoiceIntervalTerm,
     InvoiceLine,
 )
 from vool.domain.contracts import queries as contract_queries
@@ -253,3 +255,92 @@ def issued_kwh_bases(
             "basis",
         )
     ]
+
+
+@dataclass(frozen=True)
+class IntervalTermRow:
+    """A true-up term (signed version of a day) on an ISSUED or DRAFT invoice."""
+
+    billing_account_id: int
+    metering_point_id: int
+    day: dt.date
+    interval_day_id: int
+    sign: int
+    issued: bool  # else a draft of run ``run_id``
+    run_id: int | None
+
+
+def interval_terms_on(
+    *, account_ids: Collection[int], point_ids: Collection[int], days: Collection[dt.date]
+) -> list[IntervalTermRow]:
+    """The true-up terms of the accounts' issued and draft invoices on the points and days."""
+    return [
+        IntervalTermRow(
+            account_id, point_id, day, version_id, sign, status == Invoice.Status.ISSUED, run
+        )
+        for account_id, point_id, day, version_id, sign, status, run in (
+            InvoiceIntervalTerm.objects.filter(
+                metering_point_id__in=list(point_ids),
+                day__in=list(days),
+                invoice__billing_account_id__in=list(account_ids),
+                invoice__status__in=(Invoice.Status.ISSUED, Invoice.Status.DRAFT),
+            ).values_list(
+                "invoice__billing_account_id",
+                "metering_point_id",
+                "day",
+                "interval_day_id",
+                "sign",
+                "invoice__status",
+                "invoice__run_id",
+            )
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class IssuedMonthDays:
+    """The versions an issued invoice bills as one point's consumption of its month (version
+    of day ``first_day + i``; 0 = not billed)."""
+
+    billing_account_id: int
+    metering_point_id: int
+    first_day: dt.date
+    versions: list[int]
+
+
+def issued_month_days(
+    *, account_ids: Collection[int], point_ids: Collection[int], periods: Collection[str]
+) -> list[IssuedMonthDays]:
+    """What the accounts' issued invoices (not credit notes) of ``periods`` bill of the points."""
+    return [
+        IssuedMonthDays(account_id, point_id, first_day, list(versions))
+        for account_id, point_id, first_day, versions in InvoiceIntervalDays.objects.filter(
+            metering_point_id__in=list(point_ids),
+            invoice__billing_account_id__in=list(account_ids),
+            invoice__period__in=list(periods),
+            invoice__kind=Invoice.Kind.INVOICE,
+            invoice__status=Invoice.Status.ISSUED,
+        ).values_list("invoice__billing_account_id", "metering_point_id", "first_day", "versions")
+    ]
+
+
+def days_with_issued_terms(
+    *,
+    account_ids: Collection[int],
+    point_ids: Collection[int],
+    first_day: dt.date,
+    end_day: dt.date,
+) -> set[tuple[int, int, dt.date]]:
+    """(account, point, day) of ``[first_day, end_day)`` that the accounts' issued invoices
+    hold true-up terms of."""
+    return set(
+        InvoiceIntervalTerm.objects.filter(
+            metering_point_id__in=list(point_ids),
+            invoice__billing_account_id__in=list(account_ids),
+            invoice__status=Invoice.Status.ISSUED,
+            day__gte=first_day,
+            day__lt=end_day,
+        )
+        .values_list("invoice__billing_account_id", "metering_point_id", "day")
+        .distinct()
+    )

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vool.common.localtime import Month, intervals_in_day
+from vool.domain.billing import queries as billing_queries
 from vool.domain.billing.consumption import (
     BilledDays,
     PointMonth,
@@ -79,40 +80,21 @@ def _billed_version(billed: dict[tuple[int, int], BilledDays], key: _Day) -> int
 def _live_terms(days: set[_Day], run_id: int | None) -> tuple[dict[_Day, Counter[int]], set[_Day]]:
     """The true-up terms of ``days`` on live (issued) bills of their accounts, and the days a
     draft of another run holds (left to that run)."""
-    from vool.domain.billing.models import Invoice, InvoiceIntervalTerm
-
     live: dict[_Day, Counter[int]] = defaultdict(Counter)
     taken: set[_Day] = set()
     if not days:
         return live, taken
-    for (
-        account_id,
-        point_id,
-        day,
-        version_id,
-        sign,
-        status,
-        run,
-    ) in InvoiceIntervalTerm.objects.filter(
-        metering_point_id__in={p for _, p, _ in days},
-        day__in={d for _, _, d in days},
-        invoice__billing_account_id__in={a for a, _, _ in days},
-        invoice__status__in=(Invoice.Status.ISSUED, Invoice.Status.DRAFT),
-    ).values_list(
-        "invoice__billing_account_id",
-        "metering_point_id",
-        "day",
-        "interval_day_id",
-        "sign",
-        "invoice__status",
-        "invoice__run_id",
+    for term in billing_queries.interval_terms_on(
+        account_ids={a for a, _, _ in days},
+        point_ids={p for _, p, _ in days},
+        days={d for _, _, d in days},
     ):
-        key = (account_id, point_id, day)
+        key = (term.billing_account_id, term.metering_point_id, term.day)
         if key not in days:
             continue
-        if status == Invoice.Status.ISSUED:
-            live[key][version_id] += sign
-        elif run_id is None or run != run_id:
+        if term.issued:
+            live[key][term.interval_day_id] += term.sign
+        elif run_id is None or term.run_id != run_id:
             taken.add(key)
     return live, taken
 
@@ -120,21 +102,17 @@ def _live_terms(days: set[_Day], run_id: int | None) -> tuple[dict[_Day, Counter
 def _live_month_versions(days: set[_Day]) -> dict[_Day, int]:
     """The version number each day of ``days`` has on the live bill of its month (0 or absent:
     no live bill of that month bills the day on that account)."""
-    from vool.domain.billing.models import Invoice, InvoiceIntervalDays
-
     if not days:
         return {}
-    months = {str(Month.of(d)) for _, _, d in days}
     found: dict[_Day, int] = {}
-    for account_id, point_id, first_day, versions in InvoiceIntervalDays.objects.filter(
-        metering_point_id__in={p for _, p, _ in days},
-        invoice__billing_account_id__in={a for a, _, _ in days},
-        invoice__period__in=months,
-        invoice__kind=Invoice.Kind.INVOICE,
-        invoice__status=Invoice.Status.ISSUED,
-    ).values_list("invoice__billing_account_id", "metering_point_id", "first_day", "versions"):
-        for offset, version in enumerate(versions):
-            key = (account_id, point_id, first_day + dt.timedelta(days=offset))
+    for billed in billing_queries.issued_month_days(
+        account_ids={a for a, _, _ in days},
+        point_ids={p for _, p, _ in days},
+        periods={str(Month.of(d)) for _, _, d in days},
+    ):
+        for offset, version in enumerate(billed.versions):
+            day = billed.first_day + dt.timedelta(days=offset)
+            key = (billed.billing_account_id, billed.metering_point_id, day)
             if version and key in days:
                 found[key] = int(version)
     return found
@@ -357,23 +335,15 @@ def _month_days_with_live_terms(
     points: dict[tuple[int, int], PointMonth], period: Month
 ) -> set[_Day]:
     """Days of ``period`` that live bills of the same account trued up (a rebill offsets them)."""
-    from vool.domain.billing.models import Invoice, InvoiceIntervalTerm
-
     if not points:
         return set()
-    return {
-        row
-        for row in InvoiceIntervalTerm.objects.filter(
-            metering_point_id__in={p for _, p in points},
-            invoice__billing_account_id__in={a for a, _ in points},
-            invoice__status=Invoice.Status.ISSUED,
-            day__gte=period.first_day,
-            day__lt=period.next().first_day,
-        )
-        .values_list("invoice__billing_account_id", "metering_point_id", "day")
-        .distinct()
-        if (row[0], row[1]) in points
-    }
+    days = billing_queries.days_with_issued_terms(
+        account_ids={a for a, _ in points},
+        point_ids={p for _, p in points},
+        first_day=period.first_day,
+        end_day=period.next().first_day,
+    )
+    return {day for day in days if (day[0], day[1]) in points}
 
 
 def _link(
