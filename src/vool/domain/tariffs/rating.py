@@ -796,6 +796,85 @@ def _shape_lines(
     return out
 
 
+def _run_sums(
+    energy_wh: npt.NDArray[np.integer],
+    starts: npt.NDArray[np.intp],
+    weights: npt.NDArray[np.int64] | None,
+    market_rows: npt.NDArray[np.int64],
+    *,
+    block_rows: int,
+    threads: int,
+) -> _RunSums:
+    """Pass 1 of :func:`rate_month`: each row's sums per run (runs begin at ``starts``), and
+    for ``market_rows`` the sums of ``Wh x price`` (``weights``), block by block of
+    ``block_rows`` rows on ``threads`` threads; the matrix is read once."""
+    count = energy_wh.shape[1]
+    n_rows = energy_wh.shape[0]
+    small_ints = energy_wh.dtype.kind in "iu" and energy_wh.dtype.itemsize <= 4
+    wh_limit = MAX_ABS_WH
+    if weights is not None and weights.size:
+        # |sum of Wh x price| over a month must fit int64
+        wh_limit = max(MAX_ABS_WH, _INT64_LIMIT // (max(1, int(np.abs(weights).max())) * count))
+    check_all = not small_ints  # int32 values need no check: their run sums fit exactly
+    check_market = small_ints and wh_limit < 2**31
+    market_slot = np.full(n_rows, -1, dtype=np.int64)
+    market_slot[market_rows] = np.arange(market_rows.size)
+    # Run sums in int64, exact. They are whole numbers below 2**53 (at most 100 intervals of
+    # |Wh| <= 2**31), so pass 2 can turn a shape's rows into float64, still exact, for a BLAS
+    # matrix product.
+    sums = np.zeros((n_rows, len(starts)), dtype=np.int64)
+    market_sums = np.zeros((market_rows.size, len(starts)), dtype=np.int64)
+    scratch = threading.local()
+    # per block of market rows with negative values: (run sums of the negative Wh, of Wh x price)
+    negatives: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
+
+    def pass_one(lo: int) -> None:
+        hi = min(lo + block_rows, n_rows)
+        block = energy_wh[lo:hi]
+        if check_all:
+            _check_energy(block, MAX_ABS_WH)
+        np.add.reduceat(block, starts, axis=1, dtype=np.int64, out=sums[lo:hi])
+        if weights is None:
+            return
+        m_lo, m_hi = np.searchsorted(market_rows, [lo, hi])
+        if m_lo == m_hi:
+            return
+        sub = block[market_rows[m_lo:m_hi] - lo] if m_hi - m_lo < hi - lo else block
+        if check_market:
+            _check_energy(sub, wh_limit)
+        buffer = getattr(scratch, "buffer", None)
+        if buffer is None or buffer.shape[0] < sub.shape[0]:
+            buffer = scratch.buffer = np.empty((block_rows, count), dtype=np.int64)
+        weighted = buffer[: sub.shape[0]]
+        np.multiply(sub, weights, out=weighted)
+        np.add.reduceat(weighted, starts, axis=1, out=market_sums[m_lo:m_hi])
+        if sub.size and int(sub.min()) < 0:  # a true-up removing consumption: kept apart
+            removed = np.minimum(sub, 0).astype(np.int64)
+            np.multiply(removed, weights, out=weighted)
+            negatives[m_lo] = (
+                np.add.reduceat(removed, starts, axis=1),
+                np.add.reduceat(weighted, starts, axis=1),
+            )
+
+    blocks = range(0, n_rows, block_rows)
+    if threads > 1 and len(blocks) > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(pass_one, blocks))
+    else:
+        for lo in blocks:
+            pass_one(lo)
+
+    removed_wh: npt.NDArray[np.int64] | None = None
+    removed_nano: npt.NDArray[np.int64] | None = None
+    if negatives:
+        removed_wh = np.zeros_like(market_sums)
+        removed_nano = np.zeros_like(market_sums)
+        for m_lo, (wh_part, nano_part) in negatives.items():
+            removed_wh[m_lo : m_lo + wh_part.shape[0]] = wh_part
+            removed_nano[m_lo : m_lo + nano_part.shape[0]] = nano_part
+    return _RunSums(sums, market_sums, market_slot, removed_wh, removed_nano)
+
+
 def _piece_shapes(
     piece_tariff: npt.NDArray[np.integer],
     piece_first_day: npt.NDArray[np.integer],
@@ -897,77 +976,19 @@ def rate_month(
                 failures[p] = shape.failure
 
     # -- pass 1: run sums of every row, Wh x price run sums of the exchange rows -------------
-    n_rows = energy_wh.shape[0]
-    small_ints = energy_wh.dtype.kind in "iu" and energy_wh.dtype.itemsize <= 4
-    wh_limit = MAX_ABS_WH
-    if weights is not None and weights.size:
-        # |sum of Wh x price| over a month must fit int64
-        wh_limit = max(
-            MAX_ABS_WH, _INT64_LIMIT // (max(1, int(np.abs(weights).max())) * grid.count)
-        )
-    check_all = not small_ints  # int32 run sums always fit float64 exactly
-    check_market = small_ints and wh_limit < 2**31
     shape_is_market = np.array([s.market and s.failure is None for s in shapes], dtype=bool)
-    market_row_mask = np.zeros(n_rows, dtype=bool)
+    market_row_mask = np.zeros(energy_wh.shape[0], dtype=bool)
     if weights is not None and n_pieces:
         market_row_mask[piece_row[shape_is_market[shape_of_piece]]] = True
-    market_rows = np.flatnonzero(market_row_mask)
-    market_slot = np.full(n_rows, -1, dtype=np.int64)
-    market_slot[market_rows] = np.arange(market_rows.size)
-    # Run sums in int64, exact. They are whole numbers below 2**53 (at most 100 intervals of
-    # |Wh| <= 2**31), so pass 2 can turn a shape's rows into float64, still exact, for a BLAS
-    # matrix product.
-    sums = np.zeros((n_rows, runs.count), dtype=np.int64)
-    market_sums = np.zeros((market_rows.size, runs.count), dtype=np.int64)
-    scratch = threading.local()
-    # per block of market rows with negative values: (run sums of the negative Wh, of Wh x price)
-    negatives: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
-
-    def pass_one(lo: int) -> None:
-        hi = min(lo + block_rows, n_rows)
-        block = energy_wh[lo:hi]
-        if check_all:
-            _check_energy(block, MAX_ABS_WH)
-        np.add.reduceat(block, runs.starts, axis=1, dtype=np.int64, out=sums[lo:hi])
-        if weights is None:
-            return
-        m_lo, m_hi = np.searchsorted(market_rows, [lo, hi])
-        if m_lo == m_hi:
-            return
-        sub = block[market_rows[m_lo:m_hi] - lo] if m_hi - m_lo < hi - lo else block
-        if check_market:
-            _check_energy(sub, wh_limit)
-        buffer = getattr(scratch, "buffer", None)
-        if buffer is None or buffer.shape[0] < sub.shape[0]:
-            buffer = scratch.buffer = np.empty((block_rows, grid.count), dtype=np.int64)
-        weighted = buffer[: sub.shape[0]]
-        np.multiply(sub, weights, out=weighted)
-        np.add.reduceat(weighted, runs.starts, axis=1, out=market_sums[m_lo:m_hi])
-        if sub.size and int(sub.min()) < 0:  # a true-up removing consumption: kept apart
-            removed = np.minimum(sub, 0).astype(np.int64)
-            np.multiply(removed, weights, out=weighted)
-            negatives[m_lo] = (
-                np.add.reduceat(removed, runs.starts, axis=1),
-                np.add.reduceat(weighted, runs.starts, axis=1),
-            )
-
-    starts = range(0, n_rows, block_rows)
     threads = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    if threads > 1 and len(starts) > 1:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(pass_one, starts))
-    else:
-        for lo in starts:
-            pass_one(lo)
-
-    removed_wh: npt.NDArray[np.int64] | None = None
-    removed_nano: npt.NDArray[np.int64] | None = None
-    if negatives:
-        removed_wh = np.zeros_like(market_sums)
-        removed_nano = np.zeros_like(market_sums)
-        for m_lo, (wh_part, nano_part) in negatives.items():
-            removed_wh[m_lo : m_lo + wh_part.shape[0]] = wh_part
-            removed_nano[m_lo : m_lo + nano_part.shape[0]] = nano_part
+    sums_of = _run_sums(
+        energy_wh,
+        runs.starts,
+        weights,
+        np.flatnonzero(market_row_mask),
+        block_rows=block_rows,
+        threads=threads,
+    )
 
     # -- pass 2: lines per piece shape (shapes in threads too; the lines keep shape order) ---
     all_specs: list[_Spec] = []
@@ -981,7 +1002,6 @@ def rate_month(
         if shape.failure is not None or not shape.specs or not pieces.size:
             continue
         jobs.append((shape, offset, pieces))
-    sums_of = _RunSums(sums, market_sums, market_slot, removed_wh, removed_nano)
     rows_of_piece: npt.NDArray[np.int64] = np.asarray(piece_row, dtype=np.int64)
 
     def shape_lines(job: tuple[_Shape, int, npt.NDArray[np.int64]]) -> list[_LineArrays]:
