@@ -28,8 +28,9 @@
 ``VOOL_SMTP_HOST`` (localhost), ``VOOL_SMTP_PORT`` (25), ``VOOL_SMTP_USER``,
 ``VOOL_SMTP_PASSWORD``, ``VOOL_SMTP_TLS`` (1 = STARTTLS), ``VOOL_MAIL_FROM``: the SMTP server
                         and sender address bills are e-mailed with (``vool invoices deliver``)
-``VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END`` (1), ``VOOL_READING_WINDOW_CLOSES_AFTER_DAY``
-(3), ``VOOL_READING_PLAUSIBILITY_FACTOR`` (3), ``VOOL_READING_PLAUSIBILITY_MIN_KWH`` (10):
+``VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END``, ``VOOL_READING_WINDOW_CLOSES_AFTER_DAY``
+(default: ``metering.window.DEFAULT_WINDOW``), ``VOOL_READING_PLAUSIBILITY_FACTOR`` (3),
+``VOOL_READING_PLAUSIBILITY_MIN_KWH`` (10):
                         the monthly reading window and the plausibility check
 ``VOOL_BILL_GUARD_MAX_LINE_KWH`` (100000), ``VOOL_BILL_GUARD_MAX_LINE_AMOUNT`` (20000 EUR),
 ``VOOL_BILL_GUARD_HISTORY_FACTOR`` (5), ``VOOL_BILL_GUARD_HISTORY_FLOOR_AMOUNT`` (200 EUR):
@@ -51,6 +52,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from vool.domain.metering.window import DEFAULT_WINDOW
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 _repo = PACKAGE_DIR.parent.parent
@@ -335,10 +338,13 @@ EMAIL_USE_TLS = os.environ.get("VOOL_SMTP_TLS", "0") == "1"
 EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = os.environ.get("VOOL_MAIL_FROM", "arved@localhost")
 VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END = int(
-    os.environ.get("VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END", "1")
+    os.environ.get(
+        "VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END",
+        DEFAULT_WINDOW.opens_days_before_month_end,
+    )
 )
 VOOL_READING_WINDOW_CLOSES_AFTER_DAY = int(
-    os.environ.get("VOOL_READING_WINDOW_CLOSES_AFTER_DAY", "3")
+    os.environ.get("VOOL_READING_WINDOW_CLOSES_AFTER_DAY", DEFAULT_WINDOW.closes_after_day)
 )
 VOOL_READING_PLAUSIBILITY_FACTOR = os.environ.get("VOOL_READING_PLAUSIBILITY_FACTOR", "3")
 VOOL_READING_PLAUSIBILITY_MIN_KWH = os.environ.get("VOOL_READING_PLAUSIBILITY_MIN_KWH", "10")

@@ -26,7 +26,7 @@ from django.db.models import Q
 
 from vool.common.localtime import Month
 from vool.common.money import RoundingMode, round_money
-from vool.domain.contracts.models import SupplyContract
+from vool.domain.contracts import queries as contract_queries
 from vool.domain.metering import estimation
 from vool.domain.metering import queries as metering_queries
 from vool.domain.metering.intervals import MISSING
@@ -279,13 +279,7 @@ def compare_packages(*, metering_point: MeteringPoint, as_of: dt.date) -> Compar
             f"{metering_point.eic} has no interval data or month-end readings in "
             f"{months[0]}..{months[-1]}; the calculator needs at least one month."
         )
-    contract = (
-        SupplyContract.objects.filter(metering_point=metering_point, valid_from__lte=as_of)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=as_of))
-        .exclude(status=SupplyContract.Status.CANCELLED)
-        .select_related("product")
-        .first()
-    )
+    contract = contract_queries.live_contract_on(metering_point_id=metering_point.pk, day=as_of)
     current = contract.product if contract else None
     on_sale = Product.objects.filter(on_sale_from__lte=as_of).filter(
         Q(on_sale_to__isnull=True) | Q(on_sale_to__gt=as_of)

@@ -2,8 +2,9 @@
 channel, the CLI and files. Builds the reading rules from the settings and calls the metering
 operations; all registers of a meter are taken together or not at all.
 
-Settings (defaults in brackets): ``VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END`` [1],
-``VOOL_READING_WINDOW_CLOSES_AFTER_DAY`` [3], ``VOOL_READING_PLAUSIBILITY_FACTOR`` [3],
+Settings (defaults in brackets): ``VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END`` and
+``VOOL_READING_WINDOW_CLOSES_AFTER_DAY`` [``metering.window.DEFAULT_WINDOW``],
+``VOOL_READING_PLAUSIBILITY_FACTOR`` [3],
 ``VOOL_READING_PLAUSIBILITY_MIN_KWH`` [10].
 """
 
@@ -22,7 +23,7 @@ from vool.domain.metering import operations
 from vool.domain.metering import queries as metering_queries
 from vool.domain.metering.operations import SubmittedReading, UnableToSubmitReading
 from vool.domain.metering.policy import ReadingPolicy
-from vool.domain.metering.window import ReadingWindow
+from vool.domain.metering.window import DEFAULT_WINDOW, ReadingWindow
 from vool.integrations.safe_input import cut
 
 if TYPE_CHECKING:  # types only: metering points are read through supply.queries
@@ -41,9 +42,19 @@ def reading_policy() -> ReadingPolicy:
     return ReadingPolicy(
         window=ReadingWindow(
             opens_days_before_month_end=int(
-                getattr(settings, "VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END", 1)
+                getattr(
+                    settings,
+                    "VOOL_READING_WINDOW_OPENS_DAYS_BEFORE_MONTH_END",
+                    DEFAULT_WINDOW.opens_days_before_month_end,
+                )
             ),
-            closes_after_day=int(getattr(settings, "VOOL_READING_WINDOW_CLOSES_AFTER_DAY", 3)),
+            closes_after_day=int(
+                getattr(
+                    settings,
+                    "VOOL_READING_WINDOW_CLOSES_AFTER_DAY",
+                    DEFAULT_WINDOW.closes_after_day,
+                )
+            ),
         ),
         plausibility_factor=Decimal(str(getattr(settings, "VOOL_READING_PLAUSIBILITY_FACTOR", 3))),
         plausibility_min_kwh=Decimal(

@@ -21,6 +21,7 @@ from vool.domain.billing import operations
 from vool.domain.billing.models import BillRun, Invoice
 from vool.domain.ledger import queries as ledger_queries
 from vool.domain.ledger.models import LedgerTransaction
+from vool.domain.metering.window import DEFAULT_WINDOW
 from vool.usecases import bill_run
 
 pytestmark = pytest.mark.django_db
@@ -135,13 +136,17 @@ class TestRunsAndNumbers:
         run = operations.create_run(
             period=OCTOBER, today=BILL_DAY, as_of=as_of, now=as_of, chunk_size=1
         )
-        operations.run_chunk(chunk_id=run.chunks.get(index=0).pk, clock=lambda: as_of)
+        operations.run_chunk(
+            chunk_id=run.chunks.get(index=0).pk, clock=lambda: as_of, window=DEFAULT_WINDOW
+        )
         with pytest.raises(operations.UnableToStartRun, match=f"--resume {run.pk}"):
             bill_run.run_billing(period=OCTOBER, today=BILL_DAY)
         with pytest.raises(operations.UnableToIssue):
             operations.issue_run(run_id=run.pk, now=as_of)
         # a chunk run twice is the same as once
-        operations.run_chunk(chunk_id=run.chunks.get(index=0).pk, clock=lambda: as_of)
+        operations.run_chunk(
+            chunk_id=run.chunks.get(index=0).pk, clock=lambda: as_of, window=DEFAULT_WINDOW
+        )
         done = bill_run.run_billing(period=OCTOBER, today=BILL_DAY, resume_run_id=run.pk)
         assert done.status == "DONE" and done.invoice_count == 3
         assert sorted(Invoice.objects.values_list("number", flat=True)) == [1, 2, 3]

@@ -21,10 +21,11 @@ from django.db import connection
 
 from billing_factories import add_intervals, fixed_product, remote_account
 from vool.common.localtime import Month, local_midnight
-from vool.domain.billing import operations, pricing
+from vool.domain.billing import guard, operations, pricing
 from vool.domain.billing.models import BillRun, BillRunChunk, Invoice
 from vool.domain.billing.totals import invoice_totals
 from vool.domain.ledger import queries as ledger_queries
+from vool.domain.metering.window import DEFAULT_WINDOW
 from vool.interfaces.jobs import billing as billing_jobs
 from vool.usecases import bill_run
 
@@ -68,7 +69,11 @@ def seed(accounts: int) -> list[int]:
 def expected_gross(ids: list[int]) -> dict[int, Decimal]:
     """What an uninterrupted run bills: the pricing seam's lines, totalled."""
     priced = pricing.price_accounts(
-        billing_account_ids=ids, period=OCTOBER, as_of=dt.datetime(2026, 11, 4, 22, tzinfo=dt.UTC)
+        billing_account_ids=ids,
+        period=OCTOBER,
+        as_of=dt.datetime(2026, 11, 4, 22, tzinfo=dt.UTC),
+        window=DEFAULT_WINDOW,
+        limits=guard.configured_limits(),
     )
     return {a: invoice_totals(d.line for d in lines).gross for a, lines in priced.lines.items()}
 

@@ -14,11 +14,12 @@ import pytest
 from billing_factories import add_reading, fixed_product, manual_account
 from vool.common.localtime import Month, local_midnight
 from vool.domain.billing import operations
-from vool.domain.billing.manual import readings_known_at
 from vool.domain.billing.models import BillRunChunk, Invoice
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.metering import operations as metering
 from vool.domain.metering.models import Reading, Register
+from vool.domain.metering.queries import readings_known_at
+from vool.domain.metering.window import DEFAULT_WINDOW
 from vool.usecases import bill_run
 
 pytestmark = pytest.mark.django_db
@@ -182,6 +183,7 @@ class TestACorrectionAfterTheCutOff:
         chunk = operations.run_chunk(
             chunk_id=int(BillRunChunk.objects.get(run_id=run_id, index=0).pk),
             clock=lambda: CUT_OFF + dt.timedelta(minutes=5),
+            window=DEFAULT_WINDOW,
         )
         assert chunk.state == "DONE"
         # the run stops here; both accounts' October readings are corrected meanwhile

@@ -23,6 +23,7 @@ from vool.domain.billing.models import (
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.integrity import operations as integrity
 from vool.domain.metering.models import IntervalCorrection, IntervalDay
+from vool.domain.metering.window import DEFAULT_WINDOW
 from vool.usecases import bill_run
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +133,7 @@ class TestTheRace:
         chunk = operations.run_chunk(
             chunk_id=int(BillRunChunk.objects.get(run_id=run_id, index=0).pk),
             clock=lambda: CUT_OFF + dt.timedelta(minutes=5),
+            window=DEFAULT_WINDOW,
         )
         assert chunk.state == "DONE"
         # the run stops here; corrections of both accounts' 10 October come in meanwhile
@@ -178,7 +180,9 @@ class TestCreditAndRebillByVersion:
             now=local_midnight(dt.date(2026, 12, 4)),
         )
         operations.run_chunk(
-            chunk_id=run.chunks.get().pk, clock=lambda: local_midnight(dt.date(2026, 12, 4))
+            chunk_id=run.chunks.get().pk,
+            clock=lambda: local_midnight(dt.date(2026, 12, 4)),
+            window=DEFAULT_WINDOW,
         )
         # November's draft trues up 10 October; rebilling October now would bill it twice
         with pytest.raises(operations.UnableToRebill, match=f"run {run.pk}.*2026-11"):

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from vool.common.localtime import TALLINN, Month
-from vool.domain.billing.manual import ReadingRow, RegisterRow, advance_kwh, register_use
+from vool.domain.billing.advances import ReadingRow, RegisterRow, advance_kwh, register_use
 from vool.domain.billing.unbillable import Unbillable
 
 D = Decimal

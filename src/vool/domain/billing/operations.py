@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month
 from vool.common.money import RoundingMode, round_money
-from vool.domain.billing import charges, pricing, queries
+from vool.domain.billing import charges, guard, pricing, queries
 from vool.domain.billing.models import (
     ACTIVE_RUN_STATUSES,
     BillRun,
@@ -50,8 +50,8 @@ from vool.domain.customers import operations as customer_operations
 from vool.domain.ledger import operations as ledger_operations
 from vool.domain.ledger import queries as ledger_queries
 from vool.domain.ledger.models import LedgerAccount
-from vool.domain.metering.models import IntervalCorrection
-from vool.domain.metering.window import DEFAULT_WINDOW, ReadingWindow
+from vool.domain.metering import interval_operations
+from vool.domain.metering.window import ReadingWindow
 
 logger = logging.getLogger(__name__)
 
@@ -353,18 +353,8 @@ def _chunk_report(
     }
 
 
-def run_chunk(
-    *,
-    chunk_id: int,
-    clock: Callable[[], dt.datetime],
-    window: ReadingWindow = DEFAULT_WINDOW,
-) -> BillRunChunk:
-    """Price the chunk's accounts as of the run's data cut-off and store their DRAFT invoices
-    (or exceptions); ``clock`` gives the audit times (started, finished, created).
-
-    Idempotent: running a chunk again replaces its drafts and exceptions in one transaction;
-    an account that already has an invoice of the period (another run, a rebill) is skipped.
-    """
+def _claim_chunk(chunk_id: int, clock: Callable[[], dt.datetime]) -> BillRunChunk:
+    """Mark the chunk RUNNING (one more attempt) unless it is DONE already."""
     with transaction.atomic():
         chunk = BillRunChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
         if chunk.state == BillRunChunk.State.DONE:
@@ -373,72 +363,124 @@ def run_chunk(
         chunk.attempts += 1
         chunk.started_at = clock()
         chunk.save(update_fields=["state", "attempts", "started_at"])
+    return chunk
+
+
+def _billed_elsewhere(run: BillRun, account_ids: list[int]) -> set[int]:
+    """Accounts of ``account_ids`` with an invoice of the run's period from elsewhere (another
+    run, a rebill): this run skips them."""
+    return set(
+        Invoice.objects.filter(
+            billing_account_id__in=account_ids, period=run.period, kind=Invoice.Kind.INVOICE
+        )
+        .exclude(status=Invoice.Status.CANCELLED)
+        .exclude(run_id=run.pk, status=Invoice.Status.DRAFT)
+        .values_list("billing_account_id", flat=True)
+    )
+
+
+def _delete_drafts(run_id: int, account_ids: list[int]) -> None:
+    """The run's drafts (and exceptions) of the accounts, with what they hold."""
+    drafts = Invoice.objects.filter(
+        run_id=run_id, billing_account_id__in=account_ids, status=Invoice.Status.DRAFT
+    )
+    InvoiceLine.objects.filter(invoice__in=drafts).delete()
+    InvoiceIntervalCorrection.objects.filter(invoice__in=drafts).delete()
+    InvoiceIntervalDays.objects.filter(invoice__in=drafts).delete()
+    InvoiceIntervalTerm.objects.filter(invoice__in=drafts).delete()
+    drafts.delete()
+    BillRunException.objects.filter(run_id=run_id, billing_account_id__in=account_ids).delete()
+
+
+def _store_chunk(
+    chunk: BillRunChunk,
+    priced: pricing.PricedAccounts,
+    *,
+    charge_ids: dict[int, list[int]],
+    skipped: int,
+    now: dt.datetime,
+    clock: Callable[[], dt.datetime],
+) -> bool:
+    """Replace the chunk's drafts and exceptions, claim the pending ``charge_ids`` the drafts
+    bill, and mark the chunk DONE, in one transaction. False
+    when another worker finished the same chunk meanwhile (a message delivered twice): the
+    first to commit wins, the other writes nothing."""
     run = chunk.run
     period = Month.parse(run.period)
+    invoices, lines = _draft_rows(
+        priced=priced, period=period, run_id=run.pk, as_of=run.as_of, created_at=now
+    )
+    with transaction.atomic():
+        state = (
+            BillRunChunk.objects.select_for_update()
+            .values_list("state", flat=True)
+            .get(pk=chunk.pk)
+        )
+        if state == BillRunChunk.State.DONE:
+            return False
+        _delete_drafts(run.pk, [int(i) for i in chunk.account_ids])
+        _write_drafts(invoices, lines, priced)
+        charges.claim(charge_ids=charge_ids, invoices=invoices)
+        copy_rows(
+            BillRunException,
+            ("run", "billing_account", "code", "reason", "created_at"),
+            (
+                (run.pk, account_id, code, reason, now)
+                for account_id, (code, reason) in sorted(priced.exceptions.items())
+            ),
+        )
+        BillRunChunk.objects.filter(pk=chunk.pk).update(
+            state=BillRunChunk.State.DONE,
+            invoice_count=len(invoices),
+            exception_count=len(priced.exceptions),
+            report=_chunk_report(lines, invoices, skipped),
+            error="",
+            finished_at=clock(),
+        )
+    return True
+
+
+def run_chunk(
+    *,
+    chunk_id: int,
+    clock: Callable[[], dt.datetime],
+    window: ReadingWindow,
+) -> BillRunChunk:
+    """Price the chunk's accounts as of the run's data cut-off (manual points once
+    ``window`` has closed) and store their DRAFT invoices (or exceptions); ``clock`` gives
+    the audit times (started, finished, created).
+
+    Idempotent: running a chunk again replaces its drafts and exceptions in one transaction;
+    an account that already has an invoice of the period (another run, a rebill) is skipped.
+    """
+    chunk = _claim_chunk(chunk_id, clock)
+    if chunk.state == BillRunChunk.State.DONE:
+        return chunk
+    run = chunk.run
     account_ids = [int(i) for i in chunk.account_ids]
     try:
-        billed_elsewhere = set(
-            Invoice.objects.filter(
-                billing_account_id__in=account_ids, period=run.period, kind=Invoice.Kind.INVOICE
-            )
-            .exclude(status=Invoice.Status.CANCELLED)
-            .exclude(run_id=run.pk, status=Invoice.Status.DRAFT)
-            .values_list("billing_account_id", flat=True)
-        )
-        to_bill = [i for i in account_ids if i not in billed_elsewhere]
+        billed_elsewhere = _billed_elsewhere(run, account_ids)
         priced = pricing.price_accounts(
-            billing_account_ids=to_bill,
-            period=period,
+            billing_account_ids=[i for i in account_ids if i not in billed_elsewhere],
+            period=Month.parse(run.period),
             as_of=run.as_of,
             window=window,
+            limits=guard.configured_limits(),
             cache_scope=run.token,
             run_id=run.pk,
         )
         # late-payment interest, dunning fees: their own lines (billing.charges)
         charge_ids = charges.add_open_charges(priced, run_id=run.pk)
-        now = clock()
-        invoices, lines = _draft_rows(
-            priced=priced, period=period, run_id=run.pk, as_of=run.as_of, created_at=now
+        stored = _store_chunk(
+            chunk,
+            priced,
+            charge_ids=charge_ids,
+            skipped=len(billed_elsewhere),
+            now=clock(),
+            clock=clock,
         )
-        with transaction.atomic():
-            # another worker may have finished the same chunk meanwhile (a message delivered
-            # twice): the first to commit wins, the other writes nothing
-            state = (
-                BillRunChunk.objects.select_for_update()
-                .values_list("state", flat=True)
-                .get(pk=chunk.pk)
-            )
-            if state == BillRunChunk.State.DONE:
-                return BillRunChunk.objects.get(pk=chunk.pk)
-            drafts = Invoice.objects.filter(
-                run_id=run.pk, billing_account_id__in=account_ids, status=Invoice.Status.DRAFT
-            )
-            InvoiceLine.objects.filter(invoice__in=drafts).delete()
-            InvoiceIntervalCorrection.objects.filter(invoice__in=drafts).delete()
-            InvoiceIntervalDays.objects.filter(invoice__in=drafts).delete()
-            InvoiceIntervalTerm.objects.filter(invoice__in=drafts).delete()
-            drafts.delete()
-            BillRunException.objects.filter(
-                run_id=run.pk, billing_account_id__in=account_ids
-            ).delete()
-            _write_drafts(invoices, lines, priced)
-            charges.claim(charge_ids=charge_ids, invoices=invoices)
-            copy_rows(
-                BillRunException,
-                ("run", "billing_account", "code", "reason", "created_at"),
-                (
-                    (run.pk, account_id, code, reason, now)
-                    for account_id, (code, reason) in sorted(priced.exceptions.items())
-                ),
-            )
-            BillRunChunk.objects.filter(pk=chunk.pk).update(
-                state=BillRunChunk.State.DONE,
-                invoice_count=len(invoices),
-                exception_count=len(priced.exceptions),
-                report=_chunk_report(lines, invoices, len(billed_elsewhere)),
-                error="",
-                finished_at=clock(),
-            )
+        if not stored:
+            return BillRunChunk.objects.get(pk=chunk.pk)
     except Exception as exc:
         BillRunChunk.objects.filter(pk=chunk.pk).exclude(state=BillRunChunk.State.DONE).update(
             state=BillRunChunk.State.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
@@ -496,10 +538,12 @@ def _apply_credit_and_post(*, invoices: Q, now: dt.datetime) -> None:
     corrections they true up, apply earlier credit balances to the amount due, and post them
     to the ledger; all set-based, whatever their number."""
     issued = Invoice.objects.filter(invoices, status=Invoice.Status.ISSUED)
-    IntervalCorrection.objects.filter(
-        pk__in=InvoiceIntervalCorrection.objects.filter(invoice__in=issued).values("correction_id"),
-        settled_at__isnull=True,
-    ).update(settled_at=now)
+    interval_operations.settle_corrections(
+        correction_ids=InvoiceIntervalCorrection.objects.filter(invoice__in=issued).values(
+            "correction_id"
+        ),
+        now=now,
+    )
     bills = issued.filter(kind=Invoice.Kind.INVOICE)
     credits = ledger_queries.credit_balances(billing_account_ids=bills.values("billing_account_id"))
     if credits:
@@ -732,15 +776,44 @@ def credit_invoice(
         )
         Invoice.objects.filter(pk=original.pk).update(status=Invoice.Status.CANCELLED)
         # what the cancelled invoice trued up is open again for the next bill
-        IntervalCorrection.objects.filter(
-            pk__in=InvoiceIntervalCorrection.objects.filter(invoice=original).values(
+        interval_operations.reopen_corrections(
+            correction_ids=InvoiceIntervalCorrection.objects.filter(invoice=original).values(
                 "correction_id"
             )
-        ).update(settled_at=None)
+        )
         _number_drafts(where="id = %s", params=[note.pk], issue_date=today, due_date=today, now=now)
         _apply_credit_and_post(invoices=Q(pk=note.pk), now=now)
         note.refresh_from_db()
     return note
+
+
+def _rebillable_invoice(billing_account_id: int, period: Month) -> Invoice | None:
+    """The account's live invoice of ``period`` (locked), if any; refuses while a bill run is
+    drafting the account (its draft may true up days this rebill bills: one of the two would
+    bill them twice)."""
+    current = (
+        Invoice.objects.select_for_update()
+        .filter(billing_account_id=billing_account_id, period=str(period), kind="INVOICE")
+        .exclude(status=Invoice.Status.CANCELLED)
+        .first()
+    )
+    if current is not None and current.status == Invoice.Status.DRAFT:
+        raise UnableToRebill(
+            f"A bill run (run {current.run_id}) is billing this account for {period}; "
+            "finish it first."
+        )
+    drafting = (
+        Invoice.objects.filter(billing_account_id=billing_account_id, status="DRAFT")
+        .values_list("run_id", "period")
+        .first()
+    )
+    if drafting is not None:
+        # its draft may true up days this rebill bills: one of the two would bill them twice
+        raise UnableToRebill(
+            f"A bill run (run {drafting[0]}) is billing this account for {drafting[1]}; "
+            "finish it first."
+        )
+    return current
 
 
 def rebill_account(
@@ -753,34 +826,13 @@ def rebill_account(
     due_days: int = 14,
     reason: str = "Rebill",
     created_by: str = "",
-    window: ReadingWindow = DEFAULT_WINDOW,
+    window: ReadingWindow,
 ) -> Invoice:
     """Bill one account's period again: credit its issued invoice (if any), price the period
     on the data known at ``as_of`` and issue a new invoice dated ``today`` (issued at
     ``now``), all in one transaction."""
     with transaction.atomic():
-        current = (
-            Invoice.objects.select_for_update()
-            .filter(billing_account_id=billing_account_id, period=str(period), kind="INVOICE")
-            .exclude(status=Invoice.Status.CANCELLED)
-            .first()
-        )
-        if current is not None and current.status == Invoice.Status.DRAFT:
-            raise UnableToRebill(
-                f"A bill run (run {current.run_id}) is billing this account for {period}; "
-                "finish it first."
-            )
-        drafting = (
-            Invoice.objects.filter(billing_account_id=billing_account_id, status="DRAFT")
-            .values_list("run_id", "period")
-            .first()
-        )
-        if drafting is not None:
-            # its draft may true up days this rebill bills: one of the two would bill them twice
-            raise UnableToRebill(
-                f"A bill run (run {drafting[0]}) is billing this account for {drafting[1]}; "
-                "finish it first."
-            )
+        current = _rebillable_invoice(billing_account_id, period)
         if current is not None:
             assert current.number is not None
             credit_invoice(
@@ -791,7 +843,11 @@ def rebill_account(
                 created_by=created_by,
             )
         priced = pricing.price_accounts(
-            billing_account_ids=[billing_account_id], period=period, as_of=as_of, window=window
+            billing_account_ids=[billing_account_id],
+            period=period,
+            as_of=as_of,
+            window=window,
+            limits=guard.configured_limits(),
         )
         if billing_account_id in priced.exceptions:
             raise UnableToRebill(priced.exceptions[billing_account_id][1])

@@ -7,8 +7,9 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Sum
 
 from vool.common.localtime import Month
 from vool.domain.billing import unbillable
@@ -18,21 +19,19 @@ from vool.domain.billing.models import (
     BillRunChunk,
     BillRunException,
     Invoice,
+    InvoiceIntervalDays,
+    InvoiceIntervalTerm,
     InvoiceLine,
 )
+from vool.domain.contracts import queries as contract_queries
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.tariffs.models import Product
 
 
 def accounts_to_bill(*, period: Month) -> list[int]:
     """Ids of the billing accounts with a supply contract active in ``period``, ascending."""
-    first, end = period.first_day, period.next().first_day
-    return sorted(
-        SupplyContract.objects.exclude(status=SupplyContract.Status.CANCELLED)
-        .filter(valid_from__lt=end)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
-        .values_list("billing_account_id", flat=True)
-        .distinct()
+    return contract_queries.accounts_with_live_contract(
+        start=period.first_day, end=period.next().first_day
     )
 
 
@@ -210,15 +209,11 @@ def issued_invoices_priced_on(*, days: Collection[dt.date]) -> list[PricedInvoic
     if not days:
         return []
     wanted = sorted(set(days))
-    exchange = (
-        SupplyContract.objects.filter(
-            metering_point=OuterRef("metering_point"),
-            billing_account=OuterRef("invoice__billing_account"),
-            product__kind=Product.Kind.EXCHANGE,
-            valid_from__lt=OuterRef("period_end"),
-        )
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("period_start")))
-        .exclude(status=SupplyContract.Status.CANCELLED)
+    exchange = SupplyContract.objects.filter(
+        contract_queries.live_in(start=OuterRef("period_start"), end=OuterRef("period_end")),
+        metering_point=OuterRef("metering_point"),
+        billing_account=OuterRef("invoice__billing_account"),
+        product__kind=Product.Kind.EXCHANGE,
     )
     lines = (
         InvoiceLine.objects.filter(
@@ -245,3 +240,151 @@ def issued_invoices_priced_on(*, days: Collection[dt.date]) -> list[PricedInvoic
         if first < len(wanted) and wanted[first] < end:
             found[number] = PricedInvoice(number, period, reference)
     return [found[n] for n in sorted(found)]
+
+
+# -- what live bills hold (the bill run's true-ups read it) ---------------------------------
+
+
+def estimation_failures(*, run_id: int | None) -> tuple[dict[int, str], str]:
+    """Registers the run's estimation step could not estimate, with the reason, and why the
+    step failed as a whole, if it did (kept on the run's report by
+    ``billing.operations.record_estimation``)."""
+    if run_id is None:
+        return {}, ""
+    report = BillRun.objects.filter(pk=run_id).values_list("report", flat=True).first() or {}
+    estimation = report.get("estimation") or {}
+    failures = estimation.get("failures") or []
+    return (
+        {int(f["register_id"]): str(f["reason"]) for f in failures},
+        str(estimation.get("error") or ""),
+    )
+
+
+@dataclass(frozen=True)
+class KwhBasis:
+    """A kWh line of an issued invoice (not a credit note) and what it billed (``basis``)."""
+
+    invoice_id: int
+    invoice_period: str
+    billing_account_id: int
+    metering_point_id: int
+    period_start: dt.date
+    is_true_up: bool
+    basis: dict[str, Any]
+
+
+def issued_kwh_bases(
+    *, point_ids: Collection[int], first_start: dt.date, end_start: dt.date
+) -> list[KwhBasis]:
+    """The kWh lines of the points' issued invoices that start in ``[first_start, end_start)``,
+    by invoice and position (a credit note takes its invoice out)."""
+    return [
+        KwhBasis(*row)
+        for row in InvoiceLine.objects.filter(
+            metering_point_id__in=list(point_ids),
+            invoice__kind=Invoice.Kind.INVOICE,
+            invoice__status=Invoice.Status.ISSUED,
+            unit=InvoiceLine.Unit.KWH,
+            period_start__gte=first_start,
+            period_start__lt=end_start,
+        )
+        .order_by("invoice_id", "position")
+        .values_list(
+            "invoice_id",
+            "invoice__period",
+            "invoice__billing_account_id",
+            "metering_point_id",
+            "period_start",
+            "is_true_up",
+            "basis",
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class IntervalTermRow:
+    """A true-up term (signed version of a day) on an ISSUED or DRAFT invoice."""
+
+    billing_account_id: int
+    metering_point_id: int
+    day: dt.date
+    interval_day_id: int
+    sign: int
+    issued: bool  # else a draft of run ``run_id``
+    run_id: int | None
+
+
+def interval_terms_on(
+    *, account_ids: Collection[int], point_ids: Collection[int], days: Collection[dt.date]
+) -> list[IntervalTermRow]:
+    """The true-up terms of the accounts' issued and draft invoices on the points and days."""
+    return [
+        IntervalTermRow(
+            account_id, point_id, day, version_id, sign, status == Invoice.Status.ISSUED, run
+        )
+        for account_id, point_id, day, version_id, sign, status, run in (
+            InvoiceIntervalTerm.objects.filter(
+                metering_point_id__in=list(point_ids),
+                day__in=list(days),
+                invoice__billing_account_id__in=list(account_ids),
+                invoice__status__in=(Invoice.Status.ISSUED, Invoice.Status.DRAFT),
+            ).values_list(
+                "invoice__billing_account_id",
+                "metering_point_id",
+                "day",
+                "interval_day_id",
+                "sign",
+                "invoice__status",
+                "invoice__run_id",
+            )
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class IssuedMonthDays:
+    """The versions an issued invoice bills as one point's consumption of its month (version
+    of day ``first_day + i``; 0 = not billed)."""
+
+    billing_account_id: int
+    metering_point_id: int
+    first_day: dt.date
+    versions: list[int]
+
+
+def issued_month_days(
+    *, account_ids: Collection[int], point_ids: Collection[int], periods: Collection[str]
+) -> list[IssuedMonthDays]:
+    """What the accounts' issued invoices (not credit notes) of ``periods`` bill of the points."""
+    return [
+        IssuedMonthDays(account_id, point_id, first_day, list(versions))
+        for account_id, point_id, first_day, versions in InvoiceIntervalDays.objects.filter(
+            metering_point_id__in=list(point_ids),
+            invoice__billing_account_id__in=list(account_ids),
+            invoice__period__in=list(periods),
+            invoice__kind=Invoice.Kind.INVOICE,
+            invoice__status=Invoice.Status.ISSUED,
+        ).values_list("invoice__billing_account_id", "metering_point_id", "first_day", "versions")
+    ]
+
+
+def days_with_issued_terms(
+    *,
+    account_ids: Collection[int],
+    point_ids: Collection[int],
+    first_day: dt.date,
+    end_day: dt.date,
+) -> set[tuple[int, int, dt.date]]:
+    """(account, point, day) of ``[first_day, end_day)`` that the accounts' issued invoices
+    hold true-up terms of."""
+    return set(
+        InvoiceIntervalTerm.objects.filter(
+            metering_point_id__in=list(point_ids),
+            invoice__billing_account_id__in=list(account_ids),
+            invoice__status=Invoice.Status.ISSUED,
+            day__gte=first_day,
+            day__lt=end_day,
+        )
+        .values_list("invoice__billing_account_id", "metering_point_id", "day")
+        .distinct()
+    )

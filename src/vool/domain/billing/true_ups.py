@@ -27,47 +27,33 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, cast
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import Q
 
 from vool.common.localtime import Month, intervals_in_day
-from vool.domain.billing.pricing import (
-    MISSING_PRICE,
-    NO_CONSUMPTION_DATA,
-    NO_CONTRACT,
-    DraftLine,
-    PricedAccounts,
-    _covers,
-    _key,
-    _PointMonth,
-    _tariffs,
-    _uses_market,
-    ledger_account_of,
+from vool.domain.billing import queries as billing_queries
+from vool.domain.billing.consumption import (
+    BilledDays,
+    PointMonth,
+    Product,
+    billed_days,
+    billed_version,
 )
-from vool.domain.contracts.models import SupplyContract
+from vool.domain.billing.pricing import DraftLine, PricedAccounts, ledger_account_of
+from vool.domain.billing.reasons import MISSING_PRICE, NO_CONSUMPTION_DATA, NO_CONTRACT
+from vool.domain.billing.tariff_book import TariffBook, TariffKey
+from vool.domain.contracts import queries as contract_queries
 from vool.domain.metering import intervals
-from vool.domain.metering.models import IntervalCorrection, IntervalDay
-from vool.domain.tariffs import queries as tariff_queries
+from vool.domain.metering import queries as metering_queries
+from vool.domain.metering.intervals import DayVersion, KnownDay, OpenCorrection
+from vool.domain.supply import queries as supply_queries
 from vool.domain.tariffs import rating
 
-__all__ = ["BilledDays", "Term", "billed_days", "interval_true_ups"]
-
-CONSUMPTION = IntervalDay.Direction.CONSUMPTION
-
-
-@dataclass(frozen=True)
-class BilledDays:
-    """The versions one invoice bills as one point's consumption of its month: version
-    number of day ``first_day + i`` (0 = not billed on this invoice)."""
-
-    metering_point_id: int
-    first_day: dt.date
-    versions: tuple[int, ...]
+__all__ = ["BilledDays", "Term", "interval_versions"]
 
 
 @dataclass(frozen=True)
@@ -80,131 +66,35 @@ class Term:
     sign: int
 
 
-class _Version(NamedTuple):
-    id: int
-    version: int
-    minutes: int
-    values: bytes
-    known_at: dt.datetime
-    superseded_at: dt.datetime | None
-
-    def known_at_cutoff(self, as_of: dt.datetime) -> bool:
-        return self.known_at <= as_of and (self.superseded_at is None or self.superseded_at > as_of)
-
-
-class _Correction(NamedTuple):
-    id: int
-    point_id: int
-    day: dt.date
-    version: int  # the version the correction made
-
-
 _Day = tuple[int, int, dt.date]  # account, point, day
-
-
-def billed_days(point: _PointMonth, month: Month, version_of_day: dict[dt.date, int]) -> BilledDays:
-    """What a month's bill of ``point`` bills: the version of each supplied day."""
-    versions = [0] * month.days
-    first = month.first_day
-    for _, start, end in point.pieces:
-        for offset in range((start - first).days, (end - first).days):
-            versions[offset] = version_of_day.get(first + dt.timedelta(days=offset), 0)
-    return BilledDays(point.point_id, first, tuple(versions))
 
 
 def _billed_version(billed: dict[tuple[int, int], BilledDays], key: _Day) -> int | None:
     """The version of a day of the month this bill bills (None: not billed on it)."""
-    days = billed.get((key[0], key[1]))
-    if days is None:
-        return None
-    offset = (key[2] - days.first_day).days
-    version = days.versions[offset] if 0 <= offset < len(days.versions) else 0
-    return version or None
+    return billed_version(billed.get((key[0], key[1])), key[2])
 
 
 # -- what the live bills hold ----------------------------------------------------------------
 
 
-def _unsettled(point_ids: Iterable[int], where: Q) -> list[_Correction]:
-    return [
-        _Correction(*row)
-        for row in IntervalCorrection.objects.filter(
-            where,
-            metering_point_id__in=list(point_ids),
-            settled_at__isnull=True,
-            direction=CONSUMPTION,
-        )
-        .order_by("day", "id")
-        .values_list("id", "metering_point_id", "day", "current__version")
-    ]
-
-
-def _versions(pairs: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], list[_Version]]:
-    found: dict[tuple[int, dt.date], list[_Version]] = defaultdict(list)
-    if not pairs:
-        return found
-    for point_id, day, pk, version, minutes, values, known_at, superseded_at in (
-        IntervalDay.objects.filter(
-            metering_point_id__in={p for p, _ in pairs},
-            day__in={d for _, d in pairs},
-            direction=CONSUMPTION,
-        )
-        .order_by("version")
-        .values_list(
-            "metering_point_id",
-            "day",
-            "id",
-            "version",
-            "resolution_minutes",
-            "values_wh",
-            "known_at",
-            "superseded_at",
-        )
-    ):
-        if (point_id, day) in pairs:
-            found[(point_id, day)].append(
-                _Version(pk, version, minutes, bytes(values), known_at, superseded_at)
-            )
-    return found
-
-
 def _live_terms(days: set[_Day], run_id: int | None) -> tuple[dict[_Day, Counter[int]], set[_Day]]:
     """The true-up terms of ``days`` on live (issued) bills of their accounts, and the days a
     draft of another run holds (left to that run)."""
-    from vool.domain.billing.models import Invoice, InvoiceIntervalTerm
-
     live: dict[_Day, Counter[int]] = defaultdict(Counter)
     taken: set[_Day] = set()
     if not days:
         return live, taken
-    for (
-        account_id,
-        point_id,
-        day,
-        version_id,
-        sign,
-        status,
-        run,
-    ) in InvoiceIntervalTerm.objects.filter(
-        metering_point_id__in={p for _, p, _ in days},
-        day__in={d for _, _, d in days},
-        invoice__billing_account_id__in={a for a, _, _ in days},
-        invoice__status__in=(Invoice.Status.ISSUED, Invoice.Status.DRAFT),
-    ).values_list(
-        "invoice__billing_account_id",
-        "metering_point_id",
-        "day",
-        "interval_day_id",
-        "sign",
-        "invoice__status",
-        "invoice__run_id",
+    for term in billing_queries.interval_terms_on(
+        account_ids={a for a, _, _ in days},
+        point_ids={p for _, p, _ in days},
+        days={d for _, _, d in days},
     ):
-        key = (account_id, point_id, day)
+        key = (term.billing_account_id, term.metering_point_id, term.day)
         if key not in days:
             continue
-        if status == Invoice.Status.ISSUED:
-            live[key][version_id] += sign
-        elif run_id is None or run != run_id:
+        if term.issued:
+            live[key][term.interval_day_id] += term.sign
+        elif run_id is None or term.run_id != run_id:
             taken.add(key)
     return live, taken
 
@@ -212,21 +102,17 @@ def _live_terms(days: set[_Day], run_id: int | None) -> tuple[dict[_Day, Counter
 def _live_month_versions(days: set[_Day]) -> dict[_Day, int]:
     """The version number each day of ``days`` has on the live bill of its month (0 or absent:
     no live bill of that month bills the day on that account)."""
-    from vool.domain.billing.models import Invoice, InvoiceIntervalDays
-
     if not days:
         return {}
-    months = {str(Month.of(d)) for _, _, d in days}
     found: dict[_Day, int] = {}
-    for account_id, point_id, first_day, versions in InvoiceIntervalDays.objects.filter(
-        metering_point_id__in={p for _, p, _ in days},
-        invoice__billing_account_id__in={a for a, _, _ in days},
-        invoice__period__in=months,
-        invoice__kind=Invoice.Kind.INVOICE,
-        invoice__status=Invoice.Status.ISSUED,
-    ).values_list("invoice__billing_account_id", "metering_point_id", "first_day", "versions"):
-        for offset, version in enumerate(versions):
-            key = (account_id, point_id, first_day + dt.timedelta(days=offset))
+    for billed in billing_queries.issued_month_days(
+        account_ids={a for a, _, _ in days},
+        point_ids={p for _, p, _ in days},
+        periods={str(Month.of(d)) for _, _, d in days},
+    ):
+        for offset, version in enumerate(billed.versions):
+            day = billed.first_day + dt.timedelta(days=offset)
+            key = (billed.billing_account_id, billed.metering_point_id, day)
             if version and key in days:
                 found[key] = int(version)
     return found
@@ -240,12 +126,12 @@ class _DayTrueUp:
     account_id: int
     point_id: int
     day: dt.date
-    target: _Version
+    target: DayVersion
     terms: Counter[int]  # interval day id -> sign (non-zero)
 
 
 def _day_energy(
-    true_up: _DayTrueUp, versions: dict[int, _Version], minutes: int
+    true_up: _DayTrueUp, versions: dict[int, DayVersion], minutes: int
 ) -> npt.NDArray[np.int64]:
     """``sum(sign x values)`` of the day's terms at ``minutes`` resolution; raises ValueError
     naming the version whose number of values does not fit the day."""
@@ -272,16 +158,16 @@ def _day_true_ups(
     billed: dict[tuple[int, int], BilledDays],
     as_of: dt.datetime,
     run_id: int | None,
-) -> tuple[list[_DayTrueUp], dict[_Day, _Version], dict[int, _Version]]:
+) -> tuple[list[_DayTrueUp], dict[_Day, DayVersion], dict[int, DayVersion]]:
     """For each candidate day: the terms ``+T - S`` (empty when the live bills already hold
     ``T``), the target version ``T`` of every day looked at, and the versions by id."""
-    by_pair = _versions({(p, d) for _, p, d in candidates})
+    by_pair = metering_queries.day_versions(pairs={(p, d) for _, p, d in candidates})
     live, taken = _live_terms(candidates, run_id)
     earlier = {k for k in candidates if Month.of(k[2]) != this_month}
     month_bill = _live_month_versions(earlier)
     by_id = {v.id: v for vs in by_pair.values() for v in vs}
     true_ups: list[_DayTrueUp] = []
-    targets: dict[_Day, _Version] = {}
+    targets: dict[_Day, DayVersion] = {}
     for key in sorted(candidates):
         account_id, point_id, day = key
         versions = by_pair.get((point_id, day), [])
@@ -317,33 +203,25 @@ def _day_true_ups(
 # -- pricing -------------------------------------------------------------------------------------
 
 
-def _contracts(
-    days: Sequence[_DayTrueUp],
-) -> dict[tuple[int, int], list[tuple[tuple[int, bool], dt.date, dt.date | None]]]:
-    found: dict[tuple[int, int], list[tuple[tuple[int, bool], dt.date, dt.date | None]]] = (
-        defaultdict(list)
-    )
+_Contracts = dict[tuple[int, int], list[contract_queries.LiveContract]]
+
+
+def _contracts(days: Sequence[_DayTrueUp]) -> _Contracts:
+    """The live contracts of the true-ups' accounts and points over their days."""
+    found: _Contracts = defaultdict(list)
     if not days:
         return found
-    for account_id, point_id, product_id, green, valid_from, valid_to in (
-        SupplyContract.objects.filter(
-            metering_point_id__in={t.point_id for t in days},
-            billing_account_id__in={t.account_id for t in days},
-        )
-        .exclude(status=SupplyContract.Status.CANCELLED)
-        .filter(valid_from__lte=max(t.day for t in days))
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=min(t.day for t in days)))
-        .values_list(
-            "billing_account_id",
-            "metering_point_id",
-            "product_id",
-            "green_energy",
-            "valid_from",
-            "valid_to",
-        )
+    for contract in contract_queries.live_contracts(
+        start=min(t.day for t in days),
+        end=max(t.day for t in days) + dt.timedelta(days=1),
+        billing_account_ids={t.account_id for t in days},
+        metering_point_ids={t.point_id for t in days},
     ):
-        found[(account_id, point_id)].append(((product_id, green), valid_from, valid_to))
+        found[(contract.billing_account_id, contract.metering_point_id)].append(contract)
     return found
+
+
+_GroupKey = tuple[Month, int, int]  # the month corrected, account, point
 
 
 @dataclass
@@ -358,7 +236,7 @@ class _Group:
 
 def _rate_group(
     group: _Group,
-    versions: dict[int, _Version],
+    versions: dict[int, DayVersion],
     day_tariffs: list[tuple[rating.Tariff, dt.date]],
 ) -> rating.AccountMonth:
     involved = [versions[i] for t in group.days for i in t.terms]
@@ -382,48 +260,54 @@ def _rate_group(
     )
 
 
+def _covers(contract: contract_queries.LiveContract, day: dt.date) -> bool:
+    return contract.valid_from <= day and (contract.valid_to is None or day < contract.valid_to)
+
+
 def _product_of_day(
     true_up: _DayTrueUp,
-    points: dict[tuple[int, int], _PointMonth],
-    contracts: dict[tuple[int, int], list[tuple[tuple[int, bool], dt.date, dt.date | None]]],
+    points: dict[tuple[int, int], PointMonth],
+    contracts: _Contracts,
     this_month: Month,
-    eic: Callable[[int], str],
-) -> tuple[int, bool]:
+) -> Product:
     key = (true_up.account_id, true_up.point_id)
     if Month.of(true_up.day) == this_month:
-        for product, start, end in points[key].pieces:
-            if start <= true_up.day < end:
-                return product
-    for product, valid_from, valid_to in contracts.get(key, []):
-        if _covers(valid_from, valid_to, true_up.day):
-            return product
+        for piece in points[key].pieces:
+            if piece.first_day <= true_up.day < piece.end_day:
+                return piece.product
+    for contract in contracts.get(key, []):
+        if _covers(contract, true_up.day):
+            return (contract.product_id, contract.green_energy)
+    eic = supply_queries.tariff_facts(point_ids=[true_up.point_id])[true_up.point_id].eic
     raise LookupError(
-        f"The interval data of {eic(true_up.point_id)} on {true_up.day} changed after it was "
+        f"The interval data of {eic} on {true_up.day} changed after it was "
         "billed on this account, but no supply contract of the account covers that day any "
         "more; the true-up cannot be priced."
     )
 
 
-def interval_true_ups(
+def interval_versions(
+    points: dict[tuple[int, int], PointMonth],
     *,
-    points: dict[tuple[int, int], _PointMonth],
     period: Month,
     as_of: dt.datetime,
-    billed: dict[tuple[int, int], BilledDays],
+    days: dict[int, dict[dt.date, KnownDay]],
+    book: TariffBook,
     result: PricedAccounts,
-    failed: dict[int, tuple[str, str]],
-    true_up_tariff: Callable[[rating.Tariff], rating.Tariff],
-    eic: Callable[[int], str],
-    cache_scope: object,
     run_id: int | None,
 ) -> None:
-    """True-up lines (and their terms) for the remote points of the accounts being billed:
+    """Record which versions each remote point's bill holds, and true up what changed:
     corrections of earlier months and, on a rebill, the offset of the month's live true-ups.
     Also links the corrections whose version the bill holds, so issuing settles them."""
+    billed: dict[tuple[int, int], BilledDays] = {}
+    for (account_id, point_id), point in points.items():
+        version_of_day = {day: row.version for day, row in days.get(point_id, {}).items()}
+        billed[(account_id, point_id)] = billed_days(point, period, version_of_day)
+        result.interval_days.setdefault(account_id, []).append(billed[(account_id, point_id)])
     accounts_of: dict[int, list[int]] = defaultdict(list)
     for account_id, point_id in points:
         accounts_of[point_id].append(account_id)
-    unsettled = _unsettled(accounts_of, Q(period__lte=str(period)))
+    unsettled = metering_queries.open_corrections(point_ids=list(accounts_of), up_to=period)
     earlier = [c for c in unsettled if c.day < period.first_day]
     current = [c for c in unsettled if c.day >= period.first_day]
     candidates: set[_Day] = {
@@ -431,7 +315,7 @@ def interval_true_ups(
     }
     candidates |= _month_days_with_live_terms(points, period)
     true_ups, targets, versions = _day_true_ups(candidates, period, billed, as_of, run_id)
-    _link(result, earlier, {k: v.version for k, v in targets.items()}, accounts_of, failed)
+    _link(result, earlier, {k: v.version for k, v in targets.items()}, accounts_of)
     month_targets = {
         (a, c.point_id, c.day): _billed_version(billed, (a, c.point_id, c.day))
         for c in current
@@ -442,128 +326,121 @@ def interval_true_ups(
         current,
         {k: v for k, v in month_targets.items() if v is not None},
         accounts_of,
-        failed,
     )
     if true_ups:
-        _price(true_ups, versions, points, period, result, failed, true_up_tariff, eic, cache_scope)
+        _price(true_ups, versions, points, period, book, result)
 
 
 def _month_days_with_live_terms(
-    points: dict[tuple[int, int], _PointMonth], period: Month
+    points: dict[tuple[int, int], PointMonth], period: Month
 ) -> set[_Day]:
     """Days of ``period`` that live bills of the same account trued up (a rebill offsets them)."""
-    from vool.domain.billing.models import Invoice, InvoiceIntervalTerm
-
     if not points:
         return set()
-    return {
-        row
-        for row in InvoiceIntervalTerm.objects.filter(
-            metering_point_id__in={p for _, p in points},
-            invoice__billing_account_id__in={a for a, _ in points},
-            invoice__status=Invoice.Status.ISSUED,
-            day__gte=period.first_day,
-            day__lt=period.next().first_day,
-        )
-        .values_list("invoice__billing_account_id", "metering_point_id", "day")
-        .distinct()
-        if (row[0], row[1]) in points
-    }
+    days = billing_queries.days_with_issued_terms(
+        account_ids={a for a, _ in points},
+        point_ids={p for _, p in points},
+        first_day=period.first_day,
+        end_day=period.next().first_day,
+    )
+    return {day for day in days if (day[0], day[1]) in points}
 
 
 def _link(
     result: PricedAccounts,
-    corrections: list[_Correction],
+    corrections: list[OpenCorrection],
     targets: dict[_Day, int],
     accounts_of: dict[int, list[int]],
-    failed: dict[int, tuple[str, str]],
 ) -> None:
     """Corrections whose version (or a later one) the bill holds: settled when it is issued."""
     for c in corrections:
         for account_id in accounts_of[c.point_id]:
             target = targets.get((account_id, c.point_id, c.day))
-            if account_id in failed or target is None or target < c.version:
+            if account_id in result.failed or target is None or target < c.version:
                 continue
             result.corrections.setdefault(account_id, []).append(c.id)
 
 
-def _price(
+def _group(
     true_ups: list[_DayTrueUp],
-    versions: dict[int, _Version],
-    points: dict[tuple[int, int], _PointMonth],
+    points: dict[tuple[int, int], PointMonth],
     period: Month,
     result: PricedAccounts,
-    failed: dict[int, tuple[str, str]],
-    true_up_tariff: Callable[[rating.Tariff], rating.Tariff],
-    eic: Callable[[int], str],
-    cache_scope: object,
-) -> None:
+) -> tuple[dict[_GroupKey, _Group], dict[_GroupKey, list[tuple[Product, dt.date]]]]:
+    """The true-ups by (month, account, point), with the product of each day."""
     contracts = _contracts(true_ups)
-    network = {pm.point_id: pm.network for pm in points.values()}
-    groups: dict[tuple[Month, int, int], _Group] = {}
-    products: dict[tuple[Month, int, int], list[tuple[tuple[int, bool], dt.date]]] = defaultdict(
-        list
-    )
+    groups: dict[_GroupKey, _Group] = {}
+    products: dict[_GroupKey, list[tuple[Product, dt.date]]] = defaultdict(list)
     for t in true_ups:
-        if t.account_id in failed:
+        if t.account_id in result.failed:
             continue
         try:
-            product = _product_of_day(t, points, contracts, period, eic)
+            product = _product_of_day(t, points, contracts, period)
         except LookupError as exc:
-            failed.setdefault(t.account_id, (NO_CONTRACT, str(exc)))
+            result.fail(t.account_id, NO_CONTRACT, str(exc))
             continue
         key = (Month.of(t.day), t.account_id, t.point_id)
         groups.setdefault(key, _Group(t.account_id, t.point_id, key[0], [])).days.append(t)
         products[key].append((product, t.day))
-    vat = tariff_queries.vat_versions()
+    return groups, products
+
+
+def _price(
+    true_ups: list[_DayTrueUp],
+    versions: dict[int, DayVersion],
+    points: dict[tuple[int, int], PointMonth],
+    period: Month,
+    book: TariffBook,
+    result: PricedAccounts,
+) -> None:
+    """Price the true-ups of each month under that month's (per-kWh) tariffs and VAT."""
+    network = {p.point_id: p.network for p in points.values()}
+    groups, products = _group(true_ups, points, period, result)
     for month in sorted({k[0] for k in groups}):
         in_month = {k: g for k, g in groups.items() if k[0] == month}
-        keys = {_key(product, network[k[2]]) for k in in_month for product, _ in products[k]}
-        tariffs, missing = _tariffs(keys, month, cache_scope)
+        book.load(
+            month,
+            {TariffKey(product, network[k[2]]) for k in in_month for product, _ in products[k]},
+        )
         accounts: list[rating.AccountMonth] = []
         for k, group in in_month.items():
-            if group.account_id in failed:
+            if group.account_id in result.failed:
                 continue
-            day_keys = [_key(product, network[group.point_id]) for product, _ in products[k]]
-            reason = next((missing[key] for key in day_keys if key in missing), None)
+            day_keys = [TariffKey(product, network[group.point_id]) for product, _ in products[k]]
+            reason = next(
+                (r for r in (book.missing(month, key) for key in day_keys) if r is not None), None
+            )
             if reason is not None:
-                failed.setdefault(group.account_id, (MISSING_PRICE, reason))
+                result.fail(group.account_id, MISSING_PRICE, reason)
                 continue
             day_tariffs = [
-                (true_up_tariff(tariffs[key]), day)
+                (book.true_up_tariff(month, key), day)
                 for key, (_, day) in zip(day_keys, products[k], strict=True)
             ]
             try:
                 accounts.append(_rate_group(group, versions, day_tariffs))
             except ValueError as exc:
-                failed.setdefault(group.account_id, (NO_CONSUMPTION_DATA, str(exc)))
-        _rate_month(month, accounts, in_month, vat, result, failed)
+                result.fail(group.account_id, NO_CONSUMPTION_DATA, str(exc))
+        _rate_month(month, accounts, in_month, book, result)
 
 
 def _rate_month(
     month: Month,
     accounts: list[rating.AccountMonth],
-    groups: dict[tuple[Month, int, int], _Group],
-    vat: Sequence[Any],
+    groups: dict[_GroupKey, _Group],
+    book: TariffBook,
     result: PricedAccounts,
-    failed: dict[int, tuple[str, str]],
 ) -> None:
-    accounts = [a for a in accounts if a.account_id[0] not in failed]  # type: ignore[index]
+    accounts = [a for a in accounts if a.account_id[0] not in result.failed]  # type: ignore[index]
     if not accounts:
         return
-    used = [p.tariff for a in accounts for p in a.pieces]
-    rated, failures = rating.rate_accounts(
-        month=month,
-        accounts=accounts,
-        vat=vat,
-        market=tariff_queries.market_prices(month) if _uses_market(used) else None,
-    )
+    rated, failures = book.rate(month, accounts)
     for account in accounts:
         account_id, point_id = cast(tuple[int, int], account.account_id)
         if account.account_id in failures:
-            failed.setdefault(account_id, (MISSING_PRICE, str(failures[account.account_id])))
+            result.fail(account_id, MISSING_PRICE, str(failures[account.account_id]))
             continue
-        if account_id in failed or account_id not in result.lines:
+        if account_id in result.failed or account_id not in result.lines:
             continue
         group = groups[(month, account_id, point_id)]
         basis = {

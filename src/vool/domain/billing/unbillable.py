@@ -5,6 +5,17 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from vool.domain.billing.reasons import (
+    ESTIMATION_FAILED,
+    IMPLAUSIBLE_BILL,
+    MISSING_PRICE,
+    NO_CONSUMPTION_DATA,
+    NO_CONTRACT,
+    PENDING_REVIEW,
+    WINDOW_OPEN,
+    Unbillable,
+)
+
 __all__ = [
     "DESCRIPTIONS",
     "ESTIMATION_FAILED",
@@ -17,14 +28,6 @@ __all__ = [
     "Unbillable",
     "describe",
 ]
-
-NO_CONTRACT = "NO_CONTRACT"
-MISSING_PRICE = "MISSING_PRICE"
-NO_CONSUMPTION_DATA = "NO_CONSUMPTION_DATA"
-PENDING_REVIEW = "PENDING_REVIEW"
-WINDOW_OPEN = "READING_WINDOW_OPEN"
-ESTIMATION_FAILED = "ESTIMATION_FAILED"  # the run's estimation step failed for a register
-IMPLAUSIBLE_BILL = "IMPLAUSIBLE_BILL"  # the plausibility guard (billing.guard) held the bill
 
 # what each code means, in words, for the run's report and page
 DESCRIPTIONS = {
@@ -42,13 +45,3 @@ def describe(code: str) -> str:
     """The exception code in words (the code itself when it has no description)."""
     description = DESCRIPTIONS.get(code)
     return str(description) if description is not None else code
-
-
-class Unbillable(Exception):
-    """The account goes to the run's exceptions with ``code`` and ``reason`` (a person reads
-    the reason and acts on it); the run goes on with the other accounts."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason

@@ -1,23 +1,113 @@
-"""Reads for supply contracts."""
+"""Reads for supply contracts.
+
+The one rule of which contracts are *live in a period* lives here (:func:`live_in`): not
+cancelled, starting before the period ends and ending (if at all) after it starts. The bill
+run, the rebill, the true-ups, the calculator and the overlap guard all read through it.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Q
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
 
 from vool.common.ranges import DateRange
 from vool.domain.contracts.models import SupplyContract
+
+__all__ = [
+    "LiveContract",
+    "accounts_with_live_contract",
+    "live_contract_on",
+    "live_contracts",
+    "live_in",
+    "overlapping_contract",
+]
+
+
+def live_in(*, start: Any, end: Any | None) -> Q:
+    """Contracts in force on some day of ``[start, end)`` (``end`` None: open): not cancelled,
+    ``valid_from < end`` and ``valid_to`` open or ``> start``. ``start`` and ``end`` may be
+    dates or query expressions (``OuterRef``)."""
+    live = ~Q(status=SupplyContract.Status.CANCELLED) & (
+        Q(valid_to__isnull=True) | Q(valid_to__gt=start)
+    )
+    if end is not None:
+        live &= Q(valid_from__lt=end)
+    return live
+
+
+@dataclass(frozen=True)
+class LiveContract:
+    """A live contract as the bill needs it: who, which point, which product, which days."""
+
+    billing_account_id: int
+    metering_point_id: int
+    product_id: int
+    green_energy: bool
+    valid_from: dt.date
+    valid_to: dt.date | None  # exclusive; None = open
+
+
+def live_contracts(
+    *,
+    start: dt.date,
+    end: dt.date,
+    billing_account_ids: Collection[int] | None = None,
+    metering_point_ids: Collection[int] | None = None,
+) -> list[LiveContract]:
+    """The live contracts of ``[start, end)`` (of the given accounts and points), by point and
+    start."""
+    contracts: QuerySet[SupplyContract] = SupplyContract.objects.filter(
+        live_in(start=start, end=end)
+    )
+    if billing_account_ids is not None:
+        contracts = contracts.filter(billing_account_id__in=list(billing_account_ids))
+    if metering_point_ids is not None:
+        contracts = contracts.filter(metering_point_id__in=list(metering_point_ids))
+    return [
+        LiveContract(*row)
+        for row in contracts.order_by("metering_point_id", "valid_from").values_list(
+            "billing_account_id",
+            "metering_point_id",
+            "product_id",
+            "green_energy",
+            "valid_from",
+            "valid_to",
+        )
+    ]
+
+
+def accounts_with_live_contract(*, start: dt.date, end: dt.date) -> list[int]:
+    """Ids of the billing accounts with a live contract in ``[start, end)``, ascending."""
+    return sorted(
+        SupplyContract.objects.filter(live_in(start=start, end=end))
+        .values_list("billing_account_id", flat=True)
+        .distinct()
+    )
+
+
+def live_contract_on(*, metering_point_id: int, day: dt.date) -> SupplyContract | None:
+    """The point's live contract on ``day`` (with its product), if any."""
+    return (
+        SupplyContract.objects.filter(
+            live_in(start=day, end=day + dt.timedelta(days=1)),
+            metering_point_id=metering_point_id,
+        )
+        .select_related("product")
+        .first()
+    )
 
 
 def overlapping_contract(
     *, metering_point_id: int, period: DateRange, exclude_id: int | None = None
 ) -> SupplyContract | None:
     """A live contract on the point whose ``[from, to)`` overlaps ``period``, if any."""
-    live = SupplyContract.objects.filter(metering_point_id=metering_point_id).exclude(
-        status=SupplyContract.Status.CANCELLED
+    live = SupplyContract.objects.filter(
+        live_in(start=period.start, end=period.end), metering_point_id=metering_point_id
     )
     if exclude_id is not None:
         live = live.exclude(pk=exclude_id)
-    overlap = Q(valid_to__isnull=True) | Q(valid_to__gt=period.start)
-    if period.end is not None:
-        overlap &= Q(valid_from__lt=period.end)
-    return live.filter(overlap).order_by("valid_from").first()
+    return live.order_by("valid_from").first()

@@ -48,6 +48,8 @@ __all__ = [
     "UnableToFillGaps",
     "UnableToImportIntervals",
     "fill_interval_gaps",
+    "reopen_corrections",
+    "settle_corrections",
     "store_intervals",
 ]
 
@@ -704,3 +706,20 @@ def fill_interval_gaps(
             created_at=recorded_at,
         )
     return new
+
+
+# -- settling corrections (billing asks, when a bill that holds them is issued or credited) -----
+
+
+def settle_corrections(*, correction_ids: Any, now: dt.datetime) -> int:
+    """Mark the open corrections ``correction_ids`` (ids or a subquery of ids) settled at
+    ``now``: an issued bill holds their version. Returns how many were settled."""
+    return IntervalCorrection.objects.filter(pk__in=correction_ids, settled_at__isnull=True).update(
+        settled_at=now
+    )
+
+
+def reopen_corrections(*, correction_ids: Any) -> int:
+    """Open the corrections ``correction_ids`` again (the bill that settled them was credited,
+    so the next bill trues them up). Returns how many there were."""
+    return IntervalCorrection.objects.filter(pk__in=correction_ids).update(settled_at=None)

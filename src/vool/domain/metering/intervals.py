@@ -37,8 +37,11 @@ __all__ = [
     "QUALITIES",
     "VALUE_DTYPE",
     "DayGroup",
+    "DayVersion",
     "Grouping",
+    "KnownDay",
     "NetDay",
+    "OpenCorrection",
     "build_day",
     "build_net",
     "combine_quality",
@@ -370,3 +373,42 @@ def combine_net(
         rows=order[starts],
         duplicates=order[duplicate],
     )
+
+
+# -- named rows of stored interval data (what the bill reads) --------------------------------
+
+
+@dataclass(frozen=True)
+class KnownDay:
+    """A local day's interval data in the version known at a data cut-off."""
+
+    minutes: int
+    values: bytes  # packed (:func:`pack_values`)
+    quality: bytes  # packed (:func:`pack_quality`)
+    version: int
+
+
+@dataclass(frozen=True)
+class DayVersion:
+    """One stored version of a point's local day, with when it was known and superseded."""
+
+    id: int
+    version: int
+    minutes: int
+    values: bytes
+    known_at: dt.datetime
+    superseded_at: dt.datetime | None
+
+    def known_at_cutoff(self, as_of: dt.datetime) -> bool:
+        """Whether this is the version known at ``as_of`` (known by then, not superseded)."""
+        return self.known_at <= as_of and (self.superseded_at is None or self.superseded_at > as_of)
+
+
+@dataclass(frozen=True)
+class OpenCorrection:
+    """An unsettled interval correction: a day whose data changed and may need a true-up."""
+
+    id: int
+    point_id: int
+    day: dt.date
+    version: int  # the version the correction made

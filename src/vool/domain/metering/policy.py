@@ -7,19 +7,19 @@ The usecases build it from Django settings (``VOOL_READING_WINDOW_OPENS_DAYS_BEF
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from vool.domain.metering.plausibility import DEFAULT_FACTOR, DEFAULT_MIN_EXPECTED_KWH
 from vool.domain.metering.registers import DEFAULT_MAX_ROLLOVER_FRACTION
-from vool.domain.metering.window import ReadingWindow
+from vool.domain.metering.window import DEFAULT_WINDOW, ReadingWindow
 
 __all__ = ["DEFAULT_POLICY", "ReadingPolicy"]
 
 
 @dataclass(frozen=True)
 class ReadingPolicy:
-    window: ReadingWindow = field(default_factory=ReadingWindow)
+    window: ReadingWindow = DEFAULT_WINDOW
     plausibility_factor: Decimal = DEFAULT_FACTOR
     plausibility_min_kwh: Decimal = DEFAULT_MIN_EXPECTED_KWH
     max_rollover_fraction: Decimal = DEFAULT_MAX_ROLLOVER_FRACTION

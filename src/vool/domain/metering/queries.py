@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from vool.common.localtime import Month, intervals_in_day, local_date, local_midnight
 from vool.domain.metering import intervals
@@ -31,6 +32,7 @@ from vool.domain.metering.models import (
     Register,
 )
 from vool.domain.metering.operations import unwrapped_kwh
+from vool.domain.metering.registers import ReadingRow, RegisterRow
 from vool.domain.supply.models import MeteringPoint
 
 __all__ = [
@@ -38,11 +40,18 @@ __all__ = [
     "NetDayTotals",
     "RegisterConsumption",
     "consumption_for_period",
+    "day_versions",
     "interval_corrections",
+    "interval_days_known_at",
     "interval_series",
     "net_by_day",
+    "open_corrections",
     "reading_history",
+    "readings_by_id",
+    "readings_known_at",
     "readings_waiting_for_review",
+    "register_readings",
+    "registers_on_points",
 ]
 
 
@@ -367,3 +376,149 @@ def net_by_day(
             )
         )
     return found
+
+
+# -- what the bill run reads of interval data -----------------------------------------------
+
+
+def interval_days_known_at(
+    *, point_ids: Collection[int], first_day: dt.date, end_day: dt.date, as_of: dt.datetime
+) -> dict[int, dict[dt.date, intervals.KnownDay]]:
+    """Each point's consumption days in ``[first_day, end_day)`` in the version known at
+    ``as_of``: known since then and not yet superseded, whatever arrived later (even while a
+    run runs or is resumed)."""
+    found: dict[int, dict[dt.date, intervals.KnownDay]] = defaultdict(dict)
+    if not point_ids:
+        return found
+    for point_id, day, minutes, values, quality, version in (
+        IntervalDay.objects.filter(
+            metering_point_id__in=list(point_ids),
+            direction=IntervalDay.Direction.CONSUMPTION,
+            day__gte=first_day,
+            day__lt=end_day,
+            known_at__lte=as_of,
+        )
+        .filter(Q(superseded_at__isnull=True) | Q(superseded_at__gt=as_of))
+        .values_list(
+            "metering_point_id", "day", "resolution_minutes", "values_wh", "quality", "version"
+        )
+    ):
+        found[point_id][day] = intervals.KnownDay(minutes, bytes(values), bytes(quality), version)
+    return found
+
+
+def day_versions(
+    *, pairs: Collection[tuple[int, dt.date]]
+) -> dict[tuple[int, dt.date], list[intervals.DayVersion]]:
+    """Every stored consumption version of each (point, day) of ``pairs``, oldest first."""
+    found: dict[tuple[int, dt.date], list[intervals.DayVersion]] = defaultdict(list)
+    if not pairs:
+        return found
+    wanted = set(pairs)
+    for point_id, day, pk, version, minutes, values, known_at, superseded_at in (
+        IntervalDay.objects.filter(
+            metering_point_id__in={p for p, _ in wanted},
+            day__in={d for _, d in wanted},
+            direction=IntervalDay.Direction.CONSUMPTION,
+        )
+        .order_by("version")
+        .values_list(
+            "metering_point_id",
+            "day",
+            "id",
+            "version",
+            "resolution_minutes",
+            "values_wh",
+            "known_at",
+            "superseded_at",
+        )
+    ):
+        if (point_id, day) in wanted:
+            found[(point_id, day)].append(
+                intervals.DayVersion(pk, version, minutes, bytes(values), known_at, superseded_at)
+            )
+    return found
+
+
+def open_corrections(*, point_ids: Collection[int], up_to: Month) -> list[intervals.OpenCorrection]:
+    """The unsettled consumption corrections of the points in months up to ``up_to``, by day."""
+    return [
+        intervals.OpenCorrection(*row)
+        for row in IntervalCorrection.objects.filter(
+            metering_point_id__in=list(point_ids),
+            period__lte=str(up_to),
+            settled_at__isnull=True,
+            direction=IntervalDay.Direction.CONSUMPTION,
+        )
+        .order_by("day", "id")
+        .values_list("id", "metering_point_id", "day", "current__version")
+    ]
+
+
+# -- what the bill run reads of registers and readings -------------------------------------
+
+_READING_ROW = ("id", "read_at", "value_kwh", "source", "period", "status", "details")
+
+
+def readings_known_at(as_of: dt.datetime) -> QuerySet[Reading]:
+    """The readings as they stood at the data cut-off ``as_of``: known by then (``known_at``)
+    and not superseded by a reading known by then. A correction or review decision recorded
+    after the cut-off does not change what a run with that cut-off bills (also when a chunk
+    runs or is resumed later); the next bill or a rebill takes it."""
+    superseded = Reading.objects.filter(supersedes=OuterRef("pk"), known_at__lte=as_of)
+    return Reading.objects.filter(known_at__lte=as_of).exclude(Exists(superseded))
+
+
+def registers_on_points(
+    *, point_ids: Collection[int], first_day: dt.date, end_day: dt.date
+) -> dict[int, list[RegisterRow]]:
+    """By point, the registers of meters installed on it in ``[first_day, end_day)``, in the
+    order the meters were installed."""
+    found: dict[int, list[RegisterRow]] = defaultdict(list)
+    for register_id, kind, point_id, digits, multiplier, removed in (
+        Register.objects.filter(meter__metering_point_id__in=list(point_ids))
+        .filter(Q(meter__removed_date__isnull=True) | Q(meter__removed_date__gt=first_day))
+        .filter(meter__installed_date__lt=end_day)
+        .values_list(
+            "id",
+            "kind",
+            "meter__metering_point_id",
+            "meter__digits",
+            "meter__multiplier",
+            "meter__removed_date",
+        )
+        .order_by("meter__installed_date", "id")
+    ):
+        found[point_id].append(RegisterRow(register_id, kind, digits, multiplier, removed))
+    return found
+
+
+def register_readings(
+    *,
+    register_ids: Collection[int],
+    as_of: dt.datetime,
+    statuses: Collection[str],
+    read_before: dt.datetime,
+    read_from: dt.datetime | None = None,
+) -> dict[int, list[ReadingRow]]:
+    """By register, its readings known at ``as_of`` (:func:`readings_known_at`) with one of
+    ``statuses``, read in ``[read_from, read_before)``, in the order they were read."""
+    readings = readings_known_at(as_of).filter(
+        register_id__in=list(register_ids), status__in=list(statuses), read_at__lt=read_before
+    )
+    if read_from is not None:
+        readings = readings.filter(read_at__gte=read_from)
+    found: dict[int, list[ReadingRow]] = defaultdict(list)
+    for row in readings.order_by("read_at", "id").values_list("register_id", *_READING_ROW):
+        found[row[0]].append(ReadingRow._make(row[1:]))
+    return found
+
+
+def readings_by_id(*, reading_ids: Collection[int]) -> dict[int, tuple[int, ReadingRow]]:
+    """The readings of ``reading_ids`` with their register, by id."""
+    return {
+        row[0]: (row[1], ReadingRow._make(row[2:]))
+        for row in Reading.objects.filter(pk__in=list(reading_ids)).values_list(
+            "id", "register_id", *_READING_ROW
+        )
+    }

@@ -13,10 +13,19 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from vool.common.localtime import Month, local_date
 
-__all__ = ["Advance", "ReadingBelowPrevious", "reading_date", "register_advance"]
+__all__ = [
+    "ESTIMATED",
+    "Advance",
+    "ReadingBelowPrevious",
+    "ReadingRow",
+    "RegisterRow",
+    "reading_date",
+    "register_advance",
+]
 
 DEFAULT_MAX_ROLLOVER_FRACTION = Decimal("0.1")
 
@@ -76,3 +85,49 @@ def _boundary_after(period: str) -> dt.date:
     """The 1st of the month after ``period`` (cached: a bulk estimate asks for the same few
     months hundreds of thousands of times)."""
     return Month.parse(period).next().first_day
+
+
+# -- named rows of registers and readings (what the bill reads) -----------------------------
+
+ESTIMATED = "ESTIMATED"  # Reading.Source of an estimate
+
+
+class RegisterRow(NamedTuple):
+    """A register of a meter installed on a point (``removed``: the meter's removal date)."""
+
+    register_id: int
+    kind: str
+    digits: int
+    multiplier: Decimal
+    removed: dt.date | None
+
+
+class ReadingRow(NamedTuple):
+    """A register reading as the bill reads it."""
+
+    reading_id: int
+    read_at: dt.datetime
+    value_kwh: Decimal
+    source: str
+    period: str  # the month it is the month-end reading of, or ""
+    status: str
+    details: dict[str, Any] | None
+
+    @property
+    def estimated(self) -> bool:
+        return self.source == ESTIMATED
+
+    @property
+    def day(self) -> dt.date:
+        return local_date(self.read_at)
+
+    @property
+    def stands_for(self) -> dt.date:
+        """The boundary it marks: a month-end reading the 1st of the next month, any other
+        its local day."""
+        return reading_date(period=self.period, read_at=self.read_at)
+
+    def unwrapped(self, digits: int) -> Decimal:
+        """The value as if the register never rolled over (metering records ``wraps``)."""
+        wraps = int((self.details or {}).get("wraps", 0))
+        return Decimal(self.value_kwh) + wraps * Decimal(10) ** digits

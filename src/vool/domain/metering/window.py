@@ -20,8 +20,8 @@ class ReadingWindow:
     """``opens_days_before_month_end=1`` opens the window at 00:00 on the month's last day;
     ``closes_after_day=3`` closes it at 24:00 on the 3rd day of the next month (exclusive)."""
 
-    opens_days_before_month_end: int = 1
-    closes_after_day: int = 3
+    opens_days_before_month_end: int
+    closes_after_day: int
 
     def __post_init__(self) -> None:
         if not 0 <= self.opens_days_before_month_end <= 27:
@@ -55,4 +55,6 @@ class ReadingWindow:
         return as_of >= self.closes_at(month)
 
 
-DEFAULT_WINDOW = ReadingWindow()
+# The rule as Estonian retailers run it, and the one place its days are written: the settings
+# (``VOOL_READING_WINDOW_*``) default to it; domain functions take the window as configured.
+DEFAULT_WINDOW = ReadingWindow(opens_days_before_month_end=1, closes_after_day=3)

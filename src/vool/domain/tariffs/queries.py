@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final, TypeVar
 
@@ -419,3 +419,8 @@ def market_prices(month: Month, *, area: str = "ee") -> rating.MarketPrices:
 
 def count_products() -> int:
     return Product.objects.count()
+
+
+def products_by_id(*, product_ids: Collection[int]) -> dict[int, Product]:
+    """The products of ``product_ids``, by id."""
+    return {p.pk: p for p in Product.objects.filter(pk__in=list(product_ids))}

@@ -704,6 +704,205 @@ def _check_energy(block: npt.NDArray[np.integer], limit: int) -> None:
 _INT64_LIMIT: Final = 2**63 - 1
 
 
+@dataclass(frozen=True)
+class _RunSums:
+    """Pass 1's result: run sums of every row, ``Wh x price`` run sums of the exchange rows
+    (row ``r`` at ``market_slot[r]``), and apart, where a true-up removes consumption, the
+    run sums of the negative Wh and of their ``Wh x price``."""
+
+    wh: npt.NDArray[np.int64]
+    market: npt.NDArray[np.int64]
+    market_slot: npt.NDArray[np.int64]
+    removed_wh: npt.NDArray[np.int64] | None
+    removed_nano: npt.NDArray[np.int64] | None
+
+
+@dataclass(frozen=True)
+class _LineArrays:
+    """Lines of one spec for some pieces, as flat arrays."""
+
+    piece: npt.NDArray[np.int64]
+    spec: npt.NDArray[np.int64]
+    quantity: npt.NDArray[np.int64]
+    amount_cents: npt.NDArray[np.int64]
+    market_nano: npt.NDArray[np.int64]
+
+
+def _market_lines(
+    spec: _Spec,
+    runs: list[int],
+    qty: npt.NDArray[np.int64],
+    slots: npt.NDArray[np.int64],
+    sums: _RunSums,
+    divisor: int,
+) -> tuple[npt.NDArray[np.int64], tuple[_Part, _Part] | None]:
+    """``sum(Wh x price)`` of an exchange line per piece (the unit price, a margin, added),
+    and, where a true-up removes consumption, its added and removed parts apart."""
+    nano = sums.market[slots][:, runs].sum(axis=1)
+    if spec.unit_price_micro:
+        nano = nano + qty * (spec.unit_price_micro * divisor)
+    if sums.removed_wh is None or sums.removed_nano is None:
+        return nano, None
+    removed_qty = sums.removed_wh[slots][:, runs].sum(axis=1)
+    removed = sums.removed_nano[slots][:, runs].sum(axis=1)
+    removed = removed + removed_qty * (spec.unit_price_micro * divisor)
+    return nano, _added_and_removed(qty, nano, removed_qty, removed)
+
+
+def _shape_lines(
+    shape: _Shape,
+    offset: int,
+    pieces: npt.NDArray[np.int64],
+    rows: npt.NDArray[np.int64],
+    sums: _RunSums,
+    divisor: int,
+) -> list[_LineArrays]:
+    """The lines of the pieces of one shape (their ``rows`` of the energy), spec by spec."""
+    n = pieces.size
+    pieces = pieces.astype(np.int64)
+    wh_cols = np.rint(sums.wh[rows].astype(np.float64) @ shape.masks).astype(np.int64)
+    slots = sums.market_slot[rows] if shape.market else rows
+    out: list[_LineArrays] = []
+    for j, spec in enumerate(shape.specs):
+        spec_index = np.full(n, offset + j, dtype=np.int64)
+        if spec.kind == _FEE:
+            qty = np.full(n, spec.days, dtype=np.int64)
+            amount = np.full(n, spec.fee_cents, dtype=np.int64)
+            out.append(_LineArrays(pieces, spec_index, qty, amount, np.zeros(n, dtype=np.int64)))
+            continue
+        qty = wh_cols[:, shape.mask_of_spec[j]]
+        biggest = int(np.abs(qty).max()) * abs(spec.unit_price_micro) * divisor
+        if biggest > _INT64_LIMIT // 2:
+            raise ValueError(f"{spec.component}: quantity x price overflows; check data")
+        if spec.kind == _KWH:
+            amount = half_up_div(qty * spec.unit_price_micro, NANO_PER_CENT)
+            out.append(_LineArrays(pieces, spec_index, qty, amount, np.zeros(n, dtype=np.int64)))
+            continue
+        nano, parts = _market_lines(spec, list(spec.runs), qty, slots, sums, divisor)
+        if parts is None:
+            amount = half_up_div(nano, NANO_PER_CENT * divisor)
+            out.append(_LineArrays(pieces, spec_index, qty, amount, nano))
+            continue
+        for mask, part_qty, part_nano in parts:
+            out.append(
+                _LineArrays(
+                    pieces[mask],
+                    np.full(int(mask.sum()), offset + j, dtype=np.int64),
+                    part_qty[mask],
+                    half_up_div(part_nano[mask], NANO_PER_CENT * divisor),
+                    part_nano[mask],
+                )
+            )
+    return out
+
+
+def _run_sums(
+    energy_wh: npt.NDArray[np.integer],
+    starts: npt.NDArray[np.intp],
+    weights: npt.NDArray[np.int64] | None,
+    market_rows: npt.NDArray[np.int64],
+    *,
+    block_rows: int,
+    threads: int,
+) -> _RunSums:
+    """Pass 1 of :func:`rate_month`: each row's sums per run (runs begin at ``starts``), and
+    for ``market_rows`` the sums of ``Wh x price`` (``weights``), block by block of
+    ``block_rows`` rows on ``threads`` threads; the matrix is read once."""
+    count = energy_wh.shape[1]
+    n_rows = energy_wh.shape[0]
+    small_ints = energy_wh.dtype.kind in "iu" and energy_wh.dtype.itemsize <= 4
+    wh_limit = MAX_ABS_WH
+    if weights is not None and weights.size:
+        # |sum of Wh x price| over a month must fit int64
+        wh_limit = max(MAX_ABS_WH, _INT64_LIMIT // (max(1, int(np.abs(weights).max())) * count))
+    check_all = not small_ints  # int32 values need no check: their run sums fit exactly
+    check_market = small_ints and wh_limit < 2**31
+    market_slot = np.full(n_rows, -1, dtype=np.int64)
+    market_slot[market_rows] = np.arange(market_rows.size)
+    # Run sums in int64, exact. They are whole numbers below 2**53 (at most 100 intervals of
+    # |Wh| <= 2**31), so pass 2 can turn a shape's rows into float64, still exact, for a BLAS
+    # matrix product.
+    sums = np.zeros((n_rows, len(starts)), dtype=np.int64)
+    market_sums = np.zeros((market_rows.size, len(starts)), dtype=np.int64)
+    scratch = threading.local()
+    # per block of market rows with negative values: (run sums of the negative Wh, of Wh x price)
+    negatives: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
+
+    def pass_one(lo: int) -> None:
+        hi = min(lo + block_rows, n_rows)
+        block = energy_wh[lo:hi]
+        if check_all:
+            _check_energy(block, MAX_ABS_WH)
+        np.add.reduceat(block, starts, axis=1, dtype=np.int64, out=sums[lo:hi])
+        if weights is None:
+            return
+        m_lo, m_hi = np.searchsorted(market_rows, [lo, hi])
+        if m_lo == m_hi:
+            return
+        sub = block[market_rows[m_lo:m_hi] - lo] if m_hi - m_lo < hi - lo else block
+        if check_market:
+            _check_energy(sub, wh_limit)
+        buffer = getattr(scratch, "buffer", None)
+        if buffer is None or buffer.shape[0] < sub.shape[0]:
+            buffer = scratch.buffer = np.empty((block_rows, count), dtype=np.int64)
+        weighted = buffer[: sub.shape[0]]
+        np.multiply(sub, weights, out=weighted)
+        np.add.reduceat(weighted, starts, axis=1, out=market_sums[m_lo:m_hi])
+        if sub.size and int(sub.min()) < 0:  # a true-up removing consumption: kept apart
+            removed = np.minimum(sub, 0).astype(np.int64)
+            np.multiply(removed, weights, out=weighted)
+            negatives[m_lo] = (
+                np.add.reduceat(removed, starts, axis=1),
+                np.add.reduceat(weighted, starts, axis=1),
+            )
+
+    blocks = range(0, n_rows, block_rows)
+    if threads > 1 and len(blocks) > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(pass_one, blocks))
+    else:
+        for lo in blocks:
+            pass_one(lo)
+
+    removed_wh: npt.NDArray[np.int64] | None = None
+    removed_nano: npt.NDArray[np.int64] | None = None
+    if negatives:
+        removed_wh = np.zeros_like(market_sums)
+        removed_nano = np.zeros_like(market_sums)
+        for m_lo, (wh_part, nano_part) in negatives.items():
+            removed_wh[m_lo : m_lo + wh_part.shape[0]] = wh_part
+            removed_nano[m_lo : m_lo + nano_part.shape[0]] = nano_part
+    return _RunSums(sums, market_sums, market_slot, removed_wh, removed_nano)
+
+
+def _piece_shapes(
+    piece_tariff: npt.NDArray[np.integer],
+    piece_first_day: npt.NDArray[np.integer],
+    piece_end_day: npt.NDArray[np.integer],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The distinct (tariff, first day, end day) of the pieces, in ascending order, and the
+    shape of each piece. Days of a month fit 6 bits, so a shape is one int64 (a 1-D unique,
+    far faster than a row-wise one); out-of-range days take the row-wise way and are
+    refused by the caller."""
+    tariff = np.asarray(piece_tariff, dtype=np.int64)
+    first = np.asarray(piece_first_day, dtype=np.int64)
+    end = np.asarray(piece_end_day, dtype=np.int64)
+    fits = tariff.size == 0 or (
+        int(tariff.min()) >= 0
+        and int(tariff.max()) < 2**40
+        and int(min(first.min(), end.min())) >= 0
+        and int(max(first.max(), end.max())) < 64
+    )
+    if not fits:
+        keys, shape_of_piece = np.unique(
+            np.stack([tariff, first, end], axis=1), axis=0, return_inverse=True
+        )
+        return keys, shape_of_piece.reshape(-1)
+    packed, shape_of_piece = np.unique((tariff << 12) | (first << 6) | end, return_inverse=True)
+    keys = np.stack([packed >> 12, (packed >> 6) & 63, packed & 63], axis=1)
+    return keys, shape_of_piece.reshape(-1)
+
+
 def rate_month(
     *,
     month: Month,
@@ -716,7 +915,7 @@ def rate_month(
     tariffs: Sequence[Tariff],
     vat: Sequence[VatVersion],
     market: MarketPrices | None = None,
-    block_rows: int = 2048,
+    block_rows: int = 64,
     workers: int | None = None,
 ) -> RatedMonth:
     """Rate pieces of accounts' months in one resolution (vectorised).
@@ -726,8 +925,11 @@ def rate_month(
     month's day offsets ``[piece_first_day[i], piece_end_day[i])``.
 
     Two passes: (1) rows in blocks of ``block_rows`` (``workers`` threads; numpy releases the
-    GIL) are reduced to sums per *run* (intervals of one day with the same band in every
-    scheme), and for exchange rows the sums of ``Wh x price``; (2) per distinct piece shape
+    GIL) are reduced, in int64, to sums per *run* (intervals of one day with the same band in
+    every scheme), and for exchange rows the sums of ``Wh x price``. Blocks are small (64 rows
+    x a 15-minute month: 0.8 MB of int32, 1.5 MB of int64 scratch) so a block and its
+    temporaries stay in the CPU cache: the matrix is read from memory once, and no temporary
+    of the whole matrix (or of a large block) is made; (2) per distinct piece shape
     (tariff, first day, end day) the line quantities are unions of runs and the amounts are
     rounded once per line. Memory beyond the input: ``rows x runs`` int64 (~250 runs).
     """
@@ -757,16 +959,7 @@ def rate_month(
         quarter = np.where(market.missing, 0, market.values_micro).astype(np.int64)
         weights = quarter.reshape(-1, 4).sum(axis=1) if minutes == 60 else quarter
 
-    shape_key = np.stack(
-        [
-            np.asarray(piece_tariff, dtype=np.int64),
-            np.asarray(piece_first_day, dtype=np.int64),
-            np.asarray(piece_end_day, dtype=np.int64),
-        ],
-        axis=1,
-    )
-    keys, shape_of_piece = np.unique(shape_key, axis=0, return_inverse=True)
-    shape_of_piece = shape_of_piece.reshape(-1)
+    keys, shape_of_piece = _piece_shapes(piece_tariff, piece_first_day, piece_end_day)
     days_cache: dict[int, list[int]] = {
         -1: _version_of_days(grid, [(v.valid_from, v.valid_to) for v in vat])
     }
@@ -783,84 +976,23 @@ def rate_month(
                 failures[p] = shape.failure
 
     # -- pass 1: run sums of every row, Wh x price run sums of the exchange rows -------------
-    n_rows = energy_wh.shape[0]
-    small_ints = energy_wh.dtype.kind in "iu" and energy_wh.dtype.itemsize <= 4
-    wh_limit = MAX_ABS_WH
-    if weights is not None and weights.size:
-        # |sum of Wh x price| over a month must fit int64
-        wh_limit = max(
-            MAX_ABS_WH, _INT64_LIMIT // (max(1, int(np.abs(weights).max())) * grid.count)
-        )
-    check_all = not small_ints  # int32 run sums always fit float64 exactly
-    check_market = small_ints and wh_limit < 2**31
     shape_is_market = np.array([s.market and s.failure is None for s in shapes], dtype=bool)
-    market_row_mask = np.zeros(n_rows, dtype=bool)
+    market_row_mask = np.zeros(energy_wh.shape[0], dtype=bool)
     if weights is not None and n_pieces:
         market_row_mask[piece_row[shape_is_market[shape_of_piece]]] = True
-    market_rows = np.flatnonzero(market_row_mask)
-    market_slot = np.full(n_rows, -1, dtype=np.int64)
-    market_slot[market_rows] = np.arange(market_rows.size)
-    # Run sums are whole numbers below 2**53 (at most 100 intervals of |Wh| <= 2**31), so
-    # float64 holds them exactly and pass 2 can use a BLAS matrix product.
-    sums = np.zeros((n_rows, runs.count), dtype=np.float64)
-    market_sums = np.zeros((market_rows.size, runs.count), dtype=np.int64)
-    scratch = threading.local()
-    # per block of market rows with negative values: (run sums of the negative Wh, of Wh x price)
-    negatives: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
-
-    def pass_one(lo: int) -> None:
-        hi = min(lo + block_rows, n_rows)
-        block = energy_wh[lo:hi]
-        if check_all:
-            _check_energy(block, MAX_ABS_WH)
-        np.add.reduceat(block, runs.starts, axis=1, dtype=np.float64, out=sums[lo:hi])
-        if weights is None:
-            return
-        m_lo, m_hi = np.searchsorted(market_rows, [lo, hi])
-        if m_lo == m_hi:
-            return
-        sub = block[market_rows[m_lo:m_hi] - lo] if m_hi - m_lo < hi - lo else block
-        if check_market:
-            _check_energy(sub, wh_limit)
-        buffer = getattr(scratch, "buffer", None)
-        if buffer is None or buffer.shape[0] < sub.shape[0]:
-            buffer = scratch.buffer = np.empty((block_rows, grid.count), dtype=np.int64)
-        weighted = buffer[: sub.shape[0]]
-        np.multiply(sub, weights, out=weighted)
-        np.add.reduceat(weighted, runs.starts, axis=1, out=market_sums[m_lo:m_hi])
-        if sub.size and int(sub.min()) < 0:  # a true-up removing consumption: kept apart
-            removed = np.minimum(sub, 0).astype(np.int64)
-            np.multiply(removed, weights, out=weighted)
-            negatives[m_lo] = (
-                np.add.reduceat(removed, runs.starts, axis=1),
-                np.add.reduceat(weighted, runs.starts, axis=1),
-            )
-
-    starts = range(0, n_rows, block_rows)
     threads = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    if threads > 1 and len(starts) > 1:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(pass_one, starts))
-    else:
-        for lo in starts:
-            pass_one(lo)
+    sums_of = _run_sums(
+        energy_wh,
+        runs.starts,
+        weights,
+        np.flatnonzero(market_row_mask),
+        block_rows=block_rows,
+        threads=threads,
+    )
 
-    removed_wh: npt.NDArray[np.int64] | None = None
-    removed_nano: npt.NDArray[np.int64] | None = None
-    if negatives:
-        removed_wh = np.zeros_like(market_sums)
-        removed_nano = np.zeros_like(market_sums)
-        for m_lo, (wh_part, nano_part) in negatives.items():
-            removed_wh[m_lo : m_lo + wh_part.shape[0]] = wh_part
-            removed_nano[m_lo : m_lo + nano_part.shape[0]] = nano_part
-
-    # -- pass 2: lines per piece shape ------------------------------------------------------
+    # -- pass 2: lines per piece shape (shapes in threads too; the lines keep shape order) ---
     all_specs: list[_Spec] = []
-    out_piece: list[npt.NDArray[np.int64]] = []
-    out_spec: list[npt.NDArray[np.int64]] = []
-    out_qty: list[npt.NDArray[np.int64]] = []
-    out_amount: list[npt.NDArray[np.int64]] = []
-    out_nano: list[npt.NDArray[np.int64]] = []
+    jobs: list[tuple[_Shape, int, npt.NDArray[np.int64]]] = []
     order = np.argsort(shape_of_piece, kind="stable")
     bounds = np.searchsorted(shape_of_piece[order], np.arange(len(shapes) + 1))
     for s, shape in enumerate(shapes):
@@ -869,52 +1001,23 @@ def rate_month(
         pieces = order[bounds[s] : bounds[s + 1]]
         if shape.failure is not None or not shape.specs or not pieces.size:
             continue
-        rows = piece_row[pieces]
-        n = pieces.size
-        wh_cols = np.rint(sums[rows] @ shape.masks).astype(np.int64)
-        shape_market = market_sums[market_slot[rows]] if shape.market else None
-        for j, spec in enumerate(shape.specs):
-            if spec.kind == _FEE:
-                qty = np.full(n, spec.days, dtype=np.int64)
-                amount = np.full(n, spec.fee_cents, dtype=np.int64)
-                nano = np.zeros(n, dtype=np.int64)
-            else:
-                qty = wh_cols[:, shape.mask_of_spec[j]]
-                biggest = int(np.abs(qty).max()) * abs(spec.unit_price_micro) * divisor
-                if biggest > _INT64_LIMIT // 2:
-                    raise ValueError(f"{spec.component}: quantity x price overflows; check data")
-                if spec.kind == _KWH:
-                    amount = half_up_div(qty * spec.unit_price_micro, NANO_PER_CENT)
-                    nano = np.zeros(n, dtype=np.int64)
-                else:
-                    assert shape_market is not None
-                    nano = shape_market[:, list(spec.runs)].sum(axis=1)
-                    if spec.unit_price_micro:
-                        nano = nano + qty * (spec.unit_price_micro * divisor)
-                    if removed_wh is not None and removed_nano is not None:
-                        slots = market_slot[rows]
-                        removed_qty = removed_wh[slots][:, list(spec.runs)].sum(axis=1)
-                        removed = removed_nano[slots][:, list(spec.runs)].sum(axis=1)
-                        removed = removed + removed_qty * (spec.unit_price_micro * divisor)
-                        parts = _added_and_removed(qty, nano, removed_qty, removed)
-                        if parts is not None:
-                            for mask, part_qty, part_nano in parts:
-                                out_piece.append(pieces[mask].astype(np.int64))
-                                out_spec.append(
-                                    np.full(int(mask.sum()), offset + j, dtype=np.int64)
-                                )
-                                out_qty.append(part_qty[mask])
-                                out_amount.append(
-                                    half_up_div(part_nano[mask], NANO_PER_CENT * divisor)
-                                )
-                                out_nano.append(part_nano[mask])
-                            continue
-                    amount = half_up_div(nano, NANO_PER_CENT * divisor)
-            out_piece.append(pieces.astype(np.int64))
-            out_spec.append(np.full(n, offset + j, dtype=np.int64))
-            out_qty.append(qty)
-            out_amount.append(amount)
-            out_nano.append(nano)
+        jobs.append((shape, offset, pieces))
+    rows_of_piece: npt.NDArray[np.int64] = np.asarray(piece_row, dtype=np.int64)
+
+    def shape_lines(job: tuple[_Shape, int, npt.NDArray[np.int64]]) -> list[_LineArrays]:
+        shape, offset, pieces = job
+        return _shape_lines(shape, offset, pieces, rows_of_piece[pieces], sums_of, divisor)
+
+    if threads > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            parts = [part for lines in pool.map(shape_lines, jobs) for part in lines]
+    else:
+        parts = [part for job in jobs for part in shape_lines(job)]
+    out_piece = [p.piece for p in parts]
+    out_spec = [p.spec for p in parts]
+    out_qty = [p.quantity for p in parts]
+    out_amount = [p.amount_cents for p in parts]
+    out_nano = [p.market_nano for p in parts]
 
     def cat(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
