@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "vool.usecases.demo",
     "vool.domain.integrity",
     "vool.domain.receivables",
+    "vool.domain.legacy",
     "vool.domain.documents",
     "vool.interfaces.web",
     "vool.interfaces.backoffice",
