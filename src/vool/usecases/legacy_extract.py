@@ -35,8 +35,12 @@ NETWORK_PRICE = Decimal("0.0600")
 RENEWABLE_PRICE = Decimal("0.0084")
 EXCISE_PRICE = Decimal("0.0021")
 SEASON = (1.45, 1.3, 1.15, 0.95, 0.8, 0.7, 0.7, 0.75, 0.85, 1.0, 1.2, 1.4)  # Jan..Dec
-BANKS = (("HABAEE2X", "22", 0.45), ("EEUHEE2X", "10", 0.25), ("LHVBEE22", "77", 0.2),
-         ("RIKOEE22", "17", 0.1))  # fmt: skip
+BANKS = (
+    ("HABAEE2X", "22", 0.45),
+    ("EEUHEE2X", "10", 0.25),
+    ("LHVBEE22", "77", 0.2),
+    ("RIKOEE22", "17", 0.1),
+)
 CHANNELS = (("E-POST", 0.55), ("E-ARVE", 0.2), ("PABER", 0.1), ("PORTAAL", 0.15))
 HOUSEHOLD_OLD = (("EL-KODU-1", 0.4), ("EL-KODU-2T", 0.25), ("EL-BORS", 0.35))
 BUSINESS_OLD = (("EL-ARI-1", 0.5), ("EL-ARI-BORS", 0.5))
@@ -85,8 +89,9 @@ class ExtractBuilder:
         self.extract_date = extract_date
         last = Month.of(extract_date).previous()  # the last month billed
         self.months = Month.range(Month(last.year - 1, last.month), last.next())
-        self.exchange = {m: Decimal(random.Random(f"{seed}-{m}").randint(60, 140)) / 1000
-                         for m in self.months}  # fmt: skip
+        self.exchange = {
+            m: Decimal(random.Random(f"{seed}-{m}").randint(60, 140)) / 1000 for m in self.months
+        }
         self.eic_serial = 50_000_000
 
     # -- identities --------------------------------------------------------------------
@@ -124,8 +129,9 @@ class ExtractBuilder:
         street = names.STREETS[rng.randrange(len(names.STREETS))]
         flat = f"-{rng.randint(1, 80)}" if rng.random() < 0.5 else ""
         postcode = f"{prefix}{rng.randint(100, 999):03d}"
-        bundle.rows["addresses"].append([key, f"{street} {rng.randint(1, 120)}{flat}", town,
-                                         postcode])  # fmt: skip
+        bundle.rows["addresses"].append(
+            [key, f"{street} {rng.randint(1, 120)}{flat}", town, postcode]
+        )
         return key
 
     def _customer(
@@ -134,31 +140,63 @@ class ExtractBuilder:
         language = _pick(rng, (("EST", 0.7), ("RUS", 0.25), ("ENG", 0.05)))
         phone = f"+372 5{rng.randint(100000, 9999999)}"
         if business:
-            name = (f"{names.BUSINESS_WORDS[rng.randrange(len(names.BUSINESS_WORDS))]} "
-                    f"{names.BUSINESS_TRADES[rng.randrange(len(names.BUSINESS_TRADES))]} "
-                    f"{names.BUSINESS_FORMS[rng.randrange(len(names.BUSINESS_FORMS))]}")  # fmt: skip
+            name = (
+                f"{names.BUSINESS_WORDS[rng.randrange(len(names.BUSINESS_WORDS))]} "
+                f"{names.BUSINESS_TRADES[rng.randrange(len(names.BUSINESS_TRADES))]} "
+                f"{names.BUSINESS_FORMS[rng.randrange(len(names.BUSINESS_FORMS))]}"
+            )
             registry = identifiers.make_registrikood(f"1{index:06d}"[-7:])
             vat = identifiers.make_kmkr(f"10{index:06d}"[-8:]) if rng.random() < 0.5 else ""
             email = f"arved@firma{index}.ee"
-            row = [bundle.customer_key, "J", "", registry, vat, "", "", name, email, phone,
-                   language, address]  # fmt: skip
+            row = [
+                bundle.customer_key,
+                "J",
+                "",
+                registry,
+                vat,
+                "",
+                "",
+                name,
+                email,
+                phone,
+                language,
+                address,
+            ]
         else:
             male = rng.random() < 0.5
             first_names = names.FIRST_NAMES_MALE if male else names.FIRST_NAMES_FEMALE
             first = first_names[rng.randrange(len(first_names))]
             last = names.LAST_NAMES[rng.randrange(len(names.LAST_NAMES))]
             email = f"klient{index}@example.ee" if rng.random() < 0.85 else ""
-            row = [bundle.customer_key, "E", self.personal_code(index, male), "", "", first,
-                   last, f"{first} {last}", email, phone, language, address]  # fmt: skip
+            row = [
+                bundle.customer_key,
+                "E",
+                self.personal_code(index, male),
+                "",
+                "",
+                first,
+                last,
+                f"{first} {last}",
+                email,
+                phone,
+                language,
+                address,
+            ]
         bundle.rows["customers"].append(row)
 
     def _account(
         self, rng: random.Random, bundle: Bundle, key: int, business: bool, address: str
     ) -> None:
         opened = dt.date(2012, 1, 1) + dt.timedelta(days=rng.randrange(4000))
-        bundle.rows["accounts"].append([str(key), bundle.customer_key,
-                                        identifiers.make_reference_number(key),
-                                        _pick(rng, CHANNELS), fmt.format_date(opened)])  # fmt: skip
+        bundle.rows["accounts"].append(
+            [
+                str(key),
+                bundle.customer_key,
+                identifiers.make_reference_number(key),
+                _pick(rng, CHANNELS),
+                fmt.format_date(opened),
+            ]
+        )
         points = [
             self._point(rng, bundle, key * 10 + k, business, address if k == 1 else "", opened)
             for k in range(1, (rng.randint(1, 3) if business else 1) + 1)
@@ -180,15 +218,24 @@ class ExtractBuilder:
         remote = rng.random() < 0.4
         apartment = not business and rng.random() < 0.5
         fuse = 16 if apartment else rng.choice((16, 20, 25, 32, 40, 63))
-        bundle.rows["points"].append([str(key), self.next_eic(), "EL", address,
-                                      "1" if apartment else "0", str(fuse),
-                                      _pick(rng, (("V1", 0.55), ("V2", 0.4), ("V4", 0.05))),
-                                      "1" if remote else "0"])  # fmt: skip
+        bundle.rows["points"].append(
+            [
+                str(key),
+                self.next_eic(),
+                "EL",
+                address,
+                "1" if apartment else "0",
+                str(fuse),
+                _pick(rng, (("V1", 0.55), ("V2", 0.4), ("V4", 0.05))),
+                "1" if remote else "0",
+            ]
+        )
         old_product = _pick(rng, BUSINESS_OLD if business else HOUSEHOLD_OLD)
         meter = key * 10 + 1
         installed = opened - dt.timedelta(days=rng.randrange(1, 400))
-        bundle.rows["meters"].append([str(meter), str(key), f"LG{meter:012d}", "6", "1",
-                                      fmt.format_date(installed)])  # fmt: skip
+        bundle.rows["meters"].append(
+            [str(meter), str(key), f"LG{meter:012d}", "6", "1", fmt.format_date(installed)]
+        )
         kinds = ["DAY", "NIGHT"] if OLD_PRODUCTS[old_product][1] else ["SINGLE"]
         registers = []
         for r, kind in enumerate(kinds, start=1):
@@ -206,8 +253,9 @@ class ExtractBuilder:
             for m, kwh in zip(self.months, monthly, strict=True):
                 value = kwh + Decimal(rng.randint(0, 999)) / 1000
                 point.monthly_kwh[self.months.index(m)] = value
-                bundle.rows["interval_totals"].append([str(key), fmt.format_month(m.year, m.month),
-                                                       fmt.format_decimal(value)])  # fmt: skip
+                bundle.rows["interval_totals"].append(
+                    [str(key), fmt.format_month(m.year, m.month), fmt.format_decimal(value)]
+                )
         else:
             self._readings(rng, bundle, point)
         return point
@@ -218,18 +266,46 @@ class ExtractBuilder:
         account = str(point.key // 10)
         if rng.random() < 0.05:  # a product change within the history
             change = self.months[rng.randrange(2, 11)].first_day
-            previous = _pick(rng, HOUSEHOLD_OLD if point.old_product.startswith("EL-K")
-                             or point.old_product == "EL-BORS" else BUSINESS_OLD)  # fmt: skip
-            bundle.rows["contracts"].append([str(point.key * 10 + 1), account, str(point.key),
-                                             previous, fmt.format_date(opened),
-                                             fmt.format_date(change), "0"])  # fmt: skip
-            bundle.rows["contracts"].append([str(point.key * 10 + 2), account, str(point.key),
-                                             point.old_product, fmt.format_date(change), "",
-                                             "1" if rng.random() < 0.1 else "0"])  # fmt: skip
+            previous = _pick(
+                rng,
+                HOUSEHOLD_OLD
+                if point.old_product.startswith("EL-K") or point.old_product == "EL-BORS"
+                else BUSINESS_OLD,
+            )
+            bundle.rows["contracts"].append(
+                [
+                    str(point.key * 10 + 1),
+                    account,
+                    str(point.key),
+                    previous,
+                    fmt.format_date(opened),
+                    fmt.format_date(change),
+                    "0",
+                ]
+            )
+            bundle.rows["contracts"].append(
+                [
+                    str(point.key * 10 + 2),
+                    account,
+                    str(point.key),
+                    point.old_product,
+                    fmt.format_date(change),
+                    "",
+                    "1" if rng.random() < 0.1 else "0",
+                ]
+            )
             return
-        bundle.rows["contracts"].append([str(point.key * 10 + 1), account, str(point.key),
-                                         point.old_product, fmt.format_date(opened), "",
-                                         "1" if rng.random() < 0.1 else "0"])  # fmt: skip
+        bundle.rows["contracts"].append(
+            [
+                str(point.key * 10 + 1),
+                account,
+                str(point.key),
+                point.old_product,
+                fmt.format_date(opened),
+                "",
+                "1" if rng.random() < 0.1 else "0",
+            ]
+        )
 
     def _readings(self, rng: random.Random, bundle: Bundle, point: _Point) -> None:
         shares = [Decimal("0.6"), Decimal("0.4")] if len(point.registers) == 2 else [Decimal(1)]
@@ -240,8 +316,9 @@ class ExtractBuilder:
             for n, day in enumerate(dates):
                 if n:
                     value += (point.monthly_kwh[n - 1] * share).to_integral_value(ROUND_HALF_UP)
-                bundle.rows["readings"].append([str(register * 100 + n), str(register),
-                                                fmt.format_date(day), str(value)])  # fmt: skip
+                bundle.rows["readings"].append(
+                    [str(register * 100 + n), str(register), fmt.format_date(day), str(value)]
+                )
         if len(point.registers) == 2:  # consumption of the point = sum of its registers
             for n in range(len(self.months)):
                 point.monthly_kwh[n] = sum(
@@ -260,16 +337,31 @@ class ExtractBuilder:
             kwh = sum((p.monthly_kwh[n] for p in points), Decimal(0))
             issued = month.next().first_day + dt.timedelta(days=4)
             due = issued + dt.timedelta(days=15)
-            bundle.rows["bills"].append([number, str(account), fmt.format_month(month.year,
-                                         month.month), fmt.format_date(issued),
-                                         fmt.format_date(due), fmt.format_decimal(kwh),
-                                         fmt.format_decimal(net), fmt.format_decimal(vat),
-                                         fmt.format_decimal(net + vat)])  # fmt: skip
+            bundle.rows["bills"].append(
+                [
+                    number,
+                    str(account),
+                    fmt.format_month(month.year, month.month),
+                    fmt.format_date(issued),
+                    fmt.format_date(due),
+                    fmt.format_decimal(kwh),
+                    fmt.format_decimal(net),
+                    fmt.format_decimal(vat),
+                    fmt.format_decimal(net + vat),
+                ]
+            )
             for position, (text, quantity, price, amount, unit) in enumerate(lines, start=1):
-                bundle.rows["bill_lines"].append([number, str(position), text,
-                                                  fmt.format_decimal(quantity), unit,
-                                                  fmt.format_decimal(price),
-                                                  fmt.format_decimal(amount)])  # fmt: skip
+                bundle.rows["bill_lines"].append(
+                    [
+                        number,
+                        str(position),
+                        text,
+                        fmt.format_decimal(quantity),
+                        unit,
+                        fmt.format_decimal(price),
+                        fmt.format_decimal(amount),
+                    ]
+                )
             totals.append((number, due, net + vat))
         self._open_items(rng, bundle, account, totals)
 
@@ -313,8 +405,15 @@ class ExtractBuilder:
         elif draw < 0.25:
             items = [("", bills[-1][1], -Decimal(rng.randint(500, 5000)) / 100)]
         for k, (number, due, amount) in enumerate(items, start=1):
-            bundle.rows["open_items"].append([f"{account}-{k}", str(account), number,
-                                              fmt.format_date(due), fmt.format_decimal(amount)])  # fmt: skip
+            bundle.rows["open_items"].append(
+                [
+                    f"{account}-{k}",
+                    str(account),
+                    number,
+                    fmt.format_date(due),
+                    fmt.format_decimal(amount),
+                ]
+            )
         balance = sum((item[2] for item in items), Decimal("0.00"))
         bundle.rows["balances"].append([str(account), fmt.format_decimal(balance)])
 
@@ -325,8 +424,16 @@ class ExtractBuilder:
         kind = "OTSEKORRALDUS" if draw < 0.05 else "E-ARVE"
         bic, code, _ = rng.choices(BANKS, weights=[b[2] for b in BANKS])[0]
         since = max(opened, dt.date(2014, 2, 1)) if kind == "E-ARVE" else opened
-        bundle.rows["agreements"].append([f"KL{account}", str(account), kind, bic,
-                                          make_iban(code, account), fmt.format_date(since)])  # fmt: skip
+        bundle.rows["agreements"].append(
+            [
+                f"KL{account}",
+                str(account),
+                kind,
+                bic,
+                make_iban(code, account),
+                fmt.format_date(since),
+            ]
+        )
 
 
 # -- dirt, delta and writing ----------------------------------------------------------------
@@ -362,8 +469,9 @@ def _dirt_same_person(bundle: Bundle, other: Bundle) -> None:
 def _dirt_overlap(bundle: Bundle, other: Bundle) -> None:
     first = bundle.rows["contracts"][-1]
     start = fmt.parse_date(first[4]) + dt.timedelta(days=200)
-    bundle.rows["contracts"].append([str(int(first[0]) + 5), first[1], first[2], first[3],
-                                     fmt.format_date(start), "", "0"])  # fmt: skip
+    bundle.rows["contracts"].append(
+        [str(int(first[0]) + 5), first[1], first[2], first[3], fmt.format_date(start), "", "0"]
+    )
 
 
 def _dirt_backwards(bundle: Bundle, other: Bundle) -> None:
@@ -471,8 +579,13 @@ def make_extract(
     if customers < 10:
         raise ValueError("An extract needs at least 10 customers (the dirt needs room).")
     _, bundles, _ = build_bundles(customers=customers, seed=seed, extract_date=extract_date)
-    meta = {"system": "VANA-KIS 4.2", "kind": "full", "seed": str(seed),
-            "customers": str(customers), "extract_date": extract_date.isoformat()}  # fmt: skip
+    meta = {
+        "system": "VANA-KIS 4.2",
+        "kind": "full",
+        "seed": str(seed),
+        "customers": str(customers),
+        "extract_date": extract_date.isoformat(),
+    }
     return write_extract(directory, bundles, meta=meta)
 
 
@@ -488,8 +601,12 @@ def make_delta(*, directory: Path, base: Path) -> dict[str, int]:
         customers=customers, seed=seed, extract_date=extract_date
     )
     changed = _delta_changes(bundles, dirt, seed=seed, builder=builder)
-    delta_meta = {**meta, "kind": "delta", "base_extract_date": meta["extract_date"],
-                  "extract_date": (extract_date + dt.timedelta(days=FREEZE_DAYS)).isoformat()}  # fmt: skip
+    delta_meta = {
+        **meta,
+        "kind": "delta",
+        "base_extract_date": meta["extract_date"],
+        "extract_date": (extract_date + dt.timedelta(days=FREEZE_DAYS)).isoformat(),
+    }
     return write_extract(directory, changed, meta=delta_meta)
 
 
@@ -530,9 +647,14 @@ def _month_end_reading(bundle: Bundle, month: Month) -> None:
     for row in bundle.rows["readings"]:
         last[row[1]] = row
     for register, row in last.items():
-        bundle.rows["readings"].append([str(int(row[0]) + 1), register,
-                                        fmt.format_date(month.last_day),
-                                        str(int(row[3]) + 250)])  # fmt: skip
+        bundle.rows["readings"].append(
+            [
+                str(int(row[0]) + 1),
+                register,
+                fmt.format_date(month.last_day),
+                str(int(row[3]) + 250),
+            ]
+        )
 
 
 def _corrected_code(code: str) -> str:

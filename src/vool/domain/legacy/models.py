@@ -44,6 +44,9 @@ class StagedRow(models.Model):
     class Meta:
         indexes = [models.Index(fields=["run", "entity", "line"])]
 
+    def __str__(self) -> str:
+        return f"{self.entity} line {self.line}"
+
 
 class Issue(models.Model):
     """One line of the validation report."""
@@ -66,6 +69,9 @@ class Issue(models.Model):
         verbose_name = _("validation issue")
         verbose_name_plural = _("validation issues")
         indexes = [models.Index(fields=["run", "rule"])]
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.file_name}:{self.line} {self.field} {self.rule}"
 
 
 class KeyMap(models.Model):
@@ -128,6 +134,9 @@ class HistoricBillLine(models.Model):
             models.UniqueConstraint(fields=["bill", "position"], name="legacy_bill_line_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.bill_id}/{self.position} {self.amount}"
+
 
 class HistoricIntervalTotal(models.Model):
     """A month's total of a remote-read point's interval data in the old system."""
@@ -144,6 +153,9 @@ class HistoricIntervalTotal(models.Model):
                 fields=["metering_point", "period"], name="legacy_interval_total_once"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.metering_point_id} {self.period} {self.consumption_kwh} kWh"
 
 
 class PaymentAgreement(models.Model):
@@ -166,3 +178,6 @@ class PaymentAgreement(models.Model):
     class Meta:
         verbose_name = _("payment agreement")
         verbose_name_plural = _("payment agreements")
+
+    def __str__(self) -> str:
+        return f"{self.old_agreement_id} {self.kind} {self.bank_bic}"

@@ -85,9 +85,13 @@ def load_extract(
     manifest, rows = read_extract(directory)
     with transaction.atomic():
         run = LoadRun.objects.create(
-            directory=str(directory), kind=manifest.kind, dry_run=dry_run, as_of=as_of,
-            reason=reason, created_by=user if user is not None and user.pk else None,
-        )  # fmt: skip
+            directory=str(directory),
+            kind=manifest.kind,
+            dry_run=dry_run,
+            as_of=as_of,
+            reason=reason,
+            created_by=user if user is not None and user.pk else None,
+        )
         staged = _stage(run, rows, progress)
         checked = rules.check(staged, queries.context(staged, today=local_date(as_of)))
         _write_issues(run, checked.issues)
@@ -98,13 +102,22 @@ def load_extract(
         if not dry_run:
             loader = _Loader(run, checked, manifest, as_of=as_of, progress=progress)
             result.counts = loader.load_all()
-        run.counts = {"load": result.counts, "errors": result.errors,
-                      "warnings": result.warnings, "held_accounts": len(checked.held)}  # fmt: skip
+        run.counts = {
+            "load": result.counts,
+            "errors": result.errors,
+            "warnings": result.warnings,
+            "held_accounts": len(checked.held),
+        }
         run.save(update_fields=["counts"])
         audit.record(
-            user=user, happened_at=now, action="legacy.load", object_type="legacy.LoadRun",
-            object_id=run.pk, reason=reason, after=run.counts,
-        )  # fmt: skip
+            user=user,
+            happened_at=now,
+            action="legacy.load",
+            object_type="legacy.LoadRun",
+            object_id=run.pk,
+            reason=reason,
+            after=run.counts,
+        )
         if dry_run:
             transaction.set_rollback(True)
     return result
@@ -126,9 +139,11 @@ def _stage(
         progress("stage", done, total)
     staged: dict[str, list[fmt.Row]] = defaultdict(list)
     for entity, line, values in (
-        StagedRow.objects.filter(run=run).order_by("entity", "line")
-        .values_list("entity", "line", "values").iterator(chunk_size=20_000)
-    ):  # fmt: skip
+        StagedRow.objects.filter(run=run)
+        .order_by("entity", "line")
+        .values_list("entity", "line", "values")
+        .iterator(chunk_size=20_000)
+    ):
         staged[entity].append(fmt.Row(line, tuple(values)))
     return staged
 
@@ -136,11 +151,32 @@ def _stage(
 def _write_issues(run: LoadRun, issues: Sequence[rules.Issue]) -> None:
     copy_rows(
         Issue,
-        ("run", "severity", "file_name", "line", "field", "rule", "value", "account_key",
-         "message"),
-        ((run.pk, i.severity, i.file_name, i.line, i.field, i.rule, i.value,
-          ",".join(i.account_keys)[:40], i.message) for i in issues),
-    )  # fmt: skip
+        (
+            "run",
+            "severity",
+            "file_name",
+            "line",
+            "field",
+            "rule",
+            "value",
+            "account_key",
+            "message",
+        ),
+        (
+            (
+                run.pk,
+                i.severity,
+                i.file_name,
+                i.line,
+                i.field,
+                i.rule,
+                i.value,
+                ",".join(i.account_keys)[:40],
+                i.message,
+            )
+            for i in issues
+        ),
+    )
 
 
 class _Loader:
@@ -178,8 +214,9 @@ class _Loader:
     def plan(self, entity: str) -> tuple[list[rules.Record], list[rules.Record]]:
         """The loadable records that are new and those that changed since they were loaded;
         the ids of the known ones are remembered."""
-        records = [r for r in self.checked.records[entity].values()
-                   if self.checked.loadable(entity, r)]  # fmt: skip
+        records = [
+            r for r in self.checked.records[entity].values() if self.checked.loadable(entity, r)
+        ]
         known = queries.key_map(entity=entity, old_keys=[r["_key"] for r in records])
         self.known[entity] = known
         new, changed, unchanged = [], [], 0
@@ -194,8 +231,12 @@ class _Loader:
             else:
                 unchanged += 1
         held = len(self.checked.records[entity]) - len(records)
-        self.counts[entity] = {"new": len(new), "changed": len(changed),
-                               "unchanged": unchanged, "held_back": held}  # fmt: skip
+        self.counts[entity] = {
+            "new": len(new),
+            "changed": len(changed),
+            "unchanged": unchanged,
+            "held_back": held,
+        }
         return new, changed
 
     def remember(
@@ -206,11 +247,17 @@ class _Loader:
             KeyMap,
             ("entity", "old_key", "new_id", "account_key", "fingerprint", "run"),
             (
-                (entity, r["_key"], int(i.pk), _account_key(self.checked, entity, r),
-                 self._fingerprint(entity, r), self.run.pk)
+                (
+                    entity,
+                    r["_key"],
+                    int(i.pk),
+                    _account_key(self.checked, entity, r),
+                    self._fingerprint(entity, r),
+                    self.run.pk,
+                )
                 for r, i in zip(records, instances, strict=True)
             ),
-        )  # fmt: skip
+        )
         for record, instance in zip(records, instances, strict=True):
             self.ids[entity][record["_key"]] = int(instance.pk)
 
@@ -225,19 +272,38 @@ class _Loader:
     def history_changed(self, entity: str, records: Sequence[rules.Record]) -> None:
         """History (meters, readings, bills) is not rewritten by a delta: listed instead."""
         spec = fmt.SPECS[entity]
-        issues = [rules.Issue(rules.WARNING, spec.file_name, r["_line"], spec.key[0],
-                              "HISTORY_CHANGED", r["_key"],
-                              "changed in the old system after it was loaded; not applied",
-                              (_account_key(self.checked, entity, r),))
-                  for r in records]  # fmt: skip
+        issues = [
+            rules.Issue(
+                rules.WARNING,
+                spec.file_name,
+                r["_line"],
+                spec.key[0],
+                "HISTORY_CHANGED",
+                r["_key"],
+                "changed in the old system after it was loaded; not applied",
+                (_account_key(self.checked, entity, r),),
+            )
+            for r in records
+        ]
         _write_issues(self.run, issues)
 
     # -- the load ------------------------------------------------------------------------------
 
     def load_all(self) -> dict[str, dict[str, int]]:
-        steps = (self.customers, self.accounts, self.points, self.meters, self.registers,
-                 self.contracts, self.readings, self.interval_totals, self.bills,
-                 self.bill_lines, self.agreements, self.balances)  # fmt: skip
+        steps = (
+            self.customers,
+            self.accounts,
+            self.points,
+            self.meters,
+            self.registers,
+            self.contracts,
+            self.readings,
+            self.interval_totals,
+            self.bills,
+            self.bill_lines,
+            self.agreements,
+            self.balances,
+        )
         for n, step in enumerate(steps, start=1):
             step()
             self.progress("load", n, len(steps))
@@ -263,22 +329,30 @@ class _Loader:
                 into if into is not None else self.ids["customers"][merged[record["_key"]]]
             )
         self.remember("customers", others, [Customer(pk=r["_merged_id"]) for r in others])
-        updated = [Customer(pk=self.ids["customers"][r["_key"]], **self._customer_fields(r))
-                   for r in changed]  # fmt: skip
+        updated = [
+            Customer(pk=self.ids["customers"][r["_key"]], **self._customer_fields(r))
+            for r in changed
+        ]
         Customer.objects.bulk_update(updated, CUSTOMER_UPDATES, batch_size=2000)
         self.refresh("customers", changed)
 
     def _customer_fields(self, record: rules.Record) -> dict[str, Any]:
         address = self.checked.records["addresses"].get(record["address"], {})
         return {
-            "kind": record["kind"], "personal_code": record["personal_code"],
-            "registry_code": record["registry_code"], "vat_number": record["vat_number"],
-            "first_name": record["first_name"][:100], "last_name": record["last_name"][:100],
-            "name": record["name"][:200], "email": record["email"], "phone": record["phone"],
+            "kind": record["kind"],
+            "personal_code": record["personal_code"],
+            "registry_code": record["registry_code"],
+            "vat_number": record["vat_number"],
+            "first_name": record["first_name"][:100],
+            "last_name": record["last_name"][:100],
+            "name": record["name"][:200],
+            "email": record["email"],
+            "phone": record["phone"],
             "preferred_language": record["preferred_language"],
             "street_address": address.get("street", "")[:200],
-            "city": address.get("city", "")[:100], "postal_code": address.get("postal_code", ""),
-        }  # fmt: skip
+            "city": address.get("city", "")[:100],
+            "postal_code": address.get("postal_code", ""),
+        }
 
     def accounts(self) -> None:
         new, changed = self.plan("accounts")
@@ -287,47 +361,65 @@ class _Loader:
         instances = []
         for record, reference in zip(new, references, strict=True):
             agreement = agreements.get(record["_key"])
-            instances.append(BillingAccount(
-                customer_id=self.ids["customers"][record["customer"]], reference_number=reference,
-                invoice_channel=record["invoice_channel"],
-                payment_method=agreement["payment_method"] if agreement else "BANK_TRANSFER",
-                created_at=self.as_of,
-            ))  # fmt: skip
+            instances.append(
+                BillingAccount(
+                    customer_id=self.ids["customers"][record["customer"]],
+                    reference_number=reference,
+                    invoice_channel=record["invoice_channel"],
+                    payment_method=agreement["payment_method"] if agreement else "BANK_TRANSFER",
+                    created_at=self.as_of,
+                )
+            )
         insert_instances(BillingAccount, instances)
         self.remember("accounts", new, instances)
         source = f"legacy extract {self.manifest.meta.get('system', '')} {self.extract_date}"
         copy_rows(
             FormerReferenceNumber,
             ("account", "reference_number", "replaced_on", "source"),
-            ((i.pk, r["old_reference"], local_date(self.as_of), source.strip()[:100])
-             for r, i in zip(new, instances, strict=True)),
-        )  # fmt: skip
-        updated = [BillingAccount(pk=self.ids["accounts"][r["_key"]],
-                                  invoice_channel=r["invoice_channel"]) for r in changed]  # fmt: skip
+            (
+                (i.pk, r["old_reference"], local_date(self.as_of), source.strip()[:100])
+                for r, i in zip(new, instances, strict=True)
+            ),
+        )
+        updated = [
+            BillingAccount(pk=self.ids["accounts"][r["_key"]], invoice_channel=r["invoice_channel"])
+            for r in changed
+        ]
         BillingAccount.objects.bulk_update(updated, ["invoice_channel"], batch_size=2000)
         self.refresh("accounts", changed)
 
     def points(self) -> None:
         new, changed = self.plan("points")
         operators = dict(GridOperator.objects.values_list("code", "id"))
-        instances = [MeteringPoint(**self._point_fields(r), eic=r["eic"],
-                                   grid_operator_id=operators[r["grid_operator"]],
-                                   created_at=self.as_of) for r in new]  # fmt: skip
+        instances = [
+            MeteringPoint(
+                **self._point_fields(r),
+                eic=r["eic"],
+                grid_operator_id=operators[r["grid_operator"]],
+                created_at=self.as_of,
+            )
+            for r in new
+        ]
         insert_instances(MeteringPoint, instances)
         self.remember("points", new, instances)
-        updated = [MeteringPoint(pk=self.ids["points"][r["_key"]], **self._point_fields(r))
-                   for r in changed]  # fmt: skip
+        updated = [
+            MeteringPoint(pk=self.ids["points"][r["_key"]], **self._point_fields(r))
+            for r in changed
+        ]
         MeteringPoint.objects.bulk_update(updated, POINT_UPDATES, batch_size=2000)
         self.refresh("points", changed)
 
     def _point_fields(self, record: rules.Record) -> dict[str, Any]:
         address = self.checked.records["addresses"].get(record["address"], {})
         return {
-            "street_address": address.get("street", "")[:200], "city": address.get("city", "")[:100],
-            "postal_code": address.get("postal_code", ""), "is_apartment": record["is_apartment"],
-            "main_fuse_a": record["main_fuse_a"], "network_package_code": record["network_package_code"],
+            "street_address": address.get("street", "")[:200],
+            "city": address.get("city", "")[:100],
+            "postal_code": address.get("postal_code", ""),
+            "is_apartment": record["is_apartment"],
+            "main_fuse_a": record["main_fuse_a"],
+            "network_package_code": record["network_package_code"],
             "metering_method": "REMOTE_INTERVAL" if record["remote"] else "MANUAL_REGISTER",
-        }  # fmt: skip
+        }
 
     def _history(self, entity: str, build: Callable[[rules.Record], Model]) -> None:
         new, changed = self.plan(entity)
@@ -337,14 +429,21 @@ class _Loader:
         self.history_changed(entity, changed)
 
     def meters(self) -> None:
-        self._history("meters", lambda r: Meter(
-            metering_point_id=self.ids["points"][r["point"]], serial_number=r["serial_number"],
-            digits=r["digits"], multiplier=r["multiplier"], installed_date=r["installed"],
-        ))  # fmt: skip
+        self._history(
+            "meters",
+            lambda r: Meter(
+                metering_point_id=self.ids["points"][r["point"]],
+                serial_number=r["serial_number"],
+                digits=r["digits"],
+                multiplier=r["multiplier"],
+                installed_date=r["installed"],
+            ),
+        )
 
     def registers(self) -> None:
-        self._history("registers", lambda r: Register(
-            meter_id=self.ids["meters"][r["meter"]], kind=r["kind"]))  # fmt: skip
+        self._history(
+            "registers", lambda r: Register(meter_id=self.ids["meters"][r["meter"]], kind=r["kind"])
+        )
 
     def contracts(self) -> None:
         new, changed = self.plan("contracts")
@@ -353,17 +452,30 @@ class _Loader:
         instances = []
         for r in new:
             account = self.checked.records["accounts"][r["account"]]
-            instances.append(SupplyContract(
-                customer_id=self.ids["customers"][account["customer"]],
-                billing_account_id=self.ids["accounts"][r["account"]],
-                metering_point_id=self.ids["points"][r["point"]], product_id=products[r["product"]],
-                valid_from=r["valid_from"], valid_to=r["valid_to"], status=_status(r, today),
-                signed_channel="MIGRATION", green_energy=r["green_energy"], created_at=self.as_of,
-            ))  # fmt: skip
+            instances.append(
+                SupplyContract(
+                    customer_id=self.ids["customers"][account["customer"]],
+                    billing_account_id=self.ids["accounts"][r["account"]],
+                    metering_point_id=self.ids["points"][r["point"]],
+                    product_id=products[r["product"]],
+                    valid_from=r["valid_from"],
+                    valid_to=r["valid_to"],
+                    status=_status(r, today),
+                    signed_channel="MIGRATION",
+                    green_energy=r["green_energy"],
+                    created_at=self.as_of,
+                )
+            )
         insert_instances(SupplyContract, instances)
         self.remember("contracts", new, instances)
-        updated = [SupplyContract(pk=self.ids["contracts"][r["_key"]], valid_to=r["valid_to"],
-                                  status=_status(r, today)) for r in changed]  # fmt: skip
+        updated = [
+            SupplyContract(
+                pk=self.ids["contracts"][r["_key"]],
+                valid_to=r["valid_to"],
+                status=_status(r, today),
+            )
+            for r in changed
+        ]
         SupplyContract.objects.bulk_update(updated, ["valid_to", "status"], batch_size=2000)
         self.refresh("contracts", changed)
 
@@ -372,50 +484,91 @@ class _Loader:
             read_at = local_midnight(r["day"]) + READING_HOUR
             month_end = DEFAULT_WINDOW.month_end_of(read_at)
             return Reading(
-                register_id=self.ids["registers"][r["register"]], read_at=read_at,
-                value_kwh=r["value_kwh"], source="MIGRATION", status="ACCEPTED",
-                period=str(month_end) if month_end else "", known_at=max(self.as_of, read_at),
-                reason=f"legacy reading {r['_key']}", created_at=self.as_of,
-            )  # fmt: skip
+                register_id=self.ids["registers"][r["register"]],
+                read_at=read_at,
+                value_kwh=r["value_kwh"],
+                source="MIGRATION",
+                status="ACCEPTED",
+                period=str(month_end) if month_end else "",
+                known_at=max(self.as_of, read_at),
+                reason=f"legacy reading {r['_key']}",
+                created_at=self.as_of,
+            )
 
         self._history("readings", build)
 
     def interval_totals(self) -> None:
-        self._history("interval_totals", lambda r: HistoricIntervalTotal(
-            metering_point_id=self.ids["points"][r["point"]], period=r["period"],
-            consumption_kwh=r["kwh"]))  # fmt: skip
+        self._history(
+            "interval_totals",
+            lambda r: HistoricIntervalTotal(
+                metering_point_id=self.ids["points"][r["point"]],
+                period=r["period"],
+                consumption_kwh=r["kwh"],
+            ),
+        )
 
     def bills(self) -> None:
-        self._history("bills", lambda r: HistoricBill(
-            billing_account_id=self.ids["accounts"][r["account"]], number=r["_key"],
-            period=r["period"], issue_date=r["issue_date"], due_date=r["due_date"],
-            consumption_kwh=r["kwh"], net_amount=r["net"], vat_amount=r["vat"],
-            total_amount=r["total"]))  # fmt: skip
+        self._history(
+            "bills",
+            lambda r: HistoricBill(
+                billing_account_id=self.ids["accounts"][r["account"]],
+                number=r["_key"],
+                period=r["period"],
+                issue_date=r["issue_date"],
+                due_date=r["due_date"],
+                consumption_kwh=r["kwh"],
+                net_amount=r["net"],
+                vat_amount=r["vat"],
+                total_amount=r["total"],
+            ),
+        )
 
     def bill_lines(self) -> None:
-        self._history("bill_lines", lambda r: HistoricBillLine(
-            bill_id=self.ids["bills"][r["bill"]], position=r["position"],
-            description=r["description"], quantity=r["quantity"], unit=r["unit"],
-            unit_price=r["unit_price"], amount=r["amount"]))  # fmt: skip
+        self._history(
+            "bill_lines",
+            lambda r: HistoricBillLine(
+                bill_id=self.ids["bills"][r["bill"]],
+                position=r["position"],
+                description=r["description"],
+                quantity=r["quantity"],
+                unit=r["unit"],
+                unit_price=r["unit_price"],
+                amount=r["amount"],
+            ),
+        )
 
     def agreements(self) -> None:
         new, changed = self.plan("agreements")
-        instances = [PaymentAgreement(**self._agreement_fields(r), old_agreement_id=r["_key"])
-                     for r in new]  # fmt: skip
+        instances = [
+            PaymentAgreement(**self._agreement_fields(r), old_agreement_id=r["_key"]) for r in new
+        ]
         insert_instances(PaymentAgreement, instances)
         self.remember("agreements", new, instances)
-        updated = [PaymentAgreement(pk=self.ids["agreements"][r["_key"]], **self._agreement_fields(r))
-                   for r in changed]  # fmt: skip
+        updated = [
+            PaymentAgreement(pk=self.ids["agreements"][r["_key"]], **self._agreement_fields(r))
+            for r in changed
+        ]
         PaymentAgreement.objects.bulk_update(updated, AGREEMENT_UPDATES, batch_size=2000)
         BillingAccount.objects.bulk_update(
-            [BillingAccount(pk=self.ids["accounts"][r["account"]], payment_method=r["payment_method"])
-             for r in changed], ["payment_method"], batch_size=2000)  # fmt: skip
+            [
+                BillingAccount(
+                    pk=self.ids["accounts"][r["account"]], payment_method=r["payment_method"]
+                )
+                for r in changed
+            ],
+            ["payment_method"],
+            batch_size=2000,
+        )
         self.refresh("agreements", changed)
 
     def _agreement_fields(self, record: rules.Record) -> dict[str, Any]:
-        return {"billing_account_id": self.ids["accounts"][record["account"]],
-                "kind": record["kind"], "bank_bic": record["bank_bic"],
-                "payer_iban": record["payer_iban"], "valid_from": record["valid_from"]}  # fmt: skip
+        return {
+            "billing_account_id": self.ids["accounts"][record["account"]],
+            "kind": record["kind"],
+            "bank_bic": record["bank_bic"],
+            "payer_iban": record["payer_iban"],
+            "valid_from": record["valid_from"],
+        }
 
     def balances(self) -> None:
         """Each account's open items as its opening balance in the ledger; later, the change
@@ -426,11 +579,12 @@ class _Loader:
         taken = queries.taken_over(billing_account_ids=account_ids)
         balances = [
             ledger_operations.OpeningBalance(
-                billing_account_id=account_id, amount=r["amount"] - taken.get(account_id, Decimal(0)),
+                billing_account_id=account_id,
+                amount=r["amount"] - taken.get(account_id, Decimal(0)),
                 reference=f"legacy {r['account']}",
             )
             for r, account_id in zip(records, account_ids, strict=True)
-        ]  # fmt: skip
+        ]
         tids = ledger_operations.post_opening_balances(
             balances=balances, posted_date=self.extract_date, created_at=self.as_of
         )
@@ -445,15 +599,33 @@ class _Loader:
         """The open items are kept in the ledger as part of the balance: mapped to it."""
         new, changed = self.plan("open_items")
         balance_ids = queries.key_map(entity="balances", old_keys=[r["account"] for r in new])
-        self.remember("open_items", new,
-                      [BillingAccount(pk=balance_ids[r["account"]].new_id) for r in new])  # fmt: skip
+        self.remember(
+            "open_items", new, [BillingAccount(pk=balance_ids[r["account"]].new_id) for r in new]
+        )
         self.refresh("open_items", changed)
 
 
-CUSTOMER_UPDATES = ["name", "first_name", "last_name", "email", "phone", "preferred_language",
-                    "street_address", "city", "postal_code", "vat_number"]  # fmt: skip
-POINT_UPDATES = ["street_address", "city", "postal_code", "is_apartment", "main_fuse_a",
-                 "network_package_code", "metering_method"]  # fmt: skip
+CUSTOMER_UPDATES = [
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "preferred_language",
+    "street_address",
+    "city",
+    "postal_code",
+    "vat_number",
+]
+POINT_UPDATES = [
+    "street_address",
+    "city",
+    "postal_code",
+    "is_apartment",
+    "main_fuse_a",
+    "network_package_code",
+    "metering_method",
+]
 AGREEMENT_UPDATES = ["kind", "bank_bic", "payer_iban", "valid_from"]
 
 

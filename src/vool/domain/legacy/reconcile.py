@@ -20,7 +20,7 @@ from vool.domain.ledger.models import LedgerAccount, Posting
 from vool.domain.ledger.operations import OPENING_BALANCE_DOCUMENT
 from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import operations, queries, rules
-from vool.domain.legacy.models import HistoricBill, HistoricIntervalTotal, KeyMap
+from vool.domain.legacy.models import HistoricBill, HistoricIntervalTotal
 from vool.domain.metering.models import Reading
 
 MEASURES = ("balance", "bills", "bills_amount", "consumption_kwh")
@@ -78,8 +78,9 @@ def layered_rows(directories: Sequence[Path]) -> tuple[fmt.Manifest, dict[str, l
         delta_accounts = {r.values[0] for r in rows["balances"]}
         if manifest.kind == "delta":
             at = fmt.SPECS["open_items"].columns.index("KONTO_ID")
-            merged["open_items"] = {k: r for k, r in merged["open_items"].items()
-                                    if r.values[at] not in delta_accounts}  # fmt: skip
+            merged["open_items"] = {
+                k: r for k, r in merged["open_items"].items() if r.values[at] not in delta_accounts
+            }
         for spec in fmt.FILES:
             for row in rows[spec.entity]:
                 merged[spec.entity][rules.row_key(spec, row.values)] = row
@@ -95,13 +96,19 @@ def _legacy_measures(checked: rules.Checked) -> dict[str, dict[str, Decimal]]:
         measures[bill["account"]]["bills"] += 1
         measures[bill["account"]]["bills_amount"] += bill["total"] or ZERO
     by_point = _point_kwh(
-        ((r["register"], r["value_kwh"]) for r in checked.records["readings"].values()
-         if r["value_kwh"] is not None),
+        (
+            (r["register"], r["value_kwh"])
+            for r in checked.records["readings"].values()
+            if r["value_kwh"] is not None
+        ),
         {k: r["meter"] for k, r in checked.records["registers"].items()},
         {k: r["point"] for k, r in checked.records["meters"].items()},
-        ((t["point"], t["kwh"]) for t in checked.records["interval_totals"].values()
-         if t["kwh"] is not None),
-    )  # fmt: skip
+        (
+            (t["point"], t["kwh"])
+            for t in checked.records["interval_totals"].values()
+            if t["kwh"] is not None
+        ),
+    )
     for contract in checked.records["contracts"].values():
         measures[contract["account"]]["consumption_kwh"] += by_point.pop(contract["point"], ZERO)
     return measures
@@ -134,29 +141,39 @@ def _vool_measures(
             Posting.objects.filter(billing_account_id__in=chunk, account=LedgerAccount.RECEIVABLE)
             .values_list("billing_account_id", "transaction__document_type")
             .annotate(total=Sum("amount"))
-        ):  # fmt: skip
+        ):
             measures[account]["balance"] += Decimal(total).quantize(Decimal("0.01"))
             if document == OPENING_BALANCE_DOCUMENT:
                 taken[account] += Decimal(total).quantize(Decimal("0.01"))
         for account, count, amount in (
-            HistoricBill.objects.filter(billing_account_id__in=chunk).values_list("billing_account_id")
-            .annotate(n=Count("id"), total=Sum("total_amount")).values_list("billing_account_id", "n", "total")
-        ):  # fmt: skip
+            HistoricBill.objects.filter(billing_account_id__in=chunk)
+            .values_list("billing_account_id")
+            .annotate(n=Count("id"), total=Sum("total_amount"))
+            .values_list("billing_account_id", "n", "total")
+        ):
             measures[account]["bills"] += count
             measures[account]["bills_amount"] += Decimal(amount).quantize(Decimal("0.01"))
-        contracts = list(SupplyContract.objects.filter(billing_account_id__in=chunk)
-                         .values_list("billing_account_id", "metering_point_id"))  # fmt: skip
+        contracts = list(
+            SupplyContract.objects.filter(billing_account_id__in=chunk).values_list(
+                "billing_account_id", "metering_point_id"
+            )
+        )
         points = sorted({p for _, p in contracts})
         readings = (
-            Reading.objects.filter(register__meter__metering_point_id__in=points, source="MIGRATION")
+            Reading.objects.filter(
+                register__meter__metering_point_id__in=points, source="MIGRATION"
+            )
             .values_list("register_id", "register__meter__metering_point_id")
             .annotate(low=Min("value_kwh"), high=Max("value_kwh"))
-        )  # fmt: skip
+        )
         kwh: dict[int, Decimal] = defaultdict(Decimal)
         for _, point, low, high in readings:
             kwh[point] += Decimal(high) - Decimal(low)
-        for point, total in (HistoricIntervalTotal.objects.filter(metering_point_id__in=points)
-                             .values_list("metering_point_id").annotate(t=Sum("consumption_kwh"))):  # fmt: skip
+        for point, total in (
+            HistoricIntervalTotal.objects.filter(metering_point_id__in=points)
+            .values_list("metering_point_id")
+            .annotate(t=Sum("consumption_kwh"))
+        ):
             kwh[point] += Decimal(total).quantize(Decimal("0.001"))
         for account, point in contracts:
             measures[account]["consumption_kwh"] += kwh.pop(point, ZERO)
@@ -190,8 +207,9 @@ def reconcile(*, directories: Sequence[Path], as_of_date=None) -> Report:  # typ
             theirs, mine = legacy[key][measure], ours[measure]
             if theirs == mine:
                 continue
-            report.differences.append(_explain(key, measure, theirs, mine, checked, causes,
-                                               mapped, taken))  # fmt: skip
+            report.differences.append(
+                _explain(key, measure, theirs, mine, checked, causes, mapped, taken)
+            )
     return report
 
 
@@ -222,8 +240,15 @@ def _counts(checked: rules.Checked) -> list[EntityCount]:
         records = checked.records[spec.entity]
         held = sum(1 for r in records.values() if not checked.loadable(spec.entity, r))
         mapped = queries.key_map(entity=spec.entity, old_keys=list(records))
-        counts.append(EntityCount(spec.entity, len(records), held, len(mapped),
-                                  len({m.new_id for m in mapped.values()})))  # fmt: skip
+        counts.append(
+            EntityCount(
+                spec.entity,
+                len(records),
+                held,
+                len(mapped),
+                len({m.new_id for m in mapped.values()}),
+            )
+        )
     return counts
 
 

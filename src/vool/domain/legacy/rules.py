@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
+from itertools import pairwise
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -103,7 +104,7 @@ class _Row:
                 rule,
                 self.values.get(column, "")[:200],
                 message,
-            )  # fmt: skip
+            )
         )
 
     def text(self, column: str, *, required: bool = True) -> str:
@@ -170,12 +171,18 @@ def _customer(row: _Row, ctx: Context) -> Record:
         row.add(WARNING, "EPOST", "INVALID_EMAIL", "not an e-mail address; left empty")
         email = ""
     return {
-        "kind": kind, "personal_code": personal or None, "registry_code": registry or None,
-        "vat_number": vat if kind == "BUSINESS" else "", "first_name": row.text("EESNIMI", required=False),
-        "last_name": row.text("PERENIMI", required=False), "name": row.text("NIMI"),
-        "email": email, "phone": row.text("TELEFON", required=False)[:32],
-        "preferred_language": language or "et", "address": row.text("AADRESS_ID"),
-    }  # fmt: skip
+        "kind": kind,
+        "personal_code": personal or None,
+        "registry_code": registry or None,
+        "vat_number": vat if kind == "BUSINESS" else "",
+        "first_name": row.text("EESNIMI", required=False),
+        "last_name": row.text("PERENIMI", required=False),
+        "name": row.text("NIMI"),
+        "email": email,
+        "phone": row.text("TELEFON", required=False)[:32],
+        "preferred_language": language or "et",
+        "address": row.text("AADRESS_ID"),
+    }
 
 
 def _address(row: _Row, ctx: Context) -> Record:
@@ -189,15 +196,20 @@ def _address(row: _Row, ctx: Context) -> Record:
 
 
 def _account(row: _Row, ctx: Context) -> Record:
-    reference = _identifier(row, "VIITENUMBER", identifiers.validate_reference_number,
-                            "INVALID_OLD_REFERENCE")  # fmt: skip
+    reference = _identifier(
+        row, "VIITENUMBER", identifiers.validate_reference_number, "INVALID_OLD_REFERENCE"
+    )
     if not reference and row.errors == 0:
         row.add(ERROR, "VIITENUMBER", "MISSING_VALUE", "VIITENUMBER is empty")
     channel = mapping.CHANNELS.get(row.values["ARVE_KANAL"].strip())
     if channel is None:
         row.add(WARNING, "ARVE_KANAL", "UNKNOWN_CHANNEL", "unknown invoice channel; e-mail is used")
-    return {"customer": row.text("KLIENT_ID"), "old_reference": reference,
-            "invoice_channel": channel or "EMAIL", "opened": row.date("AVATUD")}  # fmt: skip
+    return {
+        "customer": row.text("KLIENT_ID"),
+        "old_reference": reference,
+        "invoice_channel": channel or "EMAIL",
+        "opened": row.date("AVATUD"),
+    }
 
 
 def _point(row: _Row, ctx: Context) -> Record:
@@ -208,10 +220,15 @@ def _point(row: _Row, ctx: Context) -> Record:
     fuse = row.parsed("PEAKAITSE_A", int, "BAD_NUMBER")
     if fuse is not None and not 0 < fuse <= 6300:
         row.add(ERROR, "PEAKAITSE_A", "INVALID_FUSE", "the main fuse must be 1 to 6300 A")
-    return {"eic": eic, "grid_operator": operator, "address": row.text("AADRESS_ID"),
-            "is_apartment": row.values["KORTER"].strip() == "1", "main_fuse_a": fuse,
-            "network_package_code": row.text("VORGUPAKETT"),
-            "remote": row.values["KAUGLOENTUD"].strip() == "1"}  # fmt: skip
+    return {
+        "eic": eic,
+        "grid_operator": operator,
+        "address": row.text("AADRESS_ID"),
+        "is_apartment": row.values["KORTER"].strip() == "1",
+        "main_fuse_a": fuse,
+        "network_package_code": row.text("VORGUPAKETT"),
+        "remote": row.values["KAUGLOENTUD"].strip() == "1",
+    }
 
 
 def _meter(row: _Row, ctx: Context) -> Record:
@@ -221,8 +238,13 @@ def _meter(row: _Row, ctx: Context) -> Record:
     multiplier = row.number("KORDAJA")
     if multiplier is not None and multiplier <= 0:
         row.add(ERROR, "KORDAJA", "INVALID_MULTIPLIER", "the multiplier must be positive")
-    return {"point": row.text("MP_ID"), "serial_number": row.text("SEERIANR"),
-            "digits": digits, "multiplier": multiplier, "installed": row.date("PAIGALDATUD")}  # fmt: skip
+    return {
+        "point": row.text("MP_ID"),
+        "serial_number": row.text("SEERIANR"),
+        "digits": digits,
+        "multiplier": multiplier,
+        "installed": row.date("PAIGALDATUD"),
+    }
 
 
 def _register(row: _Row, ctx: Context) -> Record:
@@ -240,14 +262,23 @@ def _contract(row: _Row, ctx: Context) -> Record:
     old = row.text("TOOTE_KOOD")
     product = mapping.OLD_PRODUCTS.get(old)
     if product is None or product[4] not in ctx.products:
-        row.add(ERROR, "TOOTE_KOOD", "UNKNOWN_PRODUCT",
-                f"old product {old!r} has no Vool product (see mapping.OLD_PRODUCTS)")  # fmt: skip
+        row.add(
+            ERROR,
+            "TOOTE_KOOD",
+            "UNKNOWN_PRODUCT",
+            f"old product {old!r} has no Vool product (see mapping.OLD_PRODUCTS)",
+        )
     start, end = row.date("ALGUS"), row.date("LOPP", required=False)
     if start and end and end <= start:
         row.add(ERROR, "LOPP", "CONTRACT_ENDS_BEFORE_START", "the contract ends before it starts")
-    return {"account": row.text("KONTO_ID"), "point": row.text("MP_ID"),
-            "product": product[4] if product else "", "valid_from": start, "valid_to": end,
-            "green_energy": row.values["ROHELINE"].strip() == "1"}  # fmt: skip
+    return {
+        "account": row.text("KONTO_ID"),
+        "point": row.text("MP_ID"),
+        "product": product[4] if product else "",
+        "valid_from": start,
+        "valid_to": end,
+        "green_energy": row.values["ROHELINE"].strip() == "1",
+    }
 
 
 def _reading(row: _Row, ctx: Context) -> Record:
@@ -271,23 +302,44 @@ def _bill(row: _Row, ctx: Context) -> Record:
     period = row.parsed("PERIOOD", fmt.parse_month, "BAD_MONTH")
     net, vat, total = row.number("SUMMA_KM_TA"), row.number("KM"), row.number("SUMMA")
     if None not in (net, vat, total) and net + vat != total:  # type: ignore[operator]
-        row.add(WARNING, "SUMMA", "BILL_DOES_NOT_ADD_UP",
-                f"net {net} + VAT {vat} is not the total {total}; the total is kept as billed")  # fmt: skip
-    return {"account": row.text("KONTO_ID"), "period": str(Month(*period)) if period else "",
-            "issue_date": row.date("ARVE_KP"), "due_date": row.date("MAKSE_TAHTAEG"),
-            "kwh": row.number("KWH"), "net": net, "vat": vat, "total": total}  # fmt: skip
+        row.add(
+            WARNING,
+            "SUMMA",
+            "BILL_DOES_NOT_ADD_UP",
+            f"net {net} + VAT {vat} is not the total {total}; the total is kept as billed",
+        )
+    return {
+        "account": row.text("KONTO_ID"),
+        "period": str(Month(*period)) if period else "",
+        "issue_date": row.date("ARVE_KP"),
+        "due_date": row.date("MAKSE_TAHTAEG"),
+        "kwh": row.number("KWH"),
+        "net": net,
+        "vat": vat,
+        "total": total,
+    }
 
 
 def _bill_line(row: _Row, ctx: Context) -> Record:
     quantity, price, amount = row.number("KOGUS"), row.number("UHIKU_HIND"), row.number("SUMMA")
-    return {"bill": row.text("ARVE_NR"), "position": row.parsed("RIDA", int, "BAD_NUMBER"),
-            "description": row.text("KIRJELDUS")[:200], "unit": row.text("UHIK")[:10],
-            "quantity": quantity, "unit_price": price, "amount": amount}  # fmt: skip
+    return {
+        "bill": row.text("ARVE_NR"),
+        "position": row.parsed("RIDA", int, "BAD_NUMBER"),
+        "description": row.text("KIRJELDUS")[:200],
+        "unit": row.text("UHIK")[:10],
+        "quantity": quantity,
+        "unit_price": price,
+        "amount": amount,
+    }
 
 
 def _open_item(row: _Row, ctx: Context) -> Record:
-    return {"account": row.text("KONTO_ID"), "bill": row.text("ARVE_NR", required=False),
-            "due_date": row.date("TAHTAEG"), "amount": row.number("SUMMA")}  # fmt: skip
+    return {
+        "account": row.text("KONTO_ID"),
+        "bill": row.text("ARVE_NR", required=False),
+        "due_date": row.date("TAHTAEG"),
+        "amount": row.number("SUMMA"),
+    }
 
 
 def _balance(row: _Row, ctx: Context) -> Record:
@@ -302,18 +354,33 @@ def _agreement(row: _Row, ctx: Context) -> Record:
     if bic and bic not in mapping.BANKS:
         row.add(WARNING, "PANK_BIC", "UNKNOWN_BANK", "no move-over file is written for this bank")
     iban = _identifier(row, "IBAN", identifiers.validate_iban, "INVALID_IBAN")
-    return {"account": row.text("KONTO_ID"), "kind": kind[0] if kind else "",
-            "payment_method": kind[1] if kind else "", "bank_bic": bic, "payer_iban": iban,
-            "valid_from": row.date("ALGUS")}  # fmt: skip
+    return {
+        "account": row.text("KONTO_ID"),
+        "kind": kind[0] if kind else "",
+        "payment_method": kind[1] if kind else "",
+        "bank_bic": bic,
+        "payer_iban": iban,
+        "valid_from": row.date("ALGUS"),
+    }
 
 
 PARSERS: dict[str, Callable[[_Row, Context], Record]] = {
-    "customers": _customer, "addresses": _address, "accounts": _account, "points": _point,
-    "meters": _meter, "registers": _register, "products": _product, "contracts": _contract,
-    "readings": _reading, "interval_totals": _interval_total, "bills": _bill,
-    "bill_lines": _bill_line, "open_items": _open_item, "balances": _balance,
+    "customers": _customer,
+    "addresses": _address,
+    "accounts": _account,
+    "points": _point,
+    "meters": _meter,
+    "registers": _register,
+    "products": _product,
+    "contracts": _contract,
+    "readings": _reading,
+    "interval_totals": _interval_total,
+    "bills": _bill,
+    "bill_lines": _bill_line,
+    "open_items": _open_item,
+    "balances": _balance,
     "agreements": _agreement,
-}  # fmt: skip
+}
 
 
 def row_key(spec: fmt.FileSpec, values: tuple[str, ...]) -> str:
@@ -350,13 +417,29 @@ _ACCOUNTS_OF: dict[str, Callable[[Checked, Record], set[str]]] = {
 }
 
 
-def _reference(checked: Checked, issues: list[Issue], spec_entity: str, column: str,
-               ref: str, target: str, rule: str) -> None:  # fmt: skip
+def _reference(
+    checked: Checked,
+    issues: list[Issue],
+    spec_entity: str,
+    column: str,
+    ref: str,
+    target: str,
+    rule: str,
+) -> None:
     spec = fmt.SPECS[spec_entity]
     for record in checked.records[spec_entity].values():
         if record[ref] and record[ref] not in checked.records[target]:
-            issues.append(Issue(ERROR, spec.file_name, record["_line"], column, rule,
-                                record[ref], f"no {target} row with key {record[ref]!r}"))  # fmt: skip
+            issues.append(
+                Issue(
+                    ERROR,
+                    spec.file_name,
+                    record["_line"],
+                    column,
+                    rule,
+                    record[ref],
+                    f"no {target} row with key {record[ref]!r}",
+                )
+            )
 
 
 REFERENCES = (
@@ -397,13 +480,30 @@ def parse(rows: dict[str, list[fmt.Row]], ctx: Context) -> Checked:
             row = _Row(spec, raw, issues)
             record = PARSERS[spec.entity](row, ctx)
             key = row_key(spec, raw.values)
-            record.update(_key=key, _line=raw.line, _issues=issues, _raw=row.values,
-                          _fingerprint=fmt.fingerprint(raw.values))  # fmt: skip
+            record.update(
+                _key=key,
+                _line=raw.line,
+                _issues=issues,
+                _raw=row.values,
+                _fingerprint=fmt.fingerprint(raw.values),
+            )
             if key in records:
-                _flag(spec.entity, record, ERROR, spec.key[0], "DUPLICATE_KEY",
-                      f"key {key!r} also on line {records[key]['_line']}")  # fmt: skip
-                _flag(spec.entity, records[key], ERROR, spec.key[0], "DUPLICATE_KEY",
-                      f"key {key!r} also on line {raw.line}")  # fmt: skip
+                _flag(
+                    spec.entity,
+                    record,
+                    ERROR,
+                    spec.key[0],
+                    "DUPLICATE_KEY",
+                    f"key {key!r} also on line {records[key]['_line']}",
+                )
+                _flag(
+                    spec.entity,
+                    records[key],
+                    ERROR,
+                    spec.key[0],
+                    "DUPLICATE_KEY",
+                    f"key {key!r} also on line {raw.line}",
+                )
                 continue
             records[key] = record
     return checked
@@ -420,8 +520,15 @@ def check(rows: dict[str, list[fmt.Row]], ctx: Context) -> Checked:
                 )
     _check_personal_codes(checked, ctx)
     _check_unique(checked, "points", "eic", "EIC", "DUPLICATE_EIC", ctx.eics, "EIC_IN_USE")
-    _check_unique(checked, "accounts", "old_reference", "VIITENUMBER", "DUPLICATE_OLD_REFERENCE",
-                  ctx.former_references, "OLD_REFERENCE_IN_USE")  # fmt: skip
+    _check_unique(
+        checked,
+        "accounts",
+        "old_reference",
+        "VIITENUMBER",
+        "DUPLICATE_OLD_REFERENCE",
+        ctx.former_references,
+        "OLD_REFERENCE_IN_USE",
+    )
     _check_overlaps(checked)
     _check_readings(checked)
     _check_bills(checked)
@@ -458,18 +565,36 @@ def _check_personal_codes(checked: Checked, ctx: Context) -> None:
             names.add(_name(known.name))
         if len(names) > 1:
             for record in records:
-                _flag("customers", record, ERROR, "ISIKUKOOD", "DUPLICATE_PERSONAL_CODE",
-                      f"the code {code} is also another person's (another name)")  # fmt: skip
+                _flag(
+                    "customers",
+                    record,
+                    ERROR,
+                    "ISIKUKOOD",
+                    "DUPLICATE_PERSONAL_CODE",
+                    f"the code {code} is also another person's (another name)",
+                )
             continue
         for record in records:
             if known is not None and record["_key"] not in known.old_keys:
                 checked.merged_into_id[record["_key"]] = known.id
-                _flag("customers", record, WARNING, "ISIKUKOOD", "SAME_PERSON_TWICE",
-                      f"already a Vool customer (id {known.id}); the account is added to it")  # fmt: skip
+                _flag(
+                    "customers",
+                    record,
+                    WARNING,
+                    "ISIKUKOOD",
+                    "SAME_PERSON_TWICE",
+                    f"already a Vool customer (id {known.id}); the account is added to it",
+                )
             elif known is None and record is not first:
                 checked.merged_into_key[record["_key"]] = first["_key"]
-                _flag("customers", record, WARNING, "ISIKUKOOD", "SAME_PERSON_TWICE",
-                      f"the same person as customer {first['_key']}; loaded as one customer")  # fmt: skip
+                _flag(
+                    "customers",
+                    record,
+                    WARNING,
+                    "ISIKUKOOD",
+                    "SAME_PERSON_TWICE",
+                    f"the same person as customer {first['_key']}; loaded as one customer",
+                )
 
 
 def _name(name: str) -> str:
@@ -477,9 +602,14 @@ def _name(name: str) -> str:
 
 
 def _check_unique(
-    checked: Checked, entity: str, field_name: str, column: str, rule: str,
-    taken: dict[str, str], taken_rule: str,
-) -> None:  # fmt: skip
+    checked: Checked,
+    entity: str,
+    field_name: str,
+    column: str,
+    rule: str,
+    taken: dict[str, str],
+    taken_rule: str,
+) -> None:
     seen: dict[str, Record] = {}
     for record in checked.records[entity].values():
         value = record[field_name]
@@ -491,8 +621,14 @@ def _check_unique(
         seen[value] = record
         owner = taken.get(value)
         if owner is not None and owner != record["_key"]:
-            _flag(entity, record, ERROR, column, taken_rule,
-                  f"{value} already belongs to {'another record' if owner else 'Vool data'}")  # fmt: skip
+            _flag(
+                entity,
+                record,
+                ERROR,
+                column,
+                taken_rule,
+                f"{value} already belongs to {'another record' if owner else 'Vool data'}",
+            )
 
 
 def _check_overlaps(checked: Checked) -> None:
@@ -502,11 +638,17 @@ def _check_overlaps(checked: Checked) -> None:
             by_point[record["point"]].append(record)
     for contracts in by_point.values():
         contracts.sort(key=lambda r: r["valid_from"])
-        for before, after in zip(contracts, contracts[1:], strict=False):
+        for before, after in pairwise(contracts):
             if before["valid_to"] is None or before["valid_to"] > after["valid_from"]:
                 for record, other in ((before, after), (after, before)):
-                    _flag("contracts", record, ERROR, "ALGUS", "OVERLAPPING_CONTRACTS",
-                          f"overlaps contract {other['_key']} on the same point")  # fmt: skip
+                    _flag(
+                        "contracts",
+                        record,
+                        ERROR,
+                        "ALGUS",
+                        "OVERLAPPING_CONTRACTS",
+                        f"overlaps contract {other['_key']} on the same point",
+                    )
 
 
 def _check_readings(checked: Checked) -> None:
@@ -516,13 +658,25 @@ def _check_readings(checked: Checked) -> None:
             by_register[record["register"]].append(record)
     for readings in by_register.values():
         readings.sort(key=lambda r: r["day"])
-        for before, after in zip(readings, readings[1:], strict=False):
+        for before, after in pairwise(readings):
             if after["day"] == before["day"]:
-                _flag("readings", after, ERROR, "KUUPAEV", "TWO_READINGS_ONE_DAY",
-                      f"register {after['register']} has another reading that day")  # fmt: skip
+                _flag(
+                    "readings",
+                    after,
+                    ERROR,
+                    "KUUPAEV",
+                    "TWO_READINGS_ONE_DAY",
+                    f"register {after['register']} has another reading that day",
+                )
             elif after["value_kwh"] < before["value_kwh"]:
-                _flag("readings", after, ERROR, "NAIT_KWH", "READING_GOES_BACKWARDS",
-                      f"lower than {before['value_kwh']} on {fmt.format_date(before['day'])}")  # fmt: skip
+                _flag(
+                    "readings",
+                    after,
+                    ERROR,
+                    "NAIT_KWH",
+                    "READING_GOES_BACKWARDS",
+                    f"lower than {before['value_kwh']} on {fmt.format_date(before['day'])}",
+                )
 
 
 def _check_bills(checked: Checked) -> None:
@@ -534,12 +688,24 @@ def _check_bills(checked: Checked) -> None:
         if (line["quantity"] * line["unit_price"]).quantize(CENT, "ROUND_HALF_UP") != line[
             "amount"
         ]:
-            _flag("bill_lines", line, WARNING, "SUMMA", "LINE_AMOUNT",
-                  "quantity × unit price, rounded half up, is not the amount")  # fmt: skip
+            _flag(
+                "bill_lines",
+                line,
+                WARNING,
+                "SUMMA",
+                "LINE_AMOUNT",
+                "quantity x unit price, rounded half up, is not the amount",
+            )
     for number, bill in checked.records["bills"].items():
         if bill["net"] is not None and number in sums and sums[number] != bill["net"]:
-            _flag("bills", bill, WARNING, "SUMMA_KM_TA", "BILL_LINES_DO_NOT_ADD_UP",
-                  f"the lines sum to {sums[number]}, the bill says {bill['net']}")  # fmt: skip
+            _flag(
+                "bills",
+                bill,
+                WARNING,
+                "SUMMA_KM_TA",
+                "BILL_LINES_DO_NOT_ADD_UP",
+                f"the lines sum to {sums[number]}, the bill says {bill['net']}",
+            )
 
 
 def _check_balances(checked: Checked) -> None:
@@ -548,8 +714,14 @@ def _check_balances(checked: Checked) -> None:
         items[item["account"]] += item["amount"] or 0
     for account, balance in checked.records["balances"].items():
         if balance["amount"] is not None and balance["amount"] != items.get(account, 0):
-            _flag("balances", balance, ERROR, "SALDO", "BALANCE_NOT_OPEN_ITEMS",
-                  f"the open items sum to {items.get(account, Decimal(0))}")  # fmt: skip
+            _flag(
+                "balances",
+                balance,
+                ERROR,
+                "SALDO",
+                "BALANCE_NOT_OPEN_ITEMS",
+                f"the open items sum to {items.get(account, Decimal(0))}",
+            )
 
 
 def _hold_back(checked: Checked) -> None:
@@ -568,8 +740,16 @@ def _hold_back(checked: Checked) -> None:
             if record["_issues"]:
                 accounts = tuple(sorted(checked.accounts_of(entity, record)))
                 checked.issues.extend(
-                    Issue(i.severity, i.file_name, i.line, i.field, i.rule, i.value, i.message,
-                          accounts)
+                    Issue(
+                        i.severity,
+                        i.file_name,
+                        i.line,
+                        i.field,
+                        i.rule,
+                        i.value,
+                        i.message,
+                        accounts,
+                    )
                     for i in record["_issues"]
-                )  # fmt: skip
+                )
     checked.issues.sort(key=lambda i: (i.file_name, i.line, i.field))
