@@ -322,7 +322,8 @@ class ExtractBuilder:
         if len(point.registers) == 2:  # consumption of the point = sum of its registers
             for n in range(len(self.months)):
                 point.monthly_kwh[n] = sum(
-                    (point.monthly_kwh[n] * s).to_integral_value(ROUND_HALF_UP) for s in shares
+                    ((point.monthly_kwh[n] * s).to_integral_value(ROUND_HALF_UP) for s in shares),
+                    Decimal(0),
                 )
 
     def _bills(
@@ -374,8 +375,8 @@ class ExtractBuilder:
             lines.append((text, quantity, price, _money(quantity * price), unit))
 
         for old, kwh in points:
-            name, day_night, price, fee = OLD_PRODUCTS[old][0], *OLD_PRODUCTS[old][1:4]
-            if day_night:
+            name, day_night, price, fee, _ = OLD_PRODUCTS[old]
+            if day_night and price is not None:
                 day = (kwh * Decimal("0.6")).quantize(Decimal("0.001"), ROUND_HALF_UP)
                 add(f"{name}, päev", day, price[0])
                 add(f"{name}, öö", kwh - day, price[1])

@@ -6,7 +6,6 @@ reference numbers still match payments, the bank files."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,8 +17,8 @@ from vool.domain.ledger.models import Posting
 from vool.domain.legacy import bank_files, operations, reconcile
 from vool.domain.legacy.extract_format import UnreadableExtract
 from vool.domain.legacy.models import HistoricBill, KeyMap, PaymentAgreement
-from vool.domain.receivables import queries as receivables_queries
 from vool.domain.metering.models import Reading
+from vool.domain.receivables import queries as receivables_queries
 from vool.domain.supply.models import MeteringPoint
 from vool.usecases import legacy_extract
 from vool.usecases.demo import seed
@@ -186,7 +185,7 @@ class TestLoad:
             (tmp_path / path.name).write_bytes(path.read_bytes())
         lines = (tmp_path / "NAIDUD.csv").read_bytes().splitlines(keepends=True)
         (tmp_path / "NAIDUD.csv").write_bytes(b"".join(lines[:-1]))
-        with pytest.raises(UnreadableExtract, match="NAIDUD.csv"):
+        with pytest.raises(UnreadableExtract, match=r"NAIDUD\.csv"):
             load(tmp_path)
         assert Customer.objects.count() == 0
 

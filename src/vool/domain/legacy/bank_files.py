@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from vool.domain.customers.models import FormerReferenceNumber
@@ -27,7 +28,7 @@ AGREEMENT_COLUMNS = (
 ALL_COLUMNS = ("old_reference", "new_reference", "customer_name", "replaced_on")
 
 
-def _write(path: Path, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _write(path: Path, columns: tuple[str, ...], rows: Sequence[Sequence[str]]) -> None:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(columns)

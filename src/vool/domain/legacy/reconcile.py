@@ -6,15 +6,15 @@ own differences (the rules are named); anything else is unexplained."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from django.db.models import Count, Max, Min, Sum
 
-from vool.common.localtime import local_date
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.ledger.models import LedgerAccount, Posting
 from vool.domain.ledger.operations import OPENING_BALANCE_DOCUMENT
@@ -114,16 +114,21 @@ def _legacy_measures(checked: rules.Checked) -> dict[str, dict[str, Decimal]]:
     return measures
 
 
-def _point_kwh(readings, register_meter, meter_point, totals) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
+def _point_kwh(
+    readings: Iterable[tuple[str, Decimal]],
+    register_meter: dict[str, str],
+    meter_point: dict[str, str],
+    totals: Iterable[tuple[str, Decimal]],
+) -> dict[str, Decimal]:
     """Per point: each register's last reading minus its first, plus the interval totals."""
-    low: dict[object, Decimal] = {}
-    high: dict[object, Decimal] = {}
+    low: dict[str, Decimal] = {}
+    high: dict[str, Decimal] = {}
     for register, value in readings:
         low[register] = min(value, low.get(register, value))
         high[register] = max(value, high.get(register, value))
-    kwh: dict[object, Decimal] = defaultdict(Decimal)
+    kwh: dict[str, Decimal] = defaultdict(Decimal)
     for register in low:
-        point = meter_point.get(register_meter.get(register))
+        point = meter_point.get(register_meter.get(register, ""), "")
         kwh[point] += high[register] - low[register]
     for point, value in totals:
         kwh[point] += value
@@ -180,12 +185,10 @@ def _vool_measures(
     return measures, taken
 
 
-def reconcile(*, directories: Sequence[Path], as_of_date=None) -> Report:  # type: ignore[no-untyped-def]
+def reconcile(*, directories: Sequence[Path]) -> Report:
     """Compare the extract (with its deltas, in order) with Vool."""
     manifest, rows = layered_rows(directories)
-    from datetime import date
-
-    today = as_of_date or date.fromisoformat(manifest.meta.get("extract_date", "9999-12-31"))
+    today = dt.date.fromisoformat(manifest.meta.get("extract_date", "9999-12-31"))
     checked = rules.check(rows, queries.context(rows, today=today))
     report = Report()
     report.counts = _counts(checked)
@@ -213,7 +216,16 @@ def reconcile(*, directories: Sequence[Path], as_of_date=None) -> Report:  # typ
     return report
 
 
-def _explain(key, measure, theirs, mine, checked, causes, mapped, taken) -> Difference:  # type: ignore[no-untyped-def]
+def _explain(
+    key: str,
+    measure: str,
+    theirs: Decimal,
+    mine: Decimal,
+    checked: rules.Checked,
+    causes: dict[str, str],
+    mapped: dict[str, int],
+    taken: dict[int, Decimal],
+) -> Difference:
     if key in checked.held:
         return Difference(key, measure, theirs, mine, f"held back: {causes.get(key, '?')}", True)
     if key not in mapped:
@@ -250,6 +262,3 @@ def _counts(checked: rules.Checked) -> list[EntityCount]:
             )
         )
     return counts
-
-
-__all__ = ["Report", "local_date", "reconcile"]

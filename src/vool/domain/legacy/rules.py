@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
-from itertools import pairwise
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from vool.common import identifiers
@@ -128,10 +128,10 @@ class _Row:
             return None
 
     def date(self, column: str, *, required: bool = True) -> dt.date | None:
-        return self.parsed(column, fmt.parse_date, "BAD_DATE", required=required)  # type: ignore[no-any-return]
+        return self.parsed(column, fmt.parse_date, "BAD_DATE", required=required)
 
     def number(self, column: str) -> Decimal | None:
-        return self.parsed(column, fmt.parse_decimal, "BAD_NUMBER")  # type: ignore[no-any-return]
+        return self.parsed(column, fmt.parse_decimal, "BAD_NUMBER")
 
 
 def _identifier(row: _Row, column: str, check: Callable[[str], str], rule: str) -> str:

@@ -1,0 +1,103 @@
+"""Legacy migration benchmark: ``vool legacy make-extract`` + ``load`` + ``reconcile`` at
+scale, then loading the same extract again (nothing changes) and a delta (1 % of accounts).
+
+Quick: 2,000 customers. Full: 10,000 and 50,000 customers, and the time extrapolated to
+500,000 customers linearly from the 50,000 run (per-customer time; the 10,000 → 50,000 ratio
+of each stage shows whether linear holds). The extract has 13 months of register readings
+for manual points and 13 monthly interval totals for remote points (the old system's
+interval totals, not 15-minute values), 13 bills with their lines per account.
+Wall and CPU time of this process are both given; PostgreSQL's own CPU is in the wall time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+AS_OF = dt.datetime(2026, 11, 28, 20, 0, tzinfo=dt.UTC)
+DELTA_AS_OF = dt.datetime(2026, 12, 2, 20, 0, tzinfo=dt.UTC)
+TARGET = 500_000
+
+
+def _timed(what: Callable[[], Any]) -> tuple[Any, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = what()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _one(customers: int, work: Path) -> dict[str, tuple[float, float]]:
+    from django.core.management import call_command
+
+    from vool.domain.legacy import operations, reconcile
+    from vool.usecases import legacy_extract
+    from vool.usecases.demo import seed
+
+    call_command("flush", interactive=False, verbosity=0)
+    seed.ensure_reference_data()
+    full, delta = work / f"full-{customers}", work / f"delta-{customers}"
+    times: dict[str, tuple[float, float]] = {}
+
+    def load(directory: Path, as_of: dt.datetime) -> operations.LoadResult:
+        return operations.load_extract(
+            directory=directory, as_of=as_of, now=as_of, user=None, reason="benchmark"
+        )
+
+    _, *times["make-extract"] = _timed(
+        lambda: legacy_extract.make_extract(directory=full, customers=customers, seed=1)
+    )
+    _, *times["load"] = _timed(lambda: load(full, AS_OF))
+    report, *times["reconcile"] = _timed(lambda: reconcile.reconcile(directories=[full]))
+    assert report.ok, report.unexplained[:3]
+    again, *times["load again"] = _timed(lambda: load(full, AS_OF))
+    assert all(c["new"] == 0 and c["changed"] == 0 for c in again.counts.values())
+    _, *times["make delta"] = _timed(lambda: legacy_extract.make_delta(directory=delta, base=full))
+    _, *times["load delta"] = _timed(lambda: load(delta, DELTA_AS_OF))
+    report, *times["reconcile with delta"] = _timed(
+        lambda: reconcile.reconcile(directories=[full, delta])
+    )
+    assert report.ok, report.unexplained[:3]
+    return times  # type: ignore[return-value]
+
+
+def run(full: bool) -> list[str]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", interactive=False, verbosity=0)
+    sizes = [10_000, 50_000] if full else [2_000]
+    lines = [f"database: {connection.vendor} ({os.environ.get('DATABASE_URL', 'sqlite')})"]
+    work = Path(tempfile.mkdtemp(prefix="vool-legacy-bench-"))
+    results = {}
+    try:
+        for size in sizes:
+            results[size] = _one(size, work)
+            for stage, (wall, cpu) in results[size].items():
+                lines.append(
+                    f"{size:>7,} customers  {stage:22} {wall:8.1f} s wall {cpu:8.1f} s CPU"
+                )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    largest = max(sizes)
+    main = ("make-extract", "load", "reconcile")
+    total = sum(results[largest][s][0] for s in ("load", "reconcile"))
+    scale = TARGET / largest
+    with_extract = sum(results[largest][s][0] for s in main)
+    lines.append(
+        f"extrapolated to {TARGET:,} customers (linear from {largest:,}): load + reconcile "
+        f"{total * scale / 60:.1f} min; with the extract {with_extract * scale / 60:.1f} min"
+    )
+    if len(sizes) > 1:
+        small = min(sizes)
+        for stage in main:
+            ratio = results[largest][stage][0] / results[small][stage][0]
+            lines.append(f"{stage}: {largest // small}x customers took {ratio:.1f}x the time")
+    return lines
