@@ -362,6 +362,11 @@ def read_file(directory: Path, spec: FileSpec, manifest: Manifest) -> list[Row]:
             raise UnreadableExtract(
                 f"{spec.file_name} line {reader.line_num}: {len(values)} fields, expected {width}"
             )
+        if any("\x1f" in value for value in values):
+            raise UnreadableExtract(
+                f"{spec.file_name} line {reader.line_num}: a field holds the control character "
+                "U+001F (unit separator)"
+            )
         rows.append(Row(reader.line_num, tuple(values)))
     expected = manifest.rows[spec.file_name]
     if len(rows) != expected:

@@ -34,15 +34,25 @@ class LoadRun(models.Model):
 
 
 class StagedRow(models.Model):
-    """A row of an extract file as read, before validation (staging, written with COPY)."""
+    """A row of an extract file as read, before validation (staging, written with COPY):
+    its fields joined by the unit separator (U+001F, refused inside a field); ``lookup`` is
+    a customer's personal or registry code (a later delta checks its codes against them)."""
+
+    SEPARATOR = "\x1f"
 
     run = models.ForeignKey(LoadRun, on_delete=models.CASCADE, related_name="staged_rows")
     entity = models.CharField(max_length=20)
     line = models.PositiveIntegerField()
-    values = models.JSONField()
+    fields = models.TextField()
+    lookup = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
-        indexes = [models.Index(fields=["run", "entity", "line"])]
+        indexes = [
+            models.Index(fields=["run", "entity", "line"]),
+            models.Index(
+                fields=["lookup"], condition=~models.Q(lookup=""), name="legacy_staged_lookup"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entity} line {self.line}"

@@ -129,23 +129,33 @@ def _stage(
     """The rows into the staging table (COPY), and back as the load reads them."""
     total = sum(len(r) for r in rows.values())
     done = 0
+    separator = StagedRow.SEPARATOR
     for spec in fmt.FILES:
+        codes = [spec.columns.index(c) for c in ("ISIKUKOOD", "REG_KOOD") if c in spec.columns]
         copy_rows(
             StagedRow,
-            ("run", "entity", "line", "values"),
-            ((run.pk, spec.entity, row.line, list(row.values)) for row in rows[spec.entity]),
+            ("run", "entity", "line", "fields", "lookup"),
+            (
+                (run.pk, spec.entity, row.line, separator.join(row.values), _lookup(row, codes))
+                for row in rows[spec.entity]
+            ),
         )
         done += len(rows[spec.entity])
         progress("stage", done, total)
     staged: dict[str, list[fmt.Row]] = defaultdict(list)
-    for entity, line, values in (
+    for entity, line, fields in (
         StagedRow.objects.filter(run=run)
         .order_by("entity", "line")
-        .values_list("entity", "line", "values")
-        .iterator(chunk_size=20_000)
+        .values_list("entity", "line", "fields")
+        .iterator(chunk_size=50_000)
     ):
-        staged[entity].append(fmt.Row(line, tuple(values)))
+        staged[entity].append(fmt.Row(line, tuple(fields.split(separator))))
     return staged
+
+
+def _lookup(row: fmt.Row, codes: list[int]) -> str:
+    """A customer row's personal or registry code (what a later delta looks up)."""
+    return next((row.values[i].strip()[:20] for i in codes if row.values[i].strip()), "")
 
 
 def _write_issues(run: LoadRun, issues: Sequence[rules.Issue]) -> None:
@@ -195,7 +205,7 @@ class _Loader:
         self.run, self.checked, self.manifest = run, checked, manifest
         self.as_of, self.progress = as_of, progress
         self.ids: dict[str, dict[str, int]] = defaultdict(dict)  # entity → old key → Vool id
-        self.known: dict[str, dict[str, KeyMap]] = {}
+        self.known: dict[str, dict[str, queries.Mapped]] = {}
         self.counts: dict[str, dict[str, int]] = {}
         self.extract_date = dt.date.fromisoformat(
             manifest.meta.get("extract_date", local_date(as_of).isoformat())
@@ -263,10 +273,14 @@ class _Loader:
 
     def refresh(self, entity: str, records: Sequence[rules.Record]) -> None:
         """The changed rows' new fingerprints, in the key map."""
-        maps = [self.known[entity][r["_key"]] for r in records]
-        for key_map, record in zip(maps, records, strict=True):
-            key_map.fingerprint = self._fingerprint(entity, record)
-            key_map.run = self.run
+        maps = [
+            KeyMap(
+                pk=self.known[entity][r["_key"]].id,
+                fingerprint=self._fingerprint(entity, r),
+                run=self.run,
+            )
+            for r in records
+        ]
         KeyMap.objects.bulk_update(maps, ["fingerprint", "run"], batch_size=2000)
 
     def history_changed(self, entity: str, records: Sequence[rules.Record]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from django.db.models import Q, Sum
 
@@ -14,7 +14,7 @@ from vool.domain.ledger.models import LedgerAccount, Posting
 from vool.domain.ledger.operations import OPENING_BALANCE_DOCUMENT
 from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import rules
-from vool.domain.legacy.models import KeyMap
+from vool.domain.legacy.models import KeyMap, StagedRow
 from vool.domain.supply.models import GridOperator, MeteringPoint
 from vool.domain.tariffs.models import Product
 
@@ -27,14 +27,29 @@ def chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
         yield items[start : start + CHUNK]
 
 
-def key_map(*, entity: str, old_keys: Sequence[str]) -> dict[str, KeyMap]:
-    """The key-map rows of these old keys (unknown ones left out)."""
-    found: dict[str, KeyMap] = {}
-    if not old_keys or not KeyMap.objects.filter(entity=entity).exists():
+class Mapped(NamedTuple):
+    id: int  # of the KeyMap row
+    new_id: int
+    fingerprint: str
+
+
+def key_map(*, entity: str, old_keys: Sequence[str]) -> dict[str, Mapped]:
+    """The key-map rows of these old keys (unknown ones left out). Few keys are looked up;
+    for many, the entity's whole map is streamed in one query (cheaper than many IN lists)."""
+    found: dict[str, Mapped] = {}
+    if not old_keys:
         return found
-    for chunk in chunks(list(old_keys)):
-        for row in KeyMap.objects.filter(entity=entity, old_key__in=chunk):
-            found[row.old_key] = row
+    rows = KeyMap.objects.filter(entity=entity).values_list(
+        "old_key", "id", "new_id", "fingerprint"
+    )
+    if len(old_keys) <= 10 * CHUNK:
+        for chunk in chunks(list(old_keys)):
+            found.update((k, Mapped(i, n, f)) for k, i, n, f in rows.filter(old_key__in=chunk))
+        return found
+    wanted = set(old_keys)
+    for key, id, new_id, fingerprint in rows.iterator(chunk_size=50_000):
+        if key in wanted:
+            found[key] = Mapped(id, new_id, fingerprint)
     return found
 
 
@@ -87,6 +102,7 @@ def context(rows: dict[str, list[fmt.Row]], *, today: dt.date) -> rules.Context:
         current = BillingAccount.objects.filter(reference_number__in=chunk)
         references.update({ref: "" for ref in current.values_list("reference_number", flat=True)})
     return rules.Context(
+        earlier_codes=_earlier_codes(codes),
         products=frozenset(Product.objects.values_list("code", flat=True)),
         grid_operators=frozenset(GridOperator.objects.values_list("code", flat=True)),
         customers_by_code=customers,
@@ -94,6 +110,25 @@ def context(rows: dict[str, list[fmt.Row]], *, today: dt.date) -> rules.Context:
         former_references=references,
         today=today,
     )
+
+
+def _earlier_codes(codes: Sequence[str]) -> dict[str, dict[str, str]]:
+    """The customers of earlier loads' extracts with these codes that are not loaded."""
+    spec = fmt.SPECS["customers"]
+    key, name = spec.columns.index("KLIENT_ID"), spec.columns.index("NIMI")
+    found: dict[str, dict[str, str]] = {}
+    for chunk in chunks(codes):
+        staged = StagedRow.objects.filter(
+            lookup__in=chunk, entity="customers", run__dry_run=False
+        ).values_list("lookup", "fields")
+        for code, fields in staged:
+            values = fields.split(StagedRow.SEPARATOR)
+            found.setdefault(code, {})[values[key]] = values[name]
+    loaded = key_map(entity="customers", old_keys=[k for v in found.values() for k in v])
+    return {
+        code: {k: name for k, name in names.items() if k not in loaded}
+        for code, names in found.items()
+    }
 
 
 def taken_over(*, billing_account_ids: Sequence[int]) -> dict[int, Decimal]:

@@ -57,6 +57,9 @@ class Context:
     eics: dict[str, str]
     former_references: dict[str, str]
     today: dt.date
+    #: personal/registry code → {old key: name} of customers earlier extracts held that
+    #: are not loaded (held back): a delta must not take their code unseen
+    earlier_codes: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 Record = dict[str, Any]
@@ -561,6 +564,8 @@ def _check_personal_codes(checked: Checked, ctx: Context) -> None:
         known = ctx.customers_by_code.get(code)
         first = records[0]
         names = {_name(r["name"]) for r in records}
+        keys = {r["_key"] for r in records}
+        names |= {_name(n) for k, n in ctx.earlier_codes.get(code, {}).items() if k not in keys}
         if known is not None and not known.old_keys & {r["_key"] for r in records}:
             names.add(_name(known.name))
         if len(names) > 1:
