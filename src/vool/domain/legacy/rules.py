@@ -478,11 +478,14 @@ def parse(rows: dict[str, list[fmt.Row]], ctx: Context) -> Checked:
     checked = Checked()
     for spec in fmt.FILES:
         records = checked.records[spec.entity]
+        key_at = [spec.columns.index(c) for c in spec.key]
+        parser = PARSERS[spec.entity]
         for raw in rows.get(spec.entity, ()):
             issues: list[Issue] = []
             row = _Row(spec, raw, issues)
-            record = PARSERS[spec.entity](row, ctx)
-            key = row_key(spec, raw.values)
+            record = parser(row, ctx)
+            values = raw.values
+            key = "/".join([values[i].strip() for i in key_at])
             record.update(
                 _key=key,
                 _line=raw.line,
