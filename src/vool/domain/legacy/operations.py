@@ -599,24 +599,20 @@ class _Loader:
             )
             for r, account_id in zip(records, account_ids, strict=True)
         ]
-        tids = ledger_operations.post_opening_balances(
+        ledger_operations.post_opening_balances(
             balances=balances, posted_date=self.extract_date, created_at=self.as_of
         )
-        posted = iter(tids)
-        ids = [next(posted) if b.amount != 0 else 0 for b in balances]
-        new_ids = ids[: len(new)]
-        self.remember("balances", new, [BillingAccount(pk=i) for i in new_ids])
+        self._remember_on_accounts("balances", new)
         self.refresh("balances", changed)
-        self._open_items()
-
-    def _open_items(self) -> None:
-        """The open items are kept in the ledger as part of the balance: mapped to it."""
         new, changed = self.plan("open_items")
-        balance_ids = queries.key_map(entity="balances", old_keys=[r["account"] for r in new])
-        self.remember(
-            "open_items", new, [BillingAccount(pk=balance_ids[r["account"]].new_id) for r in new]
-        )
+        self._remember_on_accounts("open_items", new)
         self.refresh("open_items", changed)
+
+    def _remember_on_accounts(self, entity: str, records: list[rules.Record]) -> None:
+        """A balance and its open items live in the account's ledger: mapped to the account
+        (its opening-balance transaction is ``ledger.operations.OPENING_BALANCE_DOCUMENT``)."""
+        accounts = [BillingAccount(pk=self.ids["accounts"][r["account"]]) for r in records]
+        self.remember(entity, records, accounts)
 
 
 CUSTOMER_UPDATES = [
