@@ -49,7 +49,7 @@ def _timed(what: Callable[[], Any]) -> tuple[Any, float, float, float]:
     return result, time.perf_counter() - wall, time.process_time() - cpu, _backend_cpu() - db
 
 
-def _one(customers: int, work: Path) -> dict[str, tuple[float, float, float]]:
+def _one(customers: int, work: Path) -> dict[str, list[float]]:
     from django.core.management import call_command
 
     from vool.domain.legacy import operations, reconcile
@@ -59,7 +59,14 @@ def _one(customers: int, work: Path) -> dict[str, tuple[float, float, float]]:
     call_command("flush", interactive=False, verbosity=0)
     seed.ensure_reference_data()
     full, delta = work / f"full-{customers}", work / f"delta-{customers}"
-    times: dict[str, tuple[float, float, float]] = {}
+    times: dict[str, list[float]] = {}
+
+    def show(stage: str) -> None:  # as it happens: a long run's figures survive a failure
+        wall, cpu, db = times[stage]
+        print(
+            f"   [{customers:,}] {stage}: {wall:.1f} s wall, {cpu:.1f} s CPU, {db:.1f} s db CPU",
+            flush=True,
+        )
 
     def load(directory: Path, as_of: dt.datetime) -> operations.LoadResult:
         return operations.load_extract(
@@ -69,18 +76,25 @@ def _one(customers: int, work: Path) -> dict[str, tuple[float, float, float]]:
     _, *times["make-extract"] = _timed(
         lambda: legacy_extract.make_extract(directory=full, customers=customers, seed=1)
     )
+    show("make-extract")
     _, *times["load"] = _timed(lambda: load(full, AS_OF))
+    show("load")
     report, *times["reconcile"] = _timed(lambda: reconcile.reconcile(directories=[full]))
+    show("reconcile")
     assert report.ok, (report.unexplained[:3], [c for c in report.counts if not c.explained])
     again, *times["load again"] = _timed(lambda: load(full, AS_OF))
+    show("load again")
     assert all(c["new"] == 0 and c["changed"] == 0 for c in again.counts.values())
     _, *times["make delta"] = _timed(lambda: legacy_extract.make_delta(directory=delta, base=full))
+    show("make delta")
     _, *times["load delta"] = _timed(lambda: load(delta, DELTA_AS_OF))
+    show("load delta")
     report, *times["reconcile with delta"] = _timed(
         lambda: reconcile.reconcile(directories=[full, delta])
     )
+    show("reconcile with delta")
     assert report.ok, (report.unexplained[:3], [c for c in report.counts if not c.explained])
-    return times  # type: ignore[return-value]
+    return times
 
 
 def run(full: bool) -> list[str]:
@@ -100,9 +114,10 @@ def run(full: bool) -> list[str]:
     try:
         for size in sizes:
             results[size] = _one(size, work)
-            for stage, (wall, cpu) in results[size].items():
+            for stage, (wall, cpu, db) in results[size].items():
                 lines.append(
-                    f"{size:>7,} customers  {stage:22} {wall:8.1f} s wall {cpu:8.1f} s CPU"
+                    f"{size:>7,} customers  {stage:22} {wall:8.1f} s wall {cpu:8.1f} s CPU "
+                    f"{db:8.1f} s database CPU"
                 )
     finally:
         shutil.rmtree(work, ignore_errors=True)
