@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -332,8 +332,6 @@ class _Loader:
             if r["_key"] not in merged and r["_key"] not in self.checked.merged_into_id
         ]
         instances = [Customer(**self._customer_fields(r)) for r in own]
-        for instance in instances:
-            instance.created_at = self.as_of
         insert_instances(Customer, instances)
         self.remember("customers", own, instances)
         others = [r for r in new if r not in own]
@@ -381,7 +379,6 @@ class _Loader:
                     reference_number=reference,
                     invoice_channel=record["invoice_channel"],
                     payment_method=agreement["payment_method"] if agreement else "BANK_TRANSFER",
-                    created_at=self.as_of,
                 )
             )
         insert_instances(BillingAccount, instances)
@@ -410,7 +407,6 @@ class _Loader:
                 **self._point_fields(r),
                 eic=r["eic"],
                 grid_operator_id=operators[r["grid_operator"]],
-                created_at=self.as_of,
             )
             for r in new
         ]
@@ -435,16 +431,19 @@ class _Loader:
             "metering_method": "REMOTE_INTERVAL" if record["remote"] else "MANUAL_REGISTER",
         }
 
-    def _history(self, entity: str, build: Callable[[rules.Record], Model]) -> None:
+    def _history(
+        self, entity: str, model: type[Model], build: Callable[[rules.Record], Model]
+    ) -> None:
         new, changed = self.plan(entity)
         instances = [build(r) for r in new]
-        insert_instances(type(instances[0]) if instances else Model, instances)
+        insert_instances(model, instances)
         self.remember(entity, new, instances)
         self.history_changed(entity, changed)
 
     def meters(self) -> None:
         self._history(
             "meters",
+            Meter,
             lambda r: Meter(
                 metering_point_id=self.ids["points"][r["point"]],
                 serial_number=r["serial_number"],
@@ -456,7 +455,9 @@ class _Loader:
 
     def registers(self) -> None:
         self._history(
-            "registers", lambda r: Register(meter_id=self.ids["meters"][r["meter"]], kind=r["kind"])
+            "registers",
+            Register,
+            lambda r: Register(meter_id=self.ids["meters"][r["meter"]], kind=r["kind"]),
         )
 
     def contracts(self) -> None:
@@ -477,7 +478,6 @@ class _Loader:
                     status=_status(r, today),
                     signed_channel="MIGRATION",
                     green_energy=r["green_energy"],
-                    created_at=self.as_of,
                 )
             )
         insert_instances(SupplyContract, instances)
@@ -506,14 +506,14 @@ class _Loader:
                 period=str(month_end) if month_end else "",
                 known_at=max(self.as_of, read_at),
                 reason=f"legacy reading {r['_key']}",
-                created_at=self.as_of,
             )
 
-        self._history("readings", build)
+        self._history("readings", Reading, build)
 
     def interval_totals(self) -> None:
         self._history(
             "interval_totals",
+            HistoricIntervalTotal,
             lambda r: HistoricIntervalTotal(
                 metering_point_id=self.ids["points"][r["point"]],
                 period=r["period"],
@@ -524,6 +524,7 @@ class _Loader:
     def bills(self) -> None:
         self._history(
             "bills",
+            HistoricBill,
             lambda r: HistoricBill(
                 billing_account_id=self.ids["accounts"][r["account"]],
                 number=r["_key"],
@@ -540,6 +541,7 @@ class _Loader:
     def bill_lines(self) -> None:
         self._history(
             "bill_lines",
+            HistoricBillLine,
             lambda r: HistoricBillLine(
                 bill_id=self.ids["bills"][r["bill"]],
                 position=r["position"],
@@ -646,7 +648,3 @@ def _status(record: rules.Record, today: dt.date) -> str:
 
 def _account_key(checked: rules.Checked, entity: str, record: rules.Record) -> str:
     return ",".join(sorted(checked.accounts_of(entity, record)))[:40]
-
-
-def issues_of(*, run_id: int) -> Iterable[Issue]:
-    return Issue.objects.filter(run_id=run_id).order_by("file_name", "line", "field")
