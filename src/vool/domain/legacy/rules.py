@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -747,17 +747,5 @@ def _hold_back(checked: Checked) -> None:
         for record in records.values():
             if record["_issues"]:
                 accounts = tuple(sorted(checked.accounts_of(entity, record)))
-                checked.issues.extend(
-                    Issue(
-                        i.severity,
-                        i.file_name,
-                        i.line,
-                        i.field,
-                        i.rule,
-                        i.value,
-                        i.message,
-                        accounts,
-                    )
-                    for i in record["_issues"]
-                )
+                checked.issues.extend(replace(i, account_keys=accounts) for i in record["_issues"])
     checked.issues.sort(key=lambda i: (i.file_name, i.line, i.field))
