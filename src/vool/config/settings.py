@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "vool.usecases.demo",
     "vool.domain.integrity",
     "vool.domain.receivables",
+    "vool.domain.legacy",
     "vool.domain.documents",
     "vool.domain.cases",
     "vool.interfaces.web",

@@ -32,6 +32,7 @@ class LedgerAccount(models.TextChoices):
     SUSPENSE = "SUSPENSE", _("Payments in suspense (not yet allocated)")
     REVENUE_INTEREST = "REVENUE_INTEREST", _("Revenue: late-payment interest")
     REVENUE_DUNNING = "REVENUE_DUNNING", _("Revenue: dunning fees")
+    OPENING_BALANCES = "OPENING_BALANCES", _("Opening balances taken over (migration)")
 
 
 #: Ledger accounts that may be posted without a billing account: money at the bank that no
@@ -46,6 +47,7 @@ class LedgerTransaction(models.Model):
         PAYMENT = "PAYMENT", _("Payment")
         REFUND = "REFUND", _("Refund")
         ADJUSTMENT = "ADJUSTMENT", _("Adjustment")
+        OPENING_BALANCE = "OPENING_BALANCE", _("Opening balance")
 
     billing_account = models.ForeignKey(
         BillingAccount,
@@ -56,7 +58,7 @@ class LedgerTransaction(models.Model):
         blank=True,
         help_text=_("Empty for money no customer's account holds yet (suspense)."),
     )
-    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
     document_type = models.CharField(
         _("source document type"), max_length=32, help_text=_("e.g. billing.Invoice")
     )

@@ -259,3 +259,65 @@ def post_documents(
                 f"{document_type} {bad[0]} does not balance: its postings sum to {bad[1]}"
             )
     return count
+
+
+OPENING_BALANCE_DOCUMENT = "legacy.Balance"
+OPENING_BALANCE_COUNTER = "ledger_opening_balance"
+
+
+@dataclass(frozen=True)
+class OpeningBalance:
+    """What a customer owed (positive) or had in credit (negative) in the old system, or the
+    change of it since the last take-over (a delta after the freeze)."""
+
+    billing_account_id: int
+    amount: Decimal
+    reference: str
+
+
+def post_opening_balances(
+    *, balances: Sequence[OpeningBalance], posted_date: dt.date, created_at: dt.datetime
+) -> list[int]:
+    """Take balances over from a legacy system, set-based: each is the account's receivable
+    against ``OPENING_BALANCES``, one transaction per account (the first an
+    ``OPENING_BALANCE``, a later change an ``ADJUSTMENT``). Returns the transaction ids."""
+    balances = [b for b in balances if b.amount != 0]
+    if not balances:
+        return []
+    already = _accounts_with_opening_balance()
+    with transaction.atomic():
+        document_ids = customer_operations.allocate_numbers(
+            name=OPENING_BALANCE_COUNTER, count=len(balances), start=1
+        )
+        return post_transactions(
+            transactions=[
+                NewTransaction(
+                    billing_account_id=b.billing_account_id,
+                    kind=(
+                        LedgerTransaction.Kind.ADJUSTMENT
+                        if b.billing_account_id in already
+                        else LedgerTransaction.Kind.OPENING_BALANCE
+                    ),
+                    document_type=OPENING_BALANCE_DOCUMENT,
+                    document_id=document_id,
+                    reference=b.reference,
+                    posted_date=posted_date,
+                    postings=(
+                        (LedgerAccount.RECEIVABLE, b.amount),
+                        (LedgerAccount.OPENING_BALANCES, -b.amount),
+                    ),
+                )
+                for b, document_id in zip(balances, document_ids, strict=True)
+            ],
+            created_at=created_at,
+        )
+
+
+def _accounts_with_opening_balance() -> set[int]:
+    return {
+        account_id
+        for account_id in LedgerTransaction.objects.filter(
+            document_type=OPENING_BALANCE_DOCUMENT, kind=LedgerTransaction.Kind.OPENING_BALANCE
+        ).values_list("billing_account_id", flat=True)
+        if account_id is not None
+    }

@@ -32,7 +32,7 @@ from vool.common.identifiers import is_valid_reference_number
 from vool.common.localtime import day_bounds
 from vool.common.money import RoundingMode, round_money
 from vool.domain.billing.models import Invoice
-from vool.domain.customers.models import BillingAccount
+from vool.domain.customers.models import BillingAccount, FormerReferenceNumber
 from vool.domain.receivables.allocation import OpenInvoice
 from vool.domain.receivables.models import (
     Allocation,
@@ -58,13 +58,21 @@ def _chunks(ids: Sequence[T]) -> Iterable[Sequence[T]]:
 
 
 def accounts_by_reference(*, references: Iterable[str]) -> dict[str, int]:
-    """Billing account ids of the given reference numbers (unknown ones are left out)."""
+    """Billing account ids of the given reference numbers (unknown ones are left out); a
+    number an account was known by before (``FormerReferenceNumber``, e.g. the legacy
+    system's) still finds it."""
     refs = sorted({r for r in references if r})
     found: dict[str, int] = {}
     for chunk in _chunks(refs):
         found.update(
             BillingAccount.objects.filter(reference_number__in=chunk).values_list(
                 "reference_number", "id"
+            )
+        )
+    for chunk in _chunks([r for r in refs if r not in found]):
+        found.update(
+            FormerReferenceNumber.objects.filter(reference_number__in=chunk).values_list(
+                "reference_number", "account_id"
             )
         )
     return found

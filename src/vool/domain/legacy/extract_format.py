@@ -1,0 +1,395 @@
+"""The legacy CIS's extract format: its files, columns, encodings, dates and numbers. Pure: no
+Django. Described for people in ``docs/legacy-extract.md``.
+
+Every file is ``;``-separated CSV with a header row, in windows-1257 (the old system's own
+tables) or UTF-8 with a byte-order mark (its newer exports); dates are ``dd.mm.yyyy``, months
+``mm.yyyy``, numbers have a decimal comma. ``MANIFEST.csv`` lists every file with its
+encoding, row count and a control total; lines starting with ``#`` before its header say what
+the extract is (``# kind=full`` or ``# kind=delta``, ``# seed=``, ``# extract_date=``).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+CP1257 = "cp1257"
+UTF8_BOM = "utf-8-sig"
+MANIFEST = "MANIFEST.csv"
+MANIFEST_COLUMNS = ("FAIL", "KODEERING", "READ", "KONTROLLVALI", "KONTROLLSUMMA")
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    entity: str
+    file_name: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]  # the columns that make the row's old key
+    encoding: str
+    control_column: str = ""  # summed into the manifest's control total
+
+
+FILES: tuple[FileSpec, ...] = (
+    FileSpec(
+        "customers",
+        "KLIENDID.csv",
+        (
+            "KLIENT_ID",
+            "TYYP",
+            "ISIKUKOOD",
+            "REG_KOOD",
+            "KMKR",
+            "EESNIMI",
+            "PERENIMI",
+            "NIMI",
+            "EPOST",
+            "TELEFON",
+            "KEEL",
+            "AADRESS_ID",
+        ),
+        ("KLIENT_ID",),
+        CP1257,
+    ),
+    FileSpec(
+        "addresses",
+        "AADRESSID.csv",
+        ("AADRESS_ID", "TANAV", "LINN", "POSTIINDEKS"),
+        ("AADRESS_ID",),
+        CP1257,
+    ),
+    FileSpec(
+        "accounts",
+        "LEPINGUKONTOD.csv",
+        ("KONTO_ID", "KLIENT_ID", "VIITENUMBER", "ARVE_KANAL", "AVATUD"),
+        ("KONTO_ID",),
+        CP1257,
+    ),
+    FileSpec(
+        "points",
+        "MOOTEPUNKTID.csv",
+        (
+            "MP_ID",
+            "EIC",
+            "VORGUETTEVOTJA",
+            "AADRESS_ID",
+            "KORTER",
+            "PEAKAITSE_A",
+            "VORGUPAKETT",
+            "KAUGLOENTUD",
+        ),
+        ("MP_ID",),
+        CP1257,
+    ),
+    FileSpec(
+        "meters",
+        "ARVESTID.csv",
+        ("ARVESTI_ID", "MP_ID", "SEERIANR", "NUMBRIKOHTI", "KORDAJA", "PAIGALDATUD"),
+        ("ARVESTI_ID",),
+        UTF8_BOM,
+    ),
+    FileSpec(
+        "registers",
+        "REGISTRID.csv",
+        ("REGISTER_ID", "ARVESTI_ID", "OBIS"),
+        ("REGISTER_ID",),
+        UTF8_BOM,
+    ),
+    FileSpec(
+        "products",
+        "TOOTED.csv",
+        ("TOOTE_KOOD", "NIMETUS", "HIND_S_KWH"),
+        ("TOOTE_KOOD",),
+        CP1257,
+    ),
+    FileSpec(
+        "contracts",
+        "LEPINGUD.csv",
+        ("LEPING_ID", "KONTO_ID", "MP_ID", "TOOTE_KOOD", "ALGUS", "LOPP", "ROHELINE"),
+        ("LEPING_ID",),
+        CP1257,
+    ),
+    FileSpec(
+        "readings",
+        "NAIDUD.csv",
+        ("NAIT_ID", "REGISTER_ID", "KUUPAEV", "NAIT_KWH"),
+        ("NAIT_ID",),
+        UTF8_BOM,
+        "NAIT_KWH",
+    ),
+    FileSpec(
+        "interval_totals",
+        "INTERVALLID.csv",
+        ("MP_ID", "KUU", "KWH"),
+        ("MP_ID", "KUU"),
+        UTF8_BOM,
+        "KWH",
+    ),
+    FileSpec(
+        "bills",
+        "ARVED.csv",
+        (
+            "ARVE_NR",
+            "KONTO_ID",
+            "PERIOOD",
+            "ARVE_KP",
+            "MAKSE_TAHTAEG",
+            "KWH",
+            "SUMMA_KM_TA",
+            "KM",
+            "SUMMA",
+        ),
+        ("ARVE_NR",),
+        UTF8_BOM,
+        "SUMMA",
+    ),
+    FileSpec(
+        "bill_lines",
+        "ARVE_READ.csv",
+        ("ARVE_NR", "RIDA", "KIRJELDUS", "KOGUS", "UHIK", "UHIKU_HIND", "SUMMA"),
+        ("ARVE_NR", "RIDA"),
+        UTF8_BOM,
+        "SUMMA",
+    ),
+    FileSpec(
+        "open_items",
+        "AVATUD_KANDED.csv",
+        ("KANNE_ID", "KONTO_ID", "ARVE_NR", "TAHTAEG", "SUMMA"),
+        ("KANNE_ID",),
+        CP1257,
+        "SUMMA",
+    ),
+    FileSpec("balances", "SALDOD.csv", ("KONTO_ID", "SALDO"), ("KONTO_ID",), CP1257, "SALDO"),
+    FileSpec(
+        "agreements",
+        "KOKKULEPPED.csv",
+        ("KOKKULEPE_ID", "KONTO_ID", "LIIK", "PANK_BIC", "IBAN", "ALGUS"),
+        ("KOKKULEPE_ID",),
+        CP1257,
+    ),
+)
+SPECS = {spec.entity: spec for spec in FILES}
+
+
+class UnreadableExtract(ValueError):
+    """The extract as a whole cannot be read (a file missing, unreadable, or not what the
+    manifest says); nothing is loaded. The message names the file and line."""
+
+
+# --- values -------------------------------------------------------------------------------
+
+
+def format_date(value: dt.date | None) -> str:
+    return "" if value is None else value.strftime("%d.%m.%Y")
+
+
+def parse_date(text: str) -> dt.date:
+    """``dd.mm.yyyy``; ``ValueError`` saying what was expected."""
+    try:
+        day, month, year = text.strip().split(".")
+        if len(day) != 2 or len(month) != 2 or len(year) != 4:
+            raise ValueError
+        return dt.date(int(year), int(month), int(day))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date dd.mm.yyyy") from None
+
+
+def format_month(year: int, month: int) -> str:
+    return f"{month:02d}.{year:04d}"
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """``mm.yyyy`` as ``(year, month)``."""
+    try:
+        month, year = text.strip().split(".")
+        if len(month) != 2 or len(year) != 4 or not 1 <= int(month) <= 12:
+            raise ValueError
+        return int(year), int(month)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a month mm.yyyy") from None
+
+
+def format_decimal(value: Decimal) -> str:
+    return format(value, "f").replace(".", ",")
+
+
+def parse_decimal(text: str) -> Decimal:
+    """A number with a decimal comma (``1234,56``); a point or a thousands separator is not
+    the old system's format and is refused."""
+    cleaned = text.strip()
+    if not cleaned or "." in cleaned or " " in cleaned:
+        raise ValueError(f"{text!r} is not a number with a decimal comma")
+    try:
+        value = Decimal(cleaned.replace(",", "."))
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number with a decimal comma") from None
+    if not value.is_finite():
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
+def fingerprint(values: Sequence[str]) -> str:
+    """A short digest of a row's values: a changed row has another fingerprint."""
+    return hashlib.sha1("\x1f".join(values).encode(), usedforsecurity=False).hexdigest()
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Manifest:
+    kind: str  # "full" or "delta"
+    meta: dict[str, str]
+    rows: dict[str, int]  # file name -> data rows
+    encodings: dict[str, str]
+    control_totals: dict[str, Decimal]
+
+
+def write_file(directory: Path, spec: FileSpec, rows: Iterable[Sequence[str]]) -> int:
+    """Write one extract file; returns the number of data rows."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(spec.columns)
+    count = 0
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+    (directory / spec.file_name).write_bytes(buffer.getvalue().encode(spec.encoding))
+    return count
+
+
+def write_manifest(
+    directory: Path, *, meta: dict[str, str], counts: dict[str, int], totals: dict[str, Decimal]
+) -> None:
+    buffer = io.StringIO(newline="")
+    for key, value in meta.items():
+        buffer.write(f"# {key}={value}\r\n")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(MANIFEST_COLUMNS)
+    for spec in FILES:
+        writer.writerow(
+            (
+                spec.file_name,
+                "UTF-8-BOM" if spec.encoding == UTF8_BOM else "WINDOWS-1257",
+                counts[spec.entity],
+                spec.control_column,
+                format_decimal(totals[spec.entity]) if spec.control_column else "",
+            )
+        )
+    (directory / MANIFEST).write_bytes(buffer.getvalue().encode(UTF8_BOM))
+
+
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise UnreadableExtract(f"{path.name}: contains a NUL byte; not a text file")
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnreadableExtract(
+                f"{path.name}: has a UTF-8 byte-order mark but byte {exc.start + 3} is not UTF-8"
+            ) from exc
+    try:
+        return data.decode(CP1257)
+    except UnicodeDecodeError as exc:
+        raise UnreadableExtract(
+            f"{path.name}: byte {exc.start} is not windows-1257 (and the file has no UTF-8 "
+            "byte-order mark)"
+        ) from exc
+
+
+def read_manifest(directory: Path) -> Manifest:
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise UnreadableExtract(f"{directory}: no {MANIFEST}; not a legacy extract")
+    lines = _decode(path).splitlines()
+    meta = {}
+    while lines and lines[0].startswith("#"):
+        key, _, value = lines.pop(0)[1:].strip().partition("=")
+        meta[key.strip()] = value.strip()
+    reader = csv.reader(lines, delimiter=";")
+    header = next(reader, None)
+    if header is None or tuple(header) != MANIFEST_COLUMNS:
+        raise UnreadableExtract(f"{MANIFEST}: the header must be {';'.join(MANIFEST_COLUMNS)}")
+    rows, encodings, totals = {}, {}, {}
+    for number, row in enumerate(reader, start=len(meta) + 2):
+        if len(row) != len(MANIFEST_COLUMNS):
+            raise UnreadableExtract(f"{MANIFEST} line {number}: expected 5 fields")
+        try:
+            rows[row[0]] = int(row[2])
+            if row[3]:
+                totals[row[0]] = parse_decimal(row[4])
+        except ValueError as exc:
+            raise UnreadableExtract(f"{MANIFEST} line {number}: {exc}") from exc
+        encodings[row[0]] = row[1]
+    missing = [spec.file_name for spec in FILES if spec.file_name not in rows]
+    if missing:
+        raise UnreadableExtract(f"{MANIFEST}: does not list {', '.join(missing)}")
+    kind = meta.get("kind", "full")
+    if kind not in ("full", "delta"):
+        raise UnreadableExtract(f"{MANIFEST}: kind must be full or delta, not {kind!r}")
+    return Manifest(kind, meta, rows, encodings, totals)
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    values: tuple[str, ...]
+
+
+def read_file(directory: Path, spec: FileSpec, manifest: Manifest) -> list[Row]:
+    """The data rows of one file, checked against the manifest's count and control total
+    (a difference means a truncated or altered extract: :class:`UnreadableExtract`)."""
+    path = directory / spec.file_name
+    if not path.is_file():
+        raise UnreadableExtract(f"{spec.file_name}: missing (the manifest lists it)")
+    reader = csv.reader(io.StringIO(_decode(path), newline=""), delimiter=";")
+    header = next(reader, None)
+    if header is None or tuple(header) != spec.columns:
+        raise UnreadableExtract(
+            f"{spec.file_name} line 1: the header must be {';'.join(spec.columns)}"
+        )
+    rows = []
+    width = len(spec.columns)
+    for values in reader:
+        if len(values) != width:
+            raise UnreadableExtract(
+                f"{spec.file_name} line {reader.line_num}: {len(values)} fields, expected {width}"
+            )
+        if any("\x1f" in value for value in values):
+            raise UnreadableExtract(
+                f"{spec.file_name} line {reader.line_num}: a field holds the control character "
+                "U+001F (unit separator)"
+            )
+        rows.append(Row(reader.line_num, tuple(values)))
+    expected = manifest.rows[spec.file_name]
+    if len(rows) != expected:
+        raise UnreadableExtract(
+            f"{spec.file_name}: {len(rows)} rows, the manifest says {expected}; "
+            "the extract is incomplete"
+        )
+    if spec.control_column:
+        _check_control_total(spec, rows, manifest)
+    return rows
+
+
+def _check_control_total(spec: FileSpec, rows: list[Row], manifest: Manifest) -> None:
+    at = spec.columns.index(spec.control_column)
+    total = Decimal(0)
+    for row in rows:
+        try:
+            total += parse_decimal(row.values[at])
+        except ValueError:
+            continue  # a bad number is a row's error, reported by the validation
+    expected = manifest.control_totals.get(spec.file_name)
+    if expected is not None and total != expected:
+        raise UnreadableExtract(
+            f"{spec.file_name}: {spec.control_column} sums to {format_decimal(total)}, the "
+            f"manifest says {format_decimal(expected)}; the extract is incomplete or altered"
+        )

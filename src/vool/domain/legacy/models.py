@@ -1,0 +1,193 @@
+"""The legacy migration: load runs, staged rows, the validation report, the mapping of old
+keys to Vool's, and the history Vool keeps from the old system (bills, interval totals,
+payment agreements)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from vool.domain.customers.models import BillingAccount
+from vool.domain.supply.models import MeteringPoint
+
+
+class LoadRun(models.Model):
+    """One ``vool legacy load`` of an extract directory."""
+
+    directory = models.CharField(_("extract directory"), max_length=500)
+    kind = models.CharField(_("extract kind"), max_length=5)  # full | delta
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    as_of = models.DateTimeField(_("as of"))
+    reason = models.TextField(_("reason"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    counts = models.JSONField(_("counts"), default=dict)
+
+    class Meta:
+        verbose_name = _("legacy load run")
+        verbose_name_plural = _("legacy load runs")
+
+    def __str__(self) -> str:
+        return f"{self.directory} ({self.kind}, {self.as_of:%Y-%m-%d %H:%M})"
+
+
+class StagedRow(models.Model):
+    """A row of an extract file as read, before validation (staging, written with COPY):
+    its fields joined by the unit separator (U+001F, refused inside a field); ``lookup`` is
+    a customer's personal or registry code (a later delta checks its codes against them)."""
+
+    SEPARATOR = "\x1f"
+
+    run = models.ForeignKey(LoadRun, on_delete=models.CASCADE, related_name="staged_rows")
+    entity = models.CharField(max_length=20)
+    line = models.PositiveIntegerField()
+    fields = models.TextField()
+    lookup = models.CharField(max_length=20, blank=True, default="")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["run", "entity", "line"]),
+            models.Index(
+                fields=["lookup"], condition=~models.Q(lookup=""), name="legacy_staged_lookup"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} line {self.line}"
+
+
+class Issue(models.Model):
+    """One line of the validation report."""
+
+    class Severity(models.TextChoices):
+        ERROR = "ERROR", _("Error")
+        WARNING = "WARNING", _("Warning")
+
+    run = models.ForeignKey(LoadRun, on_delete=models.CASCADE, related_name="issues")
+    severity = models.CharField(_("severity"), max_length=7, choices=Severity.choices)
+    file_name = models.CharField(_("file"), max_length=40)
+    line = models.PositiveIntegerField(_("line"))
+    field = models.CharField(_("field"), max_length=40)
+    rule = models.CharField(_("rule"), max_length=40)
+    value = models.CharField(_("value"), max_length=200)
+    account_key = models.CharField(_("old account"), max_length=40, blank=True, default="")
+    message = models.TextField(_("message"))
+
+    class Meta:
+        verbose_name = _("validation issue")
+        verbose_name_plural = _("validation issues")
+        indexes = [models.Index(fields=["run", "rule"])]
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.file_name}:{self.line} {self.field} {self.rule}"
+
+
+class KeyMap(models.Model):
+    """Old key → Vool key of one loaded legacy row; ``fingerprint`` tells a changed row."""
+
+    entity = models.CharField(_("entity"), max_length=20)
+    old_key = models.CharField(_("old key"), max_length=60)
+    new_id = models.BigIntegerField(_("Vool id"))
+    account_key = models.CharField(_("old account"), max_length=40, blank=True, default="")
+    fingerprint = models.CharField(_("fingerprint"), max_length=40)
+    run = models.ForeignKey(LoadRun, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("old key")
+        verbose_name_plural = _("old keys")
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "old_key"], name="legacy_key_once"),
+        ]
+        indexes = [models.Index(fields=["entity", "new_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.old_key} → {self.new_id}"
+
+
+class HistoricBill(models.Model):
+    """A bill the old system issued (one of the last 13), kept as history."""
+
+    billing_account = models.ForeignKey(
+        BillingAccount, on_delete=models.PROTECT, related_name="historic_bills"
+    )
+    number = models.CharField(_("old bill number"), max_length=40, unique=True)
+    period = models.CharField(_("billing month"), max_length=7)
+    issue_date = models.DateField(_("issued on"))
+    due_date = models.DateField(_("due on"))
+    consumption_kwh = models.DecimalField(_("consumption (kWh)"), max_digits=14, decimal_places=3)
+    net_amount = models.DecimalField(_("amount without VAT"), max_digits=12, decimal_places=2)
+    vat_amount = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
+    total_amount = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("legacy bill")
+        verbose_name_plural = _("legacy bills")
+        indexes = [models.Index(fields=["billing_account", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.period} {self.total_amount}"
+
+
+class HistoricBillLine(models.Model):
+    bill = models.ForeignKey(HistoricBill, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("line"))
+    description = models.CharField(_("description"), max_length=200)
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
+    unit = models.CharField(_("unit"), max_length=10)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=6)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bill", "position"], name="legacy_bill_line_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bill_id}/{self.position} {self.amount}"
+
+
+class HistoricIntervalTotal(models.Model):
+    """A month's total of a remote-read point's interval data in the old system."""
+
+    metering_point = models.ForeignKey(
+        MeteringPoint, on_delete=models.PROTECT, related_name="historic_interval_totals"
+    )
+    period = models.CharField(_("month"), max_length=7)
+    consumption_kwh = models.DecimalField(_("consumption (kWh)"), max_digits=14, decimal_places=3)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metering_point", "period"], name="legacy_interval_total_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metering_point_id} {self.period} {self.consumption_kwh} kWh"
+
+
+class PaymentAgreement(models.Model):
+    """A direct-debit or e-invoice standing-order agreement the customer has at a bank,
+    carried over so the bank can move it to the new reference number."""
+
+    class Kind(models.TextChoices):
+        DIRECT_DEBIT = "DIRECT_DEBIT", _("Direct debit")
+        E_INVOICE_STANDING_ORDER = "E_INVOICE_STANDING_ORDER", _("E-invoice standing order")
+
+    billing_account = models.ForeignKey(
+        BillingAccount, on_delete=models.PROTECT, related_name="payment_agreements"
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    old_agreement_id = models.CharField(_("old agreement"), max_length=40, unique=True)
+    bank_bic = models.CharField(_("bank (BIC)"), max_length=11)
+    payer_iban = models.CharField(_("payer IBAN"), max_length=34)
+    valid_from = models.DateField(_("valid from"))
+
+    class Meta:
+        verbose_name = _("payment agreement")
+        verbose_name_plural = _("payment agreements")
+
+    def __str__(self) -> str:
+        return f"{self.old_agreement_id} {self.kind} {self.bank_bic}"

@@ -1,0 +1,650 @@
+"""``vool legacy load``: a legacy extract staged, validated and loaded into Vool's model.
+
+The whole load is one database transaction: an extract that cannot be read (a file missing,
+a count or control total not as the manifest says) writes nothing; a row that fails
+validation holds its accounts back and the rest loads. Every loaded row is mapped old key →
+Vool id in :class:`KeyMap` with a fingerprint of its values, so loading the same extract
+again changes nothing and a delta extract changes only what changed. Writes are set-based
+(COPY on PostgreSQL, ``bulk_create`` elsewhere).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Model
+
+from vool.common.localtime import local_date, local_midnight
+from vool.domain.audit import operations as audit
+from vool.domain.bulk import copy_rows, insert_instances
+from vool.domain.contracts.models import SupplyContract
+from vool.domain.customers import operations as customer_operations
+from vool.domain.customers.models import BillingAccount, Customer, FormerReferenceNumber
+from vool.domain.ledger import operations as ledger_operations
+from vool.domain.legacy import extract_format as fmt
+from vool.domain.legacy import queries, rules
+from vool.domain.legacy.models import (
+    HistoricBill,
+    HistoricBillLine,
+    HistoricIntervalTotal,
+    Issue,
+    KeyMap,
+    LoadRun,
+    PaymentAgreement,
+    StagedRow,
+)
+from vool.domain.metering.models import Meter, Reading, Register
+from vool.domain.metering.window import DEFAULT_WINDOW
+from vool.domain.supply.models import GridOperator, MeteringPoint
+from vool.domain.tariffs.models import Product
+
+Progress = Callable[[str, int, int], None]
+READING_HOUR = dt.timedelta(hours=12)  # an old reading has a day only: it counts at noon
+
+
+@dataclass
+class LoadResult:
+    run_id: int
+    dry_run: bool
+    kind: str
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: int = 0
+    warnings: int = 0
+    held_accounts: list[str] = field(default_factory=list)
+    issues: list[rules.Issue] = field(default_factory=list)
+
+
+def read_extract(directory: Path) -> tuple[fmt.Manifest, dict[str, list[fmt.Row]]]:
+    """Every file of the extract, checked against its manifest (``UnreadableExtract``)."""
+    manifest = fmt.read_manifest(directory)
+    return manifest, {spec.entity: fmt.read_file(directory, spec, manifest) for spec in fmt.FILES}
+
+
+def load_extract(
+    *,
+    directory: Path,
+    as_of: dt.datetime,
+    now: dt.datetime,
+    user: Any,
+    reason: str,
+    dry_run: bool = False,
+    on_progress: Progress | None = None,
+) -> LoadResult:
+    """Stage, validate and (unless ``dry_run``) load the extract in ``directory``. ``as_of``
+    is the data time (the loaded readings are known from it), ``now`` the real time."""
+    if not reason.strip():
+        raise ValueError("A load needs a reason (it moves balances into the ledger).")
+    progress = on_progress or (lambda step, done, total: None)
+    manifest, rows = read_extract(directory)
+    with transaction.atomic():
+        run = LoadRun.objects.create(
+            directory=str(directory),
+            kind=manifest.kind,
+            dry_run=dry_run,
+            as_of=as_of,
+            reason=reason,
+            created_by=user if user is not None and user.pk else None,
+        )
+        staged = _stage(run, rows, progress)
+        checked = rules.check(staged, queries.context(staged, today=local_date(as_of)))
+        _write_issues(run, checked.issues)
+        result = LoadResult(run.pk, dry_run, manifest.kind, issues=checked.issues)
+        result.errors = sum(1 for i in checked.issues if i.severity == rules.ERROR)
+        result.warnings = len(checked.issues) - result.errors
+        result.held_accounts = sorted(checked.held)
+        if not dry_run:
+            loader = _Loader(run, checked, manifest, as_of=as_of, progress=progress)
+            result.counts = loader.load_all()
+        run.counts = {
+            "load": result.counts,
+            "errors": result.errors,
+            "warnings": result.warnings,
+            "held_accounts": len(checked.held),
+        }
+        run.save(update_fields=["counts"])
+        audit.record(
+            user=user,
+            happened_at=now,
+            action="legacy.load",
+            object_type="legacy.LoadRun",
+            object_id=run.pk,
+            reason=reason,
+            after=run.counts,
+        )
+        if dry_run:
+            transaction.set_rollback(True)
+    return result
+
+
+def _stage(
+    run: LoadRun, rows: dict[str, list[fmt.Row]], progress: Progress
+) -> dict[str, list[fmt.Row]]:
+    """The rows into the staging table (COPY), and back as the load reads them."""
+    total = sum(len(r) for r in rows.values())
+    done = 0
+    separator = StagedRow.SEPARATOR
+    for spec in fmt.FILES:
+        codes = [spec.columns.index(c) for c in ("ISIKUKOOD", "REG_KOOD") if c in spec.columns]
+        copy_rows(
+            StagedRow,
+            ("run", "entity", "line", "fields", "lookup"),
+            (
+                (run.pk, spec.entity, row.line, separator.join(row.values), _lookup(row, codes))
+                for row in rows[spec.entity]
+            ),
+        )
+        done += len(rows[spec.entity])
+        progress("stage", done, total)
+    staged: dict[str, list[fmt.Row]] = defaultdict(list)
+    for entity, line, fields in (
+        StagedRow.objects.filter(run=run)
+        .order_by("entity", "line")
+        .values_list("entity", "line", "fields")
+        .iterator(chunk_size=50_000)
+    ):
+        staged[entity].append(fmt.Row(line, tuple(fields.split(separator))))
+    return staged
+
+
+def _lookup(row: fmt.Row, codes: list[int]) -> str:
+    """A customer row's personal or registry code (what a later delta looks up)."""
+    return next((row.values[i].strip()[:20] for i in codes if row.values[i].strip()), "")
+
+
+def _write_issues(run: LoadRun, issues: Sequence[rules.Issue]) -> None:
+    copy_rows(
+        Issue,
+        (
+            "run",
+            "severity",
+            "file_name",
+            "line",
+            "field",
+            "rule",
+            "value",
+            "account_key",
+            "message",
+        ),
+        (
+            (
+                run.pk,
+                i.severity,
+                i.file_name,
+                i.line,
+                i.field,
+                i.rule,
+                i.value,
+                ",".join(i.account_keys)[:40],
+                i.message,
+            )
+            for i in issues
+        ),
+    )
+
+
+class _Loader:
+    """Loads the loadable rows entity by entity: new ones inserted, changed ones updated
+    where Vool allows it (history stays as first loaded), unchanged ones left alone."""
+
+    def __init__(
+        self,
+        run: LoadRun,
+        checked: rules.Checked,
+        manifest: fmt.Manifest,
+        *,
+        as_of: dt.datetime,
+        progress: Progress,
+    ) -> None:
+        self.run, self.checked, self.manifest = run, checked, manifest
+        self.as_of, self.progress = as_of, progress
+        self.ids: dict[str, dict[str, int]] = defaultdict(dict)  # entity → old key → Vool id
+        self.known: dict[str, dict[str, queries.Mapped]] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+        self.extract_date = dt.date.fromisoformat(
+            manifest.meta.get("extract_date", local_date(as_of).isoformat())
+        )
+
+    # -- the plan of one entity ------------------------------------------------------------
+
+    def _fingerprint(self, entity: str, record: rules.Record) -> str:
+        """The row's fingerprint; a customer's and a point's include their address."""
+        if entity in ("customers", "points"):
+            address = self.checked.records["addresses"].get(record["address"])
+            extra = address["_fingerprint"] if address else ""
+            return fmt.fingerprint((record["_fingerprint"], extra))
+        return str(record["_fingerprint"])
+
+    def plan(self, entity: str) -> tuple[list[rules.Record], list[rules.Record]]:
+        """The loadable records that are new and those that changed since they were loaded;
+        the ids of the known ones are remembered."""
+        records = [
+            r for r in self.checked.records[entity].values() if self.checked.loadable(entity, r)
+        ]
+        known = queries.key_map(entity=entity, old_keys=[r["_key"] for r in records])
+        self.known[entity] = known
+        new, changed, unchanged = [], [], 0
+        for record in records:
+            mapped = known.get(record["_key"])
+            if mapped is None:
+                new.append(record)
+                continue
+            self.ids[entity][record["_key"]] = mapped.new_id
+            if mapped.fingerprint != self._fingerprint(entity, record):
+                changed.append(record)
+            else:
+                unchanged += 1
+        held = len(self.checked.records[entity]) - len(records)
+        self.counts[entity] = {
+            "new": len(new),
+            "changed": len(changed),
+            "unchanged": unchanged,
+            "held_back": held,
+        }
+        return new, changed
+
+    def remember(
+        self, entity: str, records: Sequence[rules.Record], instances: Sequence[Model]
+    ) -> None:
+        """The new rows' old key → Vool id, in the key map."""
+        copy_rows(
+            KeyMap,
+            ("entity", "old_key", "new_id", "account_key", "fingerprint", "run"),
+            (
+                (
+                    entity,
+                    r["_key"],
+                    int(i.pk),
+                    _account_key(self.checked, entity, r),
+                    self._fingerprint(entity, r),
+                    self.run.pk,
+                )
+                for r, i in zip(records, instances, strict=True)
+            ),
+        )
+        for record, instance in zip(records, instances, strict=True):
+            self.ids[entity][record["_key"]] = int(instance.pk)
+
+    def refresh(self, entity: str, records: Sequence[rules.Record]) -> None:
+        """The changed rows' new fingerprints, in the key map."""
+        maps = [
+            KeyMap(
+                pk=self.known[entity][r["_key"]].id,
+                fingerprint=self._fingerprint(entity, r),
+                run=self.run,
+            )
+            for r in records
+        ]
+        KeyMap.objects.bulk_update(maps, ["fingerprint", "run"], batch_size=2000)
+
+    def history_changed(self, entity: str, records: Sequence[rules.Record]) -> None:
+        """History (meters, readings, bills) is not rewritten by a delta: listed instead."""
+        spec = fmt.SPECS[entity]
+        issues = [
+            rules.Issue(
+                rules.WARNING,
+                spec.file_name,
+                r["_line"],
+                spec.key[0],
+                "HISTORY_CHANGED",
+                r["_key"],
+                "changed in the old system after it was loaded; not applied",
+                (_account_key(self.checked, entity, r),),
+            )
+            for r in records
+        ]
+        _write_issues(self.run, issues)
+
+    # -- the load ------------------------------------------------------------------------------
+
+    def load_all(self) -> dict[str, dict[str, int]]:
+        steps = (
+            self.customers,
+            self.accounts,
+            self.points,
+            self.meters,
+            self.registers,
+            self.contracts,
+            self.readings,
+            self.interval_totals,
+            self.bills,
+            self.bill_lines,
+            self.agreements,
+            self.balances,
+        )
+        for n, step in enumerate(steps, start=1):
+            step()
+            self.progress("load", n, len(steps))
+        return self.counts
+
+    def customers(self) -> None:
+        new, changed = self.plan("customers")
+        merged = self.checked.merged_into_key
+        own = [
+            r
+            for r in new
+            if r["_key"] not in merged and r["_key"] not in self.checked.merged_into_id
+        ]
+        instances = [Customer(**self._customer_fields(r)) for r in own]
+        insert_instances(Customer, instances)
+        self.remember("customers", own, instances)
+        others = [r for r in new if r not in own]
+        for record in others:
+            into = self.checked.merged_into_id.get(record["_key"])
+            record["_merged_id"] = (
+                into if into is not None else self.ids["customers"][merged[record["_key"]]]
+            )
+        self.remember("customers", others, [Customer(pk=r["_merged_id"]) for r in others])
+        updated = [
+            Customer(pk=self.ids["customers"][r["_key"]], **self._customer_fields(r))
+            for r in changed
+        ]
+        Customer.objects.bulk_update(updated, CUSTOMER_UPDATES, batch_size=2000)
+        self.refresh("customers", changed)
+
+    def _customer_fields(self, record: rules.Record) -> dict[str, Any]:
+        address = self.checked.records["addresses"].get(record["address"], {})
+        return {
+            "kind": record["kind"],
+            "personal_code": record["personal_code"],
+            "registry_code": record["registry_code"],
+            "vat_number": record["vat_number"],
+            "first_name": record["first_name"][:100],
+            "last_name": record["last_name"][:100],
+            "name": record["name"][:200],
+            "email": record["email"],
+            "phone": record["phone"],
+            "preferred_language": record["preferred_language"],
+            "street_address": address.get("street", "")[:200],
+            "city": address.get("city", "")[:100],
+            "postal_code": address.get("postal_code", ""),
+        }
+
+    def accounts(self) -> None:
+        new, changed = self.plan("accounts")
+        agreements = {a["account"]: a for a in self.checked.records["agreements"].values()}
+        references = customer_operations.allocate_reference_numbers(count=len(new)) if new else []
+        instances = []
+        for record, reference in zip(new, references, strict=True):
+            agreement = agreements.get(record["_key"])
+            instances.append(
+                BillingAccount(
+                    customer_id=self.ids["customers"][record["customer"]],
+                    reference_number=reference,
+                    invoice_channel=record["invoice_channel"],
+                    payment_method=agreement["payment_method"] if agreement else "BANK_TRANSFER",
+                )
+            )
+        insert_instances(BillingAccount, instances)
+        self.remember("accounts", new, instances)
+        source = f"legacy extract {self.manifest.meta.get('system', '')} {self.extract_date}"
+        copy_rows(
+            FormerReferenceNumber,
+            ("account", "reference_number", "replaced_on", "source"),
+            (
+                (i.pk, r["old_reference"], local_date(self.as_of), source.strip()[:100])
+                for r, i in zip(new, instances, strict=True)
+            ),
+        )
+        updated = [
+            BillingAccount(pk=self.ids["accounts"][r["_key"]], invoice_channel=r["invoice_channel"])
+            for r in changed
+        ]
+        BillingAccount.objects.bulk_update(updated, ["invoice_channel"], batch_size=2000)
+        self.refresh("accounts", changed)
+
+    def points(self) -> None:
+        new, changed = self.plan("points")
+        operators = dict(GridOperator.objects.values_list("code", "id"))
+        instances = [
+            MeteringPoint(
+                **self._point_fields(r),
+                eic=r["eic"],
+                grid_operator_id=operators[r["grid_operator"]],
+            )
+            for r in new
+        ]
+        insert_instances(MeteringPoint, instances)
+        self.remember("points", new, instances)
+        updated = [
+            MeteringPoint(pk=self.ids["points"][r["_key"]], **self._point_fields(r))
+            for r in changed
+        ]
+        MeteringPoint.objects.bulk_update(updated, POINT_UPDATES, batch_size=2000)
+        self.refresh("points", changed)
+
+    def _point_fields(self, record: rules.Record) -> dict[str, Any]:
+        address = self.checked.records["addresses"].get(record["address"], {})
+        return {
+            "street_address": address.get("street", "")[:200],
+            "city": address.get("city", "")[:100],
+            "postal_code": address.get("postal_code", ""),
+            "is_apartment": record["is_apartment"],
+            "main_fuse_a": record["main_fuse_a"],
+            "network_package_code": record["network_package_code"],
+            "metering_method": "REMOTE_INTERVAL" if record["remote"] else "MANUAL_REGISTER",
+        }
+
+    def _history(
+        self, entity: str, model: type[Model], build: Callable[[rules.Record], Model]
+    ) -> None:
+        new, changed = self.plan(entity)
+        instances = [build(r) for r in new]
+        insert_instances(model, instances)
+        self.remember(entity, new, instances)
+        self.history_changed(entity, changed)
+
+    def meters(self) -> None:
+        self._history(
+            "meters",
+            Meter,
+            lambda r: Meter(
+                metering_point_id=self.ids["points"][r["point"]],
+                serial_number=r["serial_number"],
+                digits=r["digits"],
+                multiplier=r["multiplier"],
+                installed_date=r["installed"],
+            ),
+        )
+
+    def registers(self) -> None:
+        self._history(
+            "registers",
+            Register,
+            lambda r: Register(meter_id=self.ids["meters"][r["meter"]], kind=r["kind"]),
+        )
+
+    def contracts(self) -> None:
+        new, changed = self.plan("contracts")
+        today = local_date(self.as_of)
+        products = dict(Product.objects.values_list("code", "id"))
+        instances = []
+        for r in new:
+            account = self.checked.records["accounts"][r["account"]]
+            instances.append(
+                SupplyContract(
+                    customer_id=self.ids["customers"][account["customer"]],
+                    billing_account_id=self.ids["accounts"][r["account"]],
+                    metering_point_id=self.ids["points"][r["point"]],
+                    product_id=products[r["product"]],
+                    valid_from=r["valid_from"],
+                    valid_to=r["valid_to"],
+                    status=_status(r, today),
+                    signed_channel="MIGRATION",
+                    green_energy=r["green_energy"],
+                )
+            )
+        insert_instances(SupplyContract, instances)
+        self.remember("contracts", new, instances)
+        updated = [
+            SupplyContract(
+                pk=self.ids["contracts"][r["_key"]],
+                valid_to=r["valid_to"],
+                status=_status(r, today),
+            )
+            for r in changed
+        ]
+        SupplyContract.objects.bulk_update(updated, ["valid_to", "status"], batch_size=2000)
+        self.refresh("contracts", changed)
+
+    def readings(self) -> None:
+        def build(r: rules.Record) -> Reading:
+            read_at = local_midnight(r["day"]) + READING_HOUR
+            month_end = DEFAULT_WINDOW.month_end_of(read_at)
+            return Reading(
+                register_id=self.ids["registers"][r["register"]],
+                read_at=read_at,
+                value_kwh=r["value_kwh"],
+                source="MIGRATION",
+                status="ACCEPTED",
+                period=str(month_end) if month_end else "",
+                known_at=max(self.as_of, read_at),
+                reason=f"legacy reading {r['_key']}",
+            )
+
+        self._history("readings", Reading, build)
+
+    def interval_totals(self) -> None:
+        self._history(
+            "interval_totals",
+            HistoricIntervalTotal,
+            lambda r: HistoricIntervalTotal(
+                metering_point_id=self.ids["points"][r["point"]],
+                period=r["period"],
+                consumption_kwh=r["kwh"],
+            ),
+        )
+
+    def bills(self) -> None:
+        self._history(
+            "bills",
+            HistoricBill,
+            lambda r: HistoricBill(
+                billing_account_id=self.ids["accounts"][r["account"]],
+                number=r["_key"],
+                period=r["period"],
+                issue_date=r["issue_date"],
+                due_date=r["due_date"],
+                consumption_kwh=r["kwh"],
+                net_amount=r["net"],
+                vat_amount=r["vat"],
+                total_amount=r["total"],
+            ),
+        )
+
+    def bill_lines(self) -> None:
+        self._history(
+            "bill_lines",
+            HistoricBillLine,
+            lambda r: HistoricBillLine(
+                bill_id=self.ids["bills"][r["bill"]],
+                position=r["position"],
+                description=r["description"],
+                quantity=r["quantity"],
+                unit=r["unit"],
+                unit_price=r["unit_price"],
+                amount=r["amount"],
+            ),
+        )
+
+    def agreements(self) -> None:
+        new, changed = self.plan("agreements")
+        instances = [
+            PaymentAgreement(**self._agreement_fields(r), old_agreement_id=r["_key"]) for r in new
+        ]
+        insert_instances(PaymentAgreement, instances)
+        self.remember("agreements", new, instances)
+        updated = [
+            PaymentAgreement(pk=self.ids["agreements"][r["_key"]], **self._agreement_fields(r))
+            for r in changed
+        ]
+        PaymentAgreement.objects.bulk_update(updated, AGREEMENT_UPDATES, batch_size=2000)
+        BillingAccount.objects.bulk_update(
+            [
+                BillingAccount(
+                    pk=self.ids["accounts"][r["account"]], payment_method=r["payment_method"]
+                )
+                for r in changed
+            ],
+            ["payment_method"],
+            batch_size=2000,
+        )
+        self.refresh("agreements", changed)
+
+    def _agreement_fields(self, record: rules.Record) -> dict[str, Any]:
+        return {
+            "billing_account_id": self.ids["accounts"][record["account"]],
+            "kind": record["kind"],
+            "bank_bic": record["bank_bic"],
+            "payer_iban": record["payer_iban"],
+            "valid_from": record["valid_from"],
+        }
+
+    def balances(self) -> None:
+        """Each account's open items as its opening balance in the ledger; later, the change
+        since what was taken over (a delta after the freeze)."""
+        new, changed = self.plan("balances")
+        records = new + changed
+        account_ids = [self.ids["accounts"][r["account"]] for r in records]
+        taken = queries.taken_over(billing_account_ids=account_ids)
+        balances = [
+            ledger_operations.OpeningBalance(
+                billing_account_id=account_id,
+                amount=r["amount"] - taken.get(account_id, Decimal(0)),
+                reference=f"legacy {r['account']}",
+            )
+            for r, account_id in zip(records, account_ids, strict=True)
+        ]
+        ledger_operations.post_opening_balances(
+            balances=balances, posted_date=self.extract_date, created_at=self.as_of
+        )
+        self._remember_on_accounts("balances", new)
+        self.refresh("balances", changed)
+        new, changed = self.plan("open_items")
+        self._remember_on_accounts("open_items", new)
+        self.refresh("open_items", changed)
+
+    def _remember_on_accounts(self, entity: str, records: list[rules.Record]) -> None:
+        """A balance and its open items live in the account's ledger: mapped to the account
+        (its opening-balance transaction is ``ledger.operations.OPENING_BALANCE_DOCUMENT``)."""
+        accounts = [BillingAccount(pk=self.ids["accounts"][r["account"]]) for r in records]
+        self.remember(entity, records, accounts)
+
+
+CUSTOMER_UPDATES = [
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "preferred_language",
+    "street_address",
+    "city",
+    "postal_code",
+    "vat_number",
+]
+POINT_UPDATES = [
+    "street_address",
+    "city",
+    "postal_code",
+    "is_apartment",
+    "main_fuse_a",
+    "network_package_code",
+    "metering_method",
+]
+AGREEMENT_UPDATES = ["kind", "bank_bic", "payer_iban", "valid_from"]
+
+
+def _status(record: rules.Record, today: dt.date) -> str:
+    ended = record["valid_to"] is not None and record["valid_to"] <= today
+    return "TERMINATED" if ended else "ACTIVE"
+
+
+def _account_key(checked: rules.Checked, entity: str, record: rules.Record) -> str:
+    return ",".join(sorted(checked.accounts_of(entity, record)))[:40]

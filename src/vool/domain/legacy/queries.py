@@ -1,0 +1,148 @@
+"""Reads for the legacy migration: what Vool already knows, the key map, taken-over balances."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import NamedTuple, TypeVar
+
+from django.db.models import Q, Sum
+
+from vool.domain.customers.models import BillingAccount, Customer, FormerReferenceNumber
+from vool.domain.ledger.models import LedgerAccount, Posting
+from vool.domain.ledger.operations import OPENING_BALANCE_DOCUMENT
+from vool.domain.legacy import extract_format as fmt
+from vool.domain.legacy import rules
+from vool.domain.legacy.models import KeyMap, StagedRow
+from vool.domain.supply.models import GridOperator, MeteringPoint
+from vool.domain.tariffs.models import Product
+
+CHUNK = 900  # below SQLite's limit of parameters in one statement
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+class Mapped(NamedTuple):
+    id: int  # of the KeyMap row
+    new_id: int
+    fingerprint: str
+
+
+def key_map(*, entity: str, old_keys: Sequence[str]) -> dict[str, Mapped]:
+    """The key-map rows of these old keys (unknown ones left out). Few keys are looked up;
+    for many, the entity's whole map is streamed in one query (cheaper than many IN lists)."""
+    found: dict[str, Mapped] = {}
+    if not old_keys:
+        return found
+    rows = KeyMap.objects.filter(entity=entity).values_list(
+        "old_key", "id", "new_id", "fingerprint"
+    )
+    if len(old_keys) <= 10 * CHUNK:
+        for chunk in chunks(list(old_keys)):
+            found.update((k, Mapped(i, n, f)) for k, i, n, f in rows.filter(old_key__in=chunk))
+        return found
+    wanted = set(old_keys)
+    for key, id, new_id, fingerprint in rows.iterator(chunk_size=50_000):
+        if key in wanted:
+            found[key] = Mapped(id, new_id, fingerprint)
+    return found
+
+
+def old_keys_of(*, entity: str, new_ids: Iterable[int]) -> dict[int, set[str]]:
+    keys: dict[int, set[str]] = {}
+    for chunk in chunks(sorted(set(new_ids))):
+        for old_key, new_id in KeyMap.objects.filter(entity=entity, new_id__in=chunk).values_list(
+            "old_key", "new_id"
+        ):
+            keys.setdefault(new_id, set()).add(old_key)
+    return keys
+
+
+def _column(rows: list[fmt.Row], entity: str, column: str) -> list[str]:
+    at = fmt.SPECS[entity].columns.index(column)
+    return sorted({r.values[at].strip() for r in rows if r.values[at].strip()})
+
+
+def context(rows: dict[str, list[fmt.Row]], *, today: dt.date) -> rules.Context:
+    """What Vool knows that the validation needs, for the codes this extract holds."""
+    codes = _column(rows["customers"], "customers", "ISIKUKOOD") + _column(
+        rows["customers"], "customers", "REG_KOOD"
+    )
+    known: list[tuple[int, str, str | None, str | None]] = []
+    for chunk in chunks(codes):
+        known += Customer.objects.filter(
+            Q(personal_code__in=chunk) | Q(registry_code__in=chunk)
+        ).values_list("id", "name", "personal_code", "registry_code")
+    old_customers = old_keys_of(entity="customers", new_ids=[k[0] for k in known])
+    customers = {
+        (personal or registry or ""): rules.KnownCustomer(
+            id, name, frozenset(old_customers.get(id, ()))
+        )
+        for id, name, personal, registry in known
+    }
+    eics: dict[str, str] = {}
+    for chunk in chunks(_column(rows["points"], "points", "EIC")):
+        points = dict(MeteringPoint.objects.filter(eic__in=chunk).values_list("id", "eic"))
+        old = old_keys_of(entity="points", new_ids=points)
+        eics.update({eic: min(old.get(id, {""})) for id, eic in points.items()})
+    references: dict[str, str] = {}
+    for chunk in chunks(_column(rows["accounts"], "accounts", "VIITENUMBER")):
+        former = dict(
+            FormerReferenceNumber.objects.filter(reference_number__in=chunk).values_list(
+                "account_id", "reference_number"
+            )
+        )
+        old = old_keys_of(entity="accounts", new_ids=former)
+        references.update({ref: min(old.get(id, {""})) for id, ref in former.items()})
+        current = BillingAccount.objects.filter(reference_number__in=chunk)
+        references.update({ref: "" for ref in current.values_list("reference_number", flat=True)})
+    return rules.Context(
+        earlier_codes=_earlier_codes(codes),
+        products=frozenset(Product.objects.values_list("code", flat=True)),
+        grid_operators=frozenset(GridOperator.objects.values_list("code", flat=True)),
+        customers_by_code=customers,
+        eics=eics,
+        former_references=references,
+        today=today,
+    )
+
+
+def _earlier_codes(codes: Sequence[str]) -> dict[str, dict[str, str]]:
+    """The customers of earlier loads' extracts with these codes that are not loaded."""
+    spec = fmt.SPECS["customers"]
+    key, name = spec.columns.index("KLIENT_ID"), spec.columns.index("NIMI")
+    found: dict[str, dict[str, str]] = {}
+    for chunk in chunks(codes):
+        staged = StagedRow.objects.filter(
+            lookup__in=chunk, entity="customers", run__dry_run=False
+        ).values_list("lookup", "fields")
+        for code, fields in staged:
+            values = fields.split(StagedRow.SEPARATOR)
+            found.setdefault(code, {})[values[key]] = values[name]
+    loaded = key_map(entity="customers", old_keys=[k for v in found.values() for k in v])
+    return {
+        code: {k: name for k, name in names.items() if k not in loaded}
+        for code, names in found.items()
+    }
+
+
+def taken_over(*, billing_account_ids: Sequence[int]) -> dict[int, Decimal]:
+    """What has been taken over from the legacy system into each account's receivable so far."""
+    totals: dict[int, Decimal] = {}
+    for chunk in chunks(list(billing_account_ids)):
+        totals.update(
+            Posting.objects.filter(
+                billing_account_id__in=chunk,
+                account=LedgerAccount.RECEIVABLE,
+                transaction__document_type=OPENING_BALANCE_DOCUMENT,
+            )
+            .values_list("billing_account_id")
+            .annotate(total=Sum("amount"))
+            .values_list("billing_account_id", "total")
+        )
+    return totals

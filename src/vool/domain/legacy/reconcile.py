@@ -1,0 +1,264 @@
+"""``vool legacy reconcile``: the legacy extract (and its deltas) against what Vool holds —
+counts per entity, and per account and in total the balance, the last 13 bills' amounts and
+count, and the consumption in kWh. Every difference is listed by account with its cause; the
+go-live rule is that none is unexplained. An account held back by the validation explains its
+own differences (the rules are named); anything else is unexplained."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.db.models import Count, Max, Min, Sum
+
+from vool.domain.contracts.models import SupplyContract
+from vool.domain.ledger.models import LedgerAccount, Posting
+from vool.domain.ledger.operations import OPENING_BALANCE_DOCUMENT
+from vool.domain.legacy import extract_format as fmt
+from vool.domain.legacy import operations, queries, rules
+from vool.domain.legacy.models import HistoricBill, HistoricIntervalTotal
+from vool.domain.metering.models import Reading
+
+MEASURES = ("balance", "bills", "bills_amount", "consumption_kwh")
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Difference:
+    account_key: str
+    measure: str
+    legacy: Decimal
+    vool: Decimal
+    cause: str
+    explained: bool
+
+
+@dataclass(frozen=True)
+class EntityCount:
+    entity: str
+    legacy: int
+    held_back: int
+    loaded: int  # old keys mapped to Vool
+    vool_records: int  # distinct Vool records they map to (merged customers are one)
+
+    @property
+    def explained(self) -> bool:
+        return self.loaded == self.legacy - self.held_back
+
+
+@dataclass
+class Report:
+    counts: list[EntityCount] = field(default_factory=list)
+    legacy_totals: dict[str, Decimal] = field(default_factory=dict)
+    vool_totals: dict[str, Decimal] = field(default_factory=dict)
+    held_totals: dict[str, Decimal] = field(default_factory=dict)
+    differences: list[Difference] = field(default_factory=list)
+    accounts: int = 0
+
+    @property
+    def unexplained(self) -> list[Difference]:
+        return [d for d in self.differences if not d.explained]
+
+    @property
+    def ok(self) -> bool:
+        return not self.unexplained and all(c.explained for c in self.counts)
+
+
+def layered_rows(directories: Sequence[Path]) -> tuple[fmt.Manifest, dict[str, list[fmt.Row]]]:
+    """The rows of a full extract with its deltas laid over it (a later row of the same old
+    key replaces the earlier; a delta's account replaces its open items whole)."""
+    merged: dict[str, dict[str, fmt.Row]] = defaultdict(dict)
+    manifest = None
+    for directory in directories:
+        manifest, rows = operations.read_extract(directory)
+        delta_accounts = {r.values[0] for r in rows["balances"]}
+        if manifest.kind == "delta":
+            at = fmt.SPECS["open_items"].columns.index("KONTO_ID")
+            merged["open_items"] = {
+                k: r for k, r in merged["open_items"].items() if r.values[at] not in delta_accounts
+            }
+        for spec in fmt.FILES:
+            for row in rows[spec.entity]:
+                merged[spec.entity][rules.row_key(spec, row.values)] = row
+    assert manifest is not None
+    return manifest, {entity: list(rows.values()) for entity, rows in merged.items()}
+
+
+def _legacy_measures(checked: rules.Checked) -> dict[str, dict[str, Decimal]]:
+    measures: dict[str, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(MEASURES, ZERO))
+    for key, balance in checked.records["balances"].items():
+        measures[key]["balance"] = balance["amount"] or ZERO
+    for bill in checked.records["bills"].values():
+        measures[bill["account"]]["bills"] += 1
+        measures[bill["account"]]["bills_amount"] += bill["total"] or ZERO
+    by_point = _point_kwh(
+        (
+            (r["register"], r["value_kwh"])
+            for r in checked.records["readings"].values()
+            if r["value_kwh"] is not None
+        ),
+        {k: r["meter"] for k, r in checked.records["registers"].items()},
+        {k: r["point"] for k, r in checked.records["meters"].items()},
+        (
+            (t["point"], t["kwh"])
+            for t in checked.records["interval_totals"].values()
+            if t["kwh"] is not None
+        ),
+    )
+    for contract in checked.records["contracts"].values():
+        measures[contract["account"]]["consumption_kwh"] += by_point.pop(contract["point"], ZERO)
+    return measures
+
+
+def _point_kwh(
+    readings: Iterable[tuple[str, Decimal]],
+    register_meter: dict[str, str],
+    meter_point: dict[str, str],
+    totals: Iterable[tuple[str, Decimal]],
+) -> dict[str, Decimal]:
+    """Per point: each register's last reading minus its first, plus the interval totals."""
+    low: dict[str, Decimal] = {}
+    high: dict[str, Decimal] = {}
+    for register, value in readings:
+        low[register] = min(value, low.get(register, value))
+        high[register] = max(value, high.get(register, value))
+    kwh: dict[str, Decimal] = defaultdict(Decimal)
+    for register in low:
+        point = meter_point.get(register_meter.get(register, ""), "")
+        kwh[point] += high[register] - low[register]
+    for point, value in totals:
+        kwh[point] += value
+    return kwh
+
+
+def _vool_measures(
+    account_ids: dict[str, int],
+) -> tuple[dict[int, dict[str, Decimal]], dict[int, Decimal]]:
+    measures: dict[int, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(MEASURES, ZERO))
+    taken: dict[int, Decimal] = defaultdict(Decimal)
+    ids = sorted(account_ids.values())
+    for chunk in queries.chunks(ids):
+        for account, document, total in (
+            Posting.objects.filter(billing_account_id__in=chunk, account=LedgerAccount.RECEIVABLE)
+            .values_list("billing_account_id", "transaction__document_type")
+            .annotate(total=Sum("amount"))
+        ):
+            measures[account]["balance"] += Decimal(total).quantize(Decimal("0.01"))
+            if document == OPENING_BALANCE_DOCUMENT:
+                taken[account] += Decimal(total).quantize(Decimal("0.01"))
+        for account, count, amount in (
+            HistoricBill.objects.filter(billing_account_id__in=chunk)
+            .values_list("billing_account_id")
+            .annotate(n=Count("id"), total=Sum("total_amount"))
+            .values_list("billing_account_id", "n", "total")
+        ):
+            measures[account]["bills"] += count
+            measures[account]["bills_amount"] += Decimal(amount).quantize(Decimal("0.01"))
+        contracts = list(
+            SupplyContract.objects.filter(billing_account_id__in=chunk).values_list(
+                "billing_account_id", "metering_point_id"
+            )
+        )
+        points = sorted({p for _, p in contracts})
+        readings = (
+            Reading.objects.filter(
+                register__meter__metering_point_id__in=points, source="MIGRATION"
+            )
+            .values_list("register_id", "register__meter__metering_point_id")
+            .annotate(low=Min("value_kwh"), high=Max("value_kwh"))
+        )
+        kwh: dict[int, Decimal] = defaultdict(Decimal)
+        for _, point, low, high in readings:
+            kwh[point] += Decimal(high) - Decimal(low)
+        for point, total in (
+            HistoricIntervalTotal.objects.filter(metering_point_id__in=points)
+            .values_list("metering_point_id")
+            .annotate(t=Sum("consumption_kwh"))
+        ):
+            kwh[point] += Decimal(total).quantize(Decimal("0.001"))
+        for account, point in contracts:
+            measures[account]["consumption_kwh"] += kwh.pop(point, ZERO)
+    return measures, taken
+
+
+def reconcile(*, directories: Sequence[Path]) -> Report:
+    """Compare the extract (with its deltas, in order) with Vool."""
+    manifest, rows = layered_rows(directories)
+    today = dt.date.fromisoformat(manifest.meta.get("extract_date", "9999-12-31"))
+    checked = rules.check(rows, queries.context(rows, today=today))
+    report = Report()
+    report.counts = _counts(checked)
+    legacy = _legacy_measures(checked)
+    account_keys = sorted(checked.records["accounts"])
+    mapped = {
+        k: m.new_id for k, m in queries.key_map(entity="accounts", old_keys=account_keys).items()
+    }
+    vool, taken = _vool_measures(mapped)
+    causes = _causes(checked)
+    report.accounts = len(account_keys)
+    for measure in MEASURES:
+        report.legacy_totals[measure] = sum((legacy[k][measure] for k in account_keys), ZERO)
+        report.held_totals[measure] = sum((legacy[k][measure] for k in checked.held), ZERO)
+        report.vool_totals[measure] = sum((vool[mapped[k]][measure] for k in mapped), ZERO)
+    for key in account_keys:
+        ours = vool[mapped[key]] if key in mapped else dict.fromkeys(MEASURES, ZERO)
+        for measure in MEASURES:
+            theirs, mine = legacy[key][measure], ours[measure]
+            if theirs == mine:
+                continue
+            report.differences.append(
+                _explain(key, measure, theirs, mine, checked, causes, mapped, taken)
+            )
+    return report
+
+
+def _explain(
+    key: str,
+    measure: str,
+    theirs: Decimal,
+    mine: Decimal,
+    checked: rules.Checked,
+    causes: dict[str, str],
+    mapped: dict[str, int],
+    taken: dict[int, Decimal],
+) -> Difference:
+    if key in checked.held:
+        return Difference(key, measure, theirs, mine, f"held back: {causes.get(key, '?')}", True)
+    if key not in mapped:
+        return Difference(key, measure, theirs, mine, "not loaded (run vool legacy load)", False)
+    if measure == "balance" and taken.get(mapped[key], ZERO) == theirs:
+        return Difference(key, measure, theirs, mine, "Vool postings since the take-over", True)
+    return Difference(key, measure, theirs, mine, "unexplained", False)
+
+
+def _causes(checked: rules.Checked) -> dict[str, str]:
+    found: dict[str, set[str]] = defaultdict(set)
+    for issue in checked.issues:
+        if issue.severity == rules.ERROR:
+            for account in issue.account_keys:
+                found[account].add(f"{issue.rule} ({issue.file_name}:{issue.line})")
+    return {k: ", ".join(sorted(v)) for k, v in found.items()}
+
+
+def _counts(checked: rules.Checked) -> list[EntityCount]:
+    counts = []
+    for spec in fmt.FILES:
+        if spec.entity in ("products", "addresses"):
+            continue
+        records = checked.records[spec.entity]
+        held = sum(1 for r in records.values() if not checked.loadable(spec.entity, r))
+        mapped = queries.key_map(entity=spec.entity, old_keys=list(records))
+        counts.append(
+            EntityCount(
+                spec.entity,
+                len(records),
+                held,
+                len(mapped),
+                len({m.new_id for m in mapped.values()}),
+            )
+        )
+    return counts
