@@ -449,19 +449,24 @@ def _vendor_sql(table: Mapping[str, str]) -> str:
 def market_price_version(month: Month, *, area: str = "ee") -> tuple[Any, ...]:
     """A fingerprint of the month's current price rows, read by one aggregate over them:
     how many, the largest and the sum of their ids (an import adds rows with new, larger
-    ids and takes superseded ones out of the current set), and sums of their quarter
-    position, price and resolution, the latter two also weighted by the position (an edit
-    in place of a not yet invoiced month, or another set of rows with the same ids after a
-    rolled-back transaction, changes one of them)."""
+    ids and takes superseded ones out of the current set), and what shows an edit in place
+    (the guard allows one in a month not yet invoiced) or another set of rows with the same
+    ids (after a rolled-back transaction). On PostgreSQL that is the sum of the rows'
+    ``xmin`` and ``cmin`` (an updated row is a new tuple, written by a later transaction or,
+    in the same one, a later command); on SQLite sums of the rows' quarter positions,
+    prices and resolutions, the latter two also weighted by position."""
     where, params = _month_price_rows(month, area)
-    t0_us = _epoch_us(month.bounds()[0])
-    quarter = f"(({_vendor_sql(_EPOCH_US_SQL)} - {t0_us}) / {_QUARTER_US})"
-    sql = (
-        f"SELECT COUNT(*), MAX(id), SUM(id), SUM({quarter}), SUM(price_eur_mwh), "
-        f"SUM(price_eur_mwh * {quarter}), SUM(resolution_minutes * {quarter}) {where}"
-    )
+    if connection.vendor == "postgresql":
+        changes = "SUM(xmin::text::bigint), SUM(cmin::text::bigint)"
+    else:
+        t0_us = _epoch_us(month.bounds()[0])
+        quarter = f"(({_vendor_sql(_EPOCH_US_SQL)} - {t0_us}) / {_QUARTER_US})"
+        changes = (
+            f"SUM({quarter}), SUM(price_eur_mwh), SUM(price_eur_mwh * {quarter}), "
+            f"SUM(resolution_minutes * {quarter})"
+        )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(f"SELECT COUNT(*), MAX(id), SUM(id), {changes} {where}", params)
         row = cursor.fetchone()
     return (area, str(month), *row)
 
