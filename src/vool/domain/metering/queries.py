@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Final, Literal
 
 import numpy as np
@@ -137,12 +138,25 @@ _STEPS: Final = ("PT15M", "PT1H", "P1D", "P1M")
 @dataclass(frozen=True)
 class IntervalSeries:
     """A series of a metering point: ``starts`` (UTC) with ``values_wh`` and ``quality``
-    (the worst flag of the intervals inside). ``total_wh`` is the same at every step."""
+    (the worst flag of the intervals inside). ``total_wh`` is the same at every step.
+
+    ``starts`` is built on first use (a year of quarter hours is 35,000 datetimes, which
+    the package comparison never reads): at ``PT15M``/``PT1H`` from ``first`` and
+    ``step_minutes``, at ``P1D``/``P1M`` the local midnights given."""
 
     step: str
-    starts: list[dt.datetime]
     values_wh: npt.NDArray[np.int64]
     quality: npt.NDArray[np.uint8]
+    first: dt.datetime | None = None
+    step_minutes: int = 0
+    period_starts: tuple[dt.datetime, ...] = ()
+
+    @cached_property
+    def starts(self) -> list[dt.datetime]:
+        if self.first is None:
+            return list(self.period_starts)
+        step = dt.timedelta(minutes=self.step_minutes)
+        return [self.first + step * i for i in range(len(self.values_wh))]
 
     @property
     def total_wh(self) -> int:
@@ -208,7 +222,9 @@ def interval_series(
                 dtype=np.uint8,
             )
             starts = [local_midnight(m.first_day) for m in months]
-        return IntervalSeries(step=step, starts=starts, values_wh=values, quality=flags)
+        return IntervalSeries(
+            step=step, values_wh=values, quality=flags, period_starts=tuple(starts)
+        )
     values = np.concatenate(day_values) if day_values else np.zeros(0, dtype=np.int64)
     flags = np.concatenate(day_flags) if day_flags else np.zeros(0, dtype=np.uint8)
     step_minutes = minutes
@@ -216,9 +232,13 @@ def interval_series(
         values = intervals.resample_sum(values, 4)
         flags = intervals.combine_quality(flags, 4)
         step_minutes = 60
-    first = local_midnight(start)
-    starts = [first + dt.timedelta(minutes=step_minutes * i) for i in range(len(values))]
-    return IntervalSeries(step=step, starts=starts, values_wh=values, quality=flags)
+    return IntervalSeries(
+        step=step,
+        values_wh=values,
+        quality=flags,
+        first=local_midnight(start),
+        step_minutes=step_minutes,
+    )
 
 
 def _spread_remainder(hours: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final, TypeVar
 
 import numpy as np
+import numpy.typing as npt
+from django.db import connection
 from django.db.models import Q
 
 from vool.common.localtime import Month
@@ -42,12 +45,15 @@ __all__ = [
     "PRODUCT_DAY_NIGHT_SCHEME",
     "MissingTariffData",
     "band_scheme",
+    "clear_market_price_cache",
     "first_overlap",
     "levy_components",
+    "market_price_version",
     "market_prices",
     "network_components",
     "overlapping_version",
     "product_components",
+    "read_market_prices",
     "tariff_for",
     "vat_versions",
 ]
@@ -395,26 +401,152 @@ def tariff_for(
     return rating.Tariff(code, tuple(comps))
 
 
+# -- market prices: set-based read, cached per (area, month) and data version ----------------
+
+_QUARTER_US: Final = 15 * 60 * 1_000_000
+_EPOCH_US_SQL: Final = {
+    # µs since 1970 of ``start_at`` (stored in UTC), exact: PostgreSQL's epoch is numeric
+    # with the fraction; SQLite keeps 'YYYY-MM-DD HH:MM:SS[.ffffff]' text (''  casts to 0).
+    "postgresql": "(EXTRACT(EPOCH FROM start_at) * 1000000)::bigint",
+    "sqlite": (
+        "(CAST(strftime('%%s', start_at) AS INTEGER) * 1000000"
+        " + CAST(substr(start_at, 21) AS INTEGER))"
+    ),
+}
+_MICRO_SQL: Final = {
+    # EUR/MWh x 1000 = µ€/kWh; the column has 3 decimals, so the product is a whole number
+    # (SQLite holds it as a float: rounded to the nearest, as Django's converter does).
+    "postgresql": "(price_eur_mwh * 1000)::bigint",
+    "sqlite": "CAST(ROUND(price_eur_mwh * 1000) AS INTEGER)",
+}
+_MARKET_CACHE_SIZE: Final = 48  # (area, month) entries: four years of one area
+_market_cache: OrderedDict[tuple[str, Month], tuple[tuple[Any, ...], rating.MarketPrices]] = (
+    OrderedDict()
+)
+_market_cache_lock = threading.Lock()
+
+
+def _month_price_rows(month: Month, area: str) -> tuple[str, list[Any]]:
+    """``FROM ... WHERE`` of the month's current price rows (an hourly row from an hour
+    before the month's start on, like every reader of the month)."""
+    start, end = month.bounds()
+    table = connection.ops.quote_name(MarketPrice._meta.db_table)
+    where = f"FROM {table} WHERE area = %s AND is_current AND start_at >= %s AND start_at < %s"
+    field = MarketPrice._meta.get_field("start_at")
+    bounds = [field.get_db_prep_value(t, connection) for t in (start - dt.timedelta(hours=1), end)]
+    return where, [area, *bounds]
+
+
+def _vendor_sql(table: Mapping[str, str]) -> str:
+    try:
+        return table[connection.vendor]
+    except KeyError:
+        raise NotImplementedError(
+            f"market_prices reads PostgreSQL or SQLite, not {connection.vendor}"
+        ) from None
+
+
+def market_price_version(month: Month, *, area: str = "ee") -> tuple[Any, ...]:
+    """A fingerprint of the month's current price rows, read by one aggregate over them:
+    how many, the largest and the sum of their ids (an import adds rows with new, larger
+    ids and takes superseded ones out of the current set), and what shows an edit in place
+    (the guard allows one in a month not yet invoiced) or another set of rows with the same
+    ids (after a rolled-back transaction). On PostgreSQL that is the sum of the rows'
+    ``xmin`` and ``cmin`` (an updated row is a new tuple, written by a later transaction or,
+    in the same one, a later command); on SQLite sums of the rows' quarter positions,
+    prices and resolutions, the latter two also weighted by position."""
+    where, params = _month_price_rows(month, area)
+    if connection.vendor == "postgresql":
+        changes = "SUM(xmin::text::bigint), SUM(cmin::text::bigint)"
+    else:
+        t0_us = _epoch_us(month.bounds()[0])
+        quarter = f"(({_vendor_sql(_EPOCH_US_SQL)} - {t0_us}) / {_QUARTER_US})"
+        changes = (
+            f"SUM({quarter}), SUM(price_eur_mwh), SUM(price_eur_mwh * {quarter}), "
+            f"SUM(resolution_minutes * {quarter})"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), MAX(id), SUM(id), {changes} {where}", params)
+        row = cursor.fetchone()
+    return (area, str(month), *row)
+
+
+def _epoch_us(moment: dt.datetime) -> int:
+    return (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+
+
+def read_market_prices(month: Month, *, area: str = "ee") -> rating.MarketPrices:
+    """The month's prices from the database (no cache): one query returning integers (µs
+    since 1970, minutes, µ€/kWh) in start order, placed into the month's quarter grid."""
+    where, params = _month_price_rows(month, area)
+    sql = (
+        f"SELECT {_vendor_sql(_EPOCH_US_SQL)}, resolution_minutes, {_vendor_sql(_MICRO_SQL)} "
+        f"{where} ORDER BY start_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
+    t0_us = _epoch_us(month.bounds()[0])
+    return _place_prices(month, rows[:, 0] - t0_us, rows[:, 1], rows[:, 2])
+
+
+def _place_prices(
+    month: Month,
+    offset_us: npt.NDArray[np.int64],
+    minutes: npt.NDArray[np.int64],
+    micro: npt.NDArray[np.int64],
+) -> rating.MarketPrices:
+    """Each row's price into its quarters of the month (an hourly row fills four; a start
+    off the quarter grid fills none). Rows come in start order and a later row's quarter
+    wins, as if they were written one by one."""
+    count = rating.month_grid(month, 15).count
+    quarters = np.where(offset_us % _QUARTER_US == 0, minutes // 15, 0)
+    ends = np.cumsum(quarters)
+    within = np.arange(int(ends[-1]) if ends.size else 0) - np.repeat(ends - quarters, quarters)
+    index = np.repeat(offset_us // _QUARTER_US, quarters) + within
+    value = np.repeat(micro, quarters)
+    keep = (index >= 0) & (index < count)
+    index, value = index[keep], value[keep]
+    # The last write of each quarter: its first occurrence in the reversed order.
+    placed, first_reversed = np.unique(index[::-1], return_index=True)
+    values = np.zeros(count, dtype=np.int64)
+    missing = np.ones(count, dtype=np.bool_)
+    values[placed] = value[index.size - 1 - first_reversed]
+    missing[placed] = False
+    values.flags.writeable = False
+    missing.flags.writeable = False
+    return rating.MarketPrices(month, values, missing)
+
+
 def market_prices(month: Month, *, area: str = "ee") -> rating.MarketPrices:
     """The month's quarter-hour prices in µ€/kWh (hourly rows fill their four quarters), the
-    current version of each."""
-    grid = rating.month_grid(month, 15)
-    start, end = month.bounds()
-    values = np.zeros(grid.count, dtype=np.int64)
-    missing = np.ones(grid.count, dtype=np.bool_)
-    index = {t: i for i, t in enumerate(grid.starts)}
-    step = dt.timedelta(minutes=15)
-    rows = MarketPrice.objects.filter(
-        area=area, is_current=True, start_at__gte=start - dt.timedelta(hours=1), start_at__lt=end
-    ).values_list("start_at", "resolution_minutes", "price_eur_mwh")
-    for start_at, minutes, price in rows:
-        micro = int(price.scaleb(3))  # EUR/MWh x 1000 = µ€/kWh (3 decimals at most)
-        for k in range(minutes // 15):
-            i = index.get((start_at + k * step).astimezone(dt.UTC))
-            if i is not None:
-                values[i] = micro
-                missing[i] = False
-    return rating.MarketPrices(month, values, missing)
+    current version of each.
+
+    Kept in the process per (area, month) with the :func:`market_price_version` of the
+    rows they were read from; every call reads that fingerprint (one aggregate) and
+    re-reads the prices when it changed, so a re-import, by this process or another, is
+    seen at once. The fingerprint is read before the prices, so a cached array is never
+    older than its fingerprint. The arrays are read-only (shared between callers)."""
+    key = (area, month)
+    version = market_price_version(month, area=area)
+    with _market_cache_lock:
+        hit = _market_cache.get(key)
+        if hit is not None and hit[0] == version:
+            _market_cache.move_to_end(key)
+            return hit[1]
+    prices = read_market_prices(month, area=area)
+    with _market_cache_lock:
+        _market_cache[key] = (version, prices)
+        _market_cache.move_to_end(key)
+        while len(_market_cache) > _MARKET_CACHE_SIZE:
+            _market_cache.popitem(last=False)
+    return prices
+
+
+def clear_market_price_cache() -> None:
+    """Forget every cached month (the fingerprint makes this unnecessary for correctness)."""
+    with _market_cache_lock:
+        _market_cache.clear()
 
 
 def count_products() -> int:
