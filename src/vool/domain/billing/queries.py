@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from vool.common.localtime import Month
 from vool.domain.billing import unbillable
@@ -245,3 +245,43 @@ def issued_invoices_priced_on(*, days: Collection[dt.date]) -> list[PricedInvoic
         if first < len(wanted) and wanted[first] < end:
             found[number] = PricedInvoice(number, period, reference)
     return [found[n] for n in sorted(found)]
+
+
+def issued_invoice_by_number(*, number: int) -> Invoice | None:
+    """The issued invoice (not a credit note, not cancelled) numbered ``number``, with its
+    account; None if there is none."""
+    return (
+        Invoice.objects.select_related("billing_account")
+        .filter(number=number, kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED)
+        .first()
+    )
+
+
+def open_exceptions(*, code: str = "") -> QuerySet[BillRunException]:
+    """Run exceptions whose account has no live invoice for the run's month yet (once billed,
+    by a rebill after the cause was mended, it leaves the queue); ``code`` narrows them."""
+    billed = Invoice.objects.filter(
+        billing_account_id=OuterRef("billing_account_id"),
+        period=OuterRef("run__period"),
+        kind=Invoice.Kind.INVOICE,
+    ).exclude(status=Invoice.Status.CANCELLED)
+    rows = (
+        BillRunException.objects.filter(~Exists(billed))
+        .select_related("run", "billing_account__customer")
+        .order_by("-run__period", "code", "pk")
+    )
+    return rows.filter(code=code) if code else rows
+
+
+def get_run_exception(*, exception_id: int) -> BillRunException:
+    """Run exception ``exception_id`` with its run and billing account."""
+    return BillRunException.objects.select_related("run", "billing_account").get(pk=exception_id)
+
+
+def issued_invoices_of_customer(*, customer_id: int) -> QuerySet[Invoice]:
+    """The customer's issued invoices (not credit notes), newest first."""
+    return Invoice.objects.filter(
+        billing_account__customer_id=customer_id,
+        kind=Invoice.Kind.INVOICE,
+        status=Invoice.Status.ISSUED,
+    ).order_by("-issue_date", "-number")

@@ -9,6 +9,13 @@ from django.db.models import Q, QuerySet
 
 from vool.domain.customers.models import BillingAccount, Consent, Customer, SecondFactor
 
+InvoiceChannel = BillingAccount.InvoiceChannel  # how invoices (and letters) reach the customer
+
+
+def invoice_channel_label(channel: str) -> str:
+    """How an invoice channel (``EMAIL``, ``E_INVOICE``, ...) is named to a person."""
+    return str(BillingAccount.InvoiceChannel(channel).label)
+
 
 def find_billing_account(*, reference_number: str) -> BillingAccount | None:
     return (
@@ -61,3 +68,28 @@ def has_second_factor(*, user_id: int) -> bool:
 def portal_users_with_personal_code(*, personal_code: str) -> QuerySet[Any]:
     """The portal user holding the customer with this personal code (none, or one)."""
     return get_user_model().objects.filter(customer__personal_code=personal_code, is_active=True)
+
+
+def consent_kinds() -> list[tuple[str, str]]:
+    """The kinds of consent a customer gives or withdraws, each with its label."""
+    return [(kind, str(label)) for kind, label in Consent.Kind.choices]
+
+
+def billing_accounts_of(*, customer_id: int) -> list[BillingAccount]:
+    """The customer's billing accounts by reference number."""
+    return list(BillingAccount.objects.filter(customer_id=customer_id).order_by("reference_number"))
+
+
+def billing_account_of(*, customer_id: int, billing_account_id: int) -> BillingAccount | None:
+    """Billing account ``billing_account_id`` if it is the customer's."""
+    return BillingAccount.objects.filter(customer_id=customer_id, pk=billing_account_id).first()
+
+
+def billing_accounts_where(*, condition: Q) -> QuerySet[BillingAccount]:
+    """The billing accounts that meet ``condition`` (a filter over the account's fields and
+    its customer's), for a batch to narrow further."""
+    return BillingAccount.objects.filter(condition)
+
+
+def get_customer(*, customer_id: int) -> Customer | None:
+    return Customer.objects.filter(pk=customer_id).first()

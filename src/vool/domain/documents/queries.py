@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from vool.common.localtime import Month
 from vool.domain.billing.models import Invoice
-from vool.domain.documents.models import InvoiceDocument, Supplier
+from vool.domain.documents.models import Delivery, InvoiceDocument, Letter, Supplier
 
 
 @dataclass(frozen=True)
@@ -55,3 +56,22 @@ def invoices_without_document(*, period: Month) -> list[int]:
         .order_by("number")
         .values_list("pk", flat=True)
     )
+
+
+def failed_deliveries() -> QuerySet[Delivery]:
+    """Deliveries that failed, with their invoice's account and customer, oldest first."""
+    return (
+        Delivery.objects.filter(status=Delivery.Status.FAILED)
+        .select_related("invoice__billing_account__customer")
+        .order_by("pk")
+    )
+
+
+def letters_of_campaign(*, kind: str, campaign: str) -> QuerySet[Letter]:
+    """The letters of ``kind`` already made in ``campaign``."""
+    return Letter.objects.filter(kind=kind, campaign=campaign)
+
+
+def get_letter(*, letter_id: int) -> Letter:
+    """Letter ``letter_id`` with its billing account and customer."""
+    return Letter.objects.select_related("billing_account__customer").get(pk=letter_id)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 from vool.domain.supply.models import MeteringPoint
+
+REMOTE_INTERVAL: Final = MeteringPoint.MeteringMethod.REMOTE_INTERVAL  # read remotely, by interval
 
 
 def get_metering_point(*, eic: str) -> MeteringPoint | None:
