@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Q
 
 from vool.common.ranges import DateRange
@@ -21,3 +23,15 @@ def overlapping_contract(
     if period.end is not None:
         overlap &= Q(valid_from__lt=period.end)
     return live.filter(overlap).order_by("valid_from").first()
+
+
+def active_contracts_of_point_on(*, eic: str, day: dt.date) -> list[SupplyContract]:
+    """The active contracts of metering point ``eic`` begun before ``day`` and not ended by it
+    (those a switch away from ``day`` cuts short)."""
+    return list(
+        SupplyContract.objects.filter(
+            metering_point__eic=eic,
+            status=SupplyContract.Status.ACTIVE,
+            valid_from__lt=day,
+        ).exclude(valid_to__lte=day)
+    )

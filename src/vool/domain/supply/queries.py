@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from vool.domain.supply.models import MeteringPoint
+from vool.domain.supply.models import GridOperator, MeteringPoint
 
 REMOTE_INTERVAL: Final = MeteringPoint.MeteringMethod.REMOTE_INTERVAL  # read remotely, by interval
+MANUAL_REGISTER: Final = MeteringPoint.MeteringMethod.MANUAL_REGISTER  # registers read by hand
 
 
 def get_metering_point(*, eic: str) -> MeteringPoint | None:
@@ -34,3 +35,12 @@ def point_ids_by_eic(*, eics: Iterable[str]) -> dict[str, int]:
             MeteringPoint.objects.filter(eic__in=names[i : i + _EIC_CHUNK]).values_list("eic", "pk")
         )
     return found
+
+
+def grid_operator_by_eic(*, eic: str) -> GridOperator | None:
+    return GridOperator.objects.filter(eic=eic).first()
+
+
+def metering_point_for_update(*, eic: str) -> MeteringPoint | None:
+    """The point ``eic``, locked for the rest of the transaction (None if unknown)."""
+    return MeteringPoint.objects.select_for_update().filter(eic=eic).first()
