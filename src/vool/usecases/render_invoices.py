@@ -158,11 +158,7 @@ def render_chunk(*, invoice_ids: Sequence[int], as_of: dt.datetime) -> ChunkResu
     """Render the invoices of ``invoice_ids`` that have no PDF yet (a chunk run twice, e.g.
     a task message delivered again, renders nothing the second time)."""
     result = ChunkResult()
-    missing = set(
-        Invoice.objects.filter(pk__in=invoice_ids, document__isnull=True).values_list(
-            "pk", flat=True
-        )
-    )
+    missing = document_queries.without_document(invoice_ids=invoice_ids)
     for invoice_id in (i for i in invoice_ids if i in missing):
         try:
             document = render_invoice(invoice_id=invoice_id, as_of=as_of)

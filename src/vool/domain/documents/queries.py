@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -55,6 +56,15 @@ def invoices_without_document(*, period: Month) -> list[int]:
         Invoice.objects.filter(period=str(period), number__isnull=False, document__isnull=True)
         .order_by("number")
         .values_list("pk", flat=True)
+    )
+
+
+def without_document(*, invoice_ids: Collection[int]) -> set[int]:
+    """Those of ``invoice_ids`` that have no document yet."""
+    return set(
+        Invoice.objects.filter(pk__in=invoice_ids, document__isnull=True).values_list(
+            "pk", flat=True
+        )
     )
 
 
