@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
@@ -22,6 +23,8 @@ from vool.domain.billing.models import (
 )
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.tariffs.models import Product
+
+INVOICE: Final = Invoice.Kind.INVOICE  # an invoice (not a credit note)
 
 
 def accounts_to_bill(*, period: Month) -> list[int]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Final
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from vool.common.ranges import DateRange
 from vool.domain.contracts.models import SupplyContract
+
+PORTAL_CHANNEL: Final = SupplyContract.Channel.PORTAL  # signed by the customer in the portal
 
 
 def overlapping_contract(
@@ -35,3 +38,26 @@ def active_contracts_of_point_on(*, eic: str, day: dt.date) -> list[SupplyContra
             valid_from__lt=day,
         ).exclude(valid_to__lte=day)
     )
+
+
+def _customers_contracts(*, customer_id: int) -> QuerySet[SupplyContract]:
+    return (
+        SupplyContract.objects.filter(customer_id=customer_id)
+        .exclude(status=SupplyContract.Status.CANCELLED)
+        .select_related("product", "metering_point", "billing_account")
+    )
+
+
+def contracts_of_customer_from(*, customer_id: int, today: dt.date) -> list[SupplyContract]:
+    """The customer's contracts (not cancelled) that run ``today`` or later, by point and
+    start, with their product, point and billing account."""
+    return list(
+        _customers_contracts(customer_id=customer_id)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today))
+        .order_by("metering_point__eic", "valid_from")
+    )
+
+
+def contract_of_customer(*, customer_id: int, contract_id: int) -> SupplyContract | None:
+    """Contract ``contract_id`` if it is the customer's and not cancelled."""
+    return _customers_contracts(customer_id=customer_id).filter(pk=contract_id).first()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from vool.domain.customers.models import BillingAccount, Consent, Customer, SecondFactor
 
+BUSINESS: Final = Customer.Kind.BUSINESS  # a company (the business segment's packages)
 InvoiceChannel = BillingAccount.InvoiceChannel  # how invoices (and letters) reach the customer
 
 

@@ -367,3 +367,12 @@ def net_by_day(
             )
         )
     return found
+
+
+def register_kinds_on(*, metering_point_id: int, day: dt.date) -> list[str]:
+    """The register kinds of the meter installed at the point on ``day``, sorted (none if no
+    meter is)."""
+    meter = meter_on(metering_point_id=metering_point_id, day=day)
+    if meter is None:
+        return []
+    return sorted(Register.objects.filter(meter=meter).values_list("kind", flat=True))
