@@ -288,3 +288,18 @@ def issued_invoices_of_customer(*, customer_id: int) -> QuerySet[Invoice]:
         kind=Invoice.Kind.INVOICE,
         status=Invoice.Status.ISSUED,
     ).order_by("-issue_date", "-number")
+
+
+def numbered_invoices_of_customer(*, customer_id: int) -> QuerySet[Invoice]:
+    """The customer's invoices and credit notes that have a number, newest first, with the
+    account and the credited invoice."""
+    return (
+        Invoice.objects.filter(billing_account__customer_id=customer_id, number__isnull=False)
+        .select_related("billing_account", "credited_invoice")
+        .order_by("-issue_date", "-number")
+    )
+
+
+def lines_of_invoice(*, invoice_id: int) -> list[InvoiceLine]:
+    """The invoice's lines in their printed order."""
+    return list(InvoiceLine.objects.filter(invoice_id=invoice_id).order_by("position"))

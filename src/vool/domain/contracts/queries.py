@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from vool.common.ranges import DateRange
 from vool.domain.contracts.models import SupplyContract
+from vool.domain.supply.models import MeteringPoint
 
 PORTAL_CHANNEL: Final = SupplyContract.Channel.PORTAL  # signed by the customer in the portal
 
@@ -61,3 +62,19 @@ def contracts_of_customer_from(*, customer_id: int, today: dt.date) -> list[Supp
 def contract_of_customer(*, customer_id: int, contract_id: int) -> SupplyContract | None:
     """Contract ``contract_id`` if it is the customer's and not cancelled."""
     return _customers_contracts(customer_id=customer_id).filter(pk=contract_id).first()
+
+
+def contracts_of_customer(*, customer_id: int) -> list[SupplyContract]:
+    """All the customer's contracts, newest start first, with product, point and account."""
+    return list(
+        SupplyContract.objects.filter(customer_id=customer_id)
+        .select_related("product", "metering_point", "billing_account")
+        .order_by("-valid_from", "pk")
+    )
+
+
+def metering_points_of_customer(*, customer_id: int) -> list[MeteringPoint]:
+    """The metering points the customer has (or had) a contract at, by EIC."""
+    return list(
+        MeteringPoint.objects.filter(contracts__customer_id=customer_id).distinct().order_by("eic")
+    )
