@@ -303,3 +303,10 @@ def numbered_invoices_of_customer(*, customer_id: int) -> QuerySet[Invoice]:
 def lines_of_invoice(*, invoice_id: int) -> list[InvoiceLine]:
     """The invoice's lines in their printed order."""
     return list(InvoiceLine.objects.filter(invoice_id=invoice_id).order_by("position"))
+
+
+def customers_with_invoice_number(*, number: int) -> list[tuple[int, int | None]]:
+    """(customer id, number) of the invoice or credit note numbered ``number``."""
+    return list(
+        Invoice.objects.filter(number=number).values_list("billing_account__customer_id", "number")
+    )

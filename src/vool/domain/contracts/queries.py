@@ -78,3 +78,12 @@ def metering_points_of_customer(*, customer_id: int) -> list[MeteringPoint]:
     return list(
         MeteringPoint.objects.filter(contracts__customer_id=customer_id).distinct().order_by("eic")
     )
+
+
+def customers_at_point(*, eic: str) -> list[tuple[int, str]]:
+    """(customer id, EIC) of every contract at metering point ``eic``, latest start first."""
+    return list(
+        SupplyContract.objects.filter(metering_point__eic=eic)
+        .order_by("-valid_from")
+        .values_list("customer_id", "metering_point__eic")
+    )
