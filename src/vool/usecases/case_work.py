@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -31,22 +31,29 @@ from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month, local_date
 from vool.domain.audit import operations as audit
-from vool.domain.billing.models import BillRunException, Invoice
+from vool.domain.billing import queries as billing_queries
 from vool.domain.billing.operations import UnableToRebill
 from vool.domain.cases import operations as cases
 from vool.domain.cases import queries as case_queries
-from vool.domain.cases.models import Case, CaseAttachment, CaseNote, Freeze, QueuedReading
-from vool.domain.customers.models import BillingAccount
+from vool.domain.customers import queries as customer_queries
 from vool.domain.receivables import dunning
 from vool.domain.receivables import operations as receivable_operations
 from vool.domain.receivables import queries as receivable_queries
-from vool.domain.receivables.models import DunningHold, Payment
+
+# receivables has no query for one payment yet (its module is being changed elsewhere): this
+# read stays on its model, the one line left in .importlinter
+from vool.domain.receivables.models import Payment
 from vool.domain.receivables.operations import UnableToAllocate
 from vool.integrations.pdf.content_store import ContentStore
 from vool.usecases import rebill
 from vool.usecases.backoffice_actions import NotAllowed, user_name
 from vool.usecases.freeze import check_not_frozen
 from vool.usecases.submit_reading import UnableToSubmitReading, submit_meter_readings
+
+if TYPE_CHECKING:
+    from vool.domain.billing.models import Invoice
+    from vool.domain.cases.models import Case, CaseAttachment, CaseNote, Freeze, QueuedReading
+    from vool.domain.receivables.models import DunningHold
 
 ADD_CASE = "cases.add_case"
 WORK_CASE = "cases.work_case"
@@ -82,7 +89,7 @@ def may_work(user: Any, case: Case) -> bool:
 
 
 def _case_for_work(user: Any, case_id: int) -> Case:
-    case = Case.objects.filter(pk=case_id).first()
+    case = case_queries.get_case(case_id=case_id)
     if case is None:
         raise cases.UnableToWorkCase(_("There is no request %(id)s.") % {"id": case_id})
     if not may_work(user, case):
@@ -408,7 +415,7 @@ def apply_queued_reading(
     refused with why (the clerk then contacts the customer)."""
     _require(user, APPLY_QUEUED_READING, _("%(user)s may not apply queued readings."))
     check_not_frozen()
-    queued = QueuedReading.objects.select_related("metering_point").get(pk=queued_id)
+    queued = case_queries.get_queued_reading(queued_id=queued_id)
     values = {kind: Decimal(value) for kind, value in queued.values_kwh.items()}
     with transaction.atomic():
         try:
@@ -438,7 +445,7 @@ def apply_queued_reading(
             customer_id=queued.customer_id,
             reason=_("Reading queued during the freeze worked."),
             request_id=request_id,
-            before={"status": QueuedReading.Status.QUEUED, "values_kwh": queued.values_kwh},
+            before={"status": case_queries.QUEUED, "values_kwh": queued.values_kwh},
             after={"status": queued.status, "outcome": outcome},
         )
     return queued
@@ -482,9 +489,7 @@ def bill_mended_account(
     check_not_frozen()
     if not reason.strip():
         raise UnableToRebill(_("Say what was mended."))
-    exception = BillRunException.objects.select_related("run", "billing_account").get(
-        pk=exception_id
-    )
+    exception = billing_queries.get_run_exception(exception_id=exception_id)
     account = exception.billing_account
     with transaction.atomic():
         invoice = rebill.bill_now(
@@ -525,7 +530,7 @@ def allocate_suspense(
     payment = Payment.objects.filter(pk=payment_id).first()
     if payment is None:
         raise UnableToAllocate(_("There is no payment %(id)s.") % {"id": payment_id})
-    account = BillingAccount.objects.filter(pk=billing_account_id).first()
+    account = customer_queries.get_billing_account(billing_account_id=billing_account_id)
     if account is None:
         raise UnableToAllocate(
             _("There is no billing account %(id)s.") % {"id": billing_account_id}

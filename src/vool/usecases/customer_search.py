@@ -15,16 +15,21 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import CharField, F, Func
 from django.utils.translation import gettext_lazy as _
 
-from vool.domain.billing.models import Invoice
-from vool.domain.contracts.models import SupplyContract
-from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.billing import queries as billing_queries
+from vool.domain.contracts import queries as contract_queries
+from vool.domain.customers import queries as customer_queries
+
+# the search's SQL expressions live with the queries that use them
+from vool.domain.customers.queries import FOLD_FROM, FOLD_TO, Folded
+
+# receivables has no query for a payer IBAN's customers yet (its module is being changed
+# elsewhere): this read stays on its model, the one line left in .importlinter
 from vool.domain.receivables.models import Allocation
 
-FOLD_FROM = "ÕÄÖÜŠŽõäöüšž"
-FOLD_TO = "OAOUSZoaousz"
+__all__ = ["FOLD_FROM", "FOLD_TO", "Folded", "SearchHit", "SearchResult", "fold", "search"]
+
 _FOLD = str.maketrans(FOLD_FROM, FOLD_TO)
 MIN_NAME_CHARS = 2
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{8,30}$")
@@ -34,38 +39,6 @@ _EIC = re.compile(r"^\d{2}[A-Z0-9-]{14}$")
 def fold(text: str) -> str:
     """How names are compared: lower case, õäöüšž as oaousz (both sides of the search)."""
     return text.translate(_FOLD).lower()
-
-
-class Folded(Func):
-    """SQL of :func:`fold`; on PostgreSQL the exact expression of the trigram index."""
-
-    output_field = CharField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template=f"lower(translate(%(expressions)s, '{FOLD_FROM}', '{FOLD_TO}'))",
-            **extra,
-        )
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        template = "%(expressions)s"
-        for source, target in zip(FOLD_FROM, FOLD_TO, strict=True):
-            template = f"replace({template}, '{source}', '{target}')"
-        return self.as_sql(compiler, connection, template=f"lower({template})", **extra)
-
-
-class PhoneDigits(Func):
-    """The phone without spaces (the expression of the phone index)."""
-
-    template = "replace(%(expressions)s, ' ', '')"
-    output_field = CharField()
-
-
-class EmailLower(Func):
-    template = "lower(%(expressions)s)"
-    output_field = CharField()
 
 
 @dataclass(frozen=True)
@@ -100,18 +73,16 @@ MATCHED_ON = {
 
 
 def _customers(ids: dict[int, tuple[str, str]]) -> list[SearchHit]:
-    rows = Customer.objects.filter(pk__in=ids).values_list(
-        "pk", "name", "personal_code", "registry_code"
-    )
+    rows = customer_queries.customer_codes(customer_ids=ids)
     return [
         SearchHit(
-            customer_id=pk,
-            name=name,
-            code=personal or registry or "",
-            matched_on=str(MATCHED_ON[ids[pk][0]]),  # in the active language
-            matched_value=ids[pk][1],
+            customer_id=row.customer_id,
+            name=row.name,
+            code=row.personal_code or row.registry_code or "",
+            matched_on=str(MATCHED_ON[ids[row.customer_id][0]]),  # in the active language
+            matched_value=ids[row.customer_id][1],
         )
-        for pk, name, personal, registry in sorted(rows, key=lambda row: row[1])
+        for row in sorted(rows, key=lambda row: row.name)
     ]
 
 
@@ -125,34 +96,15 @@ def _identifier_matches(compact: str, raw: str) -> dict[int, tuple[str, str]]:
 
     upper = compact.upper()
     if compact.isdigit():
-        add(
-            "personal_code",
-            Customer.objects.filter(personal_code=compact).values_list("pk", "personal_code"),
-        )
-        add(
-            "registry_code",
-            Customer.objects.filter(registry_code=compact).values_list("pk", "registry_code"),
-        )
-        add(
-            "reference_number",
-            BillingAccount.objects.filter(reference_number=compact).values_list(
-                "customer_id", "reference_number"
-            ),
-        )
+        add("personal_code", customer_queries.with_personal_code(code=compact))
+        add("registry_code", customer_queries.with_registry_code(code=compact))
+        add("reference_number", customer_queries.with_reference_number(reference_number=compact))
         if len(compact) <= 18:
             add(
-                "invoice_number",
-                Invoice.objects.filter(number=int(compact)).values_list(
-                    "billing_account__customer_id", "number"
-                ),
+                "invoice_number", billing_queries.customers_with_invoice_number(number=int(compact))
             )
     if _EIC.match(upper):
-        add(
-            "eic",
-            SupplyContract.objects.filter(metering_point__eic=upper)
-            .order_by("-valid_from")
-            .values_list("customer_id", "metering_point__eic"),
-        )
+        add("eic", contract_queries.customers_at_point(eic=upper))
     if _IBAN.match(upper):
         add(
             "iban",
@@ -161,21 +113,11 @@ def _identifier_matches(compact: str, raw: str) -> dict[int, tuple[str, str]]:
             .distinct(),
         )
     if "@" in raw:
-        add(
-            "email",
-            Customer.objects.annotate(email_lower=EmailLower("email"))
-            .filter(email_lower=raw.strip().lower())
-            .values_list("pk", "email"),
-        )
+        add("email", customer_queries.with_email(email=raw.strip()))
     phone = compact.removeprefix("00")
     if re.fullmatch(r"\+?\d{5,15}", phone):
         candidates = {phone, "+" + phone.lstrip("+"), "+372" + phone.lstrip("+")}
-        add(
-            "phone",
-            Customer.objects.annotate(phone_digits=PhoneDigits("phone"))
-            .filter(phone_digits__in=candidates)
-            .values_list("pk", "phone"),
-        )
+        add("phone", customer_queries.with_phone(candidates=candidates))
     return found
 
 
@@ -193,12 +135,8 @@ def search(*, query: str, limit: int = 50) -> SearchResult:
     folded = fold(raw)
     if len(folded) < MIN_NAME_CHARS:
         return SearchResult(query=raw, hits=hits, jump_to=None, too_short=not hits)
-    names = (
-        Customer.objects.annotate(folded_name=Folded(F("name")))
-        .filter(folded_name__contains=folded)
-        .exclude(pk__in=list(identified))
-        .order_by("name", "pk")
-        .values_list("pk", "name")[: max(limit - len(hits), 0)]
+    names = customer_queries.with_folded_name(
+        folded=folded, exclude_ids=identified, limit=limit - len(hits)
     )
     by_name = {pk: ("name", name) for pk, name in names}
     return SearchResult(query=raw, hits=hits + _customers(by_name), jump_to=None)

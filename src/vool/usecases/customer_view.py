@@ -8,22 +8,32 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from vool.domain.audit import queries as audit_queries
-from vool.domain.audit.models import AuditEntry
-from vool.domain.billing.models import Invoice, InvoiceLine
-from vool.domain.contracts.models import SupplyContract
-from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.billing import queries as billing_queries
+from vool.domain.contracts import queries as contract_queries
+from vool.domain.customers import queries as customer_queries
 from vool.domain.documents import labels
 from vool.domain.ledger import queries as ledger_queries
-from vool.domain.metering.models import Meter, Reading, Register
+from vool.domain.metering import queries as metering_queries
 from vool.domain.receivables import queries as receivables_queries
 from vool.domain.receivables.allocation import OpenInvoice
+
+# receivables has no query for a customer's allocations yet (its module is being changed
+# elsewhere): this read stays on its model, the one line left in .importlinter
 from vool.domain.receivables.models import Allocation
-from vool.domain.supply.models import MeteringPoint
+
+if TYPE_CHECKING:
+    from vool.domain.audit.models import AuditEntry
+    from vool.domain.billing.models import Invoice, InvoiceLine
+    from vool.domain.contracts.models import SupplyContract
+    from vool.domain.customers.models import BillingAccount, Customer
+    from vool.domain.metering.models import Meter, Reading, Register
+    from vool.domain.supply.models import MeteringPoint
 
 ACTION_LABELS = {
     "billing.credit_invoice": _("Invoice credited"),
@@ -100,7 +110,7 @@ class CustomerView:
 
 
 def _accounts(customer: Customer) -> list[AccountSummary]:
-    accounts = list(customer.billing_accounts.order_by("reference_number"))
+    accounts = customer_queries.billing_accounts_of(customer_id=customer.pk)
     ids = [a.pk for a in accounts]
     balances = ledger_queries.receivable_balances(billing_account_ids=ids)
     open_items = receivables_queries.open_invoices(billing_account_ids=ids)
@@ -111,11 +121,7 @@ def _accounts(customer: Customer) -> list[AccountSummary]:
 
 
 def _contracts(customer: Customer, today: dt.date) -> Contracts:
-    rows = list(
-        SupplyContract.objects.filter(customer=customer)
-        .select_related("product", "metering_point", "billing_account")
-        .order_by("-valid_from", "pk")
-    )
+    rows = contract_queries.contracts_of_customer(customer_id=customer.pk)
     return Contracts(
         current=[
             c for c in rows if c.valid_from <= today and (c.valid_to is None or today < c.valid_to)
@@ -126,33 +132,23 @@ def _contracts(customer: Customer, today: dt.date) -> Contracts:
 
 
 def _points(customer: Customer) -> list[PointSummary]:
-    points = list(
-        MeteringPoint.objects.filter(contracts__customer=customer).distinct().order_by("eic")
-    )
-    meters = Meter.objects.filter(metering_point__in=points).prefetch_related("registers")
+    points = contract_queries.metering_points_of_customer(customer_id=customer.pk)
+    meters = metering_queries.meters_with_latest_readings(metering_point_ids=[p.pk for p in points])
     by_point: dict[int, list[MeterSummary]] = {}
-    for meter in meters.order_by("-installed_date", "pk"):
-        registers = [
-            RegisterSummary(
-                register,
-                Reading.objects.filter(register=register).order_by("-read_at", "-pk").first(),
-            )
-            for register in meter.registers.all()
-        ]
-        by_point.setdefault(meter.metering_point_id, []).append(MeterSummary(meter, registers))
+    for row in meters:
+        registers = [RegisterSummary(r.register, r.latest) for r in row.registers]
+        by_point.setdefault(row.meter.metering_point_id, []).append(
+            MeterSummary(row.meter, registers)
+        )
     return [PointSummary(point, by_point.get(point.pk, [])) for point in points]
 
 
 def customer_view(*, customer_id: int, today: dt.date) -> CustomerView:
     """Everything the 360° page shows of customer ``customer_id`` as of ``today``."""
-    customer = Customer.objects.filter(pk=customer_id).first()
+    customer = customer_queries.get_customer(customer_id=customer_id)
     if customer is None:
         raise NoSuchCustomer(f"There is no customer {customer_id}.")
-    invoices = (
-        Invoice.objects.filter(billing_account__customer=customer, number__isnull=False)
-        .select_related("billing_account", "credited_invoice")
-        .order_by("-issue_date", "-number")
-    )
+    invoices = billing_queries.numbered_invoices_of_customer(customer_id=customer.pk)
     allocations = (
         Allocation.objects.filter(billing_account__customer=customer)
         .select_related("payment", "billing_account")
@@ -187,5 +183,5 @@ def invoice_lines(*, invoice: Invoice) -> list[LineRow]:
             str(labels.BANDS.get(line.band, line.band)) if line.band != "ALL" else "",
             str(labels.UNITS.get(line.unit, line.unit)),
         )
-        for line in invoice.lines.order_by("position")
+        for line in billing_queries.lines_of_invoice(invoice_id=invoice.pk)
     ]

@@ -29,22 +29,27 @@ import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from django.conf import settings
 from django.db import transaction
 
 from vool.common.localtime import local_date, local_midnight
 from vool.domain.contracts import operations as contract_operations
-from vool.domain.contracts.models import SupplyContract
+from vool.domain.contracts import queries as contract_queries
 from vool.domain.hub import operations as hub_operations
+from vool.domain.hub import queries as hub_queries
 from vool.domain.hub import switching
-from vool.domain.hub.models import AgreementSubmission, ConnectionRequest, HubCursor, HubEntry
 from vool.domain.supply import operations as supply_operations
-from vool.domain.supply.models import GridOperator, MeteringPoint
+from vool.domain.supply import queries as supply_queries
 from vool.integrations.datahub import resources
 from vool.integrations.datahub.client import HttpHub, HubApi, HubConfig, format_instant
 from vool.usecases import import_intervals
+
+if TYPE_CHECKING:
+    from vool.domain.contracts.models import SupplyContract
+    from vool.domain.hub.models import AgreementSubmission, ConnectionRequest, HubCursor, HubEntry
+    from vool.domain.supply.models import GridOperator, MeteringPoint
 
 __all__ = [
     "HubDisabled",
@@ -186,13 +191,12 @@ def _take_page(
 
 
 def _handle(entry: HubEntry, *, now: dt.datetime, report: SyncReport) -> None:
-    if entry.status == HubEntry.Status.KEPT:
+    if entry.status == hub_queries.ENTRY_KEPT:
         report.kept += 1
         return
     handler = _HANDLERS.get(entry.resource_type)
     if handler is None:
-        entry.status = HubEntry.Status.KEPT
-        entry.save(update_fields=["status"])
+        hub_operations.keep_entry(entry=entry)
         report.kept += 1
         return
     try:
@@ -230,16 +234,12 @@ def _metering_data(entry: HubEntry, now: dt.datetime, report: SyncReport) -> Non
 def _metering_point(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
     data = resources.parse_point(entry.content, where=f"entry {entry.entry_id}")
     operator = (
-        GridOperator.objects.filter(eic=data.grid_operator_eic).first()
+        supply_queries.grid_operator_by_eic(eic=data.grid_operator_eic)
         if data.grid_operator_eic
         else None
     )
-    method = (
-        MeteringPoint.MeteringMethod.REMOTE_INTERVAL
-        if data.remote_read
-        else MeteringPoint.MeteringMethod.MANUAL_REGISTER
-    )
-    point = MeteringPoint.objects.select_for_update().filter(eic=data.eic).first()
+    method = supply_queries.REMOTE_INTERVAL if data.remote_read else supply_queries.MANUAL_REGISTER
+    point = supply_queries.metering_point_for_update(eic=data.eic)
     try:
         if point is None:
             point = _new_point(data, operator, method)
@@ -295,23 +295,17 @@ _SWITCH_AWAY: Final = (
 
 def _agreement(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
     for agreement in resources.parse_agreements(entry.content, where=f"entry {entry.entry_id}"):
-        ours = AgreementSubmission.objects.filter(agreement_id=agreement.agreement_id).first()
+        ours = hub_queries.submission_by_agreement(agreement_id=agreement.agreement_id)
         if ours is not None:
             if agreement.valid_to is None:
                 continue
             end_day = local_date(agreement.valid_to)
             contracts = [ours.contract]
-            hub_operations.set_agreement_status(
-                submission=ours, status=AgreementSubmission.Status.ENDED, now=now
-            )
+            hub_operations.set_agreement_status(submission=ours, status=hub_queries.ENDED, now=now)
         else:
             end_day = local_date(agreement.valid_from)
-            contracts = list(
-                SupplyContract.objects.filter(
-                    metering_point__eic=agreement.eic,
-                    status=SupplyContract.Status.ACTIVE,
-                    valid_from__lt=end_day,
-                ).exclude(valid_to__lte=end_day)
+            contracts = contract_queries.active_contracts_of_point_on(
+                eic=agreement.eic, day=end_day
             )
         for contract in contracts:
             before = contract.valid_to
@@ -369,7 +363,7 @@ def submit_agreement(
 ) -> AgreementSubmission:
     """Submit the supply agreement of a new contract to the hub, within the legal lead times
     (:mod:`vool.domain.hub.switching`). Submitting again returns the earlier submission."""
-    existing = AgreementSubmission.objects.filter(contract=contract).first()
+    existing = hub_queries.submission_of_contract(contract_id=contract.pk)
     if existing is not None:
         return existing
     earliest = switching.earliest_start(
@@ -421,8 +415,8 @@ def withdraw_agreement(
 ) -> SupplyContract:
     """The customer withdraws (within 14 days of concluding the contract, at least a day
     before it starts): the agreement is cancelled in the hub and the contract cancelled."""
-    submission = AgreementSubmission.objects.filter(contract=contract).first()
-    if submission is None or submission.status != AgreementSubmission.Status.SUBMITTED:
+    submission = hub_queries.submission_of_contract(contract_id=contract.pk)
+    if submission is None or submission.status != hub_queries.SUBMITTED:
         raise UnableToWithdraw(f"Contract {contract.pk} has no submitted agreement in the hub.")
     problem = switching.withdrawal_problem(
         concluded_on=local_date(contract.created_at), starts_on=contract.valid_from, today=today
@@ -432,7 +426,7 @@ def withdraw_agreement(
     hub.cancel_agreement(submission.agreement_id)
     with transaction.atomic():
         hub_operations.set_agreement_status(
-            submission=submission, status=AgreementSubmission.Status.CANCELLED, now=now
+            submission=submission, status=hub_queries.CANCELLED, now=now
         )
         return contract_operations.cancel_contract(
             contract=contract, reason=f"withdrawal: {reason}", user=user, now=now
@@ -457,7 +451,7 @@ def request_connection_state(
 ) -> ConnectionRequest:
     """Ask the grid operator, through the hub, to disconnect (``DISCONNECT``) or reconnect
     (``CONNECT``) a point; its answers arrive with :func:`sync`."""
-    if action not in ConnectionRequest.Action.values:
+    if action not in hub_queries.CONNECTION_ACTIONS:
         raise UnableToRequestConnection(f"{action!r} is not CONNECT or DISCONNECT")
     if not reason.strip():
         raise UnableToRequestConnection("A connection-state request needs a reason.")

@@ -28,7 +28,7 @@ import os
 import smtplib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -38,16 +38,19 @@ from django.utils.translation import gettext as _
 from pypdf import PdfWriter
 
 from vool.common.localtime import Month
-from vool.domain.billing.models import Invoice
-from vool.domain.customers.models import BillingAccount
+from vool.domain.billing import queries as billing_queries
+from vool.domain.customers import queries as customer_queries
 from vool.domain.documents import delivery
+from vool.domain.documents import queries as document_queries
 from vool.domain.documents.invoice_data import InvalidInvoiceDocument
-from vool.domain.documents.models import Delivery, EInvoiceChannel
 from vool.integrations.einvoice import earve
 from vool.integrations.pdf.content_store import ContentStore
 from vool.usecases import render_invoices
 
-Channel = BillingAccount.InvoiceChannel
+if TYPE_CHECKING:
+    from vool.domain.documents.models import Delivery, EInvoiceChannel
+
+Channel = customer_queries.InvoiceChannel
 PRINT_DIR = "print"
 
 
@@ -68,9 +71,7 @@ def print_store() -> ContentStore:
 
 
 def _load(delivery_id: int) -> Delivery:
-    return Delivery.objects.select_related(
-        "invoice__billing_account__customer", "invoice__document"
-    ).get(pk=delivery_id)
+    return document_queries.get_delivery(delivery_id=delivery_id)
 
 
 def invoice_email(item: Delivery) -> EmailMessage:
@@ -92,9 +93,9 @@ def invoice_email(item: Delivery) -> EmailMessage:
     subject = "{document} {number}, {supplier}".format(**values)
     with translation.override(data["language"]):
         lines = [_("Hello,"), "", _("Attached: %(document)s %(number)s, %(period)s.") % values]
-        if invoice.kind == Invoice.Kind.INVOICE and data["account"]["automatic"]:
+        if invoice.kind == billing_queries.INVOICE and data["account"]["automatic"]:
             lines.append(data["account"]["automatic_text"])
-        elif invoice.kind == Invoice.Kind.INVOICE:
+        elif invoice.kind == billing_queries.INVOICE:
             lines.append(_("Amount to pay: %(amount)s, due %(due_date)s.") % values)
     body = "\n".join([*lines, "", values["supplier"]])
     message = EmailMessage(
@@ -199,11 +200,7 @@ def deliver_period(
         finally:
             mail.close()
     _paper(str(period), as_of, report)
-    report.waiting_for_bank = Delivery.objects.filter(
-        invoice__period=str(period),
-        channel=Channel.E_INVOICE,
-        status__in=[Delivery.Status.PENDING, Delivery.Status.FAILED],
-    ).count()
+    report.waiting_for_bank = document_queries.waiting_for_bank_count(period=str(period))
     return report
 
 
@@ -230,9 +227,8 @@ class InvalidEarveBatch(ValueError):
     or marked sent (the deliveries are FAILED, retried later)."""
 
 
-def _earve_item(item: Delivery) -> earve.EarveInvoice:
+def _earve_item(item: Delivery, channel: EInvoiceChannel | None) -> earve.EarveInvoice:
     account = item.invoice.billing_account
-    channel = EInvoiceChannel.objects.filter(billing_account=account).first()
     if channel is None:
         raise earve.UnableToBuildEarve(
             f"Invoice {item.invoice.number}: billing account {account.reference_number} has "
@@ -271,10 +267,13 @@ def einvoice_batch(
     report.queued = delivery.queue_period(period=str(period), at=as_of)
     ids = delivery.due(period=str(period), channel=Channel.E_INVOICE, at=as_of)
     claimed = [_load(i) for i in ids if delivery.claim(delivery_id=i, at=as_of)]
+    channels = document_queries.einvoice_channels(
+        billing_account_ids=[item.invoice.billing_account_id for item in claimed]
+    )
     items: list[tuple[Delivery, earve.EarveInvoice]] = []
     for item in claimed:
         try:
-            built = _earve_item(item)
+            built = _earve_item(item, channels.get(item.invoice.billing_account_id))
             earve.build_batch([built], file_id="check", created_on=as_of.date())
         except (earve.UnableToBuildEarve, InvalidInvoiceDocument) as exc:
             delivery.mark_failed(delivery_id=item.pk, at=as_of, error=str(exc))

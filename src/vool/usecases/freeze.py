@@ -3,11 +3,15 @@ refusal every back-office write but registering a request goes through."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vool.domain.cases import queries
-from vool.domain.cases.models import Freeze
+
+if TYPE_CHECKING:
+    from vool.domain.cases.models import Freeze
 
 
 class FrozenNow(Exception):

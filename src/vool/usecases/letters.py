@@ -46,30 +46,36 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from vool.domain.customers.models import BillingAccount
+from vool.domain.customers import queries as customer_queries
 from vool.domain.documents import TEMPLATES_DIR, delivery, formatting
+from vool.domain.documents import operations as document_operations
 from vool.domain.documents import queries as document_queries
 from vool.domain.documents.invoice_data import MAX_ADDRESS_LINE, MAX_NAME
-from vool.domain.documents.models import Letter
 from vool.domain.documents.queries import SupplierDetails
+
+# receivables has no query for a dunning run's letters yet (its module is being changed
+# elsewhere): these reads stay on its models, the one line left in .importlinter
 from vool.domain.receivables.models import DunningLetter, DunningLevel, DunningRun
 from vool.integrations.pdf.typst_compiler import TypstRenderer, UnableToRender
 from vool.usecases import deliver_invoices, render_invoices
 
+if TYPE_CHECKING:
+    from vool.domain.customers.models import BillingAccount
+    from vool.domain.documents.models import Letter
+
 LETTER_TEMPLATE = "letter.typ"
 SCHEMA = "vool.letter/1"
-Channel = BillingAccount.InvoiceChannel
+Channel = customer_queries.InvoiceChannel
 ProgressCallback = Callable[[str, int, int], None]
 
 
@@ -475,22 +481,17 @@ def _render_one(
         kind=kind, account=account, campaign=campaign, today=today, supplier=supplier
     )
     stored = render_invoices.store().put(letter_pdf(data, today=today))
-    try:
-        with transaction.atomic():
-            return Letter.objects.create(
-                kind=kind.key,
-                campaign=campaign,
-                billing_account=account,
-                language=data["language"],
-                channel=channel,
-                sha256=stored.sha256,
-                path=stored.relative_path,
-                size_bytes=stored.size_bytes,
-                rendered_at=as_of,
-                next_attempt_at=as_of,
-            )
-    except IntegrityError:  # made meanwhile by a concurrent run
-        return None
+    return document_operations.record_letter(
+        kind=kind.key,
+        campaign=campaign,
+        billing_account_id=account.pk,
+        language=data["language"],
+        channel=channel,
+        sha256=stored.sha256,
+        path=stored.relative_path,
+        size_bytes=stored.size_bytes,
+        rendered_at=as_of,
+    )
 
 
 def _render(
@@ -504,7 +505,7 @@ def _render(
 ) -> None:
     concerned = kind.concerned(accounts, campaign)
     report.concerned = concerned.count()
-    done = Letter.objects.filter(kind=kind.key, campaign=campaign)
+    done = document_queries.letters_of_campaign(kind=kind.key, campaign=campaign)
     report.already = concerned.filter(pk__in=done.values("billing_account_id")).count()
     todo = list(
         concerned.exclude(pk__in=done.values("billing_account_id"))
@@ -530,7 +531,7 @@ def _render(
 
 
 def _load(letter_id: int) -> Letter:
-    return Letter.objects.select_related("billing_account__customer").get(pk=letter_id)
+    return document_queries.get_letter(letter_id=letter_id)
 
 
 def letter_email(letter: Letter) -> EmailMessage:
@@ -574,7 +575,7 @@ def _email(
     try:
         for i, letter_id in enumerate(ids, start=1):
             progress("e-mails", i, len(ids))
-            if not delivery.claim(delivery_id=letter_id, at=at, model=Letter):
+            if not delivery.claim(delivery_id=letter_id, at=at, model=delivery.LETTERS):
                 continue
             letter = _load(letter_id)
             try:
@@ -587,11 +588,13 @@ def _email(
                     if isinstance(exc, InvalidLetter)
                     else deliver_invoices.smtp_reason(exc)
                 )
-                delivery.mark_failed(delivery_id=letter_id, at=at, error=reason, model=Letter)
+                delivery.mark_failed(
+                    delivery_id=letter_id, at=at, error=reason, model=delivery.LETTERS
+                )
                 report.failures.append((letter.billing_account.reference_number, reason))
                 continue
             delivery.mark_sent(
-                delivery_id=letter_id, at=at, destination=message.to[0], model=Letter
+                delivery_id=letter_id, at=at, destination=message.to[0], model=delivery.LETTERS
             )
             report.emailed += 1
     finally:
@@ -602,15 +605,17 @@ def _portal(kind: str, campaign: str, at: dt.datetime, report: LetterReport) -> 
     for letter_id in delivery.due_letters(
         kind=kind, campaign=campaign, channel=Channel.PORTAL, at=at
     ):
-        if delivery.claim(delivery_id=letter_id, at=at, model=Letter):
-            delivery.mark_sent(delivery_id=letter_id, at=at, destination="portal", model=Letter)
+        if delivery.claim(delivery_id=letter_id, at=at, model=delivery.LETTERS):
+            delivery.mark_sent(
+                delivery_id=letter_id, at=at, destination="portal", model=delivery.LETTERS
+            )
             report.to_portal += 1
 
 
 def _paper(kind: str, campaign: str, at: dt.datetime, report: LetterReport) -> None:
     """One print file of the due paper letters, in print order (postcode, reference)."""
     ids = delivery.due_letters(kind=kind, campaign=campaign, channel=Channel.PAPER, at=at)
-    claimed = [i for i in ids if delivery.claim(delivery_id=i, at=at, model=Letter)]
+    claimed = [i for i in ids if delivery.claim(delivery_id=i, at=at, model=delivery.LETTERS)]
     if not claimed:
         return
     letters = sorted(
@@ -621,11 +626,13 @@ def _paper(kind: str, campaign: str, at: dt.datetime, report: LetterReport) -> N
         destination = deliver_invoices.print_file([x.path for x in letters])
     except (OSError, ValueError) as exc:
         for x in letters:
-            delivery.mark_failed(delivery_id=x.pk, at=at, error=f"print file: {exc}", model=Letter)
+            delivery.mark_failed(
+                delivery_id=x.pk, at=at, error=f"print file: {exc}", model=delivery.LETTERS
+            )
             report.failures.append((x.billing_account.reference_number, f"print file: {exc}"))
         return
     delivery.mark_many_sent(
-        delivery_ids=[x.pk for x in letters], at=at, destination=destination, model=Letter
+        delivery_ids=[x.pk for x in letters], at=at, destination=destination, model=delivery.LETTERS
     )
     report.printed += len(letters)
     report.print_file = Path(settings.VOOL_DOCUMENTS_DIR) / destination
@@ -649,7 +656,7 @@ def send_letters(
     campaign = campaign or letter_kind.default_campaign()
     progress = on_progress or (lambda step, done, total: None)
     report = LetterReport(kind=kind, campaign=campaign)
-    chosen = BillingAccount.objects.filter(condition)
+    chosen = customer_queries.billing_accounts_where(condition=condition)
     _render(letter_kind, chosen, campaign, today, as_of, report, progress)
     _portal(kind, campaign, as_of, report)
     _email(kind, campaign, as_of, report, progress)

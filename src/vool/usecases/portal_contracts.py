@@ -18,28 +18,33 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from vool.common.localtime import TALLINN, local_date
 from vool.domain.audit import operations as audit
 from vool.domain.contracts import operations as contract_operations
-from vool.domain.contracts.models import SupplyContract
-from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.contracts import queries as contract_queries
+from vool.domain.customers import queries as customer_queries
 from vool.domain.documents import formatting
-from vool.domain.metering.models import Meter
-from vool.domain.supply.models import MeteringPoint
-from vool.domain.tariffs.models import Product, ProductPrice, Segment
+from vool.domain.metering import queries as metering_queries
+from vool.domain.supply import queries as supply_queries
+from vool.domain.tariffs import queries as tariff_queries
 from vool.usecases import calculator
 from vool.usecases.portal import NotTheirs
 from vool.usecases.submit_reading import UnableToSubmitReading, submit_meter_readings
+
+if TYPE_CHECKING:
+    from vool.domain.contracts.models import SupplyContract
+    from vool.domain.customers.models import Customer
+    from vool.domain.supply.models import MeteringPoint
+    from vool.domain.tariffs.models import Product
 
 __all__ = [
     "MOVE_OUT_DAYS_BACK",
@@ -122,21 +127,12 @@ class Offers:
 
 def contracts_of(customer: Customer, *, today: dt.date) -> list[SupplyContract]:
     """The customer's contracts that run today or later, by point and start."""
-    return list(
-        SupplyContract.objects.filter(customer=customer)
-        .exclude(status=SupplyContract.Status.CANCELLED)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today))
-        .select_related("product", "metering_point", "billing_account")
-        .order_by("metering_point__eic", "valid_from")
-    )
+    return contract_queries.contracts_of_customer_from(customer_id=customer.pk, today=today)
 
 
 def contract_of(customer: Customer, *, contract_id: int) -> SupplyContract:
-    contract = (
-        SupplyContract.objects.filter(customer=customer, pk=contract_id)
-        .exclude(status=SupplyContract.Status.CANCELLED)
-        .select_related("product", "metering_point", "billing_account")
-        .first()
+    contract = contract_queries.contract_of_customer(
+        customer_id=customer.pk, contract_id=contract_id
     )
     if contract is None:
         raise NotTheirs(f"Contract {contract_id} is not one of this customer's.")
@@ -144,12 +140,7 @@ def contract_of(customer: Customer, *, contract_id: int) -> SupplyContract:
 
 
 def terms_of(product: Product, *, on: dt.date) -> ContractTerms:
-    price = (
-        ProductPrice.objects.filter(product=product, valid_from__lte=on)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
-        .order_by("-valid_from")
-        .first()
-    )
+    price = tariff_queries.price_on(product_id=product.pk, on=on)
     return ContractTerms(
         monthly_fee_amount=price.monthly_fee_amount if price else None,
         energy_price=price.energy_price if price else None,
@@ -163,12 +154,8 @@ def terms_of(product: Product, *, on: dt.date) -> ContractTerms:
 
 def products_open_to(customer: Customer, *, on: dt.date) -> list[Product]:
     """The packages on sale on ``on`` in the customer's segment (the calculator's rule)."""
-    business = customer.kind == Customer.Kind.BUSINESS
-    segment = Segment.BUSINESS if business else Segment.HOUSEHOLD
-    return list(
-        Product.objects.filter(on_sale_from__lte=on, segment=segment)
-        .filter(Q(on_sale_to__isnull=True) | Q(on_sale_to__gt=on))
-        .order_by("code")
+    return tariff_queries.products_on_sale(
+        on=on, business=customer.kind == customer_queries.BUSINESS
     )
 
 
@@ -315,7 +302,7 @@ def switch_package(
             contract_id=contract.pk,
             product=product,
             valid_from=effective,
-            signed_channel=SupplyContract.Channel.PORTAL,
+            signed_channel=contract_queries.PORTAL_CHANNEL,
         )
         _audit(
             actor,
@@ -355,7 +342,7 @@ def _check_move_day(day: dt.date, today: dt.date, field: str) -> None:
 def _submit_move_reading(
     point: MeteringPoint, values_kwh: dict[str, Decimal], day: dt.date, actor: Actor
 ) -> None:
-    if point.metering_method != MeteringPoint.MeteringMethod.MANUAL_REGISTER:
+    if point.metering_method != supply_queries.MANUAL_REGISTER:
         return  # read remotely: the interval data give the consumption up to the day
     submit_meter_readings(
         metering_point=point,
@@ -412,10 +399,12 @@ def move_in(
     on one of the customer's billing accounts, with the move-in reading (manual points)."""
     today = local_date(actor.now)
     _check_move_day(move_in_on, today, "move_in_on")
-    account = BillingAccount.objects.filter(customer=customer, pk=account_id).first()
+    account = customer_queries.billing_account_of(
+        customer_id=customer.pk, billing_account_id=account_id
+    )
     if account is None:
         raise NotTheirs(f"Billing account {account_id} is not one of this customer's.")
-    point = MeteringPoint.objects.filter(eic=eic.strip().upper()).first()
+    point = supply_queries.get_metering_point(eic=eic.strip().upper())
     if point is None:
         raise UnableToChangeContract(
             _(
@@ -433,7 +422,7 @@ def move_in(
             metering_point=point,
             product=product,
             valid_from=move_in_on,
-            signed_channel=SupplyContract.Channel.PORTAL,
+            signed_channel=contract_queries.PORTAL_CHANNEL,
         )
         _submit_move_reading(point, values_kwh, move_in_on, actor)
         _audit(
@@ -449,14 +438,9 @@ def move_in(
 
 def registers_of(point: MeteringPoint, *, on: dt.date) -> list[str]:
     """The register kinds of the meter installed at the point on ``on`` (none: read remotely)."""
-    if point.metering_method != MeteringPoint.MeteringMethod.MANUAL_REGISTER:
+    if point.metering_method != supply_queries.MANUAL_REGISTER:
         return []
-    meter = (
-        Meter.objects.filter(metering_point=point, installed_date__lte=on)
-        .order_by("-installed_date")
-        .first()
-    )
-    return sorted(r.kind for r in meter.registers.all()) if meter else []
+    return metering_queries.register_kinds_on(metering_point_id=point.pk, day=on)
 
 
 def _email_lines(kind: str, context: dict[str, Any], language: str) -> tuple[str, list[str]]:

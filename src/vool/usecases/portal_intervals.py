@@ -7,11 +7,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from vool.domain.customers.models import Customer
 from vool.domain.metering import queries as metering_queries
-from vool.domain.supply.models import MeteringPoint
+from vool.domain.supply import queries as supply_queries
 from vool.usecases.portal import NotTheirs, consumption_point_of
+
+if TYPE_CHECKING:
+    from vool.domain.customers.models import Customer
+    from vool.domain.supply.models import MeteringPoint
 
 __all__ = ["DayConsumption", "IntervalRow", "consumption_of_day"]
 
@@ -42,7 +46,7 @@ def consumption_of_day(
     or by hour with ``hourly``. :class:`NotTheirs` for another customer's point or one read
     by hand (no interval data)."""
     point = consumption_point_of(customer, point_id=point_id, today=today)
-    if point.metering_method != MeteringPoint.MeteringMethod.REMOTE_INTERVAL:
+    if point.metering_method != supply_queries.REMOTE_INTERVAL:
         raise NotTheirs(f"Metering point {point.eic} is read by hand: no interval data.")
     series = metering_queries.interval_series(
         metering_point=point,

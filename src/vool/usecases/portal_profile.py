@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyotp
 from django.db import transaction
@@ -14,10 +14,12 @@ from django.db import transaction
 from vool.domain.audit import operations as audit
 from vool.domain.customers import operations as customer_operations
 from vool.domain.customers import queries as customer_queries
-from vool.domain.customers.models import BillingAccount, Consent, Customer
 from vool.integrations.pdf.qr import qr_svg
 from vool.usecases.portal import NotTheirs
 from vool.usecases.portal_contracts import Actor
+
+if TYPE_CHECKING:
+    from vool.domain.customers.models import BillingAccount, Customer
 
 __all__ = [
     "ConsentState",
@@ -87,14 +89,16 @@ def profile(customer: Customer) -> Profile:
             granted=latest[kind].granted if kind in latest else False,
             recorded_at=latest[kind].recorded_at if kind in latest else None,
         )
-        for kind, label in Consent.Kind.choices
+        for kind, label in customer_queries.consent_kinds()
     )
-    accounts = tuple(customer.billing_accounts.order_by("reference_number"))
+    accounts = tuple(customer_queries.billing_accounts_of(customer_id=customer.pk))
     return Profile(customer=customer, accounts=accounts, consents=consents)
 
 
 def account_of(customer: Customer, *, account_id: int) -> BillingAccount:
-    account = BillingAccount.objects.filter(customer=customer, pk=account_id).first()
+    account = customer_queries.billing_account_of(
+        customer_id=customer.pk, billing_account_id=account_id
+    )
     if account is None:
         raise NotTheirs(f"Billing account {account_id} is not one of this customer's.")
     return account

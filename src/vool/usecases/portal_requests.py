@@ -5,18 +5,21 @@ the customer the user acts for; a request of another customer is ``portal.NotThe
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
-from vool.domain.billing.models import Invoice
+from vool.domain.billing import queries as billing_queries
 from vool.domain.cases import queries as case_queries
-from vool.domain.cases.models import PORTAL_TYPES, Case, CaseNote, Channel
 from vool.domain.cases.operations import UnableToOpenCase
-from vool.domain.customers.models import Customer
 from vool.usecases import case_work
 from vool.usecases.freeze import check_not_frozen
 from vool.usecases.portal import NotTheirs
+
+if TYPE_CHECKING:
+    from vool.domain.billing.models import Invoice
+    from vool.domain.cases.models import Case, CaseNote
+    from vool.domain.customers.models import Customer
 
 
 def requests_of(customer: Customer) -> QuerySet[Case]:
@@ -36,11 +39,7 @@ def notes_for_customer(case: Case) -> QuerySet[CaseNote]:
 
 def disputable_invoices(customer: Customer) -> QuerySet[Invoice]:
     """The customer's issued invoices, newest first: what a dispute may name."""
-    return Invoice.objects.filter(
-        billing_account__customer=customer,
-        kind=Invoice.Kind.INVOICE,
-        status=Invoice.Status.ISSUED,
-    ).order_by("-issue_date", "-number")
+    return billing_queries.issued_invoices_of_customer(customer_id=customer.pk)
 
 
 def open_request(
@@ -56,7 +55,7 @@ def open_request(
     """Open a request of one of the portal's types for ``customer`` (whom the user acts for);
     refused while the freeze is on (the portal is read-only then)."""
     check_not_frozen()
-    if case_type not in PORTAL_TYPES:
+    if case_type not in case_queries.PORTAL_TYPES:
         raise UnableToOpenCase(f"{case_type!r} cannot be opened in the portal.")
     if invoice_id is not None and not disputable_invoices(customer).filter(pk=invoice_id).exists():
         raise NotTheirs(f"Invoice {invoice_id} is not one of {customer}.")
@@ -64,7 +63,7 @@ def open_request(
         user=user,
         new=case_work.NewCase(
             customer_id=customer.pk,
-            channel=Channel.PORTAL,
+            channel=case_queries.PORTAL_CHANNEL,
             case_type=case_type,
             subject=subject,
             description=description,

@@ -13,19 +13,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month, local_date
 from vool.domain.audit import operations as audit
-from vool.domain.billing.models import Invoice
+from vool.domain.billing import queries as billing_queries
 from vool.domain.billing.operations import UnableToRebill
 from vool.usecases import bill_run
 from vool.usecases.backoffice_actions import NotAllowed, check_may_credit, user_name
 from vool.usecases.customer_view import LineRow, invoice_lines
 from vool.usecases.freeze import check_not_frozen
+
+if TYPE_CHECKING:
+    from vool.domain.billing.models import Invoice
 
 REBILL_PERMISSION = "billing.add_invoice"
 
@@ -50,11 +53,7 @@ class _RolledBack(Exception):
 
 
 def _checked_invoice(user: Any, number: int) -> Invoice:
-    invoice = (
-        Invoice.objects.select_related("billing_account")
-        .filter(number=number, kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED)
-        .first()
-    )
+    invoice = billing_queries.issued_invoice_by_number(number=number)
     if invoice is None:
         raise UnableToRebill(
             _("There is no issued invoice number %(number)s.") % {"number": number}

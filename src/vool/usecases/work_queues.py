@@ -6,18 +6,26 @@ overdue requests and the readings queued during a freeze. Reads only; the action
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
-from vool.domain.billing.models import BillRunException, Invoice
+from vool.domain.billing import queries as billing_queries
 from vool.domain.billing.unbillable import describe
 from vool.domain.cases import queries as case_queries
-from vool.domain.cases.models import Case, QueuedReading
-from vool.domain.documents.models import Delivery
+from vool.domain.documents import queries as document_queries
 from vool.domain.metering import queries as metering_queries
-from vool.domain.metering.models import Reading
 from vool.domain.receivables import queries as receivable_queries
+
+# receivables has no query for the holds and the suspense count yet (its module is being
+# changed elsewhere): these two reads stay on its models, the one line left in .importlinter
 from vool.domain.receivables.models import DunningHold, Payment
+
+if TYPE_CHECKING:
+    from vool.domain.billing.models import BillRunException
+    from vool.domain.cases.models import Case, QueuedReading
+    from vool.domain.documents.models import Delivery
+    from vool.domain.metering.models import Reading
 
 
 def pending_readings() -> list[Reading]:
@@ -28,17 +36,7 @@ def pending_readings() -> list[Reading]:
 def open_exceptions(*, code: str = "") -> QuerySet[BillRunException]:
     """Run exceptions whose account has no live invoice for the run's month yet (once billed,
     by a rebill after the cause was mended, it leaves the queue)."""
-    billed = Invoice.objects.filter(
-        billing_account_id=OuterRef("billing_account_id"),
-        period=OuterRef("run__period"),
-        kind=Invoice.Kind.INVOICE,
-    ).exclude(status=Invoice.Status.CANCELLED)
-    rows = (
-        BillRunException.objects.filter(~Exists(billed))
-        .select_related("run", "billing_account__customer")
-        .order_by("-run__period", "code", "pk")
-    )
-    return rows.filter(code=code) if code else rows
+    return billing_queries.open_exceptions(code=code)
 
 
 def exception_rule(code: str) -> str:
@@ -47,11 +45,7 @@ def exception_rule(code: str) -> str:
 
 
 def failed_deliveries() -> QuerySet[Delivery]:
-    return (
-        Delivery.objects.filter(status=Delivery.Status.FAILED)
-        .select_related("invoice__billing_account__customer")
-        .order_by("pk")
-    )
+    return document_queries.failed_deliveries()
 
 
 def active_holds(*, today: dt.date, kind: str = "") -> QuerySet[DunningHold]:
@@ -82,7 +76,7 @@ def counts(*, today: dt.date) -> dict[str, int]:
         "holds": active_holds(today=today).count(),
         "overdue": case_queries.overdue_cases(today=today).count(),
         "open_cases": case_queries.open_cases().count(),
-        "queued_readings": QueuedReading.objects.filter(status=QueuedReading.Status.QUEUED).count(),
+        "queued_readings": case_queries.queued_reading_count(),
     }
 
 
@@ -98,7 +92,7 @@ def filtered_cases(
     """The request queue: open ones by due date unless a status is chosen; ``assigned`` is
     ``me``, ``team`` (the user's groups), ``none`` or empty (all)."""
     rows = case_queries.cases().order_by("due_date", "pk")
-    rows = rows.filter(status=status) if status else rows.exclude(status=Case.Status.RESOLVED)
+    rows = rows.filter(status=status) if status else rows.exclude(status=case_queries.RESOLVED)
     if case_type:
         rows = rows.filter(case_type=case_type)
     if assigned == "me":

@@ -110,6 +110,27 @@ class TestCustomerPage:
         page = client.get(f"/backoffice/customers/{manual.customer_id}/")
         assert f"/backoffice/readings/{pending.pk}/review/" in page.content.decode()
 
+    def test_each_register_shows_its_latest_reading(self, billed: Any) -> None:
+        _, manual, pending = billed
+        client = signed_in(staff("kati", *AGENT))
+        view = client.get(f"/backoffice/customers/{manual.customer_id}/").context["view"]
+        shown = {
+            r.register.pk: r.last_reading
+            for point in view.points
+            for meter in point.meters
+            for r in meter.registers
+        }
+        latest = {
+            register_id: Reading.objects.filter(register_id=register_id)
+            .order_by("-read_at", "-pk")
+            .first()
+            for register_id in shown
+        }
+        assert shown == latest
+        assert pending in shown.values()
+        counts = [Reading.objects.filter(register_id=pk).count() for pk in shown]
+        assert max(counts) > 1  # a register with several readings: the latest is chosen
+
 
 class TestCreditInvoice:
     def test_an_agent_credits_with_a_reason_and_the_audit_log_says_so(self, billed: Any) -> None:

@@ -7,9 +7,9 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 
 from vool.common.localtime import Month
 from vool.domain.billing import unbillable
@@ -26,6 +26,8 @@ from vool.domain.billing.models import (
 from vool.domain.contracts import queries as contract_queries
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.tariffs.models import Product
+
+INVOICE: Final = Invoice.Kind.INVOICE  # an invoice (not a credit note)
 
 
 def accounts_to_bill(*, period: Month) -> list[int]:
@@ -387,4 +389,66 @@ def days_with_issued_terms(
         )
         .values_list("invoice__billing_account_id", "metering_point_id", "day")
         .distinct()
+    )
+
+
+def issued_invoice_by_number(*, number: int) -> Invoice | None:
+    """The issued invoice (not a credit note, not cancelled) numbered ``number``, with its
+    account; None if there is none."""
+    return (
+        Invoice.objects.select_related("billing_account")
+        .filter(number=number, kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED)
+        .first()
+    )
+
+
+def open_exceptions(*, code: str = "") -> QuerySet[BillRunException]:
+    """Run exceptions whose account has no live invoice for the run's month yet (once billed,
+    by a rebill after the cause was mended, it leaves the queue); ``code`` narrows them."""
+    billed = Invoice.objects.filter(
+        billing_account_id=OuterRef("billing_account_id"),
+        period=OuterRef("run__period"),
+        kind=Invoice.Kind.INVOICE,
+    ).exclude(status=Invoice.Status.CANCELLED)
+    rows = (
+        BillRunException.objects.filter(~Exists(billed))
+        .select_related("run", "billing_account__customer")
+        .order_by("-run__period", "code", "pk")
+    )
+    return rows.filter(code=code) if code else rows
+
+
+def get_run_exception(*, exception_id: int) -> BillRunException:
+    """Run exception ``exception_id`` with its run and billing account."""
+    return BillRunException.objects.select_related("run", "billing_account").get(pk=exception_id)
+
+
+def issued_invoices_of_customer(*, customer_id: int) -> QuerySet[Invoice]:
+    """The customer's issued invoices (not credit notes), newest first."""
+    return Invoice.objects.filter(
+        billing_account__customer_id=customer_id,
+        kind=Invoice.Kind.INVOICE,
+        status=Invoice.Status.ISSUED,
+    ).order_by("-issue_date", "-number")
+
+
+def numbered_invoices_of_customer(*, customer_id: int) -> QuerySet[Invoice]:
+    """The customer's invoices and credit notes that have a number, newest first, with the
+    account and the credited invoice."""
+    return (
+        Invoice.objects.filter(billing_account__customer_id=customer_id, number__isnull=False)
+        .select_related("billing_account", "credited_invoice")
+        .order_by("-issue_date", "-number")
+    )
+
+
+def lines_of_invoice(*, invoice_id: int) -> list[InvoiceLine]:
+    """The invoice's lines in their printed order."""
+    return list(InvoiceLine.objects.filter(invoice_id=invoice_id).order_by("position"))
+
+
+def customers_with_invoice_number(*, number: int) -> list[tuple[int, int | None]]:
+    """(customer id, number) of the invoice or credit note numbered ``number``."""
+    return list(
+        Invoice.objects.filter(number=number).values_list("billing_account__customer_id", "number")
     )

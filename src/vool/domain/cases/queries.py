@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Final
 
 from django.db.models import Q, QuerySet
 
-from vool.domain.cases.models import Case, CaseNote, Freeze, QueuedReading, ServiceLevel
+from vool.domain.cases.models import (
+    PORTAL_TYPES as PORTAL_TYPES,
+)  # the types a portal user may open
+from vool.domain.cases.models import (
+    Case,
+    CaseAttachment,
+    CaseNote,
+    CaseType,
+    Channel,
+    Freeze,
+    QueuedReading,
+    ServiceLevel,
+)
+
+# the choices the use cases and interfaces need at run time, named here so they need no model
+BILL_DISPUTE: Final = CaseType.BILL_DISPUTE  # a request disputing an invoice
+PORTAL_CHANNEL: Final = Channel.PORTAL  # a request opened by the customer in the portal
+RESOLVED: Final = Case.Status.RESOLVED  # a request worked to its end
+QUEUED: Final = QueuedReading.Status.QUEUED  # a reading given during the freeze, not yet worked
+CHANNEL_CHOICES: Final = Channel.choices  # how a request reached us, with labels
+CASE_TYPE_CHOICES: Final = CaseType.choices  # what a request is about, with labels
+STATUS_CHOICES: Final = Case.Status.choices  # where a request stands, with labels
 
 
 def service_days(*, case_type: str, on: dt.date) -> int | None:
@@ -51,4 +73,41 @@ def queued_readings() -> QuerySet[QueuedReading]:
         QueuedReading.objects.filter(status=QueuedReading.Status.QUEUED)
         .select_related("customer", "metering_point")
         .order_by("read_at", "pk")
+    )
+
+
+def get_case(*, case_id: int) -> Case | None:
+    return Case.objects.filter(pk=case_id).first()
+
+
+def queued_reading_count() -> int:
+    """How many readings given during the freeze wait to be worked."""
+    return QueuedReading.objects.filter(status=QueuedReading.Status.QUEUED).count()
+
+
+def get_queued_reading(*, queued_id: int) -> QueuedReading:
+    """The queued reading with its metering point."""
+    return QueuedReading.objects.select_related("metering_point").get(pk=queued_id)
+
+
+def get_attachment(*, case_id: int, attachment_id: int) -> CaseAttachment | None:
+    """Attachment ``attachment_id`` if it belongs to request ``case_id``."""
+    return CaseAttachment.objects.filter(pk=attachment_id, case_id=case_id).first()
+
+
+def case_with_links(*, case_id: int) -> Case | None:
+    """Request ``case_id`` with its customer, invoice, reading, contract, hold and assignees
+    (what the request's page shows)."""
+    return (
+        Case.objects.select_related(
+            "customer",
+            "invoice",
+            "reading",
+            "contract",
+            "dunning_hold",
+            "assigned_user",
+            "assigned_group",
+        )
+        .filter(pk=case_id)
+        .first()
     )

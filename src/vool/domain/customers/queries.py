@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Final
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, F, Func, Q, QuerySet
 
 from vool.domain.customers.models import BillingAccount, Consent, Customer, SecondFactor
+
+BUSINESS: Final = Customer.Kind.BUSINESS  # a company (the business segment's packages)
+InvoiceChannel = BillingAccount.InvoiceChannel  # how invoices (and letters) reach the customer
+
+
+def invoice_channel_label(channel: str) -> str:
+    """How an invoice channel (``EMAIL``, ``E_INVOICE``, ...) is named to a person."""
+    return str(BillingAccount.InvoiceChannel(channel).label)
 
 
 def find_billing_account(*, reference_number: str) -> BillingAccount | None:
@@ -61,3 +71,137 @@ def has_second_factor(*, user_id: int) -> bool:
 def portal_users_with_personal_code(*, personal_code: str) -> QuerySet[Any]:
     """The portal user holding the customer with this personal code (none, or one)."""
     return get_user_model().objects.filter(customer__personal_code=personal_code, is_active=True)
+
+
+def consent_kinds() -> list[tuple[str, str]]:
+    """The kinds of consent a customer gives or withdraws, each with its label."""
+    return [(kind, str(label)) for kind, label in Consent.Kind.choices]
+
+
+def billing_accounts_of(*, customer_id: int) -> list[BillingAccount]:
+    """The customer's billing accounts by reference number."""
+    return list(BillingAccount.objects.filter(customer_id=customer_id).order_by("reference_number"))
+
+
+def billing_account_of(*, customer_id: int, billing_account_id: int) -> BillingAccount | None:
+    """Billing account ``billing_account_id`` if it is the customer's."""
+    return BillingAccount.objects.filter(customer_id=customer_id, pk=billing_account_id).first()
+
+
+def billing_accounts_where(*, condition: Q) -> QuerySet[BillingAccount]:
+    """The billing accounts that meet ``condition`` (a filter over the account's fields and
+    its customer's), for a batch to narrow further."""
+    return BillingAccount.objects.filter(condition)
+
+
+def get_customer(*, customer_id: int) -> Customer | None:
+    return Customer.objects.filter(pk=customer_id).first()
+
+
+# -- the back office's search (``usecases.customer_search``) -----------------------------------
+
+FOLD_FROM = "ÕÄÖÜŠŽõäöüšž"
+FOLD_TO = "OAOUSZoaousz"
+
+
+class Folded(Func):
+    """SQL of ``customer_search.fold``; on PostgreSQL the exact expression of the trigram
+    index (migration customers 0003)."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template=f"lower(translate(%(expressions)s, '{FOLD_FROM}', '{FOLD_TO}'))",
+            **extra,
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "%(expressions)s"
+        for source, target in zip(FOLD_FROM, FOLD_TO, strict=True):
+            template = f"replace({template}, '{source}', '{target}')"
+        return self.as_sql(compiler, connection, template=f"lower({template})", **extra)
+
+
+class PhoneDigits(Func):
+    """The phone without spaces (the expression of the phone index)."""
+
+    template = "replace(%(expressions)s, ' ', '')"
+    output_field = CharField()
+
+
+class EmailLower(Func):
+    template = "lower(%(expressions)s)"
+    output_field = CharField()
+
+
+@dataclass(frozen=True)
+class CustomerCodes:
+    customer_id: int
+    name: str
+    personal_code: str
+    registry_code: str
+
+
+def customer_codes(*, customer_ids: Iterable[int]) -> list[CustomerCodes]:
+    """Name and codes of these customers (unordered)."""
+    rows = Customer.objects.filter(pk__in=list(customer_ids)).values_list(
+        "pk", "name", "personal_code", "registry_code"
+    )
+    return [
+        CustomerCodes(pk, name, personal or "", registry or "")
+        for pk, name, personal, registry in rows
+    ]
+
+
+def with_personal_code(*, code: str) -> list[tuple[int, str | None]]:
+    """(customer id, personal code) of the customers with this personal code."""
+    return list(Customer.objects.filter(personal_code=code).values_list("pk", "personal_code"))
+
+
+def with_registry_code(*, code: str) -> list[tuple[int, str | None]]:
+    """(customer id, registry code) of the customers with this registry code."""
+    return list(Customer.objects.filter(registry_code=code).values_list("pk", "registry_code"))
+
+
+def with_reference_number(*, reference_number: str) -> list[tuple[int, str]]:
+    """(customer id, reference number) of the account with this reference number."""
+    return list(
+        BillingAccount.objects.filter(reference_number=reference_number).values_list(
+            "customer_id", "reference_number"
+        )
+    )
+
+
+def with_email(*, email: str) -> list[tuple[int, str]]:
+    """(customer id, e-mail) of the customers with this e-mail, in any case."""
+    return list(
+        Customer.objects.annotate(email_lower=EmailLower("email"))
+        .filter(email_lower=email.lower())
+        .values_list("pk", "email")
+    )
+
+
+def with_phone(*, candidates: Iterable[str]) -> list[tuple[int, str]]:
+    """(customer id, phone) of the customers whose phone, without spaces, is a candidate."""
+    return list(
+        Customer.objects.annotate(phone_digits=PhoneDigits("phone"))
+        .filter(phone_digits__in=set(candidates))
+        .values_list("pk", "phone")
+    )
+
+
+def with_folded_name(
+    *, folded: str, exclude_ids: Iterable[int], limit: int
+) -> list[tuple[int, str]]:
+    """(customer id, name) of at most ``limit`` customers whose folded name contains
+    ``folded``, by name."""
+    return list(
+        Customer.objects.annotate(folded_name=Folded(F("name")))
+        .filter(folded_name__contains=folded)
+        .exclude(pk__in=list(exclude_ids))
+        .order_by("name", "pk")
+        .values_list("pk", "name")[: max(limit, 0)]
+    )

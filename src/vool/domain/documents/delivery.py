@@ -27,6 +27,7 @@ from vool.domain.documents.models import Delivery, Letter
 # The same state machine records invoice deliveries and letters (``Letter`` has the same
 # status, attempts, next_attempt_at, last_error, destination and sent_at fields).
 Sendable = type[Delivery] | type[Letter]
+LETTERS: Final[Sendable] = Letter  # as ``model``: the letters go through the same states
 
 LEASE: Final = dt.timedelta(minutes=15)
 FIRST_RETRY: Final = dt.timedelta(minutes=15)

@@ -1,4 +1,5 @@
-"""Writes of documents: recording an invoice's rendered PDF (once; it never changes)."""
+"""Writes of documents: recording an invoice's rendered PDF (once; it never changes) and a
+letter's."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 
-from vool.domain.documents.models import InvoiceDocument
+from vool.domain.documents.models import InvoiceDocument, Letter
 
 
 class DocumentChanged(Exception):
@@ -47,3 +48,35 @@ def record_document(
             "Was the template, the supplier or the invoice data changed since?"
         )
     return existing
+
+
+def record_letter(
+    *,
+    kind: str,
+    campaign: str,
+    billing_account_id: int,
+    language: str,
+    channel: str,
+    sha256: str,
+    path: str,
+    size_bytes: int,
+    rendered_at: dt.datetime,
+) -> Letter | None:
+    """Record a rendered letter of ``campaign``, due to be sent at once; None if the account
+    already has this campaign's letter (made meanwhile by a concurrent run)."""
+    try:
+        with transaction.atomic():
+            return Letter.objects.create(
+                kind=kind,
+                campaign=campaign,
+                billing_account_id=billing_account_id,
+                language=language,
+                channel=channel,
+                sha256=sha256,
+                path=path,
+                size_bytes=size_bytes,
+                rendered_at=rendered_at,
+                next_attempt_at=rendered_at,
+            )
+    except IntegrityError:
+        return None

@@ -6,10 +6,18 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from vool.common.localtime import Month
 from vool.domain.billing.models import Invoice
-from vool.domain.documents.models import InvoiceDocument, Supplier
+from vool.domain.customers.models import BillingAccount
+from vool.domain.documents.models import (
+    Delivery,
+    EInvoiceChannel,
+    InvoiceDocument,
+    Letter,
+    Supplier,
+)
 
 
 @dataclass(frozen=True)
@@ -65,3 +73,46 @@ def without_document(*, invoice_ids: Collection[int]) -> set[int]:
             "pk", flat=True
         )
     )
+
+
+def get_delivery(*, delivery_id: int) -> Delivery:
+    """Delivery ``delivery_id`` with its invoice, the invoice's account, customer and PDF."""
+    return Delivery.objects.select_related(
+        "invoice__billing_account__customer", "invoice__document"
+    ).get(pk=delivery_id)
+
+
+def waiting_for_bank_count(*, period: str) -> int:
+    """The period's e-invoice deliveries not yet sent to the bank (pending or failed)."""
+    return Delivery.objects.filter(
+        invoice__period=period,
+        channel=BillingAccount.InvoiceChannel.E_INVOICE,
+        status__in=[Delivery.Status.PENDING, Delivery.Status.FAILED],
+    ).count()
+
+
+def einvoice_channels(*, billing_account_ids: Collection[int]) -> dict[int, EInvoiceChannel]:
+    """The e-invoice bank channel of each of these billing accounts that has one."""
+    return {
+        c.billing_account_id: c
+        for c in EInvoiceChannel.objects.filter(billing_account_id__in=set(billing_account_ids))
+    }
+
+
+def failed_deliveries() -> QuerySet[Delivery]:
+    """Deliveries that failed, with their invoice's account and customer, oldest first."""
+    return (
+        Delivery.objects.filter(status=Delivery.Status.FAILED)
+        .select_related("invoice__billing_account__customer")
+        .order_by("pk")
+    )
+
+
+def letters_of_campaign(*, kind: str, campaign: str) -> QuerySet[Letter]:
+    """The letters of ``kind`` already made in ``campaign``."""
+    return Letter.objects.filter(kind=kind, campaign=campaign)
+
+
+def get_letter(*, letter_id: int) -> Letter:
+    """Letter ``letter_id`` with its billing account and customer."""
+    return Letter.objects.select_related("billing_account__customer").get(pk=letter_id)

@@ -79,6 +79,12 @@ def store_entries(
     return unique
 
 
+def keep_entry(*, entry: HubEntry) -> None:
+    """Keep the entry for later: no handler reads its resource type yet."""
+    entry.status = HubEntry.Status.KEPT
+    entry.save(update_fields=["status"])
+
+
 def finish_entry(*, entry: HubEntry, problem: str, processed_at: dt.datetime) -> None:
     """Done, or (with a ``problem``) refused and queued for an operator."""
     entry.status = HubEntry.Status.QUEUED if problem else HubEntry.Status.DONE

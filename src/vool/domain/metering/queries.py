@@ -21,7 +21,7 @@ from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from vool.common.localtime import Month, intervals_in_day, local_date, local_midnight
 from vool.domain.metering import intervals
@@ -542,3 +542,52 @@ def readings_by_id(*, reading_ids: Collection[int]) -> dict[int, tuple[int, Read
             "id", "register_id", *_READING_ROW
         )
     }
+
+
+def register_kinds_on(*, metering_point_id: int, day: dt.date) -> list[str]:
+    """The register kinds of the meter installed at the point on ``day``, sorted (none if no
+    meter is)."""
+    meter = meter_on(metering_point_id=metering_point_id, day=day)
+    if meter is None:
+        return []
+    return sorted(Register.objects.filter(meter=meter).values_list("kind", flat=True))
+
+
+@dataclass(frozen=True)
+class RegisterWithLatest:
+    register: Register
+    latest: Reading | None  # the latest reading by read time (any status), if any
+
+
+@dataclass(frozen=True)
+class MeterWithRegisters:
+    meter: Meter
+    registers: list[RegisterWithLatest]
+
+
+def meters_with_latest_readings(*, metering_point_ids: Iterable[int]) -> list[MeterWithRegisters]:
+    """The meters of these points (latest installed first) with each register's latest
+    reading, in three queries."""
+    meters = list(
+        Meter.objects.filter(metering_point_id__in=set(metering_point_ids))
+        .prefetch_related("registers")
+        .order_by("-installed_date", "pk")
+    )
+    register_ids = [r.pk for m in meters for r in m.registers.all()]
+    latest_id = (
+        Reading.objects.filter(register_id=OuterRef("pk")).order_by("-read_at", "-pk").values("pk")
+    )
+    latest_ids = [
+        pk
+        for pk in Register.objects.filter(pk__in=register_ids)
+        .annotate(latest_id=Subquery(latest_id[:1]))
+        .values_list("latest_id", flat=True)
+        if pk is not None
+    ]
+    readings = {r.register_id: r for r in Reading.objects.filter(pk__in=latest_ids)}
+    return [
+        MeterWithRegisters(
+            m, [RegisterWithLatest(r, readings.get(r.pk)) for r in m.registers.all()]
+        )
+        for m in meters
+    ]

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Final
 
-from vool.domain.supply.models import MeteringPoint
+from vool.domain.supply.models import GridOperator, MeteringPoint
+
+REMOTE_INTERVAL: Final = MeteringPoint.MeteringMethod.REMOTE_INTERVAL  # read remotely, by interval
+MANUAL_REGISTER: Final = MeteringPoint.MeteringMethod.MANUAL_REGISTER  # registers read by hand
 
 
 def get_metering_point(*, eic: str) -> MeteringPoint | None:
@@ -63,3 +67,12 @@ def tariff_facts(*, point_ids: Collection[int]) -> dict[int, PointTariffFacts]:
             "is_apartment",
         )
     }
+
+
+def grid_operator_by_eic(*, eic: str) -> GridOperator | None:
+    return GridOperator.objects.filter(eic=eic).first()
+
+
+def metering_point_for_update(*, eic: str) -> MeteringPoint | None:
+    """The point ``eic``, locked for the rest of the transaction (None if unknown)."""
+    return MeteringPoint.objects.select_for_update().filter(eic=eic).first()

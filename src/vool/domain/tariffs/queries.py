@@ -37,6 +37,7 @@ from vool.domain.tariffs.models import (
     NetworkPrice,
     Product,
     ProductPrice,
+    Segment,
     VatRate,
 )
 from vool.domain.tariffs.tariff_data import micro_per_kwh, parse_windows
@@ -556,3 +557,23 @@ def count_products() -> int:
 def products_by_id(*, product_ids: Collection[int]) -> dict[int, Product]:
     """The products of ``product_ids``, by id."""
     return {p.pk: p for p in Product.objects.filter(pk__in=list(product_ids))}
+
+
+def price_on(*, product_id: int, on: dt.date) -> ProductPrice | None:
+    """The product's price version valid on ``on``, if any."""
+    return (
+        ProductPrice.objects.filter(product_id=product_id, valid_from__lte=on)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def products_on_sale(*, on: dt.date, business: bool) -> list[Product]:
+    """The packages on sale on ``on`` in the business or the household segment, by code."""
+    segment = Segment.BUSINESS if business else Segment.HOUSEHOLD
+    return list(
+        Product.objects.filter(on_sale_from__lte=on, segment=segment)
+        .filter(Q(on_sale_to__isnull=True) | Q(on_sale_to__gt=on))
+        .order_by("code")
+    )

@@ -9,13 +9,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from vool.domain.billing.models import Invoice
-from vool.domain.cases.models import Case, CaseType, Channel
+from vool.domain.billing import queries as billing_queries
+from vool.domain.cases import queries as case_queries
 
 
 class RegisterCaseForm(forms.Form):
-    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
-    case_type = forms.ChoiceField(label=_("Type"), choices=CaseType.choices)
+    channel = forms.ChoiceField(label=_("Channel"), choices=case_queries.CHANNEL_CHOICES)
+    case_type = forms.ChoiceField(label=_("Type"), choices=case_queries.CASE_TYPE_CHOICES)
     subject = forms.CharField(label=_("Subject"), max_length=200)
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
@@ -34,7 +34,7 @@ class RegisterCaseForm(forms.Form):
         number = self.cleaned_data.get("invoice_number")
         if number is None:
             return None
-        invoice_id = Invoice.objects.filter(number=number).values_list("pk", flat=True).first()
+        invoice_id = billing_queries.invoice_id(number=number)
         if invoice_id is None:
             raise forms.ValidationError(
                 _("There is no invoice number %(number)s.") % {"number": number}
@@ -52,7 +52,7 @@ class AttachmentForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label=_("Status"), choices=Case.Status.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=case_queries.STATUS_CHOICES)
     resolution = forms.CharField(
         label=_("Resolution"),
         required=False,
@@ -79,10 +79,14 @@ class AssignForm(forms.Form):
 
 class CaseFilterForm(forms.Form):
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("Open (all)")), *Case.Status.choices]
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Open (all)")), *case_queries.STATUS_CHOICES],
     )
     case_type = forms.ChoiceField(
-        label=_("Type"), required=False, choices=[("", _("All types")), *CaseType.choices]
+        label=_("Type"),
+        required=False,
+        choices=[("", _("All types")), *case_queries.CASE_TYPE_CHOICES],
     )
     assigned = forms.ChoiceField(
         label=_("Assigned"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import permission_required
@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from vool.domain.billing.operations import UnableToRebill
 from vool.domain.cases import operations as case_operations
-from vool.domain.cases.models import Case, CaseAttachment
-from vool.domain.customers.models import Customer
+from vool.domain.cases import queries as case_queries
+from vool.domain.customers import queries as customer_queries
 from vool.domain.metering.operations import NotAllowedToReviewReading
 from vool.domain.receivables.dunning import UnableToHold
 from vool.domain.receivables.operations import UnableToAllocate
@@ -38,6 +38,10 @@ from vool.interfaces.backoffice.views import request_id
 from vool.usecases import backoffice_actions, case_work, freeze, rebill, work_queues
 from vool.usecases.backoffice_actions import NotAllowed
 from vool.usecases.submit_reading import UnableToSubmitReading
+
+if TYPE_CHECKING:
+    from vool.domain.cases.models import Case
+    from vool.domain.customers.models import Customer
 
 PAGE_SIZE = 25
 
@@ -163,7 +167,7 @@ def cases_list(request: HttpRequest) -> HttpResponse:
 
 
 def _customer_or_404(customer_id: int) -> Customer:
-    customer = Customer.objects.filter(pk=customer_id).first()
+    customer = customer_queries.get_customer(customer_id=customer_id)
     if customer is None:
         raise Http404(_("There is no customer %(id)s.") % {"id": customer_id})
     return customer
@@ -212,19 +216,7 @@ def case_new(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 def _case_or_404(case_id: int) -> Case:
-    case = (
-        Case.objects.select_related(
-            "customer",
-            "invoice",
-            "reading",
-            "contract",
-            "dunning_hold",
-            "assigned_user",
-            "assigned_group",
-        )
-        .filter(pk=case_id)
-        .first()
-    )
+    case = case_queries.case_with_links(case_id=case_id)
     if case is None:
         raise Http404(_("There is no request %(id)s.") % {"id": case_id})
     return case
@@ -247,7 +239,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         assign_form=AssignForm(
             initial={"assignee": case.assigned_user_id, "team": case.assigned_group_id}
         ),
-        may_work=case_work.may_work(request.user, case) and case.status != Case.Status.RESOLVED,
+        may_work=case_work.may_work(request.user, case) and case.status != case_queries.RESOLVED,
         max_bytes=case_work.max_attachment_bytes(),
         today=timezone.localdate(),
     )
@@ -307,7 +299,7 @@ def _work_case(request: HttpRequest, case: Case) -> HttpResponse:
 
 @permission_required("cases.view_case", raise_exception=True)
 def case_attachment(request: HttpRequest, case_id: int, attachment_id: int) -> HttpResponse:
-    attachment = CaseAttachment.objects.filter(pk=attachment_id, case_id=case_id).first()
+    attachment = case_queries.get_attachment(case_id=case_id, attachment_id=attachment_id)
     if attachment is None:
         raise Http404(_("There is no such attachment."))
     response = HttpResponse(

@@ -8,7 +8,7 @@ user, the time and the address the request came from."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.customers import queries as customer_queries
 from vool.interfaces.portal.access import customer_page
 from vool.interfaces.portal.contract_forms import (
     ChannelForm,
@@ -34,6 +34,9 @@ from vool.interfaces.portal.templatetags.portal import day, money
 from vool.usecases import portal
 from vool.usecases import portal_contracts as contracts
 from vool.usecases import portal_profile as profiles
+
+if TYPE_CHECKING:
+    from vool.domain.customers.models import Customer
 
 
 def actor_of(request: HttpRequest) -> contracts.Actor:
@@ -320,7 +323,7 @@ def invoice_channel(request: HttpRequest, customer: Customer, account_id: int) -
         messages.error(request, _("Choose how your invoices are sent."))
         return redirect("portal:profile")
     channel = form.cleaned_data["invoice_channel"]
-    label = BillingAccount.InvoiceChannel(channel).label
+    label = customer_queries.invoice_channel_label(channel)
     if not form.is_confirmed():
         return _confirm(
             request,

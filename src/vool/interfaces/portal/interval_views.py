@@ -4,6 +4,7 @@ a chart drawn on the server and the same figures in a table, local (Tallinn) tim
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -11,11 +12,13 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from vool.domain.customers.models import Customer
 from vool.interfaces.portal import charts
 from vool.interfaces.portal.access import customer_page
 from vool.interfaces.portal.templatetags.portal import kwh
 from vool.usecases import portal, portal_intervals
+
+if TYPE_CHECKING:
+    from vool.domain.customers.models import Customer
 
 
 @customer_page

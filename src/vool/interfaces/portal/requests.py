@@ -6,7 +6,7 @@ is a 404."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -16,18 +16,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from vool.domain.cases.models import PORTAL_TYPES, CaseType
+from vool.domain.cases import queries as case_queries
 from vool.domain.cases.operations import UnableToOpenCase
-from vool.domain.customers.models import Customer
 from vool.interfaces.portal.access import customer_page
 from vool.usecases import portal, portal_requests
 from vool.usecases.freeze import FrozenNow
+
+if TYPE_CHECKING:
+    from vool.domain.customers.models import Customer
 
 
 class RequestForm(forms.Form):
     case_type = forms.ChoiceField(
         label=gettext_lazy("What is it about?"),
-        choices=[(t.value, t.label) for t in PORTAL_TYPES],
+        choices=[(t.value, t.label) for t in case_queries.PORTAL_TYPES],
     )
     invoice = forms.TypedChoiceField(
         label=gettext_lazy("Invoice"),
@@ -55,7 +57,7 @@ class RequestForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("case_type") == CaseType.BILL_DISPUTE and not data.get("invoice"):
+        if data.get("case_type") == case_queries.BILL_DISPUTE and not data.get("invoice"):
             self.add_error("invoice", _("Choose the invoice you dispute."))
         return data
 

@@ -4,7 +4,7 @@ password was right. The user is signed in only after both steps."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -18,10 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from vool.domain.customers.models import Customer
 from vool.interfaces.portal.access import SESSION_CUSTOMER, customer_page
 from vool.interfaces.portal.contract_views import actor_of
 from vool.usecases import portal_profile as profiles
+
+if TYPE_CHECKING:
+    from vool.domain.customers.models import Customer
 
 PENDING = "portal_pending_sign_in"
 MAX_CODE_ATTEMPTS = 5
