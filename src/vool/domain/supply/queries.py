@@ -53,19 +53,26 @@ class PointTariffFacts:
 
 def tariff_facts(*, point_ids: Collection[int]) -> dict[int, PointTariffFacts]:
     """:class:`PointTariffFacts` of each point of ``point_ids``, by id."""
+    rows = MeteringPoint.objects.filter(pk__in=list(point_ids)).values(
+        "id",
+        "eic",
+        "metering_method",
+        "grid_operator__code",
+        "network_package_code",
+        "main_fuse_a",
+        "is_apartment",
+    )
     return {
-        row[0]: PointTariffFacts(
-            row[0], row[1], row[2] == MeteringPoint.MeteringMethod.REMOTE_INTERVAL, *row[3:]
+        row["id"]: PointTariffFacts(
+            point_id=row["id"],
+            eic=row["eic"],
+            remote=row["metering_method"] == MeteringPoint.MeteringMethod.REMOTE_INTERVAL,
+            grid_operator_code=row["grid_operator__code"],
+            network_package_code=row["network_package_code"],
+            main_fuse_a=row["main_fuse_a"],
+            is_apartment=row["is_apartment"],
         )
-        for row in MeteringPoint.objects.filter(pk__in=list(point_ids)).values_list(
-            "id",
-            "eic",
-            "metering_method",
-            "grid_operator__code",
-            "network_package_code",
-            "main_fuse_a",
-            "is_apartment",
-        )
+        for row in rows
     }
 
 
