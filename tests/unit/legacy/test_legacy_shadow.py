@@ -56,6 +56,11 @@ def test_quantity_then_unit_price() -> None:
     dearer = line("ENERGY", "100.000", "0.130000", "13.00")
     assert compare("1", bill(ENERGY), bill(more)).parts[0].cause == "quantity"
     assert compare("1", bill(ENERGY), bill(dearer)).parts[0].cause == "unit price"
+    month = line("MONTHLY_FEE", "1", "2.990000", "2.99", "kuu")
+    days = line("MONTHLY_FEE", "31", "0.218387", "6.77", "DAY")
+    assert compare("1", bill(month), bill(days)).parts[0].cause == "other unit (kuu / day)"
+    rounded = line("ENERGY", "100.000", "0.120000", "12.05")
+    assert compare("1", bill(ENERGY), bill(rounded)).parts[0].cause == "rounding"
 
 
 def test_a_legacy_total_that_does_not_add_up_is_unexplained() -> None:

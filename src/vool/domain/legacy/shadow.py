@@ -58,7 +58,9 @@ class Part:
     """One attributed (or unexplained) piece of an account's difference."""
 
     component: str
-    cause: str  # only in legacy | only in Vool | quantity | unit price | rounding | unexplained
+    # only in legacy | only in Vool | other unit | quantity | unit price | rounding | VAT |
+    # unexplained
+    cause: str
     legacy: Decimal
     vool: Decimal
 
@@ -128,12 +130,13 @@ def _cause(legacy: Sequence[BillLine], vool: Sequence[BillLine]) -> str:
         return "only in legacy"
     if not legacy:
         return "only in Vool"
-    units = {line.unit.lower() for line in (*legacy, *vool)}
+    units = (sorted({x.unit.lower() for x in legacy}), sorted({x.unit.lower() for x in vool}))
+    if units[0] != units[1]:
+        return f"other unit ({','.join(units[0])} / {','.join(units[1])})"
     quantity = (sum((x.quantity for x in legacy), ZERO), sum((x.quantity for x in vool), ZERO))
-    if len(units) == 1 and quantity[0] != quantity[1]:
+    if quantity[0] != quantity[1]:
         return "quantity"
-    prices = ({x.unit_price for x in legacy}, {x.unit_price for x in vool})
-    if len(units) == 1 and prices[0] != prices[1]:
+    if {x.unit_price for x in legacy} != {x.unit_price for x in vool}:
         return "unit price"
     return "rounding"
 
