@@ -13,41 +13,10 @@ from django.db import transaction
 from vool.common.localtime import Month
 from vool.domain.billing import guard, pricing
 from vool.domain.billing.totals import invoice_totals
-from vool.domain.legacy import shadow
-from vool.domain.legacy.models import HistoricBill, HistoricBillLine, KeyMap
+from vool.domain.legacy import shadow, shadow_queries
 from vool.usecases.submit_reading import reading_policy
 
 CHUNK = 500
-
-
-def last_legacy_month() -> str:
-    """The latest billing month of the loaded legacy bills (``YYYY-MM``)."""
-    period = HistoricBill.objects.order_by("-period").values_list("period", flat=True).first()
-    if period is None:
-        raise ValueError("No legacy bills loaded: run `vool legacy load DIR` first.")
-    return str(period)
-
-
-def _legacy_bills(period: str) -> dict[int, shadow.Bill]:
-    """The loaded legacy bills of ``period`` by Vool billing account id."""
-    bills = {
-        b.pk: b for b in HistoricBill.objects.filter(period=period).order_by("billing_account_id")
-    }
-    lines: dict[int, list[shadow.BillLine]] = {pk: [] for pk in bills}
-    for line in HistoricBillLine.objects.filter(bill__period=period).order_by("bill", "position"):
-        lines[line.bill_id].append(
-            shadow.BillLine(
-                component=shadow.component_of(line.description),
-                quantity=line.quantity,
-                unit=line.unit,
-                unit_price=line.unit_price,
-                amount=line.amount,
-            )
-        )
-    return {
-        b.billing_account_id: shadow.Bill(tuple(lines[pk]), b.vat_amount, b.total_amount)
-        for pk, b in bills.items()
-    }
 
 
 def _vool_bills(
@@ -93,14 +62,10 @@ def _vool_bills(
 def shadow_bill(*, period: str | None, as_of: dt.datetime) -> shadow.ShadowReport:
     """Price ``period`` (default: the last legacy month) for every account that has a legacy
     bill of it, on the data known at ``as_of``, and compare; nothing is kept."""
-    period = period or last_legacy_month()
+    period = period or shadow_queries.last_legacy_month()
     month = Month.parse(period)
-    legacy = _legacy_bills(str(month))
-    old_keys = dict(
-        KeyMap.objects.filter(entity="accounts", new_id__in=list(legacy)).values_list(
-            "new_id", "old_key"
-        )
-    )
+    legacy = shadow_queries.legacy_bills(str(month))
+    old_keys = shadow_queries.old_account_keys(legacy)
     with transaction.atomic():
         vool, exceptions = _vool_bills(sorted(legacy), period=month, as_of=as_of)
         transaction.set_rollback(True)

@@ -175,6 +175,8 @@ class Command(BaseCommand):
             raise CommandError("Unexplained differences: not ready for go-live.")
 
     def _shadow(self, options: dict[str, Any]) -> None:
+        if not options["directory"].is_dir():
+            raise CommandError(f"{options['directory']}: no such extract directory")
         report = legacy_shadow.shadow_bill(
             period=options["period"], as_of=options["as_of"] or timezone.now()
         )
