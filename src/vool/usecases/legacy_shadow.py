@@ -45,7 +45,7 @@ def _vool_bills(
             bills[account_id] = shadow.Bill(
                 tuple(
                     shadow.BillLine(
-                        component=shadow.component_of(x.component),
+                        component=shadow.vool_component(x.component),
                         quantity=x.quantity,
                         unit=str(x.unit),
                         unit_price=x.unit_price,

@@ -10,7 +10,8 @@ from vool.domain.legacy.shadow import (
     ShadowReport,
     bucket_of,
     compare,
-    component_of,
+    legacy_component,
+    vool_component,
 )
 
 
@@ -27,13 +28,15 @@ def bill(*lines: BillLine, vat: str = "4.32", total: str | None = None) -> Bill:
     return Bill(tuple(lines), D(vat), D(total) if total else net + D(vat))
 
 
-def test_component_of_legacy_text_and_vool_codes() -> None:
-    assert component_of("Elektriaktsiis") == "EXCISE"
-    assert component_of("Taastuvenergia tasu") == "RENEWABLE"
-    assert component_of("Võrguteenus") == "NETWORK"
-    assert component_of("Kuutasu") == "MONTHLY_FEE"
-    assert component_of("Kodu Fix, päev") == "ENERGY"
-    assert component_of("NETWORK_DAY") == "NETWORK"
+def test_components_of_legacy_text_and_vool_codes() -> None:
+    assert legacy_component("Elektriaktsiis") == "EXCISE"
+    assert legacy_component("Taastuvenergia tasu") == "RENEWABLE"
+    assert legacy_component("Võrguteenus") == "NETWORK"
+    assert legacy_component("Kuutasu") == "MONTHLY_FEE"
+    assert legacy_component("Kodu Fix, päev") == "ENERGY"
+    assert vool_component("NETWORK_ENERGY") == "NETWORK"
+    assert vool_component("PRODUCT_FEE") == "MONTHLY_FEE"
+    assert vool_component("BALANCING_CAPACITY_FEE") == "BALANCING_CAPACITY_FEE"
 
 
 def test_equal_within_a_cent() -> None:

@@ -18,28 +18,42 @@ BUCKETS: tuple[tuple[str, Decimal], ...] = (
     ("<=10", Decimal(10)),
 )
 OVER = ">10"
-# words in a line's text or component code → the component it is compared as
+# words in a legacy line's text → the component it is compared as
 KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("EXCISE", ("aktsiis", "excise")),
     ("RENEWABLE", ("taastuv", "renewable")),
     ("NETWORK", ("võrgu", "network", "grid")),
-    ("MONTHLY_FEE", ("kuutasu", "fee", "monthly")),
+    ("MONTHLY_FEE", ("kuutasu", "monthly fee")),
 )
+# Vool's component codes → the same names; a code not here (a charge the old system did not
+# bill, e.g. the network's monthly fee, the balancing capacity fee) is compared as itself
+VOOL_COMPONENTS = {
+    "ENERGY": "ENERGY",
+    "NETWORK_ENERGY": "NETWORK",
+    "PRODUCT_FEE": "MONTHLY_FEE",
+    "RENEWABLE_FEE": "RENEWABLE",
+    "EXCISE": "EXCISE",
+}
 
 
-def component_of(text: str) -> str:
-    """The component a bill line is compared as: excise, renewable charge, network, monthly
-    fee; everything else is energy."""
-    lowered = text.lower()
+def legacy_component(description: str) -> str:
+    """The component a legacy bill line is compared as, from its text: excise, renewable
+    charge, network, monthly fee; everything else is energy."""
+    lowered = description.lower()
     for kind, words in KINDS:
         if any(word in lowered for word in words):
             return kind
     return "ENERGY"
 
 
+def vool_component(code: str) -> str:
+    """The component a Vool line (by its component code) is compared as."""
+    return VOOL_COMPONENTS.get(code, code)
+
+
 @dataclass(frozen=True)
 class BillLine:
-    component: str  # as :func:`component_of` names it
+    component: str  # as :func:`legacy_component` / :func:`vool_component` name it
     quantity: Decimal
     unit: str
     unit_price: Decimal | None

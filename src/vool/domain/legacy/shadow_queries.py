@@ -26,7 +26,7 @@ def legacy_bills(period: str) -> dict[int, shadow.Bill]:
     for line in HistoricBillLine.objects.filter(bill__period=period).order_by("bill", "position"):
         lines[line.bill_id].append(
             shadow.BillLine(
-                component=shadow.component_of(line.description),
+                component=shadow.legacy_component(line.description),
                 quantity=line.quantity,
                 unit=line.unit,
                 unit_price=line.unit_price,
