@@ -1,6 +1,6 @@
 """``vool legacy make-extract DIR --customers N --seed S [--delta-of BASE]``, ``load DIR
-[--dry-run]``, ``reconcile DIR [DELTA...]`` and ``bank-files OUT``: the go-live migration
-from a legacy CIS (see docs/go-live.md)."""
+[--dry-run]``, ``reconcile DIR [DELTA...]``, ``shadow DIR [--period YYYY-MM]`` and
+``bank-files OUT``: the go-live migration from a legacy CIS (see docs/go-live.md)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from vool.domain.legacy import bank_files, operations, reconcile
 from vool.domain.legacy.extract_format import UnreadableExtract
 from vool.interfaces.cli.arguments import aware_datetime, day
 from vool.interfaces.cli.progress import ProgressBars
-from vool.usecases import legacy_extract
+from vool.usecases import legacy_extract, legacy_shadow
 
 
 class Command(BaseCommand):
@@ -54,6 +54,12 @@ class Command(BaseCommand):
         p = sub.add_parser("reconcile", help="legacy against Vool; non-zero exit if unexplained")
         p.add_argument("directories", type=Path, nargs="+", help="the full extract, then deltas")
         p.add_argument("--report", type=Path, default=None, help="differences CSV")
+        p = sub.add_parser("shadow", help="bill the last legacy month again; compare (no writes)")
+        p.add_argument("directory", type=Path, help="the loaded extract")
+        p.add_argument("--period", default=None, help="YYYY-MM (default: the last legacy month)")
+        p.add_argument("--as-of", type=aware_datetime, default=None, help="default: now")
+        p.add_argument("--report", type=Path, default=None, help="CSV, one row per account")
+        p.add_argument("--top", type=int, default=20, help="accounts to look at first")
         p = sub.add_parser("bank-files", help="per bank: old → new reference numbers, agreements")
         p.add_argument("directory", type=Path)
 
@@ -167,6 +173,41 @@ class Command(BaseCommand):
         )
         if not report.ok:
             raise CommandError("Unexplained differences: not ready for go-live.")
+
+    def _shadow(self, options: dict[str, Any]) -> None:
+        if not options["directory"].is_dir():
+            raise CommandError(f"{options['directory']}: no such extract directory")
+        report = legacy_shadow.shadow_bill(
+            period=options["period"], as_of=options["as_of"] or timezone.now()
+        )
+        self.stdout.write(f"Shadow run of {report.period} for {options['directory']}: ")
+        self.stdout.write(f"{len(report.accounts)} accounts; |Vool - legacy| in EUR:")
+        for bucket, n in report.distribution().items():
+            self.stdout.write(f"  {bucket:>7} {n:>9}")
+        self.stdout.write("Accounts to look at first:")
+        for a in report.to_look_at(options["top"]):
+            why = a.exception or "; ".join(
+                f"{p.component} {p.cause} {p.difference:+}" for p in a.parts
+            )
+            self.stdout.write(
+                f"  {a.account:>12} legacy {a.legacy_total} Vool {a.vool_total} "
+                f"difference {a.difference:+}: {why}"
+            )
+        if options["report"]:
+            self._shadow_csv(options["report"], report)
+
+    @staticmethod
+    def _shadow_csv(path: Path, report: legacy_shadow.shadow.ShadowReport) -> None:
+        with path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, delimiter=";")
+            writer.writerow(("account", "legacy", "vool", "difference", "bucket", "explanation"))
+            for a in report.accounts:
+                why = a.exception or " | ".join(
+                    f"{p.component} {p.cause} {p.legacy} -> {p.vool}" for p in a.parts
+                )
+                writer.writerow(
+                    (a.account, a.legacy_total, a.vool_total, a.difference, a.bucket, why)
+                )
 
     def _bank_files(self, options: dict[str, Any]) -> None:
         written = bank_files.write_bank_files(directory=options["directory"])
