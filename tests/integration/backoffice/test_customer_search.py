@@ -113,6 +113,20 @@ class TestNames:
         names = [hit.name for hit in customer_search.search(query="ju").hits]
         assert names == ["Jüri Õunapuu", "Mari Juurikas"]
 
+    @pytest.mark.parametrize("query", ["ka", "kask"])  # the 2-character and trigram orders
+    def test_names_are_listed_by_name_then_id_and_limited(self, query: str) -> None:
+        for name in ["Tiit Kask", "Anne Kask", "Tiit Kask", "Mart Kaskla", "Ülle Kask"]:
+            PersonFactory(name=name)
+        hits = customer_search.search(query=query, limit=4).hits
+        listed = [(hit.name, hit.customer_id) for hit in hits]
+        assert listed == sorted(listed) and len(listed) == 4, listed
+        assert [name for name, _ in listed] == [
+            "Anne Kask",
+            "Mart Kaskla",
+            "Tiit Kask",
+            "Tiit Kask",
+        ]
+
     def test_too_short_a_query_searches_no_names(self, juri: Any) -> None:
         result = customer_search.search(query="j")
         assert (result.hits, result.too_short) == ([], True)

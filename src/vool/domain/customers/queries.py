@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from django.contrib.auth import get_user_model
-from django.db.models import CharField, F, Func, Q, QuerySet
+from django.db.models import CharField, F, Func, Q, QuerySet, Value
+from django.db.models.functions import Concat
 
 from vool.domain.customers.models import BillingAccount, Consent, Customer, SecondFactor
 
@@ -198,10 +199,18 @@ def with_folded_name(
 ) -> list[tuple[int, str]]:
     """(customer id, name) of at most ``limit`` customers whose folded name contains
     ``folded``, by name."""
+    # From 3 characters the trigram index finds the matches and they are sorted after: ordered
+    # by the plain column, PostgreSQL walked the name index filtering every row until it had
+    # ``limit`` (0.5-1.3 s for a fragment like "mari" at 500,000 customers; issue 14
+    # benchmark). The same order, by an expression no index serves.
+    by_name = F("name") if len(folded) < TRIGRAM else Concat(F("name"), Value(""))
     return list(
         Customer.objects.annotate(folded_name=Folded(F("name")))
         .filter(folded_name__contains=folded)
         .exclude(pk__in=list(exclude_ids))
-        .order_by("name", "pk")
+        .order_by(by_name, "pk")
         .values_list("pk", "name")[: max(limit, 0)]
     )
+
+
+TRIGRAM: Final = 3
