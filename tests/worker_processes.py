@@ -1,12 +1,26 @@
-"""For tests that start other processes (Celery workers, servers) on the test database: the
-database as a URL for the child, and whether the local Redis is up."""
+"""For tests that start other processes (Celery workers, servers) on the test database: a
+file test database on SQLite, the database as a URL for the child, and whether the local
+Redis is up."""
 
 from __future__ import annotations
 
+import os
 import socket
+from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
+
+
+def use_file_test_database() -> None:
+    """Make the SQLite test database a file (one per test session), so that a child process
+    sees it; PostgreSQL needs nothing. Call it at collection (a conftest's module level),
+    before the database is made. ``VOOL_SQLITE_TEST_NAME`` names the file instead."""
+    db = connections["default"].settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3" and not os.environ.get("VOOL_SQLITE_TEST_NAME"):
+        name = Path(settings.VAR_DIR) / f"test-{os.getpid()}.sqlite3"
+        db.setdefault("TEST", {})["NAME"] = str(name)
 
 
 def database_url() -> str:

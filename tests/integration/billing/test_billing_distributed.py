@@ -7,7 +7,6 @@ import contextlib
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from billing_factories import add_intervals, fixed_product, remote_account
 from vool.common.localtime import Month, local_midnight
@@ -28,26 +26,13 @@ from vool.domain.ledger import queries as ledger_queries
 from vool.domain.metering.window import DEFAULT_WINDOW
 from vool.interfaces.jobs import billing as billing_jobs
 from vool.usecases import bill_run
+from worker_processes import database_url, redis_is_up
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OCTOBER = Month(2026, 10)
 BILL_DAY = dt.date(2026, 11, 5)
 VOOL = Path(sys.executable).with_name("vool")
-
-
-def database_url() -> str:
-    """The test database as a URL for another process."""
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        name = str(s["NAME"])
-        if "memory" in name:
-            pytest.skip("the SQLite test database is in memory; set VOOL_SQLITE_TEST_NAME")
-        return f"sqlite:///{name}"
-    user = s.get("USER") or "postgres"
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    port = s.get("PORT") or 5432
-    return f"postgres://{user}{password}@{s.get('HOST') or '127.0.0.1'}:{port}/{s['NAME']}"
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -140,14 +125,6 @@ def test_a_run_killed_mid_way_is_finished_by_resume() -> None:
     assert resumed.status == "DONE" and resumed.invoice_count == 10
     assert resumed.chunks.filter(attempts__gt=1).count() <= 1  # only the chunk it was killed in
     assert_billed_once_without_gaps(ids)
-
-
-def redis_is_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 BROKER = "redis://127.0.0.1:6379/1"

@@ -6,22 +6,17 @@ database is therefore a file, as in the billing tests."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connections
 
 from billing_factories import load_test_tariffs
 from documents_factories import make_supplier
 from mail_server import mailbox  # noqa: F401 (a fixture: a local SMTP server)
 from vool.domain.documents.models import Supplier
+from worker_processes import use_file_test_database
 
-_db = connections["default"].settings_dict
-if _db["ENGINE"] == "django.db.backends.sqlite3" and not os.environ.get("VOOL_SQLITE_TEST_NAME"):
-    _name = Path(settings.VAR_DIR) / f"test-{os.getpid()}.sqlite3"
-    _db.setdefault("TEST", {})["NAME"] = str(_name)
+use_file_test_database()
 
 
 @pytest.fixture(autouse=True)

@@ -4,13 +4,6 @@ billing tests. PostgreSQL needs nothing. Set at collection, before the database 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from worker_processes import use_file_test_database
 
-from django.conf import settings
-from django.db import connections
-
-_db = connections["default"].settings_dict
-if _db["ENGINE"] == "django.db.backends.sqlite3" and not os.environ.get("VOOL_SQLITE_TEST_NAME"):
-    _name = Path(settings.VAR_DIR) / f"test-hub-{os.getpid()}.sqlite3"
-    _db.setdefault("TEST", {})["NAME"] = str(_name)
+use_file_test_database()

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from datahub_server import CLIENT_ID, CLIENT_SECRET, LocalHub
 from factories import MeteringPointFactory
@@ -20,23 +19,12 @@ from vool.domain.hub.models import HubCursor, HubEntry
 from vool.domain.metering.models import IntervalDay, MeteringImport
 from vool.integrations.datahub.client import HttpHub, HubConfig
 from vool.usecases import datahub
+from worker_processes import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 VOOL = Path(sys.executable).with_name("vool")
 EIC = "38ZEE-00625607-9"
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        name = str(s["NAME"])
-        if "memory" in name:
-            pytest.skip("the SQLite test database is in memory; set VOOL_SQLITE_TEST_NAME")
-        return f"sqlite:///{name}"
-    port = s.get("PORT") or 5432
-    host = s.get("HOST") or "127.0.0.1"
-    return f"postgres://{s.get('USER') or 'postgres'}@{host}:{port}/{s['NAME']}"
 
 
 def test_a_killed_sync_resumes_and_handles_every_entry_once() -> None:
