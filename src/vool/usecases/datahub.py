@@ -19,6 +19,7 @@ seen again is not handled again.
   on a point we supply, ends our contract on that day (audited, ``contracts.end_contract``);
   the month's bill run then bills it up to that day: the final bill.
 * CONNECTION_STATE: the grid operator's answers to our requests are recorded.
+* AGREEMENT for our own agreement without an end: the hub has it in force (CONFIRMED).
 * CUSTOMER, NETWORK_BILL, PERMISSION: stored for later (``KEPT``).
 """
 
