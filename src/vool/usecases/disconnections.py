@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
@@ -36,8 +37,12 @@ from vool.domain.receivables import dunning
 from vool.domain.receivables import operations as receivables_operations
 from vool.domain.receivables import queries as receivables_queries
 from vool.domain.supply import queries as supply_queries
-from vool.integrations.datahub.client import HubApi
+from vool.integrations.datahub.client import HubApi, HubRefused
 from vool.usecases import datahub
+
+if TYPE_CHECKING:
+    from vool.domain.hub.models import ConnectionRequest
+    from vool.domain.supply.models import MeteringPoint
 
 __all__ = [
     "DisconnectionReport",
@@ -54,6 +59,7 @@ class DisconnectionReport:
     not_sent: dict[str, str] = field(default_factory=dict)  # account reference -> why
     connect_requests: list[str] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)  # DISCONNECT requests called off
+    refused: list[str] = field(default_factory=list)  # CONNECT or call-off the hub refused
 
 
 @dataclass(frozen=True)
@@ -131,31 +137,59 @@ def send_disconnections(
             )
             report.not_sent[request.reference_number] = why
             continue
-        sent: list[str] = []
-        for point_id in account_points:
-            if point_id in standing:
-                sent.append(f"{points[point_id].eic}: already requested")
-                continue
-            asked = datahub.request_connection_state(
-                hub=hub,
-                metering_point=points[point_id],
-                action=hub_queries.DISCONNECT,
-                reason=(
-                    f"unpaid invoices of billing account {request.reference_number}: "
-                    f"{request.open_amount} EUR open after the warning (dunning "
-                    f"{request.run_date})"
-                ),
-                user=None,
-                now=now,
-                billing_account_id=request.billing_account_id,
-            )
-            standing.add(point_id)
-            sent.append(f"{points[point_id].eic}: {asked.request_id}")
-            report.disconnect_requests.append(asked.request_id)
+        done = [
+            _disconnect(hub, request, points[point_id], standing=standing, now=now, report=report)
+            for point_id in account_points
+        ]
+        refused = [d.note for d in done if d.refused]
+        if refused:
+            report.not_sent[request.reference_number] = "; ".join(refused)
         receivables_operations.close_disconnection_request(
-            request_id=request.request_id, sent=True, note="; ".join(sent), now=now
+            request_id=request.request_id,
+            sent=len(refused) < len(done),
+            note="; ".join(d.note for d in done),
+            now=now,
         )
     return report
+
+
+@dataclass(frozen=True)
+class _PointDone:
+    note: str
+    refused: bool = False
+
+
+def _disconnect(
+    hub: HubApi,
+    request: receivables_queries.PendingDisconnection,
+    point: MeteringPoint,
+    *,
+    standing: set[int],
+    now: dt.datetime,
+    report: DisconnectionReport,
+) -> _PointDone:
+    """One point's DISCONNECT: what was done, as the request's note says it. The hub refusing
+    it (e.g. the point is not ours there) is noted, not retried: customer service acts on it."""
+    if point.pk in standing:
+        return _PointDone(f"{point.eic}: already requested")
+    try:
+        asked = datahub.request_connection_state(
+            hub=hub,
+            metering_point=point,
+            action=hub_queries.DISCONNECT,
+            reason=(
+                f"unpaid invoices of billing account {request.reference_number}: "
+                f"{request.open_amount} EUR open after the warning (dunning {request.run_date})"
+            ),
+            user=None,
+            now=now,
+            billing_account_id=request.billing_account_id,
+        )
+    except (HubRefused, datahub.UnableToRequestConnection) as exc:
+        return _PointDone(f"{point.eic}: the data hub refused the request: {exc}", refused=True)
+    standing.add(point.pk)
+    report.disconnect_requests.append(asked.request_id)
+    return _PointDone(f"{point.eic}: {asked.request_id}")
 
 
 def send_reconnections(
@@ -171,26 +205,35 @@ def send_reconnections(
     for request in standing:
         if request.billing_account_id not in paid:
             continue
-        if request.state == hub_queries.DISCONNECTED:
-            asked = datahub.request_connection_state(
-                hub=hub,
-                metering_point=request.metering_point,
-                action=hub_queries.CONNECT,
-                reason=f"the invoices of disconnection request {request.request_id} are paid",
-                user=None,
-                now=now,
-                billing_account_id=request.billing_account_id,
-            )
-            report.connect_requests.append(asked.request_id)
-            continue
-        hub.cancel_connection_state(request.request_id)
-        hub_operations.record_connection_answer(
-            request_id=request.request_id,
-            state=hub_queries.CANCELLED_REQUEST,
-            answered_at=now,
-            comment="called off by the supplier: the invoices were paid",
-            entry=None,
-            now=now,
-        )
-        report.cancelled.append(request.request_id)
+        try:
+            _reconnect(hub, request, now=now, report=report)
+        except HubRefused as exc:  # tried again by the next sync; the others go on
+            report.refused.append(f"{request.metering_point.eic}: {exc}")
     return report
+
+
+def _reconnect(
+    hub: HubApi, request: ConnectionRequest, *, now: dt.datetime, report: DisconnectionReport
+) -> None:
+    if request.state == hub_queries.DISCONNECTED:
+        asked = datahub.request_connection_state(
+            hub=hub,
+            metering_point=request.metering_point,
+            action=hub_queries.CONNECT,
+            reason=f"the invoices of disconnection request {request.request_id} are paid",
+            user=None,
+            now=now,
+            billing_account_id=request.billing_account_id,
+        )
+        report.connect_requests.append(asked.request_id)
+        return
+    hub.cancel_connection_state(request.request_id)
+    hub_operations.record_connection_answer(
+        request_id=request.request_id,
+        state=hub_queries.CANCELLED_REQUEST,
+        answered_at=now,
+        comment="called off by the supplier: the invoices were paid",
+        entry=None,
+        now=now,
+    )
+    report.cancelled.append(request.request_id)

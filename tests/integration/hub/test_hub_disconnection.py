@@ -265,6 +265,23 @@ class TestNotSent:
         statuses = dict(DisconnectionRequest.objects.values_list("billing_account_id", "status"))
         assert statuses[vulnerable.pk] == "CANCELLED"
 
+    def test_a_request_the_hub_refuses_is_noted_and_not_retried(
+        self, local: LocalHub, api: HttpHub
+    ) -> None:
+        owing("10000016", MARI_EIC)
+        dun(api, dt.date(2026, 10, 11))
+        dun(api, dt.date(2026, 10, 21))
+        refusal = {"code": "METER_NOT_FOUND", "message": "no supply agreement of yours"}
+        local.state.faults.append((400, {}, refusal))
+        outcome = dun(api, CUT_OFF)
+        assert outcome.hub is not None and "METER_NOT_FOUND" in outcome.hub.not_sent["10000016"]
+        request = DisconnectionRequest.objects.get()
+        assert request.status == "CANCELLED"
+        assert request.note.startswith(f"{MARI_EIC}: the data hub refused the request")
+        assert not ConnectionRequest.objects.exists()
+        disconnections.send_all(hub=api, today=CUT_OFF, now=at(CUT_OFF, 9))
+        assert not local.state.connection_requests  # not sent again
+
     def test_with_the_hub_off_the_requests_wait_for_the_sync(
         self, local: LocalHub, api: HttpHub, settings: Any
     ) -> None:

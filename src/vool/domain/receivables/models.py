@@ -425,6 +425,7 @@ class DisconnectionRequest(models.Model):
         _("note"),
         blank=True,
         default="",
+        db_default="",  # the dunning run writes its requests with COPY, without this column
         help_text=_("What the data-hub step did: the hub's request ids, or why nothing was sent."),
     )
 
