@@ -11,6 +11,7 @@ writes its audit row with who, when and why.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -29,6 +30,8 @@ from vool.usecases.freeze import check_not_frozen
 
 if TYPE_CHECKING:
     from vool.domain.contracts.models import SupplyContract
+    from vool.domain.customers.models import BillingAccount, Customer
+    from vool.domain.supply.models import MeteringPoint
     from vool.domain.tariffs.models import Product
 
 __all__ = [
@@ -70,6 +73,36 @@ def products_for(*, customer_id: int, on: dt.date) -> list[Product]:
     )
 
 
+@dataclass(frozen=True)
+class _Parts:
+    customer: Customer
+    account: BillingAccount
+    point: MeteringPoint
+    product: Product
+
+
+def _parts(
+    *, customer_id: int, account_id: int, eic: str, product_code: str, valid_from: dt.date
+) -> _Parts:
+    """What the new contract is made of, each checked (the form field named when wrong)."""
+    customer = customer_queries.get_customer(customer_id=customer_id)
+    account = customer_queries.billing_account_of(
+        customer_id=customer_id, billing_account_id=account_id
+    )
+    if customer is None or account is None:
+        raise UnableToConclude(_("Choose one of the customer's billing accounts."), field="account")
+    point = supply_queries.get_metering_point(eic=eic.strip().upper())
+    if point is None:
+        raise UnableToConclude(_("No metering point %(eic)s is known.") % {"eic": eic}, field="eic")
+    product = next(
+        (p for p in products_for(customer_id=customer_id, on=valid_from) if p.code == product_code),
+        None,
+    )
+    if product is None:
+        raise UnableToConclude(_("The package is not on sale then."), field="product")
+    return _Parts(customer, account, point, product)
+
+
 def conclude_contract(
     *,
     user: Any,
@@ -86,21 +119,14 @@ def conclude_contract(
     sent at once (see :mod:`vool.usecases.hub_agreements`)."""
     _check(user, CONCLUDE_PERMISSION, _("conclude contracts"))
     check_not_frozen()
-    customer = customer_queries.get_customer(customer_id=customer_id)
-    account = customer_queries.billing_account_of(
-        customer_id=customer_id, billing_account_id=account_id
+    parts = _parts(
+        customer_id=customer_id,
+        account_id=account_id,
+        eic=eic,
+        product_code=product_code,
+        valid_from=valid_from,
     )
-    if customer is None or account is None:
-        raise UnableToConclude(_("Choose one of the customer's billing accounts."), field="account")
-    point = supply_queries.get_metering_point(eic=eic.strip().upper())
-    if point is None:
-        raise UnableToConclude(_("No metering point %(eic)s is known.") % {"eic": eic}, field="eic")
-    product = next(
-        (p for p in products_for(customer_id=customer_id, on=valid_from) if p.code == product_code),
-        None,
-    )
-    if product is None:
-        raise UnableToConclude(_("The package is not on sale then."), field="product")
+    customer, account, point, product = parts.customer, parts.account, parts.point, parts.product
     try:
         with transaction.atomic():
             contract = contract_operations.create_contract(
