@@ -19,6 +19,7 @@ seen again is not handled again.
   on a point we supply, ends our contract on that day (audited, ``contracts.end_contract``);
   the month's bill run then bills it up to that day: the final bill.
 * CONNECTION_STATE: the grid operator's answers to our requests are recorded.
+* AGREEMENT for our own agreement without an end: the hub has it in force (CONFIRMED).
 * CUSTOMER, NETWORK_BILL, PERMISSION: stored for later (``KEPT``).
 """
 
@@ -60,6 +61,7 @@ __all__ = [
     "UnableToWithdraw",
     "hub_from_settings",
     "request_connection_state",
+    "send_agreement",
     "submit_agreement",
     "sync",
     "withdraw_agreement",
@@ -297,7 +299,11 @@ def _agreement(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
     for agreement in resources.parse_agreements(entry.content, where=f"entry {entry.entry_id}"):
         ours = hub_queries.submission_by_agreement(agreement_id=agreement.agreement_id)
         if ours is not None:
-            if agreement.valid_to is None:
+            if agreement.valid_to is None:  # the hub distributes our agreement: it is in force
+                if ours.status == hub_queries.SUBMITTED:
+                    hub_operations.set_agreement_status(
+                        submission=ours, status=hub_queries.CONFIRMED, now=now
+                    )
                 continue
             end_day = local_date(agreement.valid_to)
             contracts = [ours.contract]
@@ -366,6 +372,22 @@ def submit_agreement(
     existing = hub_queries.submission_of_contract(contract_id=contract.pk)
     if existing is not None:
         return existing
+    agreement_id = send_agreement(
+        hub=hub, contract=contract, open_supply_elsewhere=open_supply_elsewhere, today=today
+    )
+    return hub_operations.record_agreement(
+        contract=contract,
+        agreement_id=agreement_id,
+        open_supply_elsewhere=open_supply_elsewhere,
+        now=now,
+    )
+
+
+def send_agreement(
+    *, hub: HubApi, contract: SupplyContract, open_supply_elsewhere: bool, today: dt.date
+) -> str:
+    """Send the contract's supply agreement to the hub (on ``today``, within the legal lead
+    times) and return the hub's agreement id; records nothing."""
     earliest = switching.earliest_start(
         submitted_on=today, open_supply_elsewhere=open_supply_elsewhere
     )
@@ -392,12 +414,7 @@ def submit_agreement(
     agreement_id = str(answer.get("agreementId") or "")
     if not agreement_id:
         raise UnableToSubmitAgreement(f"The hub answered without an agreementId: {answer!r:.200}")
-    return hub_operations.record_agreement(
-        contract=contract,
-        agreement_id=agreement_id,
-        open_supply_elsewhere=open_supply_elsewhere,
-        now=now,
-    )
+    return agreement_id
 
 
 class UnableToWithdraw(Exception):
@@ -406,30 +423,44 @@ class UnableToWithdraw(Exception):
 
 def withdraw_agreement(
     *,
-    hub: HubApi,
+    hub: HubApi | None,
     contract: SupplyContract,
     today: dt.date,
     now: dt.datetime,
     user: Any,
     reason: str,
+    source_address: str | None = None,
+    request_id: str = "",
 ) -> SupplyContract:
     """The customer withdraws (within 14 days of concluding the contract, at least a day
-    before it starts): the agreement is cancelled in the hub and the contract cancelled."""
+    before it starts): the agreement is cancelled in the hub (one not sent yet is just not
+    sent; ``hub`` may then be ``None``) and the contract cancelled, audited."""
     submission = hub_queries.submission_of_contract(contract_id=contract.pk)
-    if submission is None or submission.status != hub_queries.SUBMITTED:
+    if submission is None or submission.status not in hub_queries.WITHDRAWABLE:
         raise UnableToWithdraw(f"Contract {contract.pk} has no submitted agreement in the hub.")
     problem = switching.withdrawal_problem(
         concluded_on=local_date(contract.created_at), starts_on=contract.valid_from, today=today
     )
     if problem:
         raise UnableToWithdraw(f"Contract {contract.pk}: {problem}.")
-    hub.cancel_agreement(submission.agreement_id)
+    if submission.agreement_id:
+        if hub is None:
+            raise UnableToWithdraw(
+                f"Contract {contract.pk}: the agreement is in the data hub, whose connection "
+                "is off; it cannot be cancelled there now."
+            )
+        hub.cancel_agreement(submission.agreement_id)
     with transaction.atomic():
         hub_operations.set_agreement_status(
             submission=submission, status=hub_queries.CANCELLED, now=now
         )
         return contract_operations.cancel_contract(
-            contract=contract, reason=f"withdrawal: {reason}", user=user, now=now
+            contract=contract,
+            reason=f"withdrawal: {reason}",
+            user=user,
+            now=now,
+            source_address=source_address,
+            request_id=request_id,
         )
 
 
@@ -448,9 +479,11 @@ def request_connection_state(
     reason: str,
     user: Any,
     now: dt.datetime,
+    billing_account_id: int | None = None,
 ) -> ConnectionRequest:
     """Ask the grid operator, through the hub, to disconnect (``DISCONNECT``) or reconnect
-    (``CONNECT``) a point; its answers arrive with :func:`sync`."""
+    (``CONNECT``) a point; its answers arrive with :func:`sync`. ``billing_account_id``: the
+    account whose unpaid invoices the request is for (dunning)."""
     if action not in hub_queries.CONNECTION_ACTIONS:
         raise UnableToRequestConnection(f"{action!r} is not CONNECT or DISCONNECT")
     if not reason.strip():
@@ -468,4 +501,5 @@ def request_connection_state(
         reason=reason,
         user=user,
         now=now,
+        billing_account_id=billing_account_id,
     )

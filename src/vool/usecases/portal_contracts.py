@@ -36,7 +36,7 @@ from vool.domain.documents import formatting
 from vool.domain.metering import queries as metering_queries
 from vool.domain.supply import queries as supply_queries
 from vool.domain.tariffs import queries as tariff_queries
-from vool.usecases import calculator
+from vool.usecases import calculator, datahub, hub_agreements
 from vool.usecases.portal import NotTheirs
 from vool.usecases.submit_reading import UnableToSubmitReading, submit_meter_readings
 
@@ -60,6 +60,7 @@ __all__ = [
     "package_offers",
     "products_open_to",
     "switch_package",
+    "withdraw",
 ]
 
 log = logging.getLogger(__name__)
@@ -432,8 +433,44 @@ def move_in(
             reason=f"Customer moved in to {point.eic} on {move_in_on}",
             after={**_contract_state(contract), "move_in_reading_kwh": values_kwh},
         )
+        # a move-in follows the previous occupant, not another supplier of this customer:
+        # the lead time from general service applies
+        hub_agreements.queue_for_new_contract(
+            contract=contract, open_supply_elsewhere=False, now=actor.now
+        )
+    hub_agreements.send_queued(contract=contract, now=actor.now)
     _confirm_by_email(customer, actor, "moved_in", {"contract": contract})
     return contract
+
+
+def withdraw(customer: Customer, *, contract_id: int, actor: Actor) -> SupplyContract:
+    """The customer withdraws from a contract concluded in the last 14 days (before its supply
+    starts): the agreement is cancelled in the data hub and the contract cancelled, audited
+    with the address the request came from. Another customer's contract: ``NotTheirs``."""
+    contract = contract_of(customer, contract_id=contract_id)
+    try:
+        return hub_agreements.withdraw(
+            contract=contract,
+            user=actor.user,
+            reason="the customer withdrew in the portal",
+            now=actor.now,
+            source_address=actor.address,
+        )
+    except datahub.UnableToWithdraw as exc:
+        raise UnableToChangeContract(
+            _(
+                "The contract cannot be withdrawn in the portal: the 14 days have passed, the "
+                "supply has started, or its agreement is not in the data hub. Please contact "
+                "customer service."
+            )
+        ) from exc
+
+
+def hub_states(
+    contracts: list[SupplyContract], *, today: dt.date
+) -> dict[int, hub_agreements.AgreementState]:
+    """The data-hub state of the contracts' agreements, by contract id."""
+    return hub_agreements.states_of(contracts, today=today)
 
 
 def registers_of(point: MeteringPoint, *, on: dt.date) -> list[str]:

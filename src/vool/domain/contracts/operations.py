@@ -197,10 +197,16 @@ def end_supply(
 
 
 def cancel_contract(
-    *, contract: SupplyContract, reason: str, user: Any, now: dt.datetime
+    *,
+    contract: SupplyContract,
+    reason: str,
+    user: Any,
+    now: dt.datetime,
+    source_address: str | None = None,
+    request_id: str = "",
 ) -> SupplyContract:
     """Cancel a contract that has not started to supply (the customer withdrew within the
-    14 days the law gives); it is never billed. Audited."""
+    14 days the law gives); it is never billed. Audited (with where the request came from)."""
     with transaction.atomic():
         locked = SupplyContract.objects.select_for_update().get(pk=contract.pk)
         before = _contract_state(locked)
@@ -216,5 +222,7 @@ def cancel_contract(
             customer_id=locked.customer_id,
             before=before,
             after=_contract_state(locked),
+            source_address=source_address,
+            request_id=request_id,
         )
     return locked

@@ -52,7 +52,7 @@ class PointHubStateAdmin(_ReadOnly):
 
 @admin.register(AgreementSubmission)
 class AgreementSubmissionAdmin(_ReadOnly):
-    list_display = ["agreement_id", "contract", "valid_from", "status", "submitted_at"]
+    list_display = ["agreement_id", "contract", "valid_from", "status", "submitted_at", "problem"]
     list_filter = ["status"]
     search_fields = ["agreement_id", "contract__metering_point__eic"]
 
@@ -70,7 +70,15 @@ class ConnectionAnswerInline(admin.TabularInline):
 
 @admin.register(ConnectionRequest)
 class ConnectionRequestAdmin(_ReadOnly):
-    list_display = ["request_id", "metering_point", "action", "state", "requested_at"]
+    list_display = [
+        "request_id",
+        "metering_point",
+        "action",
+        "state",
+        "billing_account",
+        "requested_at",
+        "answered_at",
+    ]
     list_filter = ["action", "state"]
-    search_fields = ["request_id", "metering_point__eic"]
+    search_fields = ["request_id", "metering_point__eic", "billing_account__reference_number"]
     inlines = [ConnectionAnswerInline]

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from vool.domain.contracts.models import SupplyContract
+from vool.domain.customers.models import BillingAccount
 from vool.domain.supply.models import MeteringPoint
 
 
@@ -81,15 +82,26 @@ class PointHubState(models.Model):
 
 
 class AgreementSubmission(models.Model):
+    """The supply agreement of one of our contracts in the hub. ``PENDING``: concluded, to be
+    sent (right after the contract, else by the next sync); ``SUBMITTED``: the hub took it;
+    ``CONFIRMED``: the hub distributed it back as in force; ``REFUSED``: the lead time cannot
+    be met or the hub said no (``problem`` says why)."""
+
     class Status(models.TextChoices):
+        PENDING = "PENDING", _("To send to the data hub")
         SUBMITTED = "SUBMITTED", _("Submitted")
+        CONFIRMED = "CONFIRMED", _("Confirmed by the data hub")
+        REFUSED = "REFUSED", _("Refused")
         CANCELLED = "CANCELLED", _("Cancelled")
         ENDED = "ENDED", _("Ended by the hub")
 
     contract = models.OneToOneField(
         SupplyContract, on_delete=models.PROTECT, related_name="hub_agreement"
     )
-    agreement_id = models.CharField(_("hub agreement id"), max_length=200, unique=True)
+    agreement_id = models.CharField(
+        _("hub agreement id"), max_length=200, unique=True, null=True, blank=True
+    )
+    problem = models.TextField(_("problem"), blank=True, default="")
     valid_from = models.DateField(_("supply from"))
     open_supply_elsewhere = models.BooleanField(_("switching from another supplier"))
     status = models.CharField(_("status"), max_length=9, choices=Status.choices)
@@ -101,7 +113,7 @@ class AgreementSubmission(models.Model):
         verbose_name_plural = _("supply agreements in the hub")
 
     def __str__(self) -> str:
-        return self.agreement_id
+        return self.agreement_id or f"{self.status} {self.contract_id}"
 
 
 class ConnectionRequest(models.Model):
@@ -122,6 +134,15 @@ class ConnectionRequest(models.Model):
 
     metering_point = models.ForeignKey(
         MeteringPoint, on_delete=models.PROTECT, related_name="connection_requests"
+    )
+    billing_account = models.ForeignKey(
+        BillingAccount,
+        verbose_name=_("for the debt of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="connection_requests",
+        help_text=_("Set when dunning asked for the request (the account's unpaid invoices)."),
     )
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     request_id = models.CharField(_("hub request id"), max_length=200, unique=True)

@@ -23,6 +23,9 @@ __all__ = [
     "advance_cursor",
     "cursor_for",
     "finish_entry",
+    "mark_agreement_refused",
+    "mark_agreement_submitted",
+    "queue_agreement",
     "record_agreement",
     "record_connection_answer",
     "record_connection_request",
@@ -150,6 +153,45 @@ def record_agreement(
     )
 
 
+def queue_agreement(
+    *, contract: SupplyContract, open_supply_elsewhere: bool, now: dt.datetime
+) -> AgreementSubmission:
+    """The agreement of a newly concluded contract, to be sent to the hub (once: a contract
+    queued again keeps its first submission)."""
+    submission, _ = AgreementSubmission.objects.get_or_create(
+        contract=contract,
+        defaults={
+            "valid_from": contract.valid_from,
+            "open_supply_elsewhere": open_supply_elsewhere,
+            "status": AgreementSubmission.Status.PENDING,
+            "submitted_at": now,
+        },
+    )
+    return submission
+
+
+def mark_agreement_submitted(
+    *, submission: AgreementSubmission, agreement_id: str, now: dt.datetime
+) -> None:
+    submission.agreement_id = agreement_id
+    submission.status = AgreementSubmission.Status.SUBMITTED
+    submission.problem = ""
+    submission.submitted_at = now
+    submission.changed_at = now
+    submission.save(
+        update_fields=["agreement_id", "status", "problem", "submitted_at", "changed_at"]
+    )
+
+
+def mark_agreement_refused(
+    *, submission: AgreementSubmission, problem: str, now: dt.datetime
+) -> None:
+    submission.status = AgreementSubmission.Status.REFUSED
+    submission.problem = problem
+    submission.changed_at = now
+    submission.save(update_fields=["status", "problem", "changed_at"])
+
+
 def set_agreement_status(*, submission: AgreementSubmission, status: str, now: dt.datetime) -> None:
     submission.status = status
     submission.changed_at = now
@@ -164,9 +206,12 @@ def record_connection_request(
     reason: str,
     user: Any,
     now: dt.datetime,
+    billing_account_id: int | None = None,
 ) -> ConnectionRequest:
+    """``billing_account_id``: the account whose unpaid invoices the request is for (dunning)."""
     return ConnectionRequest.objects.create(
         metering_point=point,
+        billing_account_id=billing_account_id,
         action=action,
         request_id=request_id,
         state=ConnectionRequest.State.REQUESTED,

@@ -3,15 +3,33 @@ choices the sync needs by name."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Final
+
+from django.db.models import Exists, OuterRef, QuerySet
 
 from vool.domain.hub.models import AgreementSubmission, ConnectionRequest, HubEntry
 
 ENTRY_KEPT: Final = HubEntry.Status.KEPT  # an entry kept for later, not handled
+PENDING: Final = AgreementSubmission.Status.PENDING  # concluded, to be sent
 SUBMITTED: Final = AgreementSubmission.Status.SUBMITTED  # the agreement is in the hub
+CONFIRMED: Final = AgreementSubmission.Status.CONFIRMED  # the hub distributed it back
+REFUSED: Final = AgreementSubmission.Status.REFUSED  # lead time not met or the hub said no
+AGREEMENT_LABELS: Final = dict(AgreementSubmission.Status.choices)  # status -> shown name
+WITHDRAWABLE: Final = (PENDING, SUBMITTED, CONFIRMED)  # a withdrawal can still cancel these
 CANCELLED: Final = AgreementSubmission.Status.CANCELLED  # withdrawn by the customer
 ENDED: Final = AgreementSubmission.Status.ENDED  # ended by the hub (another supplier)
 CONNECTION_ACTIONS: Final = tuple(ConnectionRequest.Action.values)  # CONNECT, DISCONNECT
+CONNECT: Final = ConnectionRequest.Action.CONNECT
+DISCONNECT: Final = ConnectionRequest.Action.DISCONNECT
+DISCONNECTED: Final = ConnectionRequest.State.DISCONNECTED
+CANCELLED_REQUEST: Final = ConnectionRequest.State.CANCELLED
+# a DISCONNECT request in one of these states still stands (not refused, not cancelled)
+_STANDING: Final = (
+    ConnectionRequest.State.REQUESTED,
+    ConnectionRequest.State.PLANNED,
+    ConnectionRequest.State.DISCONNECTED,
+)
 
 
 def submission_of_contract(*, contract_id: int) -> AgreementSubmission | None:
@@ -22,3 +40,46 @@ def submission_of_contract(*, contract_id: int) -> AgreementSubmission | None:
 def submission_by_agreement(*, agreement_id: str) -> AgreementSubmission | None:
     """Our submission that the hub knows as ``agreement_id``, if it is ours."""
     return AgreementSubmission.objects.filter(agreement_id=agreement_id).first()
+
+
+def submissions_of_contracts(*, contract_ids: Collection[int]) -> dict[int, AgreementSubmission]:
+    """The submissions of the given contracts, by contract id (contracts without one left out)."""
+    return {
+        s.contract_id: s
+        for s in AgreementSubmission.objects.filter(contract_id__in=list(contract_ids))
+    }
+
+
+def pending_submissions() -> list[AgreementSubmission]:
+    """The agreements concluded but not sent yet, oldest first, with contract and point."""
+    return list(
+        AgreementSubmission.objects.filter(status=PENDING)
+        .select_related("contract__metering_point")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def _standing_disconnections() -> QuerySet[ConnectionRequest]:
+    later_connect = ConnectionRequest.objects.filter(
+        metering_point=OuterRef("metering_point"),
+        action=CONNECT,
+        requested_at__gte=OuterRef("requested_at"),
+    ).exclude(pk=OuterRef("pk"))
+    return (
+        ConnectionRequest.objects.filter(action=DISCONNECT, state__in=_STANDING)
+        .exclude(Exists(later_connect))
+        .select_related("metering_point")
+    )
+
+
+def standing_disconnections_of_points(*, metering_point_ids: Collection[int]) -> set[int]:
+    """The points (of those given) with a DISCONNECT request that still stands: not refused
+    or cancelled and no CONNECT asked for after it."""
+    found = _standing_disconnections().filter(metering_point_id__in=list(metering_point_ids))
+    return set(found.values_list("metering_point_id", flat=True))
+
+
+def standing_debt_disconnections() -> list[ConnectionRequest]:
+    """The DISCONNECT requests dunning asked for (``billing_account`` set) that still stand."""
+    found = _standing_disconnections().filter(billing_account__isnull=False)
+    return list(found.order_by("billing_account_id", "metering_point_id", "pk"))

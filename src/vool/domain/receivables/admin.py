@@ -254,8 +254,9 @@ class DunningLetterAdmin(ReadOnlyAdmin):
 
 @admin.register(DisconnectionRequest)
 class DisconnectionRequestAdmin(ReadOnlyAdmin):
-    list_display = ["run", "billing_account", "open_amount", "status"]
+    list_display = ["run", "billing_account", "open_amount", "status", "sent_at", "note"]
     list_filter = ["status"]
+    search_fields = ["billing_account__reference_number", "note"]
 
 
 @admin.register(StatutoryInterestRate)

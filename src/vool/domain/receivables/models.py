@@ -420,6 +420,14 @@ class DisconnectionRequest(models.Model):
         _("status"), max_length=9, choices=Status.choices, default=Status.PENDING
     )
     created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    note = models.TextField(
+        _("note"),
+        blank=True,
+        default="",
+        db_default="",  # the dunning run writes its requests with COPY, without this column
+        help_text=_("What the data-hub step did: the hub's request ids, or why nothing was sent."),
+    )
 
     class Meta:
         verbose_name = _("disconnection request")

@@ -47,6 +47,7 @@ from vool.domain.receivables.models import (
     Allocation,
     BankAccount,
     BankDebit,
+    DisconnectionRequest,
     InvoiceSettlement,
     Payment,
     StatementFile,
@@ -809,3 +810,17 @@ __all__ = [
     "refund_from_suspense",
     "take_back_payment",
 ]
+
+
+def close_disconnection_request(
+    *, request_id: int, sent: bool, note: str, now: dt.datetime
+) -> None:
+    """The data-hub step handled a PENDING disconnection request: SENT (``note``: the hub's
+    request ids) or CANCELLED (``note``: why nothing was sent). Handled once only."""
+    DisconnectionRequest.objects.filter(
+        pk=request_id, status=DisconnectionRequest.Status.PENDING
+    ).update(
+        status=DisconnectionRequest.Status.SENT if sent else DisconnectionRequest.Status.CANCELLED,
+        note=note,
+        sent_at=now,
+    )

@@ -36,7 +36,10 @@ from vool.domain.customers.models import BillingAccount, FormerReferenceNumber
 from vool.domain.receivables.allocation import OpenInvoice
 from vool.domain.receivables.models import (
     Allocation,
+    DisconnectionRequest,
+    DunningHold,
     DunningLetter,
+    DunningLevel,
     InvoiceSettlement,
     Payment,
 )
@@ -362,3 +365,82 @@ def letters_on(*, run_date: dt.date) -> list[LetterLine]:
         )
     )
     return [LetterLine(*row) for row in rows]
+
+
+# --- disconnection requests (the data-hub step) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingDisconnection:
+    """A disconnection request of a dunning run that the data-hub step has not handled yet."""
+
+    request_id: int
+    billing_account_id: int
+    reference_number: str
+    open_amount: Decimal
+    run_date: dt.date
+
+
+def pending_disconnections() -> list[PendingDisconnection]:
+    """The PENDING disconnection requests, oldest run first."""
+    rows = (
+        DisconnectionRequest.objects.filter(status=DisconnectionRequest.Status.PENDING)
+        .order_by("run__run_date", "billing_account_id")
+        .values_list(
+            "pk",
+            "billing_account_id",
+            "billing_account__reference_number",
+            "open_amount",
+            "run__run_date",
+        )
+    )
+    return [
+        PendingDisconnection(
+            request_id=pk,
+            billing_account_id=account_id,
+            reference_number=reference,
+            open_amount=amount,
+            run_date=run_date,
+        )
+        for pk, account_id, reference, amount, run_date in rows
+    ]
+
+
+def disconnection_protection(*, billing_account_ids: Iterable[int], on: dt.date) -> dict[int, str]:
+    """Why an account may not be disconnected on ``on``, by account id: its customer is
+    vulnerable, or a VULNERABLE or clerk's hold is active (accounts free to disconnect are
+    left out)."""
+    ids = sorted(set(billing_account_ids))
+    found: dict[int, str] = {}
+    for account_id in BillingAccount.objects.filter(
+        pk__in=ids, customer__is_vulnerable=True
+    ).values_list("pk", flat=True):
+        found[account_id] = "the customer is marked vulnerable (protected from disconnection)"
+    holds = (
+        DunningHold.objects.filter(billing_account_id__in=ids, valid_from__lte=on)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
+        .exclude(kind=DunningHold.Kind.DISPUTED)
+        .order_by("valid_from")
+        .values_list("billing_account_id", "kind", "reason")
+    )
+    for account_id, kind, reason in holds:
+        found.setdefault(account_id, f"a {kind} dunning hold is active: {reason}")
+    return found
+
+
+def disconnection_debt_paid(*, billing_account_ids: Iterable[int]) -> set[int]:
+    """The accounts (of those given) whose invoices that reached the DISCONNECTION level are
+    all paid in full."""
+    ids = sorted(set(billing_account_ids))
+    letters = DunningLetter.objects.filter(
+        billing_account_id__in=ids, level=DunningLevel.Level.DISCONNECTION
+    ).values_list("billing_account_id", "invoice_id")
+    debt: dict[int, set[int]] = defaultdict(set)
+    for account_id, invoice_id in letters:
+        debt[account_id].add(invoice_id)
+    still_open = open_invoices(billing_account_ids=list(debt))
+    return {
+        account_id
+        for account_id, invoice_ids in debt.items()
+        if not any(o.invoice_id in invoice_ids for o in still_open.get(account_id, []))
+    }

@@ -16,6 +16,11 @@ def get_metering_point(*, eic: str) -> MeteringPoint | None:
     return MeteringPoint.objects.select_related("grid_operator").filter(eic=eic.strip()).first()
 
 
+def metering_points_by_id(*, ids: Collection[int]) -> dict[int, MeteringPoint]:
+    """The metering points of ``ids`` by id (unknown ids are left out)."""
+    return MeteringPoint.objects.in_bulk(sorted(set(ids)))
+
+
 def count_metering_points(*, remote_only: bool = False) -> int:
     """How many metering points there are (``remote_only``: read remotely, by interval)."""
     points = MeteringPoint.objects.all()

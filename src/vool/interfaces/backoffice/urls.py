@@ -1,12 +1,22 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.urls import path
 
-from vool.interfaces.backoffice import views, work
+from vool.interfaces.backoffice import contracts, views, work
 
 app_name = "backoffice"
 urlpatterns = [
     path("", staff_member_required(views.search), name="search"),
     path("customers/<int:customer_id>/", staff_member_required(views.customer), name="customer"),
+    path(
+        "customers/<int:customer_id>/contracts/new/",
+        staff_member_required(contracts.conclude),
+        name="contract_new",
+    ),
+    path(
+        "customers/<int:customer_id>/contracts/<int:contract_id>/withdraw/",
+        staff_member_required(contracts.withdraw),
+        name="contract_withdraw",
+    ),
     path("invoices/<int:number>/", staff_member_required(views.invoice), name="invoice"),
     path(
         "invoices/<int:number>/pdf/", staff_member_required(views.invoice_pdf), name="invoice_pdf"

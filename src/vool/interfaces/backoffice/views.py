@@ -38,9 +38,11 @@ from vool.interfaces.backoffice.forms import (
 )
 from vool.usecases import (
     backoffice_actions,
+    backoffice_contracts,
     bill_run,
     customer_search,
     customer_view,
+    hub_agreements,
     render_invoices,
     work_queues,
 )
@@ -127,6 +129,10 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
     audit = _page(request, view.audit, "audit")
     for entry in audit:
         entry.action_label = customer_view.action_label(entry.action)
+    every = [*view.contracts.current, *view.contracts.future, *view.contracts.past]
+    hub = hub_agreements.states_of(every, today=timezone.localdate())
+    for contract in every:
+        contract.hub = hub.get(contract.pk)  # type: ignore[attr-defined]
     context = {
         **admin.site.each_context(request),
         "title": view.customer.name,
@@ -137,6 +143,8 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
         "may_review": request.user.has_perm(REVIEW_PERMISSION),
         "pending": metering_queries.PENDING_REVIEW,
         "cases": work_queues.cases_of_customer(customer_id=customer_id)[:50],
+        "may_conclude": request.user.has_perm(backoffice_contracts.CONCLUDE_PERMISSION),
+        "may_withdraw": request.user.has_perm(backoffice_contracts.WITHDRAW_PERMISSION),
     }
     return render(request, "backoffice/customer.html", context)
 

@@ -7,7 +7,8 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
-from vool.usecases import datahub
+from vool.common.localtime import local_date
+from vool.usecases import datahub, disconnections, hub_agreements
 
 SYNC_TASK = "vool.datahub.sync"
 
@@ -23,4 +24,11 @@ def sync_datahub(*, since_hours: int = 24) -> str:
         return "DISABLED"
     with hub:
         report = datahub.sync(hub=hub, now=now, since=now - dt.timedelta(hours=since_hours))
-    return f"{report.pages} pages, {report.new_entries} new, {report.queued} queued"
+        sent = hub_agreements.send_pending_agreements(hub=hub, today=local_date(now), now=now)
+        connections = disconnections.send_all(hub=hub, today=local_date(now), now=now)
+    return (
+        f"{report.pages} pages, {report.new_entries} new, {report.queued} queued; "
+        f"{sent.submitted} agreements sent, "
+        f"{len(connections.disconnect_requests) + len(connections.connect_requests)} "
+        "connection-state requests"
+    )

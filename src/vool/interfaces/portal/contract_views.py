@@ -90,11 +90,42 @@ def _refusal(form: Any, exc: contracts.UnableToChangeContract) -> None:
 @customer_page
 def contracts_page(request: HttpRequest, customer: Customer) -> HttpResponse:
     today = timezone.localdate()
-    rows = [
-        (c, contracts.terms_of(c.product, on=today))
-        for c in contracts.contracts_of(customer, today=today)
-    ]
+    own = contracts.contracts_of(customer, today=today)
+    hub = contracts.hub_states(own, today=today)
+    rows = [(c, contracts.terms_of(c.product, on=today), hub.get(c.pk)) for c in own]
     return render(request, "portal/contracts.html", {"customer": customer, "rows": rows})
+
+
+@customer_page
+@require_POST
+def withdraw(request: HttpRequest, customer: Customer, contract_id: int) -> HttpResponse:
+    """Withdraw from a new contract (14 days): confirmed first, then cancelled in the hub."""
+    try:
+        contract = contracts.contract_of(customer, contract_id=contract_id)
+    except portal.NotTheirs:
+        raise Http404 from None
+    if request.POST.get("confirmed") != "on":
+        return _confirm(
+            request,
+            title=_("Confirm the withdrawal"),
+            summary=[
+                _point_line(contract.metering_point),
+                _(
+                    "The contract from %(day)s is cancelled and its supply agreement withdrawn "
+                    "from the data hub."
+                )
+                % {"day": day(contract.valid_from)},
+            ],
+            back=reverse("portal:contracts"),
+            button=_("Withdraw from the contract"),
+        )
+    try:
+        contracts.withdraw(customer, contract_id=contract_id, actor=actor_of(request))
+    except contracts.UnableToChangeContract as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("You withdrew from the contract; it is cancelled."))
+    return redirect("portal:contracts")
 
 
 @customer_page

@@ -43,6 +43,7 @@ urlpatterns += [
     path("contracts/move-in/", contract_views.move_in, name="move_in"),
     path("contracts/<int:contract_id>/packages/", contract_views.packages, name="packages"),
     path("contracts/<int:contract_id>/move-out/", contract_views.move_out, name="move_out"),
+    path("contracts/<int:contract_id>/withdraw/", contract_views.withdraw, name="withdraw"),
     path("profile/", contract_views.profile, name="profile"),
     path(
         "profile/accounts/<int:account_id>/channel/",

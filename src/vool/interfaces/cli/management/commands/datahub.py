@@ -9,9 +9,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from vool.common.localtime import local_date
 from vool.integrations.datahub.client import HubRefused, HubUnavailable
 from vool.interfaces.cli.arguments import aware_datetime
-from vool.usecases import datahub
+from vool.usecases import datahub, disconnections, hub_agreements
 
 
 class Command(BaseCommand):
@@ -63,6 +64,10 @@ class Command(BaseCommand):
                     max_pages=options["max_pages"],
                     progress=show,
                 )
+                agreements = hub_agreements.send_pending_agreements(
+                    hub=hub, today=local_date(now), now=now
+                )
+                connections = disconnections.send_all(hub=hub, today=local_date(now), now=now)
             except (HubUnavailable, HubRefused) as exc:
                 raise CommandError(
                     f"{exc}. What was read so far is stored; run again to go on from there."
@@ -71,6 +76,12 @@ class Command(BaseCommand):
             f"{report.pages} pages, {report.new_entries} new entries: {report.done} done, "
             f"{report.queued} queued (refused, see the data hub entries), {report.kept} kept "
             f"for later; {len(report.contracts_ended)} contracts ended by a switch."
+        )
+        self.stdout.write(
+            f"Sent: {agreements.submitted} agreement(s) ({agreements.refused} refused); "
+            f"{len(connections.disconnect_requests)} DISCONNECT and "
+            f"{len(connections.connect_requests)} CONNECT request(s), "
+            f"{len(connections.cancelled)} called off, {len(connections.not_sent)} not sent."
         )
         if report.not_given:
             self.stderr.write(f"The hub could not give {report.not_given} point(s) of data.")

@@ -15,6 +15,8 @@ from django.utils import timezone
 from vool.domain.billing import queries as billing_queries
 from vool.domain.customers import queries as customer_queries
 from vool.domain.receivables import dunning, interest, queries
+from vool.integrations.datahub.client import HubRefused, HubUnavailable
+from vool.usecases import disconnections
 
 
 def _date(text: str) -> dt.date:
@@ -65,13 +67,31 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def _run(self, day: dt.date, user: str) -> None:
-        result = dunning.run_dunning(run_date=day, as_of=timezone.now(), by=user)
+        try:
+            outcome = disconnections.run_dunning(run_date=day, as_of=timezone.now(), by=user)
+        except (HubUnavailable, HubRefused) as exc:
+            raise CommandError(
+                f"The run is done, but the data hub: {exc}. The requests not sent stay "
+                "pending; `vool datahub sync` (or the next run) sends them."
+            ) from exc
+        result = outcome.result
         done = "already run; nothing added" if result.already_run else "done"
         counts = ", ".join(f"{count} {level.lower()}" for level, count in result.letters.items())
         self.stdout.write(
             f"Dunning run {day}: {done}. Letters: {counts}; "
             f"{result.requests} disconnection request(s) for the data hub."
         )
+        if outcome.hub is None:
+            self.stdout.write("The data hub connection is off: the requests wait (PENDING).")
+            return
+        hub = outcome.hub
+        self.stdout.write(
+            f"Data hub: {len(hub.disconnect_requests)} DISCONNECT and "
+            f"{len(hub.connect_requests)} CONNECT request(s) sent, {len(hub.cancelled)} "
+            f"called off, {len(hub.not_sent)} not sent."
+        )
+        for reference, why in sorted(hub.not_sent.items()):
+            self.stdout.write(f"  {reference}: {why}")
 
     def _hold(self, options: dict[str, Any]) -> None:
         account_id = invoice_id = None
