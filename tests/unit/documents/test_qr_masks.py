@@ -95,3 +95,11 @@ def test_every_masks_penalty_is_segnos_score() -> None:
             assert ours[number] == segno.encoder.evaluate_mask(symbol, width, width)
             checked += 1
     assert checked >= 8 * 30
+
+
+@pytest.mark.parametrize("scalable", [False, True])
+def test_the_svg_is_segnos_character_for_character(scalable: bool) -> None:
+    """``qr_svg`` writes the SVG itself (numpy finds the runs of dark modules): the same
+    document segno's writer makes, so the PDFs that embed it do not change."""
+    for payload in payloads()[::3]:
+        assert qr.qr_svg(payload, scalable=scalable) == qr.segno_svg(payload, scalable=scalable)
