@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
+import numpy as np
 import pytest
 import segno
 
@@ -60,3 +61,45 @@ def test_the_same_mask_and_symbol_as_segno(payload: str) -> None:
 def test_a_proposed_mask_and_micro_codes_go_to_segno() -> None:
     assert segno.make("12345", error="m", mask=3, micro=False).mask == 3
     assert segno.make("12345", micro=True).is_micro
+
+
+def unmasked_matrices() -> list[tuple[int, list[bytearray]]]:
+    """(width, matrix before masking) of each payload, as segno hands it to the mask choice."""
+    caught: list[tuple[int, list[bytearray]]] = []
+    encoder = segno.encoder
+    ours = encoder.find_and_apply_best_mask
+
+    def catch(matrix, width, height, proposed_mask=None):  # type: ignore[no-untyped-def]
+        caught.append((width, [bytearray(row) for row in matrix]))
+        return qr._segno_best_mask(matrix, width, height, proposed_mask)
+
+    encoder.find_and_apply_best_mask = catch
+    try:
+        for payload in payloads()[::5]:
+            segno.make(payload, error="m", micro=False, boost_error=False)
+    finally:
+        encoder.find_and_apply_best_mask = ours
+    return caught
+
+
+def test_every_masks_penalty_is_segnos_score() -> None:
+    """Not only the winner: each of the 8 scores equals segno's ``evaluate_mask``, for QR
+    codes of several versions (the N3 rule's rows with close patterns included)."""
+    checked = 0
+    for width, matrix in unmasked_matrices():
+        base = np.array([list(row) for row in matrix], dtype=np.uint8)
+        stack = base[np.newaxis] ^ qr._mask_flips(width)
+        ours = qr._penalties(stack)
+        for number in range(8):
+            symbol = [bytearray(row.tobytes()) for row in stack[number]]
+            assert ours[number] == segno.encoder.evaluate_mask(symbol, width, width)
+            checked += 1
+    assert checked >= 8 * 30
+
+
+@pytest.mark.parametrize("scalable", [False, True])
+def test_the_svg_is_segnos_character_for_character(scalable: bool) -> None:
+    """``qr_svg`` writes the SVG itself (numpy finds the runs of dark modules): the same
+    document segno's writer makes, so the PDFs that embed it do not change."""
+    for payload in payloads()[::3]:
+        assert qr.qr_svg(payload, scalable=scalable) == qr.segno_svg(payload, scalable=scalable)

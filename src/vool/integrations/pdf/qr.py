@@ -3,7 +3,9 @@
 segno chooses the data mask as ISO/IEC 18004 asks: each of the 8 masks is applied and
 scored (penalty rules N1-N4) and the lowest wins. segno does that module by module in
 Python, about 80 % of the time of an EPC code (~4 ms of ~5.5). :func:`_best_mask` is the same
-algorithm with numpy over whole rows and columns: the same scores, so the same mask and the
+algorithm with numpy, the 8 masked symbols scored together as one (8, n, n) array (the
+finder-pattern rule N3 goes through segno's own search only on the rows and columns where
+numpy finds the pattern at all): the same scores, so the same mask and the
 same symbol, bit for bit (``tests/unit/documents/test_qr_masks.py`` compares it with segno's
 own on hundreds of payloads). It replaces segno's ``find_and_apply_best_mask`` for full-size
 QR codes when no mask is proposed; anything else goes to segno's own function.
@@ -35,15 +37,6 @@ def _function_region(width: int) -> np.ndarray:
     return np.array([list(row) for row in function], dtype=np.uint8) > 1
 
 
-def _n1(a: np.ndarray) -> int:
-    """Runs of 5 or more equal modules in the rows of ``a``: each scores its length - 2."""
-    rows = np.concatenate([a, np.full((a.shape[0], 1), _SEPARATOR, np.uint8)], axis=1).ravel()
-    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
-    lengths = np.diff(np.append(starts, rows.size))
-    long = lengths[lengths >= 5]
-    return int((long - 2).sum())
-
-
 def _n3_line(line: bytes, size: int) -> int:
     """segno's N3 count on one row or column (the same search, the same skips)."""
     count = 0
@@ -62,17 +55,77 @@ def _n3_line(line: bytes, size: int) -> int:
     return count
 
 
-def _penalty(a: np.ndarray) -> int:
-    size = a.shape[0]
-    n1 = _n1(a) + _n1(a.T)
-    here = a[1:, 1:]
-    blocks = (here == a[1:, :-1]) & (here == a[:-1, 1:]) & (here == a[:-1, :-1])
-    n2 = 3 * int(blocks.sum())
-    n3 = sum(_n3_line(row.tobytes(), size) for row in a) + sum(
-        _n3_line(column.tobytes(), size) for column in np.ascontiguousarray(a.T)
+@cache
+def _mask_flips(width: int) -> np.ndarray:
+    """The 8 data masks as XOR planes, shape (8, width, width): each mask's pattern where a
+    mask applies (see :func:`_function_region`), 0 elsewhere. The same for every symbol of
+    a width, so computed once."""
+    region = _function_region(width)
+    rows, columns = np.indices((width, width))
+    return np.stack(
+        [
+            (np.asarray(pattern(rows, columns)) & region).astype(np.uint8)
+            for pattern in _segno_encoder.get_data_mask_functions(False)
+        ]
     )
-    percent = float(int(a.sum(dtype=np.int64))) / (size**2)
-    n4 = 10 * int(abs(percent * 100 - 50) / 5)
+
+
+def _n1_all(stack: np.ndarray) -> np.ndarray:
+    """N1 of each symbol of ``stack`` (shape (masks, size, size)) along its rows: runs of 5
+    or more equal modules, each scoring its length - 2. One pass over all the symbols: a
+    separator column ends every row, so no run crosses a row or a symbol."""
+    masks, size, _ = stack.shape
+    sep = np.full((masks, size, 1), _SEPARATOR, np.uint8)
+    flat = np.concatenate([stack, sep], axis=2).ravel()
+    starts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))
+    lengths = np.diff(np.append(starts, flat.size))
+    long = lengths >= 5
+    return np.bincount(
+        starts[long] // (size * (size + 1)), weights=lengths[long] - 2, minlength=masks
+    ).astype(np.int64)
+
+
+def _n3_all(stack: np.ndarray) -> np.ndarray:
+    """N3 of each symbol along its rows, as segno counts it: 40 for each finder-like
+    pattern (1:1:3:1:1) at either end of a row or with 4 light modules before or after it
+    (beyond the edge counts as light). segno searches each row left to right and, after a
+    pattern it counted, resumes 7 modules on (else 4): that skip only matters when two
+    patterns in a row are less than 7 apart, so those rare rows go through segno's own
+    search (:func:`_n3_line`) and every other pattern is scored here at once."""
+    masks, size, _ = stack.shape
+    width = len(_N3_PATTERN)
+    span = size - width + 1
+    found = np.ones((masks, size, span), dtype=bool)
+    for k, value in enumerate(_N3_PATTERN):
+        found &= stack[:, :, k : k + span] == value
+    close = np.zeros((masks, size), dtype=bool)
+    for gap in range(1, width):
+        close |= (found[:, :, gap:] & found[:, :, :-gap]).any(axis=2)
+    dark = np.zeros((masks, size, size + 9), dtype=np.int32)  # 4 light either side, + 1
+    np.cumsum(stack != 0, axis=2, out=dark[:, :, 5 : size + 5])
+    dark[:, :, size + 5 :] = dark[:, :, size + 4 : size + 5]
+    start = np.arange(span)  # a pattern at i: before it [i - 4, i), after it [i + 7, i + 11)
+    light_before = dark[:, :, start + 4] == dark[:, :, start]
+    light_after = dark[:, :, start + 15] == dark[:, :, start + 11]
+    at_end = (start == 0) | (start == size - width)
+    counted = found & (at_end | light_before | light_after) & ~close[:, :, np.newaxis]
+    scores = 40 * counted.sum(axis=(1, 2), dtype=np.int64)
+    for mask, row in zip(*np.nonzero(close), strict=True):
+        scores[mask] += _n3_line(stack[mask, row].tobytes(), size)
+    return scores
+
+
+def _penalties(stack: np.ndarray) -> np.ndarray:
+    """ISO/IEC 18004 penalty (N1-N4, segno's rules) of each symbol of ``stack``."""
+    size = stack.shape[1]
+    columns = np.ascontiguousarray(stack.transpose(0, 2, 1))
+    n1 = _n1_all(stack) + _n1_all(columns)
+    here, left, up = stack[:, 1:, 1:], stack[:, 1:, :-1], stack[:, :-1, 1:]
+    blocks = (here == left) & (here == up) & (here == stack[:, :-1, :-1])
+    n2 = 3 * blocks.sum(axis=(1, 2), dtype=np.int64)
+    n3 = _n3_all(stack) + _n3_all(columns)
+    dark = stack.sum(axis=(1, 2), dtype=np.int64)
+    n4 = np.array([10 * int(abs(float(int(d)) / (size**2) * 100 - 50) / 5) for d in dark])
     return n1 + n2 + n3 + n4
 
 
@@ -80,28 +133,62 @@ def _best_mask(matrix: Any, width: int, height: int, proposed_mask: int | None =
     if proposed_mask is not None or width != height or width < 21:
         return _segno_best_mask(matrix, width, height, proposed_mask)
     base = np.array([list(row) for row in matrix], dtype=np.uint8)
-    region = _function_region(width)
-    rows, columns = np.indices((height, width))
-    best: tuple[int, int, np.ndarray] | None = None
-    for number, pattern in enumerate(_segno_encoder.get_data_mask_functions(False)):
-        flips = (np.asarray(pattern(rows, columns)) & region).astype(np.uint8)
-        masked = base ^ flips
-        score = _penalty(masked)
-        if best is None or score < best[0]:
-            best = (score, number, masked)
-    assert best is not None
-    return best[1], tuple(bytearray(row.tobytes()) for row in best[2])
+    masked = base[np.newaxis] ^ _mask_flips(width)
+    best = int(np.argmin(_penalties(masked)))  # the first of equal scores, as segno
+    return best, tuple(bytearray(row.tobytes()) for row in masked[best])
 
 
 _segno_encoder.find_and_apply_best_mask = _best_mask
+
+
+_BORDER = 4  # the quiet zone, in modules
+
+
+def _svg(matrix: tuple[bytearray, ...], *, scalable: bool) -> str:
+    """The SVG document segno's writer makes of ``matrix`` (black modules as one stroked
+    path of horizontal runs on a white square, quiet zone 4), character for character
+    (``tests/unit/documents/test_qr_masks.py`` compares them), with numpy finding the runs
+    instead of a Python loop over every module."""
+    modules = np.frombuffer(b"".join(matrix), dtype=np.uint8).reshape(len(matrix), -1)
+    rows, width = modules.shape
+    padded = np.zeros((rows, width + 2), dtype=np.int8)
+    padded[:, 1:-1] = modules != 0
+    row, column = np.nonzero(np.diff(padded, axis=1))  # run starts and ends, row by row
+    starts, ends, on_row = column[0::2] + _BORDER, column[1::2] + _BORDER, row[0::2] + _BORDER
+    moves = []
+    x, y = 0, 0.0  # the pen, as segno moves it: to the middle of each module row
+    for x1, x2, r in zip(starts.tolist(), ends.tolist(), on_row.tolist(), strict=True):
+        dy = r + 0.5 - y
+        moves.append(f"m{x1 - x} {int(dy) if int(dy) == dy else dy}h{x2 - x1}")
+        x, y = x2, r + 0.5
+    size = width + 2 * _BORDER
+    box = f'viewBox="0 0 {size} {size}"' if scalable else f'width="{size}" height="{size}"'
+    path = "M" + "".join(moves)[1:]
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" {box} class="segno">'
+        f'<path fill="#fff" d="M0 0h{size}v{size}h-{size}z"/>'
+        f'<path class="qrline" stroke="#000" d="{path}"/></svg>\n'
+    )
 
 
 def qr_svg(payload: str, *, scalable: bool = False) -> str:
     """The QR code of ``payload`` as an SVG document (black on white, quiet zone 4);
     ``scalable`` gives a viewBox instead of a fixed size (for a web page's CSS to size)."""
     code = segno.make(payload, error="m", micro=False, boost_error=False)
+    return _svg(code.matrix, scalable=scalable)
+
+
+def segno_svg(payload: str, *, scalable: bool = False) -> str:
+    """segno's own SVG of the same code (the reference :func:`_svg` is tested against)."""
+    code = segno.make(payload, error="m", micro=False, boost_error=False)
     out = io.BytesIO()
     code.save(
-        out, kind="svg", xmldecl=False, border=4, dark="#000", light="#fff", omitsize=scalable
+        out,
+        kind="svg",
+        xmldecl=False,
+        border=_BORDER,
+        dark="#000",
+        light="#fff",
+        omitsize=scalable,
     )
     return out.getvalue().decode("utf-8")

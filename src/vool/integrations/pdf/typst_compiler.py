@@ -1,8 +1,8 @@
 """Compile a Typst template with JSON data into a PDF, reproducibly.
 
 The template reads its data with ``json(bytes(sys.inputs.data))``. Only the fonts embedded
-in the ``typst`` wheel are used (Libertinus Serif covers Latin with õ ä ö ü š ž and
-Cyrillic; DejaVu Sans Mono for figures in columns), never the machine's fonts, so the same
+in the ``typst`` wheel are used (Libertinus Serif, which covers Latin with õ ä ö ü š ž and
+Cyrillic, is the invoice's one family), never the machine's fonts, so the same
 data gives the same bytes on every machine. One :class:`TypstRenderer` is built per process
 and reused: Typst keeps the parsed template and the fonts between compilations.
 """
