@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import segno
@@ -76,21 +76,27 @@ def _penalty(a: np.ndarray) -> int:
     return n1 + n2 + n3 + n4
 
 
+class _Masked(NamedTuple):
+    penalty: int
+    mask: int
+    matrix: Any  # the masked module matrix (numpy uint8)
+
+
 def _best_mask(matrix: Any, width: int, height: int, proposed_mask: int | None = None) -> Any:
     if proposed_mask is not None or width != height or width < 21:
         return _segno_best_mask(matrix, width, height, proposed_mask)
     base = np.array([list(row) for row in matrix], dtype=np.uint8)
     region = _function_region(width)
     rows, columns = np.indices((height, width))
-    best: tuple[int, int, np.ndarray] | None = None
+    best: _Masked | None = None
     for number, pattern in enumerate(_segno_encoder.get_data_mask_functions(False)):
         flips = (np.asarray(pattern(rows, columns)) & region).astype(np.uint8)
         masked = base ^ flips
         score = _penalty(masked)
-        if best is None or score < best[0]:
-            best = (score, number, masked)
+        if best is None or score < best.penalty:
+            best = _Masked(score, number, masked)
     assert best is not None
-    return best[1], tuple(bytearray(row.tobytes()) for row in best[2])
+    return best.mask, tuple(bytearray(row.tobytes()) for row in best.matrix)
 
 
 _segno_encoder.find_and_apply_best_mask = _best_mask
