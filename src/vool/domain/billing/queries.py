@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 
@@ -489,3 +489,44 @@ def estimated_invoice_ids(*, invoice_ids: Collection[int]) -> set[int]:
 def accounts_of_invoices(*, invoice_ids: Collection[int]) -> dict[int, int]:
     """invoice id -> its billing account id."""
     return dict(Invoice.objects.filter(pk__in=invoice_ids).values_list("pk", "billing_account_id"))
+
+
+class PayableInvoice(NamedTuple):
+    """An issued invoice with something to pay, as a payer's bank sees it."""
+
+    billing_account_id: int
+    amount_due: Decimal
+    due_date: dt.date | None
+    number: int | None
+    reference: str  # the billing account's reference number
+    payer: str  # the customer's name
+
+
+def payable_invoices_of_run(*, run_id: int) -> list[PayableInvoice]:
+    """The run's issued invoices (not credit notes) with an amount due, in the order made."""
+    rows = (
+        Invoice.objects.filter(
+            run_id=run_id, kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED
+        )
+        .exclude(amount_due__lte=0)
+        .order_by("pk")
+        .values_list(
+            "billing_account_id",
+            "amount_due",
+            "due_date",
+            "number",
+            "billing_account__reference_number",
+            "billing_account__customer__name",
+        )
+    )
+    return [PayableInvoice._make(row) for row in rows]
+
+
+def latest_billed_period() -> str | None:
+    """The latest period (``YYYY-MM``) with a numbered invoice, or None."""
+    return (
+        Invoice.objects.filter(number__isnull=False)
+        .order_by("-period")
+        .values_list("period", flat=True)
+        .first()
+    )

@@ -226,3 +226,16 @@ def with_folded_name(
 
 
 TRIGRAM: Final = 3
+
+
+CUSTOMER_TABLE: Final = Customer._meta.db_table  # the table, for "is it there yet" checks
+
+
+def has_customers() -> bool:
+    """Whether the database holds any customer."""
+    return Customer.objects.exists()
+
+
+def persons(*, limit: int) -> list[Customer]:
+    """The first ``limit`` customers who are persons (not companies), in the order made."""
+    return list(Customer.objects.filter(kind=Customer.Kind.PERSON).order_by("pk")[:limit])
