@@ -409,7 +409,10 @@ def _plan(
     ]
     gross_keys = {(g.series, g.day) for g in grouping.groups}
     net_only = [k for k in net_groups if k not in gross_keys]
-    work.extend((k[0], k[1], net_groups[k].intervals, empty, empty, -1) for k in net_only)
+    work.extend(
+        (series_k, day, net_groups[(series_k, day)].intervals, empty, empty, -1)
+        for series_k, day in net_only
+    )
     for k, day, count, rows, positions, first in work:
         eic, direction, minutes = batch.series[k]
         mp = int(series.point[k])
@@ -616,8 +619,8 @@ def _write_corrections(
 ) -> None:
     keys = {(mp, day, direction) for mp, day, direction, *_ in corrections}
     current: dict[tuple[int, dt.date, str], int] = {}
-    point_ids = sorted({k[0] for k in keys})
-    days = sorted({k[1] for k in keys})
+    point_ids = sorted({mp for mp, _day, _direction in keys})
+    days = sorted({day for _mp, day, _direction in keys})
     for i in range(0, len(point_ids), _CHUNK):
         for pk, mp, day, direction in IntervalDay.objects.filter(
             is_current=True, metering_point_id__in=point_ids[i : i + _CHUNK], day__in=days
