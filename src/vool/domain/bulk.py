@@ -97,7 +97,7 @@ def reserve_ids(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
             [model._meta.db_table, pk.column, count],
         )
-        return [int(row[0]) for row in cursor.fetchall()]
+        return [int(value) for (value,) in cursor.fetchall()]
 
 
 def insert_instances(

@@ -32,6 +32,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -41,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month, local_midnight
-from vool.domain.billing import operations, queries
+from vool.domain.billing import guard, operations, queries
 from vool.domain.customers import queries as customer_queries
 from vool.usecases import estimate_readings
 from vool.usecases.submit_reading import reading_policy
@@ -65,6 +66,7 @@ __all__ = [
     "credit_invoice",
     "dispatch_previous_month",
     "dispatch_run",
+    "guard_limits",
     "rebill_account",
     "run_billing",
     "run_chunk",
@@ -86,11 +88,30 @@ def _due_days() -> int:
     return int(getattr(settings, "VOOL_INVOICE_DUE_DAYS", 14))
 
 
+def guard_limits() -> guard.GuardLimits:
+    """The bill guard's limits as configured (``VOOL_BILL_GUARD_*`` settings, else the
+    defaults of :class:`~vool.domain.billing.guard.GuardLimits`); the domain takes them as an
+    argument and never reads the settings."""
+    default = guard.GuardLimits()
+
+    def setting(name: str, value: Decimal) -> Decimal:
+        return Decimal(str(getattr(settings, f"VOOL_BILL_GUARD_{name}", value)))
+
+    return guard.GuardLimits(
+        max_line_kwh=setting("MAX_LINE_KWH", default.max_line_kwh),
+        max_line_amount=setting("MAX_LINE_AMOUNT", default.max_line_amount),
+        history_factor=setting("HISTORY_FACTOR", default.history_factor),
+        history_floor_amount=setting("HISTORY_FLOOR_AMOUNT", default.history_floor_amount),
+    )
+
+
 def run_chunk(*, chunk_id: int, clock: Clock = timezone.now) -> str:
     """One chunk (the unit the process pool and the Celery task run), priced as of its run's
     data cut-off; ``clock`` stamps when it started and finished. Returns its state."""
     window = reading_policy().window
-    return operations.run_chunk(chunk_id=chunk_id, clock=clock, window=window).state
+    return operations.run_chunk(
+        chunk_id=chunk_id, clock=clock, window=window, limits=guard_limits()
+    ).state
 
 
 def run_chunk_and_finish(*, chunk_id: int, clock: Clock = timezone.now) -> str:
@@ -98,7 +119,9 @@ def run_chunk_and_finish(*, chunk_id: int, clock: Clock = timezone.now) -> str:
     (every chunk done), issue the run. Issuing is idempotent and locked, so a message
     delivered twice or two last chunks finishing together issue the run once."""
     window = reading_policy().window
-    chunk = operations.run_chunk(chunk_id=chunk_id, clock=clock, window=window)
+    chunk = operations.run_chunk(
+        chunk_id=chunk_id, clock=clock, window=window, limits=guard_limits()
+    )
     if chunk.state == chunk.State.DONE:
         operations.issue_run_if_complete(run_id=chunk.run_id, now=clock())
     return chunk.state
@@ -371,6 +394,7 @@ def rebill_account(
         reason=reason,
         created_by=user,
         window=reading_policy().window,
+        limits=guard_limits(),
     )
 
 

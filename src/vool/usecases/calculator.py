@@ -18,11 +18,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
-from django.db.models import Q
 
 from vool.common.localtime import Month
 from vool.common.money import RoundingMode, round_money
@@ -30,11 +29,12 @@ from vool.domain.contracts import queries as contract_queries
 from vool.domain.metering import estimation
 from vool.domain.metering import queries as metering_queries
 from vool.domain.metering.intervals import MISSING
-from vool.domain.supply.models import MeteringPoint
 from vool.domain.tariffs import queries as tariff_queries
 from vool.domain.tariffs import rating
 from vool.domain.tariffs.bands import BandScheme
-from vool.domain.tariffs.models import Product
+
+if TYPE_CHECKING:  # types only: the point comes from supply.queries
+    from vool.domain.supply.models import MeteringPoint
 
 __all__ = [
     "Candidate",
@@ -281,11 +281,9 @@ def compare_packages(*, metering_point: MeteringPoint, as_of: dt.date) -> Compar
         )
     contract = contract_queries.live_contract_on(metering_point_id=metering_point.pk, day=as_of)
     current = contract.product if contract else None
-    on_sale = Product.objects.filter(on_sale_from__lte=as_of).filter(
-        Q(on_sale_to__isnull=True) | Q(on_sale_to__gt=as_of)
+    on_sale = tariff_queries.products_on_sale_in(
+        on=as_of, segment=current.segment if current is not None else None
     )
-    if current is not None:
-        on_sale = on_sale.filter(segment=current.segment)
     products = {p.pk: p for p in on_sale}
     if current is not None:
         products[current.pk] = current
@@ -336,7 +334,7 @@ def compare_packages(*, metering_point: MeteringPoint, as_of: dt.date) -> Compar
     if vat is None:
         raise UnableToCompare(f"No VAT rate in force on {as_of}; run `vool tariffs load-defaults`")
     markets = {}
-    if any(c.kind == Product.Kind.EXCHANGE for c in candidates):
+    if any(c.kind == tariff_queries.EXCHANGE_KIND for c in candidates):
         markets = {mc.month: tariff_queries.market_prices(mc.month) for mc in consumption}
     ranked = compare_consumption(
         consumption=consumption, candidates=candidates, vat_rate=vat, markets=markets

@@ -39,10 +39,6 @@ from vool.domain.customers import queries as customer_queries
 from vool.domain.receivables import dunning
 from vool.domain.receivables import operations as receivable_operations
 from vool.domain.receivables import queries as receivable_queries
-
-# receivables has no query for one payment yet (its module is being changed elsewhere): this
-# read stays on its model, the one line left in .importlinter
-from vool.domain.receivables.models import Payment
 from vool.domain.receivables.operations import UnableToAllocate
 from vool.integrations.pdf.content_store import ContentStore
 from vool.usecases import rebill
@@ -527,7 +523,7 @@ def allocate_suspense(
     shows); a split is the admin's suspense page. Returns the amount allocated."""
     _require(user, ALLOCATE_PAYMENT, _("%(user)s may not allocate payments."))
     check_not_frozen()
-    payment = Payment.objects.filter(pk=payment_id).first()
+    payment = receivable_queries.get_payment(payment_id=payment_id)
     if payment is None:
         raise UnableToAllocate(_("There is no payment %(id)s.") % {"id": payment_id})
     account = customer_queries.get_billing_account(billing_account_id=billing_account_id)

@@ -23,10 +23,7 @@ from vool.domain.customers import queries as customer_queries
 
 # the search's SQL expressions live with the queries that use them
 from vool.domain.customers.queries import FOLD_FROM, FOLD_TO, Folded
-
-# receivables has no query for a payer IBAN's customers yet (its module is being changed
-# elsewhere): this read stays on its model, the one line left in .importlinter
-from vool.domain.receivables.models import Allocation
+from vool.domain.receivables import queries as receivable_queries
 
 __all__ = ["FOLD_FROM", "FOLD_TO", "Folded", "SearchHit", "SearchResult", "fold", "search"]
 
@@ -106,12 +103,7 @@ def _identifier_matches(compact: str, raw: str) -> dict[int, tuple[str, str]]:
     if _EIC.match(upper):
         add("eic", contract_queries.customers_at_point(eic=upper))
     if _IBAN.match(upper):
-        add(
-            "iban",
-            Allocation.objects.filter(payment__payer_iban=upper, billing_account__isnull=False)
-            .values_list("billing_account__customer_id", "payment__payer_iban")
-            .distinct(),
-        )
+        add("iban", receivable_queries.customers_paying_from(iban=upper))
     if "@" in raw:
         add("email", customer_queries.with_email(email=raw.strip()))
     phone = compact.removeprefix("00")

@@ -25,7 +25,6 @@ from vool.domain.receivables.allocation import OpenInvoice
 
 # receivables has no query for a customer's allocations yet (its module is being changed
 # elsewhere): this read stays on its model, the one line left in .importlinter
-from vool.domain.receivables.models import Allocation
 
 if TYPE_CHECKING:
     from vool.domain.audit.models import AuditEntry
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from vool.domain.contracts.models import SupplyContract
     from vool.domain.customers.models import BillingAccount, Customer
     from vool.domain.metering.models import Meter, Reading, Register
+    from vool.domain.receivables.models import Allocation
     from vool.domain.supply.models import MeteringPoint
 
 ACTION_LABELS = {
@@ -149,11 +149,7 @@ def customer_view(*, customer_id: int, today: dt.date) -> CustomerView:
     if customer is None:
         raise NoSuchCustomer(f"There is no customer {customer_id}.")
     invoices = billing_queries.numbered_invoices_of_customer(customer_id=customer.pk)
-    allocations = (
-        Allocation.objects.filter(billing_account__customer=customer)
-        .select_related("payment", "billing_account")
-        .order_by("-payment__booking_date", "-pk")
-    )
+    allocations = receivables_queries.allocations_of_customer(customer_id=customer.pk)
     return CustomerView(
         customer=customer,
         accounts=_accounts(customer),

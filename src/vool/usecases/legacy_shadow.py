@@ -11,9 +11,10 @@ import datetime as dt
 from django.db import transaction
 
 from vool.common.localtime import Month
-from vool.domain.billing import guard, pricing
+from vool.domain.billing import pricing
 from vool.domain.billing.totals import invoice_totals
 from vool.domain.legacy import shadow, shadow_queries
+from vool.usecases.bill_run import guard_limits
 from vool.usecases.submit_reading import reading_policy
 
 CHUNK = 500
@@ -24,7 +25,7 @@ def _vool_bills(
 ) -> tuple[dict[int, shadow.Bill], dict[int, str]]:
     """Vool's drafts of ``period`` for the accounts, as bills; and why an account has none."""
     window = reading_policy().window
-    limits = guard.configured_limits()
+    limits = guard_limits()
     bills: dict[int, shadow.Bill] = {}
     exceptions: dict[int, str] = {}
     for start in range(0, len(account_ids), CHUNK):

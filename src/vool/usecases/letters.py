@@ -62,16 +62,14 @@ from vool.domain.documents import operations as document_operations
 from vool.domain.documents import queries as document_queries
 from vool.domain.documents.invoice_data import MAX_ADDRESS_LINE, MAX_NAME
 from vool.domain.documents.queries import SupplierDetails
-
-# receivables has no query for a dunning run's letters yet (its module is being changed
-# elsewhere): these reads stay on its models, the one line left in .importlinter
-from vool.domain.receivables.models import DunningLetter, DunningLevel, DunningRun
+from vool.domain.receivables import queries as receivable_queries
 from vool.integrations.pdf.typst_compiler import TypstRenderer, UnableToRender
 from vool.usecases import deliver_invoices, render_invoices
 
 if TYPE_CHECKING:
     from vool.domain.customers.models import BillingAccount
     from vool.domain.documents.models import Letter
+    from vool.domain.receivables.models import DunningLetter
 
 LETTER_TEMPLATE = "letter.typ"
 SCHEMA = "vool.letter/1"
@@ -216,8 +214,8 @@ DUNNING_PREFIX = "dunning-"
 
 
 def _latest_dunning_campaign() -> str:
-    run = DunningRun.objects.order_by("-run_date").first()
-    return f"{DUNNING_PREFIX}{run.run_date.isoformat()}" if run else f"{DUNNING_PREFIX}none"
+    run_date = receivable_queries.latest_dunning_run_date()
+    return f"{DUNNING_PREFIX}{run_date.isoformat()}" if run_date else f"{DUNNING_PREFIX}none"
 
 
 def _dunning_letters(campaign: str) -> QuerySet[DunningLetter]:
@@ -227,9 +225,7 @@ def _dunning_letters(campaign: str) -> QuerySet[DunningLetter]:
         raise InvalidFilter(
             f"campaign {campaign!r}: a dunning campaign is dunning-YYYY-MM-DD (the run's date)"
         ) from None
-    return DunningLetter.objects.filter(run__run_date=run_date).exclude(
-        level=DunningLevel.Level.DISCONNECTION
-    )
+    return receivable_queries.mailed_dunning_letters(run_date=run_date)
 
 
 def _dunning_concerned(
@@ -260,7 +256,7 @@ def _dunning_paragraphs(
     cut_off = [
         d.disconnection_date
         for d in letters
-        if d.level == DunningLevel.Level.WARNING and d.disconnection_date is not None
+        if receivable_queries.is_warning(d) and d.disconnection_date is not None
     ]
     values = {
         "total": formatting.money(total, language=language),

@@ -12,27 +12,25 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Sum
 
 from vool.common import identifiers
 from vool.common.localtime import Month, local_date
-from vool.domain.billing.models import Invoice
+from vool.domain.billing import queries as billing_queries
 from vool.domain.cases import operations as case_operations
 from vool.domain.cases import queries as case_queries
+from vool.domain.contracts import queries as contract_queries
 from vool.domain.customers import queries as customer_queries
-from vool.domain.customers.models import BillingAccount, Customer
 from vool.domain.documents import epc
 from vool.domain.documents import queries as document_queries
 from vool.domain.documents.invoice_data import AUTOMATIC, invoice_data
 from vool.domain.ledger import queries as ledger_queries
 from vool.domain.metering import queries as metering_queries
-from vool.domain.metering.models import Meter, Reading
 from vool.domain.metering.registers import ReadingBelowPrevious
-from vool.domain.receivables.models import InvoiceSettlement
-from vool.domain.supply.models import MeteringPoint
+from vool.domain.receivables import queries as receivable_queries
+from vool.domain.supply import queries as supply_queries
 from vool.integrations.pdf.qr import qr_svg
 from vool.usecases.submit_reading import (
     UnableToSubmitReading,
@@ -40,6 +38,12 @@ from vool.usecases.submit_reading import (
     reading_value_problem,
     submit_meter_readings,
 )
+
+if TYPE_CHECKING:  # types only: read through the domains' queries
+    from vool.domain.billing.models import Invoice
+    from vool.domain.customers.models import Customer
+    from vool.domain.metering.models import Reading
+    from vool.domain.supply.models import MeteringPoint
 
 __all__ = [
     "AccountOverview",
@@ -70,7 +74,7 @@ __all__ = [
 ]
 
 ZERO = Decimal("0.00")
-MANUAL = MeteringPoint.MeteringMethod.MANUAL_REGISTER
+MANUAL = supply_queries.MANUAL_REGISTER
 
 
 class NotTheirs(LookupError):
@@ -115,12 +119,7 @@ def customer_for(*, user_id: int, customer_id: int | None) -> Customer:
 
 def metering_points_of(customer: Customer, *, today: dt.date) -> list[MeteringPoint]:
     """The metering points the customer has a contract on today (or later), by EIC."""
-    return list(
-        MeteringPoint.objects.filter(contracts__customer=customer)
-        .exclude(contracts__valid_to__lte=today)
-        .distinct()
-        .order_by("eic")
-    )
+    return contract_queries.points_supplied_to(customer_id=customer.pk, today=today)
 
 
 # -- invoices and their payment status ---------------------------------------------------------
@@ -139,7 +138,7 @@ def payment_status(
 ) -> PaymentStatus:
     """Paid when payments have settled the amount due; otherwise partly paid, or due until the
     due date and overdue after it."""
-    if kind == Invoice.Kind.CREDIT_NOTE:
+    if kind == billing_queries.CREDIT_NOTE:
         return PaymentStatus.CREDIT_NOTE
     if settled >= amount_due:
         return PaymentStatus.PAID
@@ -167,21 +166,10 @@ class InvoiceRow:
 def invoice_rows(customer: Customer, *, today: dt.date) -> list[InvoiceRow]:
     """The customer's issued invoices and credit notes, newest first, each with what payments
     have settled of it (receivables) and its status."""
-    invoices = list(
-        Invoice.objects.filter(billing_account__customer=customer, number__isnull=False)
-        .exclude(status=Invoice.Status.DRAFT)
-        .order_by("-issue_date", "-number")
-    )
+    invoices = billing_queries.issued_documents_of_customer(customer_id=customer.pk)
     ids = [invoice.pk for invoice in invoices]
-    settled = dict(
-        InvoiceSettlement.objects.filter(invoice_id__in=ids)
-        .values_list("invoice_id")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    estimated = set(
-        Invoice.objects.filter(pk__in=ids, lines__is_estimated=True).values_list("pk", flat=True)
-    )
+    settled = receivable_queries.settled_by_invoice(invoice_ids=ids)
+    estimated = billing_queries.estimated_invoice_ids(invoice_ids=ids)
     rows = []
     for invoice in invoices:
         paid = _cents(settled.get(invoice.pk))
@@ -218,13 +206,8 @@ def _cents(value: Decimal | float | None) -> Decimal:
 
 def invoice_of(customer: Customer, *, invoice_id: int) -> Invoice:
     """One issued invoice of the customer, or :class:`NotTheirs`."""
-    invoice = (
-        Invoice.objects.filter(
-            pk=invoice_id, billing_account__customer=customer, number__isnull=False
-        )
-        .exclude(status=Invoice.Status.DRAFT)
-        .select_related("billing_account__customer", "credited_invoice")
-        .first()
+    invoice = billing_queries.issued_invoice_of_customer(
+        customer_id=customer.pk, invoice_id=invoice_id
     )
     if invoice is None:
         raise NotTheirs(f"Invoice {invoice_id} is not one of this customer's.")
@@ -272,11 +255,7 @@ def manual_points(customer: Customer, *, today: dt.date, history: int = 24) -> l
     for point in metering_points_of(customer, today=today):
         if point.metering_method != MANUAL:
             continue
-        meter = (
-            Meter.objects.filter(metering_point=point, installed_date__lte=today)
-            .order_by("-installed_date")
-            .first()
-        )
+        meter = metering_queries.meter_installed_on(metering_point_id=point.pk, day=today)
         if meter is None:
             continue
         readings = metering_queries.reading_history(metering_point=point)
@@ -286,9 +265,7 @@ def manual_points(customer: Customer, *, today: dt.date, history: int = 24) -> l
                 (
                     r
                     for r in readings
-                    if r.register_id == register.pk
-                    and r.source != Reading.Source.ESTIMATED
-                    and r.status != Reading.Status.REJECTED
+                    if r.register_id == register.pk and metering_queries.is_actual(r)
                 ),
                 None,
             )
@@ -353,7 +330,7 @@ def submit_portal_reading(
             metering_point=point,
             values_kwh=values_kwh,
             read_at=as_of,
-            source=Reading.Source.PORTAL,
+            source=metering_queries.FROM_PORTAL,
             as_of=as_of,
             created_by=user,
         )
@@ -364,7 +341,7 @@ def submit_portal_reading(
     readings = [s.reading for s in submitted]
     if not any(s.created for s in submitted):
         return ReadingResult(ReadingOutcome.ALREADY_GIVEN, period=readings[0].period)
-    if any(r.status == Reading.Status.PENDING_REVIEW for r in readings):
+    if any(r.status == metering_queries.PENDING_REVIEW for r in readings):
         return ReadingResult(ReadingOutcome.FOR_REVIEW, period=readings[0].period)
     if readings[0].period:
         return ReadingResult(ReadingOutcome.MONTH_END, period=readings[0].period)
@@ -418,7 +395,7 @@ def consumption(
     months up to ``month``. Remote points from their current interval data; manual points by
     month from their readings (no days). :class:`NotTheirs` for another customer's point."""
     point = consumption_point_of(customer, point_id=point_id, today=today)
-    remote = point.metering_method == MeteringPoint.MeteringMethod.REMOTE_INTERVAL
+    remote = point.metering_method == supply_queries.REMOTE_INTERVAL
     if step == ConsumptionStep.DAY and not remote:
         step = ConsumptionStep.MONTH
     first = month
@@ -478,21 +455,11 @@ def reading_window_state(customer: Customer, *, as_of: dt.datetime) -> ReadingWi
     if month is None:
         month = Month.of(today)
     opens_at, closes_at = window.bounds(month)
-    points = [
-        p
-        for p in metering_points_of(customer, today=today)
-        if p.metering_method == MeteringPoint.MeteringMethod.MANUAL_REGISTER
-    ]
+    points = [p for p in metering_points_of(customer, today=today) if p.metering_method == MANUAL]
     missing = False
     if is_open and points:
-        read = set(
-            Reading.objects.filter(
-                register__meter__metering_point__in=points,
-                read_at__gte=opens_at,
-                read_at__lt=closes_at,
-            )
-            .exclude(source=Reading.Source.ESTIMATED)
-            .values_list("register__meter__metering_point_id", flat=True)
+        read = metering_queries.points_read_between(
+            metering_point_ids=[p.pk for p in points], start=opens_at, end=closes_at
         )
         missing = any(p.pk not in read for p in points)
     return ReadingWindowState(
@@ -546,15 +513,11 @@ def overview(customer: Customer, *, as_of: dt.datetime) -> Overview:
     latest invoice and how to pay; the reading window."""
     today = local_date(as_of)
     supplier = document_queries.current_supplier()
-    accounts = list(BillingAccount.objects.filter(customer=customer).order_by("pk"))
+    accounts = customer_queries.billing_accounts_by_id(customer_id=customer.pk)
     balances = ledger_queries.receivable_balances(billing_account_ids=[a.pk for a in accounts])
     rows = invoice_rows(customer, today=today)
     by_account: dict[int, list[InvoiceRow]] = {}
-    account_of = dict(
-        Invoice.objects.filter(pk__in=[r.invoice_id for r in rows]).values_list(
-            "pk", "billing_account_id"
-        )
-    )
+    account_of = billing_queries.accounts_of_invoices(invoice_ids=[r.invoice_id for r in rows])
     for row in rows:
         by_account.setdefault(account_of[row.invoice_id], []).append(row)
     summaries = []
@@ -573,7 +536,7 @@ def overview(customer: Customer, *, as_of: dt.datetime) -> Overview:
                 payment_method=account.get_payment_method_display(),
                 next_due=min(unpaid, key=lambda r: (r.due_date or today, r.number), default=None),
                 overdue_amount=sum((r.left_to_pay for r in overdue), ZERO),
-                latest_invoice=next((r for r in mine if r.kind == Invoice.Kind.INVOICE), None),
+                latest_invoice=next((r for r in mine if r.kind == billing_queries.INVOICE), None),
                 qr_svg=_payment_qr(name=supplier.name, iban=supplier.iban, amount=balance, rf=rf),
             )
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from vool.domain.billing import queries as billing_queries
 from vool.domain.billing.unbillable import describe
@@ -17,15 +17,12 @@ from vool.domain.documents import queries as document_queries
 from vool.domain.metering import queries as metering_queries
 from vool.domain.receivables import queries as receivable_queries
 
-# receivables has no query for the holds and the suspense count yet (its module is being
-# changed elsewhere): these two reads stay on its models, the one line left in .importlinter
-from vool.domain.receivables.models import DunningHold, Payment
-
 if TYPE_CHECKING:
     from vool.domain.billing.models import BillRunException
     from vool.domain.cases.models import Case, QueuedReading
     from vool.domain.documents.models import Delivery
     from vool.domain.metering.models import Reading
+    from vool.domain.receivables.models import DunningHold
 
 
 def pending_readings() -> list[Reading]:
@@ -49,17 +46,11 @@ def failed_deliveries() -> QuerySet[Delivery]:
 
 
 def active_holds(*, today: dt.date, kind: str = "") -> QuerySet[DunningHold]:
-    rows = (
-        DunningHold.objects.filter(valid_from__lte=today)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today))
-        .select_related("billing_account__customer", "invoice__billing_account__customer")
-        .order_by("valid_from", "pk")
-    )
-    return rows.filter(kind=kind) if kind else rows
+    return receivable_queries.active_holds(today=today, kind=kind)
 
 
 def suspense_count() -> int:
-    return Payment.objects.filter(status=Payment.Status.SUSPENSE).count()
+    return receivable_queries.suspense_count()
 
 
 def suspense_items(*, limit: int = 200) -> list[receivable_queries.SuspenseItem]:

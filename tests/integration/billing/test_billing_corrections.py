@@ -137,7 +137,10 @@ class TestRunsAndNumbers:
             period=OCTOBER, today=BILL_DAY, as_of=as_of, now=as_of, chunk_size=1
         )
         operations.run_chunk(
-            chunk_id=run.chunks.get(index=0).pk, clock=lambda: as_of, window=DEFAULT_WINDOW
+            chunk_id=run.chunks.get(index=0).pk,
+            clock=lambda: as_of,
+            window=DEFAULT_WINDOW,
+            limits=bill_run.guard_limits(),
         )
         with pytest.raises(operations.UnableToStartRun, match=f"--resume {run.pk}"):
             bill_run.run_billing(period=OCTOBER, today=BILL_DAY)
@@ -145,7 +148,10 @@ class TestRunsAndNumbers:
             operations.issue_run(run_id=run.pk, now=as_of)
         # a chunk run twice is the same as once
         operations.run_chunk(
-            chunk_id=run.chunks.get(index=0).pk, clock=lambda: as_of, window=DEFAULT_WINDOW
+            chunk_id=run.chunks.get(index=0).pk,
+            clock=lambda: as_of,
+            window=DEFAULT_WINDOW,
+            limits=bill_run.guard_limits(),
         )
         done = bill_run.run_billing(period=OCTOBER, today=BILL_DAY, resume_run_id=run.pk)
         assert done.status == "DONE" and done.invoice_count == 3

@@ -19,7 +19,7 @@ import pytest
 
 from billing_factories import add_intervals, fixed_product, remote_account
 from vool.common.localtime import Month, local_midnight
-from vool.domain.billing import guard, operations, pricing
+from vool.domain.billing import operations, pricing
 from vool.domain.billing.models import BillRun, BillRunChunk, Invoice
 from vool.domain.billing.totals import invoice_totals
 from vool.domain.ledger import queries as ledger_queries
@@ -58,7 +58,7 @@ def expected_gross(ids: list[int]) -> dict[int, Decimal]:
         period=OCTOBER,
         as_of=dt.datetime(2026, 11, 4, 22, tzinfo=dt.UTC),
         window=DEFAULT_WINDOW,
-        limits=guard.configured_limits(),
+        limits=bill_run.guard_limits(),
     )
     return {a: invoice_totals(d.line for d in lines).gross for a, lines in priced.lines.items()}
 

@@ -184,6 +184,7 @@ class TestACorrectionAfterTheCutOff:
             chunk_id=int(BillRunChunk.objects.get(run_id=run_id, index=0).pk),
             clock=lambda: CUT_OFF + dt.timedelta(minutes=5),
             window=DEFAULT_WINDOW,
+            limits=bill_run.guard_limits(),
         )
         assert chunk.state == "DONE"
         # the run stops here; both accounts' October readings are corrected meanwhile

@@ -134,6 +134,7 @@ class TestTheRace:
             chunk_id=int(BillRunChunk.objects.get(run_id=run_id, index=0).pk),
             clock=lambda: CUT_OFF + dt.timedelta(minutes=5),
             window=DEFAULT_WINDOW,
+            limits=bill_run.guard_limits(),
         )
         assert chunk.state == "DONE"
         # the run stops here; corrections of both accounts' 10 October come in meanwhile
@@ -183,6 +184,7 @@ class TestCreditAndRebillByVersion:
             chunk_id=run.chunks.get().pk,
             clock=lambda: local_midnight(dt.date(2026, 12, 4)),
             window=DEFAULT_WINDOW,
+            limits=bill_run.guard_limits(),
         )
         # November's draft trues up 10 October; rebilling October now would bill it twice
         with pytest.raises(operations.UnableToRebill, match=f"run {run.pk}.*2026-11"):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from vool.domain.billing.guard import GuardLimits, LineFigures, RecentBill, implausibility
+from vool.usecases.bill_run import guard_limits
 
 D = Decimal
 LIMITS = GuardLimits()
@@ -62,3 +64,20 @@ class TestHistory:
 
     def test_without_history_only_the_line_limits(self) -> None:
         assert held([kwh("1000", "5000.00")]) is None
+
+
+class TestConfiguredLimits:
+    """The use case reads the settings once and hands the limits to the domain."""
+
+    def test_the_settings_become_the_limits(self, settings: Any) -> None:
+        settings.VOOL_BILL_GUARD_MAX_LINE_KWH = "100"
+        settings.VOOL_BILL_GUARD_HISTORY_FACTOR = "20"
+        limits = guard_limits()
+        assert limits.max_line_kwh == D(100)
+        assert limits.history_factor == D(20)
+        assert limits.max_line_amount == D(settings.VOOL_BILL_GUARD_MAX_LINE_AMOUNT)
+
+    def test_without_settings_the_defaults_apply(self, settings: Any) -> None:
+        for name in ("MAX_LINE_KWH", "MAX_LINE_AMOUNT", "HISTORY_FACTOR", "HISTORY_FLOOR_AMOUNT"):
+            delattr(settings, f"VOOL_BILL_GUARD_{name}")
+        assert guard_limits() == GuardLimits()

@@ -13,7 +13,9 @@ A priced account is held back when
 
 The limits are settings (``VOOL_BILL_GUARD_MAX_LINE_KWH`` 100000,
 ``VOOL_BILL_GUARD_MAX_LINE_AMOUNT`` 20000, ``VOOL_BILL_GUARD_HISTORY_FACTOR`` 5,
-``VOOL_BILL_GUARD_HISTORY_FLOOR_AMOUNT`` 200 EUR). After checking, a person bills the account
+``VOOL_BILL_GUARD_HISTORY_FLOOR_AMOUNT`` 200 EUR), read by the use case
+(``usecases.bill_run.guard_limits``) and passed in as :class:`GuardLimits`: this module does not
+read the settings. After checking, a person bills the account
 with ``vool billing rebill`` (which applies the same guard).
 """
 
@@ -25,7 +27,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.conf import settings
 from django.db.models import Max, Min
 
 from vool.common.localtime import Month
@@ -38,7 +39,6 @@ __all__ = [
     "GuardLimits",
     "LineFigures",
     "RecentBill",
-    "configured_limits",
     "held_back",
     "implausibility",
     "recent_bills",
@@ -53,21 +53,6 @@ class GuardLimits:
     max_line_amount: Decimal = Decimal(20_000)
     history_factor: Decimal = Decimal(5)
     history_floor_amount: Decimal = Decimal(200)
-
-
-def configured_limits() -> GuardLimits:
-    """The limits as configured (settings, else the defaults)."""
-    default = GuardLimits()
-
-    def setting(name: str, value: Decimal) -> Decimal:
-        return Decimal(str(getattr(settings, f"VOOL_BILL_GUARD_{name}", value)))
-
-    return GuardLimits(
-        max_line_kwh=setting("MAX_LINE_KWH", default.max_line_kwh),
-        max_line_amount=setting("MAX_LINE_AMOUNT", default.max_line_amount),
-        history_factor=setting("HISTORY_FACTOR", default.history_factor),
-        history_floor_amount=setting("HISTORY_FLOOR_AMOUNT", default.history_floor_amount),
-    )
 
 
 class LineFigures(NamedTuple):

@@ -445,10 +445,12 @@ def run_chunk(
     chunk_id: int,
     clock: Callable[[], dt.datetime],
     window: ReadingWindow,
+    limits: guard.GuardLimits,
 ) -> BillRunChunk:
     """Price the chunk's accounts as of the run's data cut-off (manual points once
-    ``window`` has closed) and store their DRAFT invoices (or exceptions); ``clock`` gives
-    the audit times (started, finished, created).
+    ``window`` has closed) and store their DRAFT invoices (or exceptions), holding back the
+    bills the guard's ``limits`` find implausible; ``clock`` gives the audit times (started,
+    finished, created).
 
     Idempotent: running a chunk again replaces its drafts and exceptions in one transaction;
     an account that already has an invoice of the period (another run, a rebill) is skipped.
@@ -465,7 +467,7 @@ def run_chunk(
             period=Month.parse(run.period),
             as_of=run.as_of,
             window=window,
-            limits=guard.configured_limits(),
+            limits=limits,
             cache_scope=run.token,
             run_id=run.pk,
         )
@@ -831,6 +833,7 @@ def rebill_account(
     reason: str = "Rebill",
     created_by: str = "",
     window: ReadingWindow,
+    limits: guard.GuardLimits,
 ) -> Invoice:
     """Bill one account's period again: credit its issued invoice (if any), price the period
     on the data known at ``as_of`` and issue a new invoice dated ``today`` (issued at
@@ -851,7 +854,7 @@ def rebill_account(
             period=period,
             as_of=as_of,
             window=window,
-            limits=guard.configured_limits(),
+            limits=limits,
         )
         if billing_account_id in priced.exceptions:
             raise UnableToRebill(priced.exceptions[billing_account_id][1])

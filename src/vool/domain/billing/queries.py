@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 
@@ -28,6 +28,7 @@ from vool.domain.contracts.models import SupplyContract
 from vool.domain.tariffs.models import Product
 
 INVOICE: Final = Invoice.Kind.INVOICE  # an invoice (not a credit note)
+CREDIT_NOTE: Final = Invoice.Kind.CREDIT_NOTE  # a credit note
 
 
 def accounts_to_bill(*, period: Month) -> list[int]:
@@ -451,4 +452,81 @@ def customers_with_invoice_number(*, number: int) -> list[tuple[int, int | None]
     """(customer id, number) of the invoice or credit note numbered ``number``."""
     return list(
         Invoice.objects.filter(number=number).values_list("billing_account__customer_id", "number")
+    )
+
+
+def issued_documents_of_customer(*, customer_id: int) -> list[Invoice]:
+    """The customer's issued invoices and credit notes (numbered, not drafts), newest first."""
+    return list(
+        Invoice.objects.filter(billing_account__customer_id=customer_id, number__isnull=False)
+        .exclude(status=Invoice.Status.DRAFT)
+        .order_by("-issue_date", "-number")
+    )
+
+
+def issued_invoice_of_customer(*, customer_id: int, invoice_id: int) -> Invoice | None:
+    """Issued invoice ``invoice_id`` when it is the customer's (with its account, customer and
+    credited invoice), else None."""
+    return (
+        Invoice.objects.filter(
+            pk=invoice_id, billing_account__customer_id=customer_id, number__isnull=False
+        )
+        .exclude(status=Invoice.Status.DRAFT)
+        .select_related("billing_account__customer", "credited_invoice")
+        .first()
+    )
+
+
+def estimated_invoice_ids(*, invoice_ids: Collection[int]) -> set[int]:
+    """The ones of ``invoice_ids`` with a line on an estimated reading."""
+    return set(
+        Invoice.objects.filter(pk__in=invoice_ids, lines__is_estimated=True).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def accounts_of_invoices(*, invoice_ids: Collection[int]) -> dict[int, int]:
+    """invoice id -> its billing account id."""
+    return dict(Invoice.objects.filter(pk__in=invoice_ids).values_list("pk", "billing_account_id"))
+
+
+class PayableInvoice(NamedTuple):
+    """An issued invoice with something to pay, as a payer's bank sees it."""
+
+    billing_account_id: int
+    amount_due: Decimal
+    due_date: dt.date | None
+    number: int | None
+    reference: str  # the billing account's reference number
+    payer: str  # the customer's name
+
+
+def payable_invoices_of_run(*, run_id: int) -> list[PayableInvoice]:
+    """The run's issued invoices (not credit notes) with an amount due, in the order made."""
+    rows = (
+        Invoice.objects.filter(
+            run_id=run_id, kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED
+        )
+        .exclude(amount_due__lte=0)
+        .order_by("pk")
+        .values_list(
+            "billing_account_id",
+            "amount_due",
+            "due_date",
+            "number",
+            "billing_account__reference_number",
+            "billing_account__customer__name",
+        )
+    )
+    return [PayableInvoice._make(row) for row in rows]
+
+
+def latest_billed_period() -> str | None:
+    """The latest period (``YYYY-MM``) with a numbered invoice, or None."""
+    return (
+        Invoice.objects.filter(number__isnull=False)
+        .order_by("-period")
+        .values_list("period", flat=True)
+        .first()
     )

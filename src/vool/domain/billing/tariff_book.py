@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from vool.common.localtime import Month
 from vool.domain.billing.consumption import Network, Product
@@ -61,18 +62,21 @@ class TariffBook:
         wanted = {k for k in keys if (month, k) not in self.built}
         if not wanted:
             return
-        products = tariff_queries.products_by_id(product_ids={k.product[0] for k in wanted})
+        products = tariff_queries.products_by_id(
+            product_ids={product_id for product_id, _green in (k.product for k in wanted)}
+        )
         for key in wanted:
+            product_id, green = key.product
             try:
                 self.built[(month, key)] = tariff_queries.tariff_for(
-                    product=products[key.product[0]],
+                    product=products[product_id],
                     start=month.first_day,
                     end=month.next().first_day,
                     grid_operator_code=key.network.grid_operator_code,
                     package_code=key.network.package_code,
                     main_fuse_a=key.network.main_fuse_a,
                     is_apartment=key.network.is_apartment,
-                    green=key.product[1],
+                    green=green,
                 )
             except (tariff_queries.MissingTariffData, ValueError) as exc:
                 self.built[(month, key)] = str(exc)
@@ -145,7 +149,12 @@ class TariffBook:
 
 # The book of the run this process is pricing chunks of (one slot: a worker prices one run's
 # chunks at a time; a chunk of another run starts a new book).
-_current: list[tuple[object, TariffBook]] = []
+class _ScopedBook(NamedTuple):
+    scope: object
+    book: TariffBook
+
+
+_current: list[_ScopedBook] = []
 
 
 def for_scope(scope: object | None) -> TariffBook:
@@ -153,8 +162,8 @@ def for_scope(scope: object | None) -> TariffBook:
     book without a scope."""
     if scope is None:
         return TariffBook()
-    if not _current or _current[0][0] != scope:
-        _current[:] = [(scope, TariffBook())]
-    book = _current[0][1]
+    if not _current or _current[0].scope != scope:
+        _current[:] = [_ScopedBook(scope, TariffBook())]
+    book = _current[0].book
     book.begin()
     return book

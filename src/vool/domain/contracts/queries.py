@@ -180,3 +180,13 @@ def customers_at_point(*, eic: str) -> list[tuple[int, str]]:
         .order_by("-valid_from")
         .values_list("customer_id", "metering_point__eic")
     )
+
+
+def points_supplied_to(*, customer_id: int, today: dt.date) -> list[MeteringPoint]:
+    """The metering points the customer has a contract at on ``today`` (or later), by EIC."""
+    return list(
+        MeteringPoint.objects.filter(contracts__customer_id=customer_id)
+        .exclude(contracts__valid_to__lte=today)
+        .distinct()
+        .order_by("eic")
+    )

@@ -284,3 +284,11 @@ def remove_second_factor(*, user_id: int) -> bool:
     """Turn two-step sign-in off; whether there was a key."""
     deleted, _ = SecondFactor.objects.filter(user_id=user_id).delete()
     return bool(deleted)
+
+
+def link_portal_user(*, customer_id: int, user_id: int) -> None:
+    """The portal user ``user_id`` acts for customer ``customer_id`` (and for no other
+    customer it acted for before)."""
+    with transaction.atomic():
+        Customer.objects.filter(user_id=user_id).exclude(pk=customer_id).update(user=None)
+        Customer.objects.filter(pk=customer_id).update(user_id=user_id)

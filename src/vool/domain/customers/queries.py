@@ -10,10 +10,17 @@ from django.contrib.auth import get_user_model
 from django.db.models import CharField, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
-from vool.domain.customers.models import BillingAccount, Consent, Customer, SecondFactor
+from vool.domain.customers.models import (
+    BillingAccount,
+    Consent,
+    Customer,
+    Language,
+    SecondFactor,
+)
 
 BUSINESS: Final = Customer.Kind.BUSINESS  # a company (the business segment's packages)
 InvoiceChannel = BillingAccount.InvoiceChannel  # how invoices (and letters) reach the customer
+LANGUAGES: Final = Language.choices  # the customer's languages (code, label)
 
 
 def invoice_channel_label(channel: str) -> str:
@@ -82,6 +89,11 @@ def consent_kinds() -> list[tuple[str, str]]:
 def billing_accounts_of(*, customer_id: int) -> list[BillingAccount]:
     """The customer's billing accounts by reference number."""
     return list(BillingAccount.objects.filter(customer_id=customer_id).order_by("reference_number"))
+
+
+def billing_accounts_by_id(*, customer_id: int) -> list[BillingAccount]:
+    """The customer's billing accounts in the order they were opened (by id)."""
+    return list(BillingAccount.objects.filter(customer_id=customer_id).order_by("pk"))
 
 
 def billing_account_of(*, customer_id: int, billing_account_id: int) -> BillingAccount | None:
@@ -214,3 +226,16 @@ def with_folded_name(
 
 
 TRIGRAM: Final = 3
+
+
+CUSTOMER_TABLE: Final = Customer._meta.db_table  # the table, for "is it there yet" checks
+
+
+def has_customers() -> bool:
+    """Whether the database holds any customer."""
+    return Customer.objects.exists()
+
+
+def persons(*, limit: int) -> list[Customer]:
+    """The first ``limit`` customers who are persons (not companies), in the order made."""
+    return list(Customer.objects.filter(kind=Customer.Kind.PERSON).order_by("pk")[:limit])

@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 
-from vool.domain.documents.models import InvoiceDocument, Letter
+from vool.domain.documents.models import InvoiceDocument, Letter, Supplier
 
 
 class DocumentChanged(Exception):
@@ -80,3 +80,9 @@ def record_letter(
             )
     except IntegrityError:
         return None
+
+
+def ensure_supplier(*, details: dict[str, str]) -> Supplier:
+    """The active supplier; one is made from ``details`` when none is active (idempotent)."""
+    active = Supplier.objects.filter(is_active=True).first()
+    return active or Supplier.objects.create(**details)

@@ -69,7 +69,8 @@ def _column_names(cursor: Any, vendor: str, table: str) -> list[str]:
     introspection parses the CREATE TABLE text and fails on some check constraints."""
     if vendor == "sqlite":
         cursor.execute(f"PRAGMA table_info({sql.quote(table)})")
-        return [str(row[1]) for row in cursor.fetchall()]
+        # PRAGMA table_info rows: (cid, name, type, notnull, dflt_value, pk)
+        return [str(name) for _cid, name, *_rest in cursor.fetchall()]
     connection = cursor.db
     return [c.name for c in connection.introspection.get_table_description(cursor, table)]
 

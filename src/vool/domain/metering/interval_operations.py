@@ -151,8 +151,16 @@ def _months_back(day: dt.date, months: int) -> dt.date:
     return dt.date(m.year, m.month, min(day.day, m.days))
 
 
-def _points(eics: list[str]) -> dict[str, tuple[int, int, int]]:
-    found: dict[str, tuple[int, int, int]] = {}
+class _Point(NamedTuple):
+    """A metering point as the import checks a series against it."""
+
+    id: int
+    minutes: int  # its resolution
+    main_fuse_a: int
+
+
+def _points(eics: list[str]) -> dict[str, _Point]:
+    found: dict[str, _Point] = {}
     table = MeteringPoint._meta.db_table
     rows: list[tuple[int, str, str, int]] = []
     if connection.vendor == "postgresql":
@@ -173,7 +181,7 @@ def _points(eics: list[str]) -> dict[str, tuple[int, int, int]]:
             )
     for pk, eic, resolution, fuse in rows:
         minutes = 15 if resolution == MeteringPoint.Resolution.PT15M else 60
-        found[eic] = (pk, minutes, fuse)
+        found[eic] = _Point(pk, minutes, fuse)
     return found
 
 
@@ -272,9 +280,9 @@ def _check_series(batch: IntervalBatch, problems: _Problems) -> _Series:
         if first_row[k] < 0 and first_net[k] < 0:
             continue
         point = points.get(eic)
-        if point is not None and direction in ("IN", "OUT") and minutes == point[1]:
-            found.point[k] = point[0]
-            found.capacity[k] = _capacity_wh(point[2], minutes)
+        if point is not None and direction in ("IN", "OUT") and minutes == point.minutes:
+            found.point[k] = point.id
+            found.capacity[k] = _capacity_wh(point.main_fuse_a, minutes)
             continue
         # only a refused series is located: locating is not free for a large JSON file
         if first_row[k] >= 0 or batch.net is None:
@@ -290,7 +298,7 @@ def _check_series(batch: IntervalBatch, problems: _Problems) -> _Series:
                 where,
                 "resolution",
                 f"{minutes}-minute data is not allowed for {eic}, "
-                f"which is read every {point[1]} minutes",
+                f"which is read every {point.minutes} minutes",
             )
     return found
 
@@ -401,7 +409,10 @@ def _plan(
     ]
     gross_keys = {(g.series, g.day) for g in grouping.groups}
     net_only = [k for k in net_groups if k not in gross_keys]
-    work.extend((k[0], k[1], net_groups[k].intervals, empty, empty, -1) for k in net_only)
+    work.extend(
+        (series_k, day, net_groups[(series_k, day)].intervals, empty, empty, -1)
+        for series_k, day in net_only
+    )
     for k, day, count, rows, positions, first in work:
         eic, direction, minutes = batch.series[k]
         mp = int(series.point[k])
@@ -608,8 +619,8 @@ def _write_corrections(
 ) -> None:
     keys = {(mp, day, direction) for mp, day, direction, *_ in corrections}
     current: dict[tuple[int, dt.date, str], int] = {}
-    point_ids = sorted({k[0] for k in keys})
-    days = sorted({k[1] for k in keys})
+    point_ids = sorted({mp for mp, _day, _direction in keys})
+    days = sorted({day for _mp, day, _direction in keys})
     for i in range(0, len(point_ids), _CHUNK):
         for pk, mp, day, direction in IntervalDay.objects.filter(
             is_current=True, metering_point_id__in=point_ids[i : i + _CHUNK], day__in=days

@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -135,6 +135,14 @@ Step = Literal["PT15M", "PT1H", "P1D", "P1M"]
 _STEPS: Final = ("PT15M", "PT1H", "P1D", "P1M")
 
 
+class _StoredDay(NamedTuple):
+    """One stored day of a series: its resolution and its packed values and quality flags."""
+
+    minutes: int
+    values_wh: bytes
+    quality: bytes
+
+
 @dataclass(frozen=True)
 class IntervalSeries:
     """A series of a metering point: ``starts`` (UTC) with ``values_wh`` and ``quality``
@@ -178,7 +186,7 @@ def interval_series(
         raise ValueError(f"Step must be one of {', '.join(_STEPS)}, not {step!r}")
     minutes = metering_point.interval_minutes
     rows = {
-        d: (res, bytes(v), bytes(q))
+        d: _StoredDay(res, bytes(v), bytes(q))
         for d, res, v, q in IntervalDay.objects.filter(
             metering_point=metering_point,
             direction=direction,
@@ -192,16 +200,16 @@ def interval_series(
     days = [start + dt.timedelta(days=i) for i in range((end - start).days)]
     for day in days:
         row = rows.get(day)
-        if row is not None and row[0] == minutes:
-            day_values.append(intervals.unpack_values(row[1]).astype(np.int64))
-            day_flags.append(intervals.unpack_quality(row[2]))
-        elif row is not None and row[0] == 60 and minutes == 15:
-            hours = intervals.unpack_values(row[1]).astype(np.int64)
+        if row is not None and row.minutes == minutes:
+            day_values.append(intervals.unpack_values(row.values_wh).astype(np.int64))
+            day_flags.append(intervals.unpack_quality(row.quality))
+        elif row is not None and row.minutes == 60 and minutes == 15:
+            hours = intervals.unpack_values(row.values_wh).astype(np.int64)
             day_values.append(np.repeat(hours // 4, 4) + _spread_remainder(hours))
-            day_flags.append(np.repeat(intervals.unpack_quality(row[2]), 4))
-        elif row is not None and row[0] == 15 and minutes == 60:
-            day_values.append(intervals.resample_sum(intervals.unpack_values(row[1]), 4))
-            day_flags.append(intervals.combine_quality(intervals.unpack_quality(row[2]), 4))
+            day_flags.append(np.repeat(intervals.unpack_quality(row.quality), 4))
+        elif row is not None and row.minutes == 15 and minutes == 60:
+            day_values.append(intervals.resample_sum(intervals.unpack_values(row.values_wh), 4))
+            day_flags.append(intervals.combine_quality(intervals.unpack_quality(row.quality), 4))
         else:
             count = intervals_in_day(day, minutes=minutes)
             day_values.append(np.zeros(count, dtype=np.int64))
@@ -329,6 +337,7 @@ def installed_meters(*, metering_point_ids: Iterable[int]) -> InstalledMeters:
 
 
 PENDING_REVIEW: Final = Reading.Status.PENDING_REVIEW  # a reading waiting for review
+FROM_PORTAL: Final = Reading.Source.PORTAL  # a reading the customer gave in the portal
 
 
 def get_reading(*, reading_id: int) -> Reading:
@@ -529,18 +538,20 @@ def register_readings(
     if read_from is not None:
         readings = readings.filter(read_at__gte=read_from)
     found: dict[int, list[ReadingRow]] = defaultdict(list)
-    for row in readings.order_by("read_at", "id").values_list("register_id", *_READING_ROW):
-        found[row[0]].append(ReadingRow._make(row[1:]))
+    for register_id, *fields in readings.order_by("read_at", "id").values_list(
+        "register_id", *_READING_ROW
+    ):
+        found[register_id].append(ReadingRow._make(fields))
     return found
 
 
 def readings_by_id(*, reading_ids: Collection[int]) -> dict[int, tuple[int, ReadingRow]]:
     """The readings of ``reading_ids`` with their register, by id."""
     return {
-        row[0]: (row[1], ReadingRow._make(row[2:]))
-        for row in Reading.objects.filter(pk__in=list(reading_ids)).values_list(
-            "id", "register_id", *_READING_ROW
-        )
+        reading_id: (register_id, ReadingRow._make(fields))
+        for reading_id, register_id, *fields in Reading.objects.filter(
+            pk__in=list(reading_ids)
+        ).values_list("id", "register_id", *_READING_ROW)
     }
 
 
@@ -591,3 +602,32 @@ def meters_with_latest_readings(*, metering_point_ids: Iterable[int]) -> list[Me
         )
         for m in meters
     ]
+
+
+def meter_installed_on(*, metering_point_id: int, day: dt.date) -> Meter | None:
+    """The point's meter on ``day``: the one installed last on or before it."""
+    return (
+        Meter.objects.filter(metering_point_id=metering_point_id, installed_date__lte=day)
+        .order_by("-installed_date")
+        .first()
+    )
+
+
+def is_actual(reading: Reading) -> bool:
+    """Whether ``reading`` was read (not estimated) and not rejected."""
+    return reading.source != Reading.Source.ESTIMATED and reading.status != Reading.Status.REJECTED
+
+
+def points_read_between(
+    *, metering_point_ids: Collection[int], start: dt.datetime, end: dt.datetime
+) -> set[int]:
+    """The ones of the points with a reading (not an estimate) read in ``[start, end)``."""
+    return set(
+        Reading.objects.filter(
+            register__meter__metering_point_id__in=metering_point_ids,
+            read_at__gte=start,
+            read_at__lt=end,
+        )
+        .exclude(source=Reading.Source.ESTIMATED)
+        .values_list("register__meter__metering_point_id", flat=True)
+    )

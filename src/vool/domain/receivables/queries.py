@@ -21,6 +21,7 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -40,6 +41,7 @@ from vool.domain.receivables.models import (
     DunningHold,
     DunningLetter,
     DunningLevel,
+    DunningRun,
     InvoiceSettlement,
     Payment,
 )
@@ -444,3 +446,75 @@ def disconnection_debt_paid(*, billing_account_ids: Iterable[int]) -> set[int]:
         for account_id, invoice_ids in debt.items()
         if not any(o.invoice_id in invoice_ids for o in still_open.get(account_id, []))
     }
+# The back office's and the portal's reads (issue 10 section 4: use cases read through here)
+
+
+def get_payment(*, payment_id: int) -> Payment | None:
+    """Payment ``payment_id``, or None."""
+    return Payment.objects.filter(pk=payment_id).first()
+
+
+def suspense_count() -> int:
+    """How many payments wait in suspense."""
+    return Payment.objects.filter(status=Payment.Status.SUSPENSE).count()
+
+
+def allocations_of_customer(*, customer_id: int) -> QuerySet[Allocation]:
+    """The allocations to the customer's billing accounts, latest booking first, with their
+    payment and account."""
+    return (
+        Allocation.objects.filter(billing_account__customer_id=customer_id)
+        .select_related("payment", "billing_account")
+        .order_by("-payment__booking_date", "-pk")
+    )
+
+
+def customers_paying_from(*, iban: str) -> list[tuple[int, str]]:
+    """(customer id, IBAN) of the customers a payment from ``iban`` was allocated to."""
+    return list(
+        Allocation.objects.filter(payment__payer_iban=iban, billing_account__isnull=False)
+        .values_list("billing_account__customer_id", "payment__payer_iban")
+        .distinct()
+    )
+
+
+def active_holds(*, today: dt.date, kind: str = "") -> QuerySet[DunningHold]:
+    """The dunning holds in force on ``today`` (of ``kind``, when given), oldest first, with
+    their account's or invoice's customer."""
+    rows = (
+        DunningHold.objects.filter(valid_from__lte=today)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today))
+        .select_related("billing_account__customer", "invoice__billing_account__customer")
+        .order_by("valid_from", "pk")
+    )
+    return rows.filter(kind=kind) if kind else rows
+
+
+def latest_dunning_run_date() -> dt.date | None:
+    """The date of the latest dunning run, or None before the first."""
+    run = DunningRun.objects.order_by("-run_date").only("run_date").first()
+    return run.run_date if run else None
+
+
+def mailed_dunning_letters(*, run_date: dt.date) -> QuerySet[DunningLetter]:
+    """The letters the dunning run of ``run_date`` sends to customers: its reminders and
+    warnings (a disconnection is a hub request, not a letter)."""
+    return DunningLetter.objects.filter(run__run_date=run_date).exclude(
+        level=DunningLevel.Level.DISCONNECTION
+    )
+
+
+def is_warning(letter: DunningLetter) -> bool:
+    """Whether ``letter`` is a warning (it names a disconnection date)."""
+    return letter.level == DunningLevel.Level.WARNING
+
+
+def settled_by_invoice(*, invoice_ids: Iterable[int]) -> dict[int, Decimal]:
+    """invoice id -> what payments have settled of it (the database's sum, not rounded; an
+    invoice nothing settled is absent)."""
+    return dict(
+        InvoiceSettlement.objects.filter(invoice_id__in=list(invoice_ids))
+        .values_list("invoice_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )

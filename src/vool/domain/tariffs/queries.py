@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,7 @@ from vool.domain.tariffs.models import (
 from vool.domain.tariffs.tariff_data import micro_per_kwh, parse_windows
 
 __all__ = [
+    "EXCHANGE_KIND",
     "PRODUCT_DAY_NIGHT_SCHEME",
     "MissingTariffData",
     "band_scheme",
@@ -60,6 +61,7 @@ __all__ = [
 ]
 
 PRODUCT_DAY_NIGHT_SCHEME: Final = "EE_DAY_NIGHT"
+EXCHANGE_KIND: Final = Product.Kind.EXCHANGE  # a package priced at the exchange price
 _EPOCH: Final = dt.date(2000, 1, 1)
 
 
@@ -421,9 +423,14 @@ _MICRO_SQL: Final = {
     "sqlite": "CAST(ROUND(price_eur_mwh * 1000) AS INTEGER)",
 }
 _MARKET_CACHE_SIZE: Final = 48  # (area, month) entries: four years of one area
-_market_cache: OrderedDict[tuple[str, Month], tuple[tuple[Any, ...], rating.MarketPrices]] = (
-    OrderedDict()
-)
+
+
+class _CachedPrices(NamedTuple):
+    version: tuple[Any, ...]  # the market_price_version the prices were read at
+    prices: rating.MarketPrices
+
+
+_market_cache: OrderedDict[tuple[str, Month], _CachedPrices] = OrderedDict()
 _market_cache_lock = threading.Lock()
 
 
@@ -532,12 +539,12 @@ def market_prices(month: Month, *, area: str = "ee") -> rating.MarketPrices:
     version = market_price_version(month, area=area)
     with _market_cache_lock:
         hit = _market_cache.get(key)
-        if hit is not None and hit[0] == version:
+        if hit is not None and hit.version == version:
             _market_cache.move_to_end(key)
-            return hit[1]
+            return hit.prices
     prices = read_market_prices(month, area=area)
     with _market_cache_lock:
-        _market_cache[key] = (version, prices)
+        _market_cache[key] = _CachedPrices(version, prices)
         _market_cache.move_to_end(key)
         while len(_market_cache) > _MARKET_CACHE_SIZE:
             _market_cache.popitem(last=False)
@@ -572,8 +579,12 @@ def price_on(*, product_id: int, on: dt.date) -> ProductPrice | None:
 def products_on_sale(*, on: dt.date, business: bool) -> list[Product]:
     """The packages on sale on ``on`` in the business or the household segment, by code."""
     segment = Segment.BUSINESS if business else Segment.HOUSEHOLD
-    return list(
-        Product.objects.filter(on_sale_from__lte=on, segment=segment)
-        .filter(Q(on_sale_to__isnull=True) | Q(on_sale_to__gt=on))
-        .order_by("code")
+    return products_on_sale_in(on=on, segment=segment)
+
+
+def products_on_sale_in(*, on: dt.date, segment: str | None) -> list[Product]:
+    """The packages on sale on ``on`` in ``segment`` (None: in every segment), by code."""
+    rows = Product.objects.filter(on_sale_from__lte=on).filter(
+        Q(on_sale_to__isnull=True) | Q(on_sale_to__gt=on)
     )
+    return list((rows.filter(segment=segment) if segment is not None else rows).order_by("code"))

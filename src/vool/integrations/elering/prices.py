@@ -135,10 +135,15 @@ def _start(value: object, where: str, errors: list[str]) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
+def _start_of(row: tuple[dt.datetime, Decimal, str]) -> dt.datetime:
+    start, _price, _where = row
+    return start
+
+
 def _with_resolution(
     rows: list[tuple[dt.datetime, Decimal, str]], errors: list[str]
 ) -> list[PricePoint]:
-    rows.sort(key=lambda r: r[0])
+    rows.sort(key=_start_of)
     seen: dict[dt.datetime, str] = {}
     for start, _, where in rows:
         if start in seen:

@@ -4,13 +4,16 @@ without ``confirmed`` (the page shows what will happen), then with it (the chang
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from vool.domain.customers.models import BillingAccount, Consent, Customer, Language
-from vool.domain.metering.models import Register
+from vool.domain.customers import queries as customer_queries
+from vool.domain.metering import queries as metering_queries
+
+if TYPE_CHECKING:  # types only
+    from vool.domain.customers.models import BillingAccount, Customer
 
 
 class Confirmable(forms.Form):
@@ -21,7 +24,7 @@ class Confirmable(forms.Form):
 
 
 def _reading_fields(form: forms.Form, kinds: list[str], *, digits: int = 9) -> None:
-    labels = dict(Register.Kind.choices)
+    labels = metering_queries.register_kind_labels()
     for kind in kinds:
         form.fields[f"value_{kind}"] = forms.DecimalField(
             label=labels.get(kind, kind),
@@ -87,24 +90,41 @@ class MoveInForm(Confirmable):
             self.fields[f"value_{kind}"].required = False
 
 
-class ContactForm(forms.ModelForm):
-    class Meta:
-        model = Customer
-        fields = ["email", "phone", "street_address", "city", "postal_code", "preferred_language"]
-        widgets = {"preferred_language": forms.Select(choices=Language.choices)}
+class ContactForm(forms.Form):
+    """The customer's contact details and language, as the customer's fields limit them; saved
+    by ``customers.operations.update_contact_details`` (which checks them as the model does)."""
+
+    FIELDS = ("email", "phone", "street_address", "city", "postal_code", "preferred_language")
+
+    email = forms.EmailField(label=_("e-mail"), max_length=254, required=False)
+    phone = forms.CharField(label=_("phone"), max_length=32, required=False)
+    street_address = forms.CharField(label=_("street address"), max_length=200, required=False)
+    city = forms.CharField(label=_("city"), max_length=100, required=False)
+    postal_code = forms.CharField(label=_("postal code"), max_length=10, required=False)
+    preferred_language = forms.ChoiceField(
+        label=_("preferred language"), choices=customer_queries.LANGUAGES
+    )
+
+    def __init__(self, data: Any = None, *, customer: Customer) -> None:
+        super().__init__(data, initial={name: getattr(customer, name) for name in self.FIELDS})
+
+    def values(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in self.FIELDS}
 
 
 class ChannelForm(Confirmable):
     invoice_channel = forms.ChoiceField(
-        label=_("Invoices by"), choices=BillingAccount.InvoiceChannel.choices
+        label=_("Invoices by"), choices=customer_queries.InvoiceChannel.choices
     )
 
 
 class ConsentForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for kind, label in Consent.Kind.choices:
+        for kind, label in customer_queries.consent_kinds():
             self.fields[kind] = forms.BooleanField(label=label, required=False)
 
     def answers(self) -> dict[str, bool]:
-        return {kind: bool(self.cleaned_data.get(kind)) for kind in Consent.Kind.values}
+        return {
+            kind: bool(self.cleaned_data.get(kind)) for kind, _ in customer_queries.consent_kinds()
+        }

@@ -320,10 +320,9 @@ def move_in(request: HttpRequest, customer: Customer) -> HttpResponse:
 @customer_page
 def profile(request: HttpRequest, customer: Customer) -> HttpResponse:
     data = profiles.profile(customer)
-    contact = ContactForm(request.POST or None, instance=customer)
+    contact = ContactForm(request.POST or None, customer=customer)
     if request.method == "POST" and contact.is_valid():
-        values = {name: contact.cleaned_data[name] for name in contact.Meta.fields}
-        profiles.update_contact_details(customer, values=values, actor=actor_of(request))
+        profiles.update_contact_details(customer, values=contact.values(), actor=actor_of(request))
         messages.success(request, _("Your contact details are saved."))
         return redirect("portal:profile")
     consents = ConsentForm(initial={c.kind: c.granted for c in data.consents})

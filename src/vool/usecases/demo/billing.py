@@ -28,7 +28,7 @@ from stdnum.iso7064 import mod_97_10
 
 from vool.common.identifiers import reference_to_rf
 from vool.common.localtime import Month, local_midnight
-from vool.domain.billing.models import Invoice
+from vool.domain.billing import queries as billing_queries
 from vool.domain.receivables import operations as receivables_operations
 from vool.integrations.bank import camt_writer
 from vool.usecases import bill_run, import_bank_statement
@@ -155,21 +155,9 @@ def _pay(
 ) -> list[camt_writer.StatementLine]:
     """The bank statement lines of the payments for the run's invoices."""
     invoices = [
-        _Bill(account_id, amount, due, number, reference, payer)
-        for account_id, amount, due, number, reference, payer in Invoice.objects.filter(
-            run_id=run_id, kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED
-        )
-        .exclude(amount_due__lte=0)
-        .order_by("pk")
-        .values_list(
-            "billing_account_id",
-            "amount_due",
-            "due_date",
-            "number",
-            "billing_account__reference_number",
-            "billing_account__customer__name",
-        )
-        if number is not None
+        _Bill(r.billing_account_id, r.amount_due, r.due_date, r.number, r.reference, r.payer)
+        for r in billing_queries.payable_invoices_of_run(run_id=run_id)
+        if r.number is not None
     ]
     lines: list[camt_writer.StatementLine] = []
     for invoice in invoices:

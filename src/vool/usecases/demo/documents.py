@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from vool.common.localtime import TALLINN, Month
-from vool.domain.billing.models import Invoice
-from vool.domain.documents.models import Supplier
+from vool.domain.billing import queries as billing_queries
+from vool.domain.documents import operations as document_operations
 from vool.usecases import render_invoices
+
+if TYPE_CHECKING:
+    from vool.domain.documents.models import Supplier
 
 DEMO_SUPPLIER = {
     "name": "Vool Energia AS",
@@ -30,19 +34,14 @@ DEMO_SUPPLIER = {
 
 def ensure_demo_supplier() -> Supplier:
     """The active supplier; the demo's is made when none is active (idempotent)."""
-    active = Supplier.objects.filter(is_active=True).first()
-    return active or Supplier.objects.create(**DEMO_SUPPLIER)
+    return document_operations.ensure_supplier(details=DEMO_SUPPLIER)
 
 
 def render_latest_month(
     *, as_of: dt.date, on_progress: Callable[[str, int, int], None] | None = None
 ) -> render_invoices.RenderReport | None:
     """Render the invoices of the latest billed month (None: nothing is billed yet)."""
-    latest = (
-        Invoice.objects.filter(number__isnull=False)
-        .order_by("-period")
-        .values_list("period", flat=True)
-    ).first()
+    latest = billing_queries.latest_billed_period()
     if latest is None:
         return None
     return render_invoices.render_period(

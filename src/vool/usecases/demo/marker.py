@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from vool.domain.customers.models import Customer
+from vool.domain.customers import queries as customer_queries
 from vool.usecases.demo.models import DemoSeed
 
 
@@ -27,14 +27,14 @@ def record_seed(*, seed: int, customers: int, history_until: dt.date, at: dt.dat
 
 
 def has_customers() -> bool:
-    return Customer.objects.exists()
+    return customer_queries.has_customers()
 
 
 def _holds_data(tables: set[str]) -> bool:
     """Customers or users in the database (tables that are not there yet hold nothing)."""
-    return any(
-        model._meta.db_table in tables and model.objects.exists()
-        for model in (Customer, get_user_model())
+    users = get_user_model()
+    return (customer_queries.CUSTOMER_TABLE in tables and customer_queries.has_customers()) or (
+        users._meta.db_table in tables and users.objects.exists()
     )
 
 

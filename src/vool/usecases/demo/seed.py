@@ -266,7 +266,7 @@ class _Seeder:
         self.pick_business = _Picker(self.rng, BUSINESS_PRODUCTS)
         self.pick_channel = _Picker(self.rng, SIGNED_CHANNELS)
         towns = names.TOWNS
-        weights = np.array([t[2] for t in towns], dtype=float)
+        weights = np.array([weight for _town, _prefix, weight in towns], dtype=float)
         self.town_weights = weights / weights.sum()
 
     # -- master data -------------------------------------------------------------------------
@@ -743,7 +743,8 @@ def seed_demo(
             rng=seeder.rng,
             imported_at=created_at,
         )
-        copy_rows(MarketPrice, MARKET_PRICE_FIELDS, (r for r in rows if r[1] not in known))
+        start_at = MARKET_PRICE_FIELDS.index("start_at")
+        copy_rows(MarketPrice, MARKET_PRICE_FIELDS, (r for r in rows if r[start_at] not in known))
     progress("market prices", 1, 1)
 
     seeder.group_points()

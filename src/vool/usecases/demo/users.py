@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from vool.domain.customers.models import Customer
+from vool.domain.customers import operations as customer_operations
+from vool.domain.customers import queries as customer_queries
 from vool.usecases.demo import marker
 
 
@@ -36,16 +37,14 @@ def ensure_demo_users(*, portal_customers: int = 3) -> list[DemoLogin]:
         admin.set_password("admin")
         admin.save()
         logins.append(DemoLogin("back office (superuser)", "admin", "admin", "Vool admin"))
-        people = Customer.objects.filter(kind=Customer.Kind.PERSON).order_by("pk")
-        for number, customer in enumerate(people[:portal_customers], start=1):
+        people = customer_queries.persons(limit=portal_customers)
+        for number, customer in enumerate(people, start=1):
             user, _created = user_model.objects.get_or_create(username=f"demo{number}")
             user.set_password("demo")
             user.first_name, user.last_name = customer.first_name, customer.last_name
             user.email = customer.email
             user.save()
             if customer.user_id != user.pk:
-                Customer.objects.filter(user=user).update(user=None)
-                customer.user = user
-                customer.save(update_fields=["user"])
+                customer_operations.link_portal_user(customer_id=customer.pk, user_id=user.pk)
             logins.append(DemoLogin("portal customer", user.username, "demo", customer.name))
     return logins
