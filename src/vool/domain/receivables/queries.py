@@ -446,6 +446,8 @@ def disconnection_debt_paid(*, billing_account_ids: Iterable[int]) -> set[int]:
         for account_id, invoice_ids in debt.items()
         if not any(o.invoice_id in invoice_ids for o in still_open.get(account_id, []))
     }
+
+
 # The back office's and the portal's reads (issue 10 section 4: use cases read through here)
 
 
