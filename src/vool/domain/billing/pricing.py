@@ -62,6 +62,8 @@ LEDGER_ACCOUNT_OF_COMPONENT = {
     "PRODUCT_FEE": LedgerAccount.REVENUE_FEES,
     "NETWORK_ENERGY": LedgerAccount.REVENUE_NETWORK,
     "NETWORK_FEE": LedgerAccount.REVENUE_NETWORK,
+    # a prosumer's surplus bought on the bill (a credit line): a purchase, not revenue
+    tariff_book.PRODUCTION: LedgerAccount.PRODUCTION_COST,
 }
 
 
@@ -128,6 +130,7 @@ def point_months(
             (contract.product_id, contract.green_energy),
             contract.valid_from,
             contract.valid_to,
+            contract.production_product_id,
         )
         assert piece is not None  # a live contract of the period has days in it
         point.pieces.append(piece)
@@ -187,6 +190,7 @@ class _Assembled:
     estimated: bool
     basis: dict[str, Any]
     true_ups: list[TrueUp]  # manual points: months billed on estimates
+    production: rating.AccountMonth | None = None  # a prosumer's surplus, to be credited
 
 
 def _assemble(point: PointMonth, period: Month, sources: _Sources, book: TariffBook) -> _Assembled:
@@ -197,13 +201,20 @@ def _assemble(point: PointMonth, period: Month, sources: _Sources, book: TariffB
             raise Unbillable(MISSING_PRICE, reason)
     tariffs = [book.tariff(period, tariff_key(point, piece.product)) for piece in point.pieces]
     true_ups: list[TrueUp] = []
+    production = None
     if point.remote:
-        remote = consumption.remote_energy(point, period, sources.days.get(point.point_id, {}))
+        net_days = book.net_days(period)
+        remote = consumption.remote_energy(
+            point, period, sources.days.get(point.point_id, {}), net_days
+        )
         minutes, energy, estimated, basis = (
             remote.minutes,
             remote.energy_wh,
             remote.estimated,
             remote.basis,
+        )
+        production = consumption.production_month(
+            point, period, remote, net_days, lambda p: book.production_tariff(period, p)
         )
     elif sources.window_open:
         raise Unbillable(
@@ -240,7 +251,9 @@ def _assemble(point: PointMonth, period: Month, sources: _Sources, book: TariffB
             for tariff, piece in zip(tariffs, point.pieces, strict=True)
         ),
     )
-    return _Assembled((point.account_id, point.point_id), account, estimated, basis, true_ups)
+    return _Assembled(
+        (point.account_id, point.point_id), account, estimated, basis, true_ups, production
+    )
 
 
 def _assemble_all(
@@ -277,19 +290,40 @@ def _draft_lines(item: _Assembled, lines: list[rating.Line]) -> list[DraftLine]:
     ]
 
 
+def _credit_lines(item: _Assembled, lines: list[rating.Line]) -> list[DraftLine]:
+    """The surplus credit of a prosumer point (negative kWh, positive price)."""
+    basis = {
+        "source": "NET_SURPLUS",
+        "surplus_wh": item.basis.get("surplus_wh", 0),
+        "resolution_minutes": item.basis.get("resolution_minutes"),
+    }
+    return [
+        DraftLine(item.key[1], line, ledger_account_of(line.component), False, False, basis)
+        for line in lines
+    ]
+
+
 def _rate_month(
     assembled: list[_Assembled], period: Month, book: TariffBook, result: PricedAccounts
 ) -> None:
     """The kernel prices every point's month; the lines go on their account's bill."""
     rated, failures = book.rate(period, [a.account for a in assembled])
+    producing = [a.production for a in assembled if a.production is not None]
+    if producing:
+        credited, credit_failures = book.rate_production(period, producing)
+        rated |= credited
+        failures |= credit_failures
     for item in assembled:
-        failure = failures.get(item.account.account_id)
-        if failure is not None:
-            result.fail(item.key[0], MISSING_PRICE, str(failure))
+        for account in (item.account, item.production):
+            failure = failures.get(account.account_id) if account is not None else None
+            if failure is not None:
+                result.fail(item.key[0], MISSING_PRICE, str(failure))
     for item in sorted(assembled, key=lambda a: a.key):
         if item.key[0] in result.failed or item.account.account_id not in rated:
             continue
         result.add_lines(item.key[0], _draft_lines(item, rated[item.account.account_id]))
+        if item.production is not None:
+            result.add_lines(item.key[0], _credit_lines(item, rated[item.production.account_id]))
 
 
 # -- true-ups, the guard -----------------------------------------------------------------------
@@ -398,6 +432,9 @@ def price_accounts(
         if account_id not in with_contract:
             result.exceptions[account_id] = (NO_CONTRACT, f"No supply contract in {period}.")
     book.load(period, {tariff_key(p, c.product) for p in points.values() for c in p.pieces})
+    book.load_production(
+        period, {c.production for p in points.values() for c in p.pieces if c.production}
+    )
     sources = _load_sources(points, period=period, as_of=as_of, window=window, run_id=run_id)
     assembled = _assemble_all(points, period, sources, book, result)
     _rate_month(assembled, period, book, result)

@@ -386,6 +386,7 @@ class KnownDay:
     values: bytes  # packed (:func:`pack_values`)
     quality: bytes  # packed (:func:`pack_quality`)
     version: int
+    net: bytes = b""  # the signed net channel (:func:`pack_net`); empty: no net data
 
 
 @dataclass(frozen=True)

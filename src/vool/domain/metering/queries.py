@@ -410,7 +410,7 @@ def interval_days_known_at(
     found: dict[int, dict[dt.date, intervals.KnownDay]] = defaultdict(dict)
     if not point_ids:
         return found
-    for point_id, day, minutes, values, quality, version in (
+    for point_id, day, minutes, values, quality, version, net in (
         IntervalDay.objects.filter(
             metering_point_id__in=list(point_ids),
             direction=IntervalDay.Direction.CONSUMPTION,
@@ -420,10 +420,18 @@ def interval_days_known_at(
         )
         .filter(Q(superseded_at__isnull=True) | Q(superseded_at__gt=as_of))
         .values_list(
-            "metering_point_id", "day", "resolution_minutes", "values_wh", "quality", "version"
+            "metering_point_id",
+            "day",
+            "resolution_minutes",
+            "values_wh",
+            "quality",
+            "version",
+            "net_wh",
         )
     ):
-        found[point_id][day] = intervals.KnownDay(minutes, bytes(values), bytes(quality), version)
+        found[point_id][day] = intervals.KnownDay(
+            minutes, bytes(values), bytes(quality), version, bytes(net)
+        )
     return found
 
 
