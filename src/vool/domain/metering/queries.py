@@ -443,7 +443,7 @@ def day_versions(
     if not pairs:
         return found
     wanted = set(pairs)
-    for point_id, day, pk, version, minutes, values, known_at, superseded_at in (
+    for point_id, day, pk, version, minutes, values, known_at, superseded_at, net in (
         IntervalDay.objects.filter(
             metering_point_id__in={p for p, _ in wanted},
             day__in={d for _, d in wanted},
@@ -459,11 +459,14 @@ def day_versions(
             "values_wh",
             "known_at",
             "superseded_at",
+            "net_wh",
         )
     ):
         if (point_id, day) in wanted:
             found[(point_id, day)].append(
-                intervals.DayVersion(pk, version, minutes, bytes(values), known_at, superseded_at)
+                intervals.DayVersion(
+                    pk, version, minutes, bytes(values), known_at, superseded_at, bytes(net)
+                )
             )
     return found
 
