@@ -162,7 +162,6 @@ class TestNetBillingFromAugust2026:
         balance = ledger_queries.receivable_balance(billing_account_id=invoice.billing_account_id)
         assert balance == D("-1.84")
 
-
     def test_a_correction_of_a_net_billed_day_goes_to_a_person(self) -> None:
         contract = prosumer(AUGUST, production=production_product(buyback="0.080000"))
         assert bill(AUGUST) is not None
