@@ -5,6 +5,22 @@ import datetime
 
 from django.db import migrations, models
 
+from vool.domain.migration_ops import PostgresOnlySQL
+
+# Dated data never overlaps: on PostgreSQL the same exclusion constraints as 0004_h3_no_overlap
+# (on every database tariffs.operations.check_version, which the admin forms call).
+NO_OVERLAP_SQL = [
+    "CREATE EXTENSION IF NOT EXISTS btree_gist",
+    "ALTER TABLE tariffs_productionprice ADD CONSTRAINT productionprice_no_overlap EXCLUDE "
+    "USING gist (production_product_id WITH =, daterange(valid_from, valid_to, '[)') WITH &&)",
+    "ALTER TABLE tariffs_netbillingrule ADD CONSTRAINT netbillingrule_no_overlap EXCLUDE "
+    "USING gist (daterange(valid_from, valid_to, '[)') WITH &&)",
+]
+NO_OVERLAP_REVERSE = [
+    "ALTER TABLE tariffs_productionprice DROP CONSTRAINT productionprice_no_overlap",
+    "ALTER TABLE tariffs_netbillingrule DROP CONSTRAINT netbillingrule_no_overlap",
+]
+
 # The law's date (not a constant in code: a dated row, editable in the admin like every rule).
 NET_BILLING_SOURCE = (
     "From 1 Aug 2026 a bidirectional (prosumer) point is billed on the net quantities per "
@@ -87,5 +103,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('production_product', 'valid_from'), name='production_price_unique_start'), models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_to__gt', models.F('valid_from')), _connector='OR'), name='production_price_period_valid', violation_error_message='A price ends after it starts.'), models.CheckConstraint(condition=models.Q(('margin__isnull', False), ('buyback_price__isnull', False), _connector='OR'), name='production_price_has_a_price', violation_error_message='Give the margin or the buy-back price.')],
             },
         ),
+        PostgresOnlySQL(sql=NO_OVERLAP_SQL, reverse_sql=NO_OVERLAP_REVERSE),
         migrations.RunPython(seed_net_billing, migrations.RunPython.noop),
     ]
