@@ -149,7 +149,7 @@ def _missing_days(month: Month, missing: list[dt.date]) -> Unbillable:
 class _DayEnergy:
     values: npt.NDArray[np.int64]  # what is billed: gross OUT, or net OUT on a net day
     quality: npt.NDArray[np.uint8]
-    gross_wh: int
+    gross_wh: int  # on a net day (0 otherwise: the gross is what is billed)
     surplus: npt.NDArray[np.int64] | None  # net IN on a net day
 
 
@@ -173,7 +173,7 @@ def _day_energy(day: dt.date, row: intervals.KnownDay, minutes: int, net: bool) 
         values = intervals.resample_sum(values, 4)
         surplus = intervals.resample_sum(surplus, 4) if surplus is not None else None
         quality = intervals.combine_quality(quality, 4)
-    return _DayEnergy(values, quality, int(gross.sum()), surplus)
+    return _DayEnergy(values, quality, int(gross.sum()) if net else 0, surplus)
 
 
 def remote_energy(
@@ -196,20 +196,18 @@ def remote_energy(
         for piece in point.pieces
         for o in range((piece.first_day - first).days, (piece.end_day - first).days)
     ]
-    prosumer = any(
-        days[d].net for d in (first + dt.timedelta(days=o) for o in offsets) if d in days
-    )
-    on_net = [bool(net_days) and prosumer and net_days[o] for o in offsets]
-    surplus = np.zeros(grid.count, dtype=np.int64) if any(on_net) else None
-    missing = [
-        first + dt.timedelta(days=o) for o in offsets if first + dt.timedelta(days=o) not in days
-    ]
+    dates = [first + dt.timedelta(days=o) for o in offsets]
+    rows = [days.get(d) for d in dates]
+    missing = [d for d, row in zip(dates, rows, strict=True) if row is None]
     if missing:
         raise _missing_days(month, missing)
-    flagged = gross = 0
-    for offset, net in zip(offsets, on_net, strict=True):
-        day = first + dt.timedelta(days=offset)
-        got = _day_energy(day, days[day], minutes, net)
+    prosumer = bool(net_days) and any(row.net for row in rows if row is not None)
+    surplus = np.zeros(grid.count, dtype=np.int64) if prosumer else None
+    flagged = gross = net_count = 0
+    for offset, day, row in zip(offsets, dates, rows, strict=True):
+        assert row is not None
+        net = prosumer and net_days[offset]
+        got = _day_energy(day, row, minutes, net)
         lo, hi = int(grid.day_first[offset]), int(grid.day_first[offset + 1])
         if got.values.size != hi - lo:
             raise Unbillable(
@@ -219,8 +217,10 @@ def remote_energy(
         energy[lo:hi] = got.values
         if surplus is not None and got.surplus is not None:
             surplus[lo:hi] = got.surplus
+            net_count += 1
         flagged += int(np.count_nonzero(got.quality != intervals.MEASURED))
-        gross += got.gross_wh
+        if prosumer:
+            gross += got.gross_wh if net else int(got.values.sum())
     basis: dict[str, Any] = {
         "source": "INTERVALS",
         "resolution_minutes": minutes,
@@ -228,9 +228,9 @@ def remote_energy(
         "days": point.days,
         "estimated_or_missing_intervals": flagged,
     }
-    if surplus is not None:
-        basis |= {"net_days": sum(on_net), "gross_wh": gross, "surplus_wh": int(surplus.sum())}
-    return RemoteEnergy(minutes, energy, flagged > 0, basis, surplus)
+    if net_count:
+        basis |= {"net_days": net_count, "gross_wh": gross, "surplus_wh": int(surplus.sum())}
+    return RemoteEnergy(minutes, energy, flagged > 0, basis, surplus if net_count else None)
 
 
 PRODUCTION_ACCOUNT = "PRODUCTION"  # the third part of a production month's kernel account id

@@ -65,6 +65,7 @@ class TariffBook:
     production: dict[tuple[Month, int], rating.Tariff | str] = field(default_factory=dict)
     _vat: tuple[rating.VatVersion, ...] | None = None
     _net_rules: tuple[net_rules.NetRule, ...] | None = None
+    _net_days: dict[Month, list[bool]] = field(default_factory=dict)
     _day_night: BandScheme | None = None
 
     def load(self, month: Month, keys: Iterable[TariffKey]) -> None:
@@ -115,6 +116,7 @@ class TariffBook:
         self.market.clear()
         self._vat = None
         self._net_rules = None
+        self._net_days.clear()
         self._day_night = None
 
     def vat(self) -> tuple[rating.VatVersion, ...]:
@@ -138,8 +140,13 @@ class TariffBook:
         return self._net_rules
 
     def net_days(self, month: Month) -> list[bool]:
-        """For each day of ``month``: prosumer points are billed on net quantities."""
-        return net_rules.net_days(self.net_rules(), month.first_day, month.next().first_day)
+        """For each day of ``month``: prosumer points are billed on net quantities (worked
+        out once per month and chunk, not per point)."""
+        if month not in self._net_days:
+            self._net_days[month] = net_rules.net_days(
+                self.net_rules(), month.first_day, month.next().first_day
+            )
+        return self._net_days[month]
 
     def load_production(self, month: Month, product_ids: Iterable[int]) -> None:
         """Build the production tariffs of ``product_ids`` in ``month`` (two queries)."""
