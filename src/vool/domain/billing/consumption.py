@@ -228,9 +228,10 @@ def remote_energy(
         "days": point.days,
         "estimated_or_missing_intervals": flagged,
     }
-    if net_count:
-        basis |= {"net_days": net_count, "gross_wh": gross, "surplus_wh": int(surplus.sum())}
-    return RemoteEnergy(minutes, energy, flagged > 0, basis, surplus if net_count else None)
+    if surplus is None or not net_count:
+        return RemoteEnergy(minutes, energy, flagged > 0, basis)
+    basis |= {"net_days": net_count, "gross_wh": gross, "surplus_wh": int(surplus.sum())}
+    return RemoteEnergy(minutes, energy, flagged > 0, basis, surplus)
 
 
 PRODUCTION_ACCOUNT = "PRODUCTION"  # the third part of a production month's kernel account id
