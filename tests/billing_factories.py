@@ -27,7 +27,13 @@ from vool.domain.metering.models import IntervalDay, Reading, Register
 from vool.domain.supply.models import MeteringPoint
 from vool.domain.tariffs import operations as tariff_operations
 from vool.domain.tariffs import rating
-from vool.domain.tariffs.models import MarketPrice, Product
+from vool.domain.tariffs.models import (
+    MarketPrice,
+    NetBillingRule,
+    Product,
+    ProductionPrice,
+    ProductionProduct,
+)
 
 CREATED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -212,6 +218,81 @@ def import_day(
     )
 
 
+def production_product(
+    code: str = "SOLAR", *, margin: str | None = None, buyback: str | None = None
+) -> ProductionProduct:
+    """Production terms: the exchange price minus ``margin``, or the fixed ``buyback`` price
+    (EUR/kWh), from 2025-01-01."""
+    kind = ProductionProduct.Kind.EXCHANGE if margin is not None else ProductionProduct.Kind.FIXED
+    product = ProductionProduct.objects.create(
+        code=code, name_et=code, name_ru=code, name_en=code, kind=kind
+    )
+    ProductionPrice.objects.create(
+        production_product=product,
+        valid_from=dt.date(2025, 1, 1),
+        margin=Decimal(margin) if margin is not None else None,
+        buyback_price=Decimal(buyback) if buyback is not None else None,
+    )
+    return product
+
+
+def net_billing_from_august_2026() -> NetBillingRule:
+    """The law's rule as the tariffs migration seeds it (again, after a test that flushed the
+    database): net billing from 2026-08-01, no VAT on the surplus credit."""
+    rule, _ = NetBillingRule.objects.get_or_create(
+        valid_from=dt.date(2026, 8, 1), defaults={"bills_net": True, "surplus_vat_rate": 0}
+    )
+    return rule
+
+
+def import_prosumer_days(
+    point: MeteringPoint,
+    first_day: dt.date,
+    end_day: dt.date,
+    *,
+    as_of: dt.datetime,
+    out_wh: int = 100,
+    morning_net_out_wh: int = 100,
+    afternoon_net_in_wh: int = 200,
+) -> IntervalImportResult:
+    """What the data hub's V2 import stores for a prosumer: gross OUT ``out_wh`` in every
+    quarter of the local days ``[first_day, end_day)``, and the net quantities: net OUT
+    ``morning_net_out_wh`` in the first half of each day's quarters (00:00-12:00), net IN
+    ``afternoon_net_in_wh`` in the second half (the panels produce more than is used)."""
+    starts: list[int] = []
+    is_out: list[bool] = []
+    net_wh: list[int] = []
+    day = first_day
+    while day < end_day:
+        day_starts = interval_starts(*day_bounds(day), minutes=15)
+        half = len(day_starts) // 2
+        for i, start in enumerate(day_starts):
+            starts.append(int(start.timestamp()))
+            is_out.append(i < half)
+            net_wh.append(morning_net_out_wh if i < half else afternoon_net_in_wh)
+        day += dt.timedelta(days=1)
+    count = len(starts)
+    start_s = np.array(starts, dtype=np.int64)
+    return interval_operations.store_intervals(
+        batch=interval_operations.IntervalBatch(
+            series=[(point.eic, "OUT", 15)],
+            series_index=np.zeros(count, dtype=np.int32),
+            start_s=start_s,
+            wh=np.full(count, out_wh, dtype=np.int64),
+            quality=np.zeros(count, dtype=np.uint8),
+            locate=lambda row: f"row {row}",
+            net=interval_operations.NetBatch(
+                series_index=np.zeros(count, dtype=np.int32),
+                start_s=start_s,
+                wh=np.array(net_wh, dtype=np.int64),
+                is_out=np.array(is_out, dtype=np.bool_),
+                locate=lambda row: f"net row {row}",
+            ),
+        ),
+        as_of=as_of,
+    )
+
+
 def remote_account(
     *,
     product: Product,
@@ -270,8 +351,11 @@ __all__ = [
     "exchange_product",
     "fixed_product",
     "import_day",
+    "import_prosumer_days",
     "load_test_tariffs",
     "manual_account",
+    "net_billing_from_august_2026",
+    "production_product",
     "remote_account",
 ]
 

@@ -104,6 +104,23 @@ class TestNoOverlap:
                 [LevyRate(levy=levy, valid_from=dt.date(2026, 5, 1), unit_price=D("0.00307"))]
             )
 
+    def test_production_prices_of_one_production_product(self) -> None:
+        from billing_factories import production_product
+        from vool.domain.tariffs.models import ProductionPrice
+
+        solar = production_product("SOLAR", buyback="0.080000")  # from 2025-01-01, open
+        later = ProductionPrice(
+            production_product=solar, valid_from=dt.date(2026, 8, 1), buyback_price=D("0.07")
+        )
+        with pytest.raises(operations.UnableToSaveVersion, match="SOLAR from 2025-01-01"):
+            operations.save_version(later)
+        if connection.vendor == "postgresql":
+            with (
+                pytest.raises(IntegrityError, match="productionprice_no_overlap"),
+                transaction.atomic(),
+            ):
+                ProductionPrice.objects.bulk_create([later])
+
 
 class TestAdmin:
     def test_own_page_shows_the_overlap(self, defaults: None, admin_client: Any) -> None:

@@ -62,6 +62,7 @@ def point_months(
             (contract.product_id, contract.green_energy),
             contract.valid_from,
             contract.valid_to,
+            contract.production_product_id,
         )
         assert piece is not None  # a live contract of the period has days in it
         point.pieces.append(piece)
@@ -118,6 +119,7 @@ class Assembled:
     estimated: bool
     basis: dict[str, Any]
     true_ups: list[TrueUp]  # manual points: months billed on estimates
+    production: rating.AccountMonth | None = None  # a prosumer's surplus, to be credited
 
 
 def assemble(point: PointMonth, period: Month, sources: Sources, book: TariffBook) -> Assembled:
@@ -128,13 +130,20 @@ def assemble(point: PointMonth, period: Month, sources: Sources, book: TariffBoo
             raise Unbillable(MISSING_PRICE, reason)
     tariffs = [book.tariff(period, tariff_key(point, piece.product)) for piece in point.pieces]
     true_ups: list[TrueUp] = []
+    production = None
     if point.remote:
-        remote = consumption.remote_energy(point, period, sources.days.get(point.point_id, {}))
+        net_days = book.net_days(period)
+        remote = consumption.remote_energy(
+            point, period, sources.days.get(point.point_id, {}), net_days
+        )
         minutes, energy, estimated, basis = (
             remote.minutes,
             remote.energy_wh,
             remote.estimated,
             remote.basis,
+        )
+        production = consumption.production_month(
+            point, period, remote, net_days, lambda p: book.production_tariff(period, p)
         )
     elif sources.window_open:
         raise Unbillable(
@@ -172,7 +181,7 @@ def assemble(point: PointMonth, period: Month, sources: Sources, book: TariffBoo
         ),
     )
     return Assembled(
-        PointKey(point.account_id, point.point_id), account, estimated, basis, true_ups
+        PointKey(point.account_id, point.point_id), account, estimated, basis, true_ups, production
     )
 
 

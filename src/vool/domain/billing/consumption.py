@@ -38,6 +38,7 @@ from vool.domain.billing.advances import (
 )
 from vool.domain.billing.reasons import (
     ESTIMATION_FAILED,
+    MISSING_PRICE,
     NO_CONSUMPTION_DATA,
     Unbillable,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "billed_version",
     "manual_energy",
     "pieces_in",
+    "production_month",
     "remote_energy",
     "spread",
     "true_up_month",
@@ -76,15 +78,20 @@ class ContractPiece:
     product: Product
     first_day: dt.date
     end_day: dt.date
+    production: int | None = None  # the production product a surplus is credited at
 
 
 def pieces_in(
-    month: Month, product: Product, valid_from: dt.date, valid_to: dt.date | None
+    month: Month,
+    product: Product,
+    valid_from: dt.date,
+    valid_to: dt.date | None,
+    production: int | None = None,
 ) -> ContractPiece | None:
     """The part of a contract valid ``[valid_from, valid_to)`` that falls in ``month``."""
     lo = max(valid_from, month.first_day)
     hi = min(valid_to, month.next().first_day) if valid_to else month.next().first_day
-    return ContractPiece(product, lo, hi) if lo < hi else None
+    return ContractPiece(product, lo, hi, production) if lo < hi else None
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,8 @@ class RemoteEnergy:
     energy_wh: npt.NDArray[np.int64]
     estimated: bool  # some interval is estimated or missing in the source data
     basis: dict[str, Any]
+    # a prosumer point billed on net quantities: the surplus fed in (net IN) per interval
+    surplus_wh: npt.NDArray[np.int64] | None = None
 
 
 def _missing_days(month: Month, missing: list[dt.date]) -> Unbillable:
@@ -136,46 +145,155 @@ def _missing_days(month: Month, missing: list[dt.date]) -> Unbillable:
     )
 
 
+@dataclass(frozen=True)
+class _DayEnergy:
+    values: npt.NDArray[np.int64]  # what is billed: gross OUT, or net OUT on a net day
+    quality: npt.NDArray[np.uint8]
+    gross_wh: int  # on a net day (0 otherwise: the gross is what is billed)
+    surplus: npt.NDArray[np.int64] | None  # net IN on a net day
+
+
+def _day_energy(day: dt.date, row: intervals.KnownDay, minutes: int, net: bool) -> _DayEnergy:
+    """One stored day on the bill's grid: gross OUT, or on a net day net OUT and net IN (every
+    interval must have its net value)."""
+    gross = intervals.unpack_values(row.values).astype(np.int64)
+    values, surplus = gross, None
+    if net:
+        given = intervals.unpack_net(row.net, gross.size)
+        if not np.all(given.given):
+            raise Unbillable(
+                NO_CONSUMPTION_DATA,
+                f"The point is billed on net quantities from {day}, but "
+                f"{int(np.count_nonzero(~given.given))} interval(s) of {day} have no net value "
+                "(netQtyOut/netQtyIn); import the day's data again from the data hub.",
+            )
+        values, surplus = given.out_wh, given.in_wh
+    quality = intervals.unpack_quality(row.quality)
+    if row.minutes != minutes:
+        values = intervals.resample_sum(values, 4)
+        surplus = intervals.resample_sum(surplus, 4) if surplus is not None else None
+        quality = intervals.combine_quality(quality, 4)
+    return _DayEnergy(values, quality, int(gross.sum()) if net else 0, surplus)
+
+
 def remote_energy(
-    point: PointMonth, month: Month, days: Mapping[dt.date, intervals.KnownDay]
+    point: PointMonth,
+    month: Month,
+    days: Mapping[dt.date, intervals.KnownDay],
+    net_days: Sequence[bool] = (),
 ) -> RemoteEnergy:
-    """The point's interval data over the supplied days of ``month`` on one grid."""
+    """The point's interval data over the supplied days of ``month`` on one grid.
+
+    ``net_days[i]``: day ``i`` of the month falls under a net billing rule; a point with net
+    data on a supplied day (a prosumer) is billed there on net OUT, and its net IN comes back
+    as ``surplus_wh`` (:func:`production_month` prices it)."""
     minutes = 15 if {row.minutes for row in days.values()} == {15} else 60
     grid = rating.month_grid(month, minutes)
     energy = np.zeros(grid.count, dtype=np.int64)
-    missing: list[dt.date] = []
-    flagged = 0
     first = month.first_day
-    for piece in point.pieces:
-        for offset in range((piece.first_day - first).days, (piece.end_day - first).days):
-            day = first + dt.timedelta(days=offset)
-            row = days.get(day)
-            if row is None:
-                missing.append(day)
-                continue
-            values = intervals.unpack_values(row.values).astype(np.int64)
-            quality = intervals.unpack_quality(row.quality)
-            if row.minutes != minutes:
-                values = intervals.resample_sum(values, 4)
-                quality = intervals.combine_quality(quality, 4)
-            lo, hi = int(grid.day_first[offset]), int(grid.day_first[offset + 1])
-            if values.size != hi - lo:
-                raise Unbillable(
-                    NO_CONSUMPTION_DATA,
-                    f"Interval data of {day} has {values.size} values, the day has {hi - lo}",
-                )
-            energy[lo:hi] = values
-            flagged += int(np.count_nonzero(quality != intervals.MEASURED))
+    offsets = [
+        o
+        for piece in point.pieces
+        for o in range((piece.first_day - first).days, (piece.end_day - first).days)
+    ]
+    dates = [first + dt.timedelta(days=o) for o in offsets]
+    rows = [days.get(d) for d in dates]
+    missing = [d for d, row in zip(dates, rows, strict=True) if row is None]
     if missing:
         raise _missing_days(month, missing)
-    basis = {
+    prosumer = bool(net_days) and any(row.net for row in rows if row is not None)
+    surplus = np.zeros(grid.count, dtype=np.int64) if prosumer else None
+    flagged = gross = net_count = 0
+    for offset, day, row in zip(offsets, dates, rows, strict=True):
+        assert row is not None
+        net = prosumer and net_days[offset]
+        got = _day_energy(day, row, minutes, net)
+        lo, hi = int(grid.day_first[offset]), int(grid.day_first[offset + 1])
+        if got.values.size != hi - lo:
+            raise Unbillable(
+                NO_CONSUMPTION_DATA,
+                f"Interval data of {day} has {got.values.size} values, the day has {hi - lo}",
+            )
+        energy[lo:hi] = got.values
+        if surplus is not None and got.surplus is not None:
+            surplus[lo:hi] = got.surplus
+            net_count += 1
+        flagged += int(np.count_nonzero(got.quality != intervals.MEASURED))
+        if prosumer:
+            gross += got.gross_wh if net else int(got.values.sum())
+    basis: dict[str, Any] = {
         "source": "INTERVALS",
         "resolution_minutes": minutes,
         "total_wh": int(energy.sum()),
         "days": point.days,
         "estimated_or_missing_intervals": flagged,
     }
-    return RemoteEnergy(minutes, energy, flagged > 0, basis)
+    if surplus is None or not net_count:
+        return RemoteEnergy(minutes, energy, flagged > 0, basis)
+    basis |= {"net_days": net_count, "gross_wh": gross, "surplus_wh": int(surplus.sum())}
+    return RemoteEnergy(minutes, energy, flagged > 0, basis, surplus)
+
+
+PRODUCTION_ACCOUNT = "PRODUCTION"  # the third part of a production month's kernel account id
+
+
+def _net_spans(piece: ContractPiece, month: Month, net_days: Sequence[bool]) -> list[Span]:
+    """The runs of net-billed days within ``piece``."""
+    spans: list[Span] = []
+    first = month.first_day
+    for offset in range((piece.first_day - first).days, (piece.end_day - first).days):
+        day = first + dt.timedelta(days=offset)
+        if not net_days[offset]:
+            continue
+        if spans and spans[-1][1] == day:
+            spans[-1] = (spans[-1][0], day + dt.timedelta(days=1))
+        else:
+            spans.append((day, day + dt.timedelta(days=1)))
+    return spans
+
+
+def production_month(
+    point: PointMonth,
+    month: Month,
+    remote: RemoteEnergy,
+    net_days: Sequence[bool],
+    tariff_of: Callable[[int], rating.Tariff],
+) -> rating.AccountMonth | None:
+    """The kernel's input for the surplus a prosumer fed in: net IN as negative Wh (a credit:
+    the quantity is negative, the price positive, the amount negative) over the net-billed
+    days of each contract piece, priced at the piece's production terms (``tariff_of`` its
+    production product). None: nothing fed in. :class:`Unbillable` when a surplus was fed in
+    under a contract without production terms."""
+    if remote.surplus_wh is None or not remote.surplus_wh.any():
+        return None
+    grid = rating.month_grid(month, remote.minutes)
+    pieces: list[rating.Piece] = []
+    for piece in point.pieces:
+        spans = _net_spans(piece, month, net_days)
+        if not spans:
+            continue
+        if piece.production is None:
+            lo = int(grid.day_first[(spans[0][0] - month.first_day).days])
+            hi = int(grid.day_first[(spans[-1][1] - month.first_day).days])
+            fed = int(remote.surplus_wh[lo:hi].sum())
+            if fed:
+                raise Unbillable(
+                    MISSING_PRICE,
+                    f"The point fed {Decimal(fed).scaleb(-3)} kWh into the grid in {month}, "
+                    "but its contract has no production terms to credit it at; set the "
+                    "contract's production terms.",
+                )
+            continue
+        tariff = tariff_of(piece.production)
+        pieces.extend(rating.Piece(tariff, lo_day, hi_day) for lo_day, hi_day in spans)
+    if not pieces:
+        return None
+    return rating.AccountMonth(
+        account_id=(point.account_id, point.point_id, PRODUCTION_ACCOUNT),
+        minutes=remote.minutes,
+        energy_wh=-remote.surplus_wh,
+        pieces=tuple(pieces),
+    )
 
 
 @dataclass(frozen=True)

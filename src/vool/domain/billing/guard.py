@@ -5,7 +5,7 @@ A priced account is held back when
 
 * a kWh line has more than ``max_line_kwh`` either way (e.g. a misread rollover),
 * a line's amount is more than ``max_line_amount`` either way,
-* a consumption line (not a true-up) is negative, or
+* a consumption line (not a true-up, not a prosumer's surplus credit) is negative, or
 * the bill's net per supplied day is more than ``history_factor`` times the largest of the
   account's invoices of the 12 months before, and the net is more than
   ``history_floor_amount`` (an account without invoices in those months is judged by the
@@ -33,6 +33,7 @@ from vool.common.localtime import Month
 from vool.common.money import RoundingMode, round_money
 from vool.domain.billing.models import Invoice, InvoiceLine
 from vool.domain.billing.unbillable import IMPLAUSIBLE_BILL
+from vool.domain.tariffs.net_rules import PRODUCTION_COMPONENT
 
 __all__ = [
     "IMPLAUSIBLE_BILL",
@@ -90,7 +91,12 @@ def _line_problem(line: LineFigures, limits: GuardLimits) -> str | None:
             f"{_named(line)} comes to {line.amount:,} EUR, beyond the limit "
             f"of {limits.max_line_amount:,} EUR a line."
         )
-    if line.unit == "KWH" and not line.is_true_up and line.quantity < 0:
+    if (
+        line.unit == "KWH"
+        and not line.is_true_up
+        and line.quantity < 0
+        and line.component != PRODUCTION_COMPONENT  # a prosumer's surplus credit
+    ):
         return f"{_named(line)} has negative consumption ({line.quantity} kWh): check the readings."
     return None
 

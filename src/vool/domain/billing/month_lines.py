@@ -40,6 +40,8 @@ LEDGER_ACCOUNT_OF_COMPONENT = {
     "PRODUCT_FEE": LedgerAccount.REVENUE_FEES,
     "NETWORK_ENERGY": LedgerAccount.REVENUE_NETWORK,
     "NETWORK_FEE": LedgerAccount.REVENUE_NETWORK,
+    # a prosumer's surplus bought on the bill (a credit line): a purchase, not revenue
+    tariff_book.PRODUCTION: LedgerAccount.PRODUCTION_COST,
 }
 
 
@@ -63,19 +65,50 @@ def draft_lines(item: Assembled, lines: list[rating.Line]) -> list[DraftLine]:
     ]
 
 
+def credit_lines(item: Assembled, lines: list[rating.Line]) -> list[DraftLine]:
+    """The surplus credit of a prosumer point (negative kWh, positive price)."""
+    basis = {
+        "source": "NET_SURPLUS",
+        "surplus_wh": item.basis.get("surplus_wh", 0),
+        "resolution_minutes": item.basis.get("resolution_minutes"),
+    }
+    return [
+        DraftLine(
+            metering_point_id=item.key.point_id,
+            line=line,
+            ledger_account=ledger_account_of(line.component),
+            is_estimated=False,
+            is_true_up=False,
+            basis=basis,
+        )
+        for line in lines
+    ]
+
+
 def rate_month(
     assembled: list[Assembled], period: Month, book: TariffBook, result: PricedAccounts
 ) -> None:
-    """The kernel prices every point's month; the lines go on their account's bill."""
+    """The kernel prices every point's month (and a prosumer's surplus); the lines go on
+    their account's bill."""
     rated, failures = book.rate(period, [a.account for a in assembled])
+    producing = [a.production for a in assembled if a.production is not None]
+    if producing:
+        credited, credit_failures = book.rate_production(period, producing)
+        rated |= credited
+        failures |= credit_failures
     for item in assembled:
-        failure = failures.get(item.account.account_id)
-        if failure is not None:
-            result.fail(item.key.account_id, MISSING_PRICE, str(failure))
+        for account in (item.account, item.production):
+            failure = failures.get(account.account_id) if account is not None else None
+            if failure is not None:
+                result.fail(item.key.account_id, MISSING_PRICE, str(failure))
     for item in sorted(assembled, key=lambda a: a.key):
         if item.key.account_id in result.failed or item.account.account_id not in rated:
             continue
         result.add_lines(item.key.account_id, draft_lines(item, rated[item.account.account_id]))
+        if item.production is not None:
+            result.add_lines(
+                item.key.account_id, credit_lines(item, rated[item.production.account_id])
+            )
 
 
 # -- true-ups, the guard -----------------------------------------------------------------------

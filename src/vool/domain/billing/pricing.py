@@ -77,6 +77,9 @@ def price_accounts(
     book.load(
         period, {assembly.tariff_key(p, c.product) for p in points.values() for c in p.pieces}
     )
+    book.load_production(
+        period, {c.production for p in points.values() for c in p.pieces if c.production}
+    )
     sources = assembly.load_sources(
         points, period=period, as_of=as_of, window=window, run_id=run_id
     )

@@ -15,11 +15,20 @@ from typing import NamedTuple
 from vool.common.localtime import Month
 from vool.domain.billing.consumption import Network, Product
 from vool.domain.billing.reasons import MISSING_PRICE, Unbillable
+from vool.domain.tariffs import net_rules, rating
 from vool.domain.tariffs import queries as tariff_queries
-from vool.domain.tariffs import rating
 from vool.domain.tariffs.bands import BandScheme
 
-__all__ = ["TariffBook", "TariffKey", "for_scope", "true_up_tariff", "uses_market"]
+__all__ = [
+    "PRODUCTION",
+    "TariffBook",
+    "TariffKey",
+    "for_scope",
+    "true_up_tariff",
+    "uses_market",
+]
+
+PRODUCTION = net_rules.PRODUCTION_COMPONENT  # the surplus credit line's component
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,10 @@ class TariffBook:
     built: dict[tuple[Month, TariffKey], rating.Tariff | str] = field(default_factory=dict)
     true_up: dict[int, rating.Tariff] = field(default_factory=dict)
     market: dict[Month, rating.MarketPrices] = field(default_factory=dict)
+    production: dict[tuple[Month, int], rating.Tariff | str] = field(default_factory=dict)
     _vat: tuple[rating.VatVersion, ...] | None = None
+    _net_rules: tuple[net_rules.NetRule, ...] | None = None
+    _net_days: dict[Month, list[bool]] = field(default_factory=dict)
     _day_night: BandScheme | None = None
 
     def load(self, month: Month, keys: Iterable[TariffKey]) -> None:
@@ -107,6 +119,8 @@ class TariffBook:
         (only the tariffs carry over between chunks)."""
         self.market.clear()
         self._vat = None
+        self._net_rules = None
+        self._net_days.clear()
         self._day_night = None
 
     def vat(self) -> tuple[rating.VatVersion, ...]:
@@ -123,6 +137,53 @@ class TariffBook:
         if month not in self.market:
             self.market[month] = tariff_queries.market_prices(month)
         return self.market[month]
+
+    def net_rules(self) -> tuple[net_rules.NetRule, ...]:
+        if self._net_rules is None:
+            self._net_rules = tariff_queries.net_billing_rules()
+        return self._net_rules
+
+    def net_days(self, month: Month) -> list[bool]:
+        """For each day of ``month``: prosumer points are billed on net quantities (worked
+        out once per month and chunk, not per point)."""
+        if month not in self._net_days:
+            self._net_days[month] = net_rules.net_days(
+                self.net_rules(), month.first_day, month.next().first_day
+            )
+        return self._net_days[month]
+
+    def load_production(self, month: Month, product_ids: Iterable[int]) -> None:
+        """Build the production tariffs of ``product_ids`` in ``month`` (two queries)."""
+        wanted = {p for p in product_ids if (month, p) not in self.production}
+        if not wanted:
+            return
+        built = tariff_queries.production_tariffs(
+            production_product_ids=wanted, start=month.first_day, end=month.next().first_day
+        )
+        for product_id in wanted:
+            self.production[(month, product_id)] = built.get(
+                product_id, f"Production product {product_id} does not exist"
+            )
+
+    def production_tariff(self, month: Month, product_id: int) -> rating.Tariff:
+        """The tariff a surplus is credited at; :class:`Unbillable` when it cannot be built."""
+        self.load_production(month, [product_id])
+        found = self.production[(month, product_id)]
+        if isinstance(found, str):
+            raise Unbillable(MISSING_PRICE, found)
+        return found
+
+    def rate_production(
+        self, month: Month, accounts: Sequence[rating.AccountMonth]
+    ) -> tuple[dict[object, list[rating.Line]], dict[object, Exception]]:
+        """The surplus credits of ``accounts`` in ``month``, at the net rule's VAT (none for a
+        private producer who is not VAT-registered)."""
+        return rating.rate_accounts(
+            month=month,
+            accounts=accounts,
+            vat=net_rules.surplus_vat(self.net_rules()),
+            market=self.market_prices(month, (p.tariff for a in accounts for p in a.pieces)),
+        )
 
     def day_night(self) -> BandScheme:
         """The day/night bands DAY and NIGHT registers are spread over."""

@@ -385,6 +385,32 @@ def _group(
     return groups, products
 
 
+def _refuse_net_days(
+    true_ups: list[_DayTrueUp],
+    versions: dict[int, DayVersion],
+    book: TariffBook,
+    result: PricedAccounts,
+) -> None:
+    """A correction of a day billed on net quantities (a prosumer's day under the net billing
+    rule) is not trued up here: this module trues up gross OUT, and a net day's true-up would
+    also have to true up the surplus credit. The account goes to a person instead."""
+    for t in true_ups:
+        if t.account_id in result.failed:
+            continue
+        month = Month.of(t.day)
+        if not book.net_days(month)[(t.day - month.first_day).days]:
+            continue
+        if any(versions[v].net for v in t.terms) or t.target.net:
+            result.fail(
+                t.account_id,
+                NO_CONSUMPTION_DATA,
+                f"The interval data of {t.day} changed after it was billed on net quantities "
+                "(a prosumer day); corrections of net-billed days are not trued up "
+                f"automatically: credit the invoice of {month} and bill it again "
+                "(`vool billing rebill`).",
+            )
+
+
 def _price(
     true_ups: list[_DayTrueUp],
     versions: dict[int, DayVersion],
@@ -395,6 +421,7 @@ def _price(
 ) -> None:
     """Price the true-ups of each month under that month's (per-kWh) tariffs and VAT."""
     network = {p.point_id: p.network for p in points.values()}
+    _refuse_net_days(true_ups, versions, book, result)
     groups, products = _group(true_ups, points, period, result)
     for month in sorted({k[0] for k in groups}):
         in_month = {k: g for k, g in groups.items() if k[0] == month}

@@ -21,6 +21,7 @@ class SupplyContractForm(forms.ModelForm):
             "status",
             "signed_channel",
             "green_energy",
+            "production_product",
         ]
 
     def clean(self) -> dict[str, Any]:

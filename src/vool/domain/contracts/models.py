@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vool.domain.customers.models import BillingAccount, Customer
 from vool.domain.supply.models import MeteringPoint
-from vool.domain.tariffs.models import Product
+from vool.domain.tariffs.models import Product, ProductionProduct
 
 
 class SupplyContract(models.Model):
@@ -55,6 +55,18 @@ class SupplyContract(models.Model):
         _("green energy add-on"),
         default=False,
         help_text=_("The customer buys the product's green-energy add-on."),
+    )
+    production_product = models.ForeignKey(
+        ProductionProduct,
+        verbose_name=_("production terms"),
+        on_delete=models.PROTECT,
+        related_name="contracts",
+        null=True,
+        blank=True,
+        help_text=_(
+            "What the surplus a prosumer feeds into the grid is credited at (billed on net "
+            "quantities); empty: the customer does not sell a surplus to us."
+        ),
     )
     late_interest_daily_rate = models.DecimalField(
         _("late-payment interest a day"),

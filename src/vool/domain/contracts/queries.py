@@ -53,6 +53,7 @@ class LiveContract:
     green_energy: bool
     valid_from: dt.date
     valid_to: dt.date | None  # exclusive; None = open
+    production_product_id: int | None = None  # the terms a prosumer's surplus is credited at
 
 
 def live_contracts(
@@ -80,6 +81,7 @@ def live_contracts(
             "green_energy",
             "valid_from",
             "valid_to",
+            "production_product_id",
         )
     ]
 

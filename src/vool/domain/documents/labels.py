@@ -84,6 +84,7 @@ COMPONENTS: dict[str, Promise] = {
     "BALANCING_CAPACITY_FEE": pgettext_lazy("bill", "Balancing capacity fee"),
     "SECURITY_OF_SUPPLY_FEE": pgettext_lazy("bill", "Security of supply fee"),
     "EXCISE": pgettext_lazy("bill", "Electricity excise"),
+    "PRODUCTION": pgettext_lazy("bill", "Surplus fed into the grid (credit)"),
     "LATE_INTEREST": pgettext_lazy("bill", "Late-payment interest"),
     "DUNNING_FEE": pgettext_lazy("bill", "Payment reminder fee"),
 }

@@ -33,6 +33,7 @@ class LedgerAccount(models.TextChoices):
     REVENUE_INTEREST = "REVENUE_INTEREST", _("Revenue: late-payment interest")
     REVENUE_DUNNING = "REVENUE_DUNNING", _("Revenue: dunning fees")
     OPENING_BALANCES = "OPENING_BALANCES", _("Opening balances taken over (migration)")
+    PRODUCTION_COST = "PRODUCTION_COST", _("Purchases: surplus energy bought from prosumers")
 
 
 #: Ledger accounts that may be posted without a billing account: money at the bank that no

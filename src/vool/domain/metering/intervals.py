@@ -386,6 +386,7 @@ class KnownDay:
     values: bytes  # packed (:func:`pack_values`)
     quality: bytes  # packed (:func:`pack_quality`)
     version: int
+    net: bytes = b""  # the signed net channel (:func:`pack_net`); empty: no net data
 
 
 @dataclass(frozen=True)
@@ -398,6 +399,7 @@ class DayVersion:
     values: bytes
     known_at: dt.datetime
     superseded_at: dt.datetime | None
+    net: bytes = b""  # the signed net channel (:func:`pack_net`); empty: no net data
 
     def known_at_cutoff(self, as_of: dt.datetime) -> bool:
         """Whether this is the version known at ``as_of`` (known by then, not superseded)."""

@@ -419,7 +419,7 @@ def interval_days_known_at(
     found: dict[int, dict[dt.date, intervals.KnownDay]] = defaultdict(dict)
     if not point_ids:
         return found
-    for point_id, day, minutes, values, quality, version in (
+    for point_id, day, minutes, values, quality, version, net in (
         IntervalDay.objects.filter(
             metering_point_id__in=list(point_ids),
             direction=IntervalDay.Direction.CONSUMPTION,
@@ -429,10 +429,18 @@ def interval_days_known_at(
         )
         .filter(Q(superseded_at__isnull=True) | Q(superseded_at__gt=as_of))
         .values_list(
-            "metering_point_id", "day", "resolution_minutes", "values_wh", "quality", "version"
+            "metering_point_id",
+            "day",
+            "resolution_minutes",
+            "values_wh",
+            "quality",
+            "version",
+            "net_wh",
         )
     ):
-        found[point_id][day] = intervals.KnownDay(minutes, bytes(values), bytes(quality), version)
+        found[point_id][day] = intervals.KnownDay(
+            minutes, bytes(values), bytes(quality), version, bytes(net)
+        )
     return found
 
 
@@ -444,7 +452,7 @@ def day_versions(
     if not pairs:
         return found
     wanted = set(pairs)
-    for point_id, day, pk, version, minutes, values, known_at, superseded_at in (
+    for point_id, day, pk, version, minutes, values, known_at, superseded_at, net in (
         IntervalDay.objects.filter(
             metering_point_id__in={p for p, _ in wanted},
             day__in={d for _, d in wanted},
@@ -460,11 +468,14 @@ def day_versions(
             "values_wh",
             "known_at",
             "superseded_at",
+            "net_wh",
         )
     ):
         if (point_id, day) in wanted:
             found[(point_id, day)].append(
-                intervals.DayVersion(pk, version, minutes, bytes(values), known_at, superseded_at)
+                intervals.DayVersion(
+                    pk, version, minutes, bytes(values), known_at, superseded_at, bytes(net)
+                )
             )
     return found
 

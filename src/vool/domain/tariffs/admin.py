@@ -25,10 +25,13 @@ from vool.domain.tariffs.models import (
     Levy,
     LevyRate,
     MarketPrice,
+    NetBillingRule,
     NetworkMonthlyFee,
     NetworkPackage,
     NetworkPrice,
     Product,
+    ProductionPrice,
+    ProductionProduct,
     ProductPrice,
     VatRate,
 )
@@ -188,6 +191,38 @@ class VatRateAdmin(admin.ModelAdmin):
     form = VersionForm
     list_display = ["rate", *SOURCED]
     list_filter = ["verified"]
+
+
+@admin.register(NetBillingRule)
+class NetBillingRuleAdmin(admin.ModelAdmin):
+    """When prosumer points are billed on net quantities, and the VAT on their surplus."""
+
+    form = VersionForm
+    list_display = ["bills_net", "surplus_vat_rate", *SOURCED]
+    list_filter = ["verified"]
+
+
+class ProductionPriceInline(admin.TabularInline):
+    model = ProductionPrice
+    formset = VersionInlineFormSet
+    extra = 0
+
+
+@admin.register(ProductionProduct)
+class ProductionProductAdmin(admin.ModelAdmin):
+    """The terms a prosumer's surplus is bought at (a contract's production terms)."""
+
+    list_display = ["code", "name_et", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name_et", "name_ru", "name_en"]
+    inlines = [ProductionPriceInline]
+
+
+@admin.register(ProductionPrice)
+class ProductionPriceAdmin(admin.ModelAdmin):
+    form = VersionForm
+    list_display = ["production_product", "valid_from", "valid_to", "margin", "buyback_price"]
+    list_filter = ["production_product"]
 
 
 @admin.register(MarketPrice)

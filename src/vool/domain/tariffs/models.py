@@ -458,3 +458,137 @@ class MarketPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area} {self.start_at:%Y-%m-%d %H:%M} {self.price_eur_mwh}"
+
+
+# -- prosumers: net billing and the production terms of surplus fed in (issue 15) -------------
+
+
+class NetBillingRule(SourcedVersion):
+    """How a bidirectional (prosumer) point is billed on local dates ``[from, to)``: on the
+    net quantities per interval (consumption = net OUT, the surplus fed in = net IN, settled
+    at the customer's production terms) or, without a rule for a day, on gross OUT.
+
+    ``surplus_vat_rate`` is the VAT on the surplus credit: 0 for a private producer who is
+    not VAT-registered (the sale is outside the scope of VAT; docs/architecture.md,
+    "Prosumers")."""
+
+    OVERLAP_SCOPE = ()  # one rule at a time
+
+    bills_net = models.BooleanField(
+        _("bill on net quantities"),
+        default=True,
+        help_text=_(
+            "Points with net data are billed on the net consumption of each interval and "
+            "credited for the surplus fed in."
+        ),
+    )
+    surplus_vat_rate = models.DecimalField(
+        _("VAT on the surplus credit"),
+        max_digits=5,
+        decimal_places=4,
+        default=0,
+        help_text=_("0 = no VAT: a private producer who is not VAT-registered."),
+    )
+
+    class Meta:
+        verbose_name = _("net billing rule")
+        verbose_name_plural = _("net billing rules")
+        ordering = ["valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["valid_from"], name="net_billing_rule_unique_start"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
+                name="net_billing_rule_period_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(surplus_vat_rate__gte=0) & Q(surplus_vat_rate__lt=1),
+                name="net_billing_rule_vat_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"net billing {self.bills_net} from {self.valid_from}"
+
+
+class ProductionProduct(models.Model):
+    """The terms at which a retailer buys a prosumer's surplus: the exchange price of each
+    interval minus a margin, or a fixed buy-back price (dated, :class:`ProductionPrice`)."""
+
+    class Kind(models.TextChoices):
+        EXCHANGE = "EXCHANGE", _("Exchange price minus a margin")
+        FIXED = "FIXED", _("Fixed buy-back price")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name_et = models.CharField(_("name (Estonian)"), max_length=100)
+    name_ru = models.CharField(_("name (Russian)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+
+    class Meta:
+        verbose_name = _("production product")
+        verbose_name_plural = _("production products")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_et}"
+
+
+class ProductionPrice(DatedVersion):
+    """A dated version of a production product's price, excl. VAT, ``[from, to)``: the margin
+    kept from the exchange price (EXCHANGE) or the buy-back price (FIXED), in EUR/kWh."""
+
+    OVERLAP_SCOPE = ("production_product_id",)
+
+    production_product = models.ForeignKey(
+        ProductionProduct,
+        verbose_name=_("production product"),
+        on_delete=models.PROTECT,
+        related_name="prices",
+    )
+    margin = models.DecimalField(
+        _("margin kept from the exchange price (EUR/kWh)"),
+        max_digits=10,
+        decimal_places=6,
+        null=True,
+        blank=True,
+    )
+    buyback_price = models.DecimalField(
+        _("buy-back price (EUR/kWh)"), max_digits=10, decimal_places=6, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("production price")
+        verbose_name_plural = _("production prices")
+        ordering = ["production_product", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["production_product", "valid_from"],
+                name="production_price_unique_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
+                name="production_price_period_valid",
+                violation_error_message=_("A price ends after it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(margin__isnull=False) | Q(buyback_price__isnull=False),
+                name="production_price_has_a_price",
+                violation_error_message=_("Give the margin or the buy-back price."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.production_product.code} from {self.valid_from}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        product = self.production_product if self.production_product_id else None
+        if product is None:
+            return
+        if product.kind == ProductionProduct.Kind.EXCHANGE and self.margin is None:
+            raise ValidationError({"margin": _("An exchange-price product needs a margin.")})
+        if product.kind == ProductionProduct.Kind.FIXED and self.buyback_price is None:
+            raise ValidationError(
+                {"buyback_price": _("A fixed-price product needs a buy-back price.")}
+            )

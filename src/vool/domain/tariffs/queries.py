@@ -32,14 +32,18 @@ from vool.domain.tariffs.models import (
     DatedVersion,
     Levy,
     MarketPrice,
+    NetBillingRule,
     NetworkMonthlyFee,
     NetworkPackage,
     NetworkPrice,
     Product,
+    ProductionPrice,
+    ProductionProduct,
     ProductPrice,
     Segment,
     VatRate,
 )
+from vool.domain.tariffs.net_rules import PRODUCTION_COMPONENT, NetRule
 from vool.domain.tariffs.tariff_data import micro_per_kwh, parse_windows
 
 __all__ = [
@@ -52,9 +56,11 @@ __all__ = [
     "levy_components",
     "market_price_version",
     "market_prices",
+    "net_billing_rules",
     "network_components",
     "overlapping_version",
     "product_components",
+    "production_tariffs",
     "read_market_prices",
     "tariff_for",
     "vat_versions",
@@ -588,3 +594,63 @@ def products_on_sale_in(*, on: dt.date, segment: str | None) -> list[Product]:
         Q(on_sale_to__isnull=True) | Q(on_sale_to__gt=on)
     )
     return list((rows.filter(segment=segment) if segment is not None else rows).order_by("code"))
+
+
+# -- prosumers (issue 15) ----------------------------------------------------------------------
+
+
+def net_billing_rules() -> tuple[NetRule, ...]:
+    """Every net billing rule, by date."""
+    return tuple(
+        NetRule(r.valid_from, r.valid_to, r.bills_net, r.surplus_vat_rate)
+        for r in NetBillingRule.objects.order_by("valid_from")
+    )
+
+
+def _production_tariff(
+    product: ProductionProduct, prices: Sequence[ProductionPrice], start: dt.date, end: dt.date
+) -> rating.Tariff:
+    """One PRODUCTION component: the market price of each interval minus the margin, or the
+    fixed buy-back price; every day of ``[start, end)`` needs a price version."""
+    if not prices:
+        raise MissingTariffData(f"Production product {product.code} has no prices")
+    _require_cover(
+        [(p.valid_from, p.valid_to) for p in prices],
+        start,
+        end,
+        f"Production product {product.code}",
+        "add its price from that day in the admin (the production product's prices)",
+    )
+    market = product.kind == ProductionProduct.Kind.EXCHANGE
+    versions = []
+    for price in prices:
+        value = price.margin if market else price.buyback_price
+        if value is None:
+            what = "margin" if market else "buy-back price"
+            raise MissingTariffData(
+                f"Production product {product.code} price from {price.valid_from} has no {what}"
+            )
+        micro = -micro_per_kwh(value) if market else micro_per_kwh(value)
+        versions.append(rating.PriceVersion(price.valid_from, price.valid_to, {"ALL": micro}))
+    component = rating.EnergyComponent(PRODUCTION_COMPONENT, tuple(versions), market=market)
+    return rating.Tariff(f"PRODUCTION:{product.code}", (component,))
+
+
+def production_tariffs(
+    *, production_product_ids: Collection[int], start: dt.date, end: dt.date
+) -> dict[int, rating.Tariff | str]:
+    """The tariff of each production product over ``[start, end)`` (two queries), or why it
+    cannot be built."""
+    products = ProductionProduct.objects.in_bulk(list(production_product_ids))
+    prices: dict[int, list[ProductionPrice]] = defaultdict(list)
+    for price in ProductionPrice.objects.filter(production_product_id__in=list(products)).order_by(
+        "valid_from"
+    ):
+        prices[price.production_product_id].append(price)
+    found: dict[int, rating.Tariff | str] = {}
+    for product_id, product in products.items():
+        try:
+            found[product_id] = _production_tariff(product, prices[product_id], start, end)
+        except (MissingTariffData, ValueError) as exc:
+            found[product_id] = str(exc)
+    return found
