@@ -19,6 +19,7 @@ from vool.domain.contracts.models import SupplyContract
 from vool.domain.supply.models import MeteringPoint
 
 PORTAL_CHANNEL: Final = SupplyContract.Channel.PORTAL  # signed by the customer in the portal
+BACKOFFICE_CHANNEL: Final = SupplyContract.Channel.BACKOFFICE  # entered by a clerk
 
 __all__ = [
     "LiveContract",
