@@ -6,6 +6,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from django.db.models import Q
+
 from vool.domain.supply.models import GridOperator, MeteringPoint
 
 REMOTE_INTERVAL: Final = MeteringPoint.MeteringMethod.REMOTE_INTERVAL  # read remotely, by interval
@@ -14,6 +16,16 @@ MANUAL_REGISTER: Final = MeteringPoint.MeteringMethod.MANUAL_REGISTER  # registe
 
 def get_metering_point(*, eic: str) -> MeteringPoint | None:
     return MeteringPoint.objects.select_related("grid_operator").filter(eic=eic.strip()).first()
+
+
+def find_metering_points(*, text: str, limit: int = 10) -> list[MeteringPoint]:
+    """Metering points whose EIC starts with ``text`` (case does not matter) or whose street
+    address contains it, by EIC; at most ``limit``, for choosing one point by search."""
+    text = text.strip()
+    if len(text) < 3:
+        return []
+    matches = Q(eic__startswith=text.upper()) | Q(street_address__icontains=text)
+    return list(MeteringPoint.objects.filter(matches).order_by("eic")[:limit])
 
 
 def count_metering_points(*, remote_only: bool = False) -> int:

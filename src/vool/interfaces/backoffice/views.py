@@ -31,6 +31,7 @@ from vool.domain.metering.operations import (
     NotAllowedToReviewReading,
     UnableToSubmitReading,
 )
+from vool.interfaces.backoffice.customer_forms import letter_form
 from vool.interfaces.backoffice.forms import (
     CreditInvoiceForm,
     ReviewReadingForm,
@@ -39,6 +40,7 @@ from vool.interfaces.backoffice.forms import (
 from vool.usecases import (
     backoffice_actions,
     bill_run,
+    customer_actions,
     customer_search,
     customer_view,
     render_invoices,
@@ -127,6 +129,11 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
     audit = _page(request, view.audit, "audit")
     for entry in audit:
         entry.action_label = customer_view.action_label(entry.action)
+    letters = _page(
+        request, customer_actions.letters_of_customer(customer_id=customer_id), "letters"
+    )
+    for letter in letters:
+        letter.kind_label = customer_actions.letter_kind_label(letter.kind)
     context = {
         **admin.site.each_context(request),
         "title": view.customer.name,
@@ -137,6 +144,10 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
         "may_review": request.user.has_perm(REVIEW_PERMISSION),
         "pending": metering_queries.PENDING_REVIEW,
         "cases": work_queues.cases_of_customer(customer_id=customer_id)[:50],
+        "letters": letters,
+        "letter_form": letter_form(customer_id)
+        if request.user.has_perm(customer_actions.SEND_LETTER_PERMISSION)
+        else None,
     }
     return render(request, "backoffice/customer.html", context)
 
