@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "contracts.move_in": _("Moved in: contract made"),
     "contracts.switch_package": _("Package changed"),
     "documents.send_letter": _("Letter sent"),
+    "cases.assign_queue_items": _("Work-queue items assigned"),
 }
 
 
