@@ -8,14 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from vool.domain.audit import operations as audit
 from vool.domain.cases import operations as cases
 from vool.domain.cases import queries as case_queries
+from vool.usecases import case_work
 from vool.usecases.backoffice_actions import NotAllowed, user_name
 
 WORK_PERMISSION = "cases.work_case"
@@ -35,20 +34,6 @@ def _check(user: Any, queue: str) -> None:
         )
 
 
-def _check_assignee(assignee_id: int | None, group_id: int | None) -> None:
-    if (
-        assignee_id is not None
-        and not get_user_model()
-        .objects.filter(pk=assignee_id, is_active=True, is_staff=True)
-        .exists()
-    ):
-        raise cases.UnableToWorkCase(
-            _("There is no active staff user %(id)s.") % {"id": assignee_id}
-        )
-    if group_id is not None and not Group.objects.filter(pk=group_id).exists():
-        raise cases.UnableToWorkCase(_("There is no team %(id)s.") % {"id": group_id})
-
-
 def assign_items(
     *,
     user: Any,
@@ -64,7 +49,7 @@ def assign_items(
     _check(user, queue)
     if not item_ids:
         raise cases.UnableToWorkCase(_("Choose the items to assign."))
-    _check_assignee(assignee_id, group_id)
+    case_work.check_assignee(assignee_id=assignee_id, group_id=group_id)
     with transaction.atomic():
         count = cases.assign_queue_items(
             queue=queue,
