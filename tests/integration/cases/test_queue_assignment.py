@@ -107,6 +107,27 @@ class TestReadingsQueue:
         assert queue_assignment.mine(queue="READINGS", user_id=tiit.pk) == {ids[0]}
         assert AuditEntry.objects.filter(action="cases.assign_queue_items").count() == 2
 
+    def test_bulk_on_the_page_beside_the_review_form(self, mari: Any) -> None:
+        reading = pending(mari, "900", 1)
+        team = role_group(roles.BILLING_SPECIALIST)
+        client = signed_in(in_role("sirje", roles.SUPERVISOR))
+        url = "/backoffice/queues/readings/"
+        page = client.get(url).content.decode()
+        assert 'name="reason"' in page and 'name="assign-reason"' in page
+        done = client.post(
+            url,
+            {
+                "selected": [reading.pk],
+                "assign": "bulk",
+                "assign-team": team.pk,
+                "assign-reason": "Monday's readings",
+                "reason": "",
+            },
+        )
+        assert done.status_code == 302
+        assert QueueAssignment.objects.get().assigned_group == team
+        assert AuditEntry.objects.get().reason == "Monday's readings"
+
     def test_finance_may_not_assign_the_readings_queue(self, mari: Any) -> None:
         reading = pending(mari, "900", 1)
         finance = in_role("rita", roles.FINANCE)

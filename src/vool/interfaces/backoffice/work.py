@@ -123,6 +123,10 @@ def _page(request: HttpRequest, rows: Any) -> Any:
     return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+#: the assignment fields on a queue page share the form with the queue's own (``reason``)
+ASSIGN_PREFIX = "assign"
+
+
 def _assign_items(request: HttpRequest, queue: str, back: str) -> HttpResponse:
     """A queue's assignment post: ``assign=me`` takes the chosen items, ``assign=bulk`` gives
     them to the person and/or team of the form."""
@@ -136,7 +140,7 @@ def _assign_items(request: HttpRequest, queue: str, back: str) -> HttpResponse:
             lambda n: _("%(n)s items assigned.") % {"n": n},
             back,
         )
-    form = AssignForm(request.POST)
+    form = AssignForm(request.POST, prefix=ASSIGN_PREFIX)
     if not form.is_valid():
         messages.error(request, _("Choose the items and whom to assign them to."))
         return redirect(back)
@@ -432,7 +436,7 @@ def queue_readings(request: HttpRequest) -> HttpResponse:
             _("Readings pending review"),
             page=page,
             assigned=assigned,
-            assign_form=AssignForm(),
+            assign_form=AssignForm(prefix=ASSIGN_PREFIX),
         ),
     )
 
@@ -471,7 +475,7 @@ def queue_exceptions(request: HttpRequest) -> HttpResponse:
             page=page,
             code=code,
             assigned=assigned,
-            assign_form=AssignForm(),
+            assign_form=AssignForm(prefix=ASSIGN_PREFIX),
         ),
     )
 
