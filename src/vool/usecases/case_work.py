@@ -259,17 +259,8 @@ def attachment_content(attachment: CaseAttachment) -> bytes:
     return attachments_store().read(attachment.stored_path)
 
 
-def assign_case(
-    *,
-    user: Any,
-    case_id: int,
-    assignee_id: int | None,
-    group_id: int | None,
-    reason: str,
-    now: dt.datetime,
-    request_id: str = "",
-) -> Case:
-    case = _case_for_work(user, case_id)
+def check_assignee(*, assignee_id: int | None, group_id: int | None) -> None:
+    """Work is assigned to an active staff user and/or an existing team."""
     if (
         assignee_id is not None
         and not get_user_model()
@@ -281,6 +272,20 @@ def assign_case(
         )
     if group_id is not None and not Group.objects.filter(pk=group_id).exists():
         raise cases.UnableToWorkCase(_("There is no team %(id)s.") % {"id": group_id})
+
+
+def assign_case(
+    *,
+    user: Any,
+    case_id: int,
+    assignee_id: int | None,
+    group_id: int | None,
+    reason: str,
+    now: dt.datetime,
+    request_id: str = "",
+) -> Case:
+    case = _case_for_work(user, case_id)
+    check_assignee(assignee_id=assignee_id, group_id=group_id)
     with transaction.atomic():
         before = cases.case_state(case)
         case = cases.assign(case_id=case_id, user_id=assignee_id, group_id=group_id)

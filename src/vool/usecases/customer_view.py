@@ -53,6 +53,12 @@ ACTION_LABELS = {
     "receivables.allocate_suspense": _("Payment allocated from suspense"),
     "billing.bill_mended_account": _("Account billed after its exception was mended"),
     "billing.rebill": _("Account rebilled"),
+    # moves, package changes and letters (back office and portal)
+    "contracts.move_out": _("Moved out: contract ended"),
+    "contracts.move_in": _("Moved in: contract made"),
+    "contracts.switch_package": _("Package changed"),
+    "documents.send_letter": _("Letter sent"),
+    "cases.assign_queue_items": _("Work-queue items assigned"),
 }
 
 

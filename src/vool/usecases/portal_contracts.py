@@ -13,32 +13,32 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from vool.common.localtime import TALLINN, local_date
-from vool.domain.audit import operations as audit
-from vool.domain.contracts import operations as contract_operations
+from vool.common.localtime import local_date
 from vool.domain.contracts import queries as contract_queries
 from vool.domain.customers import queries as customer_queries
 from vool.domain.documents import formatting
 from vool.domain.metering import queries as metering_queries
 from vool.domain.supply import queries as supply_queries
 from vool.domain.tariffs import queries as tariff_queries
-from vool.usecases import calculator, datahub, hub_agreements
+from vool.usecases import calculator, contract_changes, datahub, hub_agreements
+from vool.usecases.contract_changes import (
+    MOVE_OUT_DAYS_BACK,
+    Actor,
+    UnableToChangeContract,
+    products_open_to,
+    takes_effect_on,
+)
 from vool.usecases.portal import NotTheirs
-from vool.usecases.submit_reading import UnableToSubmitReading, submit_meter_readings
 
 if TYPE_CHECKING:
     from vool.domain.contracts.models import SupplyContract
@@ -64,26 +64,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-MOVE_OUT_DAYS_BACK = 14  # a move-out (or move-in) may be reported this many days late
-
-
-class UnableToChangeContract(Exception):
-    """The change breaks a rule; ``field`` names the form field, the message says why."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, when (the real time) and from where, for the audit log."""
-
-    user: Any
-    now: dt.datetime
-    address: str | None
-    language: str
 
 
 @dataclass(frozen=True)
@@ -153,18 +133,6 @@ def terms_of(product: Product, *, on: dt.date) -> ContractTerms:
     )
 
 
-def products_open_to(customer: Customer, *, on: dt.date) -> list[Product]:
-    """The packages on sale on ``on`` in the customer's segment (the calculator's rule)."""
-    return tariff_queries.products_on_sale(
-        on=on, business=customer.kind == customer_queries.BUSINESS
-    )
-
-
-def takes_effect_on(contract: SupplyContract, *, today: dt.date) -> dt.date:
-    """A change made today takes effect tomorrow (or the day after the contract starts)."""
-    return max(today, contract.valid_from) + dt.timedelta(days=1)
-
-
 def early_termination_fee(contract: SupplyContract, *, on: dt.date) -> Decimal | None:
     """The fee for leaving a fixed-term package before its term ends, if it applies on ``on``."""
     product = contract.product
@@ -229,59 +197,13 @@ def _offer(
     )
 
 
-# -- writes --------------------------------------------------------------------------------
-
-
-def _audit(actor: Actor, *, action: str, contract: SupplyContract, reason: str, **kw: Any) -> None:
-    audit.record(
-        user=actor.user,
-        happened_at=actor.now,
-        action=action,
-        object_type="contracts.SupplyContract",
-        object_id=contract.pk,
-        customer_id=contract.customer_id,
-        reason=reason,
-        source_address=actor.address,
-        **kw,
-    )
-
-
-def _contract_state(contract: SupplyContract) -> dict[str, Any]:
-    return {
-        "id": contract.pk,
-        "product": contract.product.code,
-        "metering_point": contract.metering_point.eic,
-        "valid_from": contract.valid_from,
-        "valid_to": contract.valid_to,
-        "status": contract.status,
-    }
-
-
-def _refused(exc: ValidationError) -> UnableToChangeContract:
-    field, messages = next(iter(exc.message_dict.items()))
-    return UnableToChangeContract(" ".join(messages), field=field)
-
-
-@contextmanager
-def _one_change() -> Iterator[None]:
-    """One transaction; a refusal of the contracts or metering rules becomes
-    :class:`UnableToChangeContract` naming the field, and nothing is written."""
-    try:
-        with transaction.atomic():
-            yield
-    except ValidationError as exc:
-        raise _refused(exc) from exc
-    except UnableToSubmitReading as exc:
-        raise UnableToChangeContract(str(exc), field="reading") from exc
+# -- writes: the rules are usecases.contract_changes' ------------------------------------------
 
 
 def _open_product(customer: Customer, code: str, on: dt.date) -> Product:
-    product = next((p for p in products_open_to(customer, on=on) if p.code == code), None)
-    if product is None:
-        raise UnableToChangeContract(
-            _("Package %(code)s is not open to you.") % {"code": code}, field="product"
-        )
-    return product
+    return contract_changes.open_product(
+        customer, code, on=on, refusal=_("Package %(code)s is not open to you.")
+    )
 
 
 def switch_package(
@@ -289,70 +211,18 @@ def switch_package(
 ) -> SupplyContract:
     """Change the contract's package from tomorrow: the old contract ends today, the new one
     (same point, account, end) starts tomorrow; audited and confirmed by e-mail."""
-    today = local_date(actor.now)
     contract = contract_of(customer, contract_id=contract_id)
-    effective = takes_effect_on(contract, today=today)
+    effective = takes_effect_on(contract, today=local_date(actor.now))
     product = _open_product(customer, product_code, effective)
-    if product.pk == contract.product_id:
-        raise UnableToChangeContract(
-            _("The contract is on %(code)s already.") % {"code": product_code}, field="product"
-        )
-    before = _contract_state(contract)
-    with _one_change():
-        new = contract_operations.replace_contract(
-            contract_id=contract.pk,
-            product=product,
-            valid_from=effective,
-            signed_channel=contract_queries.PORTAL_CHANNEL,
-        )
-        _audit(
-            actor,
-            action="contracts.switch_package",
-            contract=new,
-            reason=(
-                f"Customer changed package {contract.product.code} -> {product.code} in the portal"
-            ),
-            before=before,
-            after=_contract_state(new),
-        )
+    new = contract_changes.switch_package(
+        contract=contract,
+        product=product,
+        actor=actor,
+        via=contract_changes.PORTAL,
+        reason=f"Customer changed package {contract.product.code} -> {product.code} in the portal",
+    )
     _confirm_by_email(customer, actor, "package_changed", {"old": contract, "new": new})
     return new
-
-
-def _read_at(day: dt.date, actor: Actor) -> dt.datetime:
-    """A reading taken on ``day``: now if today, else noon of that day in Tallinn."""
-    if day == local_date(actor.now):
-        return actor.now
-    return dt.datetime.combine(day, dt.time(12), tzinfo=TALLINN)
-
-
-def _check_move_day(day: dt.date, today: dt.date, field: str) -> None:
-    if day > today:
-        raise UnableToChangeContract(
-            _("Report the move on the day or after it, with the meter reading of that day."),
-            field=field,
-        )
-    if day < today - dt.timedelta(days=MOVE_OUT_DAYS_BACK):
-        raise UnableToChangeContract(
-            _("A move more than %(days)s days ago is handled by customer service.")
-            % {"days": MOVE_OUT_DAYS_BACK},
-            field=field,
-        )
-
-
-def _submit_move_reading(
-    point: MeteringPoint, values_kwh: dict[str, Decimal], day: dt.date, actor: Actor
-) -> None:
-    if point.metering_method != supply_queries.MANUAL_REGISTER:
-        return  # read remotely: the interval data give the consumption up to the day
-    submit_meter_readings(
-        metering_point=point,
-        values_kwh=values_kwh,
-        read_at=_read_at(day, actor),
-        source="PORTAL",
-        as_of=actor.now,
-        created_by=actor.user,
-    )
 
 
 def move_out(
@@ -365,23 +235,15 @@ def move_out(
 ) -> SupplyContract:
     """End the contract at the start of ``move_out_on`` with the final reading of that day
     (manual points); the next bill run makes the final bill up to that day."""
-    today = local_date(actor.now)
     contract = contract_of(customer, contract_id=contract_id)
-    _check_move_day(move_out_on, today, "move_out_on")
-    before = _contract_state(contract)
-    with _one_change():
-        _submit_move_reading(contract.metering_point, values_kwh, move_out_on, actor)
-        ended = contract_operations.end_contract(
-            contract_id=contract.pk, valid_to=move_out_on, terminate=True
-        )
-        _audit(
-            actor,
-            action="contracts.move_out",
-            contract=ended,
-            reason=f"Customer moved out of {contract.metering_point.eic} on {move_out_on}",
-            before=before,
-            after={**_contract_state(ended), "final_reading_kwh": values_kwh},
-        )
+    ended = contract_changes.move_out(
+        contract=contract,
+        move_out_on=move_out_on,
+        values_kwh=values_kwh,
+        actor=actor,
+        via=contract_changes.PORTAL,
+        reason=f"Customer moved out of {contract.metering_point.eic} on {move_out_on}",
+    )
     _confirm_by_email(customer, actor, "moved_out", {"contract": ended})
     return ended
 
@@ -398,47 +260,22 @@ def move_in(
 ) -> SupplyContract:
     """A contract from ``move_in_on`` for the metering point ``eic`` (known from the data hub)
     on one of the customer's billing accounts, with the move-in reading (manual points)."""
-    today = local_date(actor.now)
-    _check_move_day(move_in_on, today, "move_in_on")
+    via = contract_changes.PORTAL
+    contract_changes.check_move_day(move_in_on, actor=actor, via=via, field="move_in_on")
     account = customer_queries.billing_account_of(
         customer_id=customer.pk, billing_account_id=account_id
     )
     if account is None:
         raise NotTheirs(f"Billing account {account_id} is not one of this customer's.")
-    point = supply_queries.get_metering_point(eic=eic.strip().upper())
-    if point is None:
-        raise UnableToChangeContract(
-            _(
-                "No metering point %(eic)s is known. Check the EIC code on the meter or on the "
-                "previous occupant's bill."
-            )
-            % {"eic": eic.strip()},
-            field="eic",
-        )
+    point = contract_changes.find_point(eic)
     product = _open_product(customer, product_code, move_in_on)
-    with _one_change():
-        contract = contract_operations.create_contract(
-            customer=customer,
-            billing_account=account,
-            metering_point=point,
-            product=product,
-            valid_from=move_in_on,
-            signed_channel=contract_queries.PORTAL_CHANNEL,
-        )
-        _submit_move_reading(point, values_kwh, move_in_on, actor)
-        _audit(
-            actor,
-            action="contracts.move_in",
-            contract=contract,
-            reason=f"Customer moved in to {point.eic} on {move_in_on}",
-            after={**_contract_state(contract), "move_in_reading_kwh": values_kwh},
-        )
-        # a move-in follows the previous occupant, not another supplier of this customer:
-        # the lead time from general service applies
-        hub_agreements.queue_for_new_contract(
-            contract=contract, open_supply_elsewhere=False, now=actor.now
-        )
-    hub_agreements.send_queued(contract=contract, now=actor.now)
+    contract = contract_changes.move_in(
+        new=contract_changes.MoveIn(customer, account, point, product, move_in_on),
+        values_kwh=values_kwh,
+        actor=actor,
+        via=via,
+        reason=f"Customer moved in to {point.eic} on {move_in_on}",
+    )
     _confirm_by_email(customer, actor, "moved_in", {"contract": contract})
     return contract
 

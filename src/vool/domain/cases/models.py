@@ -298,3 +298,48 @@ class QueuedReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metering_point_id} {self.read_at:%Y-%m-%d}"
+
+
+class QueueAssignment(models.Model):
+    """Who works one item of a work queue (a reading pending review, a bill-run exception…):
+    a person, a team, or both. One row per item, the current assignment; the audit log keeps
+    who assigned it when and why (``usecases.queue_assignment``)."""
+
+    class Queue(models.TextChoices):
+        READINGS = "READINGS", _("Readings pending review")
+        EXCEPTIONS = "EXCEPTIONS", _("Bill-run exceptions")
+
+    queue = models.CharField(_("work queue"), max_length=16, choices=Queue.choices)
+    item_id = models.PositiveBigIntegerField(_("item"))
+    assigned_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="queue_assignments",
+    )
+    assigned_group = models.ForeignKey(
+        Group,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="queue_assignments",
+    )
+    assigned_at = models.DateTimeField(_("assigned at"))
+    assigned_by = models.CharField(_("assigned by"), max_length=150)
+
+    class Meta:
+        verbose_name = _("queue assignment")
+        verbose_name_plural = _("queue assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "item_id"], name="queue_item_assigned_once"),
+            models.CheckConstraint(
+                condition=Q(assigned_user__isnull=False) | Q(assigned_group__isnull=False),
+                name="queue_assignment_has_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.queue} {self.item_id}"

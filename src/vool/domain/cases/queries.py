@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Final
+from collections.abc import Collection
+from typing import Any, Final
 
 from django.db.models import Q, QuerySet
 
@@ -17,6 +18,7 @@ from vool.domain.cases.models import (
     CaseType,
     Channel,
     Freeze,
+    QueueAssignment,
     QueuedReading,
     ServiceLevel,
 )
@@ -111,3 +113,27 @@ def case_with_links(*, case_id: int) -> Case | None:
         .filter(pk=case_id)
         .first()
     )
+
+
+READINGS_QUEUE: Final = QueueAssignment.Queue.READINGS
+EXCEPTIONS_QUEUE: Final = QueueAssignment.Queue.EXCEPTIONS
+
+
+def queue_assignments(*, queue: str, item_ids: Collection[int]) -> dict[int, QueueAssignment]:
+    """The current assignment of each of the queue's items that has one (one query)."""
+    rows = QueueAssignment.objects.filter(queue=queue, item_id__in=list(item_ids)).select_related(
+        "assigned_user", "assigned_group"
+    )
+    return {row.item_id: row for row in rows}
+
+
+def assigned_item_ids(*, queue: str, user_id: int, team: bool = False) -> QuerySet[Any]:
+    """The ids of the queue's items assigned to the user (``team``: to one of their teams),
+    as a subquery."""
+    rows = QueueAssignment.objects.filter(queue=queue)
+    rows = (
+        rows.filter(assigned_group__user__id=user_id)
+        if team
+        else rows.filter(assigned_user_id=user_id)
+    )
+    return rows.values("item_id")

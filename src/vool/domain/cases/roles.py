@@ -24,8 +24,15 @@ _SEE = (
     "cases.add_case",
     "cases.work_case",
 )
-#: crediting within VOOL_BACKOFFICE_CREDIT_LIMIT
-_AGENT = (*_SEE, "billing.change_invoice")
+#: crediting within VOOL_BACKOFFICE_CREDIT_LIMIT; moves, package changes and letters
+#: (``usecases.customer_actions``, added by ``0003_h24_roles``)
+_AGENT = (
+    *_SEE,
+    "billing.change_invoice",
+    "contracts.add_supplycontract",
+    "contracts.change_supplycontract",
+    "documents.add_letter",
+)
 _BILLING = (
     *_AGENT,
     "metering.add_reading",

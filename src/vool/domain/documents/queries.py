@@ -116,3 +116,12 @@ def letters_of_campaign(*, kind: str, campaign: str) -> QuerySet[Letter]:
 def get_letter(*, letter_id: int) -> Letter:
     """Letter ``letter_id`` with its billing account and customer."""
     return Letter.objects.select_related("billing_account__customer").get(pk=letter_id)
+
+
+def letters_of_accounts(*, billing_account_ids: Collection[int]) -> QuerySet[Letter]:
+    """The letters made for the accounts, newest first (the 360° page paginates them)."""
+    return (
+        Letter.objects.filter(billing_account_id__in=billing_account_ids)
+        .select_related("billing_account")
+        .order_by("-rendered_at", "-pk")
+    )

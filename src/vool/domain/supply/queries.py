@@ -6,6 +6,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from django.db.models import Q
+
 from vool.domain.supply.models import GridOperator, MeteringPoint
 
 REMOTE_INTERVAL: Final = MeteringPoint.MeteringMethod.REMOTE_INTERVAL  # read remotely, by interval
@@ -19,6 +21,16 @@ def get_metering_point(*, eic: str) -> MeteringPoint | None:
 def metering_points_by_id(*, ids: Collection[int]) -> dict[int, MeteringPoint]:
     """The metering points of ``ids`` by id (unknown ids are left out)."""
     return MeteringPoint.objects.in_bulk(sorted(set(ids)))
+
+
+def find_metering_points(*, text: str, limit: int = 10) -> list[MeteringPoint]:
+    """Metering points whose EIC starts with ``text`` (case does not matter) or whose street
+    address contains it, by EIC; at most ``limit``, for choosing one point by search."""
+    text = text.strip()
+    if len(text) < 3:
+        return []
+    matches = Q(eic__startswith=text.upper()) | Q(street_address__icontains=text)
+    return list(MeteringPoint.objects.filter(matches).order_by("eic")[:limit])
 
 
 def count_metering_points(*, remote_only: bool = False) -> int:

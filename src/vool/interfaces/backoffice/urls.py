@@ -1,7 +1,7 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.urls import path
 
-from vool.interfaces.backoffice import contracts, views, work
+from vool.interfaces.backoffice import contracts, customer_pages, views, work
 
 app_name = "backoffice"
 urlpatterns = [
@@ -61,4 +61,25 @@ urlpatterns = [
     ),
     path("freeze/", staff_member_required(work.freeze_page), name="freeze"),
     path("invoices/<int:number>/rebill/", staff_member_required(work.rebill_page), name="rebill"),
+    # moves, package changes and letters (issue 14 part 3)
+    path(
+        "customers/<int:customer_id>/contracts/<int:contract_id>/move-out/",
+        staff_member_required(customer_pages.move_out),
+        name="move_out",
+    ),
+    path(
+        "customers/<int:customer_id>/move-in/",
+        staff_member_required(customer_pages.move_in),
+        name="move_in",
+    ),
+    path(
+        "customers/<int:customer_id>/contracts/<int:contract_id>/package/",
+        staff_member_required(customer_pages.change_package),
+        name="change_package",
+    ),
+    path(
+        "customers/<int:customer_id>/letters/",
+        staff_member_required(customer_pages.send_letter),
+        name="send_letter",
+    ),
 ]

@@ -31,6 +31,7 @@ from vool.domain.metering.operations import (
     NotAllowedToReviewReading,
     UnableToSubmitReading,
 )
+from vool.interfaces.backoffice.customer_forms import letter_form
 from vool.interfaces.backoffice.forms import (
     CreditInvoiceForm,
     ReviewReadingForm,
@@ -40,6 +41,7 @@ from vool.usecases import (
     backoffice_actions,
     backoffice_contracts,
     bill_run,
+    customer_actions,
     customer_search,
     customer_view,
     hub_agreements,
@@ -133,6 +135,11 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
     hub = hub_agreements.states_of(every, today=timezone.localdate())
     for contract in every:
         contract.hub = hub.get(contract.pk)  # type: ignore[attr-defined]
+    letters = _page(
+        request, customer_actions.letters_of_customer(customer_id=customer_id), "letters"
+    )
+    for letter in letters:
+        letter.kind_label = customer_actions.letter_kind_label(letter.kind)
     context = {
         **admin.site.each_context(request),
         "title": view.customer.name,
@@ -145,6 +152,10 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
         "cases": work_queues.cases_of_customer(customer_id=customer_id)[:50],
         "may_conclude": request.user.has_perm(backoffice_contracts.CONCLUDE_PERMISSION),
         "may_withdraw": request.user.has_perm(backoffice_contracts.WITHDRAW_PERMISSION),
+        "letters": letters,
+        "letter_form": letter_form(customer_id)
+        if request.user.has_perm(customer_actions.SEND_LETTER_PERMISSION)
+        else None,
     }
     return render(request, "backoffice/customer.html", context)
 

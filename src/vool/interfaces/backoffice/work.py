@@ -35,7 +35,14 @@ from vool.interfaces.backoffice.case_forms import (
     StatusForm,
 )
 from vool.interfaces.backoffice.views import request_id
-from vool.usecases import backoffice_actions, case_work, freeze, rebill, work_queues
+from vool.usecases import (
+    backoffice_actions,
+    case_work,
+    freeze,
+    queue_assignment,
+    rebill,
+    work_queues,
+)
 from vool.usecases.backoffice_actions import NotAllowed
 from vool.usecases.submit_reading import UnableToSubmitReading
 
@@ -116,12 +123,82 @@ def _page(request: HttpRequest, rows: Any) -> Any:
     return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+#: the assignment fields on a queue page share the form with the queue's own (``reason``)
+ASSIGN_PREFIX = "assign"
+
+
+def _assign_items(request: HttpRequest, queue: str, back: str) -> HttpResponse:
+    """A queue's assignment post: ``assign=me`` takes the chosen items, ``assign=bulk`` gives
+    them to the person and/or team of the form."""
+    ids, now, rid = _ids(request), timezone.now(), request_id(request)
+    if request.POST.get("assign") == "me":
+        return _act(
+            request,
+            lambda: queue_assignment.assign_to_me(
+                user=request.user, queue=queue, item_ids=ids, now=now, request_id=rid
+            ),
+            lambda n: _("%(n)s items assigned.") % {"n": n},
+            back,
+        )
+    form = AssignForm(request.POST, prefix=ASSIGN_PREFIX)
+    if not form.is_valid():
+        messages.error(request, _("Choose the items and whom to assign them to."))
+        return redirect(back)
+    assignee, team = form.cleaned_data["assignee"], form.cleaned_data["team"]
+    return _act(
+        request,
+        lambda: queue_assignment.assign_items(
+            user=request.user,
+            queue=queue,
+            item_ids=ids,
+            assignee_id=assignee.pk if assignee else None,
+            group_id=team.pk if team else None,
+            reason=form.cleaned_data["reason"],
+            now=now,
+            request_id=rid,
+        ),
+        lambda n: _("%(n)s items assigned.") % {"n": n},
+        back,
+    )
+
+
+def _with_assignments(request: HttpRequest, queue: str, rows: Any) -> tuple[Any, str]:
+    """The rows of the chosen ``assigned`` filter (``me``, ``team``, or all), paged, each
+    with its ``assignment`` (one query for the page)."""
+    assigned = request.GET.get("assigned", "")
+    if assigned in ("me", "team"):
+        ids = queue_assignment.mine(
+            queue=queue, user_id=request.user.pk or 0, team=assigned == "team"
+        )
+        rows = [row for row in rows if row.pk in ids]
+    page = _page(request, rows)
+    shown = queue_assignment.assignments(queue=queue, item_ids=[row.pk for row in page])
+    for row in page:
+        row.assignment = shown.get(row.pk)
+    return page, assigned
+
+
 # -- requests ---------------------------------------------------------------------------------
 
 
 @permission_required("cases.view_case", raise_exception=True)
 def cases_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
+    if request.method == "POST" and request.POST.get("assign") == "me":
+        return _act(
+            request,
+            lambda: case_work.bulk_assign(
+                user=request.user,
+                case_ids=_ids(request),
+                assignee_id=request.user.pk,
+                group_id=None,
+                reason=_("Taken to work on."),
+                now=timezone.now(),
+                request_id=request_id(request),
+            ),
+            lambda n: _("%(n)s requests assigned.") % {"n": n},
+            request.get_full_path(),
+        )
     if request.method == "POST":  # bulk assignment
         form = AssignForm(request.POST)
         if not form.is_valid() or not _ids(request):
@@ -324,6 +401,8 @@ def queues(request: HttpRequest) -> HttpResponse:
 @permission_required("metering.view_reading", raise_exception=True)
 def queue_readings(request: HttpRequest) -> HttpResponse:
     back = reverse("backoffice:queue_readings")
+    if request.method == "POST" and request.POST.get("assign"):
+        return _assign_items(request, queue_assignment.READINGS, back)
     if request.method == "POST":
         form = ReasonForm(request.POST)
         decision = request.POST.get("decision")
@@ -346,17 +425,27 @@ def queue_readings(request: HttpRequest) -> HttpResponse:
             return len(ids)
 
         return _act(request, review_all, lambda n: _("%(n)s readings reviewed.") % {"n": n}, back)
-    rows = work_queues.pending_readings()
+    page, assigned = _with_assignments(
+        request, queue_assignment.READINGS, work_queues.pending_readings()
+    )
     return render(
         request,
         "backoffice/queue_readings.html",
-        _context(request, _("Readings pending review"), page=_page(request, rows)),
+        _context(
+            request,
+            _("Readings pending review"),
+            page=page,
+            assigned=assigned,
+            assign_form=AssignForm(prefix=ASSIGN_PREFIX),
+        ),
     )
 
 
 @permission_required("billing.view_billrun", raise_exception=True)
 def queue_exceptions(request: HttpRequest) -> HttpResponse:
     back = reverse("backoffice:queue_exceptions")
+    if request.method == "POST" and request.POST.get("assign"):
+        return _assign_items(request, queue_assignment.EXCEPTIONS, back)
     if request.method == "POST":
         return _act_with_reason(
             request,
@@ -374,13 +463,20 @@ def queue_exceptions(request: HttpRequest) -> HttpResponse:
         )
     code = request.GET.get("code", "")
     rows = work_queues.open_exceptions(code=code)
-    page = _page(request, rows)
+    page, assigned = _with_assignments(request, queue_assignment.EXCEPTIONS, rows)
     for row in page:
         row.rule = work_queues.exception_rule(row.code)
     return render(
         request,
         "backoffice/queue_exceptions.html",
-        _context(request, _("Bill-run exceptions"), page=page, code=code),
+        _context(
+            request,
+            _("Bill-run exceptions"),
+            page=page,
+            code=code,
+            assigned=assigned,
+            assign_form=AssignForm(prefix=ASSIGN_PREFIX),
+        ),
     )
 
 

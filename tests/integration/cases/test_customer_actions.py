@@ -1,0 +1,387 @@
+"""Back-office actions on a customer (issue 14 §5): move out, move in (the point found by
+search), change the package (the calculator's ranking shown) and send a letter. Each is an
+operation that checks the role itself, refuses during the freeze, and leaves an audit row with
+who, when, why and the request id; each role's allowed and refused actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from billing_factories import add_reading, fixed_product
+from cases_factories import holder, in_role
+from documents_factories import make_supplier
+from factories import MeterFactory, MeteringPointFactory, RegisterFactory
+from mail_server import mailbox  # noqa: F401 (a fixture: a local SMTP server)
+from vool.common import identifiers
+from vool.common.localtime import Month
+from vool.domain.audit.models import AuditEntry
+from vool.domain.cases import roles
+from vool.domain.contracts.models import SupplyContract
+from vool.domain.customers.models import FormerReferenceNumber
+from vool.domain.documents.models import Letter
+from vool.domain.metering.models import Reading
+from vool.domain.supply.models import MeteringPoint
+from vool.domain.tariffs import operations as tariff_operations
+from vool.usecases import case_work, customer_actions, freeze
+from vool.usecases.backoffice_actions import NotAllowed
+from vool.usecases.customer_actions import Actor, UnableToChangeContract
+
+pytestmark = pytest.mark.django_db
+
+ALLOWED = (roles.AGENT, roles.BILLING_SPECIALIST, roles.SUPERVISOR, roles.ADMINISTRATOR)
+
+
+@pytest.fixture
+def mari() -> Any:
+    return holder("mari", 26000001, "42.50")
+
+
+def actor(user: Any, request_id: str = "req-1") -> Actor:
+    return Actor(
+        user=user, now=timezone.now(), address="192.0.2.9", language="en", request_id=request_id
+    )
+
+
+def move_out(user: Any, who: Any, day: dt.date | None = None) -> SupplyContract:
+    return customer_actions.move_out(
+        actor=actor(user),
+        customer_id=who.customer.pk,
+        contract_id=who.contract.pk,
+        move_out_on=day or timezone.localdate(),
+        values_kwh={"SINGLE": Decimal("4321.5")},
+        reason="Customer phoned: sold the flat",
+    )
+
+
+def new_point() -> tuple[MeteringPoint, Any]:
+    point = MeteringPointFactory(
+        metering_method=MeteringPoint.MeteringMethod.MANUAL_REGISTER, street_address="Vana 17"
+    )
+    register = RegisterFactory(meter=MeterFactory(metering_point=point))
+    return point, register
+
+
+def move_in(user: Any, who: Any, point: MeteringPoint) -> SupplyContract:
+    return customer_actions.move_in(
+        actor=actor(user),
+        new=customer_actions.NewContract(
+            customer_id=who.customer.pk,
+            account_id=who.account.pk,
+            eic=point.eic,
+            product_code=who.contract.product.code,
+            move_in_on=timezone.localdate(),
+        ),
+        values_kwh={"SINGLE": Decimal("120")},
+        reason="Customer phoned: moved to Vana 17",
+    )
+
+
+def priced(who: Any) -> None:
+    """250 kWh in each of the last 13 months, default taxes, a cheaper package CHEAP."""
+    tariff_operations.load_default_tariffs()
+    month = Month.of(timezone.localdate())
+    for back in range(13, 0, -1):
+        m = month
+        for _ in range(back):
+            m = m.previous()
+        add_reading(who.register, m, str(10000 + 250 * (13 - back)))
+    fixed_product(code="CHEAP", price="0.100000")
+
+
+def change_package(user: Any, who: Any, code: str = "CHEAP") -> SupplyContract:
+    return customer_actions.change_package(
+        actor=actor(user),
+        customer_id=who.customer.pk,
+        contract_id=who.contract.pk,
+        product_code=code,
+        reason="Customer asked for the cheapest package",
+    )
+
+
+class TestMoveOut:
+    @pytest.mark.parametrize("role", ALLOWED)
+    def test_the_contract_ends_with_the_final_reading_audited(self, mari: Any, role: str) -> None:
+        clerk = in_role("clerk", role)
+        ended = move_out(clerk, mari)
+
+        today = timezone.localdate()
+        assert (ended.valid_to, ended.status) == (today, SupplyContract.Status.TERMINATED)
+        reading = Reading.objects.get(register=mari.register)
+        assert reading.value_kwh == Decimal("4321.500")
+        assert (reading.source, reading.created_by) == ("BACKOFFICE", clerk)
+        entry = AuditEntry.objects.get(action="contracts.move_out")
+        assert (entry.user, entry.customer_id, entry.request_id) == (
+            clerk,
+            mari.customer.pk,
+            "req-1",
+        )
+        assert entry.reason == "Customer phoned: sold the flat"
+        assert entry.before["valid_to"] is None and entry.after["valid_to"] == today.isoformat()
+        assert entry.after["final_reading_kwh"] == {"SINGLE": "4321.5"}
+
+    def test_finance_may_not(self, mari: Any) -> None:
+        with pytest.raises(NotAllowed, match="may not end contracts"):
+            move_out(in_role("fin", roles.FINANCE), mari)
+        assert not AuditEntry.objects.exists() and not Reading.objects.exists()
+        mari.contract.refresh_from_db()
+        assert mari.contract.valid_to is None
+
+    def test_later_than_the_back_office_window_is_refused(self, mari: Any) -> None:
+        long_ago = timezone.localdate() - dt.timedelta(days=93)
+        with pytest.raises(UnableToChangeContract, match="need a rebill") as refused:
+            move_out(in_role("clerk", roles.AGENT), mari, day=long_ago)
+        assert refused.value.field == "move_out_on"
+        assert not AuditEntry.objects.exists()
+
+    def test_a_late_move_the_portal_refuses_the_back_office_enters(self, mari: Any) -> None:
+        three_weeks_ago = timezone.localdate() - dt.timedelta(days=21)
+        ended = move_out(in_role("clerk", roles.AGENT), mari, day=three_weeks_ago)
+        assert ended.valid_to == three_weeks_ago
+
+    def test_another_customers_contract_is_refused(self, mari: Any) -> None:
+        jaan = holder("jaan", 26000002, "10.00")
+        with pytest.raises(customer_actions.NoSuchThing):
+            customer_actions.move_out(
+                actor=actor(in_role("clerk", roles.AGENT)),
+                customer_id=mari.customer.pk,
+                contract_id=jaan.contract.pk,
+                move_out_on=timezone.localdate(),
+                values_kwh={"SINGLE": Decimal("1")},
+                reason="x",
+            )
+
+    def test_refused_during_the_freeze(self, mari: Any) -> None:
+        case_work.switch_freeze_on(
+            user=in_role("admin", roles.ADMINISTRATOR), message="Go-live", now=timezone.now()
+        )
+        with pytest.raises(freeze.FrozenNow):
+            move_out(in_role("clerk", roles.AGENT), mari)
+
+    def test_the_page_as_agent_and_as_finance(self, client: Any, mari: Any) -> None:
+        url = f"/backoffice/customers/{mari.customer.pk}/contracts/{mari.contract.pk}/move-out/"
+        data = {
+            "move_out_on": timezone.localdate().isoformat(),
+            "value_SINGLE": "4321.5",
+            "reason": "Sold the flat",
+        }
+        client.force_login(in_role("fin", roles.FINANCE))
+        assert client.get(url).status_code == 403
+        assert client.post(url, data).status_code == 403
+        client.force_login(in_role("agent", roles.AGENT))
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="et")
+        assert page.status_code == 200 and "Väljakolimise kuupäev" in page.content.decode()
+        done = client.post(url, data, HTTP_X_REQUEST_ID="abc-123")
+        assert done.status_code == 302
+        entry = AuditEntry.objects.get(action="contracts.move_out")
+        assert (entry.username, entry.request_id) == ("agent", "abc-123")
+        customer_page = client.get(
+            f"/backoffice/customers/{mari.customer.pk}/", HTTP_ACCEPT_LANGUAGE="ru"
+        )
+        assert "Выезд: договор закончен" in customer_page.content.decode()
+
+
+class TestMoveIn:
+    def test_the_point_is_found_by_eic_or_address(self, mari: Any) -> None:
+        point, _register = new_point()
+        today = timezone.localdate()
+        by_eic = customer_actions.find_points(text=point.eic[:9].lower(), today=today)
+        assert point in [found.point for found in by_eic]
+        (by_address,) = customer_actions.find_points(text="vana 1", today=today)
+        assert (by_address.point, by_address.registers) == (point, ["SINGLE"])
+        assert customer_actions.find_points(text="va", today=today) == []
+
+    @pytest.mark.parametrize("role", ALLOWED)
+    def test_a_new_contract_with_the_move_in_reading(self, mari: Any, role: str) -> None:
+        point, register = new_point()
+        clerk = in_role("clerk", role)
+        contract = move_in(clerk, mari, point)
+
+        assert contract.metering_point == point and contract.customer == mari.customer
+        assert (contract.valid_from, contract.signed_channel) == (
+            timezone.localdate(),
+            "BACKOFFICE",
+        )
+        reading = Reading.objects.get(register=register)
+        assert (reading.value_kwh, reading.source) == (Decimal("120.000"), "BACKOFFICE")
+        entry = AuditEntry.objects.get(action="contracts.move_in")
+        assert (entry.user, entry.object_id, entry.reason) == (
+            clerk,
+            str(contract.pk),
+            "Customer phoned: moved to Vana 17",
+        )
+
+    def test_finance_may_not(self, mari: Any) -> None:
+        point, _register = new_point()
+        with pytest.raises(NotAllowed, match="may not make contracts"):
+            move_in(in_role("fin", roles.FINANCE), mari, point)
+        assert not SupplyContract.objects.filter(metering_point=point).exists()
+
+    def test_a_point_with_a_contract_is_refused_naming_the_date(self, mari: Any) -> None:
+        jaan = holder("jaan", 26000002, "10.00")
+        with pytest.raises(UnableToChangeContract) as refused:
+            move_in(in_role("clerk", roles.AGENT), mari, jaan.contract.metering_point)
+        assert refused.value.field == "valid_from"
+        assert not AuditEntry.objects.exists()
+
+    def test_the_page_searches_then_makes_the_contract(self, client: Any, mari: Any) -> None:
+        point, _register = new_point()
+        client.force_login(in_role("agent", roles.AGENT))
+        url = f"/backoffice/customers/{mari.customer.pk}/move-in/"
+        found = client.get(url, {"q": "Vana"}).content.decode()
+        assert f"?eic={point.eic}" in found and "<select" not in found
+        form = client.get(url, {"eic": point.eic}).content.decode()
+        assert 'name="value_SINGLE"' in form
+        done = client.post(
+            url,
+            {
+                "eic": point.eic,
+                "account": mari.account.pk,
+                "product": mari.contract.product.code,
+                "move_in_on": timezone.localdate().isoformat(),
+                "value_SINGLE": "120",
+                "reason": "Moved to Vana 17",
+            },
+        )
+        assert done.status_code == 302
+        assert SupplyContract.objects.get(metering_point=point).signed_channel == "BACKOFFICE"
+
+
+class TestChangePackage:
+    def test_the_ranking_then_the_change_audited(self, client: Any, mari: Any) -> None:
+        priced(mari)
+        client.force_login(in_role("agent", roles.AGENT))
+        url = f"/backoffice/customers/{mari.customer.pk}/contracts/{mari.contract.pk}/package/"
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "3000.000 kWh in the last 12 months" in page
+        # 250 kWh a month x 0.02 EUR/kWh cheaper = 5.00 + 24 % VAT = 6.20 a month, 74.40 a year
+        assert page.index('value="CHEAP"') < page.index(f'value="{mari.contract.product.code}"')
+        assert "-74.40" in page
+
+        done = client.post(url, {"product": "CHEAP", "reason": "Asked for the cheapest"})
+        assert done.status_code == 302
+        tomorrow = timezone.localdate() + dt.timedelta(days=1)
+        old, new = SupplyContract.objects.filter(metering_point=mari.contract.metering_point)
+        assert old.valid_to == tomorrow
+        assert (new.product.code, new.valid_from, new.signed_channel) == (
+            "CHEAP",
+            tomorrow,
+            "BACKOFFICE",
+        )
+        entry = AuditEntry.objects.get(action="contracts.switch_package")
+        assert (entry.username, entry.reason) == ("agent", "Asked for the cheapest")
+        assert (entry.before["product"], entry.after["product"]) == (
+            mari.contract.product.code,
+            "CHEAP",
+        )
+
+    @pytest.mark.parametrize("role", ALLOWED)
+    def test_each_allowed_role(self, mari: Any, role: str) -> None:
+        fixed_product(code="CHEAP", price="0.100000")
+        assert change_package(in_role("clerk", role), mari).product.code == "CHEAP"
+
+    def test_finance_may_not(self, client: Any, mari: Any) -> None:
+        fixed_product(code="CHEAP", price="0.100000")
+        with pytest.raises(NotAllowed, match="may not change packages"):
+            change_package(in_role("fin", roles.FINANCE), mari)
+        client.force_login(get_user_model().objects.get(username="fin"))
+        url = f"/backoffice/customers/{mari.customer.pk}/contracts/{mari.contract.pk}/package/"
+        assert client.get(url).status_code == 403
+        assert SupplyContract.objects.count() == 1
+
+    def test_the_same_package_is_not_a_change(self, mari: Any) -> None:
+        with pytest.raises(UnableToChangeContract, match="is on"):
+            change_package(in_role("clerk", roles.AGENT), mari, mari.contract.product.code)
+
+
+@pytest.fixture
+def former(mari: Any) -> Any:
+    """Mari's account got a new reference number; the supplier's details are set."""
+    make_supplier()
+    FormerReferenceNumber.objects.create(
+        account=mari.account,
+        reference_number=identifiers.make_reference_number(5501),
+        replaced_on=dt.date(2026, 11, 1),
+        source="legacy extract",
+    )
+    customer = mari.customer
+    customer.preferred_language, customer.street_address = "et", "Lai 1"
+    customer.postal_code, customer.city = "10101", "Tallinn"
+    customer.save(update_fields=["preferred_language", "street_address", "postal_code", "city"])
+    return mari
+
+
+def send(user: Any, who: Any, kind: str = "new-reference-number") -> Any:
+    return customer_actions.send_letter(
+        actor=actor(user),
+        customer_id=who.customer.pk,
+        account_id=who.account.pk,
+        kind=kind,
+        reason="Customer asked for the letter again",
+    )
+
+
+class TestSendLetter:
+    @pytest.mark.usefixtures("mailbox")
+    def test_sent_once_audited_and_shown(self, client: Any, former: Any) -> None:
+        client.force_login(in_role("agent", roles.AGENT))
+        page = f"/backoffice/customers/{former.customer.pk}/"
+        url = f"/backoffice/customers/{former.customer.pk}/letters/"
+        data = {
+            "account": former.account.pk,
+            "kind": "new-reference-number",
+            "reason": "Asked again",
+        }
+        assert client.post(url, data).status_code == 302
+
+        letter = Letter.objects.get(billing_account=former.account)
+        assert (letter.kind, letter.language) == ("new-reference-number", "et")
+        entry = AuditEntry.objects.get(action="documents.send_letter")
+        assert (entry.username, entry.customer_id, entry.reason) == (
+            "agent",
+            former.customer.pk,
+            "Asked again",
+        )
+        assert entry.after["kind"] == "new-reference-number"
+        shown = client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "The account&#x27;s new reference number" in shown
+        assert "Letter sent" in shown
+
+        with pytest.raises(customer_actions.UnableToSendLetter, match="already"):
+            send(in_role("clerk", roles.AGENT), former)
+        assert Letter.objects.count() == 1
+        assert AuditEntry.objects.filter(action="documents.send_letter").count() == 1
+
+    def test_a_letter_that_cannot_be_made_names_the_field(self, mari: Any) -> None:
+        make_supplier()
+        FormerReferenceNumber.objects.create(
+            account=mari.account,
+            reference_number=identifiers.make_reference_number(5501),
+            replaced_on=dt.date(2026, 11, 1),
+            source="legacy extract",
+        )
+        mari.customer.street_address = ""
+        mari.customer.save(update_fields=["street_address"])
+        with pytest.raises(customer_actions.UnableToSendLetter, match="street_address: is empty"):
+            send(in_role("clerk", roles.AGENT), mari)
+        assert not Letter.objects.exists() and not AuditEntry.objects.exists()
+
+    def test_a_kind_that_does_not_concern_the_account(self, mari: Any) -> None:
+        make_supplier()
+        with pytest.raises(customer_actions.UnableToSendLetter, match="does not concern"):
+            send(in_role("clerk", roles.AGENT), mari)
+        assert not Letter.objects.exists() and not AuditEntry.objects.exists()
+
+    def test_finance_may_not(self, client: Any, former: Any) -> None:
+        with pytest.raises(NotAllowed, match="may not send letters"):
+            send(in_role("fin", roles.FINANCE), former)
+        client.force_login(get_user_model().objects.get(username="fin"))
+        url = f"/backoffice/customers/{former.customer.pk}/letters/"
+        data = {"account": former.account.pk, "kind": "new-reference-number", "reason": "x"}
+        assert client.post(url, data).status_code == 403
+        assert not Letter.objects.exists()
