@@ -29,7 +29,7 @@ from vool.domain.customers import operations as customer_operations
 from vool.domain.customers.models import BillingAccount, Customer, FormerReferenceNumber
 from vool.domain.ledger import operations as ledger_operations
 from vool.domain.legacy import extract_format as fmt
-from vool.domain.legacy import queries, rules
+from vool.domain.legacy import queries, rules, shadow_data
 from vool.domain.legacy.models import (
     HistoricBill,
     HistoricBillLine,
@@ -93,15 +93,24 @@ def load_extract(
             created_by=user if user is not None and user.pk else None,
         )
         staged = _stage(run, rows, progress)
+        prices = shadow_data.load_price_list(directory=directory, manifest=manifest)
         checked = rules.check(staged, queries.context(staged, today=local_date(as_of)))
-        _write_issues(run, checked.issues)
-        result = LoadResult(run.pk, dry_run, manifest.kind, issues=checked.issues)
-        result.errors = sum(1 for i in checked.issues if i.severity == rules.ERROR)
-        result.warnings = len(checked.issues) - result.errors
+        issues = prices.issues + checked.issues
+        _write_issues(run, issues)
+        result = LoadResult(run.pk, dry_run, manifest.kind, issues=issues)
+        result.errors = sum(1 for i in issues if i.severity == rules.ERROR)
+        result.warnings = len(issues) - result.errors
         result.held_accounts = sorted(checked.held)
         if not dry_run:
             loader = _Loader(run, checked, manifest, as_of=as_of, progress=progress)
-            result.counts = loader.load_all()
+            result.counts = prices.counts | loader.load_all()
+            extra = shadow_data.load_shadow_data(
+                directory=directory, manifest=manifest, as_of=as_of, now=now
+            )
+            result.counts.update(extra.counts)
+            _write_issues(run, extra.issues)
+            result.issues += extra.issues
+            result.errors += len(extra.issues)
         run.counts = {
             "load": result.counts,
             "errors": result.errors,
