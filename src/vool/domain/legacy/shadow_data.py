@@ -197,7 +197,7 @@ def load_price_list(*, directory: Path, manifest: fmt.Manifest) -> ShadowData:
             continue
         for row, price in versions:
             differs = _differs(product, price)
-            counts["changed" if differs else "unchanged"] += 1
+            counts["held_back" if differs else "unchanged"] += 1  # Vool's prices stay
             if differs:
                 result.issues.append(
                     replace_severity(
