@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -200,25 +200,13 @@ def load_price_list(*, directory: Path, manifest: fmt.Manifest) -> ShadowData:
             counts["held_back" if differs else "unchanged"] += 1  # Vool's prices stay
             if differs:
                 result.issues.append(
-                    replace_severity(
-                        _issue(spec, row, "TOOTE_KOOD", "PRICE_DIFFERS", differs), rules.WARNING
+                    replace(
+                        _issue(spec, row, "TOOTE_KOOD", "PRICE_DIFFERS", differs),
+                        severity=rules.WARNING,
                     )
                 )
     result.counts["price_list"] = counts
     return result
-
-
-def replace_severity(issue: rules.Issue, severity: str) -> rules.Issue:
-    return rules.Issue(
-        severity,
-        issue.file_name,
-        issue.line,
-        issue.field,
-        issue.rule,
-        issue.value,
-        issue.message,
-        issue.account_keys,
-    )
 
 
 def _optional(text: str) -> Decimal | None:
