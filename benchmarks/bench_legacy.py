@@ -4,8 +4,10 @@ scale, then loading the same extract again (nothing changes) and a delta (1 % of
 Quick: 2,000 customers. Full: 10,000 and 50,000 customers, and the time extrapolated to
 500,000 customers linearly from the 50,000 run (per-customer time; the 10,000 → 50,000 ratio
 of each stage shows whether linear holds). The extract has 13 months of register readings
-for manual points and 13 monthly interval totals for remote points (the old system's
-interval totals, not 15-minute values), 13 bills with their lines per account.
+for manual points and 13 monthly interval totals for remote points, one month (the last
+billed, the shadow month) of 15-minute interval data for the remote points with that month's
+day-ahead prices (stored through metering's and tariffs' own imports), the old price list,
+and 13 bills with their lines per account.
 Wall and CPU time of this process are both given, and on PostgreSQL the CPU time of the
 database server's backend serving it (read from /proc): on a shared machine the wall time
 mostly measures the other users; client CPU + server CPU is what the work itself costs.

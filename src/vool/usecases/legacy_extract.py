@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from vool.common import identifiers
-from vool.common.localtime import Month
+from vool.common.localtime import Month, day_bounds, interval_starts, local_date
 from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy.mapping import OLD_PRODUCTS
 from vool.usecases.demo import names
@@ -45,6 +45,9 @@ CHANNELS = (("E-POST", 0.55), ("E-ARVE", 0.2), ("PABER", 0.1), ("PORTAAL", 0.15)
 HOUSEHOLD_OLD = (("EL-KODU-1", 0.4), ("EL-KODU-2T", 0.25), ("EL-BORS", 0.35))
 BUSINESS_OLD = (("EL-ARI-1", 0.5), ("EL-ARI-BORS", 0.5))
 UNMAPPED_PRODUCT = "EL-VANA-7"
+PRICES_FROM = dt.date(2012, 1, 1)  # the old price list's versions start here
+EXCHANGE_MARGIN = Decimal("0.0069")  # on the month's average exchange price, EUR/kWh
+GREEN_PRICE = Decimal("0.0120")  # the green-energy add-on of a contract that has it, EUR/kWh
 
 
 def _money(value: Decimal) -> Decimal:
@@ -78,6 +81,7 @@ class _Point:
     registers: list[tuple[int, str]]  # (register key, kind)
     monthly_kwh: list[Decimal]  # per history month, whole point
     old_product: str
+    green: bool = False  # the point's current contract has the green-energy add-on
 
 
 class ExtractBuilder:
@@ -92,6 +96,12 @@ class ExtractBuilder:
         self.exchange = {
             m: Decimal(random.Random(f"{seed}-{m}").randint(60, 140)) / 1000 for m in self.months
         }
+        self.shadow_month = last
+        self.market_prices = _market_prices(last, random.Random(f"{seed}-prices"))
+        # the legacy rule for an exchange-price product: the month's plain average of the
+        # day-ahead prices (not weighted by the customer's consumption), EUR/kWh to 4 places
+        mean = sum((p[2] for p in self.market_prices), Decimal(0)) / len(self.market_prices)
+        self.exchange[last] = (mean / 1000).quantize(Decimal("0.0001"), ROUND_HALF_UP)
         self.eic_serial = 50_000_000
 
     # -- identities --------------------------------------------------------------------
@@ -256,9 +266,31 @@ class ExtractBuilder:
                 bundle.rows["interval_totals"].append(
                     [str(key), fmt.format_month(m.year, m.month), fmt.format_decimal(value)]
                 )
+            self._intervals(rng, bundle, key, point.monthly_kwh[-1], business)
         else:
             self._readings(rng, bundle, point)
         return point
+
+    def _intervals(
+        self, rng: random.Random, bundle: Bundle, key: int, kwh: Decimal, business: bool
+    ) -> None:
+        """The shadow month's 15-minute values of a remote point, a local day a row; they add
+        up to the month's interval total to the Wh."""
+        month = self.shadow_month
+        days = [month.first_day + dt.timedelta(days=d) for d in range(month.days)]
+        quarters = [len(interval_starts(*day_bounds(day), minutes=15)) for day in days]
+        weights = [
+            _hour_shape(h, business) * rng.uniform(0.8, 1.2)
+            for n in quarters
+            for h in _local_hours(n // 4)
+        ]
+        hourly = _split_wh(int(kwh * 1000), weights)
+        values = [q for wh in hourly for q in _split_wh(wh, [1.0, 1.0, 1.0, 1.0])]
+        at = 0
+        for day, n in zip(days, quarters, strict=True):
+            text = " ".join(f"{v // 1000},{v % 1000:03d}" for v in values[at : at + n])
+            bundle.rows["intervals"].append([str(key), fmt.format_date(day), text])
+            at += n
 
     def _contracts(
         self, rng: random.Random, bundle: Bundle, point: _Point, opened: dt.date
@@ -294,6 +326,7 @@ class ExtractBuilder:
                     "1" if rng.random() < 0.1 else "0",
                 ]
             )
+            point.green = bundle.rows["contracts"][-1][6] == "1"
             return
         bundle.rows["contracts"].append(
             [
@@ -306,6 +339,7 @@ class ExtractBuilder:
                 "1" if rng.random() < 0.1 else "0",
             ]
         )
+        point.green = bundle.rows["contracts"][-1][6] == "1"
 
     def _readings(self, rng: random.Random, bundle: Bundle, point: _Point) -> None:
         shares = [Decimal("0.6"), Decimal("0.4")] if len(point.registers) == 2 else [Decimal(1)]
@@ -332,7 +366,9 @@ class ExtractBuilder:
         totals = []
         for n, month in enumerate(self.months):
             number = f"{account}{n + 1:02d}"
-            lines = self._bill_lines(month, [(p.old_product, p.monthly_kwh[n]) for p in points])
+            lines = self._bill_lines(
+                month, [(p.old_product, p.monthly_kwh[n], p.green) for p in points]
+            )
             net = sum((line[3] for line in lines), Decimal(0))
             vat = _money(net * VAT_RATE)
             kwh = sum((p.monthly_kwh[n] for p in points), Decimal(0))
@@ -367,23 +403,25 @@ class ExtractBuilder:
         self._open_items(rng, bundle, account, totals)
 
     def _bill_lines(
-        self, month: Month, points: list[tuple[str, Decimal]]
+        self, month: Month, points: list[tuple[str, Decimal, bool]]
     ) -> list[tuple[str, Decimal, Decimal, Decimal, str]]:
         lines = []
 
         def add(text: str, quantity: Decimal, price: Decimal, unit: str = "kWh") -> None:
             lines.append((text, quantity, price, _money(quantity * price), unit))
 
-        for old, kwh in points:
+        for old, kwh, green in points:
             name, day_night, price, fee, _ = OLD_PRODUCTS[old]
             if day_night and price is not None:
                 day = (kwh * Decimal("0.6")).quantize(Decimal("0.001"), ROUND_HALF_UP)
                 add(f"{name}, päev", day, price[0])
                 add(f"{name}, öö", kwh - day, price[1])
             elif price is None:  # exchange price: the month's average plus the margin
-                add(f"{name} (börsihind)", kwh, self.exchange[month] + Decimal("0.0069"))
+                add(f"{name} (börsihind)", kwh, self.exchange[month] + EXCHANGE_MARGIN)
             else:
                 add(name, kwh, price[0])
+            if green:
+                add("Roheline energia", kwh, GREEN_PRICE)
             add("Kuutasu", Decimal(1), fee, "kuu")
             add("Võrguteenus", kwh, NETWORK_PRICE)
             add("Taastuvenergia tasu", kwh, RENEWABLE_PRICE)
@@ -435,6 +473,56 @@ class ExtractBuilder:
                 fmt.format_date(since),
             ]
         )
+
+
+def _local_hours(count: int) -> list[int]:
+    """The local clock hours of a day of ``count`` hours (23 and 25 on the DST days)."""
+    if count == 23:
+        return [0, 1, 2, *range(4, 24)]
+    if count == 25:
+        return [0, 1, 2, 3, 3, *range(4, 24)]
+    return list(range(24))
+
+
+def _hour_shape(hour: int, business: bool) -> float:
+    if business:
+        return 1.3 if 8 <= hour < 18 else 0.75
+    return 1.3 if 17 <= hour < 22 else (0.7 if hour < 6 else 1.0)
+
+
+def _split_wh(total: int, weights: list[float]) -> list[int]:
+    """``total`` Wh over the hours by weight, whole Wh; the rounding rest on the last hours."""
+    scale = sum(weights)
+    values = [int(total * w / scale) for w in weights]
+    rest = total - sum(values)
+    for i in range(rest):
+        values[-1 - i % len(values)] += 1
+    return values
+
+
+def _market_prices(month: Month, rng: random.Random) -> list[tuple[dt.datetime, int, Decimal]]:
+    """The month's day-ahead prices (quarter hours, EUR/MWh): a daily rhythm and noise."""
+    start, _ = day_bounds(month.first_day)
+    _, end = day_bounds(month.last_day)
+    rows = []
+    for at in interval_starts(start, end, minutes=15):
+        hour = _local_hour(at)
+        level = 95.0 if 7 <= hour < 22 else 55.0
+        rows.append((at, 15, Decimal(f"{level * rng.uniform(0.6, 1.5):.2f}")))
+    return rows
+
+
+def _local_hour(at: dt.datetime) -> int:
+    day = local_date(at)
+    start, _ = day_bounds(day)
+    return int((at - start).total_seconds() // 3600)
+
+
+def _market_price_rows(prices: list[tuple[dt.datetime, int, Decimal]]) -> list[list[str]]:
+    return [
+        [at.strftime("%d.%m.%Y %H:%M"), str(minutes), fmt.format_decimal(price)]
+        for at, minutes, price in prices
+    ]
 
 
 # -- dirt, delta and writing ----------------------------------------------------------------
@@ -554,15 +642,38 @@ def _product_rows() -> list[list[str]]:
     return rows
 
 
+def _price_list_rows() -> list[list[str]]:
+    """The old products' prices as the legacy bills used them (one version each)."""
+    rows = []
+    for code, (_name, day_night, prices, fee, _new) in OLD_PRODUCTS.items():
+        single = prices[0] if prices and not day_night else None
+        day, night = (prices[0], prices[1]) if prices and day_night else (None, None)
+        margin = EXCHANGE_MARGIN if prices is None else None
+        rows.append(
+            [code, fmt.format_date(PRICES_FROM), ""]
+            + ["" if v is None else fmt.format_decimal(v) for v in (single, day, night, margin)]
+            + [fmt.format_decimal(fee), fmt.format_decimal(GREEN_PRICE)]
+        )
+    return rows
+
+
 def write_extract(
-    directory: Path, bundles: list[Bundle], *, meta: dict[str, str]
+    directory: Path,
+    bundles: list[Bundle],
+    *,
+    meta: dict[str, str],
+    market_prices: list[list[str]] | None = None,
 ) -> dict[str, int]:
     directory.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     totals: dict[str, Decimal] = {}
-    for spec in fmt.FILES:
+    for spec in fmt.FILES + fmt.SHADOW_FILES:
         if spec.entity == "products":
             rows = _product_rows()
+        elif spec.entity == "market_prices":
+            rows = market_prices or []
+        elif spec.entity == "price_list":
+            rows = _price_list_rows()
         else:
             rows = [row for bundle in bundles for row in bundle.rows[spec.entity]]
         counts[spec.entity] = fmt.write_file(directory, spec, rows)
@@ -579,7 +690,7 @@ def make_extract(
     """Write a full extract of ``customers`` customers; returns the row count per entity."""
     if customers < 10:
         raise ValueError("An extract needs at least 10 customers (the dirt needs room).")
-    _, bundles, _ = build_bundles(customers=customers, seed=seed, extract_date=extract_date)
+    builder, bundles, _ = build_bundles(customers=customers, seed=seed, extract_date=extract_date)
     meta = {
         "system": "VANA-KIS 4.2",
         "kind": "full",
@@ -587,7 +698,9 @@ def make_extract(
         "customers": str(customers),
         "extract_date": extract_date.isoformat(),
     }
-    return write_extract(directory, bundles, meta=meta)
+    return write_extract(
+        directory, bundles, meta=meta, market_prices=_market_price_rows(builder.market_prices)
+    )
 
 
 def make_delta(*, directory: Path, base: Path) -> dict[str, int]:

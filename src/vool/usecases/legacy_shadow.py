@@ -44,15 +44,17 @@ def _vool_bills(
             lines = [d.line for d in drafts]
             totals = invoice_totals(lines)
             bills[account_id] = shadow.Bill(
-                tuple(
-                    shadow.BillLine(
-                        component=shadow.vool_component(x.component),
-                        quantity=x.quantity,
-                        unit=str(x.unit),
-                        unit_price=x.unit_price,
-                        amount=x.amount,
-                    )
-                    for x in lines
+                shadow.fold_margin(
+                    [
+                        shadow.BillLine(
+                            component=shadow.vool_component(x.component),
+                            quantity=x.quantity,
+                            unit=str(x.unit),
+                            unit_price=x.unit_price,
+                            amount=x.amount,
+                        )
+                        for x in lines
+                    ]
                 ),
                 totals.vat,
                 totals.gross,

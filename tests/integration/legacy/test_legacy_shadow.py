@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from vool.domain.billing.models import Invoice, InvoiceLine
 from vool.domain.ledger.models import Posting
@@ -66,7 +67,10 @@ def test_an_altered_legacy_bill_is_a_difference(loaded: Path, tmp_path: Path) ->
     assert after[key].difference == before[key].difference - 25
     assert after[key].parts[-1].cause == "unexplained"
     report = tmp_path / "shadow.csv"
-    call_command("legacy", "shadow", str(loaded), "--period", "2026-10", "--report", str(report))
+    with pytest.raises(CommandError, match="Unexplained shadow differences"):
+        call_command(
+            "legacy", "shadow", str(loaded), "--period", "2026-10", "--report", str(report)
+        )
     rows = report.read_text(encoding="utf-8").splitlines()
     assert len(rows) == 1 + len(after)
     assert any(row.startswith(f"{key};") and "unexplained" in row for row in rows)

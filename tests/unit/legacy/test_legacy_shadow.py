@@ -10,6 +10,7 @@ from vool.domain.legacy.shadow import (
     ShadowReport,
     bucket_of,
     compare,
+    fold_margin,
     legacy_component,
     vool_component,
 )
@@ -93,3 +94,33 @@ def test_buckets_and_the_accounts_to_look_at_first() -> None:
     ]
     assert report.distribution() == {"0": 1, "<=0.01": 0, "<=1": 0, "<=10": 1, ">10": 1}
     assert [a.account for a in report.to_look_at()] == ["b", "c"]
+
+
+def test_the_exchange_margin_is_folded_into_the_energy_line() -> None:
+    spot = line("ENERGY", "100.000", "0.090000", "9.00")
+    margin = line("MARGIN", "100.000", "0.006900", "0.69")
+    fee = line("MONTHLY_FEE", "1", "1.99", "1.99", unit="kuu")
+    assert fold_margin([spot, margin, fee]) == (
+        line("ENERGY", "100.000", "0.096900", "9.69"),
+        fee,
+    )
+    # no energy line of the same quantity: the margin stays a line of its own
+    other = line("MARGIN", "50.000", "0.006900", "0.35")
+    assert fold_margin([spot, other]) == (spot, other)
+    assert legacy_component("Roheline energia") == vool_component("GREEN") == "GREEN"
+
+
+def test_the_go_live_rule_of_a_shadow_run() -> None:
+    explained = compare(
+        "1", bill(ENERGY, NETWORK), bill(ENERGY, line("NETWORK", "100", "0.07", "7.00"), vat="4.56")
+    )
+    assert not explained.equal and explained.explained
+    assert {p.cause for p in explained.parts} == {"unit price", "VAT"}
+    broken = compare("2", bill(ENERGY, NETWORK, total="30.00"), bill(ENERGY, NETWORK))
+    assert not broken.explained and broken.parts[-1].cause == "unexplained"
+    not_billed = compare("3", bill(ENERGY), None, "MISSING_PRICE: no market price")
+    assert not not_billed.explained
+    assert ShadowReport("2026-10", [explained]).ok
+    report = ShadowReport("2026-10", [explained, broken, not_billed])
+    assert not report.ok and report.unexplained == [broken, not_billed]
+    assert not ShadowReport("2026-10").ok  # nothing compared proves nothing

@@ -173,7 +173,48 @@ FILES: tuple[FileSpec, ...] = (
         CP1257,
     ),
 )
-SPECS = {spec.entity: spec for spec in FILES}
+#: the files a shadow run needs besides the history (an extract without them still loads;
+#: the shadow run then names what is missing): one month of 15-minute interval data of the
+#: remote-read points (a local day a row: its 92, 96 or 100 quarter-hour kWh values with three
+#: decimals, separated by spaces), that month's day-ahead prices (start in UTC,
+#: ``dd.mm.yyyy hh:mm``), and the old products' price list — the prices the legacy bills used
+#: (EUR/kWh without VAT, a margin for an exchange-price product, the green-energy add-on).
+#: Loaded into metering and tariffs by :mod:`vool.domain.legacy.shadow_data`, not staged.
+SHADOW_FILES: tuple[FileSpec, ...] = (
+    FileSpec(
+        "intervals",
+        "VEERANDTUNNID.csv",
+        ("MP_ID", "KUUPAEV", "KWH_15MIN"),
+        ("MP_ID", "KUUPAEV"),
+        UTF8_BOM,
+    ),
+    FileSpec(
+        "market_prices",
+        "BORSIHINNAD.csv",
+        ("ALGUS_UTC", "MINUTID", "HIND_EUR_MWH"),
+        ("ALGUS_UTC",),
+        UTF8_BOM,
+        "HIND_EUR_MWH",
+    ),
+    FileSpec(
+        "price_list",
+        "HINNAKIRI.csv",
+        (
+            "TOOTE_KOOD",
+            "ALGUS",
+            "LOPP",
+            "HIND_KWH",
+            "PAEV_KWH",
+            "OO_KWH",
+            "MARGINAAL_KWH",
+            "KUUTASU",
+            "ROHELINE_KWH",
+        ),
+        ("TOOTE_KOOD", "ALGUS"),
+        CP1257,
+    ),
+)
+SPECS = {spec.entity: spec for spec in FILES + SHADOW_FILES}
 
 
 class UnreadableExtract(ValueError):
@@ -271,7 +312,9 @@ def write_manifest(
         buffer.write(f"# {key}={value}\r\n")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(MANIFEST_COLUMNS)
-    for spec in FILES:
+    for spec in FILES + SHADOW_FILES:
+        if spec.entity not in counts:
+            continue
         writer.writerow(
             (
                 spec.file_name,

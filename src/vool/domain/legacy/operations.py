@@ -23,13 +23,13 @@ from django.db.models import Model
 
 from vool.common.localtime import local_date, local_midnight
 from vool.domain.audit import operations as audit
-from vool.domain.bulk import copy_rows, insert_instances
+from vool.domain.bulk import copy_rows, insert_instances, reserve_ids
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers import operations as customer_operations
 from vool.domain.customers.models import BillingAccount, Customer, FormerReferenceNumber
 from vool.domain.ledger import operations as ledger_operations
 from vool.domain.legacy import extract_format as fmt
-from vool.domain.legacy import queries, rules
+from vool.domain.legacy import queries, rules, shadow_data
 from vool.domain.legacy.models import (
     HistoricBill,
     HistoricBillLine,
@@ -93,15 +93,24 @@ def load_extract(
             created_by=user if user is not None and user.pk else None,
         )
         staged = _stage(run, rows, progress)
+        prices = shadow_data.load_price_list(directory=directory, manifest=manifest)
         checked = rules.check(staged, queries.context(staged, today=local_date(as_of)))
-        _write_issues(run, checked.issues)
-        result = LoadResult(run.pk, dry_run, manifest.kind, issues=checked.issues)
-        result.errors = sum(1 for i in checked.issues if i.severity == rules.ERROR)
-        result.warnings = len(checked.issues) - result.errors
+        issues = prices.issues + checked.issues
+        _write_issues(run, issues)
+        result = LoadResult(run.pk, dry_run, manifest.kind, issues=issues)
+        result.errors = sum(1 for i in issues if i.severity == rules.ERROR)
+        result.warnings = len(issues) - result.errors
         result.held_accounts = sorted(checked.held)
         if not dry_run:
-            loader = _Loader(run, checked, manifest, as_of=as_of, progress=progress)
-            result.counts = loader.load_all()
+            loader = _Loader(run, checked, manifest, as_of=as_of, now=now, progress=progress)
+            result.counts = prices.counts | loader.load_all()
+            extra = shadow_data.load_shadow_data(
+                directory=directory, manifest=manifest, as_of=as_of, now=now
+            )
+            result.counts.update(extra.counts)
+            _write_issues(run, extra.issues)
+            result.issues += extra.issues
+            result.errors += len(extra.issues)
         run.counts = {
             "load": result.counts,
             "errors": result.errors,
@@ -200,10 +209,11 @@ class _Loader:
         manifest: fmt.Manifest,
         *,
         as_of: dt.datetime,
+        now: dt.datetime,
         progress: Progress,
     ) -> None:
         self.run, self.checked, self.manifest = run, checked, manifest
-        self.as_of, self.progress = as_of, progress
+        self.as_of, self.now, self.progress = as_of, now, progress
         self.ids: dict[str, dict[str, int]] = defaultdict(dict)  # entity → old key → Vool id
         self.known: dict[str, dict[str, queries.Mapped]] = {}
         self.counts: dict[str, dict[str, int]] = {}
@@ -250,9 +260,10 @@ class _Loader:
         return new, changed
 
     def remember(
-        self, entity: str, records: Sequence[rules.Record], instances: Sequence[Model]
+        self, entity: str, records: Sequence[rules.Record], rows: Sequence[Model] | Sequence[int]
     ) -> None:
-        """The new rows' old key → Vool id, in the key map."""
+        """The new rows' old key → Vool id (the rows or their keys), in the key map."""
+        keys = [r if isinstance(r, int) else int(r.pk) for r in rows]
         copy_rows(
             KeyMap,
             ("entity", "old_key", "new_id", "account_key", "fingerprint", "run"),
@@ -260,16 +271,16 @@ class _Loader:
                 (
                     entity,
                     r["_key"],
-                    int(i.pk),
+                    key,
                     _account_key(self.checked, entity, r),
                     self._fingerprint(entity, r),
                     self.run.pk,
                 )
-                for r, i in zip(records, instances, strict=True)
+                for r, key in zip(records, keys, strict=True)
             ),
         )
-        for record, instance in zip(records, instances, strict=True):
-            self.ids[entity][record["_key"]] = int(instance.pk)
+        for record, key in zip(records, keys, strict=True):
+            self.ids[entity][record["_key"]] = key
 
     def refresh(self, entity: str, records: Sequence[rules.Record]) -> None:
         """The changed rows' new fingerprints, in the key map."""
@@ -432,24 +443,39 @@ class _Loader:
         }
 
     def _history(
-        self, entity: str, model: type[Model], build: Callable[[rules.Record], Model]
+        self,
+        entity: str,
+        model: type[Model],
+        fields: tuple[str, ...],
+        build: Callable[[rules.Record], tuple[Any, ...]],
     ) -> None:
+        """The new rows of a history entity, written as plain rows (no model instance per
+        row): on PostgreSQL with keys drawn from the sequence and COPY."""
         new, changed = self.plan(entity)
-        instances = [build(r) for r in new]
-        insert_instances(model, instances)
-        self.remember(entity, new, instances)
+        if new:
+            keys = reserve_ids(model, len(new))
+            if keys is None:  # elsewhere: bulk_create sets the keys
+                names = [getattr(model._meta.get_field(f), "attname", f) for f in fields]
+                instances = [model(**dict(zip(names, build(r), strict=True))) for r in new]
+                insert_instances(model, instances)
+                keys = [int(i.pk) for i in instances]
+            else:
+                rows = ((k, *build(r)) for k, r in zip(keys, new, strict=True))
+                copy_rows(model, ("id", *fields), rows)
+            self.remember(entity, new, keys)
         self.history_changed(entity, changed)
 
     def meters(self) -> None:
         self._history(
             "meters",
             Meter,
-            lambda r: Meter(
-                metering_point_id=self.ids["points"][r["point"]],
-                serial_number=r["serial_number"],
-                digits=r["digits"],
-                multiplier=r["multiplier"],
-                installed_date=r["installed"],
+            ("metering_point", "serial_number", "digits", "multiplier", "installed_date"),
+            lambda r: (
+                self.ids["points"][r["point"]],
+                r["serial_number"],
+                r["digits"],
+                r["multiplier"],
+                r["installed"],
             ),
         )
 
@@ -457,7 +483,8 @@ class _Loader:
         self._history(
             "registers",
             Register,
-            lambda r: Register(meter_id=self.ids["meters"][r["meter"]], kind=r["kind"]),
+            ("meter", "kind"),
+            lambda r: (self.ids["meters"][r["meter"]], r["kind"]),
         )
 
     def contracts(self) -> None:
@@ -494,47 +521,59 @@ class _Loader:
         self.refresh("contracts", changed)
 
     def readings(self) -> None:
-        def build(r: rules.Record) -> Reading:
+        def build(r: rules.Record) -> tuple[Any, ...]:
             read_at = local_midnight(r["day"]) + READING_HOUR
             month_end = DEFAULT_WINDOW.month_end_of(read_at)
-            return Reading(
-                register_id=self.ids["registers"][r["register"]],
-                read_at=read_at,
-                value_kwh=r["value_kwh"],
-                source="MIGRATION",
-                status="ACCEPTED",
-                period=str(month_end) if month_end else "",
-                known_at=max(self.as_of, read_at),
-                reason=f"legacy reading {r['_key']}",
+            return (
+                self.ids["registers"][r["register"]],
+                read_at,
+                r["value_kwh"],
+                "MIGRATION",
+                "ACCEPTED",
+                str(month_end) if month_end else "",
+                max(self.as_of, read_at),
+                f"legacy reading {r['_key']}",
+                {},
+                self.now,
             )
 
-        self._history("readings", Reading, build)
+        fields: tuple[str, ...] = ("register", "read_at", "value_kwh", "source", "status")
+        fields += ("period", "known_at", "reason", "details", "created_at")
+        self._history("readings", Reading, fields, build)
 
     def interval_totals(self) -> None:
         self._history(
             "interval_totals",
             HistoricIntervalTotal,
-            lambda r: HistoricIntervalTotal(
-                metering_point_id=self.ids["points"][r["point"]],
-                period=r["period"],
-                consumption_kwh=r["kwh"],
-            ),
+            ("metering_point", "period", "consumption_kwh"),
+            lambda r: (self.ids["points"][r["point"]], r["period"], r["kwh"]),
         )
 
     def bills(self) -> None:
         self._history(
             "bills",
             HistoricBill,
-            lambda r: HistoricBill(
-                billing_account_id=self.ids["accounts"][r["account"]],
-                number=r["_key"],
-                period=r["period"],
-                issue_date=r["issue_date"],
-                due_date=r["due_date"],
-                consumption_kwh=r["kwh"],
-                net_amount=r["net"],
-                vat_amount=r["vat"],
-                total_amount=r["total"],
+            (
+                "billing_account",
+                "number",
+                "period",
+                "issue_date",
+                "due_date",
+                "consumption_kwh",
+                "net_amount",
+                "vat_amount",
+                "total_amount",
+            ),
+            lambda r: (
+                self.ids["accounts"][r["account"]],
+                r["_key"],
+                r["period"],
+                r["issue_date"],
+                r["due_date"],
+                r["kwh"],
+                r["net"],
+                r["vat"],
+                r["total"],
             ),
         )
 
@@ -542,14 +581,15 @@ class _Loader:
         self._history(
             "bill_lines",
             HistoricBillLine,
-            lambda r: HistoricBillLine(
-                bill_id=self.ids["bills"][r["bill"]],
-                position=r["position"],
-                description=r["description"],
-                quantity=r["quantity"],
-                unit=r["unit"],
-                unit_price=r["unit_price"],
-                amount=r["amount"],
+            ("bill", "position", "description", "quantity", "unit", "unit_price", "amount"),
+            lambda r: (
+                self.ids["bills"][r["bill"]],
+                r["position"],
+                r["description"],
+                r["quantity"],
+                r["unit"],
+                r["unit_price"],
+                r["amount"],
             ),
         )
 

@@ -18,17 +18,20 @@ BUCKETS: tuple[tuple[str, Decimal], ...] = (
     ("<=10", Decimal(10)),
 )
 OVER = ">10"
+UNEXPLAINED = "unexplained"
 # words in a legacy line's text → the component it is compared as
 KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("EXCISE", ("aktsiis", "excise")),
     ("RENEWABLE", ("taastuv", "renewable")),
     ("NETWORK", ("võrgu", "network", "grid")),
     ("MONTHLY_FEE", ("kuutasu", "monthly fee")),
+    ("GREEN", ("roheline", "green")),
 )
 # Vool's component codes → the same names; a code not here (a charge the old system did not
 # bill, e.g. the network's monthly fee, the balancing capacity fee) is compared as itself
 VOOL_COMPONENTS = {
     "ENERGY": "ENERGY",
+    "GREEN": "GREEN",
     "NETWORK_ENERGY": "NETWORK",
     "PRODUCT_FEE": "MONTHLY_FEE",
     "RENEWABLE_FEE": "RENEWABLE",
@@ -58,6 +61,34 @@ class BillLine:
     unit: str
     unit_price: Decimal | None
     amount: Decimal
+
+
+def fold_margin(lines: Sequence[BillLine]) -> tuple[BillLine, ...]:
+    """Vool's lines with each exchange MARGIN line folded into the ENERGY line of the same
+    quantity — one line at spot + margin, as the old system billed it — so that the two are
+    compared as one energy charge (the amounts are added, nothing is re-rounded)."""
+    result = [x for x in lines if x.component != "MARGIN"]
+    for margin in (x for x in lines if x.component == "MARGIN"):
+        at = next(
+            (
+                i
+                for i, x in enumerate(result)
+                if x.component == "ENERGY" and x.quantity == margin.quantity
+            ),
+            None,
+        )
+        energy_price = None if at is None else result[at].unit_price
+        if at is None or energy_price is None or margin.unit_price is None:
+            result.append(margin)
+            continue
+        result[at] = BillLine(
+            "ENERGY",
+            margin.quantity,
+            margin.unit,
+            energy_price + margin.unit_price,
+            result[at].amount + margin.amount,
+        )
+    return tuple(result)
 
 
 @dataclass(frozen=True)
@@ -107,6 +138,13 @@ class AccountComparison:
     def bucket(self) -> str:
         return bucket_of(abs(self.difference))
 
+    @property
+    def explained(self) -> bool:
+        """Billed on both sides and every cent of the difference attributed to a line."""
+        if self.legacy_total is None or self.vool_total is None:
+            return False
+        return all(p.cause != UNEXPLAINED for p in self.parts)
+
 
 @dataclass
 class ShadowReport:
@@ -118,6 +156,16 @@ class ShadowReport:
         for a in self.accounts:
             counts[a.bucket] += 1
         return counts
+
+    @property
+    def unexplained(self) -> list[AccountComparison]:
+        """The accounts that stop the go-live: a difference no line explains, or a legacy
+        bill Vool could not bill again (its exception is the reason to work on)."""
+        return [a for a in self.accounts if not a.explained]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.accounts) and not self.unexplained
 
     def to_look_at(self, limit: int = 20) -> list[AccountComparison]:
         """The accounts that differ, largest absolute difference first."""
@@ -184,5 +232,5 @@ def compare(
         parts.append(Part("VAT", "VAT", legacy.vat, vool.vat))
     rest = result.difference - sum((p.difference for p in parts), ZERO)
     if rest != ZERO:
-        parts.append(Part("TOTAL", "unexplained", ZERO, rest))
+        parts.append(Part("TOTAL", UNEXPLAINED, ZERO, rest))
     return AccountComparison(account, legacy.total, vool.total, tuple(parts))

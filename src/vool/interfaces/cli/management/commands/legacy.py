@@ -195,6 +195,12 @@ class Command(BaseCommand):
             )
         if options["report"]:
             self._shadow_csv(options["report"], report)
+        self.stdout.write(
+            f"{len(report.accounts) - len(report.unexplained)} accounts billed and explained, "
+            f"{len(report.unexplained)} unexplained or not billed"
+        )
+        if not report.ok:
+            raise CommandError("Unexplained shadow differences: not ready for go-live.")
 
     @staticmethod
     def _shadow_csv(path: Path, report: legacy_shadow.shadow.ShadowReport) -> None:
