@@ -29,6 +29,7 @@ from stdnum.iso7064 import mod_97_10
 from vool.common.identifiers import reference_to_rf
 from vool.common.localtime import Month, local_midnight
 from vool.domain.billing.models import Invoice
+from vool.domain.customers.models import FormerReferenceNumber
 from vool.domain.receivables import operations as receivables_operations
 from vool.integrations.bank import camt_writer
 from vool.usecases import bill_run, import_bank_statement
@@ -36,6 +37,7 @@ from vool.usecases import bill_run, import_bank_statement
 BILLING_DAY = 5  # the demo's bill runs are on the 5th of the following month
 RETAILER_IBAN = "EE382200221020145685"  # the demo retailer's account at Swedbank
 NO_REFERENCE_EVERY = 150  # in the last month, one payer in so many forgets the reference
+OLD_REFERENCE_EVERY = 3  # a payer whose account has a former number quotes it on so many bills
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -150,6 +152,15 @@ class _Bill(NamedTuple):
     payer: str
 
 
+def _former_references() -> dict[int, str]:
+    """The (latest) former reference number of each account that has one (the seed's: one
+    account in eight)."""
+    return dict(
+        FormerReferenceNumber.objects.order_by("account_id", "replaced_on")
+        .values_list("account_id", "reference_number")
+    )
+
+
 def _pay(
     *, run_id: int, rng: np.random.Generator, as_of: dt.date, last: bool
 ) -> list[camt_writer.StatementLine]:
@@ -171,10 +182,14 @@ def _pay(
         )
         if number is not None
     ]
+    former = _former_references()
     lines: list[camt_writer.StatementLine] = []
     for invoice in invoices:
         if invoice.due_date is None:
             continue
+        if invoice.billing_account_id in former and invoice.number % OLD_REFERENCE_EVERY == 0:
+            # an old payment template: the former system's number, matched to the account
+            invoice = invoice._replace(reference=former[invoice.billing_account_id])
         behaviour = rng.random()
         if behaviour < 0.04:
             continue  # does not pay (yet)
