@@ -156,8 +156,9 @@ def _former_references() -> dict[int, str]:
     """The (latest) former reference number of each account that has one (the seed's: one
     account in eight)."""
     return dict(
-        FormerReferenceNumber.objects.order_by("account_id", "replaced_on")
-        .values_list("account_id", "reference_number")
+        FormerReferenceNumber.objects.order_by("account_id", "replaced_on").values_list(
+            "account_id", "reference_number"
+        )
     )
 
 
