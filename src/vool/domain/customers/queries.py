@@ -10,7 +10,13 @@ from django.contrib.auth import get_user_model
 from django.db.models import CharField, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Concat
 
-from vool.domain.customers.models import BillingAccount, Consent, Customer, SecondFactor
+from vool.domain.customers.models import (
+    BillingAccount,
+    Consent,
+    Customer,
+    PortalAccess,
+    SecondFactor,
+)
 
 BUSINESS: Final = Customer.Kind.BUSINESS  # a company (the business segment's packages)
 InvoiceChannel = BillingAccount.InvoiceChannel  # how invoices (and letters) reach the customer
@@ -36,11 +42,12 @@ def get_billing_account(*, billing_account_id: int) -> BillingAccount | None:
 def customers_of_user(*, user_id: int) -> QuerySet[Customer]:
     """The customers a portal user may act for: the one they hold (``Customer.user``) and those
     a :class:`PortalAccess` grants them (household member, representative)."""
-    return (
-        Customer.objects.filter(Q(user_id=user_id) | Q(portal_accesses__user_id=user_id))
-        .distinct()
-        .order_by("name", "pk")
-    )
+    # Two indexed reads of ids, then the customers by primary key: an OR across the join to
+    # PortalAccess (with DISTINCT) made PostgreSQL scan every customer, 0.2-0.4 s at 100,000
+    # customers on each portal request (the portal load benchmark found it).
+    held = Customer.objects.filter(user_id=user_id).values_list("pk", flat=True)
+    granted = PortalAccess.objects.filter(user_id=user_id).values_list("customer_id", flat=True)
+    return Customer.objects.filter(pk__in=[*held, *granted]).order_by("name", "pk")
 
 
 def count_customers() -> int:

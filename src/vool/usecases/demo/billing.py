@@ -185,12 +185,13 @@ def _pay(
     ]
     former = _former_references()
     lines: list[camt_writer.StatementLine] = []
-    for invoice in invoices:
+    for bill in invoices:
+        invoice = bill
+        if bill.billing_account_id in former and bill.number % OLD_REFERENCE_EVERY == 0:
+            # an old payment template: the former system's number, matched to the account
+            invoice = bill._replace(reference=former[bill.billing_account_id])
         if invoice.due_date is None:
             continue
-        if invoice.billing_account_id in former and invoice.number % OLD_REFERENCE_EVERY == 0:
-            # an old payment template: the former system's number, matched to the account
-            invoice = invoice._replace(reference=former[invoice.billing_account_id])
         behaviour = rng.random()
         if behaviour < 0.04:
             continue  # does not pay (yet)
