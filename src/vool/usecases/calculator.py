@@ -249,6 +249,7 @@ def _consumption(point: MeteringPoint, months: Sequence[Month]) -> list[MonthCon
     out: list[MonthConsumption] = []
     offset = 0
     scheme: BandScheme | None = None
+    by_month: dict[Month, dict[str, metering_queries.RegisterConsumption]] | None = None
     for month in months:
         count = rating.month_grid(month, minutes).count
         values = series.values_wh[offset : offset + count]
@@ -257,7 +258,9 @@ def _consumption(point: MeteringPoint, months: Sequence[Month]) -> list[MonthCon
         if values.size == count and not (flags == MISSING).any():
             out.append(MonthConsumption(month, minutes, values.astype(np.int64), "INTERVAL"))
             continue
-        registers = metering_queries.consumption_for_period(metering_point=point, month=month)
+        if by_month is None:  # one read of the point's readings for all the months
+            by_month = metering_queries.consumption_for_months(metering_point=point, months=months)
+        registers = by_month[month]
         kwh = {k: r.kwh for k, r in registers.items() if r.kwh is not None}
         if not kwh:
             continue

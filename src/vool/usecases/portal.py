@@ -415,8 +415,10 @@ def consumption(
             for start, wh, flag in zip(series.starts, series.values_wh, series.quality, strict=True)
         ]
     else:
-        for each in Month.range(first, month.next()):
-            kinds = metering_queries.consumption_for_period(metering_point=point, month=each)
+        months = list(Month.range(first, month.next()))
+        by_month = metering_queries.consumption_for_months(metering_point=point, months=months)
+        for each in months:
+            kinds = by_month[each]
             known = [c for c in kinds.values() if c.kwh is not None]
             total = sum((c.kwh for c in known if c.kwh is not None), Decimal("0.000"))
             rows.append(

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from vool.common import identifiers
 from vool.common.localtime import intervals_in_day
 from vool.domain.contracts.models import SupplyContract
-from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.customers.models import BillingAccount, Customer, FormerReferenceNumber
 from vool.domain.integrity import operations as integrity
 from vool.domain.metering.intervals import unpack_quality, unpack_values
 from vool.domain.metering.models import IntervalDay, Meter, Reading, Register
@@ -41,11 +41,23 @@ def wipe_demo_data() -> None:
     with integrity.maintenance(reason="test: wipe the demo data"):
         for model in (IntervalDay, Reading, SupplyContract, Register, Meter, MeteringPoint):
             model.objects.all().delete()
+        FormerReferenceNumber.objects.all().delete()
         BillingAccount.objects.all().delete()
         Customer.objects.all().delete()
 
 
 class TestSeedDemo:
+    def test_one_account_in_eight_has_a_former_reference_number(self):
+        result = run_seed()
+        former = list(FormerReferenceNumber.objects.select_related("account"))
+        assert result.former_reference_numbers == len(former) > 0
+        assert {f.account_id % seed.FORMER_REFERENCE_EVERY for f in former} == {0}
+        current = set(BillingAccount.objects.values_list("reference_number", flat=True))
+        for f in former:
+            assert identifiers.is_valid_reference_number(f.reference_number)
+            assert f.reference_number not in current and len(f.reference_number) == 10
+            assert f.replaced_on == dt.date(2026, 1, 1)  # the history's first day
+
     def test_counts_and_valid_identifiers(self):
         result = run_seed()
         assert result.customers == Customer.objects.count() == 60

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from vool.common.localtime import Month
+from vool.domain.customers.models import FormerReferenceNumber
 from vool.domain.ledger import queries as ledger_queries
 from vool.domain.receivables import queries
-from vool.domain.receivables.models import Payment, StatementFile
+from vool.domain.receivables.models import Allocation, Payment, StatementFile
 from vool.integrations.bank import camt
 from vool.usecases.demo import billing, seed
 
@@ -44,6 +45,23 @@ def test_demo_payments_are_imported_from_statements(tmp_path: Path) -> None:
     assert totals.received == result.paid_amount
     assert totals.suspense > Decimal(0)
     assert ledger_queries.unbalanced_transactions() == []
+
+
+def test_payments_quoting_a_former_reference_number_reach_the_account(tmp_path: Path) -> None:
+    seed.seed_demo(customers=40, seed=5, as_of=AS_OF, history_months=3)
+    billing.bill_history(first_month=Month(2025, 12), as_of=AS_OF, seed=5, statements_dir=tmp_path)
+    former = dict(
+        FormerReferenceNumber.objects.values_list("reference_number", "account__reference_number")
+    )
+    quoted = list(
+        Allocation.objects.filter(payment__reference__in=list(former), kind="ACCOUNT")
+        .select_related("payment", "billing_account")
+        .order_by("pk")
+    )
+    assert quoted, "no demo payment quotes a former reference number"
+    for allocation in quoted:
+        assert allocation.billing_account is not None
+        assert allocation.billing_account.reference_number == former[allocation.payment.reference]
 
 
 def _schemas() -> Path:

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from vool.common.ranges import DateRange
 from vool.domain.audit import operations as audit_operations
@@ -18,7 +20,24 @@ from vool.domain.tariffs.models import Product
 
 
 class UnableToCreateContract(ValidationError):
-    """The contract breaks a rule; the message names the field."""
+    """The contract breaks a rule; the message names the field. The messages are in the active
+    language (the portal and the back office show them as they are)."""
+
+
+def _day(value: dt.date) -> str:
+    """A date as the active language writes it."""
+    return date_format(value, "SHORT_DATE_FORMAT")
+
+
+def _overlap_message(eic: str, clash: SupplyContract) -> str:
+    if clash.valid_to is None:
+        return _(
+            "Metering point %(eic)s already has a contract from %(start)s without an end "
+            "that overlaps."
+        ) % {"eic": eic, "start": _day(clash.valid_from)}
+    return _(
+        "Metering point %(eic)s already has a contract from %(start)s to %(end)s that overlaps."
+    ) % {"eic": eic, "start": _day(clash.valid_from), "end": _day(clash.valid_to)}
 
 
 def check_contract(
@@ -32,10 +51,10 @@ def check_contract(
 ) -> None:
     """Raise ``UnableToCreateContract`` naming the field if the contract may not exist."""
     if valid_to is not None and valid_to <= valid_from:
-        raise UnableToCreateContract({"valid_to": "A contract ends after it starts."})
+        raise UnableToCreateContract({"valid_to": _("A contract ends after it starts.")})
     if billing_account.customer_id != customer.pk:
         raise UnableToCreateContract(
-            {"billing_account": "The billing account belongs to another customer."}
+            {"billing_account": _("The billing account belongs to another customer.")}
         )
     clash = queries.overlapping_contract(
         metering_point_id=metering_point.pk,
@@ -43,14 +62,7 @@ def check_contract(
         exclude_id=exclude_id,
     )
     if clash is not None:
-        raise UnableToCreateContract(
-            {
-                "valid_from": (
-                    f"Metering point {metering_point.eic} already has a contract for "
-                    f"{clash.valid_from} to {clash.valid_to or 'open end'} that overlaps."
-                )
-            }
-        )
+        raise UnableToCreateContract({"valid_from": _overlap_message(metering_point.eic, clash)})
 
 
 def create_contract(
@@ -97,9 +109,8 @@ def save_contract(*, contract: SupplyContract) -> SupplyContract:
         except IntegrityError as exc:  # the PostgreSQL exclusion constraint
             raise UnableToCreateContract(
                 {
-                    "valid_from": (
-                        f"Metering point {contract.metering_point.eic} has an overlapping contract."
-                    )
+                    "valid_from": _("Metering point %(eic)s has an overlapping contract.")
+                    % {"eic": contract.metering_point.eic}
                 }
             ) from exc
     return contract
@@ -115,14 +126,20 @@ def end_contract(*, contract_id: int, valid_to: dt.date, terminate: bool = False
     with transaction.atomic():
         contract = SupplyContract.objects.select_for_update().get(pk=contract_id)
         if contract.status == SupplyContract.Status.CANCELLED:
-            raise UnableToEndContract({"valid_to": "A cancelled contract cannot end."})
+            raise UnableToEndContract({"valid_to": _("A cancelled contract cannot end.")})
         if valid_to <= contract.valid_from:
             raise UnableToEndContract(
-                {"valid_to": f"The contract starts on {contract.valid_from}; it ends after that."}
+                {
+                    "valid_to": _("The contract starts on %(date)s; it can end only after that.")
+                    % {"date": _day(contract.valid_from)}
+                }
             )
         if contract.valid_to is not None and contract.valid_to <= valid_to:
             raise UnableToEndContract(
-                {"valid_to": f"The contract ends already on {contract.valid_to}."}
+                {
+                    "valid_to": _("The contract ends already on %(date)s.")
+                    % {"date": _day(contract.valid_to)}
+                }
             )
         contract.valid_to = valid_to
         fields = ["valid_to"]

@@ -14,7 +14,9 @@ from vool.domain.customers.models import (
     BillingAccount,
     Consent,
     Customer,
+    FormerReferenceNumber,
     Language,
+    PortalAccess,
     SecondFactor,
 )
 
@@ -43,11 +45,12 @@ def get_billing_account(*, billing_account_id: int) -> BillingAccount | None:
 def customers_of_user(*, user_id: int) -> QuerySet[Customer]:
     """The customers a portal user may act for: the one they hold (``Customer.user``) and those
     a :class:`PortalAccess` grants them (household member, representative)."""
-    return (
-        Customer.objects.filter(Q(user_id=user_id) | Q(portal_accesses__user_id=user_id))
-        .distinct()
-        .order_by("name", "pk")
-    )
+    # Two indexed reads of ids, then the customers by primary key: an OR across the join to
+    # PortalAccess (with DISTINCT) made PostgreSQL scan every customer, 0.2-0.4 s at 100,000
+    # customers on each portal request (the portal load benchmark found it).
+    held = Customer.objects.filter(user_id=user_id).values_list("pk", flat=True)
+    granted = PortalAccess.objects.filter(user_id=user_id).values_list("customer_id", flat=True)
+    return Customer.objects.filter(pk__in=[*held, *granted]).order_by("name", "pk")
 
 
 def count_customers() -> int:
@@ -239,3 +242,13 @@ def has_customers() -> bool:
 def persons(*, limit: int) -> list[Customer]:
     """The first ``limit`` customers who are persons (not companies), in the order made."""
     return list(Customer.objects.filter(kind=Customer.Kind.PERSON).order_by("pk")[:limit])
+
+
+def latest_former_references() -> dict[int, str]:
+    """The latest former reference number of each billing account that has one, by account
+    id (the demo's payers quote it on some payments)."""
+    return dict(
+        FormerReferenceNumber.objects.order_by("account_id", "replaced_on").values_list(
+            "account_id", "reference_number"
+        )
+    )

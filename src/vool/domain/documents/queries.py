@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from vool.common.localtime import Month
 from vool.domain.billing.models import Invoice
@@ -124,4 +125,48 @@ def letters_of_accounts(*, billing_account_ids: Collection[int]) -> QuerySet[Let
         Letter.objects.filter(billing_account_id__in=billing_account_ids)
         .select_related("billing_account")
         .order_by("-rendered_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class SentLetter:
+    """A letter sent to one of a customer's billing accounts (what the portal lists)."""
+
+    letter_id: int
+    kind: str
+    campaign: str
+    reference_number: str
+    language: str
+    channel: str
+    sent_at: dt.datetime | None
+    size_bytes: int
+
+
+def sent_letters_of_customer(*, customer_id: int) -> list[SentLetter]:
+    """The letters sent to the customer's billing accounts (by any channel), newest first."""
+    rows = (
+        Letter.objects.filter(billing_account__customer_id=customer_id, status=Letter.Status.SENT)
+        .order_by("-sent_at", "-pk")
+        .values(
+            "kind",
+            "campaign",
+            "language",
+            "channel",
+            "sent_at",
+            "size_bytes",
+            letter_id=F("pk"),
+            reference_number=F("billing_account__reference_number"),
+        )
+    )
+    return [SentLetter(**row) for row in rows]
+
+
+def sent_letter_of_customer(*, customer_id: int, letter_id: int) -> Letter | None:
+    """Letter ``letter_id`` if it was sent to one of the customer's accounts, else None."""
+    return (
+        Letter.objects.filter(
+            pk=letter_id, billing_account__customer_id=customer_id, status=Letter.Status.SENT
+        )
+        .select_related("billing_account")
+        .first()
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -83,17 +83,31 @@ def consumption_for_period(
     *, metering_point: MeteringPoint, month: Month
 ) -> dict[str, RegisterConsumption]:
     """Consumption per register kind (SINGLE, DAY, NIGHT) of ``month``, in kWh."""
+    return consumption_for_months(metering_point=metering_point, months=[month])[month]
+
+
+def consumption_for_months(
+    *, metering_point: MeteringPoint, months: Sequence[Month]
+) -> dict[Month, dict[str, RegisterConsumption]]:
+    """:func:`consumption_for_period` of each of ``months``, from one read of the point's
+    registers and readings (two queries, whatever the number of months)."""
     registers = list(
         Register.objects.filter(meter__metering_point=metering_point).select_related("meter")
     )
-    digits = {r.pk: r.meter.digits for r in registers}
-    mult = {r.pk: r.meter.multiplier for r in registers}
     readings = list(
         Reading.objects.filter(register__in=registers, superseded_by__isnull=True)
         .exclude(status=Reading.Status.REJECTED)
         .select_related("register")
         .order_by("read_at", "id")
     )
+    return {month: _month_consumption(month, registers, readings) for month in months}
+
+
+def _month_consumption(
+    month: Month, registers: list[Register], readings: list[Reading]
+) -> dict[str, RegisterConsumption]:
+    digits = {r.pk: r.meter.digits for r in registers}
+    mult = {r.pk: r.meter.multiplier for r in registers}
     result: dict[str, RegisterConsumption] = {}
     for kind in sorted({r.kind for r in registers}):
         of_kind = [r for r in readings if r.register.kind == kind]

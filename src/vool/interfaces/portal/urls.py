@@ -3,6 +3,7 @@ from django.urls import path
 from vool.interfaces.portal import (
     contract_views,
     interval_views,
+    letter_views,
     oidc,
     requests,
     security_views,
@@ -73,4 +74,10 @@ urlpatterns += [
 urlpatterns += [
     path("oidc/start/", oidc.start, name="oidc_start"),
     path("oidc/callback/", oidc.callback, name="oidc_callback"),
+]
+
+# the letters sent to the customer (issue 11 §5)
+urlpatterns += [
+    path("letters/", letter_views.letters, name="letters"),
+    path("letters/<int:letter_id>/pdf/", letter_views.letter_pdf, name="letter_pdf"),
 ]

@@ -29,6 +29,7 @@ from stdnum.iso7064 import mod_97_10
 from vool.common.identifiers import reference_to_rf
 from vool.common.localtime import Month, local_midnight
 from vool.domain.billing import queries as billing_queries
+from vool.domain.customers import queries as customer_queries
 from vool.domain.receivables import operations as receivables_operations
 from vool.integrations.bank import camt_writer
 from vool.usecases import bill_run, import_bank_statement
@@ -36,6 +37,7 @@ from vool.usecases import bill_run, import_bank_statement
 BILLING_DAY = 5  # the demo's bill runs are on the 5th of the following month
 RETAILER_IBAN = "EE382200221020145685"  # the demo retailer's account at Swedbank
 NO_REFERENCE_EVERY = 150  # in the last month, one payer in so many forgets the reference
+OLD_REFERENCE_EVERY = 3  # a payer whose account has a former number quotes it on so many bills
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -159,8 +161,13 @@ def _pay(
         for r in billing_queries.payable_invoices_of_run(run_id=run_id)
         if r.number is not None
     ]
+    former = customer_queries.latest_former_references()
     lines: list[camt_writer.StatementLine] = []
-    for invoice in invoices:
+    for bill in invoices:
+        invoice = bill
+        if bill.billing_account_id in former and bill.number % OLD_REFERENCE_EVERY == 0:
+            # an old payment template: the former system's number, matched to the account
+            invoice = bill._replace(reference=former[bill.billing_account_id])
         if invoice.due_date is None:
             continue
         behaviour = rng.random()

@@ -26,7 +26,7 @@ from vool.common.localtime import TALLINN, Month, day_bounds, interval_starts, l
 from vool.domain.bulk import copy_rows, insert_instances
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers import operations as customer_operations
-from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.customers.models import BillingAccount, Customer, FormerReferenceNumber
 from vool.domain.metering.interval_operations import INTERVAL_DAY_COLUMNS
 from vool.domain.metering.intervals import pack_quality, pack_values
 from vool.domain.metering.models import IntervalDay, Meter, Reading, Register
@@ -54,6 +54,7 @@ class SeedResult:
     contracts: int = 0
     readings: int = 0
     interval_days: int = 0
+    former_reference_numbers: int = 0
     history: tuple[dt.date, dt.date] | None = None
 
 
@@ -236,6 +237,26 @@ def _ascii(text: str) -> str:
     return text.translate(table).lower().replace(" ", "").replace("-", "")
 
 
+FORMER_REFERENCE_EVERY = 8  # one account in so many came over from the former system
+FORMER_REFERENCE_FIELDS = ("account", "reference_number", "replaced_on", "source")
+FORMER_REFERENCE_SOURCE = "demo: the former billing system's number"
+
+
+def former_reference_rows(
+    accounts: list[BillingAccount], *, replaced_on: dt.date
+) -> Iterator[tuple[object, ...]]:
+    """A former reference number for one account in ``FORMER_REFERENCE_EVERY`` (by id), as if
+    it came over from the former billing system when the history starts: 9, the account id in
+    8 digits and the 7-3-1 check digit (10 digits: never one of the 7-digit numbers the demo
+    allocates now). So the demo has the new-reference-number letter to send
+    (``vool letters send new-reference-number --accounts all``) and payments quoting an old
+    number (``demo.billing``) that the bank import matches to the account."""
+    for account in accounts:
+        if account.pk % FORMER_REFERENCE_EVERY == 0:
+            former = identifiers.make_reference_number(f"9{account.pk:08d}")
+            yield (account.pk, former, replaced_on, FORMER_REFERENCE_SOURCE)
+
+
 def _history_start(as_of: dt.date, history_months: int) -> Month:
     """The first seeded month: ``history_months`` before the month of ``as_of``."""
     month = Month.of(as_of)
@@ -376,6 +397,11 @@ class _Seeder:
                 )
             )
         insert_instances(BillingAccount, accounts)
+        result.former_reference_numbers = copy_rows(
+            FormerReferenceNumber,
+            FORMER_REFERENCE_FIELDS,
+            former_reference_rows(accounts, replaced_on=self.history_start.first_day),
+        )
 
         points: list[MeteringPoint] = []
         owners: list[int] = []
@@ -719,7 +745,14 @@ def seed_demo(
         count = min(CHUNK, customers - done)
         with transaction.atomic():
             chunk = seeder.master_chunk(count=count, operator=operator, products=products)
-        for name in ("customers", "billing_accounts", "metering_points", "meters", "contracts"):
+        for name in (
+            "customers",
+            "billing_accounts",
+            "former_reference_numbers",
+            "metering_points",
+            "meters",
+            "contracts",
+        ):
             setattr(result, name, getattr(result, name) + getattr(chunk, name))
         done += count
         progress("customers", done, customers)

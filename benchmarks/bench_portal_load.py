@@ -1,0 +1,288 @@
+"""Portal load benchmark (issue 13): signed-in customers loading the overview and consumption
+pages from gunicorn on this machine, at a fixed arrival rate: must p95 < 500 ms at 50 req/s,
+aim p95 < 150 ms at 200 req/s.
+
+Not timed: the data. On a database that already holds >= 100,000 customers, or with
+``VOOL_BENCH_REUSE_SEED=1``, nothing is emptied or seeded: it is measured as it is (e.g. one
+seeded with ``seed_demo(customers=500_000, ..., interval_history_days=31)``: master data, 13
+months of register readings for the manual points, one month of 15/60-minute data for the
+remote ones). Otherwise the database is emptied and seeded with ``VOOL_BENCH_SIZES`` (first
+value, default 3,000) demo customers. Tables with stale statistics are analyzed first.
+
+Set up (not timed): ``VOOL_BENCH_USERS`` (default 2,000; quick: 500) customers with a current
+contract, picked at random over the whole id range, get a portal user (made once, named
+``bench-portal-<customer id>``) and a signed-in session (``Client.force_login``: a real
+session row and cookie, as after the sign-in form, without hashing a password per user).
+
+Timed: gunicorn (``VOOL_BENCH_WORKERS`` gthread workers, default 4, of ``VOOL_BENCH_THREADS``
+threads, default 4; ``VOOL_DEBUG=0``,
+persistent database connections ``VOOL_CONN_MAX_AGE=60``) on 127.0.0.1, and an open-loop
+asyncio client (httpx) in this process that starts a request every 1/rate seconds whatever
+the earlier ones are doing, for ``VOOL_BENCH_SECONDS`` (default 30; full: 60) seconds per rate
+in ``VOOL_BENCH_RATES`` (default ``50,200``). Each request is a random user's overview
+(``/portal/``) or consumption page (``/portal/consumption/<point>/``: 12 months by month; one
+in four by day of the latest month), half and half. A latency is counted from the moment the
+request was due to start to the last byte (so a queue in the client counts, no coordinated
+omission); an error is any status other than 200, a time-out (10 s) or a refused connection.
+The load average (1 min) is read before and after each rate: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LARGE = 100_000
+PORT = int(os.environ.get("VOOL_BENCH_PORT", "8765"))
+TIMEOUT_S = 10.0
+
+
+@dataclass
+class Target:
+    cookie: str
+    overview: str
+    consumption: str
+
+
+@dataclass
+class Outcome:
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    why: dict[str, int] = field(default_factory=dict)  # status code or exception: count
+
+    def add(self, page: str, seconds: float, problem: str) -> None:
+        if not problem:
+            self.latencies.setdefault(page, []).append(seconds)
+        else:
+            self.errors[page] = self.errors.get(page, 0) + 1
+            self.why[problem] = self.why.get(problem, 0) + 1
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered)) - 1))]
+
+
+def _line(label: str, values: list[float], errors: int) -> str:
+    if not values:
+        return f"{label:<22} n=0 errors={errors}"
+    ms = 1000
+    return (
+        f"{label:<22} n={len(values):<6} p50 {_percentile(values, 0.50) * ms:7.1f} ms"
+        f"  p95 {_percentile(values, 0.95) * ms:7.1f} ms"
+        f"  p99 {_percentile(values, 0.99) * ms:7.1f} ms"
+        f"  max {max(values) * ms:7.1f} ms  errors {errors}"
+    )
+
+
+def _ensure_data() -> str:
+    import datetime as dt
+
+    from bench_backoffice import _fresh_statistics
+    from django.core.management import call_command
+
+    from vool.domain.customers.models import Customer
+    from vool.usecases.demo import seed
+
+    call_command("migrate", interactive=False, verbosity=0)
+    present = Customer.objects.count()
+    if present >= LARGE or os.environ.get("VOOL_BENCH_REUSE_SEED") == "1":
+        return f"measured on the data already there: {present:,} customers; " + _fresh_statistics()
+    n = int(os.environ.get("VOOL_BENCH_SIZES", "3000").split(",")[0])
+    call_command("flush", interactive=False, verbosity=0)
+    seed.seed_demo(customers=n, seed=1, as_of=dt.date(2026, 11, 1), interval_history_days=31)
+    return f"seeded {n:,} demo customers; " + _fresh_statistics()
+
+
+def _targets(n: int, rng: random.Random) -> list[Target]:
+    """``n`` signed-in customers with a current contract: their session cookie and pages."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db.models import Max, Min
+    from django.test import Client
+
+    from vool.domain.contracts.models import SupplyContract
+    from vool.domain.customers.models import Customer
+
+    bounds = SupplyContract.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+    picked = rng.sample(range(bounds["lo"], bounds["hi"] + 1), min(n * 2, bounds["hi"]))
+    point_of: dict[int, int] = {}
+    for customer_id, point_id in SupplyContract.objects.filter(
+        pk__in=picked, valid_to__isnull=True
+    ).values_list("customer_id", "metering_point_id"):
+        point_of.setdefault(customer_id, point_id)
+    chosen = sorted(point_of)[:n]
+    users = get_user_model()
+    names = {f"bench-portal-{c}": c for c in chosen}
+    existing = set(users.objects.filter(username__in=names).values_list("username", flat=True))
+    users.objects.bulk_create(
+        [users(username=name, password="!") for name in names if name not in existing]
+    )
+    by_customer = {names[u.username]: u for u in users.objects.filter(username__in=names)}
+    for customer_id, user in by_customer.items():
+        Customer.objects.filter(pk=customer_id).update(user=user)
+    targets = []
+    for customer_id in chosen:
+        client = Client()
+        client.force_login(by_customer[customer_id])
+        targets.append(
+            Target(
+                cookie=f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}",
+                overview="/portal/",
+                consumption=f"/portal/consumption/{point_of[customer_id]}/",
+            )
+        )
+    return targets
+
+
+def _start_gunicorn(workers: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "VOOL_DEBUG": "0",
+        "VOOL_CONN_MAX_AGE": "60",
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "vool.config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{PORT}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",  # keeps the client's connections alive; sync workers close each one
+        "--threads",
+        os.environ.get("VOOL_BENCH_THREADS", "4"),
+        "--backlog",
+        "2048",
+        "--preload",  # Django imported once, then the workers forked
+        "--log-level",
+        "warning",
+    ]
+    log = (ROOT / "var" / "bench_portal_gunicorn.log").open("wb")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300  # a loaded machine imports slowly
+    import httpx
+
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{PORT}/portal/login/", timeout=2)
+            return server
+        except httpx.HTTPError:
+            if server.poll() is not None:
+                raise RuntimeError("gunicorn exited; see var/bench_portal_gunicorn.log") from None
+            time.sleep(0.5)
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=30)
+    raise RuntimeError("gunicorn did not answer within 300 s")
+
+
+Request = tuple[str, str, str]  # (page label, path, cookie)
+
+
+def _request_plan(targets: list[Target], count: int, rng: random.Random) -> list[Request]:
+    """``count`` requests: (page label, path, cookie)."""
+    plan = []
+    for _ in range(count):
+        target = rng.choice(targets)
+        if rng.random() < 0.5:
+            plan.append(("overview", target.overview, target.cookie))
+        elif rng.random() < 0.25:
+            plan.append(("consumption by day", f"{target.consumption}?step=day", target.cookie))
+        else:
+            plan.append(("consumption by month", target.consumption, target.cookie))
+    return plan
+
+
+async def _one(client: Any, due: float, page: str, path: str, cookie: str, out: Outcome) -> None:
+    import httpx
+
+    try:
+        response = await client.get(path, headers={"Cookie": cookie})
+        problem = "" if response.status_code == 200 else f"HTTP {response.status_code}"
+    except httpx.HTTPError as exc:
+        problem = type(exc).__name__
+    out.add(page, time.perf_counter() - due, problem)
+
+
+async def _open_loop(plan: list[Request], rate: float) -> tuple[Outcome, float]:
+    import httpx
+
+    out = Outcome()
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{PORT}", limits=limits, timeout=TIMEOUT_S
+    ) as client:
+        tasks = []
+        start = time.perf_counter()
+        for i, (page, path, cookie) in enumerate(plan):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(_one(client, due, page, path, cookie, out)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    return out, elapsed
+
+
+def _measure(targets: list[Target], rate: float, seconds: int, rng: random.Random) -> list[str]:
+    plan = _request_plan(targets, int(rate * seconds), rng)
+    load_before = os.getloadavg()[0]
+    out, elapsed = asyncio.run(_open_loop(plan, rate))
+    load_after = os.getloadavg()[0]
+    every = [x for values in out.latencies.values() for x in values]
+    errors = sum(out.errors.values())
+    lines = [
+        f"-- {rate:g} req/s for {seconds} s: {len(plan)} requests in {elapsed:.1f} s, "
+        f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after",
+    ]
+    for page in sorted(set(out.latencies) | set(out.errors)):
+        lines.append(_line(page, out.latencies.get(page, []), out.errors.get(page, 0)))
+    lines.append(_line("every request", every, errors))
+    if out.why:
+        lines.append("errors: " + ", ".join(f"{k} x {v}" for k, v in sorted(out.why.items())))
+    print("\n".join(lines), file=sys.stderr, flush=True)  # as it goes: the run is long
+    return lines
+
+
+def run(full: bool) -> list[str]:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    rng = random.Random(13)
+    lines = [f"database: {connection.vendor}", _ensure_data()]
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test Client's host
+    users = int(os.environ.get("VOOL_BENCH_USERS", "2000" if full else "500"))
+    started = time.perf_counter()
+    targets = _targets(users, rng)
+    made = time.perf_counter() - started
+    lines.append(f"{len(targets):,} signed-in customers (sessions made in {made:.0f} s)")
+    connection.close()  # the server's workers have the database to themselves
+    workers = int(os.environ.get("VOOL_BENCH_WORKERS", "4"))
+    seconds = int(os.environ.get("VOOL_BENCH_SECONDS", "60" if full else "30"))
+    rates = [float(r) for r in os.environ.get("VOOL_BENCH_RATES", "50,200").split(",")]
+    server = _start_gunicorn(workers)
+    try:
+        threads = os.environ.get("VOOL_BENCH_THREADS", "4")
+        lines.append(f"gunicorn: {workers} gthread workers x {threads} threads on 127.0.0.1:{PORT}")
+        # warm-up, not counted: each worker imports, opens its connection, loads templates
+        asyncio.run(_open_loop(_request_plan(targets, 40, rng), 20))
+        for rate in rates:
+            lines += _measure(targets, rate, seconds, rng)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    return lines
