@@ -6,3 +6,10 @@ class CasesConfig(AppConfig):
     name = "vool.domain.cases"
     label = "cases"
     verbose_name = _("Customer requests")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from vool.domain.cases.role_sync import on_post_migrate
+
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="vool.cases.roles")

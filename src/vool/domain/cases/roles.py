@@ -1,7 +1,8 @@
 """The back-office roles: Django groups and the permissions each holds. The operations check
 these permissions (``usecases.backoffice_actions``, ``usecases.case_work``), not only the
-pages. Created (and kept up to date) by the data migration ``0002_h14_roles``; an
-administrator puts users in the groups in the admin (staff status lets them in)."""
+pages. Created and kept equal to this list after every ``migrate``
+(:mod:`vool.domain.cases.role_sync`, a post_migrate receiver); an administrator puts users
+in the groups in the admin (staff status lets them in)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ _SEE = (
     "cases.work_case",
 )
 #: crediting within VOOL_BACKOFFICE_CREDIT_LIMIT; moves, package changes and letters
-#: (``usecases.customer_actions``, added by ``0003_h24_roles``)
+#: (``usecases.customer_actions``)
 _AGENT = (
     *_SEE,
     "billing.change_invoice",

@@ -1,9 +1,8 @@
-"""The service levels in force from the start, and the back-office role groups
-(``vool.domain.cases.roles``) with their permissions."""
+"""The service levels in force from the start. (It also made the back-office role groups; they
+are now kept by a post_migrate receiver, ``vool.domain.cases.role_sync``, after every migrate.)"""
 
 import datetime as dt
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 #: calendar days to resolve each type (editable, dated data in the admin)
@@ -25,45 +24,22 @@ def add_service_levels(apps, schema_editor):
         )
 
 
-def add_roles(apps, schema_editor):
-    from vool.domain.cases.roles import ROLES
-
-    # the permissions exist only after post_migrate on a new database: create them now
-    for config in apps.get_app_configs():
-        config.models_module = True
-        create_permissions(config, verbosity=0)
-        config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codes in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        wanted = []
-        for code in codes:
-            app_label, codename = code.split(".")
-            permission = Permission.objects.filter(
-                content_type__app_label=app_label, codename=codename
-            ).first()
-            if permission is None:
-                raise RuntimeError(f"Role {name}: no permission {code}.")
-            wanted.append(permission)
-        group.permissions.set(wanted)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("cases", "0001_h14_cases"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("audit", "0001_initial"),
-        ("customers", "__latest__"),
-        ("billing", "__latest__"),
-        ("metering", "__latest__"),
-        ("contracts", "__latest__"),
-        ("receivables", "__latest__"),
-        ("documents", "__latest__"),
+        # pinned to what was latest when this was written: "__latest__" would make every
+        # later migration of these apps a dependency applied after it (an inconsistent history)
+        ("customers", "0004_former_reference_numbers"),
+        ("billing", "0005_w6_dunning"),
+        ("metering", "0005_w1_reading_known_at"),
+        ("contracts", "0003_contract_green_energy"),
+        ("receivables", "0003_w6_dunning"),
+        ("documents", "0003_w5_einvoice_channel"),
     ]
 
     operations = [
         migrations.RunPython(add_service_levels, migrations.RunPython.noop),
-        migrations.RunPython(add_roles, migrations.RunPython.noop),
     ]

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('cases', '0003_h24_roles'),
+        ('cases', '0002_h14_roles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
