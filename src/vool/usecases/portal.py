@@ -105,16 +105,20 @@ def customers_for(*, user_id: int) -> list[Customer]:
 def customer_for(*, user_id: int, customer_id: int | None) -> Customer:
     """The customer the user acts for: ``customer_id`` if it is one of theirs, else their first;
     :class:`NotTheirs` when they act for none (or ``customer_id`` is not theirs)."""
-    customers = customer_queries.customers_of_user(user_id=user_id)
+    return choose_customer(customers_for(user_id=user_id), customer_id=customer_id)
+
+
+def choose_customer(customers: list[Customer], *, customer_id: int | None) -> Customer:
+    """Of the user's ``customers`` (:func:`customers_for`): ``customer_id`` if it is one of
+    them, else the first; :class:`NotTheirs` when there is none (or it is not theirs)."""
     if customer_id is not None:
-        chosen = customers.filter(pk=customer_id).first()
+        chosen = next((c for c in customers if c.pk == customer_id), None)
         if chosen is None:
             raise NotTheirs(f"Customer {customer_id} is not one this user acts for.")
         return chosen
-    first = customers.first()
-    if first is None:
+    if not customers:
         raise NotTheirs("This user acts for no customer.")
-    return first
+    return customers[0]
 
 
 def metering_points_of(customer: Customer, *, today: dt.date) -> list[MeteringPoint]:

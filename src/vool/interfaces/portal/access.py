@@ -28,13 +28,18 @@ def user_id_of(request: HttpRequest) -> int:
 
 def current_customer(request: HttpRequest) -> Customer | None:
     """The customer chosen in this session if still theirs, else their first (or ``None``)."""
+    return _chosen_of(request, portal.customers_for(user_id=user_id_of(request)))
+
+
+def _chosen_of(request: HttpRequest, customers: list[Customer]) -> Customer | None:
+    """Of the user's ``customers``: the one chosen in this session, else the first."""
     chosen = request.session.get(SESSION_CUSTOMER)
     try:
-        return portal.customer_for(user_id=user_id_of(request), customer_id=chosen)
+        return portal.choose_customer(customers, customer_id=chosen)
     except portal.NotTheirs:
         request.session.pop(SESSION_CUSTOMER, None)
     try:
-        return portal.customer_for(user_id=user_id_of(request), customer_id=None)
+        return portal.choose_customer(customers, customer_id=None)
     except portal.NotTheirs:
         return None
 
@@ -45,13 +50,12 @@ def customer_page(view: CustomerPage) -> Callable[..., HttpResponse]:
     @login_required
     @wraps(view)
     def page(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        customer = current_customer(request)
+        customers = portal.customers_for(user_id=user_id_of(request))  # one read a request
+        customer = _chosen_of(request, customers)
         if customer is None:
             return render(request, "portal/no_customer.html", status=403)
         request.portal_customer = customer  # type: ignore[attr-defined]
-        request.portal_customers = portal.customers_for(  # type: ignore[attr-defined]
-            user_id=user_id_of(request)
-        )
+        request.portal_customers = customers  # type: ignore[attr-defined]
         return view(request, customer, *args, **kwargs)
 
     return page
