@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import translation
 
 from factories import (
     BillingAccountFactory,
@@ -47,10 +48,11 @@ class TestCreateContract:
 
     def test_overlapping_contract_is_refused_naming_the_field(self, account, point):
         sign(account, point, dt.date(2025, 1, 1), dt.date(2025, 7, 1))
-        with pytest.raises(operations.UnableToCreateContract) as caught:
+        with translation.override("en"), pytest.raises(operations.UnableToCreateContract) as caught:
             sign(account, point, dt.date(2025, 6, 30))
         assert "valid_from" in caught.value.message_dict
-        assert "2025-01-01" in caught.value.message_dict["valid_from"][0]
+        # the message is translated, the date written as the language writes it
+        assert "01/01/2025" in caught.value.message_dict["valid_from"][0]
         assert SupplyContract.objects.count() == 1
 
     def test_open_ended_contract_blocks_later_ones(self, account, point):
