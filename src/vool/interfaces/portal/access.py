@@ -26,11 +26,6 @@ def user_id_of(request: HttpRequest) -> int:
     return int(request.user.pk)  # type: ignore[arg-type]  # signed in: never None
 
 
-def current_customer(request: HttpRequest) -> Customer | None:
-    """The customer chosen in this session if still theirs, else their first (or ``None``)."""
-    return _chosen_of(request, portal.customers_for(user_id=user_id_of(request)))
-
-
 def _chosen_of(request: HttpRequest, customers: list[Customer]) -> Customer | None:
     """Of the user's ``customers``: the one chosen in this session, else the first."""
     chosen = request.session.get(SESSION_CUSTOMER)
