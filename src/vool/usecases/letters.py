@@ -413,7 +413,6 @@ def letter_data(
                 "billing_account": pgettext("bill", "Billing account"),
                 "registry_code": pgettext("bill", "Registry code"),
                 "vat_number": pgettext("bill", "VAT number"),
-                "page": pgettext("bill", "Page"),
             },
             "greeting": pgettext("letter", "Dear customer,"),
             "table": None,
