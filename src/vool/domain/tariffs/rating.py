@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property, lru_cache
-from typing import Final, Literal
+from typing import Final, Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -122,6 +122,21 @@ class MissingPrice(Exception):
 
 def _covers(valid_from: dt.date, valid_to: dt.date | None, day: dt.date) -> bool:
     return valid_from <= day and (valid_to is None or day < valid_to)
+
+
+class _Dated(Protocol):
+    @property
+    def valid_from(self) -> dt.date: ...
+    @property
+    def valid_to(self) -> dt.date | None: ...
+
+
+_V = TypeVar("_V", bound=_Dated)
+
+
+def version_on(versions: Iterable[_V], day: dt.date) -> _V | None:
+    """The first of ``versions`` valid on ``day`` (local dates ``[valid_from, valid_to)``)."""
+    return next((v for v in versions if _covers(v.valid_from, v.valid_to, day)), None)
 
 
 @dataclass(frozen=True)
