@@ -33,8 +33,9 @@ from vool.domain.tariffs import queries as tariff_queries
 from vool.domain.tariffs import rating
 from vool.domain.tariffs.bands import BandScheme
 
-if TYPE_CHECKING:  # types only: the point comes from supply.queries
+if TYPE_CHECKING:  # types only: the point comes from supply.queries, products from tariffs'
     from vool.domain.supply.models import MeteringPoint
+    from vool.domain.tariffs.models import Product
 
 __all__ = [
     "Candidate",
@@ -101,14 +102,7 @@ def _collapse(tariff: rating.Tariff, as_of: dt.date) -> rating.Tariff:
     comps: list[rating.EnergyComponent | rating.FeeComponent] = []
     for comp in tariff.components:
         if isinstance(comp, rating.FeeComponent):
-            fee = next(
-                (
-                    v
-                    for v in comp.versions
-                    if v.valid_from <= as_of and (v.valid_to is None or as_of < v.valid_to)
-                ),
-                None,
-            )
+            fee = rating.version_on(comp.versions, as_of)
             if fee is not None:
                 comps.append(
                     rating.FeeComponent(
@@ -116,14 +110,7 @@ def _collapse(tariff: rating.Tariff, as_of: dt.date) -> rating.Tariff:
                     )
                 )
             continue
-        price = next(
-            (
-                v
-                for v in comp.versions
-                if v.valid_from <= as_of and (v.valid_to is None or as_of < v.valid_to)
-            ),
-            None,
-        )
+        price = rating.version_on(comp.versions, as_of)
         if price is None:
             continue
         if not comp.market and all(p == 0 for p in price.unit_prices.values()):
@@ -139,6 +126,92 @@ def _collapse(tariff: rating.Tariff, as_of: dt.date) -> rating.Tariff:
     return rating.Tariff(tariff.code, tuple(comps))
 
 
+@dataclass
+class _Sums:
+    """The candidates' running sums over the months: cents excl. VAT, euro incl. VAT (VAT
+    rounded per month, as a bill does), and the first failure of each that failed."""
+
+    base: dict[str, int]
+    with_vat: dict[str, Decimal]
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, candidates: Sequence[Candidate]) -> _Sums:
+        return cls({c.code: 0 for c in candidates}, {c.code: Decimal(0) for c in candidates})
+
+    def add(
+        self,
+        month: Month,
+        rated: rating.RatedMonth,
+        candidates: Sequence[Candidate],
+        vat_rate: Decimal,
+    ) -> None:
+        totals = rated.totals_cents()
+        for i, cand in enumerate(candidates):
+            if i in rated.failures:
+                self.failed.setdefault(cand.code, f"{month}: {rated.failures[i]}")
+                continue
+            cents = int(totals[i])
+            self.base[cand.code] += cents
+            taxable = Decimal(cents).scaleb(-2)
+            self.with_vat[cand.code] += taxable + round_money(
+                taxable * vat_rate, mode=RoundingMode.HALF_UP
+            )
+
+
+def _rate_candidates(
+    mc: MonthConsumption,
+    tariffs: list[rating.Tariff],
+    vat: Sequence[rating.VatVersion],
+    market: rating.MarketPrices | None,
+) -> rating.RatedMonth:
+    """One month's consumption under every tariff: piece ``i`` is ``tariffs[i]``."""
+    n = len(tariffs)
+    return rating.rate_month(
+        month=mc.month,
+        minutes=mc.minutes,
+        energy_wh=mc.energy_wh[None, :],
+        piece_row=np.zeros(n, dtype=np.int64),
+        piece_tariff=np.arange(n, dtype=np.int64),
+        piece_first_day=np.zeros(n, dtype=np.int64),
+        piece_end_day=np.full(n, mc.month.days, dtype=np.int64),
+        tariffs=tariffs,
+        vat=vat,
+        market=market,
+    )
+
+
+def _package_cost(
+    cand: Candidate, sums: _Sums, scale: Decimal, current_yearly: Decimal | None
+) -> PackageCost:
+    """A candidate's yearly figures (its months scaled by ``scale`` to 12)."""
+    if cand.code in sums.failed:
+        return PackageCost(
+            cand.code,
+            cand.name,
+            cand.kind,
+            cand.is_current,
+            None,
+            None,
+            None,
+            None,
+            unavailable_reason=sums.failed[cand.code],
+        )
+    yearly = round_money(sums.with_vat[cand.code] * scale, mode=RoundingMode.HALF_UP)
+    return PackageCost(
+        code=cand.code,
+        name=cand.name,
+        kind=cand.kind,
+        is_current=cand.is_current,
+        yearly_amount=round_money(
+            Decimal(sums.base[cand.code]).scaleb(-2) * scale, mode=RoundingMode.HALF_UP
+        ),
+        yearly_with_vat=yearly,
+        monthly_average_with_vat=round_money(yearly / MONTHS, mode=RoundingMode.HALF_UP),
+        difference_to_current=(yearly - current_yearly if current_yearly is not None else None),
+    )
+
+
 def compare_consumption(
     *,
     consumption: Sequence[MonthConsumption],
@@ -148,77 +221,20 @@ def compare_consumption(
 ) -> list[PackageCost]:
     """Price every candidate on the months of ``consumption`` and rank them (DB-free)."""
     vat = (rating.VatVersion(_EPOCH, None, vat_rate),)
-    base = {c.code: 0 for c in candidates}
-    with_vat = {c.code: Decimal(0) for c in candidates}
-    failed: dict[str, str] = {}
+    sums = _Sums.of(candidates)
     tariffs = [c.tariff for c in candidates]
     for mc in consumption:
-        n = len(candidates)
-        rated = rating.rate_month(
-            month=mc.month,
-            minutes=mc.minutes,
-            energy_wh=mc.energy_wh[None, :],
-            piece_row=np.zeros(n, dtype=np.int64),
-            piece_tariff=np.arange(n, dtype=np.int64),
-            piece_first_day=np.zeros(n, dtype=np.int64),
-            piece_end_day=np.full(n, mc.month.days, dtype=np.int64),
-            tariffs=tariffs,
-            vat=vat,
-            market=markets.get(mc.month),
-        )
-        totals = rated.totals_cents()
-        for i, cand in enumerate(candidates):
-            if i in rated.failures:
-                failed.setdefault(cand.code, f"{mc.month}: {rated.failures[i]}")
-                continue
-            cents = int(totals[i])
-            base[cand.code] += cents
-            taxable = Decimal(cents).scaleb(-2)
-            with_vat[cand.code] += taxable + round_money(
-                taxable * vat_rate, mode=RoundingMode.HALF_UP
-            )
+        rated = _rate_candidates(mc, tariffs, vat, markets.get(mc.month))
+        sums.add(mc.month, rated, candidates, vat_rate)
     months = len(consumption)
     scale = Decimal(MONTHS) / Decimal(months) if months else Decimal(0)
-    current = next((c for c in candidates if c.is_current and c.code not in failed), None)
+    current = next((c for c in candidates if c.is_current and c.code not in sums.failed), None)
     current_yearly = (
-        round_money(with_vat[current.code] * scale, mode=RoundingMode.HALF_UP)
+        round_money(sums.with_vat[current.code] * scale, mode=RoundingMode.HALF_UP)
         if current is not None
         else None
     )
-    out: list[PackageCost] = []
-    for cand in candidates:
-        if cand.code in failed:
-            out.append(
-                PackageCost(
-                    cand.code,
-                    cand.name,
-                    cand.kind,
-                    cand.is_current,
-                    None,
-                    None,
-                    None,
-                    None,
-                    unavailable_reason=failed[cand.code],
-                )
-            )
-            continue
-        yearly = round_money(with_vat[cand.code] * scale, mode=RoundingMode.HALF_UP)
-        out.append(
-            PackageCost(
-                code=cand.code,
-                name=cand.name,
-                kind=cand.kind,
-                is_current=cand.is_current,
-                yearly_amount=round_money(
-                    Decimal(base[cand.code]).scaleb(-2) * scale, mode=RoundingMode.HALF_UP
-                ),
-                yearly_with_vat=yearly,
-                monthly_average_with_vat=round_money(yearly / MONTHS, mode=RoundingMode.HALF_UP),
-                difference_to_current=(
-                    yearly - current_yearly if current_yearly is not None else None
-                ),
-            )
-        )
+    out = [_package_cost(cand, sums, scale, current_yearly) for cand in candidates]
     out.sort(key=lambda p: (p.yearly_with_vat is None, p.yearly_with_vat or 0, p.code))
     return out
 
@@ -272,16 +288,11 @@ def _consumption(point: MeteringPoint, months: Sequence[Month]) -> list[MonthCon
     return out
 
 
-def compare_packages(*, metering_point: MeteringPoint, as_of: dt.date) -> Comparison:
-    """Rank the packages on sale on ``as_of`` on the point's latest 12 whole months."""
-    end = Month.of(as_of)
-    months = Month.range(Month(end.year - 1, end.month), end)
-    consumption = _consumption(metering_point, months)
-    if not consumption:
-        raise UnableToCompare(
-            f"{metering_point.eic} has no interval data or month-end readings in "
-            f"{months[0]}..{months[-1]}; the calculator needs at least one month."
-        )
+def _products_to_compare(
+    metering_point: MeteringPoint, as_of: dt.date
+) -> tuple[Product | None, list[Product]]:
+    """The point's current product (if it has a contract on ``as_of``) and, by code, the
+    products on sale in its segment with the current one among them."""
     contract = contract_queries.live_contract_on(metering_point_id=metering_point.pk, day=as_of)
     current = contract.product if contract else None
     on_sale = tariff_queries.products_on_sale_in(
@@ -290,14 +301,23 @@ def compare_packages(*, metering_point: MeteringPoint, as_of: dt.date) -> Compar
     products = {p.pk: p for p in on_sale}
     if current is not None:
         products[current.pk] = current
-    notes: list[str] = [
-        f"Prices in force on {as_of.isoformat()}; exchange packages at each month's market prices."
-    ]
-    # every package is priced as on ``as_of`` (see _collapse): its data must cover that day
+    return current, sorted(products.values(), key=lambda p: p.code)
+
+
+def _candidates(
+    metering_point: MeteringPoint,
+    as_of: dt.date,
+    current: Product | None,
+    products: list[Product],
+    notes: list[str],
+) -> list[Candidate]:
+    """Each product's tariff as on ``as_of`` (its data must cover that day, see
+    :func:`_collapse`); without the point's network data every package goes without network
+    fees, and a product with no tariff data is left out (``notes`` say so)."""
     first, stop = as_of, as_of + dt.timedelta(days=1)
     network = True
     candidates: list[Candidate] = []
-    for product in sorted(products.values(), key=lambda p: p.code):
+    for product in products:
         try:
             try:
                 tariff = tariff_queries.tariff_for(
@@ -326,21 +346,32 @@ def compare_packages(*, metering_point: MeteringPoint, as_of: dt.date) -> Compar
                 is_current=current is not None and product.pk == current.pk,
             )
         )
-    vat = next(
-        (
-            v.rate
-            for v in tariff_queries.vat_versions()
-            if v.valid_from <= as_of and (v.valid_to is None or as_of < v.valid_to)
-        ),
-        None,
-    )
+    return candidates
+
+
+def compare_packages(*, metering_point: MeteringPoint, as_of: dt.date) -> Comparison:
+    """Rank the packages on sale on ``as_of`` on the point's latest 12 whole months."""
+    end = Month.of(as_of)
+    months = Month.range(Month(end.year - 1, end.month), end)
+    consumption = _consumption(metering_point, months)
+    if not consumption:
+        raise UnableToCompare(
+            f"{metering_point.eic} has no interval data or month-end readings in "
+            f"{months[0]}..{months[-1]}; the calculator needs at least one month."
+        )
+    current, products = _products_to_compare(metering_point, as_of)
+    notes: list[str] = [
+        f"Prices in force on {as_of.isoformat()}; exchange packages at each month's market prices."
+    ]
+    candidates = _candidates(metering_point, as_of, current, products, notes)
+    vat = rating.version_on(tariff_queries.vat_versions(), as_of)
     if vat is None:
         raise UnableToCompare(f"No VAT rate in force on {as_of}; run `vool tariffs load-defaults`")
     markets = {}
     if any(c.kind == tariff_queries.EXCHANGE_KIND for c in candidates):
         markets = {mc.month: tariff_queries.market_prices(mc.month) for mc in consumption}
     ranked = compare_consumption(
-        consumption=consumption, candidates=candidates, vat_rate=vat, markets=markets
+        consumption=consumption, candidates=candidates, vat_rate=vat.rate, markets=markets
     )
     if len(consumption) < MONTHS:
         notes.append(

@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, Final
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -32,39 +32,28 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+_LINE_FIELDS: Final = (
+    "position",
+    "metering_point",
+    "component",
+    "band",
+    "period_start",
+    "period_end",
+    "quantity",
+    "unit",
+    "unit_price",
+    "amount",
+    "vat_rate",
+    "is_estimated",
+    "is_true_up",
+)
+
+
 class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
     extra = 0
-    fields = [
-        "position",
-        "metering_point",
-        "component",
-        "band",
-        "period_start",
-        "period_end",
-        "quantity",
-        "unit",
-        "unit_price",
-        "amount",
-        "vat_rate",
-        "is_estimated",
-        "is_true_up",
-    ]
-    readonly_fields = [
-        "position",
-        "metering_point",
-        "component",
-        "band",
-        "period_start",
-        "period_end",
-        "quantity",
-        "unit",
-        "unit_price",
-        "amount",
-        "vat_rate",
-        "is_estimated",
-        "is_true_up",
-    ]
+    fields = _LINE_FIELDS
+    readonly_fields = _LINE_FIELDS  # invoice lines are never edited
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -378,11 +378,106 @@ def _net_groups(
     }
 
 
-class _Plan(NamedTuple):
-    new_rows: list[tuple[Any, ...]]
+class _Correction(NamedTuple):
+    """A day whose current version an import replaces: the old version and both totals."""
+
+    point_id: int
+    day: dt.date
+    direction: str
+    old_id: int
+    old_total_wh: int
+    new_total_wh: int
+
+
+@dataclass
+class _Plan:
+    new_rows: list[tuple[Any, ...]]  # in the order of _IMPORT_COLUMNS (COPY writes them)
     flip: list[int]
-    corrections: list[tuple[int, dt.date, str, int, int, int]]  # mp, day, dir, old id, totals
-    unchanged: int
+    corrections: list[_Correction]
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class _DayWork:
+    """One (series, day) the import touches: its gross rows (none for a day only net data
+    touches) and where they go in the day, and the first row for messages (-1: none)."""
+
+    series: int
+    day: dt.date
+    count: int
+    rows: npt.NDArray[Any]
+    positions: npt.NDArray[np.int64]
+    first: int
+
+
+def _day_work(
+    grouping: intervals.Grouping, net_groups: dict[tuple[int, dt.date], _NetGroup]
+) -> list[_DayWork]:
+    """The days of the gross groups, then those only the net data touches."""
+    empty = np.zeros(0, dtype=np.int64)
+    work = [
+        _DayWork(g.series, g.day, g.count, g.rows, g.positions, int(g.rows[0]))
+        for g in grouping.groups
+    ]
+    gross_keys = {(g.series, g.day) for g in grouping.groups}
+    work.extend(
+        _DayWork(series_k, day, net_groups[(series_k, day)].intervals, empty, empty, -1)
+        for series_k, day in net_groups
+        if (series_k, day) not in gross_keys
+    )
+    return work
+
+
+@dataclass(frozen=True)
+class _NewDay:
+    """A day's values as they would be stored: the old version (of the same resolution)
+    with the import's rows over it."""
+
+    values: bytes
+    quality: bytes
+    net: bytes
+    total_wh: int
+
+    def same_as(self, old: _Existing) -> bool:
+        return old.values == self.values and old.quality == self.quality and old.net == self.net
+
+
+def _new_day(
+    batch: IntervalBatch, work: _DayWork, base: _Existing | None, net_group: _NetGroup | None
+) -> _NewDay:
+    empty = np.zeros(0, dtype=np.int64)
+    values, flags = intervals.build_day(
+        count=work.count,
+        positions=work.positions,
+        wh=batch.wh[work.rows] if len(work.rows) else empty,
+        quality=batch.quality[work.rows] if len(work.rows) else np.zeros(0, dtype=np.uint8),
+        base_values=intervals.unpack_values(base.values) if base else None,
+        base_quality=intervals.unpack_quality(base.quality) if base else None,
+    )
+    net_blob = base.net if base else b""
+    if net_group is not None:
+        net_blob = intervals.build_net(
+            count=work.count, positions=net_group.positions, net_wh=net_group.net_wh, base=net_blob
+        )
+    return _NewDay(values.tobytes(), flags.tobytes(), net_blob, int(values.sum(dtype=np.int64)))
+
+
+def _refused_correction(
+    eic: str, day: dt.date, old: _Existing, as_of: dt.datetime, oldest: dt.date, months: int
+) -> str | None:
+    """Why an import as of ``as_of`` may not replace the stored version ``old`` (None: it may)."""
+    if old.known_at > as_of:
+        return (
+            f"{eic} {day.isoformat()} has a version known since "
+            f"{old.known_at.isoformat()}; an import as of {as_of.isoformat()} "
+            "cannot replace it (import with a later as-of)"
+        )
+    if day < oldest:
+        return (
+            f"{eic} {day.isoformat()} is more than {months} months "
+            f"back; corrections are accepted from {oldest.isoformat()} on"
+        )
+    return None
 
 
 def _plan(
@@ -401,74 +496,35 @@ def _plan(
     days = sorted({g.day for g in grouping.groups} | {day for _, day in net_groups})
     existing = _existing(point_ids, days)
     oldest = _months_back(local_date(as_of), correction_months)
-    plan = _Plan([], [], [], 0)
-    unchanged = 0
-    empty = np.zeros(0, dtype=np.int64)
-    work: list[tuple[int, dt.date, int, npt.NDArray[Any], npt.NDArray[np.int64], int]] = [
-        (g.series, g.day, g.count, g.rows, g.positions, int(g.rows[0])) for g in grouping.groups
-    ]
-    gross_keys = {(g.series, g.day) for g in grouping.groups}
-    net_only = [k for k in net_groups if k not in gross_keys]
-    work.extend(
-        (series_k, day, net_groups[(series_k, day)].intervals, empty, empty, -1)
-        for series_k, day in net_only
-    )
-    for k, day, count, rows, positions, first in work:
-        eic, direction, minutes = batch.series[k]
-        mp = int(series.point[k])
-        old = existing.get((mp, direction, day))
+    plan = _Plan([], [], [])
+    for work in _day_work(grouping, net_groups):
+        eic, direction, minutes = batch.series[work.series]
+        mp = int(series.point[work.series])
+        old = existing.get((mp, direction, work.day))
         base = old if old is not None and old.minutes == minutes else None
-        values, flags = intervals.build_day(
-            count=count,
-            positions=positions,
-            wh=batch.wh[rows] if len(rows) else empty,
-            quality=batch.quality[rows] if len(rows) else np.zeros(0, dtype=np.uint8),
-            base_values=intervals.unpack_values(base.values) if base else None,
-            base_quality=intervals.unpack_quality(base.quality) if base else None,
-        )
-        net_group = net_groups.get((k, day))
-        net_blob = base.net if base else b""
-        if net_group is not None:
-            net_blob = intervals.build_net(
-                count=count, positions=net_group.positions, net_wh=net_group.net_wh, base=net_blob
-            )
-        values_blob = values.tobytes()
-        flags_blob = flags.tobytes()
-        total = int(values.sum(dtype=np.int64))
-        if old is None:
-            version = 1
-        elif (
-            base is not None
-            and old.values == values_blob
-            and old.quality == flags_blob
-            and old.net == net_blob
-        ):
-            unchanged += 1
-            continue
-        elif old.known_at > as_of:
-            problems.add(
-                _where(batch, first, net_group),
-                "start",
-                f"{eic} {day.isoformat()} has a version known since "
-                f"{old.known_at.isoformat()}; an import as of {as_of.isoformat()} "
-                "cannot replace it (import with a later as-of)",
-            )
-            continue
-        elif day < oldest:
-            problems.add(
-                _where(batch, first, net_group),
-                "start",
-                f"{eic} {day.isoformat()} is more than {correction_months} months "
-                f"back; corrections are accepted from {oldest.isoformat()} on",
-            )
-            continue
-        else:
+        net_group = net_groups.get((work.series, work.day))
+        new = _new_day(batch, work, base, net_group)
+        version = 1
+        if old is not None:
+            if base is not None and new.same_as(old):
+                plan.unchanged += 1
+                continue
+            refused = _refused_correction(eic, work.day, old, as_of, oldest, correction_months)
+            if refused is not None:
+                problems.add(_where(batch, work.first, net_group), "start", refused)
+                continue
             version = old.version + 1
             plan.flip.append(old.id)
-            plan.corrections.append((mp, day, direction, old.id, old.total_wh, total))
-        row = (mp, day, direction, minutes, version, True, values_blob, flags_blob, total)
-        plan.new_rows.append((*row, as_of, recorded_at, net_blob))
-    return plan._replace(unchanged=unchanged)
+            plan.corrections.append(
+                _Correction(mp, work.day, direction, old.id, old.total_wh, new.total_wh)
+            )
+        plan.new_rows.append(
+            (
+                *(mp, work.day, direction, minutes, version, True),
+                *(new.values, new.quality, new.total_wh, as_of, recorded_at, new.net),
+            )
+        )
+    return plan
 
 
 def _where(batch: IntervalBatch, first: int, group: _NetGroup | None) -> str:
@@ -613,11 +669,11 @@ def _insert_days(rows: list[tuple[Any, ...]]) -> None:
 
 
 def _write_corrections(
-    corrections: list[tuple[int, dt.date, str, int, int, int]],
+    corrections: list[_Correction],
     record: MeteringImport,
     recorded_at: dt.datetime,
 ) -> None:
-    keys = {(mp, day, direction) for mp, day, direction, *_ in corrections}
+    keys = {(c.point_id, c.day, c.direction) for c in corrections}
     current: dict[tuple[int, dt.date, str], int] = {}
     point_ids = sorted({mp for mp, _day, _direction in keys})
     days = sorted({day for _mp, day, _direction in keys})
@@ -629,19 +685,19 @@ def _write_corrections(
     IntervalCorrection.objects.bulk_create(
         [
             IntervalCorrection(
-                metering_point_id=mp,
-                day=day,
-                period=str(Month.of(day)),
-                direction=direction,
-                previous_id=old_id,
-                current_id=current[(mp, day, direction)],
-                previous_total_wh=old_total,
-                current_total_wh=new_total,
-                delta_wh=new_total - old_total,
+                metering_point_id=c.point_id,
+                day=c.day,
+                period=str(Month.of(c.day)),
+                direction=c.direction,
+                previous_id=c.old_id,
+                current_id=current[(c.point_id, c.day, c.direction)],
+                previous_total_wh=c.old_total_wh,
+                current_total_wh=c.new_total_wh,
+                delta_wh=c.new_total_wh - c.old_total_wh,
                 import_run=record,
                 created_at=recorded_at,
             )
-            for mp, day, direction, old_id, old_total, new_total in corrections
+            for c in corrections
         ],
         batch_size=2000,
     )

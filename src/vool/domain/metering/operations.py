@@ -33,7 +33,12 @@ from vool.common.localtime import Month, local_date, local_midnight
 from vool.domain import bulk
 from vool.domain.metering import estimation
 from vool.domain.metering.models import Meter, MeteringImport, Reading, Register
-from vool.domain.metering.plausibility import HistoryPeriod, assess, expected_daily_kwh
+from vool.domain.metering.plausibility import (
+    HistoryPeriod,
+    Verdict,
+    assess,
+    expected_daily_kwh,
+)
 from vool.domain.metering.policy import DEFAULT_POLICY, ReadingPolicy
 from vool.domain.metering.registers import (
     ReadingBelowPrevious,
@@ -422,8 +427,75 @@ def _write_reading(
     status: str | None = None,
 ) -> Reading:
     _check_known_after(supersedes, known_at)
-    meter = register.meter
-    digits = meter.digits
+    digits = register.meter.digits
+    place = _place_reading(readings, value_kwh, read_at, digits, policy)
+    details = {**details, "wraps": place.wraps}
+    if place.advance is not None:
+        details["advance_kwh"] = _kwh(place.advance)
+    if status is None:
+        status = Status.ACCEPTED
+    if check_plausibility and place.previous is not None and place.advance is not None:
+        verdict = _plausibility(
+            place, place.previous, place.advance, read_at, period, digits, policy
+        )
+        if verdict.expected_kwh is not None:
+            details["expected_kwh"] = str(verdict.expected_kwh)
+        if not verdict.plausible:
+            status = Status.PENDING_REVIEW
+            reason = f"{reason} {verdict.reason}".strip()
+    if source != Source.ESTIMATED and place.previous is not None and place.advance is not None:
+        estimates = [
+            r
+            for r in readings
+            if r.source == Source.ESTIMATED
+            and r.status == Status.ACCEPTED
+            and place.previous.read_at < r.read_at < read_at
+        ]
+        if estimates:
+            details["true_up"] = _true_up(
+                place.previous,
+                estimates,
+                value_kwh,
+                place.wraps,
+                _reading_date(period, read_at),
+                digits,
+            )
+    return Reading.objects.create(
+        register=register,
+        read_at=read_at,
+        value_kwh=value_kwh,
+        source=source,
+        status=status,
+        period=period,
+        supersedes=supersedes,
+        reason=reason,
+        details=details,
+        created_by=created_by,
+        known_at=known_at,
+    )
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """Where a new reading stands among the register's actual accepted ones (oldest first):
+    those up to it, the one just before, its rollovers so far and its advance on that one."""
+
+    actual: list[Reading]
+    before: list[Reading]
+    previous: Reading | None
+    wraps: int
+    advance: Decimal | None
+
+
+def _place_reading(
+    readings: list[Reading],
+    value_kwh: Decimal,
+    read_at: dt.datetime,
+    digits: int,
+    policy: ReadingPolicy,
+) -> _Placement:
+    """Place the reading; :class:`UnableToSubmitReading` if it does not fit between the
+    readings before and after it."""
     actual = _actual_accepted(readings)
     before = [r for r in actual if r.read_at <= read_at]
     after = [r for r in actual if r.read_at > read_at]
@@ -455,54 +527,33 @@ def _write_reading(
                 )
     except ReadingBelowPrevious as exc:
         raise UnableToSubmitReading(str(exc)) from exc
-    details = {**details, "wraps": wraps}
-    if advance is not None:
-        details["advance_kwh"] = _kwh(advance)
+    return _Placement(actual, before, previous, wraps, advance)
 
-    if status is None:
-        status = Status.ACCEPTED
-    if check_plausibility and previous is not None and advance is not None:
-        since = [r for r in actual if (read_at - r.read_at).days <= policy.history_days]
-        daily = expected_daily_kwh(history_periods([r for r in since if r in before], digits))
-        new_date = Month.parse(period).next().first_day if period else local_date(read_at)
-        days = Decimal((new_date - effective_date(previous)).days)
-        verdict = assess(
-            consumption_kwh=advance,
-            days=days,
-            daily_kwh=daily,
-            factor=policy.plausibility_factor,
-            min_expected_kwh=policy.plausibility_min_kwh,
-        )
-        if verdict.expected_kwh is not None:
-            details["expected_kwh"] = str(verdict.expected_kwh)
-        if not verdict.plausible:
-            status = Status.PENDING_REVIEW
-            reason = f"{reason} {verdict.reason}".strip()
 
-    if source != Source.ESTIMATED and previous is not None and advance is not None:
-        estimates = [
-            r
-            for r in readings
-            if r.source == Source.ESTIMATED
-            and r.status == Status.ACCEPTED
-            and previous.read_at < r.read_at < read_at
-        ]
-        if estimates:
-            new_date = Month.parse(period).next().first_day if period else local_date(read_at)
-            details["true_up"] = _true_up(previous, estimates, value_kwh, wraps, new_date, digits)
+def _reading_date(period: str, read_at: dt.datetime) -> dt.date:
+    """The day a reading stands for: a month-end reading the next month's first day."""
+    return Month.parse(period).next().first_day if period else local_date(read_at)
 
-    return Reading.objects.create(
-        register=register,
-        read_at=read_at,
-        value_kwh=value_kwh,
-        source=source,
-        status=status,
-        period=period,
-        supersedes=supersedes,
-        reason=reason,
-        details=details,
-        created_by=created_by,
-        known_at=known_at,
+
+def _plausibility(
+    place: _Placement,
+    previous: Reading,
+    advance: Decimal,
+    read_at: dt.datetime,
+    period: str,
+    digits: int,
+    policy: ReadingPolicy,
+) -> Verdict:
+    """The advance judged against the daily consumption of the register's recent history."""
+    since = [r for r in place.actual if (read_at - r.read_at).days <= policy.history_days]
+    daily = expected_daily_kwh(history_periods([r for r in since if r in place.before], digits))
+    days = Decimal((_reading_date(period, read_at) - effective_date(previous)).days)
+    return assess(
+        consumption_kwh=advance,
+        days=days,
+        daily_kwh=daily,
+        factor=policy.plausibility_factor,
+        min_expected_kwh=policy.plausibility_min_kwh,
     )
 
 

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property, lru_cache
-from typing import Final, Literal
+from typing import Final, Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -122,6 +122,21 @@ class MissingPrice(Exception):
 
 def _covers(valid_from: dt.date, valid_to: dt.date | None, day: dt.date) -> bool:
     return valid_from <= day and (valid_to is None or day < valid_to)
+
+
+class _Dated(Protocol):
+    @property
+    def valid_from(self) -> dt.date: ...
+    @property
+    def valid_to(self) -> dt.date | None: ...
+
+
+_V = TypeVar("_V", bound=_Dated)
+
+
+def version_on(versions: Iterable[_V], day: dt.date) -> _V | None:
+    """The first of ``versions`` valid on ``day`` (local dates ``[valid_from, valid_to)``)."""
+    return next((v for v in versions if _covers(v.valid_from, v.valid_to, day)), None)
 
 
 @dataclass(frozen=True)
@@ -430,6 +445,16 @@ def _version_of_days(grid: MonthGrid, spans: Sequence[tuple[dt.date, dt.date | N
     return out
 
 
+@dataclass(frozen=True)
+class _Segment:
+    """Days ``[first, end)`` of a piece with one version of a component and one VAT rate."""
+
+    first: int
+    end: int
+    version: int
+    vat: int
+
+
 def _segments(
     first: int,
     end: int,
@@ -437,10 +462,9 @@ def _segments(
     ver_days: Sequence[int],
     vat_days: Sequence[int],
     what: str,
-) -> list[tuple[int, int, int, int]]:
-    """Split days ``[first, end)`` where the version or the VAT rate changes:
-    ``(first, end, version index, vat index)``."""
-    out: list[tuple[int, int, int, int]] = []
+) -> list[_Segment]:
+    """Split days ``[first, end)`` where the version or the VAT rate changes."""
+    out: list[_Segment] = []
     current: tuple[int, int] | None = None
     seg_start = first
     for d in range(first, end):
@@ -450,11 +474,11 @@ def _segments(
         if r < 0:
             raise MissingPrice(f"No VAT rate valid on {grid.day(d).isoformat()}")
         if current is not None and (v, r) != current:
-            out.append((seg_start, d, *current))
+            out.append(_Segment(seg_start, d, *current))
             seg_start = d
         current = (v, r)
     if current is not None:
-        out.append((seg_start, end, *current))
+        out.append(_Segment(seg_start, end, *current))
     return out
 
 
@@ -476,92 +500,109 @@ class _Runs:
         self.count = self.starts.size
 
 
-def _build_shape(
-    tariff: Tariff,
-    first: int,
-    end: int,
-    grid: MonthGrid,
-    runs: _Runs,
-    vat: Sequence[VatVersion],
-    market: MarketPrices | None,
-    days_cache: dict[int, list[int]],
-) -> _Shape:
-    specs: list[_Spec] = []
-    vat_days = days_cache[-1]
+@dataclass
+class _ShapeContext:
+    """What every shape of one :func:`rate_month` call is built from; ``days`` caches the
+    version index of each day per component (by ``id``), the VAT's under ``-1``."""
 
-    def ver_days(comp: EnergyComponent | FeeComponent) -> list[int]:
+    grid: MonthGrid
+    runs: _Runs
+    vat: Sequence[VatVersion]
+    market: MarketPrices | None
+    days: dict[int, list[int]]
+
+    @classmethod
+    def of(
+        cls, grid: MonthGrid, runs: _Runs, vat: Sequence[VatVersion], market: MarketPrices | None
+    ) -> _ShapeContext:
+        vat_days = _version_of_days(grid, [(v.valid_from, v.valid_to) for v in vat])
+        return cls(grid, runs, vat, market, {-1: vat_days})
+
+    def segments(
+        self, comp: EnergyComponent | FeeComponent, first: int, end: int
+    ) -> list[_Segment]:
         key = id(comp)
-        if key not in days_cache:
+        if key not in self.days:
             spans = [(v.valid_from, v.valid_to) for v in comp.versions]
-            days_cache[key] = _version_of_days(grid, spans)
-        return days_cache[key]
+            self.days[key] = _version_of_days(self.grid, spans)
+        return _segments(first, end, self.grid, self.days[key], self.days[-1], comp.code)
 
-    try:
-        for comp in tariff.components:
-            segments = _segments(first, end, grid, ver_days(comp), vat_days, comp.code)
-            if isinstance(comp, FeeComponent):
-                for s_first, s_end, v, r in segments:
-                    monthly = comp.versions[v].monthly_amount
-                    cents = int(monthly.scaleb(2))
-                    days = s_end - s_first
-                    specs.append(
-                        _Spec(
-                            comp.code,
-                            ALL,
-                            s_first,
-                            s_end,
-                            _FEE,
-                            cents,
-                            vat[r].rate,
-                            fee_cents=_half_up_int(cents * days, grid.days),
-                            days=days,
-                        )
-                    )
-                continue
-            for s_first, s_end, v, r in segments:
-                in_segment = (runs.day_of_run >= s_first) & (runs.day_of_run < s_end)
-                prices = comp.versions[v].unit_prices
-                if comp.scheme is None:
-                    bands: list[tuple[str, npt.NDArray[np.bool_]]] = [(ALL, in_segment)]
-                else:
-                    run_bands = runs.band_of_run[comp.scheme]
-                    bands = [
-                        (name, in_segment & (run_bands == i))
-                        for i, name in enumerate(comp.scheme.bands)
-                    ]
-                for band, selected in bands:
-                    idx = tuple(np.flatnonzero(selected).tolist())
-                    if not idx:
-                        continue
-                    specs.append(
-                        _Spec(
-                            comp.code,
-                            band,
-                            s_first,
-                            s_end,
-                            _MARKET if comp.market else _KWH,
-                            int(prices[band]),
-                            vat[r].rate,
-                            runs=idx,
-                        )
-                    )
-    except (MissingPrice, NoBandRules) as exc:
-        return _Shape([], [], np.zeros((runs.count, 0)), False, failure=exc)
 
-    is_market = any(s.kind == _MARKET for s in specs)
-    failure: Exception | None = None
-    if is_market:
-        lo, hi = int(grid.day_first[first]), int(grid.day_first[end])
-        if market is None:
-            failure = MissingMarketPrice(list(grid.starts[lo:hi]), minutes=grid.minutes)
+def _fee_specs(comp: FeeComponent, segments: list[_Segment], ctx: _ShapeContext) -> list[_Spec]:
+    """A fee line per segment: the monthly amount pro rata of its days, rounded once."""
+    specs = []
+    for seg in segments:
+        cents = int(comp.versions[seg.version].monthly_amount.scaleb(2))
+        days = seg.end - seg.first
+        specs.append(
+            _Spec(
+                comp.code,
+                ALL,
+                seg.first,
+                seg.end,
+                _FEE,
+                cents,
+                ctx.vat[seg.vat].rate,
+                fee_cents=_half_up_int(cents * days, ctx.grid.days),
+                days=days,
+            )
+        )
+    return specs
+
+
+def _energy_specs(
+    comp: EnergyComponent, segments: list[_Segment], ctx: _ShapeContext
+) -> list[_Spec]:
+    """An energy line per segment and band that has runs: the runs it sums."""
+    runs = ctx.runs
+    specs = []
+    for seg in segments:
+        in_segment = (runs.day_of_run >= seg.first) & (runs.day_of_run < seg.end)
+        prices = comp.versions[seg.version].unit_prices
+        if comp.scheme is None:
+            bands: list[tuple[str, npt.NDArray[np.bool_]]] = [(ALL, in_segment)]
         else:
-            quarters = month_grid(grid.month, 15)
-            q_lo, q_hi = int(quarters.day_first[first]), int(quarters.day_first[end])
-            gaps = np.flatnonzero(market.missing[q_lo:q_hi])
-            if gaps.size:
-                failure = MissingMarketPrice([quarters.starts[q_lo + i] for i in gaps])
+            run_bands = runs.band_of_run[comp.scheme]
+            bands = [
+                (name, in_segment & (run_bands == i)) for i, name in enumerate(comp.scheme.bands)
+            ]
+        for band, selected in bands:
+            idx = tuple(np.flatnonzero(selected).tolist())
+            if not idx:
+                continue
+            specs.append(
+                _Spec(
+                    comp.code,
+                    band,
+                    seg.first,
+                    seg.end,
+                    _MARKET if comp.market else _KWH,
+                    int(prices[band]),
+                    ctx.vat[seg.vat].rate,
+                    runs=idx,
+                )
+            )
+    return specs
 
-    # one 0/1 column per distinct run set
+
+def _market_failure(first: int, end: int, ctx: _ShapeContext) -> MissingMarketPrice | None:
+    """Why an exchange piece on days ``[first, end)`` cannot be rated: no prices, or gaps."""
+    grid, market = ctx.grid, ctx.market
+    if market is None:
+        lo, hi = int(grid.day_first[first]), int(grid.day_first[end])
+        return MissingMarketPrice(list(grid.starts[lo:hi]), minutes=grid.minutes)
+    quarters = month_grid(grid.month, 15)
+    q_lo, q_hi = int(quarters.day_first[first]), int(quarters.day_first[end])
+    gaps = np.flatnonzero(market.missing[q_lo:q_hi])
+    if gaps.size:
+        return MissingMarketPrice([quarters.starts[q_lo + i] for i in gaps])
+    return None
+
+
+def _shape_of_specs(
+    specs: list[_Spec], run_count: int, is_market: bool, failure: Exception | None
+) -> _Shape:
+    """The shape with one 0/1 column per distinct run set of its energy specs."""
     columns: dict[tuple[int, ...], int] = {}
     mask_of_spec: list[int] = []
     for spec in specs:
@@ -569,10 +610,27 @@ def _build_shape(
             mask_of_spec.append(-1)
             continue
         mask_of_spec.append(columns.setdefault(spec.runs, len(columns)))
-    masks = np.zeros((runs.count, len(columns)), dtype=np.float64)
+    masks = np.zeros((run_count, len(columns)), dtype=np.float64)
     for key, col in columns.items():
         masks[list(key), col] = 1.0
     return _Shape(specs, mask_of_spec, masks, is_market, failure)
+
+
+def _build_shape(tariff: Tariff, first: int, end: int, ctx: _ShapeContext) -> _Shape:
+    """The line structure of ``tariff`` on days ``[first, end)`` (or why it has none)."""
+    specs: list[_Spec] = []
+    try:
+        for comp in tariff.components:
+            segments = ctx.segments(comp, first, end)
+            if isinstance(comp, FeeComponent):
+                specs.extend(_fee_specs(comp, segments, ctx))
+            else:
+                specs.extend(_energy_specs(comp, segments, ctx))
+    except (MissingPrice, NoBandRules) as exc:
+        return _Shape([], [], np.zeros((ctx.runs.count, 0)), False, failure=exc)
+    is_market = any(s.kind == _MARKET for s in specs)
+    failure = _market_failure(first, end, ctx) if is_market else None
+    return _shape_of_specs(specs, ctx.runs.count, is_market, failure)
 
 
 # -- the kernel ------------------------------------------------------------------------------
@@ -940,100 +998,154 @@ def rate_month(
             f"{energy_wh.shape}"
         )
     n_pieces = int(piece_row.size)
-    piece_row = np.asarray(piece_row, dtype=np.int64)
-    schemes = sorted(
-        {
-            c.scheme
-            for t in tariffs
-            for c in t.components
-            if isinstance(c, EnergyComponent) and c.scheme is not None
-        },
-        key=lambda s: s.code,
-    )
-    runs = _Runs(grid, schemes)
-    divisor = 4 if minutes == 60 else 1
-    weights: npt.NDArray[np.int64] | None = None
-    if market is not None:
-        if market.month != month:
-            raise ValueError(f"Market prices are for {market.month}, not {month}")
-        quarter = np.where(market.missing, 0, market.values_micro).astype(np.int64)
-        weights = quarter.reshape(-1, 4).sum(axis=1) if minutes == 60 else quarter
-
+    rows: npt.NDArray[np.int64] = np.asarray(piece_row, dtype=np.int64)
+    runs = _Runs(grid, _schemes_of(tariffs))
+    weights = _market_weights(market, month, minutes)
     keys, shape_of_piece = _piece_shapes(piece_tariff, piece_first_day, piece_end_day)
-    days_cache: dict[int, list[int]] = {
-        -1: _version_of_days(grid, [(v.valid_from, v.valid_to) for v in vat])
+    shapes = _build_shapes(keys, tariffs, _ShapeContext.of(grid, runs, vat, market))
+    threads = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    # pass 1: run sums of every row, Wh x price run sums of the exchange rows
+    sums = _run_sums(
+        energy_wh,
+        runs.starts,
+        weights,
+        _market_rows(shapes, shape_of_piece, rows, energy_wh.shape[0], weights),
+        block_rows=block_rows,
+        threads=threads,
+    )
+    # pass 2: lines per piece shape (shapes in threads too; the lines keep shape order)
+    plan = _ShapePlan.of(shapes, shape_of_piece)
+    parts = _lines_of_jobs(plan.jobs, rows, sums, 4 if minutes == 60 else 1, threads)
+    return RatedMonth(
+        month=month,
+        minutes=minutes,
+        piece=_cat([p.piece for p in parts]),
+        spec=_cat([p.spec for p in parts]),
+        quantity=_cat([p.quantity for p in parts]),
+        amount_cents=_cat([p.amount_cents for p in parts]),
+        market_nano=_cat([p.market_nano for p in parts]),
+        specs=plan.specs,
+        piece_count=n_pieces,
+        failures=_piece_failures(shapes, shape_of_piece),
+    )
+
+
+def _schemes_of(tariffs: Sequence[Tariff]) -> list[BandScheme]:
+    """The band schemes of the tariffs' energy components, by code."""
+    schemes = {
+        c.scheme
+        for t in tariffs
+        for c in t.components
+        if isinstance(c, EnergyComponent) and c.scheme is not None
     }
+    return sorted(schemes, key=lambda s: s.code)
+
+
+def _market_weights(
+    market: MarketPrices | None, month: Month, minutes: int
+) -> npt.NDArray[np.int64] | None:
+    """The market price of each interval (micro-euro; hourly: the sum of its quarters)."""
+    if market is None:
+        return None
+    if market.month != month:
+        raise ValueError(f"Market prices are for {market.month}, not {month}")
+    quarter = np.where(market.missing, 0, market.values_micro).astype(np.int64)
+    return quarter.reshape(-1, 4).sum(axis=1) if minutes == 60 else quarter
+
+
+def _build_shapes(
+    keys: npt.NDArray[np.int64], tariffs: Sequence[Tariff], ctx: _ShapeContext
+) -> list[_Shape]:
+    """The shape of each distinct (tariff, first day, end day)."""
     shapes: list[_Shape] = []
     for t, first, end in keys.tolist():
-        if not 0 <= first < end <= grid.days:
-            raise ValueError(f"Piece days [{first}, {end}) are not inside {month}")
-        shapes.append(_build_shape(tariffs[t], first, end, grid, runs, vat, market, days_cache))
+        if not 0 <= first < end <= ctx.grid.days:
+            raise ValueError(f"Piece days [{first}, {end}) are not inside {ctx.grid.month}")
+        shapes.append(_build_shape(tariffs[t], first, end, ctx))
+    return shapes
 
+
+def _piece_failures(
+    shapes: list[_Shape], shape_of_piece: npt.NDArray[np.int64]
+) -> dict[int, Exception]:
+    """The failure of each piece whose shape has one."""
     failures: dict[int, Exception] = {}
     for s, shape in enumerate(shapes):
         if shape.failure is not None:
             for p in np.flatnonzero(shape_of_piece == s).tolist():
                 failures[p] = shape.failure
+    return failures
 
-    # -- pass 1: run sums of every row, Wh x price run sums of the exchange rows -------------
+
+def _market_rows(
+    shapes: list[_Shape],
+    shape_of_piece: npt.NDArray[np.int64],
+    piece_row: npt.NDArray[np.int64],
+    n_rows: int,
+    weights: npt.NDArray[np.int64] | None,
+) -> npt.NDArray[np.int64]:
+    """The rows (ascending) of the pieces rated at market prices, whose ``Wh x price``
+    pass 1 sums."""
     shape_is_market = np.array([s.market and s.failure is None for s in shapes], dtype=bool)
-    market_row_mask = np.zeros(energy_wh.shape[0], dtype=bool)
-    if weights is not None and n_pieces:
+    market_row_mask = np.zeros(n_rows, dtype=bool)
+    if weights is not None and piece_row.size:
         market_row_mask[piece_row[shape_is_market[shape_of_piece]]] = True
-    threads = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    sums_of = _run_sums(
-        energy_wh,
-        runs.starts,
-        weights,
-        np.flatnonzero(market_row_mask),
-        block_rows=block_rows,
-        threads=threads,
-    )
+    return np.flatnonzero(market_row_mask)
 
-    # -- pass 2: lines per piece shape (shapes in threads too; the lines keep shape order) ---
-    all_specs: list[_Spec] = []
-    jobs: list[tuple[_Shape, int, npt.NDArray[np.int64]]] = []
-    order = np.argsort(shape_of_piece, kind="stable")
-    bounds = np.searchsorted(shape_of_piece[order], np.arange(len(shapes) + 1))
-    for s, shape in enumerate(shapes):
-        offset = len(all_specs)
-        all_specs.extend(shape.specs)
-        pieces = order[bounds[s] : bounds[s + 1]]
-        if shape.failure is not None or not shape.specs or not pieces.size:
-            continue
-        jobs.append((shape, offset, pieces))
-    rows_of_piece: npt.NDArray[np.int64] = np.asarray(piece_row, dtype=np.int64)
 
-    def shape_lines(job: tuple[_Shape, int, npt.NDArray[np.int64]]) -> list[_LineArrays]:
-        shape, offset, pieces = job
-        return _shape_lines(shape, offset, pieces, rows_of_piece[pieces], sums_of, divisor)
+@dataclass(frozen=True)
+class _ShapeJob:
+    """Pass 2's work on one shape: its ``pieces``, whose specs start at ``offset``."""
+
+    shape: _Shape
+    offset: int
+    pieces: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class _ShapePlan:
+    """The specs of all shapes end to end (a line's ``spec`` indexes them) and the jobs of
+    the shapes that have lines to make."""
+
+    specs: list[_Spec]
+    jobs: list[_ShapeJob]
+
+    @classmethod
+    def of(cls, shapes: list[_Shape], shape_of_piece: npt.NDArray[np.int64]) -> _ShapePlan:
+        all_specs: list[_Spec] = []
+        jobs: list[_ShapeJob] = []
+        order = np.argsort(shape_of_piece, kind="stable")
+        bounds = np.searchsorted(shape_of_piece[order], np.arange(len(shapes) + 1))
+        for s, shape in enumerate(shapes):
+            offset = len(all_specs)
+            all_specs.extend(shape.specs)
+            pieces = order[bounds[s] : bounds[s + 1]]
+            if shape.failure is not None or not shape.specs or not pieces.size:
+                continue
+            jobs.append(_ShapeJob(shape, offset, pieces))
+        return cls(all_specs, jobs)
+
+
+def _lines_of_jobs(
+    jobs: list[_ShapeJob],
+    piece_row: npt.NDArray[np.int64],
+    sums: _RunSums,
+    divisor: int,
+    threads: int,
+) -> list[_LineArrays]:
+    """Pass 2: the lines of every job, in job order (on ``threads`` threads)."""
+
+    def shape_lines(job: _ShapeJob) -> list[_LineArrays]:
+        return _shape_lines(job.shape, job.offset, job.pieces, piece_row[job.pieces], sums, divisor)
 
     if threads > 1 and len(jobs) > 1:
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            parts = [part for lines in pool.map(shape_lines, jobs) for part in lines]
-    else:
-        parts = [part for job in jobs for part in shape_lines(job)]
-    out_piece = [p.piece for p in parts]
-    out_spec = [p.spec for p in parts]
-    out_qty = [p.quantity for p in parts]
-    out_amount = [p.amount_cents for p in parts]
-    out_nano = [p.market_nano for p in parts]
+            return [part for lines in pool.map(shape_lines, jobs) for part in lines]
+    return [part for job in jobs for part in shape_lines(job)]
 
-    def cat(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
-    return RatedMonth(
-        month=month,
-        minutes=minutes,
-        piece=cat(out_piece),
-        spec=cat(out_spec),
-        quantity=cat(out_qty),
-        amount_cents=cat(out_amount),
-        market_nano=cat(out_nano),
-        specs=all_specs,
-        piece_count=n_pieces,
-        failures=failures,
-    )
+def _cat(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def rate_accounts(

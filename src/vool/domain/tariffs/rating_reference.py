@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -157,6 +158,49 @@ def rate_piece(
     return lines
 
 
+@dataclass
+class _Sum:
+    """One line's running sums: kWh and the exact amount, and of them, apart, the
+    negative kWh (a true-up removing consumption) and their exact amount."""
+
+    kwh: Decimal = Decimal(0)
+    exact: Decimal = Decimal(0)
+    removed_kwh: Decimal = Decimal(0)
+    removed_exact: Decimal = Decimal(0)
+
+    def add(self, kwh: Decimal, price: Decimal) -> None:
+        self.kwh += kwh
+        self.exact = _CONTEXT.add(self.exact, _CONTEXT.multiply(kwh, price))
+        if kwh < 0:
+            self.removed_kwh += kwh
+            self.removed_exact = _CONTEXT.add(self.removed_exact, _CONTEXT.multiply(kwh, price))
+
+
+_SumKey = tuple[dt.date, dt.date, str]  # segment start, segment end, band
+
+
+def _market_price(
+    start: dt.datetime,
+    quarters: Sequence[dt.datetime],
+    quarter_index: dict[dt.datetime, int],
+    quarter_prices_micro: Sequence[int | None] | None,
+    minutes: int,
+    missing: list[dt.datetime],
+) -> Decimal | None:
+    """The interval's market price (EUR/kWh; an hour: the mean of its quarters), or None
+    with the quarters that have none added to ``missing``."""
+    q0 = quarter_index[start]
+    qs = [q0] if minutes == 15 else [q0, q0 + 1, q0 + 2, q0 + 3]
+    values = [quarter_prices_micro[q] if quarter_prices_micro else None for q in qs]
+    if any(p is None for p in values):
+        missing.extend(quarters[q] for q, p in zip(qs, values, strict=True) if p is None)
+        return None
+    return _CONTEXT.divide(
+        sum((Decimal(p).scaleb(-6) for p in values if p is not None), Decimal(0)),
+        len(values),
+    )
+
+
 def _energy_lines(
     comp: EnergyComponent,
     spans: Sequence[tuple[dt.date, dt.date | None]],
@@ -170,10 +214,8 @@ def _energy_lines(
     minutes: int,
 ) -> list[Line]:
     segment_of_day: dict[dt.date, tuple[dt.date, dt.date]] = {}
-    # key: (segment start, segment end, band) -> [kWh, exact amount, of it: negative kWh,
-    # their exact amount]
-    acc: dict[tuple[dt.date, dt.date, str], list[Decimal]] = {}
-    rate_of: dict[tuple[dt.date, dt.date, str], Decimal] = {}
+    acc: dict[_SumKey, _Sum] = {}
+    rate_of: dict[_SumKey, Decimal] = {}
     missing: list[dt.datetime] = []
     quarter_index = {t: i for i, t in enumerate(quarters)}
     for i, start in enumerate(grid):
@@ -189,40 +231,43 @@ def _energy_lines(
         band = comp.scheme.band_at(start) if comp.scheme is not None else ALL
         price = Decimal(comp.versions[v].unit_prices[band]).scaleb(-6)
         if comp.market:
-            q0 = quarter_index[start]
-            qs = [q0] if minutes == 15 else [q0, q0 + 1, q0 + 2, q0 + 3]
-            values = [quarter_prices_micro[q] if quarter_prices_micro else None for q in qs]
-            if any(p is None for p in values):
-                missing.extend(quarters[q] for q, p in zip(qs, values, strict=True) if p is None)
-                continue
-            market = _CONTEXT.divide(
-                sum((Decimal(p).scaleb(-6) for p in values if p is not None), Decimal(0)),
-                len(values),
+            market = _market_price(
+                start, quarters, quarter_index, quarter_prices_micro, minutes, missing
             )
+            if market is None:
+                continue
             price = market + price
         if day not in segment_of_day:
             segment_of_day[day] = _segment_bounds(spans, vat, first_day, end_day, day)
         lo, hi = segment_of_day[day]
         key = (lo, hi, band)
-        kwh = Decimal(energy_wh[i]).scaleb(-3)
-        total = acc.setdefault(key, [Decimal(0), Decimal(0), Decimal(0), Decimal(0)])
-        total[0] += kwh
-        total[1] = _CONTEXT.add(total[1], _CONTEXT.multiply(kwh, price))
-        if kwh < 0:
-            total[2] += kwh
-            total[3] = _CONTEXT.add(total[3], _CONTEXT.multiply(kwh, price))
+        acc.setdefault(key, _Sum()).add(Decimal(energy_wh[i]).scaleb(-3), price)
         rate_of[key] = vat[r].rate
     if missing:
         raise MissingMarketPrice(sorted(set(missing)))
+    return _lines_of_sums(comp, spans, acc, rate_of)
+
+
+def _lines_of_sums(
+    comp: EnergyComponent,
+    spans: Sequence[tuple[dt.date, dt.date | None]],
+    acc: dict[_SumKey, _Sum],
+    rate_of: dict[_SumKey, Decimal],
+) -> list[Line]:
+    """A line per sum (an exchange line with removed kWh: its added and removed parts),
+    by segment and band, each amount rounded once."""
     band_order = list(comp.scheme.bands) if comp.scheme is not None else [ALL]
     lines: list[Line] = []
-    for (lo, hi, band), (kwh, exact, removed_kwh, removed_exact) in sorted(
+    for (lo, hi, band), total in sorted(
         acc.items(), key=lambda kv: (kv[0][0], band_order.index(kv[0][2]))
     ):
-        parts = [(kwh, exact)]
-        if comp.market and removed_kwh != 0:  # added and removed consumption apart
-            added = (kwh - removed_kwh, _CONTEXT.subtract(exact, removed_exact))
-            parts = ([added] if added[0] != 0 else []) + [(removed_kwh, removed_exact)]
+        parts = [(total.kwh, total.exact)]
+        if comp.market and total.removed_kwh != 0:  # added and removed consumption apart
+            added = (
+                total.kwh - total.removed_kwh,
+                _CONTEXT.subtract(total.exact, total.removed_exact),
+            )
+            parts = ([added] if added[0] != 0 else []) + [(total.removed_kwh, total.removed_exact)]
         for part_kwh, part_exact in parts:
             amount = round_money(part_exact, mode=RoundingMode.HALF_UP)
             if not comp.market:

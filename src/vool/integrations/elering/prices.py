@@ -25,7 +25,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo
 
 from vool.integrations.safe_input import (
@@ -135,33 +135,43 @@ def _start(value: object, where: str, errors: list[str]) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
-def _start_of(row: tuple[dt.datetime, Decimal, str]) -> dt.datetime:
-    start, _price, _where = row
-    return start
+class _Row(NamedTuple):
+    """A price read from the file, and where (for messages)."""
+
+    start: dt.datetime
+    price: Decimal
+    where: str
 
 
-def _with_resolution(
-    rows: list[tuple[dt.datetime, Decimal, str]], errors: list[str]
-) -> list[PricePoint]:
-    rows.sort(key=_start_of)
+def _points(rows: list[_Row], errors: list[str]) -> list[PricePoint]:
+    """The rows as points, in time order, each with its resolution (15 or 60 minutes, from
+    its neighbours, else from the date); :class:`PriceFileError` with every error found."""
+    rows.sort(key=lambda row: row.start)
     seen: dict[dt.datetime, str] = {}
-    for start, _, where in rows:
-        if start in seen:
-            errors.append(f"{where}: interval {start:%Y-%m-%dT%H:%MZ} repeats {seen[start]}")
-        seen[start] = where
+    for row in rows:
+        if row.start in seen:
+            errors.append(
+                f"{row.where}: interval {row.start:%Y-%m-%dT%H:%MZ} repeats {seen[row.start]}"
+            )
+        seen[row.start] = row.where
     points = []
-    for i, (start, price, where) in enumerate(rows):
+    for i, row in enumerate(rows):
+        start = row.start
         gaps = []
         if i + 1 < len(rows):
-            gaps.append((rows[i + 1][0] - start) // dt.timedelta(minutes=1))
+            gaps.append((rows[i + 1].start - start) // dt.timedelta(minutes=1))
         if i > 0:
-            gaps.append((start - rows[i - 1][0]) // dt.timedelta(minutes=1))
+            gaps.append((start - rows[i - 1].start) // dt.timedelta(minutes=1))
         known = [g for g in gaps if g in (15, 60)]
         by_date = 15 if start >= FIRST_QUARTER_HOUR_START else 60
         minutes = min(known) if known else by_date
         if minutes == 60 and start.minute:
-            errors.append(f"{where}: hourly price starting {start:%H:%M} UTC is not on the hour")
-        points.append(PricePoint(start, minutes, price))
+            errors.append(
+                f"{row.where}: hourly price starting {start:%H:%M} UTC is not on the hour"
+            )
+        points.append(PricePoint(start, minutes, row.price))
+    if errors:
+        raise PriceFileError(errors)
     return points
 
 
@@ -184,7 +194,7 @@ def parse_json(
                 f"{shown(sorted(data)) if isinstance(data, dict) else 'none'})"
             ]
         )
-    rows: list[tuple[dt.datetime, Decimal, str]] = []
+    rows: list[_Row] = []
     for i, item in enumerate(data[area]):
         where = f"data.{area}[{i}]"
         if not isinstance(item, dict):
@@ -193,11 +203,8 @@ def parse_json(
         start = _start(item.get("timestamp"), f"{where}.timestamp", errors)
         price = _price(item.get("price"), f"{where}.price", errors)
         if start is not None and price is not None:
-            rows.append((start, price, where))
-    points = _with_resolution(rows, errors)
-    if errors:
-        raise PriceFileError(errors)
-    return points
+            rows.append(_Row(start, price, where))
+    return _points(rows, errors)
 
 
 def parse_csv(
@@ -224,7 +231,7 @@ def _parse_csv_rows(reader: Iterator[tuple[int, list[str]]], column: str) -> lis
     ts_col, price_col = header.index("Ajatempel (UTC)"), header.index(column)
     local_col = header.index("Kuupäev (Eesti aeg)") if "Kuupäev (Eesti aeg)" in header else None
     errors: list[str] = []
-    rows: list[tuple[dt.datetime, Decimal, str]] = []
+    rows: list[_Row] = []
     for line_no, row in reader:
         if not row or all(not c.strip() for c in row):
             continue
@@ -242,11 +249,8 @@ def _parse_csv_rows(reader: Iterator[tuple[int, list[str]]], column: str) -> lis
                     f"the local time of the timestamp ({local})"
                 )
         if start is not None and price is not None:
-            rows.append((start, price, where))
-    points = _with_resolution(rows, errors)
-    if errors:
-        raise PriceFileError(errors)
-    return points
+            rows.append(_Row(start, price, where))
+    return _points(rows, errors)
 
 
 def parse_text(

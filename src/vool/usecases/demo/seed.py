@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final
 
 import numpy as np
 from django.db import transaction
@@ -69,6 +70,55 @@ class _Points:
     annual_kwh: list[float] = field(default_factory=list)
     digits: list[int] = field(default_factory=list)
     registers: list[dict[str, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Address:
+    street: str
+    town: str
+    postal: str
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A new metering point, its owner's index among the chunk's customers and the serial
+    its meter's number is made of."""
+
+    point: MeteringPoint
+    owner: int
+    serial: int
+
+
+@dataclass(frozen=True)
+class _Supply:
+    contract: SupplyContract
+    meter: Meter
+    kinds: tuple[str, ...]  # the meter's register kinds
+
+
+@dataclass
+class _RegisterState:
+    """A manual point's registers while its readings are made: the running (unwrapped)
+    value of each kind, the meter's modulus (``10 ** digits``) and the register ids."""
+
+    kinds: list[str]
+    values: dict[str, float]
+    modulus: int
+    ids: dict[str, int]
+
+    @classmethod
+    def opening(cls, rng: np.random.Generator, points: _Points, i: int) -> _RegisterState:
+        """Opening values: a few near the rollover, the others low in the dial's range."""
+        modulus = 10 ** points.digits[i]
+        near_rollover = rng.random() < 0.02
+        kinds = sorted(points.registers[i])
+        values = {
+            kind: float(modulus - rng.integers(50, 400))
+            if near_rollover
+            else float(rng.integers(0, modulus // 20))
+            for kind in kinds
+        }
+        return cls(kinds, values, modulus, points.registers[i])
 
 
 GRID_OPERATOR = {
@@ -313,73 +363,103 @@ class _Seeder:
             except ValueError:
                 continue
 
-    def _address(self) -> tuple[str, str, str]:
+    def _address(self) -> _Address:
         town, prefix, _ = names.TOWNS[int(self.rng.choice(len(names.TOWNS), p=self.town_weights))]
         street = names.STREETS[int(self.rng.integers(len(names.STREETS)))]
         number = int(self.rng.integers(1, 120))
         flat = f"-{int(self.rng.integers(1, 80))}" if self.rng.random() < 0.5 else ""
         postal = f"{prefix}{int(self.rng.integers(100, 999)):03d}"
-        return f"{street} {number}{flat}", town, postal
+        return _Address(f"{street} {number}{flat}", town, postal)
 
     def master_chunk(
         self, *, count: int, operator: GridOperator, products: dict[str, Product]
     ) -> SeedResult:
-        rng = self.rng
-        result = SeedResult()
-        business = rng.random(count) < 0.10
-        customers: list[Customer] = []
-        for is_business in business:
-            street, town, postal = self._address()
-            language = str(rng.choice(["et", "ru", "en"], p=[0.70, 0.25, 0.05]))
-            if is_business:
-                self.business_serial += 1
-                word = names.BUSINESS_WORDS[int(rng.integers(len(names.BUSINESS_WORDS)))]
-                trade = names.BUSINESS_TRADES[int(rng.integers(len(names.BUSINESS_TRADES)))]
-                form = names.BUSINESS_FORMS[int(rng.integers(len(names.BUSINESS_FORMS)))]
-                name = f"{word}-{trade} {form}"
-                serial = self.business_serial
-                vat = identifiers.make_kmkr(f"10{serial:06d}") if rng.random() < 0.6 else ""
-                customers.append(
-                    Customer(
-                        kind=Customer.Kind.BUSINESS,
-                        name=name,
-                        registry_code=identifiers.make_registrikood(f"1{serial:06d}"),
-                        vat_number=vat,
-                        email=f"arved@{_ascii(word + trade)}{serial}.example.com",
-                        phone=f"+372 6{int(rng.integers(0, 10**6)):06d}",
-                        preferred_language=language,
-                        street_address=street,
-                        city=town,
-                        postal_code=postal,
-                    )
-                )
-            else:
-                male = bool(rng.random() < 0.5)
-                firsts = names.FIRST_NAMES_MALE if male else names.FIRST_NAMES_FEMALE
-                first = firsts[int(rng.integers(len(firsts)))]
-                last = names.LAST_NAMES[int(rng.integers(len(names.LAST_NAMES)))]
-                code = self._person_code(male)
-                customers.append(
-                    Customer(
-                        kind=Customer.Kind.PERSON,
-                        name=f"{first} {last}",
-                        first_name=first,
-                        last_name=last,
-                        personal_code=code,
-                        email=f"{_ascii(first)}.{_ascii(last)}.{code[-4:]}@example.org",
-                        phone=f"+372 5{int(rng.integers(0, 10**7)):07d}",
-                        preferred_language=language,
-                        street_address=street,
-                        city=town,
-                        postal_code=postal,
-                        is_vulnerable=bool(rng.random() < 0.02),
-                    )
-                )
+        """``count`` customers with their accounts, points, contracts, meters and registers.
+        (The draws from the generator keep their order: a seed gives the same demo.)"""
+        business = self.rng.random(count) < 0.10
+        customers = [self._customer(bool(is_business)) for is_business in business]
         insert_instances(Customer, customers)
+        accounts = self._accounts(customers)
+        insert_instances(BillingAccount, accounts)
+        former = copy_rows(
+            FormerReferenceNumber,
+            FORMER_REFERENCE_FIELDS,
+            former_reference_rows(accounts, replaced_on=self.history_start.first_day),
+        )
+        placed = self._place_points(customers, operator)
+        insert_instances(MeteringPoint, [p.point for p in placed])
+        supplies = [
+            self._supply(p, customers[p.owner], accounts[p.owner], products) for p in placed
+        ]
+        insert_instances(SupplyContract, [s.contract for s in supplies])
+        insert_instances(Meter, [s.meter for s in supplies])
+        self._registers(supplies)
+        return SeedResult(
+            customers=count,
+            billing_accounts=len(accounts),
+            former_reference_numbers=former,
+            metering_points=len(placed),
+            meters=len(supplies),
+            contracts=len(supplies),
+        )
 
-        references = customer_operations.allocate_reference_numbers(count=count)
+    def _customer(self, is_business: bool) -> Customer:
+        address = self._address()
+        language = str(self.rng.choice(["et", "ru", "en"], p=[0.70, 0.25, 0.05]))
+        if is_business:
+            return self._business_customer(address, language)
+        return self._person_customer(address, language)
+
+    def _business_customer(self, address: _Address, language: str) -> Customer:
+        rng = self.rng
+        self.business_serial += 1
+        word = names.BUSINESS_WORDS[int(rng.integers(len(names.BUSINESS_WORDS)))]
+        trade = names.BUSINESS_TRADES[int(rng.integers(len(names.BUSINESS_TRADES)))]
+        form = names.BUSINESS_FORMS[int(rng.integers(len(names.BUSINESS_FORMS)))]
+        serial = self.business_serial
+        vat = identifiers.make_kmkr(f"10{serial:06d}") if rng.random() < 0.6 else ""
+        return Customer(
+            kind=Customer.Kind.BUSINESS,
+            name=f"{word}-{trade} {form}",
+            registry_code=identifiers.make_registrikood(f"1{serial:06d}"),
+            vat_number=vat,
+            email=f"arved@{_ascii(word + trade)}{serial}.example.com",
+            phone=f"+372 6{int(rng.integers(0, 10**6)):06d}",
+            preferred_language=language,
+            street_address=address.street,
+            city=address.town,
+            postal_code=address.postal,
+        )
+
+    def _person_customer(self, address: _Address, language: str) -> Customer:
+        rng = self.rng
+        male = bool(rng.random() < 0.5)
+        firsts = names.FIRST_NAMES_MALE if male else names.FIRST_NAMES_FEMALE
+        first = firsts[int(rng.integers(len(firsts)))]
+        last = names.LAST_NAMES[int(rng.integers(len(names.LAST_NAMES)))]
+        code = self._person_code(male)
+        return Customer(
+            kind=Customer.Kind.PERSON,
+            name=f"{first} {last}",
+            first_name=first,
+            last_name=last,
+            personal_code=code,
+            email=f"{_ascii(first)}.{_ascii(last)}.{code[-4:]}@example.org",
+            phone=f"+372 5{int(rng.integers(0, 10**7)):07d}",
+            preferred_language=language,
+            street_address=address.street,
+            city=address.town,
+            postal_code=address.postal,
+            is_vulnerable=bool(rng.random() < 0.02),
+        )
+
+    def _accounts(self, customers: list[Customer]) -> list[BillingAccount]:
+        rng = self.rng
+        references = customer_operations.allocate_reference_numbers(count=len(customers))
         channels = _pick(
-            rng, (("EMAIL", 0.55), ("PORTAL", 0.15), ("E_INVOICE", 0.25), ("PAPER", 0.05)), count
+            rng,
+            (("EMAIL", 0.55), ("PORTAL", 0.15), ("E_INVOICE", 0.25), ("PAPER", 0.05)),
+            len(customers),
         )
         accounts = []
         for customer, reference, channel in zip(customers, references, channels, strict=True):
@@ -396,119 +476,109 @@ class _Seeder:
                     payment_method=method,
                 )
             )
-        insert_instances(BillingAccount, accounts)
-        result.former_reference_numbers = copy_rows(
-            FormerReferenceNumber,
-            FORMER_REFERENCE_FIELDS,
-            former_reference_rows(accounts, replaced_on=self.history_start.first_day),
-        )
+        return accounts
 
-        points: list[MeteringPoint] = []
-        owners: list[int] = []
-        serials: list[int] = []
+    def _place_points(self, customers: list[Customer], operator: GridOperator) -> list[_Placed]:
+        """A point for each household, one to three for a business."""
+        placed: list[_Placed] = []
         for index, customer in enumerate(customers):
             is_business = customer.kind == Customer.Kind.BUSINESS
-            n_points = int(rng.choice([1, 2, 3], p=[0.7, 0.2, 0.1])) if is_business else 1
+            n_points = int(self.rng.choice([1, 2, 3], p=[0.7, 0.2, 0.1])) if is_business else 1
             for _ in range(n_points):
-                eic = self._next_eic()
-                apartment = (not is_business) and bool(rng.random() < 0.45)
-                remote = bool(rng.random() < 0.8)
-                if is_business:
-                    # the shipped network price list covers main fuses up to 63 A
-                    fuse = int(rng.choice([25, 32, 40, 63]))
-                elif apartment:
-                    fuse = int(rng.choice([16, 20, 25]))
-                else:
-                    fuse = int(rng.choice([16, 20, 25, 32, 40, 63]))
-                street, town, postal = (
-                    (customer.street_address, customer.city, customer.postal_code)
-                    if n_points == 1
-                    else self._address()
-                )
-                resolution = "PT15M" if (not remote or rng.random() < 0.9) else "PT60M"
-                points.append(
-                    MeteringPoint(
-                        eic=eic,
-                        grid_operator=operator,
-                        street_address=street,
-                        city=town,
-                        postal_code=postal,
-                        is_apartment=apartment,
-                        main_fuse_a=fuse,
-                        network_package_code=self.pick_network(),
-                        metering_method="REMOTE_INTERVAL" if remote else "MANUAL_REGISTER",
-                        resolution=resolution,
-                    )
-                )
-                owners.append(index)
-                serials.append(self.point_serial)
-        insert_instances(MeteringPoint, points)
+                point = self._point(customer, is_business, n_points == 1, operator)
+                placed.append(_Placed(point, index, self.point_serial))
+        return placed
 
-        history_first_day = self.history_start.first_day
-        span = (history_first_day - dt.date(2019, 1, 1)).days
-        contracts: list[SupplyContract] = []
-        meters: list[Meter] = []
-        meter_kinds: list[tuple[str, ...]] = []
-        for point, owner, serial in zip(points, owners, serials, strict=True):
-            customer = customers[owner]
-            is_business = customer.kind == Customer.Kind.BUSINESS
-            code = (self.pick_business if is_business else self.pick_household)()
-            start = dt.date(2019, 1, 1) + dt.timedelta(days=int(rng.integers(0, span)))
-            contracts.append(
-                SupplyContract(
-                    customer=customer,
-                    billing_account=accounts[owner],
-                    metering_point=point,
-                    product=products[code],
-                    valid_from=start,
-                    status=SupplyContract.Status.ACTIVE,
-                    signed_channel=self.pick_channel(),
-                )
-            )
-            remote = point.metering_method == "REMOTE_INTERVAL"
-            digits = 8 if remote else int(rng.choice([5, 6]))
-            meters.append(
-                Meter(
-                    metering_point=point,
-                    serial_number=f"EL{serial:09d}",
-                    digits=digits,
-                    installed_date=start - dt.timedelta(days=int(rng.integers(0, 400))),
-                )
-            )
-            kinds = ("DAY", "NIGHT") if (code == "KODU-PN" and not remote) else ("SINGLE",)
-            meter_kinds.append(kinds)
-            if is_business:
-                annual = float(rng.lognormal(mean=np.log(30000), sigma=0.8))
-            elif point.is_apartment:
-                annual = float(rng.lognormal(mean=np.log(2000), sigma=0.35))
-            else:
-                annual = float(rng.lognormal(mean=np.log(6000), sigma=0.45))
-            self.points.remote.append(remote)
-            self.points.business.append(is_business)
-            self.points.minutes.append(15 if point.resolution == "PT15M" else 60)
-            self.points.annual_kwh.append(annual)
-            self.points.digits.append(digits)
-        insert_instances(SupplyContract, contracts)
-        insert_instances(Meter, meters)
-        registers = [
-            Register(meter=meter, kind=kind)
-            for meter, kinds in zip(meters, meter_kinds, strict=True)
-            for kind in kinds
-        ]
+    def _point(
+        self, customer: Customer, is_business: bool, at_home: bool, operator: GridOperator
+    ) -> MeteringPoint:
+        """A point at the customer's address (``at_home``) or at an address of its own."""
+        rng = self.rng
+        eic = self._next_eic()
+        apartment = (not is_business) and bool(rng.random() < 0.45)
+        remote = bool(rng.random() < 0.8)
+        if is_business:
+            # the shipped network price list covers main fuses up to 63 A
+            fuse = int(rng.choice([25, 32, 40, 63]))
+        elif apartment:
+            fuse = int(rng.choice([16, 20, 25]))
+        else:
+            fuse = int(rng.choice([16, 20, 25, 32, 40, 63]))
+        address = (
+            _Address(customer.street_address, customer.city, customer.postal_code)
+            if at_home
+            else self._address()
+        )
+        resolution = "PT15M" if (not remote or rng.random() < 0.9) else "PT60M"
+        return MeteringPoint(
+            eic=eic,
+            grid_operator=operator,
+            street_address=address.street,
+            city=address.town,
+            postal_code=address.postal,
+            is_apartment=apartment,
+            main_fuse_a=fuse,
+            network_package_code=self.pick_network(),
+            metering_method="REMOTE_INTERVAL" if remote else "MANUAL_REGISTER",
+            resolution=resolution,
+        )
+
+    def _supply(
+        self,
+        placed: _Placed,
+        customer: Customer,
+        account: BillingAccount,
+        products: dict[str, Product],
+    ) -> _Supply:
+        """The point's contract (since a day from 2019 on), its meter and the meter's
+        register kinds; the consumption phase's facts of the point are noted."""
+        rng, point = self.rng, placed.point
+        is_business = customer.kind == Customer.Kind.BUSINESS
+        code = (self.pick_business if is_business else self.pick_household)()
+        span = (self.history_start.first_day - dt.date(2019, 1, 1)).days
+        start = dt.date(2019, 1, 1) + dt.timedelta(days=int(rng.integers(0, span)))
+        contract = SupplyContract(
+            customer=customer,
+            billing_account=account,
+            metering_point=point,
+            product=products[code],
+            valid_from=start,
+            status=SupplyContract.Status.ACTIVE,
+            signed_channel=self.pick_channel(),
+        )
+        remote = point.metering_method == "REMOTE_INTERVAL"
+        digits = 8 if remote else int(rng.choice([5, 6]))
+        meter = Meter(
+            metering_point=point,
+            serial_number=f"EL{placed.serial:09d}",
+            digits=digits,
+            installed_date=start - dt.timedelta(days=int(rng.integers(0, 400))),
+        )
+        kinds = ("DAY", "NIGHT") if (code == "KODU-PN" and not remote) else ("SINGLE",)
+        self.points.remote.append(remote)
+        self.points.business.append(is_business)
+        self.points.minutes.append(15 if point.resolution == "PT15M" else 60)
+        self.points.annual_kwh.append(self._annual_kwh(is_business, point.is_apartment))
+        self.points.digits.append(digits)
+        return _Supply(contract, meter, kinds)
+
+    def _annual_kwh(self, is_business: bool, is_apartment: bool) -> float:
+        if is_business:
+            return float(self.rng.lognormal(mean=np.log(30000), sigma=0.8))
+        if is_apartment:
+            return float(self.rng.lognormal(mean=np.log(2000), sigma=0.35))
+        return float(self.rng.lognormal(mean=np.log(6000), sigma=0.45))
+
+    def _registers(self, supplies: list[_Supply]) -> None:
+        """The meters' registers; the points' ids and register ids are noted."""
+        registers = [Register(meter=s.meter, kind=kind) for s in supplies for kind in s.kinds]
         insert_instances(Register, registers)
         by_meter: dict[int, dict[str, int]] = {}
         for register in registers:
             by_meter.setdefault(register.meter_id, {})[register.kind] = register.pk
-        for point, meter in zip(points, meters, strict=True):
-            self.points.ids.append(point.pk)
-            self.points.registers.append(by_meter[meter.pk])
-
-        result.customers = count
-        result.billing_accounts = len(accounts)
-        result.metering_points = len(points)
-        result.meters = len(meters)
-        result.contracts = len(contracts)
-        return result
+        for supply in supplies:
+            self.points.ids.append(supply.meter.metering_point.pk)
+            self.points.registers.append(by_meter[supply.meter.pk])
 
     # -- consumption -------------------------------------------------------------------------
 
@@ -564,10 +634,9 @@ class _Seeder:
         self.groups = groups
 
     def reading_rows(self, created_at: dt.datetime) -> list[tuple[object, ...]]:
-        """Month-end readings of manual points: a migrated opening reading, then monthly ones."""
-        p = self.points
+        """Month-end readings of manual points: a migrated opening reading, then monthly ones
+        (rows in the order of ``READING_FIELDS``)."""
         months = Month.range(self.history_start, Month.of(self.as_of))
-        rows: list[tuple[object, ...]] = []
         seasons = {
             month: float(
                 np.mean(
@@ -582,24 +651,17 @@ class _Seeder:
         opening_at = dt.datetime.combine(
             self.history_start.first_day, dt.time(0, 0), tzinfo=TALLINN
         ) - dt.timedelta(hours=2)
-        for i in range(len(p.ids)):
-            if p.remote[i]:
+        rows: list[tuple[object, ...]] = []
+        for i in range(len(self.points.ids)):
+            if self.points.remote[i]:
                 continue
-            modulus = 10 ** p.digits[i]
-            near_rollover = self.rng.random() < 0.02
-            kinds = sorted(p.registers[i])
-            values = {
-                kind: float(modulus - self.rng.integers(50, 400))
-                if near_rollover
-                else float(self.rng.integers(0, modulus // 20))
-                for kind in kinds
-            }
-            for kind in kinds:
+            register = _RegisterState.opening(self.rng, self.points, i)
+            for kind in register.kinds:
                 rows.append(
                     (
-                        p.registers[i][kind],
+                        register.ids[kind],
                         opening_at,
-                        Decimal(int(values[kind])),
+                        Decimal(int(register.values[kind])),
                         "MIGRATION",
                         "ACCEPTED",
                         str(self.history_start.previous()),
@@ -613,36 +675,44 @@ class _Seeder:
             for n, month in enumerate(months):
                 if skip_last and n == len(months) - 1:
                     break
-                used = p.annual_kwh[i] / 365.25 * month.days * seasons[month]
-                used *= float(self.rng.lognormal(-0.02, 0.2))
-                window_start = dt.datetime.combine(month.last_day, dt.time(0), tzinfo=TALLINN)
-                offset = dt.timedelta(minutes=int(self.rng.integers(0, 4 * 24 * 60)))
-                read_at = min(window_start + offset, self._as_of_instant())
-                source = str(self.rng.choice(["PORTAL", "PHONE", "FILE"], p=[0.8, 0.15, 0.05]))
-                shares = {"SINGLE": 1.0} if kinds == ["SINGLE"] else {"DAY": 0.62, "NIGHT": 0.38}
-                for kind in kinds:
-                    advance = round(used * shares[kind])
-                    values[kind] += advance
-                    shown = int(values[kind]) % modulus
-                    # as submit_reading records them: rollovers so far and the advance
-                    details = {
-                        "wraps": int(values[kind]) // modulus,
-                        "advance_kwh": f"{advance}.000",
-                    }
-                    rows.append(
-                        (
-                            p.registers[i][kind],
-                            read_at,
-                            Decimal(shown),
-                            source,
-                            "ACCEPTED",
-                            str(month),
-                            "",
-                            details,
-                            read_at,  # known from when it was read (as submitted)
-                            created_at,
-                        )
-                    )
+                used = self.points.annual_kwh[i] / 365.25 * month.days * seasons[month]
+                rows.extend(self._month_end_rows(register, month, used, created_at))
+        return rows
+
+    def _month_end_rows(
+        self, register: _RegisterState, month: Month, used_kwh: float, created_at: dt.datetime
+    ) -> list[tuple[object, ...]]:
+        """A point's readings at the end of ``month``, read in the four days' window; the
+        register state advances by what was used."""
+        used = used_kwh * float(self.rng.lognormal(-0.02, 0.2))
+        window_start = dt.datetime.combine(month.last_day, dt.time(0), tzinfo=TALLINN)
+        offset = dt.timedelta(minutes=int(self.rng.integers(0, 4 * 24 * 60)))
+        read_at = min(window_start + offset, self._as_of_instant())
+        source = str(self.rng.choice(["PORTAL", "PHONE", "FILE"], p=[0.8, 0.15, 0.05]))
+        shares = {"SINGLE": 1.0} if register.kinds == ["SINGLE"] else {"DAY": 0.62, "NIGHT": 0.38}
+        rows: list[tuple[object, ...]] = []
+        for kind in register.kinds:
+            advance = round(used * shares[kind])
+            register.values[kind] += advance
+            # as submit_reading records them: rollovers so far and the advance
+            details = {
+                "wraps": int(register.values[kind]) // register.modulus,
+                "advance_kwh": f"{advance}.000",
+            }
+            rows.append(
+                (
+                    register.ids[kind],
+                    read_at,
+                    Decimal(int(register.values[kind]) % register.modulus),
+                    source,
+                    "ACCEPTED",
+                    str(month),
+                    "",
+                    details,
+                    read_at,  # known from when it was read (as submitted)
+                    created_at,
+                )
+            )
         return rows
 
     def _as_of_instant(self) -> dt.datetime:
@@ -700,6 +770,86 @@ READING_FIELDS = (
 )
 
 
+def _check_may_seed(customers: int) -> None:
+    if customers < 1:
+        raise UnableToSeed("Seed at least one customer.")
+    if Customer.objects.exists():
+        raise UnableToSeed(
+            "The database already has customers; seed into an empty database "
+            "(e.g. delete var/vool.sqlite3 and run `vool migrate`)."
+        )
+    try:
+        marker.check_demo_may_use_database()  # users that are not the demo's
+    except marker.NotADemoDatabase as exc:
+        raise UnableToSeed(str(exc)) from exc
+
+
+_MASTER_COUNTS: Final = (
+    "customers",
+    "billing_accounts",
+    "former_reference_numbers",
+    "metering_points",
+    "meters",
+    "contracts",
+)
+
+
+def _seed_master_data(
+    seeder: _Seeder,
+    customers: int,
+    operator: GridOperator,
+    products: dict[str, Product],
+    progress: ProgressCallback,
+) -> SeedResult:
+    """The customers and what they have, a chunk a transaction."""
+    result = SeedResult()
+    done = 0
+    while done < customers:
+        count = min(CHUNK, customers - done)
+        with transaction.atomic():
+            chunk = seeder.master_chunk(count=count, operator=operator, products=products)
+        for name in _MASTER_COUNTS:
+            setattr(result, name, getattr(result, name) + getattr(chunk, name))
+        done += count
+        progress("customers", done, customers)
+    return result
+
+
+def _seed_market_prices(seeder: _Seeder, created_at: dt.datetime) -> None:
+    """Synthetic prices from the history's first day to the day after ``as_of`` (day-ahead:
+    tomorrow is known), where the database has none yet."""
+    first_day = seeder.history_start.first_day
+    with transaction.atomic():
+        known = set(
+            MarketPrice.objects.filter(
+                area="ee", start_at__gte=local_midnight(first_day)
+            ).values_list("start_at", flat=True)
+        )
+        rows = market_price_rows(
+            first_day=first_day,
+            end_day=seeder.as_of + dt.timedelta(days=2),
+            rng=seeder.rng,
+            imported_at=created_at,
+        )
+        start_at = MARKET_PRICE_FIELDS.index("start_at")
+        copy_rows(MarketPrice, MARKET_PRICE_FIELDS, (r for r in rows if r[start_at] not in known))
+
+
+def _seed_interval_days(
+    seeder: _Seeder, days: list[dt.date], created_at: dt.datetime, progress: ProgressCallback
+) -> int:
+    """The remote points' interval data of ``days``, some days a transaction."""
+    written = 0
+    for first in range(0, len(days), DAYS_PER_TRANSACTION):
+        with transaction.atomic():
+            for day in days[first : first + DAYS_PER_TRANSACTION]:
+                written += copy_rows(
+                    IntervalDay, INTERVAL_DAY_COLUMNS, seeder.interval_day_rows(day, created_at)
+                )
+        progress("interval days", min(first + DAYS_PER_TRANSACTION, len(days)), len(days))
+    return written
+
+
 def seed_demo(
     *,
     customers: int,
@@ -714,17 +864,7 @@ def seed_demo(
     ``interval_history_days`` limits the interval data to the latest days (for large
     benchmarks, where 13 months of 15-minute data would be gigabytes); None = full history.
     """
-    if customers < 1:
-        raise UnableToSeed("Seed at least one customer.")
-    if Customer.objects.exists():
-        raise UnableToSeed(
-            "The database already has customers; seed into an empty database "
-            "(e.g. delete var/vool.sqlite3 and run `vool migrate`)."
-        )
-    try:
-        marker.check_demo_may_use_database()  # users that are not the demo's
-    except marker.NotADemoDatabase as exc:
-        raise UnableToSeed(str(exc)) from exc
+    _check_may_seed(customers)
     marker.record_seed(seed=seed, customers=customers, history_until=as_of, at=timezone.now())
     progress = on_progress or (lambda step, done, total: None)
     operator, products = ensure_reference_data()
@@ -739,57 +879,18 @@ def seed_demo(
             end_day=Month.of(as_of).next().first_day,
         ),
     )
-    result = SeedResult()
-    done = 0
-    while done < customers:
-        count = min(CHUNK, customers - done)
-        with transaction.atomic():
-            chunk = seeder.master_chunk(count=count, operator=operator, products=products)
-        for name in (
-            "customers",
-            "billing_accounts",
-            "former_reference_numbers",
-            "metering_points",
-            "meters",
-            "contracts",
-        ):
-            setattr(result, name, getattr(result, name) + getattr(chunk, name))
-        done += count
-        progress("customers", done, customers)
-
+    result = _seed_master_data(seeder, customers, operator, products, progress)
     created_at = timezone.now()
     with transaction.atomic():
         rows = seeder.reading_rows(created_at)
         result.readings = copy_rows(Reading, READING_FIELDS, rows)
     progress("readings", 1, 1)
-
-    first_day = seeder.history_start.first_day
-    with transaction.atomic():
-        known = set(
-            MarketPrice.objects.filter(
-                area="ee", start_at__gte=local_midnight(first_day)
-            ).values_list("start_at", flat=True)
-        )
-        rows = market_price_rows(
-            first_day=first_day,
-            end_day=as_of + dt.timedelta(days=2),  # day-ahead: tomorrow is known
-            rng=seeder.rng,
-            imported_at=created_at,
-        )
-        start_at = MARKET_PRICE_FIELDS.index("start_at")
-        copy_rows(MarketPrice, MARKET_PRICE_FIELDS, (r for r in rows if r[start_at] not in known))
+    _seed_market_prices(seeder, created_at)
     progress("market prices", 1, 1)
-
     seeder.group_points()
     days = seeder.history_days()
     if interval_history_days is not None:
         days = days[-interval_history_days:]
-    for first in range(0, len(days), DAYS_PER_TRANSACTION):
-        with transaction.atomic():
-            for day in days[first : first + DAYS_PER_TRANSACTION]:
-                result.interval_days += copy_rows(
-                    IntervalDay, INTERVAL_DAY_COLUMNS, seeder.interval_day_rows(day, created_at)
-                )
-        progress("interval days", min(first + DAYS_PER_TRANSACTION, len(days)), len(days))
+    result.interval_days = _seed_interval_days(seeder, days, created_at, progress)
     result.history = (seeder.history_start.first_day, as_of)
     return result
