@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.utils import translation
 
 from datahub_server import CLIENT_ID, CLIENT_SECRET, LocalHub
@@ -371,6 +373,18 @@ class TestOnlyWithAJointInvoice:
             DisconnectionRequest.objects.values_list("billing_account__reference_number", "status")
         )
         assert statuses == {"10000016": "CANCELLED", "10000029": "PENDING"}
+
+    def test_vool_dunning_run_lists_the_account(self, settings: Any) -> None:
+        settings.VOOL_DATAHUB_ENABLED = False
+        owing("10000016", MARI_EIC, joint=())
+        for day in ("2026-10-11", "2026-10-21"):
+            call_command("dunning", "run", "--date", day, stdout=StringIO())
+        out = StringIO()
+        with translation.override("en"):
+            call_command("dunning", "run", "--date", CUT_OFF.isoformat(), stdout=out)
+        text = out.getvalue()
+        assert "1 account(s) not to be disconnected (no joint invoice):" in text
+        assert f"  10000016: not sent: we do not bill the network fee of {MARI_EIC}" in text
 
     def test_only_the_points_with_a_joint_invoice_are_asked_for(
         self, local: LocalHub, api: HttpHub
