@@ -20,7 +20,11 @@ seen again is not handled again.
   the month's bill run then bills it up to that day: the final bill.
 * CONNECTION_STATE: the grid operator's answers to our requests are recorded.
 * AGREEMENT for our own agreement without an end: the hub has it in force (CONFIRMED).
-* CUSTOMER, NETWORK_BILL, PERMISSION: stored for later (``KEPT``).
+* NETWORK_BILL: the grid operator's bills read into :class:`NetworkBill` rows (point, period,
+  kWh per time band and direction, lines), once per bill id; a bill for a point we do not
+  know, or with a bad field, is refused and queued whole. :mod:`vool.usecases.network_bills`
+  compares them with what we billed.
+* CUSTOMER, PERMISSION: stored for later (``KEPT``).
 """
 
 from __future__ import annotations
@@ -80,7 +84,7 @@ SYNCED: Final = (
     "NETWORK_BILL",
     "CUSTOMER",
 )
-KEPT: Final = frozenset({"NETWORK_BILL", "CUSTOMER", "PERMISSION"})
+KEPT: Final = frozenset({"CUSTOMER", "PERMISSION"})
 
 
 class HubDisabled(Exception):
@@ -122,6 +126,7 @@ class SyncReport:
     kept: int = 0
     not_given: int = 0
     contracts_ended: list[int] = field(default_factory=list)
+    network_bills: int = 0  # network bills stored new or corrected
     finished: bool = True  # False: stopped at max_pages before reaching now
 
 
@@ -344,11 +349,29 @@ def _connection_state(entry: HubEntry, now: dt.datetime, report: SyncReport) -> 
         raise _Refused(str(exc)) from exc
 
 
+def _network_bill(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
+    bills = resources.parse_network_bills(entry.content, where=f"entry {entry.entry_id}")
+    for bill in bills:
+        point = supply_queries.get_metering_point(eic=bill.eic)
+        if point is None:
+            raise _Refused(
+                f"entry {entry.entry_id}, network bill {bill.bill_id}, meteringPointEic: "
+                f"{bill.eic} is not a metering point of ours"
+            )
+        try:
+            stored = hub_operations.store_network_bill(bill=bill, point=point, entry=entry, now=now)
+        except hub_operations.InvalidNetworkBill as exc:
+            raise _Refused(f"entry {entry.entry_id}: {exc}") from exc
+        if stored != "SAME":
+            report.network_bills += 1
+
+
 _HANDLERS: Final[dict[str, Callable[[HubEntry, dt.datetime, SyncReport], None]]] = {
     "METERING_DATA": _metering_data,
     "METERING_POINT": _metering_point,
     "AGREEMENT": _agreement,
     "CONNECTION_STATE": _connection_state,
+    "NETWORK_BILL": _network_bill,
 }
 
 

@@ -30,13 +30,11 @@ def test_the_sync_shows_its_progress_and_resumes(settings: object) -> None:
         }.items():
             setattr(settings, name, value)
         since = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=30)).replace(microsecond=0)
-        local.state.publish(
-            "NETWORK_BILL", since + dt.timedelta(hours=1), [{"commodityType": "ELECTRICITY"}]
-        )
+        local.state.publish("CUSTOMER", since + dt.timedelta(hours=1), [{"customerId": "C-1"}])
         out = StringIO()
-        args = ["datahub", "sync", "--type", "NETWORK_BILL", "--since", since.isoformat()]
+        args = ["datahub", "sync", "--type", "CUSTOMER", "--since", since.isoformat()]
         call_command(*args, "--max-pages", "1", stdout=out)
-        assert "NETWORK_BILL" in out.getvalue() and "page 0: 1 new" in out.getvalue()
+        assert "CUSTOMER" in out.getvalue() and "page 0: 1 new" in out.getvalue()
         assert "Stopped at --max-pages; run again to go on." in out.getvalue()
         out = StringIO()
         call_command(*args, stdout=out)

@@ -428,9 +428,9 @@ class TestConnectionState:
 
 
 class TestKeptAndSettings:
-    def test_network_bills_are_kept_for_later(self, local: LocalHub, api: HttpHub) -> None:
-        local.state.publish("NETWORK_BILL", SINCE, [{"commodityType": "ELECTRICITY"}])
-        report = sync(api, "NETWORK_BILL")
+    def test_customers_are_kept_for_later(self, local: LocalHub, api: HttpHub) -> None:
+        local.state.publish("CUSTOMER", SINCE, [{"customerId": "C-1"}])
+        report = sync(api, "CUSTOMER")
         assert report.kept == 1 and HubEntry.objects.get().status == "KEPT"
 
     def test_the_hub_is_off_by_default(self) -> None:
@@ -463,9 +463,7 @@ class TestScheduler:
         }.items():
             setattr(settings, name, value)
         local.state.publish(
-            "NETWORK_BILL",
-            dt.datetime.now(UTC) - dt.timedelta(hours=2),
-            [{"commodityType": "ELECTRICITY"}],
+            "CUSTOMER", dt.datetime.now(UTC) - dt.timedelta(hours=2), [{"customerId": "C-1"}]
         )
         result = datahub_jobs.sync_datahub.run(since_hours=3)
         assert ", 1 new," in result

@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.utils import translation
 
 from datahub_server import CLIENT_ID, CLIENT_SECRET, LocalHub
 from factories import MeteringPointFactory, SupplyContractFactory
@@ -25,9 +28,11 @@ from receivables_factories import (
     statutory_rates,
 )
 from vool.domain.customers.models import BillingAccount
+from vool.domain.hub import operations as hub_operations
 from vool.domain.hub.models import ConnectionRequest
 from vool.domain.receivables import dunning
 from vool.domain.receivables.models import DisconnectionRequest, DunningHold, DunningLevel
+from vool.domain.supply.models import MeteringPoint
 from vool.integrations.datahub.client import HttpHub, HubConfig
 from vool.usecases import datahub, disconnections, import_bank_statement
 
@@ -84,13 +89,27 @@ def levels() -> None:
         )
 
 
-def owing(reference: str, *eics: str, gross: str = "40.00", number: int = 1) -> BillingAccount:
-    """An account supplied at ``eics`` with one unpaid invoice due on 1 October."""
+def owing(
+    reference: str,
+    *eics: str,
+    gross: str = "40.00",
+    number: int = 1,
+    joint: tuple[str, ...] | None = None,
+) -> BillingAccount:
+    """An account supplied at ``eics`` with one unpaid invoice due on 1 October; the points
+    ``joint`` (default: all) have a joint invoice (we bill their network fee) from January."""
     billing_account = account(reference)
     for eic in eics:
-        SupplyContractFactory(
-            billing_account=billing_account, metering_point=MeteringPointFactory(eic=eic)
-        )
+        point = MeteringPointFactory(eic=eic)
+        SupplyContractFactory(billing_account=billing_account, metering_point=point)
+        if joint is None or eic in joint:
+            hub_operations.add_joint_invoice(
+                point=point,
+                valid_from=dt.date(2026, 1, 1),
+                valid_to=None,
+                reference=f"JI-{eic}",
+                now=at(dt.date(2026, 1, 1)),
+            )
     issued_invoice(billing_account, number=number, gross=gross, due=DUE, period="2026-08")
     return billing_account
 
@@ -308,3 +327,123 @@ class TestNotSent:
         assert report.not_sent == {
             "10000029": "not sent: a VULNERABLE dunning hold is active: home oxygen concentrator"
         }
+
+
+class TestOnlyWithAJointInvoice:
+    """ESTONIA.md §6: a supplier may have a point disconnected for non-payment only when it
+    bills the point's network fee too (a joint-invoice agreement on the day)."""
+
+    def test_an_account_without_a_joint_invoice_is_listed_and_nothing_is_sent(
+        self, local: LocalHub, api: HttpHub
+    ) -> None:
+        owing("10000016", MARI_EIC, joint=())
+        with translation.override("en"):
+            outcome = up_to_the_cut_off(api)
+        assert outcome.result.requests == 1
+        assert not local.state.connection_requests
+        why = outcome.without_joint_invoice["10000016"]
+        assert MARI_EIC in why and "joint-invoice" in why and "2026-11-05" in why
+        request = DisconnectionRequest.objects.get()
+        assert (request.status, request.note) == ("CANCELLED", why)
+        # a later sync does not send it either
+        disconnections.send_all(hub=api, today=CUT_OFF, now=at(CUT_OFF, 9))
+        assert not local.state.connection_requests
+
+    def test_the_reason_is_translated(self, local: LocalHub, api: HttpHub) -> None:
+        owing("10000016", MARI_EIC, joint=())
+        with translation.override("et"):
+            outcome = up_to_the_cut_off(api)
+        why = outcome.without_joint_invoice["10000016"]
+        assert why.startswith("ei saadetud") and MARI_EIC in why
+        with translation.override("ru"):
+            assert "не отправлено" in disconnections.no_joint_invoice_reason(
+                [MARI_EIC], day=CUT_OFF
+            )
+
+    def test_with_the_hub_off_the_run_lists_the_account_at_once(
+        self, local: LocalHub, settings: Any
+    ) -> None:
+        settings.VOOL_DATAHUB_ENABLED = False
+        owing("10000016", MARI_EIC, joint=(), number=1)
+        owing("10000029", SAUNA_EIC, number=2)
+        outcome = up_to_the_cut_off(None)
+        assert outcome.hub is None
+        assert list(outcome.without_joint_invoice) == ["10000016"]
+        statuses = dict(
+            DisconnectionRequest.objects.values_list("billing_account__reference_number", "status")
+        )
+        assert statuses == {"10000016": "CANCELLED", "10000029": "PENDING"}
+
+    def test_vool_dunning_run_lists_the_account(self, settings: Any) -> None:
+        settings.VOOL_DATAHUB_ENABLED = False
+        owing("10000016", MARI_EIC, joint=())
+        for day in ("2026-10-11", "2026-10-21"):
+            call_command("dunning", "run", "--date", day, stdout=StringIO())
+        out = StringIO()
+        with translation.override("en"):
+            call_command("dunning", "run", "--date", CUT_OFF.isoformat(), stdout=out)
+        text = out.getvalue()
+        assert "1 account(s) not to be disconnected (no joint invoice):" in text
+        assert f"  10000016: not sent: we do not bill the network fee of {MARI_EIC}" in text
+
+    def test_only_the_points_with_a_joint_invoice_are_asked_for(
+        self, local: LocalHub, api: HttpHub
+    ) -> None:
+        owing("10000016", MARI_EIC, SAUNA_EIC, joint=(SAUNA_EIC,))
+        outcome = up_to_the_cut_off(api)
+        assert [b["meterEic"] for b in local.state.connection_requests.values()] == [SAUNA_EIC]
+        assert outcome.hub is not None and len(outcome.hub.disconnect_requests) == 1
+        assert MARI_EIC in outcome.without_joint_invoice["10000016"]
+        assert SAUNA_EIC not in outcome.without_joint_invoice["10000016"]
+        request = DisconnectionRequest.objects.get()
+        assert request.status == "SENT" and MARI_EIC in request.note
+
+    def test_an_agreement_ended_before_the_day_does_not_count(
+        self, local: LocalHub, api: HttpHub
+    ) -> None:
+        owing("10000016", MARI_EIC, joint=())
+        point = MeteringPoint.objects.get(eic=MARI_EIC)
+        hub_operations.add_joint_invoice(
+            point=point,
+            valid_from=dt.date(2026, 1, 1),
+            valid_to=CUT_OFF,  # exclusive: the agreement does not cover the cut-off day
+            reference="JI-1",
+            now=at(dt.date(2026, 1, 1)),
+        )
+        outcome = up_to_the_cut_off(api)
+        assert "10000016" in outcome.without_joint_invoice
+        assert not local.state.connection_requests
+
+    @translation.override("en")
+    def test_joint_invoice_periods_of_a_point_do_not_overlap(self) -> None:
+        point = MeteringPointFactory(eic=MARI_EIC)
+        hub_operations.add_joint_invoice(
+            point=point,
+            valid_from=dt.date(2026, 1, 1),
+            valid_to=dt.date(2026, 6, 1),
+            reference="A",
+            now=at(dt.date(2026, 1, 1)),
+        )
+        with pytest.raises(hub_operations.InvalidJointInvoice, match="overlaps"):
+            hub_operations.add_joint_invoice(
+                point=point,
+                valid_from=dt.date(2026, 5, 1),
+                valid_to=None,
+                reference="B",
+                now=at(dt.date(2026, 1, 1)),
+            )
+        with pytest.raises(hub_operations.InvalidJointInvoice, match=MARI_EIC):
+            hub_operations.add_joint_invoice(
+                point=point,
+                valid_from=dt.date(2026, 7, 1),
+                valid_to=dt.date(2026, 7, 1),
+                reference="C",
+                now=at(dt.date(2026, 1, 1)),
+            )
+        hub_operations.add_joint_invoice(  # touching ends: fine
+            point=point,
+            valid_from=dt.date(2026, 6, 1),
+            valid_to=None,
+            reference="B",
+            now=at(dt.date(2026, 1, 1)),
+        )

@@ -102,3 +102,52 @@ class TestClientHelpers:
         assert retry_after_s("7", now=NOW, default=1) == 7
         assert retry_after_s("Mon, 02 Nov 2026 12:00:30 GMT", now=NOW, default=1) == 30
         assert retry_after_s("soon", now=NOW, default=1.5) == 1.5
+
+
+class TestNetworkBill:
+    BILL = {
+        "billId": "NB-7",
+        "meteringPointEic": "38ZEE-00625607-9",
+        "gridOperatorEic": "38ZEE-1000007L-E",
+        "periodStart": "2026-09-30T21:00:00Z",
+        "periodEnd": "2026-11-01",
+        "quantities": [
+            {"timeBand": "DAY", "direction": "OUT", "kwh": 123.456},
+            {"timeBand": "night", "direction": "in", "kwh": "0,5".replace(",", ".")},
+        ],
+    }
+
+    def test_read_exactly_with_the_pairs_not_given_zero(self) -> None:
+        (bill,) = resources.parse_network_bills(self.BILL)
+        assert (bill.period_start, bill.period_end) == (dt.date(2026, 10, 1), dt.date(2026, 11, 1))
+        assert str(bill.kwh[("DAY", "OUT")]) == "123.456"
+        assert str(bill.kwh[("NIGHT", "IN")]) == "0.5"
+        assert bill.kwh[("NIGHT", "OUT")] == 0 and bill.kwh[("DAY", "IN")] == 0
+        assert bill.lines == () and bill.net_amount is None
+
+    @pytest.mark.parametrize(
+        ("change", "problem"),
+        [
+            ({"billId": ""}, r"\(38ZEE-00625607-9\), billId: is missing"),
+            ({"periodEnd": "2026-10-01"}, "periodEnd: 2026-10-01 is not after periodStart"),
+            (
+                {"quantities": [{"timeBand": "DAY", "direction": "OUT", "kwh": 1}] * 2},
+                r"quantities\[1\]: DAY OUT is given twice",
+            ),
+            (
+                {"quantities": [{"timeBand": "PEAK", "direction": "OUT", "kwh": 1}]},
+                "timeBand: 'PEAK' is not DAY or NIGHT",
+            ),
+            (
+                {"quantities": [{"timeBand": "DAY", "direction": "OUT", "kwh": True}]},
+                "kwh: is missing or not a number",
+            ),
+            ({"netAmount": "1.005"}, "netAmount: 1.005 has more than 2 decimals"),
+            ({"lines": [{"description": "x"}]}, r"lines\[0\], amount: is missing"),
+        ],
+    )
+    def test_bad_input_names_the_point_and_field(
+        self, change: dict[str, object], problem: str
+    ) -> None:
+        with pytest.raises(resources.BadResource, match=problem):
+            resources.parse_network_bills([{**self.BILL, **change}])

@@ -530,3 +530,30 @@ def latest_billed_period() -> str | None:
         .values_list("period", flat=True)
         .first()
     )
+
+
+def issued_network_kwh(
+    *, point_ids: Collection[int], first_day: dt.date, end_day: dt.date
+) -> dict[tuple[int, str], Decimal]:
+    """kWh billed for the network (NETWORK_ENERGY lines) by (point, time band) on the issued
+    invoices not credited, for lines within ``[first_day, end_day)`` (true-ups included: they
+    bill the same days again, signed)."""
+    credited = Invoice.objects.filter(
+        credited_invoice=OuterRef("invoice_id"),
+        kind=Invoice.Kind.CREDIT_NOTE,
+        status=Invoice.Status.ISSUED,
+    )
+    rows = (
+        InvoiceLine.objects.filter(
+            metering_point_id__in=list(point_ids),
+            component="NETWORK_ENERGY",
+            invoice__kind=Invoice.Kind.INVOICE,
+            invoice__status=Invoice.Status.ISSUED,
+            period_start__gte=first_day,
+            period_end__lte=end_day,
+        )
+        .exclude(Exists(credited))
+        .values("metering_point_id", "band")
+        .annotate(kwh=Sum("quantity"))
+    )
+    return {(r["metering_point_id"], r["band"]): Decimal(r["kwh"]) for r in rows}

@@ -1,7 +1,8 @@
 """The data-hub conversation in the admin, read-only: the queue of refused entries (filter
 *status* = QUEUED, the problem says why), positions, agreements and connection-state
-requests with the grid operator's answers. Everything here is written by the sync and the
-use cases, never by hand."""
+requests with the grid operator's answers, the network bills. Everything here is written by
+the sync and the use cases, never by hand, except the joint-invoice agreements (dated, entered
+when the grid operator confirms one)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils import timezone
 
 from vool.domain.hub.models import (
     AgreementSubmission,
@@ -16,6 +18,8 @@ from vool.domain.hub.models import (
     ConnectionRequest,
     HubCursor,
     HubEntry,
+    JointInvoice,
+    NetworkBill,
     PointHubState,
 )
 
@@ -82,3 +86,34 @@ class ConnectionRequestAdmin(_ReadOnly):
     list_filter = ["action", "state"]
     search_fields = ["request_id", "metering_point__eic", "billing_account__reference_number"]
     inlines = [ConnectionAnswerInline]
+
+
+@admin.register(JointInvoice)
+class JointInvoiceAdmin(admin.ModelAdmin):
+    list_display = ["metering_point", "valid_from", "valid_to", "reference"]
+    search_fields = ["metering_point__eic", "reference"]
+    raw_id_fields = ["metering_point"]
+    readonly_fields = ["created_at"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # end it with valid_to: dunning decisions were taken on it
+
+    def save_model(self, request: HttpRequest, obj: JointInvoice, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(NetworkBill)
+class NetworkBillAdmin(_ReadOnly):
+    list_display = [
+        "bill_id",
+        "metering_point",
+        "period_start",
+        "period_end",
+        "day_out_kwh",
+        "night_out_kwh",
+        "net_amount",
+    ]
+    list_filter = ["period_start", "grid_operator_eic"]
+    search_fields = ["bill_id", "metering_point__eic"]

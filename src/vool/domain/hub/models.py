@@ -6,9 +6,11 @@ operator's answers."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vool.common.ranges import DateRange
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import BillingAccount
 from vool.domain.supply.models import MeteringPoint
@@ -175,3 +177,109 @@ class ConnectionAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.state}"
+
+
+class JointInvoice(models.Model):
+    """A joint-invoice agreement for a metering point, dated: from ``valid_from`` (until
+    ``valid_to``, exclusive, or open) the supplier bills the grid operator's network fee on its
+    own invoice. ESTONIA.md §6: only then may the supplier have the point disconnected for
+    non-payment. Periods of one point do not overlap (``hub.operations.add_joint_invoice``)."""
+
+    metering_point = models.ForeignKey(
+        MeteringPoint,
+        verbose_name=_("metering point"),
+        on_delete=models.PROTECT,
+        related_name="joint_invoices",
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid until (exclusive)"), null=True, blank=True)
+    reference = models.CharField(
+        _("agreement reference"),
+        max_length=100,
+        blank=True,
+        default="",
+        help_text=_("The grid operator's reference of the joint-invoice agreement."),
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("joint-invoice agreement")
+        verbose_name_plural = _("joint-invoice agreements")
+        ordering = ["metering_point", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metering_point", "valid_from"], name="joint_invoice_point_from"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True)
+                | models.Q(valid_to__gt=models.F("valid_from")),
+                name="joint_invoice_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metering_point_id} {self.valid_from}..{self.valid_to or ''}"
+
+    def clean(self) -> None:
+        if self.valid_to is not None and self.valid_to <= self.valid_from:
+            raise ValidationError({"valid_to": _("The agreement must end after it starts.")})
+        others = JointInvoice.objects.filter(metering_point_id=self.metering_point_id).exclude(
+            pk=self.pk
+        )
+        mine = DateRange(self.valid_from, self.valid_to)
+        for other in others:
+            if DateRange(other.valid_from, other.valid_to).overlaps(mine):
+                raise ValidationError(
+                    _(
+                        "A joint-invoice agreement of this point from %(start)s overlaps "
+                        "these dates."
+                    ),
+                    params={"start": other.valid_from},
+                )
+
+
+class NetworkBill(models.Model):
+    """The grid operator's network bill of one point and period, as the hub distributed it
+    (NETWORK_BILL), read into fields: kWh per time band (DAY/NIGHT) and direction (IN into the
+    grid, OUT consumed), and the bill's lines when it has them. One row per hub bill id: a bill
+    distributed again is not stored twice; a corrected bill (the same id, other figures)
+    replaces the figures and keeps ``first_received_at``."""
+
+    bill_id = models.CharField(_("hub bill id"), max_length=200, unique=True)
+    metering_point = models.ForeignKey(
+        MeteringPoint,
+        verbose_name=_("metering point"),
+        on_delete=models.PROTECT,
+        related_name="network_bills",
+    )
+    grid_operator_eic = models.CharField(_("grid operator EIC"), max_length=16)
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("until (exclusive)"))
+    day_in_kwh = models.DecimalField(_("day IN kWh"), max_digits=14, decimal_places=3)
+    day_out_kwh = models.DecimalField(_("day OUT kWh"), max_digits=14, decimal_places=3)
+    night_in_kwh = models.DecimalField(_("night IN kWh"), max_digits=14, decimal_places=3)
+    night_out_kwh = models.DecimalField(_("night OUT kWh"), max_digits=14, decimal_places=3)
+    net_amount = models.DecimalField(
+        _("net amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    lines = models.JSONField(_("lines"), default=list, blank=True)
+    entry = models.ForeignKey(
+        HubEntry, verbose_name=_("hub entry"), on_delete=models.PROTECT, related_name="+"
+    )
+    first_received_at = models.DateTimeField(_("first received at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("network bill")
+        verbose_name_plural = _("network bills")
+        ordering = ["period_start", "metering_point"]
+        indexes = [models.Index(fields=["period_start", "metering_point"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gt=models.F("period_start")),
+                name="network_bill_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bill_id} {self.metering_point_id} {self.period_start}"

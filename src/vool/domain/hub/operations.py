@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any, Literal, Protocol
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from vool.domain.contracts.models import SupplyContract
@@ -15,11 +17,16 @@ from vool.domain.hub.models import (
     ConnectionRequest,
     HubCursor,
     HubEntry,
+    JointInvoice,
+    NetworkBill,
     PointHubState,
 )
 from vool.domain.supply.models import MeteringPoint
 
 __all__ = [
+    "InvalidJointInvoice",
+    "InvalidNetworkBill",
+    "add_joint_invoice",
     "advance_cursor",
     "cursor_for",
     "finish_entry",
@@ -32,6 +39,7 @@ __all__ = [
     "set_agreement_status",
     "set_point_state",
     "store_entries",
+    "store_network_bill",
 ]
 
 
@@ -256,3 +264,116 @@ def record_connection_answer(
             request.answered_at = at
             request.save(update_fields=["state", "answered_at"])
     return request
+
+
+# --- joint invoices and network bills -------------------------------------------------------
+
+
+class InvalidJointInvoice(ValueError):
+    """The joint-invoice period cannot be recorded; the message says why."""
+
+
+def add_joint_invoice(
+    *,
+    point: MeteringPoint,
+    valid_from: dt.date,
+    valid_to: dt.date | None,
+    reference: str,
+    now: dt.datetime,
+) -> JointInvoice:
+    """Record that the supplier bills the point's network fee from ``valid_from`` (until
+    ``valid_to``, exclusive, or open); periods of one point never overlap."""
+    joint = JointInvoice(
+        metering_point=point,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        reference=reference[:100],
+        created_at=now,
+    )
+    with transaction.atomic():
+        MeteringPoint.objects.select_for_update().filter(pk=point.pk).first()
+        try:
+            joint.full_clean()
+        except ValidationError as exc:
+            raise InvalidJointInvoice(f"{point.eic}: {' '.join(exc.messages)}") from exc
+        joint.save()
+    return joint
+
+
+class NetworkBillData(Protocol):
+    """A network bill as the integration reads it (``resources.NetworkBill``)."""
+
+    @property
+    def bill_id(self) -> str: ...
+    @property
+    def grid_operator_eic(self) -> str: ...
+    @property
+    def period_start(self) -> dt.date: ...
+    @property
+    def period_end(self) -> dt.date: ...
+    @property
+    def kwh(self) -> Mapping[tuple[str, str], Decimal]: ...
+    @property
+    def net_amount(self) -> Decimal | None: ...
+    @property
+    def lines(self) -> Sequence[Any]: ...
+
+
+def _bill_fields(bill: NetworkBillData) -> dict[str, Any]:
+    return {
+        "grid_operator_eic": bill.grid_operator_eic,
+        "period_start": bill.period_start,
+        "period_end": bill.period_end,
+        "day_in_kwh": bill.kwh[("DAY", "IN")],
+        "day_out_kwh": bill.kwh[("DAY", "OUT")],
+        "night_in_kwh": bill.kwh[("NIGHT", "IN")],
+        "night_out_kwh": bill.kwh[("NIGHT", "OUT")],
+        "net_amount": bill.net_amount,
+        "lines": [
+            {
+                "description": line.description,
+                "quantity": None if line.quantity is None else str(line.quantity),
+                "unit": line.unit,
+                "unit_price": None if line.unit_price is None else str(line.unit_price),
+                "amount": str(line.amount),
+            }
+            for line in bill.lines
+        ],
+    }
+
+
+def store_network_bill(
+    *, bill: NetworkBillData, point: MeteringPoint, entry: HubEntry, now: dt.datetime
+) -> Literal["NEW", "CHANGED", "SAME"]:
+    """Store the hub's network bill once by its id: the same bill again changes nothing; a
+    corrected one (same id, other figures) replaces the figures. Another point under the same
+    id is refused (:class:`InvalidNetworkBill`)."""
+    fields = _bill_fields(bill)
+    existing = NetworkBill.objects.select_for_update().filter(bill_id=bill.bill_id).first()
+    if existing is None:
+        NetworkBill.objects.create(
+            bill_id=bill.bill_id,
+            metering_point=point,
+            entry=entry,
+            first_received_at=now,
+            updated_at=now,
+            **fields,
+        )
+        return "NEW"
+    if existing.metering_point_id != point.pk:
+        raise InvalidNetworkBill(
+            f"network bill {bill.bill_id}: stored for another metering point than {point.eic}"
+        )
+    stored = {name: getattr(existing, name) for name in fields}
+    if stored == fields:
+        return "SAME"
+    for name, value in fields.items():
+        setattr(existing, name, value)
+    existing.entry = entry
+    existing.updated_at = now
+    existing.save()
+    return "CHANGED"
+
+
+class InvalidNetworkBill(ValueError):
+    """The network bill contradicts one stored before; the message says why."""

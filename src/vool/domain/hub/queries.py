@@ -3,12 +3,19 @@ choices the sync needs by name."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
 from typing import Final
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from vool.domain.hub.models import AgreementSubmission, ConnectionRequest, HubEntry
+from vool.domain.hub.models import (
+    AgreementSubmission,
+    ConnectionRequest,
+    HubEntry,
+    JointInvoice,
+    NetworkBill,
+)
 
 ENTRY_KEPT: Final = HubEntry.Status.KEPT  # an entry kept for later, not handled
 PENDING: Final = AgreementSubmission.Status.PENDING  # concluded, to be sent
@@ -83,3 +90,37 @@ def standing_debt_disconnections() -> list[ConnectionRequest]:
     """The DISCONNECT requests dunning asked for (``billing_account`` set) that still stand."""
     found = _standing_disconnections().filter(billing_account__isnull=False)
     return list(found.order_by("billing_account_id", "metering_point_id", "pk"))
+
+
+def _joint_invoices_overlapping(start: dt.date, end: dt.date) -> QuerySet[JointInvoice]:
+    return JointInvoice.objects.filter(valid_from__lt=end).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=start)
+    )
+
+
+def points_with_joint_invoice(*, metering_point_ids: Collection[int], on: dt.date) -> set[int]:
+    """The points (of those given) whose network fee the supplier bills on ``on``: a
+    joint-invoice agreement covers the day."""
+    found = _joint_invoices_overlapping(on, on + dt.timedelta(days=1)).filter(
+        metering_point_id__in=list(metering_point_ids)
+    )
+    return set(found.values_list("metering_point_id", flat=True))
+
+
+def points_with_joint_invoice_between(*, start: dt.date, end: dt.date) -> set[int]:
+    """The points with a joint-invoice agreement on some day of ``[start, end)``."""
+    found = _joint_invoices_overlapping(start, end)
+    return set(found.values_list("metering_point_id", flat=True))
+
+
+def joint_invoices_of_point(*, metering_point_id: int) -> list[JointInvoice]:
+    return list(JointInvoice.objects.filter(metering_point_id=metering_point_id))
+
+
+def network_bills_starting(*, start: dt.date, end: dt.date) -> list[NetworkBill]:
+    """The network bills whose period starts in ``[start, end)``, with their points."""
+    return list(
+        NetworkBill.objects.filter(period_start__gte=start, period_start__lt=end)
+        .select_related("metering_point")
+        .order_by("metering_point__eic", "period_start", "bill_id")
+    )

@@ -11,17 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final
+
+from vool.common.localtime import as_local, local_date
 
 __all__ = [
     "Agreement",
     "BadResource",
     "ConnectionAnswer",
     "Entry",
+    "NetworkBill",
+    "NetworkBillLine",
     "Page",
     "PointMasterData",
     "parse_agreements",
     "parse_connection_answer",
+    "parse_network_bills",
     "parse_page",
     "parse_point",
 ]
@@ -208,3 +214,157 @@ def parse_connection_answer(content: Any, *, where: str = "content") -> Connecti
         at=_instant(at, f"{where}, stateTime") if at else None,
         comment=str(content.get("comment") or "")[:500],
     )
+
+
+# --- network bills ---------------------------------------------------------------------------
+# The docs (eng/30-data-distribution.md) name the resource and say what it carries: the day and
+# night kWh per direction, for joint invoices. The field names below are ours, written from
+# that description (docs/architecture.md, "Network bills and joint invoices"):
+# {billId, meteringPointEic, gridOperatorEic, periodStart, periodEnd,
+#  quantities: [{timeBand: DAY|NIGHT, direction: IN|OUT, kwh}], lines: [...], netAmount}
+
+BILL_BANDS: Final = ("DAY", "NIGHT")
+BILL_DIRECTIONS: Final = ("IN", "OUT")
+
+
+@dataclass(frozen=True)
+class NetworkBillLine:
+    description: str
+    quantity: Decimal | None
+    unit: str
+    unit_price: Decimal | None
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class NetworkBill:
+    """One grid operator's network bill of one point for ``[period_start, period_end)`` (local
+    days); ``kwh[(band, direction)]`` for DAY/NIGHT x IN/OUT (a pair not given is 0)."""
+
+    bill_id: str
+    eic: str
+    grid_operator_eic: str
+    period_start: dt.date
+    period_end: dt.date
+    kwh: dict[tuple[str, str], Decimal]
+    lines: tuple[NetworkBillLine, ...]
+    net_amount: Decimal | None
+
+
+def _decimal(value: Any, where: str, *, places: int, negative: bool = False) -> Decimal:
+    """A JSON number read exactly. The client reads the page with the standard parser, so a
+    number with a fraction arrives as a float: its shortest repr is the number as written for
+    up to 15 significant digits, which every kWh (3 decimals) and amount (2) here has."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise BadResource(f"{where}: is missing or not a number")
+    try:
+        number = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except InvalidOperation as exc:
+        raise BadResource(f"{where}: {str(value)[:30]!r} is not a number") from exc
+    if not number.is_finite():
+        raise BadResource(f"{where}: {str(value)[:30]!r} is not a number")
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if -exponent > places:
+        raise BadResource(f"{where}: {number} has more than {places} decimals")
+    if number < 0 and not negative:
+        raise BadResource(f"{where}: {number} is negative")
+    return number
+
+
+def _bill_day(value: Any, where: str) -> dt.date:
+    """A period bound: a local midnight as an instant, or a plain date."""
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise BadResource(f"{where}: {value!r} is not a date") from exc
+    instant = _instant(value, where)
+    local = as_local(instant)
+    if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
+        raise BadResource(f"{where}: {value!r} is not a local midnight (Tallinn)")
+    return local_date(instant)
+
+
+def _bill_kwh(raw: Any, where: str) -> dict[tuple[str, str], Decimal]:
+    if not isinstance(raw, list):
+        raise BadResource(f"{where}: must be a list of {{timeBand, direction, kwh}}")
+    kwh = dict.fromkeys(((b, d) for b in BILL_BANDS for d in BILL_DIRECTIONS), Decimal(0))
+    seen: set[tuple[str, str]] = set()
+    for i, item in enumerate(raw):
+        here = f"{where}[{i}]"
+        if not isinstance(item, dict):
+            raise BadResource(f"{here}: must be an object")
+        band = str(item.get("timeBand") or "").upper()
+        direction = str(item.get("direction") or "").upper()
+        if band not in BILL_BANDS:
+            raise BadResource(f"{here}, timeBand: {band[:20]!r} is not DAY or NIGHT")
+        if direction not in BILL_DIRECTIONS:
+            raise BadResource(f"{here}, direction: {direction[:20]!r} is not IN or OUT")
+        if (band, direction) in seen:
+            raise BadResource(f"{here}: {band} {direction} is given twice")
+        seen.add((band, direction))
+        kwh[(band, direction)] = _decimal(item.get("kwh"), f"{here}, kwh", places=3)
+    return kwh
+
+
+def _bill_lines(raw: Any, where: str) -> tuple[NetworkBillLine, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise BadResource(f"{where}: must be a list")
+    lines = []
+    for i, item in enumerate(raw):
+        here = f"{where}[{i}]"
+        if not isinstance(item, dict):
+            raise BadResource(f"{here}: must be an object")
+        quantity, price = item.get("quantity"), item.get("unitPrice")
+        lines.append(
+            NetworkBillLine(
+                description=_text(item, "description", here)[:200],
+                quantity=None
+                if quantity is None
+                else _decimal(quantity, f"{here}, quantity", places=3, negative=True),
+                unit=str(item.get("unit") or "")[:10],
+                unit_price=None
+                if price is None
+                else _decimal(price, f"{here}, unitPrice", places=9, negative=True),
+                amount=_decimal(item.get("amount"), f"{here}, amount", places=2, negative=True),
+            )
+        )
+    return tuple(lines)
+
+
+def parse_network_bills(content: Any, *, where: str = "content") -> list[NetworkBill]:
+    """A NETWORK_BILL entry's bills (a list, or one bill object). Bad input names the bill's
+    point and field."""
+    items = content if isinstance(content, list) else [content]
+    bills = []
+    for i, raw in enumerate(items):
+        here = f"{where}[{i}]"
+        if not isinstance(raw, dict):
+            raise BadResource(f"{here}: must be a network bill object")
+        eic = str(raw.get("meteringPointEic") or raw.get("meterEic") or "").strip()
+        if not eic:
+            raise BadResource(f"{here}, meteringPointEic: is missing")
+        here = f"{here} ({eic})"
+        start = _bill_day(raw.get("periodStart"), f"{here}, periodStart")
+        end = _bill_day(raw.get("periodEnd"), f"{here}, periodEnd")
+        if end <= start:
+            raise BadResource(f"{here}, periodEnd: {end} is not after periodStart {start}")
+        net = raw.get("netAmount")
+        bills.append(
+            NetworkBill(
+                bill_id=_text(raw, "billId", here)[:200],
+                eic=eic,
+                grid_operator_eic=_text(raw, "gridOperatorEic", here)[:16],
+                period_start=start,
+                period_end=end,
+                kwh=_bill_kwh(raw.get("quantities"), f"{here}, quantities"),
+                lines=_bill_lines(raw.get("lines"), f"{here}, lines"),
+                net_amount=None
+                if net is None
+                else _decimal(net, f"{here}, netAmount", places=2, negative=True),
+            )
+        )
+    return bills

@@ -19,18 +19,25 @@ import numpy as np
 
 __all__ = ["read_compact_v2"]
 
-_NUM: Final = rb"(0|[1-9]\d{0,5}(?:\.\d{1,3})?|0\.\d{1,3})"
-_PERIOD: Final = re.compile(
-    rb'\{"pS":"([0-9T:+.Z-]{16,35})"((?:,"rTime":"[0-9T:+.Z-]{0,35}")?)'
-    rb',"inQty":\{"rType":"([ME])","kwh":' + _NUM + rb"\}"
-    rb',"outQty":\{"rType":"([ME])","kwh":' + _NUM + rb"\}"
+_NUM: Final = rb"(?:0|[1-9]\d{0,5}(?:\.\d{1,3})?|0\.\d{1,3})"
+_ONE_PERIOD: Final = (
+    rb'\{"pS":"[0-9T:+.Z-]{16,35}"(?:,"rTime":"[0-9T:+.Z-]{0,35}")?'
+    rb',"inQty":\{"rType":"[ME]","kwh":' + _NUM + rb"\}"
+    rb',"outQty":\{"rType":"[ME]","kwh":' + _NUM + rb"\}"
     rb',"netQtyIn":' + _NUM + rb',"netQtyOut":' + _NUM + rb"\}"
 )
-# the period's text without its variable parts (pS, the rTime part, the four numbers); the
-# two reading types are one character each
-_FIXED: Final = len(
-    b'{"pS":"","inQty":{"rType":"M","kwh":},"outQty":{"rType":"M","kwh":},"netQtyIn":,"netQtyOut":}'
-)
+# a point's periods, exactly: one or more periods separated by single commas (no captures:
+# the check creates no objects; the values are then read from the whole document at once)
+_PERIODS: Final = re.compile(_ONE_PERIOD + rb"(?:," + _ONE_PERIOD + rb")*")
+# in a document whose periods all passed _PERIODS, the only `":` followed by a digit are the
+# four numbers of each period, in order (inQty kwh, outQty kwh, netQtyIn, netQtyOut); every
+# other `":` is followed by `"`, `{` or `[`
+_NUMBER: Final = re.compile(rb'":(\d[\d.]*)')
+_START: Final = re.compile(rb'\{"pS":"([^"]*)"')
+_PERIOD_OPEN: Final = b'{"pS":"'
+_ESTIMATED_IN: Final = b'"inQty":{"rType":"E"'
+_ESTIMATED_OUT: Final = b'"outQty":{"rType":"E"'
+_TYPE: Final = re.compile(rb'"rType":"([ME])"')
 _HEAD: Final = re.compile(rb'\{"meteringPointEic":"([0-9A-Z-]{16})","periods":\[')
 _SEPARATOR: Final = re.compile(rb"\s*,\s*")
 
@@ -70,25 +77,26 @@ def _points(data: bytes) -> list[tuple[bytes, int, int]] | None:
         return found if tail == end - 1 else None
 
 
-def _exactly_periods(
-    data: bytes, points: list[tuple[bytes, int, int]], counts: list[int], parts: list[list[bytes]]
-) -> bool:
-    """Whether the periods found fill their brackets exactly, separated by single commas:
-    each bracket holds ``n - 1`` separators ``},{`` (a period holds none), and the text
-    found plus those commas is as long as all the brackets together, so nothing else is in
-    them."""
-    separators = 0
-    for (_, a, b), n in zip(points, counts, strict=True):
-        if n == 0 or data.count(b"},{", a, b) != n - 1:
-            return False
-        separators += n - 1
-    found = sum(counts) * _FIXED + sum(sum(map(len, column)) for column in parts)
-    return found + separators == sum(b - a for _, a, b in points)
-
-
 Compact = tuple[
     list[tuple[str, str, int]], dict[str, Any], dict[str, Any], list[tuple[int, str, int]]
 ]
+
+
+def _reading_types(data: bytes, n: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """IN's and OUT's estimated flags (1 = ``E``): all 0 without an ``E`` in the document
+    (one scan), else read in order (two per period, IN first: the shape is checked)."""
+    if _ESTIMATED_IN not in data and _ESTIMATED_OUT not in data:
+        zeros = np.zeros(n, dtype=np.uint8)
+        return zeros, zeros.copy()
+    types = np.frombuffer(b"".join(_TYPE.findall(data)), dtype=np.uint8)
+    if len(types) != 2 * n:
+        raise _NotCompact
+    flags = (types == ord("E")).astype(np.uint8)
+    return flags[0::2].copy(), flags[1::2].copy()
+
+
+class _NotCompact(Exception):
+    """The document is not entirely of the compact shape: the general reader reads it."""
 
 
 def read_compact_v2(data: bytes, *, utc_seconds: Callable[[str], int]) -> Compact | None:
@@ -97,36 +105,29 @@ def read_compact_v2(data: bytes, *, utc_seconds: Callable[[str], int]) -> Compac
     points = _points(data)
     if not points:
         return None
-    columns: list[list[bytes]] = [[] for _ in range(8)]
-    counts = []
-    for _, a, b in points:
-        rows = _PERIOD.findall(data, a, b)
-        counts.append(len(rows))
-        if rows:
-            for column, values in zip(columns, zip(*rows, strict=True), strict=True):
-                column.extend(values)
-    ps, r_time, in_type, in_kwh, out_type, out_kwh, net_in, net_out = columns
-    n = len(ps)
-    variable = [ps, r_time, in_kwh, out_kwh, net_in, net_out]
-    if n == 0 or not _exactly_periods(data, points, counts, variable):
+    if not all(_PERIODS.fullmatch(data, a, b) for _, a, b in points):
         return None
-    starts_by_text = {t: utc_seconds(t.decode()) for t in set(ps)}
-    start = np.fromiter(map(starts_by_text.__getitem__, ps), dtype=np.int64, count=n)
+    counts = [data.count(_PERIOD_OPEN, a, b) for _, a, b in points]
+    n = sum(counts)
+    starts_text = _START.findall(data)
+    numbers_text = _NUMBER.findall(data)
+    if len(starts_text) != n or len(numbers_text) != 4 * n:
+        return None  # a period-like text outside the periods (e.g. in an EIC): not ours
+    starts_by_text = {t: utc_seconds(t.decode()) for t in set(starts_text)}
+    start = np.fromiter(map(starts_by_text.__getitem__, starts_text), dtype=np.int64, count=n)
     if np.any(start % 900):
         return None
-    numbers = {t: _wh(t) for t in set(in_kwh) | set(out_kwh) | set(net_in) | set(net_out)}
-
-    def wh(column: list[bytes]) -> np.ndarray[Any, np.dtype[np.int64]]:
-        return np.fromiter(map(numbers.__getitem__, column), dtype=np.int64, count=n)
-
-    in_wh, out_wh, net_in_wh, net_out_wh = wh(in_kwh), wh(out_kwh), wh(net_in), wh(net_out)
+    wh_of = {t: _wh(t) for t in set(numbers_text)}
+    numbers = np.fromiter(map(wh_of.__getitem__, numbers_text), dtype=np.int64, count=4 * n)
+    in_wh, out_wh, net_in_wh, net_out_wh = (numbers[k::4] for k in range(4))
     if np.any(net_in_wh > in_wh) or np.any(net_out_wh > out_wh):
         return None
     if np.any((net_in_wh > 0) & (net_out_wh > 0)):
         return None
-    estimated = {b"M": 0, b"E": 1}
-    in_est = np.fromiter(map(estimated.__getitem__, in_type), dtype=np.uint8, count=n)
-    out_est = np.fromiter(map(estimated.__getitem__, out_type), dtype=np.uint8, count=n)
+    try:
+        in_est, out_est = _reading_types(data, n)
+    except _NotCompact:
+        return None
     series: list[tuple[str, str, int]] = []
     labels: list[tuple[int, str, int]] = []
     first = 0

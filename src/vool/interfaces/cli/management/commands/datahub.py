@@ -1,4 +1,7 @@
-"""``vool datahub sync``: read the data hub's distributed entries (resumable)."""
+"""``vool datahub sync``: read the data hub's distributed entries (resumable).
+``vool datahub network-bills check --period YYYY-MM``: the grid operators' network bills of
+the month against the network kWh Vool billed (joint invoices); exit status 1 on a difference.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ from django.utils import timezone
 
 from vool.common.localtime import local_date
 from vool.integrations.datahub.client import HubRefused, HubUnavailable
-from vool.interfaces.cli.arguments import aware_datetime
-from vool.usecases import datahub, disconnections, hub_agreements
+from vool.interfaces.cli.arguments import aware_datetime, month
+from vool.usecases import datahub, disconnections, hub_agreements, network_bills
 
 
 class Command(BaseCommand):
@@ -39,8 +42,41 @@ class Command(BaseCommand):
             help="only these resource types (repeat; default: all)",
         )
         p.add_argument("--max-pages", type=int, default=None, help="stop after this many pages")
+        bills = sub.add_parser("network-bills", help="the grid operators' network bills")
+        bills_sub = bills.add_subparsers(dest="bills_action", required=True)
+        c = bills_sub.add_parser(
+            "check",
+            help="compare the month's network bills with the network kWh we billed on joint "
+            "invoices",
+        )
+        c.add_argument("--period", type=month, required=True, help="YYYY-MM")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "network-bills":
+            self._check_bills(options["period"])
+            return
+        self._sync(options)
+
+    def _check_bills(self, period: Any) -> None:
+        report = network_bills.check(period=period)
+        self.stdout.write(
+            f"{period}: {report.bills} network bill(s), {report.joint_points} point(s) with a "
+            f"joint invoice; {report.matching} bill(s) match, "
+            f"{len(report.differences)} difference(s)."
+        )
+        for d in report.differences:
+            figures = (
+                f" {d.band}: hub {d.hub_kwh} kWh, billed {d.billed_kwh} kWh "
+                f"(difference {d.difference})"
+                if d.hub_kwh is not None
+                else ""
+            )
+            bill = f" bill {d.bill_id}" if d.bill_id else ""
+            self.stdout.write(f"{d.eic} {d.kind}{bill}{figures}")
+        if report.differences:
+            raise SystemExit(1)
+
+    def _sync(self, options: dict[str, Any]) -> None:
         now = timezone.now()
         since = options["since"] or now - dt.timedelta(days=1)
         try:

@@ -81,6 +81,13 @@ class Command(BaseCommand):
             f"Dunning run {day}: {done}. Letters: {counts}; "
             f"{result.requests} disconnection request(s) for the data hub."
         )
+        if outcome.without_joint_invoice:
+            self.stdout.write(
+                f"{len(outcome.without_joint_invoice)} account(s) not to be disconnected "
+                "(no joint invoice):"
+            )
+            for reference, why in sorted(outcome.without_joint_invoice.items()):
+                self.stdout.write(f"  {reference}: {why}")
         if outcome.hub is None:
             self.stdout.write("The data hub connection is off: the requests wait (PENDING).")
             return

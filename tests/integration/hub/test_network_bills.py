@@ -1,0 +1,210 @@
+"""Network bills from the hub (NETWORK_BILL) read into records, once per bill id, and checked
+against the network kWh Vool billed on joint invoices (issue 15). The messages are ours,
+written from eng/30-data-distribution.md's description ("day/night kWh per direction"); the
+field names are documented in docs/architecture.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from billing_factories import add_intervals, fixed_product, load_test_tariffs, remote_account
+from datahub_server import CLIENT_ID, CLIENT_SECRET, LocalHub
+from vool.common.localtime import Month
+from vool.domain.hub import operations as hub_operations
+from vool.domain.hub.models import HubEntry, NetworkBill
+from vool.domain.supply.models import MeteringPoint
+from vool.integrations.datahub.client import HttpHub, HubConfig
+from vool.usecases import bill_run, datahub, network_bills
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.UTC
+SINCE = dt.datetime(2026, 11, 9, 22, 0, tzinfo=UTC)
+NOW = dt.datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+OCTOBER = Month(2026, 10)
+# October 2026 in Tallinn: 31 days, the 25th has 25 hours: (31 x 96 + 4) x 100 Wh = 298 kWh
+OCTOBER_KWH = Decimal("298.000")
+
+
+@pytest.fixture
+def local() -> Iterator[LocalHub]:
+    with LocalHub() as hub:
+        yield hub
+
+
+@pytest.fixture
+def api(local: LocalHub) -> Iterator[HttpHub]:
+    config = HubConfig(
+        base_url=local.url,
+        token_url=f"{local.url}/token",
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        api_version="v2",
+        max_retries=1,
+        backoff_s=0.01,
+        timeout_s=5,
+    )
+    with HttpHub(config, sleep=lambda s: None) as client:
+        yield client
+
+
+def bill(bill_id: str, eic: str, day_out: Any, night_out: Any, **extra: Any) -> dict[str, Any]:
+    """A NETWORK_BILL for October (local midnights in UTC)."""
+    return {
+        "billId": bill_id,
+        "meteringPointEic": eic,
+        "gridOperatorEic": "38ZEE-1000007L-E",
+        "periodStart": "2026-09-30T21:00:00Z",
+        "periodEnd": "2026-10-31T22:00:00Z",
+        "quantities": [
+            {"timeBand": "DAY", "direction": "OUT", "kwh": day_out},
+            {"timeBand": "NIGHT", "direction": "OUT", "kwh": night_out},
+            {"timeBand": "DAY", "direction": "IN", "kwh": 0},
+        ],
+        "lines": [
+            {
+                "description": "Võrgutasu päev",
+                "quantity": day_out,
+                "unit": "kWh",
+                "unitPrice": 0.0518,
+                "amount": 10.36,
+            }
+        ],
+        "netAmount": 10.36,
+        **extra,
+    }
+
+
+def sync(api: HttpHub, now: dt.datetime = NOW) -> datahub.SyncReport:
+    return datahub.sync(hub=api, now=now, since=SINCE, resource_types=["NETWORK_BILL"])
+
+
+def joint(point: MeteringPoint) -> None:
+    hub_operations.add_joint_invoice(
+        point=point, valid_from=dt.date(2026, 1, 1), valid_to=None, reference="", now=NOW
+    )
+
+
+class TestStored:
+    def test_a_bill_is_read_into_fields_once_and_a_correction_replaces_it(
+        self, local: LocalHub, api: HttpHub
+    ) -> None:
+        contract = remote_account(product=fixed_product())
+        eic = contract.metering_point.eic
+        local.state.publish("NETWORK_BILL", SINCE, [bill("NB-1", eic, 200, 98.125)])
+        local.state.publish("NETWORK_BILL", SINCE, [bill("NB-1", eic, 200, 98.125)])
+        report = sync(api)
+        assert (report.done, report.queued, report.network_bills) == (2, 0, 1)
+        stored = NetworkBill.objects.get()
+        assert (stored.period_start, stored.period_end) == (
+            dt.date(2026, 10, 1),
+            OCTOBER.next().first_day,
+        )
+        assert (stored.day_out_kwh, stored.night_out_kwh, stored.day_in_kwh) == (
+            Decimal("200.000"),
+            Decimal("98.125"),
+            Decimal("0.000"),
+        )
+        assert stored.net_amount == Decimal("10.36") and stored.lines[0]["unit_price"] == "0.0518"
+        # the grid operator corrects the bill (the same id, another figure)
+        local.state.publish("NETWORK_BILL", NOW, [bill("NB-1", eic, 200, 98)])
+        report = sync(api, now=NOW + dt.timedelta(days=1))
+        assert report.network_bills == 1
+        stored.refresh_from_db()
+        assert NetworkBill.objects.count() == 1 and stored.night_out_kwh == Decimal("98.000")
+
+    @pytest.mark.parametrize(
+        ("content", "problem"),
+        [
+            ([bill("NB-2", "38ZEE-UNKNOWN-00", 1, 1)], "38ZEE-UNKNOWN-00 is not a metering point"),
+            ([bill("NB-2", "{eic}", -1, 1)], r"\({eic}\), quantities\[0\], kwh: -1 is negative"),
+            ([bill("NB-2", "{eic}", "1.2345", 1)], "kwh: 1.2345 has more than 3 decimals"),
+            (
+                [bill("NB-2", "{eic}", 1, 1, periodStart="2026-10-01T00:00:00Z")],
+                r"\({eic}\), periodStart: .* is not a local midnight",
+            ),
+            ([{"meteringPointEic": "{eic}"}], r"\({eic}\), periodStart: is missing"),
+        ],
+    )
+    def test_a_bad_bill_is_queued_whole_naming_point_and_field(
+        self, local: LocalHub, api: HttpHub, content: list[dict[str, Any]], problem: str
+    ) -> None:
+        eic = remote_account(product=fixed_product()).metering_point.eic
+        for item in content:
+            if item["meteringPointEic"] == "{eic}":
+                item["meteringPointEic"] = eic
+        good = bill("NB-3", eic, 1, 1)
+        local.state.publish("NETWORK_BILL", SINCE, [good, *content])
+        report = sync(api)
+        assert report.queued == 1
+        assert not NetworkBill.objects.exists()  # the good bill of the entry is not stored
+        entry = HubEntry.objects.get()
+        assert entry.status == "QUEUED"
+        assert re.search(problem.replace("{eic}", re.escape(eic)), entry.problem), entry.problem
+
+
+class TestCheck:
+    def test_differences_between_the_hub_and_our_joint_invoices(
+        self, local: LocalHub, api: HttpHub
+    ) -> None:
+        load_test_tariffs()
+        product = fixed_product()
+        same, differs, no_bill, not_joint = (remote_account(product=product) for _ in range(4))
+        for contract in (same, differs, no_bill, not_joint):
+            add_intervals(contract.metering_point, OCTOBER, wh=100)
+        for contract in (same, differs, no_bill):
+            joint(contract.metering_point)
+        bill_run.run_billing(period=OCTOBER, today=dt.date(2026, 11, 5))
+        local.state.publish(
+            "NETWORK_BILL",
+            SINCE,
+            [
+                bill("NB-S", same.metering_point.eic, 200, 98),  # 298 kWh as billed
+                bill("NB-D", differs.metering_point.eic, 200, 99),
+                bill("NB-N", not_joint.metering_point.eic, 200, 98),
+            ],
+        )
+        sync(api)
+        report = network_bills.check(period=OCTOBER)
+        assert (report.bills, report.joint_points, report.matching) == (3, 3, 1)
+        found = {(d.eic, d.kind, d.band, d.hub_kwh, d.billed_kwh) for d in report.differences}
+        assert found == {
+            (differs.metering_point.eic, "KWH_DIFFER", "ALL", Decimal("299.000"), OCTOBER_KWH),
+            (no_bill.metering_point.eic, "NO_HUB_BILL", "", None, None),
+            (not_joint.metering_point.eic, "NO_JOINT_INVOICE", "", None, None),
+        }
+        differ = next(d for d in report.differences if d.kind == "KWH_DIFFER")
+        assert differ.difference == Decimal("-1.000")
+        # the command says the same and fails
+        out = StringIO()
+        with pytest.raises(SystemExit) as stopped:
+            call_command("datahub", "network-bills", "check", "--period", "2026-10", stdout=out)
+        assert stopped.value.code == 1
+        text = out.getvalue()
+        assert "3 network bill(s), 3 point(s) with a joint invoice; 1 bill(s) match" in text
+        assert (
+            f"{differs.metering_point.eic} KWH_DIFFER bill NB-D ALL: hub 299.000 kWh, "
+            "billed 298.000 kWh (difference -1.000)"
+        ) in text
+
+    def test_a_month_that_matches(self, local: LocalHub, api: HttpHub) -> None:
+        load_test_tariffs()
+        contract = remote_account(product=fixed_product())
+        add_intervals(contract.metering_point, OCTOBER, wh=100)
+        joint(contract.metering_point)
+        bill_run.run_billing(period=OCTOBER, today=dt.date(2026, 11, 5))
+        local.state.publish(
+            "NETWORK_BILL", SINCE, bill("NB-S", contract.metering_point.eic, "250.5", "47.5")
+        )
+        sync(api)
+        out = StringIO()
+        call_command("datahub", "network-bills", "check", "--period", "2026-10", stdout=out)
+        assert "1 bill(s) match, 0 difference(s)" in out.getvalue()
