@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from django.db.models import Q, Sum
@@ -14,11 +15,12 @@ from vool.domain.ledger.models import LedgerAccount, Posting
 from vool.domain.ledger.operations import OPENING_BALANCE_DOCUMENT
 from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import rules
-from vool.domain.legacy.models import KeyMap, StagedRow
+from vool.domain.legacy.models import KeyMap, LoadRun, StagedRow
 from vool.domain.supply.models import GridOperator, MeteringPoint
 from vool.domain.tariffs.models import Product
 
 CHUNK = 900  # below SQLite's limit of parameters in one statement
+RUN_MANIFEST, RUN_HELD = "manifest", "held"  # in LoadRun.counts: see :func:`held_back_by`
 T = TypeVar("T")
 
 
@@ -51,6 +53,36 @@ def key_map(*, entity: str, old_keys: Sequence[str]) -> dict[str, Mapped]:
         if key in wanted:
             found[key] = Mapped(id, new_id, fingerprint)
     return found
+
+
+def key_ids(*, entity: str, old_keys: Sequence[str]) -> dict[str, int]:
+    """Old key → Vool id of these old keys (unknown ones left out); like :func:`key_map`,
+    for many keys the entity's whole map is streamed, its two columns only."""
+    found: dict[str, int] = {}
+    rows = KeyMap.objects.filter(entity=entity).values_list("old_key", "new_id")
+    if len(old_keys) <= 10 * CHUNK:
+        for chunk in chunks(list(old_keys)):
+            found.update(rows.filter(old_key__in=chunk))
+        return found
+    wanted = set(old_keys)
+    for key, new_id in rows.iterator(chunk_size=50_000):
+        if key in wanted:
+            found[key] = new_id
+    return found
+
+
+def held_back_by(*, directory: Path, manifest_digest: str) -> dict[str, str] | None:
+    """The accounts the latest load of this extract (this directory, this manifest) held
+    back, with their causes; ``None`` if it was never loaded (or loaded as another extract)."""
+    names = {str(directory), str(directory.absolute()), str(directory.resolve())}
+    for counts in (
+        LoadRun.objects.filter(directory__in=names, dry_run=False)
+        .order_by("-pk")
+        .values_list("counts", flat=True)
+    ):
+        if counts.get(RUN_MANIFEST) == manifest_digest:
+            return dict(counts.get(RUN_HELD, {}))
+    return None
 
 
 def old_keys_of(*, entity: str, new_ids: Iterable[int]) -> dict[int, set[str]]:
