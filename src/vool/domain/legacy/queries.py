@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from django.db.models import Q, Sum
@@ -71,18 +70,16 @@ def key_ids(*, entity: str, old_keys: Sequence[str]) -> dict[str, int]:
     return found
 
 
-def held_back_by(*, directory: Path, manifest_digest: str) -> dict[str, str] | None:
-    """The accounts the latest load of this extract (this directory, this manifest) held
-    back, with their causes; ``None`` if it was never loaded (or loaded as another extract)."""
-    names = {str(directory), str(directory.absolute()), str(directory.resolve())}
-    for counts in (
-        LoadRun.objects.filter(directory__in=names, dry_run=False)
+def held_back_by(*, manifest_digest: str) -> dict[str, str] | None:
+    """The accounts the latest load of this extract (known by its manifest's digest, wherever
+    it was read from) held back, with their causes; ``None`` if it was never loaded."""
+    counts = (
+        LoadRun.objects.filter(dry_run=False, **{f"counts__{RUN_MANIFEST}": manifest_digest})
         .order_by("-pk")
         .values_list("counts", flat=True)
-    ):
-        if counts.get(RUN_MANIFEST) == manifest_digest:
-            return dict(counts.get(RUN_HELD, {}))
-    return None
+        .first()
+    )
+    return None if counts is None else dict(counts.get(RUN_HELD, {}))
 
 
 def old_keys_of(*, entity: str, new_ids: Iterable[int]) -> dict[int, set[str]]:

@@ -114,7 +114,7 @@ def layers(directories: Sequence[Path]) -> Layers:
             into = merged[spec.entity]
             for row in rows[spec.entity]:
                 into["/".join([row.values[i].strip() for i in key_at])] = row
-        by_run = queries.held_back_by(directory=directory, manifest_digest=manifest.digest)
+        by_run = queries.held_back_by(manifest_digest=manifest.digest)
         if by_run is None:
             not_loaded.append(directory)
             by_run = {}
