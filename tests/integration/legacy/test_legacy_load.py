@@ -121,11 +121,15 @@ class TestLoad:
     def test_load_then_reconcile_has_no_unexplained_difference(
         self, extract: Path, reference_data: None
     ) -> None:
-        load(extract)
+        result = load(extract)
         report = reconcile.reconcile(directories=[extract])
         assert report.ok, report.unexplained[:5]
         assert report.differences  # the held-back accounts, each explained
         assert all(d.cause.startswith("held back: ") for d in report.differences)
+        # as the load run held them back, with the rule, file and line that did
+        assert {d.account_key for d in report.differences} <= set(result.held_accounts)
+        assert any("INVALID_PERSONAL_CODE (KLIENDID.csv:" in d.cause for d in report.differences)
+        assert not report.not_loaded
         for measure in reconcile.MEASURES:
             assert (
                 report.legacy_totals[measure] - report.held_totals[measure]
@@ -191,6 +195,15 @@ class TestLoad:
 
 
 class TestReconcile:
+    def test_an_extract_never_loaded_is_unexplained(
+        self, extract: Path, reference_data: None
+    ) -> None:
+        report = reconcile.reconcile(directories=[extract])
+        assert not report.ok and report.not_loaded == [extract]
+        # nothing is held back without a load run that validated this extract
+        assert {d.cause for d in report.differences} == {"not loaded (run vool legacy load)"}
+        assert report.held_totals["bills"] == 0
+
     def test_a_change_in_vool_is_an_unexplained_difference(
         self, extract: Path, reference_data: None
     ) -> None:

@@ -289,6 +289,7 @@ class Manifest:
     rows: dict[str, int]  # file name -> data rows
     encodings: dict[str, str]
     control_totals: dict[str, Decimal]
+    digest: str = ""  # of the manifest's bytes: which extract a load run read
 
 
 def write_file(directory: Path, spec: FileSpec, rows: Iterable[Sequence[str]]) -> int:
@@ -352,6 +353,7 @@ def read_manifest(directory: Path) -> Manifest:
     if not path.is_file():
         raise UnreadableExtract(f"{directory}: no {MANIFEST}; not a legacy extract")
     lines = _decode(path).splitlines()
+    digest = hashlib.sha1(path.read_bytes(), usedforsecurity=False).hexdigest()
     meta = {}
     while lines and lines[0].startswith("#"):
         key, _, value = lines.pop(0)[1:].strip().partition("=")
@@ -377,7 +379,7 @@ def read_manifest(directory: Path) -> Manifest:
     kind = meta.get("kind", "full")
     if kind not in ("full", "delta"):
         raise UnreadableExtract(f"{MANIFEST}: kind must be full or delta, not {kind!r}")
-    return Manifest(kind, meta, rows, encodings, totals)
+    return Manifest(kind, meta, rows, encodings, totals, digest)
 
 
 @dataclass(frozen=True)

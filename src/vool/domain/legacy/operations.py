@@ -92,9 +92,9 @@ def load_extract(
             reason=reason,
             created_by=user if user is not None and user.pk else None,
         )
-        staged = _stage(run, rows, progress)
+        _stage(run, rows, progress)
         prices = shadow_data.load_price_list(directory=directory, manifest=manifest)
-        checked = rules.check(staged, queries.context(staged, today=local_date(as_of)))
+        checked = rules.check(rows, queries.context(rows, today=local_date(as_of)))
         issues = prices.issues + checked.issues
         _write_issues(run, issues)
         result = LoadResult(run.pk, dry_run, manifest.kind, issues=issues)
@@ -111,11 +111,17 @@ def load_extract(
             _write_issues(run, extra.issues)
             result.issues += extra.issues
             result.errors += len(extra.issues)
-        run.counts = {
+        summary = {
             "load": result.counts,
             "errors": result.errors,
             "warnings": result.warnings,
             "held_accounts": len(checked.held),
+        }
+        # what reconcile reads instead of validating the extract again: which extract this
+        # run read (its manifest) and the accounts it held back, with their causes
+        run.counts = summary | {
+            queries.RUN_MANIFEST: manifest.digest,
+            queries.RUN_HELD: rules.held_causes(checked),
         }
         run.save(update_fields=["counts"])
         audit.record(
@@ -125,17 +131,17 @@ def load_extract(
             object_type="legacy.LoadRun",
             object_id=run.pk,
             reason=reason,
-            after=run.counts,
+            after=summary,
         )
         if dry_run:
             transaction.set_rollback(True)
     return result
 
 
-def _stage(
-    run: LoadRun, rows: dict[str, list[fmt.Row]], progress: Progress
-) -> dict[str, list[fmt.Row]]:
-    """The rows into the staging table (COPY), and back as the load reads them."""
+def _stage(run: LoadRun, rows: dict[str, list[fmt.Row]], progress: Progress) -> None:
+    """The rows into the staging table (COPY): what a later delta looks its customers' codes
+    up in (:func:`queries.context`). The validation reads the rows as read from the files
+    (the same text), not back from the table."""
     total = sum(len(r) for r in rows.values())
     done = 0
     separator = StagedRow.SEPARATOR
@@ -151,15 +157,6 @@ def _stage(
         )
         done += len(rows[spec.entity])
         progress("stage", done, total)
-    staged: dict[str, list[fmt.Row]] = defaultdict(list)
-    for entity, line, fields in (
-        StagedRow.objects.filter(run=run)
-        .order_by("entity", "line")
-        .values_list("entity", "line", "fields")
-        .iterator(chunk_size=50_000)
-    ):
-        staged[entity].append(fmt.Row(line, tuple(fields.split(separator))))
-    return staged
 
 
 def _lookup(row: fmt.Row, codes: list[int]) -> str:

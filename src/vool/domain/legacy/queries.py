@@ -14,11 +14,12 @@ from vool.domain.ledger.models import LedgerAccount, Posting
 from vool.domain.ledger.operations import OPENING_BALANCE_DOCUMENT
 from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import rules
-from vool.domain.legacy.models import KeyMap, StagedRow
+from vool.domain.legacy.models import KeyMap, LoadRun, StagedRow
 from vool.domain.supply.models import GridOperator, MeteringPoint
 from vool.domain.tariffs.models import Product
 
 CHUNK = 900  # below SQLite's limit of parameters in one statement
+RUN_MANIFEST, RUN_HELD = "manifest", "held"  # in LoadRun.counts: see :func:`held_back_by`
 T = TypeVar("T")
 
 
@@ -51,6 +52,34 @@ def key_map(*, entity: str, old_keys: Sequence[str]) -> dict[str, Mapped]:
         if key in wanted:
             found[key] = Mapped(id, new_id, fingerprint)
     return found
+
+
+def key_ids(*, entity: str, old_keys: Sequence[str]) -> dict[str, int]:
+    """Old key → Vool id of these old keys (unknown ones left out); like :func:`key_map`,
+    for many keys the entity's whole map is streamed, its two columns only."""
+    found: dict[str, int] = {}
+    rows = KeyMap.objects.filter(entity=entity).values_list("old_key", "new_id")
+    if len(old_keys) <= 10 * CHUNK:
+        for chunk in chunks(list(old_keys)):
+            found.update(rows.filter(old_key__in=chunk))
+        return found
+    wanted = set(old_keys)
+    for key, new_id in rows.iterator(chunk_size=50_000):
+        if key in wanted:
+            found[key] = new_id
+    return found
+
+
+def held_back_by(*, manifest_digest: str) -> dict[str, str] | None:
+    """The accounts the latest load of this extract (known by its manifest's digest, wherever
+    it was read from) held back, with their causes; ``None`` if it was never loaded."""
+    counts = (
+        LoadRun.objects.filter(dry_run=False, **{f"counts__{RUN_MANIFEST}": manifest_digest})
+        .order_by("-pk")
+        .values_list("counts", flat=True)
+        .first()
+    )
+    return None if counts is None else dict(counts.get(RUN_HELD, {}))
 
 
 def old_keys_of(*, entity: str, new_ids: Iterable[int]) -> dict[int, set[str]]:

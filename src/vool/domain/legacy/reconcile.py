@@ -2,11 +2,14 @@
 counts per entity, and per account and in total the balance, the last 13 bills' amounts and
 count, and the consumption in kWh. Every difference is listed by account with its cause; the
 go-live rule is that none is unexplained. An account held back by the validation explains its
-own differences (the rules are named); anything else is unexplained."""
+own differences (the rules are named); anything else is unexplained.
+
+The legacy side is read from the extract's files (checked against their manifest's counts and
+control totals) without validating them again: which accounts the validation held back, and
+why, the load run of that very extract recorded (:func:`queries.held_back_by`)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +61,7 @@ class Report:
     held_totals: dict[str, Decimal] = field(default_factory=dict)
     differences: list[Difference] = field(default_factory=list)
     accounts: int = 0
+    not_loaded: list[Path] = field(default_factory=list)  # extracts no load run read
 
     @property
     def unexplained(self) -> list[Difference]:
@@ -68,24 +72,55 @@ class Report:
         return not self.unexplained and all(c.explained for c in self.counts)
 
 
-def layered_rows(directories: Sequence[Path]) -> tuple[fmt.Manifest, dict[str, list[fmt.Row]]]:
-    """The rows of a full extract with its deltas laid over it (a later row of the same old
-    key replaces the earlier; a delta's account replaces its open items whole)."""
+# the numbers of the extract reconcile measures (entity → record field → column)
+NUMBERS = {
+    "balances": {"amount": "SALDO"},
+    "bills": {"total": "SUMMA"},
+    "readings": {"value_kwh": "NAIT_KWH"},
+    "interval_totals": {"kwh": "KWH"},
+}
+
+
+@dataclass
+class Layers:
+    """A full extract with its deltas laid over it: the rows (a later row of the same old
+    key replaces the earlier; a delta's account replaces its open items whole) and the
+    accounts held back, with their causes, as the load runs of these extracts found them."""
+
+    rows: dict[str, list[fmt.Row]]
+    held: dict[str, str]
+    not_loaded: list[Path]
+
+
+def layers(directories: Sequence[Path]) -> Layers:
+    """Read the extracts (each checked against its manifest's counts and control totals)
+    and take from their load runs which accounts they held back — no row is validated again:
+    an extract that was not loaded (or changed since) holds nothing back, so its differences
+    stay unexplained."""
     merged: dict[str, dict[str, fmt.Row]] = defaultdict(dict)
-    manifest = None
+    held: dict[str, str] = {}
+    not_loaded: list[Path] = []
+    account_at = fmt.SPECS["accounts"].columns.index("KONTO_ID")
     for directory in directories:
         manifest, rows = operations.read_extract(directory)
-        delta_accounts = {r.values[0] for r in rows["balances"]}
         if manifest.kind == "delta":
+            delta_accounts = {r.values[0] for r in rows["balances"]}
             at = fmt.SPECS["open_items"].columns.index("KONTO_ID")
             merged["open_items"] = {
                 k: r for k, r in merged["open_items"].items() if r.values[at] not in delta_accounts
             }
         for spec in fmt.FILES:
+            key_at = [spec.columns.index(c) for c in spec.key]
+            into = merged[spec.entity]
             for row in rows[spec.entity]:
-                merged[spec.entity][rules.row_key(spec, row.values)] = row
-    assert manifest is not None
-    return manifest, {entity: list(rows.values()) for entity, rows in merged.items()}
+                into["/".join([row.values[i].strip() for i in key_at])] = row
+        by_run = queries.held_back_by(manifest_digest=manifest.digest)
+        if by_run is None:
+            not_loaded.append(directory)
+            by_run = {}
+        layer = {r.values[account_at].strip() for r in rows["accounts"]} | set(by_run)
+        held = {k: v for k, v in held.items() if k not in layer} | by_run
+    return Layers({e: list(r.values()) for e, r in merged.items()}, held, not_loaded)
 
 
 def _legacy_measures(checked: rules.Checked) -> dict[str, dict[str, Decimal]]:
@@ -186,19 +221,17 @@ def _vool_measures(
 
 
 def reconcile(*, directories: Sequence[Path]) -> Report:
-    """Compare the extract (with its deltas, in order) with Vool."""
-    manifest, rows = layered_rows(directories)
-    today = dt.date.fromisoformat(manifest.meta.get("extract_date", "9999-12-31"))
-    checked = rules.check(rows, queries.context(rows, today=today))
-    report = Report()
+    """Compare the extract (with its deltas, in order) with Vool: the legacy side from the
+    extract's files, which accounts are held back from the load runs that validated them."""
+    layered = layers(directories)
+    checked = rules.link(layered.rows, NUMBERS, held=set(layered.held))
+    causes = layered.held
+    report = Report(not_loaded=layered.not_loaded)
     report.counts = _counts(checked)
     legacy = _legacy_measures(checked)
     account_keys = sorted(checked.records["accounts"])
-    mapped = {
-        k: m.new_id for k, m in queries.key_map(entity="accounts", old_keys=account_keys).items()
-    }
+    mapped = queries.key_ids(entity="accounts", old_keys=account_keys)
     vool, taken = _vool_measures(mapped)
-    causes = _causes(checked)
     report.accounts = len(account_keys)
     for measure in MEASURES:
         report.legacy_totals[measure] = sum((legacy[k][measure] for k in account_keys), ZERO)
@@ -227,21 +260,12 @@ def _explain(
     taken: dict[int, Decimal],
 ) -> Difference:
     if key in checked.held:
-        return Difference(key, measure, theirs, mine, f"held back: {causes.get(key, '?')}", True)
+        return Difference(key, measure, theirs, mine, f"held back: {causes.get(key) or '?'}", True)
     if key not in mapped:
         return Difference(key, measure, theirs, mine, "not loaded (run vool legacy load)", False)
     if measure == "balance" and taken.get(mapped[key], ZERO) == theirs:
         return Difference(key, measure, theirs, mine, "Vool postings since the take-over", True)
     return Difference(key, measure, theirs, mine, "unexplained", False)
-
-
-def _causes(checked: rules.Checked) -> dict[str, str]:
-    found: dict[str, set[str]] = defaultdict(set)
-    for issue in checked.issues:
-        if issue.severity == rules.ERROR:
-            for account in issue.account_keys:
-                found[account].add(f"{issue.rule} ({issue.file_name}:{issue.line})")
-    return {k: ", ".join(sorted(v)) for k, v in found.items()}
 
 
 def _counts(checked: rules.Checked) -> list[EntityCount]:
@@ -251,14 +275,8 @@ def _counts(checked: rules.Checked) -> list[EntityCount]:
             continue
         records = checked.records[spec.entity]
         held = sum(1 for r in records.values() if not checked.loadable(spec.entity, r))
-        mapped = queries.key_map(entity=spec.entity, old_keys=list(records))
+        mapped = queries.key_ids(entity=spec.entity, old_keys=list(records))
         counts.append(
-            EntityCount(
-                spec.entity,
-                len(records),
-                held,
-                len(mapped),
-                len({m.new_id for m in mapped.values()}),
-            )
+            EntityCount(spec.entity, len(records), held, len(mapped), len(set(mapped.values())))
         )
     return counts

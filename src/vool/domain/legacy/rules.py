@@ -88,12 +88,19 @@ class Checked:
 
 
 class _Row:
-    """Parses one row's fields, collecting the issues."""
+    """Parses one row's fields, collecting the issues (a field by its column's position:
+    no dict per row)."""
 
-    def __init__(self, spec: fmt.FileSpec, row: fmt.Row, issues: list[Issue]) -> None:
-        self.spec, self.row, self.issues = spec, row, issues
-        self.values = dict(zip(spec.columns, row.values, strict=True))
+    __slots__ = ("errors", "index", "issues", "row", "spec")
+
+    def __init__(
+        self, spec: fmt.FileSpec, row: fmt.Row, issues: list[Issue], index: dict[str, int]
+    ) -> None:
+        self.spec, self.row, self.issues, self.index = spec, row, issues, index
         self.errors = 0
+
+    def field(self, column: str) -> str:
+        return self.row.values[self.index[column]]
 
     def add(self, severity: str, column: str, rule: str, message: str) -> None:
         if severity == ERROR:
@@ -105,13 +112,13 @@ class _Row:
                 self.row.line,
                 column,
                 rule,
-                self.values.get(column, "")[:200],
+                self.field(column)[:200] if column in self.index else "",
                 message,
             )
         )
 
     def text(self, column: str, *, required: bool = True) -> str:
-        value = self.values[column].strip()
+        value = self.row.values[self.index[column]].strip()
         if required and not value:
             self.add(ERROR, column, "MISSING_VALUE", f"{column} is empty")
         return value
@@ -119,7 +126,7 @@ class _Row:
     def parsed(
         self, column: str, parse: Callable[[str], Any], rule: str, *, required: bool = True
     ) -> Any:
-        value = self.values[column].strip()
+        value = self.row.values[self.index[column]].strip()
         if not value:
             if required:
                 self.add(ERROR, column, "MISSING_VALUE", f"{column} is empty")
@@ -166,7 +173,7 @@ def _customer(row: _Row, ctx: Context) -> Record:
         row.add(ERROR, "ISIKUKOOD", "MISSING_VALUE", "a person needs a personal code")
     if kind == "BUSINESS" and not registry and row.errors == 0:
         row.add(ERROR, "REG_KOOD", "MISSING_VALUE", "a business needs a registry code")
-    language = mapping.LANGUAGES.get(row.values["KEEL"].strip())
+    language = mapping.LANGUAGES.get(row.field("KEEL").strip())
     if language is None:
         row.add(WARNING, "KEEL", "UNKNOWN_LANGUAGE", "unknown language code; Estonian is used")
     email = row.text("EPOST", required=False)
@@ -204,7 +211,7 @@ def _account(row: _Row, ctx: Context) -> Record:
     )
     if not reference and row.errors == 0:
         row.add(ERROR, "VIITENUMBER", "MISSING_VALUE", "VIITENUMBER is empty")
-    channel = mapping.CHANNELS.get(row.values["ARVE_KANAL"].strip())
+    channel = mapping.CHANNELS.get(row.field("ARVE_KANAL").strip())
     if channel is None:
         row.add(WARNING, "ARVE_KANAL", "UNKNOWN_CHANNEL", "unknown invoice channel; e-mail is used")
     return {
@@ -217,7 +224,7 @@ def _account(row: _Row, ctx: Context) -> Record:
 
 def _point(row: _Row, ctx: Context) -> Record:
     eic = _identifier(row, "EIC", identifiers.validate_eic, "INVALID_EIC")
-    operator = mapping.GRID_OPERATORS.get(row.values["VORGUETTEVOTJA"].strip(), "")
+    operator = mapping.GRID_OPERATORS.get(row.field("VORGUETTEVOTJA").strip(), "")
     if operator not in ctx.grid_operators:
         row.add(ERROR, "VORGUETTEVOTJA", "UNKNOWN_GRID_OPERATOR", "no such grid operator in Vool")
     fuse = row.parsed("PEAKAITSE_A", int, "BAD_NUMBER")
@@ -227,10 +234,10 @@ def _point(row: _Row, ctx: Context) -> Record:
         "eic": eic,
         "grid_operator": operator,
         "address": row.text("AADRESS_ID"),
-        "is_apartment": row.values["KORTER"].strip() == "1",
+        "is_apartment": row.field("KORTER").strip() == "1",
         "main_fuse_a": fuse,
         "network_package_code": row.text("VORGUPAKETT"),
-        "remote": row.values["KAUGLOENTUD"].strip() == "1",
+        "remote": row.field("KAUGLOENTUD").strip() == "1",
     }
 
 
@@ -251,7 +258,7 @@ def _meter(row: _Row, ctx: Context) -> Record:
 
 
 def _register(row: _Row, ctx: Context) -> Record:
-    kind = mapping.REGISTERS.get(row.values["OBIS"].strip())
+    kind = mapping.REGISTERS.get(row.field("OBIS").strip())
     if kind is None:
         row.add(ERROR, "OBIS", "UNKNOWN_REGISTER", "OBIS must be 1.8.0, 1.8.1 or 1.8.2")
     return {"meter": row.text("ARVESTI_ID"), "kind": kind}
@@ -280,7 +287,7 @@ def _contract(row: _Row, ctx: Context) -> Record:
         "product": product[4] if product else "",
         "valid_from": start,
         "valid_to": end,
-        "green_energy": row.values["ROHELINE"].strip() == "1",
+        "green_energy": row.field("ROHELINE").strip() == "1",
     }
 
 
@@ -350,7 +357,7 @@ def _balance(row: _Row, ctx: Context) -> Record:
 
 
 def _agreement(row: _Row, ctx: Context) -> Record:
-    kind = mapping.AGREEMENTS.get(row.values["LIIK"].strip())
+    kind = mapping.AGREEMENTS.get(row.field("LIIK").strip())
     if kind is None:
         row.add(ERROR, "LIIK", "UNKNOWN_AGREEMENT", "LIIK must be OTSEKORRALDUS or E-ARVE")
     bic = row.text("PANK_BIC")
@@ -467,7 +474,9 @@ REFERENCES = (
 
 
 def _flag(entity: str, record: Record, severity: str, column: str, rule: str, message: str) -> None:
-    value = str(record.get("_raw", {}).get(column, ""))[:200]
+    columns = fmt.SPECS[entity].columns
+    raw = record.get("_raw", ())
+    value = str(raw[columns.index(column)])[:200] if raw and column in columns else ""
     record["_issues"].append(
         Issue(severity, fmt.SPECS[entity].file_name, record["_line"], column, rule, value, message)
     )
@@ -480,9 +489,10 @@ def parse(rows: dict[str, list[fmt.Row]], ctx: Context) -> Checked:
         records = checked.records[spec.entity]
         key_at = [spec.columns.index(c) for c in spec.key]
         parser = PARSERS[spec.entity]
+        index = {column: at for at, column in enumerate(spec.columns)}
         for raw in rows.get(spec.entity, ()):
             issues: list[Issue] = []
-            row = _Row(spec, raw, issues)
+            row = _Row(spec, raw, issues, index)
             record = parser(row, ctx)
             values = raw.values
             key = "/".join([values[i].strip() for i in key_at])
@@ -490,7 +500,7 @@ def parse(rows: dict[str, list[fmt.Row]], ctx: Context) -> Checked:
                 _key=key,
                 _line=raw.line,
                 _issues=issues,
-                _raw=row.values,
+                _raw=values,
                 _fingerprint=fmt.fingerprint(raw.values),
             )
             if key in records:
@@ -541,6 +551,57 @@ def check(rows: dict[str, list[fmt.Row]], ctx: Context) -> Checked:
     _check_balances(checked)
     _hold_back(checked)
     return checked
+
+
+def link(
+    rows: dict[str, list[fmt.Row]], numbers: dict[str, dict[str, str]], *, held: set[str]
+) -> Checked:
+    """The rows as records holding only their old key, the keys they refer to
+    (:data:`REFERENCES`) and the numbers asked for (entity → field → column; one that cannot
+    be read is ``None``), linked to their accounts as :func:`check` links them, with ``held``
+    the accounts held back. Nothing is parsed or checked again: for reading an extract a load
+    run has already validated (reconcile)."""
+    checked = Checked()
+    refs: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for entity, column, ref, _target, _rule in REFERENCES:
+        refs[entity].append((ref, column))
+    for spec in fmt.FILES:
+        records = checked.records[spec.entity]
+        key_at = [spec.columns.index(c) for c in spec.key]
+        texts = [(ref, spec.columns.index(c)) for ref, c in refs[spec.entity]]
+        decimals = [(f, spec.columns.index(c)) for f, c in numbers.get(spec.entity, {}).items()]
+        for raw in rows.get(spec.entity, ()):
+            values = raw.values
+            key = "/".join([values[i].strip() for i in key_at])
+            if key in records:  # a duplicate key: the first row is the one (as in check)
+                continue
+            record: Record = {"_key": key, "_line": raw.line}
+            for name, at in texts:
+                record[name] = values[at].strip()
+            for name, at in decimals:
+                record[name] = _decimal_or_none(values[at])
+            records[key] = record
+    _link(checked)
+    checked.held = set(held)
+    return checked
+
+
+def _decimal_or_none(text: str) -> Decimal | None:
+    try:
+        return fmt.parse_decimal(text)
+    except ValueError:  # the load reported it (and held its accounts back)
+        return None
+
+
+def held_causes(checked: Checked) -> dict[str, str]:
+    """Each held-back account → the rules that hold it back, with their file and line."""
+    found: dict[str, set[str]] = {account: set() for account in checked.held}
+    for issue in checked.issues:
+        if issue.severity == ERROR:
+            for account in issue.account_keys:
+                if account in found:
+                    found[account].add(f"{issue.rule} ({issue.file_name}:{issue.line})")
+    return {k: ", ".join(sorted(v)) or "?" for k, v in found.items()}
 
 
 def _link(checked: Checked) -> None:

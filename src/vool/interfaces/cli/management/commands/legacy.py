@@ -166,6 +166,8 @@ class Command(BaseCommand):
                     f"UNEXPLAINED {d.account_key} {d.measure}: legacy {d.legacy}, "
                     f"Vool {d.vool} ({d.cause})"
                 )
+        for directory in report.not_loaded:
+            self.stdout.write(f"NOT LOADED {directory}: no load run read this extract")
         explained = len(report.differences) - len(report.unexplained)
         self.stdout.write(
             f"{report.accounts} accounts; {explained} differences explained, "
