@@ -187,9 +187,19 @@ def _start_gunicorn(workers: int) -> subprocess.Popen[bytes]:
             if server.poll() is not None:
                 raise RuntimeError("gunicorn exited; see var/bench_portal_gunicorn.log") from None
             time.sleep(0.5)
-    server.send_signal(signal.SIGTERM)
-    server.wait(timeout=30)
+    _stop(server)
     raise RuntimeError("gunicorn did not answer within 300 s")
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """gunicorn stopped: its graceful stop, killed when that takes over 60 s (an overloaded
+    machine still serving the client's abandoned requests)."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=30)
 
 
 Request = tuple[str, str, str]  # (page label, path, cookie)
@@ -232,28 +242,44 @@ class RawClient:
         self.slots = asyncio.Semaphore(size)
 
     async def get(self, path: str, cookie: str) -> int:
-        """The status code of GET ``path`` (its body read and dropped)."""
+        """The status code of GET ``path`` (its body read and dropped). A kept connection
+        the server has closed meanwhile (gunicorn's keep-alive ends after 2 s idle) is
+        replaced by another (or a new one) when nothing of the response came back on it."""
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nCookie: {cookie}\r\n\r\n"
+        ).encode("latin-1")
         async with self.slots:
-            if self.free:
+            while self.free:
                 reader, writer = self.free.pop()
-            else:
-                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-            try:
-                writer.write(
-                    f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-                    f"Cookie: {cookie}\r\n\r\n".encode("latin-1")
-                )
-                head = await reader.readuntil(b"\r\n\r\n")
-                status, length, close = _head(head)
-                await reader.readexactly(length)
-            except BaseException:
-                writer.close()
-                raise
-            if close:
-                writer.close()
-            else:
-                self.free.append((reader, writer))
-            return status
+                if reader.at_eof():
+                    writer.close()
+                    continue
+                try:
+                    return await self._exchange(reader, writer, request)
+                except (ConnectionResetError, BrokenPipeError):
+                    continue  # closed by the server while kept: a new connection
+                except asyncio.IncompleteReadError as exc:
+                    if exc.partial:
+                        raise
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            return await self._exchange(reader, writer, request)
+
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+    ) -> int:
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status, length, close = _head(head)
+            await reader.readexactly(length)
+        except BaseException:
+            writer.close()
+            raise
+        if close:
+            writer.close()
+        else:
+            self.free.append((reader, writer))
+        return status
 
     def close(self) -> None:
         for _, writer in self.free:
@@ -325,17 +351,23 @@ async def _open_loop_httpx(plan: list[Request], rate: float) -> tuple[Outcome, f
     return out, elapsed
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds of the processes ``pids`` (Linux /proc), 0 for one gone."""
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each of the processes ``pids`` still there (Linux /proc)."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    found = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
-    return total / tick
+        found[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (14, 15)
+    return found
+
+
+def _cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two readings of :func:`_cpu_seconds`: of the processes there at
+    the end (one started on the way counts from zero; one ended on the way is not counted)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def _database_backends() -> list[int]:
@@ -367,24 +399,22 @@ def _measure(
 ) -> list[str]:
     plan = _request_plan(targets, int(rate * seconds), rng)
     load_before = os.getloadavg()[0]
-    server_pids, database_pids = [server, *_children(server)], _database_backends()
+    server_pids = [server, *_children(server)]
     server_cpu, client_cpu = _cpu_seconds(server_pids), time.process_time()
-    database_cpu = _cpu_seconds(database_pids)
+    database_cpu = _cpu_seconds(_database_backends())
     out, elapsed = asyncio.run(_open_loop(plan, rate))
-    server_cpu = _cpu_seconds(server_pids) - server_cpu
-    database_cpu = _cpu_seconds(database_pids) - database_cpu
-    client_cpu = time.process_time() - client_cpu
+    used = {
+        "gunicorn": _cpu_used(server_cpu, _cpu_seconds(server_pids)),
+        "PostgreSQL": _cpu_used(database_cpu, _cpu_seconds(_database_backends())),
+        "client": time.process_time() - client_cpu,
+    }
     load_after = os.getloadavg()[0]
     every = [x for values in out.latencies.values() for x in values]
     errors = sum(out.errors.values())
     lines = [
         f"-- {rate:g} req/s for {seconds} s: {len(plan)} requests in {elapsed:.1f} s, "
         f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after",
-        _cpu_line(
-            {"gunicorn": server_cpu, "PostgreSQL": database_cpu, "client": client_cpu},
-            requests=len(plan),
-            elapsed=elapsed,
-        ),
+        _cpu_line(used, requests=len(plan), elapsed=elapsed),
     ]
     for page in sorted(set(out.latencies) | set(out.errors)):
         lines.append(_line(page, out.latencies.get(page, []), out.errors.get(page, 0)))
@@ -432,6 +462,5 @@ def run(full: bool) -> list[str]:
         for rate in rates:
             lines += _measure(targets, rate, seconds, rng, server.pid)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        _stop(server)
     return lines
