@@ -16,15 +16,20 @@ session row and cookie, as after the sign-in form, without hashing a password pe
 
 Timed: gunicorn (``VOOL_BENCH_WORKERS`` gthread workers, default 4, of ``VOOL_BENCH_THREADS``
 threads, default 4; ``VOOL_DEBUG=0``,
-persistent database connections ``VOOL_CONN_MAX_AGE=60``) on 127.0.0.1, and an open-loop
-asyncio client (httpx) in this process that starts a request every 1/rate seconds whatever
-the earlier ones are doing, for ``VOOL_BENCH_SECONDS`` (default 30; full: 60) seconds per rate
-in ``VOOL_BENCH_RATES`` (default ``50,200``). Each request is a random user's overview
-(``/portal/``) or consumption page (``/portal/consumption/<point>/``: 12 months by month; one
-in four by day of the latest month), half and half. A latency is counted from the moment the
+persistent database connections ``VOOL_CONN_MAX_AGE=60``; ``VOOL_CACHE_URL`` passed on, e.g.
+``redis://127.0.0.1:6379/1`` for sessions read from Redis) on 127.0.0.1, and an open-loop
+asyncio client in this process (``VOOL_BENCH_CLIENT``: ``raw``, the default, HTTP/1.1 over
+asyncio streams with keep-alive, 64 connections at most; or ``httpx``, the client before, to
+compare) that starts a request every 1/rate seconds whatever the earlier ones are doing, for
+``VOOL_BENCH_SECONDS`` (default 30; full: 60) seconds per rate in ``VOOL_BENCH_RATES``
+(default ``50,200``). Each request is a random user's overview (``/portal/``) or consumption
+page (``/portal/consumption/<point>/``: 12 months by month; one in four by day of the latest
+month), half and half. A latency is counted from the moment the
 request was due to start to the last byte (so a queue in the client counts, no coordinated
 omission); an error is any status other than 200, a time-out (10 s) or a refused connection.
-The load average (1 min) is read before and after each rate: the machine is shared.
+The load average (1 min) is read before and after each rate: the machine is shared. The CPU
+time a request of gunicorn (master and workers), of the database's server processes
+(PostgreSQL) and of the client is reported with each part's share of the cores.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LARGE = 100_000
 PORT = int(os.environ.get("VOOL_BENCH_PORT", "8765"))
 TIMEOUT_S = 10.0
+CONNECTIONS = 64  # the client's connections at most
 
 
 @dataclass
@@ -181,9 +187,19 @@ def _start_gunicorn(workers: int) -> subprocess.Popen[bytes]:
             if server.poll() is not None:
                 raise RuntimeError("gunicorn exited; see var/bench_portal_gunicorn.log") from None
             time.sleep(0.5)
-    server.send_signal(signal.SIGTERM)
-    server.wait(timeout=30)
+    _stop(server)
     raise RuntimeError("gunicorn did not answer within 300 s")
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """gunicorn stopped: its graceful stop, killed when that takes over 60 s (an overloaded
+    machine still serving the client's abandoned requests)."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=30)
 
 
 Request = tuple[str, str, str]  # (page label, path, cookie)
@@ -214,11 +230,111 @@ async def _one(client: Any, due: float, page: str, path: str, cookie: str, out: 
     out.add(page, time.perf_counter() - due, problem)
 
 
+class RawClient:
+    """HTTP/1.1 GETs over asyncio streams with keep-alive: a pool of at most ``size``
+    connections to the server, a connection taken per request and given back after its last
+    byte (the response needs a Content-Length, which Django's CommonMiddleware sets). A
+    fraction of httpx's CPU a request: the client shares the server's 2 cores."""
+
+    def __init__(self, port: int, size: int) -> None:
+        self.port = port
+        self.free: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.slots = asyncio.Semaphore(size)
+
+    async def get(self, path: str, cookie: str) -> int:
+        """The status code of GET ``path`` (its body read and dropped). A kept connection
+        the server has closed meanwhile (gunicorn's keep-alive ends after 2 s idle) is
+        replaced by another (or a new one) when nothing of the response came back on it."""
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nCookie: {cookie}\r\n\r\n"
+        ).encode("latin-1")
+        async with self.slots:
+            while self.free:
+                reader, writer = self.free.pop()
+                if reader.at_eof():
+                    writer.close()
+                    continue
+                try:
+                    return await self._exchange(reader, writer, request)
+                except (ConnectionResetError, BrokenPipeError):
+                    continue  # closed by the server while kept: a new connection
+                except asyncio.IncompleteReadError as exc:
+                    if exc.partial:
+                        raise
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            return await self._exchange(reader, writer, request)
+
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+    ) -> int:
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status, length, close = _head(head)
+            await reader.readexactly(length)
+        except BaseException:
+            writer.close()
+            raise
+        if close:
+            writer.close()
+        else:
+            self.free.append((reader, writer))
+        return status
+
+    def close(self) -> None:
+        for _, writer in self.free:
+            writer.close()
+
+
+def _head(head: bytes) -> tuple[int, int, bool]:
+    """(status, Content-Length, whether the server closes) of a response head."""
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = dict(line.split(":", 1) for line in lines[1:] if ":" in line)
+    fields = {name.strip().lower(): value.strip() for name, value in headers.items()}
+    if "content-length" not in fields:
+        raise ValueError(f"response without Content-Length: {lines[0]}")
+    close = fields.get("connection", "").lower() == "close"
+    return status, int(fields["content-length"]), close
+
+
+async def _one_raw(
+    client: RawClient, due: float, page: str, path: str, cookie: str, out: Outcome
+) -> None:
+    try:
+        status = await asyncio.wait_for(client.get(path, cookie), TIMEOUT_S)
+        problem = "" if status == 200 else f"HTTP {status}"
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        problem = type(exc).__name__
+    out.add(page, time.perf_counter() - due, problem)
+
+
 async def _open_loop(plan: list[Request], rate: float) -> tuple[Outcome, float]:
+    """Start ``plan``'s requests one every 1/``rate`` s (``VOOL_BENCH_CLIENT``: ``raw``,
+    the default, or ``httpx``)."""
+    if os.environ.get("VOOL_BENCH_CLIENT", "raw") == "httpx":
+        return await _open_loop_httpx(plan, rate)
+    out = Outcome()
+    client = RawClient(PORT, CONNECTIONS)
+    tasks = []
+    start = time.perf_counter()
+    for i, (page, path, cookie) in enumerate(plan):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(_one_raw(client, due, page, path, cookie, out)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    client.close()
+    return out, elapsed
+
+
+async def _open_loop_httpx(plan: list[Request], rate: float) -> tuple[Outcome, float]:
     import httpx
 
     out = Outcome()
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{PORT}", limits=limits, timeout=TIMEOUT_S
     ) as client:
@@ -235,16 +351,70 @@ async def _open_loop(plan: list[Request], rate: float) -> tuple[Outcome, float]:
     return out, elapsed
 
 
-def _measure(targets: list[Target], rate: float, seconds: int, rng: random.Random) -> list[str]:
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each of the processes ``pids`` still there (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (14, 15)
+    return found
+
+
+def _cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two readings of :func:`_cpu_seconds`: of the processes there at
+    the end (one started on the way counts from zero; one ended on the way is not counted)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def _database_backends() -> list[int]:
+    """The PostgreSQL server processes of this database's other connections (the workers')."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [row[0] for row in cursor.fetchall()]
+    connection.close()
+    return pids
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(p) for p in found]
+
+
+def _measure(
+    targets: list[Target], rate: float, seconds: int, rng: random.Random, server: int
+) -> list[str]:
     plan = _request_plan(targets, int(rate * seconds), rng)
     load_before = os.getloadavg()[0]
+    server_pids = [server, *_children(server)]
+    server_cpu, client_cpu = _cpu_seconds(server_pids), time.process_time()
+    database_cpu = _cpu_seconds(_database_backends())
     out, elapsed = asyncio.run(_open_loop(plan, rate))
+    used = {
+        "gunicorn": _cpu_used(server_cpu, _cpu_seconds(server_pids)),
+        "PostgreSQL": _cpu_used(database_cpu, _cpu_seconds(_database_backends())),
+        "client": time.process_time() - client_cpu,
+    }
     load_after = os.getloadavg()[0]
     every = [x for values in out.latencies.values() for x in values]
     errors = sum(out.errors.values())
     lines = [
         f"-- {rate:g} req/s for {seconds} s: {len(plan)} requests in {elapsed:.1f} s, "
         f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after",
+        _cpu_line(used, requests=len(plan), elapsed=elapsed),
     ]
     for page in sorted(set(out.latencies) | set(out.errors)):
         lines.append(_line(page, out.latencies.get(page, []), out.errors.get(page, 0)))
@@ -253,6 +423,15 @@ def _measure(targets: list[Target], rate: float, seconds: int, rng: random.Rando
         lines.append("errors: " + ", ".join(f"{k} x {v}" for k, v in sorted(out.why.items())))
     print("\n".join(lines), file=sys.stderr, flush=True)  # as it goes: the run is long
     return lines
+
+
+def _cpu_line(cpu: dict[str, float], *, requests: int, elapsed: float) -> str:
+    """CPU per request of each part, and its share of the machine's cores over the run."""
+    cores = os.cpu_count() or 1
+    client = os.environ.get("VOOL_BENCH_CLIENT", "raw")
+    each = ", ".join(f"{name} {seconds / requests * 1000:.1f} ms" for name, seconds in cpu.items())
+    share = ", ".join(f"{name} {seconds / elapsed / cores:.0%}" for name, seconds in cpu.items())
+    return f"CPU a request ({client} client): {each}; share of the {cores} cores: {share}"
 
 
 def run(full: bool) -> list[str]:
@@ -281,8 +460,7 @@ def run(full: bool) -> list[str]:
         # warm-up, not counted: each worker imports, opens its connection, loads templates
         asyncio.run(_open_loop(_request_plan(targets, 40, rng), 20))
         for rate in rates:
-            lines += _measure(targets, rate, seconds, rng)
+            lines += _measure(targets, rate, seconds, rng, server.pid)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        _stop(server)
     return lines

@@ -29,3 +29,14 @@ def default_language():  # type: ignore[no-untyped-def]
     translation.activate(django_settings.LANGUAGE_CODE)
     yield
     translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def forget_short_lived():  # type: ignore[no-untyped-def]
+    """Each test starts without the per-process copies (``common.short_lived``): a supplier
+    or freeze read inside one test's rolled-back transaction must not show in the next."""
+    from vool.common.short_lived import forget_all
+
+    forget_all()
+    yield
+    forget_all()

@@ -17,6 +17,10 @@
 ``VOOL_LOGIN_FAILURE_LIMIT`` (5), ``VOOL_LOGIN_COOLOFF_MINUTES`` (15): sign-in throttling
                         (see AXES_* below)
 ``VOOL_PORTAL_SESSION_MINUTES`` (30): a portal session ends this long after its last change
+``VOOL_CACHE_URL``  a cache shared by every server process (``redis://127.0.0.1:6379/1``):
+                        sessions are then read from it and written to it and the database
+                        (``cached_db``); unset = a memory cache per process, sessions in the
+                        database only
 ``VOOL_DOCUMENTS_DIR``  rendered bill PDFs, content-addressed (default ``var/documents``)
 ``VOOL_DOCUMENTS_S3_BUCKET``  keep the rendered PDFs in this S3-compatible bucket instead
                         (``VOOL_DOCUMENTS_S3_ENDPOINT_URL``, ``_REGION``, ``_PREFIX``; keys from
@@ -228,6 +232,32 @@ PASSWORD_HASHERS = [
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:overview"
 VOOL_PORTAL_SESSION_MINUTES = int(os.environ.get("VOOL_PORTAL_SESSION_MINUTES", "30"))
+
+
+def cache_settings(url: str) -> tuple[dict[str, dict[str, str]], str]:
+    """``CACHES`` and ``SESSION_ENGINE`` for ``VOOL_CACHE_URL``. A shared cache (Redis) takes
+    the session read off the database on every request (``cached_db``: still written to the
+    database, so emptying the cache signs nobody out). A memory cache is per process: sessions
+    must not be kept in it (a sign-out in one gunicorn worker would not end the copy in the
+    others), so without a URL they stay in the database only."""
+    if not url:
+        return (
+            {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+            "django.contrib.sessions.backends.db",
+        )
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"VOOL_CACHE_URL={url!r} is not a Redis URL (redis://, rediss:// or unix://)."
+        )
+    redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "vool",
+    }
+    return {"default": redis}, "django.contrib.sessions.backends.cached_db"
+
+
+CACHES, SESSION_ENGINE = cache_settings(os.environ.get("VOOL_CACHE_URL", ""))
 
 # OpenID Connect sign-in to the portal through a national eID broker (issue 13 §1), off by
 # default: VOOL_OIDC_ENABLED=1 and the broker's issuer, endpoints and this client's id/secret.

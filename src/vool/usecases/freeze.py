@@ -22,6 +22,12 @@ def current() -> Freeze | None:
     return queries.current_freeze()
 
 
+def shown() -> Freeze | None:
+    """The freeze as a page shows it: :func:`current` read at most once a second per server
+    process (every portal page asks). A write checks :func:`current`."""
+    return queries.current_freeze_shown()
+
+
 def check_not_frozen() -> None:
     """Raise :class:`FrozenNow` while the freeze is on."""
     freeze = queries.current_freeze()

@@ -518,7 +518,7 @@ def overview(customer: Customer, *, as_of: dt.datetime) -> Overview:
     """What the overview page shows: per billing account the balance, what is due when, the
     latest invoice and how to pay; the reading window."""
     today = local_date(as_of)
-    supplier = document_queries.current_supplier()
+    supplier = document_queries.current_supplier_shown()
     accounts = customer_queries.billing_accounts_by_id(customer_id=customer.pk)
     balances = ledger_queries.receivable_balances(billing_account_ids=[a.pk for a in accounts])
     rows = invoice_rows(customer, today=today)

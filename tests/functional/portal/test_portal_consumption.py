@@ -5,6 +5,7 @@ customer's point is 404 for the page and the CSV."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -106,6 +107,21 @@ class TestIsolation:
         point = stranger.contract.metering_point_id
         assert get(client, household, f"/portal/consumption/{point}/").status_code == 404
         assert get(client, household, f"/portal/consumption/{point}/csv/").status_code == 404
+
+    def test_a_point_with_the_tenant_befores_ended_contract_is_still_theirs(
+        self, client, household, stranger
+    ):
+        """The contract before on the same point (a move-in) ended: the point is the new
+        customer's, and no longer the one whose contract ended."""
+        point = household.contract.metering_point_id
+        start = household.contract.valid_from
+        SupplyContract.objects.filter(pk=stranger.contract.pk).update(
+            metering_point_id=point,
+            valid_from=start - dt.timedelta(days=365),
+            valid_to=start,
+        )
+        assert get(client, household, f"/portal/consumption/{point}/").status_code == 200
+        assert get(client, stranger, f"/portal/consumption/{point}/").status_code == 404
 
     def test_a_bad_month_is_404(self, client, household):
         point = household.contract.metering_point_id

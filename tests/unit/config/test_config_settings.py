@@ -8,7 +8,7 @@ import stat
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from vool.config.settings import local_secret_key, parse_vool_env
+from vool.config.settings import cache_settings, local_secret_key, parse_vool_env
 
 
 class TestVoolEnv:
@@ -52,3 +52,20 @@ class TestLocalSecretKey:
 
     def test_the_key_is_stable(self, tmp_path):
         assert local_secret_key(tmp_path) == local_secret_key(tmp_path)
+
+
+class TestCacheSettings:
+    def test_without_a_url_sessions_stay_in_the_database(self):
+        caches, sessions = cache_settings("")
+        assert caches["default"]["BACKEND"].endswith("LocMemCache")
+        assert sessions == "django.contrib.sessions.backends.db"
+
+    def test_a_redis_url_keeps_sessions_in_it_and_the_database(self):
+        caches, sessions = cache_settings("redis://127.0.0.1:6379/1")
+        assert caches["default"]["BACKEND"].endswith("RedisCache")
+        assert caches["default"]["LOCATION"] == "redis://127.0.0.1:6379/1"
+        assert sessions == "django.contrib.sessions.backends.cached_db"
+
+    def test_anything_else_is_refused_naming_the_value(self):
+        with pytest.raises(ImproperlyConfigured, match="VOOL_CACHE_URL='memcached://x'"):
+            cache_settings("memcached://x")

@@ -13,3 +13,9 @@ class CasesConfig(AppConfig):
         from vool.domain.cases.role_sync import on_post_migrate
 
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="vool.cases.roles")
+
+        from vool.domain.cases.models import Freeze
+        from vool.domain.cases.queries import freeze_shown
+        from vool.domain.short_lived import forget_on_change
+
+        forget_on_change(freeze_shown, Freeze, "vool.cases.freeze_shown")

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from django.db.models import Q, QuerySet
 
+from vool.common.short_lived import ShortLived
 from vool.domain.cases.models import (
     PORTAL_TYPES as PORTAL_TYPES,
 )  # the types a portal user may open
@@ -47,6 +48,17 @@ def service_days(*, case_type: str, on: dt.date) -> int | None:
 def current_freeze() -> Freeze | None:
     """The freeze that is on, or ``None``."""
     return Freeze.objects.filter(ended_at__isnull=True).first()
+
+
+#: whether the freeze is on, as a page shows it: read at most once a second per process (a
+#: freeze started or ended shows at once in the process that did it, ``CasesConfig.ready``,
+#: and within a second in the others). A write checks :func:`current_freeze` itself.
+freeze_shown: ShortLived[Freeze | None] = ShortLived(current_freeze, seconds=1.0)
+
+
+def current_freeze_shown() -> Freeze | None:
+    """:func:`current_freeze` read at most once a second per process, for showing it."""
+    return freeze_shown.get()
 
 
 def cases() -> QuerySet[Case]:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import F, QuerySet
 
 from vool.common.localtime import Month
+from vool.common.short_lived import ShortLived
 from vool.domain.billing.models import Invoice
 from vool.domain.customers.models import BillingAccount
 from vool.domain.documents.models import (
@@ -52,6 +53,18 @@ def current_supplier() -> SupplierDetails:
     return SupplierDetails(
         **{f: str(defaults.get(f, "")) for f in SupplierDetails.__dataclass_fields__}
     )
+
+
+#: the supplier as the portal's pages show it (payment details, the QR): read at most every
+#: 10 s per process; an admin change shows at once in the process that made it (the model's
+#: signals, ``DocumentsConfig.ready``) and within 10 s in the others. Bills and letters read
+#: :func:`current_supplier` itself.
+supplier_shown: ShortLived[SupplierDetails] = ShortLived(current_supplier, seconds=10.0)
+
+
+def current_supplier_shown() -> SupplierDetails:
+    """:func:`current_supplier` read at most every 10 s per process (see ``supplier_shown``)."""
+    return supplier_shown.get()
 
 
 def document_of(*, invoice_id: int) -> InvoiceDocument | None:

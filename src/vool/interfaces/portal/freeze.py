@@ -40,9 +40,12 @@ class PortalFreezeMiddleware:
         match = request.resolver_match
         if match is None or match.namespace != "portal":
             return None
-        current = freeze.current()
+        if request.method in SAFE_METHODS:  # only shown: a second late in another process
+            request.vool_freeze = freeze.shown()  # type: ignore[attr-defined]
+            return None
+        current = freeze.current()  # a write: as it is now
         request.vool_freeze = current  # type: ignore[attr-defined]
-        if current is None or request.method in SAFE_METHODS or match.url_name in STILL_OPEN:
+        if current is None or match.url_name in STILL_OPEN:
             return None
         response = render(request, "portal/frozen.html", {"freeze": current}, status=503)
         response["Retry-After"] = "3600"
