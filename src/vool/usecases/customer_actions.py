@@ -272,8 +272,10 @@ def _letter_refusal(report: letters.LetterReport, account: BillingAccount) -> st
 def send_letter(
     *, actor: Actor, customer_id: int, account_id: int, kind: str, reason: str
 ) -> letters.LetterReport:
-    """Make and send the letter ``kind`` (its current campaign) to the customer's account by
-    the account's channel, once per campaign; audited with the report."""
+    """Make the letter ``kind`` (its current campaign) for the customer's account, once per
+    campaign, audited; it is sent by the account's channel once that is committed (a rollback
+    sends nothing; a failed e-mail leaves the letter recorded as FAILED, retried like the
+    others). The report counts what was sent when the caller's transaction has committed."""
     _check(actor.user, SEND_LETTER_PERMISSION, _("%(user)s may not send letters."))
     check_not_frozen()
     if kind not in letters.KINDS:
@@ -283,7 +285,7 @@ def send_letter(
     if not why:
         raise UnableToSendLetter(_("Say why."))
     with transaction.atomic():
-        report = letters.send_letters(
+        report = letters.make_letters(
             kind=kind,
             accounts=f"ref={account.reference_number}",
             today=local_date(actor.now),
@@ -300,13 +302,8 @@ def send_letter(
             object_id=account.pk,
             customer_id=customer_id,
             reason=why,
-            after={
-                "kind": report.kind,
-                "campaign": report.campaign,
-                "emailed": report.emailed,
-                "to_portal": report.to_portal,
-                "printed": report.printed,
-            },
+            after={"kind": report.kind, "campaign": report.campaign, "letters": report.made},
             request_id=actor.request_id,
         )
+        transaction.on_commit(lambda: letters.send_made(report, as_of=actor.now), robust=True)
     return report

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from billing_factories import add_reading, fixed_product
@@ -355,6 +356,49 @@ class TestSendLetter:
         with pytest.raises(customer_actions.UnableToSendLetter, match="already"):
             send(in_role("clerk", roles.AGENT), former)
         assert Letter.objects.count() == 1
+        assert AuditEntry.objects.filter(action="documents.send_letter").count() == 1
+
+    def test_e_mailed_only_after_the_commit(
+        self, former: Any, mailbox: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        former.account.invoice_channel = "EMAIL"
+        former.account.save(update_fields=["invoice_channel"])
+        with django_capture_on_commit_callbacks(execute=True):
+            report = send(in_role("clerk", roles.AGENT), former)
+            assert mailbox.messages == []  # recorded, not sent: the commit has not happened
+            assert Letter.objects.get().status == Letter.Status.PENDING
+        assert report.emailed == 1
+        ((to, message),) = mailbox.messages
+        assert to == [former.customer.email] and "viitenumber" in message["Subject"].lower()
+        letter = Letter.objects.get()
+        assert (letter.status, letter.destination) == (Letter.Status.SENT, former.customer.email)
+        entry = AuditEntry.objects.get(action="documents.send_letter")
+        assert entry.after["letters"] == [letter.pk]
+
+    def test_a_rollback_sends_nothing(
+        self, former: Any, mailbox: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        former.account.invoice_channel = "EMAIL"
+        former.account.save(update_fields=["invoice_channel"])
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            with pytest.raises(RuntimeError), transaction.atomic():
+                send(in_role("clerk", roles.AGENT), former)
+                raise RuntimeError("the rest of the request failed")
+        assert callbacks == [] and mailbox.messages == []
+        assert not Letter.objects.exists() and not AuditEntry.objects.exists()
+
+    def test_a_refused_address_leaves_the_letter_recorded_as_failed(
+        self, former: Any, mailbox: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        former.account.invoice_channel = "EMAIL"
+        former.account.save(update_fields=["invoice_channel"])
+        mailbox.refuse.add(former.customer.email)
+        with django_capture_on_commit_callbacks(execute=True):
+            report = send(in_role("clerk", roles.AGENT), former)
+        letter = Letter.objects.get()
+        assert letter.status == Letter.Status.FAILED and "550" in letter.last_error
+        assert letter.next_attempt_at is not None  # retried by a later send, as the others
+        assert report.emailed == 0 and report.failures
         assert AuditEntry.objects.filter(action="documents.send_letter").count() == 1
 
     def test_a_letter_that_cannot_be_made_names_the_field(self, mari: Any) -> None:
