@@ -300,6 +300,56 @@ class TestChangePackage:
             change_package(in_role("clerk", roles.AGENT), mari, mari.contract.product.code)
 
 
+class TestConfirmationEmails:
+    """The customer hears of a move or a package change made in the back office as from the
+    portal: the same e-mail, in the customer's language (not the clerk's), after the commit."""
+
+    def test_move_out_confirmed_in_russian_after_the_commit(
+        self, mari: Any, mailbox: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        mari.customer.preferred_language = "ru"
+        mari.customer.save(update_fields=["preferred_language"])
+        with django_capture_on_commit_callbacks(execute=True):
+            move_out(in_role("clerk", roles.AGENT), mari)  # the clerk works in English
+            assert mailbox.messages == []
+        ((to, message),) = mailbox.messages
+        assert to == [mari.customer.email]
+        assert message["Subject"].strip() == "Vool: Ваш договор заканчивается"
+        body = message.get_content()
+        assert mari.contract.metering_point.eic in body and "Служба поддержки Vool" in body
+
+    def test_move_in_and_package_change_confirmed_in_estonian(
+        self, mari: Any, mailbox: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        priced(mari)
+        clerk = in_role("clerk", roles.AGENT)
+        with django_capture_on_commit_callbacks(execute=True):
+            change_package(clerk, mari)
+        with django_capture_on_commit_callbacks(execute=True):
+            move_in(clerk, mari, new_point()[0])
+        subjects = [message["Subject"].strip() for _to, message in mailbox.messages]
+        assert subjects == ["Vool: Teie pakett on vahetatud", "Vool: Teie uus leping"]
+
+    def test_a_rolled_back_change_is_not_confirmed(
+        self, mari: Any, mailbox: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            with pytest.raises(RuntimeError), transaction.atomic():
+                move_out(in_role("clerk", roles.AGENT), mari)
+                raise RuntimeError("the rest of the request failed")
+        assert callbacks == [] and mailbox.messages == []
+
+    def test_a_mail_server_refusal_does_not_undo_the_change(
+        self, mari: Any, mailbox: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        mailbox.refuse.add(mari.customer.email)
+        with django_capture_on_commit_callbacks(execute=True):
+            ended = move_out(in_role("clerk", roles.AGENT), mari)
+        assert mailbox.messages == []
+        assert SupplyContract.objects.get(pk=ended.pk).valid_to == ended.valid_to
+        assert AuditEntry.objects.filter(action="contracts.move_out").count() == 1
+
+
 @pytest.fixture
 def former(mari: Any) -> Any:
     """Mari's account got a new reference number; the supplier's details are set."""
