@@ -18,7 +18,7 @@ from billing_factories import add_reading, fixed_product
 from cases_factories import holder, in_role
 from documents_factories import make_supplier
 from factories import MeterFactory, MeteringPointFactory, RegisterFactory
-from mail_server import mailbox  # noqa: F401 (a fixture: a local SMTP server)
+from mail_server import Mailbox
 from vool.common import identifiers
 from vool.common.localtime import Month
 from vool.domain.audit.models import AuditEntry
@@ -305,7 +305,7 @@ class TestConfirmationEmails:
     portal: the same e-mail, in the customer's language (not the clerk's), after the commit."""
 
     def test_move_out_confirmed_in_russian_after_the_commit(
-        self, mari: Any, mailbox: Any, django_capture_on_commit_callbacks: Any
+        self, mari: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
     ) -> None:
         mari.customer.preferred_language = "ru"
         mari.customer.save(update_fields=["preferred_language"])
@@ -319,7 +319,7 @@ class TestConfirmationEmails:
         assert mari.contract.metering_point.eic in body and "Служба поддержки Vool" in body
 
     def test_move_in_and_package_change_confirmed_in_estonian(
-        self, mari: Any, mailbox: Any, django_capture_on_commit_callbacks: Any
+        self, mari: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
     ) -> None:
         priced(mari)
         clerk = in_role("clerk", roles.AGENT)
@@ -331,16 +331,19 @@ class TestConfirmationEmails:
         assert subjects == ["Vool: Teie pakett on vahetatud", "Vool: Teie uus leping"]
 
     def test_a_rolled_back_change_is_not_confirmed(
-        self, mari: Any, mailbox: Any, django_capture_on_commit_callbacks: Any
+        self, mari: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
     ) -> None:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            with pytest.raises(RuntimeError), transaction.atomic():
-                move_out(in_role("clerk", roles.AGENT), mari)
-                raise RuntimeError("the rest of the request failed")
+        with (
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+        ):
+            move_out(in_role("clerk", roles.AGENT), mari)
+            raise RuntimeError("the rest of the request failed")
         assert callbacks == [] and mailbox.messages == []
 
     def test_a_mail_server_refusal_does_not_undo_the_change(
-        self, mari: Any, mailbox: Any, django_capture_on_commit_callbacks: Any
+        self, mari: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
     ) -> None:
         mailbox.refuse.add(mari.customer.email)
         with django_capture_on_commit_callbacks(execute=True):
@@ -409,7 +412,7 @@ class TestSendLetter:
         assert AuditEntry.objects.filter(action="documents.send_letter").count() == 1
 
     def test_e_mailed_only_after_the_commit(
-        self, former: Any, mailbox: Any, django_capture_on_commit_callbacks: Any
+        self, former: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
     ) -> None:
         former.account.invoice_channel = "EMAIL"
         former.account.save(update_fields=["invoice_channel"])
@@ -426,19 +429,22 @@ class TestSendLetter:
         assert entry.after["letters"] == [letter.pk]
 
     def test_a_rollback_sends_nothing(
-        self, former: Any, mailbox: Any, django_capture_on_commit_callbacks: Any
+        self, former: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
     ) -> None:
         former.account.invoice_channel = "EMAIL"
         former.account.save(update_fields=["invoice_channel"])
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            with pytest.raises(RuntimeError), transaction.atomic():
-                send(in_role("clerk", roles.AGENT), former)
-                raise RuntimeError("the rest of the request failed")
+        with (
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+        ):
+            send(in_role("clerk", roles.AGENT), former)
+            raise RuntimeError("the rest of the request failed")
         assert callbacks == [] and mailbox.messages == []
         assert not Letter.objects.exists() and not AuditEntry.objects.exists()
 
     def test_a_refused_address_leaves_the_letter_recorded_as_failed(
-        self, former: Any, mailbox: Any, django_capture_on_commit_callbacks: Any
+        self, former: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
     ) -> None:
         former.account.invoice_channel = "EMAIL"
         former.account.save(update_fields=["invoice_channel"])

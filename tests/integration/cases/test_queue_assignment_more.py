@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases_factories import holder, in_role, role_group
 from receivables_factories import AS_OF, credit, our_bank_account, statement_file
@@ -110,7 +110,7 @@ class TestFailedDeliveries:
         refused = client.post(self.URL, {"selected": [item.pk], "retry": "1", "reason": "x"})
         assert refused.status_code == 403
         assert client.post(self.URL, {"selected": [item.pk], "assign": "me"}).status_code == 403
-        with pytest.raises(NotAllowed, match="may not retry"):
+        with translation.override("en"), pytest.raises(NotAllowed, match="may not retry"):
             case_work.retry_deliveries(
                 user=finance, delivery_ids=[item.pk], reason="x", now=timezone.now()
             )
