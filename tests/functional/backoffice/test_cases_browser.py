@@ -8,6 +8,7 @@ the notice. axe finds no serious or critical violation; screenshots are kept und
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,11 @@ from vool.common.localtime import Month
 from vool.domain.audit.models import AuditEntry
 from vool.domain.billing.models import Invoice
 from vool.domain.cases import roles
-from vool.domain.cases.models import Case, QueueAssignment
+from vool.domain.cases.models import Case, QueueAssignment, ServiceLevel
 from vool.domain.documents.models import Delivery
 from vool.domain.metering.models import Reading
 from vool.domain.receivables.models import DunningHold
-from vool.usecases import bill_run
+from vool.usecases import bill_run, case_work
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -208,9 +209,11 @@ def test_queues_a_reading_a_mended_exception_and_a_rebill_with_preview(  # type:
     page.context.close()
 
 
-def test_a_failed_delivery_taken_and_filtered_without_a_page_load(browser, live_server) -> None:  # type: ignore[no-untyped-def]
-    """The queue's assign button and "whose items" filter swap the work area in place (htmx):
-    a marker set on the page survives them, which a page load would not."""
+def test_queue_items_and_requests_taken_and_filtered_without_a_page_load(
+    browser, live_server
+) -> None:  # type: ignore[no-untyped-def]
+    """The queues' and the requests' assign buttons and filters swap the work area in place
+    (htmx): a marker set on the page survives them, which a page load would not."""
     mari = holder("mari", 26000001, "42.50")
     failed = Delivery.objects.create(
         invoice=mari.invoice,
@@ -220,7 +223,8 @@ def test_a_failed_delivery_taken_and_filtered_without_a_page_load(browser, live_
         last_error="550 5.1.1 mailbox unavailable",
         queued_at=timezone.now(),
     )
-    page = signed_in_page(browser, live_server, in_role("kati", roles.AGENT))
+    kati = in_role("kati", roles.AGENT)
+    page = signed_in_page(browser, live_server, kati)
     page.goto(f"{live_server.url}/backoffice/queues/deliveries/")
     check(page, "queue-deliveries")
     page.evaluate("window.stillTheSamePage = true")
@@ -230,6 +234,22 @@ def test_a_failed_delivery_taken_and_filtered_without_a_page_load(browser, live_
     expect(page.locator("#assigned-count-me")).to_have_text("(1)")
     page.click("#assigned-none")
     expect(page.locator("#queue")).to_contain_text("Nothing waits.")
-    assert page.url.endswith("?assigned=none")  # the filter is in the address, to share
+    expect(page).to_have_url(re.compile(r"\?assigned=none$"))  # in the address, to share
     assert page.evaluate("window.stillTheSamePage") is True
     assert QueueAssignment.objects.get().item_id == failed.pk
+
+    if not ServiceLevel.objects.filter(case_type="QUESTION").exists():  # flushed by a test before
+        ServiceLevel.objects.create(case_type="QUESTION", days=5, valid_from=dt.date(2020, 1, 1))
+    case = case_work.register_case(
+        user=kati,
+        new=case_work.NewCase(mari.customer.pk, "PHONE", "QUESTION", "When is the bill?"),
+        now=timezone.now(),
+    )
+    page.goto(f"{live_server.url}/backoffice/cases/")
+    page.evaluate("window.stillTheSamePage = true")
+    page.check(f"#select-{case.pk}")
+    page.click("button[name=assign][value=me]")
+    expect(page.locator("#queue-work ul.messagelist")).to_contain_text("1 requests assigned.")
+    expect(page.locator("#cases")).to_contain_text("kati")
+    check(page, "cases-assigned")
+    assert page.evaluate("window.stillTheSamePage") is True
