@@ -14,17 +14,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
-from vool.domain.audit import operations as audit
-from vool.domain.contracts import operations as contract_operations
 from vool.domain.contracts import queries as contract_queries
 from vool.domain.customers import queries as customer_queries
 from vool.domain.supply import queries as supply_queries
-from vool.domain.tariffs import queries as tariff_queries
-from vool.usecases import datahub, hub_agreements
+from vool.usecases import contract_changes, datahub, hub_agreements
 from vool.usecases.backoffice_actions import NotAllowed, user_name
 from vool.usecases.freeze import check_not_frozen
 
@@ -64,13 +59,11 @@ def _check(user: Any, permission: str, what: str) -> None:
 
 
 def products_for(*, customer_id: int, on: dt.date) -> list[Product]:
-    """The packages on sale on ``on`` in the customer's segment."""
+    """The packages on sale on ``on`` in the customer's segment (``products_open_to``)."""
     customer = customer_queries.get_customer(customer_id=customer_id)
     if customer is None:
         return []
-    return tariff_queries.products_on_sale(
-        on=on, business=customer.kind == customer_queries.BUSINESS
-    )
+    return contract_changes.products_open_to(customer, on=on)
 
 
 @dataclass(frozen=True)
@@ -116,7 +109,9 @@ def conclude_contract(
     request_id: str = "",
 ) -> SupplyContract:
     """A new contract for the customer, audited, and its agreement queued for the data hub and
-    sent at once (see :mod:`vool.usecases.hub_agreements`)."""
+    sent at once (see :mod:`vool.usecases.hub_agreements`): a move in's sequence
+    (``contract_changes.start_contract``) without the reading, from any day, with the lead
+    time the clerk chose."""
     _check(user, CONCLUDE_PERMISSION, _("conclude contracts"))
     check_not_frozen()
     parts = _parts(
@@ -126,41 +121,22 @@ def conclude_contract(
         product_code=product_code,
         valid_from=valid_from,
     )
-    customer, account, point, product = parts.customer, parts.account, parts.point, parts.product
     try:
-        with transaction.atomic():
-            contract = contract_operations.create_contract(
-                customer=customer,
-                billing_account=account,
-                metering_point=point,
-                product=product,
-                valid_from=valid_from,
-                signed_channel=contract_queries.BACKOFFICE_CHANNEL,
-            )
-            audit.record(
-                user=user,
-                happened_at=now,
-                action="contracts.conclude",
-                object_type="contracts.SupplyContract",
-                object_id=contract.pk,
-                customer_id=customer_id,
-                reason=f"concluded in the back office by {user_name(user)}",
-                after={
-                    "metering_point": point.eic,
-                    "product": product.code,
-                    "valid_from": valid_from.isoformat(),
-                    "open_supply_elsewhere": open_supply_elsewhere,
-                },
-                request_id=request_id,
-            )
-            hub_agreements.queue_for_new_contract(
-                contract=contract, open_supply_elsewhere=open_supply_elsewhere, now=now
-            )
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise UnableToConclude(" ".join(messages), field=field) from exc
-    hub_agreements.send_queued(contract=contract, now=now)
-    return contract
+        return contract_changes.start_contract(
+            new=contract_changes.MoveIn(
+                parts.customer, parts.account, parts.point, parts.product, valid_from
+            ),
+            actor=contract_changes.Actor(
+                user=user, now=now, address=None, language="", request_id=request_id
+            ),
+            via=contract_changes.BACKOFFICE,
+            action="contracts.conclude",
+            reason=f"concluded in the back office by {user_name(user)}",
+            open_supply_elsewhere=open_supply_elsewhere,
+            after={"open_supply_elsewhere": open_supply_elsewhere},
+        )
+    except contract_changes.UnableToChangeContract as exc:
+        raise UnableToConclude(str(exc), field=exc.field) from exc
 
 
 def withdraw(

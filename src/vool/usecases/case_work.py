@@ -13,7 +13,8 @@ Permissions (the roles in ``vool.domain.cases.roles`` hold them):
 - apply the readings queued during a freeze: ``metering.add_reading``;
 - end a dunning hold: ``receivables.change_dunninghold``;
 - bill an account whose run exception was mended: ``billing.add_invoice``;
-- allocate a payment in suspense to a suggested account: ``receivables.change_payment``.
+- allocate a payment in suspense to a suggested account: ``receivables.change_payment``;
+- retry failed deliveries (in bulk): ``documents.change_delivery``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from vool.domain.billing.operations import UnableToRebill
 from vool.domain.cases import operations as cases
 from vool.domain.cases import queries as case_queries
 from vool.domain.customers import queries as customer_queries
+from vool.domain.documents import delivery
+from vool.domain.documents import queries as document_queries
 from vool.domain.receivables import dunning
 from vool.domain.receivables import operations as receivable_operations
 from vool.domain.receivables import queries as receivable_queries
@@ -59,6 +62,7 @@ APPLY_QUEUED_READING = "metering.add_reading"
 END_HOLD = "receivables.change_dunninghold"
 BILL_ACCOUNT = "billing.add_invoice"
 ALLOCATE_PAYMENT = "receivables.change_payment"
+RETRY_DELIVERY = "documents.change_delivery"
 
 
 def _require(user: Any, permission: str, refusal: str) -> None:
@@ -558,3 +562,33 @@ def allocate_suspense(
             after={"billing_account": account.reference_number, "allocated": left},
         )
     return left
+
+
+def retry_deliveries(
+    *, user: Any, delivery_ids: list[int], reason: str, now: dt.datetime, request_id: str = ""
+) -> int:
+    """Make the chosen failed deliveries due now (the next delivery run sends them, whatever
+    their back-off or used-up attempts), once the cause (an address, the mail server) is
+    mended; one audit row per delivery, on its customer. Returns how many were failed."""
+    _require(user, RETRY_DELIVERY, _("%(user)s may not retry deliveries."))
+    check_not_frozen()
+    if not delivery_ids:
+        raise cases.UnableToWorkCase(_("Choose the deliveries to retry."))
+    why = reason.strip() or _("Retried after the cause was mended.")
+    with transaction.atomic():
+        failed = list(document_queries.failed_deliveries().filter(pk__in=delivery_ids))
+        delivery.retry_now(delivery_ids=[d.pk for d in failed], at=now)
+        for item in failed:
+            audit.record(
+                user=user,
+                happened_at=now,
+                action="documents.retry_delivery",
+                object_type="documents.Delivery",
+                object_id=item.pk,
+                customer_id=item.invoice.billing_account.customer_id,
+                reason=why,
+                request_id=request_id,
+                before={"attempts": item.attempts, "last_error": item.last_error},
+                after={"next_attempt_at": now},
+            )
+    return len(failed)

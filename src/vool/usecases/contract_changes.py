@@ -269,7 +269,8 @@ def find_point(eic: str) -> MeteringPoint:
 
 @dataclass(frozen=True)
 class MoveIn:
-    """A new contract: the customer, their account, the point, the package and the day."""
+    """A new contract: the customer, their account, the point, the package and the day it
+    starts (a move-in's day, or the day a concluded contract starts)."""
 
     customer: Customer
     account: BillingAccount
@@ -278,12 +279,23 @@ class MoveIn:
     move_in_on: dt.date
 
 
-def move_in(
-    *, new: MoveIn, values_kwh: dict[str, Decimal], actor: Actor, via: Via, reason: str
+def start_contract(
+    *,
+    new: MoveIn,
+    actor: Actor,
+    via: Via,
+    action: str,
+    reason: str,
+    values_kwh: dict[str, Decimal] | None = None,
+    open_supply_elsewhere: bool = False,
+    after: dict[str, Any] | None = None,
 ) -> SupplyContract:
     """A contract from ``new.move_in_on`` for the point on the customer's account, with the
-    move-in reading (manual points)."""
-    check_move_day(new.move_in_on, actor=actor, via=via, field="move_in_on")
+    reading of that day (``values_kwh``, manual points) when there is one; audited as
+    ``action`` (the contract and ``after``), its supply agreement queued for the data hub
+    (``open_supply_elsewhere``: the customer is supplied elsewhere and the supplier-switch lead
+    time applies) in the same transaction, and sent to the hub after it. A move in and a
+    contract concluded by customer service are both this."""
     with _one_change():
         contract = contract_operations.create_contract(
             customer=new.customer,
@@ -293,18 +305,36 @@ def move_in(
             valid_from=new.move_in_on,
             signed_channel=via.channel,
         )
-        _submit_move_reading(new.point, values_kwh, new.move_in_on, actor, via)
+        if values_kwh is not None:
+            _submit_move_reading(new.point, values_kwh, new.move_in_on, actor, via)
         _audit(
             actor,
-            action="contracts.move_in",
+            action=action,
             contract=contract,
             reason=reason,
-            after={**contract_state(contract), "move_in_reading_kwh": values_kwh},
+            after={**contract_state(contract), **(after or {})},
         )
-        # a move-in follows the previous occupant, not another supplier of this customer:
-        # the lead time from general service applies
         hub_agreements.queue_for_new_contract(
-            contract=contract, open_supply_elsewhere=False, now=actor.now
+            contract=contract, open_supply_elsewhere=open_supply_elsewhere, now=actor.now
         )
     hub_agreements.send_queued(contract=contract, now=actor.now)
     return contract
+
+
+def move_in(
+    *, new: MoveIn, values_kwh: dict[str, Decimal], actor: Actor, via: Via, reason: str
+) -> SupplyContract:
+    """A contract from ``new.move_in_on`` for the point on the customer's account, with the
+    move-in reading (manual points). A move-in follows the previous occupant, not another
+    supplier of this customer: the lead time from general service applies."""
+    check_move_day(new.move_in_on, actor=actor, via=via, field="move_in_on")
+    return start_contract(
+        new=new,
+        actor=actor,
+        via=via,
+        action="contracts.move_in",
+        reason=reason,
+        values_kwh=values_kwh,
+        open_supply_elsewhere=False,
+        after={"move_in_reading_kwh": values_kwh},
+    )

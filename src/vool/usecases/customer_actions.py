@@ -4,7 +4,9 @@ only on the page), refuses while the service freeze is on, and records who, when
 audit log in the same transaction as the change.
 
 The contract rules are the portal's (``usecases.contract_changes``): only the channel
-(``BACKOFFICE``), the reading's source and how late a move may be entered differ.
+(``BACKOFFICE``), the reading's source and how late a move may be entered differ. The customer
+gets the portal's confirmation e-mail of a move or a package change, in their language, once
+the change is committed (``usecases.contract_confirmations``).
 
 - Move out and change the package: ``contracts.change_supplycontract``.
 - Move in: ``contracts.add_supplycontract``.
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -29,7 +32,7 @@ from vool.domain.audit import operations as audit
 from vool.domain.customers import queries as customer_queries
 from vool.domain.documents import queries as document_queries
 from vool.domain.supply import queries as supply_queries
-from vool.usecases import contract_changes, letters, portal_contracts
+from vool.usecases import contract_changes, contract_confirmations, letters, portal_contracts
 from vool.usecases.backoffice_actions import NotAllowed, user_name
 from vool.usecases.contract_changes import Actor, UnableToChangeContract
 from vool.usecases.freeze import check_not_frozen
@@ -101,6 +104,22 @@ def _account(customer: Customer, account_id: int) -> BillingAccount:
     return account
 
 
+def _confirm_after_commit(customer: Customer, kind: str, context: dict[str, Any]) -> None:
+    """The portal's confirmation e-mail of the change (``usecases.contract_confirmations``), in
+    the customer's language, sent once the change is committed (never for a rolled-back one)."""
+    transaction.on_commit(
+        lambda: contract_confirmations.send(
+            to=customer.email,
+            language=customer.preferred_language or settings.LANGUAGE_CODE,
+            kind=kind,
+            context=context,
+            customer_id=customer.pk,
+            signature=contract_confirmations.BACKOFFICE_SIGNATURE,
+        ),
+        robust=True,
+    )
+
+
 def _why(reason: str) -> str:
     if not reason.strip():
         raise UnableToChangeContract(_("Say why."), field="reason")
@@ -170,8 +189,9 @@ def move_out(
     that day; the next bill run makes the final bill."""
     _check(actor.user, CHANGE_CONTRACT_PERMISSION, _("%(user)s may not end contracts."))
     check_not_frozen()
-    contract = _contract(_customer(customer_id), contract_id)
-    return contract_changes.move_out(
+    customer = _customer(customer_id)
+    contract = _contract(customer, contract_id)
+    ended = contract_changes.move_out(
         contract=contract,
         move_out_on=move_out_on,
         values_kwh=values_kwh,
@@ -179,6 +199,8 @@ def move_out(
         via=contract_changes.BACKOFFICE,
         reason=_why(reason),
     )
+    _confirm_after_commit(customer, contract_confirmations.MOVED_OUT, {"contract": ended})
+    return ended
 
 
 @dataclass(frozen=True)
@@ -208,13 +230,15 @@ def move_in(
         on=new.move_in_on,
         refusal=_("Package %(code)s is not open to this customer."),
     )
-    return contract_changes.move_in(
+    contract = contract_changes.move_in(
         new=contract_changes.MoveIn(customer, account, point, product, new.move_in_on),
         values_kwh=values_kwh,
         actor=actor,
         via=contract_changes.BACKOFFICE,
         reason=_why(reason),
     )
+    _confirm_after_commit(customer, contract_confirmations.MOVED_IN, {"contract": contract})
+    return contract
 
 
 def change_package(
@@ -232,13 +256,17 @@ def change_package(
         on=effective,
         refusal=_("Package %(code)s is not open to this customer."),
     )
-    return contract_changes.switch_package(
+    new = contract_changes.switch_package(
         contract=contract,
         product=product,
         actor=actor,
         via=contract_changes.BACKOFFICE,
         reason=_why(reason),
     )
+    _confirm_after_commit(
+        customer, contract_confirmations.PACKAGE_CHANGED, {"old": contract, "new": new}
+    )
+    return new
 
 
 LETTER_KIND_LABELS = {
@@ -272,8 +300,10 @@ def _letter_refusal(report: letters.LetterReport, account: BillingAccount) -> st
 def send_letter(
     *, actor: Actor, customer_id: int, account_id: int, kind: str, reason: str
 ) -> letters.LetterReport:
-    """Make and send the letter ``kind`` (its current campaign) to the customer's account by
-    the account's channel, once per campaign; audited with the report."""
+    """Make the letter ``kind`` (its current campaign) for the customer's account, once per
+    campaign, audited; it is sent by the account's channel once that is committed (a rollback
+    sends nothing; a failed e-mail leaves the letter recorded as FAILED, retried like the
+    others). The report counts what was sent when the caller's transaction has committed."""
     _check(actor.user, SEND_LETTER_PERMISSION, _("%(user)s may not send letters."))
     check_not_frozen()
     if kind not in letters.KINDS:
@@ -283,7 +313,7 @@ def send_letter(
     if not why:
         raise UnableToSendLetter(_("Say why."))
     with transaction.atomic():
-        report = letters.send_letters(
+        report = letters.make_letters(
             kind=kind,
             accounts=f"ref={account.reference_number}",
             today=local_date(actor.now),
@@ -300,13 +330,8 @@ def send_letter(
             object_id=account.pk,
             customer_id=customer_id,
             reason=why,
-            after={
-                "kind": report.kind,
-                "campaign": report.campaign,
-                "emailed": report.emailed,
-                "to_portal": report.to_portal,
-                "printed": report.printed,
-            },
+            after={"kind": report.kind, "campaign": report.campaign, "letters": report.made},
             request_id=actor.request_id,
         )
+        transaction.on_commit(lambda: letters.send_made(report, as_of=actor.now), robust=True)
     return report

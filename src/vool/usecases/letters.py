@@ -41,7 +41,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import smtplib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -75,6 +75,7 @@ LETTER_TEMPLATE = "letter.typ"
 SCHEMA = "vool.letter/1"
 Channel = customer_queries.InvoiceChannel
 ProgressCallback = Callable[[str, int, int], None]
+Only = Collection[int] | None  # the letters to send, when not every due one of the campaign
 
 
 class InvalidLetter(ValueError):
@@ -460,6 +461,7 @@ class LetterReport:
     printed: int = 0
     print_file: Path | None = None
     failures: list[tuple[str, str]] = field(default_factory=list)  # (reference number, why)
+    made: list[int] = field(default_factory=list)  # the ids of the letters this run rendered
 
 
 def _render_one(
@@ -521,7 +523,9 @@ def _render(
         except (InvalidLetter, UnableToRender) as exc:
             report.failures.append((account.reference_number, str(exc)))
         else:
-            report.rendered += made is not None
+            if made is not None:
+                report.rendered += 1
+                report.made.append(made.pk)
         progress("letters", i, len(todo))
 
 
@@ -558,10 +562,21 @@ def letter_email(letter: Letter) -> EmailMessage:
     return message
 
 
+def _due(kind: str, campaign: str, channel: str, at: dt.datetime, only: Only) -> list[int]:
+    """The campaign's letters by ``channel`` due at ``at`` (of ``only``, when given)."""
+    ids = delivery.due_letters(kind=kind, campaign=campaign, channel=channel, at=at)
+    return ids if only is None else [i for i in ids if i in only]
+
+
 def _email(
-    kind: str, campaign: str, at: dt.datetime, report: LetterReport, progress: ProgressCallback
+    kind: str,
+    campaign: str,
+    at: dt.datetime,
+    report: LetterReport,
+    progress: ProgressCallback,
+    only: Only = None,
 ) -> None:
-    ids = delivery.due_letters(kind=kind, campaign=campaign, channel=Channel.EMAIL, at=at)
+    ids = _due(kind, campaign, Channel.EMAIL, at, only)
     if not ids:
         return
     mail: BaseEmailBackend = get_connection(fail_silently=False)
@@ -596,10 +611,10 @@ def _email(
         mail.close()
 
 
-def _portal(kind: str, campaign: str, at: dt.datetime, report: LetterReport) -> None:
-    for letter_id in delivery.due_letters(
-        kind=kind, campaign=campaign, channel=Channel.PORTAL, at=at
-    ):
+def _portal(
+    kind: str, campaign: str, at: dt.datetime, report: LetterReport, only: Only = None
+) -> None:
+    for letter_id in _due(kind, campaign, Channel.PORTAL, at, only):
         if delivery.claim(delivery_id=letter_id, at=at, model=delivery.LETTERS):
             delivery.mark_sent(
                 delivery_id=letter_id, at=at, destination="portal", model=delivery.LETTERS
@@ -607,9 +622,11 @@ def _portal(kind: str, campaign: str, at: dt.datetime, report: LetterReport) -> 
             report.to_portal += 1
 
 
-def _paper(kind: str, campaign: str, at: dt.datetime, report: LetterReport) -> None:
+def _paper(
+    kind: str, campaign: str, at: dt.datetime, report: LetterReport, only: Only = None
+) -> None:
     """One print file of the due paper letters, in print order (postcode, reference)."""
-    ids = delivery.due_letters(kind=kind, campaign=campaign, channel=Channel.PAPER, at=at)
+    ids = _due(kind, campaign, Channel.PAPER, at, only)
     claimed = [i for i in ids if delivery.claim(delivery_id=i, at=at, model=delivery.LETTERS)]
     if not claimed:
         return
@@ -633,6 +650,45 @@ def _paper(kind: str, campaign: str, at: dt.datetime, report: LetterReport) -> N
     report.print_file = Path(settings.VOOL_DOCUMENTS_DIR) / destination
 
 
+def make_letters(
+    *,
+    kind: str,
+    accounts: str,
+    today: dt.date,
+    as_of: dt.datetime,
+    campaign: str = "",
+    on_progress: ProgressCallback | None = None,
+) -> LetterReport:
+    """Render and record (nothing sent) the letters of ``kind`` in ``campaign`` (default: the
+    kind's) for the accounts the filter ``accounts`` names that the kind concerns and that
+    have none yet; ``report.made`` lists them. :func:`send_made` sends them."""
+    letter_kind = kind_of(kind)
+    condition = parse_filter(accounts)
+    campaign = campaign or letter_kind.default_campaign()
+    progress = on_progress or (lambda step, done, total: None)
+    report = LetterReport(kind=kind, campaign=campaign)
+    chosen = customer_queries.billing_accounts_where(condition=condition)
+    _render(letter_kind, chosen, campaign, today, as_of, report, progress)
+    return report
+
+
+def _send_due(
+    report: LetterReport, *, as_of: dt.datetime, progress: ProgressCallback, only: Only
+) -> None:
+    _portal(report.kind, report.campaign, as_of, report, only)
+    _email(report.kind, report.campaign, as_of, report, progress, only)
+    _paper(report.kind, report.campaign, as_of, report, only)
+
+
+def send_made(report: LetterReport, *, as_of: dt.datetime) -> LetterReport:
+    """Send the letters ``report`` made (only those) by their channels, counted in the report;
+    a failed e-mail is a FAILED letter, retried with the others by a later ``send``. Called
+    after the commit that recorded them (``transaction.on_commit``), so a rollback never
+    leaves a letter sent that was not recorded."""
+    _send_due(report, as_of=as_of, progress=lambda step, done, total: None, only=set(report.made))
+    return report
+
+
 def send_letters(
     *,
     kind: str,
@@ -643,19 +699,19 @@ def send_letters(
     on_progress: ProgressCallback | None = None,
 ) -> LetterReport:
     """Make and send the letters of ``kind`` in ``campaign`` (default: the kind's) to the
-    accounts the filter ``accounts`` names that the kind concerns (see the module docstring).
-    ``today`` is the letter's date; ``as_of`` the real time of the run (recorded, and what
-    decides a retry)."""
-    letter_kind = kind_of(kind)
-    condition = parse_filter(accounts)
-    campaign = campaign or letter_kind.default_campaign()
+    accounts the filter ``accounts`` names that the kind concerns (see the module docstring),
+    and send every letter of the campaign still due (a retry). ``today`` is the letter's date;
+    ``as_of`` the real time of the run (recorded, and what decides a retry)."""
+    report = make_letters(
+        kind=kind,
+        accounts=accounts,
+        today=today,
+        as_of=as_of,
+        campaign=campaign,
+        on_progress=on_progress,
+    )
     progress = on_progress or (lambda step, done, total: None)
-    report = LetterReport(kind=kind, campaign=campaign)
-    chosen = customer_queries.billing_accounts_where(condition=condition)
-    _render(letter_kind, chosen, campaign, today, as_of, report, progress)
-    _portal(kind, campaign, as_of, report)
-    _email(kind, campaign, as_of, report, progress)
-    _paper(kind, campaign, as_of, report)
+    _send_due(report, as_of=as_of, progress=progress, only=None)
     return report
 
 
@@ -665,5 +721,7 @@ __all__ = [
     "InvalidLetter",
     "UnknownKind",
     "letter_data",
+    "make_letters",
     "send_letters",
+    "send_made",
 ]

@@ -11,26 +11,25 @@ portal, an object id of another customer is :class:`~vool.usecases.portal.NotThe
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import smtplib
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from vool.common.localtime import local_date
 from vool.domain.contracts import queries as contract_queries
 from vool.domain.customers import queries as customer_queries
-from vool.domain.documents import formatting
 from vool.domain.metering import queries as metering_queries
 from vool.domain.supply import queries as supply_queries
 from vool.domain.tariffs import queries as tariff_queries
-from vool.usecases import calculator, contract_changes, datahub, hub_agreements
+from vool.usecases import (
+    calculator,
+    contract_changes,
+    contract_confirmations,
+    datahub,
+    hub_agreements,
+)
 from vool.usecases.contract_changes import (
     MOVE_OUT_DAYS_BACK,
     Actor,
@@ -62,8 +61,6 @@ __all__ = [
     "switch_package",
     "withdraw",
 ]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -317,55 +314,14 @@ def registers_of(point: MeteringPoint, *, on: dt.date) -> list[str]:
     return metering_queries.register_kinds_on(metering_point_id=point.pk, day=on)
 
 
-def _email_lines(kind: str, context: dict[str, Any], language: str) -> tuple[str, list[str]]:
-    """Subject and body lines of a confirmation, in the active language."""
-    day = partial(formatting.date, language=language)
-    if kind == "package_changed":
-        old, new = context["old"], context["new"]
-        values = {
-            "old": old.product.name,
-            "new": new.product.name,
-            "eic": new.metering_point.eic,
-            "day": day(new.valid_from),
-        }
-        return _("Your package is changed"), [
-            _("Your package at metering point %(eic)s changes from %(old)s to %(new)s.") % values,
-            _("The new package applies from %(day)s.") % values,
-        ]
-    contract = context["contract"]
-    values = {
-        "eic": contract.metering_point.eic,
-        "address": contract.metering_point.street_address,
-        "day": day(contract.valid_to if kind == "moved_out" else contract.valid_from),
-        "package": contract.product.name,
-    }
-    if kind == "moved_out":
-        return _("Your contract ends"), [
-            _("Your contract for %(address)s (metering point %(eic)s) ends on %(day)s.") % values,
-            _("The final bill comes with the next monthly bills."),
-        ]
-    return _("Your new contract"), [
-        _(
-            "Your contract for %(address)s (metering point %(eic)s) starts on %(day)s with the "
-            "package %(package)s."
-        )
-        % values,
-    ]
-
-
 def _confirm_by_email(customer: Customer, actor: Actor, kind: str, context: dict[str, Any]) -> bool:
-    """The confirmation e-mail in the reader's language; a failure to send is logged, not
-    raised: the change is made and shown in the portal either way."""
-    to = customer.email or getattr(actor.user, "email", "")
-    if not to:
-        return False
-    with translation.override(actor.language):
-        subject, lines = _email_lines(kind, context, actor.language)
-        body = "\n".join([_("Hello,"), "", *lines, "", _("Vool self-service")])
-        subject = f"Vool: {subject}"
-    try:
-        send_mail(subject, body + "\n", settings.DEFAULT_FROM_EMAIL, [to])
-    except (smtplib.SMTPException, OSError) as exc:
-        log.warning("confirmation e-mail %s to customer %s not sent: %s", kind, customer.pk, exc)
-        return False
-    return True
+    """The confirmation e-mail in the reader's language (``usecases.contract_confirmations``);
+    a failure to send is logged, not raised: the change is made and shown in the portal."""
+    return contract_confirmations.send(
+        to=customer.email or getattr(actor.user, "email", ""),
+        language=actor.language,
+        kind=kind,
+        context=context,
+        customer_id=customer.pk,
+        signature=contract_confirmations.PORTAL_SIGNATURE,
+    )

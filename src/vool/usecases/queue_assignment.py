@@ -1,14 +1,18 @@
-"""Assigning the items of a work queue (readings pending review, bill-run exceptions) to a
-person or a team, as requests are: in bulk, or "assign to me". Needs the permission to work
-requests (``cases.work_case``) and to work the queue's items (review readings, bill accounts);
-one audit row per assignment with the items, who and why."""
+"""Assigning the items of a work queue (readings pending review, bill-run exceptions, payments
+in suspense, failed deliveries, dunning holds, readings queued during the freeze) to a person
+or a team, as requests are: in bulk, or "assign to me". Needs the permission to work requests
+(``cases.work_case``) and to work the queue's items (:data:`QUEUE_PERMISSIONS`); one audit row
+per assignment with the items, who and why. Also the queues' "whose items" filter
+(:func:`only`) and its counts (:func:`filter_counts`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
 from vool.domain.audit import operations as audit
@@ -20,8 +24,22 @@ from vool.usecases.backoffice_actions import NotAllowed, user_name
 WORK_PERMISSION = "cases.work_case"
 READINGS = str(case_queries.READINGS_QUEUE)
 EXCEPTIONS = str(case_queries.EXCEPTIONS_QUEUE)
-#: the permission to work each queue's items (to review a reading, to bill a mended account)
-QUEUE_PERMISSIONS = {READINGS: "metering.change_reading", EXCEPTIONS: "billing.add_invoice"}
+SUSPENSE = str(case_queries.SUSPENSE_QUEUE)
+DELIVERIES = str(case_queries.DELIVERIES_QUEUE)
+HOLDS = str(case_queries.HOLDS_QUEUE)
+FROZEN_READINGS = str(case_queries.FROZEN_READINGS_QUEUE)
+#: the permission to work each queue's items (review a reading, bill a mended account, allocate
+#: a payment, retry a delivery, end a hold, take a queued reading in)
+QUEUE_PERMISSIONS = {
+    READINGS: "metering.change_reading",
+    EXCEPTIONS: case_work.BILL_ACCOUNT,
+    SUSPENSE: case_work.ALLOCATE_PAYMENT,
+    DELIVERIES: case_work.RETRY_DELIVERY,
+    HOLDS: case_work.END_HOLD,
+    FROZEN_READINGS: case_work.APPLY_QUEUED_READING,
+}
+#: the "whose items" filter of a queue page: assigned to me, to one of my teams, to nobody
+MINE, TEAM, UNASSIGNED = "me", "team", "none"
 
 
 def _check(user: Any, queue: str) -> None:
@@ -97,3 +115,81 @@ def mine(*, queue: str, user_id: int, team: bool = False) -> set[int]:
     """The ids of the queue's items assigned to the user (or to one of their teams)."""
     ids = case_queries.assigned_item_ids(queue=queue, user_id=user_id, team=team)
     return {row["item_id"] for row in ids}
+
+
+Row = TypeVar("Row")
+
+
+def _pk(row: Any) -> int:
+    return int(row.pk)
+
+
+def _only_queryset(
+    rows: QuerySet[Any], *, queue: str, assigned: str, user_id: int
+) -> QuerySet[Any]:
+    if assigned == UNASSIGNED:
+        return rows.exclude(pk__in=case_queries.assigned_ids(queue=queue))
+    if assigned in (MINE, TEAM):
+        ids = case_queries.assigned_item_ids(queue=queue, user_id=user_id, team=assigned == TEAM)
+        return rows.filter(pk__in=ids)
+    return rows
+
+
+def only(
+    rows: QuerySet[Any] | Sequence[Row],
+    *,
+    queue: str,
+    assigned: str,
+    user_id: int,
+    key: Callable[[Any], int] = _pk,
+) -> QuerySet[Any] | list[Row]:
+    """The queue's rows ``assigned`` to the user (:data:`MINE`), to one of their teams
+    (:data:`TEAM`) or to nobody (:data:`UNASSIGNED`); anything else: all of them. A queryset
+    stays one (a subquery); a list (``key`` gives a row's item id) is filtered in one query."""
+    if isinstance(rows, QuerySet):
+        return _only_queryset(rows, queue=queue, assigned=assigned, user_id=user_id)
+    if assigned not in (MINE, TEAM, UNASSIGNED):
+        return list(rows)
+    if assigned == UNASSIGNED:
+        taken = assignments(queue=queue, item_ids=[key(row) for row in rows])
+        return [row for row in rows if key(row) not in taken]
+    chosen = mine(queue=queue, user_id=user_id, team=assigned == TEAM)
+    return [row for row in rows if key(row) in chosen]
+
+
+def filter_counts(
+    rows: QuerySet[Any] | Sequence[Any],
+    *,
+    queue: str,
+    user_id: int,
+    key: Callable[[Any], int] = _pk,
+) -> dict[str, int]:
+    """How many of the queue's rows each "whose items" filter shows: ``all``, ``me``,
+    ``team`` and ``none``."""
+    if isinstance(rows, QuerySet):
+        return {
+            "all": rows.count(),
+            **{
+                name: _only_queryset(rows, queue=queue, assigned=name, user_id=user_id).count()
+                for name in (MINE, TEAM, UNASSIGNED)
+            },
+        }
+    ids = [key(row) for row in rows]
+    taken = assignments(queue=queue, item_ids=ids)
+    teams = mine(queue=queue, user_id=user_id, team=True)
+    return {
+        "all": len(ids),
+        MINE: sum(1 for i in ids if i in taken and taken[i].assigned_user_id == user_id),
+        TEAM: sum(1 for i in ids if i in teams),
+        UNASSIGNED: sum(1 for i in ids if i not in taken),
+    }
+
+
+def attach(
+    rows: Sequence[Any], *, queue: str, holder: Callable[[Any], Model] = lambda r: r
+) -> None:
+    """Set ``assignment`` (or None) on each row's item (``holder``) for the page (one query)."""
+    items = [holder(row) for row in rows]
+    shown = assignments(queue=queue, item_ids=[int(item.pk) for item in items])
+    for item in items:
+        item.assignment = shown.get(int(item.pk))  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ the notice. axe finds no serious or critical violation; screenshots are kept und
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from billing_factories import add_reading, fixed_product, load_test_tariffs, manual_account
 from browser_checks import axe_violations
@@ -24,10 +26,11 @@ from vool.common.localtime import Month
 from vool.domain.audit.models import AuditEntry
 from vool.domain.billing.models import Invoice
 from vool.domain.cases import roles
-from vool.domain.cases.models import Case
+from vool.domain.cases.models import Case, QueueAssignment, ServiceLevel
+from vool.domain.documents.models import Delivery
 from vool.domain.metering.models import Reading
 from vool.domain.receivables.models import DunningHold
-from vool.usecases import bill_run
+from vool.usecases import bill_run, case_work
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -166,15 +169,17 @@ def test_queues_a_reading_a_mended_exception_and_a_rebill_with_preview(  # type:
     page.select_option("#decision", "reject")
     page.fill("#reason", "Photo shows 2110")
     page.click("#review-readings input[type=submit]")
-    assert "Nothing waits." in page.locator("#queue").inner_text()
+    # the queue's work area is swapped in place (htmx), the page stays
+    expect(page.locator("#queue")).to_contain_text("Nothing waits.")
+    expect(page.locator("#queue-work ul.messagelist")).to_contain_text("1 readings reviewed.")
 
     page.goto(f"{live_server.url}/backoffice/queues/exceptions/")
     assert "IMPLAUSIBLE_BILL" in page.locator("#queue").inner_text()
     check(page, "queue-exceptions")
     page.fill("#queue input[name=reason]", "Meter photo confirms 150 kWh")
     page.click("#queue input[type=submit]")
-    assert "issued" in page.locator("ul.messagelist").inner_text()
-    assert "Nothing waits." in page.locator("#queue").inner_text()
+    expect(page.locator("ul.messagelist")).to_contain_text("issued")
+    expect(page.locator("#queue")).to_contain_text("Nothing waits.")
 
     add_reading(
         register,
@@ -202,3 +207,49 @@ def test_queues_a_reading_a_mended_exception_and_a_rebill_with_preview(  # type:
         "billing.rebill",
     }
     page.context.close()
+
+
+def test_queue_items_and_requests_taken_and_filtered_without_a_page_load(
+    browser, live_server
+) -> None:  # type: ignore[no-untyped-def]
+    """The queues' and the requests' assign buttons and filters swap the work area in place
+    (htmx): a marker set on the page survives them, which a page load would not."""
+    mari = holder("mari", 26000001, "42.50")
+    failed = Delivery.objects.create(
+        invoice=mari.invoice,
+        channel="EMAIL",
+        status=Delivery.Status.FAILED,
+        attempts=6,
+        last_error="550 5.1.1 mailbox unavailable",
+        queued_at=timezone.now(),
+    )
+    kati = in_role("kati", roles.AGENT)
+    page = signed_in_page(browser, live_server, kati)
+    page.goto(f"{live_server.url}/backoffice/queues/deliveries/")
+    check(page, "queue-deliveries")
+    page.evaluate("window.stillTheSamePage = true")
+    page.check(f"input[name=selected][value='{failed.pk}']")
+    page.click("button[name=assign][value=me]")
+    expect(page.locator("#queue")).to_contain_text("kati")
+    expect(page.locator("#assigned-count-me")).to_have_text("(1)")
+    page.click("#assigned-none")
+    expect(page.locator("#queue")).to_contain_text("Nothing waits.")
+    expect(page).to_have_url(re.compile(r"\?assigned=none$"))  # in the address, to share
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert QueueAssignment.objects.get().item_id == failed.pk
+
+    if not ServiceLevel.objects.filter(case_type="QUESTION").exists():  # flushed by a test before
+        ServiceLevel.objects.create(case_type="QUESTION", days=5, valid_from=dt.date(2020, 1, 1))
+    case = case_work.register_case(
+        user=kati,
+        new=case_work.NewCase(mari.customer.pk, "PHONE", "QUESTION", "When is the bill?"),
+        now=timezone.now(),
+    )
+    page.goto(f"{live_server.url}/backoffice/cases/")
+    page.evaluate("window.stillTheSamePage = true")
+    page.check(f"#select-{case.pk}")
+    page.click("button[name=assign][value=me]")
+    expect(page.locator("#queue-work ul.messagelist")).to_contain_text("1 requests assigned.")
+    expect(page.locator("#cases")).to_contain_text("kati")
+    check(page, "cases-assigned")
+    assert page.evaluate("window.stillTheSamePage") is True

@@ -6,6 +6,8 @@ from typing import Any
 import pytest
 from django.utils import translation
 
+from mail_server import mailbox  # noqa: F401 (a fixture: a local SMTP server)
+
 
 @pytest.fixture(autouse=True)
 def cases_setup(tmp_path: Path, settings: Any) -> Any:

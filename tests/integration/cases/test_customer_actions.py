@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from billing_factories import add_reading, fixed_product
 from cases_factories import holder, in_role
 from documents_factories import make_supplier
 from factories import MeterFactory, MeteringPointFactory, RegisterFactory
-from mail_server import mailbox  # noqa: F401 (a fixture: a local SMTP server)
+from mail_server import Mailbox
 from vool.common import identifiers
 from vool.common.localtime import Month
 from vool.domain.audit.models import AuditEntry
@@ -299,6 +300,59 @@ class TestChangePackage:
             change_package(in_role("clerk", roles.AGENT), mari, mari.contract.product.code)
 
 
+class TestConfirmationEmails:
+    """The customer hears of a move or a package change made in the back office as from the
+    portal: the same e-mail, in the customer's language (not the clerk's), after the commit."""
+
+    def test_move_out_confirmed_in_russian_after_the_commit(
+        self, mari: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        mari.customer.preferred_language = "ru"
+        mari.customer.save(update_fields=["preferred_language"])
+        with django_capture_on_commit_callbacks(execute=True):
+            move_out(in_role("clerk", roles.AGENT), mari)  # the clerk works in English
+            assert mailbox.messages == []
+        ((to, message),) = mailbox.messages
+        assert to == [mari.customer.email]
+        assert message["Subject"].strip() == "Vool: Ваш договор заканчивается"
+        body = message.get_content()
+        assert mari.contract.metering_point.eic in body and "Служба поддержки Vool" in body
+
+    def test_move_in_and_package_change_confirmed_in_estonian(
+        self, mari: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        priced(mari)
+        clerk = in_role("clerk", roles.AGENT)
+        with django_capture_on_commit_callbacks(execute=True):
+            change_package(clerk, mari)
+        with django_capture_on_commit_callbacks(execute=True):
+            move_in(clerk, mari, new_point()[0])
+        subjects = [message["Subject"].strip() for _to, message in mailbox.messages]
+        assert subjects == ["Vool: Teie pakett on vahetatud", "Vool: Teie uus leping"]
+
+    def test_a_rolled_back_change_is_not_confirmed(
+        self, mari: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        with (
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+        ):
+            move_out(in_role("clerk", roles.AGENT), mari)
+            raise RuntimeError("the rest of the request failed")
+        assert callbacks == [] and mailbox.messages == []
+
+    def test_a_mail_server_refusal_does_not_undo_the_change(
+        self, mari: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        mailbox.refuse.add(mari.customer.email)
+        with django_capture_on_commit_callbacks(execute=True):
+            ended = move_out(in_role("clerk", roles.AGENT), mari)
+        assert mailbox.messages == []
+        assert SupplyContract.objects.get(pk=ended.pk).valid_to == ended.valid_to
+        assert AuditEntry.objects.filter(action="contracts.move_out").count() == 1
+
+
 @pytest.fixture
 def former(mari: Any) -> Any:
     """Mari's account got a new reference number; the supplier's details are set."""
@@ -355,6 +409,52 @@ class TestSendLetter:
         with pytest.raises(customer_actions.UnableToSendLetter, match="already"):
             send(in_role("clerk", roles.AGENT), former)
         assert Letter.objects.count() == 1
+        assert AuditEntry.objects.filter(action="documents.send_letter").count() == 1
+
+    def test_e_mailed_only_after_the_commit(
+        self, former: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        former.account.invoice_channel = "EMAIL"
+        former.account.save(update_fields=["invoice_channel"])
+        with django_capture_on_commit_callbacks(execute=True):
+            report = send(in_role("clerk", roles.AGENT), former)
+            assert mailbox.messages == []  # recorded, not sent: the commit has not happened
+            assert Letter.objects.get().status == Letter.Status.PENDING
+        assert report.emailed == 1
+        ((to, message),) = mailbox.messages
+        assert to == [former.customer.email] and "viitenumber" in message["Subject"].lower()
+        letter = Letter.objects.get()
+        assert (letter.status, letter.destination) == (Letter.Status.SENT, former.customer.email)
+        entry = AuditEntry.objects.get(action="documents.send_letter")
+        assert entry.after["letters"] == [letter.pk]
+
+    def test_a_rollback_sends_nothing(
+        self, former: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        former.account.invoice_channel = "EMAIL"
+        former.account.save(update_fields=["invoice_channel"])
+        with (
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+        ):
+            send(in_role("clerk", roles.AGENT), former)
+            raise RuntimeError("the rest of the request failed")
+        assert callbacks == [] and mailbox.messages == []
+        assert not Letter.objects.exists() and not AuditEntry.objects.exists()
+
+    def test_a_refused_address_leaves_the_letter_recorded_as_failed(
+        self, former: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        former.account.invoice_channel = "EMAIL"
+        former.account.save(update_fields=["invoice_channel"])
+        mailbox.refuse.add(former.customer.email)
+        with django_capture_on_commit_callbacks(execute=True):
+            report = send(in_role("clerk", roles.AGENT), former)
+        letter = Letter.objects.get()
+        assert letter.status == Letter.Status.FAILED and "550" in letter.last_error
+        assert letter.next_attempt_at is not None  # retried by a later send, as the others
+        assert report.emailed == 0 and report.failures
         assert AuditEntry.objects.filter(action="documents.send_letter").count() == 1
 
     def test_a_letter_that_cannot_be_made_names_the_field(self, mari: Any) -> None:

@@ -129,6 +129,10 @@ def case_with_links(*, case_id: int) -> Case | None:
 
 READINGS_QUEUE: Final = QueueAssignment.Queue.READINGS
 EXCEPTIONS_QUEUE: Final = QueueAssignment.Queue.EXCEPTIONS
+SUSPENSE_QUEUE: Final = QueueAssignment.Queue.SUSPENSE
+DELIVERIES_QUEUE: Final = QueueAssignment.Queue.DELIVERIES
+HOLDS_QUEUE: Final = QueueAssignment.Queue.HOLDS
+FROZEN_READINGS_QUEUE: Final = QueueAssignment.Queue.FROZEN_READINGS
 
 
 def queue_assignments(*, queue: str, item_ids: Collection[int]) -> dict[int, QueueAssignment]:
@@ -149,3 +153,8 @@ def assigned_item_ids(*, queue: str, user_id: int, team: bool = False) -> QueryS
         else rows.filter(assigned_user_id=user_id)
     )
     return rows.values("item_id")
+
+
+def assigned_ids(*, queue: str) -> QuerySet[Any]:
+    """The ids of the queue's items assigned to anyone, as a subquery."""
+    return QueueAssignment.objects.filter(queue=queue).values("item_id")

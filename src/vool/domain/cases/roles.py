@@ -26,13 +26,14 @@ _SEE = (
     "cases.work_case",
 )
 #: crediting within VOOL_BACKOFFICE_CREDIT_LIMIT; moves, package changes and letters
-#: (``usecases.customer_actions``)
+#: (``usecases.customer_actions``); retrying failed deliveries (``usecases.case_work``)
 _AGENT = (
     *_SEE,
     "billing.change_invoice",
     "contracts.add_supplycontract",
     "contracts.change_supplycontract",
     "documents.add_letter",
+    "documents.change_delivery",  # retry a failed delivery once the address is mended
 )
 _BILLING = (
     *_AGENT,

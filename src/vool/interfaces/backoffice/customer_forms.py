@@ -3,15 +3,17 @@ send a letter. Each carries the reason that goes to the audit log."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from vool.domain.customers import queries as customer_queries
-from vool.domain.metering import queries as metering_queries
+from vool.interfaces.reading_fields import add_reading_fields
 from vool.usecases import customer_actions
+
+#: the back office's reading fields say what they are (the portal's show the register only)
+READING_LABEL = _("Reading %(register)s (kWh)")
 
 DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
@@ -22,34 +24,12 @@ def _reason_field() -> forms.CharField:
     )
 
 
-def add_reading_fields(form: forms.Form, kinds: list[str]) -> None:
-    """One field ``value_KIND`` per register kind, in kWh with three decimals."""
-    labels = metering_queries.register_kind_labels()
-    for kind in kinds:
-        form.fields[f"value_{kind}"] = forms.DecimalField(
-            label=_("Reading %(register)s (kWh)") % {"register": labels.get(kind, kind)},
-            min_value=Decimal(0),
-            max_digits=15,
-            decimal_places=3,
-            localize=True,
-            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-        )
-
-
-def reading_values(form: forms.Form) -> dict[str, Decimal]:
-    return {
-        name.removeprefix("value_"): value
-        for name, value in form.cleaned_data.items()
-        if name.startswith("value_") and value is not None
-    }
-
-
 class MoveOutForm(forms.Form):
     move_out_on = forms.DateField(label=_("Move-out date"), widget=DATE_WIDGET)
 
     def __init__(self, *args: Any, registers: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        add_reading_fields(self, registers)
+        add_reading_fields(self, registers, label=READING_LABEL)
         self.fields["reason"] = _reason_field()
 
 
@@ -74,7 +54,7 @@ class MoveInForm(forms.Form):
         assert isinstance(product_field, forms.ChoiceField)
         account_field.choices = accounts
         product_field.choices = products
-        add_reading_fields(self, registers)
+        add_reading_fields(self, registers, label=READING_LABEL)
         self.fields["reason"] = _reason_field()
 
 

@@ -5,7 +5,8 @@ freeze and writes the audit row."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import permission_required
@@ -23,12 +24,14 @@ from vool.interfaces.backoffice.customer_forms import (
     MoveOutForm,
     PackageForm,
     letter_form,
-    reading_values,
 )
 from vool.interfaces.backoffice.views import request_id
+from vool.interfaces.reading_fields import reading_values
 from vool.usecases import contract_changes, customer_actions, freeze
 from vool.usecases.backoffice_actions import NotAllowed
 from vool.usecases.customer_actions import Actor, NoSuchThing, UnableToChangeContract
+
+T = TypeVar("T")
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -71,6 +74,30 @@ def _add_error(form: Any, exc: UnableToChangeContract) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, str(exc))
 
 
+def _change(
+    request: HttpRequest,
+    form: Any,
+    change: Callable[[], T],
+    said: Callable[[T], str],
+    back: str,
+) -> HttpResponse | None:
+    """Make a contract change the form asked for: a refusal for want of permission is the 403
+    page; one the clerk can act on goes on the form (its field when it names one), and None
+    says show the form again; else the success message and back to ``back``."""
+    try:
+        result = change()
+    except NotAllowed as exc:
+        return _refused(request, exc)
+    except UnableToChangeContract as exc:
+        _add_error(form, exc)
+    except (NoSuchThing, freeze.FrozenNow) as exc:
+        form.add_error(None, str(exc))
+    else:
+        messages.success(request, said(result))
+        return redirect(back)
+    return None
+
+
 @permission_required(customer_actions.CHANGE_CONTRACT_PERMISSION, raise_exception=True)
 def move_out(request: HttpRequest, customer_id: int, contract_id: int) -> HttpResponse:
     customer = _customer(customer_id)
@@ -84,31 +111,28 @@ def move_out(request: HttpRequest, customer_id: int, contract_id: int) -> HttpRe
     form = MoveOutForm(request.POST or None, registers=registers, initial={"move_out_on": today})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            ended = customer_actions.move_out(
+        done = _change(
+            request,
+            form,
+            lambda: customer_actions.move_out(
                 actor=_actor(request),
                 customer_id=customer_id,
                 contract_id=contract_id,
                 move_out_on=data["move_out_on"],
                 values_kwh=reading_values(form),
                 reason=data["reason"],
-            )
-        except NotAllowed as exc:
-            return _refused(request, exc)
-        except UnableToChangeContract as exc:
-            _add_error(form, exc)
-        except freeze.FrozenNow as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request,
+            ),
+            lambda ended: (
                 _(
                     "The contract at %(eic)s ends on %(day)s; the final bill comes with the "
                     "next run."
                 )
-                % {"eic": ended.metering_point.eic, "day": ended.valid_to},
-            )
-            return redirect(_back(customer_id))
+                % {"eic": ended.metering_point.eic, "day": ended.valid_to}
+            ),
+            _back(customer_id),
+        )
+        if done is not None:
+            return done
     context = _context(
         request,
         _("Move out: %(name)s") % {"name": customer.name},
@@ -151,9 +175,11 @@ def move_in(request: HttpRequest, customer_id: int) -> HttpResponse:
         else:
             form = _move_in_form(request, customer, chosen, today)
     if form is not None and request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            contract = customer_actions.move_in(
+        data, filled = form.cleaned_data, form
+        done = _change(
+            request,
+            form,
+            lambda: customer_actions.move_in(
                 actor=_actor(request),
                 new=customer_actions.NewContract(
                     customer_id=customer_id,
@@ -162,22 +188,17 @@ def move_in(request: HttpRequest, customer_id: int) -> HttpResponse:
                     product_code=data["product"],
                     move_in_on=data["move_in_on"],
                 ),
-                values_kwh=reading_values(form),
+                values_kwh=reading_values(filled),
                 reason=data["reason"],
-            )
-        except NotAllowed as exc:
-            return _refused(request, exc)
-        except UnableToChangeContract as exc:
-            _add_error(form, exc)
-        except (NoSuchThing, freeze.FrozenNow) as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request,
+            ),
+            lambda contract: (
                 _("Contract for %(eic)s from %(day)s made.")
-                % {"eic": contract.metering_point.eic, "day": contract.valid_from},
-            )
-            return redirect(_back(customer_id))
+                % {"eic": contract.metering_point.eic, "day": contract.valid_from}
+            ),
+            _back(customer_id),
+        )
+        if done is not None:
+            return done
     context = _context(
         request,
         _("Move in: %(name)s") % {"name": customer.name},
@@ -201,25 +222,25 @@ def change_package(request: HttpRequest, customer_id: int, contract_id: int) -> 
         raise Http404(str(exc)) from exc
     form = PackageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            new = customer_actions.change_package(
+        data = form.cleaned_data
+        done = _change(
+            request,
+            form,
+            lambda: customer_actions.change_package(
                 actor=_actor(request),
                 customer_id=customer_id,
                 contract_id=contract_id,
-                product_code=form.cleaned_data["product"],
-                reason=form.cleaned_data["reason"],
-            )
-        except NotAllowed as exc:
-            return _refused(request, exc)
-        except (UnableToChangeContract, freeze.FrozenNow) as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request,
+                product_code=data["product"],
+                reason=data["reason"],
+            ),
+            lambda new: (
                 _("The package changes to %(name)s from %(day)s.")
-                % {"name": new.product.name, "day": new.valid_from},
-            )
-            return redirect(_back(customer_id))
+                % {"name": new.product.name, "day": new.valid_from}
+            ),
+            _back(customer_id),
+        )
+        if done is not None:
+            return done
     context = _context(
         request,
         _("Change the package: %(name)s") % {"name": customer.name},

@@ -162,20 +162,35 @@ def _assign_items(request: HttpRequest, queue: str, back: str) -> HttpResponse:
     )
 
 
-def _with_assignments(request: HttpRequest, queue: str, rows: Any) -> tuple[Any, str]:
-    """The rows of the chosen ``assigned`` filter (``me``, ``team``, or all), paged, each
-    with its ``assignment`` (one query for the page)."""
+def _assignable(
+    request: HttpRequest,
+    queue: str,
+    rows: Any,
+    *,
+    key: Callable[[Any], int] = lambda row: int(row.pk),
+    holder: Callable[[Any], Any] = lambda row: row,
+) -> dict[str, Any]:
+    """The context of an assignable queue page: the rows of the chosen ``assigned`` filter
+    (``me``, ``team``, ``none``, or all) paged, each row's item (``holder``) with its
+    ``assignment``; the filter's counts, the assignment form and the query for the pager."""
     assigned = request.GET.get("assigned", "")
-    if assigned in ("me", "team"):
-        ids = queue_assignment.mine(
-            queue=queue, user_id=request.user.pk or 0, team=assigned == "team"
-        )
-        rows = [row for row in rows if row.pk in ids]
-    page = _page(request, rows)
-    shown = queue_assignment.assignments(queue=queue, item_ids=[row.pk for row in page])
-    for row in page:
-        row.assignment = shown.get(row.pk)
-    return page, assigned
+    user_id = request.user.pk or 0
+    counts = queue_assignment.filter_counts(rows, queue=queue, user_id=user_id, key=key)
+    shown = queue_assignment.only(rows, queue=queue, assigned=assigned, user_id=user_id, key=key)
+    page = _page(request, shown)
+    queue_assignment.attach(list(page), queue=queue, holder=holder)
+    query = request.GET.copy()
+    query.pop("page", None)
+    others = query.copy()
+    others.pop("assigned", None)
+    return {
+        "page": page,
+        "other_filters": others.urlencode(),
+        "assigned": assigned,
+        "assigned_counts": counts,
+        "assign_form": AssignForm(prefix=ASSIGN_PREFIX),
+        "query": query.urlencode(),
+    }
 
 
 # -- requests ---------------------------------------------------------------------------------
@@ -400,7 +415,7 @@ def queues(request: HttpRequest) -> HttpResponse:
 
 @permission_required("metering.view_reading", raise_exception=True)
 def queue_readings(request: HttpRequest) -> HttpResponse:
-    back = reverse("backoffice:queue_readings")
+    back = request.get_full_path()  # the same filter and page
     if request.method == "POST" and request.POST.get("assign"):
         return _assign_items(request, queue_assignment.READINGS, back)
     if request.method == "POST":
@@ -425,25 +440,21 @@ def queue_readings(request: HttpRequest) -> HttpResponse:
             return len(ids)
 
         return _act(request, review_all, lambda n: _("%(n)s readings reviewed.") % {"n": n}, back)
-    page, assigned = _with_assignments(
-        request, queue_assignment.READINGS, work_queues.pending_readings()
-    )
+    rows = work_queues.pending_readings()
     return render(
         request,
         "backoffice/queue_readings.html",
         _context(
             request,
             _("Readings pending review"),
-            page=page,
-            assigned=assigned,
-            assign_form=AssignForm(prefix=ASSIGN_PREFIX),
+            **_assignable(request, queue_assignment.READINGS, rows),
         ),
     )
 
 
 @permission_required("billing.view_billrun", raise_exception=True)
 def queue_exceptions(request: HttpRequest) -> HttpResponse:
-    back = reverse("backoffice:queue_exceptions")
+    back = request.get_full_path()  # the same filter and page
     if request.method == "POST" and request.POST.get("assign"):
         return _assign_items(request, queue_assignment.EXCEPTIONS, back)
     if request.method == "POST":
@@ -463,26 +474,21 @@ def queue_exceptions(request: HttpRequest) -> HttpResponse:
         )
     code = request.GET.get("code", "")
     rows = work_queues.open_exceptions(code=code)
-    page, assigned = _with_assignments(request, queue_assignment.EXCEPTIONS, rows)
-    for row in page:
+    shown = _assignable(request, queue_assignment.EXCEPTIONS, rows)
+    for row in shown["page"]:
         row.rule = work_queues.exception_rule(row.code)
     return render(
         request,
         "backoffice/queue_exceptions.html",
-        _context(
-            request,
-            _("Bill-run exceptions"),
-            page=page,
-            code=code,
-            assigned=assigned,
-            assign_form=AssignForm(prefix=ASSIGN_PREFIX),
-        ),
+        _context(request, _("Bill-run exceptions"), code=code, **shown),
     )
 
 
 @permission_required("receivables.view_payment", raise_exception=True)
 def queue_suspense(request: HttpRequest) -> HttpResponse:
-    back = reverse("backoffice:queue_suspense")
+    back = request.get_full_path()  # the same filter and page
+    if request.method == "POST" and request.POST.get("assign"):
+        return _assign_items(request, queue_assignment.SUSPENSE, back)
     if request.method == "POST":
         return _act_with_reason(
             request,
@@ -499,29 +505,57 @@ def queue_suspense(request: HttpRequest) -> HttpResponse:
             ),
             success=lambda amount: _("%(amount)s EUR allocated.") % {"amount": amount},
         )
-    items = work_queues.suspense_items()
+    shown = _assignable(
+        request,
+        queue_assignment.SUSPENSE,
+        work_queues.suspense_items(),
+        key=lambda item: int(item.payment.pk),
+        holder=lambda item: item.payment,
+    )
     return render(
         request,
         "backoffice/queue_suspense.html",
-        _context(
-            request, _("Payments in suspense"), items=items, total=work_queues.suspense_count()
-        ),
+        _context(request, _("Payments in suspense"), total=work_queues.suspense_count(), **shown),
     )
 
 
 @permission_required("documents.view_delivery", raise_exception=True)
 def queue_deliveries(request: HttpRequest) -> HttpResponse:
+    back = request.get_full_path()  # the same filter and page
+    if request.method == "POST" and request.POST.get("assign"):
+        return _assign_items(request, queue_assignment.DELIVERIES, back)
+    if request.method == "POST":  # retry the chosen ones
+        ids, reason = _ids(request), request.POST.get("reason", "")
+        return _act(
+            request,
+            lambda: case_work.retry_deliveries(
+                user=request.user,
+                delivery_ids=ids,
+                reason=reason,
+                now=timezone.now(),
+                request_id=request_id(request),
+            ),
+            lambda n: _("%(n)s deliveries will be sent again by the next delivery run.") % {"n": n},
+            back,
+        )
     rows = work_queues.failed_deliveries()
     return render(
         request,
         "backoffice/queue_deliveries.html",
-        _context(request, _("Failed deliveries"), page=_page(request, rows)),
+        _context(
+            request,
+            _("Failed deliveries"),
+            may_retry=request.user.has_perm(case_work.RETRY_DELIVERY),
+            **_assignable(request, queue_assignment.DELIVERIES, rows),
+        ),
     )
 
 
 @permission_required("receivables.view_dunninghold", raise_exception=True)
 def queue_holds(request: HttpRequest) -> HttpResponse:
-    back = reverse("backoffice:queue_holds")
+    back = request.get_full_path()  # the same filter and page
+    if request.method == "POST" and request.POST.get("assign"):
+        return _assign_items(request, queue_assignment.HOLDS, back)
     if request.method == "POST":
         return _act_with_reason(
             request,
@@ -542,13 +576,20 @@ def queue_holds(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/queue_holds.html",
-        _context(request, _("Dunning holds"), page=_page(request, rows), kind=kind),
+        _context(
+            request,
+            _("Dunning holds"),
+            kind=kind,
+            **_assignable(request, queue_assignment.HOLDS, rows),
+        ),
     )
 
 
 @permission_required("metering.view_reading", raise_exception=True)
 def queue_frozen_readings(request: HttpRequest) -> HttpResponse:
-    back = reverse("backoffice:queue_frozen_readings")
+    back = request.get_full_path()  # the same filter and page
+    if request.method == "POST" and request.POST.get("assign"):
+        return _assign_items(request, queue_assignment.FROZEN_READINGS, back)
     if request.method == "POST":
         ids, now = _ids(request), timezone.now()
         if not ids:
@@ -573,7 +614,7 @@ def queue_frozen_readings(request: HttpRequest) -> HttpResponse:
         _context(
             request,
             _("Readings queued during the freeze"),
-            page=_page(request, rows),
+            **_assignable(request, queue_assignment.FROZEN_READINGS, rows),
         ),
     )
 

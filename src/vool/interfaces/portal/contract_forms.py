@@ -3,14 +3,14 @@ without ``confirmed`` (the page shows what will happen), then with it (the chang
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from vool.domain.customers import queries as customer_queries
-from vool.domain.metering import queries as metering_queries
+from vool.interfaces.reading_fields import add_reading_fields
+from vool.interfaces.reading_fields import reading_values as reading_values
 
 if TYPE_CHECKING:  # types only
     from vool.domain.customers.models import BillingAccount, Customer
@@ -24,25 +24,7 @@ class Confirmable(forms.Form):
 
 
 def _reading_fields(form: forms.Form, kinds: list[str], *, digits: int = 9) -> None:
-    labels = metering_queries.register_kind_labels()
-    for kind in kinds:
-        form.fields[f"value_{kind}"] = forms.DecimalField(
-            label=labels.get(kind, kind),
-            min_value=Decimal(0),
-            max_value=Decimal(10) ** digits - Decimal("0.001"),
-            max_digits=15,
-            decimal_places=3,
-            localize=True,
-            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-        )
-
-
-def reading_values(form: forms.Form) -> dict[str, Decimal]:
-    return {
-        name.removeprefix("value_"): value
-        for name, value in form.cleaned_data.items()
-        if name.startswith("value_") and value is not None
-    }
+    add_reading_fields(form, kinds, digits=digits)
 
 
 class PackageForm(Confirmable):

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from vool.domain.metering import queries as metering_queries
+from vool.interfaces.reading_fields import add_reading_fields, reading_values
 from vool.usecases import portal
 
 _NOT_RIGHT = _("The e-mail or user name and the password do not match. Check them and try again.")
@@ -44,21 +44,8 @@ class ReadingForm(forms.Form):
 
     def __init__(self, *args: Any, registers: list[portal.RegisterField], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        kinds = metering_queries.register_kind_labels()
         for register in registers:
-            self.fields[f"value_{register.kind}"] = forms.DecimalField(
-                label=kinds.get(register.kind, register.kind),
-                min_value=Decimal(0),
-                max_value=Decimal(10) ** register.digits - Decimal("0.001"),
-                max_digits=15,
-                decimal_places=3,
-                localize=True,
-                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-            )
+            add_reading_fields(self, [register.kind], digits=register.digits)
 
     def values_kwh(self) -> dict[str, Decimal]:
-        return {
-            name.removeprefix("value_"): value
-            for name, value in self.cleaned_data.items()
-            if name.startswith("value_")
-        }
+        return reading_values(self)
