@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from factories import MeterFactory, MeteringPointFactory, RegisterFactory
 from vool.common.localtime import TALLINN
@@ -148,9 +149,10 @@ class TestReadingsCommands:
         MeteringPointFactory(eic="38ZEE-00625607-9")  # remote-read, no meter
         tmp = tmp_path / "_rule_failures.csv"
         tmp.write_text("\n".join([lines[0], lines[4], lines[5]]) + "\n")
-        _, report = run_failing(
-            "readings", "import", str(tmp), "--as-of", "2026-11-02T12:00:00+02:00"
-        )
+        with translation.override("en"):
+            _, report = run_failing(
+                "readings", "import", str(tmp), "--as-of", "2026-11-02T12:00:00+02:00"
+            )
         assert report.splitlines() == [
             "_rule_failures.csv: line 2, Metering Point EIC: has no meter",
             "_rule_failures.csv: line 3, Value KWH: The reading 1200 is lower than the "

@@ -72,3 +72,34 @@ class TestOverlap:
             f"Mõõtepunktil {eic} on juba tähtajatu leping alates 01.01.2025, mis kattub sellega."
             in page
         )
+
+
+def move_out_with_a_reading_too_big(client, household, language: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A move-out whose reading has more digits than the meter shows: the metering rules'
+    refusal, as the customer's language writes it."""
+    meter = household.contract.metering_point.meters.get()
+    client.force_login(household.user)
+    response = client.post(
+        f"/portal/contracts/{household.contract.pk}/move-out/",
+        {
+            "move_out_on": timezone.localdate().isoformat(),
+            "value_SINGLE": str(10**meter.digits),
+            "confirmed": "on",
+        },
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 400
+    household.contract.refresh_from_db()
+    assert household.contract.valid_to is None
+    return response.content.decode(), meter.serial_number
+
+
+class TestMoveReading:
+    def test_in_estonian(self, client, household):
+        page, serial = move_out_with_a_reading_too_big(client, household, "et")
+        assert f"ei mahu arvestile {serial}" in page
+        assert "does not fit meter" not in page
+
+    def test_in_russian(self, client, household):
+        page, serial = move_out_with_a_reading_too_big(client, household, "ru")
+        assert f"не помещается на счётчик {serial}" in page

@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from billing_factories import add_reading, fixed_product, manual_account
 from vool.common.localtime import Month, local_midnight
@@ -99,7 +100,10 @@ class TestReadingsKnownAtTheCutOff:
     def test_a_correction_cannot_be_known_before_the_reading_it_replaces(self) -> None:
         _, _, original = account()
         later = correct(original, "1250", as_of=CUT_OFF + dt.timedelta(days=1))
-        with pytest.raises(metering.UnableToSubmitReading, match="known only from"):
+        with (
+            translation.override("en"),
+            pytest.raises(metering.UnableToSubmitReading, match="known only from"),
+        ):
             correct(later, "1260", as_of=CUT_OFF)
         assert Reading.objects.filter(supersedes=later).count() == 0
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from factories import MeterFactory, MeteringPointFactory, RegisterFactory
 from vool.common.localtime import TALLINN, UTC, Month
@@ -40,6 +41,14 @@ def history(register, *values_by_month):
         submit(
             register, value, at(first.year, first.month, first.day, 10, 0), source=Source.MIGRATION
         )
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The rules' refusals are in the active language; these tests read the English ones
+    (TestRefusalsInTheCustomersLanguage reads the others)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -351,3 +360,29 @@ class TestConsumptionForPeriod:
         october = queries.consumption_for_period(metering_point=point, month=Month(2026, 10))
         assert october["DAY"].kwh == Decimal("375.000")  # 12.5 x 30
         assert october["NIGHT"].kwh == Decimal("240.000")  # 8 x 30
+
+
+class TestRefusalsInTheCustomersLanguage:
+    """The portal and the back office show a refusal as it is: in the active language, with
+    numbers and dates as that language writes them."""
+
+    def test_a_lower_reading_in_estonian_and_russian(self, register_with_history):
+        with translation.override("et"), pytest.raises(operations.UnableToSubmitReading) as et:
+            submit(register_with_history, Decimal("1200.5"), at(2026, 11, 2, 9, 0))
+        assert str(et.value) == (
+            "Näit 1200,5 on väiksem kui eelmine näit 1300. Palun kontrollige arvesti näitu."
+        )
+        with translation.override("ru"), pytest.raises(operations.UnableToSubmitReading) as ru:
+            submit(register_with_history, 1200, at(2026, 11, 2, 9, 0))
+        assert str(ru.value).startswith("Показание 1200 меньше предыдущего показания 1300.")
+
+    def test_a_reading_outside_the_meters_time_names_its_dates_in_estonian(self, register):
+        meter = register.meter
+        meter.installed_date = dt.date(2026, 6, 1)
+        meter.save()
+        with translation.override("et"), pytest.raises(operations.UnableToSubmitReading) as et:
+            submit(register, 100, at(2026, 5, 20, 12, 0))
+        assert str(et.value) == (
+            f"Arvesti {meter.serial_number} oli paigaldatud 01.06.2026 kuni praegu; "
+            "20.05.2026 näit ei saa sellelt olla."
+        )

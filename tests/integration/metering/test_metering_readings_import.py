@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from factories import MeterFactory, MeteringPointFactory, RegisterFactory
 from vool.common.localtime import TALLINN
@@ -112,7 +113,7 @@ class TestReadingsImportIsSetBased:
             ],
         )
         count = Reading.objects.count()
-        with pytest.raises(RejectedFile) as caught:
+        with translation.override("en"), pytest.raises(RejectedFile) as caught:
             import_readings_file(path=path, as_of=AS_OF)
         (problem,) = caught.value.problems
         assert (problem.location, problem.field) == ("line 3", "Value KWH")

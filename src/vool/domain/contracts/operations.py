@@ -7,7 +7,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from vool.common.ranges import DateRange
@@ -15,6 +14,7 @@ from vool.domain.audit import operations as audit_operations
 from vool.domain.contracts import queries
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import BillingAccount, Customer
+from vool.domain.shown import shown_day
 from vool.domain.supply.models import MeteringPoint
 from vool.domain.tariffs.models import Product
 
@@ -24,20 +24,15 @@ class UnableToCreateContract(ValidationError):
     language (the portal and the back office show them as they are)."""
 
 
-def _day(value: dt.date) -> str:
-    """A date as the active language writes it."""
-    return date_format(value, "SHORT_DATE_FORMAT")
-
-
 def _overlap_message(eic: str, clash: SupplyContract) -> str:
     if clash.valid_to is None:
         return _(
             "Metering point %(eic)s already has a contract from %(start)s without an end "
             "that overlaps."
-        ) % {"eic": eic, "start": _day(clash.valid_from)}
+        ) % {"eic": eic, "start": shown_day(clash.valid_from)}
     return _(
         "Metering point %(eic)s already has a contract from %(start)s to %(end)s that overlaps."
-    ) % {"eic": eic, "start": _day(clash.valid_from), "end": _day(clash.valid_to)}
+    ) % {"eic": eic, "start": shown_day(clash.valid_from), "end": shown_day(clash.valid_to)}
 
 
 def check_contract(
@@ -131,14 +126,14 @@ def end_contract(*, contract_id: int, valid_to: dt.date, terminate: bool = False
             raise UnableToEndContract(
                 {
                     "valid_to": _("The contract starts on %(date)s; it can end only after that.")
-                    % {"date": _day(contract.valid_from)}
+                    % {"date": shown_day(contract.valid_from)}
                 }
             )
         if contract.valid_to is not None and contract.valid_to <= valid_to:
             raise UnableToEndContract(
                 {
                     "valid_to": _("The contract ends already on %(date)s.")
-                    % {"date": _day(contract.valid_to)}
+                    % {"date": shown_day(contract.valid_to)}
                 }
             )
         contract.valid_to = valid_to

@@ -45,6 +45,7 @@ from vool.domain.metering.registers import (
     reading_date,
     register_advance,
 )
+from vool.domain.shown import shown_day, shown_number
 from vool.domain.supply.models import MeteringPoint
 
 
@@ -189,10 +190,18 @@ def _lock_register(register: Register) -> Register:
 def _check_meter_installed(meter: Meter, read_at: dt.datetime) -> None:
     day = local_date(read_at)
     if day < meter.installed_date or (meter.removed_date and day > meter.removed_date):
-        removed = meter.removed_date.isoformat() if meter.removed_date else "now"
+        removed = shown_day(meter.removed_date) if meter.removed_date else _("now")
         raise UnableToSubmitReading(
-            f"Meter {meter.serial_number} was installed from {meter.installed_date.isoformat()} "
-            f"to {removed}; a reading of {day.isoformat()} cannot be on it."
+            _(
+                "Meter %(serial)s was installed from %(installed)s to %(removed)s; a reading of "
+                "%(day)s cannot be on it."
+            )
+            % {
+                "serial": meter.serial_number,
+                "installed": shown_day(meter.installed_date),
+                "removed": removed,
+                "day": shown_day(day),
+            }
         )
 
 
@@ -201,9 +210,11 @@ def _check_known_after(supersedes: Reading | None, known_at: dt.datetime) -> Non
     been known by then, so the readings known at any instant are one consistent set."""
     if supersedes is not None and known_at < supersedes.known_at:
         raise UnableToSubmitReading(
-            f"The reading it replaces is known only from {supersedes.known_at.isoformat()}; "
-            f"a correction as of {known_at.isoformat()} would come before it. Give a later "
-            "as-of."
+            _(
+                "The reading it replaces is known only from %(known)s; a correction as of "
+                "%(as_of)s would come before it. Give a later as-of."
+            )
+            % {"known": supersedes.known_at.isoformat(), "as_of": known_at.isoformat()}
         )
 
 
@@ -237,7 +248,7 @@ def submit_reading(
     if source not in Source.values:
         raise UnableToSubmitReading(f"Unknown reading source {source!r}.")
     if read_at > as_of:
-        raise UnableToSubmitReading("A reading cannot be taken in the future.")
+        raise UnableToSubmitReading(_("A reading cannot be taken in the future."))
     with transaction.atomic():
         register = _lock_register(register)
         return _take_reading(
@@ -252,6 +263,37 @@ def submit_reading(
             reason=reason,
             details=details,
             check_plausibility=check_plausibility,
+        )
+
+
+def _check_reading_fits(meter: Meter, value_kwh: Decimal, source: str) -> None:
+    """A person's reading is refused on a remote-read point, and no reading can be more than
+    the meter's digits show."""
+    point = meter.metering_point
+    if (
+        point.metering_method == MeteringPoint.MeteringMethod.REMOTE_INTERVAL
+        and source not in _REMOTE_POINT_SOURCES
+    ):
+        raise UnableToSubmitReading(
+            _(
+                "Metering point %(eic)s is read remotely: its consumption comes from the "
+                "meter's interval data and it needs no readings."
+            )
+            % {"eic": point.eic}
+        )
+    capacity = Decimal(10) ** meter.digits
+    if value_kwh < 0 or value_kwh >= capacity:
+        raise UnableToSubmitReading(
+            _(
+                "%(value)s does not fit meter %(serial)s, which shows %(digits)s digits "
+                "(0 to %(top)s)."
+            )
+            % {
+                "value": shown_number(value_kwh),
+                "serial": meter.serial_number,
+                "digits": meter.digits,
+                "top": shown_number(capacity - 1),
+            }
         )
 
 
@@ -272,21 +314,7 @@ def _take_reading(
     """:func:`submit_reading`'s rules for a locked ``register`` (with its meter and point)
     whose effective readings, oldest first, are ``readings``."""
     meter = register.meter
-    point = meter.metering_point
-    if (
-        point.metering_method == MeteringPoint.MeteringMethod.REMOTE_INTERVAL
-        and source not in _REMOTE_POINT_SOURCES
-    ):
-        raise UnableToSubmitReading(
-            f"Metering point {point.eic} is read remotely: its consumption comes from the "
-            f"meter's interval data and it needs no readings."
-        )
-    capacity = Decimal(10) ** meter.digits
-    if value_kwh < 0 or value_kwh >= capacity:
-        raise UnableToSubmitReading(
-            f"{value_kwh} does not fit meter {meter.serial_number}, which shows "
-            f"{meter.digits} digits (0 to {capacity - 1})."
-        )
+    _check_reading_fits(meter, value_kwh, source)
     _check_meter_installed(meter, read_at)
 
     day = local_date(read_at)
@@ -384,7 +412,7 @@ def submit_readings(
                 if item.source not in Source.values:
                     raise UnableToSubmitReading(f"Unknown reading source {item.source!r}.")
                 if item.read_at > as_of:
-                    raise UnableToSubmitReading("A reading cannot be taken in the future.")
+                    raise UnableToSubmitReading(_("A reading cannot be taken in the future."))
                 result = _take_reading(
                     register=registers[item.register_id],
                     readings=effective[item.register_id],
@@ -521,12 +549,28 @@ def _place_reading(
                 max_rollover_fraction=policy.max_rollover_fraction,
             )
             if wraps + (1 if step.rolled_over else 0) != wraps_of(nxt):
-                raise ReadingBelowPrevious(
-                    f"The reading {value_kwh} does not fit between the readings before and "
-                    f"after it ({nxt.value_kwh} on {local_date(nxt.read_at).isoformat()})."
+                raise UnableToSubmitReading(
+                    _(
+                        "The reading %(value)s does not fit between the readings before and "
+                        "after it (%(next)s on %(day)s)."
+                    )
+                    % {
+                        "value": shown_number(value_kwh),
+                        "next": shown_number(nxt.value_kwh),
+                        "day": shown_day(local_date(nxt.read_at)),
+                    }
                 )
     except ReadingBelowPrevious as exc:
-        raise UnableToSubmitReading(str(exc)) from exc
+        raise UnableToSubmitReading(
+            _(
+                "The reading %(value)s is lower than the previous reading %(previous)s. Please "
+                "check the number on the meter."
+            )
+            % {
+                "value": shown_number(exc.current_kwh),
+                "previous": shown_number(exc.previous_kwh),
+            }
+        ) from exc
     return _Placement(actual, before, previous, wraps, advance)
 
 
@@ -602,15 +646,17 @@ def correct_reading(
     kept. The correction is checked against its neighbours like any reading, not for
     plausibility (a person made it)."""
     if not reason.strip():
-        raise UnableToSubmitReading("Say why the reading is corrected.")
+        raise UnableToSubmitReading(_("Say why the reading is corrected."))
     with transaction.atomic():
         register = _lock_register(reading.register)
         readings = list(effective_readings(register))
         if reading.pk not in {r.pk for r in readings}:
-            raise UnableToSubmitReading("This reading was already corrected; correct the newest.")
+            raise UnableToSubmitReading(
+                _("This reading was already corrected; correct the newest.")
+            )
         when = read_at or reading.read_at
         if when > as_of:
-            raise UnableToSubmitReading("A reading cannot be taken in the future.")
+            raise UnableToSubmitReading(_("A reading cannot be taken in the future."))
         _check_meter_installed(register.meter, when)
         return _write_reading(
             register=register,
@@ -655,7 +701,7 @@ def review_reading(
         register = _lock_register(reading.register)
         current = Reading.objects.select_for_update().get(pk=reading.pk)
         if current.status != Status.PENDING_REVIEW or hasattr(current, "superseded_by"):
-            raise UnableToSubmitReading("Only a reading that waits for review can be reviewed.")
+            raise UnableToSubmitReading(_("Only a reading that waits for review can be reviewed."))
         _check_known_after(current, as_of)
         return Reading.objects.create(
             register=register,

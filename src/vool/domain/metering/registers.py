@@ -33,6 +33,11 @@ DEFAULT_MAX_ROLLOVER_FRACTION = Decimal("0.1")
 class ReadingBelowPrevious(ValueError):
     """The reading is lower than the previous one and is not a plausible rollover."""
 
+    def __init__(self, message: str, *, current_kwh: Decimal, previous_kwh: Decimal) -> None:
+        super().__init__(message)
+        self.current_kwh = current_kwh
+        self.previous_kwh = previous_kwh
+
 
 @dataclass(frozen=True)
 class Advance:
@@ -68,7 +73,9 @@ def register_advance(
     raise ReadingBelowPrevious(
         f"The reading {_shown(current_kwh)} is lower than the previous reading "
         f"{_shown(previous_kwh)}. "
-        f"Please check the number on the meter."
+        f"Please check the number on the meter.",
+        current_kwh=current_kwh,
+        previous_kwh=previous_kwh,
     )
 
 
