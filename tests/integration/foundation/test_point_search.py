@@ -1,0 +1,58 @@
+"""Finding a metering point by search (``supply.queries.find_metering_points``, the back
+office's and the portal's move-in point search): by EIC prefix or a part of the street address,
+any letter case (on SQLite, the demo's database, only ASCII letters fold: ``PÄRNU`` does not find
+``Pärnu`` there); on PostgreSQL from indexes, not a scan of every point (issue 14 §1: fast at
+500,000 customers)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from factories import MeteringPointFactory
+from vool.domain.supply.models import MeteringPoint
+from vool.domain.supply.queries import find_metering_points
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def points() -> list[MeteringPoint]:
+    return [
+        MeteringPointFactory(street_address="Pärnu mnt 12-4, Tallinn"),
+        MeteringPointFactory(street_address="Tartu mnt 5, Tallinn"),
+        MeteringPointFactory(street_address="Õie tänav 3, Tartu"),
+    ]
+
+
+class TestFindMeteringPoints:
+    def test_by_a_part_of_the_address_in_any_case(self, points):
+        assert [p.pk for p in find_metering_points(text="pärnu MNT")] == [points[0].pk]
+        assert [p.pk for p in find_metering_points(text="Õie tän")] == [points[2].pk]
+        assert {p.pk for p in find_metering_points(text="mnt")} == {points[0].pk, points[1].pk}
+
+    def test_by_the_start_of_the_eic_in_any_case(self, points):
+        eic = points[1].eic
+        assert [p.pk for p in find_metering_points(text=eic[:12].lower())][:3] == sorted(
+            (p.pk for p in points if p.eic.startswith(eic[:12])),
+            key=lambda pk: MeteringPoint.objects.get(pk=pk).eic,
+        )[:3]
+
+    def test_fewer_than_three_letters_find_nothing(self, points):
+        assert find_metering_points(text="Pä") == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the indexes are PostgreSQL's")
+def test_the_search_reads_the_indexes_not_every_point(points):
+    query = (
+        MeteringPoint.objects.filter(street_address__icontains="zzqq")
+        | MeteringPoint.objects.filter(eic__startswith="ZZQQ")
+    ).order_by("eic")[:10]
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a three-row table is scanned else
+        cursor.execute("SET LOCAL enable_indexscan = off")  # not the EIC's unique index in order
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "supply_meteringpoint_address_trgm" in plan, plan
+    assert "supply_meteringpoint_eic_prefix" in plan, plan
