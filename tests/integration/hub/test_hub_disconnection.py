@@ -7,7 +7,6 @@ off the requests wait and the sync sends them."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
-from datahub_server import CLIENT_ID, CLIENT_SECRET, LocalHub
+from datahub_server import LocalHub
 from factories import MeteringPointFactory, SupplyContractFactory
 from receivables_factories import (
     account,
@@ -33,7 +32,7 @@ from vool.domain.hub.models import ConnectionRequest
 from vool.domain.receivables import dunning
 from vool.domain.receivables.models import DisconnectionRequest, DunningHold, DunningLevel
 from vool.domain.supply.models import MeteringPoint
-from vool.integrations.datahub.client import HttpHub, HubConfig
+from vool.integrations.datahub.client import HttpHub
 from vool.usecases import datahub, disconnections, import_bank_statement
 
 pytestmark = pytest.mark.django_db
@@ -47,28 +46,6 @@ SAUNA_EIC = "38ZEE-1000009--Z"
 
 def at(day: dt.date, hour: int = 6) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-
-
-@pytest.fixture
-def local() -> Iterator[LocalHub]:
-    with LocalHub() as hub:
-        yield hub
-
-
-@pytest.fixture
-def api(local: LocalHub) -> Iterator[HttpHub]:
-    config = HubConfig(
-        base_url=local.url,
-        token_url=f"{local.url}/token",
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        api_version="v2",
-        max_retries=1,
-        backoff_s=0.01,
-        timeout_s=5,
-    )
-    with HttpHub(config, sleep=lambda s: None) as client:
-        yield client
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from io import StringIO
 from typing import Any
@@ -16,12 +15,12 @@ import pytest
 from django.core.management import call_command
 
 from billing_factories import add_intervals, fixed_product, load_test_tariffs, remote_account
-from datahub_server import CLIENT_ID, CLIENT_SECRET, LocalHub
+from datahub_server import LocalHub
 from vool.common.localtime import Month
 from vool.domain.hub import operations as hub_operations
 from vool.domain.hub.models import HubEntry, NetworkBill
 from vool.domain.supply.models import MeteringPoint
-from vool.integrations.datahub.client import HttpHub, HubConfig
+from vool.integrations.datahub.client import HttpHub
 from vool.usecases import bill_run, datahub, network_bills
 
 pytestmark = pytest.mark.django_db
@@ -32,28 +31,6 @@ NOW = dt.datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 OCTOBER = Month(2026, 10)
 # October 2026 in Tallinn: 31 days, the 25th has 25 hours: (31 x 96 + 4) x 100 Wh = 298 kWh
 OCTOBER_KWH = Decimal("298.000")
-
-
-@pytest.fixture
-def local() -> Iterator[LocalHub]:
-    with LocalHub() as hub:
-        yield hub
-
-
-@pytest.fixture
-def api(local: LocalHub) -> Iterator[HttpHub]:
-    config = HubConfig(
-        base_url=local.url,
-        token_url=f"{local.url}/token",
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        api_version="v2",
-        max_retries=1,
-        backoff_s=0.01,
-        timeout_s=5,
-    )
-    with HttpHub(config, sleep=lambda s: None) as client:
-        yield client
 
 
 def bill(bill_id: str, eic: str, day_out: Any, night_out: Any, **extra: Any) -> dict[str, Any]:
