@@ -378,7 +378,7 @@ PALETTE_PAGE = """#set text(font: "Libertinus Serif", size: 10pt, number-width: 
 
 
 def palette_template(source: str) -> str:
-    """``invoice.typ`` rendering the list ``sys.inputs.data``: the palette page, then each
+    """``invoice.typ`` rendering the list in ``data.json``: the palette page, then each
     invoice (the template's body as a function of ``d``) with alternating numbering styles."""
     body = "\n".join(
         line
@@ -390,7 +390,7 @@ def palette_template(source: str) -> str:
         raise ValueError("invoice.typ's page rule is not where the experiment expects it")
     body = body.replace(page_rule, page_rule + "  numbering: numbering,\n", 1)
     return (
-        "#let docs = json(bytes(sys.inputs.data))\n"
+        '#let docs = json("data.json")\n'
         + PALETTE_PAGE
         + "#let invoice(d, numbering) = [\n"
         + body

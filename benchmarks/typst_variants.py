@@ -54,6 +54,100 @@ CHART_CURVE = """    let bars(current) = months.enumerate().filter(((i, m)) => m
     place(curve(fill: rule, stroke: none, ..bars(false)))
     place(curve(fill: accent, stroke: none, ..bars(true)))"""
 LINE_TABLE = "#let line-table(lines) = table("
+DATA_FILE = '#let d = json("data.json")'
+ROWS_HINT = 'd.at("render_hints", default: (:)).at("line_rows_fit", default: false)'
+
+PAGE1_STACKS = [
+    (
+        """#grid(
+  columns: (1fr, auto),
+  align: (left + top, right + top),
+  text(size: 18pt, weight: "bold", fill: accent, d.supplier.name),""",
+        """#stack(dir: ltr,
+  text(size: 18pt, weight: "bold", fill: accent, d.supplier.name), 1fr,""",
+    ),
+    (
+        """#grid(
+  columns: (1fr, 1fr),
+  gutter: 10mm,
+  [
+    #text(size: 8pt, fill: muted, L.customer)""",
+        """#stack(dir: ltr,
+  block(width: 82mm)[
+    #text(size: 8pt, fill: muted, L.customer)""",
+    ),
+    (
+        """    #d.customer.address_lines.join(linebreak())
+  ],
+  [""",
+        """    #d.customer.address_lines.join(linebreak())
+  ], 10mm,
+  block(width: 82mm)[""",
+    ),
+    (
+        """  grid(
+    columns: (1fr, chart-width),
+    gutter: 8mm,
+    table(""",
+        """  stack(dir: ltr,
+    block(width: 52mm, table(""",
+    ),
+    (
+        """[#d.consumption.last_year_kwh_text]),
+    ),
+    [#text""",
+        """[#d.consumption.last_year_kwh_text]),
+    )), 8mm,
+    block(width: chart-width)[#text""",
+    ),
+    (
+        """#grid(
+  columns: (1fr, 62mm),
+  gutter: 10mm,
+  table(""",
+        """#block(width: 102mm,
+  table(""",
+    ),
+    (
+        """    ..money-row(L.total_to_pay, text(size: 13pt, a.total_to_pay_text), strong: true),
+  ),
+  [],
+)""",
+        """    ..money-row(L.total_to_pay, text(size: 13pt, a.total_to_pay_text), strong: true),
+  ),
+)""",
+    ),
+    (
+        """#grid(
+  columns: (1fr, 36mm),
+  gutter: 8mm,
+  [
+    #if d.account.automatic [""",
+        """#stack(dir: ltr,
+  block(width: 130mm)[
+    #if d.account.automatic [""",
+    ),
+    (
+        """      L.due_date, p.due_date_text,
+    )
+  ],
+  if "qr_svg" """,
+        """      L.due_date, p.due_date_text,
+    )
+  ], 8mm,
+  block(width: 36mm, if "qr_svg" """,
+    ),
+    (
+        """      #text(size: 7pt, fill: muted, L.scan_to_pay)
+    ]
+  },
+)""",
+        """      #text(size: 7pt, fill: muted, L.scan_to_pay)
+    ]
+  }),
+)""",
+    ),
+]
 VARIANTS: dict[str, list[tuple[str, str]]] = {
     "base": [],
     "no-hyphenate": [(SET_TEXT, SET_TEXT[:-1] + ", hyphenate: false)")],
@@ -70,6 +164,8 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
     "empty": [(PAGE1, "#[x]\n/*"), (LAST, LAST + "*/")],
     "no-line-tables": [(LINE_TABLE, "#let line-table(lines) = []\n#let unused(lines) = table(")],
     "no-tags": [],  # the current template compiled with pdf_tags=False
+    # the data as Typst's sys.inputs (as before h45) instead of the file data.json
+    "sys-inputs": [(DATA_FILE, "#let d = json(bytes(sys.inputs.data))")],
     "no-qr": [
         ('#image(bytes(p.qr_svg), format: "svg", width: 34mm)', "#box(width: 34mm, height: 34mm)")
     ],
@@ -136,6 +232,13 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
             "columns: (1fr, auto, auto, auto, auto, auto, auto),\n  rows: (auto, 1.5em),",
         ),
     ],
+    # h45: page 2's line rows of a fixed height, as rendered when every text fits one line
+    # (the renderer's render_hints.line_rows_fit; the sample data has no hints)
+    "rows-fixed": [(ROWS_HINT, ROWS_HINT.replace("false", "true"))],
+    # h45: page 1's side-by-side grids as stacks of fixed-width blocks (a grid's auto rows
+    # lay their cells out twice, and the tables inside them twice again)
+    "page1-stacks": PAGE1_STACKS,
+    "page1-stacks-rows-fixed": [],  # filled below
     "line-no-header": [("  table.header(\n    ..(L.component", "  ..(\n    ..(L.component")],
     "line-header-show": [
         (
@@ -149,7 +252,9 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
         ("  )).flatten(),\n)", "  )).flatten(),\n)}"),
     ],
 }
+VARIANTS["page1-stacks-rows-fixed"] = PAGE1_STACKS + VARIANTS["rows-fixed"]
 NO_TAGS = {"no-tags"}
+SYS_INPUTS = {"sys-inputs"}
 
 
 def variant_text(base: str, replacements: list[tuple[str, str]]) -> str:
@@ -195,12 +300,16 @@ def main() -> int:
             nonlocal serial
             serial += 1
             data["invoice"]["number"] = str(100000 + serial)
-            pdf = compilers[name].compile(
-                format="pdf",
-                sys_inputs={"data": json.dumps(data)},
-                timestamp=stamp,
-                pdf_tags=name not in NO_TAGS,
-            )
+            text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+            if name in SYS_INPUTS:
+                pdf = compilers[name].compile(
+                    format="pdf", sys_inputs={"data": text}, timestamp=stamp
+                )
+            else:  # as TypstRenderer does: the data in the file the template reads
+                (Path(tmp) / "data.json").write_text(text, encoding="utf-8")
+                pdf = compilers[name].compile(
+                    format="pdf", timestamp=stamp, pdf_tags=name not in NO_TAGS
+                )
             assert isinstance(pdf, bytes)
             return pdf
 

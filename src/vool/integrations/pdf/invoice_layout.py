@@ -1,0 +1,92 @@
+"""Whether every line of an invoice's line tables fits one line of its cells (``invoice.typ``).
+
+Page 2's line tables are most of an invoice's layout work, because Typst lays every row of
+`auto` height out twice: once to measure its height, once to place it. A row whose texts all
+fit their columns on one line has a known height, so when every line of the invoice fits, the
+renderer tells the template (``render_hints.line_rows_fit``) to give the rows that height: the
+same PDF, byte for byte, without the measuring pass. A bill with a text that might wrap (a long
+component name, a character whose width is not known) keeps `auto` rows.
+
+The widths are estimated from the font's advance widths (``glyph_widths``, measured by Typst),
+3 % and 1 pt on the safe side: kerning and ligatures only narrow Libertinus Serif's text a
+little, so an estimate that fits is a text that fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+from vool.integrations.pdf.glyph_widths import WIDTHS
+
+PT_PER_MM = 72 / 25.4
+SAFETY = 1.03
+SLACK_PT = 1.0
+# invoice.typ: A4 less 2 x 18 mm margins; the line table's fixed columns and its cell inset
+TEXT_WIDTH_MM = 210 - 2 * 18
+LINE_COLUMNS_MM = (33, 20, 12, 27, 11, 21)
+CELL_INSET_X_PT = 4.0
+BODY_SIZE_PT = 10.0
+PERIOD_SIZE_PT = 8.5
+
+
+class Cell(NamedTuple):
+    text: str
+    width_pt: float
+    size_pt: float
+
+
+def text_width_pt(text: str, size_pt: float) -> float | None:
+    """The estimated width of ``text`` on one line; None with a character not in the table."""
+    total = 0
+    for char in text:
+        width = WIDTHS.get(ord(char))
+        if width is None:
+            return None
+        total += width
+    return total * size_pt / 1000
+
+
+def fits(cell: Cell) -> bool:
+    width = text_width_pt(cell.text, cell.size_pt)
+    return width is not None and width * SAFETY + SLACK_PT <= cell.width_pt
+
+
+def _column_widths_pt() -> tuple[float, ...]:
+    first = TEXT_WIDTH_MM - sum(LINE_COLUMNS_MM)
+    return tuple(mm * PT_PER_MM - 2 * CELL_INSET_X_PT for mm in (first, *LINE_COLUMNS_MM))
+
+
+def _name_text(line: Mapping[str, Any], labels: Mapping[str, str]) -> str:
+    """The first cell as ``invoice.typ`` writes it."""
+    text = line["name"]
+    if line["band_text"]:
+        text += f", {line['band_text']}"
+    if line["is_true_up"]:
+        text += f" \u2014 {labels['true_up']} {line['true_up_period_text']}"
+    if line["is_estimated"]:
+        text += f" ({labels['estimated']})"
+    return text
+
+
+def _cells(line: Mapping[str, Any], labels: Mapping[str, str]) -> Iterable[Cell]:
+    widths = _column_widths_pt()
+    texts = (
+        _name_text(line, labels),
+        line["period_text"],
+        line["quantity_text"],
+        line["unit_text"],
+        line["unit_price_text"],
+        line["vat_rate_text"],
+        line["amount_text"],
+    )
+    for index, (text, width) in enumerate(zip(texts, widths, strict=True)):
+        yield Cell(str(text), width, PERIOD_SIZE_PT if index == 1 else BODY_SIZE_PT)
+
+
+def line_rows_fit(data: Mapping[str, Any]) -> bool:
+    """Whether every line of every line table of the invoice fits one line in each cell."""
+    lines = [line for point in data["points"] for line in point["lines"]]
+    lines += data["other_lines"]
+    labels = data["labels"]
+    return all(fits(cell) for line in lines for cell in _cells(line, labels))

@@ -1,0 +1,71 @@
+"""Which invoices get page 2's line rows of a fixed height (integrations.pdf.invoice_layout)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+from vool.domain.documents import INVOICE_TEMPLATE, TEMPLATES_DIR
+from vool.integrations.pdf import invoice_layout
+from vool.integrations.pdf.invoice_layout import Cell, fits, line_rows_fit, text_width_pt
+
+SAMPLE = Path(__file__).resolve().parents[3] / "benchmarks" / "data" / "invoice.json"
+
+
+def sample() -> dict:
+    return json.loads(SAMPLE.read_text(encoding="utf-8"))
+
+
+def test_the_sample_bills_lines_all_fit_one_line():
+    assert line_rows_fit(sample())
+
+
+def test_a_long_component_name_gives_auto_rows():
+    data = sample()
+    data["points"][0]["lines"][2]["name"] = "Võrgutasu (edastus) päevasel ajal tiheasustusalal"
+    assert not line_rows_fit(data)
+
+
+def test_an_estimated_true_up_is_measured_with_its_labels():
+    data = sample()
+    line = data["points"][0]["lines"][0]
+    assert line_rows_fit(data)
+    line.update(
+        is_true_up=True, true_up_period_text="01.10.2025\u201331.12.2025", is_estimated=True
+    )
+    # "Elektrienergia, päev — tasaarveldus 01.10.2025-31.12.2025 (hinnanguline)" is wider than
+    # the component column (~47 mm)
+    assert not line_rows_fit(data)
+
+
+def test_other_lines_count_too():
+    data = sample()
+    extra = copy.deepcopy(data["points"][0]["lines"][0])
+    extra["amount_text"] = "-1 234 567 890,12 €"  # wider than the amount column
+    data["other_lines"] = [extra]
+    assert not line_rows_fit(data)
+
+
+def test_a_character_of_unknown_width_does_not_fit():
+    assert text_width_pt("Ωmega", 10) is None
+    assert not fits(Cell("Ωmega", 100.0, 10))
+    assert fits(Cell("Omega", 100.0, 10))
+
+
+def test_the_estimate_adds_widths_at_the_size():
+    assert text_width_pt("WW", 10) == 2 * text_width_pt("W", 10)
+    assert text_width_pt("W", 20) == 2 * text_width_pt("W", 10)
+
+
+def test_the_column_widths_are_the_templates():
+    template = (TEMPLATES_DIR / INVOICE_TEMPLATE).read_text(encoding="utf-8")
+    start = template.index("#let line-table(lines) = table(")
+    match = re.search(r"columns: \(1fr, ([^)]*)\)", template[start:])
+    assert match is not None
+    widths = tuple(int(w.strip().removesuffix("mm")) for w in match[1].split(","))
+    assert widths == invoice_layout.LINE_COLUMNS_MM
+    assert "margin: (x: 18mm" in template
+    assert "inset: (x: 4pt, y: 3pt)" in template
+    assert "(auto, 12.58pt)" in template
