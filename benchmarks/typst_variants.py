@@ -55,7 +55,7 @@ CHART_CURVE = """    let bars(current) = months.enumerate().filter(((i, m)) => m
     place(curve(fill: accent, stroke: none, ..bars(true)))"""
 LINE_TABLE = "#let line-table(lines) = table("
 DATA_FILE = '#let d = json("data.json")'
-ROWS_HINT = 'd.at("render_hints", default: (:)).at("line_rows_fit", default: false)'
+HINT_FN = '#let hint(name) = d.at("render_hints", default: (:)).at(name, default: false)'
 
 PAGE1_STACKS = [
     (
@@ -232,9 +232,12 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
             "columns: (1fr, auto, auto, auto, auto, auto, auto),\n  rows: (auto, 1.5em),",
         ),
     ],
-    # h45: page 2's line rows of a fixed height, as rendered when every text fits one line
-    # (the renderer's render_hints.line_rows_fit; the sample data has no hints)
-    "rows-fixed": [(ROWS_HINT, ROWS_HINT.replace("false", "true"))],
+    # h45: the tables' rows of a one-line row's height, as rendered when the renderer's
+    # render_hints say the texts fit (the sample data has no hints): page 2's line rows only;
+    # as the sample is rendered (all but the consumption table); every table
+    "rows-fixed": [(HINT_FN, '#let hint(name) = name == "line_rows_fit"')],
+    "hinted": [(HINT_FN, '#let hint(name) = name != "consumption_rows_fit"')],
+    "hinted-all": [(HINT_FN, "#let hint(name) = true")],
     # h45: page 1's side-by-side grids as stacks of fixed-width blocks (a grid's auto rows
     # lay their cells out twice, and the tables inside them twice again)
     "page1-stacks": PAGE1_STACKS,

@@ -12,7 +12,13 @@ import typst
 
 from vool.domain.documents import INVOICE_TEMPLATE, TEMPLATES_DIR
 from vool.integrations.pdf.glyph_widths import WIDTHS
-from vool.integrations.pdf.invoice_layout import SAFETY, SLACK_PT, line_rows_fit, text_width_pt
+from vool.integrations.pdf.invoice_layout import (
+    SAFETY,
+    SLACK_PT,
+    line_rows_fit,
+    summary_rows_fit,
+    text_width_pt,
+)
 from vool.integrations.pdf.typst_compiler import TypstRenderer
 
 SAMPLE = Path(__file__).resolve().parents[3] / "benchmarks" / "data" / "invoice.json"
@@ -29,9 +35,11 @@ TEXTS = [
 ]
 
 
-def typst_widths(texts: list[str], size_pt: float) -> list[float]:
+def typst_widths(texts: list[str], size_pt: float, bold: bool) -> list[float]:
+    weight = "bold" if bold else "regular"
     source = (
-        f'#set text(font: "Libertinus Serif", size: {size_pt}pt, number-width: "tabular")\n'
+        f'#set text(font: "Libertinus Serif", size: {size_pt}pt, number-width: "tabular",'
+        f' weight: "{weight}")\n'
         f"#let texts = json(bytes({json.dumps(json.dumps(texts))}))\n"
         "#context [#metadata(texts.map(t => measure(text(t)).width.pt())) <w>]\n"
     )
@@ -44,9 +52,9 @@ def test_the_estimate_is_never_narrower_than_typsts_text():
     chars = [chr(code) for code in WIDTHS]
     rng = random.Random(11)
     texts = TEXTS + ["".join(rng.choices(chars, k=rng.randint(3, 60))) for _ in range(300)]
-    for size in (10.0, 8.5):
-        for text, measured in zip(texts, typst_widths(texts, size), strict=True):
-            estimate = text_width_pt(text, size)
+    for size, bold in ((10.0, False), (8.5, False), (10.0, True)):
+        for text, measured in zip(texts, typst_widths(texts, size, bold), strict=True):
+            estimate = text_width_pt(text, size, bold=bold)
             assert estimate is not None
             assert estimate * SAFETY + SLACK_PT >= measured, (text, size, estimate, measured)
 
@@ -59,7 +67,10 @@ def render(data: dict) -> bytes:
 def test_fixed_line_rows_give_the_same_pdf_as_auto_rows():
     data = json.loads(SAMPLE.read_text(encoding="utf-8"))
     assert line_rows_fit(data)
-    fixed = render({**data, "render_hints": {"line_rows_fit": True}})
-    auto = render({**data, "render_hints": {"line_rows_fit": False}})
+    assert summary_rows_fit(data)
+    names = ("line_rows_fit", "summary_rows_fit", "consumption_rows_fit")
+    # (the consumption table's texts fit too, though the estimate does not promise it)
+    fixed = render({**data, "render_hints": dict.fromkeys(names, True)})
+    auto = render({**data, "render_hints": dict.fromkeys(names, False)})
     assert fixed == auto
     assert render(data) == auto  # without hints (a designer's preview): auto rows

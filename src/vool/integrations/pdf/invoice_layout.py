@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from vool.integrations.pdf.glyph_widths import WIDTHS
+from vool.integrations.pdf.glyph_widths import WIDTHS, WIDTHS_BOLD
 
 PT_PER_MM = 72 / 25.4
 SAFETY = 1.03
@@ -34,22 +34,29 @@ class Cell(NamedTuple):
     text: str
     width_pt: float
     size_pt: float
+    bold: bool = False
 
 
-def text_width_pt(text: str, size_pt: float) -> float | None:
+def text_width_pt(text: str, size_pt: float, *, bold: bool = False) -> float | None:
     """The estimated width of ``text`` on one line; None with a character not in the table."""
+    widths = WIDTHS_BOLD if bold else WIDTHS
     total = 0
     for char in text:
-        width = WIDTHS.get(ord(char))
+        width = widths.get(ord(char))
         if width is None:
             return None
         total += width
     return total * size_pt / 1000
 
 
+def _estimate(cell: Cell) -> float | None:
+    width = text_width_pt(cell.text, cell.size_pt, bold=cell.bold)
+    return None if width is None else width * SAFETY + SLACK_PT
+
+
 def fits(cell: Cell) -> bool:
-    width = text_width_pt(cell.text, cell.size_pt)
-    return width is not None and width * SAFETY + SLACK_PT <= cell.width_pt
+    width = _estimate(cell)
+    return width is not None and width <= cell.width_pt
 
 
 def _column_widths_pt() -> tuple[float, ...]:
@@ -90,3 +97,60 @@ def line_rows_fit(data: Mapping[str, Any]) -> bool:
     lines += data["other_lines"]
     labels = data["labels"]
     return all(fits(cell) for line in lines for cell in _cells(line, labels))
+
+
+# page 1's label/value tables (no cell inset across, 8pt between the columns of two of them)
+CUSTOMER_COLUMN_MM = (TEXT_WIDTH_MM - 10) / 2
+INVOICE_LABEL_MM = 32
+CONSUMPTION_COLUMN_MM = TEXT_WIDTH_MM - 114 - 8
+PAYMENT_COLUMN_MM = TEXT_WIDTH_MM - 36 - 8
+PAYMENT_LABEL_MM = 28
+COLUMN_GUTTER_PT = 8.0
+
+
+def _label_value_cells(
+    rows: Iterable[tuple[str, str, bool]], label_mm: float, total_mm: float
+) -> Iterable[Cell]:
+    value_pt = (total_mm - label_mm) * PT_PER_MM - COLUMN_GUTTER_PT
+    for label, value, bold in rows:
+        yield Cell(label, label_mm * PT_PER_MM, BODY_SIZE_PT)
+        yield Cell(value, value_pt, BODY_SIZE_PT, bold)
+
+
+def consumption_rows_fit(data: Mapping[str, Any]) -> bool:
+    """Whether page 1's consumption table's texts fit one line: an `auto` column of figures
+    and the labels in what is left."""
+    labels, consumption = data["labels"], data["consumption"]
+    figures = [Cell(consumption["kwh_text"], 0, BODY_SIZE_PT, bold=True)]
+    figures.append(Cell(consumption["last_year_kwh_text"] or "\u2013", 0, BODY_SIZE_PT))
+    names = [Cell(labels[key], 0, BODY_SIZE_PT) for key in ("this_period", "same_month_last_year")]
+    widths = [_estimate(cell) for cell in figures + names]
+    if any(width is None for width in widths):
+        return False
+    figure = max(w for w in widths[:2] if w is not None)
+    name = max(w for w in widths[2:] if w is not None)
+    return figure + name <= CONSUMPTION_COLUMN_MM * PT_PER_MM
+
+
+def summary_rows_fit(data: Mapping[str, Any]) -> bool:
+    """Whether every text of page 1's invoice box and how-to-pay tables fits one line of its
+    cell."""
+    labels, invoice, payment = data["labels"], data["invoice"], data["payment"]
+    box = [
+        (labels["billing_account"], data["account"]["reference_number"], False),
+        (labels["issue_date"], invoice["issue_date_text"], False),
+        (labels["due_date"], invoice["due_date_text"], True),
+        (labels["period"], invoice["period_text"], False),
+    ]
+    pay = [
+        (labels["recipient"], data["supplier"]["name"], False),
+        (labels["iban"], payment["iban"], False),
+        (labels["reference_number"], payment["reference_number"], True),
+        (labels["amount"], payment["amount_text"], True),
+        (labels["due_date"], payment["due_date_text"], False),
+    ]
+    cells = [
+        *_label_value_cells(box, INVOICE_LABEL_MM, CUSTOMER_COLUMN_MM),
+        *_label_value_cells(pay, PAYMENT_LABEL_MM, PAYMENT_COLUMN_MM),
+    ]
+    return all(fits(Cell(str(c.text), *c[1:])) for c in cells)
