@@ -64,7 +64,16 @@ PAGE1_STACKS = [
   align: (left + top, right + top),
   text(size: 18pt, weight: "bold", fill: accent, d.supplier.name),""",
         """#stack(dir: ltr,
-  text(size: 18pt, weight: "bold", fill: accent, d.supplier.name), 1fr,""",
+  text(size: 18pt, weight: "bold", fill: accent, d.supplier.name), 1fr,
+  align(right,""",
+    ),
+    (
+        """    #if d.supplier.website != "" [ \\ #d.supplier.website ]
+  ],
+)""",
+        """    #if d.supplier.website != "" [ \\ #d.supplier.website ]
+  ]),
+)""",
     ),
     (
         """#grid(
