@@ -3,8 +3,8 @@ invoice's font, as Typst measures it (``python tools/typst_glyph_widths.py``).
 
 Run it again when the template's font or the ``typst`` wheel changes. The widths are in
 thousandths of an em, rounded up, for Libertinus Serif regular and bold with tabular figures (the
-invoice's ``set text`` rule); a character the font lacks is measured in the fallback font Typst
-uses for it.
+invoice's ``set text`` rule). A character whose line is not as tall as a Libertinus line (one the
+font lacks, set in a fallback font) is left out: a text with it keeps `auto` rows.
 """
 
 from __future__ import annotations
@@ -33,12 +33,15 @@ def measure(chars: list[str], weight: str) -> dict[str, int]:
         '#set text(font: "Libertinus Serif", size: 1000pt, number-width: "tabular",'
         f' weight: "{weight}")\n'
         f"#let probes = json(bytes({json.dumps(json.dumps(probes))}))\n"
-        "#context [#metadata(probes.map(p => measure(text(p)).width.pt())) <w>]\n"
+        "#context [#metadata(probes.map(p => measure(text(p)))"
+        ".map(s => (s.width.pt(), s.height.pt()))) <w>]\n"
     )
     compiler = typst.Compiler(source.encode("utf-8"), font_paths=[], ignore_system_fonts=True)
-    (widths,) = json.loads(compiler.query("<w>", field="value"))
-    *glyphs, x_space_x, x_nbsp_x, xx = widths
-    result = {c: int(-(-w // 1)) for c, w in zip(chars, glyphs, strict=True)}
+    (sizes,) = json.loads(compiler.query("<w>", field="value"))
+    *glyphs, (x_space_x, _), (x_nbsp_x, _), (xx, line) = sizes
+    # a character set in another font (the font lacks it) may make its line taller than a
+    # Libertinus line: left out, so a text with it keeps auto rows
+    result = {c: int(-(-w // 1)) for c, (w, h) in zip(chars, glyphs, strict=True) if h == line}
     result[" "] = int(-(-(x_space_x - xx) // 1))
     result["\u00a0"] = int(-(-(x_nbsp_x - xx) // 1))
     return result
