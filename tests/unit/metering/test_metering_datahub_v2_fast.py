@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from vool.integrations.datahub import metering_data, v2_fast
 from vool.integrations.datahub.metering_data import InvalidMeteringFile
@@ -128,3 +130,90 @@ class TestLeftToTheGeneralReader:
 def test_the_columns_are_numpy_of_the_general_types() -> None:
     fast = metering_data.parse_json(compact(SAMPLE))
     assert fast.start_s.dtype == np.int64 and fast.estimated.dtype == np.uint8
+
+
+# --- the fast reader against the general one on generated compact documents ---------------
+
+EDGE_KWH = ["0", "0.5", "0.500", "123456.789", "12", "0.001", "999999", "1.25", "100.000"]
+
+
+def kwh_text(wh: int, style: int) -> str:
+    """``wh`` as kWh text: an integer when whole and asked, else with 1-3 decimals (those
+    the value needs, padded to the asked number)."""
+    whole, frac = divmod(wh, 1000)
+    if style == 0 and frac == 0:
+        return str(whole)
+    digits = f"{frac:03d}".rstrip("0") or "0"
+    return f"{whole}.{digits.ljust(max(style, len(digits)), '0')[:3]}"
+
+
+@st.composite
+def a_period(draw: st.DrawFn, minute: int) -> tuple[str, bool | None]:
+    """A compact V2 period and whether it is one both readers must read (``True``), one
+    with a problem (``False``), or one with edge values that may contradict (``None``)."""
+    out_wh = draw(st.integers(0, 999_999_999) | st.sampled_from([0, 500, 1000]))
+    in_wh = draw(st.integers(0, 5_000) | st.sampled_from([0, 123_456_789]))
+    net = out_wh - in_wh
+    net_out, net_in = max(net, 0), max(-net, 0)
+    good: bool | None = True
+    if draw(st.integers(0, 30)) == 0:  # a contradiction: net above gross, or both nets
+        net_out, net_in, good = out_wh + 1, max(in_wh, 1), False
+    texts = [kwh_text(v, draw(st.integers(0, 3))) for v in (in_wh, out_wh, net_in, net_out)]
+    if draw(st.integers(0, 4)) == 0:
+        texts[draw(st.integers(0, 3))] = draw(st.sampled_from(EDGE_KWH))
+        good = good and None  # the values may now contradict: the general reader decides
+    if draw(st.integers(0, 40)) == 0:
+        bad = ["01", "0.1234", "1e3", "-1", ".5", "1.", "1234567", '"1"', "1 "]
+        texts[draw(st.integers(0, 3))] = draw(st.sampled_from(bad))
+        good = False
+    off_grid = draw(st.integers(0, 40)) == 0
+    hour, rest = divmod(minute + (7 if off_grid else 0), 60)
+    r_time = draw(st.sampled_from(["", ',"rTime":"2026-11-02T07:12:00Z"', ',"rTime":""']))
+    kinds = draw(st.sampled_from(["MM", "ME", "EM", "EE"]))
+    text = (
+        f'{{"pS":"2026-11-01T{hour:02d}:{rest:02d}:00+02:00"{r_time},'
+        f'"inQty":{{"rType":"{kinds[0]}","kwh":{texts[0]}}},'
+        f'"outQty":{{"rType":"{kinds[1]}","kwh":{texts[1]}}},'
+        f'"netQtyIn":{texts[2]},"netQtyOut":{texts[3]}}}'
+    )
+    return text, False if off_grid else good
+
+
+@st.composite
+def a_document(draw: st.DrawFn) -> tuple[bytes, bool | None]:
+    points = {}
+    good: bool | None = True
+    for i in range(draw(st.integers(1, 3))):
+        periods = []
+        for q in range(draw(st.integers(1, 4))):
+            text, ok = draw(a_period(minute=15 * q))
+            periods.append(text)
+            good = False if ok is False or good is False else good and ok
+        points[f"38ZEE-0000000{i}-X"] = periods
+    return compact(points), good
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(a_document())
+def test_the_fast_reader_reads_what_the_general_reader_reads(
+    doc: tuple[bytes, bool | None],
+) -> None:
+    content, good = doc
+    fast = v2_fast.read_compact_v2(content, utc_seconds=lambda t: metering_data._utc_seconds(t, {}))
+    spaced = content.replace(b',"', b', "')  # the same document, not compact: general reader
+    try:
+        general = metering_data.parse_json(spaced)
+    except InvalidMeteringFile:
+        general = None
+    if good is False or general is None:
+        assert fast is None
+        return
+    if good:
+        assert fast is not None
+    if fast is None:
+        return
+    read = metering_data.parse_json(content)
+    assert read.net is not None and general.net is not None
+    assert columns(read) == columns(general)
+    assert columns(read.net) == columns(general.net)
+    assert read.start_s.dtype == general.start_s.dtype and read.wh.dtype == general.wh.dtype
