@@ -16,7 +16,13 @@ from vool.domain.customers.models import BillingAccount, Customer, FormerReferen
 from vool.domain.ledger.models import Posting
 from vool.domain.legacy import bank_files, operations, reconcile
 from vool.domain.legacy.extract_format import UnreadableExtract
-from vool.domain.legacy.models import HistoricBill, KeyMap, PaymentAgreement
+from vool.domain.legacy.models import (
+    HistoricBill,
+    HistoricBillLine,
+    Issue,
+    KeyMap,
+    PaymentAgreement,
+)
 from vool.domain.metering.models import Reading
 from vool.domain.receivables import queries as receivables_queries
 from vool.domain.supply.models import MeteringPoint
@@ -181,6 +187,40 @@ class TestLoad:
         report = reconcile.reconcile(directories=[extract, delta])
         assert report.ok, report.unexplained[:5]
         assert load(delta, as_of=DELTA_AS_OF).counts["customers"]["changed"] == 0
+
+    def test_a_bill_line_changed_later_changes_its_bill_not_the_history(
+        self, extract: Path, tmp_path: Path, reference_data: None
+    ) -> None:
+        load(extract)
+        lines = HistoricBillLine.objects.count()
+        assert lines > 0 and not KeyMap.objects.filter(entity="bill_lines").exists()
+        for path in extract.iterdir():
+            (tmp_path / path.name).write_bytes(path.read_bytes())
+        text = (tmp_path / "ARVE_READ.csv").read_bytes().decode("utf-8-sig").splitlines()
+        loaded = set(HistoricBill.objects.values_list("number", flat=True))
+        at = next(i for i, row in enumerate(text[1:], start=1) if row.split(";")[0] in loaded)
+        bill, position, _, *rest = text[at].split(";")
+        text[at] = ";".join([bill, position, "Renamed later", *rest])
+        data = ("\r\n".join(text) + "\r\n").encode("utf-8-sig")
+        (tmp_path / "ARVE_READ.csv").write_bytes(data)
+        result = load(tmp_path)
+        assert result.counts["bills"]["changed"] == 1
+        assert result.counts["bill_lines"]["new"] == 0
+        changed = Issue.objects.filter(run_id=result.run_id, rule="HISTORY_CHANGED")
+        assert [(i.file_name, i.value) for i in changed] == [("ARVED.csv", bill)]
+        assert HistoricBillLine.objects.count() == lines
+        assert not HistoricBillLine.objects.filter(description="Renamed later").exists()
+
+    def test_reconcile_counts_the_bill_lines_vool_holds(
+        self, extract: Path, reference_data: None
+    ) -> None:
+        load(extract)
+        counts = {c.entity: c for c in reconcile.reconcile(directories=[extract]).counts}
+        assert counts["bill_lines"].explained and counts["bill_lines"].loaded > 0
+        HistoricBillLine.objects.filter(pk=HistoricBillLine.objects.order_by("pk")[0].pk).delete()
+        after = {c.entity: c for c in reconcile.reconcile(directories=[extract]).counts}
+        assert after["bill_lines"].loaded == counts["bill_lines"].loaded - 1
+        assert not after["bill_lines"].explained
 
     def test_a_truncated_extract_loads_nothing(
         self, extract: Path, tmp_path: Path, reference_data: None

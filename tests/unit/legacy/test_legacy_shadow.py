@@ -67,6 +67,22 @@ def test_quantity_then_unit_price() -> None:
     assert compare("1", bill(ENERGY), bill(rounded)).parts[0].cause == "rounding"
 
 
+def test_day_and_night_shared_out_otherwise_is_a_split_not_rounding() -> None:
+    day, night = (
+        line("ENERGY", "60.000", "0.120000", "7.20"),
+        line("ENERGY", "40.000", "0.080000", "3.20"),
+    )
+    more_day = line("ENERGY", "70.000", "0.120000", "8.40")
+    less_night = line("ENERGY", "30.000", "0.080000", "2.40")
+    c = compare("1", bill(day, night), bill(more_day, less_night))
+    assert [(p.component, p.cause, p.difference) for p in c.parts] == [
+        ("ENERGY", "day/night split", D("0.40"))
+    ]
+    assert c.explained
+    day_rounded = line("ENERGY", "60.000", "0.120000", "7.25")
+    assert compare("1", bill(day, night), bill(day_rounded, night)).parts[0].cause == "rounding"
+
+
 def test_a_legacy_total_that_does_not_add_up_is_unexplained() -> None:
     c = compare("9", bill(ENERGY, total="17.32"), bill(ENERGY))
     assert [(p.cause, p.difference) for p in c.parts] == [("unexplained", D("-1.00"))]

@@ -213,6 +213,8 @@ class _Loader:
         self.as_of, self.now, self.progress = as_of, now, progress
         self.ids: dict[str, dict[str, int]] = defaultdict(dict)  # entity → old key → Vool id
         self.known: dict[str, dict[str, queries.Mapped]] = {}
+        self.new_keys: dict[str, set[str]] = {}  # entity → the old keys new in this run
+        self._line_prints: dict[str, list[str]] | None = None
         self.counts: dict[str, dict[str, int]] = {}
         self.extract_date = dt.date.fromisoformat(
             manifest.meta.get("extract_date", local_date(as_of).isoformat())
@@ -226,7 +228,22 @@ class _Loader:
             address = self.checked.records["addresses"].get(record["address"])
             extra = address["_fingerprint"] if address else ""
             return fmt.fingerprint((record["_fingerprint"], extra))
+        if entity == "bills":  # its lines have no key-map rows: the bill's covers them
+            return fmt.fingerprint(
+                (record["_fingerprint"], *self.line_prints.get(record["_key"], ()))
+            )
         return str(record["_fingerprint"])
+
+    @property
+    def line_prints(self) -> dict[str, list[str]]:
+        """Old bill key → its lines' fingerprints, in the order of the lines' keys."""
+        if self._line_prints is None:
+            lines = self.checked.records["bill_lines"]
+            found: dict[str, list[str]] = defaultdict(list)
+            for key in sorted(lines):
+                found[lines[key]["bill"]].append(str(lines[key]["_fingerprint"]))
+            self._line_prints = dict(found)
+        return self._line_prints
 
     def plan(self, entity: str) -> tuple[list[rules.Record], list[rules.Record]]:
         """The loadable records that are new and those that changed since they were loaded;
@@ -248,6 +265,7 @@ class _Loader:
             else:
                 unchanged += 1
         held = len(self.checked.records[entity]) - len(records)
+        self.new_keys[entity] = {r["_key"] for r in new}
         self.counts[entity] = {
             "new": len(new),
             "changed": len(changed),
@@ -450,16 +468,7 @@ class _Loader:
         row): on PostgreSQL with keys drawn from the sequence and COPY."""
         new, changed = self.plan(entity)
         if new:
-            keys = reserve_ids(model, len(new))
-            if keys is None:  # elsewhere: bulk_create sets the keys
-                names = [getattr(model._meta.get_field(f), "attname", f) for f in fields]
-                instances = [model(**dict(zip(names, build(r), strict=True))) for r in new]
-                insert_instances(model, instances)
-                keys = [int(i.pk) for i in instances]
-            else:
-                rows = ((k, *build(r)) for k, r in zip(keys, new, strict=True))
-                copy_rows(model, ("id", *fields), rows)
-            self.remember(entity, new, keys)
+            self.remember(entity, new, _write_rows(model, fields, build, new))
         self.history_changed(entity, changed)
 
     def meters(self) -> None:
@@ -575,8 +584,23 @@ class _Loader:
         )
 
     def bill_lines(self) -> None:
-        self._history(
-            "bill_lines",
+        """A bill's lines (two thirds of an extract's rows) have no key-map rows of their own:
+        a line is its bill's (mapped) and its position, and the bill's fingerprint covers its
+        lines, so a line changed after its bill was loaded makes the bill ``HISTORY_CHANGED``.
+        The lines of the bills new in this run are written; the others were, with their bill."""
+        records = [
+            r
+            for r in self.checked.records["bill_lines"].values()
+            if self.checked.loadable("bill_lines", r)
+        ]
+        new = [r for r in records if r["bill"] in self.new_keys["bills"]]
+        self.counts["bill_lines"] = {
+            "new": len(new),
+            "changed": 0,  # shown on their bill
+            "unchanged": len(records) - len(new),
+            "held_back": len(self.checked.records["bill_lines"]) - len(records),
+        }
+        _write_rows(
             HistoricBillLine,
             ("bill", "position", "description", "quantity", "unit", "unit_price", "amount"),
             lambda r: (
@@ -588,6 +612,7 @@ class _Loader:
                 r["unit_price"],
                 r["amount"],
             ),
+            new,
         )
 
     def agreements(self) -> None:
@@ -676,6 +701,26 @@ POINT_UPDATES = [
     "metering_method",
 ]
 AGREEMENT_UPDATES = ["kind", "bank_bic", "payer_iban", "valid_from"]
+
+
+def _write_rows(
+    model: type[Model],
+    fields: tuple[str, ...],
+    build: Callable[[rules.Record], tuple[Any, ...]],
+    records: Sequence[rules.Record],
+) -> list[int]:
+    """New rows of a history entity as plain rows (no model instance per row): on PostgreSQL
+    with keys drawn from the sequence and COPY; their keys, in order."""
+    if not records:
+        return []
+    keys = reserve_ids(model, len(records))
+    if keys is None:  # elsewhere: bulk_create sets the keys
+        names = [getattr(model._meta.get_field(f), "attname", f) for f in fields]
+        instances = [model(**dict(zip(names, build(r), strict=True))) for r in records]
+        insert_instances(model, instances)
+        return [int(i.pk) for i in instances]
+    copy_rows(model, ("id", *fields), ((k, *build(r)) for k, r in zip(keys, records, strict=True)))
+    return keys
 
 
 def _status(record: rules.Record, today: dt.date) -> str:

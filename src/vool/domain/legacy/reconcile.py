@@ -275,8 +275,32 @@ def _counts(checked: rules.Checked) -> list[EntityCount]:
             continue
         records = checked.records[spec.entity]
         held = sum(1 for r in records.values() if not checked.loadable(spec.entity, r))
+        if spec.entity == "bill_lines":  # mapped by their bill (no key-map rows of their own)
+            loaded = len(_loaded_bill_lines(records))
+            counts.append(EntityCount(spec.entity, len(records), held, loaded, loaded))
+            continue
         mapped = queries.key_ids(entity=spec.entity, old_keys=list(records))
         counts.append(
             EntityCount(spec.entity, len(records), held, len(mapped), len(set(mapped.values())))
         )
     return counts
+
+
+def _loaded_bill_lines(lines: dict[str, rules.Record]) -> set[str]:
+    """The old keys (bill/position) of the legacy bill lines Vool holds: their bill mapped
+    and a line at their position on it."""
+    bills = queries.key_ids(entity="bills", old_keys=sorted({r["bill"] for r in lines.values()}))
+    held_lines = queries.bill_line_positions(bill_ids=list(bills.values()))
+    return {
+        key
+        for key, r in lines.items()
+        if r["bill"] in bills and (bills[r["bill"]], _position(key)) in held_lines
+    }
+
+
+def _position(line_key: str) -> int | None:
+    """The position (``RIDA``) in a bill line's old key ``ARVE_NR/RIDA``."""
+    try:
+        return int(line_key.rsplit("/", 1)[-1])
+    except ValueError:
+        return None

@@ -103,8 +103,8 @@ class Part:
     """One attributed (or unexplained) piece of an account's difference."""
 
     component: str
-    # only in legacy | only in Vool | other unit | quantity | unit price | rounding | VAT |
-    # unexplained
+    # only in legacy | only in Vool | other unit | quantity | unit price | day/night split |
+    # rounding | VAT | unexplained
     cause: str
     legacy: Decimal
     vool: Decimal
@@ -200,14 +200,26 @@ def _cause(legacy: Sequence[BillLine], vool: Sequence[BillLine]) -> str:
         return "quantity"
     if {x.unit_price for x in legacy} != {x.unit_price for x in vool}:
         return "unit price"
+    if _quantity_by_price(legacy) != _quantity_by_price(vool):
+        # the same kWh at the same prices, shared out otherwise between them: the day and
+        # night lines of a day/night tariff (not rounding: a split can move euros)
+        return "day/night split"
     return "rounding"
+
+
+def _quantity_by_price(lines: Sequence[BillLine]) -> dict[Decimal | None, Decimal]:
+    by: dict[Decimal | None, Decimal] = {}
+    for x in lines:
+        by[x.unit_price] = by.get(x.unit_price, ZERO) + x.quantity
+    return by
 
 
 def compare(
     account: str, legacy: Bill | None, vool: Bill | None, exception: str = ""
 ) -> AccountComparison:
     """One account: equal within a cent, or its difference by component (a component on one
-    side only, another quantity, another unit price, rounding) and VAT; what they do not
+    side only, another quantity, another unit price, the same quantity split otherwise between
+    the day and night prices, rounding) and VAT; what they do not
     explain — a legacy bill whose total is not its lines plus VAT — is "unexplained"."""
     if legacy is None or vool is None:
         missing = "no legacy bill of the month" if legacy is None else "not billed in Vool"
