@@ -456,9 +456,14 @@ def get_payment(*, payment_id: int) -> Payment | None:
     return Payment.objects.filter(pk=payment_id).first()
 
 
+def suspense_payments() -> QuerySet[Payment]:
+    """The payments waiting in suspense (unordered: the queue's counts)."""
+    return Payment.objects.filter(status=Payment.Status.SUSPENSE)
+
+
 def suspense_count() -> int:
     """How many payments wait in suspense."""
-    return Payment.objects.filter(status=Payment.Status.SUSPENSE).count()
+    return suspense_payments().count()
 
 
 def allocations_of_customer(*, customer_id: int) -> QuerySet[Allocation]:

@@ -407,7 +407,7 @@ def case_attachment(request: HttpRequest, case_id: int, attachment_id: int) -> H
 
 @permission_required("customers.view_customer", raise_exception=True)
 def queues(request: HttpRequest) -> HttpResponse:
-    counts = work_queues.counts(today=timezone.localdate())
+    counts = work_queues.counts(today=timezone.localdate(), user_id=request.user.pk or 0)
     return render(
         request, "backoffice/queues.html", _context(request, _("Work queues"), counts=counts)
     )
