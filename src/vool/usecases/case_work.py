@@ -43,6 +43,7 @@ from vool.domain.receivables import dunning
 from vool.domain.receivables import operations as receivable_operations
 from vool.domain.receivables import queries as receivable_queries
 from vool.domain.receivables.operations import UnableToAllocate
+from vool.domain.shown import shown_day
 from vool.integrations.pdf.content_store import ContentStore
 from vool.usecases import rebill
 from vool.usecases.backoffice_actions import NotAllowed, user_name
@@ -459,6 +460,26 @@ def apply_queued_reading(
 # -- other queues' actions ---------------------------------------------------------------------
 
 
+def _end_hold(
+    user: Any, hold_id: int, reason: str, now: dt.datetime, request_id: str
+) -> DunningHold:
+    hold = dunning.end_hold(hold_id=hold_id, on=local_date(now))
+    account = hold.billing_account or (hold.invoice.billing_account if hold.invoice else None)
+    audit.record(
+        user=user,
+        happened_at=now,
+        action="receivables.end_hold",
+        object_type="receivables.DunningHold",
+        object_id=hold.pk,
+        customer_id=account.customer_id if account is not None else None,
+        reason=reason,
+        request_id=request_id,
+        before={"valid_to": None},
+        after={"valid_to": hold.valid_to},
+    )
+    return hold
+
+
 def end_dunning_hold(
     *, user: Any, hold_id: int, reason: str, now: dt.datetime, request_id: str = ""
 ) -> DunningHold:
@@ -467,21 +488,46 @@ def end_dunning_hold(
     if not reason.strip():
         raise dunning.UnableToHold(_("Say why the hold ends."))
     with transaction.atomic():
-        hold = dunning.end_hold(hold_id=hold_id, on=local_date(now))
-        account = hold.billing_account or (hold.invoice.billing_account if hold.invoice else None)
-        audit.record(
-            user=user,
-            happened_at=now,
-            action="receivables.end_hold",
-            object_type="receivables.DunningHold",
-            object_id=hold.pk,
-            customer_id=account.customer_id if account is not None else None,
-            reason=reason,
-            request_id=request_id,
-            before={"valid_to": None},
-            after={"valid_to": hold.valid_to},
-        )
-    return hold
+        return _end_hold(user, hold_id, reason, now, request_id)
+
+
+def _unliftable(hold_ids: list[int]) -> list[str]:
+    """Why each of the holds that cannot be lifted cannot (unknown, or ended already)."""
+    found = receivable_queries.holds_by_id(hold_ids=hold_ids)
+    why = []
+    for hold_id in sorted(set(hold_ids)):
+        hold = found.get(hold_id)
+        if hold is None:
+            why.append(_("there is no hold %(id)s") % {"id": hold_id})
+        elif hold.valid_to is not None:
+            why.append(
+                _("hold %(id)s ended on %(day)s") % {"id": hold_id, "day": shown_day(hold.valid_to)}
+            )
+    return why
+
+
+def end_dunning_holds(
+    *, user: Any, hold_ids: list[int], reason: str, now: dt.datetime, request_id: str = ""
+) -> list[DunningHold]:
+    """Lift the chosen holds from today, each as :func:`end_dunning_hold` (the permission, the
+    freeze, one audit row per hold with the reason). All or none: if one cannot be lifted
+    (unknown, or ended already, by a colleague meanwhile), none is, and the refusal names each
+    and why, so the clerk chooses again from the queue as it is now."""
+    _require(user, END_HOLD, _("%(user)s may not end dunning holds."))
+    check_not_frozen()
+    if not hold_ids:
+        raise dunning.UnableToHold(_("Choose the holds to end."))
+    if not reason.strip():
+        raise dunning.UnableToHold(_("Say why the hold ends."))
+    with transaction.atomic():
+        refused = _unliftable(hold_ids)
+        if refused:
+            raise dunning.UnableToHold(
+                _("No hold was ended: %(why)s.") % {"why": "; ".join(refused)}
+            )
+        return [
+            _end_hold(user, hold_id, reason, now, request_id) for hold_id in sorted(set(hold_ids))
+        ]
 
 
 def bill_mended_account(

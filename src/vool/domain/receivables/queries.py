@@ -485,6 +485,11 @@ def customers_paying_from(*, iban: str) -> list[tuple[int, str]]:
     )
 
 
+def holds_by_id(*, hold_ids: Iterable[int]) -> dict[int, DunningHold]:
+    """The dunning holds among ``hold_ids`` that exist, by id (one query)."""
+    return {hold.pk: hold for hold in DunningHold.objects.filter(pk__in=set(hold_ids))}
+
+
 def active_holds(*, today: dt.date, kind: str = "") -> QuerySet[DunningHold]:
     """The dunning holds in force on ``today`` (of ``kind``, when given), oldest first, with
     their account's or invoice's customer."""

@@ -556,6 +556,20 @@ def queue_holds(request: HttpRequest) -> HttpResponse:
     back = request.get_full_path()  # the same filter and page
     if request.method == "POST" and request.POST.get("assign"):
         return _assign_items(request, queue_assignment.HOLDS, back)
+    if request.method == "POST" and request.POST.get("end_chosen"):
+        ids, reason = _ids(request), request.POST.get("reason", "")
+        return _act(
+            request,
+            lambda: case_work.end_dunning_holds(
+                user=request.user,
+                hold_ids=ids,
+                reason=reason,
+                now=timezone.now(),
+                request_id=request_id(request),
+            ),
+            lambda ended: _("%(n)s holds ended.") % {"n": len(ended)},
+            back,
+        )
     if request.method == "POST":
         return _act_with_reason(
             request,
