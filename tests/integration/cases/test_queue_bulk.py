@@ -5,6 +5,8 @@ where it is safe."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,12 +14,15 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from cases_factories import holder, in_role
+from receivables_factories import AS_OF, credit, our_bank_account, statement_file
 from vool.domain.audit.models import AuditEntry
 from vool.domain.cases import roles
 from vool.domain.cases.models import Case
+from vool.domain.customers.models import FormerReferenceNumber
 from vool.domain.receivables import dunning
-from vool.domain.receivables.models import DunningHold
-from vool.usecases import case_work
+from vool.domain.receivables.models import Allocation, DunningHold, Payment
+from vool.domain.receivables.operations import UnableToAllocate
+from vool.usecases import case_work, import_bank_statement
 from vool.usecases.backoffice_actions import NotAllowed
 from vool.usecases.freeze import FrozenNow
 
@@ -147,3 +152,134 @@ class TestLiftHoldsInBulk:
         assert Case.objects.get(pk=case.pk).status == "RESOLVED"
         # begun today, it ends the day after (a period is never empty), once
         assert DunningHold.objects.get(pk=case.dunning_hold_id).valid_to == TODAY + dt.timedelta(1)
+
+
+@pytest.fixture
+def in_suspense(tmp_path: Path) -> Any:
+    """Four payments in suspense (no structured reference): Mari's reference number in the
+    text of one, Jaan's former (legacy) one in another's, both in a third's, none in the
+    fourth's."""
+    mari, jaan = holder("mari", 26000001, "42.50"), holder("jaan", 26000002, "10.00")
+    FormerReferenceNumber.objects.create(
+        account=jaan.account, reference_number="1234561", replaced_on=dt.date(2026, 1, 1)
+    )
+    our_bank_account()
+    ref = mari.account.reference_number
+    path = statement_file(
+        tmp_path / "s.xml",
+        credit("S1", "42.50", text=f"elekter viitenumber {ref}"),
+        credit("S2", "10.00", text="vana viitenumber 1234561 nov"),
+        credit("S3", "5.00", text=f"{ref} ja 1234561"),
+        credit("S4", "7.00", text="elektri eest"),
+    )
+    import_bank_statement.import_bank_file(path=path, as_of=AS_OF)
+    payments = {p.entry_key: p for p in Payment.objects.all()}
+    assert {p.status for p in payments.values()} == {Payment.Status.SUSPENSE}
+    return mari, jaan, payments
+
+
+def allocate(user: Any, ids: list[int], how: str, reference: str = "") -> Any:
+    return case_work.allocate_suspense_in_bulk(
+        user=user,
+        payment_ids=ids,
+        how=how,
+        reason="Reference number in the text",
+        reference_number=reference,
+        now=NOW,
+        request_id="req-9",
+    )
+
+
+class TestAllocateSuspenseInBulk:
+    def test_each_to_the_account_whose_number_it_carries_new_or_former(
+        self, in_suspense: Any
+    ) -> None:
+        mari, jaan, payments = in_suspense
+        ene = in_role("ene", roles.FINANCE)
+        done = allocate(ene, [payments["S2"].pk, payments["S1"].pk], case_work.REFERENCE_IN_TEXT)
+        assert [(d.payment_id, d.reference_number, d.amount) for d in done] == [
+            (payments["S1"].pk, mari.account.reference_number, Decimal("42.50")),
+            (payments["S2"].pk, jaan.account.reference_number, Decimal("10.00")),
+        ]
+        statuses = dict(Payment.objects.values_list("entry_key", "status"))
+        assert statuses == {
+            "S1": "ALLOCATED",
+            "S2": "ALLOCATED",
+            "S3": "SUSPENSE",
+            "S4": "SUSPENSE",
+        }
+        assert sorted(
+            Allocation.objects.filter(amount__gt=0).values_list("billing_account_id", "amount")
+        ) == sorted([(mari.account.pk, Decimal("42.50")), (jaan.account.pk, Decimal("10.00"))])
+        rows = AuditEntry.objects.filter(action="receivables.allocate_suspense").order_by("pk")
+        assert [(r.object_id, r.customer_id, r.request_id, r.after["found_by"]) for r in rows] == [
+            (str(payments["S1"].pk), mari.customer.pk, "req-9", "REFERENCE_IN_TEXT"),
+            (str(payments["S2"].pk), jaan.customer.pk, "req-9", "REFERENCE_IN_TEXT"),
+        ]
+
+    def test_none_or_two_accounts_named_refuses_all(self, in_suspense: Any) -> None:
+        _mari, _jaan, payments = in_suspense
+        ids = [payments[k].pk for k in ("S1", "S3", "S4")]
+        with translation.override("en"), pytest.raises(UnableToAllocate) as refused:
+            allocate(in_role("ene", roles.FINANCE), ids, case_work.REFERENCE_IN_TEXT)
+        assert str(refused.value) == (
+            f"No payment was allocated: payment {ids[1]} names 2 accounts' reference numbers; "
+            f"payment {ids[2]} names no account's reference number."
+        )
+        assert not Allocation.objects.exists() and not AuditEntry.objects.exists()
+
+    def test_all_to_the_account_the_clerk_names_by_its_former_number(
+        self, in_suspense: Any
+    ) -> None:
+        _mari, jaan, payments = in_suspense
+        ids = [payments["S3"].pk, payments["S4"].pk]
+        done = allocate(in_role("ene", roles.FINANCE), ids, case_work.NAMED_ACCOUNT, "1234561")
+        assert {d.reference_number for d in done} == {jaan.account.reference_number}
+        assert sum(d.amount for d in done) == Decimal("12.00")
+        assert set(Allocation.objects.values_list("billing_account_id", flat=True)) == {
+            jaan.account.pk
+        }
+        assert AuditEntry.objects.filter(action="receivables.allocate_suspense").count() == 2
+
+    def test_an_unknown_number_or_a_payment_no_longer_in_suspense(self, in_suspense: Any) -> None:
+        payments = in_suspense[2]
+        ene = in_role("ene", roles.FINANCE)
+        with translation.override("en"), pytest.raises(UnableToAllocate, match="No billing"):
+            allocate(ene, [payments["S4"].pk], case_work.NAMED_ACCOUNT, "9999999999")
+        allocate(ene, [payments["S1"].pk], case_work.REFERENCE_IN_TEXT)
+        with (
+            translation.override("et"),
+            pytest.raises(UnableToAllocate, match=f"makse {payments['S1'].pk} ei ole selgitamisel"),
+        ):
+            allocate(
+                ene, [payments["S1"].pk, payments["S4"].pk], case_work.NAMED_ACCOUNT, "1234561"
+            )
+        assert Payment.objects.get(entry_key="S4").status == "SUSPENSE"
+
+    def test_an_agent_may_not(self, in_suspense: Any) -> None:
+        with pytest.raises(NotAllowed, match="may not allocate"):
+            allocate(
+                in_role("kati", roles.AGENT),
+                [in_suspense[2]["S1"].pk],
+                case_work.REFERENCE_IN_TEXT,
+            )
+        assert not Allocation.objects.exists()
+
+    def test_from_the_queue_page(self, in_suspense: Any) -> None:
+        payments = in_suspense[2]
+        client = signed_in(in_role("ene", roles.FINANCE))
+        assert (
+            'value="REFERENCE_IN_TEXT"'
+            in client.get("/backoffice/queues/suspense/").content.decode()
+        )
+        done = client.post(
+            "/backoffice/queues/suspense/",
+            {
+                "selected": [payments["S1"].pk, payments["S2"].pk],
+                "bulk_allocate": "REFERENCE_IN_TEXT",
+                "reason": "Reference numbers in the text",
+            },
+            HTTP_ACCEPT_LANGUAGE="en",
+            follow=True,
+        )
+        assert "2 payments allocated, €52.50 in all." in done.content.decode()
