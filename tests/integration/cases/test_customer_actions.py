@@ -23,6 +23,7 @@ from vool.common import identifiers
 from vool.common.localtime import Month
 from vool.domain.audit.models import AuditEntry
 from vool.domain.cases import roles
+from vool.domain.contracts import operations as contract_operations
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import FormerReferenceNumber
 from vool.domain.documents.models import Letter
@@ -222,6 +223,18 @@ class TestMoveOut:
         ended = move_out(clerk, mari, value="14000")  # the one the package was changed from
         assert (ended.valid_to, ended.status) == (timezone.localdate(), "TERMINATED")
         assert SupplyContract.objects.get(pk=new.pk).status == "CANCELLED"
+
+    def test_a_cancelled_contract_does_not_end(self, mari: Any) -> None:
+        SupplyContract.objects.filter(pk=mari.contract.pk).update(status="CANCELLED")
+        today = timezone.localdate()
+        with (
+            translation.override("en"),
+            pytest.raises(contract_operations.UnableToEndContract, match="cancelled"),
+        ):
+            contract_operations.end_for_move_out(
+                contract_id=mari.contract.pk, valid_to=today, today=today
+            )
+        assert SupplyContract.objects.get(pk=mari.contract.pk).valid_to is None
 
     def test_before_a_package_change_that_has_started_is_refused(self, mari: Any) -> None:
         """A change that took effect ten days ago is not undone by a move out dated before it."""

@@ -185,6 +185,8 @@ def end_for_move_out(*, contract_id: int, valid_to: dt.date, today: dt.date) -> 
     with transaction.atomic():
         MeteringPoint.objects.select_for_update().filter(contracts__pk=contract_id).first()
         contract = SupplyContract.objects.get(pk=contract_id)
+        if contract.status == SupplyContract.Status.CANCELLED:  # end_contract says why not
+            return MovedOut(end_contract(contract_id=contract_id, valid_to=valid_to), ())
         chain = _package_chain(contract)
         earlier = [row for row in chain if row.valid_from < valid_to]
         later = [row for row in chain if row.valid_from >= valid_to]
