@@ -43,6 +43,7 @@ from vool.domain.receivables import dunning
 from vool.domain.receivables import operations as receivable_operations
 from vool.domain.receivables import queries as receivable_queries
 from vool.domain.receivables.operations import UnableToAllocate
+from vool.domain.shown import shown_day
 from vool.integrations.pdf.content_store import ContentStore
 from vool.usecases import rebill
 from vool.usecases.backoffice_actions import NotAllowed, user_name
@@ -52,7 +53,8 @@ from vool.usecases.submit_reading import UnableToSubmitReading, submit_meter_rea
 if TYPE_CHECKING:
     from vool.domain.billing.models import Invoice
     from vool.domain.cases.models import Case, CaseAttachment, CaseNote, Freeze, QueuedReading
-    from vool.domain.receivables.models import DunningHold
+    from vool.domain.customers.models import BillingAccount
+    from vool.domain.receivables.models import DunningHold, Payment
 
 ADD_CASE = "cases.add_case"
 WORK_CASE = "cases.work_case"
@@ -459,6 +461,26 @@ def apply_queued_reading(
 # -- other queues' actions ---------------------------------------------------------------------
 
 
+def _end_hold(
+    user: Any, hold_id: int, reason: str, now: dt.datetime, request_id: str
+) -> DunningHold:
+    hold = dunning.end_hold(hold_id=hold_id, on=local_date(now))
+    account = hold.billing_account or (hold.invoice.billing_account if hold.invoice else None)
+    audit.record(
+        user=user,
+        happened_at=now,
+        action="receivables.end_hold",
+        object_type="receivables.DunningHold",
+        object_id=hold.pk,
+        customer_id=account.customer_id if account is not None else None,
+        reason=reason,
+        request_id=request_id,
+        before={"valid_to": None},
+        after={"valid_to": hold.valid_to},
+    )
+    return hold
+
+
 def end_dunning_hold(
     *, user: Any, hold_id: int, reason: str, now: dt.datetime, request_id: str = ""
 ) -> DunningHold:
@@ -467,21 +489,46 @@ def end_dunning_hold(
     if not reason.strip():
         raise dunning.UnableToHold(_("Say why the hold ends."))
     with transaction.atomic():
-        hold = dunning.end_hold(hold_id=hold_id, on=local_date(now))
-        account = hold.billing_account or (hold.invoice.billing_account if hold.invoice else None)
-        audit.record(
-            user=user,
-            happened_at=now,
-            action="receivables.end_hold",
-            object_type="receivables.DunningHold",
-            object_id=hold.pk,
-            customer_id=account.customer_id if account is not None else None,
-            reason=reason,
-            request_id=request_id,
-            before={"valid_to": None},
-            after={"valid_to": hold.valid_to},
-        )
-    return hold
+        return _end_hold(user, hold_id, reason, now, request_id)
+
+
+def _unliftable(hold_ids: list[int]) -> list[str]:
+    """Why each of the holds that cannot be lifted cannot (unknown, or ended already)."""
+    found = receivable_queries.holds_by_id(hold_ids=hold_ids)
+    why = []
+    for hold_id in sorted(set(hold_ids)):
+        hold = found.get(hold_id)
+        if hold is None:
+            why.append(_("there is no hold %(id)s") % {"id": hold_id})
+        elif hold.valid_to is not None:
+            why.append(
+                _("hold %(id)s ended on %(day)s") % {"id": hold_id, "day": shown_day(hold.valid_to)}
+            )
+    return why
+
+
+def end_dunning_holds(
+    *, user: Any, hold_ids: list[int], reason: str, now: dt.datetime, request_id: str = ""
+) -> list[DunningHold]:
+    """Lift the chosen holds from today, each as :func:`end_dunning_hold` (the permission, the
+    freeze, one audit row per hold with the reason). All or none: if one cannot be lifted
+    (unknown, or ended already, by a colleague meanwhile), none is, and the refusal names each
+    and why, so the clerk chooses again from the queue as it is now."""
+    _require(user, END_HOLD, _("%(user)s may not end dunning holds."))
+    check_not_frozen()
+    if not hold_ids:
+        raise dunning.UnableToHold(_("Choose the holds to end."))
+    if not reason.strip():
+        raise dunning.UnableToHold(_("Say why the hold ends."))
+    with transaction.atomic():
+        refused = _unliftable(hold_ids)
+        if refused:
+            raise dunning.UnableToHold(
+                _("No hold was ended: %(why)s.") % {"why": "; ".join(refused)}
+            )
+        return [
+            _end_hold(user, hold_id, reason, now, request_id) for hold_id in sorted(set(hold_ids))
+        ]
 
 
 def bill_mended_account(
@@ -519,6 +566,43 @@ def bill_mended_account(
     return invoice
 
 
+def _allocate_all(
+    user: Any,
+    payment: Payment,
+    account: BillingAccount,
+    reason: str,
+    now: dt.datetime,
+    request_id: str,
+    how: str = "",
+) -> Decimal:
+    """All the payment has in suspense onto the account (the receivables operation), and its
+    audit row on the account's customer; ``how`` the account was found, when in bulk."""
+    left = receivable_queries.unallocated_amount(payment=payment)
+    receivable_operations.allocate_from_suspense(
+        payment_id=payment.pk,
+        parts=[receivable_operations.Part(account.pk, left)],
+        by=user_name(user),
+        reason=reason,
+        as_of=now,
+    )
+    after: dict[str, Any] = {"billing_account": account.reference_number, "allocated": left}
+    if how:
+        after["found_by"] = how
+    audit.record(
+        user=user,
+        happened_at=now,
+        action="receivables.allocate_suspense",
+        object_type="receivables.Payment",
+        object_id=payment.pk,
+        customer_id=account.customer_id,
+        reason=reason,
+        request_id=request_id,
+        before={"in_suspense": left},
+        after=after,
+    )
+    return left
+
+
 def allocate_suspense(
     *,
     user: Any,
@@ -541,27 +625,104 @@ def allocate_suspense(
             _("There is no billing account %(id)s.") % {"id": billing_account_id}
         )
     with transaction.atomic():
-        left = receivable_queries.unallocated_amount(payment=payment)
-        receivable_operations.allocate_from_suspense(
-            payment_id=payment_id,
-            parts=[receivable_operations.Part(billing_account_id, left)],
-            by=user_name(user),
-            reason=reason,
-            as_of=now,
+        return _allocate_all(user, payment, account, reason, now, request_id)
+
+
+#: how a bulk allocation finds each payment's account (the audit row says which)
+NAMED_ACCOUNT = "NAMED_ACCOUNT"  # the account whose reference number the clerk gives
+REFERENCE_IN_TEXT = "REFERENCE_IN_TEXT"  # the one account whose number the payment carries
+
+
+@dataclass(frozen=True)
+class Allocated:
+    """One payment of a bulk allocation: where all its suspense went."""
+
+    payment_id: int
+    reference_number: str
+    amount: Decimal
+
+
+def _named_account(reference_number: str) -> BillingAccount:
+    """The account of the reference number the clerk gives (new or former)."""
+    reference = reference_number.strip()
+    if not reference:
+        raise UnableToAllocate(_("Give the reference number of the account."))
+    account_id = receivable_queries.accounts_by_reference(references=[reference]).get(reference)
+    account = (
+        customer_queries.get_billing_account(billing_account_id=account_id)
+        if account_id is not None
+        else None
+    )
+    if account is None:
+        raise UnableToAllocate(
+            _("No billing account has the reference number %(ref)s.") % {"ref": reference}
         )
-        audit.record(
-            user=user,
-            happened_at=now,
-            action="receivables.allocate_suspense",
-            object_type="receivables.Payment",
-            object_id=payment_id,
-            customer_id=account.customer_id,
-            reason=reason,
-            request_id=request_id,
-            before={"in_suspense": left},
-            after={"billing_account": account.reference_number, "allocated": left},
+    return account
+
+
+def _bulk_targets(
+    payment_ids: list[int], how: str, reference_number: str
+) -> tuple[list[tuple[Payment, int]], list[str]]:
+    """Each chosen payment with its account id, or why it cannot be allocated so."""
+    payments = receivable_queries.payments_by_id(payment_ids=payment_ids)
+    named = _named_account(reference_number).pk if how == NAMED_ACCOUNT else None
+    in_text = receivable_queries.referenced_accounts(payments=list(payments.values()))
+    targets, refused = [], []
+    for payment_id in sorted(set(payment_ids)):
+        payment = payments.get(payment_id)
+        accounts = {named} if named is not None else in_text.get(payment_id, set())
+        if payment is None or payment.status != receivable_queries.SUSPENSE:
+            refused.append(_("payment %(id)s is not in suspense") % {"id": payment_id})
+        elif len(accounts) != 1:
+            refused.append(
+                _("payment %(id)s names no account's reference number") % {"id": payment_id}
+                if not accounts
+                else _("payment %(id)s names %(n)s accounts' reference numbers")
+                % {"id": payment_id, "n": len(accounts)}
+            )
+        else:
+            targets.append((payment, next(iter(accounts))))
+    return targets, refused
+
+
+def allocate_suspense_in_bulk(
+    *,
+    user: Any,
+    payment_ids: list[int],
+    how: str,
+    reason: str,
+    now: dt.datetime,
+    reference_number: str = "",
+    request_id: str = "",
+) -> list[Allocated]:
+    """Allocate all each chosen payment has in suspense, through the same operation and with
+    the same audit row per payment as :func:`allocate_suspense`, to the account ``how`` finds:
+    :data:`NAMED_ACCOUNT` (by ``reference_number``, new or former) or
+    :data:`REFERENCE_IN_TEXT` (the account whose reference number, new or former, the payment
+    carries in its text or reference; only when exactly one account is named). All or none: a
+    payment not in suspense any more or naming no account, or several, refuses them all,
+    each named with why."""
+    _require(user, ALLOCATE_PAYMENT, _("%(user)s may not allocate payments."))
+    check_not_frozen()
+    if how not in (NAMED_ACCOUNT, REFERENCE_IN_TEXT) or not payment_ids:
+        raise UnableToAllocate(_("Choose the payments and how to find their account."))
+    if not reason.strip():
+        raise UnableToAllocate(_("Say why the payments are allocated."))
+    with transaction.atomic():
+        targets, refused = _bulk_targets(payment_ids, how, reference_number)
+        if refused:
+            raise UnableToAllocate(
+                _("No payment was allocated: %(why)s.") % {"why": "; ".join(refused)}
+            )
+        accounts = customer_queries.billing_accounts_with_ids(
+            billing_account_ids={account_id for _payment, account_id in targets}
         )
-    return left
+        done = []
+        for payment, account_id in targets:
+            account = accounts[account_id]
+            amount = _allocate_all(user, payment, account, reason, now, request_id, how)
+            done.append(Allocated(payment.pk, account.reference_number, amount))
+    return done
 
 
 def retry_deliveries(

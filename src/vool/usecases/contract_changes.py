@@ -233,21 +233,28 @@ def move_out(
     reason: str,
 ) -> SupplyContract:
     """End the contract at the start of ``move_out_on`` with the final reading of that day
-    (manual points); the next bill run makes the final bill up to that day."""
+    (manual points); the next bill run makes the final bill up to that day. A package change
+    not yet in effect is cancelled with it (``contract_operations.end_for_move_out``): moving
+    out the day the package was changed ends the old package that day, and the audit row
+    names the cancelled contract."""
     check_move_day(move_out_on, actor=actor, via=via, field="move_out_on")
     before = contract_state(contract)
     with _one_change():
         _submit_move_reading(contract.metering_point, values_kwh, move_out_on, actor, via)
-        ended = contract_operations.end_contract(
-            contract_id=contract.pk, valid_to=move_out_on, terminate=True
+        moved = contract_operations.end_for_move_out(
+            contract_id=contract.pk, valid_to=move_out_on, today=local_date(actor.now)
         )
+        ended = moved.ended
+        after = {**contract_state(ended), "final_reading_kwh": values_kwh}
+        if moved.cancelled:
+            after["cancelled"] = [contract_state(row) for row in moved.cancelled]
         _audit(
             actor,
             action="contracts.move_out",
             contract=ended,
             reason=reason,
             before=before,
-            after={**contract_state(ended), "final_reading_kwh": values_kwh},
+            after=after,
         )
     return ended
 

@@ -52,6 +52,16 @@ def _check(user: Any, queue: str) -> None:
         )
 
 
+def _check_items(queue: str, item_ids: list[int]) -> None:
+    """Refuse ids that are no item of the queue (nothing is assigned then)."""
+    unknown = case_queries.unknown_items(queue=queue, item_ids=item_ids)
+    if unknown:
+        raise cases.UnableToWorkCase(
+            _("There is no item %(ids)s in the queue %(queue)s; nothing was assigned.")
+            % {"queue": case_queries.queue_label(queue), "ids": ", ".join(map(str, unknown))}
+        )
+
+
 def assign_items(
     *,
     user: Any,
@@ -63,12 +73,14 @@ def assign_items(
     now: dt.datetime,
     request_id: str = "",
 ) -> int:
-    """Assign the queue's items to a person, a team, or both (neither: unassigned)."""
+    """Assign the queue's items to a person, a team, or both (neither: unassigned); an id that
+    is no item of the queue refuses them all."""
     _check(user, queue)
     if not item_ids:
         raise cases.UnableToWorkCase(_("Choose the items to assign."))
     case_work.check_assignee(assignee_id=assignee_id, group_id=group_id)
     with transaction.atomic():
+        _check_items(queue, item_ids)
         count = cases.assign_queue_items(
             queue=queue,
             item_ids=item_ids,

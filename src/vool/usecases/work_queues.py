@@ -57,18 +57,30 @@ def suspense_items(*, limit: int = 200) -> list[receivable_queries.SuspenseItem]
     return receivable_queries.suspense_queue(limit=limit)
 
 
-def counts(*, today: dt.date) -> dict[str, int]:
-    """Each queue's size, for the queues page."""
-    return {
-        "readings": len(pending_readings()),
-        "exceptions": open_exceptions().count(),
-        "suspense": suspense_count(),
-        "deliveries": failed_deliveries().count(),
-        "holds": active_holds(today=today).count(),
-        "overdue": case_queries.overdue_cases(today=today).count(),
-        "open_cases": case_queries.open_cases().count(),
-        "queued_readings": case_queries.queued_reading_count(),
+QueueCounts = case_queries.QueueCounts
+
+
+def counts(*, today: dt.date, user_id: int) -> dict[str, QueueCounts]:
+    """Each queue's size for the queues page: all, assigned to the user, unassigned; one
+    query per queue whatever its size (``case_queries.queue_counts``)."""
+    items = {
+        "readings": (case_queries.READINGS_QUEUE, metering_queries.pending_review()),
+        "exceptions": (case_queries.EXCEPTIONS_QUEUE, open_exceptions()),
+        "suspense": (case_queries.SUSPENSE_QUEUE, receivable_queries.suspense_payments()),
+        "deliveries": (case_queries.DELIVERIES_QUEUE, failed_deliveries()),
+        "holds": (case_queries.HOLDS_QUEUE, active_holds(today=today)),
+        "queued_readings": (case_queries.FROZEN_READINGS_QUEUE, queued_readings()),
     }
+    shown = {
+        name: case_queries.queue_counts(queue=queue, items=rows, user_id=user_id)
+        for name, (queue, rows) in items.items()
+    }
+    for name, rows in (
+        ("overdue", case_queries.overdue_cases(today=today)),
+        ("open_cases", case_queries.open_cases()),
+    ):
+        shown[name] = case_queries.case_counts(cases=rows, user_id=user_id)
+    return shown
 
 
 def filtered_cases(

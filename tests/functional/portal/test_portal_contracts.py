@@ -156,6 +156,30 @@ class TestMoveOut:
         household.contract.refresh_from_db()
         assert household.contract.valid_to is None and not Reading.objects.exists()
 
+    def test_the_day_the_package_was_changed(self, client, priced):
+        """The new package from tomorrow is cancelled, the old one ends today: no overlap, no
+        contract ending on or before its start."""
+        client.force_login(priced.user)
+        changed = client.post(packages_url(priced), {"product": "CHEAP", "confirmed": "on"})
+        assert changed.status_code == 302
+        point = priced.contract.metering_point
+        new = SupplyContract.objects.get(metering_point=point, product__code="CHEAP")
+        today = timezone.localdate()
+        done = client.post(
+            f"/portal/contracts/{new.pk}/move-out/",
+            {"move_out_on": today.isoformat(), "value_SINGLE": "14000", "confirmed": "on"},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        assert done.status_code == 302
+        rows = SupplyContract.objects.filter(metering_point=point).order_by("valid_from")
+        assert [(c.product.code, c.valid_to, c.status) for c in rows] == [
+            (priced.contract.product.code, today, "TERMINATED"),
+            ("CHEAP", None, "CANCELLED"),
+        ]
+        entry = AuditEntry.objects.get(action="contracts.move_out")
+        assert entry.object_id == str(priced.contract.pk)
+        assert [c["id"] for c in entry.after["cancelled"]] == [new.pk]
+
 
 def new_point() -> MeteringPoint:
     point = MeteringPointFactory(metering_method=MeteringPoint.MeteringMethod.MANUAL_REGISTER)

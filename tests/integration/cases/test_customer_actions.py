@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from billing_factories import add_reading, fixed_product
 from cases_factories import holder, in_role
@@ -23,6 +23,7 @@ from vool.common import identifiers
 from vool.common.localtime import Month
 from vool.domain.audit.models import AuditEntry
 from vool.domain.cases import roles
+from vool.domain.contracts import operations as contract_operations
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import FormerReferenceNumber
 from vool.domain.documents.models import Letter
@@ -49,13 +50,15 @@ def actor(user: Any, request_id: str = "req-1") -> Actor:
     )
 
 
-def move_out(user: Any, who: Any, day: dt.date | None = None) -> SupplyContract:
+def move_out(
+    user: Any, who: Any, day: dt.date | None = None, value: str = "4321.5"
+) -> SupplyContract:
     return customer_actions.move_out(
         actor=actor(user),
         customer_id=who.customer.pk,
         contract_id=who.contract.pk,
         move_out_on=day or timezone.localdate(),
-        values_kwh={"SINGLE": Decimal("4321.5")},
+        values_kwh={"SINGLE": Decimal(value)},
         reason="Customer phoned: sold the flat",
     )
 
@@ -185,6 +188,78 @@ class TestMoveOut:
             f"/backoffice/customers/{mari.customer.pk}/", HTTP_ACCEPT_LANGUAGE="ru"
         )
         assert "Выезд: договор закончен" in customer_page.content.decode()
+
+    def test_the_day_the_package_was_changed(self, mari: Any) -> None:
+        """Moving out of the new package (from tomorrow) or of the old one the day the package
+        was changed: the old one ends today, the new one is cancelled, audited once."""
+        priced(mari)
+        clerk = in_role("kati", roles.AGENT)
+        new = change_package(clerk, mari)
+        today = timezone.localdate()
+        moved = customer_actions.move_out(
+            actor=actor(clerk),
+            customer_id=mari.customer.pk,
+            contract_id=new.pk,
+            move_out_on=today,
+            values_kwh={"SINGLE": Decimal("14000")},
+            reason="Sold the flat the same day",
+        )
+        assert moved.pk == mari.contract.pk
+        point = mari.contract.metering_point
+        rows = SupplyContract.objects.filter(metering_point=point).order_by("valid_from")
+        assert [(c.pk, c.valid_from < (c.valid_to or dt.date.max), c.status) for c in rows] == [
+            (mari.contract.pk, True, "TERMINATED"),
+            (new.pk, True, "CANCELLED"),
+        ]
+        assert SupplyContract.objects.get(pk=mari.contract.pk).valid_to == today
+        entry = AuditEntry.objects.get(action="contracts.move_out")
+        assert entry.after["valid_to"] == today.isoformat()
+        assert entry.after["cancelled"][0]["status"] == "CANCELLED"
+
+    def test_of_the_old_package_the_day_it_was_changed(self, mari: Any) -> None:
+        priced(mari)
+        clerk = in_role("kati", roles.AGENT)
+        new = change_package(clerk, mari)
+        ended = move_out(clerk, mari, value="14000")  # the one the package was changed from
+        assert (ended.valid_to, ended.status) == (timezone.localdate(), "TERMINATED")
+        assert SupplyContract.objects.get(pk=new.pk).status == "CANCELLED"
+
+    def test_a_cancelled_contract_does_not_end(self, mari: Any) -> None:
+        SupplyContract.objects.filter(pk=mari.contract.pk).update(status="CANCELLED")
+        today = timezone.localdate()
+        with (
+            translation.override("en"),
+            pytest.raises(contract_operations.UnableToEndContract, match="cancelled"),
+        ):
+            contract_operations.end_for_move_out(
+                contract_id=mari.contract.pk, valid_to=today, today=today
+            )
+        assert SupplyContract.objects.get(pk=mari.contract.pk).valid_to is None
+
+    def test_before_a_package_change_that_has_started_is_refused(self, mari: Any) -> None:
+        """A change that took effect ten days ago is not undone by a move out dated before it."""
+        today = timezone.localdate()
+        started = today - dt.timedelta(days=10)
+        SupplyContract.objects.filter(pk=mari.contract.pk).update(
+            valid_from=today - dt.timedelta(days=400), valid_to=started
+        )
+        later = SupplyContract.objects.create(
+            customer=mari.customer,
+            billing_account=mari.account,
+            metering_point=mari.contract.metering_point,
+            product=mari.contract.product,
+            valid_from=started,
+        )
+        with (
+            translation.override("en"),
+            pytest.raises(UnableToChangeContract, match="has started already") as refused,
+        ):
+            move_out(in_role("kati", roles.AGENT), mari, day=today - dt.timedelta(days=20))
+        assert refused.value.field == "valid_to"
+        later.refresh_from_db()
+        mari.contract.refresh_from_db()
+        assert (later.status, mari.contract.valid_to) == ("ACTIVE", started)
+        assert not Reading.objects.exists() and not AuditEntry.objects.exists()
 
 
 class TestMoveIn:

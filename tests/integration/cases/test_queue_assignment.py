@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cases_factories import holder, in_role, role_group
 from vool.domain.audit.models import AuditEntry
+from vool.domain.billing.models import BillRun, BillRunException
 from vool.domain.cases import roles
 from vool.domain.cases.models import Case, QueueAssignment
 from vool.domain.metering.models import Reading
@@ -148,14 +149,25 @@ class TestRequests:
         assert Case.objects.get().assigned_user == kati
 
 
+def run_exception(who: Any) -> BillRunException:
+    """A bill-run exception on ``who``'s account (as a run records one)."""
+    now = timezone.now()
+    run = BillRun.objects.create(
+        period="2026-10", issue_date=now.date(), due_date=now.date(), as_of=now, created_at=now
+    )
+    return BillRunException.objects.create(
+        run=run, billing_account=who.account, code="NO_READING", reason="No reading", created_at=now
+    )
+
+
 class TestExceptionsQueue:
-    def test_an_agent_may_not_assign_exceptions_a_specialist_may(self) -> None:
-        now = timezone.now()
+    def test_an_agent_may_not_assign_exceptions_a_specialist_may(self, mari: Any) -> None:
+        now, exception = timezone.now(), run_exception(mari).pk
         with pytest.raises(NotAllowed):
             queue_assignment.assign_to_me(
-                user=in_role("kati", roles.AGENT), queue="EXCEPTIONS", item_ids=[7], now=now
+                user=in_role("kati", roles.AGENT), queue="EXCEPTIONS", item_ids=[exception], now=now
             )
         tiit = in_role("tiit", roles.BILLING_SPECIALIST)
-        queue_assignment.assign_to_me(user=tiit, queue="EXCEPTIONS", item_ids=[7], now=now)
-        assert queue_assignment.mine(queue="EXCEPTIONS", user_id=tiit.pk) == {7}
+        queue_assignment.assign_to_me(user=tiit, queue="EXCEPTIONS", item_ids=[exception], now=now)
+        assert queue_assignment.mine(queue="EXCEPTIONS", user_id=tiit.pk) == {exception}
         assert queue_assignment.mine(queue="READINGS", user_id=tiit.pk) == set()

@@ -1,4 +1,4 @@
-from typing import Any, Final
+from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vool.domain.billing import queries
 from vool.domain.billing.models import (
+    INVOICE_LINE_SHOWN_FIELDS,
     BillRun,
     BillRunChunk,
     BillRunException,
@@ -32,28 +33,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-_LINE_FIELDS: Final = (
-    "position",
-    "metering_point",
-    "component",
-    "band",
-    "period_start",
-    "period_end",
-    "quantity",
-    "unit",
-    "unit_price",
-    "amount",
-    "vat_rate",
-    "is_estimated",
-    "is_true_up",
-)
-
-
 class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
     extra = 0
-    fields = _LINE_FIELDS
-    readonly_fields = _LINE_FIELDS  # invoice lines are never edited
+    fields = INVOICE_LINE_SHOWN_FIELDS
+    readonly_fields = INVOICE_LINE_SHOWN_FIELDS  # invoice lines are never edited
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

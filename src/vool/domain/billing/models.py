@@ -13,6 +13,7 @@ issued invoice ever sees is its status becoming CANCELLED when a credit note can
 from __future__ import annotations
 
 import uuid
+from typing import Final
 
 from django.db import models
 from django.db.models import Q
@@ -217,6 +218,33 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         shown = self.number if self.number is not None else "draft"
         return f"{self.get_kind_display()} {shown} ({self.period})"
+
+
+#: an invoice line's fields, in the order the bill run and the credit notes write them
+#: (``operations.copy_rows``: each row a tuple in this order)
+INVOICE_LINE_FIELDS: Final = (
+    "invoice",
+    "position",
+    "metering_point",
+    "component",
+    "band",
+    "period_start",
+    "period_end",
+    "quantity",
+    "unit",
+    "unit_price",
+    "amount",
+    "vat_rate",
+    "ledger_account",
+    "is_estimated",
+    "is_true_up",
+    "basis",
+)
+#: those the admin's invoice page shows under the invoice (not the invoice itself, the ledger
+#: account the line posts to, nor the pricing basis kept for the audit)
+INVOICE_LINE_SHOWN_FIELDS: Final = tuple(
+    name for name in INVOICE_LINE_FIELDS if name not in {"invoice", "ledger_account", "basis"}
+)
 
 
 class InvoiceLine(models.Model):

@@ -35,6 +35,7 @@ from vool.common.money import RoundingMode, round_money
 from vool.domain.billing import charges, guard, pricing, queries
 from vool.domain.billing.models import (
     ACTIVE_RUN_STATUSES,
+    INVOICE_LINE_FIELDS,
     BillRun,
     BillRunChunk,
     BillRunException,
@@ -60,25 +61,6 @@ FIRST_INVOICE_NUMBER = 1
 BILLING_WINDOW_LAST_DAY = 9
 DEFAULT_CHUNK_SIZE = 500
 INVOICE_DOCUMENT = "billing.Invoice"
-
-LINE_FIELDS = (
-    "invoice",
-    "position",
-    "metering_point",
-    "component",
-    "band",
-    "period_start",
-    "period_end",
-    "quantity",
-    "unit",
-    "unit_price",
-    "amount",
-    "vat_rate",
-    "ledger_account",
-    "is_estimated",
-    "is_true_up",
-    "basis",
-)
 
 
 def _cents(total: Decimal | None) -> Decimal:
@@ -303,7 +285,7 @@ def _write_drafts(
     )
     copy_rows(
         InvoiceLine,
-        LINE_FIELDS,
+        INVOICE_LINE_FIELDS,
         (
             (
                 invoice.pk,
@@ -757,7 +739,7 @@ def credit_invoice(
         )
         copy_rows(
             InvoiceLine,
-            LINE_FIELDS,
+            INVOICE_LINE_FIELDS,
             (
                 (
                     note.pk,

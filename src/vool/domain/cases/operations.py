@@ -217,8 +217,9 @@ def set_status(
         if status == Case.Status.RESOLVED:
             case.resolved_at = now
             case.resolution = resolution.strip()
-            if case.dunning_hold_id is not None:
-                dunning.end_hold(hold_id=case.dunning_hold_id, on=today)
+            hold_id = case.dunning_hold_id  # a hold lifted from the queue is not ended again
+            if hold_id and DunningHold.objects.filter(pk=hold_id, valid_to__isnull=True).exists():
+                dunning.end_hold(hold_id=hold_id, on=today)
         case.save(update_fields=["status", "resolved_at", "resolution"])
     return case
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any, Final
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 
 from vool.common.short_lived import ShortLived
+from vool.domain.billing.models import BillRunException
 from vool.domain.cases.models import (
     PORTAL_TYPES as PORTAL_TYPES,
 )  # the types a portal user may open
@@ -23,6 +25,9 @@ from vool.domain.cases.models import (
     QueuedReading,
     ServiceLevel,
 )
+from vool.domain.documents.models import Delivery
+from vool.domain.metering.models import Reading
+from vool.domain.receivables.models import DunningHold, Payment
 
 # the choices the use cases and interfaces need at run time, named here so they need no model
 BILL_DISPUTE: Final = CaseType.BILL_DISPUTE  # a request disputing an invoice
@@ -158,3 +163,60 @@ def assigned_item_ids(*, queue: str, user_id: int, team: bool = False) -> QueryS
 def assigned_ids(*, queue: str) -> QuerySet[Any]:
     """The ids of the queue's items assigned to anyone, as a subquery."""
     return QueueAssignment.objects.filter(queue=queue).values("item_id")
+
+
+#: the kind of row each queue's items are (an item id is the row's primary key)
+QUEUE_ITEMS: Final[dict[str, type[Model]]] = {
+    READINGS_QUEUE: Reading,
+    EXCEPTIONS_QUEUE: BillRunException,
+    SUSPENSE_QUEUE: Payment,
+    DELIVERIES_QUEUE: Delivery,
+    HOLDS_QUEUE: DunningHold,
+    FROZEN_READINGS_QUEUE: QueuedReading,
+}
+
+
+def queue_label(queue: str) -> str:
+    """The queue's name in the active language."""
+    return str(QueueAssignment.Queue(queue).label)
+
+
+def unknown_items(*, queue: str, item_ids: Collection[int]) -> list[int]:
+    """The ids among ``item_ids`` that are no item of the queue's kind, in order (one query)."""
+    wanted = set(item_ids)
+    found = set(
+        QUEUE_ITEMS[queue]._default_manager.filter(pk__in=wanted).values_list("pk", flat=True)
+    )
+    return sorted(wanted - found)
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """A queue's size on the queues page: all its items, those assigned to the user, those
+    assigned to nobody (neither a person nor a team)."""
+
+    total: int
+    mine: int
+    unassigned: int
+
+
+def queue_counts(*, queue: str, items: QuerySet[Any], user_id: int) -> QueueCounts:
+    """``items`` (the queue's rows) counted whole, assigned to the user and unassigned: one
+    query, the assignments read as correlated subqueries."""
+    assigned = QueueAssignment.objects.filter(queue=queue, item_id=OuterRef("pk"))
+    row = items.order_by().aggregate(
+        total=Count("pk"),
+        mine=Count("pk", filter=Q(Exists(assigned.filter(assigned_user_id=user_id)))),
+        unassigned=Count("pk", filter=~Q(Exists(assigned))),
+    )
+    return QueueCounts(total=row["total"], mine=row["mine"], unassigned=row["unassigned"])
+
+
+def case_counts(*, cases: QuerySet[Case], user_id: int) -> QueueCounts:
+    """Requests counted whole, assigned to the user and assigned to nobody (one query)."""
+    row = cases.order_by().aggregate(
+        total=Count("pk"),
+        mine=Count("pk", filter=Q(assigned_user_id=user_id)),
+        unassigned=Count("pk", filter=Q(assigned_user__isnull=True, assigned_group__isnull=True)),
+    )
+    return QueueCounts(total=row["total"], mine=row["mine"], unassigned=row["unassigned"])

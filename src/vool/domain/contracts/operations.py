@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -143,6 +144,70 @@ def end_contract(*, contract_id: int, valid_to: dt.date, terminate: bool = False
             fields.append("status")
         contract.save(update_fields=fields)
     return contract
+
+
+@dataclass(frozen=True)
+class MovedOut:
+    """A move out: the contract that ended (TERMINATED) and those cancelled with it (package
+    changes that would have taken effect on or after the move out)."""
+
+    ended: SupplyContract
+    cancelled: tuple[SupplyContract, ...]
+
+
+def _package_chain(contract: SupplyContract) -> list[SupplyContract]:
+    """The contract with the customer's contracts at its point that follow each other without a
+    gap (a package change: the old one ends the day the new one starts), by start."""
+    rows = list(
+        SupplyContract.objects.filter(
+            customer_id=contract.customer_id, metering_point_id=contract.metering_point_id
+        )
+        .exclude(status=SupplyContract.Status.CANCELLED)
+        .order_by("valid_from")
+    )
+    at = next(i for i, row in enumerate(rows) if row.pk == contract.pk)
+    first = at
+    while first > 0 and rows[first - 1].valid_to == rows[first].valid_from:
+        first -= 1
+    last = at
+    while last + 1 < len(rows) and rows[last].valid_to == rows[last + 1].valid_from:
+        last += 1
+    return rows[first : last + 1]
+
+
+def end_for_move_out(*, contract_id: int, valid_to: dt.date, today: dt.date) -> MovedOut:
+    """End the supply of the contract's point at the start of ``valid_to`` (a move out): of its
+    package chain (:func:`_package_chain`), the contract in force the day before ends there
+    (TERMINATED) and those starting on or after it, not yet started on ``today`` (a package
+    change taking effect tomorrow), are cancelled: a move out the day the package was changed
+    ends the old package and the new one never supplies. No contract is left overlapping or
+    ending on or before its start."""
+    with transaction.atomic():
+        MeteringPoint.objects.select_for_update().filter(contracts__pk=contract_id).first()
+        contract = SupplyContract.objects.get(pk=contract_id)
+        if contract.status == SupplyContract.Status.CANCELLED:  # end_contract says why not
+            return MovedOut(end_contract(contract_id=contract_id, valid_to=valid_to), ())
+        chain = _package_chain(contract)
+        earlier = [row for row in chain if row.valid_from < valid_to]
+        later = [row for row in chain if row.valid_from >= valid_to]
+        if not earlier:  # the move out is before the contract starts: end_contract says so
+            return MovedOut(end_contract(contract_id=contract_id, valid_to=valid_to), ())
+        started = next((row for row in later if row.valid_from <= today), None)
+        if started is not None:
+            raise UnableToEndContract(
+                {
+                    "valid_to": _(
+                        "The contract from %(date)s has started already: a move out can be "
+                        "from %(date)s on."
+                    )
+                    % {"date": shown_day(started.valid_from)}
+                }
+            )
+        for row in later:
+            row.status = SupplyContract.Status.CANCELLED
+            row.save(update_fields=["status"])
+        ended = end_contract(contract_id=earlier[-1].pk, valid_to=valid_to, terminate=True)
+    return MovedOut(ended, tuple(later))
 
 
 def replace_contract(

@@ -95,6 +95,11 @@ def billing_accounts_of(*, customer_id: int) -> list[BillingAccount]:
     return list(BillingAccount.objects.filter(customer_id=customer_id).order_by("reference_number"))
 
 
+def billing_accounts_with_ids(*, billing_account_ids: Iterable[int]) -> dict[int, BillingAccount]:
+    """The billing accounts among the ids, by id (one query)."""
+    return {a.pk: a for a in BillingAccount.objects.filter(pk__in=set(billing_account_ids))}
+
+
 def billing_accounts_by_id(*, customer_id: int) -> list[BillingAccount]:
     """The customer's billing accounts in the order they were opened (by id)."""
     return list(BillingAccount.objects.filter(customer_id=customer_id).order_by("pk"))

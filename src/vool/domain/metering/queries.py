@@ -282,12 +282,16 @@ def interval_corrections(
     return list(qs.order_by("day", "id"))
 
 
+def pending_review() -> QuerySet[Reading]:
+    """The readings kept as PENDING_REVIEW and not superseded by the decision (unordered: the
+    queue's counts)."""
+    return Reading.objects.filter(status=Reading.Status.PENDING_REVIEW, superseded_by__isnull=True)
+
+
 def readings_waiting_for_review(*, metering_point: MeteringPoint | None = None) -> list[Reading]:
     """Readings kept as PENDING_REVIEW (shown to the customer as "please check", not billed
     until the back office accepts them), oldest first."""
-    qs = Reading.objects.filter(
-        status=Reading.Status.PENDING_REVIEW, superseded_by__isnull=True
-    ).select_related("register__meter__metering_point")
+    qs = pending_review().select_related("register__meter__metering_point")
     if metering_point is not None:
         qs = qs.filter(register__meter__metering_point=metering_point)
     return list(qs.order_by("read_at", "id"))

@@ -47,6 +47,7 @@ from vool.domain.receivables.models import (
 )
 
 ZERO = Decimal("0.00")
+SUSPENSE = Payment.Status.SUSPENSE  # a payment with money waiting for its account
 CHUNK = 5000
 T = TypeVar("T")
 _NUMBERS = re.compile(r"\d{1,20}")
@@ -241,6 +242,25 @@ def suggestions_for(*, payment: Payment) -> list[Suggestion]:
             f"paid before by {payment.payer_name}",
         )
     return list(found.values())
+
+
+def referenced_accounts(*, payments: Sequence[Payment]) -> dict[int, set[int]]:
+    """Each payment's billing accounts whose reference number, new or former
+    (:func:`accounts_by_reference`), is in its remittance text or reference field (only valid
+    reference numbers count, check digit and all); one look-up for all the payments."""
+    numbers = {
+        p.pk: {
+            n for n in _NUMBERS.findall(f"{p.text} {p.reference}") if is_valid_reference_number(n)
+        }
+        for p in payments
+    }
+    found = accounts_by_reference(references=set().union(*numbers.values()))
+    return {pk: {found[n] for n in refs if n in found} for pk, refs in numbers.items()}
+
+
+def payments_by_id(*, payment_ids: Iterable[int]) -> dict[int, Payment]:
+    """The payments among ``payment_ids`` that exist, by id (one query)."""
+    return {p.pk: p for p in Payment.objects.filter(pk__in=set(payment_ids))}
 
 
 def suspense_queue(*, limit: int = 200) -> list[SuspenseItem]:
@@ -456,9 +476,14 @@ def get_payment(*, payment_id: int) -> Payment | None:
     return Payment.objects.filter(pk=payment_id).first()
 
 
+def suspense_payments() -> QuerySet[Payment]:
+    """The payments waiting in suspense (unordered: the queue's counts)."""
+    return Payment.objects.filter(status=Payment.Status.SUSPENSE)
+
+
 def suspense_count() -> int:
     """How many payments wait in suspense."""
-    return Payment.objects.filter(status=Payment.Status.SUSPENSE).count()
+    return suspense_payments().count()
 
 
 def allocations_of_customer(*, customer_id: int) -> QuerySet[Allocation]:
@@ -478,6 +503,11 @@ def customers_paying_from(*, iban: str) -> list[tuple[int, str]]:
         .values_list("billing_account__customer_id", "payment__payer_iban")
         .distinct()
     )
+
+
+def holds_by_id(*, hold_ids: Iterable[int]) -> dict[int, DunningHold]:
+    """The dunning holds among ``hold_ids`` that exist, by id (one query)."""
+    return {hold.pk: hold for hold in DunningHold.objects.filter(pk__in=set(hold_ids))}
 
 
 def active_holds(*, today: dt.date, kind: str = "") -> QuerySet[DunningHold]:

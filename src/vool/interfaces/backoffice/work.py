@@ -15,12 +15,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from vool.domain.billing.operations import UnableToRebill
 from vool.domain.cases import operations as case_operations
 from vool.domain.cases import queries as case_queries
 from vool.domain.customers import queries as customer_queries
+from vool.domain.documents import formatting
 from vool.domain.metering.operations import NotAllowedToReviewReading
 from vool.domain.receivables.dunning import UnableToHold
 from vool.domain.receivables.operations import UnableToAllocate
@@ -407,7 +409,7 @@ def case_attachment(request: HttpRequest, case_id: int, attachment_id: int) -> H
 
 @permission_required("customers.view_customer", raise_exception=True)
 def queues(request: HttpRequest) -> HttpResponse:
-    counts = work_queues.counts(today=timezone.localdate())
+    counts = work_queues.counts(today=timezone.localdate(), user_id=request.user.pk or 0)
     return render(
         request, "backoffice/queues.html", _context(request, _("Work queues"), counts=counts)
     )
@@ -484,11 +486,45 @@ def queue_exceptions(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _allocate_chosen(request: HttpRequest, back: str) -> HttpResponse:
+    """The suspense queue's bulk allocation: each chosen payment wholly to the account named
+    (``bulk_allocate=NAMED_ACCOUNT`` and a reference number) or to the one whose reference
+    number it carries (``REFERENCE_IN_TEXT``)."""
+    ids, how, rid = _ids(request), request.POST.get("bulk_allocate", ""), request_id(request)
+
+    def allocated(done: list[case_work.Allocated]) -> str:
+        total = sum((row.amount for row in done), Decimal(0))
+        language = (get_language() or "et")[:2]
+        return _("%(n)s payments allocated, %(amount)s in all.") % {
+            "n": len(done),
+            "amount": formatting.money(
+                total, language=language if language in formatting.LANGUAGES else "et"
+            ),
+        }
+
+    return _act(
+        request,
+        lambda: case_work.allocate_suspense_in_bulk(
+            user=request.user,
+            payment_ids=ids,
+            how=how,
+            reason=request.POST.get("reason", ""),
+            reference_number=request.POST.get("reference_number", ""),
+            now=timezone.now(),
+            request_id=rid,
+        ),
+        allocated,
+        back,
+    )
+
+
 @permission_required("receivables.view_payment", raise_exception=True)
 def queue_suspense(request: HttpRequest) -> HttpResponse:
     back = request.get_full_path()  # the same filter and page
     if request.method == "POST" and request.POST.get("assign"):
         return _assign_items(request, queue_assignment.SUSPENSE, back)
+    if request.method == "POST" and request.POST.get("bulk_allocate"):
+        return _allocate_chosen(request, back)
     if request.method == "POST":
         return _act_with_reason(
             request,
@@ -556,6 +592,20 @@ def queue_holds(request: HttpRequest) -> HttpResponse:
     back = request.get_full_path()  # the same filter and page
     if request.method == "POST" and request.POST.get("assign"):
         return _assign_items(request, queue_assignment.HOLDS, back)
+    if request.method == "POST" and request.POST.get("end_chosen"):
+        ids, reason = _ids(request), request.POST.get("reason", "")
+        return _act(
+            request,
+            lambda: case_work.end_dunning_holds(
+                user=request.user,
+                hold_ids=ids,
+                reason=reason,
+                now=timezone.now(),
+                request_id=request_id(request),
+            ),
+            lambda ended: _("%(n)s holds ended.") % {"n": len(ended)},
+            back,
+        )
     if request.method == "POST":
         return _act_with_reason(
             request,
