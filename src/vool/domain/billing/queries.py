@@ -479,16 +479,13 @@ def issued_invoice_of_customer(*, customer_id: int, invoice_id: int) -> Invoice 
 
 def estimated_invoice_ids(*, invoice_ids: Collection[int]) -> set[int]:
     """The ones of ``invoice_ids`` with a line on an estimated reading."""
+    if not invoice_ids:  # no query to build
+        return set()
     return set(
         Invoice.objects.filter(pk__in=invoice_ids, lines__is_estimated=True).values_list(
             "pk", flat=True
         )
     )
-
-
-def accounts_of_invoices(*, invoice_ids: Collection[int]) -> dict[int, int]:
-    """invoice id -> its billing account id."""
-    return dict(Invoice.objects.filter(pk__in=invoice_ids).values_list("pk", "billing_account_id"))
 
 
 class PayableInvoice(NamedTuple):
