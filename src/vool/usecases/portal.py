@@ -99,7 +99,7 @@ def username_for_sign_in(identifier: str) -> str:
 
 def customers_for(*, user_id: int) -> list[Customer]:
     """The customers the user may act for, by name."""
-    return list(customer_queries.customers_of_user(user_id=user_id))
+    return customer_queries.customers_of_user(user_id=user_id)
 
 
 def customer_for(*, user_id: int, customer_id: int | None) -> Customer:
@@ -154,6 +154,7 @@ def payment_status(
 @dataclass(frozen=True)
 class InvoiceRow:
     invoice_id: int
+    billing_account_id: int
     number: int
     kind: str
     period: str
@@ -181,6 +182,7 @@ def invoice_rows(customer: Customer, *, today: dt.date) -> list[InvoiceRow]:
         rows.append(
             InvoiceRow(
                 invoice_id=invoice.pk,
+                billing_account_id=invoice.billing_account_id,
                 number=invoice.number,
                 kind=invoice.kind,
                 period=invoice.period,
@@ -523,9 +525,8 @@ def overview(customer: Customer, *, as_of: dt.datetime) -> Overview:
     balances = ledger_queries.receivable_balances(billing_account_ids=[a.pk for a in accounts])
     rows = invoice_rows(customer, today=today)
     by_account: dict[int, list[InvoiceRow]] = {}
-    account_of = billing_queries.accounts_of_invoices(invoice_ids=[r.invoice_id for r in rows])
     for row in rows:
-        by_account.setdefault(account_of[row.invoice_id], []).append(row)
+        by_account.setdefault(row.billing_account_id, []).append(row)
     summaries = []
     for account in accounts:
         mine = by_account.get(account.pk, [])

@@ -12,6 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Final
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from vool.common.ranges import DateRange
@@ -184,14 +185,20 @@ def customers_at_point(*, eic: str) -> list[tuple[int, str]]:
     )
 
 
+_POINTS_SUPPLIED_TO: Final = (
+    "SELECT p.* FROM supply_meteringpoint p WHERE p.id IN ("
+    "SELECT c.metering_point_id FROM contracts_supplycontract c "
+    "WHERE c.customer_id = %s AND (c.valid_to IS NULL OR c.valid_to > %s)"
+    ") ORDER BY p.eic"
+)
+
+
 def points_supplied_to(*, customer_id: int, today: dt.date) -> list[MeteringPoint]:
     """The metering points the customer has a contract at on ``today`` (or later), by EIC."""
     # The customer's own contracts that have not ended: an exclude() across the relation would
     # drop a point with *any* ended contract (the tenant before, or this customer's own contract
     # before a product change), and the DISTINCT join cost a sort on every portal page.
-    current = SupplyContract.objects.filter(customer_id=customer_id).filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gt=today)
-    )
-    return list(
-        MeteringPoint.objects.filter(pk__in=current.values("metering_point_id")).order_by("eic")
-    )
+    # Written out (every portal page reads it): the ORM's building of the same query and its
+    # subquery took ~1.5 ms of CPU a request, three times the read itself (RESULTS.md, h43).
+    today_value = connection.ops.adapt_datefield_value(today)
+    return list(MeteringPoint.objects.raw(_POINTS_SUPPLIED_TO, [customer_id, today_value]))

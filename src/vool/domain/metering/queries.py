@@ -209,44 +209,21 @@ def interval_series(
             day__lt=end,
         ).values_list("day", "resolution_minutes", "values_wh", "quality")
     }
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days)]
+    if step == "P1D" or step == "P1M":
+        return _period_series(rows, days, minutes=minutes, step=step)
     day_values: list[npt.NDArray[np.int64]] = []
     day_flags: list[npt.NDArray[np.uint8]] = []
-    days = [start + dt.timedelta(days=i) for i in range((end - start).days)]
     for day in days:
         row = rows.get(day)
-        if row is not None and row.minutes == minutes:
-            day_values.append(intervals.unpack_values(row.values_wh).astype(np.int64))
-            day_flags.append(intervals.unpack_quality(row.quality))
-        elif row is not None and row.minutes == 60 and minutes == 15:
-            hours = intervals.unpack_values(row.values_wh).astype(np.int64)
-            day_values.append(np.repeat(hours // 4, 4) + _spread_remainder(hours))
-            day_flags.append(np.repeat(intervals.unpack_quality(row.quality), 4))
-        elif row is not None and row.minutes == 15 and minutes == 60:
-            day_values.append(intervals.resample_sum(intervals.unpack_values(row.values_wh), 4))
-            day_flags.append(intervals.combine_quality(intervals.unpack_quality(row.quality), 4))
+        if row is not None and _readable_at(row, minutes):
+            values, flags = _stored_day_at(row, minutes)
+            day_values.append(values)
+            day_flags.append(flags)
         else:
             count = intervals_in_day(day, minutes=minutes)
             day_values.append(np.zeros(count, dtype=np.int64))
             day_flags.append(np.full(count, intervals.MISSING, dtype=np.uint8))
-    if step == "P1D" or step == "P1M":
-        values = np.array([v.sum(dtype=np.int64) for v in day_values], dtype=np.int64)
-        flags = np.array([f.max() if f.size else 0 for f in day_flags], dtype=np.uint8)
-        starts = [local_midnight(d) for d in days]
-        if step == "P1M":
-            months = sorted({Month.of(d) for d in days})
-            keys = [months.index(Month.of(d)) for d in days]
-            values = np.bincount(keys, weights=values, minlength=len(months)).astype(np.int64)
-            flags = np.array(
-                [
-                    max((int(flags[i]) for i, k in enumerate(keys) if k == m), default=0)
-                    for m in range(len(months))
-                ],
-                dtype=np.uint8,
-            )
-            starts = [local_midnight(m.first_day) for m in months]
-        return IntervalSeries(
-            step=step, values_wh=values, quality=flags, period_starts=tuple(starts)
-        )
     values = np.concatenate(day_values) if day_values else np.zeros(0, dtype=np.int64)
     flags = np.concatenate(day_flags) if day_flags else np.zeros(0, dtype=np.uint8)
     step_minutes = minutes
@@ -260,6 +237,66 @@ def interval_series(
         quality=flags,
         first=local_midnight(start),
         step_minutes=step_minutes,
+    )
+
+
+def _readable_at(row: _StoredDay, minutes: int) -> bool:
+    """Whether a stored day converts to the point's resolution (else it counts as missing)."""
+    return row.minutes == minutes or (row.minutes, minutes) in ((60, 15), (15, 60))
+
+
+def _stored_day_at(
+    row: _StoredDay, minutes: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+    """A stored day's values and flags at the point's resolution ``minutes`` (hours spread
+    over their quarters, quarters summed into hours); see :func:`_readable_at`."""
+    if row.minutes == minutes:
+        return (
+            intervals.unpack_values(row.values_wh).astype(np.int64),
+            intervals.unpack_quality(row.quality),
+        )
+    if row.minutes == 60:  # and the point has quarters
+        hours = intervals.unpack_values(row.values_wh).astype(np.int64)
+        return (
+            np.repeat(hours // 4, 4) + _spread_remainder(hours),
+            np.repeat(intervals.unpack_quality(row.quality), 4),
+        )
+    return (  # quarters, and the point has hours
+        intervals.resample_sum(intervals.unpack_values(row.values_wh), 4),
+        intervals.combine_quality(intervals.unpack_quality(row.quality), 4),
+    )
+
+
+def _period_series(
+    rows: dict[dt.date, _StoredDay], days: list[dt.date], *, minutes: int, step: str
+) -> IntervalSeries:
+    """``P1D`` or ``P1M`` of ``days``: each day's total and worst flag. A day without data
+    (or at a resolution that does not convert) is 0 Wh, MISSING; only the days
+    with data are unpacked, and only the periods' own midnights are made."""
+    values = np.zeros(len(days), dtype=np.int64)
+    flags = np.full(len(days), intervals.MISSING, dtype=np.uint8)
+    for i, day in enumerate(days):
+        row = rows.get(day)
+        if row is not None and _readable_at(row, minutes):
+            day_values, day_flags = _stored_day_at(row, minutes)
+            values[i] = day_values.sum(dtype=np.int64)
+            flags[i] = day_flags.max() if day_flags.size else 0
+    if step == "P1D":
+        starts = tuple(local_midnight(d) for d in days)
+        return IntervalSeries(step=step, values_wh=values, quality=flags, period_starts=starts)
+    if not days:
+        return IntervalSeries(step=step, values_wh=values, quality=flags)
+    first = days[0].year * 12 + days[0].month - 1
+    keys = np.array([d.year * 12 + d.month - 1 - first for d in days], dtype=np.int64)
+    count = int(keys[-1]) + 1  # the days are consecutive: every month in between has some
+    month_values = np.bincount(keys, weights=values, minlength=count).astype(np.int64)
+    month_flags = np.zeros(count, dtype=np.uint8)
+    np.maximum.at(month_flags, keys, flags)
+    starts = tuple(
+        local_midnight(dt.date((first + k) // 12, (first + k) % 12 + 1, 1)) for k in range(count)
+    )
+    return IntervalSeries(
+        step=step, values_wh=month_values, quality=month_flags, period_starts=starts
     )
 
 

@@ -544,8 +544,11 @@ def is_warning(letter: DunningLetter) -> bool:
 def settled_by_invoice(*, invoice_ids: Iterable[int]) -> dict[int, Decimal]:
     """invoice id -> what payments have settled of it (the database's sum, not rounded; an
     invoice nothing settled is absent)."""
+    ids = list(invoice_ids)
+    if not ids:  # no query to build (a customer without bills: every portal overview)
+        return {}
     return dict(
-        InvoiceSettlement.objects.filter(invoice_id__in=list(invoice_ids))
+        InvoiceSettlement.objects.filter(invoice_id__in=ids)
         .values_list("invoice_id")
         .annotate(total=Sum("amount"))
         .order_by()

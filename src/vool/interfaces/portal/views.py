@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import csv
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,7 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
@@ -24,7 +24,7 @@ from vool.interfaces.portal import charts
 from vool.interfaces.portal.access import SESSION_CUSTOMER, customer_page, user_id_of
 from vool.interfaces.portal.forms import ReadingForm, SignInForm, SwitchCustomerForm
 from vool.interfaces.portal.security_views import needs_second_step
-from vool.interfaces.portal.templatetags.portal import kwh
+from vool.interfaces.portal.templatetags.portal import day, kwh
 from vool.usecases import portal, render_invoices
 
 if TYPE_CHECKING:  # types only
@@ -249,6 +249,19 @@ def _row_label(row: portal.ConsumptionRow, step: portal.ConsumptionStep) -> str:
     return date_format(row.start, "M Y")
 
 
+def _figure(row: portal.ConsumptionRow) -> str:
+    return "—" if row.kwh is None else kwh(row.kwh)
+
+
+class _TableRow(NamedTuple):
+    """A row of the consumption table, its texts made once (the chart's titles use them)."""
+
+    link: str  # the day's page (by day), else empty
+    text: str  # the day or the month
+    figure: str  # the kWh as the language writes them, or — when not known
+    estimated: bool
+
+
 @customer_page
 def consumption_points(request: HttpRequest, customer: Customer) -> HttpResponse:
     points = portal.metering_points_of(customer, today=timezone.localdate())
@@ -266,15 +279,25 @@ def consumption(request: HttpRequest, customer: Customer, point_id: int) -> Http
         if by_day
         else _("Consumption by month over 12 months up to %(month)s, kWh")
     ) % {"month": date_format(data.month.first_day, "F Y")}
-    rows = [(row, _row_label(row, data.step)) for row in data.rows]
+    rows = [(row, _row_label(row, data.step), _figure(row)) for row in data.rows]
     bars = [
         charts.Bar(
             label=label if by_day else date_format(row.start, "M"),
-            title=f"{label}: {kwh(row.kwh) if row.kwh is not None else '—'}",
+            title=f"{label}: {figure}",
             value=row.kwh,
             estimated=row.estimated,
         )
-        for row, label in rows
+        for row, label, figure in rows
+    ]
+    day_url = reverse("portal:consumption_day", args=[data.point.pk])
+    table = [
+        _TableRow(
+            link=f"{day_url}?day={row.start:%Y-%m-%d}" if by_day else "",
+            text=day(row.start) if by_day else label,
+            figure=figure,
+            estimated=row.estimated,
+        )
+        for row, label, figure in rows
     ]
     chart = charts.bar_chart(
         bars,
@@ -287,7 +310,7 @@ def consumption(request: HttpRequest, customer: Customer, point_id: int) -> Http
         "data": data,
         "title": title,
         "chart": chart,
-        "rows": rows,
+        "rows": table,
         "previous": data.month.previous(),
         "next": data.month.next(),
         "step": data.step.value,

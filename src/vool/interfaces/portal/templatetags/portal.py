@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 
 from django import template
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -48,3 +50,16 @@ def unit_price(value: Decimal | None) -> str:
         return ""
     places = max(2, -value.normalize().as_tuple().exponent)  # type: ignore[operator]
     return formatting.number(value, language=_language(), places=min(places, 6))
+
+
+@lru_cache(maxsize=256)
+def _reversed(name: str, prefix: str, urlconf: str | None) -> str:
+    return reverse(name, urlconf=urlconf)
+
+
+@register.simple_tag
+def fixed_url(name: str) -> str:
+    """``{% url name %}`` for a URL without arguments, reversed once per process (for the
+    script prefix and URL configuration in force): the base page's dozen links cost a
+    reverse each on every page (RESULTS.md, h43)."""
+    return _reversed(name, get_script_prefix(), get_urlconf())
