@@ -31,7 +31,7 @@ from vool.domain.metering.interval_operations import (
 )
 from vool.domain.supply import queries as supply_queries
 from vool.integrations.datahub import metering_data
-from vool.integrations.safe_input import InputLimits, UnsafeInput, cut
+from vool.integrations.safe_input import InputLimits, UnsafeInput, check_size, cut
 from vool.usecases import parse_pool
 from vool.usecases.input_limits import import_limits, read_limited
 
@@ -41,6 +41,7 @@ __all__ = [
     "PageImport",
     "RejectedFile",
     "import_interval_data",
+    "import_interval_file_pages",
     "import_interval_files",
     "import_interval_pages",
     "unknown_eics",
@@ -355,4 +356,34 @@ def import_interval_files(
         raise RejectedFile(problems)
     return import_interval_data(
         files=files, as_of=as_of, recorded_at=recorded_at, created_by=created_by, limits=limits
+    )
+
+
+def import_interval_file_pages(
+    *,
+    paths: Sequence[Path],
+    as_of: dt.datetime,
+    recorded_at: dt.datetime | None = None,
+    created_by: Any = None,
+) -> Iterator[PageImport]:
+    """Each file an import of its own (:func:`import_interval_pages`), read when its turn
+    comes. Every file is checked first (it can be found, within the size limit): one that is
+    not refuses the call with :class:`RejectedFile` before anything is stored."""
+    limits = import_limits()
+    problems = []
+    for path in paths:
+        try:
+            check_size(path.stat().st_size, limits)
+        except OSError as exc:
+            problems.append(ImportProblem(str(path), "file", "file", exc.strerror or str(exc)))
+        except UnsafeInput as exc:
+            problems.append(ImportProblem(path.name, exc.location, exc.field, exc.message))
+    if problems:
+        raise RejectedFile(problems)
+    return import_interval_pages(
+        pages=((path.name, read_limited(path, limits)) for path in paths),
+        as_of=as_of,
+        recorded_at=recorded_at,
+        created_by=created_by,
+        limits=limits,
     )
