@@ -68,6 +68,31 @@ class TestIntervalsImport:
         assert "0 new days, 0 corrected (new versions, marked for true-up), 1 unchanged" in again
         assert IntervalDay.objects.count() == 1
 
+    def test_each_file_on_its_own_a_rejected_one_leaves_the_others_stored(self):
+        MeteringPointFactory(eic="38ZEE-00625607-9")
+        good, broken = str(DATA / "dst_day_2026-10-25.csv"), str(DATA / "broken.csv")
+        args = ("intervals", "import", "--each", "--as-of", "2026-11-27T12:00:00+02:00")
+        message, report = run_failing(*args, broken, good)
+        assert message == ("Rejected: 1 of 2 file(s), listed above; the others were imported.")
+        assert report.splitlines()[0] == "broken.csv: line 3, Meter EIC: is missing"
+        assert "broken.csv: rejected, 8 problem(s); nothing of it was imported." in report
+        assert IntervalDay.objects.count() == 1
+        assert MeteringImport.objects.count() == 1
+        # run again (as after a killed import): the stored file is found unchanged
+        again = run(*args, good, good)
+        assert again.count("dst_day_2026-10-25.csv: imported 100 intervals: 0 new days") == 2
+        assert IntervalDay.objects.count() == 1
+
+    def test_each_refuses_a_missing_file_before_storing_anything(self, tmp_path):
+        MeteringPointFactory(eic="38ZEE-00625607-9")
+        good = str(DATA / "dst_day_2026-10-25.csv")
+        message, report = run_failing(
+            "intervals", "import", "--each", good, str(tmp_path / "missing.csv")
+        )
+        assert message == "Rejected: 1 problem(s) listed above; nothing was imported."
+        assert "missing.csv: file, file:" in report
+        assert MeteringImport.objects.count() == 0
+
     def test_broken_file_is_reported_line_by_line_without_a_traceback(self):
         MeteringPointFactory(eic="38ZEE-00625607-9")
         message, report = run_failing("intervals", "import", str(DATA / "broken.csv"))

@@ -11,12 +11,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+import itertools
+import multiprocessing
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+from django.db import connections
 
 from vool.domain.metering.interval_operations import (
     IntervalBatch,
@@ -27,15 +31,19 @@ from vool.domain.metering.interval_operations import (
 )
 from vool.domain.supply import queries as supply_queries
 from vool.integrations.datahub import metering_data
-from vool.integrations.safe_input import InputLimits, UnsafeInput, cut
+from vool.integrations.safe_input import InputLimits, UnsafeInput, check_size, cut
+from vool.usecases import parse_pool
 from vool.usecases.input_limits import import_limits, read_limited
 
 __all__ = [
     "ImportProblem",
     "IntervalImportReport",
+    "PageImport",
     "RejectedFile",
     "import_interval_data",
+    "import_interval_file_pages",
     "import_interval_files",
+    "import_interval_pages",
     "unknown_eics",
 ]
 
@@ -164,6 +172,14 @@ def _merge(parts: list[tuple[str, metering_data.MeteringData]]) -> IntervalBatch
     )
 
 
+def _problems(parsed: parse_pool.Parsed) -> tuple[list[ImportProblem], int]:
+    """The problems of a refused file, with its EICs that are not ours, and their total."""
+    name = parsed.name
+    problems = [ImportProblem(name, e.location, e.field, e.message) for e in parsed.errors]
+    unknown = _unknown_eics(name, parsed.eics)
+    return problems + unknown, parsed.total + len(unknown)
+
+
 def import_interval_data(
     *,
     files: Sequence[tuple[str, bytes]],
@@ -177,34 +193,57 @@ def import_interval_data(
     ``as_of`` is the data time the new versions are known since (what bill runs cut off at);
     ``recorded_at`` (default ``as_of``) is when the import ran, for the audit."""
     limits = limits or import_limits()
+    parsed = [parse_pool.parse(name, content, limits) for name, content in files]
+    return _store_parsed(
+        parsed,
+        digest=parsed[0].sha256 if len(parsed) == 1 else _digest(c for _, c in files),
+        as_of=as_of,
+        recorded_at=recorded_at,
+        created_by=created_by,
+    )
+
+
+def _digest(contents: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for content in contents:
+        digest.update(content)
+    return digest.hexdigest()
+
+
+def _store_parsed(
+    parsed: list[parse_pool.Parsed],
+    *,
+    digest: str,
+    as_of: dt.datetime,
+    recorded_at: dt.datetime | None,
+    created_by: Any,
+) -> IntervalImportReport:
+    """Store the parsed files as one import, or raise :class:`RejectedFile`."""
     problems: list[ImportProblem] = []
     total = 0
     parts: list[tuple[str, metering_data.MeteringData]] = []
-    digest = hashlib.sha256()
-    for name, content in files:
-        digest.update(content)
-        try:
-            parts.append((name, metering_data.parse(content, name=name, limits=limits)))
-        except metering_data.InvalidMeteringFile as exc:
-            problems.extend(ImportProblem(name, e.location, e.field, e.message) for e in exc.errors)
-            unknown = _unknown_eics(name, exc.eics)
-            problems.extend(unknown)
-            total += exc.total + len(unknown)
+    for one in parsed:
+        if one.data is not None:
+            parts.append((one.name, one.data))
+            continue
+        found, count = _problems(one)
+        problems.extend(found)
+        total += count
     if problems:
         raise RejectedFile(problems, total=total)
     batch = _merge(parts)
-    names = ", ".join(name for name, _ in files)
+    names = ", ".join(one.name for one in parsed)
     try:
         result = store_intervals(
             batch=batch,
             as_of=as_of,
             recorded_at=recorded_at,
             file_name=names,
-            sha256=digest.hexdigest(),
+            sha256=digest,
             created_by=created_by,
         )
     except UnableToImportIntervals as exc:
-        file = names if len(files) == 1 else "import"
+        file = names if len(parsed) == 1 else "import"
         raise RejectedFile(
             [ImportProblem(file, p.location, p.field, p.message) for p in exc.problems],
             total=exc.total,
@@ -218,6 +257,81 @@ def import_interval_data(
         ),
         net_intervals=sum(len(data.net) for _, data in parts if data.net is not None),
     )
+
+
+class PageImport(NamedTuple):
+    """One page of :func:`import_interval_pages`: what was stored, or why it was refused."""
+
+    name: str
+    report: IntervalImportReport | None
+    rejected: RejectedFile | None
+
+
+def import_interval_pages(
+    *,
+    pages: Iterable[tuple[str, bytes]],
+    as_of: dt.datetime,
+    recorded_at: dt.datetime | None = None,
+    created_by: Any = None,
+    limits: InputLimits | None = None,
+    overlap: bool = True,
+) -> Iterator[PageImport]:
+    """Import each ``(name, content)`` page as an import of its own, in its own transaction,
+    in order, yielding each one's outcome as it is stored (a refused page stores nothing and
+    the next pages go on). Re-importing a page stores nothing twice (its days are unchanged),
+    so an import that was killed is finished by running it again.
+
+    With ``overlap`` and more than one page, the next page is parsed in a forked process
+    (:mod:`.parse_pool`) while this one is stored here: on two cores the wall time is about
+    the larger of parsing and storing, not their sum."""
+    limits = limits or import_limits()
+    stored = dict(as_of=as_of, recorded_at=recorded_at, created_by=created_by)
+    iterator = iter(pages)
+    head = list(itertools.islice(iterator, 2))
+    if not overlap or len(head) < 2:
+        for name, content in itertools.chain(head, iterator):
+            yield _page(parse_pool.parse(name, content, limits), **stored)
+        return
+    # forked, not spawned: a spawned process takes seconds to import what this one has
+    with ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_set_aside_inherited_connections,
+    ) as pool:
+        first, following = head
+        pending: Future[parse_pool.Parsed] | None = pool.submit(
+            parse_pool.parse, *following, limits
+        )
+        parsed = parse_pool.parse(*first, limits)  # while the worker parses the second
+        while pending is not None:
+            upcoming = next(iterator, None)
+            yield _page(parsed, **stored)
+            parsed = pending.result()
+            pending = (
+                pool.submit(parse_pool.parse, *upcoming, limits) if upcoming is not None else None
+            )
+        yield _page(parsed, **stored)
+
+
+_INHERITED: list[Any] = []
+
+
+def _set_aside_inherited_connections() -> None:
+    """In the forked parsing process (which needs no database): put the parent's database
+    handles aside, never using or closing them (that would end the parent's session on the
+    shared socket), as the bill run's pool does."""
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None:
+            _INHERITED.append(connection.connection)
+            connection.connection = None
+
+
+def _page(parsed: parse_pool.Parsed, **stored: Any) -> PageImport:
+    try:
+        report = _store_parsed([parsed], digest=parsed.sha256, **stored)
+    except RejectedFile as exc:
+        return PageImport(parsed.name, None, exc)
+    return PageImport(parsed.name, report, None)
 
 
 def import_interval_files(
@@ -242,4 +356,34 @@ def import_interval_files(
         raise RejectedFile(problems)
     return import_interval_data(
         files=files, as_of=as_of, recorded_at=recorded_at, created_by=created_by, limits=limits
+    )
+
+
+def import_interval_file_pages(
+    *,
+    paths: Sequence[Path],
+    as_of: dt.datetime,
+    recorded_at: dt.datetime | None = None,
+    created_by: Any = None,
+) -> Iterator[PageImport]:
+    """Each file an import of its own (:func:`import_interval_pages`), read when its turn
+    comes. Every file is checked first (it can be found, within the size limit): one that is
+    not refuses the call with :class:`RejectedFile` before anything is stored."""
+    limits = import_limits()
+    problems = []
+    for path in paths:
+        try:
+            check_size(path.stat().st_size, limits)
+        except OSError as exc:
+            problems.append(ImportProblem(str(path), "file", "file", exc.strerror or str(exc)))
+        except UnsafeInput as exc:
+            problems.append(ImportProblem(path.name, exc.location, exc.field, exc.message))
+    if problems:
+        raise RejectedFile(problems)
+    return import_interval_pages(
+        pages=((path.name, read_limited(path, limits)) for path in paths),
+        as_of=as_of,
+        recorded_at=recorded_at,
+        created_by=created_by,
+        limits=limits,
     )

@@ -96,3 +96,101 @@ class TestTemplates:
         day = day_of(PROSUMER, "OUT", dt.date(2026, 3, 29))
         assert len(intervals.unpack_values(day.values_wh)) == 92
         assert day.total_wh == sum(50 + i for i in range(92))
+
+
+def _v2_page(eics: list[str], day: dt.date) -> bytes:
+    """A compact V2 page (the fast reader's shape): a day of quarter hours per point."""
+    from vool.common.localtime import interval_starts, local_midnight
+
+    starts = interval_starts(
+        local_midnight(day), local_midnight(day + dt.timedelta(days=1)), minutes=15
+    )
+    points = []
+    for n, eic in enumerate(eics):
+        periods = []
+        for q, start in enumerate(starts):
+            out_wh, in_wh = (7 * n + q) % 900 + 100, max(0, 600 - abs(q - 48) * 25)
+            net = out_wh - in_wh
+            periods.append(
+                f'{{"pS":"{start.astimezone(dt.timezone(dt.timedelta(hours=2))).isoformat()}",'
+                f'"inQty":{{"rType":"M","kwh":{in_wh / 1000:.3f}}},'
+                f'"outQty":{{"rType":"{"E" if q % 5 == 0 else "M"}","kwh":{out_wh / 1000:.3f}}},'
+                f'"netQtyIn":{max(-net, 0) / 1000:.3f},"netQtyOut":{max(net, 0) / 1000:.3f}}}'
+            )
+        points.append(f'{{"meteringPointEic":"{eic}","periods":[{",".join(periods)}]}}')
+    return ("[" + ",".join(points) + "]").encode()
+
+
+def _stored() -> list[tuple[str, str, dt.date, bytes, bytes, bytes | None]]:
+    return [
+        (
+            d.metering_point.eic,
+            d.direction,
+            d.day,
+            bytes(d.values_wh),
+            bytes(d.quality),
+            bytes(d.net_wh) if d.net_wh is not None else None,
+        )
+        for d in IntervalDay.objects.filter(is_current=True)
+        .select_related("metering_point")
+        .order_by("metering_point__eic", "direction", "day")
+    ]
+
+
+class TestOverlappedPages:
+    EICS = [f"38ZEE-OVERLAP{i:03d}" for i in range(6)]
+
+    def _pages(self) -> list[tuple[str, bytes]]:
+        days = [dt.date(2026, 11, 2), dt.date(2026, 11, 3)]
+        return [
+            (f"page-{k}.json", _v2_page(self.EICS[2 * (k % 3) : 2 * (k % 3) + 2], days[k // 3]))
+            for k in range(6)
+        ]
+
+    def test_overlapped_pages_store_what_one_page_at_a_time_stores(self) -> None:
+        from vool.domain.integrity import operations as integrity
+
+        for eic in self.EICS:
+            MeteringPointFactory(eic=eic)
+        pages = self._pages()
+        for name, content in pages:
+            import_intervals.import_interval_data(files=[(name, content)], as_of=AS_OF)
+        one_at_a_time = _stored()
+        assert len(one_at_a_time) == 6 * 2 * 2  # points x days x (IN, OUT)
+        with integrity.maintenance(reason="test: import the same pages again"):
+            IntervalDay.objects.all().delete()
+        assert _stored() == []
+
+        done = list(import_intervals.import_interval_pages(pages=pages, as_of=AS_OF))
+
+        assert [p.name for p in done] == [name for name, _ in pages]
+        assert all(p.rejected is None and p.report is not None for p in done)
+        assert [p.report.days_created for p in done if p.report] == [4] * 6
+        # two points, 96 quarter hours, net IN and net OUT
+        assert [p.report.net_intervals for p in done if p.report] == [2 * 96 * 2] * 6
+        assert _stored() == one_at_a_time
+        # a re-run (an import killed and started again) stores nothing twice
+        again = list(import_intervals.import_interval_pages(pages=pages, as_of=AS_OF))
+        assert [(p.report.days_created, p.report.days_unchanged) for p in again if p.report] == [
+            (0, 4)
+        ] * 6
+        assert _stored() == one_at_a_time
+
+    def test_a_refused_page_names_its_file_and_the_others_are_stored(self) -> None:
+        for eic in self.EICS[:4]:  # the third page's points are not ours
+            MeteringPointFactory(eic=eic)
+        pages = self._pages()[:3]
+        bad = pages[1][1].replace(b'"kwh":0.500', b'"kwh":"x"', 1)
+        assert bad != pages[1][1]
+        pages[1] = (pages[1][0], bad)
+
+        done = list(import_intervals.import_interval_pages(pages=pages, as_of=AS_OF))
+
+        assert [p.rejected is None for p in done] == [True, False, False]
+        bad_problems = done[1].rejected.problems if done[1].rejected else []
+        assert bad_problems and all(p.file == "page-1.json" for p in bad_problems)
+        assert any("38ZEE-OVERLAP002" in p.location for p in bad_problems)
+        unknown = done[2].rejected.problems if done[2].rejected else []
+        assert {p.field for p in unknown} == {"EIC"}
+        assert {p.message.split()[0] for p in unknown} == {"38ZEE-OVERLAP004", "38ZEE-OVERLAP005"}
+        assert {eic for eic, *_ in _stored()} == {"38ZEE-OVERLAP000", "38ZEE-OVERLAP001"}
