@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from django.db.models import Q
+from django.db import connection
 
 from vool.domain.supply.models import GridOperator, MeteringPoint
 
@@ -29,8 +29,27 @@ def find_metering_points(*, text: str, limit: int = 10) -> list[MeteringPoint]:
     text = text.strip()
     if len(text) < 3:
         return []
-    matches = Q(eic__startswith=text.upper()) | Q(street_address__icontains=text)
-    return list(MeteringPoint.objects.filter(matches).order_by("eic")[:limit])
+    # Two searches, each answered by its own index, then merged: as one query with OR,
+    # PostgreSQL walks the EIC's unique index in order, filtering every row until it has
+    # ``limit`` (175 ms for a common EIC prefix at 520,341 points; benchmarks/RESULTS.md).
+    by_address = MeteringPoint.objects.filter(street_address__icontains=text).order_by("eic")
+    found = {p.pk: p for p in [*_eic_starts_with(text.upper(), limit), *by_address[:limit]]}
+    return sorted(found.values(), key=lambda point: point.eic)[:limit]
+
+
+# The prefix index (varchar_pattern_ops, supply/0002) read in its own order: PostgreSQL reads
+# the prefix's range of the index and stops at the limit. EICs are ASCII letters, digits and
+# hyphens, which that order sorts as the EIC order everywhere else.
+_EIC_PREFIX_IN_INDEX_ORDER: Final = (
+    "SELECT * FROM supply_meteringpoint WHERE eic::text LIKE %s ORDER BY eic USING ~<~ LIMIT %s"
+)
+
+
+def _eic_starts_with(prefix: str, limit: int) -> list[MeteringPoint]:
+    if connection.vendor != "postgresql":
+        return list(MeteringPoint.objects.filter(eic__startswith=prefix).order_by("eic")[:limit])
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(MeteringPoint.objects.raw(_EIC_PREFIX_IN_INDEX_ORDER, [pattern, limit]))
 
 
 def count_metering_points(*, remote_only: bool = False) -> int:
