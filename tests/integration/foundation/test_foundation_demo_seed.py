@@ -132,3 +132,23 @@ class TestReadingsAreAppendOnly:
             Reading.objects.filter(pk=reading.pk).update(value_kwh=0)
         with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
             Reading.objects.filter(pk=reading.pk).delete()
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql",
+    reason="ANALYZE and the planner's statistics are PostgreSQL's",
+)
+def test_the_seed_leaves_the_planner_statistics_of_what_it_wrote():
+    """Where autovacuum is off (or has not come round), a freshly seeded 500,000-customer
+    database was planned as if empty: the point search took 175-580 ms instead of ~5 ms.
+    ANALYZE sets ``pg_class.reltuples`` in the same transaction, so the count shows here."""
+    from django.db import connection
+
+    run_seed(customers=60)
+    with connection.cursor() as cursor:
+        for model in seed.SEEDED_MODELS:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE relname = %s", [model._meta.db_table]
+            )
+            (estimate,) = cursor.fetchone()
+            assert estimate == model.objects.count(), model.__name__

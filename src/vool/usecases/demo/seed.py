@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from vool.common import identifiers
 from vool.common.localtime import TALLINN, Month, day_bounds, interval_starts, local_midnight
-from vool.domain.bulk import copy_rows, insert_instances
+from vool.domain.bulk import copy_rows, insert_instances, refresh_statistics
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers import operations as customer_operations
 from vool.domain.customers.models import BillingAccount, Customer, FormerReferenceNumber
@@ -850,6 +850,20 @@ def _seed_interval_days(
     return written
 
 
+SEEDED_MODELS: Final = (
+    Customer,
+    BillingAccount,
+    FormerReferenceNumber,
+    MeteringPoint,
+    Meter,
+    Register,
+    SupplyContract,
+    Reading,
+    MarketPrice,
+    IntervalDay,
+)
+
+
 def seed_demo(
     *,
     customers: int,
@@ -893,4 +907,7 @@ def seed_demo(
         days = days[-interval_history_days:]
     result.interval_days = _seed_interval_days(seeder, days, created_at, progress)
     result.history = (seeder.history_start.first_day, as_of)
+    # the planner's statistics of what was just written (where autovacuum is off, or has not
+    # come round yet, a fresh 500,000-customer database otherwise plans on empty tables)
+    refresh_statistics(*SEEDED_MODELS)
     return result
