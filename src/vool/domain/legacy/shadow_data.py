@@ -36,7 +36,9 @@ PRICE_FIELDS = (
     "monthly_fee_amount",
     "green_price",
 )
-VALUES = re.compile(r"\d+,\d{3}( \d+,\d{3})*")
+# ASCII digits only (``\d`` takes any script's) and under 10⁹ kWh: what ``np.fromstring``
+# reads into int64 Wh without overflow
+VALUES = re.compile(r"[0-9]{1,9},[0-9]{3}(?: [0-9]{1,9},[0-9]{3})*")
 
 
 @dataclass
@@ -78,19 +80,27 @@ def _eics(point_keys: list[str]) -> dict[str, str]:
     return eics
 
 
-def _day_values(row: fmt.Row) -> tuple[dt.datetime, npt.NDArray[np.int64]]:
-    """A row's local midnight (UTC) and its quarter-hour Wh; ``ValueError`` saying what is
-    wrong."""
-    day = fmt.parse_date(row.values[1])
-    start, end = day_bounds(day)
-    quarters = int((end - start).total_seconds() // 900)
+def _day_values(
+    row: fmt.Row, days: dict[str, tuple[int, int]]
+) -> tuple[int, npt.NDArray[np.int64]]:
+    """A row's local midnight (UTC, epoch seconds) and its quarter-hour Wh; ``ValueError``
+    saying what is wrong. ``days``: a day's text → its midnight and quarter hours (a month
+    has some thirty days and a point a row for each: each day is parsed once)."""
+    day_text = row.values[1]
+    if day_text not in days:
+        day = fmt.parse_date(day_text)
+        start, end = day_bounds(day)
+        days[day_text] = (int(start.timestamp()), int((end - start).total_seconds() // 900))
+    start_s, quarters = days[day_text]
     text = row.values[2]
     if not VALUES.fullmatch(text):
         raise ValueError("expected kWh values with a decimal comma and 3 decimals, by spaces")
-    wh = np.array(text.replace(",", "").split(), dtype=np.int64)
+    # the whole row at once in C (the pattern above has checked its form)
+    wh = np.fromstring(text.replace(",", ""), dtype=np.int64, sep=" ")
     if len(wh) != quarters:
+        day = fmt.parse_date(day_text)
         raise ValueError(f"{day} has {quarters} quarter hours; the row has {len(wh)} values")
-    return start, wh
+    return start_s, wh
 
 
 def _intervals(
@@ -105,6 +115,7 @@ def _intervals(
     starts: list[npt.NDArray[np.int64]] = []
     values: list[npt.NDArray[np.int64]] = []
     lines: list[int] = []
+    days: dict[str, tuple[int, int]] = {}
     held = 0
     for row in rows:
         eic = eics.get(row.values[0])
@@ -112,12 +123,12 @@ def _intervals(
             held += 1
             continue  # the point is not loaded (held back): its data waits for the delta
         try:
-            start, wh = _day_values(row)
+            start_s, wh = _day_values(row, days)
         except ValueError as exc:
             issues.append(_issue(spec, row, "KWH_15MIN", "BAD_INTERVAL_ROW", str(exc)))
             continue
         index.append(np.full(len(wh), series.setdefault(eic, len(series)), dtype=np.int32))
-        starts.append(int(start.timestamp()) + 900 * np.arange(len(wh), dtype=np.int64))
+        starts.append(start_s + 900 * np.arange(len(wh), dtype=np.int64))
         values.append(wh)
         lines.extend([row.line] * len(wh))
     if not values:
