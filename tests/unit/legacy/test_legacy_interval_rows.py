@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 
 from vool.domain.legacy import extract_format as fmt
-from vool.domain.legacy.shadow_data import _day_values
+from vool.domain.legacy.shadow_data import _batch, _day_values, _KeptRow
 
 
 def row(day: str, values: list[str]) -> fmt.Row:
@@ -53,3 +54,16 @@ def test_a_value_not_in_the_old_form_is_refused(bad: str) -> None:
 def test_a_bad_day_is_refused() -> None:
     with pytest.raises(ValueError, match="is not a date"):
         _day_values(row("2026-10-15", ["1,000"] * 96), {})
+
+
+def test_rows_spread_into_one_batch_each_value_located_by_its_row() -> None:
+    kept = [_KeptRow(0, 1000, 3, 2), _KeptRow(1, 5000, 2, 3), _KeptRow(0, 9000, 1, 9)]
+    wh = np.array([1, 2, 3, 4, 5, 6], dtype=np.int64)
+    batch = _batch(fmt.SPECS["intervals"], {"EIC-A": 0, "EIC-B": 1}, kept, wh)
+    assert batch.series == [("EIC-A", "OUT", 15), ("EIC-B", "OUT", 15)]
+    assert batch.series_index.tolist() == [0, 0, 0, 1, 1, 0]
+    assert batch.start_s.tolist() == [1000, 1900, 2800, 5000, 5900, 9000]
+    assert batch.wh is wh and batch.quality.tolist() == [0] * 6
+    name = fmt.SPECS["intervals"].file_name
+    lines = [batch.locate(at) for at in range(6)]
+    assert lines == [f"{name} line {n}" for n in (2, 2, 2, 3, 3, 9)]
