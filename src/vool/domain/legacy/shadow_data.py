@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -36,7 +37,9 @@ PRICE_FIELDS = (
     "monthly_fee_amount",
     "green_price",
 )
-VALUES = re.compile(r"\d+,\d{3}( \d+,\d{3})*")
+# ASCII digits only (``\d`` takes any script's) and under 10⁹ kWh: what ``np.fromstring``
+# reads into int64 Wh without overflow
+VALUES = re.compile(r"[0-9]{1,9},[0-9]{3}(?: [0-9]{1,9},[0-9]{3})*")
 
 
 @dataclass
@@ -78,19 +81,55 @@ def _eics(point_keys: list[str]) -> dict[str, str]:
     return eics
 
 
-def _day_values(row: fmt.Row) -> tuple[dt.datetime, npt.NDArray[np.int64]]:
-    """A row's local midnight (UTC) and its quarter-hour Wh; ``ValueError`` saying what is
-    wrong."""
-    day = fmt.parse_date(row.values[1])
-    start, end = day_bounds(day)
-    quarters = int((end - start).total_seconds() // 900)
+def _day_values(
+    row: fmt.Row, days: dict[str, tuple[int, int]]
+) -> tuple[int, npt.NDArray[np.int64]]:
+    """A row's local midnight (UTC, epoch seconds) and its quarter-hour Wh; ``ValueError``
+    saying what is wrong. ``days``: a day's text → its midnight and quarter hours (a month
+    has some thirty days and a point a row for each: each day is parsed once)."""
+    day_text = row.values[1]
+    if day_text not in days:
+        day = fmt.parse_date(day_text)
+        start, end = day_bounds(day)
+        days[day_text] = (int(start.timestamp()), int((end - start).total_seconds() // 900))
+    start_s, quarters = days[day_text]
     text = row.values[2]
     if not VALUES.fullmatch(text):
         raise ValueError("expected kWh values with a decimal comma and 3 decimals, by spaces")
-    wh = np.array(text.replace(",", "").split(), dtype=np.int64)
+    # the whole row at once in C (the pattern above has checked its form)
+    wh = np.fromstring(text.replace(",", ""), dtype=np.int64, sep=" ")
     if len(wh) != quarters:
+        day = fmt.parse_date(day_text)
         raise ValueError(f"{day} has {quarters} quarter hours; the row has {len(wh)} values")
-    return start, wh
+    return start_s, wh
+
+
+class _KeptRow(NamedTuple):
+    series: int
+    start_s: int
+    quarters: int
+    line: int
+
+
+def _batch(
+    spec: fmt.FileSpec, series: dict[str, int], kept: list[_KeptRow], wh: npt.NDArray[np.int64]
+) -> IntervalBatch:
+    """The kept rows' values as one batch: each value's series and start spread from its
+    row's in C, and a value located by its row's line (a search in the rows' ends, not a
+    line per value)."""
+    quarters = np.array([k.quarters for k in kept], dtype=np.int64)
+    ends = np.cumsum(quarters)
+    within = np.arange(len(wh), dtype=np.int64) - np.repeat(ends - quarters, quarters)
+    row_start = np.array([k.start_s for k in kept], dtype=np.int64)
+    lines = [k.line for k in kept]
+    return IntervalBatch(
+        series=[(eic, "OUT", 15) for eic in series],
+        series_index=np.repeat(np.array([k.series for k in kept], dtype=np.int32), quarters),
+        start_s=np.repeat(row_start, quarters) + 900 * within,
+        wh=wh,
+        quality=np.zeros(len(wh), dtype=np.uint8),
+        locate=lambda at: f"{spec.file_name} line {lines[int(np.searchsorted(ends, at, 'right'))]}",
+    )
 
 
 def _intervals(
@@ -101,10 +140,9 @@ def _intervals(
     spec = fmt.SPECS["intervals"]
     eics = _eics(sorted({row.values[0] for row in rows}))
     series: dict[str, int] = {}
-    index: list[npt.NDArray[np.int32]] = []
-    starts: list[npt.NDArray[np.int64]] = []
+    kept: list[_KeptRow] = []  # per row, not per value: the values are spread out below
     values: list[npt.NDArray[np.int64]] = []
-    lines: list[int] = []
+    days: dict[str, tuple[int, int]] = {}
     held = 0
     for row in rows:
         eic = eics.get(row.values[0])
@@ -112,25 +150,15 @@ def _intervals(
             held += 1
             continue  # the point is not loaded (held back): its data waits for the delta
         try:
-            start, wh = _day_values(row)
+            start_s, wh = _day_values(row, days)
         except ValueError as exc:
             issues.append(_issue(spec, row, "KWH_15MIN", "BAD_INTERVAL_ROW", str(exc)))
             continue
-        index.append(np.full(len(wh), series.setdefault(eic, len(series)), dtype=np.int32))
-        starts.append(int(start.timestamp()) + 900 * np.arange(len(wh), dtype=np.int64))
+        kept.append(_KeptRow(series.setdefault(eic, len(series)), start_s, len(wh), row.line))
         values.append(wh)
-        lines.extend([row.line] * len(wh))
     if not values:
         return {"new": 0, "changed": 0, "unchanged": 0, "held_back": held}
-    wh_all = np.concatenate(values)
-    batch = IntervalBatch(
-        series=[(eic, "OUT", 15) for eic in series],
-        series_index=np.concatenate(index),
-        start_s=np.concatenate(starts),
-        wh=wh_all,
-        quality=np.zeros(len(wh_all), dtype=np.uint8),
-        locate=lambda at: f"{spec.file_name} line {lines[at]}",
-    )
+    batch = _batch(spec, series, kept, np.concatenate(values))
     stored = store_intervals(batch=batch, as_of=as_of, file_name=spec.file_name)
     return {
         "new": stored.days_created,
