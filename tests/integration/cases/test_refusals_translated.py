@@ -66,6 +66,18 @@ class TestAHoldEndedAlready:
         )
         assert shown.format(pk=hold.pk) in page.content.decode()
 
+    def test_the_day_it_ends_as_russian_writes_it(self) -> None:
+        hold = hold_on(holder("mari", 26000001, "42.50").account.pk)
+        page = signed_in(in_role("ene", roles.FINANCE)).post(
+            "/backoffice/queues/holds/",
+            {"hold": hold.pk, "reason": "Recovered"},
+            HTTP_ACCEPT_LANGUAGE="ru",
+            follow=True,
+        )
+        day = DunningHold.objects.get(pk=hold.pk).valid_to
+        assert day is not None
+        assert f"Приостановка завершается {day:%d.%m.%Y}." in page.content.decode()
+
     def test_the_refusal_keeps_its_type(self) -> None:
         with (
             translation.override("ru"),

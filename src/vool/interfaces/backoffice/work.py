@@ -26,6 +26,7 @@ from vool.domain.documents import formatting
 from vool.domain.metering.operations import NotAllowedToReviewReading
 from vool.domain.receivables.dunning import UnableToHold
 from vool.domain.receivables.operations import UnableToAllocate
+from vool.domain.shown import shown_day
 from vool.interfaces.backoffice.case_forms import (
     AssignForm,
     AttachmentForm,
@@ -637,7 +638,9 @@ def queue_holds(request: HttpRequest) -> HttpResponse:
                 now=timezone.now(),
                 request_id=request_id(request),
             ),
-            success=lambda ended: _("The hold ends on %(day)s.") % {"day": ended.valid_to},
+            success=lambda ended: (
+                _("The hold ends on %(day)s.") % {"day": shown_day(ended.valid_to)}
+            ),
         )
     kind = request.GET.get("kind", "")
     rows = work_queues.active_holds(today=timezone.localdate(), kind=kind)
