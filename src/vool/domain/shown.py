@@ -7,6 +7,9 @@ import datetime as dt
 from decimal import Decimal
 
 from django.utils.formats import date_format, number_format
+from django.utils.translation import get_language
+
+from vool.common.money import format_money
 
 
 def shown_day(value: dt.date) -> str:
@@ -20,3 +23,10 @@ def shown_number(value: Decimal | int) -> str:
     if isinstance(value, Decimal):
         value = value.normalize() if value else Decimal(0)
     return number_format(value)
+
+
+def shown_money(amount: Decimal) -> str:
+    """Euros as the active language writes them (``1 234,56 €`` in Estonian and Russian,
+    ``€1,234.56`` in English; Estonian when no language is active)."""
+    language = (get_language() or "et").split("-")[0]
+    return format_money(amount, language=language if language in ("et", "ru", "en") else "et")

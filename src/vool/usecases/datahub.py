@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from vool.common.localtime import local_date, local_midnight
 from vool.domain.contracts import operations as contract_operations
@@ -45,6 +47,7 @@ from vool.domain.contracts import queries as contract_queries
 from vool.domain.hub import operations as hub_operations
 from vool.domain.hub import queries as hub_queries
 from vool.domain.hub import switching
+from vool.domain.shown import shown_day
 from vool.domain.supply import operations as supply_operations
 from vool.domain.supply import queries as supply_queries
 from vool.integrations.datahub import resources
@@ -444,6 +447,27 @@ class UnableToWithdraw(Exception):
     """The withdrawal cannot cancel the agreement; the message says why."""
 
 
+def _withdrawal_refused(contract_id: int, refusal: switching.WithdrawalRefusal) -> str:
+    """The withdrawal's refusal in the active language."""
+    if refusal.too_late:
+        return ngettext(
+            "Contract %(id)s: the contract was concluded on %(concluded)s; a withdrawal is "
+            "possible for %(days)s day, until %(until)s.",
+            "Contract %(id)s: the contract was concluded on %(concluded)s; a withdrawal is "
+            "possible for %(days)s days, until %(until)s.",
+            switching.WITHDRAWAL_DAYS,
+        ) % {
+            "id": contract_id,
+            "concluded": shown_day(refusal.concluded_on),
+            "days": switching.WITHDRAWAL_DAYS,
+            "until": shown_day(refusal.until),
+        }
+    return _(
+        "Contract %(id)s: the supply starts on %(start)s; the agreement is cancelled in the hub "
+        "at least one day before it starts (end the contract instead)."
+    ) % {"id": contract_id, "start": shown_day(refusal.starts_on)}
+
+
 def withdraw_agreement(
     *,
     hub: HubApi | None,
@@ -460,17 +484,22 @@ def withdraw_agreement(
     sent; ``hub`` may then be ``None``) and the contract cancelled, audited."""
     submission = hub_queries.submission_of_contract(contract_id=contract.pk)
     if submission is None or submission.status not in hub_queries.WITHDRAWABLE:
-        raise UnableToWithdraw(f"Contract {contract.pk} has no submitted agreement in the hub.")
-    problem = switching.withdrawal_problem(
+        raise UnableToWithdraw(
+            _("Contract %(id)s has no submitted agreement in the hub.") % {"id": contract.pk}
+        )
+    refusal = switching.withdrawal_refusal(
         concluded_on=local_date(contract.created_at), starts_on=contract.valid_from, today=today
     )
-    if problem:
-        raise UnableToWithdraw(f"Contract {contract.pk}: {problem}.")
+    if refusal is not None:
+        raise UnableToWithdraw(_withdrawal_refused(contract.pk, refusal))
     if submission.agreement_id:
         if hub is None:
             raise UnableToWithdraw(
-                f"Contract {contract.pk}: the agreement is in the data hub, whose connection "
-                "is off; it cannot be cancelled there now."
+                _(
+                    "Contract %(id)s: the agreement is in the data hub, whose connection is "
+                    "off; it cannot be cancelled there now."
+                )
+                % {"id": contract.pk}
             )
         hub.cancel_agreement(submission.agreement_id)
     with transaction.atomic():

@@ -171,7 +171,7 @@ def test_queues_a_reading_a_mended_exception_and_a_rebill_with_preview(  # type:
     page.click("#review-readings input[type=submit]")
     # the queue's work area is swapped in place (htmx), the page stays
     expect(page.locator("#queue")).to_contain_text("Nothing waits.")
-    expect(page.locator("#queue-work ul.messagelist")).to_contain_text("1 readings reviewed.")
+    expect(page.locator("#queue-work ul.messagelist")).to_contain_text("1 reading reviewed.")
 
     page.goto(f"{live_server.url}/backoffice/queues/exceptions/")
     assert "IMPLAUSIBLE_BILL" in page.locator("#queue").inner_text()
@@ -249,7 +249,7 @@ def test_queue_items_and_requests_taken_and_filtered_without_a_page_load(
     page.evaluate("window.stillTheSamePage = true")
     page.check(f"#select-{case.pk}")
     page.click("button[name=assign][value=me]")
-    expect(page.locator("#queue-work ul.messagelist")).to_contain_text("1 requests assigned.")
+    expect(page.locator("#queue-work ul.messagelist")).to_contain_text("1 request assigned.")
     expect(page.locator("#cases")).to_contain_text("kati")
     check(page, "cases-assigned")
     assert page.evaluate("window.stillTheSamePage") is True

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from billing_factories import (
     add_intervals,
@@ -194,12 +195,13 @@ class TestCreditNotes:
         three_accounts()
         bill_run.run_billing(period=OCTOBER, today=BILL_DAY)
         bill_run.credit_invoice(number=2, reason="x", today=BILL_DAY)
-        with pytest.raises(operations.UnableToCreditInvoice, match="CANCELLED"):
-            bill_run.credit_invoice(number=2, reason="x", today=BILL_DAY)
-        with pytest.raises(operations.UnableToCreditInvoice, match="credit note"):
-            bill_run.credit_invoice(number=4, reason="x", today=BILL_DAY)
-        with pytest.raises(operations.UnableToCreditInvoice, match="no invoice number 99"):
-            bill_run.credit_invoice(number=99, reason="x", today=BILL_DAY)
+        with translation.override("en"):
+            with pytest.raises(operations.UnableToCreditInvoice, match="is Cancelled, not Issued"):
+                bill_run.credit_invoice(number=2, reason="x", today=BILL_DAY)
+            with pytest.raises(operations.UnableToCreditInvoice, match="credit note"):
+                bill_run.credit_invoice(number=4, reason="x", today=BILL_DAY)
+            with pytest.raises(operations.UnableToCreditInvoice, match="no invoice number 99"):
+                bill_run.credit_invoice(number=99, reason="x", today=BILL_DAY)
 
 
 class TestRebill:

@@ -10,6 +10,7 @@ import itertools
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from billing_factories import add_intervals, fixed_product, import_day, remote_account, superuser
 from vool.common.localtime import Month, local_midnight
@@ -187,7 +188,10 @@ class TestCreditAndRebillByVersion:
             limits=bill_run.guard_limits(),
         )
         # November's draft trues up 10 October; rebilling October now would bill it twice
-        with pytest.raises(operations.UnableToRebill, match=f"run {run.pk}.*2026-11"):
+        with (
+            translation.override("en"),
+            pytest.raises(operations.UnableToRebill, match=f"run {run.pk}.*2026-11"),
+        ):
             bill_run.rebill_account(
                 reference_or_id=contract.billing_account.reference_number,
                 period=OCTOBER,

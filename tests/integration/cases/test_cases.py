@@ -227,7 +227,7 @@ class TestBackOfficePages:
             {"channel": "PHONE", "case_type": "BILL_DISPUTE", "subject": "Too high"},
         )
         assert response.status_code == 200
-        assert "names the disputed invoice" in response.content.decode()
+        assert "tuleb nimetada vaidlustatud arve" in response.content.decode()
         assert not Case.objects.exists()
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from billing_factories import add_intervals, fixed_product, load_test_tariffs, remote_account
 from datahub_server import CLIENT_ID, CLIENT_SECRET, LocalHub
@@ -295,7 +296,10 @@ class TestSwitching:
             today=dt.date(2026, 11, 2),
             now=NOW,
         )
-        with pytest.raises(datahub.UnableToWithdraw, match="until 2026-11-16"):
+        with (
+            translation.override("en"),
+            pytest.raises(datahub.UnableToWithdraw, match=r"until 11/16/2026\.$"),
+        ):
             datahub.withdraw_agreement(
                 hub=api,
                 contract=contract,
@@ -304,6 +308,16 @@ class TestSwitching:
                 user=None,
                 reason="x",
             )
+        with translation.override("ru"), pytest.raises(datahub.UnableToWithdraw) as refused:
+            datahub.withdraw_agreement(
+                hub=api,
+                contract=contract,
+                today=dt.date(2026, 11, 17),
+                now=NOW,
+                user=None,
+                reason="x",
+            )
+        assert str(refused.value).endswith("отказаться можно в течение 14 дней, до 16.11.2026.")
 
     def test_switching_away_ends_the_contract_and_the_run_makes_the_final_bill(
         self, local: LocalHub, api: HttpHub

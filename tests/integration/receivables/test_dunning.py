@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from receivables_factories import (
     AS_OF,
@@ -180,7 +181,10 @@ class TestDunningRun:
         assert not DunningLetter.objects.exists()
 
     def test_a_hold_says_who_and_why(self, book: dict[str, int]) -> None:
-        with pytest.raises(dunning.UnableToHold, match="who sets the hold and why"):
+        with (
+            translation.override("en"),
+            pytest.raises(dunning.UnableToHold, match="who sets the hold and why"),
+        ):
             dunning.add_hold(
                 kind=DunningHold.Kind.CLERK,
                 billing_account_id=book["mari"],

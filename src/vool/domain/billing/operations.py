@@ -713,15 +713,26 @@ def credit_invoice(
     dated ``today`` and issued at ``now``. What the invoice billed of interval data is no
     longer live: the next bill of those days trues them up from what remains."""
     if not reason.strip():
-        raise UnableToCreditInvoice("Say why the invoice is credited.")
+        raise UnableToCreditInvoice(_("Say why the invoice is credited."))
     with transaction.atomic():
         original = Invoice.objects.select_for_update().filter(number=number).first()
         if original is None:
-            raise UnableToCreditInvoice(f"There is no invoice number {number}.")
+            raise UnableToCreditInvoice(
+                _("There is no invoice number %(number)s.") % {"number": number}
+            )
         if original.kind != Invoice.Kind.INVOICE:
-            raise UnableToCreditInvoice(f"{number} is a credit note; only invoices are credited.")
+            raise UnableToCreditInvoice(
+                _("%(number)s is a credit note; only invoices are credited.") % {"number": number}
+            )
         if original.status != Invoice.Status.ISSUED:
-            raise UnableToCreditInvoice(f"Invoice {number} is {original.status}, not ISSUED.")
+            raise UnableToCreditInvoice(
+                _("Invoice %(number)s is %(status)s, not %(issued)s.")
+                % {
+                    "number": number,
+                    "status": Invoice.Status(original.status).label,
+                    "issued": Invoice.Status.ISSUED.label,
+                }
+            )
         note = Invoice.objects.create(
             billing_account_id=original.billing_account_id,
             period=original.period,
@@ -787,19 +798,19 @@ def _rebillable_invoice(billing_account_id: int, period: Month) -> Invoice | Non
     )
     if current is not None and current.status == Invoice.Status.DRAFT:
         raise UnableToRebill(
-            f"A bill run (run {current.run_id}) is billing this account for {period}; "
-            "finish it first."
+            _("A bill run (run %(run)s) is billing this account for %(period)s; finish it first.")
+            % {"run": current.run_id, "period": period}
         )
     drafting = (
         Invoice.objects.filter(billing_account_id=billing_account_id, status="DRAFT")
-        .values_list("run_id", "period")
+        .values("run_id", "period")
         .first()
     )
     if drafting is not None:
         # its draft may true up days this rebill bills: one of the two would bill them twice
         raise UnableToRebill(
-            f"A bill run (run {drafting[0]}) is billing this account for {drafting[1]}; "
-            "finish it first."
+            _("A bill run (run %(run)s) is billing this account for %(period)s; finish it first.")
+            % {"run": drafting["run_id"], "period": drafting["period"]}
         )
     return current
 

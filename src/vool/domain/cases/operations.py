@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from vool.domain.billing.models import Invoice
 from vool.domain.cases import queries
@@ -28,6 +29,7 @@ from vool.domain.customers.models import Customer
 from vool.domain.metering.models import Reading
 from vool.domain.receivables import dunning
 from vool.domain.receivables.models import DunningHold
+from vool.domain.shown import shown_day
 from vool.domain.supply.models import MeteringPoint
 
 
@@ -45,7 +47,7 @@ class UnableToSwitchFreeze(ValueError):
 
 def _who(by: str) -> str:
     if not by.strip():
-        raise UnableToWorkCase("Say who does it.")
+        raise UnableToWorkCase(_("Say who does it."))
     return by.strip()[:150]
 
 
@@ -61,19 +63,28 @@ def _check_links(
         .exclude(status=Invoice.Status.DRAFT)
         .exists()
     ):
-        raise UnableToOpenCase(f"Invoice {invoice_id} is not an issued invoice of {customer}.")
+        raise UnableToOpenCase(
+            _("Invoice %(id)s is not an issued invoice of %(customer)s.")
+            % {"id": invoice_id, "customer": customer}
+        )
     if (
         reading_id is not None
         and not Reading.objects.filter(
             pk=reading_id, register__meter__metering_point__contracts__customer=customer
         ).exists()
     ):
-        raise UnableToOpenCase(f"Reading {reading_id} is not of a metering point of {customer}.")
+        raise UnableToOpenCase(
+            _("Reading %(id)s is not of a metering point of %(customer)s.")
+            % {"id": reading_id, "customer": customer}
+        )
     if (
         contract_id is not None
         and not SupplyContract.objects.filter(pk=contract_id, customer=customer).exists()
     ):
-        raise UnableToOpenCase(f"Contract {contract_id} is not a contract of {customer}.")
+        raise UnableToOpenCase(
+            _("Contract %(id)s is not a contract of %(customer)s.")
+            % {"id": contract_id, "customer": customer}
+        )
 
 
 def open_case(
@@ -94,24 +105,33 @@ def open_case(
     """Register a request; its due date is ``today`` plus its type's service level. A bill
     dispute names the invoice and holds its dunning until the case is resolved."""
     if channel not in Channel.values:
-        raise UnableToOpenCase(f"{channel!r} is not a channel ({', '.join(Channel.values)}).")
+        raise UnableToOpenCase(
+            _("'%(value)s' is not a channel (%(choices)s).")
+            % {"value": channel, "choices": ", ".join(Channel.values)}
+        )
     if case_type not in CaseType.values:
-        raise UnableToOpenCase(f"{case_type!r} is not a type ({', '.join(CaseType.values)}).")
+        raise UnableToOpenCase(
+            _("'%(value)s' is not a type (%(choices)s).")
+            % {"value": case_type, "choices": ", ".join(CaseType.values)}
+        )
     if not subject.strip():
-        raise UnableToOpenCase("Give the request a subject.")
+        raise UnableToOpenCase(_("Give the request a subject."))
     if not by.strip():
-        raise UnableToOpenCase("Say who registers the request.")
+        raise UnableToOpenCase(_("Say who registers the request."))
     if case_type == CaseType.BILL_DISPUTE and invoice_id is None:
-        raise UnableToOpenCase("A bill dispute names the disputed invoice.")
+        raise UnableToOpenCase(_("A bill dispute names the disputed invoice."))
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
-        raise UnableToOpenCase(f"There is no customer {customer_id}.")
+        raise UnableToOpenCase(_("There is no customer %(id)s.") % {"id": customer_id})
     _check_links(
         customer=customer, invoice_id=invoice_id, reading_id=reading_id, contract_id=contract_id
     )
     days = queries.service_days(case_type=case_type, on=today)
     if days is None:
-        raise UnableToOpenCase(f"No service level for {case_type} is valid on {today}.")
+        raise UnableToOpenCase(
+            _("No service level for %(type)s is valid on %(day)s.")
+            % {"type": CaseType(case_type).label, "day": shown_day(today)}
+        )
     with transaction.atomic():
         hold = None
         if case_type == CaseType.BILL_DISPUTE:
@@ -144,15 +164,15 @@ def open_case(
 def _open_case_for_update(case_id: int) -> Case:
     case = Case.objects.select_for_update().filter(pk=case_id).first()
     if case is None:
-        raise UnableToWorkCase(f"There is no request {case_id}.")
+        raise UnableToWorkCase(_("There is no request %(id)s.") % {"id": case_id})
     if case.status == Case.Status.RESOLVED:
-        raise UnableToWorkCase(f"Request {case_id} is resolved.")
+        raise UnableToWorkCase(_("Request %(id)s is resolved.") % {"id": case_id})
     return case
 
 
 def add_note(*, case_id: int, text: str, for_customer: bool, by: str, now: dt.datetime) -> CaseNote:
     if not text.strip():
-        raise UnableToWorkCase("A note needs text.")
+        raise UnableToWorkCase(_("A note needs text."))
     with transaction.atomic():
         case = _open_case_for_update(case_id)
         return CaseNote.objects.create(
@@ -177,7 +197,7 @@ def add_attachment(
 ) -> CaseAttachment:
     """Record a file already stored by its SHA-256."""
     if not file_name.strip():
-        raise UnableToWorkCase("The file has no name.")
+        raise UnableToWorkCase(_("The file has no name."))
     with transaction.atomic():
         case = _open_case_for_update(case_id)
         return CaseAttachment.objects.create(
@@ -208,9 +228,12 @@ def set_status(
     """Move an open request on; RESOLVED (final) needs the resolution and ends a dispute's
     dunning hold from ``today``."""
     if status not in Case.Status.values:
-        raise UnableToWorkCase(f"{status!r} is not a status ({', '.join(Case.Status.values)}).")
+        raise UnableToWorkCase(
+            _("'%(value)s' is not a status (%(choices)s).")
+            % {"value": status, "choices": ", ".join(Case.Status.values)}
+        )
     if status == Case.Status.RESOLVED and not resolution.strip():
-        raise UnableToWorkCase("Say how the request was resolved.")
+        raise UnableToWorkCase(_("Say how the request was resolved."))
     with transaction.atomic():
         case = _open_case_for_update(case_id)
         case.status = status
@@ -229,23 +252,23 @@ def set_status(
 
 def freeze_on(*, message: str, by: str, now: dt.datetime) -> Freeze:
     if not message.strip():
-        raise UnableToSwitchFreeze("Give the freeze a message for the customers.")
+        raise UnableToSwitchFreeze(_("Give the freeze a message for the customers."))
     try:
         with transaction.atomic():
             if Freeze.objects.filter(ended_at__isnull=True).exists():
-                raise UnableToSwitchFreeze("The freeze is already on.")
+                raise UnableToSwitchFreeze(_("The freeze is already on."))
             return Freeze.objects.create(
                 message=message.strip(), started_at=now, started_by=by.strip()[:150] or "?"
             )
     except IntegrityError as exc:  # another switch won the race at the one-on constraint
-        raise UnableToSwitchFreeze("The freeze is already on.") from exc
+        raise UnableToSwitchFreeze(_("The freeze is already on.")) from exc
 
 
 def freeze_off(*, by: str, now: dt.datetime) -> Freeze:
     with transaction.atomic():
         freeze = Freeze.objects.select_for_update().filter(ended_at__isnull=True).first()
         if freeze is None:
-            raise UnableToSwitchFreeze("The freeze is not on.")
+            raise UnableToSwitchFreeze(_("The freeze is not on."))
         freeze.ended_at = max(now, freeze.started_at)
         freeze.ended_by = by.strip()[:150] or "?"
         freeze.save(update_fields=["ended_at", "ended_by"])
@@ -280,7 +303,9 @@ def mark_worked(
     with transaction.atomic():
         queued = QueuedReading.objects.select_for_update().get(pk=queued_id)
         if queued.status != QueuedReading.Status.QUEUED:
-            raise UnableToWorkCase(f"Queued reading {queued_id} was worked already.")
+            raise UnableToWorkCase(
+                _("Queued reading %(id)s was worked already.") % {"id": queued_id}
+            )
         queued.status = QueuedReading.Status.APPLIED if applied else QueuedReading.Status.REFUSED
         queued.outcome = outcome
         queued.worked_at = now
@@ -312,7 +337,7 @@ def assign_queue_items(
     """Assign the queue's items to a person, a team, or both (nobody: the assignment ends);
     one statement to clear and one to write, whatever the number of items."""
     if queue not in QueueAssignment.Queue.values:
-        raise UnableToWorkCase(f"There is no work queue {queue}.")
+        raise UnableToWorkCase(_("There is no work queue %(queue)s.") % {"queue": queue})
     with transaction.atomic():
         QueueAssignment.objects.filter(queue=queue, item_id__in=item_ids).delete()
         if user_id is None and group_id is None:

@@ -12,14 +12,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Final
+from typing import Final, NamedTuple
 
 __all__ = [
     "LEAD_DAYS_FROM_GENERAL_SERVICE",
     "LEAD_DAYS_FROM_OPEN_SUPPLY",
     "WITHDRAWAL_DAYS",
+    "WithdrawalRefusal",
     "earliest_start",
     "withdrawal_problem",
+    "withdrawal_refusal",
 ]
 
 LEAD_DAYS_FROM_OPEN_SUPPLY: Final = 14
@@ -33,16 +35,37 @@ def earliest_start(*, submitted_on: dt.date, open_supply_elsewhere: bool) -> dt.
     return submitted_on + dt.timedelta(days=days)
 
 
-def withdrawal_problem(*, concluded_on: dt.date, starts_on: dt.date, today: dt.date) -> str | None:
+class WithdrawalRefusal(NamedTuple):
+    """Why a withdrawal cannot cancel the agreement: too late (``until`` was the last day) or
+    the supply starts on ``starts_on`` already."""
+
+    too_late: bool
+    concluded_on: dt.date
+    until: dt.date
+    starts_on: dt.date
+
+
+def withdrawal_refusal(
+    *, concluded_on: dt.date, starts_on: dt.date, today: dt.date
+) -> WithdrawalRefusal | None:
     """Why a withdrawal on ``today`` cannot cancel the agreement, or ``None`` if it can."""
-    if today > concluded_on + dt.timedelta(days=WITHDRAWAL_DAYS):
+    until = concluded_on + dt.timedelta(days=WITHDRAWAL_DAYS)
+    if today > until or today >= starts_on:
+        return WithdrawalRefusal(today > until, concluded_on, until, starts_on)
+    return None
+
+
+def withdrawal_problem(*, concluded_on: dt.date, starts_on: dt.date, today: dt.date) -> str | None:
+    """Why a withdrawal on ``today`` cannot cancel the agreement (in English), or ``None``."""
+    refusal = withdrawal_refusal(concluded_on=concluded_on, starts_on=starts_on, today=today)
+    if refusal is None:
+        return None
+    if refusal.too_late:
         return (
             f"the contract was concluded on {concluded_on}; a withdrawal is possible for "
-            f"{WITHDRAWAL_DAYS} days, until {concluded_on + dt.timedelta(days=WITHDRAWAL_DAYS)}"
+            f"{WITHDRAWAL_DAYS} days, until {refusal.until}"
         )
-    if today >= starts_on:
-        return (
-            f"the supply starts on {starts_on}; the agreement is cancelled in the hub at "
-            "least one day before it starts (end the contract instead)"
-        )
-    return None
+    return (
+        f"the supply starts on {starts_on}; the agreement is cancelled in the hub at "
+        "least one day before it starts (end the contract instead)"
+    )

@@ -44,6 +44,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from vool.domain.billing.models import Invoice
 from vool.domain.ledger.models import LedgerAccount, Posting
@@ -57,6 +58,7 @@ from vool.domain.receivables.models import (
     InvoiceSettlement,
 )
 from vool.domain.receivables.operations import insert_rows
+from vool.domain.shown import shown_day
 
 ORDER = (
     DunningLevel.Level.REMINDER,
@@ -280,13 +282,18 @@ def add_hold(
 ) -> DunningHold:
     """A hold with who and why: on an account (VULNERABLE, CLERK) or an invoice (DISPUTED)."""
     if not by.strip() or not reason.strip():
-        raise UnableToHold("Say who sets the hold and why.")
+        raise UnableToHold(_("Say who sets the hold and why."))
     if kind == DunningHold.Kind.DISPUTED and invoice_id is None:
-        raise UnableToHold("A disputed-invoice hold names the invoice.")
+        raise UnableToHold(_("A disputed-invoice hold names the invoice."))
     if kind != DunningHold.Kind.DISPUTED and billing_account_id is None:
-        raise UnableToHold(f"A {kind} hold names the billing account.")
+        raise UnableToHold(
+            _("A %(kind)s hold names the billing account.") % {"kind": DunningHold.Kind(kind).label}
+        )
     if valid_to is not None and valid_to <= valid_from:
-        raise UnableToHold(f"The hold ends ({valid_to}) before it starts ({valid_from}).")
+        raise UnableToHold(
+            _("The hold ends (%(end)s) before it starts (%(start)s).")
+            % {"end": shown_day(valid_to), "start": shown_day(valid_from)}
+        )
     return DunningHold.objects.create(
         kind=kind,
         billing_account_id=billing_account_id if kind != DunningHold.Kind.DISPUTED else None,
@@ -309,9 +316,12 @@ def end_hold(*, hold_id: int, on: dt.date) -> DunningHold:
     with transaction.atomic():
         hold = DunningHold.objects.select_for_update().filter(pk=hold_id).first()
         if hold is None:
-            raise UnableToHold(f"There is no dunning hold {hold_id}.")
+            raise UnableToHold(_("There is no dunning hold %(id)s.") % {"id": hold_id})
         if hold.valid_to is not None:
-            raise UnableToHold(f"Dunning hold {hold_id} already ended on {hold.valid_to}.")
+            raise UnableToHold(
+                _("Dunning hold %(id)s already ended on %(day)s.")
+                % {"id": hold_id, "day": shown_day(hold.valid_to)}
+            )
         hold.valid_to = max(on, hold.valid_from + dt.timedelta(days=1))
         hold.save(update_fields=["valid_to"])
     return hold

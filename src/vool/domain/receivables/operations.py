@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 
 from django.db import models, transaction
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
 from vool.common.identifiers import InvalidIdentifier, validate_iban
 from vool.common.localtime import local_date
@@ -52,6 +53,7 @@ from vool.domain.receivables.models import (
     Payment,
     StatementFile,
 )
+from vool.domain.shown import shown_money
 
 ALLOCATION_DOCUMENT = "receivables.Allocation"
 PAYMENT_DOCUMENT = "receivables.Payment"  # a payment received into suspense
@@ -698,14 +700,13 @@ def _refresh_status(payment_ids: Sequence[int]) -> None:
 
 def _check_who_and_why(by: str, reason: str) -> None:
     if not by.strip():
-        raise UnableToAllocate("Say who makes the allocation.")
+        raise UnableToAllocate(_("Say who makes the allocation."))
     if not reason.strip():
-        raise UnableToAllocate("Say why the payment is allocated or refunded.")
+        raise UnableToAllocate(_("Say why the payment is allocated or refunded."))
 
 
-def _check_amount(amount: Decimal, what: str) -> None:
-    if amount <= 0 or amount != amount.quantize(CENT):
-        raise UnableToAllocate(f"{what} must be a positive amount in whole cents, not {amount}.")
+def _in_whole_cents(amount: Decimal) -> bool:
+    return amount > 0 and amount == amount.quantize(CENT)
 
 
 def allocate_from_suspense(
@@ -721,18 +722,26 @@ def allocate_from_suspense(
     billing accounts; a part of it may stay in suspense."""
     _check_who_and_why(by, reason)
     if not parts:
-        raise UnableToAllocate("Name at least one billing account and amount.")
+        raise UnableToAllocate(_("Name at least one billing account and amount."))
     for part in parts:
-        _check_amount(part.amount, f"The amount for billing account {part.billing_account_id}")
+        if not _in_whole_cents(part.amount):
+            raise UnableToAllocate(
+                _(
+                    "The amount for billing account %(account)s must be a positive amount in "
+                    "whole cents, not %(amount)s."
+                )
+                % {"account": part.billing_account_id, "amount": shown_money(part.amount)}
+            )
     with transaction.atomic():
         payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
         if payment is None:
-            raise UnableToAllocate(f"There is no payment {payment_id}.")
+            raise UnableToAllocate(_("There is no payment %(id)s.") % {"id": payment_id})
         left = queries.unallocated_amount(payment=payment)
         wanted = sum((p.amount for p in parts), Decimal(0))
         if wanted > left:
             raise UnableToAllocate(
-                f"Payment {payment_id} has {left} in suspense; {wanted} cannot be allocated."
+                _("Payment %(id)s has %(left)s in suspense; %(wanted)s cannot be allocated.")
+                % {"id": payment_id, "left": shown_money(left), "wanted": shown_money(wanted)}
             )
         shares = [
             _Share(
@@ -765,17 +774,24 @@ def refund_from_suspense(
     with transaction.atomic():
         payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
         if payment is None:
-            raise UnableToAllocate(f"There is no payment {payment_id}.")
+            raise UnableToAllocate(_("There is no payment %(id)s.") % {"id": payment_id})
         left = queries.unallocated_amount(payment=payment)
         amount = left if amount is None else amount
-        _check_amount(amount, "The refund")
+        if not _in_whole_cents(amount):
+            raise UnableToAllocate(
+                _("The refund must be a positive amount in whole cents, not %(amount)s.")
+                % {"amount": shown_money(amount)}
+            )
         if amount > left:
             raise UnableToAllocate(
-                f"Payment {payment_id} has {left} in suspense; {amount} cannot be refunded."
+                _("Payment %(id)s has %(left)s in suspense; %(wanted)s cannot be refunded.")
+                % {"id": payment_id, "left": shown_money(left), "wanted": shown_money(amount)}
             )
         to = iban or payment.payer_iban
         if not to:
-            raise UnableToAllocate(f"Payment {payment_id} has no payer IBAN; give the IBAN.")
+            raise UnableToAllocate(
+                _("Payment %(id)s has no payer IBAN; give the IBAN.") % {"id": payment_id}
+            )
         try:
             to = validate_iban(to)
         except InvalidIdentifier as exc:

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from vool.domain.billing.operations import UnableToRebill
@@ -26,6 +26,7 @@ from vool.domain.documents import formatting
 from vool.domain.metering.operations import NotAllowedToReviewReading
 from vool.domain.receivables.dunning import UnableToHold
 from vool.domain.receivables.operations import UnableToAllocate
+from vool.domain.shown import shown_day
 from vool.interfaces.backoffice.case_forms import (
     AssignForm,
     AttachmentForm,
@@ -139,7 +140,7 @@ def _assign_items(request: HttpRequest, queue: str, back: str) -> HttpResponse:
             lambda: queue_assignment.assign_to_me(
                 user=request.user, queue=queue, item_ids=ids, now=now, request_id=rid
             ),
-            lambda n: _("%(n)s items assigned.") % {"n": n},
+            lambda n: ngettext("%(n)s item assigned.", "%(n)s items assigned.", n) % {"n": n},
             back,
         )
     form = AssignForm(request.POST, prefix=ASSIGN_PREFIX)
@@ -159,7 +160,7 @@ def _assign_items(request: HttpRequest, queue: str, back: str) -> HttpResponse:
             now=now,
             request_id=rid,
         ),
-        lambda n: _("%(n)s items assigned.") % {"n": n},
+        lambda n: ngettext("%(n)s item assigned.", "%(n)s items assigned.", n) % {"n": n},
         back,
     )
 
@@ -213,7 +214,7 @@ def cases_list(request: HttpRequest) -> HttpResponse:
                 now=timezone.now(),
                 request_id=request_id(request),
             ),
-            lambda n: _("%(n)s requests assigned.") % {"n": n},
+            lambda n: ngettext("%(n)s request assigned.", "%(n)s requests assigned.", n) % {"n": n},
             request.get_full_path(),
         )
     if request.method == "POST":  # bulk assignment
@@ -233,7 +234,7 @@ def cases_list(request: HttpRequest) -> HttpResponse:
                 now=timezone.now(),
                 request_id=request_id(request),
             ),
-            lambda n: _("%(n)s requests assigned.") % {"n": n},
+            lambda n: ngettext("%(n)s request assigned.", "%(n)s requests assigned.", n) % {"n": n},
             request.get_full_path(),
         )
     filters = CaseFilterForm(request.GET or None)
@@ -441,7 +442,12 @@ def queue_readings(request: HttpRequest) -> HttpResponse:
                 )
             return len(ids)
 
-        return _act(request, review_all, lambda n: _("%(n)s readings reviewed.") % {"n": n}, back)
+        return _act(
+            request,
+            review_all,
+            lambda n: ngettext("%(n)s reading reviewed.", "%(n)s readings reviewed.", n) % {"n": n},
+            back,
+        )
     rows = work_queues.pending_readings()
     return render(
         request,
@@ -495,7 +501,11 @@ def _allocate_chosen(request: HttpRequest, back: str) -> HttpResponse:
     def allocated(done: list[case_work.Allocated]) -> str:
         total = sum((row.amount for row in done), Decimal(0))
         language = (get_language() or "et")[:2]
-        return _("%(n)s payments allocated, %(amount)s in all.") % {
+        return ngettext(
+            "%(n)s payment allocated, %(amount)s in all.",
+            "%(n)s payments allocated, %(amount)s in all.",
+            len(done),
+        ) % {
             "n": len(done),
             "amount": formatting.money(
                 total, language=language if language in formatting.LANGUAGES else "et"
@@ -571,7 +581,14 @@ def queue_deliveries(request: HttpRequest) -> HttpResponse:
                 now=timezone.now(),
                 request_id=request_id(request),
             ),
-            lambda n: _("%(n)s deliveries will be sent again by the next delivery run.") % {"n": n},
+            lambda n: (
+                ngettext(
+                    "%(n)s delivery will be sent again by the next delivery run.",
+                    "%(n)s deliveries will be sent again by the next delivery run.",
+                    n,
+                )
+                % {"n": n}
+            ),
             back,
         )
     rows = work_queues.failed_deliveries()
@@ -603,7 +620,9 @@ def queue_holds(request: HttpRequest) -> HttpResponse:
                 now=timezone.now(),
                 request_id=request_id(request),
             ),
-            lambda ended: _("%(n)s holds ended.") % {"n": len(ended)},
+            lambda ended: (
+                ngettext("%(n)s hold ended.", "%(n)s holds ended.", len(ended)) % {"n": len(ended)}
+            ),
             back,
         )
     if request.method == "POST":
@@ -619,7 +638,9 @@ def queue_holds(request: HttpRequest) -> HttpResponse:
                 now=timezone.now(),
                 request_id=request_id(request),
             ),
-            success=lambda ended: _("The hold ends on %(day)s.") % {"day": ended.valid_to},
+            success=lambda ended: (
+                _("The hold ends on %(day)s.") % {"day": shown_day(ended.valid_to)}
+            ),
         )
     kind = request.GET.get("kind", "")
     rows = work_queues.active_holds(today=timezone.localdate(), kind=kind)
@@ -656,7 +677,12 @@ def queue_frozen_readings(request: HttpRequest) -> HttpResponse:
                 )
             return len(ids)
 
-        return _act(request, apply_all, lambda n: _("%(n)s readings worked.") % {"n": n}, back)
+        return _act(
+            request,
+            apply_all,
+            lambda n: ngettext("%(n)s reading worked.", "%(n)s readings worked.", n) % {"n": n},
+            back,
+        )
     rows = work_queues.queued_readings()
     return render(
         request,
