@@ -98,7 +98,7 @@ class TestCreditAndRebillTimes:
 def test_a_forced_run_of_a_billed_month_points_to_rebill(customer) -> None:  # type: ignore[no-untyped-def]
     vool("run", "--period", "2026-10", "--today", "2026-11-05", "--no-progress")
     User.objects.create_superuser("mari", "mari@example.ee", "x")
-    with pytest.raises(CommandError, match=r"already billed.*vool billing rebill"):
+    with pytest.raises(CommandError, match=r"juba arveldatud.*vool billing rebill"):
         vool(
             "run", "--period", "2026-10", "--today", "2026-11-25", "--force",
             "--user", "mari", "--reason", "again", "--no-progress",

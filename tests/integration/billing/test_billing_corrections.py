@@ -62,13 +62,13 @@ class TestBillingWindow:
         assert (run.forced_by, run.forced_reason) == ("mari", "bank holiday delayed the run")
 
     def test_forcing_needs_who_and_why(self) -> None:
-        with pytest.raises(operations.UnableToStartRun, match="who forces it and why"):
+        with pytest.raises(operations.UnableToStartRun, match="kes selle käivitab, kui ka põhjust"):
             bill_run.run_billing(
                 period=OCTOBER, today=dt.date(2026, 11, 12), forced_by=superuser("mari")
             )
 
     def test_never_bills_a_month_that_is_not_over(self) -> None:
-        with pytest.raises(operations.UnableToStartRun, match="not over"):
+        with pytest.raises(operations.UnableToStartRun, match="veel lõppenud"):
             bill_run.run_billing(
                 period=Month(2026, 11),
                 today=dt.date(2026, 11, 20),

@@ -275,7 +275,7 @@ class TestTimes:
         self, contract: SupplyContract
     ) -> None:
         bill_run.run_billing(period=OCTOBER, today=BILL_DAY)
-        with pytest.raises(operations.UnableToStartRun, match="already billed") as caught:
+        with pytest.raises(operations.UnableToStartRun, match="juba arveldatud") as caught:
             bill_run.run_billing(
                 period=OCTOBER,
                 today=dt.date(2026, 11, 20),

@@ -128,13 +128,16 @@ def create_run(
     date, ``as_of`` the data cut-off, ``now`` when the run is created."""
     forced = bool(forced_by or forced_reason)
     if forced and not (forced_by.strip() and forced_reason.strip()):
-        raise UnableToStartRun("A forced run needs both who forces it and why.")
+        raise UnableToStartRun(_("A forced run needs both who forces it and why."))
     if not forced:
         check_billing_window(period=period, today=today)
     if today < period.next().first_day:
-        raise UnableToStartRun(f"{period} is not over yet on {today.isoformat()}.")
+        raise UnableToStartRun(
+            _("%(period)s is not over yet on %(today)s.")
+            % {"period": period, "today": today.isoformat()}
+        )
     if chunk_size < 1:
-        raise UnableToStartRun("A chunk holds at least one account.")
+        raise UnableToStartRun(_("A chunk holds at least one account."))
     account_ids = queries.accounts_to_bill(period=period)
     if forced and account_ids:
         _refuse_if_billed(period=period, account_ids=account_ids)
@@ -142,8 +145,11 @@ def create_run(
         active = BillRun.objects.filter(period=str(period), status__in=ACTIVE_RUN_STATUSES).first()
         if active is not None:
             raise UnableToStartRun(
-                f"Run {active.pk} of {period} has not finished; resume it with "
-                f"`vool billing run --period {period} --resume {active.pk}`."
+                _(
+                    "Run %(run)s of %(period)s has not finished; resume it with "
+                    "`vool billing run --period %(period)s --resume %(run)s`."
+                )
+                % {"run": active.pk, "period": period}
             )
         run = BillRun.objects.create(
             period=str(period),
@@ -197,9 +203,12 @@ def _refuse_if_billed(*, period: Month, account_ids: list[int]) -> None:
     )
     if billed.issuperset(account_ids):
         raise UnableToStartRun(
-            f"{period} is already billed: all {len(account_ids)} accounts with a contract in it "
-            "have their invoice. To bill an account again, credit and rebill it: "
-            f"`vool billing rebill REFERENCE --period {period} --reason TEXT`."
+            _(
+                "%(period)s is already billed: every account with a contract in it has its "
+                "invoice (%(count)s). To bill an account again, credit and rebill it: "
+                "`vool billing rebill REFERENCE --period %(period)s --reason TEXT`."
+            )
+            % {"period": period, "count": len(account_ids)}
         )
 
 
@@ -685,7 +694,10 @@ def abandon_run(*, run_id: int, reason: str) -> BillRun:
     with transaction.atomic():
         run = BillRun.objects.select_for_update().get(pk=run_id)
         if run.status not in ACTIVE_RUN_STATUSES:
-            raise UnableToStartRun(f"Run {run.pk} is {run.status}; only an unfinished run.")
+            raise UnableToStartRun(
+                _("Run %(run)s is %(status)s; only an unfinished run can be abandoned.")
+                % {"run": run.pk, "status": run.get_status_display()}
+            )
         Invoice.objects.filter(run_id=run.pk, status=Invoice.Status.DRAFT).update(
             status=Invoice.Status.CANCELLED, reason=reason
         )

@@ -26,7 +26,7 @@ from vool.domain.documents import formatting
 from vool.domain.metering.operations import NotAllowedToReviewReading
 from vool.domain.receivables.dunning import UnableToHold
 from vool.domain.receivables.operations import UnableToAllocate
-from vool.domain.shown import shown_day
+from vool.domain.shown import shown_day, shown_money
 from vool.interfaces.backoffice.case_forms import (
     AssignForm,
     AttachmentForm,
@@ -549,7 +549,7 @@ def queue_suspense(request: HttpRequest) -> HttpResponse:
                 now=timezone.now(),
                 request_id=request_id(request),
             ),
-            success=lambda amount: _("%(amount)s EUR allocated.") % {"amount": amount},
+            success=lambda amount: _("%(amount)s allocated.") % {"amount": shown_money(amount)},
         )
     shown = _assignable(
         request,
