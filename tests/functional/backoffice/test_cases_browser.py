@@ -74,6 +74,7 @@ def test_a_dispute_from_the_phone_to_the_customer_and_the_queues(browser, live_s
     page.fill("#id_invoice_number", str(mari.invoice.number))
     check(page, "case-new")
     page.click("#register-case input[type=submit]")
+    page.wait_for_url(re.compile(r"/backoffice/cases/\d+/$"))  # the POST answered
     case = Case.objects.get()
     assert page.url.endswith(f"/backoffice/cases/{case.pk}/")
     assert "active" in page.locator("#case-hold").inner_text()

@@ -15,7 +15,7 @@ from billing_factories import add_intervals, fixed_product, remote_account
 from vool.common.localtime import Month
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.metering.models import Reading
-from vool.interfaces.portal import charts
+from vool.interfaces import charts
 
 pytestmark = pytest.mark.django_db
 

@@ -94,6 +94,33 @@ class TestCustomerPage:
         assert f"/backoffice/invoices/{invoice.number}/" in html
         assert customer.name in html and "{" not in html.split("<body")[1].split("<script")[0]
 
+    def test_the_360_page_charts_each_points_consumption_by_month(
+        self, billed: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(
+            "django.utils.timezone.localdate", lambda *a, **k: dt.date(2026, 11, 30)
+        )
+        remote, manual, _ = billed
+        client = signed_in(staff("kati", *AGENT))
+        page = client.get(
+            f"/backoffice/customers/{remote.billing_account.customer_id}/",
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        (shown,) = page.context["consumption"]
+        assert shown.point.pk == remote.metering_point.pk
+        figures = {f.text: f.figure for f in shown.figures}
+        assert len(figures) == 12 and "Dec 2025" in figures and "Nov 2026" in figures
+        # 31 days x 96 quarter hours + 4 (25 October has 25 hours) = 2,980 x 120 Wh
+        assert figures["Oct 2026"] == "357.600\u00a0kWh"
+        assert figures["Sep 2026"] == "0.000\u00a0kWh"  # no interval data: nothing measured
+        html = page.content.decode()
+        assert 'id="consumption"' in html and "<svg" in html.split('id="consumption"')[1]
+        manual_page = client.get(
+            f"/backoffice/customers/{manual.customer_id}/", HTTP_ACCEPT_LANGUAGE="en"
+        )
+        (by_readings,) = manual_page.context["consumption"]
+        assert {f.text: f.figure for f in by_readings.figures}["Oct 2026"] == "150.000\u00a0kWh"
+
     def test_the_invoice_page_shows_lines_with_translated_labels(self, billed: Any) -> None:
         remote, _, _ = billed
         invoice = Invoice.objects.get(billing_account=remote.billing_account)

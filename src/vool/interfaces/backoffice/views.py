@@ -5,8 +5,9 @@ row."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import permission_required
@@ -15,6 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,12 +28,14 @@ from vool.domain.billing.operations import (
     UnableToCreditInvoice,
     UnableToStartRun,
 )
+from vool.domain.documents import formatting
 from vool.domain.metering import queries as metering_queries
 from vool.domain.metering.operations import (
     REVIEW_PERMISSION,
     NotAllowedToReviewReading,
     UnableToSubmitReading,
 )
+from vool.interfaces import charts
 from vool.interfaces.backoffice.customer_forms import letter_form
 from vool.interfaces.backoffice.forms import (
     CreditInvoiceForm,
@@ -45,12 +50,15 @@ from vool.usecases import (
     customer_search,
     customer_view,
     hub_agreements,
+    portal,
     render_invoices,
     work_queues,
 )
 
 if TYPE_CHECKING:  # types only: invoices are read through billing.queries
     from vool.domain.billing.models import Invoice
+    from vool.domain.customers.models import Customer
+    from vool.domain.supply.models import MeteringPoint
 
 
 @permission_required("billing.add_billrun", raise_exception=True)
@@ -153,11 +161,63 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
         "may_conclude": request.user.has_perm(backoffice_contracts.CONCLUDE_PERMISSION),
         "may_withdraw": request.user.has_perm(backoffice_contracts.WITHDRAW_PERMISSION),
         "letters": letters,
+        "consumption": _consumption_charts(view.customer, today=timezone.localdate()),
         "letter_form": letter_form(customer_id)
         if request.user.has_perm(customer_actions.SEND_LETTER_PERMISSION)
         else None,
     }
     return render(request, "backoffice/customer.html", context)
+
+
+class _MonthFigure(NamedTuple):
+    text: str  # the month as the language writes it
+    figure: str  # the kWh as the language writes them, or — when not known
+    estimated: bool
+
+
+class _PointConsumption(NamedTuple):
+    point: MeteringPoint
+    chart: str  # inline SVG
+    figures: list[_MonthFigure]  # the chart's figures, for the table beside it
+
+
+def _consumption_charts(customer: Customer, *, today: dt.date) -> list[_PointConsumption]:
+    """Each point supplied today: its consumption by month over twelve months, as the
+    customer sees it in the portal (``usecases.portal.consumption``)."""
+    language = (get_language() or "et")[:2]
+    language = language if language in formatting.LANGUAGES else "et"
+    month = Month.of(today)
+    title = _("Consumption by month over 12 months up to %(month)s, kWh") % {
+        "month": date_format(month.first_day, "F Y")
+    }
+    shown = []
+    for point in portal.metering_points_of(customer, today=today):
+        data = portal.consumption(
+            customer, point_id=point.pk, step=portal.ConsumptionStep.MONTH, month=month, today=today
+        )
+        figures = [
+            _MonthFigure(
+                text=date_format(row.start, "M Y"),
+                figure="—"
+                if row.kwh is None
+                else f"{formatting.number(row.kwh, language=language, places=3)}\u00a0kWh",
+                estimated=row.estimated,
+            )
+            for row in data.rows
+        ]
+        bars = [
+            charts.Bar(
+                label=date_format(row.start, "M"),
+                title=f"{figure.text}: {figure.figure}",
+                value=row.kwh,
+                estimated=row.estimated,
+            )
+            for row, figure in zip(data.rows, figures, strict=True)
+        ]
+        description = _("The same figures are in the table below the chart.")
+        chart = charts.bar_chart(bars, title=title, description=description, unit="kWh")
+        shown.append(_PointConsumption(point=point, chart=chart, figures=figures))
+    return shown
 
 
 def _invoice_or_404(number: int) -> Invoice:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from vool.interfaces.portal import charts
+from vool.interfaces import charts
 from vool.interfaces.portal.access import customer_page
 from vool.interfaces.portal.templatetags.portal import kwh
 from vool.usecases import portal, portal_intervals

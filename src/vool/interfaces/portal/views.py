@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from vool.common.localtime import Month
-from vool.interfaces.portal import charts
+from vool.interfaces import charts
 from vool.interfaces.portal.access import SESSION_CUSTOMER, customer_page, user_id_of
 from vool.interfaces.portal.forms import ReadingForm, SignInForm, SwitchCustomerForm
 from vool.interfaces.portal.security_views import needs_second_step
