@@ -41,7 +41,7 @@ from vool.usecases.portal import NotTheirs
 if TYPE_CHECKING:
     from vool.domain.contracts.models import SupplyContract
     from vool.domain.customers.models import BillingAccount, Customer
-    from vool.domain.documents.models import Letter
+    from vool.domain.documents.models import Delivery, Letter
     from vool.domain.supply.models import MeteringPoint
 
 CHANGE_CONTRACT_PERMISSION = "contracts.change_supplycontract"
@@ -171,6 +171,12 @@ def letters_of_customer(*, customer_id: int) -> QuerySet[Letter]:
     """The letters made for the customer's accounts, newest first."""
     ids = [a.pk for a in customer_queries.billing_accounts_of(customer_id=customer_id)]
     return document_queries.letters_of_accounts(billing_account_ids=ids)
+
+
+def invoice_deliveries_of_customer(*, customer_id: int) -> QuerySet[Delivery]:
+    """How the invoices of the customer's accounts were sent, newest first."""
+    ids = [a.pk for a in customer_queries.billing_accounts_of(customer_id=customer_id)]
+    return document_queries.deliveries_of_accounts(billing_account_ids=ids)
 
 
 # -- writes --------------------------------------------------------------------------------

@@ -193,3 +193,31 @@ def test_back_off_grows_and_is_capped() -> None:
         dt.timedelta(hours=16),
     ]
     assert delays[4:] == [dt.timedelta(hours=24)] * 2
+
+
+def test_the_360_page_lists_how_each_invoice_was_sent(supplier, mailbox) -> None:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    estonian, portal_only = bill(
+        [("EMAIL", "et", "mari@example.ee", "10133"), ("PORTAL", "en", "jaan@example.ee", "10133")]
+    )
+    deliver_invoices.deliver_period(period=OCTOBER, as_of=AS_OF)
+    clerk = get_user_model().objects.create_user("kati", password="pw", is_staff=True)
+    for codename in ("view_customer", "view_invoice"):
+        clerk.user_permissions.add(Permission.objects.get(codename=codename))
+    client = Client()
+    client.force_login(clerk)
+    for invoice, status, destination in (
+        (estonian, Delivery.Status.SENT, "mari@example.ee"),
+        (portal_only, Delivery.Status.SENT, ""),
+    ):
+        customer_id = invoice.billing_account.customer_id
+        page = client.get(f"/backoffice/customers/{customer_id}/", HTTP_ACCEPT_LANGUAGE="en")
+        (shown,) = page.context["deliveries"]
+        assert (shown.invoice_id, shown.status) == (invoice.pk, status)
+        html = page.content.decode()
+        assert "Invoices sent" in html and f"/backoffice/invoices/{invoice.number}/" in html
+        if destination:
+            assert f"→ {destination}" in html

@@ -110,6 +110,25 @@ def check_billing_window(*, period: Month, today: dt.date) -> None:
         )
 
 
+def _check_may_start(
+    *, period: Month, today: dt.date, chunk_size: int, forced_by: str, reason: str
+) -> None:
+    """:class:`UnableToStartRun` (or :class:`OutsideBillingWindow`) unless a run of ``period``
+    may start ``today``: forced with who and why, or in the billing window; the month over."""
+    forced = bool(forced_by or reason)
+    if forced and not (forced_by.strip() and reason.strip()):
+        raise UnableToStartRun(_("A forced run needs both who forces it and why."))
+    if not forced:
+        check_billing_window(period=period, today=today)
+    if today < period.next().first_day:
+        raise UnableToStartRun(
+            _("%(period)s is not over yet on %(today)s.")
+            % {"period": period, "today": today.isoformat()}
+        )
+    if chunk_size < 1:
+        raise UnableToStartRun(_("A chunk holds at least one account."))
+
+
 def create_run(
     *,
     period: Month,
@@ -127,17 +146,9 @@ def create_run(
     in the period, ``chunk_size`` accounts a chunk, in account order. ``today`` is the issue
     date, ``as_of`` the data cut-off, ``now`` when the run is created."""
     forced = bool(forced_by or forced_reason)
-    if forced and not (forced_by.strip() and forced_reason.strip()):
-        raise UnableToStartRun(_("A forced run needs both who forces it and why."))
-    if not forced:
-        check_billing_window(period=period, today=today)
-    if today < period.next().first_day:
-        raise UnableToStartRun(
-            _("%(period)s is not over yet on %(today)s.")
-            % {"period": period, "today": today.isoformat()}
-        )
-    if chunk_size < 1:
-        raise UnableToStartRun(_("A chunk holds at least one account."))
+    _check_may_start(
+        period=period, today=today, chunk_size=chunk_size, forced_by=forced_by, reason=forced_reason
+    )
     account_ids = queries.accounts_to_bill(period=period)
     if forced and account_ids:
         _refuse_if_billed(period=period, account_ids=account_ids)

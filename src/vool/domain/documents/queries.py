@@ -141,6 +141,16 @@ def letters_of_accounts(*, billing_account_ids: Collection[int]) -> QuerySet[Let
     )
 
 
+def deliveries_of_accounts(*, billing_account_ids: Collection[int]) -> QuerySet[Delivery]:
+    """How the accounts' invoices were sent (e-mail, print, e-invoice, portal), newest first
+    (the 360° page paginates them)."""
+    return (
+        Delivery.objects.filter(invoice__billing_account_id__in=billing_account_ids)
+        .select_related("invoice__billing_account")
+        .order_by("-queued_at", "-pk")
+    )
+
+
 @dataclass(frozen=True)
 class SentLetter:
     """A letter sent to one of a customer's billing accounts (what the portal lists)."""

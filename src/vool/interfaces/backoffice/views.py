@@ -148,6 +148,11 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
     )
     for letter in letters:
         letter.kind_label = customer_actions.letter_kind_label(letter.kind)
+    deliveries = _page(
+        request,
+        customer_actions.invoice_deliveries_of_customer(customer_id=customer_id),
+        "deliveries",
+    )
     context = {
         **admin.site.each_context(request),
         "title": view.customer.name,
@@ -161,6 +166,7 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
         "may_conclude": request.user.has_perm(backoffice_contracts.CONCLUDE_PERMISSION),
         "may_withdraw": request.user.has_perm(backoffice_contracts.WITHDRAW_PERMISSION),
         "letters": letters,
+        "deliveries": deliveries,
         "consumption": _consumption_charts(view.customer, today=timezone.localdate()),
         "letter_form": letter_form(customer_id)
         if request.user.has_perm(customer_actions.SEND_LETTER_PERMISSION)
