@@ -25,8 +25,13 @@ def shown_number(value: Decimal | int) -> str:
     return number_format(value)
 
 
+def shown_language() -> str:
+    """The active language if it is one Vool writes (et, ru, en), else Estonian."""
+    language = (get_language() or "et").split("-")[0]
+    return language if language in ("et", "ru", "en") else "et"
+
+
 def shown_money(amount: Decimal) -> str:
     """Euros as the active language writes them (``1 234,56 €`` in Estonian and Russian,
     ``€1,234.56`` in English; Estonian when no language is active)."""
-    language = (get_language() or "et").split("-")[0]
-    return format_money(amount, language=language if language in ("et", "ru", "en") else "et")
+    return format_money(amount, language=shown_language())

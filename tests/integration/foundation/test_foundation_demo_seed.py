@@ -5,7 +5,7 @@ from collections import Counter
 from itertools import pairwise
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from vool.common import identifiers
 from vool.common.localtime import intervals_in_day
@@ -135,15 +135,13 @@ class TestReadingsAreAppendOnly:
 
 
 @pytest.mark.skipif(
-    __import__("django.db").db.connection.vendor != "postgresql",
+    connection.vendor != "postgresql",
     reason="ANALYZE and the planner's statistics are PostgreSQL's",
 )
 def test_the_seed_leaves_the_planner_statistics_of_what_it_wrote():
     """Where autovacuum is off (or has not come round), a freshly seeded 500,000-customer
     database was planned as if empty: the point search took 175-580 ms instead of ~5 ms.
     ANALYZE sets ``pg_class.reltuples`` in the same transaction, so the count shows here."""
-    from django.db import connection
-
     run_seed(customers=60)
     with connection.cursor() as cursor:
         for model in seed.SEEDED_MODELS:

@@ -63,6 +63,11 @@ def number(value: Decimal, *, language: str, places: int | None = None) -> str:
     return f"-{text}" if negative else text
 
 
+def kwh(value: Decimal, *, language: str) -> str:
+    """Energy with three decimals and its unit (``1 234,567 kWh``)."""
+    return f"{number(value, language=language, places=3)}{_NBSP}kWh"
+
+
 def percent(rate: Decimal, *, language: str) -> str:
     """A rate as a percentage: ``Decimal("0.24")`` -> ``24 %`` (et, ru) or ``24%`` (en)."""
     shown = number(rate * 100, language=language)

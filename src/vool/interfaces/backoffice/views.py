@@ -17,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -35,6 +34,7 @@ from vool.domain.metering.operations import (
     NotAllowedToReviewReading,
     UnableToSubmitReading,
 )
+from vool.domain.shown import shown_language
 from vool.interfaces import charts
 from vool.interfaces.backoffice.customer_forms import letter_form
 from vool.interfaces.backoffice.forms import (
@@ -190,8 +190,7 @@ class _PointConsumption(NamedTuple):
 def _consumption_charts(customer: Customer, *, today: dt.date) -> list[_PointConsumption]:
     """Each point supplied today: its consumption by month over twelve months, as the
     customer sees it in the portal (``usecases.portal.consumption``)."""
-    language = (get_language() or "et")[:2]
-    language = language if language in formatting.LANGUAGES else "et"
+    language = shown_language()
     month = Month.of(today)
     title = _("Consumption by month over 12 months up to %(month)s, kWh") % {
         "month": date_format(month.first_day, "F Y")
@@ -204,9 +203,7 @@ def _consumption_charts(customer: Customer, *, today: dt.date) -> list[_PointCon
         figures = [
             _MonthFigure(
                 text=date_format(row.start, "M Y"),
-                figure="—"
-                if row.kwh is None
-                else f"{formatting.number(row.kwh, language=language, places=3)}\u00a0kWh",
+                figure="—" if row.kwh is None else formatting.kwh(row.kwh, language=language),
                 estimated=row.estimated,
             )
             for row in data.rows

@@ -15,14 +15,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from vool.domain.billing.operations import UnableToRebill
 from vool.domain.cases import operations as case_operations
 from vool.domain.cases import queries as case_queries
 from vool.domain.customers import queries as customer_queries
-from vool.domain.documents import formatting
 from vool.domain.metering.operations import NotAllowedToReviewReading
 from vool.domain.receivables.dunning import UnableToHold
 from vool.domain.receivables.operations import UnableToAllocate
@@ -500,16 +499,13 @@ def _allocate_chosen(request: HttpRequest, back: str) -> HttpResponse:
 
     def allocated(done: list[case_work.Allocated]) -> str:
         total = sum((row.amount for row in done), Decimal(0))
-        language = (get_language() or "et")[:2]
         return ngettext(
             "%(n)s payment allocated, %(amount)s in all.",
             "%(n)s payments allocated, %(amount)s in all.",
             len(done),
         ) % {
             "n": len(done),
-            "amount": formatting.money(
-                total, language=language if language in formatting.LANGUAGES else "et"
-            ),
+            "amount": shown_money(total),
         }
 
     return _act(

@@ -15,11 +15,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from vool.common.localtime import Month
+from vool.domain.shown import shown_language
 from vool.interfaces import charts
 from vool.interfaces.portal.access import SESSION_CUSTOMER, customer_page, user_id_of
 from vool.interfaces.portal.forms import ReadingForm, SignInForm, SwitchCustomerForm
@@ -111,9 +111,7 @@ def invoice_pdf(request: HttpRequest, customer: Customer, invoice_id: int) -> Ht
     return response
 
 
-def _language() -> str:
-    language = (get_language() or "et")[:2]
-    return language if language in ("et", "ru", "en") else "et"
+_language = shown_language
 
 
 @customer_page

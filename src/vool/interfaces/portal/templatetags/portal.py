@@ -9,16 +9,14 @@ from functools import lru_cache
 from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 
 from vool.domain.documents import formatting
+from vool.domain.shown import shown_language
 
 register = template.Library()
 
 
-def _language() -> str:
-    language = (get_language() or "et")[:2]
-    return language if language in formatting.LANGUAGES else "et"
+_language = shown_language
 
 
 @register.filter
@@ -30,7 +28,7 @@ def money(amount: Decimal | None) -> str:
 def kwh(value: Decimal | None) -> str:
     if value is None:
         return ""
-    return f"{formatting.number(value, language=_language(), places=3)}\u00a0kWh"
+    return formatting.kwh(value, language=_language())
 
 
 @register.filter
