@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone, translation
 
-from cases_factories import holder, in_role
+from cases_factories import hold_on, holder, in_role, signed_in
 from receivables_factories import AS_OF, credit, our_bank_account, statement_file
 from vool.domain.audit.models import AuditEntry
 from vool.domain.cases import roles
@@ -30,24 +29,6 @@ pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 9, 9, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 11, 9)
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def hold_on(who: Any, reason: str) -> DunningHold:
-    return dunning.add_hold(
-        kind="VULNERABLE",
-        reason=reason,
-        by="x",
-        valid_from=dt.date(2026, 1, 1),
-        valid_to=None,
-        as_of=NOW,
-        billing_account_id=who.account.pk,
-    )
 
 
 @pytest.fixture
