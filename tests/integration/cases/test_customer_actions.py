@@ -553,6 +553,30 @@ class TestEmailsSent:
         theirs = listed_emails(client, jaan)
         assert "Vool:" not in theirs and "No e-mails sent yet." in theirs
 
+    def test_read_only_in_the_admin(self, client: Any, mari: Any) -> None:
+        document_operations.record_email(
+            attempt=document_operations.EmailAttempt(
+                customer_id=mari.customer.pk,
+                kind="PACKAGE_CHANGED",
+                subject="Vool: Teie pakett on vahetatud",
+                recipient=mari.customer.email,
+                language="et",
+            ),
+            sent_at=timezone.now(),
+        )
+        email = SentEmail.objects.get()
+        client.force_login(
+            get_user_model().objects.create_superuser("root", "root@example.ee", "x")
+        )
+        listing = client.get("/admin/documents/sentemail/", HTTP_ACCEPT_LANGUAGE="en")
+        assert "Vool: Teie pakett on vahetatud" in listing.content.decode()
+        assert client.get("/admin/documents/sentemail/add/").status_code == 403
+        change = client.post(
+            f"/admin/documents/sentemail/{email.pk}/change/", {"subject": "Edited"}
+        )
+        assert change.status_code == 403
+        assert SentEmail.objects.get().subject == "Vool: Teie pakett on vahetatud"
+
 
 def email_reader() -> Any:
     return in_role("reader", roles.AGENT)
