@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 
 from cases_factories import hold_on, holder, in_role, signed_in
@@ -190,6 +191,26 @@ class TestDisputeHolds:
         )
         assert f"open request #{case.pk}" in done.content.decode()
         assert DunningHold.objects.get(pk=case.dunning_hold_id).valid_to is None
+
+    def test_the_admin_shows_it_but_does_not_change_it(self, two_holds: Any) -> None:
+        case = dispute(two_holds[0])
+        other = two_holds[2][0]
+        client = signed_in(
+            get_user_model().objects.create_superuser("root", "root@example.ee", "x")
+        )
+        url = f"/admin/receivables/dunninghold/{case.dunning_hold_id}/change/"
+        shown = client.get(url)
+        assert shown.status_code == 200 and b'name="valid_to"' not in shown.content  # read-only
+        data = {"kind": "DISPUTED", "reason": "x", "valid_from": "2026-11-09"}
+        assert client.post(url, {**data, "valid_to": "2026-11-10"}).status_code == 403
+        assert DunningHold.objects.get(pk=case.dunning_hold_id).valid_to is None
+        assert client.post(url.replace("change", "delete"), {"post": "yes"}).status_code == 403
+        # another hold stays editable there
+        assert client.get(f"/admin/receivables/dunninghold/{other.pk}/change/").status_code == 200
+        assert (
+            b'name="valid_to"'
+            in client.get(f"/admin/receivables/dunninghold/{other.pk}/change/").content
+        )
 
 
 @pytest.fixture
