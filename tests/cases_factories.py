@@ -1,5 +1,6 @@
 """Factories of the request (case), queue and freeze tests: a customer with a billing account,
-a manual metering point and an issued invoice, optionally a portal user; staff in a role."""
+a manual metering point and an issued invoice, optionally a portal user; staff in a role, and
+a test client signed in as one; a dunning hold on a customer's account."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.test import Client
 from django.utils import timezone
 
 from billing_factories import fixed_product, manual_account
@@ -19,8 +21,12 @@ from vool.domain.cases import roles
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import BillingAccount, Customer
 from vool.domain.metering.models import Register
+from vool.domain.receivables import dunning
+from vool.domain.receivables.models import DunningHold
 
 PASSWORD = "kask-ja-mand-7"
+# when the queue tests' holds are put (the queue tests' NOW)
+HOLD_SET_AT = dt.datetime(2026, 11, 9, 9, 0, tzinfo=dt.UTC)
 
 
 @dataclass
@@ -67,3 +73,23 @@ def in_role(username: str, role: str) -> Any:
     user = get_user_model().objects.create_user(username, password=PASSWORD, is_staff=True)
     user.groups.add(role_group(role))
     return get_user_model().objects.get(pk=user.pk)  # fresh permission cache
+
+
+def signed_in(user: Any) -> Client:
+    """A test client signed in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def hold_on(who: Holder, reason: str, *, as_of: dt.datetime = HOLD_SET_AT) -> DunningHold:
+    """A vulnerable-customer dunning hold on ``who``'s account since 1 January 2026, open."""
+    return dunning.add_hold(
+        kind="VULNERABLE",
+        reason=reason,
+        by="x",
+        valid_from=dt.date(2026, 1, 1),
+        valid_to=None,
+        as_of=as_of,
+        billing_account_id=who.account.pk,
+    )

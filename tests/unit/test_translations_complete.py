@@ -180,3 +180,21 @@ def test_every_message_in_the_code_is_in_the_catalogue(catalogue, messages_in_th
         f"{len(missing)} message(s) of the code missing from locale/{language}:\n"
         + "\n".join(missing)
     )
+
+
+def test_no_old_singular_entry_of_a_plural_message(catalogue, messages_in_the_code):
+    """A count message that became a plural one (``ngettext``) leaves its old entry behind,
+    the plural text as a message of its own that no code asks for: the catalogues drop it."""
+    language, entries = catalogue
+    in_code = {(e.fields.get("msgctxt"), e.msgid) for e in messages_in_the_code}
+    plurals = {e.fields["msgid_plural"] for e in messages_in_the_code if "msgid_plural" in e.fields}
+    stale = [
+        f"line {e.line}: {e.msgid!r}"
+        for e in messages(entries)
+        if "msgid_plural" not in e.fields
+        and e.msgid in plurals
+        and (e.fields.get("msgctxt"), e.msgid) not in in_code
+    ]
+    assert not stale, (
+        f"old singular entries of plural messages in locale/{language}:\n" + "\n".join(stale)
+    )

@@ -481,20 +481,38 @@ def _end_hold(
     return hold
 
 
+def _held_by_a_request(hold_id: int, case: Case) -> str:
+    return _(
+        "hold %(id)s is the dunning hold of the open request #%(case)s (%(subject)s): it ends "
+        "when the request is resolved"
+    ) % {"id": hold_id, "case": case.pk, "subject": case.subject}
+
+
 def end_dunning_hold(
     *, user: Any, hold_id: int, reason: str, now: dt.datetime, request_id: str = ""
 ) -> DunningHold:
+    """Lift the hold from today, with the reason in the audit log. The hold a bill dispute put
+    on its invoice is refused while the request is open: it ends when the request is resolved
+    (``cases.set_status``)."""
     _require(user, END_HOLD, _("%(user)s may not end dunning holds."))
     check_not_frozen()
     if not reason.strip():
         raise dunning.UnableToHold(_("Say why the hold ends."))
     with transaction.atomic():
+        holding = case_queries.open_cases_holding(hold_ids=[hold_id])
+        if hold_id in holding:
+            raise dunning.UnableToHold(
+                _("The hold was not ended: %(why)s.")
+                % {"why": _held_by_a_request(hold_id, holding[hold_id])}
+            )
         return _end_hold(user, hold_id, reason, now, request_id)
 
 
 def _unliftable(hold_ids: list[int]) -> list[str]:
-    """Why each of the holds that cannot be lifted cannot (unknown, or ended already)."""
+    """Why each of the holds that cannot be lifted cannot (unknown, ended already, or held by
+    an open bill dispute)."""
     found = receivable_queries.holds_by_id(hold_ids=hold_ids)
+    holding = case_queries.open_cases_holding(hold_ids=hold_ids)
     why = []
     for hold_id in sorted(set(hold_ids)):
         hold = found.get(hold_id)
@@ -504,6 +522,8 @@ def _unliftable(hold_ids: list[int]) -> list[str]:
             why.append(
                 _("hold %(id)s ended on %(day)s") % {"id": hold_id, "day": shown_day(hold.valid_to)}
             )
+        elif hold_id in holding:
+            why.append(_held_by_a_request(hold_id, holding[hold_id]))
     return why
 
 
@@ -512,8 +532,9 @@ def end_dunning_holds(
 ) -> list[DunningHold]:
     """Lift the chosen holds from today, each as :func:`end_dunning_hold` (the permission, the
     freeze, one audit row per hold with the reason). All or none: if one cannot be lifted
-    (unknown, or ended already, by a colleague meanwhile), none is, and the refusal names each
-    and why, so the clerk chooses again from the queue as it is now."""
+    (unknown, or ended already, by a colleague meanwhile, or a bill dispute's hold while its
+    request is open), none is, and the refusal names each and why, so the clerk chooses again
+    from the queue as it is now."""
     _require(user, END_HOLD, _("%(user)s may not end dunning holds."))
     check_not_frozen()
     if not hold_ids:

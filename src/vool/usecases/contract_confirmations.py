@@ -1,11 +1,14 @@
 """The e-mail that confirms a contract change to the customer (the package changed, a move out,
 a move in), in the reader's language, whether the change was made in the self-service portal
 (``usecases.portal_contracts``, sent at once) or by customer service in the back office
-(``usecases.customer_actions``, sent after the commit). A failure to send is logged, never
-raised: the change is made and shown either way."""
+(``usecases.customer_actions``, sent after the commit). Each is recorded
+(``documents.SentEmail``: sent, or refused with the mail server's error, or not sent for want
+of an address) for the 360° page's "Letters and e-mails sent"; a failure to send is recorded and
+logged, never raised: the change is made and shown either way."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
 from functools import partial
@@ -19,12 +22,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from vool.domain.documents import formatting
+from vool.domain.documents import operations as document_operations
+from vool.usecases.deliver_invoices import smtp_reason
 
 log = logging.getLogger(__name__)
 
-PACKAGE_CHANGED = "package_changed"
-MOVED_OUT = "moved_out"
-MOVED_IN = "moved_in"
+# the kinds, as documents.SentEmail.Kind records them
+PACKAGE_CHANGED = "PACKAGE_CHANGED"
+MOVED_OUT = "MOVED_OUT"
+MOVED_IN = "MOVED_IN"
 PORTAL_SIGNATURE = gettext_lazy("Vool self-service")
 BACKOFFICE_SIGNATURE = gettext_lazy("Vool customer service")
 
@@ -74,18 +80,38 @@ def send(
     context: dict[str, Any],
     customer_id: int,
     signature: Promise,
+    now: dt.datetime,
 ) -> bool:
-    """Send the confirmation ``kind`` to ``to`` in ``language``, signed ``signature``; False
-    when there is no address or the mail server refused it (logged)."""
-    if not to:
-        return False
+    """Send the confirmation ``kind`` to ``to`` in ``language``, signed ``signature``, and
+    record it as sent at ``now``; False (recorded with why) when there is no address or the
+    mail server refused it."""
     with translation.override(language):
         subject, lines = email_lines(kind, context, language)
         body = "\n".join([_("Hello,"), "", *lines, "", str(signature)])
         subject = f"Vool: {subject}"
-    try:
-        send_mail(subject, body + "\n", settings.DEFAULT_FROM_EMAIL, [to])
-    except (smtplib.SMTPException, OSError) as exc:
-        log.warning("confirmation e-mail %s to customer %s not sent: %s", kind, customer_id, exc)
-        return False
-    return True
+    error = ""
+    if not to:
+        error = _("The customer has no e-mail address.")
+    else:
+        try:
+            send_mail(subject, body + "\n", settings.DEFAULT_FROM_EMAIL, [to])
+        except (smtplib.SMTPException, OSError) as exc:
+            error = smtp_reason(exc)
+            log.warning(
+                "confirmation e-mail %s to customer %s not sent: %s", kind, customer_id, exc
+            )
+    confirmed = context.get("new") or context["contract"]
+    document_operations.record_email(
+        attempt=document_operations.EmailAttempt(
+            customer_id=customer_id,
+            kind=kind,
+            subject=subject,
+            recipient=to,
+            language=language,
+            error=error,
+            billing_account_id=confirmed.billing_account_id,
+            contract_id=confirmed.pk,
+        ),
+        sent_at=now,
+    )
+    return not error

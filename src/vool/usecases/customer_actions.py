@@ -41,7 +41,7 @@ from vool.usecases.portal import NotTheirs
 if TYPE_CHECKING:
     from vool.domain.contracts.models import SupplyContract
     from vool.domain.customers.models import BillingAccount, Customer
-    from vool.domain.documents.models import Delivery, Letter
+    from vool.domain.documents.models import Delivery, Letter, SentEmail
     from vool.domain.supply.models import MeteringPoint
 
 CHANGE_CONTRACT_PERMISSION = "contracts.change_supplycontract"
@@ -104,9 +104,12 @@ def _account(customer: Customer, account_id: int) -> BillingAccount:
     return account
 
 
-def _confirm_after_commit(customer: Customer, kind: str, context: dict[str, Any]) -> None:
+def _confirm_after_commit(
+    customer: Customer, kind: str, context: dict[str, Any], *, now: dt.datetime
+) -> None:
     """The portal's confirmation e-mail of the change (``usecases.contract_confirmations``), in
-    the customer's language, sent once the change is committed (never for a rolled-back one)."""
+    the customer's language, sent (and recorded as sent ``now``) once the change is committed
+    (never for a rolled-back one)."""
     transaction.on_commit(
         lambda: contract_confirmations.send(
             to=customer.email,
@@ -115,6 +118,7 @@ def _confirm_after_commit(customer: Customer, kind: str, context: dict[str, Any]
             context=context,
             customer_id=customer.pk,
             signature=contract_confirmations.BACKOFFICE_SIGNATURE,
+            now=now,
         ),
         robust=True,
     )
@@ -173,6 +177,12 @@ def letters_of_customer(*, customer_id: int) -> QuerySet[Letter]:
     return document_queries.letters_of_accounts(billing_account_ids=ids)
 
 
+def emails_of_customer(*, customer_id: int) -> QuerySet[SentEmail]:
+    """The e-mails sent to the customer (confirmations of moves and package changes), newest
+    first."""
+    return document_queries.emails_of_customer(customer_id=customer_id)
+
+
 def invoice_deliveries_of_customer(*, customer_id: int) -> QuerySet[Delivery]:
     """How the invoices of the customer's accounts were sent, newest first."""
     ids = [a.pk for a in customer_queries.billing_accounts_of(customer_id=customer_id)]
@@ -205,7 +215,9 @@ def move_out(
         via=contract_changes.BACKOFFICE,
         reason=_why(reason),
     )
-    _confirm_after_commit(customer, contract_confirmations.MOVED_OUT, {"contract": ended})
+    _confirm_after_commit(
+        customer, contract_confirmations.MOVED_OUT, {"contract": ended}, now=actor.now
+    )
     return ended
 
 
@@ -243,7 +255,9 @@ def move_in(
         via=contract_changes.BACKOFFICE,
         reason=_why(reason),
     )
-    _confirm_after_commit(customer, contract_confirmations.MOVED_IN, {"contract": contract})
+    _confirm_after_commit(
+        customer, contract_confirmations.MOVED_IN, {"contract": contract}, now=actor.now
+    )
     return contract
 
 
@@ -270,7 +284,10 @@ def change_package(
         reason=_why(reason),
     )
     _confirm_after_commit(
-        customer, contract_confirmations.PACKAGE_CHANGED, {"old": contract, "new": new}
+        customer,
+        contract_confirmations.PACKAGE_CHANGED,
+        {"old": contract, "new": new},
+        now=actor.now,
     )
     return new
 

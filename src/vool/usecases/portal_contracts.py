@@ -218,7 +218,9 @@ def switch_package(
         via=contract_changes.PORTAL,
         reason=f"Customer changed package {contract.product.code} -> {product.code} in the portal",
     )
-    _confirm_by_email(customer, actor, "package_changed", {"old": contract, "new": new})
+    _confirm_by_email(
+        customer, actor, contract_confirmations.PACKAGE_CHANGED, {"old": contract, "new": new}
+    )
     return new
 
 
@@ -241,7 +243,7 @@ def move_out(
         via=contract_changes.PORTAL,
         reason=f"Customer moved out of {contract.metering_point.eic} on {move_out_on}",
     )
-    _confirm_by_email(customer, actor, "moved_out", {"contract": ended})
+    _confirm_by_email(customer, actor, contract_confirmations.MOVED_OUT, {"contract": ended})
     return ended
 
 
@@ -273,7 +275,7 @@ def move_in(
         via=via,
         reason=f"Customer moved in to {point.eic} on {move_in_on}",
     )
-    _confirm_by_email(customer, actor, "moved_in", {"contract": contract})
+    _confirm_by_email(customer, actor, contract_confirmations.MOVED_IN, {"contract": contract})
     return contract
 
 
@@ -316,7 +318,8 @@ def registers_of(point: MeteringPoint, *, on: dt.date) -> list[str]:
 
 def _confirm_by_email(customer: Customer, actor: Actor, kind: str, context: dict[str, Any]) -> bool:
     """The confirmation e-mail in the reader's language (``usecases.contract_confirmations``);
-    a failure to send is logged, not raised: the change is made and shown in the portal."""
+    recorded; a failure to send is recorded, not raised: the change is made and shown in the
+    portal."""
     return contract_confirmations.send(
         to=customer.email or getattr(actor.user, "email", ""),
         language=actor.language,
@@ -324,4 +327,5 @@ def _confirm_by_email(customer: Customer, actor: Actor, kind: str, context: dict
         context=context,
         customer_id=customer.pk,
         signature=contract_confirmations.PORTAL_SIGNATURE,
+        now=actor.now,
     )

@@ -49,6 +49,12 @@ def active_holds(*, today: dt.date, kind: str = "") -> QuerySet[DunningHold]:
     return receivable_queries.active_holds(today=today, kind=kind)
 
 
+def open_cases_holding(*, hold_ids: list[int]) -> dict[int, Case]:
+    """The open bill disputes whose hold is among ``hold_ids``, by hold id (those holds end
+    when the request is resolved, not from the queue)."""
+    return case_queries.open_cases_holding(hold_ids=hold_ids)
+
+
 def suspense_count() -> int:
     return receivable_queries.suspense_count()
 

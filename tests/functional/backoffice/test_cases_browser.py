@@ -16,13 +16,11 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from billing_factories import add_reading, fixed_product, load_test_tariffs, manual_account
-from browser_checks import axe_violations
+from browser_checks import check, signed_in_page
 from cases_factories import holder, in_role
 from vool.common.localtime import Month
 from vool.domain.audit.models import AuditEntry
@@ -37,7 +35,6 @@ from vool.usecases import bill_run, case_work
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OCTOBER = Month(2026, 10)
-ARTEFACTS = Path(settings.VAR_DIR) / "test-artefacts" / "backoffice"
 
 
 @pytest.fixture(autouse=True)
@@ -49,23 +46,6 @@ def setup(tmp_path: Path, settings: Any) -> None:
     )
     settings.VOOL_CASE_ATTACHMENTS_DIR = tmp_path / "attachments"
     settings.VOOL_DOCUMENTS_DIR = tmp_path / "documents"
-
-
-def signed_in_page(browser: Any, live_server: Any, user: Any, *, width: int = 1280) -> Any:
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    return context.new_page()
-
-
-def check(page: Any, name: str) -> None:
-    found = axe_violations(page)
-    assert found == [], (name, [(v["id"], [n["html"] for n in v["nodes"]]) for v in found])
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
 
 
 def test_a_dispute_from_the_phone_to_the_customer_and_the_queues(browser, live_server) -> None:  # type: ignore[no-untyped-def]

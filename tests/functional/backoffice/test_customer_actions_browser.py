@@ -13,12 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from billing_factories import add_reading, fixed_product, manual_account
-from browser_checks import axe_violations
+from browser_checks import check, htmx_ready, signed_in_page
 from cases_factories import holder, in_role
 from factories import MeterFactory, MeteringPointFactory, RegisterFactory
 from vool.common.localtime import Month
@@ -31,30 +29,11 @@ from vool.domain.tariffs import operations as tariff_operations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ARTEFACTS = Path(settings.VAR_DIR) / "test-artefacts" / "backoffice"
-
 
 @pytest.fixture(autouse=True)
 def setup(tmp_path: Path, settings: Any) -> None:
     settings.VOOL_CASE_ATTACHMENTS_DIR = tmp_path / "attachments"
     settings.VOOL_DOCUMENTS_DIR = tmp_path / "documents"
-
-
-def signed_in_page(browser: Any, live_server: Any, user: Any) -> Any:
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    return context.new_page()
-
-
-def check(page: Any, name: str) -> None:
-    found = axe_violations(page)
-    assert found == [], (name, [(v["id"], [n["html"] for n in v["nodes"]]) for v in found])
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
 
 
 def customer_with_two_points() -> Any:
@@ -118,6 +97,7 @@ def test_package_change_move_out_and_move_in(browser, live_server) -> None:  # t
 
     # move in: the point found as one types (htmx swaps the results in without a reload)
     page.click("#move-in")
+    htmx_ready(page)  # its deferred script runs after the click returns
     page.fill("#point-q", "Vana 1")
     page.wait_for_selector("#points-found a.choose-point")
     assert new_point.eic in page.locator("#points-found").inner_text()
@@ -133,6 +113,14 @@ def test_package_change_move_out_and_move_in(browser, live_server) -> None:  # t
     audit = page.locator("#audit").inner_text()
     for label in ("Package changed", "Moved out: contract ended", "Moved in: contract made"):
         assert label in audit
+    # each change confirmed to Mari by e-mail, in her language, listed newest first
+    emails = page.locator("table[aria-labelledby=h-emails] tbody tr")
+    assert [emails.nth(i).locator("td").nth(1).inner_text() for i in range(3)] == [
+        "Move in confirmed",
+        "Move out confirmed",
+        "Package change confirmed",
+    ]
+    assert emails.nth(2).locator("td").nth(2).inner_text() == "Vool: Teie pakett on vahetatud"
     check(page, "customer-after-actions")
     assert list(AuditEntry.objects.values_list("action", flat=True).order_by("pk")) == [
         "contracts.switch_package",

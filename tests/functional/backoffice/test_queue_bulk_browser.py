@@ -7,15 +7,11 @@ kept under ``var/test-artefacts/backoffice/``."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
-from browser_checks import axe_violations
+from browser_checks import check, signed_in_page
 from cases_factories import holder, in_role
 from vool.domain.audit.models import AuditEntry
 from vool.domain.cases import roles
@@ -23,25 +19,6 @@ from vool.domain.receivables import dunning
 from vool.domain.receivables.models import DunningHold
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ARTEFACTS = Path(settings.VAR_DIR) / "test-artefacts" / "backoffice"
-
-
-def signed_in_page(browser: Any, live_server: Any, user: Any) -> Any:
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    return context.new_page()
-
-
-def check(page: Any, name: str) -> None:
-    found = axe_violations(page)
-    assert found == [], (name, [(v["id"], [n["html"] for n in v["nodes"]]) for v in found])
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
 
 
 def test_the_overview_counts_and_holds_ended_in_bulk(browser, live_server) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from django.utils import timezone
 from factories import MeterFactory, MeteringPointFactory, ProductFactory, RegisterFactory
 from vool.domain.audit.models import AuditEntry
 from vool.domain.contracts.models import SupplyContract
+from vool.domain.documents.models import SentEmail
 from vool.domain.metering.models import Reading
 from vool.domain.supply.models import MeteringPoint
 
@@ -96,6 +97,15 @@ class TestSwitchPackage:
         assert to == [priced.customer.email]
         assert message["Subject"] == "Vool: Teie pakett on vahetatud"
         assert f"{tomorrow:%d.%m.%Y}" in message.get_content()
+        # recorded for the back office's 360° page: what it confirms, to whom, in which language
+        email = SentEmail.objects.get()
+        assert (email.kind, email.status, email.contract_id, email.language) == (
+            "PACKAGE_CHANGED",
+            "SENT",
+            new.pk,
+            "et",
+        )
+        assert (email.subject, email.recipient) == (message["Subject"], priced.customer.email)
 
     def test_their_own_package_is_not_a_change(self, client, priced):
         client.force_login(priced.user)

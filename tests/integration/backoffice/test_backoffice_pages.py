@@ -11,7 +11,6 @@ from unittest import mock
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.test import Client
 from django.utils import translation
 
 from billing_factories import (
@@ -22,6 +21,7 @@ from billing_factories import (
     manual_account,
     remote_account,
 )
+from cases_factories import signed_in
 from vool.common.localtime import Month
 from vool.domain.audit.models import AuditEntry
 from vool.domain.billing.models import BillRun, Invoice
@@ -66,12 +66,6 @@ def staff(username: str, *codenames: str) -> Any:
     for codename in codenames:
         user.user_permissions.add(Permission.objects.get(codename=codename))
     return get_user_model().objects.get(pk=user.pk)  # fresh permission cache
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 AGENT = ("view_customer", "view_invoice", "change_invoice")

@@ -26,7 +26,8 @@ from vool.domain.cases import roles
 from vool.domain.contracts import operations as contract_operations
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import FormerReferenceNumber
-from vool.domain.documents.models import Letter
+from vool.domain.documents import operations as document_operations
+from vool.domain.documents.models import Letter, SentEmail
 from vool.domain.metering.models import Reading
 from vool.domain.supply.models import MeteringPoint
 from vool.domain.tariffs import operations as tariff_operations
@@ -426,6 +427,159 @@ class TestConfirmationEmails:
         assert mailbox.messages == []
         assert SupplyContract.objects.get(pk=ended.pk).valid_to == ended.valid_to
         assert AuditEntry.objects.filter(action="contracts.move_out").count() == 1
+
+
+def listed_emails(client: Any, who: Any) -> str:
+    """The 360° page's "E-mails sent" table of ``who``, in English."""
+    page = client.get(
+        f"/backoffice/customers/{who.customer.pk}/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    start = page.index('id="h-emails"')
+    return page[start : page.index("</table>", start)]
+
+
+class TestEmailsSent:
+    """Each confirmation e-mail is recorded (sent, or refused with why) and listed on the
+    customer's 360° page under "Letters and e-mails sent", newest first."""
+
+    def test_a_package_change_and_a_move_in_through_the_back_office_are_listed(
+        self, client: Any, mari: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        priced(mari)
+        point, _register = new_point()
+        client.force_login(in_role("agent", roles.AGENT))
+        base = f"/backoffice/customers/{mari.customer.pk}"
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                f"{base}/contracts/{mari.contract.pk}/package/",
+                {"product": "CHEAP", "reason": "Asked for the cheapest"},
+            )
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                f"{base}/move-in/",
+                {
+                    "eic": point.eic,
+                    "account": mari.account.pk,
+                    "product": mari.contract.product.code,
+                    "move_in_on": timezone.localdate().isoformat(),
+                    "value_SINGLE": "120",
+                    "reason": "Moved to Vana 17",
+                },
+            )
+        assert len(mailbox.messages) == 2
+        moved_in, changed = SentEmail.objects.order_by("-sent_at", "-pk")
+        new_package = SupplyContract.objects.get(
+            metering_point=mari.contract.metering_point, product__code="CHEAP"
+        )
+        assert (changed.kind, changed.status, changed.contract_id, changed.recipient) == (
+            "PACKAGE_CHANGED",
+            "SENT",
+            new_package.pk,
+            mari.customer.email,
+        )
+        assert (moved_in.kind, moved_in.contract.metering_point_id) == ("MOVED_IN", point.pk)
+        assert (changed.language, changed.billing_account_id) == ("et", mari.account.pk)
+        listed = listed_emails(client, mari)
+        # newest first, the subject as the customer read it (Estonian), the label in English
+        assert listed.index("Vool: Teie uus leping") < listed.index(
+            "Vool: Teie pakett on vahetatud"
+        )
+        assert "Package change confirmed" in listed and "Move in confirmed" in listed
+        assert listed.count("<td>Sent</td>") == 2
+
+    def test_a_move_out_the_mail_server_refuses_is_listed_as_failed(
+        self, client: Any, mari: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        mailbox.refuse.add(mari.customer.email)
+        with django_capture_on_commit_callbacks(execute=True):
+            move_out(in_role("clerk", roles.AGENT), mari)
+        email = SentEmail.objects.get()
+        assert (email.kind, email.status, email.subject) == (
+            "MOVED_OUT",
+            "FAILED",
+            "Vool: Teie leping lõpeb",
+        )
+        assert "550" in email.error and mari.customer.email in email.error
+        client.force_login(email_reader())
+        listed = listed_emails(client, mari)
+        assert "Vool: Teie leping lõpeb" in listed and "Failed (recipient refused" in listed
+
+    def test_no_address_is_recorded_not_lost(
+        self, mari: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        mari.customer.email = ""
+        mari.customer.save(update_fields=["email"])
+        with django_capture_on_commit_callbacks(execute=True):
+            move_out(in_role("clerk", roles.AGENT), mari)
+        email = SentEmail.objects.get()
+        assert mailbox.messages == []
+        assert (email.status, email.recipient, email.error) == (
+            "FAILED",
+            "",
+            "The customer has no e-mail address.",
+        )
+
+    def test_shown_in_tallinn_time_and_paginated(self, client: Any, mari: Any) -> None:
+        # 30 June 2026 21:30 UTC is 1 July 00:30 in Tallinn (summer time, UTC+3)
+        first = dt.datetime(2026, 6, 30, 21, 30, tzinfo=dt.UTC)
+        for minutes in range(21):
+            document_operations.record_email(
+                attempt=document_operations.EmailAttempt(
+                    customer_id=mari.customer.pk,
+                    kind="MOVED_OUT",
+                    subject=f"Vool: e-mail {minutes}",
+                    recipient=mari.customer.email,
+                    language="et",
+                ),
+                sent_at=first + dt.timedelta(minutes=minutes),
+            )
+        client.force_login(email_reader())
+        listed = listed_emails(client, mari)
+        assert "<td>July 1, 2026, 12:50 a.m.</td>" in listed  # the newest first
+        assert "Vool: e-mail 20<" in listed and "Vool: e-mail 0<" not in listed
+        page = client.get(
+            f"/backoffice/customers/{mari.customer.pk}/?emails=2", HTTP_ACCEPT_LANGUAGE="en"
+        ).content.decode()
+        assert "Vool: e-mail 0<" in page and "<td>July 1, 2026, 12:30 a.m.</td>" in page
+
+    def test_a_customer_sees_none_of_anothers(
+        self, client: Any, mari: Any, mailbox: Mailbox, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        jaan = holder("jaan", 26000002, "10.00")
+        with django_capture_on_commit_callbacks(execute=True):
+            move_out(in_role("clerk", roles.AGENT), mari)
+        client.force_login(email_reader())
+        assert "Vool: Teie leping lõpeb" in listed_emails(client, mari)
+        theirs = listed_emails(client, jaan)
+        assert "Vool:" not in theirs and "No e-mails sent yet." in theirs
+
+    def test_read_only_in_the_admin(self, client: Any, mari: Any) -> None:
+        document_operations.record_email(
+            attempt=document_operations.EmailAttempt(
+                customer_id=mari.customer.pk,
+                kind="PACKAGE_CHANGED",
+                subject="Vool: Teie pakett on vahetatud",
+                recipient=mari.customer.email,
+                language="et",
+            ),
+            sent_at=timezone.now(),
+        )
+        email = SentEmail.objects.get()
+        client.force_login(
+            get_user_model().objects.create_superuser("root", "root@example.ee", "x")
+        )
+        listing = client.get("/admin/documents/sentemail/", HTTP_ACCEPT_LANGUAGE="en")
+        assert "Vool: Teie pakett on vahetatud" in listing.content.decode()
+        assert client.get("/admin/documents/sentemail/add/").status_code == 403
+        change = client.post(
+            f"/admin/documents/sentemail/{email.pk}/change/", {"subject": "Edited"}
+        )
+        assert change.status_code == 403
+        assert SentEmail.objects.get().subject == "Vool: Teie pakett on vahetatud"
+
+
+def email_reader() -> Any:
+    return in_role("reader", roles.AGENT)
 
 
 @pytest.fixture

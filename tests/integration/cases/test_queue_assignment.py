@@ -9,10 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from cases_factories import holder, in_role, role_group
+from cases_factories import holder, in_role, role_group, signed_in
 from vool.domain.audit.models import AuditEntry
 from vool.domain.billing.models import BillRun, BillRunException
 from vool.domain.cases import roles
@@ -34,12 +33,6 @@ def pending(who: Any, value: str, days_ago: int) -> Reading:
         source="PORTAL",
         status=Reading.Status.PENDING_REVIEW,
     )
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

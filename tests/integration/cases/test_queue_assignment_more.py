@@ -11,30 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import timezone, translation
 
-from cases_factories import holder, in_role, role_group
+from cases_factories import hold_on, holder, in_role, role_group, signed_in
 from receivables_factories import AS_OF, credit, our_bank_account, statement_file
 from vool.domain.audit.models import AuditEntry
 from vool.domain.cases import operations as case_operations
 from vool.domain.cases import roles
 from vool.domain.cases.models import QueueAssignment, QueuedReading
 from vool.domain.documents.models import Delivery
-from vool.domain.receivables import dunning
-from vool.domain.receivables.models import DunningHold, Payment
+from vool.domain.receivables.models import Payment
 from vool.usecases import case_work, import_bank_statement, queue_assignment, work_queues
 from vool.usecases.backoffice_actions import NotAllowed
 
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 9, 9, 0, tzinfo=dt.UTC)
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def failed_delivery(who: Any, attempts: int = 6) -> Delivery:
@@ -46,18 +38,6 @@ def failed_delivery(who: Any, attempts: int = 6) -> Delivery:
         last_error="550 5.1.1 mailbox unavailable",
         queued_at=NOW,
         next_attempt_at=None,
-    )
-
-
-def hold_on(who: Any, reason: str) -> DunningHold:
-    return dunning.add_hold(
-        kind="VULNERABLE",
-        reason=reason,
-        by="x",
-        valid_from=dt.date(2026, 1, 1),
-        valid_to=None,
-        as_of=NOW,
-        billing_account_id=who.account.pk,
     )
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 
-from cases_factories import holder, in_role
+from cases_factories import hold_on, holder, in_role, signed_in
 from receivables_factories import AS_OF, credit, our_bank_account, statement_file
 from vool.domain.audit.models import AuditEntry
 from vool.domain.cases import roles
@@ -30,24 +30,6 @@ pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 9, 9, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 11, 9)
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def hold_on(who: Any, reason: str) -> DunningHold:
-    return dunning.add_hold(
-        kind="VULNERABLE",
-        reason=reason,
-        by="x",
-        valid_from=dt.date(2026, 1, 1),
-        valid_to=None,
-        as_of=NOW,
-        billing_account_id=who.account.pk,
-    )
 
 
 @pytest.fixture
@@ -133,25 +115,102 @@ class TestLiftHoldsInBulk:
         assert "2 holds ended." in done.content.decode()
         assert DunningHold.objects.filter(valid_to=timezone.localdate()).count() == 2
 
-    def test_a_disputes_hold_lifted_then_the_request_resolved(self, two_holds: Any) -> None:
-        """Resolving the dispute after its hold was lifted from the queue does not end it
-        again (it used to be refused: "already ended")."""
-        mari = two_holds[0]
-        agent, ene = in_role("kati", roles.AGENT), in_role("ene", roles.FINANCE)
-        case = case_work.register_case(
-            user=agent,
-            new=case_work.NewCase(
-                mari.customer.pk, "PHONE", "BILL_DISPUTE", "Too high", invoice_id=mari.invoice.pk
-            ),
+
+def dispute(who: Any) -> Case:
+    """A bill dispute on ``who``'s invoice, registered by phone: it holds the invoice's
+    dunning while it is open."""
+    return case_work.register_case(
+        user=in_role("kati", roles.AGENT),
+        new=case_work.NewCase(
+            who.customer.pk, "PHONE", "BILL_DISPUTE", "Too high", invoice_id=who.invoice.pk
+        ),
+        now=NOW,
+    )
+
+
+class TestDisputeHolds:
+    """The hold a bill dispute puts on its invoice ends when the request is resolved, never
+    on its own while the request is open: the single and the bulk lift refuse it, naming the
+    request."""
+
+    def test_the_single_lift_is_refused_naming_the_request(self, two_holds: Any) -> None:
+        case = dispute(two_holds[0])
+        with translation.override("en"), pytest.raises(dunning.UnableToHold) as refused:
+            case_work.end_dunning_hold(
+                user=in_role("ene", roles.FINANCE),
+                hold_id=case.dunning_hold_id,
+                reason="Paid meanwhile",
+                now=NOW,
+            )
+        assert str(refused.value) == (
+            f"The hold was not ended: hold {case.dunning_hold_id} is the dunning hold of the "
+            f"open request #{case.pk} (Too high): it ends when the request is resolved."
+        )
+        assert DunningHold.objects.get(pk=case.dunning_hold_id).valid_to is None
+        assert not AuditEntry.objects.filter(action="receivables.end_hold").exists()
+
+    def test_the_bulk_lift_refuses_all_naming_the_request_in_estonian(self, two_holds: Any) -> None:
+        case = dispute(two_holds[0])
+        other = two_holds[2][0]
+        with (
+            translation.override("et"),
+            pytest.raises(dunning.UnableToHold, match=rf"#{case.pk} \(Too high\)") as refused,
+        ):
+            end_all(in_role("ene", roles.FINANCE), [other.pk, case.dunning_hold_id])
+        assert str(refused.value).startswith("Ühtki peatamist ei lõpetatud: ")
+        assert "see lõpeb, kui pöördumine lahendatakse" in str(refused.value)
+        assert DunningHold.objects.filter(valid_to__isnull=True).count() == 3
+
+    def test_ended_when_the_request_is_resolved_then_liftable_no_more(self, two_holds: Any) -> None:
+        case = dispute(two_holds[0])
+        case_work.change_status(
+            user=in_role("mati", roles.AGENT),
+            case_id=case.pk,
+            status="RESOLVED",
+            resolution="Explained",
             now=NOW,
         )
-        end_all(ene, [case.dunning_hold_id])
-        case_work.change_status(
-            user=agent, case_id=case.pk, status="RESOLVED", resolution="Explained", now=NOW
-        )
-        assert Case.objects.get(pk=case.pk).status == "RESOLVED"
-        # begun today, it ends the day after (a period is never empty), once
+        # begun today, it ends the day after (a period is never empty)
         assert DunningHold.objects.get(pk=case.dunning_hold_id).valid_to == TODAY + dt.timedelta(1)
+        with translation.override("en"), pytest.raises(dunning.UnableToHold, match="ended on"):
+            end_all(in_role("ene", roles.FINANCE), [case.dunning_hold_id])
+
+    def test_the_queue_names_the_request_instead_of_an_end_button(self, two_holds: Any) -> None:
+        case = dispute(two_holds[0])
+        client = signed_in(in_role("ene", roles.FINANCE))
+        page = client.get("/backoffice/queues/holds/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        row = page[page.index(f'value="{case.dunning_hold_id}"') :].split("</tr>")[0]
+        assert f"Ends when request #{case.pk} is resolved" in row
+        assert 'name="hold"' not in row
+        assert page.count('<input type="hidden" name="hold"') == 2  # the two other holds
+        done = client.post(
+            "/backoffice/queues/holds/",
+            {"selected": [case.dunning_hold_id], "end_chosen": "1", "reason": "Paid"},
+            HTTP_ACCEPT_LANGUAGE="en",
+            follow=True,
+        )
+        assert f"open request #{case.pk}" in done.content.decode()
+        assert DunningHold.objects.get(pk=case.dunning_hold_id).valid_to is None
+
+    def test_the_admin_shows_it_but_does_not_change_it(self, two_holds: Any) -> None:
+        case = dispute(two_holds[0])
+        other = two_holds[2][0]
+        client = signed_in(
+            get_user_model().objects.create_superuser("root", "root@example.ee", "x")
+        )
+        url = f"/admin/receivables/dunninghold/{case.dunning_hold_id}/change/"
+        shown = client.get(url)
+        assert shown.status_code == 200 and b'name="valid_to"' not in shown.content  # read-only
+        data = {"kind": "DISPUTED", "reason": "x", "valid_from": "2026-11-09"}
+        assert client.post(url, {**data, "valid_to": "2026-11-10"}).status_code == 403
+        assert DunningHold.objects.get(pk=case.dunning_hold_id).valid_to is None
+        assert client.post(url.replace("change", "delete"), {"post": "yes"}).status_code == 403
+        # another hold stays editable there
+        assert client.get(f"/admin/receivables/dunninghold/{other.pk}/change/").status_code == 200
+        assert (
+            b'name="valid_to"'
+            in client.get(f"/admin/receivables/dunninghold/{other.pk}/change/").content
+        )
 
 
 @pytest.fixture

@@ -9,40 +9,20 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from cases_factories import holder, in_role, role_group
+from cases_factories import hold_on, holder, in_role, role_group, signed_in
 from vool.domain.audit.models import AuditEntry
 from vool.domain.cases import operations as case_operations
 from vool.domain.cases import roles
 from vool.domain.cases.models import QueueAssignment
-from vool.domain.receivables import dunning
 from vool.domain.receivables.models import DunningHold
 from vool.usecases import case_work, queue_assignment, work_queues
 
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 9, 9, 0, tzinfo=dt.UTC)
-
-
-def hold_on(who: Any, reason: str) -> DunningHold:
-    return dunning.add_hold(
-        kind="VULNERABLE",
-        reason=reason,
-        by="x",
-        valid_from=dt.date(2026, 1, 1),
-        valid_to=None,
-        as_of=NOW,
-        billing_account_id=who.account.pk,
-    )
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from billing_factories import add_reading, fixed_product, load_test_tariffs, manual_account
-from cases_factories import holder, in_role
+from cases_factories import holder, in_role, signed_in
 from receivables_factories import AS_OF, credit, our_bank_account, statement_file
 from vool.common.localtime import Month
 from vool.domain.audit.models import AuditEntry
@@ -31,12 +30,6 @@ OCTOBER = Month(2026, 10)
 BILL_DAY = dt.date(2026, 11, 5)
 RUN_AS_OF = dt.datetime(2026, 11, 5, 10, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 11, 9, 9, 0, tzinfo=dt.UTC)
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

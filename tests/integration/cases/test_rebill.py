@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from billing_factories import add_reading, fixed_product, load_test_tariffs, manual_account
 from cases_factories import in_role
@@ -17,6 +18,7 @@ from vool.domain.audit.models import AuditEntry
 from vool.domain.billing.models import Invoice
 from vool.domain.billing.operations import UnableToRebill
 from vool.domain.cases import roles
+from vool.domain.contracts.models import SupplyContract
 from vool.usecases import bill_run, rebill
 from vool.usecases.backoffice_actions import NotAllowed
 
@@ -107,3 +109,49 @@ def test_an_agent_may_not_rebill(corrected: Invoice) -> None:
         rebill.preview_rebill(
             user=in_role("kati", roles.AGENT), number=corrected.number, reason="x", now=NOW
         )
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "The account cannot be billed for 2026-10: no supply contract in the month"),
+        ("et", "Arvelduskontole ei saa perioodi 2026-10 eest arvet teha: kuus puudub müügileping"),
+        (
+            "ru",
+            "По расчётному счёту нельзя выставить счёт за 2026-10: "
+            "в этом месяце нет договора поставки",
+        ),
+    ],
+)
+def test_a_pricing_exception_is_refused_in_the_readers_language(
+    corrected: Invoice, language: str, expected: str
+) -> None:
+    """What pricing found (the run's exception) is passed through by the rebill in the
+    reader's words: the rule translated, then the finding as the exceptions queue shows it."""
+    assert corrected.number is not None
+    SupplyContract.objects.update(status=SupplyContract.Status.CANCELLED)
+    with translation.override(language), pytest.raises(UnableToRebill) as refused:
+        rebill.preview_rebill(
+            user=in_role("tiit", roles.BILLING_SPECIALIST),
+            number=corrected.number,
+            reason="Reading corrected",
+            now=NOW,
+        )
+    assert str(refused.value) == f"{expected} (No supply contract in 2026-10)."
+    assert Invoice.objects.count() == 1 and not AuditEntry.objects.exists()
+
+
+def test_the_rebill_page_shows_the_refusal_translated(corrected: Invoice) -> None:
+    assert corrected.number is not None
+    SupplyContract.objects.update(status=SupplyContract.Status.CANCELLED)
+    client = Client()
+    client.force_login(in_role("tiit", roles.BILLING_SPECIALIST))
+    page = client.post(
+        f"/backoffice/invoices/{corrected.number}/rebill/",
+        {"reason": "Reading corrected"},
+        HTTP_ACCEPT_LANGUAGE="et",
+        follow=True,
+    ).content.decode()
+    assert (
+        "Arvelduskontole ei saa perioodi 2026-10 eest arvet teha: kuus puudub müügileping" in page
+    )

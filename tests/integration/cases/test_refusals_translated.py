@@ -8,14 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import translation
 from django.utils.translation import ngettext
 
-from cases_factories import holder, in_role
+from cases_factories import holder, in_role, signed_in
 from receivables_factories import AS_OF, credit, our_bank_account, statement_file
 from vool.domain.billing import operations as billing_operations
 from vool.domain.cases import roles
@@ -26,12 +24,6 @@ from vool.usecases import import_bank_statement
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 9, 9, 0, tzinfo=dt.UTC)
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def hold_on(account_id: int) -> DunningHold:

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from vool.common.localtime import Month
 from vool.common.money import RoundingMode, round_money
-from vool.domain.billing import charges, guard, pricing, queries
+from vool.domain.billing import charges, guard, pricing, queries, unbillable
 from vool.domain.billing.models import (
     ACTIVE_RUN_STATUSES,
     INVOICE_LINE_FIELDS,
@@ -838,6 +838,15 @@ def _rebillable_invoice(billing_account_id: int, period: Month) -> Invoice | Non
     return current
 
 
+def _unbillable(period: Month, code: str, detail: str) -> UnableToRebill:
+    """The refusal of a rebill that pricing put to the exceptions: the rule in the reader's
+    words (``unbillable.describe``), then what it found, as the run's exception records it."""
+    return UnableToRebill(
+        _("The account cannot be billed for %(period)s: %(rule)s (%(detail)s).")
+        % {"period": period, "rule": unbillable.describe(code), "detail": detail.rstrip(". ")}
+    )
+
+
 def rebill_account(
     *,
     billing_account_id: int,
@@ -873,7 +882,7 @@ def rebill_account(
             limits=limits,
         )
         if billing_account_id in priced.exceptions:
-            raise UnableToRebill(priced.exceptions[billing_account_id][1])
+            raise _unbillable(period, *priced.exceptions[billing_account_id])
         invoices, lines = _draft_rows(
             priced=priced,
             period=period,

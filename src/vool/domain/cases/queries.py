@@ -78,6 +78,15 @@ def overdue_cases(*, today: dt.date) -> QuerySet[Case]:
     return open_cases().filter(due_date__lt=today)
 
 
+def open_cases_holding(*, hold_ids: Collection[int]) -> dict[int, Case]:
+    """The open requests (bill disputes) whose dunning hold is among ``hold_ids``, by hold id:
+    such a hold ends when its request is resolved, not on its own."""
+    rows = Case.objects.filter(dunning_hold_id__in=set(hold_ids)).exclude(
+        status=Case.Status.RESOLVED
+    )
+    return {case.dunning_hold_id: case for case in rows if case.dunning_hold_id is not None}
+
+
 def cases_of_customer(*, customer_id: int) -> QuerySet[Case]:
     return cases().filter(customer_id=customer_id).order_by("-opened_at", "-pk")
 

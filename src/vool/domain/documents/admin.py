@@ -14,6 +14,7 @@ from vool.domain.documents.models import (
     EInvoiceChannel,
     InvoiceDocument,
     Letter,
+    SentEmail,
     Supplier,
 )
 
@@ -184,3 +185,25 @@ class LetterAdmin(StoredPdfAdmin):
             model=Letter,
         )
         self.message_user(request, f"{count}", messages.SUCCESS)
+
+
+@admin.register(SentEmail)
+class SentEmailAdmin(admin.ModelAdmin):
+    """The confirmation e-mails sent to customers (moves, package changes); filter by status
+    "Failed" for the ones that did not go. Read-only: a record of what happened."""
+
+    list_display = ["sent_at", "customer", "kind", "subject", "recipient", "language", "status"]
+    list_filter = ["status", "kind", "language"]
+    search_fields = ["customer__name", "recipient", "billing_account__reference_number"]
+    readonly_fields = [f.name for f in SentEmail._meta.fields]
+    list_select_related = ["customer"]
+    date_hierarchy = "sent_at"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from vool.domain import validators
 from vool.domain.billing.models import Invoice
-from vool.domain.customers.models import BillingAccount
+from vool.domain.contracts.models import SupplyContract
+from vool.domain.customers.models import BillingAccount, Customer
 
 
 class Supplier(models.Model):
@@ -217,3 +218,65 @@ class Letter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.campaign} {self.billing_account_id} {self.status}"
+
+
+class SentEmail(models.Model):
+    """An e-mail Vool sent a customer that is neither an invoice (``Delivery``) nor a letter
+    (``Letter``): the confirmation of a move in, a move out or a package change. Recorded
+    once it was tried, sent or not (a refusal keeps the mail server's error), with what it
+    confirms, so the 360° page lists it. Written once, never changed."""
+
+    class Kind(models.TextChoices):
+        MOVED_IN = "MOVED_IN", _("Move in confirmed")
+        MOVED_OUT = "MOVED_OUT", _("Move out confirmed")
+        PACKAGE_CHANGED = "PACKAGE_CHANGED", _("Package change confirmed")
+
+    class Status(models.TextChoices):
+        SENT = "SENT", _("Sent")
+        FAILED = "FAILED", _("Failed")
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="emails_sent",
+    )
+    billing_account = models.ForeignKey(
+        BillingAccount,
+        verbose_name=_("billing account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="emails_sent",
+    )
+    contract = models.ForeignKey(
+        SupplyContract,
+        verbose_name=_("contract"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="emails_sent",
+        help_text=_("The contract the e-mail confirms (the new one of a package change)."),
+    )
+    kind = models.CharField(_("e-mail kind"), max_length=20, choices=Kind.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    recipient = models.CharField(_("sent to"), max_length=254, blank=True, default="")
+    language = models.CharField(_("language"), max_length=2)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices)
+    error = models.TextField(_("error"), blank=True, default="")
+    sent_at = models.DateTimeField(_("sent at"))
+
+    class Meta:
+        verbose_name = _("e-mail sent")
+        verbose_name_plural = _("e-mails sent")
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="SENT", error="") | (Q(status="FAILED") & ~Q(error="")),
+                name="sentemail_failed_has_error",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "-sent_at"], name="sentemail_of_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.customer_id} {self.status}"

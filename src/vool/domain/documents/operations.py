@@ -1,13 +1,14 @@
 """Writes of documents: recording an invoice's rendered PDF (once; it never changes) and a
-letter's."""
+letter's, and the record of an e-mail sent to a customer."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from vool.domain.documents.models import InvoiceDocument, Letter, Supplier
+from vool.domain.documents.models import InvoiceDocument, Letter, SentEmail, Supplier
 
 
 class DocumentChanged(Exception):
@@ -80,6 +81,37 @@ def record_letter(
             )
     except IntegrityError:
         return None
+
+
+@dataclass(frozen=True)
+class EmailAttempt:
+    """What was tried: an e-mail of ``kind`` to ``recipient`` (empty: the customer has no
+    address), and the mail server's error (empty: sent)."""
+
+    customer_id: int
+    kind: str
+    subject: str
+    recipient: str
+    language: str
+    error: str = ""
+    billing_account_id: int | None = None
+    contract_id: int | None = None
+
+
+def record_email(*, attempt: EmailAttempt, sent_at: dt.datetime) -> SentEmail:
+    """Record an e-mail sent (or refused, with the error) at ``sent_at``."""
+    return SentEmail.objects.create(
+        customer_id=attempt.customer_id,
+        billing_account_id=attempt.billing_account_id,
+        contract_id=attempt.contract_id,
+        kind=attempt.kind,
+        subject=attempt.subject[:200],
+        recipient=attempt.recipient,
+        language=attempt.language,
+        status=SentEmail.Status.FAILED if attempt.error else SentEmail.Status.SENT,
+        error=attempt.error,
+        sent_at=sent_at,
+    )
 
 
 def ensure_supplier(*, details: dict[str, str]) -> Supplier:

@@ -18,6 +18,7 @@ from vool.domain.documents.models import (
     EInvoiceChannel,
     InvoiceDocument,
     Letter,
+    SentEmail,
     Supplier,
 )
 
@@ -138,6 +139,16 @@ def letters_of_accounts(*, billing_account_ids: Collection[int]) -> QuerySet[Let
         Letter.objects.filter(billing_account_id__in=billing_account_ids)
         .select_related("billing_account")
         .order_by("-rendered_at", "-pk")
+    )
+
+
+def emails_of_customer(*, customer_id: int) -> QuerySet[SentEmail]:
+    """The e-mails sent to the customer (confirmations of moves and package changes), newest
+    first (the 360° page paginates them)."""
+    return (
+        SentEmail.objects.filter(customer_id=customer_id)
+        .select_related("billing_account", "contract__metering_point")
+        .order_by("-sent_at", "-pk")
     )
 
 

@@ -223,6 +223,19 @@ class DunningHoldAdmin(admin.ModelAdmin):
     raw_id_fields = ["billing_account", "invoice"]
     fields = ["kind", "billing_account", "invoice", "reason", "valid_from", "valid_to"]
 
+    @staticmethod
+    def _held_by_open_request(hold: Any) -> bool:
+        """A bill dispute's hold (``cases.Case.dunning_hold``, the reverse ``case``) while the
+        request is open: it ends when the request is resolved, so here it is only shown."""
+        case = getattr(hold, "case", None) if hold is not None else None
+        return case is not None and case.status != "RESOLVED"
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._held_by_open_request(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._held_by_open_request(obj) and super().has_delete_permission(request, obj)
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         obj.created_by = request.user.get_username()
         if not change:

@@ -153,6 +153,7 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
         customer_actions.invoice_deliveries_of_customer(customer_id=customer_id),
         "deliveries",
     )
+    emails = _page(request, customer_actions.emails_of_customer(customer_id=customer_id), "emails")
     context = {
         **admin.site.each_context(request),
         "title": view.customer.name,
@@ -167,6 +168,7 @@ def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
         "may_withdraw": request.user.has_perm(backoffice_contracts.WITHDRAW_PERMISSION),
         "letters": letters,
         "deliveries": deliveries,
+        "emails": emails,
         "consumption": _consumption_charts(view.customer, today=timezone.localdate()),
         "letter_form": letter_form(customer_id)
         if request.user.has_perm(customer_actions.SEND_LETTER_PERMISSION)

@@ -640,15 +640,14 @@ def queue_holds(request: HttpRequest) -> HttpResponse:
         )
     kind = request.GET.get("kind", "")
     rows = work_queues.active_holds(today=timezone.localdate(), kind=kind)
+    shown = _assignable(request, queue_assignment.HOLDS, rows)
+    holding = work_queues.open_cases_holding(hold_ids=[hold.pk for hold in shown["page"]])
+    for hold in shown["page"]:
+        hold.open_case = holding.get(hold.pk)  # a dispute's hold ends with its request
     return render(
         request,
         "backoffice/queue_holds.html",
-        _context(
-            request,
-            _("Dunning holds"),
-            kind=kind,
-            **_assignable(request, queue_assignment.HOLDS, rows),
-        ),
+        _context(request, _("Dunning holds"), kind=kind, **shown),
     )
 
 
