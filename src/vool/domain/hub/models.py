@@ -18,7 +18,9 @@ from vool.domain.supply.models import MeteringPoint
 
 class HubEntry(models.Model):
     """One data-distribution entry. ``QUEUED``: refused (``problem`` says why), kept for an
-    operator; ``KEPT``: a resource type Vool does not act on yet, stored for later."""
+    operator; ``KEPT``: a resource type Vool does not act on yet, stored for later. ``raw`` is
+    the entry's content as the hub wrote it (JSON text): every reader takes its numbers from
+    that text exactly, never through a float."""
 
     class Status(models.TextChoices):
         RECEIVED = "RECEIVED", _("Received")
@@ -30,7 +32,7 @@ class HubEntry(models.Model):
     resource_type = models.CharField(_("resource type"), max_length=32)
     hub_created_at = models.DateTimeField(_("created in the hub at"))
     reason = models.CharField(_("reason"), max_length=64, blank=True, default="")
-    content = models.JSONField(_("content"))
+    raw = models.TextField(_("content"))
     status = models.CharField(_("status"), max_length=8, choices=Status.choices)
     problem = models.TextField(_("problem"), blank=True, default="")
     received_at = models.DateTimeField(_("received at"))

@@ -55,7 +55,7 @@ class EntryData(Protocol):
     @property
     def reason(self) -> str: ...
     @property
-    def content(self) -> Any: ...
+    def content_text(self) -> str: ...
 
 
 def store_entries(
@@ -71,7 +71,7 @@ def store_entries(
             resource_type=e.resource_type,
             hub_created_at=e.created_at,
             reason=e.reason[:64],
-            content=e.content,
+            raw=e.content_text,
             status=HubEntry.Status.KEPT
             if e.resource_type in kept_types
             else HubEntry.Status.RECEIVED,
