@@ -193,8 +193,13 @@ def _take_page(
         fresh = hub_operations.store_entries(
             entries=page.entries, received_at=now, kept_types=set(KEPT)
         )
+        overlapped = _overlapped(fresh)
+        if overlapped:
+            _import_metering_entries(overlapped, now=now, report=report)
+        taken = {e.pk for e in overlapped}
         for entry in fresh:
-            _handle(entry, now=now, report=report)
+            if entry.pk not in taken:
+                _handle(entry, now=now, report=report)
         hub_operations.advance_cursor(
             cursor=cursor, window_end=window_end, last_page=page.last, now=now
         )
@@ -227,6 +232,50 @@ def _handle(entry: HubEntry, *, now: dt.datetime, report: SyncReport) -> None:
         report.done += 1
 
 
+def _overlapped(fresh: list[HubEntry]) -> list[HubEntry]:
+    """The page's METERING_DATA entries for the overlapped import: two or more, and
+    ``VOOL_DATAHUB_OVERLAP`` on; else none (each entry is handled alone)."""
+    if not settings.VOOL_DATAHUB_OVERLAP:
+        return []
+    metering = [
+        e
+        for e in fresh
+        if e.resource_type == "METERING_DATA" and e.status != hub_queries.ENTRY_KEPT
+    ]
+    return metering if len(metering) > 1 else []
+
+
+def _import_metering_entries(
+    entries: list[HubEntry], *, now: dt.datetime, report: SyncReport
+) -> None:
+    """A page's METERING_DATA entries through the overlapped import
+    (:func:`import_intervals.import_interval_pages`: the next entry parsed in a forked process
+    while this one is stored), each entry an import of its own, all or nothing, in a savepoint
+    of the page's transaction: resuming and handling an entry once work as for one entry."""
+    outcomes = import_intervals.import_interval_pages(
+        pages=((f"hub entry {e.entry_id}", e.raw.encode()) for e in entries),
+        as_of=now,
+        recorded_at=now,
+    )
+    for entry, outcome in zip(entries, outcomes, strict=True):
+        problem = ""
+        if outcome.rejected is not None:
+            problem = _shown_rejection(outcome.rejected)
+        elif outcome.report is not None:
+            report.not_given += len(outcome.report.not_given)
+        hub_operations.finish_entry(entry=entry, problem=problem, processed_at=now)
+        if problem:
+            report.queued += 1
+        else:
+            report.done += 1
+
+
+def _shown_rejection(exc: import_intervals.RejectedFile) -> str:
+    shown = "; ".join(str(p) for p in exc.problems[:5])
+    more = f" (and {exc.total - 5} more)" if exc.total > 5 else ""
+    return f"{shown}{more}"
+
+
 class _Refused(Exception):
     """The entry cannot be handled; the message says why (it goes to the queue)."""
 
@@ -243,9 +292,7 @@ def _metering_data(entry: HubEntry, now: dt.datetime, report: SyncReport) -> Non
             files=[(name, entry.raw.encode())], as_of=now, recorded_at=now
         )
     except import_intervals.RejectedFile as exc:
-        shown = "; ".join(str(p) for p in exc.problems[:5])
-        more = f" (and {exc.total - 5} more)" if exc.total > 5 else ""
-        raise _Refused(f"{shown}{more}") from exc
+        raise _Refused(_shown_rejection(exc)) from exc
     report.not_given += len(result.not_given)
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from datahub_server import LocalHub, dumps
 from factories import MeteringPointFactory
-from vool.domain.hub.models import HubEntry
-from vool.domain.metering.models import IntervalDay
+from vool.domain.hub.models import HubCursor, HubEntry
+from vool.domain.metering.models import IntervalDay, MeteringImport
 from vool.integrations.datahub.client import HttpHub
 from vool.usecases import datahub, import_intervals
 
@@ -89,3 +90,46 @@ def test_a_three_decimal_kwh_is_stored_to_the_wh_and_the_entry_keeps_the_hubs_te
     entry = HubEntry.objects.get()
     assert entry.raw == dumps(content)  # as the hub wrote it, 2.10 with its zero
     assert '"kwh": 2.10}' in entry.raw
+
+
+@pytest.mark.parametrize("overlap", [True, False])
+def test_a_page_of_several_entries_is_imported_entry_by_entry_overlapped_or_not(
+    local: LocalHub, api: HttpHub, settings: Any, overlap: bool, monkeypatch: Any
+) -> None:
+    """A page with several METERING_DATA entries goes through the overlapped import (the next
+    entry parsed in a forked process while this one is stored): each entry still an import of
+    its own, a bad one queued whole, and a page read again handles nothing twice."""
+    settings.VOOL_DATAHUB_OVERLAP = overlap
+    MeteringPointFactory(eic=EIC)
+    at = SINCE + dt.timedelta(minutes=5)
+    local.state.publish("METERING_DATA", at, metering_data(Decimal("0.100")))
+    local.state.publish("METERING_DATA", at, metering_data(Decimal("0.100"), TOO_PRECISE))
+    later = metering_data(Decimal("0.100"), Decimal("0.200"), Decimal("0.300"))
+    local.state.publish("METERING_DATA", at, later)
+    overlapped: list[int] = []  # a spy: how many entries each overlapped import was given
+    real = import_intervals.import_interval_pages
+
+    def spy(*, pages: Any, **kw: Any) -> Any:
+        given = list(pages)
+        overlapped.append(len(given))
+        return real(pages=given, **kw)
+
+    monkeypatch.setattr(import_intervals, "import_interval_pages", spy)
+
+    report = sync(api)
+
+    assert overlapped == ([3] if overlap else [])
+    assert (report.done, report.queued) == (2, 1)
+    assert list(HubEntry.objects.order_by("pk").values_list("status", flat=True)) == [
+        "DONE",
+        "QUEUED",
+        "DONE",
+    ]
+    assert MeteringImport.objects.count() == 2
+    [day] = IntervalDay.objects.filter(is_current=True)
+    assert day.total_wh == 600  # the third entry's three quarter hours
+    # the hub distributes the page again (the position is reset): nothing is handled twice
+    HubCursor.objects.update(window_start=SINCE, page=0)
+    again = sync(api)
+    assert (again.new_entries, again.done, again.queued) == (0, 0, 0)
+    assert MeteringImport.objects.count() == 2
