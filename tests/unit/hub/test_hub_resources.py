@@ -67,6 +67,7 @@ class TestExactPage:
             (b'{"content": [1,]}', r"content\[1\]: does not parse"),
             (b'{"content": [], "last": true', "expected"),
             (b"\xff", "not UTF-8"),
+            (b'{"content": [{"content": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]}", "parse"),
         ],
     )
     def test_a_page_that_is_not_strict_json_is_refused(self, body: bytes, problem: str) -> None:

@@ -100,7 +100,7 @@ def decode_content(text: str | bytes) -> Any:
     """An entry's stored content text as values, exactly (a fraction is a Decimal)."""
     try:
         return _EXACT.decode(text.decode() if isinstance(text, bytes) else text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise BadResource(f"content: does not parse as JSON ({exc})") from exc
 
 
@@ -145,7 +145,7 @@ class _Text:
         start = self.pos
         try:
             value, self.pos = _EXACT.raw_decode(self.text, start)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise BadResource(f"{where}: does not parse as JSON ({exc})") from exc
         return value, self.text[start : self.pos]
 
