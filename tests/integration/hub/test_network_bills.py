@@ -27,7 +27,7 @@ from vool.domain.hub import operations as hub_operations
 from vool.domain.hub.models import HubEntry, NetworkBill, NetworkBillDifference
 from vool.domain.supply.models import MeteringPoint
 from vool.integrations.datahub.client import HttpHub
-from vool.usecases import bill_run, case_work, datahub, network_bills, work_queues
+from vool.usecases import bill_run, case_work, datahub, freeze, network_bills, work_queues
 from vool.usecases.backoffice_actions import NotAllowed
 
 pytestmark = pytest.mark.django_db
@@ -182,6 +182,9 @@ class TestCheck:
             f"{differs.metering_point.eic} KWH_DIFFER bill NB-D ALL: hub 299.000 kWh, "
             "billed 298.000 kWh (difference -1.000)"
         ) in text
+        # and keeps them as the back-office queue
+        assert "Back-office queue: 3 new, 0 still open, 0 closed (no longer differ)." in text
+        assert NetworkBillDifference.objects.filter(status="OPEN").count() == 3
 
     def test_a_month_that_matches(self, local: LocalHub, api: HttpHub) -> None:
         load_test_tariffs()
@@ -319,6 +322,20 @@ class TestTheBackOfficeQueue:
         assert "1 difference explained." in done
         assert NetworkBillDifference.objects.get(pk=ids["KWH_DIFFER"]).status == "EXPLAINED"
         assert "Open network bill differences: 2" in done
+
+    def test_nothing_is_explained_during_the_freeze(self, local: LocalHub, api: HttpHub) -> None:
+        self.three_differences(local, api)
+        network_bills.record_check(period=OCTOBER, now=NOW)
+        admin = in_role("admin", roles.ADMINISTRATOR)
+        case_work.switch_freeze_on(user=admin, message="Go-live", now=NOW)
+        with pytest.raises(freeze.FrozenNow):
+            case_work.explain_bill_differences(
+                user=admin,
+                difference_ids=list(NetworkBillDifference.objects.values_list("pk", flat=True)),
+                reason="x",
+                now=NOW,
+            )
+        assert not NetworkBillDifference.objects.exclude(status="OPEN").exists()
 
     def test_a_role_without_the_permission_does_not_see_the_queue(
         self, local: LocalHub, api: HttpHub
