@@ -323,6 +323,21 @@ class TestTheBackOfficeQueue:
         assert NetworkBillDifference.objects.get(pk=ids["KWH_DIFFER"]).status == "EXPLAINED"
         assert "Open network bill differences: 2" in done
 
+    def test_two_bills_of_a_point_in_a_month_are_two_differences(
+        self, local: LocalHub, api: HttpHub
+    ) -> None:
+        eics = self.three_differences(local, api)
+        second = bill("NB-D2", eics["KWH_DIFFER"], 1, 1)  # a second bill from the same day
+        local.state.publish("NETWORK_BILL", NOW, [second])
+        sync(api, now=NOW + dt.timedelta(days=1))
+        report = network_bills.record_check(period=OCTOBER, now=NOW)
+        assert report.recorded == hub_operations.RecordedDifferences(new=4, still_open=0, gone=0)
+        assert sorted(
+            NetworkBillDifference.objects.filter(kind="KWH_DIFFER").values_list(
+                "bill_id", "hub_kwh"
+            )
+        ) == [("NB-D", Decimal("299.000")), ("NB-D2", Decimal("2.000"))]
+
     def test_nothing_is_explained_during_the_freeze(self, local: LocalHub, api: HttpHub) -> None:
         self.three_differences(local, api)
         network_bills.record_check(period=OCTOBER, now=NOW)

@@ -294,7 +294,8 @@ class NetworkBillDifference(models.Model):
     month's check (``usecases.network_bills.record_check``) found it: a back-office work queue.
     ``OPEN`` until a clerk explains it (the reason in the audit log) or a later check of the
     month no longer finds it (``GONE``: a rebill or a corrected bill mended it). One row per
-    month, point, kind and band; found again with other figures, it is open again."""
+    month, point, kind, band and hub bill (a point may have two bills starting in a month);
+    an explained one found again with other figures is open again."""
 
     class Kind(models.TextChoices):
         KWH_DIFFER = "KWH_DIFFER", _("The kWh differ")
@@ -334,7 +335,7 @@ class NetworkBillDifference(models.Model):
         indexes = [models.Index(fields=["status", "kind"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["period", "metering_point", "kind", "band"],
+                fields=["period", "metering_point", "kind", "band", "bill_id"],
                 name="network_bill_difference_once",
             ),
         ]

@@ -418,13 +418,15 @@ def record_bill_differences(
     then it opens again), an open one not found any more is closed as ``GONE``."""
     with transaction.atomic():
         known = {
-            (d.metering_point_id, d.kind, d.band): d
+            (d.metering_point_id, d.kind, d.band, d.bill_id): d
             for d in NetworkBillDifference.objects.select_for_update().filter(period=period)
         }
         new = still_open = 0
         seen = set()
         for item in found:
-            key = (item.metering_point_id, item.kind, item.band)
+            key = (item.metering_point_id, item.kind, item.band, item.bill_id)
+            if key in seen:  # once is enough
+                continue
             seen.add(key)
             figures = {"hub_kwh": item.hub_kwh, "billed_kwh": item.billed_kwh}
             row = known.get(key)
@@ -454,7 +456,7 @@ def record_bill_differences(
                 new += 1
             elif row.status == NetworkBillDifference.Status.OPEN:
                 still_open += 1
-            row.hub_kwh, row.billed_kwh, row.bill_id = item.hub_kwh, item.billed_kwh, item.bill_id
+            row.hub_kwh, row.billed_kwh = item.hub_kwh, item.billed_kwh
             row.checked_at = now
             row.save()
         gone = [
