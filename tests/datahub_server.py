@@ -7,6 +7,8 @@
   ``totalPages``, ``last``); refuses windows longer than the hub allows.
 * ``POST /api/v2/agreement`` and ``/agreement/cancel``; ``POST /api/v2/connection-state/
   initiate`` and ``/message``.
+* Numbers are written exactly: a ``Decimal`` in published content is written with its own
+  digits (``1.0000000000000001`` stays that), as a hub that is not written in Python would.
 * ``faults``: answers given before the normal one (e.g. ``(429, {"Retry-After": "2"}, {...})``
   or ``(503, {}, {...})``), one per request, in order.
 """
@@ -16,16 +18,32 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 CLIENT_ID = "vool-test"
 CLIENT_SECRET = "s3cret"
 MAX_WINDOW = {"METERING_DATA": dt.timedelta(hours=1)}
+
+
+def dumps(body: Any) -> str:
+    """JSON of ``body`` with each Decimal written as its digits (not through a float)."""
+    numbers: list[str] = []
+
+    def number(value: Any) -> str:
+        if not isinstance(value, Decimal):
+            raise TypeError(f"{value!r} is not JSON")
+        numbers.append(str(value))
+        return f"\x00{len(numbers) - 1}\x00"
+
+    text = json.dumps(body, default=number)
+    return re.sub(r'"\\u0000(\d+)\\u0000"', lambda m: numbers[int(m.group(1))], text)
 
 
 def _instant(text: str) -> dt.datetime:
@@ -69,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _answer(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
+        data = dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))

@@ -422,6 +422,10 @@ VOOL_DATAHUB_TOKEN_URL = os.environ.get(
 VOOL_DATAHUB_CLIENT_ID = os.environ.get("VOOL_DATAHUB_CLIENT_ID", "")
 VOOL_DATAHUB_CLIENT_SECRET = os.environ.get("VOOL_DATAHUB_CLIENT_SECRET", "")
 VOOL_DATAHUB_API_VERSION = os.environ.get("VOOL_DATAHUB_API_VERSION", "v2")
+# 1: a page of several METERING_DATA entries is imported overlapped (the next entry parsed in
+# a forked process while this one is stored; usecases.import_intervals.import_interval_pages).
+# Off by default: slower in wall time on the shared 2-core machine (benchmarks/RESULTS.md, h49).
+VOOL_DATAHUB_OVERLAP = os.environ.get("VOOL_DATAHUB_OVERLAP", "0") == "1"
 # The hub's metering-point data carry no main fuse: a point created from it gets this one
 # until the grid contract says otherwise (the import's capacity check uses it).
 VOOL_DATAHUB_DEFAULT_MAIN_FUSE_A = int(os.environ.get("VOOL_DATAHUB_DEFAULT_MAIN_FUSE_A", "25"))

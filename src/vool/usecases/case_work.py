@@ -14,7 +14,8 @@ Permissions (the roles in ``vool.domain.cases.roles`` hold them):
 - end a dunning hold: ``receivables.change_dunninghold``;
 - bill an account whose run exception was mended: ``billing.add_invoice``;
 - allocate a payment in suspense to a suggested account: ``receivables.change_payment``;
-- retry failed deliveries (in bulk): ``documents.change_delivery``.
+- retry failed deliveries (in bulk): ``documents.change_delivery``;
+- explain network bill differences (in bulk): ``hub.change_networkbilldifference``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from vool.domain.cases import queries as case_queries
 from vool.domain.customers import queries as customer_queries
 from vool.domain.documents import delivery
 from vool.domain.documents import queries as document_queries
+from vool.domain.hub import operations as hub_operations
 from vool.domain.receivables import dunning
 from vool.domain.receivables import operations as receivable_operations
 from vool.domain.receivables import queries as receivable_queries
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     from vool.domain.billing.models import Invoice
     from vool.domain.cases.models import Case, CaseAttachment, CaseNote, Freeze, QueuedReading
     from vool.domain.customers.models import BillingAccount
+    from vool.domain.hub.models import NetworkBillDifference
     from vool.domain.receivables.models import DunningHold, Payment
 
 ADD_CASE = "cases.add_case"
@@ -65,6 +68,7 @@ END_HOLD = "receivables.change_dunninghold"
 BILL_ACCOUNT = "billing.add_invoice"
 ALLOCATE_PAYMENT = "receivables.change_payment"
 RETRY_DELIVERY = "documents.change_delivery"
+EXPLAIN_BILL_DIFFERENCE = "hub.change_networkbilldifference"
 
 
 def _require(user: Any, permission: str, refusal: str) -> None:
@@ -774,3 +778,46 @@ def retry_deliveries(
                 after={"next_attempt_at": now},
             )
     return len(failed)
+
+
+def explain_bill_differences(
+    *, user: Any, difference_ids: list[int], reason: str, now: dt.datetime, request_id: str = ""
+) -> list[NetworkBillDifference]:
+    """Close the chosen network bill differences as explained (the grid operator's bill is
+    wrong, a rebill is on its way...): the reason is required and goes to one audit row per
+    difference. All or none: one that is not open any more (explained by a colleague, or gone
+    by a later check) refuses them all, named."""
+    _require(user, EXPLAIN_BILL_DIFFERENCE, _("%(user)s may not explain network bill differences."))
+    check_not_frozen()
+    if not difference_ids:
+        raise cases.UnableToWorkCase(_("Choose the differences to explain."))
+    if not reason.strip():
+        raise cases.UnableToWorkCase(_("Say why the network bill differs."))
+    with transaction.atomic():
+        try:
+            done = hub_operations.explain_differences(ids=difference_ids, now=now)
+        except hub_operations.UnableToExplain as exc:
+            raise cases.UnableToWorkCase(
+                _("Nothing was explained: %(ids)s is not open any more.")
+                % {"ids": ", ".join(map(str, exc.args[0]))}
+            ) from exc
+        for row in done:
+            audit.record(
+                user=user,
+                happened_at=now,
+                action="hub.explain_bill_difference",
+                object_type="hub.NetworkBillDifference",
+                object_id=row.pk,
+                customer_id=None,
+                reason=reason.strip(),
+                request_id=request_id,
+                before={"status": "OPEN"},
+                after={
+                    "status": row.status,
+                    "eic": row.metering_point.eic,
+                    "month": row.period,
+                    "kind": row.kind,
+                    "band": row.band,
+                },
+            )
+    return done

@@ -8,7 +8,11 @@ Each page is one transaction: its entries are stored once by the hub's id, handl
 position moves on; a run that is killed resumes at the page it did not finish, and an entry
 seen again is not handled again.
 
-* METERING_DATA: imported like a file (:mod:`vool.usecases.import_intervals`), all or nothing
+Every entry is stored with its content as the hub wrote it (``HubEntry.raw``) and every
+handler reads its numbers exactly from that text (never through a float).
+
+* METERING_DATA: imported like a file, from the hub's own text, by the same reader as
+  ``vool intervals import`` (:mod:`vool.usecases.import_intervals`), all or nothing
   per entry: an entry with a bad point is refused whole and queued (``HubEntry.QUEUED``, the
   problems in ``problem``) for an operator, never half-stored; the hub's ``unsuccessful``
   points are counted in the report.
@@ -31,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -190,8 +193,13 @@ def _take_page(
         fresh = hub_operations.store_entries(
             entries=page.entries, received_at=now, kept_types=set(KEPT)
         )
+        overlapped = _overlapped(fresh)
+        if overlapped:
+            _import_metering_entries(overlapped, now=now, report=report)
+        taken = {e.pk for e in overlapped}
         for entry in fresh:
-            _handle(entry, now=now, report=report)
+            if entry.pk not in taken:
+                _handle(entry, now=now, report=report)
         hub_operations.advance_cursor(
             cursor=cursor, window_end=window_end, last_page=page.last, now=now
         )
@@ -224,25 +232,72 @@ def _handle(entry: HubEntry, *, now: dt.datetime, report: SyncReport) -> None:
         report.done += 1
 
 
+def _overlapped(fresh: list[HubEntry]) -> list[HubEntry]:
+    """The page's METERING_DATA entries for the overlapped import: two or more, and
+    ``VOOL_DATAHUB_OVERLAP`` on; else none (each entry is handled alone)."""
+    if not settings.VOOL_DATAHUB_OVERLAP:
+        return []
+    metering = [
+        e
+        for e in fresh
+        if e.resource_type == "METERING_DATA" and e.status != hub_queries.ENTRY_KEPT
+    ]
+    return metering if len(metering) > 1 else []
+
+
+def _import_metering_entries(
+    entries: list[HubEntry], *, now: dt.datetime, report: SyncReport
+) -> None:
+    """A page's METERING_DATA entries through the overlapped import
+    (:func:`import_intervals.import_interval_pages`: the next entry parsed in a forked process
+    while this one is stored), each entry an import of its own, all or nothing, in a savepoint
+    of the page's transaction: resuming and handling an entry once work as for one entry."""
+    outcomes = import_intervals.import_interval_pages(
+        pages=((f"hub entry {e.entry_id}", e.raw.encode()) for e in entries),
+        as_of=now,
+        recorded_at=now,
+    )
+    for entry, outcome in zip(entries, outcomes, strict=True):
+        problem = ""
+        if outcome.rejected is not None:
+            problem = _shown_rejection(outcome.rejected)
+        elif outcome.report is not None:
+            report.not_given += len(outcome.report.not_given)
+        hub_operations.finish_entry(entry=entry, problem=problem, processed_at=now)
+        if problem:
+            report.queued += 1
+        else:
+            report.done += 1
+
+
+def _shown_rejection(exc: import_intervals.RejectedFile) -> str:
+    shown = "; ".join(str(p) for p in exc.problems[:5])
+    more = f" (and {exc.total - 5} more)" if exc.total > 5 else ""
+    return f"{shown}{more}"
+
+
 class _Refused(Exception):
     """The entry cannot be handled; the message says why (it goes to the queue)."""
+
+
+def _content(entry: HubEntry) -> Any:
+    """The entry's content read exactly from the text the hub wrote (no float)."""
+    return resources.decode_content(entry.raw)
 
 
 def _metering_data(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
     name = f"hub entry {entry.entry_id}"
     try:
         result = import_intervals.import_interval_data(
-            files=[(name, json.dumps(entry.content).encode())], as_of=now, recorded_at=now
+            files=[(name, entry.raw.encode())], as_of=now, recorded_at=now
         )
     except import_intervals.RejectedFile as exc:
-        shown = "; ".join(str(p) for p in exc.problems[:5])
-        more = f" (and {exc.total - 5} more)" if exc.total > 5 else ""
-        raise _Refused(f"{shown}{more}") from exc
+        raise _Refused(_shown_rejection(exc)) from exc
     report.not_given += len(result.not_given)
 
 
 def _metering_point(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
-    data = resources.parse_point(entry.content, where=f"entry {entry.entry_id}")
+    data = resources.parse_point(_content(entry), where=f"entry {entry.entry_id}")
     operator = (
         supply_queries.grid_operator_by_eic(eic=data.grid_operator_eic)
         if data.grid_operator_eic
@@ -304,7 +359,7 @@ _SWITCH_AWAY: Final = (
 
 
 def _agreement(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
-    for agreement in resources.parse_agreements(entry.content, where=f"entry {entry.entry_id}"):
+    for agreement in resources.parse_agreements(_content(entry), where=f"entry {entry.entry_id}"):
         ours = hub_queries.submission_by_agreement(agreement_id=agreement.agreement_id)
         if ours is not None:
             if agreement.valid_to is None:  # the hub distributes our agreement: it is in force
@@ -338,7 +393,7 @@ def _agreement(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
 
 
 def _connection_state(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
-    answer = resources.parse_connection_answer(entry.content, where=f"entry {entry.entry_id}")
+    answer = resources.parse_connection_answer(_content(entry), where=f"entry {entry.entry_id}")
     try:
         hub_operations.record_connection_answer(
             request_id=answer.request_id,
@@ -353,7 +408,7 @@ def _connection_state(entry: HubEntry, now: dt.datetime, report: SyncReport) -> 
 
 
 def _network_bill(entry: HubEntry, now: dt.datetime, report: SyncReport) -> None:
-    bills = resources.parse_network_bills(entry.content, where=f"entry {entry.entry_id}")
+    bills = resources.parse_network_bills(_content(entry), where=f"entry {entry.entry_id}")
     for bill in bills:
         point = supply_queries.get_metering_point(eic=bill.eic)
         if point is None:

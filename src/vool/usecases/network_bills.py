@@ -12,6 +12,11 @@ Vool's network lines have the package's bands (DAY and NIGHT, or ALL for a singl
 package: then the totals are compared). Billed means the NETWORK_ENERGY lines of issued
 invoices not credited, within the bill's period (true-ups included). Equal means equal to
 the Wh (both have 3 decimals).
+
+:func:`record_check` also keeps what it found as the back office's work queue "Network bill
+differences" (``hub.NetworkBillDifference``): a clerk explains each (with a reason, audited:
+``usecases.case_work.explain_bill_differences``); a later check that no longer finds one
+closes it.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ from typing import Final
 
 from vool.common.localtime import Month
 from vool.domain.billing import queries as billing_queries
+from vool.domain.hub import operations as hub_operations
 from vool.domain.hub import queries as hub_queries
 from vool.domain.supply import queries as supply_queries
 
-__all__ = ["BillDifference", "NetworkBillCheck", "check"]
+__all__ = ["BillDifference", "NetworkBillCheck", "check", "record_check"]
 
 # what a difference is
 KWH_DIFFER: Final = "KWH_DIFFER"  # both sides have the period, the kWh differ
@@ -46,6 +52,7 @@ class BillDifference:
     hub_kwh: Decimal | None = None
     billed_kwh: Decimal | None = None
     bill_id: str = ""
+    metering_point_id: int = 0
 
     @property
     def difference(self) -> Decimal | None:
@@ -62,10 +69,12 @@ class NetworkBillCheck:
     joint_points: int = 0
     matching: int = 0
     differences: list[BillDifference] = field(default_factory=list)
+    recorded: hub_operations.RecordedDifferences | None = None  # by record_check
 
 
 def _compare(
     eic: str,
+    point_id: int,
     bill_id: str,
     hub: dict[str, Decimal],
     billed: dict[str, Decimal],
@@ -75,14 +84,14 @@ def _compare(
         total = hub["DAY"] + hub["NIGHT"]
         if total == 0:
             return []
-        return [BillDifference(eic, NOT_BILLED, "ALL", total, _ZERO, bill_id)]
+        return [BillDifference(eic, NOT_BILLED, "ALL", total, _ZERO, bill_id, point_id)]
     if set(billed) - {"DAY", "NIGHT"}:  # a single-rate package (ALL): compare the totals
         hub_total, ours = hub["DAY"] + hub["NIGHT"], sum(billed.values(), _ZERO)
         if hub_total == ours:
             return []
-        return [BillDifference(eic, KWH_DIFFER, "ALL", hub_total, ours, bill_id)]
+        return [BillDifference(eic, KWH_DIFFER, "ALL", hub_total, ours, bill_id, point_id)]
     return [
-        BillDifference(eic, KWH_DIFFER, band, hub[band], billed.get(band, _ZERO), bill_id)
+        BillDifference(eic, KWH_DIFFER, band, hub[band], billed.get(band, _ZERO), bill_id, point_id)
         for band in ("DAY", "NIGHT")
         if hub[band] != billed.get(band, _ZERO)
     ]
@@ -110,11 +119,19 @@ def check(*, period: Month) -> NetworkBillCheck:
         with_bill.add(point_id)
         eic = bill.metering_point.eic
         if point_id not in joint:
-            report.differences.append(BillDifference(eic, NO_JOINT_INVOICE, bill_id=bill.bill_id))
+            report.differences.append(
+                BillDifference(
+                    eic, NO_JOINT_INVOICE, bill_id=bill.bill_id, metering_point_id=point_id
+                )
+            )
             continue
         ours = billed.get((bill.period_start, bill.period_end, point_id), {})
         found = _compare(
-            eic, bill.bill_id, {"DAY": bill.day_out_kwh, "NIGHT": bill.night_out_kwh}, ours
+            eic,
+            point_id,
+            bill.bill_id,
+            {"DAY": bill.day_out_kwh, "NIGHT": bill.night_out_kwh},
+            ours,
         )
         report.differences += found
         report.matching += not found
@@ -122,7 +139,18 @@ def check(*, period: Month) -> NetworkBillCheck:
     if missing:
         points = supply_queries.metering_points_by_id(ids=missing)
         report.differences += [
-            BillDifference(points[pid].eic, NO_HUB_BILL) for pid in sorted(missing)
+            BillDifference(points[pid].eic, NO_HUB_BILL, metering_point_id=pid)
+            for pid in sorted(missing)
         ]
     report.differences.sort(key=lambda d: (d.eic, d.kind, d.band))
+    return report
+
+
+def record_check(*, period: Month, now: dt.datetime) -> NetworkBillCheck:
+    """:func:`check`, and keep what it found as the back-office queue (see the module): new
+    differences open, those no longer found close."""
+    report = check(period=period)
+    report.recorded = hub_operations.record_bill_differences(
+        period=period.first_day, found=report.differences, now=now
+    )
     return report

@@ -1,5 +1,6 @@
 """Assigning the items of a work queue (readings pending review, bill-run exceptions, payments
-in suspense, failed deliveries, dunning holds, readings queued during the freeze) to a person
+in suspense, failed deliveries, dunning holds, readings queued during the freeze, network bill
+differences) to a person
 or a team, as requests are: in bulk, or "assign to me". Needs the permission to work requests
 (``cases.work_case``) and to work the queue's items (:data:`QUEUE_PERMISSIONS`); one audit row
 per assignment with the items, who and why. Also the queues' "whose items" filter
@@ -28,6 +29,7 @@ SUSPENSE = str(case_queries.SUSPENSE_QUEUE)
 DELIVERIES = str(case_queries.DELIVERIES_QUEUE)
 HOLDS = str(case_queries.HOLDS_QUEUE)
 FROZEN_READINGS = str(case_queries.FROZEN_READINGS_QUEUE)
+NETWORK_BILLS = str(case_queries.NETWORK_BILLS_QUEUE)
 #: the permission to work each queue's items (review a reading, bill a mended account, allocate
 #: a payment, retry a delivery, end a hold, take a queued reading in)
 QUEUE_PERMISSIONS = {
@@ -37,6 +39,7 @@ QUEUE_PERMISSIONS = {
     DELIVERIES: case_work.RETRY_DELIVERY,
     HOLDS: case_work.END_HOLD,
     FROZEN_READINGS: case_work.APPLY_QUEUED_READING,
+    NETWORK_BILLS: case_work.EXPLAIN_BILL_DIFFERENCE,
 }
 #: the "whose items" filter of a queue page: assigned to me, to one of my teams, to nobody
 MINE, TEAM, UNASSIGNED = "me", "team", "none"

@@ -1,7 +1,7 @@
 """What the back office's work queues list and count: readings pending review, bill-run
 exceptions not yet billed, payments in suspense, failed deliveries, active dunning holds,
-overdue requests and the readings queued during a freeze. Reads only; the actions are in
-``usecases.case_work`` and ``usecases.backoffice_actions``."""
+overdue requests, the readings queued during a freeze and the network bill differences. Reads
+only; the actions are in ``usecases.case_work`` and ``usecases.backoffice_actions``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from vool.domain.billing import queries as billing_queries
 from vool.domain.billing.unbillable import describe
 from vool.domain.cases import queries as case_queries
 from vool.domain.documents import queries as document_queries
+from vool.domain.hub import queries as hub_queries
 from vool.domain.metering import queries as metering_queries
 from vool.domain.receivables import queries as receivable_queries
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from vool.domain.billing.models import BillRunException
     from vool.domain.cases.models import Case, QueuedReading
     from vool.domain.documents.models import Delivery
+    from vool.domain.hub.models import NetworkBillDifference
     from vool.domain.metering.models import Reading
     from vool.domain.receivables.models import DunningHold
 
@@ -76,6 +78,7 @@ def counts(*, today: dt.date, user_id: int) -> dict[str, QueueCounts]:
         "deliveries": (case_queries.DELIVERIES_QUEUE, failed_deliveries()),
         "holds": (case_queries.HOLDS_QUEUE, active_holds(today=today)),
         "queued_readings": (case_queries.FROZEN_READINGS_QUEUE, queued_readings()),
+        "network_bills": (case_queries.NETWORK_BILLS_QUEUE, bill_differences()),
     }
     shown = {
         name: case_queries.queue_counts(queue=queue, items=rows, user_id=user_id)
@@ -121,3 +124,24 @@ def queued_readings() -> QuerySet[QueuedReading]:
 
 def cases_of_customer(*, customer_id: int) -> QuerySet[Case]:
     return case_queries.cases_of_customer(customer_id=customer_id)
+
+
+BILL_DIFFERENCE_KINDS = hub_queries.DIFFERENCE_KINDS  # (value, label), for the filter
+
+
+def bill_differences(
+    *, kind: str = "", period: dt.date | None = None
+) -> QuerySet[NetworkBillDifference]:
+    """The open network bill differences (``usecases.network_bills.record_check`` finds them),
+    by month and point; ``kind`` and ``period`` (a month's first day) filter."""
+    return hub_queries.open_bill_differences(kind=kind, period=period)
+
+
+def bill_difference_counts() -> dict[str, int]:
+    """The open differences per kind."""
+    return hub_queries.open_bill_difference_counts()
+
+
+def bill_difference_months() -> list[dt.date]:
+    """The months with an open difference, latest first (the month filter's choices)."""
+    return hub_queries.open_bill_difference_months()

@@ -72,7 +72,7 @@ class TestOverviewCounts:
         with CaptureQueriesContext(connection) as many:
             counts = work_queues.counts(today=NOW.date(), user_id=worked.pk)
         assert counts["holds"].total == 8
-        assert len(few) == len(many) == 8  # eight queues
+        assert len(few) == len(many) == 9  # nine queues
 
     def test_the_page_shows_the_three_counts_with_their_filters(self, worked: Any) -> None:
         page = signed_in(worked).get("/backoffice/queues/")

@@ -171,6 +171,7 @@ def test_the_queues_page_counts_each_queue() -> None:
         "overdue",
         "open_cases",
         "queued_readings",
+        "network_bills",
     }
 
 

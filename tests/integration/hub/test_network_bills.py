@@ -13,15 +13,22 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
+from django.utils import translation
 
 from billing_factories import add_intervals, fixed_product, load_test_tariffs, remote_account
+from cases_factories import in_role
 from datahub_server import LocalHub
 from vool.common.localtime import Month
+from vool.domain.audit.models import AuditEntry
+from vool.domain.cases import operations as case_operations
+from vool.domain.cases import roles
 from vool.domain.hub import operations as hub_operations
-from vool.domain.hub.models import HubEntry, NetworkBill
+from vool.domain.hub.models import HubEntry, NetworkBill, NetworkBillDifference
 from vool.domain.supply.models import MeteringPoint
 from vool.integrations.datahub.client import HttpHub
-from vool.usecases import bill_run, datahub, network_bills
+from vool.usecases import bill_run, case_work, datahub, freeze, network_bills, work_queues
+from vool.usecases.backoffice_actions import NotAllowed
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +111,10 @@ class TestStored:
             ([bill("NB-2", "38ZEE-UNKNOWN-00", 1, 1)], "38ZEE-UNKNOWN-00 is not a metering point"),
             ([bill("NB-2", "{eic}", -1, 1)], r"\({eic}\), quantities\[0\], kwh: -1 is negative"),
             ([bill("NB-2", "{eic}", "1.2345", 1)], "kwh: 1.2345 has more than 3 decimals"),
+            (  # a float would make it 98.0: the page is read exactly (issue 15)
+                [bill("NB-2", "{eic}", 1, Decimal("98.0000000000000001"))],
+                r"kwh: 98\.0000000000000001 has more than 3 decimals",
+            ),
             (
                 [bill("NB-2", "{eic}", 1, 1, periodStart="2026-10-01T00:00:00Z")],
                 r"\({eic}\), periodStart: .* is not a local midnight",
@@ -171,6 +182,9 @@ class TestCheck:
             f"{differs.metering_point.eic} KWH_DIFFER bill NB-D ALL: hub 299.000 kWh, "
             "billed 298.000 kWh (difference -1.000)"
         ) in text
+        # and keeps them as the back-office queue
+        assert "Back-office queue: 3 new, 0 still open, 0 closed (no longer differ)." in text
+        assert NetworkBillDifference.objects.filter(status="OPEN").count() == 3
 
     def test_a_month_that_matches(self, local: LocalHub, api: HttpHub) -> None:
         load_test_tariffs()
@@ -185,3 +199,173 @@ class TestCheck:
         out = StringIO()
         call_command("datahub", "network-bills", "check", "--period", "2026-10", stdout=out)
         assert "1 bill(s) match, 0 difference(s)" in out.getvalue()
+
+
+class TestTheBackOfficeQueue:
+    """The differences the check finds are a back-office work queue: counted on the queues page
+    and per kind, filtered by kind and month, assigned, explained with a reason (audited), and
+    closed by a later check that no longer finds them."""
+
+    URL = "/backoffice/queues/network-bills/"
+
+    def three_differences(self, local: LocalHub, api: HttpHub) -> dict[str, str]:
+        load_test_tariffs()
+        product = fixed_product()
+        differs, no_bill, not_joint = (remote_account(product=product) for _ in range(3))
+        for contract in (differs, no_bill, not_joint):
+            add_intervals(contract.metering_point, OCTOBER, wh=100)
+        for contract in (differs, no_bill):
+            joint(contract.metering_point)
+        bill_run.run_billing(period=OCTOBER, today=dt.date(2026, 11, 5))
+        local.state.publish(
+            "NETWORK_BILL",
+            SINCE,
+            [
+                bill("NB-D", differs.metering_point.eic, 200, 99),  # 299 kWh, we billed 298
+                bill("NB-N", not_joint.metering_point.eic, 200, 98),
+            ],
+        )
+        sync(api)
+        return {
+            "KWH_DIFFER": differs.metering_point.eic,
+            "NO_HUB_BILL": no_bill.metering_point.eic,
+            "NO_JOINT_INVOICE": not_joint.metering_point.eic,
+        }
+
+    def test_found_kept_explained_and_closed_by_a_later_check(
+        self, local: LocalHub, api: HttpHub
+    ) -> None:
+        eics = self.three_differences(local, api)
+        first = network_bills.record_check(period=OCTOBER, now=NOW)
+        assert first.recorded == hub_operations.RecordedDifferences(new=3, still_open=0, gone=0)
+        again = network_bills.record_check(period=OCTOBER, now=NOW + dt.timedelta(hours=1))
+        assert again.recorded == hub_operations.RecordedDifferences(new=0, still_open=3, gone=0)
+        rows = {d.kind: d for d in NetworkBillDifference.objects.all()}
+        assert {k: d.metering_point.eic for k, d in rows.items()} == eics
+        differ = rows["KWH_DIFFER"]
+        assert (differ.band, differ.hub_kwh, differ.billed_kwh, differ.difference) == (
+            "ALL",
+            Decimal("299.000"),
+            OCTOBER_KWH,
+            Decimal("-1.000"),
+        )
+        assert (differ.period, differ.bill_id) == (dt.date(2026, 10, 1), "NB-D")
+
+        clerk = in_role("kati", roles.BILLING_SPECIALIST)
+        case_work.explain_bill_differences(
+            user=clerk,
+            difference_ids=[rows["NO_JOINT_INVOICE"].pk],
+            reason="The agreement is signed, entered next week",
+            now=NOW,
+        )
+        audit = AuditEntry.objects.get(action="hub.explain_bill_difference")
+        assert (audit.object_id, audit.reason) == (
+            str(rows["NO_JOINT_INVOICE"].pk),
+            "The agreement is signed, entered next week",
+        )
+        # explained already: refused, naming it, nothing changes
+        with pytest.raises(case_operations.UnableToWorkCase, match="pole enam avatud"):
+            case_work.explain_bill_differences(
+                user=clerk,
+                difference_ids=[rows["NO_JOINT_INVOICE"].pk, differ.pk],
+                reason="x",
+                now=NOW,
+            )
+        # the grid operator corrects its bill: the kWh match, the difference is gone
+        local.state.publish("NETWORK_BILL", NOW, [bill("NB-D", eics["KWH_DIFFER"], 200, 98)])
+        sync(api, now=NOW + dt.timedelta(days=1))
+        later = network_bills.record_check(period=OCTOBER, now=NOW + dt.timedelta(days=1))
+        assert later.recorded == hub_operations.RecordedDifferences(new=0, still_open=1, gone=1)
+        assert {d.kind: d.status for d in NetworkBillDifference.objects.all()} == {
+            "KWH_DIFFER": "GONE",
+            "NO_HUB_BILL": "OPEN",
+            "NO_JOINT_INVOICE": "EXPLAINED",  # still found, but explained: stays closed
+        }
+
+    def test_the_page_counts_filters_assigns_and_explains(
+        self, local: LocalHub, api: HttpHub
+    ) -> None:
+        eics = self.three_differences(local, api)
+        network_bills.record_check(period=OCTOBER, now=NOW)
+        kati = in_role("kati", roles.BILLING_SPECIALIST)
+        client = Client()
+        client.force_login(kati)
+        with translation.override("en"):
+            queues = client.get("/backoffice/queues/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+            assert re.search(r'id="count-network-bills">3<', queues), queues
+            page = client.get(self.URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Open network bill differences: 3" in page
+        estonian = client.get(self.URL, {"kind": "NO_HUB_BILL"}, HTTP_ACCEPT_LANGUAGE="et")
+        assert "Avatud võrguarvete erinevusi: 1" in estonian.content.decode()
+        assert "The kWh differ (1)</option>" in page and ">2026-10</option>" in page
+        assert all(eic in page for eic in eics.values())
+        only = client.get(self.URL, {"kind": "KWH_DIFFER", "month": "2026-10"}).content.decode()
+        assert eics["KWH_DIFFER"] in only and eics["NO_HUB_BILL"] not in only
+        assert eics["KWH_DIFFER"] not in client.get(self.URL, {"month": "2026-09"}).content.decode()
+        ids = dict(NetworkBillDifference.objects.values_list("kind", "pk"))
+        # assigned to me: counted as mine on the queues page
+        assert (
+            client.post(self.URL, {"selected": [ids["NO_HUB_BILL"]], "assign": "me"}).status_code
+            == 302
+        )
+        counts = work_queues.counts(today=dt.date(2026, 11, 10), user_id=kati.pk)["network_bills"]
+        assert (counts.total, counts.mine, counts.unassigned) == (3, 1, 2)
+        # explaining needs a reason
+        client.post(self.URL, {"selected": [ids["KWH_DIFFER"]], "explain": "1", "reason": " "})
+        assert NetworkBillDifference.objects.get(pk=ids["KWH_DIFFER"]).status == "OPEN"
+        done = client.post(
+            self.URL,
+            {"selected": [ids["KWH_DIFFER"]], "explain": "1", "reason": "Their meter reading"},
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE="en",
+        ).content.decode()
+        assert "1 difference explained." in done
+        assert NetworkBillDifference.objects.get(pk=ids["KWH_DIFFER"]).status == "EXPLAINED"
+        assert "Open network bill differences: 2" in done
+
+    def test_two_bills_of_a_point_in_a_month_are_two_differences(
+        self, local: LocalHub, api: HttpHub
+    ) -> None:
+        eics = self.three_differences(local, api)
+        second = bill("NB-D2", eics["KWH_DIFFER"], 1, 1)  # a second bill from the same day
+        local.state.publish("NETWORK_BILL", NOW, [second])
+        sync(api, now=NOW + dt.timedelta(days=1))
+        report = network_bills.record_check(period=OCTOBER, now=NOW)
+        assert report.recorded == hub_operations.RecordedDifferences(new=4, still_open=0, gone=0)
+        assert sorted(
+            NetworkBillDifference.objects.filter(kind="KWH_DIFFER").values_list(
+                "bill_id", "hub_kwh"
+            )
+        ) == [("NB-D", Decimal("299.000")), ("NB-D2", Decimal("2.000"))]
+
+    def test_nothing_is_explained_during_the_freeze(self, local: LocalHub, api: HttpHub) -> None:
+        self.three_differences(local, api)
+        network_bills.record_check(period=OCTOBER, now=NOW)
+        admin = in_role("admin", roles.ADMINISTRATOR)
+        case_work.switch_freeze_on(user=admin, message="Go-live", now=NOW)
+        with pytest.raises(freeze.FrozenNow):
+            case_work.explain_bill_differences(
+                user=admin,
+                difference_ids=list(NetworkBillDifference.objects.values_list("pk", flat=True)),
+                reason="x",
+                now=NOW,
+            )
+        assert not NetworkBillDifference.objects.exclude(status="OPEN").exists()
+
+    def test_a_role_without_the_permission_does_not_see_the_queue(
+        self, local: LocalHub, api: HttpHub
+    ) -> None:
+        self.three_differences(local, api)
+        network_bills.record_check(period=OCTOBER, now=NOW)
+        client = Client()
+        client.force_login(in_role("finn", roles.FINANCE))
+        assert client.get(self.URL).status_code == 403
+        agent = in_role("aino", roles.AGENT)
+        with pytest.raises(NotAllowed):
+            case_work.explain_bill_differences(
+                user=agent,
+                difference_ids=list(NetworkBillDifference.objects.values_list("pk", flat=True)),
+                reason="x",
+                now=NOW,
+            )
+        assert not NetworkBillDifference.objects.exclude(status="OPEN").exists()

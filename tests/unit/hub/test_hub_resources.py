@@ -4,8 +4,11 @@ eng/30-data-distribution.md)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vool.integrations.datahub import resources
 from vool.integrations.datahub.client import format_instant, retry_after_s
@@ -30,6 +33,79 @@ class TestPage:
         doc = {"content": [{"id": "a", "createdTime": "2026-11-02T08:00:00"}], "last": True}
         with pytest.raises(resources.BadResource, match=r"content\[0\], createdTime: .* no time"):
             resources.parse_page(doc, resource_type="AGREEMENT")
+
+
+class TestExactPage:
+    """The hub's bytes: every number exactly, each entry's content text as the hub wrote it."""
+
+    BODY = (
+        b'{"content": [\n  {"id": "e1", "createdTime": "2026-11-02T08:00:00Z",\n'
+        b'   "content" : [ {"kwh": 1.0000000000000001, "eur": 2.10, "n": 3} ] },\n'
+        b'  {"id": 2, "createdTime": "2026-11-02T09:00:00Z", "content": {"s": "\\u00e4"}}\n'
+        b'], "number": 0, "totalPages": 1}'
+    )
+
+    def test_numbers_are_decimal_and_the_content_text_is_the_hubs(self) -> None:
+        page = resources.parse_page(self.BODY, resource_type="METERING_DATA")
+        first, second = page.entries
+        assert first.content == [
+            {"kwh": Decimal("1.0000000000000001"), "eur": Decimal("2.10"), "n": 3}
+        ]
+        assert first.content_text == '[ {"kwh": 1.0000000000000001, "eur": 2.10, "n": 3} ]'
+        assert second.content_text == '{"s": "\\u00e4"}' and second.content == {"s": "ä"}
+        assert resources.decode_content(first.content_text) == first.content
+        assert page.last is True
+
+    @pytest.mark.parametrize(
+        ("body", "problem"),
+        [
+            (b"[]", r"page: expected '\{'"),
+            (b'{"content": [], "content": []}', "appears twice|not a new string"),
+            (b'{"content": [{"id": 1, "id": 2}]}', r"content\[0\]: the key 'id'"),
+            (b'{"content": [{"content": NaN}]}', "JSON has no NaN"),
+            (b'{"content": []} {}', "more follows"),
+            (b'{"content": [1,]}', r"content\[1\]: does not parse"),
+            (b'{"content": [], "last": true', "expected"),
+            (b"\xff", "not UTF-8"),
+            (b'{"content": [{"content": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]}", "parse"),
+        ],
+    )
+    def test_a_page_that_is_not_strict_json_is_refused(self, body: bytes, problem: str) -> None:
+        with pytest.raises(resources.BadResource, match=problem):
+            resources.parse_page(body, resource_type="X")
+
+    @given(
+        st.recursive(
+            st.none()
+            | st.booleans()
+            | st.integers()
+            | st.decimals(allow_nan=False, allow_infinity=False)
+            | st.text(),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            ),
+            max_leaves=10,
+        )
+    )
+    def test_any_content_reads_back_exactly_from_its_text(self, content: object) -> None:
+        body = resources.exact_json(
+            {"content": [{"id": "a", "createdTime": "2026-11-02T08:00:00Z", "content": content}]}
+        )
+        [entry] = resources.parse_page(body.encode(), resource_type="X").entries
+        assert entry.content_text == resources.exact_json(content)
+        assert _numbers(resources.decode_content(entry.content_text)) == _numbers(content)
+
+
+def _numbers(value: object) -> object:
+    """Every number as a Decimal (a Decimal with no fraction reads back as an int)."""
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return ("number", Decimal(value))
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
 
 
 class TestPoint:

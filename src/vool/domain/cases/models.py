@@ -302,9 +302,10 @@ class QueuedReading(models.Model):
 
 class QueueAssignment(models.Model):
     """Who works one item of a work queue (a reading pending review, a bill-run exception, a
-    payment in suspense, a failed delivery, a dunning hold, a reading queued during the freeze):
-    a person, a team, or both. One row per item, the current assignment; the audit log keeps
-    who assigned it when and why (``usecases.queue_assignment``)."""
+    payment in suspense, a failed delivery, a dunning hold, a reading queued during the freeze,
+    a network bill difference): a person, a team, or both. One row per item, the current
+    assignment; the audit log keeps who assigned it when and why
+    (``usecases.queue_assignment``)."""
 
     class Queue(models.TextChoices):
         READINGS = "READINGS", _("Readings pending review")
@@ -313,6 +314,7 @@ class QueueAssignment(models.Model):
         DELIVERIES = "DELIVERIES", _("Failed deliveries")
         HOLDS = "HOLDS", _("Dunning holds")
         FROZEN_READINGS = "FROZEN_READINGS", _("Readings queued during the freeze")
+        NETWORK_BILLS = "NETWORK_BILLS", _("Network bill differences")
 
     queue = models.CharField(_("work queue"), max_length=16, choices=Queue.choices)
     item_id = models.PositiveBigIntegerField(_("item"))

@@ -26,6 +26,7 @@ from vool.domain.cases.models import (
     ServiceLevel,
 )
 from vool.domain.documents.models import Delivery
+from vool.domain.hub.models import NetworkBillDifference
 from vool.domain.metering.models import Reading
 from vool.domain.receivables.models import DunningHold, Payment
 
@@ -147,6 +148,7 @@ SUSPENSE_QUEUE: Final = QueueAssignment.Queue.SUSPENSE
 DELIVERIES_QUEUE: Final = QueueAssignment.Queue.DELIVERIES
 HOLDS_QUEUE: Final = QueueAssignment.Queue.HOLDS
 FROZEN_READINGS_QUEUE: Final = QueueAssignment.Queue.FROZEN_READINGS
+NETWORK_BILLS_QUEUE: Final = QueueAssignment.Queue.NETWORK_BILLS
 
 
 def queue_assignments(*, queue: str, item_ids: Collection[int]) -> dict[int, QueueAssignment]:
@@ -182,6 +184,7 @@ QUEUE_ITEMS: Final[dict[str, type[Model]]] = {
     DELIVERIES_QUEUE: Delivery,
     HOLDS_QUEUE: DunningHold,
     FROZEN_READINGS_QUEUE: QueuedReading,
+    NETWORK_BILLS_QUEUE: NetworkBillDifference,
 }
 
 

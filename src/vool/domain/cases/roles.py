@@ -42,6 +42,8 @@ _BILLING = (
     "billing.view_billrun",
     "billing.add_billrun",
     "billing.add_invoice",
+    "hub.view_networkbilldifference",  # the network bill differences queue
+    "hub.change_networkbilldifference",  # explain one
 )
 _FINANCE = (
     *_SEE,

@@ -5,6 +5,8 @@ operator's answers."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -18,7 +20,9 @@ from vool.domain.supply.models import MeteringPoint
 
 class HubEntry(models.Model):
     """One data-distribution entry. ``QUEUED``: refused (``problem`` says why), kept for an
-    operator; ``KEPT``: a resource type Vool does not act on yet, stored for later."""
+    operator; ``KEPT``: a resource type Vool does not act on yet, stored for later. ``raw`` is
+    the entry's content as the hub wrote it (JSON text): every reader takes its numbers from
+    that text exactly, never through a float."""
 
     class Status(models.TextChoices):
         RECEIVED = "RECEIVED", _("Received")
@@ -30,7 +34,7 @@ class HubEntry(models.Model):
     resource_type = models.CharField(_("resource type"), max_length=32)
     hub_created_at = models.DateTimeField(_("created in the hub at"))
     reason = models.CharField(_("reason"), max_length=64, blank=True, default="")
-    content = models.JSONField(_("content"))
+    raw = models.TextField(_("content"))
     status = models.CharField(_("status"), max_length=8, choices=Status.choices)
     problem = models.TextField(_("problem"), blank=True, default="")
     received_at = models.DateTimeField(_("received at"))
@@ -283,3 +287,65 @@ class NetworkBill(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bill_id} {self.metering_point_id} {self.period_start}"
+
+
+class NetworkBillDifference(models.Model):
+    """A difference between a grid operator's network bill and what Vool billed, as the
+    month's check (``usecases.network_bills.record_check``) found it: a back-office work queue.
+    ``OPEN`` until a clerk explains it (the reason in the audit log) or a later check of the
+    month no longer finds it (``GONE``: a rebill or a corrected bill mended it). One row per
+    month, point, kind, band and hub bill (a point may have two bills starting in a month);
+    an explained one found again with other figures is open again."""
+
+    class Kind(models.TextChoices):
+        KWH_DIFFER = "KWH_DIFFER", _("The kWh differ")
+        NO_HUB_BILL = "NO_HUB_BILL", _("No network bill from the hub")
+        NOT_BILLED = "NOT_BILLED", _("Network kWh not billed")
+        NO_JOINT_INVOICE = "NO_JOINT_INVOICE", _("No joint-invoice agreement")
+
+    class Status(models.TextChoices):
+        OPEN = "OPEN", _("Open")
+        EXPLAINED = "EXPLAINED", _("Explained")
+        GONE = "GONE", _("No longer differs")
+
+    period = models.DateField(_("month"))  # the month's first day
+    metering_point = models.ForeignKey(
+        MeteringPoint,
+        verbose_name=_("metering point"),
+        on_delete=models.PROTECT,
+        related_name="network_bill_differences",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    band = models.CharField(_("time band"), max_length=5, blank=True, default="")
+    hub_kwh = models.DecimalField(
+        _("hub kWh"), max_digits=14, decimal_places=3, null=True, blank=True
+    )
+    billed_kwh = models.DecimalField(
+        _("billed kWh"), max_digits=14, decimal_places=3, null=True, blank=True
+    )
+    bill_id = models.CharField(_("hub bill id"), max_length=200, blank=True, default="")
+    status = models.CharField(_("status"), max_length=9, choices=Status.choices)
+    found_at = models.DateTimeField(_("found at"))
+    checked_at = models.DateTimeField(_("last checked at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("network bill difference")
+        verbose_name_plural = _("network bill differences")
+        indexes = [models.Index(fields=["status", "kind"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "metering_point", "kind", "band", "bill_id"],
+                name="network_bill_difference_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.metering_point_id} {self.kind} {self.band}"
+
+    @property
+    def difference(self) -> Decimal | None:
+        """Billed minus the hub's (positive: we billed more)."""
+        if self.hub_kwh is None or self.billed_kwh is None:
+            return None
+        return self.billed_kwh - self.hub_kwh

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
@@ -19,6 +20,7 @@ from vool.domain.hub.models import (
     HubEntry,
     JointInvoice,
     NetworkBill,
+    NetworkBillDifference,
     PointHubState,
 )
 from vool.domain.supply.models import MeteringPoint
@@ -29,11 +31,13 @@ __all__ = [
     "add_joint_invoice",
     "advance_cursor",
     "cursor_for",
+    "explain_differences",
     "finish_entry",
     "mark_agreement_refused",
     "mark_agreement_submitted",
     "queue_agreement",
     "record_agreement",
+    "record_bill_differences",
     "record_connection_answer",
     "record_connection_request",
     "set_agreement_status",
@@ -55,7 +59,7 @@ class EntryData(Protocol):
     @property
     def reason(self) -> str: ...
     @property
-    def content(self) -> Any: ...
+    def content_text(self) -> str: ...
 
 
 def store_entries(
@@ -71,7 +75,7 @@ def store_entries(
             resource_type=e.resource_type,
             hub_created_at=e.created_at,
             reason=e.reason[:64],
-            content=e.content,
+            raw=e.content_text,
             status=HubEntry.Status.KEPT
             if e.resource_type in kept_types
             else HubEntry.Status.RECEIVED,
@@ -377,3 +381,114 @@ def store_network_bill(
 
 class InvalidNetworkBill(ValueError):
     """The network bill contradicts one stored before; the message says why."""
+
+
+# --- network bill differences: the back-office queue ---------------------------------------
+
+
+class BillDifferenceData(Protocol):
+    """A difference the month's check found (``usecases.network_bills.BillDifference``)."""
+
+    @property
+    def metering_point_id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def band(self) -> str: ...
+    @property
+    def hub_kwh(self) -> Decimal | None: ...
+    @property
+    def billed_kwh(self) -> Decimal | None: ...
+    @property
+    def bill_id(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class RecordedDifferences:
+    new: int  # found for the first time, or open again with other figures
+    still_open: int
+    gone: int  # open before, not found any more: closed as no longer differing
+
+
+def record_bill_differences(
+    *, period: dt.date, found: Sequence[BillDifferenceData], now: dt.datetime
+) -> RecordedDifferences:
+    """Store what the check of the month starting ``period`` found: a new difference opens, one
+    found again keeps its state (an explained one stays explained unless its figures changed,
+    then it opens again), an open one not found any more is closed as ``GONE``."""
+    with transaction.atomic():
+        known = {
+            (d.metering_point_id, d.kind, d.band, d.bill_id): d
+            for d in NetworkBillDifference.objects.select_for_update().filter(period=period)
+        }
+        new = still_open = 0
+        seen = set()
+        for item in found:
+            key = (item.metering_point_id, item.kind, item.band, item.bill_id)
+            if key in seen:  # once is enough
+                continue
+            seen.add(key)
+            figures = {"hub_kwh": item.hub_kwh, "billed_kwh": item.billed_kwh}
+            row = known.get(key)
+            if row is None:
+                NetworkBillDifference.objects.create(
+                    period=period,
+                    metering_point_id=item.metering_point_id,
+                    kind=item.kind,
+                    band=item.band,
+                    bill_id=item.bill_id,
+                    status=NetworkBillDifference.Status.OPEN,
+                    found_at=now,
+                    checked_at=now,
+                    **figures,
+                )
+                new += 1
+                continue
+            changed = (row.hub_kwh, row.billed_kwh) != (item.hub_kwh, item.billed_kwh)
+            if row.status != NetworkBillDifference.Status.OPEN and (
+                changed or row.status == NetworkBillDifference.Status.GONE
+            ):
+                row.status, row.closed_at, row.found_at = (
+                    NetworkBillDifference.Status.OPEN,
+                    None,
+                    now,
+                )
+                new += 1
+            elif row.status == NetworkBillDifference.Status.OPEN:
+                still_open += 1
+            row.hub_kwh, row.billed_kwh = item.hub_kwh, item.billed_kwh
+            row.checked_at = now
+            row.save()
+        gone = [
+            row.pk
+            for key, row in known.items()
+            if key not in seen and row.status == NetworkBillDifference.Status.OPEN
+        ]
+        NetworkBillDifference.objects.filter(pk__in=gone).update(
+            status=NetworkBillDifference.Status.GONE, closed_at=now, checked_at=now
+        )
+    return RecordedDifferences(new=new, still_open=still_open, gone=len(gone))
+
+
+class UnableToExplain(ValueError):
+    """The differences cannot be explained; the message says why."""
+
+
+def explain_differences(*, ids: Collection[int], now: dt.datetime) -> list[NetworkBillDifference]:
+    """Close the open differences ``ids`` as explained; all or none (an id that is not open
+    refuses them all, named)."""
+    rows = {
+        d.pk: d
+        for d in NetworkBillDifference.objects.select_for_update()
+        .select_related("metering_point")
+        .filter(pk__in=list(ids))
+    }
+    not_open = sorted(
+        i for i in set(ids) if i not in rows or rows[i].status != NetworkBillDifference.Status.OPEN
+    )
+    if not_open:
+        raise UnableToExplain(not_open)
+    for row in rows.values():
+        row.status, row.closed_at = NetworkBillDifference.Status.EXPLAINED, now
+        row.save(update_fields=["status", "closed_at"])
+    return [rows[i] for i in sorted(rows)]

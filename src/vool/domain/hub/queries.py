@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Final
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from vool.domain.hub.models import (
     AgreementSubmission,
@@ -15,6 +15,7 @@ from vool.domain.hub.models import (
     HubEntry,
     JointInvoice,
     NetworkBill,
+    NetworkBillDifference,
 )
 
 ENTRY_KEPT: Final = HubEntry.Status.KEPT  # an entry kept for later, not handled
@@ -124,3 +125,41 @@ def network_bills_starting(*, start: dt.date, end: dt.date) -> list[NetworkBill]
         .select_related("metering_point")
         .order_by("metering_point__eic", "period_start", "bill_id")
     )
+
+
+# --- network bill differences: the back-office queue ---------------------------------------
+
+DIFFERENCE_OPEN: Final = NetworkBillDifference.Status.OPEN
+DIFFERENCE_KINDS: Final = tuple(NetworkBillDifference.Kind.choices)  # (value, label)
+
+
+def open_bill_differences(
+    *, kind: str = "", period: dt.date | None = None
+) -> QuerySet[NetworkBillDifference]:
+    """The differences still open, by month and point; ``kind`` and ``period`` filter."""
+    rows = NetworkBillDifference.objects.filter(status=DIFFERENCE_OPEN)
+    if kind:
+        rows = rows.filter(kind=kind)
+    if period is not None:
+        rows = rows.filter(period=period)
+    return rows.select_related("metering_point").order_by(
+        "period", "metering_point__eic", "kind", "band", "pk"
+    )
+
+
+def open_bill_difference_counts() -> dict[str, int]:
+    """How many differences are open, per kind (every kind, 0 when none)."""
+    counted = dict(
+        NetworkBillDifference.objects.filter(status=DIFFERENCE_OPEN)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+    )
+    return {kind: counted.get(kind, 0) for kind, _label in DIFFERENCE_KINDS}
+
+
+def open_bill_difference_months() -> list[dt.date]:
+    """The months (first days) with an open difference, latest first."""
+    rows = NetworkBillDifference.objects.filter(status=DIFFERENCE_OPEN)
+    return list(rows.order_by("-period").values_list("period", flat=True).distinct())

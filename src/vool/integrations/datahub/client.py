@@ -10,6 +10,9 @@
   absent) and does not count against the retries up to ``max_rate_limited`` waits.
 * Other 4xx answers are not retried: :class:`HubRefused` carries the hub's error code and
   message (the hub's error body ``{id, message, code, args, traceId}``).
+* Numbers never pass through ``float``: a search answer is given as the hub's bytes
+  (:func:`vool.integrations.datahub.resources.parse_page` reads them exactly and keeps each
+  entry's content text), the other answers are read with every fraction a ``Decimal``.
 
 The endpoints follow the hub's documentation (``eng/30-data-distribution.md``,
 ``eng/21-connection-to-and-disconnecting-from-the-grid.md``, ``eng/06.4-open-supplier-change-
@@ -21,9 +24,11 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final, Protocol
 
 import httpx
@@ -84,7 +89,9 @@ class HubApi(Protocol):
 
     def search(
         self, *, resource_type: str, start: dt.datetime, end: dt.datetime, page: int
-    ) -> dict[str, Any]: ...
+    ) -> bytes:
+        """The page as the hub sent it (read it with ``resources.parse_page``)."""
+        ...
 
     def submit_agreement(self, agreement: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -119,9 +126,14 @@ def retry_after_s(header: str | None, *, now: dt.datetime, default: float) -> fl
     return max(0.0, (when - now).total_seconds())
 
 
+def _exact(content: bytes) -> Any:
+    """A JSON answer with every fraction a Decimal, never a float."""
+    return json.loads(content, parse_float=Decimal)
+
+
 def _error_of(response: httpx.Response) -> tuple[str, str]:
     try:
-        body = response.json()
+        body = _exact(response.content)
     except ValueError:
         return "", response.text[:200]
     if isinstance(body, dict):
@@ -165,7 +177,7 @@ class HttpHub:
     # --- the API -----------------------------------------------------------------------
     def search(
         self, *, resource_type: str, start: dt.datetime, end: dt.datetime, page: int
-    ) -> dict[str, Any]:
+    ) -> bytes:
         body = {
             "resourceType": resource_type,
             "periodStart": format_instant(start),
@@ -173,7 +185,7 @@ class HttpHub:
             "page": page,
             "size": self.config.page_size,
         }
-        return self._call("POST", "data-distribution/search", body)
+        return self._answer("POST", "data-distribution/search", body).content
 
     def submit_agreement(self, agreement: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "agreement", agreement)
@@ -210,13 +222,21 @@ class HttpHub:
             raise HubRefused(
                 status=response.status_code, code=code or "TOKEN", message=message, path="token"
             )
-        body = response.json()
+        body = _exact(response.content)
         self._token = str(body["access_token"])
         # renew a little before the hub would refuse it
         self._token_expires = self._clock() + max(0.0, float(body.get("expires_in", 60)) - 30)
         return self._token
 
     def _call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self._answer(method, path, body)
+        if not response.content:
+            return {}
+        result = _exact(response.content)
+        return result if isinstance(result, dict) else {"content": result}
+
+    def _answer(self, method: str, path: str, body: dict[str, Any]) -> httpx.Response:
+        """The hub's successful answer; the token renewed once on a 401."""
         renewed = False
         while True:
             headers = {"Authorization": f"Bearer {self._access_token()}"}
@@ -228,10 +248,7 @@ class HttpHub:
             if response.status_code >= 400:
                 code, message = _error_of(response)
                 raise HubRefused(status=response.status_code, code=code, message=message, path=path)
-            if not response.content:
-                return {}
-            result = response.json()
-            return result if isinstance(result, dict) else {"content": result}
+            return response
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """One request, retried on connection errors, timeouts and 5xx with back-off, and

@@ -5,11 +5,19 @@ A page (``POST data-distribution/search``) is ``{"content": [entry...], "last": 
 resourceType, reason, content}`` where ``content`` is the resource: a list of metering-data
 points, a metering point, a list of agreements, a network bill list, a connection-state
 answer. The examples of ``eng/30-data-distribution.md`` are the model.
+
+**Numbers are read exactly.** A page is read from the hub's own bytes (:func:`parse_page`):
+every number as :class:`~decimal.Decimal` (never through ``float``), and each entry keeps its
+``content`` as the hub wrote it (``Entry.content_text``, the text between the brackets), which
+is what Vool stores (``HubEntry.raw``) and what the metering importer reads, like a file.
+:func:`decode_content` reads that text again, exactly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
@@ -25,6 +33,8 @@ __all__ = [
     "NetworkBillLine",
     "Page",
     "PointMasterData",
+    "decode_content",
+    "exact_json",
     "parse_agreements",
     "parse_connection_answer",
     "parse_network_bills",
@@ -46,7 +56,8 @@ class Entry:
     resource_type: str
     created_at: dt.datetime
     reason: str
-    content: Any
+    content: Any  # read exactly: numbers with a fraction are Decimal
+    content_text: str  # the content's JSON text as the hub wrote it
 
 
 @dataclass(frozen=True)
@@ -74,12 +85,161 @@ def _text(obj: dict[str, Any], key: str, where: str) -> str:
     return value.strip()
 
 
-def parse_page(doc: Any, *, resource_type: str) -> Page:
-    """A search answer as entries; ``last`` says whether more pages follow."""
+# --- reading a page exactly ---------------------------------------------------------------
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number; JSON has no {name}")
+
+
+_EXACT: Final = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant)
+_SPACE: Final = " \t\n\r"
+
+
+def decode_content(text: str | bytes) -> Any:
+    """An entry's stored content text as values, exactly (a fraction is a Decimal)."""
+    try:
+        return _EXACT.decode(text.decode() if isinstance(text, bytes) else text)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise BadResource(f"content: does not parse as JSON ({exc})") from exc
+
+
+def exact_json(value: Any) -> str:
+    """JSON text of ``value`` in which a Decimal is written as its own digits (the standard
+    encoder cannot write a Decimal as a number)."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a JSON number")
+        return str(value)
+    if isinstance(value, dict):
+        inner = ", ".join(f"{json.dumps(str(k))}: {exact_json(v)}" for k, v in value.items())
+        return "{" + inner + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(exact_json(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+class _Text:
+    """A cursor over a JSON text that reads values exactly and remembers their text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def skip(self) -> str:
+        """The next significant character (``""`` at the end), not consumed."""
+        text, pos = self.text, self.pos
+        while pos < len(text) and text[pos] in _SPACE:
+            pos += 1
+        self.pos = pos
+        return text[pos : pos + 1]
+
+    def take(self, char: str, where: str) -> None:
+        if self.skip() != char:
+            raise BadResource(f"{where}: expected {char!r} at character {self.pos}")
+        self.pos += 1
+
+    def value(self, where: str) -> tuple[Any, str]:
+        """The next value and its text."""
+        self.skip()
+        start = self.pos
+        try:
+            value, self.pos = _EXACT.raw_decode(self.text, start)
+        except (ValueError, RecursionError) as exc:
+            raise BadResource(f"{where}: does not parse as JSON ({exc})") from exc
+        return value, self.text[start : self.pos]
+
+    def members(self, where: str) -> Iterator[str]:
+        """The keys of the object here, one by one; after each the caller reads its value."""
+        self.take("{", where)
+        if self.skip() == "}":
+            self.pos += 1
+            return
+        seen: set[str] = set()
+        while True:
+            key, _ = self.value(where)
+            if not isinstance(key, str) or key in seen:
+                raise BadResource(f"{where}: the key {str(key)[:40]!r} is not a new string")
+            seen.add(key)
+            self.take(":", where)
+            yield key
+            if self.skip() == "}":
+                self.pos += 1
+                return
+            self.take(",", where)
+
+    def items(self, where: str) -> Iterator[int]:
+        """The indexes of the list here, one by one; after each the caller reads the item."""
+        self.take("[", where)
+        if self.skip() == "]":
+            self.pos += 1
+            return
+        index = 0
+        while True:
+            yield index
+            index += 1
+            if self.skip() == "]":
+                self.pos += 1
+                return
+            self.take(",", where)
+
+
+def _entry_of(reader: _Text, where: str) -> tuple[dict[str, Any], str]:
+    """One entry object: its members as values, and its content's text."""
+    values: dict[str, Any] = {}
+    content_text = "null"
+    for key in reader.members(where):
+        values[key], text = reader.value(f"{where}, {key}")
+        if key == "content":
+            content_text = text
+    return values, content_text
+
+
+def _page_of(body: str) -> tuple[dict[str, Any], list[str]]:
+    """A search answer as values, and the content text of each of its entries."""
+    reader = _Text(body)
+    doc: dict[str, Any] = {}
+    texts: list[str] = []
+    for key in reader.members("page"):
+        if key == "content" and reader.skip() == "[":
+            doc[key] = []
+            for i in reader.items("page, content"):
+                if reader.skip() != "{":
+                    value, text = reader.value(f"content[{i}]")
+                    doc[key].append(value)
+                    texts.append(text)
+                    continue
+                entry, text = _entry_of(reader, f"content[{i}]")
+                doc[key].append(entry)
+                texts.append(text)
+        else:
+            doc[key], _ = reader.value(f"page, {key}")
+    if reader.skip():
+        raise BadResource(f"page: more follows the answer at character {reader.pos}")
+    return doc, texts
+
+
+def parse_page(body: bytes | str | dict[str, Any], *, resource_type: str) -> Page:
+    """A search answer as entries; ``last`` says whether more pages follow. Given the hub's
+    bytes (or text), every number is read exactly and each entry's content text is kept as
+    the hub wrote it; given values already read, the content text is written from them."""
+    if isinstance(body, bytes | str):
+        try:
+            text = body.decode() if isinstance(body, bytes) else body
+        except UnicodeDecodeError as exc:
+            raise BadResource(f"page: is not UTF-8 ({exc.reason})") from exc
+        doc, texts = _page_of(text)
+    else:
+        doc = body
+        raw = doc.get("content") if isinstance(doc, dict) else None
+        texts = [
+            exact_json(e.get("content") if isinstance(e, dict) else None)
+            for e in (raw if isinstance(raw, list) else [])
+        ]
     if not isinstance(doc, dict) or not isinstance(doc.get("content"), list):
         raise BadResource("page: must be an object with a content list")
     entries = []
-    for i, raw in enumerate(doc["content"]):
+    for i, (raw, content_text) in enumerate(zip(doc["content"], texts, strict=True)):
         where = f"content[{i}]"
         if not isinstance(raw, dict):
             raise BadResource(f"{where}: must be an object")
@@ -92,6 +252,7 @@ def parse_page(doc: Any, *, resource_type: str) -> Page:
                 created_at=_instant(raw.get("createdTime"), f"{where}, createdTime"),
                 reason=str(raw.get("reason") or ""),
                 content=raw.get("content"),
+                content_text=content_text,
             )
         )
     if isinstance(doc.get("last"), bool):
@@ -252,9 +413,8 @@ class NetworkBill:
 
 
 def _decimal(value: Any, where: str, *, places: int, negative: bool = False) -> Decimal:
-    """A JSON number read exactly. The client reads the page with the standard parser, so a
-    number with a fraction arrives as a float: its shortest repr is the number as written for
-    up to 15 significant digits, which every kWh (3 decimals) and amount (2) here has."""
+    """A JSON number read exactly: :func:`parse_page` and :func:`decode_content` give a
+    fraction as a Decimal (a float, from values read elsewhere, is taken by its repr)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise BadResource(f"{where}: is missing or not a number")
     try:

@@ -59,6 +59,11 @@ urlpatterns = [
         staff_member_required(work.queue_frozen_readings),
         name="queue_frozen_readings",
     ),
+    path(
+        "queues/network-bills/",
+        staff_member_required(work.queue_network_bills),
+        name="queue_network_bills",
+    ),
     path("freeze/", staff_member_required(work.freeze_page), name="freeze"),
     path("invoices/<int:number>/rebill/", staff_member_required(work.rebill_page), name="rebill"),
     # moves, package changes and letters (issue 14 part 3)

@@ -4,6 +4,7 @@ permission, refuse during the freeze (all but registering a request) and write t
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -686,6 +687,58 @@ def queue_frozen_readings(request: HttpRequest) -> HttpResponse:
             request,
             _("Readings queued during the freeze"),
             **_assignable(request, queue_assignment.FROZEN_READINGS, rows),
+        ),
+    )
+
+
+def _month(text: str) -> dt.date | None:
+    """The first day of a ``YYYY-MM`` month filter, or ``None`` (all months, or not a month)."""
+    try:
+        return dt.date.fromisoformat(f"{text}-01") if text else None
+    except ValueError:
+        return None
+
+
+@permission_required("hub.view_networkbilldifference", raise_exception=True)
+def queue_network_bills(request: HttpRequest) -> HttpResponse:
+    back = request.get_full_path()  # the same filter and page
+    if request.method == "POST" and request.POST.get("assign"):
+        return _assign_items(request, queue_assignment.NETWORK_BILLS, back)
+    if request.method == "POST":  # explain the chosen ones
+        ids, reason = _ids(request), request.POST.get("reason", "")
+        return _act(
+            request,
+            lambda: case_work.explain_bill_differences(
+                user=request.user,
+                difference_ids=ids,
+                reason=reason,
+                now=timezone.now(),
+                request_id=request_id(request),
+            ),
+            lambda done: (
+                ngettext("%(n)s difference explained.", "%(n)s differences explained.", len(done))
+                % {"n": len(done)}
+            ),
+            back,
+        )
+    kind, month = request.GET.get("kind", ""), request.GET.get("month", "")
+    kind_counts = work_queues.bill_difference_counts()
+    rows = work_queues.bill_differences(kind=kind, period=_month(month))
+    return render(
+        request,
+        "backoffice/queue_network_bills.html",
+        _context(
+            request,
+            _("Network bill differences"),
+            kind=kind,
+            month=month,
+            kinds=[
+                (value, label, kind_counts.get(value, 0))
+                for value, label in work_queues.BILL_DIFFERENCE_KINDS
+            ],
+            months=[f"{m:%Y-%m}" for m in work_queues.bill_difference_months()],
+            may_explain=request.user.has_perm(case_work.EXPLAIN_BILL_DIFFERENCE),
+            **_assignable(request, queue_assignment.NETWORK_BILLS, rows),
         ),
     )
 

@@ -1,6 +1,7 @@
 """``vool datahub sync``: read the data hub's distributed entries (resumable).
 ``vool datahub network-bills check --period YYYY-MM``: the grid operators' network bills of
 the month against the network kWh Vool billed (joint invoices); exit status 1 on a difference.
+The differences are kept as the back office's work queue "Network bill differences".
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class Command(BaseCommand):
         self._sync(options)
 
     def _check_bills(self, period: Any) -> None:
-        report = network_bills.check(period=period)
+        report = network_bills.record_check(period=period, now=timezone.now())
         self.stdout.write(
             f"{period}: {report.bills} network bill(s), {report.joint_points} point(s) with a "
             f"joint invoice; {report.matching} bill(s) match, "
@@ -73,6 +74,11 @@ class Command(BaseCommand):
             )
             bill = f" bill {d.bill_id}" if d.bill_id else ""
             self.stdout.write(f"{d.eic} {d.kind}{bill}{figures}")
+        if report.recorded is not None:
+            self.stdout.write(
+                f"Back-office queue: {report.recorded.new} new, {report.recorded.still_open} "
+                f"still open, {report.recorded.gone} closed (no longer differ)."
+            )
         if report.differences:
             raise SystemExit(1)
 
