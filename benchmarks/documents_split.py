@@ -52,11 +52,7 @@ def main() -> None:
     filled = {
         **data,
         "payment": {**data["payment"], "qr_svg": qr_svg(payload)},
-        "render_hints": {
-            "line_rows_fit": invoice_layout.line_rows_fit(data),
-            "summary_rows_fit": invoice_layout.summary_rows_fit(data),
-            "consumption_rows_fit": invoice_layout.consumption_rows_fit(data),
-        },
+        "render_hints": invoice_layout.render_hints(data),
     }
     pdf = renderer.render(filled, created_on=day)
 
@@ -65,9 +61,7 @@ def main() -> None:
         if part == "qr":
             qr_svg(payload)  # nothing cached: the same payload costs the same
         elif part == "hints":
-            invoice_layout.line_rows_fit(data)
-            invoice_layout.summary_rows_fit(data)
-            invoice_layout.consumption_rows_fit(data)
+            invoice_layout.render_hints(data)
         elif part == "json":
             filled["invoice"] = {**filled["invoice"], "number": number}
             json.dumps(filled, ensure_ascii=False, sort_keys=True).encode("utf-8")

@@ -40,11 +40,7 @@ def main() -> int:
     data = json.loads((HERE / "data" / "invoice.json").read_text(encoding="utf-8"))
     payload = data["payment"]["epc_qr_payload"]
     data["payment"]["qr_svg"] = qr_svg(payload)
-    data["render_hints"] = {
-        "line_rows_fit": invoice_layout.line_rows_fit(data),
-        "summary_rows_fit": invoice_layout.summary_rows_fit(data),
-        "consumption_rows_fit": invoice_layout.consumption_rows_fit(data),
-    }
+    data["render_hints"] = invoice_layout.render_hints(data)
     day = dt.date(2026, 1, 31)
     renderers = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -37,11 +37,7 @@ from vool.domain.documents.operations import DocumentChanged
 from vool.integrations.einvoice import ubl
 from vool.integrations.einvoice.ubl import UnableToBuildUbl
 from vool.integrations.pdf.content_store import ContentStore
-from vool.integrations.pdf.invoice_layout import (
-    consumption_rows_fit,
-    line_rows_fit,
-    summary_rows_fit,
-)
+from vool.integrations.pdf.invoice_layout import render_hints
 from vool.integrations.pdf.qr import qr_svg
 from vool.integrations.pdf.typst_compiler import TypstRenderer, UnableToRender
 from vool.usecases import bill_run, render_pool
@@ -97,11 +93,7 @@ def pdf_of_data(data: dict[str, Any]) -> bytes:
         **data,
         "payment": {**data["payment"], "qr_svg": qr_svg(payload) if payload else None},
         # for the layout only (not part of the document data): see invoice_layout
-        "render_hints": {
-            "line_rows_fit": line_rows_fit(data),
-            "summary_rows_fit": summary_rows_fit(data),
-            "consumption_rows_fit": consumption_rows_fit(data),
-        },
+        "render_hints": render_hints(data),
     }
     return _renderer().render(
         filled, created_on=dt.date.fromisoformat(data["invoice"]["issue_date"])
