@@ -188,7 +188,7 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
     ],
     "no-chart-labels": [
         (
-            "place(dx: i * (w + gutter), box(width: w, align(center, text(size: 6.5pt, fill: muted, m.label))))",
+            "place(center, dx: i * (w + gutter) + (w - width) / 2, text(size: 6.5pt, fill: muted, m.label))",
             "none",
         )
     ],
@@ -248,7 +248,9 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
     "hinted": [(HINT_FN, '#let hint(name) = name != "consumption_rows_fit"')],
     "hinted-all": [(HINT_FN, "#let hint(name) = true")],
     # h45: page 1's side-by-side grids as stacks of fixed-width blocks (a grid's auto rows
-    # lay their cells out twice, and the tables inside them twice again)
+    # lay their cells out twice, and the tables inside them twice again). Landed (with a
+    # `par` per text group) by h52: these and the line-fixed-* variants apply to an older
+    # base only (VOOL_BENCH_INVOICE_BASE=... a template before h52 / h37).
     "page1-stacks": PAGE1_STACKS,
     "page1-stacks-rows-fixed": [],  # filled below
     "line-no-header": [("  table.header(\n    ..(L.component", "  ..(\n    ..(L.component")],

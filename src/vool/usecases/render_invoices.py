@@ -37,11 +37,7 @@ from vool.domain.documents.operations import DocumentChanged
 from vool.integrations.einvoice import ubl
 from vool.integrations.einvoice.ubl import UnableToBuildUbl
 from vool.integrations.pdf.content_store import ContentStore
-from vool.integrations.pdf.invoice_layout import (
-    consumption_rows_fit,
-    line_rows_fit,
-    summary_rows_fit,
-)
+from vool.integrations.pdf.invoice_layout import render_hints
 from vool.integrations.pdf.qr import qr_svg
 from vool.integrations.pdf.typst_compiler import TypstRenderer, UnableToRender
 from vool.usecases import bill_run, render_pool
@@ -49,6 +45,7 @@ from vool.usecases import bill_run, render_pool
 if TYPE_CHECKING:  # types only: invoices are read through billing.queries
     from vool.domain.billing.models import Invoice
     from vool.domain.documents.models import InvoiceDocument
+    from vool.domain.documents.queries import SupplierDetails
 
 logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, int, int], None]
@@ -85,9 +82,10 @@ def store() -> ContentStore:
     return ContentStore(settings.VOOL_DOCUMENTS_DIR, blobs=document_storage.blobs())
 
 
-def document_data(invoice: Invoice) -> dict[str, Any]:
-    """The invoice's document data (see ``invoice_data``) with the supplier configured now."""
-    return invoice_data(invoice, supplier=document_queries.current_supplier())
+def document_data(invoice: Invoice, *, supplier: SupplierDetails | None = None) -> dict[str, Any]:
+    """The invoice's document data (see ``invoice_data``) with ``supplier``, by default the
+    supplier configured now."""
+    return invoice_data(invoice, supplier=supplier or document_queries.current_supplier())
 
 
 def pdf_of_data(data: dict[str, Any]) -> bytes:
@@ -97,11 +95,7 @@ def pdf_of_data(data: dict[str, Any]) -> bytes:
         **data,
         "payment": {**data["payment"], "qr_svg": qr_svg(payload) if payload else None},
         # for the layout only (not part of the document data): see invoice_layout
-        "render_hints": {
-            "line_rows_fit": line_rows_fit(data),
-            "summary_rows_fit": summary_rows_fit(data),
-            "consumption_rows_fit": consumption_rows_fit(data),
-        },
+        "render_hints": render_hints(data),
     }
     return _renderer().render(
         filled, created_on=dt.date.fromisoformat(data["invoice"]["issue_date"])
@@ -112,11 +106,14 @@ def _invoice(invoice_id: int) -> Invoice:
     return billing_queries.get_invoice(invoice_id=invoice_id)
 
 
-def render_invoice(*, invoice_id: int, as_of: dt.datetime) -> InvoiceDocument:
+def render_invoice(
+    *, invoice_id: int, as_of: dt.datetime, supplier: SupplierDetails | None = None
+) -> InvoiceDocument:
     """Render, store and record an invoice's PDF. Rendered before: the same bytes again are
-    a no-op; different bytes raise :class:`DocumentChanged` (and nothing is recorded)."""
+    a no-op; different bytes raise :class:`DocumentChanged` (and nothing is recorded).
+    ``supplier``: the supplier's details read once for a whole chunk (else read here)."""
     invoice = _invoice(invoice_id)
-    data = document_data(invoice)
+    data = document_data(invoice, supplier=supplier)
     pdf = pdf_of_data(data)
     stored = store().put(pdf)
     return document_operations.record_document(
@@ -170,9 +167,10 @@ def render_chunk(*, invoice_ids: Sequence[int], as_of: dt.datetime) -> ChunkResu
     a task message delivered again, renders nothing the second time)."""
     result = ChunkResult()
     missing = document_queries.without_document(invoice_ids=invoice_ids)
+    supplier = document_queries.current_supplier()  # once per chunk, not per invoice
     for invoice_id in (i for i in invoice_ids if i in missing):
         try:
-            document = render_invoice(invoice_id=invoice_id, as_of=as_of)
+            document = render_invoice(invoice_id=invoice_id, as_of=as_of, supplier=supplier)
         except (InvalidInvoiceDocument, DocumentChanged, UnableToRender) as exc:
             number = billing_queries.invoice_number(invoice_id=invoice_id)
             result.failures.append((number or 0, str(exc)))

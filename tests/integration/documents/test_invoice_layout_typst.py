@@ -16,6 +16,7 @@ from vool.integrations.pdf.invoice_layout import (
     SAFETY,
     SLACK_PT,
     line_rows_fit,
+    render_hints,
     summary_rows_fit,
     text_width_pt,
 )
@@ -64,13 +65,45 @@ def render(data: dict) -> bytes:
     return renderer.render(data, created_on=dt.date(2026, 2, 5))
 
 
+READINGS = [
+    {
+        "register_text": "päev",
+        "start_kwh_text": "12\u00a0345,000",
+        "start_estimated": False,
+        "end_kwh_text": "12\u00a0702,000",
+        "end_estimated": True,
+        "end_estimate_method_text": "profiili järgi",
+        "kwh_text": "357,000",
+    },
+    {
+        "register_text": "",
+        "start_kwh_text": "1\u00a0000,000",
+        "start_estimated": True,
+        "end_kwh_text": "1\u00a0100,000",
+        "end_estimated": False,
+        "end_estimate_method_text": "",
+        "kwh_text": "100,000",
+    },
+]
+
+
 def test_fixed_line_rows_give_the_same_pdf_as_auto_rows():
     data = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    data["points"][0]["readings"] = READINGS  # a readings table as well
+    # a line after the VAT table, which moves if the table's height is not exact
+    data["amounts"] |= {"payments_received": "10.00", "payments_received_text": "10,00\u00a0€"}
+    hints = render_hints(data)
     assert line_rows_fit(data)
     assert summary_rows_fit(data)
-    names = ("line_rows_fit", "summary_rows_fit", "consumption_rows_fit")
+    assert hints["amount_rows_fit"] and hints["vat_rows_fit"] and hints["readings_rows_fit"]
     # (the consumption table's texts fit too, though the estimate does not promise it)
-    fixed = render({**data, "render_hints": dict.fromkeys(names, True)})
-    auto = render({**data, "render_hints": dict.fromkeys(names, False)})
+    fixed = render({**data, "render_hints": dict.fromkeys(hints, True)})
+    auto = render({**data, "render_hints": dict.fromkeys(hints, False)})
     assert fixed == auto
     assert render(data) == auto  # without hints (a designer's preview): auto rows
+    # the amount table's optional rows (levies, balance, credit) change its row heights
+    amounts = {**data["amounts"], "levies": "0.00", "balance_carried": "0.00"}
+    amounts |= {"credit_applied": "5.00", "credit_applied_text": "5,00\u00a0€"}
+    other = {**data, "amounts": amounts}
+    fixed = render({**other, "render_hints": dict.fromkeys(hints, True)})
+    assert fixed == render({**other, "render_hints": dict.fromkeys(hints, False)})

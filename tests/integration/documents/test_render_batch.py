@@ -146,3 +146,15 @@ def test_chunks_render_on_a_celery_worker(supplier, settings) -> None:
         again = render_invoices.render_invoice(invoice_id=document.invoice_id, as_of=AS_OF)
         assert again.sha256 == document.sha256
         assert (Path(settings.VOOL_DOCUMENTS_DIR) / document.path).is_file()
+
+
+def test_a_chunk_reads_the_supplier_once(supplier) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ids = [invoice.pk for invoice in bill_customers(3)]
+    with CaptureQueriesContext(connection) as queries:
+        result = render_invoices.render_chunk(invoice_ids=ids, as_of=AS_OF)
+    assert (result.rendered, result.failures) == (3, [])
+    supplier_reads = [q for q in queries.captured_queries if "documents_supplier" in q["sql"]]
+    assert len(supplier_reads) == 1

@@ -99,3 +99,48 @@ def test_the_consumption_table_takes_its_figures_and_labels_together():
     # the sample's Estonian label and figure together come within 1 % of the 52 mm column:
     # the estimate (3 % and 1 pt on the safe side) keeps auto rows
     assert not consumption_rows_fit(sample())
+
+
+def test_the_amount_table_fits_unless_a_label_or_the_total_is_too_long():
+    assert invoice_layout.amount_rows_fit(sample())
+    data = sample()
+    data["labels"]["balance_carried"] = "Eelmiste arvete tasumata jääk viivistega " * 2  # > 62 mm
+    assert not invoice_layout.amount_rows_fit(data)
+    data = sample()
+    # 13pt bold: 999 999 999,99 € fits 40 mm, a figure twice as long does not
+    data["amounts"]["total_to_pay_text"] = "999\u00a0999\u00a0999,99\u00a0€"
+    assert invoice_layout.amount_rows_fit(data)
+    data["amounts"]["total_to_pay_text"] = "999\u00a0999\u00a0999\u00a0999\u00a0999,99\u00a0€"
+    assert not invoice_layout.amount_rows_fit(data)
+
+
+def test_the_vat_table_fits_unless_a_text_is_too_long():
+    assert invoice_layout.vat_rows_fit(sample())
+    data = sample()
+    data["labels"]["vat_rate"] = "Käibemaksumäär"  # wider than 22 mm at 8pt
+    assert not invoice_layout.vat_rows_fit(data)
+
+
+def test_readings_fit_unless_an_estimate_method_is_too_long():
+    data = sample()
+    reading = {
+        "register_text": "päev",
+        "start_kwh_text": "12\u00a0345,000",
+        "start_estimated": False,
+        "end_kwh_text": "12\u00a0702,000",
+        "end_estimated": True,
+        "end_estimate_method_text": "profiili järgi",
+        "kwh_text": "357,000",
+    }
+    data["points"][0]["readings"] = [reading]
+    assert invoice_layout.readings_rows_fit(data)
+    reading["end_estimate_method_text"] = "eelmise aasta sama perioodi tarbimise järgi"
+    assert not invoice_layout.readings_rows_fit(data)
+    reading["end_estimate_method_text"] = "\u4e2d"  # a character of unknown width
+    assert not invoice_layout.readings_rows_fit(data)
+
+
+def test_render_hints_names_every_hint_the_template_reads():
+    template = (TEMPLATES_DIR / INVOICE_TEMPLATE).read_text(encoding="utf-8")
+    read = set(re.findall(r'(?:hint|one-line-rows|sized-rows)\("(\w+)"', template))
+    assert read == set(invoice_layout.render_hints(sample()))

@@ -1,6 +1,7 @@
-"""The numpy mask choice (``vool.integrations.pdf.qr._best_mask``) gives segno's own symbol,
-bit for bit: the same penalty scores, so the same mask, for EPC payloads of every QR version
-the bills use and for random text."""
+"""The numpy mask choice, error correction and codeword placement
+(``vool.integrations.pdf.qr``) give segno's own symbol, bit for bit: the same codewords in the
+same modules, the same penalty scores, so the same mask, for EPC payloads of every QR version
+the bills use, for random text, and for every version (1-40) at every error level."""
 
 from __future__ import annotations
 
@@ -15,15 +16,25 @@ from vool.common import identifiers
 from vool.domain.documents.epc import CreditTransfer, epc_payload
 from vool.integrations.pdf import qr
 
+SEGNO_OWN = {
+    "find_and_apply_best_mask": qr._segno_best_mask,
+    "make_final_message": qr._segno_final_message,
+    "add_codewords": qr._segno_add_codewords,
+}
 
-def segno_own(payload: str) -> segno.QRCode:
+
+def segno_own(payload: str, **options: object) -> segno.QRCode:
+    """The code segno makes with its own functions (none of qr's numpy ones)."""
+    options = {"error": "m", "micro": False, "boost_error": False} | options
     encoder = segno.encoder
-    ours = encoder.find_and_apply_best_mask
-    encoder.find_and_apply_best_mask = qr._segno_best_mask
+    ours = {name: getattr(encoder, name) for name in SEGNO_OWN}
+    for name, function in SEGNO_OWN.items():
+        setattr(encoder, name, function)
     try:
-        return segno.make(payload, error="m", micro=False, boost_error=False)
+        return segno.make(payload, **options)  # type: ignore[arg-type]
     finally:
-        encoder.find_and_apply_best_mask = ours
+        for name, function in ours.items():
+            setattr(encoder, name, function)
 
 
 def payloads() -> list[str]:
@@ -103,3 +114,19 @@ def test_the_svg_is_segnos_character_for_character(scalable: bool) -> None:
     document segno's writer makes, so the PDFs that embed it do not change."""
     for payload in payloads()[::3]:
         assert qr.qr_svg(payload, scalable=scalable) == qr.segno_svg(payload, scalable=scalable)
+
+
+def test_every_version_and_error_level_gives_segnos_symbol() -> None:
+    rng = random.Random(5)
+    for version in range(1, 41):
+        for error in "lmqh":
+            payload = "".join(rng.choice("ABCdef0123456789 õä") for _ in range(version * 3))
+            fast = segno.make(payload, error=error, version=version, boost_error=False)
+            own = segno_own(payload, error=error, version=version)
+            assert (fast.mask, fast.matrix) == (own.mask, own.matrix), (version, error)
+
+
+def test_micro_codes_go_to_segnos_functions() -> None:
+    fast = segno.make("12345", error="m", micro=True)
+    assert fast.is_micro
+    assert fast.matrix == segno_own("12345", micro=True).matrix

@@ -154,3 +154,98 @@ def summary_rows_fit(data: Mapping[str, Any]) -> bool:
         *_label_value_cells(pay, PAYMENT_LABEL_MM, PAYMENT_COLUMN_MM),
     ]
     return all(fits(Cell(str(c.text), *c[1:])) for c in cells)
+
+
+# page 1's amount table: its own block of 102 mm, the figures' column 40 mm, no cell inset
+AMOUNT_TABLE_MM = TEXT_WIDTH_MM - 62 - 10
+AMOUNT_FIGURE_MM = 40
+LEVIES_SIZE_PT = 9.0
+LEVIES_INDENT_PT = 8.0
+TOTAL_SIZE_PT = 13.0
+
+
+def amount_rows_fit(data: Mapping[str, Any]) -> bool:
+    """Whether every text of page 1's amount table fits one line of its cell (the levies a
+    smaller, indented line; the total to pay bold, its figure larger)."""
+    labels, amounts = data["labels"], data["amounts"]
+    label_pt = (AMOUNT_TABLE_MM - AMOUNT_FIGURE_MM) * PT_PER_MM
+    figure_pt = AMOUNT_FIGURE_MM * PT_PER_MM
+    rows = [("net_total", amounts["net_text"]), ("vat", amounts["vat_text"])]
+    rows.append(("invoice_total", amounts["gross_text"]))
+    rows.append(("balance_carried", amounts["balance_carried_text"]))
+    rows.append(("credit_applied", "-" + amounts["credit_applied_text"]))
+    cells = [Cell(labels[key], label_pt, BODY_SIZE_PT) for key, _ in rows]
+    cells += [Cell(value, figure_pt, BODY_SIZE_PT) for _, value in rows]
+    cells.append(Cell(labels["levies"], label_pt - LEVIES_INDENT_PT, LEVIES_SIZE_PT))
+    cells.append(Cell(amounts["levies_text"], figure_pt, LEVIES_SIZE_PT))
+    cells.append(Cell(labels["total_to_pay"], label_pt, BODY_SIZE_PT, bold=True))
+    cells.append(Cell(amounts["total_to_pay_text"], figure_pt, TOTAL_SIZE_PT, bold=True))
+    return all(fits(cell) for cell in cells)
+
+
+# page 2's VAT table (columns 22 mm, what is left, 40 mm, 40 mm) and readings tables (22 mm,
+# two halves of what is left, 30 mm); both with the cell inset 4pt across, headers at 8pt
+HEADER_SIZE_PT = 8.0
+
+
+def _inner_pt(mm: float) -> float:
+    return mm * PT_PER_MM - 2 * CELL_INSET_X_PT
+
+
+def vat_rows_fit(data: Mapping[str, Any]) -> bool:
+    """Whether every text of page 2's VAT table fits one line of its cell."""
+    labels, amounts = data["labels"], data["amounts"]
+    rate, label, figure = _inner_pt(22), _inner_pt(TEXT_WIDTH_MM - 22 - 80), _inner_pt(40)
+    cells = [
+        Cell(labels["vat_rate"], rate, HEADER_SIZE_PT),
+        Cell(labels["taxable"], figure, HEADER_SIZE_PT),
+        Cell(labels["vat"], figure, HEADER_SIZE_PT),
+        Cell(labels["net_total"], label, BODY_SIZE_PT),
+        Cell(labels["vat"], label, BODY_SIZE_PT),
+        Cell(labels["gross_total"], label, BODY_SIZE_PT, bold=True),
+        Cell(amounts["net_text"], figure, BODY_SIZE_PT),
+        Cell(amounts["vat_text"], figure, BODY_SIZE_PT),
+        Cell(amounts["gross_text"], figure, BODY_SIZE_PT, bold=True),
+    ]
+    for vat in data["vat"]:
+        cells.append(Cell(vat["rate_text"], rate, BODY_SIZE_PT))
+        cells += [Cell(vat[key], figure, BODY_SIZE_PT) for key in ("base_text", "vat_text")]
+    return all(fits(cell) for cell in cells)
+
+
+def _reading_cells(reading: Mapping[str, Any], labels: Mapping[str, str]) -> Iterable[Cell]:
+    """A readings row's cells as ``invoice.typ`` writes them."""
+    kwh, half = labels["kwh"], _inner_pt((TEXT_WIDTH_MM - 52) / 2)
+    start = f"{reading['start_kwh_text']} {kwh}"
+    if reading["start_estimated"]:
+        start += f" ({labels['estimated']})"
+    method = reading["end_estimate_method_text"] if reading["end_estimated"] else labels["actual"]
+    yield Cell(reading["register_text"] or "\u2013", _inner_pt(22), BODY_SIZE_PT)
+    yield Cell(start, half, BODY_SIZE_PT)
+    yield Cell(f"{reading['end_kwh_text']} {kwh} ({method})", half, BODY_SIZE_PT)
+    yield Cell(f"{reading['kwh_text']} {kwh}", _inner_pt(30), BODY_SIZE_PT)
+
+
+def readings_rows_fit(data: Mapping[str, Any]) -> bool:
+    """Whether every text of every readings table of page 2 fits one line of its cell."""
+    labels = data["labels"]
+    keys = ("register", "start", "end", "quantity")
+    widths = (_inner_pt(22), *[_inner_pt((TEXT_WIDTH_MM - 52) / 2)] * 2, _inner_pt(30))
+    cells = [Cell(labels[k], w, HEADER_SIZE_PT) for k, w in zip(keys, widths, strict=True)]
+    for point in data["points"]:
+        for reading in point["readings"]:
+            cells += _reading_cells(reading, labels)
+    return all(fits(Cell(str(cell.text), *cell[1:])) for cell in cells)
+
+
+def render_hints(data: Mapping[str, Any]) -> dict[str, bool]:
+    """The layout hints ``invoice.typ`` reads (``render_hints``): for each group of tables,
+    whether all its texts fit one line, so that its rows can have a one-line row's height."""
+    return {
+        "line_rows_fit": line_rows_fit(data),
+        "summary_rows_fit": summary_rows_fit(data),
+        "consumption_rows_fit": consumption_rows_fit(data),
+        "amount_rows_fit": amount_rows_fit(data),
+        "vat_rows_fit": vat_rows_fit(data),
+        "readings_rows_fit": readings_rows_fit(data),
+    }

@@ -8,7 +8,9 @@ finder-pattern rule N3 goes through segno's own search only on the rows and colu
 numpy finds the pattern at all): the same scores, so the same mask and the
 same symbol, bit for bit (``tests/unit/documents/test_qr_masks.py`` compares it with segno's
 own on hundreds of payloads). It replaces segno's ``find_and_apply_best_mask`` for full-size
-QR codes when no mask is proposed; anything else goes to segno's own function.
+QR codes when no mask is proposed; anything else goes to segno's own function. Likewise the
+error-correction codewords and their placement in the symbol (``_final_message``,
+``_add_codewords``, below): ~1.2 ms an EPC code before, ~0.8 ms after.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import segno
+from segno import consts as _segno_consts
 from segno import encoder as _segno_encoder
 
 _segno_best_mask = _segno_encoder.find_and_apply_best_mask
@@ -132,13 +135,112 @@ def _penalties(stack: np.ndarray) -> np.ndarray:
 def _best_mask(matrix: Any, width: int, height: int, proposed_mask: int | None = None) -> Any:
     if proposed_mask is not None or width != height or width < 21:
         return _segno_best_mask(matrix, width, height, proposed_mask)
-    base = np.array([list(row) for row in matrix], dtype=np.uint8)
+    base = np.frombuffer(b"".join(matrix), dtype=np.uint8).reshape(height, width)
     masked = base[np.newaxis] ^ _mask_flips(width)
     best = int(np.argmin(_penalties(masked)))  # the first of equal scores, as segno
     return best, tuple(bytearray(row.tobytes()) for row in masked[best])
 
 
 _segno_encoder.find_and_apply_best_mask = _best_mask
+
+
+# -- the codewords: Reed-Solomon error correction and placement, with numpy -----------------
+# segno computes each block's error-correction codewords by polynomial division byte by byte
+# and places the message bit by bit, in Python (~0.5 ms of an EPC code). Both are the same
+# for every symbol of a version: the division is linear over GF(256) (each data codeword
+# adds its own multiple of a fixed parity vector), and the placement order depends only on
+# the symbol's function patterns. So the parity vectors and the order are computed once (by
+# segno's own algorithms) and applied with numpy; micro QR codes go to segno's functions.
+
+_segno_final_message = _segno_encoder.make_final_message
+_segno_add_codewords = _segno_encoder.add_codewords
+_GF_EXP = np.array(_segno_consts.GALIOS_EXP[:255], dtype=np.uint8)
+_GF_LOG = np.array(_segno_consts.GALIOS_LOG, dtype=np.int32)
+# 7.6: the bits after the last codeword that fill the symbol, by version
+_REMAINDER_BITS = {v: 7 for v in range(2, 7)} | {v: 4 for v in range(21, 28)}
+_REMAINDER_BITS |= {v: 3 for v in (*range(14, 21), *range(28, 35))}
+
+
+@cache
+def _parity_logs(num_data: int, num_error: int) -> tuple[np.ndarray, np.ndarray]:
+    """log of the parity of each unit data block (shape (num_data, num_error)), and where
+    that parity is 0 (no log)."""
+    unit_parities = []
+    for k in range(num_data):
+        data = np.zeros(num_data, dtype=np.uint8)
+        data[k] = 1
+        unit = _segno_encoder.Buffer(np.unpackbits(data).tobytes())
+        info = _segno_consts.EC(num_blocks=1, num_total=num_data + num_error, num_data=num_data)
+        unit_parities.append(list(_segno_encoder.make_blocks((info,), unit)[1][0]))
+    parity = np.array(unit_parities, dtype=np.int32)
+    zero = parity == 0
+    return np.where(zero, 0, _GF_LOG[parity]), zero
+
+
+def _error_codewords(block: np.ndarray, num_error: int) -> np.ndarray:
+    """The error-correction codewords of one data block: the XOR of each data codeword's
+    multiple of its unit parity (GF(256) products through the log tables)."""
+    logs, zero = _parity_logs(len(block), num_error)
+    nonzero = block != 0
+    products = _GF_EXP[(_GF_LOG[block][:, np.newaxis] + logs) % 255]
+    products[zero | ~nonzero[:, np.newaxis]] = 0
+    return np.bitwise_xor.reduce(products, axis=0)
+
+
+def _interleaved(blocks: list[np.ndarray]) -> np.ndarray:
+    """The blocks' codewords taken in turn (the first of each, the second of each, ...)."""
+    longest = max(len(b) for b in blocks)
+    grid = np.full((longest, len(blocks)), -1, dtype=np.int32)
+    for column, block in enumerate(blocks):
+        grid[: len(block), column] = block
+    flat = grid.ravel()
+    return flat[flat >= 0].astype(np.uint8)
+
+
+def _final_message(version: int, error: int, buff: Any) -> Any:
+    if version < 1:
+        return _segno_final_message(version, error, buff)
+    bits = np.frombuffer(bytes(buff.getbits()), dtype=np.uint8)
+    codewords = np.packbits(bits)  # the last byte padded with 0 bits, as segno's toints
+    data_blocks, error_blocks, start = [], [], 0
+    infos: Any = _segno_consts.ECC[version]  # segno is untyped
+    for info in infos[error]:
+        num_error = info.num_total - info.num_data
+        for _ in range(info.num_blocks):
+            block = codewords[start : start + info.num_data]
+            start += info.num_data
+            data_blocks.append(block)
+            error_blocks.append(_error_codewords(block, num_error))
+    message = np.concatenate([_interleaved(data_blocks), _interleaved(error_blocks)])
+    remainder = _REMAINDER_BITS.get(version, 0)
+    return _segno_encoder.Buffer(np.unpackbits(message).tobytes() + bytes(remainder))
+
+
+@cache
+def _placement(version: int, free: bytes, width: int, count: int) -> np.ndarray:
+    """The flat indices, in order, where segno places the message's ``count`` bits in a
+    symbol whose function patterns leave ``free`` (the matrix before the placement)."""
+    matrix = [list(free[r * width : (r + 1) * width]) for r in range(width)]
+    _segno_add_codewords(matrix, list(range(3, 3 + count)), version)
+    order = np.array(matrix, dtype=np.int64).ravel()
+    placed = np.flatnonzero(order >= 3)
+    return placed[np.argsort(order[placed])]
+
+
+def _add_codewords(matrix: Any, codewords: Any, version: int) -> None:
+    if version < 1:
+        _segno_add_codewords(matrix, codewords, version)
+        return
+    width = len(matrix)
+    bits = np.frombuffer(bytes(codewords.getbits()), dtype=np.uint8)
+    flat = np.frombuffer(b"".join(matrix), dtype=np.uint8).copy()
+    flat[_placement(version, flat.tobytes(), width, len(bits))] = bits
+    for r in range(width):
+        matrix[r][:] = flat[r * width : (r + 1) * width].tobytes()
+
+
+_segno_encoder.make_final_message = _final_message
+_segno_encoder.add_codewords = _add_codewords
 
 
 _BORDER = 4  # the quiet zone, in modules
