@@ -17,7 +17,11 @@ bills of the day add up to exactly version ``T``. This covers
   trues it up, once;
 * a credit note: a cancelled invoice is not live, its terms drop out of ``S``;
 * a rebill of a month whose days later bills already trued up: the rebill bills the month at
-  ``T`` and offsets the live true-ups (``-S``) on a true-up line of its own.
+  ``T`` and offsets the live true-ups (``-S``) on a true-up line of its own;
+* a day billed on net quantities (a prosumer's day under the net billing rule): each version
+  counts what the rule bills of it (net OUT, and net IN as the surplus, when it carries net
+  data on a net day; gross OUT otherwise), the consumption delta is priced like any other and
+  the surplus delta on a ``PRODUCTION`` line at the day's production terms.
 
 ``metering.IntervalCorrection`` rows only say *which* days may need a look (those not yet
 settled); whether and how much to true up is decided by the versions above.
@@ -511,6 +515,10 @@ def _price(
             month,
             {TariffKey(terms.product, network[k[2]]) for k in in_month for terms in products[k]},
         )
+        if any(book.net_days(month)):  # the production terms, set-based (two queries)
+            book.load_production(
+                month, {t.production for k in in_month for t in products[k] if t.production}
+            )
         rated: list[_Rated] = []
         for k, group in in_month.items():
             if group.account_id in result.failed:
@@ -560,7 +568,8 @@ def _basis(
     group: _Group, net_days: list[bool], delta_wh: int, surplus_wh: int
 ) -> dict[str, object]:
     """What a true-up line says it bills: the month, each day's target version, its terms and
-    whether the day is billed on net quantities, and the delta."""
+    (``net``) whether the target is billed on net quantities, and the delta (and the surplus
+    delta, net IN, when it changed)."""
     first = group.month.first_day
     basis: dict[str, object] = {
         "source": "INTERVAL_CORRECTIONS",
@@ -569,8 +578,8 @@ def _basis(
             t.day.isoformat(): {
                 "version": t.target.version,
                 "terms": [[i, s] for i, s in sorted(t.terms.items())],
-                "net": bool(net_days[(t.day - first).days] and t.target.net),
             }
+            | ({"net": True} if net_days[(t.day - first).days] and t.target.net else {})
             for t in group.days
         },
         "delta_wh": delta_wh,
