@@ -29,6 +29,7 @@ from decimal import Decimal
 import pytest
 
 from billing_factories import (
+    add_market_prices,
     fixed_product,
     import_day,
     import_prosumer_days,
@@ -41,6 +42,7 @@ from vool.domain.billing.models import BillRunException, Invoice
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.integrity import operations as integrity
 from vool.domain.metering.models import IntervalCorrection, IntervalDay
+from vool.domain.tariffs.models import ProductionProduct
 from vool.usecases import bill_run
 
 from .test_billing_prosumer import assert_reconciles, bill, lines_of
@@ -57,16 +59,20 @@ D = Decimal
 
 
 def prosumer_from_29th(
-    month: Month, *, net: bool = True, next_net_in_wh: int = 200
+    month: Month,
+    *,
+    net: bool = True,
+    next_net_in_wh: int = 200,
+    production: ProductionProduct | None = None,
 ) -> SupplyContract:
     """Supplied from the 29th of ``month`` with production terms (0.08 EUR/kWh); the month's
     last 3 days of data (with net data, or gross OUT 100 Wh a quarter only) and the whole
     next month with net data (net IN ``next_net_in_wh`` a quarter in the afternoons), each
-    known when its month is over."""
+    known when its month is over. ``production``: other production terms."""
     net_billing_from_august_2026()
     first = dt.date(month.year, month.month, 29)
     contract = remote_account(product=fixed_product(), valid_from=first)
-    contract.production_product = production_product(buyback="0.080000")
+    contract.production_product = production or production_product(buyback="0.080000")
     contract.save()
     point = contract.metering_point
     known = dt.datetime.combine(month.next().first_day, dt.time(6), tzinfo=dt.UTC)
@@ -168,6 +174,28 @@ class TestNetDayCorrections:
         # net IN 9.6 + 9.6 + 2.4 (per day: 48 x 200 Wh, corrected 48 x 50 Wh)
         assert billed_of(contract, AUGUST, "ENERGY") == D("28.800")
         assert billed_of(contract, AUGUST, "PRODUCTION") == D("-21.600")
+
+    def test_an_exchange_priced_credit_is_trued_up_at_the_corrected_days_prices(self) -> None:
+        """Production terms: the exchange price minus 0.01 EUR/kWh; quarters of each hour at
+        80, 100, 120, 100 EUR/MWh, so each hour of surplus earns the mean 0.09 EUR/kWh. The
+        surplus of 30 August goes down by 150 Wh in each afternoon quarter: per hour
+        -0.15 x (0.07 + 0.09 + 0.11 + 0.09) = -0.054 EUR, x 12 hours = -0.648: the credit
+        taken back is +7.200 kWh x 0.09 = 0.648 -> 0.65 (no VAT)."""
+        contract = prosumer_from_29th(AUGUST, production=production_product(margin="0.010000"))
+        for month in (AUGUST, SEPTEMBER):
+            add_market_prices(month, ("80", "100", "120", "100"))
+        assert bill(AUGUST) is not None
+        correct_30th(contract)
+        september = bill(SEPTEMBER)
+        assert september is not None
+        assert true_up_lines(september)[-1] == (
+            "PRODUCTION",
+            D("7.200"),
+            D("0.090000"),
+            D("0.65"),
+            D("0"),
+        )
+        assert_reconciles(september)
 
     def test_a_rerun_and_the_next_bill_do_not_true_up_twice(self) -> None:
         contract = prosumer_from_29th(AUGUST)
