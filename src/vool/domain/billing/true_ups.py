@@ -151,9 +151,7 @@ class _Delta:
     surplus_wh: npt.NDArray[np.int64]
 
 
-def _version_energy(
-    day: dt.date, version: DayVersion, minutes: int, net_day: bool
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def _version_energy(day: dt.date, version: DayVersion, minutes: int, net_day: bool) -> _Delta:
     """One version of a day on the basis the net billing rule gives it: on a net day a version
     with net data is net OUT and net IN (every interval must have its net value), any other
     version is gross OUT and no surplus. Raises ValueError when the data do not fit the day."""
@@ -178,7 +176,7 @@ def _version_energy(
     if version.minutes != minutes:
         values = intervals.resample_sum(values, minutes // version.minutes)
         surplus = intervals.resample_sum(surplus, minutes // version.minutes)
-    return values, surplus
+    return _Delta(values, surplus)
 
 
 def _day_energy(
@@ -197,9 +195,9 @@ def _day_energy(
     out: npt.NDArray[np.int64] | None = None
     surplus: npt.NDArray[np.int64] | None = None
     for version_id, sign in sorted(true_up.terms.items()):
-        values, fed = _version_energy(true_up.day, versions[version_id], minutes, net_day)
-        out = sign * values if out is None else out + sign * values
-        surplus = sign * fed if surplus is None else surplus + sign * fed
+        one = _version_energy(true_up.day, versions[version_id], minutes, net_day)
+        out = sign * one.out_wh if out is None else out + sign * one.out_wh
+        surplus = sign * one.surplus_wh if surplus is None else surplus + sign * one.surplus_wh
     assert out is not None and surplus is not None
     return _Delta(out, surplus)
 
