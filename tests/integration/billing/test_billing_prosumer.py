@@ -162,29 +162,6 @@ class TestNetBillingFromAugust2026:
         balance = ledger_queries.receivable_balance(billing_account_id=invoice.billing_account_id)
         assert balance == D("-1.84")
 
-    def test_a_correction_of_a_net_billed_day_goes_to_a_person(self) -> None:
-        contract = prosumer(AUGUST, production=production_product(buyback="0.080000"))
-        assert bill(AUGUST) is not None
-        point = contract.metering_point
-        september = AUGUST.next()
-        import_prosumer_days(
-            point,
-            september.first_day,
-            september.next().first_day,
-            as_of=dt.datetime(2026, 10, 1, 6, tzinfo=dt.UTC),
-        )
-        import_prosumer_days(  # the hub corrects 30 August: more surplus
-            point,
-            dt.date(2026, 8, 30),
-            dt.date(2026, 8, 31),
-            as_of=dt.datetime(2026, 9, 20, tzinfo=dt.UTC),
-            afternoon_net_in_wh=300,
-        )
-        assert bill(september) is None
-        exception = BillRunException.objects.get(billing_account=contract.billing_account)
-        assert exception.code == "NO_CONSUMPTION_DATA"
-        assert "2026-08-30 changed after it was billed on net quantities" in exception.reason
-
 
 class TestBeforeAugust2026:
     def test_july_is_billed_on_gross_out_without_a_credit(self) -> None:

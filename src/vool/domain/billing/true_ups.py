@@ -17,7 +17,11 @@ bills of the day add up to exactly version ``T``. This covers
   trues it up, once;
 * a credit note: a cancelled invoice is not live, its terms drop out of ``S``;
 * a rebill of a month whose days later bills already trued up: the rebill bills the month at
-  ``T`` and offsets the live true-ups (``-S``) on a true-up line of its own.
+  ``T`` and offsets the live true-ups (``-S``) on a true-up line of its own;
+* a day billed on net quantities (a prosumer's day under the net billing rule): each version
+  counts what the rule bills of it (net OUT, and net IN as the surplus, when it carries net
+  data on a net day; gross OUT otherwise), the consumption delta is priced like any other and
+  the surplus delta on a ``PRODUCTION`` line at the day's production terms.
 
 ``metering.IntervalCorrection`` rows only say *which* days may need a look (those not yet
 settled); whether and how much to true up is decided by the versions above.
@@ -27,8 +31,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import partial
 from typing import cast
 
 import numpy as np
@@ -37,6 +43,7 @@ import numpy.typing as npt
 from vool.common.localtime import Month, intervals_in_day
 from vool.domain.billing import queries as billing_queries
 from vool.domain.billing.consumption import (
+    PRODUCTION_ACCOUNT,
     BilledDays,
     PointMonth,
     Product,
@@ -44,7 +51,12 @@ from vool.domain.billing.consumption import (
     billed_version,
 )
 from vool.domain.billing.pricing import DraftLine, PricedAccounts, ledger_account_of
-from vool.domain.billing.reasons import MISSING_PRICE, NO_CONSUMPTION_DATA, NO_CONTRACT
+from vool.domain.billing.reasons import (
+    MISSING_PRICE,
+    NO_CONSUMPTION_DATA,
+    NO_CONTRACT,
+    Unbillable,
+)
 from vool.domain.billing.tariff_book import TariffBook, TariffKey
 from vool.domain.contracts import queries as contract_queries
 from vool.domain.metering import intervals
@@ -130,26 +142,64 @@ class _DayTrueUp:
     terms: Counter[int]  # interval day id -> sign (non-zero)
 
 
-def _day_energy(
-    true_up: _DayTrueUp, versions: dict[int, DayVersion], minutes: int
-) -> npt.NDArray[np.int64]:
-    """``sum(sign x values)`` of the day's terms at ``minutes`` resolution; raises ValueError
-    naming the version whose number of values does not fit the day."""
-    total: npt.NDArray[np.int64] | None = None
-    for version_id, sign in sorted(true_up.terms.items()):
-        version = versions[version_id]
-        values = intervals.unpack_values(version.values).astype(np.int64)
-        expected = intervals_in_day(true_up.day, minutes=version.minutes)
-        if values.size != expected:
+@dataclass(frozen=True)
+class _Delta:
+    """What the terms of a day add up to on the true-up's grid: the consumption billed (gross
+    OUT, or net OUT on a day billed on net quantities) and the surplus credited (net IN)."""
+
+    out_wh: npt.NDArray[np.int64]
+    surplus_wh: npt.NDArray[np.int64]
+
+
+def _version_energy(day: dt.date, version: DayVersion, minutes: int, net_day: bool) -> _Delta:
+    """One version of a day on the basis the net billing rule gives it: on a net day a version
+    with net data is net OUT and net IN (every interval must have its net value), any other
+    version is gross OUT and no surplus. Raises ValueError when the data do not fit the day."""
+    values = intervals.unpack_values(version.values).astype(np.int64)
+    expected = intervals_in_day(day, minutes=version.minutes)
+    if values.size != expected:
+        raise ValueError(
+            f"Interval data of {day} (version {version.version}) has {values.size} "
+            f"values, the day has {expected}; the correction cannot be trued up."
+        )
+    surplus = np.zeros(values.size, dtype=np.int64)
+    if net_day and version.net:
+        given = intervals.unpack_net(version.net, values.size)
+        if not np.all(given.given):
             raise ValueError(
-                f"Interval data of {true_up.day} (version {version.version}) has {values.size} "
-                f"values, the day has {expected}; the correction cannot be trued up."
+                f"The point is billed on net quantities on {day}, but "
+                f"{int(np.count_nonzero(~given.given))} interval(s) of version "
+                f"{version.version} have no net value; the correction cannot be trued up: "
+                "import the day's data again from the data hub."
             )
-        if version.minutes != minutes:
-            values = intervals.resample_sum(values, minutes // version.minutes)
-        total = sign * values if total is None else total + sign * values
-    assert total is not None
-    return total
+        values, surplus = given.out_wh.astype(np.int64), given.in_wh.astype(np.int64)
+    if version.minutes != minutes:
+        values = intervals.resample_sum(values, minutes // version.minutes)
+        surplus = intervals.resample_sum(surplus, minutes // version.minutes)
+    return _Delta(values, surplus)
+
+
+def _day_energy(
+    true_up: _DayTrueUp, versions: dict[int, DayVersion], minutes: int, net_day: bool
+) -> _Delta:
+    """``sum(sign x values)`` of the day's terms at ``minutes`` resolution, each version on its
+    own basis (:func:`_version_energy`); raises ValueError naming the version that does not
+    fit, or when a day billed on net quantities lost its net data in the correction (a gap,
+    not a fall-back to gross)."""
+    if net_day and not true_up.target.net and any(versions[i].net for i in true_up.terms):
+        raise ValueError(
+            f"The interval data of {true_up.day} was billed on net quantities, but its corrected "
+            f"version {true_up.target.version} has no net values (netQtyOut/netQtyIn); import "
+            "the day's data again from the data hub."
+        )
+    out: npt.NDArray[np.int64] | None = None
+    surplus: npt.NDArray[np.int64] | None = None
+    for version_id, sign in sorted(true_up.terms.items()):
+        one = _version_energy(true_up.day, versions[version_id], minutes, net_day)
+        out = sign * one.out_wh if out is None else out + sign * one.out_wh
+        surplus = sign * one.surplus_wh if surplus is None else surplus + sign * one.surplus_wh
+    assert out is not None and surplus is not None
+    return _Delta(out, surplus)
 
 
 def _day_true_ups(
@@ -234,50 +284,108 @@ class _Group:
     days: list[_DayTrueUp]
 
 
+@dataclass(frozen=True)
+class _DayTerms:
+    """What a corrected day is priced at: the product of its contract (and green add-on) and
+    the production product its surplus is credited at (None: the contract has none)."""
+
+    day: dt.date
+    product: Product
+    production: int | None
+
+
+@dataclass(frozen=True)
+class _Rated:
+    """A group's input for the kernel: the consumption delta and, when the surplus changed on
+    a net-billed day, the surplus-credit delta (net IN as negative Wh, like the month's credit)."""
+
+    consumption: rating.AccountMonth
+    production: rating.AccountMonth | None
+
+
+def _merge_piece(pieces: list[rating.Piece], tariff: rating.Tariff, day: dt.date) -> None:
+    """Add ``day`` at ``tariff``, extending the last piece when it ends on that day."""
+    if pieces and pieces[-1].tariff is tariff and pieces[-1].end_day == day:
+        pieces[-1] = rating.Piece(tariff, pieces[-1].first_day, day + dt.timedelta(days=1))
+    else:
+        pieces.append(rating.Piece(tariff, day, day + dt.timedelta(days=1)))
+
+
 def _rate_group(
     group: _Group,
     versions: dict[int, DayVersion],
-    day_tariffs: list[tuple[rating.Tariff, dt.date]],
-) -> rating.AccountMonth:
+    day_tariffs: list[tuple[rating.Tariff, _DayTerms]],
+    net_days: list[bool],
+    production_of: Callable[[int], rating.Tariff],
+) -> _Rated:
+    """The kernel's input of one group: the consumption delta at the day's (per-kWh) tariff,
+    the surplus delta at the day's production terms (``production_of`` a production product).
+    Raises ValueError (data that do not fit) or :class:`Unbillable` (a surplus changed on a day
+    whose contract has no production terms)."""
     involved = [versions[i] for t in group.days for i in t.terms]
     minutes = 60 if any(v.minutes == 60 for v in involved) else 15
     grid = rating.month_grid(group.month, minutes)
     energy = np.zeros(grid.count, dtype=np.int64)
+    surplus = np.zeros(grid.count, dtype=np.int64)
     pieces: list[rating.Piece] = []
-    for true_up, (tariff, day) in zip(group.days, day_tariffs, strict=True):
-        offset = (day - group.month.first_day).days
+    credit_pieces: list[rating.Piece] = []
+    for true_up, (tariff, terms) in zip(group.days, day_tariffs, strict=True):
+        offset = (terms.day - group.month.first_day).days
         lo, hi = int(grid.day_first[offset]), int(grid.day_first[offset + 1])
-        energy[lo:hi] += _day_energy(true_up, versions, minutes)
-        if pieces and pieces[-1].tariff is tariff and pieces[-1].end_day == day:
-            pieces[-1] = rating.Piece(tariff, pieces[-1].first_day, day + dt.timedelta(days=1))
-        else:
-            pieces.append(rating.Piece(tariff, day, day + dt.timedelta(days=1)))
-    return rating.AccountMonth(
+        delta = _day_energy(true_up, versions, minutes, net_days[offset])
+        energy[lo:hi] += delta.out_wh
+        surplus[lo:hi] += delta.surplus_wh
+        _merge_piece(pieces, tariff, terms.day)
+        if not delta.surplus_wh.any():
+            continue
+        if terms.production is None:
+            raise Unbillable(
+                MISSING_PRICE,
+                f"The surplus fed into the grid on {terms.day} changed by "
+                f"{Decimal(int(delta.surplus_wh.sum())).scaleb(-3)} kWh after it was billed, "
+                "but the contract has no production terms to credit it at; set the "
+                "contract's production terms.",
+            )
+        _merge_piece(credit_pieces, production_of(terms.production), terms.day)
+    consumption = rating.AccountMonth(
         account_id=(group.account_id, group.point_id),
         minutes=minutes,
         energy_wh=energy,
         pieces=tuple(pieces),
     )
+    if not credit_pieces:
+        return _Rated(consumption, None)
+    credit = rating.AccountMonth(
+        account_id=(group.account_id, group.point_id, PRODUCTION_ACCOUNT),
+        minutes=minutes,
+        energy_wh=-surplus,
+        pieces=tuple(credit_pieces),
+    )
+    return _Rated(consumption, credit)
 
 
 def _covers(contract: contract_queries.LiveContract, day: dt.date) -> bool:
     return contract.valid_from <= day and (contract.valid_to is None or day < contract.valid_to)
 
 
-def _product_of_day(
+def _terms_of_day(
     true_up: _DayTrueUp,
     points: dict[tuple[int, int], PointMonth],
     contracts: _Contracts,
     this_month: Month,
-) -> Product:
+) -> _DayTerms:
     key = (true_up.account_id, true_up.point_id)
     if Month.of(true_up.day) == this_month:
         for piece in points[key].pieces:
             if piece.first_day <= true_up.day < piece.end_day:
-                return piece.product
+                return _DayTerms(true_up.day, piece.product, piece.production)
     for contract in contracts.get(key, []):
         if _covers(contract, true_up.day):
-            return (contract.product_id, contract.green_energy)
+            return _DayTerms(
+                true_up.day,
+                (contract.product_id, contract.green_energy),
+                contract.production_product_id,
+            )
     eic = supply_queries.tariff_facts(point_ids=[true_up.point_id])[true_up.point_id].eic
     raise LookupError(
         f"The interval data of {eic} on {true_up.day} changed after it was "
@@ -366,49 +474,24 @@ def _group(
     points: dict[tuple[int, int], PointMonth],
     period: Month,
     result: PricedAccounts,
-) -> tuple[dict[_GroupKey, _Group], dict[_GroupKey, list[tuple[Product, dt.date]]]]:
-    """The true-ups by (month, account, point), with the product of each day."""
+) -> tuple[dict[_GroupKey, _Group], dict[_GroupKey, list[_DayTerms]]]:
+    """The true-ups by (month, account, point), with the product (and production terms) of
+    each day."""
     contracts = _contracts(true_ups)
     groups: dict[_GroupKey, _Group] = {}
-    products: dict[_GroupKey, list[tuple[Product, dt.date]]] = defaultdict(list)
+    products: dict[_GroupKey, list[_DayTerms]] = defaultdict(list)
     for t in true_ups:
         if t.account_id in result.failed:
             continue
         try:
-            product = _product_of_day(t, points, contracts, period)
+            terms = _terms_of_day(t, points, contracts, period)
         except LookupError as exc:
             result.fail(t.account_id, NO_CONTRACT, str(exc))
             continue
         key = (Month.of(t.day), t.account_id, t.point_id)
         groups.setdefault(key, _Group(t.account_id, t.point_id, key[0], [])).days.append(t)
-        products[key].append((product, t.day))
+        products[key].append(terms)
     return groups, products
-
-
-def _refuse_net_days(
-    true_ups: list[_DayTrueUp],
-    versions: dict[int, DayVersion],
-    book: TariffBook,
-    result: PricedAccounts,
-) -> None:
-    """A correction of a day billed on net quantities (a prosumer's day under the net billing
-    rule) is not trued up here: this module trues up gross OUT, and a net day's true-up would
-    also have to true up the surplus credit. The account goes to a person instead."""
-    for t in true_ups:
-        if t.account_id in result.failed:
-            continue
-        month = Month.of(t.day)
-        if not book.net_days(month)[(t.day - month.first_day).days]:
-            continue
-        if any(versions[v].net for v in t.terms) or t.target.net:
-            result.fail(
-                t.account_id,
-                NO_CONSUMPTION_DATA,
-                f"The interval data of {t.day} changed after it was billed on net quantities "
-                "(a prosumer day); corrections of net-billed days are not trued up "
-                f"automatically: credit the invoice of {month} and bill it again "
-                "(`vool billing rebill`).",
-            )
 
 
 def _price(
@@ -419,21 +502,26 @@ def _price(
     book: TariffBook,
     result: PricedAccounts,
 ) -> None:
-    """Price the true-ups of each month under that month's (per-kWh) tariffs and VAT."""
+    """Price the true-ups of each month under that month's (per-kWh) tariffs and VAT, and on
+    the days billed on net quantities the surplus-credit delta at that month's production
+    terms and the net rule's VAT."""
     network = {p.point_id: p.network for p in points.values()}
-    _refuse_net_days(true_ups, versions, book, result)
     groups, products = _group(true_ups, points, period, result)
     for month in sorted({k[0] for k in groups}):
         in_month = {k: g for k, g in groups.items() if k[0] == month}
         book.load(
             month,
-            {TariffKey(product, network[k[2]]) for k in in_month for product, _ in products[k]},
+            {TariffKey(terms.product, network[k[2]]) for k in in_month for terms in products[k]},
         )
-        accounts: list[rating.AccountMonth] = []
+        if any(book.net_days(month)):  # the production terms, set-based (two queries)
+            book.load_production(
+                month, {t.production for k in in_month for t in products[k] if t.production}
+            )
+        rated: list[_Rated] = []
         for k, group in in_month.items():
             if group.account_id in result.failed:
                 continue
-            day_keys = [TariffKey(product, network[group.point_id]) for product, _ in products[k]]
+            day_keys = [TariffKey(terms.product, network[group.point_id]) for terms in products[k]]
             reason = next(
                 (r for r in (book.missing(month, key) for key in day_keys) if r is not None), None
             )
@@ -441,51 +529,97 @@ def _price(
                 result.fail(group.account_id, MISSING_PRICE, reason)
                 continue
             day_tariffs = [
-                (book.true_up_tariff(month, key), day)
-                for key, (_, day) in zip(day_keys, products[k], strict=True)
+                (book.true_up_tariff(month, key), terms)
+                for key, terms in zip(day_keys, products[k], strict=True)
             ]
             try:
-                accounts.append(_rate_group(group, versions, day_tariffs))
+                rated.append(
+                    _rate_group(
+                        group,
+                        versions,
+                        day_tariffs,
+                        book.net_days(month),
+                        partial(book.production_tariff, month),
+                    )
+                )
             except ValueError as exc:
                 result.fail(group.account_id, NO_CONSUMPTION_DATA, str(exc))
-        _rate_month(month, accounts, in_month, book, result)
+            except Unbillable as exc:
+                result.fail(group.account_id, exc.code, exc.reason)
+        _rate_month(month, rated, in_month, book, result)
+
+
+def _kernel_lines(
+    month: Month, rated: list[_Rated], book: TariffBook
+) -> tuple[dict[object, list[rating.Line]], dict[object, Exception]]:
+    """The kernel's lines of the groups' consumption deltas and surplus-credit deltas."""
+    lines, failures = book.rate(month, [r.consumption for r in rated])
+    credits = [r.production for r in rated if r.production is not None]
+    if credits:
+        credited, credit_failures = book.rate_production(month, credits)
+        lines |= credited
+        failures |= credit_failures
+    return lines, failures
+
+
+def _basis(
+    group: _Group, net_days: list[bool], delta_wh: int, surplus_wh: int
+) -> dict[str, object]:
+    """What a true-up line says it bills: the month, each day's target version, its terms and
+    (``net``) whether the target is billed on net quantities, and the delta (and the surplus
+    delta, net IN, when it changed)."""
+    first = group.month.first_day
+    basis: dict[str, object] = {
+        "source": "INTERVAL_CORRECTIONS",
+        "period": str(group.month),
+        "days": {
+            t.day.isoformat(): {
+                "version": t.target.version,
+                "terms": [[i, s] for i, s in sorted(t.terms.items())],
+            }
+            | ({"net": True} if net_days[(t.day - first).days] and t.target.net else {})
+            for t in group.days
+        },
+        "delta_wh": delta_wh,
+    }
+    if surplus_wh:
+        basis["surplus_delta_wh"] = surplus_wh
+    return basis
 
 
 def _rate_month(
     month: Month,
-    accounts: list[rating.AccountMonth],
+    rated: list[_Rated],
     groups: dict[_GroupKey, _Group],
     book: TariffBook,
     result: PricedAccounts,
 ) -> None:
-    accounts = [a for a in accounts if a.account_id[0] not in result.failed]  # type: ignore[index]
-    if not accounts:
+    rated = [r for r in rated if r.consumption.account_id[0] not in result.failed]  # type: ignore[index]
+    if not rated:
         return
-    rated, failures = book.rate(month, accounts)
-    for account in accounts:
-        account_id, point_id = cast(tuple[int, int], account.account_id)
-        if account.account_id in failures:
-            result.fail(account_id, MISSING_PRICE, str(failures[account.account_id]))
-            continue
+    lines, failures = _kernel_lines(month, rated, book)
+    for item in rated:
+        account_id, point_id = cast(tuple[int, int], item.consumption.account_id)
+        for account in (item.consumption, item.production):
+            failure = failures.get(account.account_id) if account is not None else None
+            if failure is not None:
+                result.fail(account_id, MISSING_PRICE, str(failure))
         if account_id in result.failed or account_id not in result.lines:
             continue
         group = groups[(month, account_id, point_id)]
-        basis = {
-            "source": "INTERVAL_CORRECTIONS",
-            "period": str(month),
-            "days": {
-                t.day.isoformat(): {
-                    "version": t.target.version,
-                    "terms": [[i, s] for i, s in sorted(t.terms.items())],
-                }
-                for t in group.days
-            },
-            "delta_wh": int(account.energy_wh.sum()),
-        }
-        result.lines[account_id].extend(
+        surplus = -int(item.production.energy_wh.sum()) if item.production is not None else 0
+        basis = _basis(group, book.net_days(month), int(item.consumption.energy_wh.sum()), surplus)
+        drafted = [
             DraftLine(point_id, line, ledger_account_of(line.component), False, True, basis)
-            for line in rated[account.account_id]
-        )
+            for line in lines[item.consumption.account_id]
+            if item.consumption.energy_wh.any()  # no zero lines (e.g. only the surplus moved)
+        ]
+        if item.production is not None:
+            drafted.extend(
+                DraftLine(point_id, line, ledger_account_of(line.component), False, True, basis)
+                for line in lines[item.production.account_id]
+            )
+        result.lines[account_id].extend(drafted)
         result.interval_terms.setdefault(account_id, []).extend(
             Term(point_id, t.day, version_id, sign)
             for t in group.days
