@@ -323,6 +323,23 @@ class TestTheBackOfficeQueue:
         assert NetworkBillDifference.objects.get(pk=ids["KWH_DIFFER"]).status == "EXPLAINED"
         assert "Open network bill differences: 2" in done
 
+    def test_each_point_links_to_the_search_that_finds_its_customer(
+        self, local: LocalHub, api: HttpHub
+    ) -> None:
+        eics = self.three_differences(local, api)
+        network_bills.record_check(period=OCTOBER, now=NOW)
+        client = Client()
+        client.force_login(in_role("kati", roles.BILLING_SPECIALIST))
+        page = client.get(self.URL).content.decode()
+        eic = eics["KWH_DIFFER"]
+        link = f'href="/backoffice/?q={eic}"'
+        assert link in page, page
+        found = client.get("/backoffice/", {"q": eic}, follow=True)
+        point = MeteringPoint.objects.get(eic=eic)
+        customer = point.contracts.get().billing_account.customer
+        assert found.redirect_chain, "an EIC search jumps to the customer's page"
+        assert found.redirect_chain[-1][0].endswith(f"/backoffice/customers/{customer.pk}/")
+
     def test_two_bills_of_a_point_in_a_month_are_two_differences(
         self, local: LocalHub, api: HttpHub
     ) -> None:
