@@ -47,5 +47,10 @@ app.conf.update(
         },
         # the data hub's entries (a no-op while VOOL_DATAHUB_ENABLED is off)
         "datahub-sync": {"task": "vool.datahub.sync", "schedule": crontab(minute="*/15")},
+        # the network bills of the month before against our invoices (the back-office queue)
+        "network-bill-check": {
+            "task": "vool.datahub.check_network_bills",
+            "schedule": crontab(minute=30, hour=7),
+        },
     },
 )

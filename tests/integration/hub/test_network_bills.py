@@ -20,6 +20,7 @@ from billing_factories import add_intervals, fixed_product, load_test_tariffs, r
 from cases_factories import in_role
 from datahub_server import LocalHub
 from vool.common.localtime import Month
+from vool.config.celery import app as celery_app
 from vool.domain.audit.models import AuditEntry
 from vool.domain.cases import operations as case_operations
 from vool.domain.cases import roles
@@ -27,6 +28,7 @@ from vool.domain.hub import operations as hub_operations
 from vool.domain.hub.models import HubEntry, NetworkBill, NetworkBillDifference
 from vool.domain.supply.models import MeteringPoint
 from vool.integrations.datahub.client import HttpHub
+from vool.interfaces.jobs import datahub as datahub_jobs
 from vool.usecases import bill_run, case_work, datahub, freeze, network_bills, work_queues
 from vool.usecases.backoffice_actions import NotAllowed
 
@@ -339,6 +341,18 @@ class TestTheBackOfficeQueue:
         customer = point.contracts.get().billing_account.customer
         assert found.redirect_chain, "an EIC search jumps to the customer's page"
         assert found.redirect_chain[-1][0].endswith(f"/backoffice/customers/{customer.pk}/")
+
+    def test_the_daily_task_checks_the_month_before(self, local: LocalHub, api: HttpHub) -> None:
+        entry = celery_app.conf.beat_schedule["network-bill-check"]
+        assert entry["task"] == datahub_jobs.CHECK_TASK
+        assert (entry["schedule"].hour, entry["schedule"].minute) == ({7}, {30})
+        self.three_differences(local, api)
+        done = datahub_jobs.check_network_bills.run(today="2026-11-06")
+        assert done == "2026-10: 3 new, 0 still open, 0 no longer differ"
+        assert NetworkBillDifference.objects.filter(period=dt.date(2026, 10, 1)).count() == 3
+        again = datahub_jobs.check_network_bills.run(today="2026-11-07")
+        assert again == "2026-10: 0 new, 3 still open, 0 no longer differ"
+        assert not NetworkBillDifference.objects.exclude(period=dt.date(2026, 10, 1)).exists()
 
     def test_two_bills_of_a_point_in_a_month_are_two_differences(
         self, local: LocalHub, api: HttpHub
