@@ -1,0 +1,232 @@
+"""The load's history (register readings, interval totals, bills, bill lines) written
+set-based from staging on PostgreSQL: one ``INSERT … SELECT`` per entity reads the staged
+rows of this run (``legacy_stagedrow.fields``, the file's fields joined by U+001F), parses
+them in SQL as the validation did in Python, takes each row's parent from the key map and
+writes the key map's rows in the same statement. The client sends only which lines are new
+(the validation and the plan still decide that, with every rule) and, per row, what only it
+knows (the account key and fingerprint; a reading day's time and month-end period).
+
+What the SQL cannot read exactly as Python did (a number in other digits than ASCII, say)
+raises a database error: the statement runs in a savepoint and the caller falls back to the
+rows built in Python (:func:`write` returns ``False``). The rows are the same either way
+(``tests/integration/legacy/test_legacy_history_sql.py`` compares a digest of both).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Model
+
+from vool.domain.legacy.models import (
+    HistoricBill,
+    HistoricBillLine,
+    HistoricIntervalTotal,
+    KeyMap,
+    StagedRow,
+)
+from vool.domain.metering.models import Reading
+
+# What Python's ``str.strip()`` strips (every Unicode white space), for PostgreSQL's btrim.
+_SPACE = (
+    " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def available() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the statement of one entity needs from the client: the staged lines of the new
+    rows, in the order their keys are drawn, and per line its key map's account key and
+    fingerprint (as the plan computed them: PostgreSQL has no SHA-1 without pgcrypto)."""
+
+    lines: Sequence[int]
+    account_keys: Sequence[str]
+    fingerprints: Sequence[str]
+
+
+@dataclass(frozen=True)
+class ReadingDays:
+    """Per day of the new readings: when it counts, the month whose month-end reading it
+    is ("" for an interim one) and from when it is known (Python's window rule, once a day)."""
+
+    days: Sequence[dt.date]
+    read_at: Sequence[dt.datetime]
+    periods: Sequence[str]
+    known_at: Sequence[dt.datetime]
+
+
+def _t(at: int) -> str:
+    """The staged row's field ``at`` (1-based), stripped as Python strips it."""
+    return f"btrim(f[{at}], %(space)s)"
+
+
+def _number(at: int) -> str:
+    return f"replace({_t(at)}, ',', '.')::numeric"
+
+
+def _date(at: int) -> str:
+    parts = ", ".join(f"split_part({_t(at)}, '.', {n})::int" for n in (3, 2, 1))
+    return f"make_date({parts})"
+
+
+def _month(at: int) -> str:
+    parts = ", ".join(f"split_part({_t(at)}, '.', {n})::int" for n in (2, 1))
+    return f"to_char(make_date({parts}, 1), 'YYYY-MM')"
+
+
+def _table(model: type[Model]) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
+
+
+def _staged(entity: str) -> str:
+    """The new staged rows of ``entity`` with their account key and fingerprint, as ``s``
+    (``f`` the fields; ``OFFSET 0`` keeps the subquery whole, so each row is split once, not
+    once per field read)."""
+    # Table names from the models' metadata, the entity a constant; values are parameters.
+    return f"""
+        SELECT p.account_key, p.fp, string_to_array(r.fields, E'\\x1f') AS f
+        FROM unnest(%(lines)s::int[], %(accounts)s::text[], %(prints)s::text[])
+             AS p(line, account_key, fp)
+        JOIN {_table(StagedRow)} r
+          ON r.run_id = %(run)s AND r.entity = '{entity}' AND r.line = p.line
+        OFFSET 0
+    """  # noqa: S608
+
+
+def _parent(alias: str, entity: str, key_sql: str) -> str:
+    return (
+        f"JOIN {_table(KeyMap)} {alias} ON {alias}.entity = '{entity}' "
+        f"AND {alias}.old_key = {key_sql}"
+    )
+
+
+def _statement(
+    model: type[Model], entity: str, columns: str, select: str, joins: str, key: str
+) -> str:
+    """Draw the keys, insert the rows and their key map in one statement."""
+    table, sequence = _table(model), f"pg_get_serial_sequence('{model._meta.db_table}', 'id')"
+    return f"""
+        WITH src AS MATERIALIZED (
+            SELECT nextval({sequence}) AS id, s.account_key, s.fp, {key} AS old_key, {select}
+            FROM ({_staged(entity)}) s {joins}
+        ), written AS (
+            INSERT INTO {table} (id, {columns}) SELECT id, {columns} FROM src
+        )
+        INSERT INTO {_table(KeyMap)} (entity, old_key, new_id, account_key, fingerprint, run_id)
+        SELECT '{entity}', old_key, id, account_key, fp, %(run)s FROM src
+    """  # noqa: S608
+
+
+def _run(sql: str, params: dict[str, Any], expected: int) -> bool:
+    """``sql`` in a savepoint; False (and nothing written) if the database refused a value
+    or wrote another number of rows than planned."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if cursor.rowcount != expected:
+                raise _Mismatch
+    except (DatabaseError, _Mismatch):
+        return False
+    return True
+
+
+class _Mismatch(Exception):
+    pass
+
+
+def _params(run_id: int, plan: Plan) -> dict[str, Any]:
+    return {
+        "run": run_id,
+        "space": _SPACE,
+        "lines": list(plan.lines),
+        "accounts": list(plan.account_keys),
+        "prints": list(plan.fingerprints),
+    }
+
+
+def write_readings(*, run_id: int, plan: Plan, days: ReadingDays, now: dt.datetime) -> bool:
+    columns = "register_id, read_at, value_kwh, source, status, period, known_at, reason, "
+    columns += "details, created_at"
+    select = f"""
+        reg.new_id AS register_id, d.read_at, {_number(4)} AS value_kwh,
+        'MIGRATION' AS source, 'ACCEPTED' AS status, d.period, d.known_at,
+        'legacy reading ' || {_t(1)} AS reason, '{{}}'::jsonb AS details,
+        %(now)s::timestamptz AS created_at
+    """
+    joins = (
+        _parent("reg", "registers", _t(2))
+        + f"""
+        JOIN unnest(%(days)s::date[], %(read_at)s::timestamptz[], %(periods)s::text[],
+                    %(known_at)s::timestamptz[]) AS d(day, read_at, period, known_at)
+          ON d.day = {_date(3)}
+    """
+    )
+    params = _params(run_id, plan) | {
+        "now": now,
+        "days": list(days.days),
+        "read_at": list(days.read_at),
+        "periods": list(days.periods),
+        "known_at": list(days.known_at),
+    }
+    sql = _statement(Reading, "readings", columns, select, joins, _t(1))
+    return _run(sql, params, len(plan.lines))
+
+
+def write_interval_totals(*, run_id: int, plan: Plan) -> bool:
+    columns = "metering_point_id, period, consumption_kwh"
+    select = (
+        f"mp.new_id AS metering_point_id, {_month(2)} AS period, {_number(3)} AS consumption_kwh"
+    )
+    key = f"{_t(1)} || '/' || {_t(2)}"
+    sql = _statement(
+        HistoricIntervalTotal,
+        "interval_totals",
+        columns,
+        select,
+        _parent("mp", "points", _t(1)),
+        key,
+    )
+    return _run(sql, _params(run_id, plan), len(plan.lines))
+
+
+def write_bills(*, run_id: int, plan: Plan) -> bool:
+    columns = "billing_account_id, number, period, issue_date, due_date, consumption_kwh, "
+    columns += "net_amount, vat_amount, total_amount"
+    select = f"""
+        acc.new_id AS billing_account_id, {_t(1)} AS number, {_month(3)} AS period,
+        {_date(4)} AS issue_date, {_date(5)} AS due_date, {_number(6)} AS consumption_kwh,
+        {_number(7)} AS net_amount, {_number(8)} AS vat_amount, {_number(9)} AS total_amount
+    """
+    sql = _statement(
+        HistoricBill, "bills", columns, select, _parent("acc", "accounts", _t(2)), _t(1)
+    )
+    return _run(sql, _params(run_id, plan), len(plan.lines))
+
+
+def write_bill_lines(*, run_id: int, count: int) -> bool:
+    """The lines of the bills new in this run (those the key map has from this run): the
+    validation held back every account with a line in error or twice, so these are the
+    loadable lines of the new bills, ``count`` of them (checked). A bill's lines have no key
+    map of their own (the bill's covers them)."""
+    columns = "bill_id, position, description, quantity, unit, unit_price, amount"
+    sql = f"""
+        INSERT INTO {_table(HistoricBillLine)} ({columns})
+        SELECT bill.new_id, {_t(2)}::int, left({_t(3)}, 200), {_number(4)},
+               left({_t(5)}, 10), {_number(6)}, {_number(7)}
+        FROM (
+            SELECT string_to_array(r.fields, E'\\x1f') AS f FROM {_table(StagedRow)} r
+            WHERE r.run_id = %(run)s AND r.entity = 'bill_lines'
+            OFFSET 0
+        ) s
+        {_parent("bill", "bills", _t(1))} AND bill.run_id = %(run)s
+    """  # noqa: S608
+    return _run(sql, {"run": run_id, "space": _SPACE}, count)
