@@ -631,6 +631,8 @@ class _Loader:
             "unchanged": len(records) - len(new),
             "held_back": len(self.checked.records["bill_lines"]) - len(records),
         }
+        if not new:  # a re-run or a delta without new bills: no staged line is read
+            return
         if history_sql.available() and history_sql.write_bill_lines(
             run_id=self.run.pk, count=len(new)
         ):
