@@ -472,23 +472,19 @@ class _Loader:
         self.history_changed(entity, changed)
 
     def _history_from_staging(self, entity: str, new: list[rules.Record]) -> bool:
-        """On PostgreSQL the new rows of readings, interval totals and bills are read from
-        staging by one statement each (:mod:`history_sql`), their key map with them; False
-        where that is not done (elsewhere, another entity, a value SQL did not read)."""
-        if not history_sql.available() or entity not in ("readings", "interval_totals", "bills"):
+        """On PostgreSQL the new readings are read from staging by one statement, their key
+        map with them (:mod:`history_sql`); False where that is not done (elsewhere, another
+        entity, a value SQL did not read as Python did)."""
+        if not history_sql.available() or entity != "readings":
             return False
         plan = history_sql.Plan(
             lines=[r["_line"] for r in new],
             account_keys=[_account_key(self.checked, entity, r) for r in new],
             fingerprints=[self._fingerprint(entity, r) for r in new],
         )
-        if entity == "readings":
-            return history_sql.write_readings(
-                run_id=self.run.pk, plan=plan, days=self._reading_days(new), now=self.now
-            )
-        if entity == "interval_totals":
-            return history_sql.write_interval_totals(run_id=self.run.pk, plan=plan)
-        return history_sql.write_bills(run_id=self.run.pk, plan=plan)
+        return history_sql.write_readings(
+            run_id=self.run.pk, plan=plan, days=self._reading_days(new), now=self.now
+        )
 
     def _reading_days(self, new: list[rules.Record]) -> history_sql.ReadingDays:
         """Each day of the new readings once: its noon, month-end period and known-from."""
@@ -631,14 +627,6 @@ class _Loader:
             "unchanged": len(records) - len(new),
             "held_back": len(self.checked.records["bill_lines"]) - len(records),
         }
-        if not new:  # a re-run or a delta without new bills: no staged line is read
-            return
-        if history_sql.available() and history_sql.write_bill_lines(
-            run_id=self.run.pk, count=len(new)
-        ):
-            return
-        missing = sorted({r["bill"] for r in new} - self.ids["bills"].keys())
-        self.ids["bills"].update(queries.key_ids(entity="bills", old_keys=missing))
         _write_rows(
             HistoricBillLine,
             ("bill", "position", "description", "quantity", "unit", "unit_price", "amount"),
