@@ -31,8 +31,8 @@ from integration.documents.test_prosumer_documents import corrected_prosumer_inv
 from vool.common.localtime import Month
 from vool.domain.billing.models import Invoice
 from vool.domain.customers.models import BillingAccount, Customer
-from vool.domain.documents import invoice_data
-from vool.domain.documents.models import Supplier
+from vool.domain.documents import invoice_data, operations
+from vool.domain.documents.models import InvoiceDocument, Supplier
 from vool.domain.documents.queries import SupplierDetails
 from vool.domain.ledger import operations as ledger_operations
 from vool.domain.metering.models import Reading
@@ -157,3 +157,40 @@ def test_a_chunk_names_an_invoice_without_a_document(supplier: Supplier) -> None
     )
     assert broken.data is None and broken.error is not None
     assert broken.error.field == "customer.street_address"
+
+
+def test_a_chunks_documents_are_recorded_by_the_rule_of_one(supplier: Supplier) -> None:
+    """One insert for the chunk; an invoice recorded meanwhile keeps its document: the same
+    PDF again is that document, another one DocumentChanged and nothing recorded for it."""
+    for _ in range(3):
+        contract = remote_account(product=fixed_product())
+        add_intervals(contract.metering_point, OCTOBER, wh=100)
+    bill_run.run_billing(period=OCTOBER, today=dt.date(2026, 11, 5))
+    same, changed, new = Invoice.objects.order_by("number")
+    rendered_at = dt.datetime(2026, 11, 5, 12, tzinfo=dt.UTC)
+
+    def document(invoice: Invoice, sha: str) -> operations.NewDocument:
+        path = f"{sha[:2]}/{sha}.pdf"
+        return operations.NewDocument(invoice.pk, "et", "invoice.typ", sha, path, 1000)
+
+    for invoice, sha in ((same, "a" * 64), (changed, "b" * 64)):
+        InvoiceDocument.objects.create(
+            invoice=invoice,
+            language="et",
+            template="invoice.typ",
+            sha256=sha,
+            path=f"{sha[:2]}/{sha}.pdf",
+            size_bytes=900,
+            rendered_at=rendered_at - dt.timedelta(hours=1),
+        )
+    chunk = [document(same, "a" * 64), document(changed, "c" * 64), document(new, "d" * 64)]
+    with CaptureQueriesContext(connection) as queries:
+        out = operations.record_documents(chunk, rendered_at=rendered_at)
+    assert len(queries.captured_queries) == 2  # the insert, the documents read back
+    assert isinstance(out[same.pk], InvoiceDocument) and out[same.pk].size_bytes == 900
+    assert isinstance(out[changed.pk], operations.DocumentChanged)
+    assert f"Invoice {changed.number}: its PDF was rendered on" in str(out[changed.pk])
+    assert isinstance(out[new.pk], InvoiceDocument) and out[new.pk].sha256 == "d" * 64
+    recorded = dict(InvoiceDocument.objects.values_list("invoice_id", "sha256"))
+    assert recorded == {same.pk: "a" * 64, changed.pk: "b" * 64, new.pk: "d" * 64}
+    assert operations.record_documents([], rendered_at=rendered_at) == {}
