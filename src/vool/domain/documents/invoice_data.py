@@ -347,10 +347,10 @@ def _ledger_before(invoices: Collection[Invoice]) -> dict[int, tuple[Decimal, De
     out = {invoice.pk: (ZERO, ZERO) for invoice in invoices}
     for row in rows:  # sums of cents (SQLite's are floats): to the cent
         if row.posted is not None:
-            balance, paid = (
+            balance, received = (
                 ZERO if s is None else s.quantize(CENT) for s in (row.balance, row.paid)
             )
-            out[row.pk] = (balance, -paid)
+            out[row.pk] = (balance, -received)
     return out
 
 
@@ -637,7 +637,7 @@ def _reading_value(
 
 
 def _register_row(
-    register: dict[str, Any], readings: dict[int, Reading], language: str
+    register: dict[str, Any], readings: dict[Any, Reading], language: str
 ) -> dict[str, Any]:
     start, start_est, _ = _reading_value(
         register.get("start_kwh"), readings.get(register.get("start_reading_id")), language
