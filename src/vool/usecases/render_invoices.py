@@ -32,8 +32,8 @@ from vool.domain.documents import INVOICE_TEMPLATE, TEMPLATES_DIR
 from vool.domain.documents import operations as document_operations
 from vool.domain.documents import queries as document_queries
 from vool.domain.documents import storage as document_storage
-from vool.domain.documents.invoice_data import InvalidInvoiceDocument, invoice_data
-from vool.domain.documents.operations import DocumentChanged
+from vool.domain.documents.invoice_data import InvalidInvoiceDocument, chunk_data, invoice_data
+from vool.domain.documents.operations import DocumentChanged, NewDocument
 from vool.integrations.einvoice import ubl
 from vool.integrations.einvoice.ubl import UnableToBuildUbl
 from vool.integrations.pdf.content_store import ContentStore
@@ -164,19 +164,45 @@ def invoices_to_render(*, period: Month) -> list[int]:
 
 def render_chunk(*, invoice_ids: Sequence[int], as_of: dt.datetime) -> ChunkResult:
     """Render the invoices of ``invoice_ids`` that have no PDF yet (a chunk run twice, e.g.
-    a task message delivered again, renders nothing the second time)."""
-    result = ChunkResult()
+    a task message delivered again, renders nothing the second time). Set-based: the chunk's
+    data is read in a constant number of queries and its documents recorded in one insert
+    (a chunk stopped midway records nothing: run again, it renders the same PDFs)."""
     missing = document_queries.without_document(invoice_ids=invoice_ids)
     supplier = document_queries.current_supplier()  # once per chunk, not per invoice
-    for invoice_id in (i for i in invoice_ids if i in missing):
+    items = chunk_data([i for i in invoice_ids if i in missing], supplier=supplier)
+    why: dict[int, str] = {}
+    new: list[NewDocument] = []
+    content = store()
+    for item in items:
         try:
-            document = render_invoice(invoice_id=invoice_id, as_of=as_of, supplier=supplier)
-        except (InvalidInvoiceDocument, DocumentChanged, UnableToRender) as exc:
-            number = billing_queries.invoice_number(invoice_id=invoice_id)
-            result.failures.append((number or 0, str(exc)))
+            if item.error is not None:
+                raise item.error
+            assert item.data is not None
+            stored = content.put(pdf_of_data(item.data))
+        except (InvalidInvoiceDocument, UnableToRender) as exc:
+            why[item.invoice.pk] = str(exc)
             continue
-        result.rendered += 1
-        result.bytes_written += document.size_bytes
+        new.append(
+            NewDocument(
+                invoice_id=item.invoice.pk,
+                language=item.data["language"],
+                template=INVOICE_TEMPLATE,
+                sha256=stored.sha256,
+                path=stored.relative_path,
+                size_bytes=stored.size_bytes,
+            )
+        )
+    recorded = document_operations.record_documents(new, rendered_at=as_of)
+    result = ChunkResult()
+    for item in items:
+        outcome = recorded.get(item.invoice.pk)
+        if isinstance(outcome, DocumentChanged):
+            why[item.invoice.pk] = str(outcome)
+        elif outcome is not None:
+            result.rendered += 1
+            result.bytes_written += outcome.size_bytes
+        if item.invoice.pk in why:
+            result.failures.append((item.invoice.number or 0, why[item.invoice.pk]))
     return result
 
 

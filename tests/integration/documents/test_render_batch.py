@@ -158,3 +158,21 @@ def test_a_chunk_reads_the_supplier_once(supplier) -> None:
     assert (result.rendered, result.failures) == (3, [])
     supplier_reads = [q for q in queries.captured_queries if "documents_supplier" in q["sql"]]
     assert len(supplier_reads) == 1
+
+
+def test_a_chunks_queries_do_not_grow_with_its_invoices(supplier) -> None:
+    """Set-based: a chunk of four invoices asks the database as often as a chunk of two."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ids = [invoice.pk for invoice in bill_customers(6)]
+    counts = []
+    for chunk in (ids[:2], ids[2:]):
+        with CaptureQueriesContext(connection) as queries:
+            result = render_invoices.render_chunk(invoice_ids=chunk, as_of=AS_OF)
+        assert (result.rendered, result.failures) == (len(chunk), [])
+        counts.append(len(queries.captured_queries))
+    # without a document, the supplier, the chunk's data (4: no readings), the insert (in a
+    # transaction: BEGIN and COMMIT counted on SQLite), the documents read back
+    assert counts[0] == counts[1] <= 10
+    assert InvoiceDocument.objects.count() == 6

@@ -4,6 +4,7 @@ letter's, and the record of an e-mail sent to a customer."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -42,13 +43,66 @@ def record_document(
         except IntegrityError:  # rendered concurrently by another worker
             existing = InvoiceDocument.objects.get(invoice_id=invoice_id)
     if existing.sha256 != sha256:
-        raise DocumentChanged(
-            f"Invoice {existing.invoice.number}: its PDF was rendered on "
-            f"{existing.rendered_at:%Y-%m-%d} (SHA-256 {existing.sha256[:12]}…) and a re-render "
-            f"gives different bytes ({sha256[:12]}…); an issued invoice's PDF never changes. "
-            "Was the template, the supplier or the invoice data changed since?"
-        )
+        raise _changed(existing, sha256)
     return existing
+
+
+def _changed(existing: InvoiceDocument, sha256: str) -> DocumentChanged:
+    return DocumentChanged(
+        f"Invoice {existing.invoice.number}: its PDF was rendered on "
+        f"{existing.rendered_at:%Y-%m-%d} (SHA-256 {existing.sha256[:12]}…) and a re-render "
+        f"gives different bytes ({sha256[:12]}…); an issued invoice's PDF never changes. "
+        "Was the template, the supplier or the invoice data changed since?"
+    )
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """An invoice's rendered and stored PDF, to be recorded (:func:`record_documents`)."""
+
+    invoice_id: int
+    language: str
+    template: str
+    sha256: str
+    path: str
+    size_bytes: int
+
+
+def record_documents(
+    documents: Sequence[NewDocument], *, rendered_at: dt.datetime
+) -> dict[int, InvoiceDocument | DocumentChanged]:
+    """Record a chunk's PDFs in one insert, each by the rule of :func:`record_document`: an
+    invoice with a document already (rendered meanwhile by another worker) keeps it; the same
+    PDF again is then that document, a different one a :class:`DocumentChanged` (and nothing
+    of it recorded). Per invoice id: its document, or the error."""
+    if not documents:
+        return {}
+    InvoiceDocument.objects.bulk_create(
+        [
+            InvoiceDocument(
+                invoice_id=new.invoice_id,
+                language=new.language,
+                template=new.template,
+                sha256=new.sha256,
+                path=new.path,
+                size_bytes=new.size_bytes,
+                rendered_at=rendered_at,
+            )
+            for new in documents
+        ],
+        ignore_conflicts=True,  # those rendered meanwhile: compared below
+    )
+    recorded = InvoiceDocument.objects.select_related("invoice").in_bulk(
+        [new.invoice_id for new in documents], field_name="invoice_id"
+    )
+    out: dict[int, InvoiceDocument | DocumentChanged] = {}
+    for new in documents:
+        existing = recorded.get(new.invoice_id)
+        if existing is None:
+            raise IntegrityError(f"The PDF of invoice id {new.invoice_id} was not recorded.")
+        same = existing.sha256 == new.sha256
+        out[new.invoice_id] = existing if same else _changed(existing, new.sha256)
+    return out
 
 
 def record_letter(
