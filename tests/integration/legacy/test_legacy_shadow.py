@@ -5,6 +5,7 @@ difference."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,32 @@ def test_an_altered_legacy_bill_is_a_difference(loaded: Path, tmp_path: Path) ->
     rows = report.read_text(encoding="utf-8").splitlines()
     assert len(rows) == 1 + len(after)
     assert any(row.startswith(f"{key};") and "unexplained" in row for row in rows)
+
+
+def test_a_day_twice_in_the_shadow_month_is_listed_and_the_load_goes_on(
+    extract: Path, tmp_path: Path
+) -> None:
+    """A point's day given twice in the shadow month's file is a validation error on the second
+    row (file, line, field), like any bad row: the load goes on and stores the first."""
+    copy = tmp_path / "extract"
+    shutil.copytree(extract, copy)
+    name = "VEERANDTUNNID.csv"
+    lines = (copy / name).read_text(encoding="utf-8-sig").splitlines()
+    twice = lines[1].split(";")[0:2]
+    (copy / name).write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8-sig")
+    manifest = (copy / "MANIFEST.csv").read_text(encoding="utf-8-sig")
+    count = len(lines) - 1
+    manifest = manifest.replace(f"{name};UTF-8-BOM;{count};", f"{name};UTF-8-BOM;{count + 1};")
+    (copy / "MANIFEST.csv").write_text(manifest, encoding="utf-8-sig")
+    seed.ensure_reference_data()
+    result = operations.load_extract(
+        directory=copy, as_of=AS_OF, now=AS_OF, user=None, reason="rehearsal", dry_run=False
+    )
+    duplicates = [i for i in result.issues if i.rule == "DUPLICATE_INTERVAL_DAY"]
+    assert [(i.file_name, i.line, i.field) for i in duplicates] == [
+        (name, len(lines) + 1, "KUUPAEV")
+    ]
+    assert twice[1] in duplicates[0].message
+    intervals = result.counts["intervals"]  # every row but the second once
+    bad = sum(1 for i in result.issues if i.rule == "BAD_INTERVAL_ROW")
+    assert intervals["new"] + intervals["held_back"] + bad == count, (intervals, bad)

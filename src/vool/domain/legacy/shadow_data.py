@@ -143,6 +143,7 @@ def _intervals(
     kept: list[_KeptRow] = []  # per row, not per value: the values are spread out below
     values: list[npt.NDArray[np.int64]] = []
     days: dict[str, tuple[int, int]] = {}
+    first_line: dict[tuple[str, str], int] = {}  # (point, day) → the line that gave it
     held = 0
     for row in rows:
         eic = eics.get(row.values[0])
@@ -153,6 +154,11 @@ def _intervals(
             start_s, wh = _day_values(row, days)
         except ValueError as exc:
             issues.append(_issue(spec, row, "KWH_15MIN", "BAD_INTERVAL_ROW", str(exc)))
+            continue
+        line = first_line.setdefault((row.values[0], row.values[1]), row.line)
+        if line != row.line:  # the day again: listed, the first row's values are kept
+            message = f"{row.values[1]} of this point was given on line {line} already"
+            issues.append(_issue(spec, row, "KUUPAEV", "DUPLICATE_INTERVAL_DAY", message))
             continue
         kept.append(_KeptRow(series.setdefault(eic, len(series)), start_s, len(wh), row.line))
         values.append(wh)
