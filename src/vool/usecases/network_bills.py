@@ -33,7 +33,7 @@ from vool.domain.hub import operations as hub_operations
 from vool.domain.hub import queries as hub_queries
 from vool.domain.supply import queries as supply_queries
 
-__all__ = ["BillDifference", "NetworkBillCheck", "check", "record_check"]
+__all__ = ["BillDifference", "NetworkBillCheck", "RecordedCheck", "check", "record_check"]
 
 # what a difference is
 KWH_DIFFER: Final = "KWH_DIFFER"  # both sides have the period, the kWh differ
@@ -69,7 +69,14 @@ class NetworkBillCheck:
     joint_points: int = 0
     matching: int = 0
     differences: list[BillDifference] = field(default_factory=list)
-    recorded: hub_operations.RecordedDifferences | None = None  # by record_check
+
+
+@dataclass(frozen=True)
+class RecordedCheck:
+    """What :func:`record_check` found, and what that did to the back office's queue."""
+
+    check: NetworkBillCheck
+    recorded: hub_operations.RecordedDifferences
 
 
 def _compare(
@@ -146,11 +153,11 @@ def check(*, period: Month) -> NetworkBillCheck:
     return report
 
 
-def record_check(*, period: Month, now: dt.datetime) -> NetworkBillCheck:
+def record_check(*, period: Month, now: dt.datetime) -> RecordedCheck:
     """:func:`check`, and keep what it found as the back-office queue (see the module): new
     differences open, those no longer found close."""
     report = check(period=period)
-    report.recorded = hub_operations.record_bill_differences(
+    recorded = hub_operations.record_bill_differences(
         period=period.first_day, found=report.differences, now=now
     )
-    return report
+    return RecordedCheck(check=report, recorded=recorded)

@@ -59,7 +59,8 @@ class Command(BaseCommand):
         self._sync(options)
 
     def _check_bills(self, period: Any) -> None:
-        report = network_bills.record_check(period=period, now=timezone.now())
+        result = network_bills.record_check(period=period, now=timezone.now())
+        report, recorded = result.check, result.recorded
         self.stdout.write(
             f"{period}: {report.bills} network bill(s), {report.joint_points} point(s) with a "
             f"joint invoice; {report.matching} bill(s) match, "
@@ -74,11 +75,10 @@ class Command(BaseCommand):
             )
             bill = f" bill {d.bill_id}" if d.bill_id else ""
             self.stdout.write(f"{d.eic} {d.kind}{bill}{figures}")
-        if report.recorded is not None:
-            self.stdout.write(
-                f"Back-office queue: {report.recorded.new} new, {report.recorded.still_open} "
-                f"still open, {report.recorded.gone} closed (no longer differ)."
-            )
+        self.stdout.write(
+            f"Back-office queue: {recorded.new} new, {recorded.still_open} "
+            f"still open, {recorded.gone} closed (no longer differ)."
+        )
         if report.differences:
             raise SystemExit(1)
 
