@@ -20,7 +20,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -31,6 +30,8 @@ def main() -> int:
     import django
 
     django.setup()
+    from typst_variants import alternated_cpu
+
     from vool.integrations.pdf import invoice_layout
     from vool.integrations.pdf.qr import qr_svg
     from vool.integrations.pdf.typst_compiler import TypstRenderer
@@ -67,14 +68,7 @@ def main() -> int:
                 template.with_suffix(".pdf").write_bytes(pdf)
         if per_round == 0:
             return 0
-        cpu: dict[Path, list[float]] = {t: [] for t in templates}
-        for r in range(rounds):
-            order = templates if r % 2 == 0 else list(reversed(templates))
-            for template in order:
-                started = time.process_time()
-                for _ in range(per_round):
-                    compile_one(template)
-                cpu[template].append((time.process_time() - started) * 1000 / per_round)
+        cpu = alternated_cpu(templates, rounds, per_round, compile_one)
     print(f"load average {os.getloadavg()}; {rounds} rounds x {per_round} compiles a template")
     ref = statistics.median(cpu[templates[0]])
     for template in templates:

@@ -26,7 +26,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import typst
 
@@ -280,6 +282,24 @@ def variant_text(base: str, replacements: list[tuple[str, str]]) -> str:
     return text
 
 
+K = TypeVar("K")
+
+
+def alternated_cpu(
+    keys: list[K], rounds: int, per_round: int, compile_one: Callable[[K], bytes]
+) -> dict[K, list[float]]:
+    """CPU ms per compile of each key, per round; the order reverses every other round (A B,
+    B A, ...) so a drift in the machine's speed falls on every key alike."""
+    cpu: dict[K, list[float]] = {key: [] for key in keys}
+    for r in range(rounds):
+        for key in keys if r % 2 == 0 else list(reversed(keys)):
+            started = time.process_time()
+            for _ in range(per_round):
+                compile_one(key)
+            cpu[key].append((time.process_time() - started) * 1000 / per_round)
+    return cpu
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vool.config.settings")
     import django
@@ -306,7 +326,6 @@ def main() -> int:
             compilers[name] = typst.Compiler(
                 str(path), root=tmp, font_paths=[], ignore_system_fonts=True
             )
-        cpu: dict[str, list[float]] = {n: [] for n in names}
         size: dict[str, int] = {}
         serial = 0
 
@@ -329,13 +348,7 @@ def main() -> int:
 
         for name in names:  # warm up: fonts parsed once per compiler
             size[name] = len(compile_one(name))
-        for r in range(rounds):
-            order = names if r % 2 == 0 else list(reversed(names))
-            for name in order:
-                started = time.process_time()
-                for _ in range(per_round):
-                    compile_one(name)
-                cpu[name].append((time.process_time() - started) * 1000 / per_round)
+        cpu = alternated_cpu(names, rounds, per_round, compile_one)
     print(f"load average {os.getloadavg()}; {rounds} rounds x {per_round} compiles a variant")
     ref = statistics.median(cpu[names[0]])
     for name in names:
