@@ -10,14 +10,16 @@ the extract is (``# kind=full`` or ``# kind=delta``, ``# seed=``, ``# extract_da
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 CP1257 = "cp1257"
 UTF8_BOM = "utf-8-sig"
@@ -391,17 +393,42 @@ class Row:
 def read_file(directory: Path, spec: FileSpec, manifest: Manifest) -> list[Row]:
     """The data rows of one file, checked against the manifest's count and control total
     (a difference means a truncated or altered extract: :class:`UnreadableExtract`)."""
+    return list(iter_rows(directory, spec, manifest))
+
+
+def iter_rows(directory: Path, spec: FileSpec, manifest: Manifest) -> Iterator[Row]:
+    """The data rows of one file, read as a stream (a file of any size in little memory);
+    the manifest's count and control total are checked when the last row has been read, so a
+    caller that writes rows as they come does so in a transaction the error rolls back."""
     path = directory / spec.file_name
     if not path.is_file():
         raise UnreadableExtract(f"{spec.file_name}: missing (the manifest lists it)")
-    reader = csv.reader(io.StringIO(_decode(path), newline=""), delimiter=";")
+    with path.open("rb") as raw:
+        bom = raw.read(3) == b"\xef\xbb\xbf"
+        raw.seek(3 if bom else 0)
+        text = io.TextIOWrapper(raw, encoding="utf-8" if bom else CP1257, newline="")
+        try:
+            yield from _rows(spec, csv.reader(_lines(path, text), delimiter=";"), manifest)
+        except UnicodeDecodeError:
+            raise _undecodable(path) from None
+
+
+def _lines(path: Path, text: io.TextIOWrapper) -> Iterator[str]:
+    for line in text:
+        if "\x00" in line:
+            raise UnreadableExtract(f"{path.name}: contains a NUL byte; not a text file")
+        yield line
+
+
+def _rows(spec: FileSpec, reader: Any, manifest: Manifest) -> Iterator[Row]:
     header = next(reader, None)
     if header is None or tuple(header) != spec.columns:
         raise UnreadableExtract(
             f"{spec.file_name} line 1: the header must be {';'.join(spec.columns)}"
         )
-    rows = []
-    width = len(spec.columns)
+    width, count = len(spec.columns), 0
+    at = spec.columns.index(spec.control_column) if spec.control_column else -1
+    total = Decimal(0)
     for values in reader:
         if len(values) != width:
             raise UnreadableExtract(
@@ -412,26 +439,59 @@ def read_file(directory: Path, spec: FileSpec, manifest: Manifest) -> list[Row]:
                 f"{spec.file_name} line {reader.line_num}: a field holds the control character "
                 "U+001F (unit separator)"
             )
-        rows.append(Row(reader.line_num, tuple(values)))
+        if at >= 0:
+            total += _control_value(values[at])
+        count += 1
+        yield Row(reader.line_num, tuple(values))
     expected = manifest.rows[spec.file_name]
-    if len(rows) != expected:
+    if count != expected:
         raise UnreadableExtract(
-            f"{spec.file_name}: {len(rows)} rows, the manifest says {expected}; "
+            f"{spec.file_name}: {count} rows, the manifest says {expected}; "
             "the extract is incomplete"
         )
-    if spec.control_column:
-        _check_control_total(spec, rows, manifest)
-    return rows
+    if at >= 0:
+        _check_control_total(spec, total, manifest)
 
 
-def _check_control_total(spec: FileSpec, rows: list[Row], manifest: Manifest) -> None:
-    at = spec.columns.index(spec.control_column)
-    total = Decimal(0)
-    for row in rows:
+def _control_value(text: str) -> Decimal:
+    try:
+        return parse_decimal(text)
+    except ValueError:
+        return Decimal(0)  # a bad number is a row's error, reported by the validation
+
+
+def _undecodable(path: Path) -> UnreadableExtract:
+    """The error naming the first byte the file's encoding cannot read (found again block by
+    block: the stream's decoder knows only its position in its last block)."""
+    with path.open("rb") as raw:
+        bom = raw.read(3) == b"\xef\xbb\xbf"
+        offset = 3 if bom else 0
+        raw.seek(offset)
+        decoder = codecs.getincrementaldecoder("utf-8" if bom else CP1257)()
+        while block := raw.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                return _decode_error(path, bom, offset + exc.start)
+            offset += len(block)
         try:
-            total += parse_decimal(row.values[at])
-        except ValueError:
-            continue  # a bad number is a row's error, reported by the validation
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            return _decode_error(path, bom, offset + exc.start)
+    return UnreadableExtract(f"{path.name}: cannot be decoded")
+
+
+def _decode_error(path: Path, bom: bool, at: int) -> UnreadableExtract:
+    if bom:
+        return UnreadableExtract(
+            f"{path.name}: has a UTF-8 byte-order mark but byte {at} is not UTF-8"
+        )
+    return UnreadableExtract(
+        f"{path.name}: byte {at} is not windows-1257 (and the file has no UTF-8 byte-order mark)"
+    )
+
+
+def _check_control_total(spec: FileSpec, total: Decimal, manifest: Manifest) -> None:
     expected = manifest.control_totals.get(spec.file_name)
     if expected is not None and total != expected:
         raise UnreadableExtract(
