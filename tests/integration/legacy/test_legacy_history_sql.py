@@ -1,33 +1,23 @@
 """The readings written set-based from staging (``legacy.history_sql``, PostgreSQL) are the
 same, row for row, as the rows built in Python (the path SQLite takes, PostgreSQL's fallback):
-a digest of the loaded tables, with every surrogate key replaced by the old key it maps to,
-is equal for both, on the generated extract with its dirt, after a delta too; a value SQL
-cannot read falls back to Python for its entity and still loads the same."""
+a digest of the loaded tables (``legacy_digest``: every surrogate key replaced by the old key
+it maps to) is equal for both, on the generated extract with its dirt, after a delta too; a
+value SQL cannot read falls back to Python for its entity and still loads the same."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection, transaction
 
-from vool.domain.contracts.models import SupplyContract
-from vool.domain.customers.models import BillingAccount, Customer
+from legacy_digest import digest
 from vool.domain.legacy import history_sql, operations
-from vool.domain.legacy.models import (
-    HistoricBill,
-    HistoricBillLine,
-    HistoricIntervalTotal,
-    KeyMap,
-    LoadRun,
-    StagedRow,
-)
-from vool.domain.metering.models import Meter, Reading, Register
-from vool.domain.supply.models import MeteringPoint
+from vool.domain.legacy.models import HistoricBillLine, KeyMap, LoadRun, StagedRow
+from vool.domain.metering.models import Reading
 from vool.usecases import legacy_extract
 from vool.usecases.demo import seed
 
@@ -41,24 +31,6 @@ pytestmark = [
 CUSTOMERS = 120
 AS_OF = dt.datetime(2026, 11, 28, 20, 0, tzinfo=dt.UTC)
 DELTA_AS_OF = dt.datetime(2026, 12, 2, 20, 0, tzinfo=dt.UTC)
-# the model of each entity whose rows the key map maps
-MODELS = {
-    "customers": Customer,
-    "accounts": BillingAccount,
-    "points": MeteringPoint,
-    "meters": Meter,
-    "registers": Register,
-    "contracts": SupplyContract,
-    "readings": Reading,
-    "interval_totals": HistoricIntervalTotal,
-    "bills": HistoricBill,
-}
-HISTORY = (
-    (Reading, "register", "registers"),
-    (HistoricIntervalTotal, "metering_point", "points"),
-    (HistoricBill, "billing_account", "accounts"),
-    (HistoricBillLine, "bill", "bills"),
-)
 
 
 @pytest.fixture(scope="module")
@@ -84,40 +56,6 @@ def load(directory: Path, as_of: dt.datetime = AS_OF) -> operations.LoadResult:
     return operations.load_extract(
         directory=directory, as_of=as_of, now=as_of, user=None, reason="digest"
     )
-
-
-def _old_keys(entity: str) -> dict[int, str]:
-    return {
-        new_id: old_key
-        for new_id, old_key in KeyMap.objects.filter(entity=entity).values_list("new_id", "old_key")
-    }
-
-
-def _rows() -> Iterator[str]:
-    """Every loaded history row and key-map row, surrogate keys replaced by old keys."""
-    for model, parent_field, parent in HISTORY:
-        parents = _old_keys(parent)
-        names = [f.attname for f in model._meta.concrete_fields if f.name != "id"]
-        for row in model._default_manager.values(*names):
-            row[f"{parent_field}_id"] = parents[row[f"{parent_field}_id"]]
-            yield f"{model.__name__} {sorted(row.items())}"
-    for entity, old_key, new_id, account_key, fingerprint in KeyMap.objects.values_list(
-        "entity", "old_key", "new_id", "account_key", "fingerprint"
-    ):
-        mapped = (
-            MODELS[entity]._default_manager.filter(pk=new_id).exists() if entity in MODELS else True
-        )
-        yield f"KeyMap {entity} {old_key} {account_key} {fingerprint} {mapped}"
-    for model in (Reading, HistoricIntervalTotal, HistoricBill):  # each row is its key's
-        entity = next(e for e, m in MODELS.items() if m is model)
-        keys = _old_keys(entity)
-        for pk in model.objects.values_list("pk", flat=True):
-            yield f"{model.__name__} {pk in keys}"
-
-
-def digest() -> tuple[str, int]:  # and how many rows
-    rows = sorted(_rows())
-    return hashlib.sha256("\n".join(rows).encode()).hexdigest(), len(rows)
 
 
 def _in_python(

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +30,7 @@ from vool.domain.customers import operations as customer_operations
 from vool.domain.customers.models import BillingAccount, Customer, FormerReferenceNumber
 from vool.domain.ledger import operations as ledger_operations
 from vool.domain.legacy import extract_format as fmt
-from vool.domain.legacy import history_sql, queries, rules, shadow_data
+from vool.domain.legacy import history_sql, partition, queries, rules, shadow_data
 from vool.domain.legacy.models import (
     HistoricBill,
     HistoricBillLine,
@@ -67,6 +68,16 @@ def read_extract(directory: Path) -> tuple[fmt.Manifest, dict[str, list[fmt.Row]
     return manifest, {spec.entity: fmt.read_file(directory, spec, manifest) for spec in fmt.FILES}
 
 
+#: accounts a chunk of the load holds (with their whole groups: see :mod:`partition`)
+ACCOUNTS_PER_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class _Times:
+    as_of: dt.datetime
+    now: dt.datetime
+
+
 def load_extract(
     *,
     directory: Path,
@@ -76,87 +87,176 @@ def load_extract(
     reason: str,
     dry_run: bool = False,
     on_progress: Progress | None = None,
+    accounts_per_chunk: int = ACCOUNTS_PER_CHUNK,
 ) -> LoadResult:
     """Stage, validate and (unless ``dry_run``) load the extract in ``directory``. ``as_of``
-    is the data time (the loaded readings are known from it), ``now`` the real time."""
+    is the data time (the loaded readings are known from it), ``now`` the real time.
+
+    The extract is cut into chunks of accounts (:mod:`partition`), validated and loaded chunk
+    by chunk, each chunk in a transaction of its own with its key-map rows: memory stays
+    bounded, and a load killed half-way is resumed by running it again (the key map makes
+    the chunks already loaded a no-op). A dry run is one transaction, rolled back."""
     if not reason.strip():
         raise ValueError("A load needs a reason (it moves balances into the ledger).")
     progress = on_progress or (lambda step, done, total: None)
-    manifest, rows = read_extract(directory)
-    with transaction.atomic():
-        run = LoadRun.objects.create(
-            directory=str(directory),
-            kind=manifest.kind,
-            dry_run=dry_run,
-            as_of=as_of,
-            reason=reason,
-            created_by=user if user is not None and user.pk else None,
-        )
-        _stage(run, rows, progress)
-        prices = shadow_data.load_price_list(directory=directory, manifest=manifest)
-        checked = rules.check(rows, queries.context(rows, today=local_date(as_of)))
-        issues = prices.issues + checked.issues
-        _write_issues(run, issues)
-        result = LoadResult(run.pk, dry_run, manifest.kind, issues=issues)
-        result.errors = sum(1 for i in issues if i.severity == rules.ERROR)
-        result.warnings = len(issues) - result.errors
-        result.held_accounts = sorted(checked.held)
-        if not dry_run:
-            loader = _Loader(run, checked, manifest, as_of=as_of, now=now, progress=progress)
-            result.counts = prices.counts | loader.load_all()
-            extra = shadow_data.load_shadow_data(
-                directory=directory, manifest=manifest, as_of=as_of, now=now
+    manifest = fmt.read_manifest(directory)
+    times = _Times(as_of, now)
+    with _rolled_back(dry_run), partition.spill_directory() as spill:
+        with transaction.atomic():
+            run, parts, result = _begin(
+                directory,
+                manifest,
+                Path(spill),
+                accounts_per_chunk,
+                progress,
+                times=times,
+                user=user,
+                reason=reason,
+                dry_run=dry_run,
             )
-            result.counts.update(extra.counts)
-            _write_issues(run, extra.issues)
-            result.issues += extra.issues
-            result.errors += len(extra.issues)
-        summary = {
-            "load": result.counts,
-            "errors": result.errors,
-            "warnings": result.warnings,
-            "held_accounts": len(checked.held),
-        }
-        # what reconcile reads instead of validating the extract again: which extract this
-        # run read (its manifest) and the accounts it held back, with their causes
-        run.counts = summary | {
-            queries.RUN_MANIFEST: manifest.digest,
-            queries.RUN_HELD: rules.held_causes(checked),
-        }
-        run.save(update_fields=["counts"])
-        audit.record(
-            user=user,
-            happened_at=now,
-            action="legacy.load",
-            object_type="legacy.LoadRun",
-            object_id=run.pk,
-            reason=reason,
-            after=summary,
-        )
-        if dry_run:
-            transaction.set_rollback(True)
+        held: dict[str, str] = {}
+        for chunk in range(parts.chunks):
+            with transaction.atomic():
+                checked = _load_chunk(run, parts, chunk, manifest, result, times)
+            held |= rules.held_causes(checked)
+            progress("load", chunk + 1, parts.chunks)
+        with transaction.atomic():
+            _finish(run, directory, manifest, result, held, times=times, user=user)
     return result
 
 
-def _stage(run: LoadRun, rows: dict[str, list[fmt.Row]], progress: Progress) -> None:
-    """The rows into the staging table (COPY): what a later delta looks its customers' codes
-    up in (:func:`queries.context`). The validation reads the rows as read from the files
-    (the same text), not back from the table."""
-    total = sum(len(r) for r in rows.values())
-    done = 0
-    separator = StagedRow.SEPARATOR
-    for spec in fmt.FILES:
-        codes = [spec.columns.index(c) for c in ("ISIKUKOOD", "REG_KOOD") if c in spec.columns]
-        copy_rows(
-            StagedRow,
-            ("run", "entity", "line", "fields", "lookup"),
-            (
-                (run.pk, spec.entity, row.line, separator.join(row.values), _lookup(row, codes))
-                for row in rows[spec.entity]
-            ),
+@contextmanager
+def _rolled_back(dry_run: bool) -> Iterator[None]:
+    """A dry run is one transaction, rolled back at its end; a load commits as it goes."""
+    if not dry_run:
+        yield
+        return
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def _begin(
+    directory: Path,
+    manifest: fmt.Manifest,
+    spill: Path,
+    accounts_per_chunk: int,
+    progress: Progress,
+    *,
+    times: _Times,
+    user: Any,
+    reason: str,
+    dry_run: bool,
+) -> tuple[LoadRun, partition.Partition, LoadResult]:
+    """The run, its staged rows (every file read and checked against the manifest: an
+    extract that cannot be read writes nothing), the chunks and the old price list."""
+    run = LoadRun.objects.create(
+        directory=str(directory),
+        kind=manifest.kind,
+        dry_run=dry_run,
+        as_of=times.as_of,
+        reason=reason,
+        created_by=user if user is not None and user.pk else None,
+    )
+    parts = partition.partition(
+        directory=directory,
+        manifest=manifest,
+        into=spill,
+        accounts_per_chunk=accounts_per_chunk,
+        stage=lambda spec, rows: _stage(run, spec, rows),
+        progress=progress,
+    )
+    prices = shadow_data.load_price_list(directory=directory, manifest=manifest)
+    _write_issues(run, prices.issues)
+    result = LoadResult(run.pk, dry_run, manifest.kind, issues=list(prices.issues))
+    if not dry_run:
+        result.counts = dict(prices.counts)
+    return run, parts, result
+
+
+def _load_chunk(
+    run: LoadRun,
+    parts: partition.Partition,
+    chunk: int,
+    manifest: fmt.Manifest,
+    result: LoadResult,
+    times: _Times,
+) -> rules.Checked:
+    """One chunk validated and (unless a dry run) loaded; its issues and counts added to
+    ``result``."""
+    rows = parts.rows(chunk)
+    context = queries.context(rows, today=local_date(times.as_of))
+    checked = rules.check(rows, context, parts.key_lines)
+    del rows
+    _write_issues(run, checked.issues)
+    result.issues += checked.issues
+    result.held_accounts += checked.held
+    if not result.dry_run:
+        loader = _Loader(run, checked, manifest, as_of=times.as_of, now=times.now)
+        for entity, counts in loader.load_all().items():
+            into = result.counts.setdefault(entity, dict.fromkeys(counts, 0))
+            for name, count in counts.items():
+                into[name] += count
+    return checked
+
+
+def _finish(
+    run: LoadRun,
+    directory: Path,
+    manifest: fmt.Manifest,
+    result: LoadResult,
+    held: dict[str, str],
+    *,
+    times: _Times,
+    user: Any,
+) -> None:
+    """The shadow month's data, the run's summary and the audit record."""
+    if not result.dry_run:
+        extra = shadow_data.load_shadow_data(
+            directory=directory, manifest=manifest, as_of=times.as_of, now=times.now
         )
-        done += len(rows[spec.entity])
-        progress("stage", done, total)
+        result.counts.update(extra.counts)
+        _write_issues(run, extra.issues)
+        result.issues += extra.issues
+    result.issues.sort(key=lambda i: (i.file_name, i.line, i.field))
+    result.errors = sum(1 for i in result.issues if i.severity == rules.ERROR)
+    result.warnings = len(result.issues) - result.errors
+    result.held_accounts = sorted(set(result.held_accounts))
+    summary = {
+        "load": result.counts,
+        "errors": result.errors,
+        "warnings": result.warnings,
+        "held_accounts": len(result.held_accounts),
+    }
+    # what reconcile reads instead of validating the extract again: which extract this
+    # run read (its manifest) and the accounts it held back, with their causes
+    run.counts = summary | {queries.RUN_MANIFEST: manifest.digest, queries.RUN_HELD: held}
+    run.save(update_fields=["counts"])
+    audit.record(
+        user=user,
+        happened_at=times.now,
+        action="legacy.load",
+        object_type="legacy.LoadRun",
+        object_id=run.pk,
+        reason=run.reason,
+        after=summary,
+    )
+
+
+def _stage(run: LoadRun, spec: fmt.FileSpec, rows: Sequence[fmt.Row]) -> None:
+    """Rows into the staging table (COPY): what a later delta looks its customers' codes up
+    in (:func:`queries.context`) and the readings are written from on PostgreSQL
+    (:mod:`history_sql`). The validation reads the rows as read from the files."""
+    codes = [spec.columns.index(c) for c in ("ISIKUKOOD", "REG_KOOD") if c in spec.columns]
+    separator = StagedRow.SEPARATOR
+    copy_rows(
+        StagedRow,
+        ("run", "entity", "line", "fields", "lookup"),
+        (
+            (run.pk, spec.entity, row.line, separator.join(row.values), _lookup(row, codes))
+            for row in rows
+        ),
+    )
 
 
 def _lookup(row: fmt.Row, codes: list[int]) -> str:
@@ -207,10 +307,9 @@ class _Loader:
         *,
         as_of: dt.datetime,
         now: dt.datetime,
-        progress: Progress,
     ) -> None:
         self.run, self.checked, self.manifest = run, checked, manifest
-        self.as_of, self.now, self.progress = as_of, now, progress
+        self.as_of, self.now = as_of, now
         self.ids: dict[str, dict[str, int]] = defaultdict(dict)  # entity → old key → Vool id
         self.known: dict[str, dict[str, queries.Mapped]] = {}
         self.new_keys: dict[str, set[str]] = {}  # entity → the old keys new in this run
@@ -344,9 +443,8 @@ class _Loader:
             self.agreements,
             self.balances,
         )
-        for n, step in enumerate(steps, start=1):
+        for step in steps:
             step()
-            self.progress("load", n, len(steps))
         return self.counts
 
     def customers(self) -> None:

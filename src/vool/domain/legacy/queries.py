@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import NamedTuple, TypeVar
 
+from django.db import connection
 from django.db.models import Q, Sum
 
 from vool.domain.customers.models import BillingAccount, Customer, FormerReferenceNumber
@@ -35,22 +36,16 @@ class Mapped(NamedTuple):
 
 
 def key_map(*, entity: str, old_keys: Sequence[str]) -> dict[str, Mapped]:
-    """The key-map rows of these old keys (unknown ones left out). Few keys are looked up;
-    for many, the entity's whole map is streamed in one query (cheaper than many IN lists)."""
+    """The key-map rows of these old keys (unknown ones left out), looked up by batches of
+    keys on the index (a chunk of a load asks for its own keys only, however large the map)."""
     found: dict[str, Mapped] = {}
-    if not old_keys:
-        return found
     rows = KeyMap.objects.filter(entity=entity).values_list(
         "old_key", "id", "new_id", "fingerprint"
     )
-    if len(old_keys) <= 10 * CHUNK:
-        for chunk in chunks(list(old_keys)):
-            found.update((k, Mapped(i, n, f)) for k, i, n, f in rows.filter(old_key__in=chunk))
-        return found
-    wanted = set(old_keys)
-    for key, id, new_id, fingerprint in rows.iterator(chunk_size=50_000):
-        if key in wanted:
-            found[key] = Mapped(id, new_id, fingerprint)
+    size = CHUNK if connection.vendor == "sqlite" else 20 * CHUNK
+    for start in range(0, len(old_keys), size):
+        batch = old_keys[start : start + size]
+        found.update((k, Mapped(i, n, f)) for k, i, n, f in rows.filter(old_key__in=batch))
     return found
 
 

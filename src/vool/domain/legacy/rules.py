@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import pairwise
@@ -482,8 +482,20 @@ def _flag(entity: str, record: Record, severity: str, column: str, rule: str, me
     )
 
 
-def parse(rows: dict[str, list[fmt.Row]], ctx: Context) -> Checked:
-    """Parse and check every row (one file after another), then the rules across rows."""
+#: entity, old key → every line of the file holding that key, if more than one: for a part of
+#: an extract (:mod:`partition`), whose rows of one key may be in another part
+KeyLines = Callable[[str, str], tuple[int, ...]]
+
+
+def _no_key_lines(entity: str, key: str) -> tuple[int, ...]:
+    return ()
+
+
+def parse(
+    rows: dict[str, list[fmt.Row]], ctx: Context, key_lines: KeyLines = _no_key_lines
+) -> Checked:
+    """Parse and check every row (one file after another), then the rules across rows. A key
+    given twice is an error of its first row, which is kept; the later rows are left out."""
     checked = Checked()
     for spec in fmt.FILES:
         records = checked.records[spec.entity]
@@ -491,42 +503,43 @@ def parse(rows: dict[str, list[fmt.Row]], ctx: Context) -> Checked:
         parser = PARSERS[spec.entity]
         index = {column: at for at, column in enumerate(spec.columns)}
         for raw in rows.get(spec.entity, ()):
-            issues: list[Issue] = []
-            row = _Row(spec, raw, issues, index)
-            record = parser(row, ctx)
             values = raw.values
             key = "/".join([values[i].strip() for i in key_at])
+            lines = key_lines(spec.entity, key)
+            if (lines and raw.line != lines[0]) or (not lines and key in records):
+                if not lines:
+                    _flag_duplicate(spec, records[key], (raw.line,))
+                continue
+            issues: list[Issue] = []
+            record = parser(_Row(spec, raw, issues, index), ctx)
             record.update(
                 _key=key,
                 _line=raw.line,
                 _issues=issues,
                 _raw=values,
-                _fingerprint=fmt.fingerprint(raw.values),
+                _fingerprint=fmt.fingerprint(values),
             )
-            if key in records:
-                _flag(
-                    spec.entity,
-                    record,
-                    ERROR,
-                    spec.key[0],
-                    "DUPLICATE_KEY",
-                    f"key {key!r} also on line {records[key]['_line']}",
-                )
-                _flag(
-                    spec.entity,
-                    records[key],
-                    ERROR,
-                    spec.key[0],
-                    "DUPLICATE_KEY",
-                    f"key {key!r} also on line {raw.line}",
-                )
-                continue
             records[key] = record
+            _flag_duplicate(spec, record, lines[1:])
     return checked
 
 
-def check(rows: dict[str, list[fmt.Row]], ctx: Context) -> Checked:
-    checked = parse(rows, ctx)
+def _flag_duplicate(spec: fmt.FileSpec, record: Record, others: Sequence[int]) -> None:
+    for line in others:
+        _flag(
+            spec.entity,
+            record,
+            ERROR,
+            spec.key[0],
+            "DUPLICATE_KEY",
+            f"key {record['_key']!r} also on line {line}",
+        )
+
+
+def check(
+    rows: dict[str, list[fmt.Row]], ctx: Context, key_lines: KeyLines = _no_key_lines
+) -> Checked:
+    checked = parse(rows, ctx, key_lines)
     _link(checked)
     for entity, column, ref, target, rule in REFERENCES:
         for record in checked.records[entity].values():

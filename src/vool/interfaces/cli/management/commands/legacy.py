@@ -50,6 +50,12 @@ class Command(BaseCommand):
         p.add_argument("--as-of", type=aware_datetime, default=None, help="default: now")
         p.add_argument("--user", default="", help="the user name the audit log records")
         p.add_argument("--reason", default="go-live migration from the legacy CIS")
+        p.add_argument(
+            "--chunk-accounts",
+            type=int,
+            default=operations.ACCOUNTS_PER_CHUNK,
+            help="accounts validated, loaded and committed together (memory grows with it)",
+        )
         p.add_argument("--no-progress", action="store_true")
         p = sub.add_parser("reconcile", help="legacy against Vool; non-zero exit if unexplained")
         p.add_argument("directories", type=Path, nargs="+", help="the full extract, then deltas")
@@ -103,6 +109,7 @@ class Command(BaseCommand):
             reason=options["reason"],
             dry_run=options["dry_run"],
             on_progress=bars.update,
+            accounts_per_chunk=options["chunk_accounts"],
         )
         bars.close()
         report = options["report"] or options["directory"] / "validation-report.csv"

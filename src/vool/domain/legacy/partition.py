@@ -1,0 +1,311 @@
+"""A legacy extract cut into chunks of accounts, so that a load of any size works in bounded
+memory and commits chunk by chunk. Pure: no Django, no database.
+
+Every rule of the validation (:mod:`rules`) looks at the rows of one account *group* only: an
+account with its customer, that customer's other accounts, the customers with the same
+personal or registry code, the points it has contracts on (and the other accounts with
+contracts on them), their addresses, meters and registers, the points with the same EIC, the
+accounts with the same old reference number. Those links are followed through the entity files
+(read twice as a stream: once to join the groups, once to write each row to its chunk), and
+the history files (readings, interval totals, bills, bill lines) are streamed once, each row
+sent to the chunk of the row it hangs on. A row whose parent is not in the extract goes to the
+first chunk, where the validation reports it (as it would in one piece).
+
+Groups are put into chunks in the order of the customers file, each chunk holding about
+``accounts_per_chunk`` accounts (a group is never split). A chunk's rows are spilled to a file
+of their own in a temporary directory; :meth:`Partition.rows` reads one chunk back in the form
+the validation reads a whole extract (entity → rows, in file order).
+
+The one rule that crosses groups is a key given twice in the files whose keys are their own
+(readings' ``NAIT_ID``, bills' ``ARVE_NR``): those keys are collected as they stream by, and
+:meth:`Partition.key_lines` tells the validation every line of such a key, wherever its rows
+went.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from vool.domain.legacy import extract_format as fmt
+
+# entity → the links a row of it makes: (the kind of node, the column holding its key); the
+# row's own key is a node of its entity's kind
+GROUPED: dict[str, tuple[tuple[str, str], ...]] = {
+    "customers": (("addresses", "AADRESS_ID"), ("code", "ISIKUKOOD"), ("code", "REG_KOOD")),
+    "addresses": (),
+    "accounts": (("customers", "KLIENT_ID"), ("reference", "VIITENUMBER")),
+    "points": (("addresses", "AADRESS_ID"), ("eic", "EIC")),
+    "meters": (("points", "MP_ID"),),
+    "registers": (("meters", "ARVESTI_ID"),),
+    "contracts": (("accounts", "KONTO_ID"), ("points", "MP_ID")),
+    "open_items": (("accounts", "KONTO_ID"),),
+    "balances": (("accounts", "KONTO_ID"),),
+    "agreements": (("accounts", "KONTO_ID"),),
+}
+# entity → (the entity its rows hang on, the column holding that entity's key)
+ROUTED: dict[str, tuple[str, str]] = {
+    "readings": ("registers", "REGISTER_ID"),
+    "interval_totals": ("points", "MP_ID"),
+    "bills": ("accounts", "KONTO_ID"),
+    "bill_lines": ("bills", "ARVE_NR"),
+}
+#: the files whose own keys may repeat across groups (see the module's doc)
+OWN_KEYS = ("readings", "bills")
+FIRST = 0  # the chunk of the products and of the rows whose parent is not in the extract
+SPILL_ROWS = 2000  # rows of one chunk kept before they are written to its file
+
+Stage = Callable[[fmt.FileSpec, Sequence[fmt.Row]], None]
+Progress = Callable[[str, int, int], None]
+
+
+class _Groups:
+    """Union-find over the nodes ``kind\\x1fkey``, in the order they were first seen."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def node(self, kind: str, key: str) -> str:
+        name = f"{kind}\x1f{key}"
+        self.parent.setdefault(name, name)
+        return name
+
+    def find(self, node: str) -> str:
+        parent = self.parent
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    def join(self, a: str, b: str) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a != root_b:
+            self.parent[root_b] = root_a
+
+    def chunks(self, accounts_per_chunk: int) -> dict[str, int]:
+        """Each node → its chunk: the groups in the order first seen, a chunk closed once it
+        holds ``accounts_per_chunk`` accounts (a group without accounts weighs one)."""
+        roots = [self.find(node) for node in self.parent]
+        weight: dict[str, int] = defaultdict(int)
+        for node, root in zip(self.parent, roots, strict=True):
+            if node.startswith("accounts\x1f"):
+                weight[root] += 1
+        chunk_of_root: dict[str, int] = {}
+        current = filled = 0
+        for root in roots:
+            if root in chunk_of_root:
+                continue
+            if filled >= accounts_per_chunk:
+                current, filled = current + 1, 0
+            chunk_of_root[root] = current
+            filled += weight.get(root, 1)
+        return {node: chunk_of_root[root] for node, root in zip(self.parent, roots, strict=True)}
+
+
+def _join_file(groups: _Groups, spec: fmt.FileSpec, rows: Iterator[fmt.Row]) -> None:
+    key_at = [spec.columns.index(c) for c in spec.key]
+    links = [(kind, spec.columns.index(c)) for kind, c in GROUPED[spec.entity]]
+    for row in rows:
+        values = row.values
+        own = groups.node(spec.entity, "/".join([values[i].strip() for i in key_at]))
+        for kind, at in links:
+            value = values[at].strip()
+            if value:
+                if kind in ("code", "eic"):
+                    value = value.upper()
+                groups.join(own, groups.node(kind, value))
+
+
+@dataclass
+class Partition:
+    """The extract's rows, chunk by chunk (see the module's doc)."""
+
+    directory: Path
+    chunks: int
+    #: entity → old key → every line it is on, of the keys given more than once (OWN_KEYS)
+    repeated: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict)
+    rows_per_chunk: list[int] = field(default_factory=list)
+
+    def rows(self, chunk: int) -> dict[str, list[fmt.Row]]:
+        found: dict[str, list[fmt.Row]] = {spec.entity: [] for spec in fmt.FILES}
+        path = _spill_path(self.directory, chunk)
+        if not path.exists():
+            return found
+        with path.open("rb") as spill:
+            while True:
+                try:
+                    # our own file, written moments ago in a private temporary directory
+                    entity, rows = pickle.load(spill)  # noqa: S301
+                except EOFError:
+                    break
+                found[entity].extend(fmt.Row(line, values) for line, values in rows)
+        return found
+
+    def key_lines(self, entity: str, key: str) -> tuple[int, ...]:
+        """Every line of ``entity``'s file holding ``key``, if there is more than one."""
+        return self.repeated.get(entity, {}).get(key, ())
+
+
+def _spill_path(directory: Path, chunk: int) -> Path:
+    return directory / f"chunk-{chunk:05d}.pickle"
+
+
+class _Spill:
+    """Rows written to their chunk's file, a few thousand at a time."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.files: dict[int, BinaryIO] = {}
+        self.waiting: dict[int, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
+        self.entity = ""
+        self.counts: dict[int, int] = defaultdict(int)
+
+    def add(self, chunk: int, row: fmt.Row) -> None:
+        waiting = self.waiting[chunk]
+        waiting.append((row.line, row.values))
+        if len(waiting) >= SPILL_ROWS:
+            self._write(chunk)
+
+    def _write(self, chunk: int) -> None:
+        rows = self.waiting.pop(chunk)
+        if chunk not in self.files:
+            self.files[chunk] = _spill_path(self.directory, chunk).open("wb")
+        pickle.dump((self.entity, rows), self.files[chunk], protocol=pickle.HIGHEST_PROTOCOL)
+        self.counts[chunk] += len(rows)
+
+    def end_file(self) -> None:
+        for chunk in list(self.waiting):
+            self._write(chunk)
+
+    def close(self) -> None:
+        for file in self.files.values():
+            file.close()
+
+
+def partition(
+    *,
+    directory: Path,
+    manifest: fmt.Manifest,
+    into: Path,
+    accounts_per_chunk: int,
+    stage: Stage,
+    progress: Progress,
+) -> Partition:
+    """Read the extract in ``directory`` (every file checked against ``manifest``, as
+    :func:`extract_format.iter_rows` does) into chunks spilled under ``into``; every row is
+    also handed to ``stage`` (a few thousand at a time, in file order)."""
+    groups = _Groups()
+    grouped = [spec for spec in fmt.FILES if spec.entity in GROUPED]
+    for spec in grouped:
+        _join_file(groups, spec, fmt.iter_rows(directory, spec, manifest))
+    chunk_of = groups.chunks(accounts_per_chunk)
+    del groups
+    spill = _Spill(into)
+    router = _Router(chunk_of)
+    total, done = sum(manifest.rows[spec.file_name] for spec in fmt.FILES), 0
+    try:
+        for spec in grouped:
+            done = _spill_file(directory, spec, manifest, router, spill, stage, done)
+            progress("stage", done, total)
+        router.keep_parents()
+        for spec in (s for s in fmt.FILES if s.entity not in GROUPED):
+            done = _spill_file(directory, spec, manifest, router, spill, stage, done)
+            progress("stage", done, total)
+    finally:
+        spill.close()
+    chunks = max(chunk_of.values(), default=FIRST) + 1
+    return Partition(
+        directory=into,
+        chunks=chunks,
+        repeated=router.repeated(),
+        rows_per_chunk=[spill.counts.get(c, 0) for c in range(chunks)],
+    )
+
+
+class _Router:
+    """Which chunk a row goes to: a grouped row by its own key's node, a history row by the
+    row it hangs on (a bill line by its bill, found as the bills streamed by)."""
+
+    def __init__(self, chunk_of: dict[str, int]) -> None:
+        self.chunk_of = chunk_of
+        self.bill_chunk: dict[str, int] = {}
+        self.seen: dict[str, dict[str, int]] = {entity: {} for entity in OWN_KEYS}
+        self.lines: dict[str, dict[str, list[int]]] = {entity: {} for entity in OWN_KEYS}
+
+    def keep_parents(self) -> None:
+        """After the grouped files only the nodes history rows hang on are needed."""
+        parents = {f"{parent}\x1f" for parent, _ in ROUTED.values()}
+        self.chunk_of = {
+            node: chunk
+            for node, chunk in self.chunk_of.items()
+            if node[: node.index("\x1f") + 1] in parents
+        }
+
+    def chunk(self, spec: fmt.FileSpec, key: str, row: fmt.Row) -> int:
+        entity = spec.entity
+        if entity in GROUPED:
+            return self.chunk_of[f"{entity}\x1f{key}"]
+        if entity not in ROUTED:
+            return FIRST
+        parent, column = ROUTED[entity]
+        parent_key = row.values[spec.columns.index(column)].strip()
+        if entity == "bill_lines":
+            return self.bill_chunk.get(parent_key, FIRST)
+        chunk = self.chunk_of.get(f"{parent}\x1f{parent_key}", FIRST)
+        if entity in OWN_KEYS:
+            self._own_key(entity, key, row.line, chunk)
+        return chunk
+
+    def _own_key(self, entity: str, key: str, line: int, chunk: int) -> None:
+        first = self.seen[entity].setdefault(key, line)
+        if first != line:
+            self.lines[entity].setdefault(key, [first]).append(line)
+        elif entity == "bills":
+            self.bill_chunk[key] = chunk
+
+    def repeated(self) -> dict[str, dict[str, tuple[int, ...]]]:
+        return {e: {k: tuple(v) for k, v in keys.items()} for e, keys in self.lines.items()}
+
+    def end_file(self, entity: str) -> None:
+        if entity in self.seen:
+            self.seen[entity] = {}
+        if entity == "bill_lines":
+            self.bill_chunk = {}
+
+
+def _spill_file(
+    directory: Path,
+    spec: fmt.FileSpec,
+    manifest: fmt.Manifest,
+    router: _Router,
+    spill: _Spill,
+    stage: Stage,
+    done: int,
+) -> int:
+    """One file streamed to its chunks and to staging; returns the rows done so far."""
+    spill.entity = spec.entity
+    key_at = [spec.columns.index(c) for c in spec.key]
+    batch: list[fmt.Row] = []
+    for row in fmt.iter_rows(directory, spec, manifest):
+        key = "/".join([row.values[i].strip() for i in key_at])
+        spill.add(router.chunk(spec, key, row), row)
+        batch.append(row)
+        if len(batch) >= 10 * SPILL_ROWS:
+            stage(spec, batch)
+            done, batch = done + len(batch), []
+    if batch:
+        stage(spec, batch)
+        done += len(batch)
+    spill.end_file()
+    router.end_file(spec.entity)
+    return done
+
+
+def spill_directory() -> tempfile.TemporaryDirectory[str]:
+    """Where a load's chunks are spilled (removed with it)."""
+    return tempfile.TemporaryDirectory(prefix="vool-legacy-")

@@ -1,0 +1,161 @@
+"""The load in chunks of accounts (``legacy.partition``) is the load in one piece: the same
+rows written, the same issues, the same accounts held back, on the generated extract with
+its dirt (and its delta), also when an old key of a reading or a bill is repeated in rows
+that go to different chunks; and a load killed between chunks (a real process, a real
+SIGKILL) is finished by running it again, without a duplicate or a gap."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+
+from legacy_digest import digest
+from vool.domain.legacy import extract_format as fmt
+from vool.domain.legacy import operations, partition, reconcile
+from vool.domain.legacy.models import KeyMap, LoadRun
+from vool.usecases import legacy_extract
+from vool.usecases.demo import seed
+from worker_processes import database_url
+
+CUSTOMERS = 150
+AS_OF = dt.datetime(2026, 11, 28, 20, 0, tzinfo=dt.UTC)
+DELTA_AS_OF = dt.datetime(2026, 12, 2, 20, 0, tzinfo=dt.UTC)
+VOOL = Path(sys.executable).with_name("vool")
+
+
+@pytest.fixture(scope="module")
+def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("extract")
+    legacy_extract.make_extract(directory=directory, customers=CUSTOMERS, seed=11)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def delta(tmp_path_factory: pytest.TempPathFactory, extract: Path) -> Path:
+    directory = tmp_path_factory.mktemp("delta")
+    legacy_extract.make_delta(directory=directory, base=extract)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def repeated_keys(tmp_path_factory: pytest.TempPathFactory, extract: Path) -> Path:
+    """The extract with the first customer's first reading id and bill number given again to
+    the last customer's (another chunk): the count and control totals are unchanged."""
+    directory = tmp_path_factory.mktemp("repeated")
+    for path in extract.iterdir():
+        (directory / path.name).write_bytes(path.read_bytes())
+    _repeat_first_key(directory / "NAIDUD.csv")
+    _repeat_first_key(directory / "ARVED.csv")
+    return directory
+
+
+def _repeat_first_key(path: Path) -> None:
+    lines = path.read_bytes().decode("utf-8-sig").split("\r\n")
+    first_key = lines[1].split(";")[0]
+    last = lines[-2].split(";")
+    lines[-2] = ";".join([first_key, *last[1:]])
+    path.write_bytes("\r\n".join(lines).encode("utf-8-sig"))
+
+
+def _load(directory: Path, as_of: dt.datetime, chunk: int) -> operations.LoadResult:
+    return operations.load_extract(
+        directory=directory,
+        as_of=as_of,
+        now=as_of,
+        user=None,
+        reason="chunks",
+        accounts_per_chunk=chunk,
+    )
+
+
+def _outcome(loads: list[tuple[Path, dt.datetime]], chunk: int) -> tuple[object, ...]:
+    """What loading ``loads`` in chunks of ``chunk`` accounts wrote and reported; rolled back."""
+    with transaction.atomic():
+        results = [_load(directory, as_of, chunk) for directory, as_of in loads]
+        found = digest()
+        transaction.set_rollback(True)
+    return (
+        found,
+        [sorted(r.issues, key=repr) for r in results],
+        [r.counts for r in results],
+        [r.held_accounts for r in results],
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("with_delta", [False, True], ids=["full", "full-and-delta"])
+def test_a_load_in_chunks_is_the_load_in_one_piece(
+    extract: Path, delta: Path, with_delta: bool
+) -> None:
+    seed.ensure_reference_data()
+    loads = [(extract, AS_OF)] + ([(delta, DELTA_AS_OF)] if with_delta else [])
+    whole = _outcome(loads, chunk=10**6)
+    chunked = _outcome(loads, chunk=7)
+    assert chunked == whole
+    assert whole[0][1] > 10_000  # rows compared
+    assert any(i.rule == "DUPLICATE_PERSONAL_CODE" for i in whole[1][0])
+
+
+@pytest.mark.django_db
+def test_a_key_repeated_in_another_chunk_is_the_same_error(
+    extract: Path, repeated_keys: Path, tmp_path: Path
+) -> None:
+    seed.ensure_reference_data()
+    manifest = fmt.read_manifest(repeated_keys)
+    parts = partition.partition(
+        directory=repeated_keys,
+        manifest=manifest,
+        into=tmp_path,
+        accounts_per_chunk=7,
+        stage=lambda spec, rows: None,
+        progress=lambda step, done, total: None,
+    )
+    assert parts.chunks > 10
+    whole = _outcome([(repeated_keys, AS_OF)], chunk=10**6)
+    chunked = _outcome([(repeated_keys, AS_OF)], chunk=7)
+    assert chunked == whole
+    duplicates = {(i.file_name, i.line) for i in whole[1][0] if i.rule == "DUPLICATE_KEY"}
+    assert duplicates == {("NAIDUD.csv", 2), ("ARVED.csv", 2)}
+    for entity, file_name in (("readings", "NAIDUD.csv"), ("bills", "ARVED.csv")):
+        lines = next(iter(parts.repeated[entity].values()))
+        assert lines[0] == 2 and lines[1] == manifest.rows[file_name] + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_load_killed_between_chunks_is_finished_by_running_it_again(extract: Path) -> None:
+    seed.ensure_reference_data()
+    env = dict(os.environ, DATABASE_URL=database_url())
+    command = [str(VOOL), "legacy", "load", str(extract), "--no-progress", "--chunk-accounts"]
+    command += ["3", "--as-of", AS_OF.isoformat(), "--report", os.devnull]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if KeyMap.objects.filter(entity="accounts").count() >= 6:
+                break
+            assert process.poll() is None, "the load ended before it could be killed"
+            time.sleep(0.02)
+        else:
+            pytest.fail("the load did not get going")
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    loaded_before = KeyMap.objects.filter(entity="accounts").count()
+    assert 6 <= loaded_before < CUSTOMERS
+    assert LoadRun.objects.get().counts == {}  # not finished: reconcile does not take it
+    result = _load(extract, AS_OF, chunk=3)
+    accounts = result.counts["accounts"]
+    assert accounts["unchanged"] == loaded_before and accounts["changed"] == 0
+    assert reconcile.reconcile(directories=[extract]).ok
+    again = _load(extract, AS_OF, chunk=50)
+    assert all(c["new"] == c["changed"] == 0 for c in again.counts.values())
