@@ -36,15 +36,22 @@ class Mapped(NamedTuple):
 
 
 def key_map(*, entity: str, old_keys: Sequence[str]) -> dict[str, Mapped]:
-    """The key-map rows of these old keys (unknown ones left out), looked up by batches of
-    keys on the index (a chunk of a load asks for its own keys only, however large the map)."""
+    """The key-map rows of these old keys (unknown ones left out), looked up on the index (a
+    chunk of a load asks for its own keys only, however large the map): on PostgreSQL the
+    keys go as one array (no statement of thousands of parameters to build and parse)."""
     found: dict[str, Mapped] = {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT old_key, id, new_id, fingerprint FROM legacy_keymap "
+                "WHERE entity = %s AND old_key = ANY(%s)",
+                [entity, list(old_keys)],
+            )
+            return {k: Mapped(i, n, f) for k, i, n, f in cursor.fetchall()}
     rows = KeyMap.objects.filter(entity=entity).values_list(
         "old_key", "id", "new_id", "fingerprint"
     )
-    size = CHUNK if connection.vendor == "sqlite" else 20 * CHUNK
-    for start in range(0, len(old_keys), size):
-        batch = old_keys[start : start + size]
+    for batch in chunks(list(old_keys)):
         found.update((k, Mapped(i, n, f)) for k, i, n, f in rows.filter(old_key__in=batch))
     return found
 
