@@ -70,9 +70,11 @@ def load_shadow_data(
     result = ShadowData()
     listed = {spec.entity: spec for spec in fmt.SHADOW_FILES if spec.file_name in manifest.rows}
     if "intervals" in listed:
-        rows = fmt.iter_rows(directory, listed["intervals"], manifest)
         result.counts["intervals"] = _intervals(
-            rows, as_of=as_of, issues=result.issues, batch_rows=batch_rows
+            fmt.iter_rows(directory, listed["intervals"], manifest),
+            as_of=as_of,
+            issues=result.issues,
+            batch_rows=batch_rows,
         )
     if "market_prices" in listed:
         rows = fmt.read_file(directory, listed["market_prices"], manifest)
