@@ -101,6 +101,10 @@ class ExtractBuilder:
             m: Decimal(random.Random(f"{seed}-{m}").randint(60, 140)) / 1000 for m in self.months
         }
         self.shadow_month = last
+        self.shadow_days = [last.first_day + dt.timedelta(days=d) for d in range(last.days)]
+        self.shadow_quarters = [
+            len(interval_starts(*day_bounds(day), minutes=15)) for day in self.shadow_days
+        ]
         self.market_prices = _market_prices(last, random.Random(f"{seed}-prices"))
         # the legacy rule for an exchange-price product: the month's plain average of the
         # day-ahead prices (not weighted by the customer's consumption), EUR/kWh to 4 places
@@ -287,21 +291,22 @@ class ExtractBuilder:
     ) -> None:
         """The shadow month's 15-minute values of a remote point, a local day a row; they add
         up to the month's interval total to the Wh."""
-        month = self.shadow_month
-        days = [month.first_day + dt.timedelta(days=d) for d in range(month.days)]
-        quarters = [len(interval_starts(*day_bounds(day), minutes=15)) for day in days]
-        weights = [
-            _hour_shape(h, business) * rng.uniform(0.8, 1.2)
-            for n in quarters
-            for h in _local_hours(n // 4)
-        ]
-        hourly = _split_wh(int(kwh * 1000), weights)
+        hourly = _split_wh(int(kwh * 1000), self._interval_weights(rng, business))
         values = [q for wh in hourly for q in _split_wh(wh, [1.0, 1.0, 1.0, 1.0])]
         at = 0
-        for day, n in zip(days, quarters, strict=True):
+        for day, n in zip(self.shadow_days, self.shadow_quarters, strict=True):
             text = " ".join(f"{v // 1000},{v % 1000:03d}" for v in values[at : at + n])
             bundle.rows["intervals"].append([str(key), fmt.format_date(day), text])
             at += n
+
+    def _interval_weights(self, rng: random.Random, business: bool) -> list[float]:
+        """The weights of the shadow month's hours (local clock hours: the DST days have 23
+        and 25), a random draw each."""
+        return [
+            _hour_shape(h, business) * rng.uniform(0.8, 1.2)
+            for n in self.shadow_quarters
+            for h in _local_hours(n // 4)
+        ]
 
     def _contracts(
         self, rng: random.Random, bundle: Bundle, point: _Point, opened: dt.date
@@ -629,14 +634,15 @@ class _Shape:
     person: bool = False
     readings: bool = False  # a person's with a manually read point (has readings)
     points: int = 0  # each takes an EIC
-    customer: list[str] = field(default_factory=list)  # its customers row
     accounts: int = 0
     counted: int = 0  # accounts whose points are counted
 
 
 class _Probe(ExtractBuilder):
     """Builds a bundle only as far as its shape is known (a few random draws for most: the
-    first point's remote flag; a whole first account for the few with two accounts)."""
+    first point's remote flag; a first account for the few with two accounts), with the
+    draws but without the work that draws nothing: no personal codes, EICs or interval
+    values."""
 
     def shape(self, index: int) -> _Shape:
         self._shape = _Shape()
@@ -644,12 +650,23 @@ class _Probe(ExtractBuilder):
             self.bundle(index)
         return self._shape
 
+    @staticmethod
+    def personal_code(index: int, male: bool) -> str:
+        return ""
+
+    def next_eic(self) -> str:
+        return ""
+
+    def _intervals(
+        self, rng: random.Random, bundle: Bundle, key: int, kwh: Decimal, business: bool
+    ) -> None:
+        self._interval_weights(rng, business)
+
     def _customer(
         self, rng: random.Random, bundle: Bundle, index: int, business: bool, address: str
     ) -> None:
         super()._customer(rng, bundle, index, business, address)
         self._shape.person = not business
-        self._shape.customer = bundle.rows["customers"][0]
 
     def _account_count(self, rng: random.Random) -> int:
         shape = self._shape
@@ -721,8 +738,9 @@ def _layout(*, customers: int, seed: int, extract_date: dt.date) -> _Layout:
     dirt, pairs, no_postcode = _plan_dirt(
         customers=customers, persons=persons, manual=manual, seed=seed
     )
-    dirty = {
-        index: (kind, None if other == index else probe.shape(other).customer)
+    whole = ExtractBuilder(customers=customers, seed=seed, extract_date=extract_date)
+    dirty = {  # the customers row is made before any EIC: a builder in any state makes it
+        index: (kind, None if other == index else whole.bundle(other).rows["customers"][0])
         for index, (kind, other) in pairs.items()
     }
     return _Layout(customers, serials, dirt, dirty, no_postcode)
