@@ -12,13 +12,17 @@ not add up, an old product code nobody mapped.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import random
+from array import array
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 from vool.common import identifiers
 from vool.common.localtime import Month, day_bounds, interval_starts, local_date
@@ -97,6 +101,10 @@ class ExtractBuilder:
             m: Decimal(random.Random(f"{seed}-{m}").randint(60, 140)) / 1000 for m in self.months
         }
         self.shadow_month = last
+        self.shadow_days = [last.first_day + dt.timedelta(days=d) for d in range(last.days)]
+        self.shadow_quarters = [
+            len(interval_starts(*day_bounds(day), minutes=15)) for day in self.shadow_days
+        ]
         self.market_prices = _market_prices(last, random.Random(f"{seed}-prices"))
         # the legacy rule for an exchange-price product: the month's plain average of the
         # day-ahead prices (not weighted by the customer's consumption), EUR/kWh to 4 places
@@ -113,26 +121,33 @@ class ExtractBuilder:
         return identifiers.make_isikukood(birth_date=born, serial=index // 23_000, male=male)
 
     def next_eic(self) -> str:
-        while True:
-            self.eic_serial += 1
-            try:
-                return identifiers.make_eic(f"38ZEE-{self.eic_serial:08d}-")
-            except ValueError:
-                continue
+        self.eic_serial, eic = _next_eic(self.eic_serial)
+        return eic
 
     # -- one customer ------------------------------------------------------------------
 
     def bundle(self, index: int) -> Bundle:
         rng = random.Random(f"{self.seed}:{index}")
-        key = str(100_000 + index)
+        key = customer_key(index)
         bundle = Bundle(key)
         business = rng.random() < 0.07
         address = self._address(rng, bundle, f"A{key}")
         self._customer(rng, bundle, index, business, address)
-        accounts = 2 if rng.random() < 0.05 else 1
-        for j in range(1, accounts + 1):
+        for j in range(1, self._account_count(rng) + 1):
             self._account(rng, bundle, int(key) * 10 + j, business, address)
         return bundle
+
+    # the draws that decide a bundle's shape (what :class:`_Probe` watches)
+
+    def _account_count(self, rng: random.Random) -> int:
+        return 2 if rng.random() < 0.05 else 1
+
+    def _point_count(self, rng: random.Random, business: bool) -> int:
+        """The points of an account: one of a person's (no draw), 1 to 3 of a business's."""
+        return rng.randint(1, 3) if business else 1
+
+    def _remote(self, rng: random.Random) -> bool:
+        return rng.random() < 0.4
 
     def _address(self, rng: random.Random, bundle: Bundle, key: str) -> str:
         town, prefix, _ = names.TOWNS[rng.randrange(len(names.TOWNS))]
@@ -209,7 +224,7 @@ class ExtractBuilder:
         )
         points = [
             self._point(rng, bundle, key * 10 + k, business, address if k == 1 else "", opened)
-            for k in range(1, (rng.randint(1, 3) if business else 1) + 1)
+            for k in range(1, self._point_count(rng, business) + 1)
         ]
         self._bills(rng, bundle, key, points)
         self._agreement(rng, bundle, key, opened)
@@ -225,7 +240,7 @@ class ExtractBuilder:
     ) -> _Point:
         if not address:
             address = self._address(rng, bundle, f"A{key}")
-        remote = rng.random() < 0.4
+        remote = self._remote(rng)
         apartment = not business and rng.random() < 0.5
         fuse = 16 if apartment else rng.choice((16, 20, 25, 32, 40, 63))
         bundle.rows["points"].append(
@@ -276,21 +291,22 @@ class ExtractBuilder:
     ) -> None:
         """The shadow month's 15-minute values of a remote point, a local day a row; they add
         up to the month's interval total to the Wh."""
-        month = self.shadow_month
-        days = [month.first_day + dt.timedelta(days=d) for d in range(month.days)]
-        quarters = [len(interval_starts(*day_bounds(day), minutes=15)) for day in days]
-        weights = [
-            _hour_shape(h, business) * rng.uniform(0.8, 1.2)
-            for n in quarters
-            for h in _local_hours(n // 4)
-        ]
-        hourly = _split_wh(int(kwh * 1000), weights)
+        hourly = _split_wh(int(kwh * 1000), self._interval_weights(rng, business))
         values = [q for wh in hourly for q in _split_wh(wh, [1.0, 1.0, 1.0, 1.0])]
         at = 0
-        for day, n in zip(days, quarters, strict=True):
+        for day, n in zip(self.shadow_days, self.shadow_quarters, strict=True):
             text = " ".join(f"{v // 1000},{v % 1000:03d}" for v in values[at : at + n])
             bundle.rows["intervals"].append([str(key), fmt.format_date(day), text])
             at += n
+
+    def _interval_weights(self, rng: random.Random, business: bool) -> list[float]:
+        """The weights of the shadow month's hours (local clock hours: the DST days have 23
+        and 25), a random draw each."""
+        return [
+            _hour_shape(h, business) * rng.uniform(0.8, 1.2)
+            for n in self.shadow_quarters
+            for h in _local_hours(n // 4)
+        ]
 
     def _contracts(
         self, rng: random.Random, bundle: Bundle, point: _Point, opened: dt.date
@@ -475,6 +491,21 @@ class ExtractBuilder:
         )
 
 
+def customer_key(index: int) -> str:
+    """The old customer key of the extract's ``index``-th customer."""
+    return str(100_000 + index)
+
+
+def _next_eic(serial: int) -> tuple[int, str]:
+    """The serial after ``serial`` that makes a valid EIC, and that EIC."""
+    while True:
+        serial += 1
+        try:
+            return serial, identifiers.make_eic(f"38ZEE-{serial:08d}-")
+        except ValueError:
+            continue
+
+
 def _local_hours(count: int) -> list[int]:
     """The local clock hours of a day of ``count`` hours (23 and 25 on the DST days)."""
     if count == 23:
@@ -592,46 +623,157 @@ def dirt_per_kind(customers: int) -> int:
     return max(1, customers // 1000)
 
 
-def add_dirt(bundles: list[Bundle], *, seed: int) -> dict[str, list[str]]:
-    """Put the dirt in; returns the old customer keys each kind of dirt went to."""
-    rng = random.Random(f"{seed}-dirt")
-    per_kind = dirt_per_kind(len(bundles))
-    persons = [b for b in bundles if b.rows["customers"][0][1] == "E"]
-    manual = [b for b in persons if b.rows["readings"] and b.customer_key]
-    chosen: set[str] = set()
-    done: dict[str, list[str]] = {kind: [] for kind in DIRT}
+class _Known(Exception):
+    """A probe has seen what it looks for: the rest of the bundle is not built."""
 
-    def take(pool: list[Bundle]) -> Bundle:
+
+@dataclass
+class _Shape:
+    """What the dirt and the EIC serials need to know of a bundle before it is built."""
+
+    person: bool = False
+    readings: bool = False  # a person's with a manually read point (has readings)
+    points: int = 0  # each takes an EIC
+    accounts: int = 0
+    counted: int = 0  # accounts whose points are counted
+
+
+class _Probe(ExtractBuilder):
+    """Builds a bundle only as far as its shape is known (a few random draws for most: the
+    first point's remote flag; a first account for the few with two accounts), with the
+    draws but without the work that draws nothing: no personal codes, EICs or interval
+    values."""
+
+    def shape(self, index: int) -> _Shape:
+        self._shape = _Shape()
+        with suppress(_Known):
+            self.bundle(index)
+        return self._shape
+
+    @staticmethod
+    def personal_code(index: int, male: bool) -> str:
+        return ""
+
+    def next_eic(self) -> str:
+        return ""
+
+    def _intervals(
+        self, rng: random.Random, bundle: Bundle, key: int, kwh: Decimal, business: bool
+    ) -> None:
+        self._interval_weights(rng, business)
+
+    def _customer(
+        self, rng: random.Random, bundle: Bundle, index: int, business: bool, address: str
+    ) -> None:
+        super()._customer(rng, bundle, index, business, address)
+        self._shape.person = not business
+
+    def _account_count(self, rng: random.Random) -> int:
+        shape = self._shape
+        shape.accounts = super()._account_count(rng)
+        if shape.person:  # a person's account has one point, with no draw
+            shape.points = shape.accounts
+        return shape.accounts
+
+    def _point_count(self, rng: random.Random, business: bool) -> int:
+        count = super()._point_count(rng, business)
+        shape = self._shape
+        shape.counted += 1
+        if business:
+            shape.points += count
+            if shape.counted == shape.accounts:
+                raise _Known
+        return count
+
+    def _remote(self, rng: random.Random) -> bool:
+        remote = super()._remote(rng)
+        shape = self._shape
+        if shape.person and (not remote or shape.counted == shape.accounts):
+            shape.readings = not remote
+            raise _Known
+        return remote
+
+
+@dataclass
+class _Layout:
+    """The customers of a full extract before they are built: the EIC serial each starts
+    from (they are numbered in order) and the dirt each gets. Per customer only a number;
+    the customers row of each dirty pair's other customer."""
+
+    customers: int
+    serials: array[int]  # before customer i's first point; the last: after the last customer
+    dirt: dict[str, list[str]]  # kind → the old customer keys it went to
+    dirty: dict[int, tuple[str, list[str] | None]]  # index → kind, the other's customers row
+    no_postcode: set[int]
+
+    def bundle(self, builder: ExtractBuilder, index: int) -> Bundle:
+        """Customer ``index``'s bundle with its dirt in."""
+        builder.eic_serial = self.serials[index]
+        bundle = builder.bundle(index)
+        if index in self.dirty:
+            kind, other = self.dirty[index]
+            pair = bundle if other is None else Bundle(other[0], {"customers": [other]})
+            _DIRT_MAKERS[kind](bundle, pair)
+        if index in self.no_postcode:
+            bundle.rows["addresses"][0][3] = ""
+        return bundle
+
+
+def _layout(*, customers: int, seed: int, extract_date: dt.date) -> _Layout:
+    """The layout of a full extract from a first pass of probes: which customers are persons
+    and which have readings (where the dirt may go), how many points each has (its EICs)."""
+    probe = _Probe(customers=customers, seed=seed, extract_date=extract_date)
+    serials, persons, manual = array("q"), array("q"), array("q")
+    serial = probe.eic_serial
+    for index in range(customers):
+        serials.append(serial)
+        shape = probe.shape(index)
+        for _ in range(shape.points):
+            serial, _eic = _next_eic(serial)
+        if shape.person:
+            persons.append(index)
+            if shape.readings:
+                manual.append(index)
+    serials.append(serial)
+    dirt, pairs, no_postcode = _plan_dirt(
+        customers=customers, persons=persons, manual=manual, seed=seed
+    )
+    whole = ExtractBuilder(customers=customers, seed=seed, extract_date=extract_date)
+    dirty = {  # the customers row is made before any EIC: a builder in any state makes it
+        index: (kind, None if other == index else whole.bundle(other).rows["customers"][0])
+        for index, (kind, other) in pairs.items()
+    }
+    return _Layout(customers, serials, dirt, dirty, no_postcode)
+
+
+def _plan_dirt(
+    *, customers: int, persons: Sequence[int], manual: Sequence[int], seed: int
+) -> tuple[dict[str, list[str]], dict[int, tuple[str, int]], set[int]]:
+    """Where the dirt goes: kind → old customer keys; customer index → kind and the index of
+    the other customer of its pair (its own if none); the customers without a postcode."""
+    rng = random.Random(f"{seed}-dirt")
+    per_kind = dirt_per_kind(customers)
+    chosen: set[int] = set()
+    done: dict[str, list[str]] = {kind: [] for kind in DIRT}
+    pairs: dict[int, tuple[str, int]] = {}
+
+    def take(pool: Sequence[int]) -> int:
         while True:
-            bundle = pool[rng.randrange(len(pool))]
-            if bundle.customer_key not in chosen:
-                chosen.add(bundle.customer_key)
-                return bundle
+            index = pool[rng.randrange(len(pool))]
+            if index not in chosen:
+                chosen.add(index)
+                return index
 
     for kind in DIRT:
         for _ in range(1 if kind == "unmapped_product" else per_kind):
-            bundle = take(manual if kind == "reading_backwards" else persons)
+            index = take(manual if kind == "reading_backwards" else persons)
             other = (
-                take(persons)
-                if kind in ("duplicate_personal_code", "same_person_twice")
-                else bundle
+                take(persons) if kind in ("duplicate_personal_code", "same_person_twice") else index
             )
-            _DIRT_MAKERS[kind](bundle, other)
-            done[kind].append(bundle.customer_key)
-    for _ in range(max(1, len(bundles) // 100)):
-        bundle = bundles[rng.randrange(len(bundles))]
-        bundle.rows["addresses"][0][3] = ""
-    return done
-
-
-def build_bundles(
-    *, customers: int, seed: int, extract_date: dt.date
-) -> tuple[ExtractBuilder, list[Bundle], dict[str, list[str]]]:
-    """The bundles of a full extract, the dirt in them (kind → old customer keys) and the
-    builder (for more customers of the same extract)."""
-    builder = ExtractBuilder(customers=customers, seed=seed, extract_date=extract_date)
-    bundles = [builder.bundle(i) for i in range(customers)]
-    return builder, bundles, add_dirt(bundles, seed=seed)
+            pairs[index] = (kind, other)
+            done[kind].append(customer_key(index))
+    no_postcode = {rng.randrange(customers) for _ in range(max(1, customers // 100))}
+    return done, pairs, no_postcode
 
 
 def _product_rows() -> list[list[str]]:
@@ -657,40 +799,68 @@ def _price_list_rows() -> list[list[str]]:
     return rows
 
 
-def write_extract(
+class _ExtractWriter:
+    """The extract's files, all open at once: rows are appended as the customers are built
+    and the counts and control totals kept as they are written."""
+
+    def __init__(self, directory: Path, files: ExitStack) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.counts = {spec.entity: 0 for spec in fmt.FILES + fmt.SHADOW_FILES}
+        self.totals = {spec.entity: Decimal(0) for spec in fmt.FILES + fmt.SHADOW_FILES}
+        self._writers: dict[str, Any] = {}
+        for spec in fmt.FILES + fmt.SHADOW_FILES:
+            file = files.enter_context(
+                (directory / spec.file_name).open(
+                    "w", encoding=spec.encoding, newline="", buffering=1 << 18
+                )
+            )
+            self._writers[spec.entity] = csv.writer(file, delimiter=";", lineterminator="\r\n")
+            self._writers[spec.entity].writerow(spec.columns)
+
+    def rows(self, entity: str, rows: list[list[str]]) -> None:
+        spec = fmt.SPECS[entity]
+        self._writers[entity].writerows(rows)
+        self.counts[entity] += len(rows)
+        if spec.control_column:
+            at = spec.columns.index(spec.control_column)
+            for row in rows:
+                self.totals[entity] += fmt.parse_decimal(row[at])
+
+    def bundle(self, bundle: Bundle) -> None:
+        for entity, rows in bundle.rows.items():
+            self.rows(entity, rows)
+
+
+def _write_extract(
     directory: Path,
-    bundles: list[Bundle],
+    bundles: Iterable[Bundle],
     *,
     meta: dict[str, str],
     market_prices: list[list[str]] | None = None,
 ) -> dict[str, int]:
-    directory.mkdir(parents=True, exist_ok=True)
-    counts: dict[str, int] = {}
-    totals: dict[str, Decimal] = {}
-    for spec in fmt.FILES + fmt.SHADOW_FILES:
-        if spec.entity == "products":
-            rows = _product_rows()
-        elif spec.entity == "market_prices":
-            rows = market_prices or []
-        elif spec.entity == "price_list":
-            rows = _price_list_rows()
-        else:
-            rows = [row for bundle in bundles for row in bundle.rows[spec.entity]]
-        counts[spec.entity] = fmt.write_file(directory, spec, rows)
-        if spec.control_column:
-            at = spec.columns.index(spec.control_column)
-            totals[spec.entity] = sum((fmt.parse_decimal(r[at]) for r in rows), Decimal(0))
-    fmt.write_manifest(directory, meta=meta, counts=counts, totals=totals)
-    return counts
+    """Write the extract of ``bundles`` (built as they are written: one in memory at a
+    time), the manifest last."""
+    with ExitStack() as files:
+        out = _ExtractWriter(directory, files)
+        out.rows("products", _product_rows())
+        out.rows("market_prices", market_prices or [])
+        out.rows("price_list", _price_list_rows())
+        for bundle in bundles:
+            out.bundle(bundle)
+    fmt.write_manifest(directory, meta=meta, counts=out.counts, totals=out.totals)
+    return out.counts
 
 
 def make_extract(
     *, directory: Path, customers: int, seed: int, extract_date: dt.date = DEFAULT_EXTRACT_DATE
 ) -> dict[str, int]:
-    """Write a full extract of ``customers`` customers; returns the row count per entity."""
+    """Write a full extract of ``customers`` customers; returns the row count per entity.
+    The customers are built and written one by one (memory does not grow with the count
+    beyond a number or two per customer)."""
     if customers < 10:
         raise ValueError("An extract needs at least 10 customers (the dirt needs room).")
-    builder, bundles, _ = build_bundles(customers=customers, seed=seed, extract_date=extract_date)
+    layout = _layout(customers=customers, seed=seed, extract_date=extract_date)
+    builder = ExtractBuilder(customers=customers, seed=seed, extract_date=extract_date)
     meta = {
         "system": "VANA-KIS 4.2",
         "kind": "full",
@@ -698,8 +868,11 @@ def make_extract(
         "customers": str(customers),
         "extract_date": extract_date.isoformat(),
     }
-    return write_extract(
-        directory, bundles, meta=meta, market_prices=_market_price_rows(builder.market_prices)
+    return _write_extract(
+        directory,
+        (layout.bundle(builder, index) for index in range(customers)),
+        meta=meta,
+        market_prices=_market_price_rows(builder.market_prices),
     )
 
 
@@ -711,30 +884,29 @@ def make_delta(*, directory: Path, base: Path) -> dict[str, int]:
         raise ValueError(f"{base} is not a full extract; a delta is made of a full one")
     seed, customers = int(meta["seed"]), int(meta["customers"])
     extract_date = dt.date.fromisoformat(meta["extract_date"])
-    builder, bundles, dirt = build_bundles(
-        customers=customers, seed=seed, extract_date=extract_date
-    )
-    changed = _delta_changes(bundles, dirt, seed=seed, builder=builder)
+    layout = _layout(customers=customers, seed=seed, extract_date=extract_date)
+    builder = ExtractBuilder(customers=customers, seed=seed, extract_date=extract_date)
     delta_meta = {
         **meta,
         "kind": "delta",
         "base_extract_date": meta["extract_date"],
         "extract_date": (extract_date + dt.timedelta(days=FREEZE_DAYS)).isoformat(),
     }
-    return write_extract(directory, changed, meta=delta_meta)
+    return _write_extract(
+        directory, _delta_changes(layout, seed=seed, builder=builder), meta=delta_meta
+    )
 
 
-def _delta_changes(
-    bundles: list[Bundle], dirt: dict[str, list[str]], *, seed: int, builder: ExtractBuilder
-) -> list[Bundle]:
+def _delta_changes(layout: _Layout, *, seed: int, builder: ExtractBuilder) -> Iterator[Bundle]:
     """The customers changed during the freeze: new contact details and the month-end
     reading that came in, half of them a payment that cleared their open items; the invalid
-    personal codes corrected by the service desk; and a few new customers."""
+    personal codes corrected by the service desk; and a few new customers. Built one by one
+    (only the changed ones)."""
     rng = random.Random(f"{seed}-delta")
-    dirty = {key for keys in dirt.values() for key in keys}
-    clean = [b for b in bundles if b.customer_key not in dirty]
-    changed: dict[str, Bundle] = {}
-    for bundle in rng.sample(clean, min(len(clean), max(3, len(bundles) // 100))):
+    customers = layout.customers
+    clean = [index for index in range(customers) if index not in layout.dirty]
+    for index in rng.sample(clean, min(len(clean), max(3, customers // 100))):
+        bundle = layout.bundle(builder, index)
         customer = bundle.rows["customers"][0]
         customer[8] = f"uus.{customer[0]}@example.ee"
         customer[9] = f"+372 5{rng.randint(100000, 9999999)}"
@@ -743,16 +915,15 @@ def _delta_changes(
             bundle.rows["open_items"].clear()
             for balance in bundle.rows["balances"]:
                 balance[1] = "0,00"
-        changed[bundle.customer_key] = bundle
-    by_key = {b.customer_key: b for b in bundles}
-    for key in dirt["invalid_personal_code"]:
-        row = by_key[key].rows["customers"][0]
+        yield bundle
+    for key in layout.dirt["invalid_personal_code"]:
+        bundle = layout.bundle(builder, int(key) - int(customer_key(0)))
+        row = bundle.rows["customers"][0]
         row[2] = _corrected_code(row[2])
-        changed[key] = by_key[key]
-    for index in range(len(bundles), len(bundles) + max(1, len(bundles) // 1000)):
-        new = builder.bundle(index)
-        changed[new.customer_key] = new
-    return list(changed.values())
+        yield bundle
+    builder.eic_serial = layout.serials[customers]
+    for index in range(customers, customers + max(1, customers // 1000)):
+        yield builder.bundle(index)
 
 
 def _month_end_reading(bundle: Bundle, month: Month) -> None:

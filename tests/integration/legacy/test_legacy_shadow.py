@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 
 from vool.domain.billing.models import Invoice, InvoiceLine
 from vool.domain.ledger.models import Posting
-from vool.domain.legacy import operations
+from vool.domain.legacy import extract_format as fmt
+from vool.domain.legacy import operations, shadow_data
 from vool.domain.legacy.models import HistoricBill, KeyMap
+from vool.domain.metering.models import IntervalDay
 from vool.usecases import legacy_extract, legacy_shadow
 from vool.usecases.demo import seed
 
@@ -104,3 +107,58 @@ def test_a_day_twice_in_the_shadow_month_is_listed_and_the_load_goes_on(
     intervals = result.counts["intervals"]  # every row but the second once
     bad = sum(1 for i in result.issues if i.rule == "BAD_INTERVAL_ROW")
     assert intervals["new"] + intervals["held_back"] + bad == count, (intervals, bad)
+
+
+def test_the_interval_rows_in_many_batches_as_in_one(extract: Path, tmp_path: Path) -> None:
+    """The shadow month's intervals stored a few rows at a time give the counts, the issues
+    and the stored days of one batch; a day given again in a later batch than its first row
+    is still DUPLICATE_INTERVAL_DAY naming that row's line."""
+    name = "VEERANDTUNNID.csv"
+    copy, without = tmp_path / "extract", tmp_path / "without"
+    shutil.copytree(extract, copy)
+    shutil.copytree(extract, without)
+    lines = (copy / name).read_text(encoding="utf-8-sig").splitlines()
+    (copy / name).write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8-sig")
+    manifest = (copy / "MANIFEST.csv").read_text(encoding="utf-8-sig")
+    count = len(lines) - 1
+    listed = f"{name};UTF-8-BOM;{count};"
+    (copy / "MANIFEST.csv").write_text(
+        manifest.replace(listed, f"{name};UTF-8-BOM;{count + 1};"), encoding="utf-8-sig"
+    )
+    # the history loaded from a copy whose manifest does not list the intervals
+    kept = [line for line in manifest.splitlines() if not line.startswith(listed)]
+    (without / "MANIFEST.csv").write_text("\r\n".join(kept) + "\r\n", encoding="utf-8-sig")
+    seed.ensure_reference_data()
+    operations.load_extract(
+        directory=without, as_of=AS_OF, now=AS_OF, user=None, reason="rehearsal", dry_run=False
+    )
+    assert not IntervalDay.objects.exists()
+    results, stored = [], []
+    for batch_rows in (shadow_data.BATCH_ROWS, 7):
+        savepoint = transaction.savepoint()
+        results.append(
+            shadow_data.load_shadow_data(
+                directory=copy,
+                manifest=fmt.read_manifest(copy),
+                as_of=AS_OF,
+                now=AS_OF,
+                batch_rows=batch_rows,
+            )
+        )
+        stored.append(
+            list(
+                IntervalDay.objects.order_by("metering_point__eic", "day").values_list(
+                    "metering_point__eic", "day", "version", "values_wh"
+                )
+            )
+        )
+        transaction.savepoint_rollback(savepoint)
+    one, many = results
+    assert len(stored[0]) == one.counts["intervals"]["new"] > 7 * 2
+    assert many.counts == one.counts
+    assert many.issues == one.issues
+    assert [bytes(row[3]) for row in stored[1]] == [bytes(row[3]) for row in stored[0]]
+    assert [row[:3] for row in stored[1]] == [row[:3] for row in stored[0]]
+    duplicates = [i for i in many.issues if i.rule == "DUPLICATE_INTERVAL_DAY"]
+    assert [(i.file_name, i.line) for i in duplicates] == [(name, len(lines) + 1)]
+    assert "given on line 2 already" in duplicates[0].message

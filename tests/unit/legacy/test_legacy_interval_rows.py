@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from vool.domain.legacy import extract_format as fmt
-from vool.domain.legacy.shadow_data import _batch, _day_values, _KeptRow
+from vool.domain.legacy.shadow_data import _batch, _day_values, _FirstLines, _in_batches, _KeptRow
 
 
 def row(day: str, values: list[str]) -> fmt.Row:
@@ -67,3 +67,24 @@ def test_rows_spread_into_one_batch_each_value_located_by_its_row() -> None:
     name = fmt.SPECS["intervals"].file_name
     lines = [batch.locate(at) for at in range(6)]
     assert lines == [f"{name} line {n}" for n in (2, 2, 2, 3, 3, 9)]
+
+
+def test_the_first_line_of_a_point_day_however_far_apart_the_rows() -> None:
+    first = _FirstLines()
+    assert first.setdefault("MP1", "01.10.2026", 2) == 2
+    assert first.setdefault("MP2", "01.10.2026", 3) == 3
+    assert first.setdefault("MP1", "02.10.2026", 4) == 4
+    assert first.setdefault("MP2", "31.10.2026", 5) == 5  # a later day: the array grows
+    assert first.setdefault("MP1", "01.10.2026", 900_000) == 2  # the day again, much later
+    assert first.setdefault("MP2", "31.10.2026", 900_001) == 5
+    assert first.setdefault("MP1", "31.10.2026", 900_002) == 900_002  # a new day of MP1
+    # the day's text is the key, as written: another text of the day is another day
+    assert first.setdefault("MP1", " 01.10.2026", 900_003) == 900_003
+
+
+def test_rows_in_batches_of_a_size() -> None:
+    rows = [fmt.Row(n, ("MP1", "01.10.2026", "")) for n in range(2, 9)]
+    assert [[r.line for r in b] for b in _in_batches(rows, 3)] == [[2, 3, 4], [5, 6, 7], [8]]
+    assert list(_in_batches([], 3)) == []
+    with pytest.raises(ValueError, match="at least one row"):
+        list(_in_batches(rows, 0))

@@ -6,12 +6,19 @@ same data again changes nothing), and that month's day-ahead prices, into tariff
 
 Only points the load kept (in the key map) get their intervals; a held-back point's rows wait
 for the delta that brings the point. A row that cannot be read is a validation issue
-(``BAD_INTERVAL_ROW`` / ``BAD_MARKET_PRICE_ROW``, an error) and is left out, like any other."""
+(``BAD_INTERVAL_ROW`` / ``BAD_MARKET_PRICE_ROW``, an error) and is left out, like any other.
+
+The interval file (some six million rows at 500,000 customers) is read as a stream and stored
+in batches of :data:`BATCH_ROWS` rows, all in one transaction (a truncated file, found after its
+last row, stores nothing)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+from django.db import transaction
 
 from vool.common.localtime import day_bounds
 from vool.domain.legacy import extract_format as fmt
@@ -40,6 +48,7 @@ PRICE_FIELDS = (
 # ASCII digits only (``\d`` takes any script's) and under 10⁹ kWh: what ``np.fromstring``
 # reads into int64 Wh without overflow
 VALUES = re.compile(r"[0-9]{1,9},[0-9]{3}(?: [0-9]{1,9},[0-9]{3})*")
+BATCH_ROWS = 20_000  # interval rows (point days) per store: ~2 million values
 
 
 @dataclass
@@ -49,14 +58,24 @@ class ShadowData:
 
 
 def load_shadow_data(
-    *, directory: Path, manifest: fmt.Manifest, as_of: dt.datetime, now: dt.datetime
+    *,
+    directory: Path,
+    manifest: fmt.Manifest,
+    as_of: dt.datetime,
+    now: dt.datetime,
+    batch_rows: int = BATCH_ROWS,
 ) -> ShadowData:
-    """Load the extract's shadow files that its manifest lists (none in a version-1 extract)."""
+    """Load the extract's shadow files that its manifest lists (none in a version-1 extract);
+    the interval rows ``batch_rows`` at a time."""
     result = ShadowData()
     listed = {spec.entity: spec for spec in fmt.SHADOW_FILES if spec.file_name in manifest.rows}
     if "intervals" in listed:
-        rows = fmt.read_file(directory, listed["intervals"], manifest)
-        result.counts["intervals"] = _intervals(rows, as_of=as_of, issues=result.issues)
+        result.counts["intervals"] = _intervals(
+            fmt.iter_rows(directory, listed["intervals"], manifest),
+            as_of=as_of,
+            issues=result.issues,
+            batch_rows=batch_rows,
+        )
     if "market_prices" in listed:
         rows = fmt.read_file(directory, listed["market_prices"], manifest)
         result.counts["market_prices"] = _market_prices(
@@ -132,30 +151,83 @@ def _batch(
     )
 
 
+class _FirstLines:
+    """(point, day) → the line that gave it first, compact for a month of some 200,000
+    points: the days numbered as their texts first come, and per point an array of line
+    numbers by day number (0: not given yet; a data line is 2 or more)."""
+
+    def __init__(self) -> None:
+        self._days: dict[str, int] = {}
+        self._points: dict[str, array[int]] = {}
+
+    def setdefault(self, point: str, day: str, line: int) -> int:
+        """The line that gave ``point``'s ``day`` first: ``line`` if none before."""
+        number = self._days.setdefault(day, len(self._days))
+        lines = self._points.get(point)
+        if lines is None:
+            lines = self._points[point] = array("q")
+        if len(lines) <= number:
+            lines.extend(itertools.repeat(0, number + 1 - len(lines)))
+        if not lines[number]:
+            lines[number] = line
+        return lines[number]
+
+
+def _in_batches(rows: Iterable[fmt.Row], size: int) -> Iterator[list[fmt.Row]]:
+    if size < 1:
+        raise ValueError(f"a batch has at least one row, not {size}")
+    it = iter(rows)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
+
+
 def _intervals(
-    rows: list[fmt.Row], *, as_of: dt.datetime, issues: list[rules.Issue]
+    rows: Iterable[fmt.Row],
+    *,
+    as_of: dt.datetime,
+    issues: list[rules.Issue],
+    batch_rows: int = BATCH_ROWS,
 ) -> dict[str, int]:
     """Per local day of a point: new, changed (a new version), unchanged; held back: the
-    rows of points the load did not keep."""
+    rows of points the load did not keep. Stored ``batch_rows`` rows at a time; a day given
+    again is found in any later batch."""
+    counts = {"new": 0, "changed": 0, "unchanged": 0, "held_back": 0}
+    days: dict[str, tuple[int, int]] = {}
+    first_lines = _FirstLines()
+    with transaction.atomic():
+        for batch in _in_batches(rows, batch_rows):
+            _store_batch(
+                batch, as_of=as_of, issues=issues, days=days, first_lines=first_lines, counts=counts
+            )
+    return counts
+
+
+def _store_batch(
+    rows: list[fmt.Row],
+    *,
+    as_of: dt.datetime,
+    issues: list[rules.Issue],
+    days: dict[str, tuple[int, int]],
+    first_lines: _FirstLines,
+    counts: dict[str, int],
+) -> None:
+    """Check and store one batch of rows, adding to ``counts``."""
     spec = fmt.SPECS["intervals"]
     eics = _eics(sorted({row.values[0] for row in rows}))
     series: dict[str, int] = {}
     kept: list[_KeptRow] = []  # per row, not per value: the values are spread out below
     values: list[npt.NDArray[np.int64]] = []
-    days: dict[str, tuple[int, int]] = {}
-    first_line: dict[tuple[str, str], int] = {}  # (point, day) → the line that gave it
-    held = 0
     for row in rows:
         eic = eics.get(row.values[0])
         if eic is None:
-            held += 1
+            counts["held_back"] += 1
             continue  # the point is not loaded (held back): its data waits for the delta
         try:
             start_s, wh = _day_values(row, days)
         except ValueError as exc:
             issues.append(_issue(spec, row, "KWH_15MIN", "BAD_INTERVAL_ROW", str(exc)))
             continue
-        line = first_line.setdefault((row.values[0], row.values[1]), row.line)
+        line = first_lines.setdefault(row.values[0], row.values[1], row.line)
         if line != row.line:  # the day again: listed, the first row's values are kept
             message = f"{row.values[1]} of this point was given on line {line} already"
             issues.append(_issue(spec, row, "KUUPAEV", "DUPLICATE_INTERVAL_DAY", message))
@@ -163,15 +235,12 @@ def _intervals(
         kept.append(_KeptRow(series.setdefault(eic, len(series)), start_s, len(wh), row.line))
         values.append(wh)
     if not values:
-        return {"new": 0, "changed": 0, "unchanged": 0, "held_back": held}
+        return
     batch = _batch(spec, series, kept, np.concatenate(values))
     stored = store_intervals(batch=batch, as_of=as_of, file_name=spec.file_name)
-    return {
-        "new": stored.days_created,
-        "changed": stored.days_corrected,
-        "unchanged": stored.days_unchanged,
-        "held_back": held,
-    }
+    counts["new"] += stored.days_created
+    counts["changed"] += stored.days_corrected
+    counts["unchanged"] += stored.days_unchanged
 
 
 def _market_prices(
