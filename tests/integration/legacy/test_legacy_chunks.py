@@ -18,6 +18,7 @@ import pytest
 from django.db import transaction
 
 from legacy_digest import digest
+from vool.domain.audit.models import AuditEntry
 from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import operations, partition, reconcile
 from vool.domain.legacy.models import KeyMap, LoadRun
@@ -153,6 +154,9 @@ def test_a_load_killed_between_chunks_is_finished_by_running_it_again(extract: P
     loaded_before = KeyMap.objects.filter(entity="accounts").count()
     assert 6 <= loaded_before < CUSTOMERS
     assert LoadRun.objects.get().counts == {}  # not finished: reconcile does not take it
+    started = AuditEntry.objects.get(action="legacy.load.start")
+    assert started.reason == "go-live migration from the legacy CIS"
+    assert not AuditEntry.objects.filter(action="legacy.load").exists()
     result = _load(extract, AS_OF, chunk=3)
     accounts = result.counts["accounts"]
     assert accounts["unchanged"] == loaded_before and accounts["changed"] == 0

@@ -158,6 +158,16 @@ def _begin(
         reason=reason,
         created_by=user if user is not None and user.pk else None,
     )
+    # chunks commit as they go: who started the run, and why, is on record before any does
+    audit.record(
+        user=user,
+        happened_at=times.now,
+        action="legacy.load.start",
+        object_type="legacy.LoadRun",
+        object_id=run.pk,
+        reason=reason,
+        after={"directory": str(directory), "kind": manifest.kind, "dry_run": dry_run},
+    )
     parts = partition.partition(
         directory=directory,
         manifest=manifest,
