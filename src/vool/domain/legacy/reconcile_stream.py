@@ -2,9 +2,9 @@
 laid over it) read as a stream, each row summed into what reconcile measures as it comes.
 
 The small files (customers, accounts, points, meters, registers, contracts, open items,
-balances, agreements) are laid over each other as :func:`reconcile.layers` always did — a later
-row of the same old key replaces the earlier one where it stood, a delta's account replaces its
-open items whole — keeping of each row only the few strings reconcile needs. The big files
+balances, agreements) are laid over each other as reconcile always laid them — a later row of
+the same old key replaces the earlier one where it stood, a delta's account replaces its open
+items whole — keeping of each row only the few strings reconcile needs. The big files
 (readings, interval totals, bills, bill lines) of the first extract are never held: each is
 streamed (:func:`extract_format.iter_rows`), a row a later extract replaces skipped (the deltas
 are small and held), and summed per register, point and account. Their old keys are kept as
@@ -63,8 +63,15 @@ class KeySet:
         if not self._blocks:
             return np.array([], dtype="S1")
         if not self._sorted:
-            merged = np.concatenate(self._blocks) if len(self._blocks) > 1 else self._blocks[0]
-            merged.sort()
+            width = max(b.dtype.itemsize for b in self._blocks)
+            merged = np.empty(sum(len(b) for b in self._blocks), dtype=f"S{width}")
+            at = 0
+            for number in range(len(self._blocks)):  # each let go once copied: not twice
+                block, self._blocks[number] = self._blocks[number], merged[:0]
+                merged[at : at + len(block)] = block
+                at += len(block)
+            del block
+            merged.sort(kind="stable")  # timsort: the keys come mostly in order
             self._blocks, self._sorted = [merged], True
         return self._blocks[0]
 
@@ -191,7 +198,11 @@ class Layered:
 
 
 def layered(directories: Sequence[Path], manifests: Sequence[fmt.Manifest]) -> Layered:
-    """As :func:`reconcile.layers` did, but only the deltas' big files are held."""
+    """The extracts' files in order, each row replacing an earlier one of its old key (a
+    delta's balances first dropping the open items of their accounts); the first extract's
+    big files are left to :func:`read` to stream. Which accounts are held back comes from the
+    load run of each extract (none if it was not loaded, or changed since): an extract's own
+    accounts take its verdict."""
     result = Layered()
     for number, (directory, manifest) in enumerate(zip(directories, manifests, strict=True)):
         if manifest.kind == "delta":
