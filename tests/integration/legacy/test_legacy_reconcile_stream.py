@@ -15,6 +15,7 @@ import pytest
 
 from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import operations, reconcile, reconcile_stream
+from vool.domain.legacy.models import HistoricBillLine
 from vool.usecases import legacy_extract
 from vool.usecases.demo import seed
 
@@ -108,17 +109,24 @@ def test_a_key_twice_in_a_big_file_counts_once_with_its_last_row(
     account = bills[0][1]
     line = rows_of(extract, "bill_lines")[0]
     reading = rows_of(extract, "readings")[0]
+    odd = bills[-1][0]  # its first line's RIDA written 01: loaded as line 1, and so counted
+
+    def lines(rows: Rows) -> Rows:
+        written = [[r[0], "01", *r[2:]] if r[:2] == [odd, "1"] else r for r in rows]
+        return [*written, line, ["B0", "1", *line[2:]]]
+
     rewrite(
         extract,
         tmp_path,
         {
             "bills": lambda rows: [*rows, twice, ["B0", "K0", "10.2025", *rows[0][3:]]],
-            "bill_lines": lambda rows: [*rows, line, ["B0", "1", *line[2:]]],
+            "bill_lines": lines,
             "readings": lambda rows: [reading, *rows, [reading[0] + "9", "R0", *reading[2:]]],
         },
     )
     result = load(tmp_path)
     assert account in result.held_accounts  # DUPLICATE_KEY holds back the bill's account
+    assert HistoricBillLine.objects.filter(bill__number=odd, position=1).exists()
     report = reconcile.reconcile(directories=[tmp_path])
     counts = {c.entity: c for c in report.counts}
     # each key once; the bill of an unknown account (held back by the load), its line, and

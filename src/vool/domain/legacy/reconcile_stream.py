@@ -10,12 +10,12 @@ streamed (:func:`extract_format.iter_rows`), a row a later extract replaces skip
 are small and held), and summed per register, point and account. Their old keys are kept as
 one sorted array of bytes (:class:`KeySet`, about a key's length a row): it finds a key twice
 in one file (the last row is the one, as before; the file is then read again) and counts the
-keys the key map holds. The bill lines are looked up in Vool a batch of bills at a time."""
+keys the key map holds, and Vool's legacy bill lines (streamed from Vool too)."""
 
 from __future__ import annotations
 
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,10 +24,11 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+from django.db import connection
 
 from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import queries
-from vool.domain.legacy.models import HistoricBillLine, KeyMap
+from vool.domain.legacy.models import KeyMap
 
 MEASURES = ("balance", "bills", "bills_amount", "consumption_kwh")
 ZERO = Decimal(0)
@@ -95,7 +96,7 @@ class KeySet:
         fits = np.array([len(k) <= width for k in keys])  # a longer key is none of ours
         probe = np.array([k if len(k) <= width else b"" for k in keys], dtype=ours.dtype)
         at = np.minimum(np.searchsorted(ours, probe), len(ours) - 1)
-        return list((ours[at] == probe) & fits)
+        return ((ours[at] == probe) & fits).tolist()
 
 
 class Contract(NamedTuple):
@@ -362,45 +363,32 @@ class _Bills(_Stream):
 
 class _Lines(_Stream):
     """Bill lines: held back unless their bill is one of the extract's, of an account not
-    held back; loaded when their bill is mapped and Vool holds a line at their position —
-    looked up a batch of bills at a time."""
+    held back. A line whose old key is not ``bill/position`` as Vool would write it (``RIDA``
+    written ``01``, or not a number) is noted with that form (see :func:`_loaded_lines`)."""
 
     def __init__(self, bills: KeySet, held_bills: set[str]) -> None:
         super().__init__()
         self.bills, self.held_bills = bills, held_bills
-        self.batch: list[tuple[str, str]] = []
-        self.batch_bills: set[str] = set()
+        self.batch: list[str] = []  # each line's bill
+        self.odd: dict[str, str | None] = {}  # old key → bill/position (None: no position)
 
     def add(self, key: str, row: str) -> None:
         self.tally.legacy += 1
         self.keys.add(key)
-        self.batch.append((key, row))
-        self.batch_bills.add(row)
-        if len(self.batch_bills) >= queries.CHUNK:
+        self.batch.append(row)
+        position = _position(key)
+        written = None if position is None else f"{row}/{position}"
+        if written != key:
+            self.odd[key] = written
+        if len(self.batch) >= BLOCK:
             self.close()
 
     def close(self) -> None:
-        if not self.batch:
-            return
-        bills = sorted(self.batch_bills)
-        known = {b for b, found in zip(bills, self.bills.contains(bills), strict=True) if found}
-        ids = dict(
-            KeyMap.objects.filter(entity="bills", old_key__in=bills).values_list(
-                "old_key", "new_id"
-            )
-        )
-        held_lines = set(
-            HistoricBillLine.objects.filter(bill_id__in=list(ids.values())).values_list(
-                "bill_id", "position"
-            )
-        )
-        for key, bill in self.batch:
-            if bill not in known or bill in self.held_bills:
+        known = self.bills.contains(self.batch)
+        for bill, found in zip(self.batch, known, strict=True):
+            if not found or bill in self.held_bills:
                 self.tally.held += 1
-            if bill in ids and (ids[bill], _position(key)) in held_lines:
-                self.tally.loaded += 1
-        self.tally.vool_records = self.tally.loaded
-        self.batch, self.batch_bills = [], set()
+        self.batch = []
 
 
 def _position(line_key: str) -> int | None:
@@ -497,6 +485,28 @@ def _mapped(entity: str, keys: KeySet) -> tuple[int, int]:
     return len(ids), distinct
 
 
+def _loaded_lines(keys: KeySet, odd: Mapping[str, str | None]) -> int:
+    """How many of the extract's bill lines Vool holds (their bill mapped, and a line at their
+    position on it): Vool's legacy bill lines streamed as ``old bill key/position`` and matched
+    against the lines' old keys — a line whose key is odd by that form."""
+    sql = (  # the tables of HistoricBillLine and KeyMap
+        "SELECT k.old_key || '/' || CAST(l.position AS TEXT) FROM legacy_historicbillline l "
+        "JOIN legacy_keymap k ON k.new_id = l.bill_id AND k.entity = 'bills'"
+    )
+    by_odd = Counter(written for written in odd.values() if written is not None)
+    loaded = 0
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql)
+        while held := [written for (written,) in cursor.fetchmany(KEY_MAP_BATCH)]:
+            found = keys.contains(held)
+            if not odd:
+                loaded += sum(found)
+                continue
+            for written, hit in zip(held, found, strict=True):
+                loaded += by_odd.get(written, 0) + (1 if hit and written not in odd else 0)
+    return loaded
+
+
 def _match(keys: KeySet, batch: list[tuple[str, int]], ids: array[int]) -> None:
     found = keys.contains_bytes([old_key.encode() for old_key, _ in batch])
     ids.extend(new_id for (_, new_id), hit in zip(batch, found, strict=True) if hit)
@@ -541,6 +551,7 @@ def read(directories: Sequence[Path]) -> Legacy:
     lines = _stream(
         "bill_lines", base, rows["bill_lines"], lambda: _Lines(bills.keys, bills.held_bills)
     )
+    lines.tally.loaded = lines.tally.vool_records = _loaded_lines(lines.keys, lines.odd)
     tallies["bill_lines"] = lines.tally
     return Legacy(
         tallies={s.entity: tallies[s.entity] for s in fmt.FILES if s.entity not in NOT_COUNTED},
