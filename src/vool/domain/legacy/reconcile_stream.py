@@ -488,7 +488,8 @@ def _mapped(entity: str, keys: KeySet) -> tuple[int, int]:
 def _loaded_lines(keys: KeySet, odd: Mapping[str, str | None]) -> int:
     """How many of the extract's bill lines Vool holds (their bill mapped, and a line at their
     position on it): Vool's legacy bill lines streamed as ``old bill key/position`` and matched
-    against the lines' old keys — a line whose key is odd by that form."""
+    against the lines' old keys; a line whose old key is not in that form (``odd``: ``RIDA``
+    written ``01``) by the form it would have."""
     sql = (  # the tables of HistoricBillLine and KeyMap
         "SELECT k.old_key || '/' || CAST(l.position AS TEXT) FROM legacy_historicbillline l "
         "JOIN legacy_keymap k ON k.new_id = l.bill_id AND k.entity = 'bills'"
