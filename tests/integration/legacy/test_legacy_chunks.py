@@ -15,13 +15,14 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from legacy_digest import digest
 from vool.domain.audit.models import AuditEntry
 from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import operations, partition, reconcile
-from vool.domain.legacy.models import KeyMap, LoadRun
+from vool.domain.legacy.models import HistoricBillLine, KeyMap, LoadRun
+from vool.domain.metering.models import Reading
 from vool.usecases import legacy_extract
 from vool.usecases.demo import seed
 from worker_processes import database_url
@@ -163,3 +164,20 @@ def test_a_load_killed_between_chunks_is_finished_by_running_it_again(extract: P
     assert reconcile.reconcile(directories=[extract]).ok
     again = _load(extract, AS_OF, chunk=50)
     assert all(c["new"] == c["changed"] == 0 for c in again.counts.values())
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner statistics")
+def test_the_loaded_tables_are_analysed(extract: Path) -> None:
+    """The next statements (reconcile, the first bill run) are planned on the loaded rows."""
+    seed.ensure_reference_data()
+    _load(extract, AS_OF, chunk=50)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)",
+            [["legacy_keymap", "legacy_historicbillline", "metering_reading"]],
+        )
+        estimated = dict(cursor.fetchall())
+    assert estimated["legacy_keymap"] >= KeyMap.objects.count() / 2
+    assert estimated["legacy_historicbillline"] >= HistoricBillLine.objects.count() / 2
+    assert estimated["metering_reading"] >= Reading.objects.count() / 2
