@@ -152,28 +152,3 @@ class TestRules:
         )
         assert checked.held == {"11"}
         assert rules.held_causes(checked) == {"11": "BAD_NUMBER (SALDOD.csv:2)"}
-
-
-class TestLink:
-    """What reconcile reads without validating again: keys, references, numbers."""
-
-    ROWS = extract(
-        customers=[customer("1", CODE, "Mart Tamm", 2)],
-        accounts=[account("11", "1", 2), account("12", "1", 3)],
-        points=POINT,
-        contracts=[contract("1", "01.01.2020", "", 2)],
-        balances=[fmt.Row(2, ("11", "12,50")), fmt.Row(3, ("12", "x"))],
-    )
-
-    def test_rows_are_linked_to_their_accounts_as_the_validation_links_them(self) -> None:
-        linked = rules.link(self.ROWS, {"balances": {"amount": "SALDO"}}, held={"11"})
-        checked = rules.check(self.ROWS, CONTEXT)
-        for entity in ("customers", "accounts", "points", "contracts", "balances"):
-            for key, record in linked.records[entity].items():
-                assert linked.accounts_of(entity, record) == checked.accounts_of(
-                    entity, checked.records[entity][key]
-                ), (entity, key)
-        assert not linked.loadable("points", linked.records["points"]["111"])  # on 11 only
-        assert linked.loadable("customers", linked.records["customers"]["1"])  # 12 is not held
-        amounts = {k: r["amount"] for k, r in linked.records["balances"].items()}
-        assert amounts == {"11": Decimal("12.50"), "12": None}  # the load reported "x"

@@ -63,12 +63,6 @@ class LoadResult:
     issues: list[rules.Issue] = field(default_factory=list)
 
 
-def read_extract(directory: Path) -> tuple[fmt.Manifest, dict[str, list[fmt.Row]]]:
-    """Every file of the extract, checked against its manifest (``UnreadableExtract``)."""
-    manifest = fmt.read_manifest(directory)
-    return manifest, {spec.entity: fmt.read_file(directory, spec, manifest) for spec in fmt.FILES}
-
-
 #: accounts a chunk of the load holds (with their whole groups: see :mod:`partition`)
 ACCOUNTS_PER_CHUNK = 5000
 

@@ -566,46 +566,6 @@ def check(
     return checked
 
 
-def link(
-    rows: dict[str, list[fmt.Row]], numbers: dict[str, dict[str, str]], *, held: set[str]
-) -> Checked:
-    """The rows as records holding only their old key, the keys they refer to
-    (:data:`REFERENCES`) and the numbers asked for (entity → field → column; one that cannot
-    be read is ``None``), linked to their accounts as :func:`check` links them, with ``held``
-    the accounts held back. Nothing is parsed or checked again: for reading an extract a load
-    run has already validated (reconcile)."""
-    checked = Checked()
-    refs: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for entity, column, ref, _target, _rule in REFERENCES:
-        refs[entity].append((ref, column))
-    for spec in fmt.FILES:
-        records = checked.records[spec.entity]
-        key_at = [spec.columns.index(c) for c in spec.key]
-        texts = [(ref, spec.columns.index(c)) for ref, c in refs[spec.entity]]
-        decimals = [(f, spec.columns.index(c)) for f, c in numbers.get(spec.entity, {}).items()]
-        for raw in rows.get(spec.entity, ()):
-            values = raw.values
-            key = "/".join([values[i].strip() for i in key_at])
-            if key in records:  # a duplicate key: the first row is the one (as in check)
-                continue
-            record: Record = {"_key": key, "_line": raw.line}
-            for name, at in texts:
-                record[name] = values[at].strip()
-            for name, at in decimals:
-                record[name] = _decimal_or_none(values[at])
-            records[key] = record
-    _link(checked)
-    checked.held = set(held)
-    return checked
-
-
-def _decimal_or_none(text: str) -> Decimal | None:
-    try:
-        return fmt.parse_decimal(text)
-    except ValueError:  # the load reported it (and held its accounts back)
-        return None
-
-
 def held_causes(checked: Checked) -> dict[str, str]:
     """Each held-back account → the rules that hold it back, with their file and line."""
     found: dict[str, set[str]] = {account: set() for account in checked.held}
