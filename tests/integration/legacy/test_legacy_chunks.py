@@ -23,28 +23,14 @@ from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import operations, partition, reconcile
 from vool.domain.legacy.models import HistoricBillLine, KeyMap, LoadRun
 from vool.domain.metering.models import Reading
-from vool.usecases import legacy_extract
 from vool.usecases.demo import seed
 from worker_processes import database_url
 
 CUSTOMERS = 150
+SEED = 11
 AS_OF = dt.datetime(2026, 11, 28, 20, 0, tzinfo=dt.UTC)
 DELTA_AS_OF = dt.datetime(2026, 12, 2, 20, 0, tzinfo=dt.UTC)
 VOOL = Path(sys.executable).with_name("vool")
-
-
-@pytest.fixture(scope="module")
-def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("extract")
-    legacy_extract.make_extract(directory=directory, customers=CUSTOMERS, seed=11)
-    return directory
-
-
-@pytest.fixture(scope="module")
-def delta(tmp_path_factory: pytest.TempPathFactory, extract: Path) -> Path:
-    directory = tmp_path_factory.mktemp("delta")
-    legacy_extract.make_delta(directory=directory, base=extract)
-    return directory
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,6 @@ from legacy_digest import digest
 from vool.domain.legacy import history_sql, operations
 from vool.domain.legacy.models import HistoricBillLine, KeyMap, LoadRun, StagedRow
 from vool.domain.metering.models import Reading
-from vool.usecases import legacy_extract
-from vool.usecases.demo import seed
 
 pytestmark = [
     pytest.mark.django_db,
@@ -29,27 +27,9 @@ pytestmark = [
 ]
 
 CUSTOMERS = 120
+SEED = 7
 AS_OF = dt.datetime(2026, 11, 28, 20, 0, tzinfo=dt.UTC)
 DELTA_AS_OF = dt.datetime(2026, 12, 2, 20, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="module")
-def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("extract")
-    legacy_extract.make_extract(directory=directory, customers=CUSTOMERS, seed=7)
-    return directory
-
-
-@pytest.fixture(scope="module")
-def delta(tmp_path_factory: pytest.TempPathFactory, extract: Path) -> Path:
-    directory = tmp_path_factory.mktemp("delta")
-    legacy_extract.make_delta(directory=directory, base=extract)
-    return directory
-
-
-@pytest.fixture
-def reference_data() -> None:
-    seed.ensure_reference_data()
 
 
 def load(directory: Path, as_of: dt.datetime = AS_OF) -> operations.LoadResult:

@@ -27,32 +27,13 @@ from vool.domain.metering.models import Reading
 from vool.domain.receivables import queries as receivables_queries
 from vool.domain.supply.models import MeteringPoint
 from vool.usecases import legacy_extract
-from vool.usecases.demo import seed
 
 pytestmark = pytest.mark.django_db
 
 CUSTOMERS = 300
+SEED = 5
 AS_OF = dt.datetime(2026, 11, 28, 20, 0, tzinfo=dt.UTC)
 DELTA_AS_OF = dt.datetime(2026, 12, 2, 20, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="module")
-def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("extract")
-    legacy_extract.make_extract(directory=directory, customers=CUSTOMERS, seed=5)
-    return directory
-
-
-@pytest.fixture(scope="module")
-def delta(tmp_path_factory: pytest.TempPathFactory, extract: Path) -> Path:
-    directory = tmp_path_factory.mktemp("delta")
-    legacy_extract.make_delta(directory=directory, base=extract)
-    return directory
-
-
-@pytest.fixture
-def reference_data() -> None:
-    seed.ensure_reference_data()
 
 
 def load(
@@ -94,7 +75,7 @@ DIRT_RULES = {
 
 class TestMakeExtract:
     def test_same_seed_same_bytes(self, extract: Path, tmp_path: Path) -> None:
-        legacy_extract.make_extract(directory=tmp_path, customers=CUSTOMERS, seed=5)
+        legacy_extract.make_extract(directory=tmp_path, customers=CUSTOMERS, seed=SEED)
         for path in sorted(extract.glob("*.csv")):
             if path.name != "validation-report.csv":
                 assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name

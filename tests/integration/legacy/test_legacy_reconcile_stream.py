@@ -16,27 +16,14 @@ import pytest
 from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import operations, reconcile, reconcile_stream
 from vool.domain.legacy.models import HistoricBillLine
-from vool.usecases import legacy_extract
 from vool.usecases.demo import seed
 
 pytestmark = pytest.mark.django_db
 
+CUSTOMERS = 40
+SEED = 11
 AS_OF = dt.datetime(2026, 11, 28, 20, 0, tzinfo=dt.UTC)
 Rows = list[list[str]]
-
-
-@pytest.fixture(scope="module")
-def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("extract")
-    legacy_extract.make_extract(directory=directory, customers=40, seed=11)
-    return directory
-
-
-@pytest.fixture(scope="module")
-def delta(tmp_path_factory: pytest.TempPathFactory, extract: Path) -> Path:
-    directory = tmp_path_factory.mktemp("delta")
-    legacy_extract.make_delta(directory=directory, base=extract)
-    return directory
 
 
 def load(directory: Path) -> operations.LoadResult:

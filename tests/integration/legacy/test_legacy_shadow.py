@@ -19,19 +19,14 @@ from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import operations, shadow_data
 from vool.domain.legacy.models import HistoricBill, KeyMap
 from vool.domain.metering.models import IntervalDay
-from vool.usecases import legacy_extract, legacy_shadow
+from vool.usecases import legacy_shadow
 from vool.usecases.demo import seed
 
 pytestmark = pytest.mark.django_db
 
+CUSTOMERS = 60
+SEED = 5
 AS_OF = dt.datetime(2026, 11, 28, 20, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="module")
-def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("extract")
-    legacy_extract.make_extract(directory=directory, customers=60, seed=5)
-    return directory
 
 
 @pytest.fixture

@@ -189,15 +189,7 @@ def _begin(
         created_by=user if user is not None and user.pk else None,
     )
     # chunks commit as they go: who started the run, and why, is on record before any does
-    audit.record(
-        user=user,
-        happened_at=times.now,
-        action="legacy.load.start",
-        object_type="legacy.LoadRun",
-        object_id=run.pk,
-        reason=reason,
-        after={"directory": str(directory), "kind": manifest.kind, "dry_run": dry_run},
-    )
+    _audit(run, user, times, "legacy.load.start", {"directory": str(directory), "kind": run.kind})
     parts = partition.partition(
         directory=directory,
         manifest=manifest,
@@ -272,14 +264,18 @@ def _finish(
     # run read (its manifest) and the accounts it held back, with their causes
     run.counts = summary | {queries.RUN_MANIFEST: manifest.digest, queries.RUN_HELD: held}
     run.save(update_fields=["counts"])
+    _audit(run, user, times, "legacy.load", summary)
+
+
+def _audit(run: LoadRun, user: Any, times: _Times, action: str, after: dict[str, Any]) -> None:
     audit.record(
         user=user,
         happened_at=times.now,
-        action="legacy.load",
+        action=action,
         object_type="legacy.LoadRun",
         object_id=run.pk,
         reason=run.reason,
-        after=summary,
+        after=after | {"dry_run": run.dry_run},
     )
 
 
