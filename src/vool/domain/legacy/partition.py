@@ -114,11 +114,23 @@ def _join_file(groups: _Groups, spec: fmt.FileSpec, rows: Iterator[fmt.Row]) -> 
         values = row.values
         own = groups.node(spec.entity, "/".join([values[i].strip() for i in key_at]))
         for kind, at in links:
-            value = values[at].strip()
+            value = node_value(kind, values[at])
             if value:
-                if kind in ("code", "eic"):
-                    value = value.upper()
                 groups.join(own, groups.node(kind, value))
+
+
+#: the links by an identifier, which the validation compares in its compact form
+IDENTIFIERS = ("code", "eic", "reference")
+
+
+def node_value(kind: str, text: str) -> str:
+    """The value a link joins by: an old key stripped, as the validation reads keys; an
+    identifier without any white space and in capitals, so that two texts the validation
+    takes for one code (``common.identifiers``' compact forms) always join (two it takes for
+    two codes may too: a group larger than needed is still whole)."""
+    if kind in IDENTIFIERS:
+        return "".join(text.split()).upper()
+    return text.strip()
 
 
 @dataclass
