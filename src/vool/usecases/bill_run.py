@@ -25,13 +25,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import multiprocessing
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +42,7 @@ from django.utils.translation import gettext as _
 from vool.common.localtime import Month, local_midnight
 from vool.domain.billing import guard, operations, queries
 from vool.domain.customers import queries as customer_queries
-from vool.usecases import estimate_readings
+from vool.usecases import estimate_readings, forked
 from vool.usecases.submit_reading import reading_policy
 
 if TYPE_CHECKING:  # types only: runs and invoices are read through billing.queries
@@ -127,18 +125,6 @@ def run_chunk_and_finish(*, chunk_id: int, clock: Clock = timezone.now) -> str:
     return chunk.state
 
 
-_INHERITED: list[Any] = []
-
-
-def _forget_inherited_connections() -> None:
-    """In a forked pool process: drop the parent's database handles without closing them
-    (closing would end the parent's session on the shared socket)."""
-    for connection in connections.all(initialized_only=True):
-        if connection.connection is not None:
-            _INHERITED.append(connection.connection)
-            connection.connection = None
-
-
 def _chunk_in_child(chunk_id: int, pause_seconds: float) -> str:
     try:
         state = run_chunk(chunk_id=chunk_id)
@@ -181,14 +167,9 @@ def _run_pool(
     on_progress: ProgressCallback,
     pause_seconds: float,
 ) -> None:
-    # Children are forked. Close this process's connections first; each child also sets
-    # aside whatever connection it still inherits (never using or closing it: it is the
-    # parent's socket) and opens its own.
+    # children are forked: each sets aside the connection it inherits and opens its own
     connections.close_all()
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_forget_inherited_connections
-    ) as pool:
+    with forked.forked_pool(workers) as pool:
         futures = [pool.submit(_chunk_in_child, cid, pause_seconds) for cid in chunk_ids]
         for future in futures:
             future.result()

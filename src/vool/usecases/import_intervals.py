@@ -12,15 +12,13 @@ import dataclasses
 import datetime as dt
 import hashlib
 import itertools
-import multiprocessing
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from django.db import connections
 
 from vool.domain.metering.interval_operations import (
     IntervalBatch,
@@ -32,7 +30,7 @@ from vool.domain.metering.interval_operations import (
 from vool.domain.supply import queries as supply_queries
 from vool.integrations.datahub import metering_data
 from vool.integrations.safe_input import InputLimits, UnsafeInput, check_size, cut
-from vool.usecases import parse_pool
+from vool.usecases import forked, parse_pool
 from vool.usecases.input_limits import import_limits, read_limited
 
 __all__ = [
@@ -293,11 +291,7 @@ def import_interval_pages(
             yield _page(parse_pool.parse(name, content, limits), **stored)
         return
     # forked, not spawned: a spawned process takes seconds to import what this one has
-    with ProcessPoolExecutor(
-        max_workers=1,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_set_aside_inherited_connections,
-    ) as pool:
+    with forked.forked_pool(1) as pool:
         first, following = head
         pending: Future[parse_pool.Parsed] | None = pool.submit(
             parse_pool.parse, *following, limits
@@ -311,19 +305,6 @@ def import_interval_pages(
                 pool.submit(parse_pool.parse, *upcoming, limits) if upcoming is not None else None
             )
         yield _page(parsed, **stored)
-
-
-_INHERITED: list[Any] = []
-
-
-def _set_aside_inherited_connections() -> None:
-    """In the forked parsing process (which needs no database): put the parent's database
-    handles aside, never using or closing them (that would end the parent's session on the
-    shared socket), as the bill run's pool does."""
-    for connection in connections.all(initialized_only=True):
-        if connection.connection is not None:
-            _INHERITED.append(connection.connection)
-            connection.connection = None
 
 
 def _page(parsed: parse_pool.Parsed, **stored: Any) -> PageImport:

@@ -232,3 +232,30 @@ class TestDatabaseGuards:
             connection.cursor() as cursor,
         ):
             cursor.execute("DELETE FROM ledger_ledgertransaction")
+
+
+class TestOpeningBalances:
+    def test_the_first_is_an_opening_balance_a_later_change_an_adjustment(self) -> None:
+        first, second = BillingAccountFactory(), BillingAccountFactory()
+        taken = [
+            operations.OpeningBalance(first.pk, D("40.00"), "legacy 1"),
+            operations.OpeningBalance(second.pk, D("-5.50"), "legacy 2"),
+        ]
+        operations.post_opening_balances(balances=taken, posted_date=AS_OF.date(), created_at=AS_OF)
+        later = [
+            operations.OpeningBalance(first.pk, D("-40.00"), "legacy 1"),  # paid in the freeze
+            operations.OpeningBalance(second.pk, D("0"), "legacy 2"),  # unchanged: no posting
+        ]
+        operations.post_opening_balances(balances=later, posted_date=AS_OF.date(), created_at=AS_OF)
+        kinds = LedgerTransaction.objects.filter(
+            document_type=operations.OPENING_BALANCE_DOCUMENT
+        ).values_list("billing_account_id", "kind")
+        assert sorted(kinds) == sorted(
+            [
+                (first.pk, LedgerTransaction.Kind.OPENING_BALANCE),
+                (second.pk, LedgerTransaction.Kind.OPENING_BALANCE),
+                (first.pk, LedgerTransaction.Kind.ADJUSTMENT),
+            ]
+        )
+        balances = queries.receivable_balances(billing_account_ids=[first.pk, second.pk])
+        assert balances == {first.pk: D("0.00"), second.pk: D("-5.50")}

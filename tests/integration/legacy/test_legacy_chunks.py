@@ -1,8 +1,9 @@
 """The load in chunks of accounts (``legacy.partition``) is the load in one piece: the same
 rows written, the same issues, the same accounts held back, on the generated extract with
 its dirt (and its delta), also when an old key of a reading or a bill is repeated in rows
-that go to different chunks; and a load killed between chunks (a real process, a real
-SIGKILL) is finished by running it again, without a duplicate or a gap."""
+that go to different chunks, and when the chunks load on two processes at once
+(PostgreSQL); and a load killed between chunks (a real process, a real SIGKILL) leaves no
+worker behind and is finished by running it again, without a duplicate or a gap."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import operations, partition, reconcile
 from vool.domain.legacy.models import HistoricBillLine, KeyMap, LoadRun
 from vool.domain.metering.models import Reading
+from vool.usecases import legacy_load
 from vool.usecases.demo import seed
 from worker_processes import database_url
 
@@ -53,8 +55,11 @@ def _repeat_first_key(path: Path) -> None:
     path.write_bytes("\r\n".join(lines).encode("utf-8-sig"))
 
 
-def _load(directory: Path, as_of: dt.datetime, chunk: int) -> operations.LoadResult:
-    return operations.load_extract(
+def _load(
+    directory: Path, as_of: dt.datetime, chunk: int, workers: int = 1
+) -> operations.LoadResult:
+    return legacy_load.load_extract(
+        workers=workers,
         directory=directory,
         as_of=as_of,
         now=as_of,
@@ -70,6 +75,10 @@ def _outcome(loads: list[tuple[Path, dt.datetime]], chunk: int) -> tuple[object,
         results = [_load(directory, as_of, chunk) for directory, as_of in loads]
         found = digest()
         transaction.set_rollback(True)
+    return _compared(found, results)
+
+
+def _compared(found: object, results: list[operations.LoadResult]) -> tuple[object, ...]:
     return (
         found,
         [sorted(r.issues, key=repr) for r in results],
@@ -90,6 +99,21 @@ def test_a_load_in_chunks_is_the_load_in_one_piece(
     assert chunked == whole
     assert whole[0][1] > 10_000  # rows compared
     assert any(i.rule == "DUPLICATE_PERSONAL_CODE" for i in whole[1][0])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite loads in one process")
+def test_chunks_loaded_on_two_processes_are_the_load_in_one_piece(
+    extract: Path, delta: Path
+) -> None:
+    """The pool's workers commit what they load (this test's database is not one rolled-back
+    transaction): the load in one piece is made first and rolled back, then the pooled one."""
+    seed.ensure_reference_data()
+    loads = [(extract, AS_OF), (delta, DELTA_AS_OF)]
+    whole = _outcome(loads, chunk=10**6)
+    results = [_load(directory, as_of, chunk=7, workers=2) for directory, as_of in loads]
+    assert _compared(digest(), results) == whole
+    assert LoadRun.objects.filter(counts={}).count() == 0  # both finished
 
 
 @pytest.mark.django_db
@@ -138,6 +162,7 @@ def test_a_load_killed_between_chunks_is_finished_by_running_it_again(extract: P
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
+    _no_worker_left()
     loaded_before = KeyMap.objects.filter(entity="accounts").count()
     assert 6 <= loaded_before < CUSTOMERS
     assert LoadRun.objects.get().counts == {}  # not finished: reconcile does not take it
@@ -150,6 +175,24 @@ def test_a_load_killed_between_chunks_is_finished_by_running_it_again(extract: P
     assert reconcile.reconcile(directories=[extract]).ok
     again = _load(extract, AS_OF, chunk=50)
     assert all(c["new"] == c["changed"] == 0 for c in again.counts.values())
+
+
+def _no_worker_left() -> None:
+    """The killed load's workers (PostgreSQL: two) die with it: soon no other session is on
+    this database, so nothing commits behind the re-run's back."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.05)
+    pytest.fail("the killed load's workers are still connected")
 
 
 @pytest.mark.django_db

@@ -1,8 +1,11 @@
 """``vool legacy load``: a legacy extract staged, validated and loaded into Vool's model.
 
-The whole load is one database transaction: an extract that cannot be read (a file missing,
-a count or control total not as the manifest says) writes nothing; a row that fails
-validation holds its accounts back and the rest loads. Every loaded row is mapped old key →
+The extract is read, checked against its manifest and staged in one transaction (an extract
+that cannot be read, a file missing or a count or control total not as the manifest says,
+writes nothing), then loaded in chunks of whole account groups (:mod:`partition`), each in a
+transaction of its own; the chunks may run in several processes at once
+(``usecases.legacy_load``). A row that fails validation holds its accounts back and the rest
+loads. Every loaded row is mapped old key →
 Vool id in :class:`KeyMap` with a fingerprint of its values, so loading the same extract
 again changes nothing and a delta extract changes only what changed. Writes are set-based
 (COPY on PostgreSQL, ``bulk_create`` elsewhere).
@@ -73,6 +76,33 @@ class _Times:
     now: dt.datetime
 
 
+@dataclass
+class LoadPlan:
+    """What every chunk of a load needs: its run, its chunks (spilled), its extract's
+    manifest and times, and the result the outcomes of the chunks are added to."""
+
+    run: LoadRun
+    parts: partition.Partition
+    manifest: fmt.Manifest
+    times: _Times
+    result: LoadResult
+
+
+@dataclass
+class ChunkOutcome:
+    """What one chunk of a load found and did: its issues, the accounts it held back (with
+    their causes) and the rows it loaded, by entity."""
+
+    issues: list[rules.Issue]
+    held: dict[str, str]
+    counts: dict[str, dict[str, int]]
+
+
+#: runs every chunk of a load and gives their outcomes in the chunks' order: one by one in
+#: this process (:func:`load_chunks_inline`), or in a pool of processes (``usecases``)
+ChunkRunner = Callable[[LoadPlan], Iterator[ChunkOutcome]]
+
+
 def load_extract(
     *,
     directory: Path,
@@ -83,6 +113,7 @@ def load_extract(
     dry_run: bool = False,
     on_progress: Progress | None = None,
     accounts_per_chunk: int = ACCOUNTS_PER_CHUNK,
+    run_chunks: ChunkRunner | None = None,
 ) -> LoadResult:
     """Stage, validate and (unless ``dry_run``) load the extract in ``directory``. ``as_of``
     is the data time (the loaded readings are known from it), ``now`` the real time.
@@ -90,15 +121,18 @@ def load_extract(
     The extract is cut into chunks of accounts (:mod:`partition`), validated and loaded chunk
     by chunk, each chunk in a transaction of its own with its key-map rows: memory stays
     bounded, and a load killed half-way is resumed by running it again (the key map makes
-    the chunks already loaded a no-op). A dry run is one transaction, rolled back."""
+    the chunks already loaded a no-op). The chunks are independent (each holds whole
+    groups of accounts), so ``run_chunks`` may run them in other processes. A dry run is
+    one transaction, rolled back, and runs its chunks here."""
     if not reason.strip():
         raise ValueError("A load needs a reason (it moves balances into the ledger).")
     progress = on_progress or (lambda step, done, total: None)
     manifest = fmt.read_manifest(directory)
     times = _Times(as_of, now)
+    runner = load_chunks_inline if dry_run or run_chunks is None else run_chunks
     with _rolled_back(dry_run), partition.spill_directory() as spill:
         with transaction.atomic():
-            run, parts, result = _begin(
+            plan = _begin(
                 directory,
                 manifest,
                 Path(spill),
@@ -110,16 +144,30 @@ def load_extract(
                 dry_run=dry_run,
             )
         held: dict[str, str] = {}
-        for chunk in range(parts.chunks):
-            with transaction.atomic():
-                checked = _load_chunk(run, parts, chunk, manifest, result, times)
-            held |= rules.held_causes(checked)
-            progress("load", chunk + 1, parts.chunks)
+        for done, outcome in enumerate(runner(plan), start=1):
+            _add_outcome(plan.result, outcome)
+            held |= outcome.held
+            progress("load", done, plan.parts.chunks)
         with transaction.atomic():
-            _finish(run, directory, manifest, result, held, times=times, user=user)
+            _finish(plan, directory, held, user=user)
     if not dry_run:
         _analyze()
-    return result
+    return plan.result
+
+
+def load_chunks_inline(plan: LoadPlan) -> Iterator[ChunkOutcome]:
+    """The chunks of a load, one after the other in this process."""
+    for chunk in range(plan.parts.chunks):
+        yield load_chunk(plan, chunk)
+
+
+def _add_outcome(result: LoadResult, outcome: ChunkOutcome) -> None:
+    result.issues += outcome.issues
+    result.held_accounts += outcome.held
+    for entity, counts in outcome.counts.items():
+        into = result.counts.setdefault(entity, dict.fromkeys(counts, 0))
+        for name, count in counts.items():
+            into[name] += count
 
 
 #: the tables a load fills: analysed after it, so that the next statements on them (reconcile,
@@ -177,7 +225,7 @@ def _begin(
     user: Any,
     reason: str,
     dry_run: bool,
-) -> tuple[LoadRun, partition.Partition, LoadResult]:
+) -> LoadPlan:
     """The run, its staged rows (every file read and checked against the manifest: an
     extract that cannot be read writes nothing), the chunks and the old price list."""
     run = LoadRun.objects.create(
@@ -203,46 +251,44 @@ def _begin(
     result = LoadResult(run.pk, dry_run, manifest.kind, issues=list(prices.issues))
     if not dry_run:
         result.counts = dict(prices.counts)
-    return run, parts, result
+    return LoadPlan(run, parts, manifest, times, result)
 
 
-def _load_chunk(
-    run: LoadRun,
-    parts: partition.Partition,
-    chunk: int,
-    manifest: fmt.Manifest,
-    result: LoadResult,
-    times: _Times,
-) -> rules.Checked:
-    """One chunk validated and (unless a dry run) loaded; its issues and counts added to
-    ``result``."""
-    rows = parts.rows(chunk)
+def load_chunk(plan: LoadPlan, chunk: int) -> ChunkOutcome:
+    """One chunk of a load validated and (unless a dry run) loaded, in a transaction of its
+    own. Its new accounts' reference numbers are drawn before, in a short transaction of
+    their own, so that chunks loading at once do not wait on the counter for each other
+    (a chunk that fails leaves a gap in the numbers, which is harmless)."""
+    run, times = plan.run, plan.times
+    rows = plan.parts.rows(chunk)
     context = queries.context(rows, today=local_date(times.as_of))
-    checked = rules.check(rows, context, parts.key_lines)
+    checked = rules.check(rows, context, plan.parts.key_lines)
     del rows
-    _write_issues(run, checked.issues)
-    result.issues += checked.issues
-    result.held_accounts += checked.held
-    if not result.dry_run:
-        loader = _Loader(run, checked, manifest, as_of=times.as_of, now=times.now)
-        for entity, counts in loader.load_all().items():
-            into = result.counts.setdefault(entity, dict.fromkeys(counts, 0))
-            for name, count in counts.items():
-                into[name] += count
-    return checked
+    dry_run = plan.result.dry_run
+    references = [] if dry_run else _new_reference_numbers(checked)
+    with transaction.atomic():
+        _write_issues(run, checked.issues)
+        counts: dict[str, dict[str, int]] = {}
+        if not dry_run:
+            loader = _Loader(
+                run, checked, plan.manifest, references, as_of=times.as_of, now=times.now
+            )
+            counts = loader.load_all()
+    return ChunkOutcome(checked.issues, rules.held_causes(checked), counts)
 
 
-def _finish(
-    run: LoadRun,
-    directory: Path,
-    manifest: fmt.Manifest,
-    result: LoadResult,
-    held: dict[str, str],
-    *,
-    times: _Times,
-    user: Any,
-) -> None:
+def _new_reference_numbers(checked: rules.Checked) -> list[str]:
+    """A reference number for each loadable account of the chunk not loaded before."""
+    keys = [
+        r["_key"] for r in checked.records["accounts"].values() if checked.loadable("accounts", r)
+    ]
+    new = len(keys) - len(queries.key_map(entity="accounts", old_keys=keys))
+    return customer_operations.allocate_reference_numbers(count=new) if new else []
+
+
+def _finish(plan: LoadPlan, directory: Path, held: dict[str, str], *, user: Any) -> None:
     """The shadow month's data, the run's summary and the audit record."""
+    run, manifest, result, times = plan.run, plan.manifest, plan.result, plan.times
     if not result.dry_run:
         extra = shadow_data.load_shadow_data(
             directory=directory, manifest=manifest, as_of=times.as_of, now=times.now
@@ -340,11 +386,13 @@ class _Loader:
         run: LoadRun,
         checked: rules.Checked,
         manifest: fmt.Manifest,
+        references: list[str],
         *,
         as_of: dt.datetime,
         now: dt.datetime,
     ) -> None:
         self.run, self.checked, self.manifest = run, checked, manifest
+        self.references = references  # for the new accounts, in their order
         self.as_of, self.now = as_of, now
         self.ids: dict[str, dict[str, int]] = defaultdict(dict)  # entity → old key → Vool id
         self.known: dict[str, dict[str, queries.Mapped]] = {}
@@ -529,9 +577,8 @@ class _Loader:
     def accounts(self) -> None:
         new, changed = self.plan("accounts")
         agreements = {a["account"]: a for a in self.checked.records["agreements"].values()}
-        references = customer_operations.allocate_reference_numbers(count=len(new)) if new else []
         instances = []
-        for record, reference in zip(new, references, strict=True):
+        for record, reference in zip(new, self.references, strict=True):
             agreement = agreements.get(record["_key"])
             instances.append(
                 BillingAccount(

@@ -14,6 +14,7 @@ keys the key map holds, and Vool's legacy bill lines (streamed from Vool too).""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -289,12 +290,23 @@ class Tally:
     vool_records: int = 0  # distinct Vool records they map to
 
 
-class _Stream:
+class _Stream(ABC):
     """One big file's rows as they come: counted, held back or not, their old keys kept."""
 
     def __init__(self) -> None:
         self.tally = Tally()
         self.keys = KeySet()
+
+    @abstractmethod
+    def add(self, key: str, row: Any) -> None:
+        """Count the row in (``tally``, ``keys``)."""
+
+    def close(self) -> None:  # noqa: B027 (a hook: most streams have nothing left to do)
+        """The rows so far are all summed in."""
+
+
+class _Summed(_Stream):
+    """A stream that knows each row's fate as it comes."""
 
     def add(self, key: str, row: Any) -> None:
         self.tally.legacy += 1
@@ -302,15 +314,12 @@ class _Stream:
         if not self.take(key, row):
             self.tally.held += 1
 
+    @abstractmethod
     def take(self, key: str, row: Any) -> bool:
         """Sum the row in; whether it is loadable."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """The rows so far are all summed in."""
 
 
-class _Readings(_Stream):
+class _Readings(_Summed):
     """Each register's lowest and highest reading."""
 
     def __init__(self, register_ok: dict[str, bool]) -> None:
@@ -327,7 +336,7 @@ class _Readings(_Stream):
         return self.register_ok.get(register, False)
 
 
-class _Totals(_Stream):
+class _Totals(_Summed):
     """Each point's interval totals summed."""
 
     def __init__(self, point_ok: dict[str, bool]) -> None:
@@ -341,7 +350,7 @@ class _Totals(_Stream):
         return self.point_ok.get(row.point, False)
 
 
-class _Bills(_Stream):
+class _Bills(_Summed):
     """Each account's bills counted and their totals summed; the bills of held-back
     accounts (their lines are held back too)."""
 

@@ -19,7 +19,7 @@ from vool.domain.legacy import bank_files, operations, reconcile
 from vool.domain.legacy.extract_format import UnreadableExtract
 from vool.interfaces.cli.arguments import aware_datetime, day
 from vool.interfaces.cli.progress import ProgressBars
-from vool.usecases import legacy_extract, legacy_shadow
+from vool.usecases import legacy_extract, legacy_load, legacy_shadow
 
 
 class Command(BaseCommand):
@@ -55,6 +55,12 @@ class Command(BaseCommand):
             type=int,
             default=operations.ACCOUNTS_PER_CHUNK,
             help="accounts validated, loaded and committed together (memory grows with it)",
+        )
+        p.add_argument(
+            "--workers",
+            type=int,
+            default=legacy_load.WORKERS,
+            help="processes loading chunks at once, on PostgreSQL (default %(default)s)",
         )
         p.add_argument("--no-progress", action="store_true")
         p = sub.add_parser("reconcile", help="legacy against Vool; non-zero exit if unexplained")
@@ -101,7 +107,8 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"No user {options['user']!r}.")
         bars = ProgressBars(enabled=not options["no_progress"])
-        result = operations.load_extract(
+        result = legacy_load.load_extract(
+            workers=options["workers"],
             directory=options["directory"],
             as_of=options["as_of"] or now,
             now=now,
