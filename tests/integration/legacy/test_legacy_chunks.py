@@ -127,7 +127,6 @@ def test_a_key_repeated_in_another_chunk_is_the_same_error(
         manifest=manifest,
         into=tmp_path,
         accounts_per_chunk=7,
-        stage=lambda spec, rows: None,
         progress=lambda step, done, total: None,
     )
     assert parts.chunks > 10

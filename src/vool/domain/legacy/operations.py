@@ -243,7 +243,6 @@ def _begin(
         manifest=manifest,
         into=spill,
         accounts_per_chunk=accounts_per_chunk,
-        stage=lambda spec, rows: _stage(run, spec, rows),
         progress=progress,
     )
     prices = shadow_data.load_price_list(directory=directory, manifest=manifest)
@@ -255,18 +254,20 @@ def _begin(
 
 
 def load_chunk(plan: LoadPlan, chunk: int) -> ChunkOutcome:
-    """One chunk of a load validated and (unless a dry run) loaded, in a transaction of its
-    own. Its new accounts' reference numbers are drawn before, in a short transaction of
-    their own, so that chunks loading at once do not wait on the counter for each other
-    (a chunk that fails leaves a gap in the numbers, which is harmless)."""
-    run, times = plan.run, plan.times
+    """One chunk of a load staged, validated and (unless a dry run) loaded, in a transaction
+    of its own. Reference numbers for its accounts not loaded before are drawn first, in a
+    short transaction of their own, so that chunks loading at once never wait on the counter
+    for each other (the numbers of accounts held back, or of a chunk that fails, are left
+    unused: a gap, which is harmless)."""
+    run, times, dry_run = plan.run, plan.times, plan.result.dry_run
     rows = plan.parts.rows(chunk)
-    context = queries.context(rows, today=local_date(times.as_of))
-    checked = rules.check(rows, context, plan.parts.key_lines)
-    del rows
-    dry_run = plan.result.dry_run
-    references = [] if dry_run else _new_reference_numbers(checked)
+    references = [] if dry_run else _reference_numbers(rows["accounts"])
     with transaction.atomic():
+        for entity, entity_rows in rows.items():
+            _stage(run, fmt.SPECS[entity], entity_rows)
+        context = queries.context(rows, today=local_date(times.as_of))
+        checked = rules.check(rows, context, plan.parts.key_lines)
+        del rows
         _write_issues(run, checked.issues)
         counts: dict[str, dict[str, int]] = {}
         if not dry_run:
@@ -277,11 +278,10 @@ def load_chunk(plan: LoadPlan, chunk: int) -> ChunkOutcome:
     return ChunkOutcome(checked.issues, rules.held_causes(checked), counts)
 
 
-def _new_reference_numbers(checked: rules.Checked) -> list[str]:
-    """A reference number for each loadable account of the chunk not loaded before."""
-    keys = [
-        r["_key"] for r in checked.records["accounts"].values() if checked.loadable("accounts", r)
-    ]
+def _reference_numbers(accounts: Sequence[fmt.Row]) -> list[str]:
+    """A reference number for each account row whose old key is not loaded yet."""
+    spec = fmt.SPECS["accounts"]
+    keys = sorted({rules.row_key(spec, row.values) for row in accounts})
     new = len(keys) - len(queries.key_map(entity="accounts", old_keys=keys))
     return customer_operations.allocate_reference_numbers(count=new) if new else []
 
@@ -578,7 +578,7 @@ class _Loader:
         new, changed = self.plan("accounts")
         agreements = {a["account"]: a for a in self.checked.records["agreements"].values()}
         instances = []
-        for record, reference in zip(new, self.references, strict=True):
+        for record, reference in zip(new, self.references[: len(new)], strict=True):
             agreement = agreements.get(record["_key"])
             instances.append(
                 BillingAccount(

@@ -27,7 +27,7 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -60,7 +60,6 @@ OWN_KEYS = ("readings", "bills")
 FIRST = 0  # the chunk of the products and of the rows whose parent is not in the extract
 SPILL_ROWS = 2000  # rows of one chunk kept before they are written to its file
 
-Stage = Callable[[fmt.FileSpec, Sequence[fmt.Row]], None]
 Progress = Callable[[str, int, int], None]
 
 
@@ -205,12 +204,10 @@ def partition(
     manifest: fmt.Manifest,
     into: Path,
     accounts_per_chunk: int,
-    stage: Stage,
     progress: Progress,
 ) -> Partition:
     """Read the extract in ``directory`` (every file checked against ``manifest``, as
-    :func:`extract_format.iter_rows` does) into chunks spilled under ``into``; every row is
-    also handed to ``stage`` (a few thousand at a time, in file order)."""
+    :func:`extract_format.iter_rows` does) into chunks spilled under ``into``."""
     groups = _Groups()
     grouped = [spec for spec in fmt.FILES if spec.entity in GROUPED]
     for spec in grouped:
@@ -222,12 +219,12 @@ def partition(
     total, done = sum(manifest.rows[spec.file_name] for spec in fmt.FILES), 0
     try:
         for spec in grouped:
-            done = _spill_file(directory, spec, manifest, router, spill, stage, done)
-            progress("stage", done, total)
+            done += _spill_file(directory, spec, manifest, router, spill)
+            progress("read", done, total)
         router.keep_parents()
         for spec in (s for s in fmt.FILES if s.entity not in GROUPED):
-            done = _spill_file(directory, spec, manifest, router, spill, stage, done)
-            progress("stage", done, total)
+            done += _spill_file(directory, spec, manifest, router, spill)
+            progress("read", done, total)
     finally:
         spill.close()
     chunks = max(chunk_of.values(), default=FIRST) + 1
@@ -291,31 +288,19 @@ class _Router:
 
 
 def _spill_file(
-    directory: Path,
-    spec: fmt.FileSpec,
-    manifest: fmt.Manifest,
-    router: _Router,
-    spill: _Spill,
-    stage: Stage,
-    done: int,
+    directory: Path, spec: fmt.FileSpec, manifest: fmt.Manifest, router: _Router, spill: _Spill
 ) -> int:
-    """One file streamed to its chunks and to staging; returns the rows done so far."""
+    """One file streamed to its chunks; returns its rows."""
     spill.entity = spec.entity
     key_at = [spec.columns.index(c) for c in spec.key]
-    batch: list[fmt.Row] = []
+    rows = 0
     for row in fmt.iter_rows(directory, spec, manifest):
         key = "/".join([row.values[i].strip() for i in key_at])
         spill.add(router.chunk(spec, key, row), row)
-        batch.append(row)
-        if len(batch) >= 10 * SPILL_ROWS:
-            stage(spec, batch)
-            done, batch = done + len(batch), []
-    if batch:
-        stage(spec, batch)
-        done += len(batch)
+        rows += 1
     spill.end_file()
     router.end_file(spec.entity)
-    return done
+    return rows
 
 
 def spill_directory() -> tempfile.TemporaryDirectory[str]:
