@@ -8,15 +8,20 @@ for manual points and 13 monthly interval totals for remote points, one month (t
 billed, the shadow month) of 15-minute interval data for the remote points with that month's
 day-ahead prices (stored through metering's and tariffs' own imports), the old price list,
 and 13 bills with their lines per account.
-Wall and CPU time of this process are both given, and on PostgreSQL the CPU time of the
-database server's backend serving it (read from /proc): on a shared machine the wall time
-mostly measures the other users; client CPU + server CPU is what the work itself costs.
+The load runs its chunks on ``legacy_load.WORKERS`` processes on PostgreSQL (as ``vool legacy
+load`` does; one process on SQLite). Wall and CPU time are both given: the CPU of this process
+and of the workers it forked, and on PostgreSQL the CPU of the database server's processes on
+this machine (read from /proc: the live ones and, through the postmaster, those that ended;
+the work of other databases on the server is counted too, so measure on a quiet server),
+so on a shared machine the wall time mostly measures the other users while client CPU +
+server CPU is what the work itself costs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -29,33 +34,45 @@ DELTA_AS_OF = dt.datetime(2026, 12, 2, 20, 0, tzinfo=dt.UTC)
 TARGET = 500_000
 
 
-def _backend_cpu() -> float:
-    """CPU seconds the PostgreSQL backend of this connection has used (0 elsewhere)."""
+def _cpu() -> float:
+    """CPU seconds of this process and of the children it has waited for (a pool's workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _server_cpu() -> float:
+    """CPU seconds of the local PostgreSQL server: its live processes, and the ones that
+    ended (counted in the postmaster's children's time); 0 on SQLite or off this machine."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return 0.0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (pid,) = cursor.fetchone()
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if not name.endswith("(postgres"):
+            continue
+        values = fields.split()
+        ticks += int(values[11]) + int(values[12])  # utime, stime
+        if values[1] == "1" or Path(f"/proc/{values[1]}/comm").read_text().strip() != "postgres":
+            ticks += int(values[13]) + int(values[14])  # the postmaster: cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _timed(what: Callable[[], Any]) -> tuple[Any, float, float, float]:
-    wall, cpu, db = time.perf_counter(), time.process_time(), _backend_cpu()
+    wall, cpu, db = time.perf_counter(), _cpu(), _server_cpu()
     result = what()
-    return result, time.perf_counter() - wall, time.process_time() - cpu, _backend_cpu() - db
+    return result, time.perf_counter() - wall, _cpu() - cpu, _server_cpu() - db
 
 
 def _one(customers: int, work: Path) -> dict[str, list[float]]:
     from django.core.management import call_command
 
     from vool.domain.legacy import operations, reconcile
-    from vool.usecases import legacy_extract
+    from vool.usecases import legacy_extract, legacy_load
     from vool.usecases.demo import seed
 
     call_command("flush", interactive=False, verbosity=0)
@@ -71,8 +88,13 @@ def _one(customers: int, work: Path) -> dict[str, list[float]]:
         )
 
     def load(directory: Path, as_of: dt.datetime) -> operations.LoadResult:
-        return operations.load_extract(
-            directory=directory, as_of=as_of, now=as_of, user=None, reason="benchmark"
+        return legacy_load.load_extract(
+            workers=legacy_load.WORKERS,
+            directory=directory,
+            as_of=as_of,
+            now=as_of,
+            user=None,
+            reason="benchmark",
         )
 
     _, *times["make-extract"] = _timed(
