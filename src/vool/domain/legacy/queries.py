@@ -15,7 +15,7 @@ from vool.domain.ledger.models import LedgerAccount, Posting
 from vool.domain.ledger.operations import OPENING_BALANCE_DOCUMENT
 from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import rules
-from vool.domain.legacy.models import HistoricBillLine, KeyMap, LoadRun, StagedRow
+from vool.domain.legacy.models import KeyMap, LoadRun, StagedRow
 from vool.domain.supply.models import GridOperator, MeteringPoint
 from vool.domain.tariffs.models import Product
 
@@ -69,20 +69,6 @@ def key_ids(*, entity: str, old_keys: Sequence[str]) -> dict[str, int]:
     for key, new_id in rows.iterator(chunk_size=50_000):
         if key in wanted:
             found[key] = new_id
-    return found
-
-
-def bill_line_positions(*, bill_ids: Sequence[int]) -> set[tuple[int, int]]:
-    """(bill id, position) of the legacy bills' lines Vool holds, of these bills; for
-    many bills, every legacy bill line is streamed in one query."""
-    found: set[tuple[int, int]] = set()
-    lines = HistoricBillLine.objects.values_list("bill_id", "position")
-    if len(bill_ids) <= 10 * CHUNK:
-        for chunk in chunks(list(bill_ids)):
-            found.update(lines.filter(bill_id__in=chunk))
-        return found
-    wanted = set(bill_ids)
-    found.update(line for line in lines.iterator(chunk_size=50_000) if line[0] in wanted)
     return found
 
 
