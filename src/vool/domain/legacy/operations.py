@@ -1,11 +1,11 @@
 """``vool legacy load``: a legacy extract staged, validated and loaded into Vool's model.
 
-The extract is read, checked against its manifest and staged in one transaction (an extract
-that cannot be read, a file missing or a count or control total not as the manifest says,
-writes nothing), then loaded in chunks of whole account groups (:mod:`partition`), each in a
-transaction of its own; the chunks may run in several processes at once
-(``usecases.legacy_load``). A row that fails validation holds its accounts back and the rest
-loads. Every loaded row is mapped old key →
+The extract is read and checked against its manifest in one transaction (an extract that
+cannot be read, a file missing or a count or control total not as the manifest says, writes
+nothing), then staged, validated and loaded in chunks of whole account groups
+(:mod:`partition`), each in a transaction of its own; the chunks may run in several processes
+at once (``usecases.legacy_load``). A row that fails validation holds its accounts back and
+the rest loads. Every loaded row is mapped old key →
 Vool id in :class:`KeyMap` with a fingerprint of its values, so loading the same extract
 again changes nothing and a delta extract changes only what changed. Writes are set-based
 (COPY on PostgreSQL, ``bulk_create`` elsewhere).
@@ -226,8 +226,8 @@ def _begin(
     reason: str,
     dry_run: bool,
 ) -> LoadPlan:
-    """The run, its staged rows (every file read and checked against the manifest: an
-    extract that cannot be read writes nothing), the chunks and the old price list."""
+    """The run, its chunks (every file read and checked against the manifest: an extract
+    that cannot be read writes nothing) and the old price list."""
     run = LoadRun.objects.create(
         directory=str(directory),
         kind=manifest.kind,
