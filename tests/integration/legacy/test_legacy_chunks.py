@@ -20,9 +20,10 @@ from django.db import connection, transaction
 
 from legacy_digest import digest
 from vool.domain.audit.models import AuditEntry
+from vool.domain.bulk import copy_rows
 from vool.domain.legacy import extract_format as fmt
-from vool.domain.legacy import operations, partition, reconcile
-from vool.domain.legacy.models import HistoricBillLine, KeyMap, LoadRun
+from vool.domain.legacy import operations, partition, queries, reconcile
+from vool.domain.legacy.models import HistoricBillLine, KeyMap, LoadRun, StagedRow
 from vool.domain.metering.models import Reading
 from vool.usecases import legacy_load
 from vool.usecases.demo import seed
@@ -209,3 +210,22 @@ def test_the_loaded_tables_are_analysed(extract: Path) -> None:
     assert estimated["legacy_keymap"] >= KeyMap.objects.count() / 2
     assert estimated["legacy_historicbillline"] >= HistoricBillLine.objects.count() / 2
     assert estimated["metering_reading"] >= Reading.objects.count() / 2
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_the_earlier_customers_are_looked_up_on_the_index() -> None:
+    """Every chunk looks its customers' codes up among the staged rows of all loads: on the
+    partial index of ``lookup`` (without ``lookup <> ''`` in the query PostgreSQL read every
+    staged row: 2.4 s a query at 500,000 customers)."""
+    run = LoadRun.objects.create(directory="x", kind="full", as_of=AS_OF, reason="plan")
+    rows = [
+        (run.pk, entity, line, "fields", f"3800101{line:04d}" if entity == "customers" else "")
+        for line in range(1, 10_001)
+        for entity in ("customers", "readings", "bills")
+    ]
+    copy_rows(StagedRow, ("run", "entity", "line", "fields", "lookup"), rows)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE legacy_stagedrow")
+    plan = queries.staged_customers(codes=[f"3800101{n:04d}" for n in range(900)]).explain()
+    assert "legacy_staged_lookup" in plan, plan
