@@ -147,6 +147,7 @@ def test_a_load_killed_between_chunks_is_finished_by_running_it_again(extract: P
     env = dict(os.environ, DATABASE_URL=database_url())
     command = [str(VOOL), "legacy", "load", str(extract), "--no-progress", "--chunk-accounts"]
     command += ["3", "--as-of", AS_OF.isoformat(), "--report", os.devnull]
+    load_began = _database_clock()
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -162,7 +163,7 @@ def test_a_load_killed_between_chunks_is_finished_by_running_it_again(extract: P
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
-    _no_worker_left()
+    _no_worker_left(since=load_began)
     loaded_before = KeyMap.objects.filter(entity="accounts").count()
     assert 6 <= loaded_before < CUSTOMERS
     assert LoadRun.objects.get().counts == {}  # not finished: reconcile does not take it
@@ -177,17 +178,28 @@ def test_a_load_killed_between_chunks_is_finished_by_running_it_again(extract: P
     assert all(c["new"] == c["changed"] == 0 for c in again.counts.values())
 
 
-def _no_worker_left() -> None:
-    """The killed load's workers (PostgreSQL: two) die with it: soon no other session is on
-    this database, so nothing commits behind the re-run's back."""
+def _database_clock() -> dt.datetime | None:
+    """The database server's clock (PostgreSQL; None elsewhere)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        return cursor.fetchone()[0]
+
+
+def _no_worker_left(*, since: dt.datetime | None) -> None:
+    """The killed load's workers (PostgreSQL: two) die with it: soon none of the sessions
+    opened on this database since the load started is left, so nothing commits behind the
+    re-run's back (sessions of earlier tests are not the load's)."""
     if connection.vendor != "postgresql":
         return
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_start >= %s",
+                [since],
             )
             if cursor.fetchone()[0] == 0:
                 return
