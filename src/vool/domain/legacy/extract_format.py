@@ -15,7 +15,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -35,6 +35,16 @@ class FileSpec:
     key: tuple[str, ...]  # the columns that make the row's old key
     encoding: str
     control_column: str = ""  # summed into the manifest's control total
+
+
+def key_of(spec: FileSpec) -> Callable[[Sequence[str]], str]:
+    """A row's old key in ``spec``'s file: its key columns stripped, joined by ``/``. The
+    columns' positions are found once, for a file's rows."""
+    at = [spec.columns.index(column) for column in spec.key]
+    if len(at) == 1:
+        only = at[0]
+        return lambda values: values[only].strip()
+    return lambda values: "/".join([values[i].strip() for i in at])
 
 
 FILES: tuple[FileSpec, ...] = (

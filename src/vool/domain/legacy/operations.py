@@ -280,8 +280,8 @@ def load_chunk(plan: LoadPlan, chunk: int) -> ChunkOutcome:
 
 def _reference_numbers(accounts: Sequence[fmt.Row]) -> list[str]:
     """A reference number for each account row whose old key is not loaded yet."""
-    spec = fmt.SPECS["accounts"]
-    keys = sorted({rules.row_key(spec, row.values) for row in accounts})
+    key_of = fmt.key_of(fmt.SPECS["accounts"])
+    keys = sorted({key_of(row.values) for row in accounts})
     new = len(keys) - len(queries.key_map(entity="accounts", old_keys=keys))
     return customer_operations.allocate_reference_numbers(count=new) if new else []
 

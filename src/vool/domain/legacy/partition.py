@@ -107,11 +107,11 @@ class _Groups:
 
 
 def _join_file(groups: _Groups, spec: fmt.FileSpec, rows: Iterator[fmt.Row]) -> None:
-    key_at = [spec.columns.index(c) for c in spec.key]
+    key_of = fmt.key_of(spec)
     links = [(kind, spec.columns.index(c)) for kind, c in GROUPED[spec.entity]]
     for row in rows:
         values = row.values
-        own = groups.node(spec.entity, "/".join([values[i].strip() for i in key_at]))
+        own = groups.node(spec.entity, key_of(values))
         for kind, at in links:
             value = node_value(kind, values[at])
             if value:
@@ -292,11 +292,10 @@ def _spill_file(
 ) -> int:
     """One file streamed to its chunks; returns its rows."""
     spill.entity = spec.entity
-    key_at = [spec.columns.index(c) for c in spec.key]
+    key_of = fmt.key_of(spec)
     rows = 0
     for row in fmt.iter_rows(directory, spec, manifest):
-        key = "/".join([row.values[i].strip() for i in key_at])
-        spill.add(router.chunk(spec, key, row), row)
+        spill.add(router.chunk(spec, key_of(row.values), row), row)
         rows += 1
     spill.end_file()
     router.end_file(spec.entity)

@@ -177,14 +177,6 @@ def _pair(entity: str) -> Callable[[tuple[str, ...]], Any]:
     return lambda values: kind(text(values), _number(values[at]))
 
 
-def _key_of(spec: fmt.FileSpec) -> Callable[[tuple[str, ...]], str]:
-    key_at = [spec.columns.index(c) for c in spec.key]
-    if len(key_at) == 1:
-        only = key_at[0]
-        return lambda values: values[only].strip()
-    return lambda values: "/".join([values[i].strip() for i in key_at])
-
-
 # --- the small files, laid over each other ----------------------------------------------
 
 
@@ -219,7 +211,7 @@ def layered(directories: Sequence[Path], manifests: Sequence[fmt.Manifest]) -> L
         for spec in fmt.FILES:
             if number == 0 and spec.entity in BIG:
                 continue  # streamed by :func:`read`
-            keep, key_of = _keeper(spec.entity), _key_of(spec)
+            keep, key_of = _keeper(spec.entity), fmt.key_of(spec)
             into = result.rows[spec.entity]
             for row in fmt.iter_rows(directory, spec, manifest):
                 if keep is not None:
@@ -418,7 +410,7 @@ def _effective(
     """The rows of the first extract's file that stay: not replaced by a later extract's row
     of their key, nor (``superseded``, by line) by a later row of their key in the file."""
     spec = fmt.SPECS[entity]
-    key_of, keep = _key_of(spec), _keeper(entity)
+    key_of, keep = fmt.key_of(spec), _keeper(entity)
     assert keep is not None
     for row in fmt.iter_rows(directory, spec, manifest):
         key = key_of(row.values)
@@ -432,7 +424,7 @@ def _superseded(
 ) -> set[int]:
     """The lines of the rows of these keys that a later row of the same key replaces."""
     spec = fmt.SPECS[entity]
-    key_of = _key_of(spec)
+    key_of = fmt.key_of(spec)
     last: dict[str, int] = {}
     superseded: set[int] = set()
     for row in fmt.iter_rows(directory, spec, manifest):

@@ -393,10 +393,6 @@ PARSERS: dict[str, Callable[[_Row, Context], Record]] = {
 }
 
 
-def row_key(spec: fmt.FileSpec, values: tuple[str, ...]) -> str:
-    return "/".join(values[spec.columns.index(c)].strip() for c in spec.key)
-
-
 # --- which accounts a row belongs to --------------------------------------------------------
 
 
@@ -499,12 +495,12 @@ def parse(
     checked = Checked()
     for spec in fmt.FILES:
         records = checked.records[spec.entity]
-        key_at = [spec.columns.index(c) for c in spec.key]
+        key_of = fmt.key_of(spec)
         parser = PARSERS[spec.entity]
         index = {column: at for at, column in enumerate(spec.columns)}
         for raw in rows.get(spec.entity, ()):
             values = raw.values
-            key = "/".join([values[i].strip() for i in key_at])
+            key = key_of(values)
             lines = key_lines(spec.entity, key)
             if (lines and raw.line != lines[0]) or (not lines and key in records):
                 if not lines:
