@@ -1,6 +1,7 @@
 """A digest of what a legacy load wrote, with every surrogate key replaced by the old key it
 maps to, so that two loads of one extract (another path, other chunks) can be compared row
-for row: the entity rows, the history, the key map and the opening balances."""
+for row: the entity rows, the history, the shadow month's 15-minute data, the key map and the
+opening balances."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from vool.domain.legacy.models import (
     KeyMap,
     PaymentAgreement,
 )
-from vool.domain.metering.models import Meter, Reading, Register
+from vool.domain.metering.models import IntervalDay, Meter, Reading, Register
 from vool.domain.supply.models import MeteringPoint
 
 # the model of each entity whose rows the key map maps
@@ -49,6 +50,7 @@ WRITTEN: tuple[tuple[type[Model], tuple[str, ...]], ...] = (
     (HistoricBill, ()),
     (HistoricBillLine, ()),
     (PaymentAgreement, ()),
+    (IntervalDay, ()),  # the shadow month's 15-minute data
 )
 REAL_TIME = ("created_at", "updated_at")
 # a foreign key's target model → the entity whose old keys name its rows
@@ -74,6 +76,8 @@ def _model_rows(model: type[Model], left_out: tuple[str, ...]) -> Iterator[str]:
     }
     own = _old_keys(ENTITY_OF[model]) if model in ENTITY_OF else {}
     for pk, *values in model._default_manager.values_list("pk", *names):
+        # a binary field is a memoryview on PostgreSQL: its bytes are what is compared
+        values = [bytes(v) if isinstance(v, memoryview) else v for v in values]
         row = dict(zip(names, values, strict=True))
         for name, keys in mapped.items():
             row[name] = keys.get(row[name], f"unmapped {row[name]}")

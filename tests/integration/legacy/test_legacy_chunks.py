@@ -99,6 +99,7 @@ def test_a_load_in_chunks_is_the_load_in_one_piece(
     chunked = _outcome(loads, chunk=7)
     assert chunked == whole
     assert whole[0][1] > 10_000  # rows compared
+    assert whole[2][0]["intervals"]["new"] > 100  # the shadow month's, stored by the chunks
     assert any(i.rule == "DUPLICATE_PERSONAL_CODE" for i in whole[1][0])
 
 

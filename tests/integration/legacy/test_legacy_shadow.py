@@ -16,7 +16,7 @@ from django.db import transaction
 from vool.domain.billing.models import Invoice, InvoiceLine
 from vool.domain.ledger.models import Posting
 from vool.domain.legacy import extract_format as fmt
-from vool.domain.legacy import operations, shadow_data
+from vool.domain.legacy import operations, rules, shadow_data
 from vool.domain.legacy.models import HistoricBill, KeyMap
 from vool.domain.metering.models import IntervalDay
 from vool.usecases import legacy_shadow
@@ -131,15 +131,10 @@ def test_the_interval_rows_in_many_batches_as_in_one(extract: Path, tmp_path: Pa
     results, stored = [], []
     for batch_rows in (shadow_data.BATCH_ROWS, 7):
         savepoint = transaction.savepoint()
-        results.append(
-            shadow_data.load_shadow_data(
-                directory=copy,
-                manifest=fmt.read_manifest(copy),
-                as_of=AS_OF,
-                now=AS_OF,
-                batch_rows=batch_rows,
-            )
-        )
+        issues: list[rules.Issue] = []
+        rows = fmt.iter_rows(copy, fmt.SPECS["intervals"], fmt.read_manifest(copy))
+        counts = shadow_data.load_intervals(rows, as_of=AS_OF, issues=issues, batch_rows=batch_rows)
+        results.append(shadow_data.ShadowData({"intervals": counts}, issues))
         stored.append(
             list(
                 IntervalDay.objects.order_by("metering_point__eic", "day").values_list(

@@ -87,6 +87,11 @@ class LoadPlan:
     times: _Times
     result: LoadResult
 
+    @property
+    def has_intervals(self) -> bool:
+        """Whether the extract has the shadow month's 15-minute data (stored by the chunks)."""
+        return fmt.SPECS["intervals"] in partition.routed_shadow_files(self.manifest)
+
 
 @dataclass
 class ChunkOutcome:
@@ -261,6 +266,7 @@ def load_chunk(plan: LoadPlan, chunk: int) -> ChunkOutcome:
     unused: a gap, which is harmless)."""
     run, times, dry_run = plan.run, plan.times, plan.result.dry_run
     rows = plan.parts.rows(chunk)
+    intervals = rows.pop("intervals", None)  # the shadow month's, of this chunk's points
     references = [] if dry_run else _reference_numbers(rows["accounts"])
     with transaction.atomic():
         for entity, entity_rows in rows.items():
@@ -269,13 +275,27 @@ def load_chunk(plan: LoadPlan, chunk: int) -> ChunkOutcome:
         checked = rules.check(rows, context, plan.parts.key_lines)
         del rows
         _write_issues(run, checked.issues)
-        counts: dict[str, dict[str, int]] = {}
+        issues, counts = checked.issues, {}
         if not dry_run:
             loader = _Loader(
                 run, checked, plan.manifest, references, as_of=times.as_of, now=times.now
             )
             counts = loader.load_all()
-    return ChunkOutcome(checked.issues, rules.held_causes(checked), counts)
+            if plan.has_intervals:  # after the points: only the loaded ones get theirs
+                stored, counts["intervals"] = _load_intervals(run, intervals or [], times)
+                issues = issues + stored
+    return ChunkOutcome(issues, rules.held_causes(checked), counts)
+
+
+def _load_intervals(
+    run: LoadRun, rows: list[fmt.Row], times: _Times
+) -> tuple[list[rules.Issue], dict[str, int]]:
+    """A chunk's rows of the shadow month's 15-minute data stored: their issues (written)
+    and counts."""
+    issues: list[rules.Issue] = []
+    counts = shadow_data.load_intervals(rows, as_of=times.as_of, issues=issues)
+    _write_issues(run, issues)
+    return issues, counts
 
 
 def _reference_numbers(accounts: Sequence[fmt.Row]) -> list[str]:
@@ -287,12 +307,10 @@ def _reference_numbers(accounts: Sequence[fmt.Row]) -> list[str]:
 
 
 def _finish(plan: LoadPlan, directory: Path, held: dict[str, str], *, user: Any) -> None:
-    """The shadow month's data, the run's summary and the audit record."""
+    """The shadow month's prices, the run's summary and the audit record."""
     run, manifest, result, times = plan.run, plan.manifest, plan.result, plan.times
     if not result.dry_run:
-        extra = shadow_data.load_shadow_data(
-            directory=directory, manifest=manifest, as_of=times.as_of, now=times.now
-        )
+        extra = shadow_data.load_shadow_data(directory=directory, manifest=manifest, now=times.now)
         result.counts.update(extra.counts)
         _write_issues(run, extra.issues)
         result.issues += extra.issues

@@ -7,9 +7,10 @@ personal or registry code, the points it has contracts on (and the other account
 contracts on them), their addresses, meters and registers, the points with the same EIC, the
 accounts with the same old reference number. Those links are followed through the entity files
 (read twice as a stream: once to join the groups, once to write each row to its chunk), and
-the history files (readings, interval totals, bills, bill lines) are streamed once, each row
-sent to the chunk of the row it hangs on. A row whose parent is not in the extract goes to the
-first chunk, where the validation reports it (as it would in one piece).
+the history files (readings, interval totals, bills, bill lines) and the shadow month's
+15-minute data are streamed once, each row sent to the chunk of the row it hangs on. A row
+whose parent is not in the extract goes to the first chunk, where the validation reports it
+(as it would in one piece).
 
 Groups are put into chunks in the order of the customers file, each chunk holding about
 ``accounts_per_chunk`` accounts (a group is never split). A chunk's rows are spilled to a file
@@ -54,6 +55,8 @@ ROUTED: dict[str, tuple[str, str]] = {
     "interval_totals": ("points", "MP_ID"),
     "bills": ("accounts", "KONTO_ID"),
     "bill_lines": ("bills", "ARVE_NR"),
+    # the shadow month's 15-minute data (fmt.SHADOW_FILES), stored with its point's chunk
+    "intervals": ("points", "MP_ID"),
 }
 #: the files whose own keys may repeat across groups (see the module's doc)
 OWN_KEYS = ("readings", "bills")
@@ -143,6 +146,8 @@ class Partition:
     rows_per_chunk: list[int] = field(default_factory=list)
 
     def rows(self, chunk: int) -> dict[str, list[fmt.Row]]:
+        """A chunk's rows by entity: every entity of ``fmt.FILES``, and the shadow files'
+        routed to it (:func:`routed_shadow_files`) if the extract has them."""
         found: dict[str, list[fmt.Row]] = {spec.entity: [] for spec in fmt.FILES}
         path = _spill_path(self.directory, chunk)
         if not path.exists():
@@ -154,7 +159,7 @@ class Partition:
                     entity, rows = pickle.load(spill)  # noqa: S301
                 except EOFError:
                     break
-                found[entity].extend(fmt.Row(line, values) for line, values in rows)
+                found.setdefault(entity, []).extend(fmt.Row(*row) for row in rows)
         return found
 
     def key_lines(self, entity: str, key: str) -> tuple[int, ...]:
@@ -216,13 +221,15 @@ def partition(
     del groups
     spill = _Spill(into)
     router = _Router(chunk_of)
-    total, done = sum(manifest.rows[spec.file_name] for spec in fmt.FILES), 0
+    routed = [s for s in fmt.FILES if s.entity not in GROUPED] + routed_shadow_files(manifest)
+    total = sum(manifest.rows[spec.file_name] for spec in [*fmt.FILES, *routed])
+    done = 0
     try:
         for spec in grouped:
             done += _spill_file(directory, spec, manifest, router, spill)
             progress("read", done, total)
         router.keep_parents()
-        for spec in (s for s in fmt.FILES if s.entity not in GROUPED):
+        for spec in routed:
             done += _spill_file(directory, spec, manifest, router, spill)
             progress("read", done, total)
     finally:
@@ -234,6 +241,12 @@ def partition(
         repeated=router.repeated(),
         rows_per_chunk=[spill.counts.get(c, 0) for c in range(chunks)],
     )
+
+
+def routed_shadow_files(manifest: fmt.Manifest) -> list[fmt.FileSpec]:
+    """The shadow files the extract has whose rows go with their point's chunk (the rest
+    are read whole at the end of the load)."""
+    return [s for s in fmt.SHADOW_FILES if s.entity in ROUTED and s.file_name in manifest.rows]
 
 
 class _Router:

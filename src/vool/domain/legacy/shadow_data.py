@@ -1,5 +1,5 @@
 """The data a shadow run needs besides the history (``extract_format.SHADOW_FILES``): the
-shadow month's hourly interval data of the remote-read points, into metering
+shadow month's 15-minute interval data of the remote-read points, into metering
 (:func:`vool.domain.metering.interval_operations.store_intervals`: its checks, versions, the
 same data again changes nothing), and that month's day-ahead prices, into tariffs
 (:func:`vool.domain.tariffs.operations.store_market_prices`, idempotent as well).
@@ -8,9 +8,11 @@ Only points the load kept (in the key map) get their intervals; a held-back poin
 for the delta that brings the point. A row that cannot be read is a validation issue
 (``BAD_INTERVAL_ROW`` / ``BAD_MARKET_PRICE_ROW``, an error) and is left out, like any other.
 
-The interval file (some six million rows at 500,000 customers) is read as a stream and stored
-in batches of :data:`BATCH_ROWS` rows, all in one transaction (a truncated file, found after its
-last row, stores nothing)."""
+The interval file (some seven million rows at 500,000 customers) is partitioned with the
+history, each row to its point's chunk (:mod:`partition`): each chunk of the load stores its
+points' rows (:func:`load_intervals`) in its own transaction, so the chunks' processes share
+the work, and a file found truncated at its end, in the partition, stores nothing. The prices
+are read whole at the end of the load (:func:`load_shadow_data`)."""
 
 from __future__ import annotations
 
@@ -57,25 +59,11 @@ class ShadowData:
     issues: list[rules.Issue] = field(default_factory=list)
 
 
-def load_shadow_data(
-    *,
-    directory: Path,
-    manifest: fmt.Manifest,
-    as_of: dt.datetime,
-    now: dt.datetime,
-    batch_rows: int = BATCH_ROWS,
-) -> ShadowData:
-    """Load the extract's shadow files that its manifest lists (none in a version-1 extract);
-    the interval rows ``batch_rows`` at a time."""
+def load_shadow_data(*, directory: Path, manifest: fmt.Manifest, now: dt.datetime) -> ShadowData:
+    """Load the extract's day-ahead prices if its manifest lists them (a version-1 extract
+    has none). The interval rows are stored by the chunks (:func:`load_intervals`)."""
     result = ShadowData()
     listed = {spec.entity: spec for spec in fmt.SHADOW_FILES if spec.file_name in manifest.rows}
-    if "intervals" in listed:
-        result.counts["intervals"] = _intervals(
-            fmt.iter_rows(directory, listed["intervals"], manifest),
-            as_of=as_of,
-            issues=result.issues,
-            batch_rows=batch_rows,
-        )
     if "market_prices" in listed:
         rows = fmt.read_file(directory, listed["market_prices"], manifest)
         result.counts["market_prices"] = _market_prices(
@@ -181,16 +169,17 @@ def _in_batches(rows: Iterable[fmt.Row], size: int) -> Iterator[list[fmt.Row]]:
         yield batch
 
 
-def _intervals(
+def load_intervals(
     rows: Iterable[fmt.Row],
     *,
     as_of: dt.datetime,
     issues: list[rules.Issue],
     batch_rows: int = BATCH_ROWS,
 ) -> dict[str, int]:
-    """Per local day of a point: new, changed (a new version), unchanged; held back: the
-    rows of points the load did not keep. Stored ``batch_rows`` rows at a time; a day given
-    again is found in any later batch."""
+    """Interval rows (every row of a point among them: a day given twice is found only
+    within ``rows``) stored; returns per local day of a point: new, changed (a new version),
+    unchanged; held back: the rows of points the load did not keep. Stored ``batch_rows``
+    rows at a time, in one transaction; a day given again is found in any later batch."""
     counts = {"new": 0, "changed": 0, "unchanged": 0, "held_back": 0}
     days: dict[str, tuple[int, int]] = {}
     first_lines = _FirstLines()
