@@ -1,4 +1,5 @@
-"""``vool legacy load`` on both cores: the chunks of a load (:mod:`vool.domain.legacy.partition`)
+"""``vool legacy load`` on both cores: the extract's bills partitioned in a process beside the
+rest (:func:`forked.call_beside`), and the chunks of a load (:mod:`vool.domain.legacy.partition`)
 run in a pool of forked processes, each chunk in a transaction of its own.
 
 The chunks are independent by construction (each holds whole groups of accounts, and a
@@ -21,7 +22,7 @@ from typing import Any
 
 from django.db import connection, connections
 
-from vool.domain.legacy import operations
+from vool.domain.legacy import operations, partition
 from vool.usecases import forked
 
 #: processes ``vool legacy load`` loads chunks on: this machine's two cores (the database
@@ -34,10 +35,13 @@ _PLAN: list[operations.LoadPlan] = []
 
 def load_extract(*, workers: int = 1, **load: Any) -> operations.LoadResult:
     """:func:`operations.load_extract` with its chunks on ``workers`` processes (PostgreSQL;
-    elsewhere, or with one worker, in this process)."""
+    elsewhere, or with one worker, in this process) and, with more than one worker, the
+    extract's bills partitioned in a process beside the rest (any database: the partition
+    reads files only)."""
     pooled = workers > 1 and connection.vendor == "postgresql"
     runner = _pool_runner(workers) if pooled else None
-    return operations.load_extract(**load, run_chunks=runner)
+    beside = forked.call_beside if workers > 1 else partition.run_here
+    return operations.load_extract(**load, run_chunks=runner, beside=beside)
 
 
 def _pool_runner(workers: int) -> operations.ChunkRunner:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import operations, partition, queries, reconcile
 from vool.domain.legacy.models import HistoricBillLine, KeyMap, LoadRun, StagedRow
 from vool.domain.metering.models import Reading
-from vool.usecases import legacy_load
+from vool.usecases import forked, legacy_load
 from vool.usecases.demo import seed
 from worker_processes import database_url
 
@@ -140,6 +141,77 @@ def test_a_key_repeated_in_another_chunk_is_the_same_error(
     for entity, file_name in (("readings", "NAIDUD.csv"), ("bills", "ARVED.csv")):
         lines = next(iter(parts.repeated[entity].values()))
         assert lines[0] == 2 and lines[1] == manifest.rows[file_name] + 1
+
+
+def _partition(
+    directory: Path,
+    into: Path,
+    beside: partition.Beside,
+    progress: partition.Progress | None = None,
+) -> partition.Partition:
+    into.mkdir()
+    return partition.partition(
+        directory=directory,
+        manifest=fmt.read_manifest(directory),
+        into=into,
+        accounts_per_chunk=7,
+        progress=progress or (lambda step, done, total: None),
+        beside=beside,
+    )
+
+
+def test_the_bills_partitioned_beside_are_the_partition_in_one_process(
+    repeated_keys: Path, tmp_path: Path
+) -> None:
+    """The bills and their lines streamed by a forked process (with a bill number given
+    again in another chunk) spill the same rows to the same chunks, in the same order, as
+    one process; the progress reaches every row of the extract."""
+    here = _partition(repeated_keys, tmp_path / "here", partition.run_here)
+    told: list[tuple[int, int]] = []
+    progress = lambda step, done, total: told.append((done, total))  # noqa: E731
+    beside = _partition(repeated_keys, tmp_path / "beside", forked.call_beside, progress)
+    assert beside.chunks == here.chunks > 10
+    assert beside.repeated == here.repeated
+    assert set(beside.repeated) == {"readings", "bills"} and all(beside.repeated.values())
+    assert beside.rows_per_chunk == here.rows_per_chunk
+    for chunk in range(here.chunks):
+        assert beside.rows(chunk) == here.rows(chunk)
+    assert any(beside.rows(c)["bill_lines"] for c in range(here.chunks))
+    rows = fmt.read_manifest(repeated_keys).rows
+    total = sum(rows[spec.file_name] for spec in [*fmt.FILES, fmt.SPECS["intervals"]])
+    assert told[-1] == (total, total)
+    assert [done for done, _ in told] == sorted(done for done, _ in told)
+
+
+def _cut_last_row(directory: Path, file_name: str) -> None:
+    """The file's last row left out (its manifest still counts it)."""
+    path = directory / file_name
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rstrip(b"\r\n").rindex(b"\n") + 1])
+
+
+@pytest.mark.parametrize(
+    ("file_name", "where"), [("ARVE_READ.csv", "beside"), ("NAIDUD.csv", "here")]
+)
+def test_a_file_cut_short_stops_the_partition_on_either_process(
+    extract: Path, tmp_path: Path, file_name: str, where: str
+) -> None:
+    """A file that does not hold the rows its manifest counts stops the partition with the
+    error naming it, whether the process beside read it (the bill lines: its error comes
+    back to this one) or this one did (the readings: the process beside is stopped): no
+    process is left behind either way."""
+    copy = tmp_path / "extract"
+    shutil.copytree(extract, copy)
+    _cut_last_row(copy, file_name)
+    with pytest.raises(fmt.UnreadableExtract, match=f"{file_name}: .* rows, the manifest says"):
+        _partition(copy, tmp_path / "spill", forked.call_beside)
+    assert _children() == []
+
+
+def _children() -> list[int]:
+    """This process's child processes (Linux)."""
+    tasks = Path(f"/proc/{os.getpid()}/task")
+    return [int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -119,6 +119,7 @@ def load_extract(
     on_progress: Progress | None = None,
     accounts_per_chunk: int = ACCOUNTS_PER_CHUNK,
     run_chunks: ChunkRunner | None = None,
+    beside: partition.Beside = partition.run_here,
 ) -> LoadResult:
     """Stage, validate and (unless ``dry_run``) load the extract in ``directory``. ``as_of``
     is the data time (the loaded readings are known from it), ``now`` the real time.
@@ -127,8 +128,9 @@ def load_extract(
     by chunk, each chunk in a transaction of its own with its key-map rows: memory stays
     bounded, and a load killed half-way is resumed by running it again (the key map makes
     the chunks already loaded a no-op). The chunks are independent (each holds whole
-    groups of accounts), so ``run_chunks`` may run them in other processes. A dry run is
-    one transaction, rolled back, and runs its chunks here."""
+    groups of accounts), so ``run_chunks`` may run them in other processes, and ``beside``
+    may partition the bills in another process while this one partitions the rest. A dry
+    run is one transaction, rolled back, and runs its chunks here."""
     if not reason.strip():
         raise ValueError("A load needs a reason (it moves balances into the ledger).")
     progress = on_progress or (lambda step, done, total: None)
@@ -143,6 +145,7 @@ def load_extract(
                 Path(spill),
                 accounts_per_chunk,
                 progress,
+                beside,
                 times=times,
                 user=user,
                 reason=reason,
@@ -225,6 +228,7 @@ def _begin(
     spill: Path,
     accounts_per_chunk: int,
     progress: Progress,
+    beside: partition.Beside,
     *,
     times: _Times,
     user: Any,
@@ -249,6 +253,7 @@ def _begin(
         into=spill,
         accounts_per_chunk=accounts_per_chunk,
         progress=progress,
+        beside=beside,
     )
     prices = shadow_data.load_price_list(directory=directory, manifest=manifest)
     _write_issues(run, prices.issues)

@@ -12,6 +12,10 @@ the history files (readings, interval totals, bills, bill lines) and the shadow 
 whose parent is not in the extract goes to the first chunk, where the validation reports it
 (as it would in one piece).
 
+The bills and their lines (two thirds of an extract's rows) are streamed by a second process
+beside this one when the caller gives one (``beside``: :func:`vool.usecases.forked.call_beside`),
+each process spilling to chunk files of its own; in this process otherwise (:func:`run_here`).
+
 Groups are put into chunks in the order of the customers file, each chunk holding about
 ``accounts_per_chunk`` accounts (a group is never split). A chunk's rows are spilled to a file
 of their own in a temporary directory; :meth:`Partition.rows` reads one chunk back in the form
@@ -25,13 +29,14 @@ went.
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Generic, Protocol, TypeVar
 
 from vool.domain.legacy import extract_format as fmt
 
@@ -63,7 +68,43 @@ OWN_KEYS = ("readings", "bills")
 FIRST = 0  # the chunk of the products and of the rows whose parent is not in the extract
 SPILL_ROWS = 2000  # rows of one chunk kept before they are written to its file
 
+#: the routed files streamed beside the rest (see the module's doc)
+BESIDE = ("bills", "bill_lines")
+TICK_ROWS = 100_000  # rows of a file between two reports of how far it is
+
 Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Running(Protocol[T_co]):
+    """Work started beside this process: its result (waited for), or stopped unfinished."""
+
+    def result(self) -> T_co: ...
+
+    def stop(self) -> None: ...
+
+
+class Beside(Protocol):
+    """Starts ``work`` beside this process (:func:`run_here`: at once, in this one)."""
+
+    def __call__(self, work: Callable[[], T]) -> Running[T]: ...
+
+
+@dataclass
+class _Done(Generic[T]):
+    value: T
+
+    def result(self) -> T:
+        return self.value
+
+    def stop(self) -> None:
+        pass
+
+
+def run_here(work: Callable[[], T]) -> Running[T]:
+    """Work run in this process, at once."""
+    return _Done(work())
 
 
 class _Groups:
@@ -147,19 +188,13 @@ class Partition:
 
     def rows(self, chunk: int) -> dict[str, list[fmt.Row]]:
         """A chunk's rows by entity: every entity of ``fmt.FILES``, and the shadow files'
-        routed to it (:func:`routed_shadow_files`) if the extract has them."""
+        routed to it (:func:`routed_shadow_files`) if the extract has them. An entity's rows
+        are all in one process's spill file, in file order."""
         found: dict[str, list[fmt.Row]] = {spec.entity: [] for spec in fmt.FILES}
-        path = _spill_path(self.directory, chunk)
-        if not path.exists():
-            return found
-        with path.open("rb") as spill:
-            while True:
-                try:
-                    # our own file, written moments ago in a private temporary directory
-                    entity, rows = pickle.load(spill)  # noqa: S301
-                except EOFError:
-                    break
-                found.setdefault(entity, []).extend(fmt.Row(*row) for row in rows)
+        for part in PARTS:
+            path = _spill_path(self.directory, chunk, part)
+            if path.exists():
+                _read_spill(path, found)
         return found
 
     def key_lines(self, entity: str, key: str) -> tuple[int, ...]:
@@ -167,15 +202,29 @@ class Partition:
         return self.repeated.get(entity, {}).get(key, ())
 
 
-def _spill_path(directory: Path, chunk: int) -> Path:
-    return directory / f"chunk-{chunk:05d}.pickle"
+def _read_spill(path: Path, found: dict[str, list[fmt.Row]]) -> None:
+    with path.open("rb") as spill:
+        while True:
+            try:
+                # our own file, written moments ago in a private temporary directory
+                entity, rows = pickle.load(spill)  # noqa: S301
+            except EOFError:
+                break
+            found.setdefault(entity, []).extend(fmt.Row(*row) for row in rows)
+
+
+PARTS = ("", "beside")  # a chunk's spill files: this process's and the one beside's
+
+
+def _spill_path(directory: Path, chunk: int, part: str) -> Path:
+    return directory / f"chunk-{chunk:05d}{'-' + part if part else ''}.pickle"
 
 
 class _Spill:
     """Rows written to their chunk's file, a few thousand at a time."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self, directory: Path, part: str) -> None:
+        self.directory, self.part = directory, part
         self.files: dict[int, BinaryIO] = {}
         self.waiting: dict[int, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
         self.entity = ""
@@ -190,7 +239,7 @@ class _Spill:
     def _write(self, chunk: int) -> None:
         rows = self.waiting.pop(chunk)
         if chunk not in self.files:
-            self.files[chunk] = _spill_path(self.directory, chunk).open("wb")
+            self.files[chunk] = _spill_path(self.directory, chunk, self.part).open("wb")
         pickle.dump((self.entity, rows), self.files[chunk], protocol=pickle.HIGHEST_PROTOCOL)
         self.counts[chunk] += len(rows)
 
@@ -200,7 +249,7 @@ class _Spill:
 
     def close(self) -> None:
         for file in self.files.values():
-            file.close()
+            file.close()  # again: nothing
 
 
 def partition(
@@ -210,37 +259,89 @@ def partition(
     into: Path,
     accounts_per_chunk: int,
     progress: Progress,
+    beside: Beside = run_here,
 ) -> Partition:
     """Read the extract in ``directory`` (every file checked against ``manifest``, as
-    :func:`extract_format.iter_rows` does) into chunks spilled under ``into``."""
+    :func:`extract_format.iter_rows` does) into chunks spilled under ``into``; the bills and
+    their lines ``beside`` the rest."""
     groups = _Groups()
     grouped = [spec for spec in fmt.FILES if spec.entity in GROUPED]
     for spec in grouped:
         _join_file(groups, spec, fmt.iter_rows(directory, spec, manifest))
     chunk_of = groups.chunks(accounts_per_chunk)
     del groups
-    spill = _Spill(into)
-    router = _Router(chunk_of)
-    routed = [s for s in fmt.FILES if s.entity not in GROUPED] + routed_shadow_files(manifest)
-    total = sum(manifest.rows[spec.file_name] for spec in [*fmt.FILES, *routed])
-    done = 0
-    try:
-        for spec in grouped:
-            done += _spill_file(directory, spec, manifest, router, spill)
-            progress("read", done, total)
-        router.keep_parents()
-        for spec in routed:
-            done += _spill_file(directory, spec, manifest, router, spill)
-            progress("read", done, total)
-    finally:
-        spill.close()
     chunks = max(chunk_of.values(), default=FIRST) + 1
+    routed = [s for s in fmt.FILES if s.entity not in GROUPED] + routed_shadow_files(manifest)
+    theirs = [s for s in routed if s.entity in BESIDE]
+    mine = [s for s in routed if s.entity not in BESIDE]
+    total = sum(manifest.rows[spec.file_name] for spec in [*grouped, *routed])
+    their_rows = multiprocessing.RawValue("q", 0)  # shared with a forked process
+
+    def their_tick(done: int) -> None:
+        their_rows.value = done
+
+    def tick(done: int) -> None:
+        progress("read", done + their_rows.value, total)
+
+    other = _Streams(directory, manifest, _Spill(into, PARTS[1]), _Router(chunk_of, theirs))
+    running = beside(lambda: other.spill_all(theirs, their_tick))
+    here = _Streams(directory, manifest, _Spill(into, PARTS[0]), _Router(chunk_of))
+    del chunk_of
+    try:
+        here.stream(grouped, tick)
+        here.router = here.router.routing_only(mine)
+        here.stream(mine, tick)
+        here.spill_to.close()
+        spilled = [here.spilled(), running.result()]
+    finally:
+        here.spill_to.close()
+        running.stop()
+    progress("read", total, total)
     return Partition(
         directory=into,
         chunks=chunks,
-        repeated=router.repeated(),
-        rows_per_chunk=[spill.counts.get(c, 0) for c in range(chunks)],
+        repeated={
+            e: {k: v for p in spilled for k, v in p.repeated.get(e, {}).items()} for e in OWN_KEYS
+        },
+        rows_per_chunk=[sum(p.counts.get(c, 0) for p in spilled) for c in range(chunks)],
     )
+
+
+@dataclass
+class _Spilled:
+    """What one process's streams spilled: rows by chunk, the own keys given more than once."""
+
+    counts: dict[int, int]
+    repeated: dict[str, dict[str, tuple[int, ...]]]
+
+
+class _Streams:
+    """Files streamed one after another to their chunks' spill files, by one process."""
+
+    def __init__(
+        self, directory: Path, manifest: fmt.Manifest, spill: _Spill, router: _Router
+    ) -> None:
+        self.directory, self.manifest = directory, manifest
+        self.spill_to, self.router = spill, router
+        self.rows = 0  # of the files streamed so far
+
+    def stream(self, specs: Sequence[fmt.FileSpec], tick: Callable[[int], None]) -> None:
+        """``specs`` streamed, ``tick`` told the rows done every :data:`TICK_ROWS`."""
+        for spec in specs:
+            self.rows = _spill_file(
+                self.directory, spec, self.manifest, self.router, self.spill_to, tick, self.rows
+            )
+
+    def spilled(self) -> _Spilled:
+        return _Spilled(dict(self.spill_to.counts), self.router.repeated())
+
+    def spill_all(self, specs: Sequence[fmt.FileSpec], tick: Callable[[int], None]) -> _Spilled:
+        """``specs`` streamed and their spill files closed."""
+        try:
+            self.stream(specs, tick)
+        finally:
+            self.spill_to.close()
+        return self.spilled()
 
 
 def routed_shadow_files(manifest: fmt.Manifest) -> list[fmt.FileSpec]:
@@ -253,20 +354,23 @@ class _Router:
     """Which chunk a row goes to: a grouped row by its own key's node, a history row by the
     row it hangs on (a bill line by its bill, found as the bills streamed by)."""
 
-    def __init__(self, chunk_of: dict[str, int]) -> None:
+    def __init__(
+        self, chunk_of: dict[str, int], routes: Sequence[fmt.FileSpec] | None = None
+    ) -> None:
+        """``routes``: the routed files it will route only (the nodes the grouped files need
+        are then left out)."""
+        if routes is not None:
+            parents = {f"{ROUTED[s.entity][0]}\x1f" for s in routes if s.entity in ROUTED}
+            chunk_of = {n: c for n, c in chunk_of.items() if n[: n.index("\x1f") + 1] in parents}
         self.chunk_of = chunk_of
         self.bill_chunk: dict[str, int] = {}
         self.seen: dict[str, dict[str, int]] = {entity: {} for entity in OWN_KEYS}
         self.lines: dict[str, dict[str, list[int]]] = {entity: {} for entity in OWN_KEYS}
 
-    def keep_parents(self) -> None:
-        """After the grouped files only the nodes history rows hang on are needed."""
-        parents = {f"{parent}\x1f" for parent, _ in ROUTED.values()}
-        self.chunk_of = {
-            node: chunk
-            for node, chunk in self.chunk_of.items()
-            if node[: node.index("\x1f") + 1] in parents
-        }
+    def routing_only(self, routes: Sequence[fmt.FileSpec]) -> _Router:
+        """A router of ``routes`` only, once the grouped files are spilled (it keeps only the
+        nodes those files' rows hang on)."""
+        return _Router(self.chunk_of, routes)
 
     def chunk(self, spec: fmt.FileSpec, key: str, row: fmt.Row) -> int:
         entity = spec.entity
@@ -301,18 +405,27 @@ class _Router:
 
 
 def _spill_file(
-    directory: Path, spec: fmt.FileSpec, manifest: fmt.Manifest, router: _Router, spill: _Spill
+    directory: Path,
+    spec: fmt.FileSpec,
+    manifest: fmt.Manifest,
+    router: _Router,
+    spill: _Spill,
+    tick: Callable[[int], None],
+    done: int,
 ) -> int:
-    """One file streamed to its chunks; returns its rows."""
+    """One file streamed to its chunks; returns ``done`` and its rows (``tick`` told them
+    every :data:`TICK_ROWS` and at the end)."""
     spill.entity = spec.entity
     key_of = fmt.key_of(spec)
-    rows = 0
-    for row in fmt.iter_rows(directory, spec, manifest):
+    for rows, row in enumerate(fmt.iter_rows(directory, spec, manifest), start=1):
         spill.add(router.chunk(spec, key_of(row.values), row), row)
-        rows += 1
+        if rows % TICK_ROWS == 0:
+            tick(done + rows)
+    done += manifest.rows[spec.file_name]  # iter_rows has checked that it read as many
     spill.end_file()
     router.end_file(spec.entity)
-    return rows
+    tick(done)
+    return done
 
 
 def spill_directory() -> tempfile.TemporaryDirectory[str]:
