@@ -43,3 +43,9 @@ def redis_is_up() -> bool:
             return True
     except OSError:
         return False
+
+
+def child_processes() -> list[int]:
+    """This process's child processes, zombies (ended, not waited for) included (Linux)."""
+    tasks = Path(f"/proc/{os.getpid()}/task")
+    return [int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()]

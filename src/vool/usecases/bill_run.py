@@ -167,7 +167,8 @@ def _run_pool(
     on_progress: ProgressCallback,
     pause_seconds: float,
 ) -> None:
-    # children are forked: each sets aside the connection it inherits and opens its own
+    # children are forked: each sets aside the connection it inherits and opens its own, and
+    # dies with this process (a killed run leaves no worker billing on; resume finishes it)
     connections.close_all()
     with forked.forked_pool(workers) as pool:
         futures = [pool.submit(_chunk_in_child, cid, pause_seconds) for cid in chunk_ids]

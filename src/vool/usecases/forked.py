@@ -45,17 +45,20 @@ def die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def forked_pool(
-    workers: int, initializer: Callable[[], None] = set_aside_inherited_connections
-) -> ProcessPoolExecutor:
+def forked_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of ``workers`` forked processes, each setting aside the database connections
     it inherits (closing this process's own first, where it is in no transaction, spares
-    the children even that)."""
+    the children even that) and dying with this process."""
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
-        initializer=initializer,
+        initializer=_start_worker,
     )
+
+
+def _start_worker() -> None:
+    set_aside_inherited_connections()
+    die_with_parent()
 
 
 class ForkedCall(Generic[T]):

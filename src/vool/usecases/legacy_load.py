@@ -51,7 +51,7 @@ def _pool_runner(workers: int) -> operations.ChunkRunner:
             return
         _PLAN[:] = [plan]
         connections.close_all()  # the workers open their own
-        pool = forked.forked_pool(min(workers, plan.parts.chunks), _start_worker)
+        pool = forked.forked_pool(min(workers, plan.parts.chunks))
         futures: list[Future[operations.ChunkOutcome]] = [
             pool.submit(_chunk_in_worker, chunk) for chunk in range(plan.parts.chunks)
         ]
@@ -63,11 +63,6 @@ def _pool_runner(workers: int) -> operations.ChunkRunner:
             _PLAN.clear()
 
     return run_chunks
-
-
-def _start_worker() -> None:
-    forked.set_aside_inherited_connections()
-    forked.die_with_parent()
 
 
 def _chunk_in_worker(chunk: int) -> operations.ChunkOutcome:

@@ -81,7 +81,10 @@ def test_a_process_pool_bills_every_account_once() -> None:
     assert_billed_once_without_gaps(ids)
 
 
-def test_a_run_killed_mid_way_is_finished_by_resume() -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_run_killed_mid_way_is_finished_by_resume(workers: int) -> None:
+    """Killed with SIGKILL, a run's pool workers die with it (nothing is billed after it);
+    resumed, it bills every account once."""
     ids = seed(10)
     process = subprocess.Popen(
         [
@@ -96,6 +99,8 @@ def test_a_run_killed_mid_way_is_finished_by_resume() -> None:
             "1",
             "--pause",
             "0.4",
+            "--workers",
+            str(workers),
             "--no-progress",
         ],
         env=child_env(),
@@ -114,8 +119,11 @@ def test_a_run_killed_mid_way_is_finished_by_resume() -> None:
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
+    time.sleep(0.3)  # a chunk a worker was committing as its parent died
     run = BillRun.objects.get()
     done = run.chunks.filter(state="DONE").count()
+    time.sleep(1.5)  # a worker left alive would finish a chunk every 0.4 s
+    assert run.chunks.filter(state="DONE").count() == done
     assert run.status == "RUNNING" and 3 <= done < 10
     assert not Invoice.objects.filter(number__isnull=False).exists()  # nothing issued yet
     with pytest.raises(Exception, match="resume"):
@@ -123,7 +131,8 @@ def test_a_run_killed_mid_way_is_finished_by_resume() -> None:
 
     resumed = bill_run.run_billing(period=OCTOBER, today=BILL_DAY, resume_run_id=run.pk)
     assert resumed.status == "DONE" and resumed.invoice_count == 10
-    assert resumed.chunks.filter(attempts__gt=1).count() <= 1  # only the chunk it was killed in
+    # only the chunks it was killed in (one a worker)
+    assert resumed.chunks.filter(attempts__gt=1).count() <= workers
     assert_billed_once_without_gaps(ids)
 
 

@@ -6,16 +6,11 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import pytest
 
 from vool.usecases import forked
-
-
-def _children() -> list[int]:
-    tasks = Path(f"/proc/{os.getpid()}/task")
-    return [int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()]
+from worker_processes import child_processes
 
 
 def test_the_result_comes_back_and_what_the_work_was_built_on_is_inherited() -> None:
@@ -24,7 +19,7 @@ def test_the_result_comes_back_and_what_the_work_was_built_on_is_inherited() -> 
     pid, total = call.result()
     call.stop()
     assert pid != os.getpid() and total == sum(range(100_000))
-    assert _children() == []
+    assert call.pid not in child_processes()
 
 
 class _Refused(ValueError):
@@ -41,7 +36,7 @@ def test_the_exception_the_work_raised_is_raised_here() -> None:
         call.result()
     call.stop()
     assert any("raised in the process beside" in note for note in raised.value.__notes__)
-    assert _children() == []
+    assert call.pid not in child_processes()
 
 
 class _Unpicklable(Exception):
@@ -65,7 +60,7 @@ def test_a_process_that_dies_without_a_result_is_an_error_with_its_status() -> N
     with pytest.raises(ChildProcessError, match=r"ended without a result \(exit status 3\)"):
         call.result()
     call.stop()
-    assert _children() == []
+    assert call.pid not in child_processes()
 
 
 def test_a_process_stopped_before_it_ends_is_killed_and_waited_for() -> None:
@@ -74,4 +69,4 @@ def test_a_process_stopped_before_it_ends_is_killed_and_waited_for() -> None:
     call.stop()
     call.stop()  # again: nothing
     assert time.monotonic() - started < 30
-    assert _children() == []
+    assert call.pid not in child_processes()

@@ -28,7 +28,7 @@ from vool.domain.legacy.models import HistoricBillLine, KeyMap, LoadRun, StagedR
 from vool.domain.metering.models import Reading
 from vool.usecases import forked, legacy_load
 from vool.usecases.demo import seed
-from worker_processes import database_url
+from worker_processes import child_processes, database_url
 
 CUSTOMERS = 150
 SEED = 11
@@ -203,15 +203,10 @@ def test_a_file_cut_short_stops_the_partition_on_either_process(
     copy = tmp_path / "extract"
     shutil.copytree(extract, copy)
     _cut_last_row(copy, file_name)
+    before = set(child_processes())  # the test session's own
     with pytest.raises(fmt.UnreadableExtract, match=f"{file_name}: .* rows, the manifest says"):
         _partition(copy, tmp_path / "spill", forked.call_beside)
-    assert _children() == []
-
-
-def _children() -> list[int]:
-    """This process's child processes (Linux)."""
-    tasks = Path(f"/proc/{os.getpid()}/task")
-    return [int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()]
+    assert set(child_processes()) <= before
 
 
 @pytest.mark.django_db(transaction=True)
