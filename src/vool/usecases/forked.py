@@ -14,6 +14,7 @@ import gc
 import multiprocessing
 import os
 import pickle
+import select
 import signal
 import sys
 from collections.abc import Callable
@@ -78,6 +79,11 @@ class ForkedCall(Generic[T]):
         os.close(write)
         self.pid, self.read = pid, read
         self._reaped = False
+
+    def wait(self, seconds: float) -> bool:
+        """Whether the work has ended (its outcome is on its way), waiting up to ``seconds``."""
+        readable, _, _ = select.select([self.read], [], [], seconds)
+        return bool(readable)
 
     def result(self) -> T:
         """Waits for the process: its work's result, or the exception it raised."""

@@ -16,6 +16,7 @@ from worker_processes import child_processes
 def test_the_result_comes_back_and_what_the_work_was_built_on_is_inherited() -> None:
     built = {f"key {i}": i for i in range(100_000)}  # this process's, not pickled on the way in
     call = forked.call_beside(lambda: (os.getpid(), sum(built.values())))
+    assert call.wait(30)
     pid, total = call.result()
     call.stop()
     assert pid != os.getpid() and total == sum(range(100_000))
@@ -65,6 +66,7 @@ def test_a_process_that_dies_without_a_result_is_an_error_with_its_status() -> N
 
 def test_a_process_stopped_before_it_ends_is_killed_and_waited_for() -> None:
     call = forked.call_beside(lambda: time.sleep(60))
+    assert not call.wait(0.2)  # still at work
     started = time.monotonic()
     call.stop()
     call.stop()  # again: nothing

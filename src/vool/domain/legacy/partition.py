@@ -71,6 +71,7 @@ SPILL_ROWS = 2000  # rows of one chunk kept before they are written to its file
 #: the routed files streamed beside the rest (see the module's doc)
 BESIDE = ("bills", "bill_lines")
 TICK_ROWS = 100_000  # rows of a file between two reports of how far it is
+TICK_SECONDS = 1.0  # between two reports while this process waits for the one beside
 
 Progress = Callable[[str, int, int], None]
 T = TypeVar("T")
@@ -79,6 +80,10 @@ T_co = TypeVar("T_co", covariant=True)
 
 class Running(Protocol[T_co]):
     """Work started beside this process: its result (waited for), or stopped unfinished."""
+
+    def wait(self, seconds: float) -> bool:
+        """Whether the work has ended, waiting up to ``seconds`` for it."""
+        ...
 
     def result(self) -> T_co: ...
 
@@ -94,6 +99,9 @@ class Beside(Protocol):
 @dataclass
 class _Done(Generic[T]):
     value: T
+
+    def wait(self, seconds: float) -> bool:
+        return True
 
     def result(self) -> T:
         return self.value
@@ -291,7 +299,8 @@ def partition(
         here.stream(grouped, tick)
         here.router = here.router.routing_only(mine)
         here.stream(mine, tick)
-        here.spill_to.close()
+        while not running.wait(TICK_SECONDS):  # the bills take longer: still told how far
+            tick(here.rows)
         spilled = [here.spilled(), running.result()]
     finally:
         here.spill_to.close()
