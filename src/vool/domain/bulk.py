@@ -8,13 +8,24 @@ applied).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, models
 
 BATCH_SIZE = 2000
+#: values in one ``IN`` list: below SQLite's oldest limit of parameters in one statement (999)
+IN_LIST = 900
+T = TypeVar("T")
+
+
+def in_batches(items: Sequence[T], size: int = IN_LIST) -> Iterator[Sequence[T]]:
+    """``items`` in slices of at most ``size``: the values of one bounded ``IN`` list each."""
+    if size < 1:
+        raise ValueError(f"a batch holds at least one item, not {size}")
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:

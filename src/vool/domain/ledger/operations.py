@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from vool.domain.bulk import copy_rows, refresh_statistics, reserve_ids
+from vool.domain.bulk import copy_rows, in_batches, refresh_statistics, reserve_ids
 from vool.domain.customers import operations as customer_operations
 from vool.domain.ledger.models import (
     RETAILER_ACCOUNTS,
@@ -320,7 +320,6 @@ def _accounts_with_opening_balance(account_ids: set[int]) -> set[int]:
     taken = LedgerTransaction.objects.filter(
         document_type=OPENING_BALANCE_DOCUMENT, kind=LedgerTransaction.Kind.OPENING_BALANCE
     ).values_list("billing_account_id", flat=True)
-    ids = sorted(account_ids)
-    for start in range(0, len(ids), 900):  # within SQLite's parameters in one statement
-        found.update(taken.filter(billing_account_id__in=ids[start : start + 900]))
+    for batch in in_batches(sorted(account_ids)):
+        found.update(taken.filter(billing_account_id__in=batch))
     return found

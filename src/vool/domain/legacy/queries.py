@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 
+from vool.domain.bulk import IN_LIST, in_batches
 from vool.domain.customers.models import BillingAccount, Customer, FormerReferenceNumber
 from vool.domain.ledger.models import LedgerAccount, Posting
 from vool.domain.ledger.operations import OPENING_BALANCE_DOCUMENT
@@ -19,14 +20,7 @@ from vool.domain.legacy.models import KeyMap, LoadRun, StagedRow
 from vool.domain.supply.models import GridOperator, MeteringPoint
 from vool.domain.tariffs.models import Product
 
-CHUNK = 900  # below SQLite's limit of parameters in one statement
 RUN_MANIFEST, RUN_HELD = "manifest", "held"  # in LoadRun.counts: see :func:`held_back_by`
-T = TypeVar("T")
-
-
-def chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
 
 
 class Mapped(NamedTuple):
@@ -51,7 +45,7 @@ def key_map(*, entity: str, old_keys: Sequence[str]) -> dict[str, Mapped]:
     rows = KeyMap.objects.filter(entity=entity).values_list(
         "old_key", "id", "new_id", "fingerprint"
     )
-    for batch in chunks(list(old_keys)):
+    for batch in in_batches(list(old_keys)):
         found.update((k, Mapped(i, n, f)) for k, i, n, f in rows.filter(old_key__in=batch))
     return found
 
@@ -61,8 +55,8 @@ def key_ids(*, entity: str, old_keys: Sequence[str]) -> dict[str, int]:
     for many keys the entity's whole map is streamed, its two columns only."""
     found: dict[str, int] = {}
     rows = KeyMap.objects.filter(entity=entity).values_list("old_key", "new_id")
-    if len(old_keys) <= 10 * CHUNK:
-        for chunk in chunks(list(old_keys)):
+    if len(old_keys) <= 10 * IN_LIST:
+        for chunk in in_batches(list(old_keys)):
             found.update(rows.filter(old_key__in=chunk))
         return found
     wanted = set(old_keys)
@@ -86,7 +80,7 @@ def held_back_by(*, manifest_digest: str) -> dict[str, str] | None:
 
 def old_keys_of(*, entity: str, new_ids: Iterable[int]) -> dict[int, set[str]]:
     keys: dict[int, set[str]] = {}
-    for chunk in chunks(sorted(set(new_ids))):
+    for chunk in in_batches(sorted(set(new_ids))):
         for old_key, new_id in KeyMap.objects.filter(entity=entity, new_id__in=chunk).values_list(
             "old_key", "new_id"
         ):
@@ -105,7 +99,7 @@ def context(rows: dict[str, list[fmt.Row]], *, today: dt.date) -> rules.Context:
         rows["customers"], "customers", "REG_KOOD"
     )
     known: list[tuple[int, str, str | None, str | None]] = []
-    for chunk in chunks(codes):
+    for chunk in in_batches(codes):
         known += Customer.objects.filter(
             Q(personal_code__in=chunk) | Q(registry_code__in=chunk)
         ).values_list("id", "name", "personal_code", "registry_code")
@@ -117,12 +111,12 @@ def context(rows: dict[str, list[fmt.Row]], *, today: dt.date) -> rules.Context:
         for id, name, personal, registry in known
     }
     eics: dict[str, str] = {}
-    for chunk in chunks(_column(rows["points"], "points", "EIC")):
+    for chunk in in_batches(_column(rows["points"], "points", "EIC")):
         points = dict(MeteringPoint.objects.filter(eic__in=chunk).values_list("id", "eic"))
         old = old_keys_of(entity="points", new_ids=points)
         eics.update({eic: min(old.get(id, {""})) for id, eic in points.items()})
     references: dict[str, str] = {}
-    for chunk in chunks(_column(rows["accounts"], "accounts", "VIITENUMBER")):
+    for chunk in in_batches(_column(rows["accounts"], "accounts", "VIITENUMBER")):
         former = dict(
             FormerReferenceNumber.objects.filter(reference_number__in=chunk).values_list(
                 "account_id", "reference_number"
@@ -158,7 +152,7 @@ def _earlier_codes(codes: Sequence[str]) -> dict[str, dict[str, str]]:
     spec = fmt.SPECS["customers"]
     key, name = spec.columns.index("KLIENT_ID"), spec.columns.index("NIMI")
     found: dict[str, dict[str, str]] = {}
-    for chunk in chunks(codes):
+    for chunk in in_batches(codes):
         staged = staged_customers(codes=chunk).values_list("lookup", "fields")
         for code, fields in staged:
             values = fields.split(StagedRow.SEPARATOR)
@@ -173,7 +167,7 @@ def _earlier_codes(codes: Sequence[str]) -> dict[str, dict[str, str]]:
 def taken_over(*, billing_account_ids: Sequence[int]) -> dict[int, Decimal]:
     """What has been taken over from the legacy system into each account's receivable so far."""
     totals: dict[int, Decimal] = {}
-    for chunk in chunks(list(billing_account_ids)):
+    for chunk in in_batches(list(billing_account_ids)):
         totals.update(
             Posting.objects.filter(
                 billing_account_id__in=chunk,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.db.models import Count, Max, Min, Sum
 
+from vool.domain.bulk import in_batches
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.ledger.models import LedgerAccount, Posting
 from vool.domain.ledger.operations import OPENING_BALANCE_DOCUMENT
@@ -78,7 +79,7 @@ def _vool_measures(
     measures: dict[int, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(MEASURES, ZERO))
     taken: dict[int, Decimal] = defaultdict(Decimal)
     ids = sorted(account_ids.values())
-    for chunk in queries.chunks(ids):
+    for chunk in in_batches(ids):
         for account, document, total in (
             Posting.objects.filter(billing_account_id__in=chunk, account=LedgerAccount.RECEIVABLE)
             .values_list("billing_account_id", "transaction__document_type")

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connection
 
+from vool.domain.bulk import IN_LIST, in_batches
 from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import queries
 from vool.domain.legacy.models import KeyMap
@@ -470,9 +471,9 @@ def _mapped(entity: str, keys: KeySet) -> tuple[int, int]:
     map to: few keys looked up, for many the entity's map streamed and matched in batches."""
     rows = KeyMap.objects.filter(entity=entity).values_list("old_key", "new_id")
     ids = array("q")
-    if len(keys) <= 10 * queries.CHUNK:
+    if len(keys) <= 10 * IN_LIST:
         wanted = [k.decode() for k in keys.sorted()]
-        for chunk in queries.chunks(wanted):
+        for chunk in in_batches(wanted):
             ids.extend(new_id for _, new_id in rows.filter(old_key__in=chunk))
     else:
         batch: list[tuple[str, int]] = []

@@ -31,6 +31,7 @@ import numpy.typing as npt
 from django.db import transaction
 
 from vool.common.localtime import day_bounds
+from vool.domain.bulk import in_batches
 from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import mapping, queries, rules
 from vool.domain.metering.interval_operations import IntervalBatch, store_intervals
@@ -82,7 +83,7 @@ def _eics(point_keys: list[str]) -> dict[str, str]:
     mapped = queries.key_map(entity="points", old_keys=point_keys)
     ids = {m.new_id: key for key, m in mapped.items()}
     eics: dict[str, str] = {}
-    for chunk in queries.chunks(sorted(ids)):
+    for chunk in in_batches(sorted(ids)):
         for point_id, eic in MeteringPoint.objects.filter(id__in=chunk).values_list("id", "eic"):
             eics[ids[point_id]] = eic
     return eics

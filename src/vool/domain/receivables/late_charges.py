@@ -29,6 +29,7 @@ from django.db.models import DecimalField, Exists, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from vool.domain.billing.models import Invoice, InvoiceLine, PendingCharge
+from vool.domain.bulk import in_batches
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.ledger.models import LedgerAccount
 from vool.domain.receivables import interest
@@ -39,7 +40,7 @@ from vool.domain.receivables.models import (
     StatutoryInterestRate,
 )
 from vool.domain.receivables.operations import insert_rows
-from vool.domain.receivables.queries import _chunks, cents
+from vool.domain.receivables.queries import CHUNK, cents
 
 INTEREST_COMPONENT = "LATE_INTEREST"
 FEE_COMPONENT = "DUNNING_FEE"
@@ -142,7 +143,7 @@ def _overdue(through: dt.date) -> list[_Overdue]:
 
 def _payments_by_invoice(invoice_ids: list[int]) -> dict[int, list[tuple[dt.date, Decimal]]]:
     paid: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
-    for chunk in _chunks(invoice_ids):  # bounded IN lists (SQLite's parameter limit)
+    for chunk in in_batches(invoice_ids, CHUNK):  # bounded IN lists (SQLite's parameter limit)
         rows = (
             InvoiceSettlement.objects.filter(invoice_id__in=chunk)
             .annotate(
@@ -159,7 +160,7 @@ def _payments_by_invoice(invoice_ids: list[int]) -> dict[int, list[tuple[dt.date
 
 def _interest_billed_on(invoice_ids: list[int]) -> dict[int, Decimal]:
     billed: dict[int, Decimal] = {}
-    for chunk in _chunks(invoice_ids):
+    for chunk in in_batches(invoice_ids, CHUNK):
         rows = (
             InvoiceLine.objects.filter(invoice_id__in=chunk, component=INTEREST_COMPONENT)
             .values("invoice_id")

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from vool.common.identifiers import InvalidIdentifier, validate_iban
 from vool.common.localtime import local_date
-from vool.domain.bulk import copy_rows, reserve_ids
+from vool.domain.bulk import copy_rows, in_batches, reserve_ids
 from vool.domain.ledger import operations as ledger_operations
 from vool.domain.ledger.models import LedgerAccount, LedgerTransaction
 from vool.domain.receivables import direct_debit, queries
@@ -315,11 +315,11 @@ def _known_keys(
     model: type[Payment] | type[BankDebit], bank_account_id: int, keys: list[str]
 ) -> set[str]:
     known: set[str] = set()
-    for start in range(0, len(keys), queries.CHUNK):
+    for batch in in_batches(keys, queries.CHUNK):
         known.update(
-            model.objects.filter(
-                bank_account_id=bank_account_id, entry_key__in=keys[start : start + queries.CHUNK]
-            ).values_list("entry_key", flat=True)
+            model.objects.filter(bank_account_id=bank_account_id, entry_key__in=batch).values_list(
+                "entry_key", flat=True
+            )
         )
     return known
 

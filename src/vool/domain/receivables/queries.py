@@ -33,6 +33,7 @@ from vool.common.identifiers import is_valid_reference_number
 from vool.common.localtime import day_bounds
 from vool.common.money import RoundingMode, round_money
 from vool.domain.billing.models import Invoice
+from vool.domain.bulk import in_batches
 from vool.domain.customers.models import BillingAccount, FormerReferenceNumber
 from vool.domain.receivables.allocation import OpenInvoice
 from vool.domain.receivables.models import (
@@ -58,24 +59,19 @@ def cents(value: Decimal | None) -> Decimal:
     return ZERO if value is None else round_money(Decimal(value), mode=RoundingMode.HALF_UP)
 
 
-def _chunks(ids: Sequence[T]) -> Iterable[Sequence[T]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
-
-
 def accounts_by_reference(*, references: Iterable[str]) -> dict[str, int]:
     """Billing account ids of the given reference numbers (unknown ones are left out); a
     number an account was known by before (``FormerReferenceNumber``, e.g. the legacy
     system's) still finds it."""
     refs = sorted({r for r in references if r})
     found: dict[str, int] = {}
-    for chunk in _chunks(refs):
+    for chunk in in_batches(refs, CHUNK):
         found.update(
             BillingAccount.objects.filter(reference_number__in=chunk).values_list(
                 "reference_number", "id"
             )
         )
-    for chunk in _chunks([r for r in refs if r not in found]):
+    for chunk in in_batches([r for r in refs if r not in found], CHUNK):
         found.update(
             FormerReferenceNumber.objects.filter(reference_number__in=chunk).values_list(
                 "reference_number", "account_id"
@@ -95,7 +91,7 @@ def open_invoices(*, billing_account_ids: Iterable[int]) -> dict[int, list[OpenI
         .values("total")
     )
     result: dict[int, list[OpenInvoice]] = defaultdict(list)
-    for chunk in _chunks(ids):
+    for chunk in in_batches(ids, CHUNK):
         rows = (
             Invoice.objects.filter(
                 billing_account_id__in=chunk,
