@@ -36,6 +36,7 @@ from django.db import IntegrityError, connection, transaction
 
 from vool.common.collector import gc_paused
 from vool.common.localtime import Month, local_date
+from vool.domain.bulk import in_batches
 from vool.domain.metering import intervals
 from vool.domain.metering.models import IntervalCorrection, IntervalDay, MeteringImport
 from vool.domain.supply.models import MeteringPoint
@@ -173,9 +174,9 @@ def _points(eics: list[str]) -> dict[str, _Point]:
             )
             rows = cursor.fetchall()
     else:
-        for i in range(0, len(eics), _CHUNK):
+        for batch in in_batches(eics, _CHUNK):
             rows.extend(
-                MeteringPoint.objects.filter(eic__in=eics[i : i + _CHUNK]).values_list(
+                MeteringPoint.objects.filter(eic__in=batch).values_list(
                     "id", "eic", "resolution", "main_fuse_a"
                 )
             )
@@ -218,10 +219,10 @@ def _existing(point_ids: list[int], days: list[dt.date]) -> dict[_Key, _Existing
             cursor.execute(sql, [days, point_ids])
             rows = cursor.fetchall()
     else:
-        for i in range(0, len(point_ids), _CHUNK):
+        for batch in in_batches(point_ids, _CHUNK):
             rows.extend(
                 IntervalDay.objects.filter(
-                    is_current=True, metering_point_id__in=point_ids[i : i + _CHUNK], day__in=days
+                    is_current=True, metering_point_id__in=batch, day__in=days
                 ).values_list(
                     "id",
                     "metering_point_id",
@@ -586,10 +587,8 @@ def store_intervals(
             as_of=as_of,
             created_by=created_by,
         )
-        for i in range(0, len(plan.flip), _CHUNK):
-            IntervalDay.objects.filter(pk__in=plan.flip[i : i + _CHUNK]).update(
-                is_current=False, superseded_at=as_of
-            )
+        for flipped in in_batches(plan.flip, _CHUNK):
+            IntervalDay.objects.filter(pk__in=flipped).update(is_current=False, superseded_at=as_of)
         try:
             _insert_days(plan.new_rows)
         except IntegrityError as exc:
@@ -677,9 +676,9 @@ def _write_corrections(
     current: dict[tuple[int, dt.date, str], int] = {}
     point_ids = sorted({mp for mp, _day, _direction in keys})
     days = sorted({day for _mp, day, _direction in keys})
-    for i in range(0, len(point_ids), _CHUNK):
+    for batch in in_batches(point_ids, _CHUNK):
         for pk, mp, day, direction in IntervalDay.objects.filter(
-            is_current=True, metering_point_id__in=point_ids[i : i + _CHUNK], day__in=days
+            is_current=True, metering_point_id__in=batch, day__in=days
         ).values_list("id", "metering_point_id", "day", "direction"):
             current[(mp, day, direction)] = pk
     IntervalCorrection.objects.bulk_create(

@@ -373,11 +373,6 @@ class ReadingToSubmit:
     source: str
 
 
-def _in_batches(ids: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), bulk.BATCH_SIZE):
-        yield ids[start : start + bulk.BATCH_SIZE]
-
-
 def submit_readings(
     *,
     readings: Sequence[ReadingToSubmit],
@@ -395,7 +390,7 @@ def submit_readings(
     registers: dict[int, Register] = {}
     effective: dict[int, list[Reading]] = {pk: [] for pk in ids}
     with transaction.atomic():
-        for batch in _in_batches(ids):
+        for batch in bulk.in_batches(ids, bulk.BATCH_SIZE):
             registers.update(
                 (r.pk, r)
                 for r in Register.objects.select_for_update()
@@ -1003,7 +998,7 @@ def _older_last(register_ids: list[int], month: Month) -> dict[int, ReadingRow]:
     those without one in the history window: usually none)."""
     boundary = local_midnight(month.next().first_day)
     last: dict[int, ReadingRow] = {}
-    for start in range(0, len(register_ids), bulk.BATCH_SIZE):
+    for batch in bulk.in_batches(register_ids, bulk.BATCH_SIZE):
         newest = Window(
             RowNumber(),
             partition_by=[F("register_id")],
@@ -1013,7 +1008,7 @@ def _older_last(register_ids: list[int], month: Month) -> dict[int, ReadingRow]:
             _rows(
                 _effective()
                 .filter(
-                    register_id__in=register_ids[start : start + bulk.BATCH_SIZE],
+                    register_id__in=batch,
                     status=Status.ACCEPTED,
                     read_at__lt=boundary,
                 )

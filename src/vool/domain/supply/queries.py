@@ -8,6 +8,7 @@ from typing import Final
 
 from django.db import connection
 
+from vool.domain.bulk import in_batches
 from vool.domain.supply.models import GridOperator, MeteringPoint
 
 REMOTE_INTERVAL: Final = MeteringPoint.MeteringMethod.REMOTE_INTERVAL  # read remotely, by interval
@@ -67,10 +68,8 @@ def point_ids_by_eic(*, eics: Iterable[str]) -> dict[str, int]:
     """The ids of the metering points among ``eics`` (unknown EICs are left out)."""
     names = sorted(set(eics))
     found: dict[str, int] = {}
-    for i in range(0, len(names), _EIC_CHUNK):
-        found.update(
-            MeteringPoint.objects.filter(eic__in=names[i : i + _EIC_CHUNK]).values_list("eic", "pk")
-        )
+    for batch in in_batches(names, _EIC_CHUNK):
+        found.update(MeteringPoint.objects.filter(eic__in=batch).values_list("eic", "pk"))
     return found
 
 
