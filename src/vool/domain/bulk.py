@@ -20,12 +20,14 @@ IN_LIST = 900
 T = TypeVar("T")
 
 
-def in_batches(items: Sequence[T], size: int = IN_LIST) -> Iterator[Sequence[T]]:
-    """``items`` in slices of at most ``size``: the values of one bounded ``IN`` list each."""
+def in_batches(items: Iterable[T], size: int = IN_LIST) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``size``, taken as they come (a stream of any length
+    in bounded memory): the values of one bounded ``IN`` list, the rows of one statement."""
     if size < 1:
         raise ValueError(f"a batch holds at least one item, not {size}")
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def _concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
@@ -84,9 +86,8 @@ def copy_rows(
         return out
 
     count = 0
-    iterator = iter(rows)
     with connection.cursor() as cursor:
-        while batch := list(islice(iterator, BATCH_SIZE)):
+        for batch in in_batches(rows, BATCH_SIZE):
             cursor.executemany(sql, [adapt(row) for row in batch])
             count += len(batch)
     return count

@@ -70,12 +70,20 @@ class ForkedCall(Generic[T]):
 
     def __init__(self, work: Callable[[], T]) -> None:
         read, write = os.pipe()
+        parent = os.getpid()
         gc.freeze()  # the objects this process has are not the child's to collect (and copy)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            raise
+        finally:
+            if os.getpid() == parent:
+                gc.unfreeze()
         if pid == 0:  # pragma: no cover (the child; its work is covered as run in place)
             os.close(read)
-            _run_child(work, write)
-        gc.unfreeze()
+            _run_child(work, write, parent)
         os.close(write)
         self.pid, self.read = pid, read
         self._reaped = False
@@ -117,12 +125,14 @@ class ForkedCall(Generic[T]):
         return status
 
 
-def _run_child(work: Callable[[], Any], write: int) -> None:  # pragma: no cover (the child)
+def _run_child(work: Callable[[], Any], write: int, parent: int) -> None:  # pragma: no cover
     """In the forked process: the work's outcome written to ``write``, then exit at once
     (nothing of the parent's is closed or flushed: not its connections, not its files)."""
     try:
         set_aside_inherited_connections()
         die_with_parent()
+        if os.getppid() != parent:  # the parent died before the line above: no one waits
+            os._exit(1)
         outcome: tuple[bool, Any] = (True, work())
     except BaseException as exc:  # every failure goes back to the parent
         outcome = (False, exc)

@@ -1,6 +1,9 @@
-"""``bulk.in_batches``: the bounded ``IN`` lists a long list of values is looked up in."""
+"""``bulk.in_batches``: the bounded ``IN`` lists a long list of values is looked up in, and the
+batches a stream of rows is written in."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -15,6 +18,19 @@ def test_the_batches_are_the_items_in_order_none_over_the_size(items: list[int],
     assert [item for batch in batches for item in batch] == items
     assert all(0 < len(batch) <= size for batch in batches)
     assert len(batches) == -(-len(items) // size)
+
+
+def test_a_stream_is_taken_as_it_comes() -> None:
+    taken: list[int] = []
+
+    def stream() -> Iterator[int]:
+        for i in range(5):
+            taken.append(i)
+            yield i
+
+    batches = in_batches(stream(), 2)
+    assert next(batches) == [0, 1] and taken == [0, 1]  # no more read than the first batch
+    assert list(batches) == [[2, 3], [4]]
 
 
 def test_the_default_stays_within_sqlite_s_oldest_parameter_limit() -> None:

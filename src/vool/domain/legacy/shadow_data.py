@@ -20,7 +20,7 @@ import datetime as dt
 import itertools
 import re
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -162,14 +162,6 @@ class _FirstLines:
         return lines[number]
 
 
-def _in_batches(rows: Iterable[fmt.Row], size: int) -> Iterator[list[fmt.Row]]:
-    if size < 1:
-        raise ValueError(f"a batch has at least one row, not {size}")
-    it = iter(rows)
-    while batch := list(itertools.islice(it, size)):
-        yield batch
-
-
 def load_intervals(
     rows: Iterable[fmt.Row],
     *,
@@ -185,7 +177,7 @@ def load_intervals(
     days: dict[str, tuple[int, int]] = {}
     first_lines = _FirstLines()
     with transaction.atomic():
-        for batch in _in_batches(rows, batch_rows):
+        for batch in in_batches(rows, batch_rows):
             _store_batch(
                 batch, as_of=as_of, issues=issues, days=days, first_lines=first_lines, counts=counts
             )
