@@ -190,11 +190,9 @@ def _cut_last_row(directory: Path, file_name: str) -> None:
     path.write_bytes(data[: data.rstrip(b"\r\n").rindex(b"\n") + 1])
 
 
-@pytest.mark.parametrize(
-    ("file_name", "where"), [("ARVE_READ.csv", "beside"), ("NAIDUD.csv", "here")]
-)
+@pytest.mark.parametrize("file_name", ["ARVE_READ.csv", "NAIDUD.csv"], ids=["beside", "here"])
 def test_a_file_cut_short_stops_the_partition_on_either_process(
-    extract: Path, tmp_path: Path, file_name: str, where: str
+    extract: Path, tmp_path: Path, file_name: str
 ) -> None:
     """A file that does not hold the rows its manifest counts stops the partition with the
     error naming it, whether the process beside read it (the bill lines: its error comes

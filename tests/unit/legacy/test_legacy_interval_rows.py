@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from vool.domain.legacy import extract_format as fmt
-from vool.domain.legacy.shadow_data import _batch, _day_values, _FirstLines, _in_batches, _KeptRow
+from vool.domain.legacy.shadow_data import _batch, _day_values, _FirstLines, _KeptRow
 
 
 def row(day: str, values: list[str]) -> fmt.Row:
@@ -80,11 +80,3 @@ def test_the_first_line_of_a_point_day_however_far_apart_the_rows() -> None:
     assert first.setdefault("MP1", "31.10.2026", 900_002) == 900_002  # a new day of MP1
     # the day's text is the key, as written: another text of the day is another day
     assert first.setdefault("MP1", " 01.10.2026", 900_003) == 900_003
-
-
-def test_rows_in_batches_of_a_size() -> None:
-    rows = [fmt.Row(n, ("MP1", "01.10.2026", "")) for n in range(2, 9)]
-    assert [[r.line for r in b] for b in _in_batches(rows, 3)] == [[2, 3, 4], [5, 6, 7], [8]]
-    assert list(_in_batches([], 3)) == []
-    with pytest.raises(ValueError, match="at least one row"):
-        list(_in_batches(rows, 0))

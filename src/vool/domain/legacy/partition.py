@@ -354,8 +354,8 @@ class _Streams:
 
 
 def routed_shadow_files(manifest: fmt.Manifest) -> list[fmt.FileSpec]:
-    """The shadow files the extract has whose rows go with their point's chunk (the rest
-    are read whole at the end of the load)."""
+    """The shadow files the extract has whose rows go with their point's chunk (the price
+    list is read before the chunks, the day-ahead prices after them)."""
     return [s for s in fmt.SHADOW_FILES if s.entity in ROUTED and s.file_name in manifest.rows]
 
 
