@@ -58,6 +58,8 @@ def forked_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _start_worker() -> None:
+    """What a forked process does first (a pool's worker, a call beside): set the inherited
+    connections aside and die with its parent."""
     set_aside_inherited_connections()
     die_with_parent()
 
@@ -129,8 +131,7 @@ def _run_child(work: Callable[[], Any], write: int, parent: int) -> None:  # pra
     """In the forked process: the work's outcome written to ``write``, then exit at once
     (nothing of the parent's is closed or flushed: not its connections, not its files)."""
     try:
-        set_aside_inherited_connections()
-        die_with_parent()
+        _start_worker()
         if os.getppid() != parent:  # the parent died before the line above: no one waits
             os._exit(1)
         outcome: tuple[bool, Any] = (True, work())

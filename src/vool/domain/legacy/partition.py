@@ -335,11 +335,19 @@ class _Streams:
         self.rows = 0  # of the files streamed so far
 
     def stream(self, specs: Sequence[fmt.FileSpec], tick: Callable[[int], None]) -> None:
-        """``specs`` streamed, ``tick`` told the rows done every :data:`TICK_ROWS`."""
+        """``specs`` streamed, each row to its chunk; ``tick`` told the rows done every
+        :data:`TICK_ROWS` and at the end of each file."""
         for spec in specs:
-            self.rows = _spill_file(
-                self.directory, spec, self.manifest, self.router, self.spill_to, tick, self.rows
-            )
+            self.spill_to.entity = spec.entity
+            key_of = fmt.key_of(spec)
+            for rows, row in enumerate(fmt.iter_rows(self.directory, spec, self.manifest), 1):
+                self.spill_to.add(self.router.chunk(spec, key_of(row.values), row), row)
+                if rows % TICK_ROWS == 0:
+                    tick(self.rows + rows)
+            self.rows += self.manifest.rows[spec.file_name]  # iter_rows has checked as many
+            self.spill_to.end_file()
+            self.router.end_file(spec.entity)
+            tick(self.rows)
 
     def spilled(self) -> _Spilled:
         return _Spilled(dict(self.spill_to.counts), self.router.repeated())
@@ -411,30 +419,6 @@ class _Router:
             self.seen[entity] = {}
         if entity == "bill_lines":
             self.bill_chunk = {}
-
-
-def _spill_file(
-    directory: Path,
-    spec: fmt.FileSpec,
-    manifest: fmt.Manifest,
-    router: _Router,
-    spill: _Spill,
-    tick: Callable[[int], None],
-    done: int,
-) -> int:
-    """One file streamed to its chunks; returns ``done`` and its rows (``tick`` told them
-    every :data:`TICK_ROWS` and at the end)."""
-    spill.entity = spec.entity
-    key_of = fmt.key_of(spec)
-    for rows, row in enumerate(fmt.iter_rows(directory, spec, manifest), start=1):
-        spill.add(router.chunk(spec, key_of(row.values), row), row)
-        if rows % TICK_ROWS == 0:
-            tick(done + rows)
-    done += manifest.rows[spec.file_name]  # iter_rows has checked that it read as many
-    spill.end_file()
-    router.end_file(spec.entity)
-    tick(done)
-    return done
 
 
 def spill_directory() -> tempfile.TemporaryDirectory[str]:

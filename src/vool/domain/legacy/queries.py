@@ -45,7 +45,7 @@ def key_map(*, entity: str, old_keys: Sequence[str]) -> dict[str, Mapped]:
     rows = KeyMap.objects.filter(entity=entity).values_list(
         "old_key", "id", "new_id", "fingerprint"
     )
-    for batch in in_batches(list(old_keys)):
+    for batch in in_batches(old_keys):
         found.update((k, Mapped(i, n, f)) for k, i, n, f in rows.filter(old_key__in=batch))
     return found
 
@@ -56,7 +56,7 @@ def key_ids(*, entity: str, old_keys: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     rows = KeyMap.objects.filter(entity=entity).values_list("old_key", "new_id")
     if len(old_keys) <= 10 * IN_LIST:
-        for chunk in in_batches(list(old_keys)):
+        for chunk in in_batches(old_keys):
             found.update(rows.filter(old_key__in=chunk))
         return found
     wanted = set(old_keys)
@@ -167,7 +167,7 @@ def _earlier_codes(codes: Sequence[str]) -> dict[str, dict[str, str]]:
 def taken_over(*, billing_account_ids: Sequence[int]) -> dict[int, Decimal]:
     """What has been taken over from the legacy system into each account's receivable so far."""
     totals: dict[int, Decimal] = {}
-    for chunk in in_batches(list(billing_account_ids)):
+    for chunk in in_batches(billing_account_ids):
         totals.update(
             Posting.objects.filter(
                 billing_account_id__in=chunk,
