@@ -1,7 +1,7 @@
 """A digest of what a legacy load wrote, with every surrogate key replaced by the old key it
 maps to, so that two loads of one extract (another path, other chunks) can be compared row
-for row: the entity rows, the history, the shadow month's 15-minute data, the key map and the
-opening balances."""
+for row: the entity rows, the history, the shadow month's 15-minute data, the key map, the
+opening balances and the staged rows."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from django.db.models import Model
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.customers.models import BillingAccount, Customer, FormerReferenceNumber
 from vool.domain.ledger.models import Posting
+from vool.domain.legacy import extract_format as fmt
+from vool.domain.legacy import queries
 from vool.domain.legacy.models import (
     HistoricBill,
     HistoricBillLine,
     HistoricIntervalTotal,
     KeyMap,
+    LoadRun,
     PaymentAgreement,
 )
 from vool.domain.metering.models import IntervalDay, Meter, Reading, Register
@@ -94,6 +97,10 @@ def _rows() -> Iterator[str]:
     ):
         mapped = new_id in ids[entity] if entity in ids else True
         yield f"KeyMap {entity} {old_key} {account_key} {fingerprint} {mapped}"
+    for at, run_id in enumerate(LoadRun.objects.order_by("pk").values_list("pk", flat=True)):
+        for spec in fmt.FILES:  # staged as read, in rows or in blocks alike
+            for row in queries.staged(run_id=run_id, entity=spec.entity):
+                yield f"Staged {at} {spec.entity} {row.line} {row.values}"
     accounts = _old_keys("accounts")
     for account, ledger, amount, posted in Posting.objects.filter(
         billing_account__isnull=False

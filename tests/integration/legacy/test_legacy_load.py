@@ -14,7 +14,8 @@ import pytest
 from vool.common import identifiers
 from vool.domain.customers.models import BillingAccount, Customer, FormerReferenceNumber
 from vool.domain.ledger.models import Posting
-from vool.domain.legacy import bank_files, operations, reconcile
+from vool.domain.legacy import bank_files, operations, queries, reconcile
+from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy.extract_format import UnreadableExtract
 from vool.domain.legacy.models import (
     HistoricBill,
@@ -22,6 +23,8 @@ from vool.domain.legacy.models import (
     Issue,
     KeyMap,
     PaymentAgreement,
+    StagedBlock,
+    StagedRow,
 )
 from vool.domain.metering.models import Reading
 from vool.domain.receivables import queries as receivables_queries
@@ -104,6 +107,20 @@ class TestLoad:
         held = result.held_accounts[0]
         assert not KeyMap.objects.filter(entity="accounts", old_key=held).exists()
         assert result.counts["accounts"]["held_back"] == len(result.held_accounts)
+
+    def test_every_row_is_staged_as_read(self, extract: Path, reference_data: None) -> None:
+        """Staged one to a database row or many to a block, every row of every file is in
+        staging as read from the file, once."""
+        result = load(extract)
+        manifest = fmt.read_manifest(extract)
+        for spec in fmt.FILES:
+            staged = queries.staged(run_id=result.run_id, entity=spec.entity)
+            assert staged == fmt.read_file(extract, spec, manifest), spec.entity
+        lines = manifest.rows["ARVE_READ.csv"]
+        blocks = StagedBlock.objects.filter(entity="bill_lines").count()
+        assert 1 < blocks < lines / 10  # the bill lines, in blocks
+        assert not StagedRow.objects.filter(entity="bill_lines").exists()
+        assert StagedRow.objects.filter(entity="readings").count() == manifest.rows["NAIDUD.csv"]
 
     def test_load_then_reconcile_has_no_unexplained_difference(
         self, extract: Path, reference_data: None

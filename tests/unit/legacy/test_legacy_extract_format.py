@@ -46,6 +46,7 @@ def test_a_good_file_is_read_with_its_lines(tmp_path: Path) -> None:
         (GOOD + b"1003;1,00;x\r\n", r"SALDOD\.csv line 4: 3 fields, expected 2"),
         (GOOD.replace(b"1002", b"10\x0002"), r"SALDOD\.csv: contains a NUL byte"),
         (GOOD.replace(b"1002", b"10\x1f02"), r"SALDOD\.csv line 3: .*U\+001F"),
+        (GOOD.replace(b"1002", b"10\x1e02"), r"SALDOD\.csv line 3: .*U\+001E \(record"),
         (
             b"\xef\xbb\xbf" + GOOD.replace(b"1002", b"10\xff02"),
             r"SALDOD\.csv: has a UTF-8 byte-order mark but byte 33 is not UTF-8",
@@ -53,7 +54,16 @@ def test_a_good_file_is_read_with_its_lines(tmp_path: Path) -> None:
         (GOOD + b"1003;1,00\r\n", r"SALDOD\.csv: 3 rows, the manifest says 2"),
         (GOOD.replace(b"2,50", b"2,49"), r"SALDO sums to 12,49, the manifest says 12,50"),
     ],
-    ids=["header", "width", "nul", "unit-separator", "encoding", "count", "control-total"],
+    ids=[
+        "header",
+        "width",
+        "nul",
+        "unit-separator",
+        "record-separator",
+        "encoding",
+        "count",
+        "control-total",
+    ],
 )
 def test_an_unreadable_file_is_refused_naming_where(
     tmp_path: Path, content: bytes, message: str

@@ -34,11 +34,14 @@ class LoadRun(models.Model):
 
 
 class StagedRow(models.Model):
-    """A row of an extract file as read, before validation (staging, written with COPY):
-    its fields joined by the unit separator (U+001F, refused inside a field); ``lookup`` is
-    a customer's personal or registry code (a later delta checks its codes against them)."""
+    """A row of an extract file as read, before validation (staging, written with COPY), one
+    to a database row for the rows read back one by one (the customers and the readings; the
+    others are in a :class:`StagedBlock`): its fields joined by the unit separator (U+001F,
+    refused inside a field); ``lookup`` is a customer's personal or registry code (a later
+    delta checks its codes against them)."""
 
     SEPARATOR = "\x1f"
+    ENTITIES = ("customers", "readings")  # the others are staged in blocks
 
     # No constraint in the database: every staged row refers to its run, created in the same
     # transaction, and a deferred check per row (~240k rows at 2,000 customers, all to one
@@ -48,7 +51,7 @@ class StagedRow(models.Model):
         on_delete=models.CASCADE,
         related_name="staged_rows",
         db_constraint=False,
-        db_index=False,  # the index on (run, entity, line) starts with it
+        db_index=False,  # never searched by run alone: one index less to keep per row
     )
     entity = models.CharField(max_length=20)
     line = models.PositiveIntegerField()
@@ -57,7 +60,13 @@ class StagedRow(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["run", "entity", "line"]),
+            # only the readings are read back by line (history_sql): the other rows, nine in
+            # ten of a load's, keep no index of their own
+            models.Index(
+                fields=["run", "line"],
+                condition=models.Q(entity="readings"),
+                name="legacy_staged_readings",
+            ),
             models.Index(
                 fields=["lookup"], condition=~models.Q(lookup=""), name="legacy_staged_lookup"
             ),
@@ -65,6 +74,31 @@ class StagedRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity} line {self.line}"
+
+
+class StagedBlock(models.Model):
+    """Rows of one extract file as read, many to a database row (staging, written with COPY):
+    the rows nobody reads back one by one, nine in ten of an extract's. Each row is its line
+    number and its fields joined by the unit separator (U+001F), the rows are joined by the
+    record separator (U+001E); both are refused inside a field. A block stays below the size
+    PostgreSQL would compress and move out of the row (TOAST, about 2 kB)."""
+
+    ROW_SEPARATOR = "\x1e"
+    CHARS = 1800  # a block is closed when its text reaches this
+
+    run = models.ForeignKey(  # no constraint, no index of its own: as StagedRow's
+        LoadRun,
+        on_delete=models.CASCADE,
+        related_name="staged_blocks",
+        db_constraint=False,
+        db_index=False,
+    )
+    entity = models.CharField(max_length=20)
+    first_line = models.PositiveIntegerField()
+    rows = models.TextField()
+
+    def __str__(self) -> str:
+        return f"{self.entity} from line {self.first_line}"
 
 
 class Issue(models.Model):

@@ -16,7 +16,7 @@ from vool.domain.ledger.models import LedgerAccount, Posting
 from vool.domain.ledger.operations import OPENING_BALANCE_DOCUMENT
 from vool.domain.legacy import extract_format as fmt
 from vool.domain.legacy import rules
-from vool.domain.legacy.models import KeyMap, LoadRun, StagedRow
+from vool.domain.legacy.models import KeyMap, LoadRun, StagedBlock, StagedRow
 from vool.domain.supply.models import GridOperator, MeteringPoint
 from vool.domain.tariffs.models import Product
 
@@ -135,6 +135,27 @@ def context(rows: dict[str, list[fmt.Row]], *, today: dt.date) -> rules.Context:
         former_references=references,
         today=today,
     )
+
+
+def staged(*, run_id: int, entity: str) -> list[fmt.Row]:
+    """A run's staged rows of one entity, as read from its file, in the order of their lines
+    (from :class:`StagedRow` or from the blocks of :class:`StagedBlock`)."""
+    if entity in StagedRow.ENTITIES:
+        found = StagedRow.objects.filter(run_id=run_id, entity=entity).values_list("line", "fields")
+        rows = [fmt.Row(line, tuple(fields.split(StagedRow.SEPARATOR))) for line, fields in found]
+    else:
+        blocks = StagedBlock.objects.filter(run_id=run_id, entity=entity).values_list(
+            "rows", flat=True
+        )
+        rows = [
+            _staged_row(text) for block in blocks for text in block.split(StagedBlock.ROW_SEPARATOR)
+        ]
+    return sorted(rows, key=lambda row: row.line)
+
+
+def _staged_row(text: str) -> fmt.Row:
+    line, *values = text.split(StagedRow.SEPARATOR)
+    return fmt.Row(int(line), tuple(values))
 
 
 def staged_customers(*, codes: Sequence[str]) -> QuerySet[StagedRow]:

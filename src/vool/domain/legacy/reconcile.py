@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.db.models import Count, Max, Min, Sum
 
+from vool.common.collector import gc_paused
 from vool.domain.bulk import in_batches
 from vool.domain.contracts.models import SupplyContract
 from vool.domain.ledger.models import LedgerAccount, Posting
@@ -127,7 +128,8 @@ def reconcile(*, directories: Sequence[Path]) -> Report:
     """Compare the extract (with its deltas, in order) with Vool: the legacy side from the
     extract's files (:func:`reconcile_stream.read`: streamed, in bounded memory), which
     accounts are held back from the load runs that validated them."""
-    legacy = reconcile_stream.read(directories)
+    with gc_paused():  # the extract's rows streamed past what is kept of them
+        legacy = reconcile_stream.read(directories)
     measures, causes, held = legacy.measures, legacy.held, set(legacy.held)
     report = Report(not_loaded=legacy.not_loaded)
     report.counts = [

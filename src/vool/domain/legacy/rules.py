@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -87,6 +88,14 @@ class Checked:
         return any(a not in self.held for a in accounts)
 
 
+# An extract repeats the same texts millions of times (prices, days, months, amounts): each
+# is parsed once per process, in a bounded cache of pure functions returning immutable values
+# (a text that does not parse raises each time; nothing is cached for it).
+_date = lru_cache(maxsize=1 << 12)(fmt.parse_date)
+_decimal = lru_cache(maxsize=1 << 16)(fmt.parse_decimal)
+_month = lru_cache(maxsize=1 << 10)(fmt.parse_month)
+
+
 class _Row:
     """Parses one row's fields, collecting the issues (a field by its column's position:
     no dict per row)."""
@@ -138,10 +147,10 @@ class _Row:
             return None
 
     def date(self, column: str, *, required: bool = True) -> dt.date | None:
-        return self.parsed(column, fmt.parse_date, "BAD_DATE", required=required)
+        return self.parsed(column, _date, "BAD_DATE", required=required)
 
     def number(self, column: str) -> Decimal | None:
-        return self.parsed(column, fmt.parse_decimal, "BAD_NUMBER")
+        return self.parsed(column, _decimal, "BAD_NUMBER")
 
 
 def _identifier(row: _Row, column: str, check: Callable[[str], str], rule: str) -> str:
@@ -301,7 +310,7 @@ def _reading(row: _Row, ctx: Context) -> Record:
 
 
 def _interval_total(row: _Row, ctx: Context) -> Record:
-    month = row.parsed("KUU", fmt.parse_month, "BAD_MONTH")
+    month = row.parsed("KUU", _month, "BAD_MONTH")
     kwh = row.number("KWH")
     if kwh is not None and kwh < 0:
         row.add(ERROR, "KWH", "NEGATIVE_CONSUMPTION", "a month's consumption is never negative")
@@ -309,7 +318,7 @@ def _interval_total(row: _Row, ctx: Context) -> Record:
 
 
 def _bill(row: _Row, ctx: Context) -> Record:
-    period = row.parsed("PERIOOD", fmt.parse_month, "BAD_MONTH")
+    period = row.parsed("PERIOOD", _month, "BAD_MONTH")
     net, vat, total = row.number("SUMMA_KM_TA"), row.number("KM"), row.number("SUMMA")
     if None not in (net, vat, total) and net + vat != total:  # type: ignore[operator]
         row.add(
