@@ -1,6 +1,7 @@
 """An extract file that cannot be read is refused whole, naming the file and, where there is
 one, the line: the header, a row's width, a NUL byte, the unit separator (the staging's field
-separator), bytes not in the file's encoding, a count or a control total not the manifest's."""
+separator), the record separator (its blocks' row separator), bytes not in the file's
+encoding, a count or a control total not the manifest's."""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ payment agreements)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -80,8 +82,9 @@ class StagedBlock(models.Model):
     """Rows of one extract file as read, many to a database row (staging, written with COPY):
     the rows nobody reads back one by one, nine in ten of an extract's. Each row is its line
     number and its fields joined by the unit separator (U+001F), the rows are joined by the
-    record separator (U+001E); both are refused inside a field. A block stays below the size
-    PostgreSQL would compress and move out of the row (TOAST, about 2 kB)."""
+    record separator (U+001E); both are refused inside a field. A block is closed at ``CHARS``
+    characters: most stay below the size PostgreSQL would compress and move out of the row
+    (TOAST, about 2 kB)."""
 
     ROW_SEPARATOR = "\x1e"
     CHARS = 1800  # a block is closed when its text reaches this
@@ -99,6 +102,31 @@ class StagedBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity} from line {self.first_line}"
+
+    @classmethod
+    def pack(cls, rows: Iterable[tuple[int, Sequence[str]]]) -> Iterator[tuple[int, str]]:
+        """Rows (line, fields) in blocks: each block's first line and its text."""
+        field, join, limit = StagedRow.SEPARATOR, cls.ROW_SEPARATOR.join, cls.CHARS
+        block: list[str] = []
+        size = first = 0
+        for line, values in rows:
+            if not block:
+                first = line
+            text = f"{line}{field}{field.join(values)}"
+            block.append(text)
+            size += len(text) + 1
+            if size >= limit:
+                yield first, join(block)
+                block, size = [], 0
+        if block:
+            yield first, join(block)
+
+    @classmethod
+    def unpack(cls, text: str) -> Iterator[tuple[int, tuple[str, ...]]]:
+        """A block's rows (line, fields), as :meth:`pack` was given them."""
+        for row in text.split(cls.ROW_SEPARATOR):
+            line, *values = row.split(StagedRow.SEPARATOR)
+            yield int(line), tuple(values)
 
 
 class Issue(models.Model):

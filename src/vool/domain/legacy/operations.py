@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -364,7 +364,10 @@ def _stage(run: LoadRun, spec: fmt.FileSpec, rows: Sequence[fmt.Row]) -> None:
         copy_rows(
             StagedBlock,
             ("run", "entity", "first_line", "rows"),
-            ((pk, entity, first, text) for first, text in _blocks(rows)),
+            (
+                (pk, entity, first, text)
+                for first, text in StagedBlock.pack((row.line, row.values) for row in rows)
+            ),
         )
         return
     codes = [spec.columns.index(c) for c in ("ISIKUKOOD", "REG_KOOD") if c in spec.columns]
@@ -377,25 +380,6 @@ def _stage(run: LoadRun, spec: fmt.FileSpec, rows: Sequence[fmt.Row]) -> None:
             for row in rows
         ),
     )
-
-
-def _blocks(rows: Iterable[fmt.Row]) -> Iterator[tuple[int, str]]:
-    """The rows in blocks, each its first line and its text: the rows, each its line and its
-    fields joined by U+001F, joined by U+001E; a block is closed at ``StagedBlock.CHARS``."""
-    join, separator, limit = StagedRow.SEPARATOR.join, StagedBlock.ROW_SEPARATOR, StagedBlock.CHARS
-    block: list[str] = []
-    size = first = 0
-    for row in rows:
-        if not block:
-            first = row.line
-        text = f"{row.line}{StagedRow.SEPARATOR}{join(row.values)}"
-        block.append(text)
-        size += len(text) + 1
-        if size >= limit:
-            yield first, separator.join(block)
-            block, size = [], 0
-    if block:
-        yield first, separator.join(block)
 
 
 def _lookup(row: fmt.Row, codes: list[int]) -> str:

@@ -147,15 +147,8 @@ def staged(*, run_id: int, entity: str) -> list[fmt.Row]:
         blocks = StagedBlock.objects.filter(run_id=run_id, entity=entity).values_list(
             "rows", flat=True
         )
-        rows = [
-            _staged_row(text) for block in blocks for text in block.split(StagedBlock.ROW_SEPARATOR)
-        ]
+        rows = [fmt.Row(*row) for block in blocks for row in StagedBlock.unpack(block)]
     return sorted(rows, key=lambda row: row.line)
-
-
-def _staged_row(text: str) -> fmt.Row:
-    line, *values = text.split(StagedRow.SEPARATOR)
-    return fmt.Row(int(line), tuple(values))
 
 
 def staged_customers(*, codes: Sequence[str]) -> QuerySet[StagedRow]:
