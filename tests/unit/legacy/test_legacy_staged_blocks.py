@@ -11,9 +11,7 @@ FIELD = st.text(st.characters(exclude_characters="\x1e\x1f", exclude_categories=
 
 
 @given(
-    st.lists(
-        st.tuples(st.integers(2, 10**7), st.lists(FIELD, min_size=1, max_size=8)), max_size=80
-    )
+    st.lists(st.tuples(st.integers(2, 10**7), st.lists(FIELD, min_size=1, max_size=8)), max_size=80)
 )
 def test_the_rows_of_the_blocks_are_the_rows_given(rows: list[tuple[int, list[str]]]) -> None:
     blocks = list(StagedBlock.pack(rows))
