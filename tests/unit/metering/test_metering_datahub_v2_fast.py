@@ -161,7 +161,9 @@ def a_period(draw: st.DrawFn, minute: int) -> tuple[str, bool | None]:
     texts = [kwh_text(v, draw(st.integers(0, 3))) for v in (in_wh, out_wh, net_in, net_out)]
     if draw(st.integers(0, 4)) == 0:
         texts[draw(st.integers(0, 3))] = draw(st.sampled_from(EDGE_KWH))
-        good = good and None  # the values may now contradict: the general reader decides
+        # the values may now contradict, or no longer (an edge value can undo a contradiction
+        # drawn above): the general reader decides
+        good = None
     if draw(st.integers(0, 40)) == 0:
         bad = ["01", "0.1234", "1e3", "-1", ".5", "1.", "1234567", '"1"', "1 "]
         texts[draw(st.integers(0, 3))] = draw(st.sampled_from(bad))
