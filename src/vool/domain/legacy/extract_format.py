@@ -445,7 +445,9 @@ def _lines(path: Path, text: io.TextIOWrapper) -> Iterator[str]:
         yield line
 
 
-_SEPARATORS = (("\x1f", "unit separator"), ("\x1e", "record separator"))
+#: what joins a staged row's fields and a staged block's rows (``legacy.models``): never in a field
+UNIT_SEPARATOR, RECORD_SEPARATOR = "\x1f", "\x1e"
+_SEPARATORS = ((UNIT_SEPARATOR, "unit separator"), (RECORD_SEPARATOR, "record separator"))
 
 
 def _rows(spec: FileSpec, reader: Any, manifest: Manifest) -> Iterator[Row]:

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from vool.domain.customers.models import BillingAccount
+from vool.domain.legacy import extract_format as fmt
 from vool.domain.supply.models import MeteringPoint
 
 
@@ -42,7 +43,7 @@ class StagedRow(models.Model):
     refused inside a field); ``lookup`` is a customer's personal or registry code (a later
     delta checks its codes against them)."""
 
-    SEPARATOR = "\x1f"
+    SEPARATOR = fmt.UNIT_SEPARATOR
     ENTITIES = ("customers", "readings")  # the others are staged in blocks
 
     # No constraint in the database: every staged row refers to its run, created in the same
@@ -77,6 +78,16 @@ class StagedRow(models.Model):
     def __str__(self) -> str:
         return f"{self.entity} line {self.line}"
 
+    @classmethod
+    def join(cls, values: Sequence[str]) -> str:
+        """A row's fields as staged."""
+        return cls.SEPARATOR.join(values)
+
+    @classmethod
+    def split(cls, fields: str) -> tuple[str, ...]:
+        """A staged row's fields, as :meth:`join` was given them."""
+        return tuple(fields.split(cls.SEPARATOR))
+
 
 class StagedBlock(models.Model):
     """Rows of one extract file as read, many to a database row (staging, written with COPY):
@@ -86,7 +97,7 @@ class StagedBlock(models.Model):
     characters: most stay below the size PostgreSQL would compress and move out of the row
     (TOAST, about 2 kB)."""
 
-    ROW_SEPARATOR = "\x1e"
+    ROW_SEPARATOR = fmt.RECORD_SEPARATOR
     CHARS = 1800  # a block is closed when its text reaches this
 
     run = models.ForeignKey(  # no constraint, no index of its own: as StagedRow's
@@ -107,12 +118,13 @@ class StagedBlock(models.Model):
     def pack(cls, rows: Iterable[tuple[int, Sequence[str]]]) -> Iterator[tuple[int, str]]:
         """Rows (line, fields) in blocks: each block's first line and its text."""
         field, join, limit = StagedRow.SEPARATOR, cls.ROW_SEPARATOR.join, cls.CHARS
+        fields = StagedRow.join
         block: list[str] = []
         size = first = 0
         for line, values in rows:
             if not block:
                 first = line
-            text = f"{line}{field}{field.join(values)}"
+            text = f"{line}{field}{fields(values)}"
             block.append(text)
             size += len(text) + 1
             if size >= limit:
@@ -125,8 +137,8 @@ class StagedBlock(models.Model):
     def unpack(cls, text: str) -> Iterator[tuple[int, tuple[str, ...]]]:
         """A block's rows (line, fields), as :meth:`pack` was given them."""
         for row in text.split(cls.ROW_SEPARATOR):
-            line, *values = row.split(StagedRow.SEPARATOR)
-            yield int(line), tuple(values)
+            line, _, fields = row.partition(StagedRow.SEPARATOR)
+            yield int(line), StagedRow.split(fields)
 
 
 class Issue(models.Model):

@@ -371,7 +371,7 @@ def _stage(run: LoadRun, spec: fmt.FileSpec, rows: Sequence[fmt.Row]) -> None:
         )
         return
     codes = [spec.columns.index(c) for c in ("ISIKUKOOD", "REG_KOOD") if c in spec.columns]
-    join = StagedRow.SEPARATOR.join
+    join = StagedRow.join
     copy_rows(
         StagedRow,
         ("run", "entity", "line", "fields", "lookup"),

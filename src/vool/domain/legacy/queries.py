@@ -142,7 +142,7 @@ def staged(*, run_id: int, entity: str) -> list[fmt.Row]:
     (from :class:`StagedRow` or from the blocks of :class:`StagedBlock`)."""
     if entity in StagedRow.ENTITIES:
         found = StagedRow.objects.filter(run_id=run_id, entity=entity).values_list("line", "fields")
-        rows = [fmt.Row(line, tuple(fields.split(StagedRow.SEPARATOR))) for line, fields in found]
+        rows = [fmt.Row(line, StagedRow.split(fields)) for line, fields in found]
     else:
         blocks = StagedBlock.objects.filter(run_id=run_id, entity=entity).values_list(
             "rows", flat=True
@@ -169,7 +169,7 @@ def _earlier_codes(codes: Sequence[str]) -> dict[str, dict[str, str]]:
     for chunk in in_batches(codes):
         staged = staged_customers(codes=chunk).values_list("lookup", "fields")
         for code, fields in staged:
-            values = fields.split(StagedRow.SEPARATOR)
+            values = StagedRow.split(fields)
             found.setdefault(code, {})[values[key]] = values[name]
     loaded = key_map(entity="customers", old_keys=[k for v in found.values() for k in v])
     return {
