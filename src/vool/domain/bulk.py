@@ -102,14 +102,27 @@ def reserve_ids(
     connection = connections[using]
     if connection.vendor != "postgresql":
         return None
+    with connection.cursor() as cursor:
+        # the sequence's OID as a constant: looked up once, not once per key (7.5 µs a key
+        # against 0.9 µs, benchmarks/RESULTS.md)
+        cursor.execute(
+            "SELECT nextval(%s::oid::regclass) FROM generate_series(1, %s)",
+            [sequence_oid(model, using=using), count],
+        )
+        return [value for (value,) in cursor.fetchall()]
+
+
+def sequence_oid(model: type[models.Model], *, using: str = "default") -> int:
+    """The OID of the sequence of ``model``'s primary key, on PostgreSQL: for a statement
+    drawing many keys, given to it as ``nextval(<oid>::regclass)``."""
     pk = model._meta.pk
     assert pk is not None
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, pk.column, count],
+            "SELECT pg_get_serial_sequence(%s, %s)::regclass::oid",
+            [model._meta.db_table, pk.column],
         )
-        return [int(value) for (value,) in cursor.fetchall()]
+        return int(cursor.fetchone()[0])
 
 
 def insert_instances(

@@ -311,3 +311,17 @@ def test_the_earlier_customers_are_looked_up_on_the_index() -> None:
         cursor.execute("ANALYZE legacy_stagedrow")
     plan = queries.staged_customers(codes=[f"3800101{n:04d}" for n in range(900)]).explain()
     assert "legacy_staged_lookup" in plan, plan
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite compares bytes already")
+def test_the_key_map_compares_its_keys_bytewise() -> None:
+    """The key map's keys are compared byte by byte (collation "C", legacy 0005): not through
+    the language's collation, one ``strcoll`` per comparison in the unique index. A later
+    change of the fields that forgets ``COLLATE`` would silently undo it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name, collation_name FROM information_schema.columns "
+            "WHERE table_name = 'legacy_keymap' AND column_name IN ('entity', 'old_key')"
+        )
+        assert dict(cursor.fetchall()) == {"entity": "C", "old_key": "C"}

@@ -6,10 +6,13 @@ reference numbers still match payments, the bank files."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from vool.common import identifiers
 from vool.domain.customers.models import BillingAccount, Customer, FormerReferenceNumber
@@ -62,6 +65,22 @@ def state() -> tuple[int, ...]:
         Posting.objects.count(),
         KeyMap.objects.count(),
     )
+
+
+def _earlier_load_lookups(queries_run: CaptureQueriesContext) -> set[str]:
+    """The entities whose old keys were looked up in the key map (``queries.key_map``), and
+    ``"staged customers"`` if customers' codes were looked up in the staging
+    (``queries.staged_customers``)."""
+    asked: set[str] = set()
+    for query in queries_run.captured_queries:
+        sql = query["sql"]
+        if not sql.lstrip().startswith("SELECT"):
+            continue
+        if '"old_key" IN (' in sql or "old_key = ANY(" in sql:
+            asked.update(re.findall(r"entity\"? = '(\w+)'", sql))
+        if '"lookup" IN (' in sql:
+            asked.add("staged customers")
+    return asked
 
 
 DIRT_RULES = {
@@ -165,6 +184,22 @@ class TestLoad:
         before = state()
         result = load(extract)
         assert state() == before
+        assert all(c["new"] == 0 and c["changed"] == 0 for c in result.counts.values())
+
+    def test_a_first_load_looks_up_nothing_only_an_earlier_load_leaves(
+        self, extract: Path, reference_data: None
+    ) -> None:
+        """The first load asks neither the key map for its old keys nor the staging for its
+        customers' codes (no earlier load can have left them, and its chunks' groups are their
+        own); once a load has run, the next one asks both, and so changes nothing."""
+        with CaptureQueriesContext(connection) as first:
+            load(extract)
+        # only the points it has just loaded, to store their shadow month's data
+        assert _earlier_load_lookups(first) == {"points"}
+        with CaptureQueriesContext(connection) as again:
+            result = load(extract)
+        asked = _earlier_load_lookups(again)
+        assert {"customers", "accounts", "readings", "bills", "staged customers"} <= asked
         assert all(c["new"] == 0 and c["changed"] == 0 for c in result.counts.values())
 
     def test_dry_run_keeps_nothing(self, extract: Path, reference_data: None) -> None:

@@ -58,6 +58,7 @@ class LedgerTransaction(models.Model):
         null=True,
         blank=True,
         help_text=_("Empty for money no customer's account holds yet (suspense)."),
+        db_index=False,  # the index (billing_account, posted_date) serves it
     )
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
     document_type = models.CharField(
@@ -98,6 +99,7 @@ class Posting(models.Model):
         related_name="postings",
         null=True,
         blank=True,
+        db_index=False,  # the index (billing_account, account) serves it
     )
     account = models.CharField(_("ledger account"), max_length=16, choices=LedgerAccount.choices)
     amount = models.DecimalField(_("amount (EUR, debit +)"), max_digits=14, decimal_places=2)

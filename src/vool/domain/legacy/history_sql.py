@@ -29,6 +29,7 @@ from typing import Any
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Model
 
+from vool.domain.bulk import sequence_oid
 from vool.domain.legacy.models import (
     KeyMap,
     StagedRow,
@@ -116,7 +117,7 @@ def _statement(
     model: type[Model], entity: str, columns: str, select: str, joins: str, key: str
 ) -> str:
     """Draw the keys, insert the rows and their key map in one statement."""
-    table, sequence = _table(model), f"pg_get_serial_sequence('{model._meta.db_table}', 'id')"
+    table, sequence = _table(model), f"{sequence_oid(model)}::regclass"  # a constant
     return f"""
         WITH src AS MATERIALIZED (
             SELECT nextval({sequence}) AS id, s.account_key, s.fp, {key} AS old_key, {select}

@@ -148,7 +148,12 @@ class Issue(models.Model):
         ERROR = "ERROR", _("Error")
         WARNING = "WARNING", _("Warning")
 
-    run = models.ForeignKey(LoadRun, on_delete=models.CASCADE, related_name="issues")
+    run = models.ForeignKey(
+        LoadRun,
+        on_delete=models.CASCADE,
+        related_name="issues",
+        db_index=False,  # the index (run, rule) serves it
+    )
     severity = models.CharField(_("severity"), max_length=7, choices=Severity.choices)
     file_name = models.CharField(_("file"), max_length=40)
     line = models.PositiveIntegerField(_("line"))
@@ -191,7 +196,15 @@ class KeyMap(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["entity", "old_key"], name="legacy_key_once"),
         ]
-        indexes = [models.Index(fields=["entity", "new_id"])]
+        indexes = [
+            # Vool id → old key, asked of customers, accounts, points and bills, never of a
+            # reading: the readings, half the map's rows, are left out of this index
+            models.Index(
+                fields=["entity", "new_id"],
+                condition=~models.Q(entity="readings"),
+                name="legacy_keymap_new_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.entity} {self.old_key} → {self.new_id}"
@@ -201,9 +214,12 @@ class HistoricBill(models.Model):
     """A bill the old system issued (one of the last 13), kept as history."""
 
     billing_account = models.ForeignKey(
-        BillingAccount, on_delete=models.PROTECT, related_name="historic_bills"
+        BillingAccount,
+        on_delete=models.PROTECT,
+        related_name="historic_bills",
+        db_index=False,  # the index (billing_account, period) serves it
     )
-    number = models.CharField(_("old bill number"), max_length=40, unique=True)
+    number = models.CharField(_("old bill number"), max_length=40)
     period = models.CharField(_("billing month"), max_length=7)
     issue_date = models.DateField(_("issued on"))
     due_date = models.DateField(_("due on"))
@@ -216,13 +232,21 @@ class HistoricBill(models.Model):
         verbose_name = _("legacy bill")
         verbose_name_plural = _("legacy bills")
         indexes = [models.Index(fields=["billing_account", "period"])]
+        # a constraint, not ``unique=True``: that would add a second index on PostgreSQL, for
+        # LIKE, which nothing asks of an old bill number
+        constraints = [models.UniqueConstraint(fields=["number"], name="legacy_bill_number_once")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.period} {self.total_amount}"
 
 
 class HistoricBillLine(models.Model):
-    bill = models.ForeignKey(HistoricBill, on_delete=models.PROTECT, related_name="lines")
+    bill = models.ForeignKey(
+        HistoricBill,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        db_index=False,  # the unique (bill, position) serves it
+    )
     position = models.PositiveSmallIntegerField(_("line"))
     description = models.CharField(_("description"), max_length=200)
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
@@ -243,7 +267,10 @@ class HistoricIntervalTotal(models.Model):
     """A month's total of a remote-read point's interval data in the old system."""
 
     metering_point = models.ForeignKey(
-        MeteringPoint, on_delete=models.PROTECT, related_name="historic_interval_totals"
+        MeteringPoint,
+        on_delete=models.PROTECT,
+        related_name="historic_interval_totals",
+        db_index=False,  # the unique (metering_point, period) serves it
     )
     period = models.CharField(_("month"), max_length=7)
     consumption_kwh = models.DecimalField(_("consumption (kWh)"), max_digits=14, decimal_places=3)

@@ -88,6 +88,11 @@ class LoadPlan:
     manifest: fmt.Manifest
     times: _Times
     result: LoadResult
+    #: whether an earlier load (not a dry run) may have left keys, staged customers and
+    #: reference numbers: if not, a chunk looks none of them up (its groups are its own: no
+    #: other chunk of this run holds its keys or its customers' codes). At 500,000 customers
+    #: those lookups of what cannot be there were a quarter of the database's time.
+    earlier_loads: bool = True
 
     @property
     def has_intervals(self) -> bool:
@@ -263,7 +268,8 @@ def _begin(
     result = LoadResult(run.pk, dry_run, manifest.kind, issues=list(prices.issues))
     if not dry_run:
         result.counts = dict(prices.counts)
-    return LoadPlan(run, parts, manifest, times, result)
+    earlier = LoadRun.objects.filter(dry_run=False, pk__lt=run.pk).exists()
+    return LoadPlan(run, parts, manifest, times, result, earlier_loads=earlier)
 
 
 def load_chunk(plan: LoadPlan, chunk: int) -> ChunkOutcome:
@@ -275,20 +281,27 @@ def load_chunk(plan: LoadPlan, chunk: int) -> ChunkOutcome:
     run, times, dry_run = plan.run, plan.times, plan.result.dry_run
     rows = plan.parts.rows(chunk)
     intervals = rows.pop("intervals", None)  # the shadow month's, of this chunk's points
-    references = [] if dry_run else _reference_numbers(rows["accounts"])
+    earlier = plan.earlier_loads
+    references = [] if dry_run else _reference_numbers(rows["accounts"], earlier=earlier)
     # millions of short-lived rows, records and values: the cycle collector would walk the
     # chunk's live ones again and again (measured: two fifths of the validation's time)
     with gc_paused(), transaction.atomic():
         for entity, entity_rows in rows.items():
             _stage(run, fmt.SPECS[entity], entity_rows)
-        context = queries.context(rows, today=local_date(times.as_of))
+        context = queries.context(rows, today=local_date(times.as_of), earlier_loads=earlier)
         checked = rules.check(rows, context, plan.parts.key_lines)
         del rows
         _write_issues(run, checked.issues)
         issues, counts = checked.issues, {}
         if not dry_run:
             loader = _Loader(
-                run, checked, plan.manifest, references, as_of=times.as_of, now=times.now
+                run,
+                checked,
+                plan.manifest,
+                references,
+                as_of=times.as_of,
+                now=times.now,
+                earlier_loads=earlier,
             )
             counts = loader.load_all()
             if plan.has_intervals:  # after the points: only the loaded ones get theirs
@@ -308,11 +321,13 @@ def _load_intervals(
     return issues, counts
 
 
-def _reference_numbers(accounts: Sequence[fmt.Row]) -> list[str]:
-    """A reference number for each account row whose old key is not loaded yet."""
+def _reference_numbers(accounts: Sequence[fmt.Row], *, earlier: bool) -> list[str]:
+    """A reference number for each account row whose old key is not loaded yet (by an
+    ``earlier`` load: see :attr:`LoadPlan.earlier_loads`)."""
     key_of = fmt.key_of(fmt.SPECS["accounts"])
     keys = sorted({key_of(row.values) for row in accounts})
-    new = len(keys) - len(queries.key_map(entity="accounts", old_keys=keys))
+    loaded = queries.key_map(entity="accounts", old_keys=keys) if earlier else {}
+    new = len(keys) - len(loaded)
     return customer_operations.allocate_reference_numbers(count=new) if new else []
 
 
@@ -431,8 +446,10 @@ class _Loader:
         *,
         as_of: dt.datetime,
         now: dt.datetime,
+        earlier_loads: bool = True,
     ) -> None:
         self.run, self.checked, self.manifest = run, checked, manifest
+        self.earlier_loads = earlier_loads  # LoadPlan.earlier_loads
         self.references = references  # for the new accounts, in their order
         self.as_of, self.now = as_of, now
         self.ids: dict[str, dict[str, int]] = defaultdict(dict)  # entity → old key → Vool id
@@ -475,7 +492,8 @@ class _Loader:
         records = [
             r for r in self.checked.records[entity].values() if self.checked.loadable(entity, r)
         ]
-        known = queries.key_map(entity=entity, old_keys=[r["_key"] for r in records])
+        keys = [r["_key"] for r in records]
+        known = queries.key_map(entity=entity, old_keys=keys) if self.earlier_loads else {}
         self.known[entity] = known
         new, changed, unchanged = [], [], 0
         for record in records:
@@ -574,18 +592,17 @@ class _Loader:
 
     def customers(self) -> None:
         new, changed = self.plan("customers")
-        merged = self.checked.merged_into_key
-        own = [
-            r
-            for r in new
-            if r["_key"] not in merged and r["_key"] not in self.checked.merged_into_id
-        ]
+        merged, merged_into_id = self.checked.merged_into_key, self.checked.merged_into_id
+        own: list[rules.Record] = []
+        others: list[rules.Record] = []  # merged into another customer
+        for record in new:
+            key = record["_key"]
+            (others if key in merged or key in merged_into_id else own).append(record)
         instances = [Customer(**self._customer_fields(r)) for r in own]
         insert_instances(Customer, instances)
         self.remember("customers", own, instances)
-        others = [r for r in new if r not in own]
         for record in others:
-            into = self.checked.merged_into_id.get(record["_key"])
+            into = merged_into_id.get(record["_key"])
             record["_merged_id"] = (
                 into if into is not None else self.ids["customers"][merged[record["_key"]]]
             )

@@ -93,8 +93,11 @@ def _column(rows: list[fmt.Row], entity: str, column: str) -> list[str]:
     return sorted({r.values[at].strip() for r in rows if r.values[at].strip()})
 
 
-def context(rows: dict[str, list[fmt.Row]], *, today: dt.date) -> rules.Context:
-    """What Vool knows that the validation needs, for the codes this extract holds."""
+def context(
+    rows: dict[str, list[fmt.Row]], *, today: dt.date, earlier_loads: bool = True
+) -> rules.Context:
+    """What Vool knows that the validation needs, for the codes this extract holds; the codes
+    of earlier loads' customers only if there were ``earlier_loads``."""
     codes = _column(rows["customers"], "customers", "ISIKUKOOD") + _column(
         rows["customers"], "customers", "REG_KOOD"
     )
@@ -127,7 +130,7 @@ def context(rows: dict[str, list[fmt.Row]], *, today: dt.date) -> rules.Context:
         current = BillingAccount.objects.filter(reference_number__in=chunk)
         references.update({ref: "" for ref in current.values_list("reference_number", flat=True)})
     return rules.Context(
-        earlier_codes=_earlier_codes(codes),
+        earlier_codes=_earlier_codes(codes) if earlier_loads else {},
         products=frozenset(Product.objects.values_list("code", flat=True)),
         grid_operators=frozenset(GridOperator.objects.values_list("code", flat=True)),
         customers_by_code=customers,

@@ -68,7 +68,11 @@ class Register(models.Model):
         NIGHT = "NIGHT", _("Night")
 
     meter = models.ForeignKey(
-        Meter, verbose_name=_("meter"), on_delete=models.PROTECT, related_name="registers"
+        Meter,
+        verbose_name=_("meter"),
+        on_delete=models.PROTECT,
+        related_name="registers",
+        db_index=False,  # the unique (meter, kind) serves it
     )
     kind = models.CharField(_("kind"), max_length=6, choices=Kind.choices)
 
@@ -111,7 +115,11 @@ class Reading(models.Model):
         REJECTED = "REJECTED", _("Rejected")
 
     register = models.ForeignKey(
-        Register, verbose_name=_("register"), on_delete=models.PROTECT, related_name="readings"
+        Register,
+        verbose_name=_("register"),
+        on_delete=models.PROTECT,
+        related_name="readings",
+        db_index=False,  # the index (register, read_at) serves it
     )
     read_at = models.DateTimeField(_("read at"))
     value_kwh = models.DecimalField(_("value (kWh)"), max_digits=15, decimal_places=3)
