@@ -1,10 +1,13 @@
 """The load's register readings written set-based from staging on PostgreSQL: one
 ``INSERT … SELECT`` reads the staged rows of this run (``legacy_stagedrow.fields``, the file's
-fields joined by U+001F), parses them in SQL as the validation did in Python, takes each
-reading's register from the key map and writes the key map's rows in the same statement. The
-client sends only which lines are new (the validation and the plan still decide that, with
-every rule), per line its account key and fingerprint, and per reading day its time and
-month-end period (Python's window rule, once a day).
+fields joined by U+001F), parses them in SQL as the validation did in Python and writes the key
+map's rows in the same statement. The client sends only which lines are new (the validation and
+the plan still decide that, with every rule), per line its register's Vool id, account key and
+fingerprint, and per reading day its time and month-end period (Python's window rule, once a
+day). The register's id comes from the client, which holds every register's (the loader's
+``ids``): looked up in the key map instead, each reading cost a probe of an index of millions of
+keys, and the statement grew slower with every chunk loaded (benchmarks/RESULTS.md, "where the
+database's time goes at 500,000").
 
 Only the readings: measured at 5,000 and 20,000 customers (benchmarks/RESULTS.md, h51), the
 interval totals, bills and bill lines written this way cost more database CPU than the client
@@ -53,10 +56,12 @@ def available() -> bool:
 @dataclass(frozen=True)
 class Plan:
     """What the statement of one entity needs from the client: the staged lines of the new
-    rows, in the order their keys are drawn, and per line its key map's account key and
-    fingerprint (as the plan computed them: PostgreSQL has no SHA-1 without pgcrypto)."""
+    rows, in the order their keys are drawn, and per line the Vool id of the row it belongs to
+    (a reading's register), its key map's account key and fingerprint (as the plan computed
+    them: PostgreSQL has no SHA-1 without pgcrypto)."""
 
     lines: Sequence[int]
+    parents: Sequence[int]
     account_keys: Sequence[str]
     fingerprints: Sequence[str]
 
@@ -91,26 +96,21 @@ def _table(model: type[Model]) -> str:
 
 
 def _staged(entity: str) -> str:
-    """The new staged rows of ``entity`` with their account key and fingerprint, as ``s``
+    """The new staged rows of ``entity`` with their parent's id, account key and fingerprint,
+    as ``s``
     (``f`` the fields; ``OFFSET 0`` keeps the subquery whole, so each row is split once, not
     once per field read)."""
     # Table names from the models' metadata, the entity a constant; values are parameters.
     return f"""
-        SELECT p.account_key, p.fp, string_to_array(r.fields, E'\\x1f') AS f
-        FROM unnest(%(lines)s::int[], %(accounts)s::text[], %(prints)s::text[])
-             AS p(line, account_key, fp)
+        SELECT p.parent, p.account_key, p.fp, string_to_array(r.fields, E'\\x1f') AS f
+        FROM unnest(%(lines)s::int[], %(parents)s::bigint[], %(accounts)s::text[],
+                    %(prints)s::text[])
+             AS p(line, parent, account_key, fp)
         JOIN {_table(StagedRow)} r
           ON r.run_id = %(run)s AND r.entity = '{entity}' AND r.line = p.line
         WHERE r.fields !~ %(space)s
         OFFSET 0
     """  # noqa: S608
-
-
-def _parent(alias: str, entity: str, key_sql: str) -> str:
-    return (
-        f"JOIN {_table(KeyMap)} {alias} ON {alias}.entity = '{entity}' "
-        f"AND {alias}.old_key = {key_sql}"
-    )
 
 
 def _statement(
@@ -152,6 +152,7 @@ def _params(run_id: int, plan: Plan) -> dict[str, Any]:
         "run": run_id,
         "space": _OTHER_SPACE,
         "lines": list(plan.lines),
+        "parents": list(plan.parents),
         "accounts": list(plan.account_keys),
         "prints": list(plan.fingerprints),
     }
@@ -161,19 +162,16 @@ def write_readings(*, run_id: int, plan: Plan, days: ReadingDays, now: dt.dateti
     columns = "register_id, read_at, value_kwh, source, status, period, known_at, reason, "
     columns += "details, created_at"
     select = f"""
-        reg.new_id AS register_id, d.read_at, {_number(4)} AS value_kwh,
+        s.parent AS register_id, d.read_at, {_number(4)} AS value_kwh,
         'MIGRATION' AS source, 'ACCEPTED' AS status, d.period, d.known_at,
         'legacy reading ' || {_t(1)} AS reason, '{{}}'::jsonb AS details,
         %(now)s::timestamptz AS created_at
     """
-    joins = (
-        _parent("reg", "registers", _t(2))
-        + f"""
+    joins = f"""
         JOIN unnest(%(days)s::date[], %(read_at)s::timestamptz[], %(periods)s::text[],
                     %(known_at)s::timestamptz[]) AS d(day, read_at, period, known_at)
           ON d.day = {_date(3)}
     """
-    )
     params = _params(run_id, plan) | {
         "now": now,
         "days": list(days.days),

@@ -718,6 +718,7 @@ class _Loader:
             return False
         plan = history_sql.Plan(
             lines=[r["_line"] for r in new],
+            parents=[self.ids["registers"][r["register"]] for r in new],
             account_keys=[_account_key(self.checked, entity, r) for r in new],
             fingerprints=[self._fingerprint(entity, r) for r in new],
         )
