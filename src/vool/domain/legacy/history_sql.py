@@ -97,9 +97,8 @@ def _table(model: type[Model]) -> str:
 
 def _staged(entity: str) -> str:
     """The new staged rows of ``entity`` with their parent's id, account key and fingerprint,
-    as ``s``
-    (``f`` the fields; ``OFFSET 0`` keeps the subquery whole, so each row is split once, not
-    once per field read)."""
+    as ``s`` (``f`` the fields; ``OFFSET 0`` keeps the subquery whole, so each row is split
+    once, not once per field read)."""
     # Table names from the models' metadata, the entity a constant; values are parameters.
     return f"""
         SELECT p.parent, p.account_key, p.fp, string_to_array(r.fields, E'\\x1f') AS f
